@@ -1,0 +1,103 @@
+package ingest
+
+// Kind says whether a record is a model call or a tool call.
+type Kind uint8
+
+const (
+	KindUnknown Kind = iota
+	KindLLM
+	KindTool
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindLLM:
+		return "llm"
+	case KindTool:
+		return "tool"
+	}
+	return "unknown"
+}
+
+// Status is the outcome of one step.
+type Status uint8
+
+const (
+	StatusOK Status = iota
+	StatusError
+	StatusTimeout
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusError:
+		return "error"
+	case StatusTimeout:
+		return "timeout"
+	}
+	return "ok"
+}
+
+// ErrorClass tags tool errors that are not model retries, so loop detection
+// can count them as one event (see FORMATS.md §6.8).
+type ErrorClass uint8
+
+const (
+	ErrorPlain         ErrorClass = iota
+	ErrorSiblingCancel            // "Sibling tool call errored": cascade from one failure in a parallel batch
+	ErrorUserRejected             // a person declined the tool call; a decision, not a failure
+)
+
+// Record is one step of an agent session in canonical form.
+//
+// Token semantics follow OpenTelemetry GenAI: InputTokens INCLUDES cache
+// reads and writes, OutputTokens INCLUDES reasoning. Every reader converts
+// its source's semantics into this form.
+type Record struct {
+	ID        string // optional event id; records with the same id in a session are one event
+	SessionID string
+	Seq       int64
+	HasSeq    bool
+	TSNano    int64 // start time, Unix nanoseconds; 0 when unknown
+	// DurationMS is the step's wall time in milliseconds (0 when unknown).
+	DurationMS float64
+	Kind       Kind
+	Model      string
+	Provider   string
+
+	InputTokens        int64
+	OutputTokens       int64
+	CacheReadTokens    int64
+	CacheWriteTokens   int64 // all cache writes, 1-hour ones included
+	CacheWrite1hTokens int64 // the part of CacheWriteTokens written with a 1-hour TTL
+	ReasoningTokens    int64
+
+	Tool       string
+	Status     Status
+	Error      string
+	ErrorClass ErrorClass
+	Role       string
+	Workflow   string
+
+	CostUSD float64 // cost the producer computed; valid when HasCost
+	HasCost bool
+
+	// Attrs holds fields the reader did not map (scalar values as text).
+	// They become session attributes, usable with --group-by.
+	Attrs map[string]string
+
+	// Provenance: which input, which line (1-based) and which record within
+	// that line (0-based; formats with many records per line use it).
+	File string
+	Line int64
+	Sub  int32
+}
+
+// Reset clears r for reuse, keeping the Attrs map's storage.
+func (r *Record) Reset() {
+	attrs := r.Attrs
+	for k := range attrs {
+		delete(attrs, k)
+	}
+	*r = Record{Attrs: attrs}
+}

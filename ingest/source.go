@@ -1,0 +1,179 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Source is one opened input, decompressed, positioned at its start.
+type Source struct {
+	Name        string // as the user gave it (or found under a directory); "-" for stdin
+	Index       int    // position in the input list; orders records across inputs
+	Compression string // "", "gzip" or "zstd"
+	R           *bufio.Reader
+
+	file    *os.File
+	closers []io.Closer
+}
+
+// headSize is how much of an input sniffing may look at.
+const headSize = 64 << 10
+
+// Head returns up to 64 KiB of the decompressed start without consuming it.
+func (s *Source) Head() []byte {
+	b, _ := s.R.Peek(headSize)
+	return b
+}
+
+// File returns the underlying file when the input is an uncompressed regular
+// file, for formats that need random access (Parquet); nil otherwise.
+func (s *Source) File() *os.File {
+	if s.Compression != "" || s.file == nil {
+		return nil
+	}
+	if st, err := s.file.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return s.file
+}
+
+// Close releases the source.
+func (s *Source) Close() error {
+	var first error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// OpenSource opens path ("-" reads stdin) and undoes gzip or zstd
+// compression, recognised by magic bytes rather than by extension.
+func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
+	s := &Source{Name: path, Index: index}
+	var raw io.Reader
+	if path == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		raw = stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		s.file = f
+		s.closers = append(s.closers, f)
+		raw = f
+	}
+	br := bufio.NewReaderSize(raw, 1<<20)
+	magic, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(magic, gzipMagic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: unreadable gzip: %w", path, err)
+		}
+		s.Compression = "gzip"
+		s.closers = append(s.closers, zr)
+		br = bufio.NewReaderSize(zr, 1<<20)
+	case bytes.HasPrefix(magic, zstdMagic):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("%s: unreadable zstd: %w", path, err)
+		}
+		s.Compression = "zstd"
+		s.closers = append(s.closers, closerFunc(func() error { zr.Close(); return nil }))
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	s.R = br
+	return s, nil
+}
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
+
+// inputExts are the file endings a directory walk picks up.
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst", ".gz", ".zst"}
+
+// ExpandInputs turns the command-line inputs into a list of files: a file as
+// is, "-" as stdin, a directory as every trace file below it (recursively,
+// sorted, hidden entries skipped). A missing input is an error.
+func ExpandInputs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		if a == "-" {
+			out = append(out, a)
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", a, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if p != a && strings.HasPrefix(name, ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !d.Type().IsRegular() {
+				return nil
+			}
+			lower := strings.ToLower(name)
+			for _, ext := range inputExts {
+				if strings.HasSuffix(lower, ext) {
+					found = append(found, p)
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", a, unwrapPathErr(err))
+		}
+		sort.Strings(found)
+		if len(found) == 0 {
+			return nil, fmt.Errorf("input %s: directory holds no trace files (%s)", a, strings.Join(inputExts[:4], ", "))
+		}
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
