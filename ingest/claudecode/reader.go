@@ -1,0 +1,463 @@
+package claudecode
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+func init() { ingest.Register(Format{}, 10) }
+
+// Format is the Claude Code transcript reader.
+type Format struct{}
+
+// Name implements ingest.Format.
+func (Format) Name() string { return "claude-code" }
+
+// Describe implements ingest.Format.
+func (Format) Describe() string {
+	return "Claude Code transcript JSONL (~/.claude/projects/**.jsonl): API responses deduplicated on (message.id, requestId), tool_result blocks as tool steps"
+}
+
+// lineTypes are the transcript line types Claude Code is known to write;
+// sniffing accepts a first object of one of them.
+var lineTypes = map[string]bool{
+	"user": true, "assistant": true, "system": true, "progress": true,
+	"summary": true, "file-history-snapshot": true, "queue-operation": true,
+	"attachment": true, "custom-title": true,
+}
+
+// probe holds the keys that tell a Claude Code line from other JSONL.
+type probe struct {
+	Type      string          `json:"type"`
+	SessionID string          `json:"sessionId"`
+	UUID      string          `json:"uuid"`
+	LeafUUID  string          `json:"leafUuid"`
+	Snapshot  json.RawMessage `json:"snapshot"`
+}
+
+// Sniff implements ingest.Format. The first line may be of any type (a
+// snapshot, a summary, a queue operation, …), so it decides on the first
+// line that decodes as a JSON object; the name is not needed because
+// transcripts are always JSONL and content is unambiguous.
+func (Format) Sniff(name string, head []byte) bool {
+	for len(head) > 0 {
+		var ln []byte
+		ln, head, _ = bytes.Cut(head, []byte{'\n'})
+		ln = bytes.TrimSpace(ln)
+		if len(ln) == 0 || ln[0] != '{' {
+			continue
+		}
+		var p probe
+		if json.Unmarshal(ln, &p) != nil {
+			continue // a torn last line of the head, or garbage: look further
+		}
+		switch {
+		case p.Type == "file-history-snapshot":
+			return len(p.Snapshot) > 0
+		case p.Type == "summary" && p.LeafUUID != "":
+			return true
+		}
+		return lineTypes[p.Type] && p.SessionID != ""
+	}
+	return false
+}
+
+// line is the subset of a transcript line the reader uses.
+type line struct {
+	Type        string   `json:"type"`
+	SessionID   string   `json:"sessionId"`
+	Timestamp   string   `json:"timestamp"`
+	IsSidechain bool     `json:"isSidechain"`
+	AgentID     string   `json:"agentId"`
+	RequestID   string   `json:"requestId"`
+	Cwd         string   `json:"cwd"`
+	GitBranch   string   `json:"gitBranch"`
+	Version     string   `json:"version"`
+	Message     *message `json:"message"`
+}
+
+type message struct {
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Content json.RawMessage `json:"content"` // a string or an array of blocks
+	Usage   *usage          `json:"usage"`
+}
+
+type usage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheCreation            *struct {
+		Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
+}
+
+type block struct {
+	Type      string          `json:"type"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"` // a string or an array of text blocks
+	IsError   bool            `json:"is_error"`
+}
+
+// maxErrorText bounds Record.Error: enough to classify and show a failure.
+const maxErrorText = 2 << 10
+
+// dedupKey identifies one API response (FORMATS.md §2).
+type dedupKey struct{ msgID, reqID string }
+
+// group is one deduplicated API response: its record and what is needed to
+// decide which of its lines supplies the values.
+type group struct {
+	rec          int   // index in decoder.recs
+	keptSide     bool  // the kept line is a sidechain line
+	anySidechain bool  // some line of the group is a sidechain line
+	keptSize     int64 // input+output+cache tokens of the kept line
+	maxOut       int64 // output is a mid-stream snapshot: the largest is the best lower bound
+}
+
+type toolUse struct {
+	name   string
+	tsNano int64
+}
+
+// decoder holds one file's state. Dedupe needs every line before a record
+// is final, so records are buffered (one per API response or tool result,
+// not per line) and emitted in file order at the end.
+type decoder struct {
+	file     string
+	sink     ingest.Sink
+	recs     []ingest.Record
+	groups   []group
+	byKey    map[dedupKey]int
+	byMsg    map[string]int // message.id → first group, for the sidechain fallback
+	toolUses map[string]toolUse
+}
+
+// Decode implements ingest.Format. Every line ends up as records or as
+// exactly one Note, so lines = lines-with-records + duplicate + invalid +
+// blank + skipped.
+func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
+	d := &decoder{
+		file:     src.Name,
+		sink:     newSink(),
+		byKey:    map[dedupKey]int{},
+		byMsg:    map[string]int{},
+		toolUses: map[string]toolUse{},
+	}
+	n, err := ingest.EachLine(src.R, func(b []byte, n int64) error {
+		d.line(b, n)
+		return nil
+	})
+	d.flush()
+	d.sink.Lines(n)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	return nil
+}
+
+func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
+	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
+}
+
+func (d *decoder) line(b []byte, n int64) {
+	if ingest.IsBlank(b) {
+		d.note(ingest.NoteBlank, n, "", "")
+		return
+	}
+	b = bytes.TrimSpace(b)
+	if b[0] != '{' {
+		d.note(ingest.NoteInvalid, n, "not a json object", "")
+		return
+	}
+	var l line
+	if err := json.Unmarshal(b, &l); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
+		} else {
+			d.note(ingest.NoteInvalid, n, "malformed json", err.Error())
+		}
+		return
+	}
+	switch l.Type {
+	case "":
+		d.note(ingest.NoteInvalid, n, "missing type", "")
+	case "assistant":
+		d.assistant(&l, n)
+	case "user":
+		d.user(&l, n)
+	default:
+		d.note(ingest.NoteSkipped, n, l.Type, "")
+	}
+}
+
+func (d *decoder) assistant(l *line, n int64) {
+	m := l.Message
+	if m == nil {
+		d.note(ingest.NoteInvalid, n, "missing message", "")
+		return
+	}
+	ts := parseTime(l.Timestamp)
+	// Tool names are remembered from every line, duplicates included: each
+	// streamed line carries a different content block.
+	if blocks, ok := blockList(m.Content); ok {
+		for _, bl := range blocks {
+			if bl.Type == "tool_use" && bl.ID != "" {
+				if _, seen := d.toolUses[bl.ID]; !seen {
+					d.toolUses[bl.ID] = toolUse{name: bl.Name, tsNano: ts}
+				}
+			}
+		}
+	}
+	if m.Model == "<synthetic>" {
+		d.note(ingest.NoteSkipped, n, "synthetic", "")
+		return
+	}
+	u := m.Usage
+	if u == nil {
+		d.note(ingest.NoteSkipped, n, "no usage", "")
+		return
+	}
+	var h1 int64
+	if u.CacheCreation != nil {
+		h1 = u.CacheCreation.Ephemeral1h
+	}
+	if u.InputTokens < 0 || u.CacheCreationInputTokens < 0 || u.CacheReadInputTokens < 0 || u.OutputTokens < 0 || h1 < 0 {
+		d.note(ingest.NoteInvalid, n, "negative tokens", "")
+		return
+	}
+	if l.SessionID == "" {
+		d.note(ingest.NoteInvalid, n, "missing sessionId", "")
+		return
+	}
+	r := d.base(l, n, ts)
+	r.Kind = ingest.KindLLM
+	r.Model = m.Model
+	r.Provider = "anthropic"
+	r.ID = m.ID + "/" + l.RequestID
+	r.InputTokens = u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens
+	r.OutputTokens = u.OutputTokens
+	r.CacheReadTokens = u.CacheReadInputTokens
+	r.CacheWriteTokens = u.CacheCreationInputTokens
+	r.CacheWrite1hTokens = min(h1, u.CacheCreationInputTokens)
+	size := r.InputTokens + r.OutputTokens
+
+	if m.ID == "" { // without an id nothing can be matched: never deduplicated
+		d.recs = append(d.recs, r)
+		return
+	}
+	key := dedupKey{m.ID, l.RequestID}
+	gi, ok := d.byKey[key]
+	if !ok {
+		if fi, found := d.byMsg[m.ID]; found && (l.IsSidechain || d.groups[fi].anySidechain) {
+			gi, ok = fi, true
+		}
+	}
+	if !ok {
+		d.byKey[key] = len(d.groups)
+		if _, found := d.byMsg[m.ID]; !found {
+			d.byMsg[m.ID] = len(d.groups)
+		}
+		d.groups = append(d.groups, group{rec: len(d.recs), keptSide: l.IsSidechain,
+			anySidechain: l.IsSidechain, keptSize: size, maxOut: r.OutputTokens})
+		d.recs = append(d.recs, r)
+		return
+	}
+	g := &d.groups[gi]
+	d.byKey[key] = gi
+	g.anySidechain = g.anySidechain || l.IsSidechain
+	g.maxOut = max(g.maxOut, r.OutputTokens)
+	// Keep the non-sidechain line, else the one with the larger usage. The
+	// record keeps the first line's position and time: that is when the
+	// response started and where it sits in the file.
+	if (g.keptSide && !l.IsSidechain) || (g.keptSide == l.IsSidechain && size > g.keptSize) {
+		first := d.recs[g.rec]
+		r.Line, r.TSNano = first.Line, first.TSNano
+		d.recs[g.rec] = r
+		g.keptSide, g.keptSize = l.IsSidechain, size
+	}
+	d.recs[g.rec].OutputTokens = g.maxOut
+	d.note(ingest.NoteDuplicate, n, "duplicate api response", r.ID)
+}
+
+func (d *decoder) user(l *line, n int64) {
+	var blocks []block
+	if l.Message != nil {
+		blocks, _ = blockList(l.Message.Content)
+	}
+	var results []*block
+	for i := range blocks {
+		if blocks[i].Type == "tool_result" {
+			results = append(results, &blocks[i])
+		}
+	}
+	if len(results) == 0 {
+		d.note(ingest.NoteSkipped, n, "user", "")
+		return
+	}
+	if l.SessionID == "" {
+		d.note(ingest.NoteInvalid, n, "missing sessionId", "")
+		return
+	}
+	ts := parseTime(l.Timestamp)
+	for i, bl := range results {
+		r := d.base(l, n, ts)
+		r.Kind = ingest.KindTool
+		r.Sub = int32(i)
+		r.ID = bl.ToolUseID // the tool name and start are joined in flush
+		if bl.IsError {
+			r.Status = ingest.StatusError
+			text := resultText(bl.Content)
+			r.ErrorClass = classify(text)
+			r.Error = truncate(text, maxErrorText)
+		}
+		d.recs = append(d.recs, r)
+	}
+}
+
+// base fills what every record of a line shares.
+func (d *decoder) base(l *line, n int64, ts int64) ingest.Record {
+	r := ingest.Record{
+		SessionID: l.SessionID,
+		TSNano:    ts,
+		Role:      "main",
+		File:      d.file,
+		Line:      n,
+		Attrs:     map[string]string{},
+	}
+	if l.IsSidechain {
+		r.Role = "subagent"
+		if l.AgentID != "" {
+			r.Attrs["agentId"] = l.AgentID
+		}
+	}
+	for k, v := range map[string]string{"cwd": l.Cwd, "gitBranch": l.GitBranch, "version": l.Version} {
+		if v != "" {
+			r.Attrs[k] = v
+		}
+	}
+	return r
+}
+
+// flush joins tool results to their tool_use blocks and emits every record
+// in file order.
+func (d *decoder) flush() {
+	for i := range d.recs {
+		r := &d.recs[i]
+		if r.Kind != ingest.KindTool {
+			continue
+		}
+		if tu, ok := d.toolUses[r.ID]; ok {
+			r.Tool = tu.name
+			if tu.tsNano != 0 && r.TSNano >= tu.tsNano {
+				// The transcript has no tool timings; the gap between the
+				// call and its result is the closest available.
+				r.DurationMS = float64(r.TSNano-tu.tsNano) / 1e6
+				r.TSNano = tu.tsNano
+			}
+		}
+	}
+	for i := range d.recs {
+		d.sink.Record(&d.recs[i])
+	}
+	d.recs = nil
+}
+
+// blockList decodes content when it is an array of blocks; a string (plain
+// user text) or anything else yields false.
+func blockList(raw json.RawMessage) ([]block, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, false
+	}
+	var blocks []block
+	if json.Unmarshal(raw, &blocks) != nil {
+		// One odd block must not hide the others: decode them one by one.
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil, false
+		}
+		blocks = blocks[:0]
+		for _, it := range items {
+			var bl block
+			if json.Unmarshal(it, &bl) == nil {
+				blocks = append(blocks, bl)
+			}
+		}
+	}
+	return blocks, true
+}
+
+// resultText extracts the text of a tool_result content: a string, or the
+// text blocks of an array joined by newlines.
+func resultText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type == "text" && p.Text != "" {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// classify tags errors that are not failures of the call itself
+// (FORMATS.md §6.8): cascades from a parallel batch and user rejections.
+func classify(text string) ingest.ErrorClass {
+	switch {
+	case strings.Contains(text, "Sibling tool call errored"):
+		return ingest.ErrorSiblingCancel
+	case strings.Contains(text, "doesn't want to proceed"), strings.Contains(text, "User rejected tool use"):
+		return ingest.ErrorUserRejected
+	}
+	return ingest.ErrorPlain
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
+}
+
+// parseTime returns Unix nanoseconds of an RFC 3339 timestamp, 0 when absent
+// or unparsable (a bad time must not cost the line's tokens).
+func parseTime(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0
+	}
+	return t.UnixNano()
+}
