@@ -1,0 +1,17 @@
+// Package otel reads OpenTelemetry trace exports into canonical records:
+// OTLP/JSON files (format "otlp"), Grafana Tempo exports ("tempo") and
+// Jaeger UI/API JSON ("jaeger").
+//
+// All three are span formats. A span carries the GenAI attributes of the
+// OTel semantic conventions or one of their aliases (OpenLLMetry,
+// OpenInference, Vercel AI SDK, Sentry). Spans of one trace may arrive in any
+// order and across lines, so the readers buffer a compact summary of every
+// span, and resolve each trace's tree after the whole source is read:
+// usage repeated by wrapper spans (invoke_agent, framework spans around a
+// client span) is counted once, sessions and agent roles are inherited
+// from ancestors, and records are emitted in start-time order.
+//
+// Accounting: a unit is a span, or a line (document) that holds no span.
+// Every unit becomes exactly one Record or one Note, so
+// Lines = records + invalid + duplicate + blank + skipped.
+package otel

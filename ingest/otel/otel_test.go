@@ -1,0 +1,187 @@
+package otel
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// The real Tempo export of a kagent run: one LLM call appears on three
+// nested spans (openai.chat, generate_content, call_llm) and must count once.
+func TestTempoSample(t *testing.T) {
+	s := decodeFile(t, mustLookup(t, "tempo"), "testdata/tempo_export_with_batches.json")
+	s.checkUnits(t)
+	want := totals{
+		// jq '[.batches[].instrumentationLibrarySpans[].spans[].attributes[]?|select(.key=="gen_ai.conversation.id").value.stringValue]|unique' → 1 id
+		sessions: 1,
+		// jq '[…spans[]|select(any(.attributes[]?; .key=="gen_ai.response.id"))]' → 2 openai.chat spans
+		// (input,output) = (2256,13) and (2392,116); their generate_content and
+		// call_llm ancestors repeat those numbers.
+		llm: 2, in: 2256 + 2392, out: 13 + 116,
+		// gen_ai.usage.cache_read_input_tokens = 0 and llm.usage.reasoning_tokens = 0 on both.
+		cacheRead: 0, reason: 0,
+		// jq '[…spans[]|select(any(.attributes[]?; .key=="gen_ai.operation.name" and .value.stringValue=="execute_tool"))]|length' → 1
+		tools: 1,
+		// jq '[…spans[]|select(.status.code==2 or .status.code=="STATUS_CODE_ERROR" or any(.attributes[]?; .key=="error.type"))]|length' → 0
+		errors: 0,
+	}
+	if got := s.totals(); got != want {
+		t.Errorf("totals = %+v, want %+v", got, want)
+	}
+	// jq '[.batches[].instrumentationLibrarySpans[].spans[]]|length' → 86 spans
+	if s.lines != 86 {
+		t.Errorf("lines = %d, want 86", s.lines)
+	}
+	// The 2 generate_content and 2 call_llm spans repeat the openai.chat usage.
+	if got := s.count(ingest.NoteDuplicate); got != 4 {
+		t.Errorf("duplicates = %d, want 4", got)
+	}
+	for _, r := range s.recs {
+		// The tool and both calls sit below "invoke_agent helm_agent".
+		if r.Role != "helm_agent" {
+			t.Errorf("%s: role %q, want helm_agent", r.ID, r.Role)
+		}
+		if r.Kind == ingest.KindLLM && (r.Model != "gpt-4.1-mini-2025-04-14" || r.Provider != "openai") {
+			t.Errorf("%s: model %q provider %q", r.ID, r.Model, r.Provider)
+		}
+	}
+	// First call: startTimeUnixNano 1777555053809433900 (19 digits, exact),
+	// end 1777555055625694500 → 1816.2606 ms (python3: (1777555055625694500-1777555053809433900)/1e6).
+	if r := s.recs[0]; r.TSNano != 1777555053809433900 || r.DurationMS != 1816.2606 {
+		t.Errorf("first record ts %d dur %v", r.TSNano, r.DurationMS)
+	}
+	for i := 1; i < len(s.recs); i++ {
+		if s.recs[i].TSNano < s.recs[i-1].TSNano {
+			t.Errorf("records not in start order at %d", i)
+		}
+	}
+}
+
+// The real Jaeger export: legacy prompt/completion tags, one call repeated
+// by its call_llm parent, one errored HTTP span that is not a step.
+func TestJaegerSample(t *testing.T) {
+	s := decodeFile(t, mustLookup(t, "jaeger"), "testdata/k8s.json")
+	s.checkUnits(t)
+	want := totals{
+		// jq -c '[.data[].spans[].tags[]|select(.key=="gen_ai.conversation.id").value]|unique' → 1
+		sessions: 1,
+		// jq -c '[.data[].spans[]|select(any(.tags[]; .key=="gen_ai.response.id"))|[.tags[]|select(.key|test("usage"))]]'
+		// → prompt_tokens 2203, completion_tokens 139, cache_read_input_tokens 1792, reasoning_tokens 0
+		llm: 1, in: 2203, out: 139, cacheRead: 1792, reason: 0,
+		// no tag gen_ai.operation.name=execute_tool; the only error=true span is an HTTP GET
+		tools: 0, errors: 0,
+	}
+	if got := s.totals(); got != want {
+		t.Errorf("totals = %+v, want %+v", got, want)
+	}
+	// jq '[.data[].spans[]]|length' → 73
+	if s.lines != 73 {
+		t.Errorf("lines = %d, want 73", s.lines)
+	}
+	r := s.recs[0]
+	// startTime 1771237881589367 µs, duration 2099429 µs
+	if r.TSNano != 1771237881589367000 || r.DurationMS != 2099.429 || r.Role != "k8s_agent" || r.ID != "chatcmpl-D9qArHCFLjLCCQgTZe5nDPEBLhQrM" {
+		t.Errorf("record = %+v", r)
+	}
+}
+
+// The hand-written fixture (testdata/hand.jsonl, built by hand, see
+// SOURCES.md): string ints, an invoke_agent parent repeating its child's
+// usage on a later line, Anthropic-exclusive input, a failed execute_tool,
+// a truncated line, a blank line and a line without spans.
+func TestHandFixture(t *testing.T) {
+	s := decodeFile(t, mustLookup(t, "otlp"), "testdata/hand.jsonl")
+	s.checkUnits(t)
+	// Units: line 1 has 2 spans, line 2 is truncated (1), line 3 has 2 spans,
+	// line 4 is blank (1), line 5 has no spans (1) → 7.
+	if s.lines != 7 {
+		t.Errorf("lines = %d, want 7", s.lines)
+	}
+	for kind, want := range map[ingest.NoteKind]int{ingest.NoteInvalid: 1, ingest.NoteBlank: 1, ingest.NoteSkipped: 1, ingest.NoteDuplicate: 1} {
+		if got := s.count(kind); got != want {
+			t.Errorf("notes of kind %d = %d, want %d", kind, got, want)
+		}
+	}
+	for _, n := range s.notes {
+		if n.Kind == ingest.NoteInvalid && n.Line != 2 {
+			t.Errorf("invalid note on line %d, want 2", n.Line)
+		}
+	}
+	want := totals{
+		// conv-1 (inherited from invoke_agent by both children) and trace bbbb… (no session attribute)
+		sessions: 2,
+		llm:      2,
+		// chat claude: 100 < 1000+200 so exclusive → 100+1000+200 = 1300; chat gpt-4o: 31
+		in: 1300 + 31, out: 50 + 7, cacheRead: 1000 + 10, cacheWrite: 200, reason: 3,
+		tools: 1, errors: 1,
+	}
+	if got := s.totals(); got != want {
+		t.Errorf("totals = %+v, want %+v", got, want)
+	}
+	if len(s.recs) != 3 {
+		t.Fatalf("records = %d, want 3", len(s.recs))
+	}
+	// Start order: claude at T+1s, gpt-4o at T+2s, tool at T+4s.
+	c, g, tool := s.recs[0], s.recs[1], s.recs[2]
+	if c.ID != "msg_1" || c.SessionID != "conv-1" || c.Role != "coder" || c.DurationMS != 2000 || c.Model != "claude-sonnet-4" || c.Provider != "anthropic" {
+		t.Errorf("claude record = %+v", c)
+	}
+	if g.SessionID != "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" || g.Role != "" || g.Model != "gpt-4o-2024-08-06" || g.ID != "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/0000000000000004" {
+		t.Errorf("gpt record = %+v", g)
+	}
+	if tool.Kind != ingest.KindTool || tool.Tool != "read_file" || tool.Status != ingest.StatusError || tool.Error != "file not found" || tool.SessionID != "conv-1" || tool.Role != "coder" || tool.DurationMS != 500 {
+		t.Errorf("tool record = %+v", tool)
+	}
+	if c.Attrs["service.name"] != "fixture" {
+		t.Errorf("attrs = %v", c.Attrs)
+	}
+}
+
+// A pretty-printed document decodes like its one-line form.
+func TestPrettyDocument(t *testing.T) {
+	data, err := os.ReadFile("testdata/hand.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	var pretty bytes.Buffer
+	// lines[2] holds the invoke_agent span and the gpt-4o span.
+	if err := json.Indent(&pretty, lines[2], "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "doc.json")
+	if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := decodeFile(t, mustLookup(t, "otlp"), path)
+	s.checkUnits(t)
+	// 2 spans; the invoke_agent one has usage but no inner call here, so it
+	// is a record of its own (100 in / 50 out), beside gpt-4o (31 / 7).
+	if got := s.totals(); got.llm != 2 || got.in != 131 || got.out != 57 || s.lines != 2 {
+		t.Errorf("totals = %+v, lines %d", got, s.lines)
+	}
+}
+
+func TestSniff(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"testdata/tempo_export_with_batches.json", "tempo"},
+		{"testdata/k8s.json", "jaeger"},
+		{"testdata/hand.jsonl", "otlp"},
+	} {
+		head, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head = head[:min(len(head), 64<<10)]
+		for _, name := range []string{"otlp", "tempo", "jaeger"} {
+			f := mustLookup(t, name)
+			if got := f.Sniff(c.file, head); got != (f.Name() == c.want) {
+				t.Errorf("%s: %s.Sniff = %v", c.file, f.Name(), got)
+			}
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package otel
+
+import (
+	"strings"
+)
+
+// class is what a span is, as far as cost goes.
+type class uint8
+
+const (
+	classOther class = iota
+	classLLM         // an inference call (chat, generate_content, OpenInference LLM, …)
+	classTool        // a tool execution
+	classAgent       // invoke_agent, workflows, chains: spans that wrap steps
+)
+
+// Token slots, in the order of span.tok.
+const (
+	tokIn = iota
+	tokOut
+	tokCacheRead
+	tokCacheWrite
+	tokReasoning
+	nTok
+)
+
+// slot says where an attribute goes and how much it is trusted: current
+// semconv names beat deprecated and vendor aliases when a span has both.
+type slot struct {
+	field int
+	prio  int8
+}
+
+// tokenAttrs maps every usage attribute in use (FORMATS.md §1.2) to its slot.
+var tokenAttrs = map[string]slot{
+	"gen_ai.usage.input_tokens":                    {tokIn, 4},
+	"gen_ai.usage.prompt_tokens":                   {tokIn, 3},
+	"llm.token_count.prompt":                       {tokIn, 2},
+	"ai.usage.inputTokens":                         {tokIn, 1},
+	"ai.usage.promptTokens":                        {tokIn, 1},
+	"gen_ai.usage.output_tokens":                   {tokOut, 4},
+	"gen_ai.usage.completion_tokens":               {tokOut, 3},
+	"llm.token_count.completion":                   {tokOut, 2},
+	"ai.usage.outputTokens":                        {tokOut, 1},
+	"ai.usage.completionTokens":                    {tokOut, 1},
+	"gen_ai.usage.cache_read.input_tokens":         {tokCacheRead, 4},
+	"gen_ai.usage.cache_read_input_tokens":         {tokCacheRead, 3},
+	"llm.token_count.prompt_details.cache_read":    {tokCacheRead, 2},
+	"gen_ai.usage.input_tokens.cached":             {tokCacheRead, 1},
+	"ai.usage.cachedInputTokens":                   {tokCacheRead, 1},
+	"gen_ai.usage.cache_creation.input_tokens":     {tokCacheWrite, 4},
+	"gen_ai.usage.cache_creation_input_tokens":     {tokCacheWrite, 3},
+	"llm.token_count.prompt_details.cache_write":   {tokCacheWrite, 2},
+	"gen_ai.usage.reasoning.output_tokens":         {tokReasoning, 4},
+	"gen_ai.usage.reasoning_tokens":                {tokReasoning, 3},
+	"llm.usage.reasoning_tokens":                   {tokReasoning, 3},
+	"llm.token_count.completion_details.reasoning": {tokReasoning, 2},
+	"gen_ai.usage.output_tokens.reasoning":         {tokReasoning, 1},
+	"ai.usage.reasoningTokens":                     {tokReasoning, 1},
+}
+
+// String attributes, by target and priority.
+const (
+	strModel = iota
+	strProvider
+	strSession
+	strTool
+	nStr
+)
+
+var stringAttrs = map[string]slot{
+	"gen_ai.response.model":  {strModel, 5},
+	"llm.response.model":     {strModel, 4},
+	"llm.model_name":         {strModel, 3},
+	"gen_ai.request.model":   {strModel, 2},
+	"llm.request.model":      {strModel, 2},
+	"ai.model.id":            {strModel, 1},
+	"gen_ai.provider.name":   {strProvider, 3},
+	"gen_ai.system":          {strProvider, 2},
+	"llm.provider":           {strProvider, 2},
+	"llm.system":             {strProvider, 1},
+	"ai.model.provider":      {strProvider, 1},
+	"gen_ai.conversation.id": {strSession, 3},
+	"session.id":             {strSession, 2},
+	"langfuse.session.id":    {strSession, 1},
+	"gen_ai.tool.name":       {strTool, 3},
+	"tool.name":              {strTool, 2},
+	"ai.toolCall.name":       {strTool, 2},
+}
+
+// span is the compact summary a reader keeps of one span until its trace
+// is resolved: only the mapped fields, never the attribute list.
+type span struct {
+	traceID, spanID, parentID string
+	name                      string
+	start, end                int64 // Unix nanoseconds; 0 when absent
+
+	op       string // gen_ai.operation.name
+	oiKind   string // openinference.span.kind
+	tlKind   string // traceloop.span.kind
+	reqType  string // llm.request.type
+	entity   string // traceloop.entity.name
+	agent    string // gen_ai.agent.name
+	respID   string // gen_ai.response.id
+	workflow string // traceloop.workflow.name
+
+	str     [nStr]string
+	strPrio [nStr]int8
+	tok     [nTok]int64
+	tokPrio [nTok]int8
+
+	resSession     string // session from resource attributes
+	resSessionPrio int8
+	service        string // resource service.name
+
+	statusErr bool
+	statusMsg string
+	errType   string
+
+	file string
+	line int64
+	sub  int32
+}
+
+// setAttr maps one attribute, given as text. Unknown attributes are dropped:
+// keeping them would make buffering a large trace expensive.
+func (s *span) setAttr(key, val string) {
+	if sl, ok := tokenAttrs[key]; ok {
+		if n, ok := parseCount(val); ok && sl.prio > s.tokPrio[sl.field] {
+			s.tok[sl.field], s.tokPrio[sl.field] = n, sl.prio
+		}
+		return
+	}
+	if sl, ok := stringAttrs[key]; ok {
+		if val != "" && sl.prio > s.strPrio[sl.field] {
+			s.str[sl.field], s.strPrio[sl.field] = val, sl.prio
+		}
+		return
+	}
+	switch key {
+	case "gen_ai.operation.name":
+		s.op = val
+	case "openinference.span.kind":
+		s.oiKind = strings.ToUpper(val)
+	case "traceloop.span.kind":
+		s.tlKind = strings.ToLower(val)
+	case "llm.request.type":
+		s.reqType = strings.ToLower(val)
+	case "traceloop.entity.name":
+		s.entity = val
+	case "traceloop.workflow.name":
+		s.workflow = val
+	case "gen_ai.agent.name":
+		s.agent = val
+	case "gen_ai.response.id":
+		s.respID = val
+	case "error.type":
+		s.errType = val
+	case "otel.status_code": // Jaeger and Zipkin carry the status as a tag
+		if strings.EqualFold(val, "ERROR") {
+			s.statusErr = true
+		}
+	case "otel.status_description":
+		if s.statusMsg == "" {
+			s.statusMsg = val
+		}
+	case "error": // Jaeger's error=true tag
+		if strings.EqualFold(val, "true") {
+			s.statusErr = true
+		}
+	}
+}
+
+// setResourceAttr maps a resource attribute: sessions and the service name.
+func (s *span) setResourceAttr(key, val string) {
+	switch key {
+	case "gen_ai.conversation.id", "session.id", "langfuse.session.id":
+		if p := stringAttrs[key].prio; val != "" && p > s.resSessionPrio {
+			s.resSession, s.resSessionPrio = val, p
+		}
+	case "service.name":
+		s.service = val
+	}
+}
+
+// hasUsage reports whether the span carries input or output token counts.
+func (s *span) hasUsage() bool { return s.tokPrio[tokIn] > 0 || s.tokPrio[tokOut] > 0 }
+
+// usage returns the canonical token counts. Anthropic's input excludes
+// cache reads and writes; some emitters pass it through unchanged, so an
+// input smaller than its cache counts is made inclusive (FORMATS.md §1.2).
+func (s *span) usage() [nTok]int64 {
+	u := s.tok
+	if c := u[tokCacheRead] + u[tokCacheWrite]; c > 0 && u[tokIn] < c {
+		u[tokIn] += c
+	}
+	return u
+}
+
+// classify says what the span is, from the operation name and its aliases.
+func (s *span) classify() class {
+	switch s.op {
+	case "chat", "generate_content", "text_completion", "embeddings", "completion":
+		return classLLM
+	case "execute_tool":
+		return classTool
+	case "invoke_agent", "create_agent", "invoke_workflow":
+		return classAgent
+	}
+	switch s.oiKind {
+	case "LLM", "EMBEDDING":
+		return classLLM
+	case "TOOL":
+		return classTool
+	case "AGENT", "CHAIN":
+		return classAgent
+	}
+	switch s.tlKind {
+	case "tool":
+		return classTool
+	case "workflow", "task", "agent":
+		return classAgent
+	}
+	switch s.reqType {
+	case "chat", "completion", "embedding":
+		return classLLM
+	}
+	if strings.HasPrefix(s.name, "execute_tool ") {
+		return classTool
+	}
+	if strings.HasPrefix(s.name, "invoke_agent") {
+		return classAgent
+	}
+	return classOther
+}
+
+// toolName is the tool a tool span ran.
+func (s *span) toolName() string {
+	if t := s.str[strTool]; t != "" {
+		return t
+	}
+	if t, ok := strings.CutPrefix(s.name, "execute_tool "); ok {
+		return t
+	}
+	if s.entity != "" {
+		return s.entity
+	}
+	return s.name
+}
+
+// agentName is the role an invoke_agent span gives its descendants.
+func (s *span) agentName() string {
+	if s.agent != "" {
+		return s.agent
+	}
+	if a, ok := strings.CutPrefix(s.name, "invoke_agent "); ok {
+		return a
+	}
+	return ""
+}
+
+// isInvokeAgent reports whether the span names the agent running below it.
+func (s *span) isInvokeAgent() bool {
+	return s.op == "invoke_agent" || strings.HasPrefix(s.name, "invoke_agent") || (s.oiKind == "AGENT" && s.agent != "")
+}
+
+func (s *span) failed() bool { return s.statusErr || s.errType != "" }
+
+func (s *span) errMessage() string {
+	switch {
+	case s.statusMsg != "":
+		return s.statusMsg
+	case s.errType != "":
+		return s.errType
+	}
+	return "error"
+}
