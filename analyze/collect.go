@@ -1,0 +1,316 @@
+package analyze
+
+import (
+	"hash/maphash"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// Flags on an Event.
+const (
+	flagHasSeq uint8 = 1 << iota
+	flagHasTS
+	flagHasCost // the record carried its producer's cost_usd
+	flagUnpriced
+	flagDuplicate
+)
+
+// Event is the compact form of one record that the analysis keeps: a few
+// dozen bytes, strings interned, so memory grows with records kept and not
+// with the bytes read.
+type Event struct {
+	order   uint64 // input position: file, line, record within line
+	Seq     int64
+	TSNano  int64
+	DurNano int64
+	idHash  uint64
+
+	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning uint32
+
+	RecordCost float64 // producer's cost_usd, when flagHasCost
+	Cost       float64 // what the analysis charges (set by Finish)
+
+	Model, Provider, Tool, Role, Err uint32 // interned strings; 0 is ""
+
+	Kind   ingest.Kind
+	Status ingest.Status
+	Class  ingest.ErrorClass
+	flags  uint8
+}
+
+// HasTS reports whether the event carried a timestamp.
+func (e *Event) HasTS() bool { return e.flags&flagHasTS != 0 }
+
+// Unpriced reports whether no price could be found for this model call.
+func (e *Event) Unpriced() bool { return e.flags&flagUnpriced != 0 }
+
+// EndNano is when the step ended (its start plus its duration).
+func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
+
+// orderKey packs an input position into one sortable number: 20 bits of
+// file index, 28 of line, 16 of record-within-line. Values beyond a field's
+// range saturate; ordering then falls back on seq and timestamps.
+func orderKey(file int, line int64, sub int32) uint64 {
+	f := uint64(min(max(file, 0), 1<<20-1))
+	l := uint64(min(max(line, 0), 1<<28-1))
+	s := uint64(min(max(int64(sub), 0), 1<<16-1))
+	return f<<44 | l<<16 | s
+}
+
+var idSeed = maphash.MakeSeed()
+
+// interner maps strings to small integers, per shard.
+type interner struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func newInterner() *interner {
+	return &interner{ids: map[string]uint32{"": 0}, strs: []string{""}}
+}
+
+func (in *interner) id(s string) uint32 {
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(in.strs))
+	in.ids[s] = id
+	in.strs = append(in.strs, s)
+	return id
+}
+
+// maxErrorKept bounds the error text kept per event: enough to mask and
+// show as evidence, never megabytes.
+const maxErrorKept = 512
+
+type sessionAcc struct {
+	events     []Event
+	workflow   string
+	workflowAt uint64 // input position of the record that named the workflow
+	attrs      map[string]string
+}
+
+// shard is the ingest.Sink of one decoding goroutine.
+type shard struct {
+	fileIndex int
+	sessions  map[string]*sessionAcc
+	strs      *interner
+	counts    InputCounts
+	examples  []ingest.Note
+}
+
+func (s *shard) Record(r *ingest.Record) {
+	acc := s.sessions[r.SessionID]
+	if acc == nil {
+		acc = &sessionAcc{}
+		s.sessions[r.SessionID] = acc
+	}
+	e := Event{
+		order:        orderKey(s.fileIndex, r.Line, r.Sub),
+		Seq:          r.Seq,
+		TSNano:       r.TSNano,
+		DurNano:      int64(math.Round(r.DurationMS * 1e6)),
+		Input:        sat32(r.InputTokens),
+		Output:       sat32(r.OutputTokens),
+		CacheRead:    sat32(r.CacheReadTokens),
+		CacheWrite:   sat32(r.CacheWriteTokens),
+		CacheWrite1h: sat32(r.CacheWrite1hTokens),
+		Reasoning:    sat32(r.ReasoningTokens),
+		Model:        s.strs.id(r.Model),
+		Provider:     s.strs.id(r.Provider),
+		Tool:         s.strs.id(r.Tool),
+		Role:         s.strs.id(r.Role),
+		Kind:         r.Kind,
+		Status:       r.Status,
+		Class:        r.ErrorClass,
+	}
+	if r.Error != "" {
+		msg := r.Error
+		if len(msg) > maxErrorKept {
+			msg = msg[:maxErrorKept]
+		}
+		e.Err = s.strs.id(msg)
+	}
+	if r.ID != "" {
+		e.idHash = maphash.String(idSeed, r.ID) | 1 // never 0, which means "no id"
+	}
+	if r.HasSeq {
+		e.flags |= flagHasSeq
+	}
+	if r.TSNano != 0 {
+		e.flags |= flagHasTS
+	}
+	if r.HasCost {
+		e.flags |= flagHasCost
+		e.RecordCost = r.CostUSD
+	}
+	acc.events = append(acc.events, e)
+	if acc.workflow == "" && r.Workflow != "" {
+		acc.workflow, acc.workflowAt = r.Workflow, e.order
+	}
+	for k, v := range r.Attrs {
+		if acc.attrs == nil {
+			acc.attrs = map[string]string{}
+		}
+		if _, ok := acc.attrs[k]; !ok {
+			acc.attrs[k] = v
+		}
+	}
+	s.counts.Records++
+}
+
+func sat32(v int64) uint32 {
+	if v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
+}
+
+// maxExamples is how many problem lines are kept to show the user.
+const maxExamples = 10
+
+func (s *shard) Note(n ingest.Note) {
+	switch n.Kind {
+	case ingest.NoteInvalid:
+		s.counts.Invalid++
+		if s.counts.InvalidByReason == nil {
+			s.counts.InvalidByReason = map[string]int64{}
+		}
+		s.counts.InvalidByReason[n.Reason]++
+		if len(s.examples) < maxExamples {
+			s.examples = append(s.examples, n)
+		}
+	case ingest.NoteDuplicate:
+		s.counts.Duplicates++
+	case ingest.NoteBlank:
+		s.counts.Blank++
+	case ingest.NoteSkipped:
+		s.counts.Skipped++
+		if s.counts.SkippedByReason == nil {
+			s.counts.SkippedByReason = map[string]int64{}
+		}
+		s.counts.SkippedByReason[n.Reason]++
+	}
+}
+
+func (s *shard) Lines(n int64) { s.counts.Lines += n }
+
+// InputCounts accounts for every unit read:
+// Lines = Records + Duplicates + Invalid + Blank + Skipped, where Records
+// counts unique events (duplicates by id are moved to Duplicates).
+type InputCounts struct {
+	Lines           int64            `json:"lines"`
+	Records         int64            `json:"records"`
+	Duplicates      int64            `json:"duplicates"`
+	Invalid         int64            `json:"invalid"`
+	Blank           int64            `json:"blank"`
+	Skipped         int64            `json:"skipped"`
+	InvalidByReason map[string]int64 `json:"invalid_by_reason"`
+	SkippedByReason map[string]int64 `json:"skipped_by_reason,omitempty"`
+}
+
+func (c *InputCounts) add(o InputCounts) {
+	c.Lines += o.Lines
+	c.Records += o.Records
+	c.Duplicates += o.Duplicates
+	c.Invalid += o.Invalid
+	c.Blank += o.Blank
+	c.Skipped += o.Skipped
+	for k, v := range o.InvalidByReason {
+		if c.InvalidByReason == nil {
+			c.InvalidByReason = map[string]int64{}
+		}
+		c.InvalidByReason[k] += v
+	}
+	for k, v := range o.SkippedByReason {
+		if c.SkippedByReason == nil {
+			c.SkippedByReason = map[string]int64{}
+		}
+		c.SkippedByReason[k] += v
+	}
+}
+
+// Collector gathers records from any number of concurrent decoders. Use
+// Factory as the ingest sink factory, then Finish once every input is read.
+type Collector struct {
+	mu     sync.Mutex
+	shards []*shard
+}
+
+// NewCollector returns an empty collector.
+func NewCollector() *Collector { return &Collector{} }
+
+// Factory hands out one sink per decoding goroutine for the input with
+// the given index; records remember their input for ordering.
+func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {
+	return func() ingest.Sink {
+		s := &shard{fileIndex: fileIndex, sessions: map[string]*sessionAcc{}, strs: newInterner()}
+		c.mu.Lock()
+		c.shards = append(c.shards, s)
+		c.mu.Unlock()
+		return s
+	}
+}
+
+// merged is the collector's content after its shards are joined.
+type merged struct {
+	sessions map[string]*sessionAcc
+	strs     []string
+	counts   InputCounts
+	examples []ingest.Note
+}
+
+// merge joins the shards: one string table, one map of sessions.
+func (c *Collector) merge() merged {
+	m := merged{sessions: map[string]*sessionAcc{}}
+	global := newInterner()
+	for _, s := range c.shards {
+		remap := make([]uint32, len(s.strs.strs))
+		for i, str := range s.strs.strs {
+			remap[i] = global.id(str)
+		}
+		for id, acc := range s.sessions {
+			for i := range acc.events {
+				e := &acc.events[i]
+				e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
+			}
+			dst := m.sessions[id]
+			if dst == nil {
+				m.sessions[id] = acc
+				continue
+			}
+			dst.events = append(dst.events, acc.events...)
+			// The workflow named first in input order wins, whichever
+			// goroutine decoded it.
+			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
+				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
+			}
+			for k, v := range acc.attrs {
+				if dst.attrs == nil {
+					dst.attrs = map[string]string{}
+				}
+				if _, ok := dst.attrs[k]; !ok {
+					dst.attrs[k] = v
+				}
+			}
+		}
+		m.counts.add(s.counts)
+		m.examples = append(m.examples, s.examples...)
+	}
+	sort.Slice(m.examples, func(i, j int) bool {
+		a, b := m.examples[i], m.examples[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	if len(m.examples) > maxExamples {
+		m.examples = m.examples[:maxExamples]
+	}
+	m.strs = global.strs
+	c.shards = nil
+	return m
+}

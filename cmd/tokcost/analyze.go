@@ -1,0 +1,218 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/pricing"
+	"github.com/tokcost/tokcost/report"
+)
+
+// inputOptions are the flags every command that reads traces shares.
+type inputOptions struct {
+	Inputs         []string
+	InputFormat    string
+	PricingFiles   []string
+	CostSource     string
+	Strict         bool
+	FailOnUnpriced bool
+	Quiet          bool
+}
+
+func (o *inputOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
+	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
+	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
+	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+}
+
+type analyzeOptions struct {
+	inputOptions
+	Format string
+	Output string
+	Top    int
+}
+
+func newAnalyzeCmd(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Command {
+	opts := &analyzeOptions{}
+	cmd := &cobra.Command{
+		Use:   "analyze [flags] INPUT...",
+		Short: "Report the per-session cost distribution of agent traces",
+		Long: `Read agent traces and report what sessions cost: P50/P95/P99, max, mean and
+total of cost, tokens and LLM calls per session, cost and tokens by model,
+the output premium, context amplification, and the most expensive sessions.
+
+INPUT is a file, a directory (read recursively), or - for stdin. gzip and
+zstd inputs are recognised by their magic bytes.
+
+` + exitCodesHelp,
+		Example: `  tokcost analyze testdata/fleet.jsonl
+  tokcost analyze --format json -o report.json traces/
+  zcat traces.jsonl.gz | tokcost analyze -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Inputs = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return analyzeRun(ios, opts)
+		},
+	}
+	opts.register(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to FILE instead of stdout")
+	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
+	return cmd
+}
+
+// loaded is what every reading command starts from.
+type loaded struct {
+	data  *analyze.Dataset
+	files []ingest.FileResult
+}
+
+// parseCostSource validates --cost-source.
+func parseCostSource(s string) (analyze.CostSource, error) {
+	switch s {
+	case "auto":
+		return analyze.CostAuto, nil
+	case "computed":
+		return analyze.CostComputed, nil
+	case "record":
+		return analyze.CostRecord, nil
+	}
+	return 0, usageErr("invalid --cost-source %q (valid: auto, computed, record)", s)
+}
+
+// load reads, prices and accounts for every input, printing warnings about
+// invalid lines and unpriced models on stderr.
+func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
+	src, err := parseCostSource(o.CostSource)
+	if err != nil {
+		return nil, err
+	}
+	if o.InputFormat != "" {
+		if _, err := ingest.Lookup(o.InputFormat); err != nil {
+			return nil, usageErr("%s", err)
+		}
+	}
+	for _, in := range o.Inputs {
+		if in == "-" && ios.StdinTTY {
+			return nil, usageErr("input - reads stdin, which is a terminal; pipe traces in or name a file")
+		}
+	}
+	prices := pricing.Embedded()
+	for _, p := range o.PricingFiles {
+		if prices, err = pricing.LoadFile(p, prices); err != nil {
+			return nil, err
+		}
+	}
+	col := analyze.NewCollector()
+	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In},
+		func(_ ingest.FileResult, index int) ingest.SinkFactory { return col.Factory(index) })
+	if err != nil {
+		return nil, err
+	}
+	d := col.Finish(analyze.Config{Prices: prices, CostSource: src})
+
+	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
+		for _, n := range d.Examples {
+			msg := n.Reason
+			if n.Detail != "" {
+				msg += ": " + n.Detail
+			}
+			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", n.File, n.Line, msg)
+		}
+		if more := d.Counts.Invalid - int64(len(d.Examples)); more > 0 {
+			fmt.Fprintf(ios.ErrOut, "tokcost: … and %d more invalid lines (counted by reason in the report's input section)\n", more)
+		}
+	}
+	if o.Strict && d.Counts.Invalid > 0 {
+		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
+	}
+	var unpriced []string
+	var unpricedCalls int64
+	for _, m := range d.Models {
+		if m.Unpriced > 0 {
+			name := m.Model
+			if name == "" {
+				name = "(no model)"
+			}
+			unpriced = append(unpriced, fmt.Sprintf("%s (%d calls)", name, m.Unpriced))
+			unpricedCalls += m.Unpriced
+		}
+	}
+	if len(unpriced) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
+			unpricedCalls, strings.Join(unpriced, ", "))
+	}
+	return &loaded{data: d, files: files}, nil
+}
+
+func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
+	w, err := report.Lookup(opts.Format)
+	if err != nil {
+		return usageErr("%s", err)
+	}
+	if opts.Top < 0 {
+		return usageErr("--top must be 0 or more")
+	}
+	l, err := load(ios, &opts.inputOptions)
+	if err != nil {
+		return err
+	}
+	v, c := buildInfo()
+	a := report.Build(l.data, report.BuildOptions{
+		Tool:       report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:      l.files,
+		CostSource: opts.CostSource,
+		TopN:       opts.Top,
+	})
+	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
+		return err
+	}
+	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
+		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
+	}
+	return nil
+}
+
+// writeOutput writes to -o FILE (replacing it only once fully written) or stdout.
+func writeOutput(ios *IOStreams, path string, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(ios.Out)
+	}
+	tmp, err := os.CreateTemp(dirOf(path), ".tokcost-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	_ "github.com/tokcost/tokcost/ingest/claudecode" // registers the claude-code format
+
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// Main runs tokcost with args and returns the exit status. Errors are
+// printed once, here, as "tokcost: …".
+func Main(ios *IOStreams, args []string) int {
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.err != nil {
+		fmt.Fprintf(ios.ErrOut, "tokcost: %s\n", err)
+	}
+	if !errors.As(err, &ee) && isFlagError(err) {
+		fmt.Fprintf(ios.ErrOut, "Run 'tokcost --help' for usage.\n")
+		return ExitUsage
+	}
+	return exitCode(err)
+}
+
+// isFlagError recognises cobra's own argument and flag errors, which it
+// returns as plain errors.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "unknown command", "accepts ", "requires at least", "bad flag syntax", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(ios *IOStreams) *cobra.Command {
+	v, c := buildInfo()
+	info := pricing.Embedded().Info()
+	versionLine := fmt.Sprintf("%s (commit %s), price table %s (sha256 %s)", v, orUnknown(c), info.Version, info.SHA256)
+	root := &cobra.Command{
+		Use:   "tokcost",
+		Short: "What your AI agents really cost, and why",
+		Long: `tokcost reads agent traces (JSONL, Parquet, OpenTelemetry, Claude Code, Codex,
+Langfuse) offline and reports the per-session cost distribution (P50/P95/P99),
+runaway retry loops, and what caps, windows and routing would save.`,
+		Version:       versionLine,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetIn(ios.In)
+	root.SetVersionTemplate("tokcost {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
+	})
+	root.AddCommand(newAnalyzeCmd(ios, nil), newFormatsCmd(ios))
+	return root
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

@@ -1,0 +1,147 @@
+package ingest
+
+import (
+	"math"
+	"strings"
+	"time"
+)
+
+// Canonical field names and the aliases the canonical readers accept. The
+// JSONL and Parquet readers share this table so a column and a key mean the
+// same thing everywhere.
+var canonicalAliases = map[string]string{
+	"id": "id", "event_id": "id",
+	"session_id": "session_id", "sessionId": "session_id", "conversation_id": "session_id", "conversationId": "session_id",
+	"seq": "seq",
+	"ts":  "ts", "timestamp": "ts",
+	"duration_ms":  "duration_ms",
+	"kind":         "kind",
+	"model":        "model",
+	"provider":     "provider",
+	"input_tokens": "input_tokens", "prompt_tokens": "input_tokens",
+	"output_tokens": "output_tokens", "completion_tokens": "output_tokens",
+	"cache_read_tokens":     "cache_read_tokens",
+	"cache_write_tokens":    "cache_write_tokens",
+	"cache_write_1h_tokens": "cache_write_1h_tokens",
+	"reasoning_tokens":      "reasoning_tokens",
+	"tool":                  "tool", "tool_name": "tool",
+	"status":   "status",
+	"error":    "error",
+	"role":     "role",
+	"workflow": "workflow",
+	"cost_usd": "cost_usd",
+	"usage":    "usage",
+}
+
+// CanonicalField maps a field name or alias to its canonical name; ok is
+// false for fields that are not part of the schema (they become attributes).
+func CanonicalField(name string) (canonical string, ok bool) {
+	c, ok := canonicalAliases[name]
+	return c, ok
+}
+
+// maxTokens bounds one call's token counts. Nothing real comes near it; a
+// larger value is a corrupt record, not a very long prompt.
+const maxTokens = 1 << 32
+
+// fieldError is a problem with one field of one record. Its Reason is the
+// stable, countable part; Field names the field for the message.
+type fieldError struct {
+	Reason string
+	Field  string
+}
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// tokenCount validates a token count given as a JSON number.
+func tokenCount(field string, f float64) (int64, *fieldError) {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return 0, &fieldError{"non-finite number", field}
+	case f < 0:
+		return 0, &fieldError{"negative token count", field}
+	case f != math.Trunc(f):
+		return 0, &fieldError{"fractional token count", field}
+	case f >= maxTokens:
+		return 0, &fieldError{"token count too large", field}
+	}
+	return int64(f), nil
+}
+
+// parseKind accepts "llm" and "tool" in any case.
+func parseKind(s string) (Kind, *fieldError) {
+	switch strings.ToLower(s) {
+	case "llm":
+		return KindLLM, nil
+	case "tool":
+		return KindTool, nil
+	}
+	return KindUnknown, &fieldError{"unknown kind (want llm or tool)", "kind"}
+}
+
+// parseStatus accepts "ok", "error" and "timeout" in any case.
+func parseStatus(s string) (Status, *fieldError) {
+	switch strings.ToLower(s) {
+	case "ok", "":
+		return StatusOK, nil
+	case "error":
+		return StatusError, nil
+	case "timeout":
+		return StatusTimeout, nil
+	}
+	return StatusOK, &fieldError{"unknown status (want ok, error or timeout)", "status"}
+}
+
+// parseTimeString parses an RFC 3339 timestamp.
+func parseTimeString(s string) (int64, *fieldError) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
+	}
+	return t.UnixNano(), nil
+}
+
+// epochMillis converts epoch milliseconds to Unix nanoseconds.
+func epochMillis(f float64) (int64, *fieldError) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e14 {
+		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
+	}
+	return int64(math.Round(f * 1e6)), nil
+}
+
+// finish applies the cross-field rules every canonical reader shares: kind
+// inference, status from an error message when no status was given, and
+// token consistency. It returns the first violation.
+func finish(r *Record, statusExplicit bool) *fieldError {
+	if r.SessionID == "" {
+		return &fieldError{"missing session_id", "session_id"}
+	}
+	if r.Kind == KindUnknown {
+		// A step with a tool name and no tokens is a tool call; anything
+		// else is a model call.
+		if r.Tool != "" && r.Model == "" && r.InputTokens == 0 && r.OutputTokens == 0 {
+			r.Kind = KindTool
+		} else {
+			r.Kind = KindLLM
+		}
+	}
+	if r.Status == StatusOK && r.Error != "" && !statusExplicit {
+		r.Status = StatusError
+	}
+	if r.CacheReadTokens+r.CacheWriteTokens > r.InputTokens {
+		return &fieldError{"cache tokens exceed input_tokens (input must include cache reads and writes)", "input_tokens"}
+	}
+	if r.CacheWrite1hTokens > r.CacheWriteTokens {
+		return &fieldError{"cache_write_1h_tokens exceed cache_write_tokens", "cache_write_1h_tokens"}
+	}
+	if r.ReasoningTokens > r.OutputTokens {
+		return &fieldError{"reasoning tokens exceed output_tokens (output must include reasoning)", "output_tokens"}
+	}
+	if r.HasCost && (r.CostUSD < 0 || math.IsNaN(r.CostUSD) || math.IsInf(r.CostUSD, 0)) {
+		return &fieldError{"bad cost_usd", "cost_usd"}
+	}
+	if r.DurationMS < 0 || math.IsNaN(r.DurationMS) || math.IsInf(r.DurationMS, 0) {
+		return &fieldError{"bad duration_ms", "duration_ms"}
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+// Package ingest turns trace files into canonical records.
+//
+// It owns input handling (files, directories, stdin, gzip and zstd by magic
+// bytes, lines of any length) and the Format interface every input format
+// implements. Formats register themselves by name; Detect picks one from
+// an input's name and first bytes. Decoders push records and notes into
+// Sinks, one per worker goroutine, so a format may decode on every core.
+// Nothing here knows about prices or sessions.
+//
+// Every unit read is accounted for: it becomes a Record or a Note (invalid
+// with a reason, duplicate, blank or skipped), and Sink.Lines counts the
+// units, so lines = records + duplicates + invalid + blank + skipped.
+package ingest

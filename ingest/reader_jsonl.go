@@ -1,0 +1,395 @@
+package ingest
+
+import (
+	"bytes"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+func init() { Register(jsonlFormat{}, 100) }
+
+// jsonlFormat is tokcost's canonical schema, one JSON object per line
+// (docs/format.md). It is the fallback: any input whose first non-blank
+// byte opens a JSON object is offered to it last.
+type jsonlFormat struct{}
+
+func (jsonlFormat) Name() string { return "jsonl" }
+func (jsonlFormat) Describe() string {
+	return "tokcost canonical JSONL: one step per line (session_id, kind, model, *_tokens, tool, status, …); aliases and nested OpenAI/Anthropic usage accepted"
+}
+
+func (jsonlFormat) Sniff(name string, head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '{'
+}
+
+// chunkSize is the unit of parallel work: big enough to amortise the
+// hand-off, small enough to keep every core busy on modest inputs.
+const chunkSize = 4 << 20
+
+type chunk struct {
+	buf       []byte // whole lines, each ending in '\n' except possibly the last of the input
+	firstLine int64  // 1-based number of the chunk's first line
+}
+
+// Decode splits the input into chunks of whole lines and decodes them on
+// every core. Lines may be of any length: a chunk grows until it holds one.
+func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
+	workers := runtime.GOMAXPROCS(0)
+	chunks := make(chan chunk, workers*2)
+	pool := sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newLineDecoder(src.Name, newSink())
+			for c := range chunks {
+				d.decodeChunk(c)
+				b := c.buf[:0]
+				pool.Put(&b)
+			}
+		}()
+	}
+	err := splitChunks(src.R, chunks, &pool)
+	close(chunks)
+	wg.Wait()
+	return err
+}
+
+// splitChunks reads r and sends chunks that end on a line boundary.
+func splitChunks(r io.Reader, out chan<- chunk, pool *sync.Pool) error {
+	var carry []byte
+	line := int64(1)
+	for {
+		bp := pool.Get().(*[]byte)
+		buf := append((*bp)[:0], carry...)
+		// Fill the buffer; grow it when one line is longer than a chunk.
+		var rerr error
+		for {
+			if len(buf) == cap(buf) {
+				buf = append(buf, 0)[:len(buf)]
+			}
+			n, err := r.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err != nil {
+				rerr = err
+				break
+			}
+			if len(buf) == cap(buf) {
+				if bytes.LastIndexByte(buf, '\n') >= 0 {
+					break
+				}
+			}
+		}
+		if rerr != nil && rerr != io.EOF {
+			return rerr
+		}
+		if rerr == io.EOF {
+			if len(buf) > 0 {
+				out <- chunk{buf: buf, firstLine: line}
+			}
+			return nil
+		}
+		cut := bytes.LastIndexByte(buf, '\n') + 1
+		carry = append(carry[:0], buf[cut:]...)
+		buf = buf[:cut]
+		out <- chunk{buf: buf, firstLine: line}
+		line += int64(bytes.Count(buf, []byte{'\n'}))
+	}
+}
+
+// lineDecoder turns canonical JSONL lines into records for one sink.
+type lineDecoder struct {
+	file string
+	sink Sink
+	p    fastjson.Parser
+	rec  Record
+}
+
+func newLineDecoder(file string, sink Sink) *lineDecoder {
+	return &lineDecoder{file: file, sink: sink, rec: Record{Attrs: map[string]string{}}}
+}
+
+func (d *lineDecoder) decodeChunk(c chunk) {
+	buf := c.buf
+	n := c.firstLine
+	var lines int64
+	for len(buf) > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		var line []byte
+		if i < 0 {
+			line, buf = buf, nil
+		} else {
+			line, buf = buf[:i], buf[i+1:]
+		}
+		lines++
+		d.decodeLine(bytes.TrimSuffix(line, []byte{'\r'}), n)
+		n++
+	}
+	d.sink.Lines(lines)
+}
+
+func (d *lineDecoder) invalid(line int64, reason, detail string) {
+	d.sink.Note(Note{Kind: NoteInvalid, File: d.file, Line: line, Reason: reason, Detail: detail})
+}
+
+func (d *lineDecoder) decodeLine(line []byte, n int64) {
+	if IsBlank(line) {
+		d.sink.Note(Note{Kind: NoteBlank, File: d.file, Line: n})
+		return
+	}
+	if !utf8.Valid(line) {
+		d.invalid(n, "invalid utf-8", "")
+		return
+	}
+	v, err := d.p.ParseBytes(line)
+	if err != nil {
+		d.invalid(n, "malformed json", shorten(err.Error()))
+		return
+	}
+	o, err := v.Object()
+	if err != nil {
+		d.invalid(n, "not a json object", "")
+		return
+	}
+	r := &d.rec
+	r.Reset()
+	r.File, r.Line = d.file, n
+	if ferr := fillRecord(r, o); ferr != nil {
+		d.invalid(n, ferr.Reason, ferr.Field)
+		return
+	}
+	d.sink.Record(r)
+}
+
+// fillRecord maps one canonical JSON object onto r.
+func fillRecord(r *Record, o *fastjson.Object) *fieldError {
+	var ferr *fieldError
+	statusExplicit := false
+	var usage *fastjson.Value
+	topTokens := false
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if ferr != nil {
+			return
+		}
+		name, known := canonicalAliases[string(key)]
+		if !known {
+			if s, ok := scalarText(v); ok {
+				if _, dup := r.Attrs[string(key)]; !dup {
+					r.Attrs[string(key)] = s
+				}
+			}
+			return
+		}
+		if v.Type() == fastjson.TypeNull {
+			return // null means absent
+		}
+		switch name {
+		case "id":
+			r.ID, ferr = stringOrNumber(v, name)
+		case "session_id":
+			r.SessionID, ferr = stringOrNumber(v, name)
+		case "seq":
+			var f float64
+			if f, ferr = number(v, name); ferr == nil {
+				if f != float64(int64(f)) {
+					ferr = &fieldError{"fractional seq", name}
+				}
+				r.Seq, r.HasSeq = int64(f), true
+			}
+		case "ts":
+			switch v.Type() {
+			case fastjson.TypeString:
+				r.TSNano, ferr = parseTimeString(string(v.GetStringBytes()))
+			case fastjson.TypeNumber:
+				r.TSNano, ferr = epochMillis(v.GetFloat64())
+			default:
+				ferr = &fieldError{"wrong type", name}
+			}
+		case "duration_ms":
+			r.DurationMS, ferr = number(v, name)
+		case "kind":
+			var s string
+			if s, ferr = str(v, name); ferr == nil {
+				r.Kind, ferr = parseKind(s)
+			}
+		case "model":
+			r.Model, ferr = str(v, name)
+		case "provider":
+			r.Provider, ferr = str(v, name)
+		case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
+			var t int64
+			if t, ferr = tokens(v, name); ferr == nil {
+				*tokenField(r, name) = t
+				topTokens = true
+			}
+		case "usage":
+			if v.Type() != fastjson.TypeObject {
+				ferr = &fieldError{"wrong type", name}
+			}
+			usage = v
+		case "tool":
+			r.Tool, ferr = str(v, name)
+		case "status":
+			var s string
+			if s, ferr = str(v, name); ferr == nil {
+				r.Status, ferr = parseStatus(s)
+				statusExplicit = true
+			}
+		case "error":
+			if s, ok := scalarText(v); ok {
+				r.Error = s
+			} else {
+				r.Error = shorten(string(v.MarshalTo(nil)))
+			}
+		case "role":
+			r.Role, ferr = str(v, name)
+		case "workflow":
+			r.Workflow, ferr = str(v, name)
+		case "cost_usd":
+			r.CostUSD, ferr = number(v, name)
+			r.HasCost = ferr == nil
+		}
+	})
+	if ferr != nil {
+		return ferr
+	}
+	if usage != nil && !topTokens {
+		if ferr := fillUsage(r, usage); ferr != nil {
+			return ferr
+		}
+	}
+	return finish(r, statusExplicit)
+}
+
+func tokenField(r *Record, name string) *int64 {
+	switch name {
+	case "input_tokens":
+		return &r.InputTokens
+	case "output_tokens":
+		return &r.OutputTokens
+	case "cache_read_tokens":
+		return &r.CacheReadTokens
+	case "cache_write_tokens":
+		return &r.CacheWriteTokens
+	case "cache_write_1h_tokens":
+		return &r.CacheWrite1hTokens
+	}
+	return &r.ReasoningTokens
+}
+
+// fillUsage reads a nested provider usage object. Anthropic's is recognised
+// by its cache fields and its input_tokens is exclusive of them, so the
+// cache counts are added; OpenAI's (Chat Completions or Responses) is
+// already inclusive.
+func fillUsage(r *Record, u *fastjson.Value) *fieldError {
+	get := func(path ...string) (int64, bool, *fieldError) {
+		v := u.Get(path...)
+		if v == nil || v.Type() == fastjson.TypeNull {
+			return 0, false, nil
+		}
+		t, err := tokens(v, "usage."+strings.Join(path, "."))
+		return t, err == nil, err
+	}
+	var ferr *fieldError
+	pick := func(dst *int64, paths ...[]string) {
+		for _, p := range paths {
+			if ferr != nil {
+				return
+			}
+			t, ok, err := get(p...)
+			if err != nil {
+				ferr = err
+				return
+			}
+			if ok {
+				*dst = t
+				return
+			}
+		}
+	}
+	anthropic := u.Exists("cache_creation_input_tokens") || u.Exists("cache_read_input_tokens")
+	if anthropic {
+		var in, cw, cr, cw1h int64
+		pick(&in, []string{"input_tokens"})
+		pick(&cw, []string{"cache_creation_input_tokens"})
+		pick(&cr, []string{"cache_read_input_tokens"})
+		pick(&cw1h, []string{"cache_creation", "ephemeral_1h_input_tokens"})
+		pick(&r.OutputTokens, []string{"output_tokens"})
+		r.InputTokens = in + cw + cr
+		r.CacheWriteTokens, r.CacheReadTokens, r.CacheWrite1hTokens = cw, cr, cw1h
+		return ferr
+	}
+	pick(&r.InputTokens, []string{"prompt_tokens"}, []string{"input_tokens"})
+	pick(&r.OutputTokens, []string{"completion_tokens"}, []string{"output_tokens"})
+	pick(&r.CacheReadTokens, []string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
+	pick(&r.ReasoningTokens, []string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
+	return ferr
+}
+
+func str(v *fastjson.Value, field string) (string, *fieldError) {
+	if v.Type() != fastjson.TypeString {
+		return "", &fieldError{"wrong type (want string)", field}
+	}
+	return string(v.GetStringBytes()), nil
+}
+
+func stringOrNumber(v *fastjson.Value, field string) (string, *fieldError) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), nil
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), nil
+	}
+	return "", &fieldError{"wrong type (want string)", field}
+}
+
+func number(v *fastjson.Value, field string) (float64, *fieldError) {
+	if v.Type() != fastjson.TypeNumber {
+		return 0, &fieldError{"wrong type (want number)", field}
+	}
+	f, err := v.Float64()
+	if err != nil {
+		return 0, &fieldError{"non-finite number", field}
+	}
+	return f, nil
+}
+
+func tokens(v *fastjson.Value, field string) (int64, *fieldError) {
+	f, ferr := number(v, field)
+	if ferr != nil {
+		return 0, ferr
+	}
+	return tokenCount(field, f)
+}
+
+// scalarText renders a string, number or boolean as text.
+func scalarText(v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), true
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), true
+	case fastjson.TypeTrue:
+		return "true", true
+	case fastjson.TypeFalse:
+		return "false", true
+	}
+	return "", false
+}
+
+// shorten keeps messages readable when a line holds megabytes.
+func shorten(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}

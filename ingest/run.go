@@ -1,0 +1,73 @@
+package ingest
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Options controls Run.
+type Options struct {
+	// Format forces a format by name; "" detects each input's format.
+	Format string
+	// Stdin is read for the input "-" (os.Stdin when nil).
+	Stdin io.Reader
+}
+
+// FileResult says what Run made of one input.
+type FileResult struct {
+	Name        string `json:"name"`
+	Format      string `json:"format"`
+	Compression string `json:"compression,omitempty"`
+}
+
+// Run reads every input (files, directories, "-") and feeds the sinks.
+// Inputs are read one after another; a format may decode one input on
+// several cores. A missing or unreadable input stops the run with an error
+// naming it, since a report over silently fewer files would mislead.
+func Run(inputs []string, opt Options, newSink func(file FileResult, index int) SinkFactory) ([]FileResult, error) {
+	paths, err := ExpandInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	var forced Format
+	if opt.Format != "" {
+		if forced, err = Lookup(opt.Format); err != nil {
+			return nil, err
+		}
+	}
+	results := make([]FileResult, 0, len(paths))
+	for i, p := range paths {
+		src, err := OpenSource(p, i, opt.Stdin)
+		if err != nil {
+			return results, fmt.Errorf("read %s: %w", p, unwrapPathErr(err))
+		}
+		f := forced
+		if f == nil {
+			if f, err = Detect(p, src.Head()); err != nil {
+				src.Close()
+				if len(src.Head()) == 0 {
+					// An empty file has no records to detect; it is not an error.
+					results = append(results, FileResult{Name: p, Format: "empty"})
+					continue
+				}
+				return results, err
+			}
+		}
+		res := FileResult{Name: p, Format: f.Name(), Compression: src.Compression}
+		err = f.Decode(src, newSink(res, i))
+		src.Close()
+		if err != nil {
+			return results, fmt.Errorf("read %s: %w", p, err)
+		}
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// StdinIsTerminal reports whether stdin is an interactive terminal, so the
+// CLI can refuse to wait on "-" typed by mistake.
+func StdinIsTerminal() bool {
+	st, err := os.Stdin.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,208 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/tokcost/tokcost/analyze"
+)
+
+type tableWriter struct{}
+
+// Write renders the human view: the key numbers first, then breakdowns.
+func (tableWriter) Write(w io.Writer, a *Analysis) error {
+	p := &printer{w: w}
+	in := a.Input
+	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource)
+	p.f("input: %s files, %s lines → %s records, %s duplicates, %s invalid, %s blank, %s skipped\n",
+		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid), count(in.Blank), count(in.Skipped))
+	p.f("\nsessions: %s", count(int64(a.Sessions.Count)))
+	if a.Sessions.PartialCost > 0 {
+		p.f(" (%s with unpriced calls: their costs are lower bounds)", count(int64(a.Sessions.PartialCost)))
+	}
+	p.f("\n")
+	s := a.Sessions
+	rows := [][]string{
+		distRow("cost (USD)", s.CostUSD, usd),
+		distRow("total tokens", s.TotalTokens, num),
+		distRow("input tokens", s.InputTokens, num),
+		distRow("output tokens", s.OutputTokens, num),
+		distRow("LLM calls", s.LLMCalls, num),
+		distRow("context amplification", s.Amplification, ratio),
+	}
+	rows[5][6] = "" // a total of ratios means nothing
+	if err := p.table([]string{"per session", "P50", "P95", "P99", "max", "mean", "total"}, rows, 1); err != nil {
+		return err
+	}
+
+	c := a.CostByClass
+	p.f("\noutput premium: %s of priced cost pays for output tokens\n", pct(a.OutputCostShare))
+	p.f("cost by class: input %s · cache read %s · cache write %s · output %s", usd(c.Input), usd(c.CacheRead), usd(c.CacheWrite), usd(c.Output))
+	if c.Recorded > 0 {
+		p.f(" · from records' cost_usd %s", usd(c.Recorded))
+	}
+	p.f("\n")
+
+	if len(a.Models) > 0 {
+		p.f("\nmodels\n")
+		rows = rows[:0]
+		for _, m := range a.Models {
+			cost := usd(m.CostUSD)
+			if m.Unpriced == m.Calls && m.CostUSD == 0 {
+				cost = "unpriced"
+			} else if m.Unpriced > 0 {
+				cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
+			}
+			rows = append(rows, []string{orNone(m.Model), m.PricedAs, count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
+				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
+		}
+		if err := p.table([]string{"model", "priced as", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 2); err != nil {
+			return err
+		}
+	}
+	if len(in.Unpriced) > 0 {
+		p.f("\nunpriced models (not in the price table; their calls are excluded from costs)\n")
+		rows = rows[:0]
+		for _, u := range in.Unpriced {
+			rows = append(rows, []string{orNone(u.Model), count(u.Calls), count(u.Tokens)})
+		}
+		if err := p.table([]string{"model", "calls", "tokens"}, rows, 1); err != nil {
+			return err
+		}
+	}
+	if len(a.TopSessions) > 0 {
+		p.f("\ntop %d sessions by cost\n", len(a.TopSessions))
+		rows = rows[:0]
+		for _, t := range a.TopSessions {
+			cost := usd(t.CostUSD)
+			if t.UnpricedCalls > 0 {
+				cost += "*" // a lower bound: some calls are unpriced
+			}
+			rows = append(rows, []string{t.SessionID, t.Workflow, cost, count(int64(t.LLMCalls)), count(t.TotalTokens),
+				duration(t.DurationS), ratio(t.Amplification)})
+		}
+		if err := p.table([]string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, rows, 2); err != nil {
+			return err
+		}
+	}
+	return p.err
+}
+
+// printer writes and remembers the first error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+// table renders rows with the first left columns aligned left (names) and
+// the rest right (numbers).
+func (p *printer) table(header []string, rows [][]string, left int) error {
+	if p.err != nil {
+		return p.err
+	}
+	align := make(tw.Alignment, len(header))
+	for i := range align {
+		align[i] = tw.AlignRight
+	}
+	for i := 0; i < left && i < len(align); i++ {
+		align[i] = tw.AlignLeft
+	}
+	t := tablewriter.NewTable(p.w,
+		tablewriter.WithAlignment(align),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header)
+	for _, r := range rows {
+		if err := t.Append(r); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func distRow(name string, d analyze.Distribution, f func(float64) string) []string {
+	return []string{name, f(d.P50), f(d.P95), f(d.P99), f(d.Max), f(d.Mean), f(d.Total)}
+}
+
+// usd shows cents-and-below for small amounts, cents for large ones.
+func usd(v float64) string {
+	if math.Abs(v) >= 100 {
+		return "$" + group(strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	return "$" + strconv.FormatFloat(v, 'f', 4, 64)
+}
+
+// num shows whole numbers grouped, interpolated percentiles with one decimal.
+func num(v float64) string {
+	if v == math.Trunc(v) {
+		return group(strconv.FormatFloat(v, 'f', 0, 64))
+	}
+	return group(strconv.FormatFloat(v, 'f', 1, 64))
+}
+
+func count(v int64) string { return group(strconv.FormatInt(v, 10)) }
+
+func ratio(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "×" }
+
+func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
+
+func duration(s float64) string {
+	switch {
+	case s >= 3600:
+		return fmt.Sprintf("%.1fh", s/3600)
+	case s >= 60:
+		return fmt.Sprintf("%.1fm", s/60)
+	}
+	return fmt.Sprintf("%.1fs", s)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// group inserts thousands separators into a decimal number.
+func group(s string) string {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac := s, ""
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		intPart, frac = s[:i], s[i:]
+	}
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String() + frac
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
