@@ -1,0 +1,232 @@
+package langfuse
+
+import (
+	"bufio"
+	"bytes"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+type collectSink struct {
+	recs  []ingest.Record
+	notes []ingest.Note
+	lines int64
+}
+
+func (s *collectSink) Record(r *ingest.Record) { s.recs = append(s.recs, *r) }
+func (s *collectSink) Note(n ingest.Note)      { s.notes = append(s.notes, n) }
+func (s *collectSink) Lines(n int64)           { s.lines += n }
+
+func (s *collectSink) count(kind ingest.NoteKind) int {
+	n := 0
+	for _, x := range s.notes {
+		if x.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+type totals struct {
+	sessions, llm, tools, errors           int
+	in, out, cacheRead, cacheWrite, reason int64
+}
+
+func (s *collectSink) totals() (totals, float64) {
+	var t totals
+	var cost float64
+	sess := map[string]bool{}
+	for _, r := range s.recs {
+		sess[r.SessionID] = true
+		switch r.Kind {
+		case ingest.KindLLM:
+			t.llm++
+		case ingest.KindTool:
+			t.tools++
+		}
+		if r.Status != ingest.StatusOK {
+			t.errors++
+		}
+		t.in += r.InputTokens
+		t.out += r.OutputTokens
+		t.cacheRead += r.CacheReadTokens
+		t.cacheWrite += r.CacheWriteTokens
+		t.reason += r.ReasoningTokens
+		if r.HasCost {
+			cost += r.CostUSD
+		}
+	}
+	t.sessions = len(sess)
+	return t, cost
+}
+
+func decode(t testing.TB, src *ingest.Source) *collectSink {
+	t.Helper()
+	f, err := ingest.Lookup("langfuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &collectSink{}
+	if err := f.Decode(src, func() ingest.Sink { return sink }); err != nil {
+		t.Fatal(err)
+	}
+	if got := int64(len(sink.recs) + len(sink.notes)); got != sink.lines {
+		t.Errorf("units: %d records + %d notes != Lines %d", len(sink.recs), len(sink.notes), sink.lines)
+	}
+	return sink
+}
+
+func decodeFile(t testing.TB, path string) *collectSink {
+	t.Helper()
+	src, err := ingest.OpenSource(path, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	return decode(t, src)
+}
+
+// Expectations per sample, derived with python3 on the sample file:
+//
+//	d=json.load(open(f)); obs=d['observations']; g=[o for o in obs if o['type']=='GENERATION']
+//	units = len(obs); llm = len(g); tools = sum(o['type']=='TOOL' for o in obs)
+//	errors = sum(o['level']=='ERROR' for o in obs if o['type'] in ('GENERATION','TOOL'))
+//	in  = Σ_g input + input_cache_read + prompt_details.cache_read + input_audio   (disjoint buckets;
+//	      every sample has total == Σ other keys, checked by hand)
+//	out = Σ_g output + output_reasoning + completion_details.reasoning + output_audio
+//	cr = Σ_g input_cache_read + prompt_details.cache_read; re = Σ_g output_reasoning + completion_details.reasoning
+//	cost = Σ_g costDetails['total']
+var samples = []struct {
+	file  string
+	units int64
+	want  totals
+	cost  float64
+	role  string // nearest AGENT ancestor of every record (by hand from parentObservationId)
+}{
+	{"google-adk-2025-08-28.trace.json", 5, totals{sessions: 1, llm: 2, tools: 1, in: 67, out: 9}, 1.03e-05, "agent_run [hello_agent]"},
+	{"langgraph-python-2025-08-22.trace.json", 9, totals{sessions: 1, llm: 2, in: 168, out: 66}, 0.000234, ""},
+	{"microsoft-agent-2025-12-17.trace.json", 4, totals{sessions: 1, llm: 2, tools: 1, in: 293, out: 106}, 0.00028525, "invoke_agent 171105b7-59dd-49c0-9677-0b95395aa46a"},
+	{"openai-agents-2025-09-30.trace.json", 5, totals{sessions: 1, llm: 2, tools: 1, in: 140, out: 44}, 0.000632, "Hello world"},
+}
+
+func TestSamples(t *testing.T) {
+	for _, c := range samples {
+		t.Run(c.file, func(t *testing.T) {
+			s := decodeFile(t, "testdata/"+c.file)
+			if s.lines != c.units {
+				t.Errorf("lines = %d, want %d", s.lines, c.units)
+			}
+			got, cost := s.totals()
+			if got != c.want {
+				t.Errorf("totals = %+v, want %+v", got, c.want)
+			}
+			if math.Abs(cost-c.cost) > 1e-12 {
+				t.Errorf("cost = %g, want %g", cost, c.cost)
+			}
+			for _, r := range s.recs {
+				if r.Role != c.role {
+					t.Errorf("%s: role %q, want %q", r.ID, r.Role, c.role)
+				}
+			}
+			for i := 1; i < len(s.recs); i++ {
+				if s.recs[i].TSNano < s.recs[i-1].TSNano {
+					t.Errorf("records not in start order at %d", i)
+				}
+			}
+		})
+	}
+}
+
+func TestSampleFields(t *testing.T) {
+	s := decodeFile(t, "testdata/google-adk-2025-08-28.trace.json")
+	// trace.sessionId = "demo-session"; the first generation by startTime:
+	// jq -c '.observations[]|select(.id|startswith("f6e4"))|{startTime,endTime,model,usageDetails}'
+	// → 07:32:30.306Z … 07:32:31.217Z (911 ms), gemini-2.0-flash, input 28, output 3, total 31
+	r := s.recs[0]
+	if r.SessionID != "demo-session" || r.Model != "gemini-2.0-flash" || r.InputTokens != 28 || r.OutputTokens != 3 || math.Abs(r.DurationMS-911) > 1e-6 {
+		t.Errorf("first record = %+v", r)
+	}
+	// metadata attributes: gen_ai.system = gcp.vertex.agent (preferred over llm.provider = google)
+	if r.Provider != "gcp.vertex.agent" {
+		t.Errorf("provider = %q", r.Provider)
+	}
+	// trace.sessionId is null: the session is the trace id.
+	s = decodeFile(t, "testdata/langgraph-python-2025-08-22.trace.json")
+	if s.recs[0].SessionID != "e1fde3efec57ce8a69bafd3fb928a7eb" {
+		t.Errorf("session = %q", s.recs[0].SessionID)
+	}
+}
+
+// testdata/blob.jsonl is hand-written blob-export JSONL; expectations by hand.
+func TestBlobJSONL(t *testing.T) {
+	s := decodeFile(t, "testdata/blob.jsonl")
+	// 5 lines: 4 observations + 1 truncated line.
+	if s.lines != 5 || s.count(ingest.NoteInvalid) != 1 || s.count(ingest.NoteSkipped) != 1 {
+		t.Errorf("lines %d, notes %+v", s.lines, s.notes)
+	}
+	got, cost := s.totals()
+	want := totals{
+		sessions: 1, // session_id "s1" on g1 applies to its whole trace t1
+		llm:      2, tools: 1,
+		errors: 2, // g1 and x1 have level ERROR
+		// g1: total 155 = 10+90+5+20+30 → disjoint: in 10+90+5 = 105, out 20+30 = 50
+		// g2: total 120 = 100+20 ≠ 165 → inclusive: in 100, out 20
+		in: 205, out: 70, cacheRead: 130, cacheWrite: 5, reason: 35,
+	}
+	if got != want {
+		t.Errorf("totals = %+v, want %+v", got, want)
+	}
+	// cost_details.total 0.5 + total_cost 0.25
+	if cost != 0.75 {
+		t.Errorf("cost = %g", cost)
+	}
+	g1, x1 := s.recs[0], s.recs[1] // starts 00:00:01, 00:00:03.6, 00:00:04
+	if g1.ID != "g1" || g1.SessionID != "s1" || g1.Status != ingest.StatusError || g1.Error != "rate limited" || g1.DurationMS != 2500 || g1.Role != "coder" || g1.Model != "gpt-4o" {
+		t.Errorf("g1 = %+v", g1)
+	}
+	if x1.Tool != "bash" || x1.Error != "error" || x1.Role != "coder" || math.Abs(x1.DurationMS-100) > 1e-9 {
+		t.Errorf("x1 = %+v", x1)
+	}
+}
+
+func TestSniff(t *testing.T) {
+	f, _ := ingest.Lookup("langfuse")
+	for _, c := range []struct {
+		file string
+		want bool
+	}{
+		{"testdata/google-adk-2025-08-28.trace.json", true},
+		{"testdata/blob.jsonl", true},
+		{"../otel/testdata/tempo_export_with_batches.json", false},
+		{"../otel/testdata/k8s.json", false},
+	} {
+		head, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Sniff(c.file, head[:min(len(head), 64<<10)]); got != c.want {
+			t.Errorf("%s: Sniff = %v", c.file, got)
+		}
+	}
+}
+
+func FuzzLangfuse(f *testing.F) {
+	for _, c := range samples {
+		data, err := os.ReadFile("testdata/" + c.file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	data, err := os.ReadFile("testdata/blob.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decode(t, &ingest.Source{Name: "fuzz", R: bufio.NewReaderSize(bytes.NewReader(data), 1<<16)})
+	})
+}

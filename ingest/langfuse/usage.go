@@ -1,0 +1,88 @@
+package langfuse
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Token slots, in canonical order.
+const (
+	tokIn = iota
+	tokOut
+	tokCacheRead
+	tokCacheWrite
+	tokReasoning
+	nTok
+)
+
+// usageKeys names the usageDetails keys Langfuse has written over time:
+// its SDKs (input_cache_read, output_reasoning), older OpenInference
+// ingestion (prompt_details.cache_read, completion_details.reasoning) and
+// the current OTel ingestion (input_cached_tokens, input_cache_creation,
+// output_reasoning_tokens).
+var usageKeys = map[string]int{
+	"input":                        tokIn,
+	"output":                       tokOut,
+	"input_tokens":                 tokIn,
+	"prompt_tokens":                tokIn,
+	"output_tokens":                tokOut,
+	"completion_tokens":            tokOut,
+	"input_cache_read":             tokCacheRead,
+	"input_cached_tokens":          tokCacheRead,
+	"prompt_details.cache_read":    tokCacheRead,
+	"cache_read_input_tokens":      tokCacheRead,
+	"input_cache_creation":         tokCacheWrite,
+	"input_cache_write":            tokCacheWrite,
+	"prompt_details.cache_write":   tokCacheWrite,
+	"cache_creation_input_tokens":  tokCacheWrite,
+	"output_reasoning":             tokReasoning,
+	"output_reasoning_tokens":      tokReasoning,
+	"completion_details.reasoning": tokReasoning,
+}
+
+// convertUsage turns a usageDetails object into canonical (inclusive)
+// counts. ok is false when it holds no input or output count.
+//
+// The buckets are disjoint when total equals the sum of all other keys
+// (Langfuse's normalised form): input then excludes cache and output
+// excludes reasoning, so they are added back, along with other input_*/
+// output_* buckets such as audio. They are inclusive when total equals
+// input + output. Without a usable total the disjoint form is assumed,
+// since that is what current Langfuse ingestion writes.
+func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool) {
+	var extraIn, extraOut, others, total int64
+	var hasTotal bool
+	for k, raw := range details {
+		n, valid := parseCount(rawText(raw))
+		if !valid {
+			continue
+		}
+		if k == "total" {
+			total, hasTotal = n, true
+			continue
+		}
+		others += n
+		if slot, known := usageKeys[k]; known {
+			u[slot] += n
+			if slot == tokIn || slot == tokOut {
+				ok = true
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "input_") || strings.HasPrefix(k, "prompt_details."):
+			extraIn += n
+		case strings.HasPrefix(k, "output_") || strings.HasPrefix(k, "completion_details."):
+			extraOut += n
+		}
+	}
+	if !ok {
+		return u, false
+	}
+	inclusive := hasTotal && total != others && total == u[tokIn]+u[tokOut]
+	if !inclusive {
+		u[tokIn] += u[tokCacheRead] + u[tokCacheWrite] + extraIn
+		u[tokOut] += u[tokReasoning] + extraOut
+	}
+	return u, true
+}
