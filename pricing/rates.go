@@ -31,6 +31,17 @@ type Usage struct {
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning int64
 }
 
+// Parts is one call's cost split by token class.
+type Parts struct {
+	Input      float64 // uncached input
+	CacheRead  float64
+	CacheWrite float64 // 5-minute and 1-hour writes
+	Output     float64 // output, reasoning included
+}
+
+// Total is the call's cost.
+func (p Parts) Total() float64 { return p.Input + p.CacheRead + p.CacheWrite + p.Output }
+
 // Cost prices one call:
 //
 //	(input − cache_read − cache_write)·in + cache_read·read
@@ -39,7 +50,11 @@ type Usage struct {
 // with reasoning tokens at the reasoning rate where the vendor sets one.
 // A cache class the model has no price for is billed at the input rate.
 // Inconsistent counts (cache larger than input) are clamped, never negative.
-func (r Rates) Cost(u Usage) float64 {
+func (r Rates) Cost(u Usage) float64 { return r.CostParts(u).Total() }
+
+// CostParts prices one call by token class. The long-context tier is
+// decided by the whole request's input, then applied to every class.
+func (r Rates) CostParts(u Usage) Parts {
 	in, out, read, write, write1h := r.Input, r.Output, r.CacheRead, r.CacheWrite, r.CacheWrite1h
 	if r.TierAbove > 0 && u.Input > r.TierAbove {
 		if r.InputAbove > 0 {
@@ -75,8 +90,12 @@ func (r Rates) Cost(u Usage) float64 {
 		reasoning = clamp(u.Reasoning, 0, u.Output)
 	}
 	plainOut := u.Output - reasoning
-	return float64(uncached)*in + float64(u.CacheRead)*read + float64(cw5m)*write +
-		float64(cw1h)*write1h + float64(plainOut)*out + float64(reasoning)*r.Reasoning
+	return Parts{
+		Input:      float64(uncached) * in,
+		CacheRead:  float64(u.CacheRead) * read,
+		CacheWrite: float64(cw5m)*write + float64(cw1h)*write1h,
+		Output:     float64(plainOut)*out + float64(reasoning)*r.Reasoning,
+	}
 }
 
 func clamp(v, lo, hi int64) int64 {
