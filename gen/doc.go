@@ -1,0 +1,85 @@
+// Package gen generates deterministic, realistic agent traces in tokcost's
+// canonical JSONL form, with per-session ground truth, for tests,
+// benchmarks and demos. It owns the simulation only: it knows nothing of
+// package pricing or analyze, and prices sessions with its own small rate
+// table (rates.go, $/MTok: claude-sonnet-4-5 3/15, cache read 0.30, write
+// 3.75; claude-haiku-4-5 1/5, 0.10, 1.25; gpt-4o 2.50/10, cached 1.25;
+// gpt-4o-mini 0.15/0.60, cached 0.075; gpt-5 1.25/10, cached 0.125) so
+// that its costs are an independent check on the analyzer:
+//
+//	cost = (input − cache_read − cache_write)·in + cache_read·read
+//	       + cache_write·write + output·out
+//
+// # Simulation
+//
+// Every session is a ReAct loop. Call i's input is the whole context: system
+// prompt and task (1.7k-8k tokens) plus every earlier call's visible output
+// and every tool result. Reasoning tokens (gpt-5) are billed as output but
+// not carried forward. Anthropic sessions cache with a breakpoint at the end
+// of each prompt: the first call writes the whole prompt, later calls read
+// the previous prompt and write the new suffix (8% are misses that rewrite
+// it). OpenAI calls read the previous prompt rounded down to 128 tokens when
+// it is at least 1024 tokens (85% hit). Some workflows split calls between a
+// planner on a flagship model (first call, every sixth, final answer) and an
+// executor on the cheaper sibling (sonnet→haiku, gpt-5 and gpt-4o→gpt-4o-mini).
+// 10% of steps run a parallel batch of two or three tools.
+//
+// Records are canonical (OpenTelemetry token semantics: input includes cache
+// reads and writes, output includes reasoning). Zero and empty fields are
+// omitted, status "ok" included. 20% of sessions carry an extra "team"
+// attribute, 10% have no "seq", about 1% of records are written twice
+// (same line, same id). Session starts are a Poisson process (Options.MeanGap)
+// and the output is ordered by record start time across sessions.
+//
+// # Class mix
+//
+//	healthy          57%  3-25 calls (skewed to short), ordinary tools
+//	transient_retry  12%  healthy, one tool fails once or twice then succeeds
+//	long_healthy      2%  40-120 calls over many tools, steady progress
+//	expensive_doc     3%  one 100k-190k-token call after reading a document
+//	sibling_cascade   5%  one real error in a parallel batch of 3-6 calls,
+//	                      the rest "<tool_use_error>Sibling tool call errored…"
+//	user_rejection    5%  a tool result rejected by the user (FORMATS.md §2)
+//	loop_tool        10%  runaway retry loop, ends within the timeout
+//	loop_timeout      4%  runaway retry loop that passes the timeout
+//	loop_llm_only     2%  near-identical consecutive LLM calls, no tools
+//
+// Loops are 16% so that 20,000 sessions give about 3,200 positives, enough
+// for tight recall estimates; the five hard-negative classes (27%) each look
+// like a loop to a naive detector (repeated errors, many calls, high cost).
+// Healthy sessions never have three consecutive failures of one tool with
+// one masked error, not counting sibling-cancel and rejection records,
+// which the ingest layer classifies separately.
+//
+// # Loops and their ground truth
+//
+// A tool loop: call i issues tool T, T fails (attempt 1), call i+1 retries
+// T, T fails with the same error up to its volatile parts (numbers, hex ids,
+// quoted paths, timestamps), and so on for loop_repeats (4-30) failing
+// attempts, each followed by an LLM call, context growing each time. Then:
+//
+//   - gave_up: the call after the last failing attempt is a final apology;
+//   - recovered: that call retries T, which succeeds, and the session goes on;
+//   - timed_out (loop_timeout only): half the sessions are killed at the
+//     timeout, the in-flight attempt recorded with status "timeout" (not a
+//     failing attempt for loop_repeats); the others run past the timeout
+//     and give up. loop_ended is "gave_up" if such a session did not in fact
+//     time out.
+//
+// loop_start_call is the 1-based index, among the session's LLM calls, of
+// the call right after the first failing attempt (i+1 above): the first
+// call that only exists because of the loop. For loop_llm_only, a run of
+// loop_repeats near-identical calls (same model, output within ±4%, context
+// growing by the output and a short nudge) ends the session; the run's
+// first call is legitimate, so loop_start_call is its second call.
+//
+// loop_wasted_tokens (input+output) and loop_wasted_cost_usd sum the LLM
+// calls from loop_start_call to the session's last call for gave_up and
+// timed_out loops, and to loop_start_call+loop_repeats−1 (the call after the
+// last failing attempt) for recovered ones. loop_error_masked writes the
+// volatile parts as <n>, <hex>, <str> and <ts>.
+//
+// Timed out means the session's wall time (last end − first start) exceeds
+// Options.Timeout or its last record has status "timeout". Other classes are
+// compressed in time to stay within the timeout.
+package gen
