@@ -1,0 +1,368 @@
+// Package pricefile holds what the pricing package and its generator must
+// agree on: the schema of the embedded artefact and of overrides.yaml, the
+// LiteLLM price-file parser, and exact $-per-million-token decoding.
+package pricefile
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Price mirrors pricing.Rates field for field (same names, types and order)
+// so the pricing package can convert with pricing.Rates(p); a drift between
+// the two is a compile error there, not a silent mispricing.
+type Price struct {
+	Input        float64 `json:"input"`
+	Output       float64 `json:"output"`
+	CacheRead    float64 `json:"cache_read,omitempty"`
+	CacheWrite   float64 `json:"cache_write,omitempty"`
+	CacheWrite1h float64 `json:"cache_write_1h,omitempty"`
+	Reasoning    float64 `json:"reasoning,omitempty"`
+
+	HasCacheRead  bool `json:"has_cache_read,omitempty"`
+	HasCacheWrite bool `json:"has_cache_write,omitempty"`
+
+	TierAbove       int64   `json:"tier_above,omitempty"`
+	InputAbove      float64 `json:"input_above,omitempty"`
+	OutputAbove     float64 `json:"output_above,omitempty"`
+	CacheReadAbove  float64 `json:"cache_read_above,omitempty"`
+	CacheWriteAbove float64 `json:"cache_write_above,omitempty"`
+}
+
+// Artefact is the generated, embedded table (table_gen.json).
+type Artefact struct {
+	Version string            `json:"version"`
+	Inputs  string            `json:"inputs"` // provenance of the generator's inputs
+	Aliases map[string]string `json:"aliases"`
+	Models  map[string]Model  `json:"models"`
+}
+
+// Model is one table key with its dated rates, oldest first.
+type Model struct {
+	Provider string    `json:"provider,omitempty"`
+	History  []Segment `json:"history"`
+}
+
+// Segment is a rate in force from From (YYYY-MM-DD, UTC). The first segment
+// also covers everything before its date; From "" means no date is known.
+type Segment struct {
+	From  string `json:"from,omitempty"`
+	Rates Price  `json:"rates"`
+}
+
+// Overrides is overrides.yaml: corrections the generator applies on top of
+// LiteLLM's data. Every entry carries a why citing its source.
+type Overrides struct {
+	Revision   int         `yaml:"revision"`
+	DropEvents []DropEvent `yaml:"drop_events"`
+	Fixes      []Fix       `yaml:"fixes"`
+	Aliases    []Alias     `yaml:"aliases"`
+}
+
+// DropEvent removes one row of the price-changes CSV, identified by key and
+// mirror commit, because it records a LiteLLM data error, not a price.
+type DropEvent struct {
+	Key    string `yaml:"key"`
+	Commit string `yaml:"commit"`
+	Why    string `yaml:"why"`
+}
+
+// Fix sets fields (in $ per million tokens) on every dated segment of keys.
+type Fix struct {
+	Keys      []string             `yaml:"keys"`
+	Set       map[string]MTokPrice `yaml:"set"`
+	TierAbove int64                `yaml:"tier_above"`
+	Why       string               `yaml:"why"`
+}
+
+// Alias maps a normalised model id to a table key.
+type Alias struct {
+	Alias string `yaml:"alias"`
+	Key   string `yaml:"key"`
+	Why   string `yaml:"why"`
+}
+
+// ParseOverrides decodes overrides.yaml strictly: unknown keys are errors.
+func ParseOverrides(data []byte) (*Overrides, error) {
+	var o Overrides
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&o); err != nil {
+		return nil, err
+	}
+	for i, f := range o.Fixes {
+		if strings.TrimSpace(f.Why) == "" {
+			return nil, fmt.Errorf("fixes[%d]: missing why", i)
+		}
+		for field := range f.Set {
+			if err := SetField(&Price{}, field, 0); err != nil {
+				return nil, fmt.Errorf("fixes[%d]: %w", i, err)
+			}
+		}
+	}
+	for i, d := range o.DropEvents {
+		if strings.TrimSpace(d.Why) == "" {
+			return nil, fmt.Errorf("drop_events[%d]: missing why", i)
+		}
+	}
+	for i, a := range o.Aliases {
+		if strings.TrimSpace(a.Why) == "" {
+			return nil, fmt.Errorf("aliases[%d] (%s): missing why", i, a.Alias)
+		}
+	}
+	return &o, nil
+}
+
+// Apply applies the fix to p.
+func (f Fix) Apply(p *Price) {
+	for field, v := range f.Set {
+		_ = SetField(p, field, float64(v)) // fields were validated by ParseOverrides
+	}
+	if f.TierAbove > 0 {
+		p.TierAbove = f.TierAbove
+	}
+}
+
+// SetField sets one price field by its snake_case name; v is $ per token.
+// Setting a cache price also records that the model has one.
+func SetField(p *Price, field string, v float64) error {
+	switch field {
+	case "input":
+		p.Input = v
+	case "output":
+		p.Output = v
+	case "cache_read":
+		p.CacheRead, p.HasCacheRead = v, true
+	case "cache_write":
+		p.CacheWrite, p.HasCacheWrite = v, true
+	case "cache_write_1h":
+		p.CacheWrite1h = v
+	case "reasoning":
+		p.Reasoning = v
+	case "input_above":
+		p.InputAbove = v
+	case "output_above":
+		p.OutputAbove = v
+	case "cache_read_above":
+		p.CacheReadAbove = v
+	case "cache_write_above":
+		p.CacheWriteAbove = v
+	default:
+		return fmt.Errorf("unknown price field %q", field)
+	}
+	return nil
+}
+
+// MTokPrice is a price written in $ per million tokens and held in $ per
+// token. Decoding goes through the decimal text ("0.3" → "0.3e-6") so the
+// result is the float nearest the written price, as LiteLLM's "3e-07" is.
+type MTokPrice float64
+
+// ParseMTok converts a decimal $-per-million-token literal to $ per token.
+func ParseMTok(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	var v float64
+	var err error
+	if strings.ContainsAny(s, "eE") {
+		v, err = strconv.ParseFloat(s, 64)
+		v /= 1e6
+	} else {
+		v, err = strconv.ParseFloat(s+"e-6", 64)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("not a number: %q", s)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return 0, fmt.Errorf("price must be a finite number >= 0, got %q", s)
+	}
+	return v, nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (m *MTokPrice) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+		return fmt.Errorf("line %d: price must be a number, got %q", n.Line, n.Value)
+	}
+	v, err := ParseMTok(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*m = MTokPrice(v)
+	return nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *MTokPrice) UnmarshalJSON(b []byte) error {
+	var num json.Number
+	if err := json.Unmarshal(b, &num); err != nil || strings.HasPrefix(string(b), `"`) {
+		return fmt.Errorf("price must be a number, got %s", b)
+	}
+	v, err := ParseMTok(num.String())
+	if err != nil {
+		return err
+	}
+	*m = MTokPrice(v)
+	return nil
+}
+
+// LiteLLMEntry is one priced model from a LiteLLM price file.
+type LiteLLMEntry struct {
+	Provider string
+	Mode     string
+	Price    Price
+}
+
+// KeptModes are the LiteLLM modes billed per text token.
+var KeptModes = map[string]bool{"chat": true, "completion": true, "responses": true}
+
+// tierThresholds are LiteLLM's long-context suffixes, in tokens. Rates holds
+// one tier, so the lowest threshold a model prices is used.
+var tierThresholds = []struct {
+	suffix string
+	tokens int64
+}{
+	{"_above_128k_tokens", 128_000},
+	{"_above_200k_tokens", 200_000},
+	{"_above_256k_tokens", 256_000},
+	{"_above_272k_tokens", 272_000},
+	{"_above_512k_tokens", 512_000},
+}
+
+// ParseLiteLLM decodes a LiteLLM model_prices_and_context_window.json. It
+// keeps models whose mode is in KeptModes (or, if requireMode is false,
+// absent) and that have both per-token input and output prices; it ignores
+// unknown fields and the non-model keys sample_spec and
+// fallback_generalizations. Malformed prices are errors naming the key.
+func ParseLiteLLM(data []byte, requireMode bool) (map[string]LiteLLMEntry, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic first error
+	out := make(map[string]LiteLLMEntry, len(top))
+	for _, key := range keys {
+		if key == "sample_spec" || key == "fallback_generalizations" {
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(top[key], &fields); err != nil || fields == nil {
+			return nil, fmt.Errorf("%q: model entry is not a JSON object", key)
+		}
+		e, ok, err := parseEntry(fields, requireMode)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", key, err)
+		}
+		if ok {
+			out[key] = e
+		}
+	}
+	return out, nil
+}
+
+func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, bool, error) {
+	var e LiteLLMEntry
+	if err := str(f, "mode", &e.Mode); err != nil {
+		return e, false, err
+	}
+	if err := str(f, "litellm_provider", &e.Provider); err != nil {
+		return e, false, err
+	}
+	if e.Mode == "" && requireMode || e.Mode != "" && !KeptModes[e.Mode] {
+		return e, false, nil
+	}
+	p := &e.Price
+	var hasIn, hasOut bool
+	for _, x := range []struct {
+		name string
+		dst  *float64
+		has  *bool
+	}{
+		{"input_cost_per_token", &p.Input, &hasIn},
+		{"output_cost_per_token", &p.Output, &hasOut},
+		{"cache_read_input_token_cost", &p.CacheRead, &p.HasCacheRead},
+		{"cache_creation_input_token_cost", &p.CacheWrite, &p.HasCacheWrite},
+		{"cache_creation_input_token_cost_above_1hr", &p.CacheWrite1h, nil},
+		{"output_cost_per_reasoning_token", &p.Reasoning, nil},
+	} {
+		ok, err := num(f, x.name, x.dst)
+		if err != nil {
+			return e, false, err
+		}
+		if x.has != nil {
+			*x.has = ok
+		}
+	}
+	if !hasIn || !hasOut {
+		return e, false, nil // not billed per token
+	}
+	for _, t := range tierThresholds {
+		var in, out, read, write float64
+		var any bool
+		for _, x := range []struct {
+			name string
+			dst  *float64
+		}{
+			{"input_cost_per_token" + t.suffix, &in},
+			{"output_cost_per_token" + t.suffix, &out},
+			{"cache_read_input_token_cost" + t.suffix, &read},
+			{"cache_creation_input_token_cost" + t.suffix, &write},
+		} {
+			ok, err := num(f, x.name, x.dst)
+			if err != nil {
+				return e, false, err
+			}
+			any = any || ok
+		}
+		if any {
+			p.TierAbove, p.InputAbove, p.OutputAbove = t.tokens, in, out
+			p.CacheReadAbove, p.CacheWriteAbove = read, write
+			break
+		}
+	}
+	return e, true, nil
+}
+
+// num reads an optional non-negative number field; null counts as absent.
+func num(f map[string]json.RawMessage, name string, dst *float64) (bool, error) {
+	raw, ok := f[name]
+	if !ok || string(raw) == "null" {
+		return false, nil
+	}
+	var v float64
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return false, fmt.Errorf("%s: not a number: %s", name, truncate(raw))
+	}
+	if v < 0 {
+		return false, fmt.Errorf("%s: negative price %v", name, v)
+	}
+	*dst = v
+	return true, nil
+}
+
+func str(f map[string]json.RawMessage, name string, dst *string) error {
+	raw, ok := f[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return fmt.Errorf("%s: not a string: %s", name, truncate(raw))
+	}
+	return nil
+}
+
+func truncate(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:40]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,257 @@
+package pricing
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tokcost/tokcost/pricing/internal/pricefile"
+)
+
+// LoadFile layers a LiteLLM JSON or tokcost YAML/JSON price file over base
+// (nil: an empty table) and returns the new table; base is not modified.
+//
+// A .yaml/.yml file, or a .json file with a top-level "models" array, is in
+// tokcost's format (docs/pricing.md): prices in $ per million tokens, each
+// optionally with an effective_from date from which it replaces base's
+// history. Any other JSON is read as LiteLLM's model_prices_and_context_window.json;
+// its undated entries replace a model's whole history unless they equal
+// base's latest rates.
+func LoadFile(path string, base *Table) (*Table, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read price file: %w", err)
+	}
+	t, err := loadBytes(path, data, base)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+func loadBytes(path string, data []byte, base *Table) (*Table, error) {
+	t := base.clone()
+	var err error
+	switch ext := strings.ToLower(filepath.Ext(path)); {
+	case ext == ".yaml" || ext == ".yml":
+		err = t.layerCustom(data, false)
+	case isCustomJSON(data):
+		err = t.layerCustom(data, true)
+	default:
+		err = t.layerLiteLLM(data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if base == nil {
+		t.info = Info{Source: path, Version: filepath.Base(path), SHA256: hex.EncodeToString(sum[:])}
+	} else {
+		both := sha256.Sum256([]byte(base.info.SHA256 + "\n" + hex.EncodeToString(sum[:])))
+		t.info = Info{
+			Source:  base.info.Source + "+" + path,
+			Version: base.info.Version + "+" + filepath.Base(path),
+			SHA256:  hex.EncodeToString(both[:]),
+		}
+	}
+	return t, nil
+}
+
+// clone copies the table's maps; models are replaced, never mutated.
+func (t *Table) clone() *Table {
+	c := newTable()
+	if t == nil {
+		return c
+	}
+	for k, m := range t.models {
+		c.models[k] = m
+	}
+	for k, v := range t.aliases {
+		c.aliases[k] = v
+	}
+	c.info = t.info
+	return c
+}
+
+// isCustomJSON reports whether a JSON file is in tokcost's format: a
+// top-level "models" array (LiteLLM's top-level values are all objects).
+func isCustomJSON(data []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return false
+	}
+	m, ok := top["models"]
+	return ok && bytes.HasPrefix(bytes.TrimSpace(m), []byte("["))
+}
+
+func (t *Table) layerLiteLLM(data []byte) error {
+	entries, err := pricefile.ParseLiteLLM(data, false)
+	if err != nil {
+		return err
+	}
+	for key, e := range entries {
+		lk := strings.ToLower(key)
+		rates := Rates(e.Price)
+		if old, ok := t.models[lk]; ok && old.history[len(old.history)-1].rates == rates {
+			continue // unchanged: keep the dated history
+		}
+		t.models[lk] = &model{key: key, provider: e.Provider, history: []segment{{from: math.MinInt64, rates: rates}}}
+	}
+	return nil
+}
+
+// customFile is tokcost's own price-file format; see docs/pricing.md.
+type customFile struct {
+	Models  []customModel     `yaml:"models" json:"models"`
+	Aliases map[string]string `yaml:"aliases" json:"aliases"`
+}
+
+type customModel struct {
+	Model           string               `yaml:"model" json:"model"`
+	Provider        string               `yaml:"provider" json:"provider"`
+	EffectiveFrom   string               `yaml:"effective_from" json:"effective_from"`
+	Input           *pricefile.MTokPrice `yaml:"input" json:"input"`
+	Output          *pricefile.MTokPrice `yaml:"output" json:"output"`
+	CacheRead       *pricefile.MTokPrice `yaml:"cache_read" json:"cache_read"`
+	CacheWrite      *pricefile.MTokPrice `yaml:"cache_write" json:"cache_write"`
+	CacheWrite1h    *pricefile.MTokPrice `yaml:"cache_write_1h" json:"cache_write_1h"`
+	Reasoning       *pricefile.MTokPrice `yaml:"reasoning" json:"reasoning"`
+	TierAbove       int64                `yaml:"tier_above" json:"tier_above"`
+	InputAbove      *pricefile.MTokPrice `yaml:"input_above" json:"input_above"`
+	OutputAbove     *pricefile.MTokPrice `yaml:"output_above" json:"output_above"`
+	CacheReadAbove  *pricefile.MTokPrice `yaml:"cache_read_above" json:"cache_read_above"`
+	CacheWriteAbove *pricefile.MTokPrice `yaml:"cache_write_above" json:"cache_write_above"`
+}
+
+func decodeCustom(data []byte, isJSON bool) (*customFile, error) {
+	var f customFile
+	if isJSON {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields() // typo protection: "inptu" is an error, not a missing price
+		if err := dec.Decode(&f); err != nil {
+			return nil, err
+		}
+		return &f, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty price file")
+		}
+		return nil, err
+	}
+	return &f, nil
+}
+
+func (c customModel) rates() (Rates, error) {
+	var r Rates
+	if c.Input == nil {
+		return r, errors.New("input: missing (prices are required, $ per million tokens)")
+	}
+	if c.Output == nil {
+		return r, errors.New("output: missing (prices are required, $ per million tokens)")
+	}
+	get := func(p *pricefile.MTokPrice) float64 {
+		if p == nil {
+			return 0
+		}
+		return float64(*p)
+	}
+	r.Input, r.Output = get(c.Input), get(c.Output)
+	r.CacheRead, r.HasCacheRead = get(c.CacheRead), c.CacheRead != nil
+	r.CacheWrite, r.HasCacheWrite = get(c.CacheWrite), c.CacheWrite != nil
+	r.CacheWrite1h, r.Reasoning = get(c.CacheWrite1h), get(c.Reasoning)
+	r.InputAbove, r.OutputAbove = get(c.InputAbove), get(c.OutputAbove)
+	r.CacheReadAbove, r.CacheWriteAbove = get(c.CacheReadAbove), get(c.CacheWriteAbove)
+	anyAbove := c.InputAbove != nil || c.OutputAbove != nil || c.CacheReadAbove != nil || c.CacheWriteAbove != nil
+	switch {
+	case c.TierAbove < 0:
+		return r, fmt.Errorf("tier_above: negative token count %d", c.TierAbove)
+	case c.TierAbove > 0 && !anyAbove:
+		return r, errors.New("tier_above: set but no *_above price given")
+	case c.TierAbove == 0 && anyAbove:
+		return r, errors.New("tier_above: required with *_above prices")
+	}
+	r.TierAbove = c.TierAbove
+	return r, nil
+}
+
+func (t *Table) layerCustom(data []byte, isJSON bool) error {
+	f, err := decodeCustom(data, isJSON)
+	if err != nil {
+		return err
+	}
+	type dated struct {
+		entry customModel
+		seg   segment
+	}
+	byModel := map[string][]dated{}
+	var order []string
+	for i, c := range f.Models {
+		key := strings.TrimSpace(c.Model)
+		if key == "" {
+			return fmt.Errorf("models[%d]: model: missing", i)
+		}
+		r, err := c.rates()
+		if err != nil {
+			return fmt.Errorf("models[%d] (%s): %w", i, key, err)
+		}
+		from, err := parseDay(c.EffectiveFrom)
+		if err != nil {
+			return fmt.Errorf("models[%d] (%s): effective_from: %w", i, key, err)
+		}
+		lk := strings.ToLower(key)
+		for _, d := range byModel[lk] {
+			if d.seg.from == from {
+				return fmt.Errorf("models[%d] (%s): effective_from %q given twice", i, key, c.EffectiveFrom)
+			}
+		}
+		if _, ok := byModel[lk]; !ok {
+			order = append(order, lk)
+		}
+		c.Model = key
+		byModel[lk] = append(byModel[lk], dated{c, segment{from: from, day: c.EffectiveFrom, rates: r}})
+	}
+	for _, lk := range order {
+		ds := byModel[lk]
+		sort.Slice(ds, func(i, j int) bool { return ds[i].seg.from < ds[j].seg.from })
+		m := &model{key: ds[0].entry.Model, provider: ds[0].entry.Provider}
+		if old, ok := t.models[lk]; ok {
+			if m.provider == "" {
+				m.provider = old.provider
+			}
+			for _, s := range old.history {
+				if s.from < ds[0].seg.from { // base history before the file's first date stays
+					m.history = append(m.history, s)
+				}
+			}
+		}
+		for _, d := range ds {
+			m.history = append(m.history, d.seg)
+		}
+		t.models[lk] = m
+	}
+	aliases := make([]string, 0, len(f.Aliases))
+	for a := range f.Aliases {
+		aliases = append(aliases, a)
+	}
+	sort.Strings(aliases)
+	for _, a := range aliases {
+		if err := t.setAlias(a, f.Aliases[a]); err != nil {
+			return fmt.Errorf("aliases: %w", err)
+		}
+	}
+	return nil
+}
