@@ -71,16 +71,18 @@ func (Format) Sniff(name string, head []byte) bool {
 
 // line is the subset of a transcript line the reader uses.
 type line struct {
-	Type        string   `json:"type"`
-	SessionID   string   `json:"sessionId"`
-	Timestamp   string   `json:"timestamp"`
-	IsSidechain bool     `json:"isSidechain"`
-	AgentID     string   `json:"agentId"`
-	RequestID   string   `json:"requestId"`
-	Cwd         string   `json:"cwd"`
-	GitBranch   string   `json:"gitBranch"`
-	Version     string   `json:"version"`
-	Message     *message `json:"message"`
+	Type        string `json:"type"`
+	SessionID   string `json:"sessionId"`
+	Timestamp   string `json:"timestamp"`
+	IsSidechain bool   `json:"isSidechain"`
+	AgentID     string `json:"agentId"`
+	RequestID   string `json:"requestId"`
+	Cwd         string `json:"cwd"`
+	GitBranch   string `json:"gitBranch"`
+	Version     string `json:"version"`
+	// Message is decoded only for assistant and user lines, so that other
+	// line types cannot be invalidated by a field they use differently.
+	Message json.RawMessage `json:"message"`
 }
 
 type message struct {
@@ -182,12 +184,8 @@ func (d *decoder) line(b []byte, n int64) {
 	}
 	var l line
 	if err := json.Unmarshal(b, &l); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
-		} else {
-			d.note(ingest.NoteInvalid, n, "malformed json", err.Error())
-		}
+		reason, detail := decodeErr(err)
+		d.note(ingest.NoteInvalid, n, reason, detail)
 		return
 	}
 	switch l.Type {
@@ -202,10 +200,35 @@ func (d *decoder) line(b []byte, n int64) {
 	}
 }
 
-func (d *decoder) assistant(l *line, n int64) {
-	m := l.Message
-	if m == nil {
+// decodeMessage decodes the message of an assistant or user line; it
+// reports the line invalid and returns nil when it cannot.
+func (d *decoder) decodeMessage(l *line, n int64) *message {
+	raw := bytes.TrimSpace(l.Message)
+	if len(raw) == 0 || string(raw) == "null" {
 		d.note(ingest.NoteInvalid, n, "missing message", "")
+		return nil
+	}
+	var m message
+	if err := json.Unmarshal(raw, &m); err != nil {
+		reason, detail := decodeErr(err)
+		d.note(ingest.NoteInvalid, n, reason, detail)
+		return nil
+	}
+	return &m
+}
+
+// decodeErr turns a json error into an invalid-line reason.
+func decodeErr(err error) (reason, detail string) {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "wrong field type", te.Field + ": " + te.Value
+	}
+	return "malformed json", err.Error()
+}
+
+func (d *decoder) assistant(l *line, n int64) {
+	m := d.decodeMessage(l, n)
+	if m == nil {
 		return
 	}
 	ts := parseTime(l.Timestamp)
@@ -292,10 +315,11 @@ func (d *decoder) assistant(l *line, n int64) {
 }
 
 func (d *decoder) user(l *line, n int64) {
-	var blocks []block
-	if l.Message != nil {
-		blocks, _ = blockList(l.Message.Content)
+	m := d.decodeMessage(l, n)
+	if m == nil {
+		return
 	}
+	blocks, _ := blockList(m.Content)
 	var results []*block
 	for i := range blocks {
 		if blocks[i].Type == "tool_result" {

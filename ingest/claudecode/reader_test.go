@@ -358,14 +358,15 @@ func TestBadInput(t *testing.T) {
 		`{"type":"assistant","sessionId":"s","message":{"id":"m5"}}`,                                        // 11 skipped: no usage
 		`{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":5}]}}`,    // 12 odd block: skipped user
 		`{"type":"weird-new-type","sessionId":"s"}`,                                                         // 13 skipped
-		`{"type":"assistant","sessionId":"s","requestId":"r9","message":{"id":"m9","model":"claude-x","usa`, // 14 truncated
+		`{"type":"system","sessionId":"s","message":"a string here is fine"}`,                               // 14 skipped
+		`{"type":"assistant","sessionId":"s","requestId":"r9","message":{"id":"m9","model":"claude-x","usa`, // 15 truncated
 	}
 	c := decode(t, "bad.jsonl", []byte(strings.Join(lines, "\n")))
 	if len(c.recs) != 1 {
 		t.Errorf("records = %d, want 1", len(c.recs))
 	}
 	// By hand from the comments above.
-	if c.count(ingest.NoteBlank) != 2 || c.count(ingest.NoteInvalid) != 8 || c.count(ingest.NoteSkipped) != 3 {
+	if c.count(ingest.NoteBlank) != 2 || c.count(ingest.NoteInvalid) != 8 || c.count(ingest.NoteSkipped) != 4 {
 		t.Errorf("notes = %+v", c.notes)
 	}
 	for _, n := range c.notes {
