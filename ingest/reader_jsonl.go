@@ -151,7 +151,7 @@ func (d *lineDecoder) decodeLine(line []byte, n int64) {
 	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
-		d.invalid(n, "malformed json", shorten(err.Error()))
+		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
 		return
 	}
 	o, err := v.Object()
@@ -163,7 +163,11 @@ func (d *lineDecoder) decodeLine(line []byte, n int64) {
 	r.Reset()
 	r.File, r.Line = d.file, n
 	if ferr := fillRecord(r, o); ferr != nil {
-		d.invalid(n, ferr.Reason, ferr.Field)
+		detail := ferr.Field
+		if strings.Contains(ferr.Reason, ferr.Field) {
+			detail = "" // the reason already names the field
+		}
+		d.invalid(n, ferr.Reason, detail)
 		return
 	}
 	d.sink.Record(r)

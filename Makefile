@@ -1,0 +1,45 @@
+# tokcost developer targets. `make test` is what CI runs (.ci/run).
+GO        ?= go
+PKGS      := ./...
+RACE_PKGS := ./analyze/... ./ingest/... ./report/...
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: build test race lint golden bench fuzz generate clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tokcost ./cmd/tokcost
+
+# The whole suite, then the analysis packages again under the race detector.
+test: lint
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Refresh golden files and testscript expectations after an intended change.
+golden:
+	$(GO) test ./report/... ./cmd/... -update
+
+# Regenerate the embedded price table from ../shared/reference/pricing.
+generate:
+	$(GO) generate ./pricing/...
+
+bench:
+	./scripts/bench.sh
+
+# Run every fuzz target for FUZZTIME each (default 60s).
+FUZZTIME ?= 60s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin bench
