@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -27,21 +25,34 @@ func (Format) Describe() string {
 	return "Gemini CLI session JSON (~/.gemini/tmp/<project>/chats/session-*.json): one model call per gemini message (thoughts added to output), toolCalls as tool steps; units are messages"
 }
 
-// Sniff implements ingest.Format: a JSON object whose head has the session
-// document's keys. A session-*.json name lowers the bar to sessionId alone.
+// Sniff implements ingest.Format. It walks the head's top-level keys: a
+// session document has "sessionId" (or "projectHash") and then a
+// "messages" array. Looking for the strings alone is not enough: a Claude
+// Code transcript about Gemini CLI code contains them too.
 func (Format) Sniff(name string, head []byte) bool {
-	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	if len(t) == 0 || t[0] != '{' {
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimLeft(head, "\ufeff")))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false
 	}
-	hasSession := bytes.Contains(t, []byte(`"sessionId"`))
-	hasMessages := bytes.Contains(t, []byte(`"messages"`))
-	if hasSession && hasMessages && bytes.Contains(t, []byte(`"projectHash"`)) {
-		return true
+	session := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case "sessionId", "projectHash":
+			session = true
+		case "messages":
+			t, err := dec.Token()
+			return err == nil && t == json.Delim('[') && session
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
 	}
-	base := path.Base(strings.ReplaceAll(name, `\`, "/"))
-	return strings.HasPrefix(base, "session-") && strings.Contains(base, ".json") && !strings.Contains(base, ".jsonl") &&
-		hasSession && hasMessages
+	return false
 }
 
 type message struct {

@@ -201,7 +201,11 @@ func TestSniff(t *testing.T) {
 	}{
 		{"x.json", `{"sessionId":"s","projectHash":"h","startTime":"t","messages":[`, true},
 		{"session-1.json", `{"sessionId":"s","messages":[]}`, true},
-		{"x.json", `{"sessionId":"s","messages":[]}`, false},
+		{"x.json", `{"sessionId":"s","messages":[]}`, true},
+		{"x.json", `{"messages":[],"sessionId":"s"}`, false}, // the CLI writes sessionId first
+		{"x.json", `{"sessionId":"s","messages":5}`, false},
+		// A Claude Code line whose content mentions every key.
+		{"x.jsonl", `{"type":"user","sessionId":"s","message":{"content":"{\"sessionId\":1,\"projectHash\":2,\"messages\":[]}"}}` + "\n", false},
 		{"x.jsonl", `{"type":"user","sessionId":"s","uuid":"u"}`, false},
 		{"x.json", `[{"sessionId":"s","projectHash":"h","messages":[]}]`, false},
 	}
