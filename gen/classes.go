@@ -136,7 +136,8 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 	if roles {
 		b.executor = executorOf[m]
 	}
-	b.ctx = b.between(1500, 6000) + b.between(200, 2000) // system prompt + task
+	b.base = b.between(1500, 6000) + b.between(200, 2000) // system prompt + task
+	b.ctx = b.base
 
 	tr := Truth{SessionID: s.id, Class: class, Workflow: wf.name, Model: models[m].name, Roles: roles, Team: s.team, HasSeq: !s.noSeq}
 	if classMix[ci].hardNeg {
@@ -177,8 +178,12 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 	case ClassLongHealthy:
 		b.tools = append(append([]toolSpec(nil), wf.tools...), extraTools...)
 		n := 40 + r.IntN(81)
-		for range n - 1 {
-			if r.IntN(30) == 0 { // an isolated failure the agent routes around
+		lastFail := -10
+		for i := range n - 1 {
+			// An isolated failure the agent routes around; never two in a
+			// row, so this class stays a clean negative.
+			if i-lastFail > 2 && r.IntN(30) == 0 {
+				lastFail = i
 				b.llm(b.between(60, 400), false)
 				b.tool(b.pickTool(), statusError, transientError(r), 0)
 				continue
@@ -314,6 +319,7 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 		}
 		reps := skewed(r, 5, 25, 1.5)
 		base := b.between(150, 500)
+		b.reas = 64 + b.r.Int64N(2*base+256)
 		mm, role := b.executor, roleNone
 		if roles {
 			role = roleExecutor

@@ -26,7 +26,7 @@
 //
 // Records are canonical (OpenTelemetry token semantics: input includes cache
 // reads and writes, output includes reasoning). Zero and empty fields are
-// omitted, status "ok" included. 20% of sessions carry an extra "team"
+// omitted, and so is status "ok". 20% of sessions carry an extra "team"
 // attribute, 10% have no "seq", about 1% of records are written twice
 // (same line, same id). Session starts are a Poisson process (Options.MeanGap)
 // and the output is ordered by record start time across sessions.

@@ -103,6 +103,8 @@ type builder struct {
 	ev       []event
 	t        int64 // current time, Unix ms
 	ctx      int64 // context size in tokens
+	base     int64 // system prompt and task
+	reas     int64 // if > 0, gpt-5 reasoning per call (a repeating call)
 	planner  int8
 	executor int8
 	roles    bool
@@ -142,18 +144,22 @@ func (b *builder) llmWith(m int8, role uint8, visible int64) *event {
 	if md.provider == "anthropic" {
 		// A breakpoint at the end of every prompt: read what the last call
 		// cached, write the new suffix; a miss (expired TTL) rewrites all.
-		if b.cached[m] > 0 && b.r.IntN(100) < 92 {
+		if c := b.cached[m]; c > 0 && c <= e.in && b.r.IntN(100) < 92 {
 			e.cr = b.cached[m]
 		}
 		e.cw = e.in - e.cr
 		b.cached[m] = e.in
-	} else if p := b.prevIn[m]; p >= 1024 && b.r.IntN(100) < 85 {
+	} else if p := b.prevIn[m]; p >= 1024 && p <= e.in && b.r.IntN(100) < 85 {
 		e.cr = p / 128 * 128 // OpenAI caches prefixes in 128-token steps
 	}
 	b.prevIn[m] = e.in
 	e.out = visible
 	if m == gpt5 {
-		e.reas = 64 + b.r.Int64N(2*visible+256)
+		if b.reas > 0 { // a repeating call reasons about as much each time
+			e.reas = b.reas * (96 + b.r.Int64N(9)) / 100
+		} else {
+			e.reas = 64 + b.r.Int64N(2*visible+256)
+		}
 		e.out += e.reas
 	}
 	speed := md.msPerTok * (0.8 + 0.5*b.r.Float64())
@@ -187,9 +193,20 @@ func (b *builder) toolRole() uint8 {
 
 func (b *builder) pickTool() toolSpec { return b.tools[b.r.IntN(len(b.tools))] }
 
+// compactAt keeps ordinary calls below 100k input tokens (gpt-4o has a
+// 128k window), leaving 100k+ prompts to the expensive_doc class.
+const compactAt = 80_000
+
 // step is one ordinary LLM call plus its tools; 10% of steps run a parallel
 // batch of two or three tools that start together.
 func (b *builder) step() {
+	if b.ctx > compactAt {
+		// Agents compact their context before it outgrows the window:
+		// the history becomes a summary and the caches start over.
+		b.ctx = b.base + b.between(3000, 8000)
+		b.cached = [numModels]int64{}
+		b.prevIn = [numModels]int64{}
+	}
 	b.llm(b.between(60, 600), false)
 	if b.r.IntN(100) >= 10 {
 		b.tool(b.pickTool(), statusOK, "", 0)
@@ -206,7 +223,7 @@ func (b *builder) step() {
 // parallel runs a batch of tools started 1-2 ms apart; the next call waits
 // for the slowest. status and msg may be nil (all ok).
 func (b *builder) parallel(batch []toolSpec, status []uint8, msg []string) {
-	start, end := b.t, b.t
+	at, end := b.t, b.t
 	for i, ts := range batch {
 		st, m := statusOK, ""
 		if status != nil {
@@ -216,7 +233,9 @@ func (b *builder) parallel(batch []toolSpec, status []uint8, msg []string) {
 		if st != statusOK {
 			dur = b.between(5, 200)
 		}
-		at := start + int64(i)*(1+b.r.Int64N(2))
+		if i > 0 {
+			at += 1 + b.r.Int64N(2)
+		}
 		b.ev = append(b.ev, event{ts: at, dur: dur, kind: kindTool, tool: ts.name, status: st, err: m, model: -1, role: b.toolRole()})
 		end = max(end, at+dur)
 		if st == statusOK {
