@@ -100,8 +100,23 @@ func (t *Table) layerLiteLLM(data []byte) error {
 	if err != nil {
 		return err
 	}
-	for key, e := range entries {
+	keys := make([]string, 0, len(entries))
+	for key := range entries {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	seen := map[string]string{}
+	for _, key := range keys {
+		e := entries[key]
+		key := strings.TrimSpace(key)
 		lk := strings.ToLower(key)
+		if lk == "" {
+			return errors.New(`"": empty model key`)
+		}
+		if other, dup := seen[lk]; dup {
+			return fmt.Errorf("%q: same model as %q (keys are case-insensitive)", key, other)
+		}
+		seen[lk] = key
 		rates := Rates(e.Price)
 		if old, ok := t.models[lk]; ok && old.history[len(old.history)-1].rates == rates {
 			continue // unchanged: keep the dated history

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokcost/tokcost/pricing/internal/pricefile"
@@ -41,6 +42,19 @@ type Table struct {
 	info    Info
 	models  map[string]*model // by lowercased key
 	aliases map[string]string // normalised id → lowercased key
+
+	// resolved caches Lookup's id → key resolution (not the dated rates):
+	// traces repeat a few ids millions of times. Bounded by maxResolved.
+	resolved  sync.Map // provider + "\x00" + model → resolution
+	nResolved atomic.Int64
+}
+
+// maxResolved bounds the resolution cache against unbounded distinct ids.
+const maxResolved = 10_000
+
+type resolution struct {
+	m    *model // nil: unpriced
+	rule string
 }
 
 type model struct {
@@ -174,13 +188,27 @@ func (t *Table) History(key string) ([]Period, bool) {
 // by substring. provider may be "" and is used only to disambiguate.
 // A time before a model's first known date gets its earliest known rates.
 func (t *Table) Lookup(model, provider string, atNano int64) (Match, bool) {
-	for _, c := range candidates(model, provider) {
-		if m := t.resolve(c); m != nil {
-			s := m.at(atNano)
-			return Match{Key: m.key, Rates: s.rates, From: s.day, Rule: c.rule}, true
+	ck := provider + "\x00" + model
+	r, cached := t.resolved.Load(ck)
+	if !cached {
+		var res resolution
+		for _, c := range candidates(model, provider) {
+			if m := t.resolve(c); m != nil {
+				res = resolution{m, c.rule}
+				break
+			}
 		}
+		if t.nResolved.Add(1) <= maxResolved {
+			t.resolved.Store(ck, res)
+		}
+		r = res
 	}
-	return Match{}, false
+	res := r.(resolution)
+	if res.m == nil {
+		return Match{}, false
+	}
+	s := res.m.at(atNano)
+	return Match{Key: res.m.key, Rates: s.rates, From: s.day, Rule: res.rule}, true
 }
 
 // Candidate is one id Lookup tries, and what it hit.
