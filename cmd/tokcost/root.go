@@ -7,7 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	_ "github.com/tokcost/tokcost/ingest/claudecode" // registers the claude-code format
+	// Each format registers itself with ingest; the CLI offers them all.
+	_ "github.com/tokcost/tokcost/ingest/claudecode"
+	_ "github.com/tokcost/tokcost/ingest/codex"
+	_ "github.com/tokcost/tokcost/ingest/gemini"
+	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/otel"
 
 	"github.com/tokcost/tokcost/pricing"
 )
@@ -37,7 +42,7 @@ func Main(ios *IOStreams, args []string) int {
 func isFlagError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "unknown command", "accepts ", "requires at least", "bad flag syntax", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
+		if strings.HasPrefix(msg, p) {
 			return true
 		}
 	}
@@ -65,7 +70,7 @@ runaway retry loops, and what caps, windows and routing would save.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(ios, nil), newFormatsCmd(ios))
+	root.AddCommand(newAnalyzeCmd(ios, nil), newFormatsCmd(ios), newGenCmd(ios))
 	return root
 }
 

@@ -1,0 +1,69 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// TestAgainstGeneratorTruth runs generated fleets through the real pipeline
+// and compares every session with the generator's ground truth. The
+// generator prices sessions with its own rate table and formula (gen/rates.go),
+// an independent implementation of the same vendor prices, and counts
+// unique events itself, so agreement checks decoding, dedupe, session
+// grouping and pricing at once.
+func TestAgainstGeneratorTruth(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		var traces, truth bytes.Buffer
+		sum, err := gen.Generate(&traces, &truth, gen.Options{Sessions: 2000, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := loadString(t, Config{Prices: pricing.Embedded()}, traces.String())
+
+		// Accounting: every line written is a record or a duplicate.
+		c := d.Counts
+		if c.Lines != int64(sum.Records) || c.Duplicates != int64(sum.Duplicates) || c.Records != int64(sum.Records-sum.Duplicates) || c.Invalid != 0 {
+			t.Errorf("seed %d: counts %+v, generator wrote %d lines with %d duplicates", seed, c, sum.Records, sum.Duplicates)
+		}
+		if len(d.Sessions) != sum.Sessions {
+			t.Fatalf("seed %d: %d sessions, want %d", seed, len(d.Sessions), sum.Sessions)
+		}
+		dec := json.NewDecoder(&truth)
+		checked := 0
+		for dec.More() {
+			var tr gen.Truth
+			if err := dec.Decode(&tr); err != nil {
+				t.Fatal(err)
+			}
+			s := session(d, tr.SessionID)
+			if s == nil {
+				t.Fatalf("seed %d: session %s missing", seed, tr.SessionID)
+			}
+			if s.LLMCalls != tr.LLMCalls || s.ToolCalls != tr.ToolCalls || s.ToolErrors != tr.ToolErrors ||
+				s.Tokens.Input != tr.InputTokens || s.Tokens.Output != tr.OutputTokens ||
+				s.Tokens.CacheRead != tr.CacheReadTokens || s.Tokens.CacheWrite != tr.CacheWriteTokens ||
+				s.Tokens.Reasoning != tr.ReasoningTokens || s.Duplicates != tr.DuplicatesWritten || s.Workflow != tr.Workflow {
+				t.Errorf("seed %d session %s: got calls %d/%d/%d tokens %+v dups %d wf %s; truth %+v",
+					seed, s.ID, s.LLMCalls, s.ToolCalls, s.ToolErrors, s.Tokens, s.Duplicates, s.Workflow, tr)
+			}
+			if math.Abs(s.CostUSD-tr.CostUSD) > 1e-9 {
+				t.Errorf("seed %d session %s: cost %.10f, truth %.10f", seed, s.ID, s.CostUSD, tr.CostUSD)
+			}
+			if math.Abs(s.DurationS()-tr.DurationS) > 1e-3 {
+				t.Errorf("seed %d session %s: duration %.3f, truth %.3f", seed, s.ID, s.DurationS(), tr.DurationS)
+			}
+			if s.UnpricedCalls != 0 {
+				t.Errorf("seed %d session %s: %d unpriced calls", seed, s.ID, s.UnpricedCalls)
+			}
+			checked++
+		}
+		if checked != sum.Sessions {
+			t.Errorf("seed %d: checked %d sessions of %d", seed, checked, sum.Sessions)
+		}
+	}
+}
