@@ -11,7 +11,6 @@ import (
 const (
 	siblingError  = "<tool_use_error>Sibling tool call errored</tool_use_error>"
 	rejectedError = "The user doesn't want to proceed with this tool use. The tool use was rejected."
-	apology       = "gave up"
 )
 
 // errTemplate is an error message whose volatile parts (numbers, hex ids,

@@ -21,8 +21,9 @@ type Options struct {
 	// sessions exceed it (default 10m).
 	Timeout time.Duration
 	// MeanGap is the mean time between session starts (exponential,
-	// default 3s). With sessions lasting about two minutes on average, the
-	// default keeps about 40 sessions active at once.
+	// default 3s). Sessions last about 70 s on average, so the default
+	// keeps about 25 active at once (peak 54 over 200,000 sessions); only
+	// those are held in memory.
 	MeanGap time.Duration
 }
 
