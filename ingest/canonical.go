@@ -109,6 +109,26 @@ func epochMillis(f float64) (int64, *fieldError) {
 	return int64(math.Round(f * 1e6)), nil
 }
 
+// FieldError is a problem with one field of a canonical record; readers
+// report it as an invalid Note with Reason and the Field as detail.
+type FieldError = fieldError
+
+// Finish applies the canonical cross-field rules to a record another reader
+// (Parquet, --map) filled: kind inference, status from an error message when
+// statusExplicit is false, and token consistency. nil means the record is valid.
+func Finish(r *Record, statusExplicit bool) *FieldError { return finish(r, statusExplicit) }
+
+// TokenCount validates a token count read as a number.
+func TokenCount(field string, f float64) (int64, *FieldError) { return tokenCount(field, f) }
+
+// ParseKind, ParseStatus and ParseTime parse the canonical text forms.
+func ParseKind(s string) (Kind, *FieldError)     { return parseKind(s) }
+func ParseStatus(s string) (Status, *FieldError) { return parseStatus(s) }
+func ParseTime(s string) (int64, *FieldError)    { return parseTimeString(s) }
+
+// EpochMillis converts epoch milliseconds to Unix nanoseconds, validated.
+func EpochMillis(f float64) (int64, *FieldError) { return epochMillis(f) }
+
 // finish applies the cross-field rules every canonical reader shares: kind
 // inference, status from an error message when no status was given, and
 // token consistency. It returns the first violation.

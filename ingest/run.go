@@ -12,6 +12,8 @@ type Options struct {
 	Format string
 	// Stdin is read for the input "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Map is the --map canonical=path field mapping handed to each Source.
+	Map map[string]string
 }
 
 // FileResult says what Run made of one input.
@@ -42,6 +44,7 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 		if err != nil {
 			return results, fmt.Errorf("read %s: %w", p, unwrapPathErr(err))
 		}
+		src.Map = opt.Map
 		f := forced
 		if f == nil {
 			if f, err = Detect(p, src.Head()); err != nil {

@@ -22,6 +22,9 @@ type Source struct {
 	Index       int    // position in the input list; orders records across inputs
 	Compression string // "", "gzip" or "zstd"
 	R           *bufio.Reader
+	// Map is the user's --map canonical=path field mapping, for formats
+	// that take one (empty otherwise).
+	Map map[string]string
 
 	file    *os.File
 	closers []io.Closer
