@@ -22,14 +22,18 @@
 // it is at least 1024 tokens (85% hit). Some workflows split calls between a
 // planner on a flagship model (first call, every sixth, final answer) and an
 // executor on the cheaper sibling (sonnet→haiku, gpt-5 and gpt-4o→gpt-4o-mini).
-// 10% of steps run a parallel batch of two or three tools.
+// 10% of steps run a parallel batch of two or three tools. When the context
+// passes 80k tokens before a step, the agent compacts it (history becomes a
+// summary, caches restart), so only expensive_doc calls reach 100k input.
 //
 // Records are canonical (OpenTelemetry token semantics: input includes cache
 // reads and writes, output includes reasoning). Zero and empty fields are
 // omitted, and so is status "ok". 20% of sessions carry an extra "team"
 // attribute, 10% have no "seq", about 1% of records are written twice
 // (same line, same id). Session starts are a Poisson process (Options.MeanGap)
-// and the output is ordered by record start time across sessions.
+// and the output is ordered by record start time across sessions; within a
+// session, file order is step order even where two starts share a
+// millisecond.
 //
 // # Class mix
 //
