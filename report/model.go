@@ -25,6 +25,9 @@ type Analysis struct {
 	CostByClass     analyze.Parts        `json:"cost_by_class"`
 	Models          []analyze.ModelUsage `json:"models"`
 	TopSessions     []TopSession         `json:"top_sessions"`
+	// Runaway lists every session with a runaway retry loop (the table
+	// view shows the top ones).
+	Runaway analyze.Runaway `json:"runaway"`
 }
 
 // ToolInfo names the program that wrote the report.
@@ -76,6 +79,7 @@ type BuildOptions struct {
 	Files      []ingest.FileResult
 	CostSource string
 	TopN       int
+	Loops      analyze.LoopConfig
 }
 
 // Build fills the result model from a dataset.
@@ -87,6 +91,10 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		Sessions:      analyze.Stats(d.Sessions),
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
+		Runaway:       analyze.DetectLoops(d, opt.Loops),
+	}
+	if a.Runaway.Sessions == nil {
+		a.Runaway.Sessions = []analyze.RunawaySession{}
 	}
 	if a.Input.Files == nil {
 		a.Input.Files = []ingest.FileResult{}

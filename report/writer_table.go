@@ -76,6 +76,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			return err
 		}
 	}
+	if err := writeRunawayTable(p, a); err != nil {
+		return err
+	}
 	if len(a.TopSessions) > 0 {
 		p.f("\ntop %d sessions by cost\n", len(a.TopSessions))
 		rows = rows[:0]
@@ -205,4 +208,45 @@ func group(s string) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// writeRunawayTable shows the loop summary and the sessions wasting the
+// most, as many as the top-sessions list.
+func writeRunawayTable(p *printer, a *Analysis) error {
+	r := a.Runaway
+	p.f("\nrunaway loops (same tool, same masked error, ≥%d attempts; timeout %s): ", r.MinRepeats, duration(r.TimeoutS))
+	if r.Count == 0 {
+		p.f("none\n")
+		return p.err
+	}
+	p.f("%s sessions, %s under the timeout, wasting %s (%s of all spend); %d of the top-5%% (%d) most expensive sessions loop\n",
+		count(int64(r.Count)), count(int64(r.UnderTimeout)), usd(r.WastedCostUSD), pct(r.WastedShare), r.Top5pctLoops, r.Top5pctSessions)
+	n := len(a.TopSessions)
+	if n == 0 || n > len(r.Sessions) {
+		n = len(r.Sessions)
+	}
+	rows := make([][]string, 0, n)
+	for _, s := range r.Sessions[:n] {
+		under := "no"
+		if s.UnderTimeout {
+			under = "yes"
+		}
+		tool := s.Tool
+		if tool == "" {
+			tool = "(" + s.Signal + ")"
+		}
+		rows = append(rows, []string{s.SessionID, tool, count(int64(s.LoopStartCall)), count(int64(s.Repeats)),
+			count(s.ContextTokensStart) + " → " + count(s.ContextTokensEnd), usd(s.WastedCostUSD), pct(s.WastedShareOfSession),
+			duration(s.DurationS), under, s.Ended})
+	}
+	if err := p.table([]string{"session", "tool", "from call", "repeats", "context tokens", "wasted", "of session", "duration", "under timeout", "ended"}, rows, 2); err != nil {
+		return err
+	}
+	if len(r.Sessions) > n {
+		p.f("… and %d more (all listed in --format json)\n", len(r.Sessions)-n)
+	}
+	if ex := r.Sessions[0]; ex.ErrorSignature != "" {
+		p.f("costliest loop's error: %s\n  e.g. %s\n", ex.ErrorSignature, ex.ErrorExample)
+	}
+	return p.err
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,8 @@ type inputOptions struct {
 	Strict         bool
 	FailOnUnpriced bool
 	Quiet          bool
+	Timeout        time.Duration
+	LoopMinRepeats int
 }
 
 func (o *inputOptions) register(cmd *cobra.Command) {
@@ -33,6 +36,21 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
 	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
+	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "failed attempts of the same tool with the same masked error that make a runaway loop")
+}
+
+// loopConfig validates the loop flags.
+func (o *inputOptions) loopConfig() (analyze.LoopConfig, error) {
+	if o.Timeout <= 0 {
+		return analyze.LoopConfig{}, usageErr("--timeout must be positive")
+	}
+	if o.LoopMinRepeats < 2 {
+		return analyze.LoopConfig{}, usageErr("--loop-min-repeats must be at least 2")
+	}
+	cfg := analyze.DefaultLoopConfig()
+	cfg.Timeout, cfg.MinRepeats = o.Timeout, o.LoopMinRepeats
+	return cfg, nil
 }
 
 type analyzeOptions struct {
@@ -167,6 +185,10 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if opts.Top < 0 {
 		return usageErr("--top must be 0 or more")
 	}
+	loops, err := opts.loopConfig()
+	if err != nil {
+		return err
+	}
 	l, err := load(ios, &opts.inputOptions)
 	if err != nil {
 		return err
@@ -177,6 +199,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		Files:      l.files,
 		CostSource: opts.CostSource,
 		TopN:       opts.Top,
+		Loops:      loops,
 	})
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
