@@ -118,6 +118,18 @@ func (s *score) add(o *score) {
 	}
 }
 
+// fpByClass lists the hard-negative classes with flagged sessions.
+func (s *score) fpByClass() string {
+	var parts []string
+	for c, v := range s.byClass {
+		if !strings.HasPrefix(c, "loop_") && v[0] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c, v[0]))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
 func newScore() *score {
 	return &score{byClass: map[string]*[2]int{}, sigs: map[string]map[string]bool{}}
 }
@@ -225,10 +237,10 @@ func TestLoopEval(t *testing.T) {
 	}
 	t.Logf("%d sessions in %v (DetectLoops %v)", n*len(evalSeeds), time.Since(began).Round(time.Millisecond), detectTime.Round(time.Millisecond))
 
-	t.Logf("%-18s %9s %7s %5s %5s", "config", "precision", "recall", "fp", "fn")
+	t.Logf("%-18s %9s %7s %5s %5s  %s", "config", "precision", "recall", "fp", "fn", "fp by class")
 	for _, k := range keys {
 		s := totals[k]
-		t.Logf("%-18s %9.4f %7.4f %5d %5d", k, s.precision(), s.recall(), s.fp, s.fn)
+		t.Logf("%-18s %9.4f %7.4f %5d %5d  %s", k, s.precision(), s.recall(), s.fp, s.fn, s.fpByClass())
 	}
 
 	all := totals["default"]
