@@ -113,16 +113,41 @@ func stripDate(id string) (string, bool) {
 // "gemini-2.5-pro". A fixed list, in order; never a search.
 var namespaceCandidates = []string{"gemini/"}
 
-// providerNamespaces maps a trace's provider name (OpenTelemetry
-// gen_ai.system values and LiteLLM provider names) to the LiteLLM key
-// namespace whose separately priced keys it should prefer.
+// providerNamespaces maps a trace's provider name to the LiteLLM key
+// namespace whose separately priced keys it should prefer: OpenTelemetry
+// gen_ai.provider.name values (FORMATS.md §1.1), the deprecated
+// gen_ai.system values ("az.ai.openai") and LiteLLM's own provider names.
+// Providers whose models LiteLLM keys bare (openai, anthropic) need none.
+// aws.bedrock has none either: Bedrock keys are the model ids Bedrock
+// returns ("us.anthropic.claude-…-v1:0"), which the exact rule finds, and
+// LiteLLM's "bedrock/<region>/…" keys need a region a provider name lacks.
+// gcp.gen_ai means "some Google endpoint", so it gets Google's default
+// (RuleGoogle), not a namespace.
 var providerNamespaces = map[string]string{
 	"gemini": "gemini/", "google": "gemini/", "google_genai": "gemini/", "gcp.gemini": "gemini/",
 	"vertex_ai": "vertex_ai/", "vertex": "vertex_ai/", "gcp.vertex_ai": "vertex_ai/",
-	"azure": "azure/", "azure_openai": "azure/", "az.ai.openai": "azure/",
-	"azure_ai": "azure_ai/", "az.ai.inference": "azure_ai/",
+	"azure": "azure/", "azure_openai": "azure/", "az.ai.openai": "azure/", "azure.ai.openai": "azure/",
+	"azure_ai": "azure_ai/", "az.ai.inference": "azure_ai/", "azure.ai.inference": "azure_ai/",
 	"openrouter": "openrouter/",
+	"x_ai":       "xai/", "xai": "xai/",
+	"deepseek":   "deepseek/",
+	"groq":       "groq/",
+	"mistral_ai": "mistral/", "mistral": "mistral/",
+	"perplexity":     "perplexity/",
+	"ibm.watsonx.ai": "watsonx/", "watsonx": "watsonx/",
 }
+
+// googleFamily is the id prefix of Google's Gemini models. LiteLLM has two
+// keys for many of them: bare "gemini-2.5-pro" is the Vertex AI price
+// (litellm_provider vertex_ai-language-models) and "gemini/gemini-2.5-pro"
+// the Gemini API price, and their histories differ. A Gemini id that does
+// not say Vertex is priced as the Gemini API first (RuleGoogle).
+const googleFamily = "gemini-"
+
+// geminiAPIPrefixes are the namespaces a Gemini API id may carry
+// ("models/gemini-2.5-pro" is the API's resource name); any other namespace
+// ("vertex_ai/", "openrouter/") names a different route.
+var geminiAPIPrefixes = []string{"gemini/", "google/", "models/"}
 
 // candidate is one exact id a lookup tries, with the rule that produced it.
 type candidate struct {
@@ -133,6 +158,7 @@ type candidate struct {
 // Rules, in the order Lookup tries them.
 const (
 	RuleProvider  = "provider"   // the provider's namespace + a form of the id
+	RuleGoogle    = "google"     // "gemini/" + a Gemini id not routed via Vertex
 	RuleExact     = "exact"      // the id as given (trimmed, lowercased)
 	RuleNormal    = "normalised" // a normalisation step's output
 	RuleAlias     = "alias"      // the alias table, on the normalised id
@@ -152,13 +178,20 @@ func candidates(model, provider string) []candidate {
 			out = append(out, candidate{id, rule})
 		}
 	}
-	if ns, ok := providerNamespaces[strings.ToLower(strings.TrimSpace(provider))]; ok {
+	ns, hasNS := providerNamespaces[strings.ToLower(strings.TrimSpace(provider))]
+	if hasNS {
 		for _, f := range forms[1:] {
 			add(ns+f, RuleProvider)
 		}
 		if !strings.Contains(forms[0], "/") {
 			add(ns+forms[0], RuleProvider)
 		}
+	}
+	// Not when the provider already tried gemini/ or says Vertex, nor when
+	// the id is the gemini/ key itself (the exact rule finds it).
+	if g := "gemini/" + n; strings.HasPrefix(n, googleFamily) && ns != "gemini/" && ns != "vertex_ai/" &&
+		forms[0] != g && isGeminiAPIID(forms[0]) {
+		add(g, RuleGoogle)
 	}
 	add(forms[0], RuleExact)
 	for _, f := range forms[1:] {
@@ -178,4 +211,19 @@ func candidates(model, provider string) []candidate {
 		bare(base, "+"+RuleUndated)
 	}
 	return out
+}
+
+// isGeminiAPIID reports whether id carries no namespace or only Gemini API
+// ones (geminiAPIPrefixes): "vertex_ai/gemini-2.5-pro" and
+// "openrouter/google/gemini-2.5-pro" are other routes with their own keys.
+func isGeminiAPIID(id string) bool {
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for _, p := range geminiAPIPrefixes {
+			if strings.HasPrefix(id, p) {
+				id, trimmed = id[len(p):], true
+			}
+		}
+	}
+	return !strings.Contains(id, "/")
 }

@@ -84,12 +84,23 @@ func TestLookupResolution(t *testing.T) {
 		// Aliases from overrides.yaml.
 		{"vertex_ai/claude-3-5-sonnet-v2@20241022", "", "claude-3-5-sonnet-20241022", RuleAlias},
 		{"claude-3-5-sonnet-latest", "", "claude-3-5-sonnet-20241022", RuleAlias},
-		// Google: bare id → gemini/ namespace (gemini-1.5-pro has no bare key).
-		{"gemini-1.5-pro", "", "gemini/gemini-1.5-pro", RuleNamespace},
-		{"models/gemini-1.5-pro", "", "gemini/gemini-1.5-pro", RuleNamespace},
-		// Provider breaks the tie between the bare (Vertex) and gemini/ keys.
-		{"gemini-2.5-pro", "", "gemini-2.5-pro", RuleExact},
+		// Google: a Gemini id not routed via Vertex is the Gemini API's
+		// gemini/<id> key first (RuleGoogle), before LiteLLM's bare key, which is
+		// the Vertex price (litellm_provider vertex_ai-language-models).
+		{"gemini-1.5-pro", "", "gemini/gemini-1.5-pro", RuleGoogle},
+		{"models/gemini-1.5-pro", "", "gemini/gemini-1.5-pro", RuleGoogle},
+		{"gemini-2.5-pro", "", "gemini/gemini-2.5-pro", RuleGoogle},
+		{"gemini-2.5-pro", "gcp.gen_ai", "gemini/gemini-2.5-pro", RuleGoogle}, // "some Google endpoint"
 		{"gemini-2.5-pro", "gemini", "gemini/gemini-2.5-pro", RuleProvider},
+		{"gemini-2.5-pro", "gcp.gemini", "gemini/gemini-2.5-pro", RuleProvider},
+		// Vertex, by provider or by the id's namespace: the bare (Vertex) key.
+		{"gemini-2.5-pro", "vertex_ai", "gemini-2.5-pro", RuleExact},
+		{"gemini-2.5-pro", "gcp.vertex_ai", "gemini-2.5-pro", RuleExact},
+		{"vertex_ai/gemini-2.5-pro", "", "gemini-2.5-pro", RuleNormal},
+		{"gemini-3-pro-preview", "gcp.vertex_ai", "vertex_ai/gemini-3-pro-preview", RuleProvider},
+		// OTel provider names pick LiteLLM namespaces.
+		{"gpt-4o", "azure.ai.openai", "azure/gpt-4o", RuleProvider},
+		{"gpt-4o", "openai", "gpt-4o", RuleExact},
 		// A dated id missing from the table falls back to its undated base.
 		{"claude-sonnet-4-6-20260217", "", "claude-sonnet-4-6", RuleUndated},
 		{"gpt-5.5-2026-05-01", "", "gpt-5.5", RuleUndated},
@@ -164,6 +175,41 @@ func TestLookupHistory(t *testing.T) {
 		if !near(in, tt.wantIn) || !near(out, tt.wantOut) || !near(read, tt.wantRead) {
 			t.Errorf("%s at %q: in/out/read = %g/%g/%g per MTok, want %g/%g/%g",
 				tt.model, tt.at, in, out, read, tt.wantIn, tt.wantOut, tt.wantRead)
+		}
+	}
+}
+
+// TestGeminiBareIDHistory: a bare Gemini id keeps the Gemini API's price
+// history. litellm_price_changes.csv rows for gemini/gemini-2.5-pro:
+//
+//	2025-06-18,2eb03fc4,gemini/gemini-2.5-pro,ADDED,1.25,10,,,,2.5,15
+//	2025-07-15,76f95520,gemini/gemini-2.5-pro,CHANGED,1.25,10,0.3125,,,2.5,15
+//	2026-01-13,787b008e,gemini/gemini-2.5-pro,CHANGED,1.25,10,0.125,,,2.5,15
+//
+// so on 2025-12-01 a cache read is $0.3125/MTok and from 2026-01-13 $0.125.
+// LiteLLM's bare key gemini-2.5-pro (the Vertex price) has no CSV rows:
+// its snapshot cache read, $0.125 (prices.csv), covers all time.
+func TestGeminiBareIDHistory(t *testing.T) {
+	tb := Embedded()
+	tests := []struct {
+		model, provider, at string
+		wantRead            float64 // $/MTok
+	}{
+		{"gemini-2.5-pro", "", "2025-12-01T00:00:00Z", 0.3125},
+		{"gemini-2.5-pro", "", "2026-01-12T23:59:59Z", 0.3125},
+		{"gemini-2.5-pro", "", "2026-01-13T00:00:00Z", 0.125},
+		{"models/gemini-2.5-pro", "", "2025-12-01T00:00:00Z", 0.3125},
+		{"gemini-2.5-pro", "gcp.gemini", "2025-12-01T00:00:00Z", 0.3125},
+		// No cache price before 2025-07-15: a cache read is billed as input, $1.25.
+		{"gemini-2.5-pro", "", "2025-07-01T00:00:00Z", 1.25},
+		// Vertex says so: the bare key's flat $0.125.
+		{"gemini-2.5-pro", "gcp.vertex_ai", "2025-12-01T00:00:00Z", 0.125},
+		{"vertex_ai/gemini-2.5-pro", "", "2025-12-01T00:00:00Z", 0.125},
+	}
+	for _, tt := range tests {
+		r := mustLookup(t, tb, tt.model, tt.provider, at(tt.at)).Rates
+		if got := perMTok(r, Usage{Input: 1, CacheRead: 1}); !near(got, tt.wantRead) {
+			t.Errorf("%s (provider %q) at %s: cache read $%g/MTok, want $%g", tt.model, tt.provider, tt.at, got, tt.wantRead)
 		}
 	}
 }
