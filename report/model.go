@@ -28,6 +28,38 @@ type Analysis struct {
 	// Runaway lists every session with a runaway retry loop (the table
 	// view shows the top ones).
 	Runaway analyze.Runaway `json:"runaway"`
+	// RunawayGrowth is the context growth of the top runaway sessions by
+	// wasted dollars (at most MaxGrowthSessions): the charts need the
+	// per-call input tokens, which Runaway only summarises.
+	RunawayGrowth []SessionGrowth `json:"runaway_growth"`
+	// Workflows is the per-session cost distribution of each workflow,
+	// empty when no session names one.
+	Workflows []WorkflowStats `json:"workflows"`
+
+	// sessions is the dataset's sessions when the Analysis was built from
+	// one (not when read back from JSON): the per-session writers need them.
+	sessions []*analyze.Session
+}
+
+// MaxGrowthSessions is how many runaway sessions RunawayGrowth keeps.
+const MaxGrowthSessions = 5
+
+// SessionGrowth is one session's input tokens per LLM call, in order.
+type SessionGrowth struct {
+	SessionID string `json:"session_id"`
+	// LoopStartCall is the 1-based LLM call where its costliest loop starts.
+	LoopStartCall int     `json:"loop_start_call"`
+	WastedCostUSD float64 `json:"wasted_cost_usd"`
+	InputTokens   []int64 `json:"input_tokens"`
+}
+
+// WorkflowStats is the session distribution of one workflow ("" for
+// sessions without one).
+type WorkflowStats struct {
+	Workflow    string               `json:"workflow"`
+	Sessions    int                  `json:"sessions"`
+	CostUSD     analyze.Distribution `json:"cost_usd"`
+	TotalTokens analyze.Distribution `json:"total_tokens"`
 }
 
 // ToolInfo names the program that wrote the report.
@@ -92,7 +124,10 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		Runaway:       analyze.DetectLoops(d, opt.Loops),
+		Workflows:     workflowStats(d.Sessions),
+		sessions:      d.Sessions,
 	}
+	a.RunawayGrowth = runawayGrowth(d.Sessions, a.Runaway.Sessions)
 	if a.Runaway.Sessions == nil {
 		a.Runaway.Sessions = []analyze.RunawaySession{}
 	}
@@ -138,4 +173,53 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		})
 	}
 	return a
+}
+
+// runawayGrowth collects the per-call input tokens of the top runaway
+// sessions (rs is sorted by wasted dollars; sessions by id).
+func runawayGrowth(sessions []*analyze.Session, rs []analyze.RunawaySession) []SessionGrowth {
+	out := []SessionGrowth{}
+	for _, r := range rs {
+		if len(out) == MaxGrowthSessions {
+			break
+		}
+		i := sort.Search(len(sessions), func(i int) bool { return sessions[i].ID >= r.SessionID })
+		if i == len(sessions) || sessions[i].ID != r.SessionID {
+			continue
+		}
+		g := SessionGrowth{SessionID: r.SessionID, LoopStartCall: r.LoopStartCall, WastedCostUSD: r.WastedCostUSD, InputTokens: []int64{}}
+		for _, e := range sessions[i].Events {
+			if e.Kind == ingest.KindLLM {
+				g.InputTokens = append(g.InputTokens, int64(e.Input))
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// workflowStats groups sessions by workflow, costliest workflow first;
+// nothing when no session names a workflow.
+func workflowStats(sessions []*analyze.Session) []WorkflowStats {
+	groups := map[string][]*analyze.Session{}
+	named := false
+	for _, s := range sessions {
+		groups[s.Workflow] = append(groups[s.Workflow], s)
+		named = named || s.Workflow != ""
+	}
+	out := []WorkflowStats{}
+	if !named {
+		return out
+	}
+	for w, ss := range groups {
+		st := analyze.Stats(ss)
+		out = append(out, WorkflowStats{Workflow: w, Sessions: st.Count, CostUSD: st.CostUSD, TotalTokens: st.TotalTokens})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].CostUSD.Total != out[j].CostUSD.Total {
+			return out[i].CostUSD.Total > out[j].CostUSD.Total
+		}
+		return out[i].Workflow < out[j].Workflow
+	})
+	return out
 }

@@ -15,6 +15,8 @@ type Writer interface {
 var writers = map[string]Writer{
 	"table": tableWriter{},
 	"json":  jsonWriter{},
+	// Added for CI reports (issue 6).
+	"markdown": markdownWriter{},
 }
 
 // Formats lists the output formats.

@@ -1,0 +1,151 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+type markdownWriter struct{}
+
+// Write renders GitHub-flavoured Markdown for $GITHUB_STEP_SUMMARY, a pull
+// request comment or a ticket: the headline and distribution first, the
+// breakdowns after, each table short.
+func (markdownWriter) Write(w io.Writer, a *Analysis) error {
+	p := &printer{w: w}
+	s := a.Sessions
+	p.f("## tokcost: %s sessions, %s total, P95 %s per session\n\n", count(int64(s.Count)), usd(s.CostUSD.Total), usd(s.CostUSD.P95))
+	if s.PartialCost > 0 {
+		p.f("> [!WARNING]\n> %s sessions have unpriced calls: their costs, and the totals, are lower bounds.\n\n", count(int64(s.PartialCost)))
+	}
+	rows := [][]string{
+		distRow("cost (USD)", s.CostUSD, usd),
+		distRow("total tokens", s.TotalTokens, num),
+		distRow("input tokens", s.InputTokens, num),
+		distRow("output tokens", s.OutputTokens, num),
+		distRow("LLM calls", s.LLMCalls, num),
+		distRow("context amplification", s.Amplification, ratio),
+	}
+	rows[5][6] = "" // a total of ratios means nothing
+	mdTable(p, []string{"per session", "P50", "P95", "P99", "max", "mean", "total"}, rows, 1)
+
+	c := a.CostByClass
+	p.f("\n**Output premium:** %s of priced cost pays for output tokens. By class: input %s · cache read %s · cache write %s · output %s",
+		pct(a.OutputCostShare), usd(c.Input), usd(c.CacheRead), usd(c.CacheWrite), usd(c.Output))
+	if c.Recorded > 0 {
+		p.f(" · from records' cost_usd %s", usd(c.Recorded))
+	}
+	p.f(".\n")
+
+	r := a.Runaway
+	p.f("\n**Runaway loops** (same tool, same masked error, ≥%d attempts): ", r.MinRepeats)
+	if r.Count == 0 {
+		p.f("none.\n")
+	} else {
+		p.f("%s sessions (%s under the %s timeout) wasting %s, %s of all spend; %d of the top-5%% (%d) most expensive sessions loop.\n\n",
+			count(int64(r.Count)), count(int64(r.UnderTimeout)), duration(r.TimeoutS), usd(r.WastedCostUSD), pct(r.WastedShare), r.Top5pctLoops, r.Top5pctSessions)
+		n := min(len(r.Sessions), MaxGrowthSessions)
+		rows = rows[:0]
+		for _, rs := range r.Sessions[:n] {
+			tool := rs.Tool
+			if tool == "" {
+				tool = "(" + rs.Signal + ")"
+			}
+			rows = append(rows, []string{code(rs.SessionID), tool, rs.Ended, count(int64(rs.LoopStartCall)), count(int64(rs.Repeats)),
+				count(rs.ContextTokensStart) + " → " + count(rs.ContextTokensEnd), usd(rs.WastedCostUSD), pct(rs.WastedShareOfSession)})
+		}
+		mdTable(p, []string{"session", "tool", "ended", "from call", "repeats", "context tokens", "wasted", "of session"}, rows, 3)
+		if len(r.Sessions) > n {
+			p.f("\n… and %d more (all listed in `--format json`).\n", len(r.Sessions)-n)
+		}
+	}
+
+	if len(a.Models) > 0 {
+		p.f("\n### Models\n\n")
+		rows = rows[:0]
+		for _, m := range a.Models {
+			cost := usd(m.CostUSD)
+			if m.Unpriced == m.Calls && m.CostUSD == 0 {
+				cost = "unpriced"
+			} else if m.Unpriced > 0 {
+				cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
+			}
+			rows = append(rows, []string{code(orNone(m.Model)), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
+				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
+		}
+		mdTable(p, []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 1)
+	}
+	if len(a.Workflows) > 0 {
+		p.f("\n### Workflows\n\n")
+		rows = rows[:0]
+		for _, wf := range a.Workflows {
+			rows = append(rows, []string{orNone(wf.Workflow), count(int64(wf.Sessions)), usd(wf.CostUSD.P50), usd(wf.CostUSD.P95),
+				usd(wf.CostUSD.P99), usd(wf.CostUSD.Total)})
+		}
+		mdTable(p, []string{"workflow", "sessions", "P50", "P95", "P99", "total"}, rows, 1)
+	}
+	if len(a.TopSessions) > 0 {
+		p.f("\n### Top %d sessions by cost\n\n", len(a.TopSessions))
+		rows = rows[:0]
+		for _, t := range a.TopSessions {
+			cost := usd(t.CostUSD)
+			if t.UnpricedCalls > 0 {
+				cost += "\\*" // a lower bound: some calls are unpriced
+			}
+			rows = append(rows, []string{code(t.SessionID), t.Workflow, cost, count(int64(t.LLMCalls)), count(t.TotalTokens),
+				duration(t.DurationS), ratio(t.Amplification)})
+		}
+		mdTable(p, []string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, rows, 2)
+	}
+
+	in := a.Input
+	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s records, %s duplicates, %s invalid</sub>\n",
+		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
+		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
+	if len(in.Unpriced) > 0 {
+		names := make([]string, len(in.Unpriced))
+		for i, u := range in.Unpriced {
+			names[i] = fmt.Sprintf("%s (%s calls)", code(orNone(u.Model)), count(u.Calls))
+		}
+		p.f("\nUnpriced models, excluded from costs: %s.\n", strings.Join(names, ", "))
+	}
+	return p.err
+}
+
+// mdTable writes a GitHub table: the first left columns aligned left, the
+// rest right; cells are escaped so a | in a session id cannot split a row.
+func mdTable(p *printer, header []string, rows [][]string, left int) {
+	row := func(cells []string) {
+		p.f("|")
+		for _, c := range cells {
+			p.f(" %s |", mdCell(c))
+		}
+		p.f("\n")
+	}
+	row(header)
+	p.f("|")
+	for i := range header {
+		if i < left {
+			p.f(" :-- |")
+		} else {
+			p.f(" --: |")
+		}
+	}
+	p.f("\n")
+	for _, r := range rows {
+		row(r)
+	}
+}
+
+var mdCellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ")
+
+func mdCell(s string) string { return mdCellEscaper.Replace(s) }
+
+// code shows an identifier as code; backticks inside are replaced, since
+// GitHub cells cannot escape them.
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+}
