@@ -58,10 +58,25 @@ func TestEmbeddedInfo(t *testing.T) {
 	if info.Version != "litellm-2026-07-18+overrides-1" {
 		t.Errorf("Version = %q", info.Version)
 	}
-	// jq '.models|length' table_gen.json = 2255 (2254 chat/completion/responses
-	// keys priced per token in the snapshot + retired keys from the changes CSV).
+	// jq '.models|length' table_gen.json = 2171: the snapshot's 2254
+	// chat/completion/responses keys priced per token, plus retired keys from
+	// the changes CSV, minus the 84 priced only at $0/$0.
 	if tb.Len() < 2000 {
 		t.Errorf("Len = %d, want the whole LiteLLM chat catalogue", tb.Len())
+	}
+}
+
+// TestNoZeroPrices: no period of the embedded table is $0 in and $0 out
+// (overrides.yaml lists no free: keys).
+func TestNoZeroPrices(t *testing.T) {
+	tb := Embedded()
+	for _, k := range tb.Keys() {
+		h, _ := tb.History(k)
+		for _, p := range h {
+			if p.Rates.Input == 0 && p.Rates.Output == 0 {
+				t.Errorf("%s from %q: $0/$0", k, p.From)
+			}
+		}
 	}
 }
 
@@ -122,6 +137,11 @@ func TestLookupNeverGuesses(t *testing.T) {
 		"claude-sonnet-4-6-beta",
 		"acme/claude-opus-4-6", // unknown namespace is not stripped
 		"gemini-99-pro",
+		// $0/$0 in LiteLLM (changes CSV "gemini/gemini-1.5-flash-8b,ADDED,0,0";
+		// snapshot ollama/llama3 0/0): no price, so unpriced, never $0.
+		"gemini/gemini-1.5-flash-8b",
+		"gemini-1.5-flash-8b",
+		"ollama/llama3",
 		"",
 		"   ",
 	} {

@@ -62,7 +62,16 @@ type Overrides struct {
 	Revision   int         `yaml:"revision"`
 	DropEvents []DropEvent `yaml:"drop_events"`
 	Fixes      []Fix       `yaml:"fixes"`
+	Free       []Free      `yaml:"free"`
 	Aliases    []Alias     `yaml:"aliases"`
+}
+
+// Free keeps a key's $0-input, $0-output periods, which the generator
+// otherwise drops: LiteLLM writes 0/0 for "price unknown" (local runtimes,
+// previews), so a zero price must be stated, with a source, to be believed.
+type Free struct {
+	Key string `yaml:"key"`
+	Why string `yaml:"why"`
 }
 
 // DropEvent removes one row of the price-changes CSV, identified by key and
@@ -109,6 +118,11 @@ func ParseOverrides(data []byte) (*Overrides, error) {
 	for i, d := range o.DropEvents {
 		if strings.TrimSpace(d.Why) == "" {
 			return nil, fmt.Errorf("drop_events[%d]: missing why", i)
+		}
+	}
+	for i, f := range o.Free {
+		if strings.TrimSpace(f.Why) == "" {
+			return nil, fmt.Errorf("free[%d] (%s): missing why", i, f.Key)
 		}
 	}
 	for i, a := range o.Aliases {

@@ -12,6 +12,10 @@
 //   - a key only in the snapshot has one segment that covers all time.
 //
 // overrides.yaml then drops bad CSV rows, sets fields and adds aliases.
+// Last, periods with input and output both $0 are dropped (a key left with
+// none is dropped), unless overrides.yaml lists the key under free: LiteLLM
+// writes 0/0 where it has no price, and a lookup must then say "unpriced",
+// not bill $0. A dropped 0/0 period leaves the previous rates in force.
 package main
 
 import (
@@ -24,6 +28,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -226,10 +231,28 @@ func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event,
 			}
 		}
 	}
+	free := map[string]bool{}
+	for i, f := range ov.Free {
+		if _, ok := art.Models[f.Key]; !ok {
+			return nil, fmt.Errorf("overrides free[%d]: key %q not in the table", i, f.Key)
+		}
+		free[f.Key] = true
+	}
+	zeroKeys := 0
 	for key, m := range art.Models {
+		if free[key] {
+			if !slices.ContainsFunc(m.History, isZero) {
+				return nil, fmt.Errorf("overrides free: %q has no $0/$0 period", key)
+			}
+		} else if m.History = slices.DeleteFunc(m.History, isZero); len(m.History) == 0 {
+			delete(art.Models, key)
+			zeroKeys++
+			continue
+		}
 		m.History = collapse(m.History)
 		art.Models[key] = m
 	}
+	fmt.Fprintf(warn, "pricegen: dropped %d keys priced only at $0/$0 (unpriced unless listed under free:)\n", zeroKeys)
 	for i, a := range ov.Aliases {
 		if _, ok := art.Models[a.Key]; !ok {
 			return nil, fmt.Errorf("overrides aliases[%d]: target %q not in the table", i, a.Key)
@@ -249,6 +272,9 @@ func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event,
 	}
 	return art, nil
 }
+
+// isZero reports a period with no price: input and output both $0.
+func isZero(s pricefile.Segment) bool { return s.Rates.Input == 0 && s.Rates.Output == 0 }
 
 // collapse drops segments whose rates equal the previous segment's (a
 // re-added key, or a change a fix has overridden), keeping the earlier date.
