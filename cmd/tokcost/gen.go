@@ -17,6 +17,7 @@ type genOptions struct {
 	Truth    string
 	Start    string
 	Timeout  time.Duration
+	MeanGap  time.Duration
 }
 
 func newGenCmd(ios *IOStreams) *cobra.Command {
@@ -45,6 +46,7 @@ table), for tests and benchmarks. The same seed gives byte-identical output.
 	f.StringVar(&opts.Truth, "truth", "", "write the ground truth (JSONL, one object per session) to FILE")
 	f.StringVar(&opts.Start, "start", "", "first session's start, RFC 3339 (default "+gen.DefaultStart.Format(time.RFC3339)+")")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit the over-timeout loops exceed")
+	f.DurationVar(&opts.MeanGap, "mean-gap", 3*time.Second, "mean time between session starts (sets how many sessions overlap)")
 	return cmd
 }
 
@@ -52,7 +54,10 @@ func genRun(ios *IOStreams, o *genOptions) error {
 	if o.Sessions < 0 {
 		return usageErr("--sessions must be 0 or more")
 	}
-	opt := gen.Options{Sessions: o.Sessions, Seed: o.Seed, Timeout: o.Timeout}
+	if o.Timeout <= 0 || o.MeanGap <= 0 {
+		return usageErr("--timeout and --mean-gap must be positive")
+	}
+	opt := gen.Options{Sessions: o.Sessions, Seed: o.Seed, Timeout: o.Timeout, MeanGap: o.MeanGap}
 	if o.Start != "" {
 		t, err := time.Parse(time.RFC3339, o.Start)
 		if err != nil {
