@@ -54,8 +54,8 @@ func TestEmbeddedInfo(t *testing.T) {
 	if info.Source != "embedded" || info.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("Info = %+v, want source embedded and sha256 %x", info, sum)
 	}
-	// overrides.yaml says revision: 1; the generator was run with -snapshot 2026-07-18.
-	if info.Version != "litellm-2026-07-18+overrides-1" {
+	// overrides.yaml says revision: 2; the generator was run with -snapshot 2026-07-18.
+	if info.Version != "litellm-2026-07-18+overrides-2" {
 		t.Errorf("Version = %q", info.Version)
 	}
 	// jq '.models|length' table_gen.json = 2171: the snapshot's 2254
@@ -175,10 +175,14 @@ func TestLookupHistory(t *testing.T) {
 		// CSV: gemini-2.5-pro cache read 0.3125 from 2025-07-15, 0.125 from 2026-01-13.
 		{"gemini/gemini-2.5-pro", "2025-12-31T00:00:00Z", 1.25, 10, 0.3125},
 		{"gemini/gemini-2.5-pro", "2026-01-13T00:00:00Z", 1.25, 10, 0.125},
-		// Dropped error rows (overrides.yaml drop_events): Haiku 3.5 was never $1/$5
-		// or cache read $0.80; gemini-2.0-flash never $150/$600.
-		{"claude-3-5-haiku-20241022", "2025-02-10T00:00:00Z", 0.8, 4, 0.08},
+		// Haiku 3.5 keeps LiteLLM's history: CSV "2025-02-06,b094ffea,…,ADDED,1,5,0.1,1.25"
+		// (the launch price), then "2025-02-28,1984db6a,…,CHANGED,0.8,4,0.8,1" whose
+		// $0.80 cache read is a bug (prices.csv notes; event_fixes sets 0.1x = $0.08).
+		{"claude-3-5-haiku-20241022", "2024-11-10T00:00:00Z", 1, 5, 0.1}, // before the first row: earliest rates
+		{"claude-3-5-haiku-20241022", "2025-02-27T23:59:59Z", 1, 5, 0.1},
+		{"claude-3-5-haiku-20241022", "2025-02-28T00:00:00Z", 0.8, 4, 0.08},
 		{"claude-3-5-haiku-20241022", "2025-03-15T00:00:00Z", 0.8, 4, 0.08},
+		// Dropped error row (drop_events): gemini-2.0-flash was never $150/$600.
 		{"gemini/gemini-2.0-flash", "2025-02-07T00:00:00Z", 0.1, 0.4, 0.1}, // no cache price yet: read = input
 		// Retired (deleted from LiteLLM, kept from the CSV): still priced.
 		{"claude-3-5-sonnet-20241022", "", 3, 15, 0.3},

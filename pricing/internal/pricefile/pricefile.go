@@ -61,6 +61,7 @@ type Segment struct {
 type Overrides struct {
 	Revision   int         `yaml:"revision"`
 	DropEvents []DropEvent `yaml:"drop_events"`
+	EventFixes []EventFix  `yaml:"event_fixes"`
 	Fixes      []Fix       `yaml:"fixes"`
 	Free       []Free      `yaml:"free"`
 	Aliases    []Alias     `yaml:"aliases"`
@@ -80,6 +81,16 @@ type DropEvent struct {
 	Key    string `yaml:"key"`
 	Commit string `yaml:"commit"`
 	Why    string `yaml:"why"`
+}
+
+// EventFix sets fields (in $ per million tokens) of one row of the
+// price-changes CSV, identified by key and mirror commit, whose other fields
+// are right: a partial LiteLLM data error.
+type EventFix struct {
+	Key    string               `yaml:"key"`
+	Commit string               `yaml:"commit"`
+	Set    map[string]MTokPrice `yaml:"set"`
+	Why    string               `yaml:"why"`
 }
 
 // Fix sets fields (in $ per million tokens) on every dated segment of keys.
@@ -118,6 +129,16 @@ func ParseOverrides(data []byte) (*Overrides, error) {
 	for i, d := range o.DropEvents {
 		if strings.TrimSpace(d.Why) == "" {
 			return nil, fmt.Errorf("drop_events[%d]: missing why", i)
+		}
+	}
+	for i, f := range o.EventFixes {
+		if strings.TrimSpace(f.Why) == "" {
+			return nil, fmt.Errorf("event_fixes[%d]: missing why", i)
+		}
+		for field := range f.Set {
+			if err := SetField(&Price{}, field, 0); err != nil {
+				return nil, fmt.Errorf("event_fixes[%d]: %w", i, err)
+			}
 		}
 	}
 	for i, f := range o.Free {

@@ -76,7 +76,7 @@ func run(args []string, warn io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *overridesPath, err)
 	}
-	events, err := parseChanges(changesData, ov.DropEvents)
+	events, err := parseChanges(changesData, ov)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *changesPath, err)
 	}
@@ -105,8 +105,9 @@ var csvHeader = []string{"first_seen_date", "mirror_commit", "litellm_key", "eve
 	"cache_read_per_mtok", "cache_write_per_mtok", "cache_write_1h_per_mtok", "input_above_200k_per_mtok", "output_above_200k_per_mtok"}
 
 // parseChanges returns each key's price events in file order, without the
-// rows overrides.yaml drops. REMOVED rows are skipped.
-func parseChanges(data []byte, drops []pricefile.DropEvent) (map[string][]event, error) {
+// rows overrides.yaml drops and with its event_fixes applied. REMOVED rows
+// are skipped.
+func parseChanges(data []byte, ov *pricefile.Overrides) (map[string][]event, error) {
 	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		return nil, err
@@ -115,8 +116,13 @@ func parseChanges(data []byte, drops []pricefile.DropEvent) (map[string][]event,
 		return nil, fmt.Errorf("unexpected header, want %s", strings.Join(csvHeader, ","))
 	}
 	dropped := map[string]bool{}
-	for _, d := range drops {
+	for _, d := range ov.DropEvents {
 		dropped[d.Key+"@"+d.Commit] = false
+	}
+	fixes := map[string]pricefile.EventFix{}
+	fixed := map[string]bool{}
+	for _, f := range ov.EventFixes {
+		fixes[f.Key+"@"+f.Commit] = f
 	}
 	out := map[string][]event{}
 	for i, row := range rows[1:] {
@@ -140,11 +146,20 @@ func parseChanges(data []byte, drops []pricefile.DropEvent) (map[string][]event,
 		if err != nil {
 			return nil, fmt.Errorf("line %d (%s): %w", line, key, err)
 		}
+		if f, ok := fixes[key+"@"+commit]; ok {
+			pricefile.Fix{Set: f.Set}.Apply(&p)
+			fixed[key+"@"+commit] = true
+		}
 		out[key] = append(out[key], event{date: date, price: p})
 	}
 	for k, used := range dropped {
 		if !used {
 			return nil, fmt.Errorf("drop_events entry %s matches no row", k)
+		}
+	}
+	for k := range fixes {
+		if !fixed[k] {
+			return nil, fmt.Errorf("event_fixes entry %s matches no ADDED or CHANGED row", k)
 		}
 	}
 	return out, nil
