@@ -133,20 +133,21 @@ type customFile struct {
 }
 
 type customModel struct {
-	Model           string               `yaml:"model" json:"model"`
-	Provider        string               `yaml:"provider" json:"provider"`
-	EffectiveFrom   string               `yaml:"effective_from" json:"effective_from"`
-	Input           *pricefile.MTokPrice `yaml:"input" json:"input"`
-	Output          *pricefile.MTokPrice `yaml:"output" json:"output"`
-	CacheRead       *pricefile.MTokPrice `yaml:"cache_read" json:"cache_read"`
-	CacheWrite      *pricefile.MTokPrice `yaml:"cache_write" json:"cache_write"`
-	CacheWrite1h    *pricefile.MTokPrice `yaml:"cache_write_1h" json:"cache_write_1h"`
-	Reasoning       *pricefile.MTokPrice `yaml:"reasoning" json:"reasoning"`
-	TierAbove       int64                `yaml:"tier_above" json:"tier_above"`
-	InputAbove      *pricefile.MTokPrice `yaml:"input_above" json:"input_above"`
-	OutputAbove     *pricefile.MTokPrice `yaml:"output_above" json:"output_above"`
-	CacheReadAbove  *pricefile.MTokPrice `yaml:"cache_read_above" json:"cache_read_above"`
-	CacheWriteAbove *pricefile.MTokPrice `yaml:"cache_write_above" json:"cache_write_above"`
+	Model             string               `yaml:"model" json:"model"`
+	Provider          string               `yaml:"provider" json:"provider"`
+	EffectiveFrom     string               `yaml:"effective_from" json:"effective_from"`
+	Input             *pricefile.MTokPrice `yaml:"input" json:"input"`
+	Output            *pricefile.MTokPrice `yaml:"output" json:"output"`
+	CacheRead         *pricefile.MTokPrice `yaml:"cache_read" json:"cache_read"`
+	CacheWrite        *pricefile.MTokPrice `yaml:"cache_write" json:"cache_write"`
+	CacheWrite1h      *pricefile.MTokPrice `yaml:"cache_write_1h" json:"cache_write_1h"`
+	Reasoning         *pricefile.MTokPrice `yaml:"reasoning" json:"reasoning"`
+	TierAbove         int64                `yaml:"tier_above" json:"tier_above"`
+	InputAbove        *pricefile.MTokPrice `yaml:"input_above" json:"input_above"`
+	OutputAbove       *pricefile.MTokPrice `yaml:"output_above" json:"output_above"`
+	CacheReadAbove    *pricefile.MTokPrice `yaml:"cache_read_above" json:"cache_read_above"`
+	CacheWriteAbove   *pricefile.MTokPrice `yaml:"cache_write_above" json:"cache_write_above"`
+	CacheWrite1hAbove *pricefile.MTokPrice `yaml:"cache_write_1h_above" json:"cache_write_1h_above"`
 }
 
 func decodeCustom(data []byte, isJSON bool) (*customFile, error) {
@@ -190,7 +191,9 @@ func (c customModel) rates() (Rates, error) {
 	r.CacheWrite1h, r.Reasoning = get(c.CacheWrite1h), get(c.Reasoning)
 	r.InputAbove, r.OutputAbove = get(c.InputAbove), get(c.OutputAbove)
 	r.CacheReadAbove, r.CacheWriteAbove = get(c.CacheReadAbove), get(c.CacheWriteAbove)
-	anyAbove := c.InputAbove != nil || c.OutputAbove != nil || c.CacheReadAbove != nil || c.CacheWriteAbove != nil
+	r.CacheWrite1hAbove = get(c.CacheWrite1hAbove)
+	anyAbove := c.InputAbove != nil || c.OutputAbove != nil || c.CacheReadAbove != nil || c.CacheWriteAbove != nil ||
+		c.CacheWrite1hAbove != nil
 	switch {
 	case c.TierAbove < 0:
 		return r, fmt.Errorf("tier_above: negative token count %d", c.TierAbove)

@@ -168,3 +168,20 @@ func FuzzLoadFile(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadFileTier1h(t *testing.T) {
+	yml := []byte("models:\n  - {model: m, input: 1, output: 5, cache_write: 1.25, cache_write_1h: 2, tier_above: 1000, input_above: 2, cache_write_1h_above: 4}\n")
+	tb, err := loadBytes("p.yaml", yml, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustLookup(t, tb, "m", "", 0).Rates
+	// 2000 input tokens, all 1h writes, above the 1000 tier: 2000·$4/MTok = 0.008.
+	if got := r.Cost(Usage{Input: 2000, CacheWrite: 2000, CacheWrite1h: 2000}); !near(got, 0.008) {
+		t.Errorf("Cost = %g, want 0.008", got)
+	}
+	// cache_write_1h_above alone still needs tier_above.
+	if _, err := loadBytes("p.yaml", []byte("models:\n  - {model: m, input: 1, output: 5, cache_write_1h_above: 4}\n"), nil); err == nil {
+		t.Error("cache_write_1h_above without tier_above: no error")
+	}
+}

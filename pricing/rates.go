@@ -22,6 +22,8 @@ type Rates struct {
 	OutputAbove     float64 `json:"output_above,omitempty"`
 	CacheReadAbove  float64 `json:"cache_read_above,omitempty"`
 	CacheWriteAbove float64 `json:"cache_write_above,omitempty"`
+	// CacheWrite1hAbove is the 1-hour write above the tier; 0: CacheWrite1h.
+	CacheWrite1hAbove float64 `json:"cache_write_1h_above,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input
@@ -68,6 +70,9 @@ func (r Rates) CostParts(u Usage) Parts {
 		}
 		if r.CacheWriteAbove > 0 {
 			write = r.CacheWriteAbove
+		}
+		if r.CacheWrite1hAbove > 0 {
+			write1h = r.CacheWrite1hAbove
 		}
 	}
 	if !r.HasCacheRead {

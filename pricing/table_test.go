@@ -54,8 +54,8 @@ func TestEmbeddedInfo(t *testing.T) {
 	if info.Source != "embedded" || info.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("Info = %+v, want source embedded and sha256 %x", info, sum)
 	}
-	// overrides.yaml says revision: 2; the generator was run with -snapshot 2026-07-18.
-	if info.Version != "litellm-2026-07-18+overrides-2" {
+	// overrides.yaml says revision: 3; the generator was run with -snapshot 2026-07-18.
+	if info.Version != "litellm-2026-07-18+overrides-3" {
 		t.Errorf("Version = %q", info.Version)
 	}
 	// jq '.models|length' table_gen.json = 2171: the snapshot's 2254
@@ -323,6 +323,9 @@ func TestCost(t *testing.T) {
 	sonnet45 := mustLookup(t, tb, "claude-sonnet-4-5-20250929", "", 0).Rates
 	haiku3 := mustLookup(t, tb, "claude-3-haiku-20240307", "", 0).Rates
 	flash35 := mustLookup(t, tb, "gemini/gemini-3.5-flash", "", 0).Rates
+	sonnet4 := mustLookup(t, tb, "claude-sonnet-4-20250514", "", 0).Rates
+	bedrock45 := mustLookup(t, tb, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "", 0).Rates
+	bedrock35 := mustLookup(t, tb, "us.anthropic.claude-3-5-sonnet-20241022-v2:0", "", 0).Rates
 	tests := []struct {
 		name  string
 		rates Rates
@@ -341,12 +344,53 @@ func TestCost(t *testing.T) {
 		{"sonnet 4.5 over 200k", sonnet45, Usage{Input: 250_000, Output: 1000}, 1.5225},
 		// At exactly 200k it is not over: 200000·$3 + 1000·$15 = 0.6 + 0.015 = 0.615.
 		{"sonnet 4.5 at 200k", sonnet45, Usage{Input: 200_000, Output: 1000}, 0.615},
+		// Over 200k, 1h writes at the tier's 1h rate, $12 (2x the $6 tier input;
+		// LiteLLM cache_creation_input_token_cost_above_1hr_above_200k_tokens 1.2e-05):
+		// 150000 uncached·$6 + 40000 5m·$7.50 + 60000 1h·$12 + 1000 out·$22.50
+		// = 0.9 + 0.3 + 0.72 + 0.0225 = 1.9425 (at the base 1h $6 it would be 1.5825).
+		{"sonnet 4.5 over 200k 1h write", sonnet45, Usage{Input: 250_000, CacheWrite: 100_000, CacheWrite1h: 60_000, Output: 1000}, 1.9425},
+		// Sonnet 4 gets the same $12 from overrides.yaml (LiteLLM lacks it):
+		// 300000 input, all 1h writes: 300000·$12 = 3.6.
+		{"sonnet 4 over 200k 1h write", sonnet4, Usage{Input: 300_000, CacheWrite: 300_000, CacheWrite1h: 300_000}, 3.6},
+		// Bedrock us. Sonnet 4.5 from LiteLLM as is: tier input $6.60, 1h $13.20:
+		// 200000 uncached·$6.60 + 100000 1h·$13.20 = 1.32 + 1.32 = 2.64.
+		{"bedrock sonnet 4.5 over 200k 1h write", bedrock45, Usage{Input: 300_000, CacheWrite: 100_000, CacheWrite1h: 100_000}, 2.64},
+		// A Bedrock key without a 1h rate bills 1h writes at its 5-minute rate
+		// (LiteLLM: cache_creation_input_token_cost 3.75e-06, no _above_1hr):
+		// 1000·$3.75 = 0.00375. Deliberate, see docs/pricing.md.
+		{"bedrock sonnet 3.5 v2 1h write falls back", bedrock35, Usage{Input: 1000, CacheWrite: 1000, CacheWrite1h: 1000}, 0.00375},
 		// Gemini 3.5 Flash bills reasoning at its reasoning rate ($9, same as output):
 		// 1000 in·$1.5 + 2000 out·$9 = 0.0015 + 0.018 = 0.0195.
 		{"gemini 3.5 flash reasoning", flash35, Usage{Input: 1000, Output: 2000, Reasoning: 1500}, 0.0195},
 	}
 	for _, tt := range tests {
 		if got := tt.rates.Cost(tt.u); !near(got, tt.want) {
+			t.Errorf("%s: Cost = %.10g, want %.10g", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestCostTier1h: the tier's 1-hour write applies only above the tier and
+// only where set; synthetic rates ($/MTok: in 1, 5m write 2, 1h 3; above
+// 100 tokens: in 10, 5m write 20, 1h 30).
+func TestCostTier1h(t *testing.T) {
+	r := Rates{Input: mtok(1), CacheWrite: mtok(2), CacheWrite1h: mtok(3), HasCacheWrite: true,
+		TierAbove: 100, InputAbove: mtok(10), CacheWriteAbove: mtok(20), CacheWrite1hAbove: mtok(30)}
+	noAbove := r
+	noAbove.CacheWrite1hAbove = 0
+	tests := []struct {
+		name string
+		r    Rates
+		u    Usage
+		want float64 // $/MTok · tokens / 1e6
+	}{
+		{"below tier", r, Usage{Input: 100, CacheWrite: 100, CacheWrite1h: 100}, 100 * 3e-6},  // 1h $3
+		{"above tier", r, Usage{Input: 101, CacheWrite: 101, CacheWrite1h: 101}, 101 * 30e-6}, // 1h $30
+		{"mixed above", r, Usage{Input: 200, CacheWrite: 150, CacheWrite1h: 50}, 50*10e-6 + 100*20e-6 + 50*30e-6},
+		{"no 1h tier rate", noAbove, Usage{Input: 101, CacheWrite: 101, CacheWrite1h: 101}, 101 * 3e-6}, // base 1h
+	}
+	for _, tt := range tests {
+		if got := tt.r.Cost(tt.u); !near(got, tt.want) {
 			t.Errorf("%s: Cost = %.10g, want %.10g", tt.name, got, tt.want)
 		}
 	}

@@ -33,6 +33,8 @@ type Price struct {
 	OutputAbove     float64 `json:"output_above,omitempty"`
 	CacheReadAbove  float64 `json:"cache_read_above,omitempty"`
 	CacheWriteAbove float64 `json:"cache_write_above,omitempty"`
+	// CacheWrite1hAbove is the 1-hour write above the tier; 0: CacheWrite1h.
+	CacheWrite1hAbove float64 `json:"cache_write_1h_above,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -188,6 +190,8 @@ func SetField(p *Price, field string, v float64) error {
 		p.CacheReadAbove = v
 	case "cache_write_above":
 		p.CacheWriteAbove = v
+	case "cache_write_1h_above":
+		p.CacheWrite1hAbove = v
 	default:
 		return fmt.Errorf("unknown price field %q", field)
 	}
@@ -341,7 +345,7 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 		return e, false, nil // not billed per token
 	}
 	for _, t := range tierThresholds {
-		var in, out, read, write float64
+		var in, out, read, write, write1h float64
 		var any bool
 		for _, x := range []struct {
 			name string
@@ -351,6 +355,8 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 			{"output_cost_per_token" + t.suffix, &out},
 			{"cache_read_input_token_cost" + t.suffix, &read},
 			{"cache_creation_input_token_cost" + t.suffix, &write},
+			// e.g. cache_creation_input_token_cost_above_1hr_above_200k_tokens
+			{"cache_creation_input_token_cost_above_1hr" + t.suffix, &write1h},
 		} {
 			ok, err := num(f, x.name, x.dst)
 			if err != nil {
@@ -360,7 +366,7 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 		}
 		if any {
 			p.TierAbove, p.InputAbove, p.OutputAbove = t.tokens, in, out
-			p.CacheReadAbove, p.CacheWriteAbove = read, write
+			p.CacheReadAbove, p.CacheWriteAbove, p.CacheWrite1hAbove = read, write, write1h
 			break
 		}
 	}

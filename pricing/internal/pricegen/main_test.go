@@ -7,7 +7,9 @@ import (
 	"github.com/tokcost/tokcost/pricing/internal/pricefile"
 )
 
-func price(in, out float64) pricefile.Price { return pricefile.Price{Input: in / 1e6, Output: out / 1e6} }
+func price(in, out float64) pricefile.Price {
+	return pricefile.Price{Input: in / 1e6, Output: out / 1e6}
+}
 
 // TestBuildDropsZeroPrices: a $0/$0 period is "no price", not "free".
 func TestBuildDropsZeroPrices(t *testing.T) {
