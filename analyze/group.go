@@ -1,0 +1,104 @@
+package analyze
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// NoGroup names the group of sessions that have no value for the field.
+const NoGroup = "(none)"
+
+// Group is the sessions that share one value of a grouping field.
+type Group struct {
+	Key      string
+	Sessions []*Session
+}
+
+// GroupSessions splits d's sessions by field: "workflow" (Session.Workflow),
+// "model" (the session's dominant model: most cost, then most calls, then
+// name), or any session attribute (Session.Attrs, the record fields tokcost
+// does not interpret, e.g. "team"). Sessions without a value go to NoGroup.
+// Groups are ordered by key, NoGroup last; sessions keep d's order.
+func GroupSessions(d *Dataset, field string) ([]Group, error) {
+	if field == "" {
+		return nil, errors.New("empty group-by field")
+	}
+	by := map[string][]*Session{}
+	for _, s := range d.Sessions {
+		var k string
+		switch field {
+		case "workflow":
+			k = s.Workflow
+		case "model":
+			k = dominantModel(d, s)
+		default:
+			k = s.Attrs[field]
+		}
+		if k == "" {
+			k = NoGroup
+		}
+		by[k] = append(by[k], s)
+	}
+	groups := make([]Group, 0, len(by))
+	for k, ss := range by {
+		groups = append(groups, Group{Key: k, Sessions: ss})
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		a, b := groups[i].Key, groups[j].Key
+		if (a == NoGroup) != (b == NoGroup) {
+			return b == NoGroup
+		}
+		return a < b
+	})
+	return groups, nil
+}
+
+// dominantModel is the model that cost the session the most; ties (e.g.
+// every call unpriced) go to the model with more calls, then to the
+// smaller name, so the choice never depends on map order.
+func dominantModel(d *Dataset, s *Session) string {
+	type use struct {
+		cost  float64
+		calls int
+	}
+	uses := map[uint32]*use{}
+	for i := range s.Events {
+		e := &s.Events[i]
+		if e.Kind != ingest.KindLLM || d.Str(e.Model) == "" {
+			continue
+		}
+		u := uses[e.Model]
+		if u == nil {
+			u = &use{}
+			uses[e.Model] = u
+		}
+		u.cost += e.Cost
+		u.calls++
+	}
+	best, found := uint32(0), false
+	for id, u := range uses {
+		if !found {
+			best, found = id, true
+			continue
+		}
+		b := uses[best]
+		switch {
+		case u.cost != b.cost:
+			if u.cost > b.cost {
+				best = id
+			}
+		case u.calls != b.calls:
+			if u.calls > b.calls {
+				best = id
+			}
+		case d.Str(id) < d.Str(best):
+			best = id
+		}
+	}
+	if !found {
+		return ""
+	}
+	return d.Str(best)
+}

@@ -1,0 +1,580 @@
+package analyze
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// DefaultCaps are the iteration caps swept when none are given.
+var DefaultCaps = []int{5, 10, 15, 20, 30, 50}
+
+// DefaultMaxCollateral is the share of healthy sessions the recommended
+// cap may cut.
+const DefaultMaxCollateral = 0.01
+
+// Route re-prices matching model calls at another model's rates. Exactly
+// one of Role and Tool is set.
+type Route struct {
+	// Role matches calls whose role equals it.
+	Role string
+	// Tool is a path.Match pattern matched against the tools a call
+	// issued: the tool records after the call and before the next model
+	// call. A call matches when any of them does; a call followed by no
+	// tool record (a final answer) never matches.
+	Tool string
+	// Model is the target, as the user spelled it; it must resolve in the
+	// price table.
+	Model string
+}
+
+// Match describes what the route matches, as "role=executor" or
+// "tool=read_*".
+func (r Route) Match() string {
+	if r.Role != "" {
+		return "role=" + r.Role
+	}
+	return "tool=" + r.Tool
+}
+
+// ErrUnknownTarget is returned for a route whose target model is not in
+// the price table: pricing it at $0 would invent savings.
+var ErrUnknownTarget = errors.New("route target model is not in the price table")
+
+// ValidateRoutes checks every route's target and pattern against prices.
+func ValidateRoutes(prices *pricing.Table, routes []Route) error {
+	for _, r := range routes {
+		if (r.Role == "") == (r.Tool == "") {
+			return fmt.Errorf("route to %s: give a role or a tool pattern", r.Model)
+		}
+		if r.Tool != "" {
+			if _, err := path.Match(r.Tool, ""); err != nil {
+				return fmt.Errorf("route %s: bad pattern: %w", r.Match(), err)
+			}
+		}
+		if prices == nil {
+			return fmt.Errorf("%w: %s (no price table)", ErrUnknownTarget, r.Model)
+		}
+		if _, ok := prices.Lookup(r.Model, "", 0); !ok {
+			return fmt.Errorf("%w: %s", ErrUnknownTarget, r.Model)
+		}
+	}
+	return nil
+}
+
+// WhatifConfig selects the policies to simulate. Zero values turn a
+// policy off.
+type WhatifConfig struct {
+	Caps []int
+	// MaxCollateral is the largest share of healthy sessions (not
+	// runaway loops) the recommended cap may cut.
+	MaxCollateral float64
+	// Window is K of the sliding-window policy.
+	Window int
+	// Routes are tried in order; the first match wins.
+	Routes []Route
+	// Loops decides which sessions are runaway loops.
+	Loops LoopConfig
+	// GroupBy, when set, repeats every figure per group (GroupSessions).
+	GroupBy string
+	Econ    EconConfig
+}
+
+// CostSummary is the per-session cost distribution of a set of sessions.
+type CostSummary struct {
+	Sessions     int     `json:"sessions"`
+	TotalCostUSD float64 `json:"total_cost_usd"`
+	MeanCostUSD  float64 `json:"mean_cost_usd"`
+	P50CostUSD   float64 `json:"p50_cost_usd"`
+	P95CostUSD   float64 `json:"p95_cost_usd"`
+	P99CostUSD   float64 `json:"p99_cost_usd"`
+	MaxCostUSD   float64 `json:"max_cost_usd"`
+}
+
+func summarize(costs []float64) CostSummary {
+	d := Distribute(costs)
+	return CostSummary{Sessions: len(costs), TotalCostUSD: d.Total, MeanCostUSD: d.Mean,
+		P50CostUSD: d.P50, P95CostUSD: d.P95, P99CostUSD: d.P99, MaxCostUSD: d.Max}
+}
+
+// Baseline is what the sessions cost as recorded.
+type Baseline struct {
+	CostSummary
+	RunawaySessions int `json:"runaway_sessions"`
+	HealthySessions int `json:"healthy_sessions"`
+	// UnpricedCalls could not be priced: costs are lower bounds and no
+	// policy re-prices them.
+	UnpricedCalls int      `json:"unpriced_calls"`
+	P95CI         Interval `json:"p95_ci"`
+	P99CI         Interval `json:"p99_ci"`
+}
+
+// CapResult is one iteration cap: a session capped at Cap keeps its first
+// Cap model calls and the tool calls between them.
+type CapResult struct {
+	Cap                     int     `json:"cap"`
+	SessionsCut             int     `json:"sessions_cut"`
+	HealthySessionsCut      int     `json:"healthy_sessions_cut"`
+	HealthySessionsCutShare float64 `json:"healthy_sessions_cut_share"`
+	RunawaySessionsCut      int     `json:"runaway_sessions_cut"`
+	CostSavedUSD            float64 `json:"cost_saved_usd"`
+	SavedShare              float64 `json:"saved_share"`
+	TotalCostUSDAfter       float64 `json:"total_cost_usd_after"`
+	P95CostUSDAfter         float64 `json:"p95_cost_usd_after"`
+	P99CostUSDAfter         float64 `json:"p99_cost_usd_after"`
+}
+
+// RecommendedCap is the smallest cap (any positive integer, not only the
+// swept ones) that cuts at most MaxCollateral of healthy sessions.
+type RecommendedCap struct {
+	CapResult
+	MaxCollateral float64 `json:"max_collateral"`
+}
+
+// WindowResult is the sliding-window policy.
+type WindowResult struct {
+	K              int     `json:"k"`
+	CallsTruncated int     `json:"calls_truncated"`
+	TokensSaved    int64   `json:"tokens_saved"`
+	CostSavedUSD   float64 `json:"cost_saved_usd"`
+	// UnpricedTokensSaved were saved on calls whose model the table does
+	// not know: not in CostSavedUSD.
+	UnpricedTokensSaved int64   `json:"unpriced_tokens_saved"`
+	TotalCostUSDAfter   float64 `json:"total_cost_usd_after"`
+	P95CostUSDAfter     float64 `json:"p95_cost_usd_after"`
+}
+
+// RouteResult is one route rule.
+type RouteResult struct {
+	Match         string  `json:"match"`
+	Model         string  `json:"model"`
+	PricedAs      string  `json:"priced_as"`
+	CallsRerouted int     `json:"calls_rerouted"`
+	CostBeforeUSD float64 `json:"cost_before_usd"`
+	CostAfterUSD  float64 `json:"cost_after_usd"`
+	CostSavedUSD  float64 `json:"cost_saved_usd"`
+	// UnpricedCalls matched but had no cost to compare: not rerouted.
+	UnpricedCalls int `json:"unpriced_calls,omitempty"`
+}
+
+// Combined is every requested policy at once: cap, then window, then
+// route.
+type Combined struct {
+	CostSummary
+	CostSavedUSD float64  `json:"cost_saved_usd"`
+	Cap          int      `json:"cap,omitempty"`
+	Policies     []string `json:"policies"`
+}
+
+// Sim is every figure for one set of sessions.
+type Sim struct {
+	Baseline       Baseline        `json:"baseline"`
+	Caps           []CapResult     `json:"caps"`
+	RecommendedCap *RecommendedCap `json:"recommended_cap"`
+	Window         *WindowResult   `json:"window,omitempty"`
+	Route          []RouteResult   `json:"route"`
+	Combined       *Combined       `json:"combined,omitempty"`
+	Econ           *Econ           `json:"economics,omitempty"`
+	Warnings       []string        `json:"warnings"`
+}
+
+// WhatifGroup is Sim for the sessions of one group.
+type WhatifGroup struct {
+	Key string `json:"group"`
+	Sim
+}
+
+// Whatif is the result of Simulate.
+type Whatif struct {
+	Sim
+	GroupBy string        `json:"group_by,omitempty"`
+	Groups  []WhatifGroup `json:"groups,omitempty"`
+	// Runaway is the loop detection the cap collateral is based on.
+	Runaway Runaway `json:"-"`
+}
+
+// WindowCaveat is the warning every window result carries.
+const WindowCaveat = "truncating the context changes the prompt prefix, which can break prompt caching: savings assume the remaining input is billed at the uncached rate as recorded"
+
+// Simulate replays every session of d under the policies in cfg, exactly,
+// from the recorded tokens.
+func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
+	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.Caps {
+		if c < 1 {
+			return nil, fmt.Errorf("cap %d: caps must be at least 1", c)
+		}
+	}
+	if cfg.Window < 0 {
+		return nil, fmt.Errorf("window %d: must be at least 1", cfg.Window)
+	}
+	caps := append([]int(nil), cfg.Caps...)
+	sort.Ints(caps)
+	cfg.Caps = caps[:0]
+	for i, c := range caps {
+		if i == 0 || c != caps[i-1] {
+			cfg.Caps = append(cfg.Caps, c)
+		}
+	}
+	rw := DetectLoops(d, cfg.Loops)
+	runaway := make(map[string]bool, len(rw.Sessions))
+	for _, s := range rw.Sessions {
+		runaway[s.SessionID] = true
+	}
+	sim := &simulator{d: d, cfg: cfg, runaway: runaway, p: newPricer(d.Config, d.Strings),
+		targets: map[[2]int64]pricing.Match{}}
+	w := &Whatif{Sim: sim.run(d.Sessions), Runaway: rw}
+	if cfg.GroupBy != "" {
+		groups, err := GroupSessions(d, cfg.GroupBy)
+		if err != nil {
+			return nil, err
+		}
+		w.GroupBy = cfg.GroupBy
+		for _, g := range groups {
+			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sim.run(g.Sessions)})
+		}
+	}
+	return w, nil
+}
+
+type simulator struct {
+	d       *Dataset
+	cfg     WhatifConfig
+	runaway map[string]bool
+	p       *pricer
+	targets map[[2]int64]pricing.Match // route index, day → target rates
+}
+
+// sessionSim is one session under each policy.
+type sessionSim struct {
+	capCost      []float64 // per cfg.Caps
+	windowCost   float64
+	combinedCost float64
+}
+
+func (sm *simulator) run(sessions []*Session) Sim {
+	cfg := sm.cfg
+	var out Sim
+	out.Warnings = []string{}
+	out.Route = []RouteResult{}
+	out.Caps = []CapResult{}
+
+	base := make([]float64, len(sessions))
+	healthyCalls := []int{}
+	for i, s := range sessions {
+		base[i] = s.CostUSD
+		out.Baseline.UnpricedCalls += s.UnpricedCalls
+		if sm.runaway[s.ID] {
+			out.Baseline.RunawaySessions++
+		} else {
+			healthyCalls = append(healthyCalls, s.LLMCalls)
+		}
+	}
+	out.Baseline.HealthySessions = len(healthyCalls)
+	out.Baseline.CostSummary = summarize(base)
+	sorted := append([]float64(nil), base...)
+	sort.Float64s(sorted)
+	out.Baseline.P95CI = QuantileCI(sorted, 0.95, 0.95)
+	out.Baseline.P99CI = QuantileCI(sorted, 0.99, 0.95)
+	if n, need := len(sessions), MinSamplesForUpper(0.99, 0.95); n > 0 && n < need {
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"%d sessions are too few for a stable P99: its 95%% confidence interval has no upper bound below %d sessions", n, need))
+	}
+	if out.Baseline.UnpricedCalls > 0 {
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"%d calls could not be priced: costs and savings are lower bounds", out.Baseline.UnpricedCalls))
+	}
+	out.Econ = Economics(base, cfg.Econ)
+
+	for _, c := range cfg.Caps {
+		out.Caps = append(out.Caps, sm.capResult(sessions, base, c))
+	}
+	if rc, ok := recommendCap(healthyCalls, cfg.MaxCollateral); ok {
+		out.RecommendedCap = &RecommendedCap{CapResult: sm.capResult(sessions, base, rc), MaxCollateral: cfg.MaxCollateral}
+	}
+
+	combinedCap := 0
+	switch {
+	case len(cfg.Caps) == 1:
+		combinedCap = cfg.Caps[0]
+	case len(cfg.Caps) > 1 && out.RecommendedCap != nil:
+		combinedCap = out.RecommendedCap.Cap
+	}
+	var win *WindowResult
+	if cfg.Window > 0 {
+		win = &WindowResult{K: cfg.Window}
+	}
+	routes := make([]RouteResult, len(cfg.Routes))
+	for i, r := range cfg.Routes {
+		m, _ := sm.d.Config.Prices.Lookup(r.Model, "", 0)
+		routes[i] = RouteResult{Match: r.Match(), Model: r.Model, PricedAs: m.Key}
+	}
+	windowCosts := make([]float64, len(sessions))
+	combined := make([]float64, len(sessions))
+	for i, s := range sessions {
+		windowCosts[i], combined[i] = sm.replay(s, combinedCap, win, routes)
+	}
+	if win != nil {
+		ws := summarize(windowCosts)
+		win.TotalCostUSDAfter, win.P95CostUSDAfter = ws.TotalCostUSD, ws.P95CostUSD
+		out.Window = win
+		out.Warnings = append(out.Warnings, "window: "+WindowCaveat)
+	}
+	for i := range routes {
+		routes[i].CostSavedUSD = routes[i].CostBeforeUSD - routes[i].CostAfterUSD
+	}
+	out.Route = append(out.Route, routes...)
+	var policies []string
+	if combinedCap > 0 {
+		policies = append(policies, "cap "+strconv.Itoa(combinedCap))
+	}
+	if cfg.Window > 0 {
+		policies = append(policies, "window "+strconv.Itoa(cfg.Window))
+	}
+	for _, r := range cfg.Routes {
+		policies = append(policies, "route "+r.Match()+" → "+r.Model)
+	}
+	if len(policies) > 0 {
+		cs := summarize(combined)
+		out.Combined = &Combined{CostSummary: cs, CostSavedUSD: out.Baseline.TotalCostUSD - cs.TotalCostUSD,
+			Cap: combinedCap, Policies: policies}
+	}
+	return out
+}
+
+// recommendCap is the smallest N ≥ 1 such that at most ⌊share × healthy⌋
+// healthy sessions have more than N model calls; false with no healthy
+// sessions (there is no collateral to bound).
+func recommendCap(healthyCalls []int, share float64) (int, bool) {
+	if len(healthyCalls) == 0 {
+		return 0, false
+	}
+	calls := append([]int(nil), healthyCalls...)
+	sort.Ints(calls)
+	allowed := int(share * float64(len(calls)))
+	if allowed >= len(calls) {
+		return 1, true
+	}
+	// Cutting at most `allowed` sessions means the cap must reach the
+	// (len−allowed)-th smallest call count.
+	n := calls[len(calls)-1-allowed]
+	return max(n, 1), true
+}
+
+// capResult applies one cap to every session.
+func (sm *simulator) capResult(sessions []*Session, base []float64, c int) CapResult {
+	r := CapResult{Cap: c}
+	after := make([]float64, len(sessions))
+	healthy := 0
+	for i, s := range sessions {
+		after[i] = base[i]
+		if !sm.runaway[s.ID] {
+			healthy++
+		}
+		if s.LLMCalls <= c {
+			continue
+		}
+		saved := droppedCost(s, c)
+		after[i] -= saved
+		r.CostSavedUSD += saved
+		r.SessionsCut++
+		if sm.runaway[s.ID] {
+			r.RunawaySessionsCut++
+		} else {
+			r.HealthySessionsCut++
+		}
+	}
+	if healthy > 0 {
+		r.HealthySessionsCutShare = float64(r.HealthySessionsCut) / float64(healthy)
+	}
+	as := summarize(after)
+	r.TotalCostUSDAfter, r.P95CostUSDAfter, r.P99CostUSDAfter = as.TotalCostUSD, as.P95CostUSD, as.P99CostUSD
+	if t := Distribute(base).Total; t > 0 {
+		r.SavedShare = r.CostSavedUSD / t
+	}
+	return r
+}
+
+// droppedCost is the cost of every event from the (c+1)-th model call on.
+func droppedCost(s *Session, c int) float64 {
+	calls := 0
+	var saved float64
+	for i := range s.Events {
+		e := &s.Events[i]
+		if e.Kind == ingest.KindLLM {
+			calls++
+		}
+		if calls > c {
+			saved += e.Cost
+		}
+	}
+	return saved
+}
+
+// windowInputs returns I′ for inclusive inputs I: the first call's input
+// plus what the last k turns added, dᵢ = max(0, Iᵢ − Iᵢ₋₁):
+// I′ᵢ = min(Iᵢ, I₁ + Σ dⱼ for j = max(2, i−k+1)…i) (1-based).
+func windowInputs(in []int64, k int) []int64 {
+	out := make([]int64, len(in))
+	if len(in) == 0 {
+		return out
+	}
+	d := make([]int64, len(in)) // d[0] unused
+	for i := 1; i < len(in); i++ {
+		d[i] = max(0, in[i]-in[i-1])
+	}
+	var sum int64 // Σ d over the window, slid along
+	for i := range in {
+		if i >= 1 {
+			sum += d[i]
+		}
+		if j := i - k; j >= 1 {
+			sum -= d[j] // d[i−k] has just left the window
+		}
+		out[i] = min(in[i], in[0]+sum)
+	}
+	return out
+}
+
+// shrink takes n input tokens out of a call: from its uncached input
+// first, then its cache reads, then its cache writes.
+func shrink(u pricing.Usage, n int64) pricing.Usage {
+	n = min(n, u.Input)
+	uncached := max(0, u.Input-u.CacheRead-u.CacheWrite)
+	u.Input -= n
+	rest := n - min(n, uncached)
+	take := min(rest, u.CacheRead)
+	u.CacheRead -= take
+	rest -= take
+	u.CacheWrite -= min(rest, u.CacheWrite)
+	u.CacheWrite1h = min(u.CacheWrite1h, u.CacheWrite)
+	return u
+}
+
+func usageOf(e *Event) pricing.Usage {
+	return pricing.Usage{Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
+		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning)}
+}
+
+// target returns route i's rates on the event's day.
+func (sm *simulator) target(i int, e *Event) pricing.Match {
+	day := int64(-1)
+	if e.HasTS() {
+		day = e.TSNano / nanosPerDay
+	}
+	k := [2]int64{int64(i), day}
+	if m, ok := sm.targets[k]; ok {
+		return m
+	}
+	at := int64(0)
+	if day >= 0 {
+		at = day * nanosPerDay
+	}
+	m, _ := sm.d.Config.Prices.Lookup(sm.cfg.Routes[i].Model, "", at)
+	sm.targets[k] = m
+	return m
+}
+
+// routeOf returns the index of the first route matching the call at
+// events[i], or −1.
+func (sm *simulator) routeOf(events []Event, i int) int {
+	e := &events[i]
+	for ri, r := range sm.cfg.Routes {
+		if r.Role != "" {
+			if sm.d.Str(e.Role) == r.Role {
+				return ri
+			}
+			continue
+		}
+		for j := i + 1; j < len(events) && events[j].Kind != ingest.KindLLM; j++ {
+			if events[j].Kind != ingest.KindTool {
+				continue
+			}
+			if ok, _ := path.Match(r.Tool, sm.d.Str(events[j].Tool)); ok {
+				return ri
+			}
+		}
+	}
+	return -1
+}
+
+// replay runs one session under the window alone (windowCost) and under
+// every policy at once (combined: cap c, then window, then route), and
+// adds to the window and route totals. Routes alone are measured on the
+// uncapped, unwindowed session.
+func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []RouteResult) (windowCost, combined float64) {
+	var inputs []int64
+	for i := range s.Events {
+		if s.Events[i].Kind == ingest.KindLLM {
+			inputs = append(inputs, int64(s.Events[i].Input))
+		}
+	}
+	var windowed []int64
+	if win != nil {
+		windowed = windowInputs(inputs, win.K)
+	}
+	windowCost, combined = s.CostUSD, 0
+	call := 0
+	for i := range s.Events {
+		e := &s.Events[i]
+		if e.Kind != ingest.KindLLM {
+			if c == 0 || call <= c {
+				combined += e.Cost
+			}
+			continue
+		}
+		call++
+		u := usageOf(e)
+		orig := sm.p.lookup(e)
+		// Window alone.
+		var cut int64
+		if win != nil {
+			cut = inputs[call-1] - windowed[call-1]
+		}
+		winSaved := 0.0
+		if cut > 0 {
+			win.CallsTruncated++
+			win.TokensSaved += cut
+			if orig.ok && !e.Unpriced() {
+				winSaved = orig.rates.Cost(u) - orig.rates.Cost(shrink(u, cut))
+				win.CostSavedUSD += winSaved
+				windowCost -= winSaved
+			} else {
+				win.UnpricedTokensSaved += cut
+			}
+		}
+		// Route alone.
+		ri := sm.routeOf(s.Events, i)
+		var tgt pricing.Match
+		if ri >= 0 {
+			if e.Unpriced() {
+				routes[ri].UnpricedCalls++
+				ri = -1
+			} else {
+				tgt = sm.target(ri, e)
+				routes[ri].CallsRerouted++
+				routes[ri].CostBeforeUSD += e.Cost
+				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)
+			}
+		}
+		// Everything: dropped past the cap; windowed tokens priced at the
+		// routed model when routed.
+		if c > 0 && call > c {
+			continue
+		}
+		switch {
+		case ri >= 0:
+			combined += tgt.Rates.Cost(shrink(u, cut))
+		default:
+			combined += e.Cost - winSaved
+		}
+	}
+	return windowCost, combined
+}

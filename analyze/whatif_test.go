@@ -1,0 +1,326 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+func embedded() Config { return Config{Prices: pricing.Embedded()} }
+
+func TestWindowInputs(t *testing.T) {
+	// react10: I = 1000, 1500, …, 5500, so dᵢ = 500 for i ≥ 2.
+	react := []int64{1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500}
+	// K = 2: I′₁ = 1000, I′₂ = min(1500, 1000 + d₂) = 1500, and for i ≥ 3
+	// I′ᵢ = min(Iᵢ, 1000 + dᵢ₋₁ + dᵢ) = 2000.
+	k2 := []int64{1000, 1500, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000}
+	// K = 1: I′ᵢ = min(Iᵢ, 1000 + dᵢ) = 1500 for i ≥ 2.
+	k1 := []int64{1000, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500, 1500}
+	// A context that shrank (compaction) adds nothing: I = 100, 300, 200, 700
+	// gives d = 200, 0, 500; K = 2: I′₃ = min(200, 100 + 200 + 0) = 200,
+	// I′₄ = min(700, 100 + 0 + 500) = 600.
+	for _, c := range []struct {
+		in   []int64
+		k    int
+		want []int64
+	}{
+		{react, 2, k2},
+		{react, 1, k1},
+		{react, 10, react}, // a window as long as the session keeps everything
+		{[]int64{100, 300, 200, 700}, 2, []int64{100, 300, 200, 600}},
+		{nil, 3, []int64{}},
+	} {
+		if got := windowInputs(c.in, c.k); !slices.Equal(got, c.want) {
+			t.Errorf("windowInputs(%v, %d) = %v, want %v", c.in, c.k, got, c.want)
+		}
+	}
+}
+
+func TestWindowReact10(t *testing.T) {
+	d := load(t, embedded(), "../testdata/react10.jsonl")
+	w, err := Simulate(d, WhatifConfig{Window: 2, Loops: DefaultLoopConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// K = 2 (TestWindowInputs): calls 4…10 send 2,000 instead of 2,500…5,500,
+	// saving 500 + 1,000 + … + 3,500 = 500 × 28 = 14,000 tokens in 7 calls,
+	// all uncached, at Claude 3.5 Sonnet's $3/MTok: 14,000 × 3e-6 = $0.042.
+	win := w.Window
+	if win == nil || win.K != 2 || win.CallsTruncated != 7 || win.TokensSaved != 14000 || !near(win.CostSavedUSD, 0.042) {
+		t.Fatalf("window = %+v, want 7 calls, 14,000 tokens, $0.042", win)
+	}
+	// Baseline: 32,500 input × 3e-6 + 2,000 output × 15e-6 = 0.0975 + 0.03 = $0.1275.
+	if !near(w.Baseline.TotalCostUSD, 0.1275) || !near(win.TotalCostUSDAfter, 0.1275-0.042) {
+		t.Errorf("baseline %v, after %v", w.Baseline.TotalCostUSD, win.TotalCostUSDAfter)
+	}
+	if w.Combined == nil || !near(w.Combined.TotalCostUSD, 0.0855) || !slices.Equal(w.Combined.Policies, []string{"window 2"}) {
+		t.Errorf("combined = %+v", w.Combined)
+	}
+}
+
+func TestWindowCachedCall(t *testing.T) {
+	// Truncation takes uncached tokens first, then cache reads: a call of
+	// 10,000 input with 9,000 cache reads at Sonnet 3.5 ($3 in, $0.30 read)
+	// losing 5,000 tokens drops 1,000 uncached ($0.003) and 4,000 reads
+	// (4,000 × 0.3e-6 = $0.0012): $0.0042, never more than the input cost.
+	rates, _ := pricing.Embedded().Lookup("claude-3-5-sonnet-20241022", "", 0)
+	u := pricing.Usage{Input: 10000, CacheRead: 9000, Output: 10}
+	s := shrink(u, 5000)
+	if s.Input != 5000 || s.CacheRead != 5000 || s.CacheWrite != 0 {
+		t.Fatalf("shrink = %+v", s)
+	}
+	if got := rates.Rates.Cost(u) - rates.Rates.Cost(s); !near(got, 0.0042) {
+		t.Errorf("saved %v, want 0.0042", got)
+	}
+}
+
+// plannerExecutor is testdata/planner_executor.jsonl: one session of 100
+// Claude 3 Opus calls of 2,000 input + 400 output tokens. Call k is the
+// planner when k mod 5 = 1 (20 calls), else the executor (80 calls); each
+// executor call is followed by one tool: read_file when k mod 5 ∈ {2, 3}
+// (40 calls), format_output when k mod 5 ∈ {4, 0} (40 calls).
+//
+// Opus ($15/$75 per MTok): 2,000 × 15e-6 + 400 × 75e-6 = 0.03 + 0.03 = $0.06
+// a call, $6.00 the session. Haiku 3 ($0.25/$1.25): 2,000 × 0.25e-6 +
+// 400 × 1.25e-6 = 0.0005 + 0.0005 = $0.001 a call.
+func TestRoutePlannerExecutor(t *testing.T) {
+	d := load(t, embedded(), "../testdata/planner_executor.jsonl")
+	w, err := Simulate(d, WhatifConfig{
+		Routes: []Route{{Role: "executor", Model: "claude-3-haiku-20240307"}},
+		Loops:  DefaultLoopConfig(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(w.Baseline.TotalCostUSD, 6.00) {
+		t.Fatalf("baseline %v, want $6.00", w.Baseline.TotalCostUSD)
+	}
+	// 80 executor calls: before 80 × 0.06 = $4.80, after 80 × 0.001 = $0.08,
+	// saved $4.72; the session then costs 20 × 0.06 + 0.08 = $1.28.
+	r := w.Route[0]
+	if r.Match != "role=executor" || r.PricedAs != "claude-3-haiku-20240307" || r.CallsRerouted != 80 ||
+		!near(r.CostBeforeUSD, 4.80) || !near(r.CostAfterUSD, 0.08) || !near(r.CostSavedUSD, 4.72) {
+		t.Errorf("route = %+v", r)
+	}
+	if !near(w.Combined.TotalCostUSD, 1.28) || !near(w.Combined.CostSavedUSD, 4.72) {
+		t.Errorf("combined = %+v", w.Combined)
+	}
+
+	// By tool: read_* matches the 40 calls followed by read_file: before
+	// 40 × 0.06 = $2.40, after 40 × 0.001 = $0.04, saved $2.36. The first
+	// matching route wins: with role=planner first, its 20 calls are not
+	// counted again by the tool rule (no planner call issues a tool anyway).
+	w, err = Simulate(d, WhatifConfig{
+		Routes: []Route{{Role: "planner", Model: "claude-3-opus"}, {Tool: "read_*", Model: "claude-3-haiku"}},
+		Caps:   []int{50},
+		Loops:  DefaultLoopConfig(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := w.Route[1]; r.CallsRerouted != 40 || !near(r.CostBeforeUSD, 2.40) || !near(r.CostAfterUSD, 0.04) {
+		t.Errorf("tool route = %+v", r)
+	}
+	if r := w.Route[0]; r.CallsRerouted != 20 || !near(r.CostSavedUSD, 0) {
+		t.Errorf("planner route to the same model = %+v", r)
+	}
+	// Cap 50 keeps calls 1…50, dropping 50 × 0.06 = $3.00. Combined: of the
+	// kept calls, k mod 5 ∈ {2, 3} are 20 read_file calls at $0.001, the
+	// other 30 stay at $0.06: 30 × 0.06 + 20 × 0.001 = $1.82.
+	if c := w.Caps[0]; c.SessionsCut != 1 || !near(c.CostSavedUSD, 3.00) || !near(c.P95CostUSDAfter, 3.00) {
+		t.Errorf("cap 50 = %+v", c)
+	}
+	if !near(w.Combined.TotalCostUSD, 1.82) || w.Combined.Cap != 50 {
+		t.Errorf("combined = %+v", w.Combined)
+	}
+}
+
+func TestRouteUnknownTarget(t *testing.T) {
+	d := load(t, embedded(), "../testdata/planner_executor.jsonl")
+	_, err := Simulate(d, WhatifConfig{Routes: []Route{{Role: "executor", Model: "made-up-model-9"}}})
+	if !errors.Is(err, ErrUnknownTarget) {
+		t.Errorf("err = %v, want ErrUnknownTarget", err)
+	}
+	if _, err := Simulate(d, WhatifConfig{Routes: []Route{{Tool: "[", Model: "claude-3-haiku"}}}); err == nil {
+		t.Error("a malformed pattern was accepted")
+	}
+}
+
+// genRates are the generator's prices ($/MTok: in, out, cache read, cache
+// write), copied from gen/rates.go; gen's own formula prices its truth.
+var genRates = map[string][4]float64{
+	"claude-sonnet-4-5": {3, 15, 0.30, 3.75},
+	"claude-haiku-4-5":  {1, 5, 0.10, 1.25},
+	"gpt-4o":            {2.50, 10, 1.25, 0},
+	"gpt-4o-mini":       {0.15, 0.60, 0.075, 0},
+	"gpt-5":             {1.25, 10, 0.125, 0},
+}
+
+// genSession is one session as read back with encoding/json alone.
+type genSession struct {
+	calls []float64 // cost of each model call, in order
+	loop  bool
+}
+
+// readGenerated parses generated traces without tokcost's pipeline: the
+// generator writes each session's records in order and a duplicate right
+// after its original, with the same id.
+func readGenerated(t *testing.T, traces, truth []byte) map[string]*genSession {
+	t.Helper()
+	out := map[string]*genSession{}
+	seen := map[string]bool{}
+	dec := json.NewDecoder(bytes.NewReader(traces))
+	for dec.More() {
+		var r struct {
+			ID               string  `json:"id"`
+			SessionID        string  `json:"session_id"`
+			Kind             string  `json:"kind"`
+			Model            string  `json:"model"`
+			InputTokens      float64 `json:"input_tokens"`
+			OutputTokens     float64 `json:"output_tokens"`
+			CacheReadTokens  float64 `json:"cache_read_tokens"`
+			CacheWriteTokens float64 `json:"cache_write_tokens"`
+		}
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true
+		s := out[r.SessionID]
+		if s == nil {
+			s = &genSession{}
+			out[r.SessionID] = s
+		}
+		if r.Kind != "llm" {
+			continue
+		}
+		m, ok := genRates[r.Model]
+		if !ok {
+			t.Fatalf("generator model %q not in genRates", r.Model)
+		}
+		cost := ((r.InputTokens-r.CacheReadTokens-r.CacheWriteTokens)*m[0] + r.OutputTokens*m[1] +
+			r.CacheReadTokens*m[2] + r.CacheWriteTokens*m[3]) / 1e6
+		s.calls = append(s.calls, cost)
+	}
+	dec = json.NewDecoder(bytes.NewReader(truth))
+	for dec.More() {
+		var tr gen.Truth
+		if err := dec.Decode(&tr); err != nil {
+			t.Fatal(err)
+		}
+		out[tr.SessionID].loop = tr.Loop
+	}
+	return out
+}
+
+// TestCapSweepAgainstGenerator checks every cap against an independent
+// recomputation: records parsed with encoding/json, calls priced with the
+// generator's rate table, runaway sessions from the generator's truth.
+func TestCapSweepAgainstGenerator(t *testing.T) {
+	var traces, truth bytes.Buffer
+	if _, err := gen.Generate(&traces, &truth, gen.Options{Sessions: 1500, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	ref := readGenerated(t, traces.Bytes(), truth.Bytes())
+	d := loadString(t, embedded(), traces.String())
+	caps := []int{50, 5, 10, 15, 20, 30, 10} // unsorted, with a repeat
+	w, err := Simulate(d, WhatifConfig{Caps: caps, MaxCollateral: 0.01, Loops: DefaultLoopConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.Caps); got != 6 || w.Caps[0].Cap != 5 || w.Caps[5].Cap != 50 {
+		t.Fatalf("caps not sorted and deduplicated: %+v", w.Caps)
+	}
+	check := func(c CapResult) {
+		t.Helper()
+		var saved float64
+		cut, healthy, runaway, nHealthy := 0, 0, 0, 0
+		for _, s := range ref {
+			if !s.loop {
+				nHealthy++
+			}
+			if len(s.calls) <= c.Cap {
+				continue
+			}
+			for _, v := range s.calls[c.Cap:] {
+				saved += v
+			}
+			cut++
+			if s.loop {
+				runaway++
+			} else {
+				healthy++
+			}
+		}
+		if c.SessionsCut != cut || c.HealthySessionsCut != healthy || c.RunawaySessionsCut != runaway ||
+			math.Abs(c.CostSavedUSD-saved) > 1e-9*math.Max(1, saved) ||
+			!near(c.HealthySessionsCutShare, float64(healthy)/float64(nHealthy)) {
+			t.Errorf("cap %d: got cut %d healthy %d runaway %d saved %.9f share %v; reference %d %d %d %.9f",
+				c.Cap, c.SessionsCut, c.HealthySessionsCut, c.RunawaySessionsCut, c.CostSavedUSD, c.HealthySessionsCutShare,
+				cut, healthy, runaway, saved)
+		}
+	}
+	anyCut := false
+	for _, c := range w.Caps {
+		check(c)
+		anyCut = anyCut || c.RunawaySessionsCut > 0
+	}
+	if !anyCut {
+		t.Error("no cap cut a runaway session: the sweep tests nothing")
+	}
+	// The recommended cap, by brute force: the smallest N whose healthy
+	// cut is at most ⌊1% of healthy sessions⌋.
+	nHealthy := 0
+	for _, s := range ref {
+		if !s.loop {
+			nHealthy++
+		}
+	}
+	allowed := int(0.01 * float64(nHealthy))
+	want := 0
+	for n := 1; want == 0; n++ {
+		cut := 0
+		for _, s := range ref {
+			if !s.loop && len(s.calls) > n {
+				cut++
+			}
+		}
+		if cut <= allowed {
+			want = n
+		}
+	}
+	rc := w.RecommendedCap
+	if rc == nil || rc.Cap != want {
+		t.Fatalf("recommended cap = %+v, want %d", rc, want)
+	}
+	check(rc.CapResult)
+	if rc.HealthySessionsCut > allowed {
+		t.Errorf("recommended cap cuts %d healthy sessions, allowed %d", rc.HealthySessionsCut, allowed)
+	}
+}
+
+func TestRecommendCapEdges(t *testing.T) {
+	// 10 healthy sessions with 1…10 calls; 10% may be cut → one session:
+	// cap 9 cuts only the 10-call session.
+	calls := []int{3, 1, 2, 4, 5, 6, 7, 8, 9, 10}
+	if n, ok := recommendCap(calls, 0.10); !ok || n != 9 {
+		t.Errorf("recommendCap(1…10, 10%%) = %d, %v; want 9", n, ok)
+	}
+	if n, _ := recommendCap(calls, 0); n != 10 {
+		t.Errorf("no collateral: %d, want 10", n)
+	}
+	if n, _ := recommendCap(calls, 1); n != 1 {
+		t.Errorf("all collateral allowed: %d, want 1", n)
+	}
+	if _, ok := recommendCap(nil, 0.01); ok {
+		t.Error("a cap was recommended with no healthy sessions")
+	}
+}
