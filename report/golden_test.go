@@ -61,23 +61,34 @@ func clip(s string) string {
 	return s
 }
 
-// build runs the real pipeline over repository fixtures and pins the fields
-// that change with the build or the price table, so goldens only move when
-// a rendering or a computation does.
-func build(t *testing.T, opt BuildOptions, files ...string) *Analysis {
+// load runs the real pipeline over repository fixtures.
+func load(t *testing.T, files ...string) *analyze.Dataset {
 	t.Helper()
 	col := analyze.NewCollector()
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = filepath.Join("..", "testdata", f)
 	}
-	fr, err := ingest.Run(paths, ingest.Options{}, func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) })
-	if err != nil {
+	if _, err := ingest.Run(paths, ingest.Options{}, func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
 		t.Fatal(err)
 	}
-	d := col.Finish(analyze.Config{Prices: pricing.Embedded()})
+	return col.Finish(analyze.Config{Prices: pricing.Embedded()})
+}
+
+// build runs the real pipeline over repository fixtures and pins the fields
+// that change with the build or the price table, so goldens only move when
+// a rendering or a computation does.
+func build(t *testing.T, opt BuildOptions, files ...string) *Analysis {
+	t.Helper()
+	return buildFrom(t, load(t, files...), opt, files...)
+}
+
+func buildFrom(t *testing.T, d *analyze.Dataset, opt BuildOptions, files ...string) *Analysis {
+	t.Helper()
 	opt.Tool = ToolInfo{Name: "tokcost", Version: "test"}
-	opt.Files = fr
+	for _, f := range files {
+		opt.Files = append(opt.Files, ingest.FileResult{Name: filepath.Join("..", "testdata", f), Format: "jsonl"})
+	}
 	if opt.CostSource == "" {
 		opt.CostSource = "auto"
 	}

@@ -32,9 +32,17 @@ type Analysis struct {
 	// wasted dollars (at most MaxGrowthSessions): the charts need the
 	// per-call input tokens, which Runaway only summarises.
 	RunawayGrowth []SessionGrowth `json:"runaway_growth"`
+	// UnpricedTokens counts the input + output tokens of calls that could
+	// not be priced; LLMTokens those of every model call, priced or not.
+	UnpricedTokens int64 `json:"unpriced_tokens"`
+	LLMTokens      int64 `json:"llm_tokens"`
 	// Workflows is the per-session cost distribution of each workflow,
-	// empty when no session names one.
+	// costliest first ("" for sessions without one); empty when no session
+	// names a workflow.
 	Workflows []WorkflowStats `json:"workflows"`
+	// CapCurve is the iteration-cap sweep (BuildOptions.Caps): dollars
+	// saved versus healthy sessions cut, per cap. Absent without caps.
+	CapCurve []analyze.CapResult `json:"cap_curve,omitempty"`
 
 	// sessions is the dataset's sessions when the Analysis was built from
 	// one (not when read back from JSON): the per-session writers need them.
@@ -53,13 +61,20 @@ type SessionGrowth struct {
 	InputTokens   []int64 `json:"input_tokens"`
 }
 
-// WorkflowStats is the session distribution of one workflow ("" for
-// sessions without one).
+// WorkflowStats is the session distribution of one workflow.
 type WorkflowStats struct {
 	Workflow    string               `json:"workflow"`
 	Sessions    int                  `json:"sessions"`
 	CostUSD     analyze.Distribution `json:"cost_usd"`
 	TotalTokens analyze.Distribution `json:"total_tokens"`
+}
+
+// GroupStats is the session distribution of one group of sessions.
+type GroupStats struct {
+	Group       string
+	Sessions    int
+	CostUSD     analyze.Distribution
+	TotalTokens analyze.Distribution
 }
 
 // ToolInfo names the program that wrote the report.
@@ -112,6 +127,9 @@ type BuildOptions struct {
 	CostSource string
 	TopN       int
 	Loops      analyze.LoopConfig
+	// Caps, when set, sweeps these iteration caps (what-if simulation) into
+	// CapCurve; caps below 1 are ignored.
+	Caps []int
 }
 
 // Build fills the result model from a dataset.
@@ -124,10 +142,26 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		Runaway:       analyze.DetectLoops(d, opt.Loops),
-		Workflows:     workflowStats(d.Sessions),
+		Workflows:     workflowStats(d),
 		sessions:      d.Sessions,
 	}
 	a.RunawayGrowth = runawayGrowth(d.Sessions, a.Runaway.Sessions)
+	if caps := validCaps(opt.Caps); len(caps) > 0 {
+		// Simulate fails only on caps below 1 or bad routes, both excluded.
+		if w, err := analyze.Simulate(d, analyze.WhatifConfig{Caps: caps, Loops: opt.Loops}); err == nil {
+			a.CapCurve = w.Caps
+		}
+	}
+	for _, s := range d.Sessions {
+		if s.UnpricedCalls == 0 {
+			continue
+		}
+		for i := range s.Events {
+			if e := &s.Events[i]; e.Unpriced() {
+				a.UnpricedTokens += int64(e.Input) + int64(e.Output)
+			}
+		}
+	}
 	if a.Runaway.Sessions == nil {
 		a.Runaway.Sessions = []analyze.RunawaySession{}
 	}
@@ -151,6 +185,7 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		a.CostByClass.CacheWrite += m.CostByPart.CacheWrite
 		a.CostByClass.Output += m.CostByPart.Output
 		a.CostByClass.Recorded += m.CostByPart.Recorded
+		a.LLMTokens += m.Tokens.Total()
 		if m.Unpriced > 0 {
 			a.Input.Unpriced = append(a.Input.Unpriced, Unpriced{Model: m.Model, Calls: m.Unpriced, Tokens: m.Tokens.Total()})
 		}
@@ -198,28 +233,66 @@ func runawayGrowth(sessions []*analyze.Session, rs []analyze.RunawaySession) []S
 	return out
 }
 
-// workflowStats groups sessions by workflow, costliest workflow first;
-// nothing when no session names a workflow.
-func workflowStats(sessions []*analyze.Session) []WorkflowStats {
-	groups := map[string][]*analyze.Session{}
+// workflowStats is GroupStatsOf by workflow, costliest first; nothing
+// when no session names a workflow.
+func workflowStats(d *analyze.Dataset) []WorkflowStats {
+	out := []WorkflowStats{}
 	named := false
-	for _, s := range sessions {
-		groups[s.Workflow] = append(groups[s.Workflow], s)
+	for _, s := range d.Sessions {
 		named = named || s.Workflow != ""
 	}
-	out := []WorkflowStats{}
 	if !named {
 		return out
 	}
-	for w, ss := range groups {
-		st := analyze.Stats(ss)
-		out = append(out, WorkflowStats{Workflow: w, Sessions: st.Count, CostUSD: st.CostUSD, TotalTokens: st.TotalTokens})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].CostUSD.Total != out[j].CostUSD.Total {
-			return out[i].CostUSD.Total > out[j].CostUSD.Total
+	groups, _ := GroupStatsOf(d, "workflow") // "workflow" is always a valid field
+	for _, g := range groups {
+		w := g.Group
+		if w == analyze.NoGroup {
+			w = ""
 		}
-		return out[i].Workflow < out[j].Workflow
-	})
+		out = append(out, WorkflowStats{Workflow: w, Sessions: g.Sessions, CostUSD: g.CostUSD, TotalTokens: g.TotalTokens})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CostUSD.Total > out[j].CostUSD.Total })
 	return out
+}
+
+// GroupStatsOf splits the sessions by field (see analyze.GroupSessions:
+// workflow, model or any attribute) in key order.
+func GroupStatsOf(d *analyze.Dataset, field string) ([]GroupStats, error) {
+	groups, err := analyze.GroupSessions(d, field)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]GroupStats, 0, len(groups))
+	for _, g := range groups {
+		st := analyze.Stats(g.Sessions)
+		out = append(out, GroupStats{Group: g.Key, Sessions: st.Count, CostUSD: st.CostUSD, TotalTokens: st.TotalTokens})
+	}
+	return out, nil
+}
+
+// validCaps drops caps below 1.
+func validCaps(caps []int) []int {
+	var out []int
+	for _, c := range caps {
+		if c >= 1 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// DefaultCaps is a cap sweep for the charts: about 30 caps from 1 to the
+// largest session's LLM calls.
+func DefaultCaps(d *analyze.Dataset) []int {
+	most := 0
+	for _, s := range d.Sessions {
+		most = max(most, s.LLMCalls)
+	}
+	step := max(1, most/30)
+	var caps []int
+	for c := 1; c <= most; c += step {
+		caps = append(caps, c)
+	}
+	return caps
 }

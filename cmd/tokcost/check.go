@@ -1,0 +1,183 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/report"
+)
+
+// defaultConfig is read from the working directory when --config is not given.
+const defaultConfig = ".tokcost.yaml"
+
+type checkOptions struct {
+	inputOptions
+	Format string
+	Config string
+	// budgets holds the budget flags as text, parsed by report.Budgets.Set
+	// exactly like the config file's values.
+	budgets map[string]*string
+}
+
+var budgetFlagHelp = map[string]string{
+	"max-p95-cost":       "fail when the P95 cost per session exceeds USD (per workflow with --group-by workflow)",
+	"max-p99-cost":       "fail when the P99 cost per session exceeds USD (per workflow with --group-by workflow)",
+	"max-p95-tokens":     "fail when the P95 total tokens per session exceed N (per workflow with --group-by workflow)",
+	"max-runaway":        "fail when more than N sessions have a runaway retry loop",
+	"max-wasted-share":   "fail when runaway loops waste more than this share of all spend (e.g. 5% or 0.05)",
+	"max-unpriced-share": "fail when unpriced tokens exceed this share of all LLM tokens (e.g. 1% or 0.01)",
+	"baseline":           "a baseline report written by 'tokcost analyze --format json' (needs --max-regression)",
+	"max-regression":     "fail when P95, total or mean cost grew more than this over the baseline (e.g. 10% or 0.1)",
+	"group-by":           "apply the percentile budgets to each group: workflow, model, or a session attribute such as team",
+}
+
+func newCheckCmd(ios *IOStreams, runF func(*checkOptions) error) *cobra.Command {
+	opts := &checkOptions{budgets: map[string]*string{}}
+	cmd := &cobra.Command{
+		Use:   "check [flags] INPUT...",
+		Short: "Fail (exit 4) when traces break a cost budget: the CI gate",
+		Long: `Read agent traces like 'tokcost analyze' and check budgets: P95/P99 cost and
+P95 tokens per session (overall, or per group with --group-by workflow|model|ATTR),
+runaway loops, wasted and unpriced shares, and regression against a baseline
+report. Each rule is printed with its measured value, limit and PASS/FAIL.
+
+Budgets come from flags or a YAML file with the same names (--config FILE,
+default .tokcost.yaml in the working directory when present); flags override
+the file. An unknown key is a usage error naming it. Example file:
+
+  max-p95-cost: 1.50        # USD per session
+  max-runaway: 0
+  max-wasted-share: 5%
+  group-by: workflow
+
+` + exitCodesHelp,
+		Example: `  tokcost check --max-p95-cost 2 --max-runaway 0 traces/
+  tokcost check --baseline last-night.json --max-regression 10% traces/
+  tokcost check --format markdown traces/ >> "$GITHUB_STEP_SUMMARY"`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Inputs = args
+			// Only flags given on the command line override the file.
+			for k := range opts.budgets {
+				if !cmd.Flags().Changed(k) {
+					delete(opts.budgets, k)
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return checkRun(ios, opts)
+		},
+	}
+	opts.register(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.CheckFormats, ", "))
+	f.StringVar(&opts.Config, "config", "", "budget file (YAML); default "+defaultConfig+" in the working directory when present")
+	for _, k := range report.BudgetKeys {
+		opts.budgets[k] = f.String(k, "", budgetFlagHelp[k])
+	}
+	return cmd
+}
+
+// budgets merges the config file and the flags.
+func (o *checkOptions) loadBudgets() (report.Budgets, error) {
+	var b report.Budgets
+	path, required := o.Config, true
+	if path == "" {
+		path, required = defaultConfig, false
+	}
+	fh, err := os.Open(path)
+	switch {
+	case err == nil:
+		b, err = report.ParseBudgets(fh, path)
+		fh.Close()
+		if err != nil {
+			return b, usageErr("%s", err)
+		}
+	case required || !errors.Is(err, os.ErrNotExist):
+		return b, usageErr("config: %s", err)
+	}
+	for _, k := range report.BudgetKeys {
+		if v, ok := o.budgets[k]; ok {
+			if err := b.Set(k, *v); err != nil {
+				return b, usageErr("--%s", err)
+			}
+		}
+	}
+	if err := b.Validate(); err != nil {
+		return b, usageErr("%s", err)
+	}
+	return b, nil
+}
+
+func checkRun(ios *IOStreams, opts *checkOptions) error {
+	if !validFormat(opts.Format, report.CheckFormats) {
+		return usageErr("unknown format %q (valid: %s)", opts.Format, strings.Join(report.CheckFormats, ", "))
+	}
+	b, err := opts.loadBudgets()
+	if err != nil {
+		return err
+	}
+	loops, err := opts.loopConfig()
+	if err != nil {
+		return err
+	}
+	var base *report.Analysis
+	if b.Baseline != "" {
+		if base, err = readReport(b.Baseline); err != nil {
+			return err
+		}
+	}
+	l, err := load(ios, &opts.inputOptions)
+	if err != nil {
+		return err
+	}
+	v, c := buildInfo()
+	a := report.Build(l.data, report.BuildOptions{
+		Tool:       report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:      l.files,
+		CostSource: opts.CostSource,
+		Loops:      loops,
+	})
+	var groups []report.GroupStats
+	if b.GroupBy != "" {
+		if groups, err = report.GroupStatsOf(l.data, b.GroupBy); err != nil {
+			return usageErr("--group-by: %s", err)
+		}
+	}
+	res := report.Check(a, groups, b, base)
+	if err := report.WriteCheck(ios.Out, opts.Format, res); err != nil {
+		return err
+	}
+	if !res.Pass {
+		return &exitError{code: ExitCheck, err: fmt.Errorf("%d of %d budget rules failed", res.Failed, len(res.Rules))}
+	}
+	return nil
+}
+
+// readReport reads a JSON report written by analyze.
+func readReport(path string) (*report.Analysis, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	defer fh.Close()
+	a, err := report.ReadAnalysis(fh)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return a, nil
+}
+
+func validFormat(f string, valid []string) bool {
+	for _, v := range valid {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}

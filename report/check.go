@@ -1,0 +1,339 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Budgets are the limits `tokcost check` enforces; a nil limit is no rule.
+// Keys are the same in flags and in .tokcost.yaml.
+type Budgets struct {
+	MaxP95Cost       *float64 // USD per session
+	MaxP99Cost       *float64 // USD per session
+	MaxP95Tokens     *float64 // tokens per session
+	MaxRunaway       *float64 // sessions with a runaway loop
+	MaxWastedShare   *float64 // wasted $ / all $
+	MaxUnpricedShare *float64 // unpriced tokens / all LLM tokens
+	MaxRegression    *float64 // allowed growth over the baseline, a fraction
+	Baseline         string   // path to a baseline `analyze --format json` report
+	// GroupBy applies the percentile rules per group: workflow, model or a
+	// session attribute (analyze.GroupSessions).
+	GroupBy string
+}
+
+// BudgetKeys lists the keys Set accepts, in the order rules are reported.
+var BudgetKeys = []string{
+	"max-p95-cost", "max-p99-cost", "max-p95-tokens", "max-runaway", "max-wasted-share",
+	"max-unpriced-share", "baseline", "max-regression", "group-by",
+}
+
+// Set parses one budget given as text, from a flag or the config file.
+func (b *Budgets) Set(key, value string) error {
+	var err error
+	switch key {
+	case "max-p95-cost":
+		b.MaxP95Cost, err = parseLimit(value, true)
+	case "max-p99-cost":
+		b.MaxP99Cost, err = parseLimit(value, true)
+	case "max-p95-tokens":
+		b.MaxP95Tokens, err = parseLimit(value, false)
+	case "max-runaway":
+		var n int
+		n, err = strconv.Atoi(strings.TrimSpace(value))
+		if err == nil && n < 0 {
+			err = errors.New("must be 0 or more")
+		}
+		if err == nil {
+			f := float64(n)
+			b.MaxRunaway = &f
+		} else if !strings.HasPrefix(err.Error(), "must") {
+			err = fmt.Errorf("want a whole number of sessions, got %q", value)
+		}
+	case "max-wasted-share":
+		b.MaxWastedShare, err = parseShare(value, true)
+	case "max-unpriced-share":
+		b.MaxUnpricedShare, err = parseShare(value, true)
+	case "max-regression":
+		b.MaxRegression, err = parseShare(value, false)
+	case "baseline":
+		b.Baseline = value
+	case "group-by":
+		b.GroupBy = strings.TrimSpace(value)
+	default:
+		return fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(BudgetKeys, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// parseLimit reads a non-negative number; dollars may carry a leading $.
+func parseLimit(s string, dollars bool) (*float64, error) {
+	t := strings.TrimSpace(s)
+	if dollars {
+		t = strings.TrimPrefix(t, "$")
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(t, "_", ""), 64)
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("want a number of 0 or more, got %q", s)
+	}
+	return &v, nil
+}
+
+// parseShare reads "10%" or a fraction such as 0.1. A share of a whole
+// cannot pass 1; a regression can.
+func parseShare(s string, capped bool) (*float64, error) {
+	t := strings.TrimSpace(s)
+	scale := 1.0
+	if strings.HasSuffix(t, "%") {
+		t, scale = strings.TrimSpace(strings.TrimSuffix(t, "%")), 0.01
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil, fmt.Errorf("want a percentage such as 10%% or a fraction such as 0.1, got %q", s)
+	}
+	v *= scale
+	if capped && v > 1 {
+		return nil, fmt.Errorf("a share is at most 100%%, got %q", s)
+	}
+	return &v, nil
+}
+
+// ConfigError is a problem with one key of a config file.
+type ConfigError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// ParseBudgets reads a .tokcost.yaml: a mapping of BudgetKeys to scalars.
+// An unknown key is an error naming it, so a typo never silently drops a
+// budget.
+func ParseBudgets(r io.Reader, name string) (Budgets, error) {
+	var b Budgets
+	var doc yaml.Node
+	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return b, nil // an empty file sets nothing
+		}
+		return b, &ConfigError{File: name, Err: err}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return b, &ConfigError{File: name, Line: root.Line, Err: errors.New("want a mapping of budget keys to values")}
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if seen[k.Value] {
+			return b, &ConfigError{File: name, Line: k.Line, Err: fmt.Errorf("duplicate key %q", k.Value)}
+		}
+		seen[k.Value] = true
+		if v.Kind != yaml.ScalarNode {
+			return b, &ConfigError{File: name, Line: v.Line, Err: fmt.Errorf("%s: want a single value", k.Value)}
+		}
+		if err := b.Set(k.Value, v.Value); err != nil {
+			return b, &ConfigError{File: name, Line: k.Line, Err: err}
+		}
+	}
+	return b, nil
+}
+
+// Validate reports budgets that cannot be checked as given.
+func (b Budgets) Validate() error {
+	if b.Baseline != "" && b.MaxRegression == nil {
+		return errors.New("baseline needs max-regression")
+	}
+	if b.MaxRegression != nil && b.Baseline == "" {
+		return errors.New("max-regression needs a baseline report")
+	}
+	if b.MaxP95Cost == nil && b.MaxP99Cost == nil && b.MaxP95Tokens == nil && b.MaxRunaway == nil &&
+		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxRegression == nil {
+		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:8], ", "))
+	}
+	return nil
+}
+
+// Rule units.
+const (
+	UnitUSD      = "usd"
+	UnitTokens   = "tokens"
+	UnitSessions = "sessions"
+	UnitShare    = "share"
+)
+
+// RuleResult is one budget rule evaluated: it passes when Measured ≤ Limit.
+type RuleResult struct {
+	Rule     string  `json:"rule"`  // the budget key, e.g. max-p95-cost
+	Scope    string  `json:"scope"` // "all", or "workflow=NAME" with group-by
+	Measured float64 `json:"measured"`
+	Limit    float64 `json:"limit"`
+	Unit     string  `json:"unit"`
+	// Baseline is the baseline report's value for regression rules; their
+	// limit is Baseline × (1 + max-regression).
+	Baseline *float64 `json:"baseline,omitempty"`
+	Pass     bool     `json:"pass"`
+}
+
+// CheckResult is every rule evaluated, in BudgetKeys order.
+type CheckResult struct {
+	Pass   bool         `json:"pass"`
+	Failed int          `json:"failed"`
+	Rules  []RuleResult `json:"rules"`
+}
+
+// Check evaluates the budgets on a; groups are the sessions grouped by
+// b.GroupBy (GroupStatsOf), used when it is set; base is the baseline
+// report, needed only when MaxRegression is set.
+func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckResult {
+	res := CheckResult{Rules: []RuleResult{}}
+	add := func(rule, scope, unit string, measured, limit float64, baseline *float64) {
+		// A tiny tolerance so a limit equal to a value computed by a
+		// different float path (e.g. a baseline round-trip) is not a failure.
+		pass := measured <= limit+1e-12*math.Max(1, math.Abs(limit))
+		res.Rules = append(res.Rules, RuleResult{Rule: rule, Scope: scope, Measured: measured, Limit: limit, Unit: unit, Baseline: baseline, Pass: pass})
+	}
+	type scoped struct {
+		scope       string
+		p95, p99, t float64
+	}
+	scopes := []scoped{{"all", a.Sessions.CostUSD.P95, a.Sessions.CostUSD.P99, a.Sessions.TotalTokens.P95}}
+	if b.GroupBy != "" && len(groups) > 0 {
+		scopes = scopes[:0]
+		for _, g := range groups {
+			scopes = append(scopes, scoped{b.GroupBy + "=" + g.Group, g.CostUSD.P95, g.CostUSD.P99, g.TotalTokens.P95})
+		}
+	}
+	if b.MaxP95Cost != nil {
+		for _, s := range scopes {
+			add("max-p95-cost", s.scope, UnitUSD, s.p95, *b.MaxP95Cost, nil)
+		}
+	}
+	if b.MaxP99Cost != nil {
+		for _, s := range scopes {
+			add("max-p99-cost", s.scope, UnitUSD, s.p99, *b.MaxP99Cost, nil)
+		}
+	}
+	if b.MaxP95Tokens != nil {
+		for _, s := range scopes {
+			add("max-p95-tokens", s.scope, UnitTokens, s.t, *b.MaxP95Tokens, nil)
+		}
+	}
+	if b.MaxRunaway != nil {
+		add("max-runaway", "all", UnitSessions, float64(a.Runaway.Count), *b.MaxRunaway, nil)
+	}
+	if b.MaxWastedShare != nil {
+		add("max-wasted-share", "all", UnitShare, a.Runaway.WastedShare, *b.MaxWastedShare, nil)
+	}
+	if b.MaxUnpricedShare != nil {
+		share := 0.0
+		if a.LLMTokens > 0 {
+			share = float64(a.UnpricedTokens) / float64(a.LLMTokens)
+		}
+		add("max-unpriced-share", "all", UnitShare, share, *b.MaxUnpricedShare, nil)
+	}
+	if b.MaxRegression != nil && base != nil {
+		f := 1 + *b.MaxRegression
+		for _, r := range []struct {
+			scope     string
+			now, then float64
+		}{
+			{"p95 cost vs baseline", a.Sessions.CostUSD.P95, base.Sessions.CostUSD.P95},
+			{"total cost vs baseline", a.Sessions.CostUSD.Total, base.Sessions.CostUSD.Total},
+			{"mean cost vs baseline", a.Sessions.CostUSD.Mean, base.Sessions.CostUSD.Mean},
+		} {
+			then := r.then
+			add("max-regression", r.scope, UnitUSD, r.now, then*f, &then)
+		}
+	}
+	res.Pass = true
+	for _, r := range res.Rules {
+		if !r.Pass {
+			res.Pass = false
+			res.Failed++
+		}
+	}
+	return res
+}
+
+// WriteCheck renders a check result as table, markdown or json.
+func WriteCheck(w io.Writer, format string, r CheckResult) error {
+	p := &printer{w: w}
+	rows := make([][]string, len(r.Rules))
+	for i, rr := range r.Rules {
+		verdict := "PASS"
+		if !rr.Pass {
+			verdict = "FAIL"
+		}
+		limit := ruleValue(rr.Unit, rr.Limit)
+		if rr.Baseline != nil {
+			limit += " (baseline " + ruleValue(rr.Unit, *rr.Baseline) + ")"
+		}
+		rows[i] = []string{rr.Rule, rr.Scope, ruleValue(rr.Unit, rr.Measured), limit, verdict}
+	}
+	header := []string{"rule", "scope", "measured", "limit", "result"}
+	summary := fmt.Sprintf("%d of %d rules passed", len(r.Rules)-r.Failed, len(r.Rules))
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "markdown":
+		verdict := "✅ PASS"
+		if !r.Pass {
+			verdict = "❌ FAIL"
+		}
+		p.f("## tokcost check: %s (%s)\n\n", verdict, summary)
+		for i := range rows {
+			if !r.Rules[i].Pass {
+				rows[i][4] = "**FAIL**"
+			}
+		}
+		mdTable(p, header, rows, 2)
+	case "table", "":
+		if err := p.table(header, rows, 2); err != nil {
+			return err
+		}
+		verdict := "PASS"
+		if !r.Pass {
+			verdict = "FAIL"
+		}
+		p.f("check: %s (%s)\n", verdict, summary)
+	default:
+		return fmt.Errorf("unknown format %q (valid: json, markdown, table)", format)
+	}
+	return p.err
+}
+
+// CheckFormats are the formats WriteCheck and WriteDiff accept.
+var CheckFormats = []string{"json", "markdown", "table"}
+
+func ruleValue(unit string, v float64) string {
+	switch unit {
+	case UnitUSD:
+		return usd(v)
+	case UnitShare:
+		return pct(v)
+	}
+	return num(v)
+}
