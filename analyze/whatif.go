@@ -19,8 +19,10 @@ var DefaultCaps = []int{5, 10, 15, 20, 30, 50}
 const DefaultMaxCollateral = 0.01
 
 // Route re-prices matching model calls at another model's rates. Exactly
-// one of Role and Tool is set.
+// one of Role, Tool and All is set.
 type Route struct {
+	// All matches every model call: "what if one model did everything".
+	All bool
 	// Role matches calls whose role equals it.
 	Role string
 	// Tool is a path.Match pattern matched against the tools a call
@@ -36,6 +38,9 @@ type Route struct {
 // Match describes what the route matches, as "role=executor" or
 // "tool=read_*".
 func (r Route) Match() string {
+	if r.All {
+		return "all"
+	}
 	if r.Role != "" {
 		return "role=" + r.Role
 	}
@@ -49,8 +54,14 @@ var ErrUnknownTarget = errors.New("route target model is not in the price table"
 // ValidateRoutes checks every route's target and pattern against prices.
 func ValidateRoutes(prices *pricing.Table, routes []Route) error {
 	for _, r := range routes {
-		if (r.Role == "") == (r.Tool == "") {
-			return fmt.Errorf("route to %s: give a role or a tool pattern", r.Model)
+		set := 0
+		for _, b := range []bool{r.All, r.Role != "", r.Tool != ""} {
+			if b {
+				set++
+			}
+		}
+		if set != 1 {
+			return fmt.Errorf("route to %s: give one of a role, a tool pattern or all", r.Model)
 		}
 		if r.Tool != "" {
 			if _, err := path.Match(r.Tool, ""); err != nil {
@@ -487,6 +498,9 @@ func (sm *simulator) target(i int, e *Event) pricing.Match {
 func (sm *simulator) routeOf(events []Event, i int) int {
 	e := &events[i]
 	for ri, r := range sm.cfg.Routes {
+		if r.All {
+			return ri
+		}
 		if r.Role != "" {
 			if sm.d.Str(e.Role) == r.Role {
 				return ri
@@ -577,4 +591,28 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 		}
 	}
 	return windowCost, combined
+}
+
+// FlagshipModel is the most expensive model d used: of the models the
+// price table knows, the one with the highest output rate (ties: input
+// rate, then table key). "" when no model is priced.
+func FlagshipModel(d *Dataset) string {
+	if d.Config.Prices == nil {
+		return ""
+	}
+	var best pricing.Match
+	for _, m := range d.Models {
+		if m.Model == "" {
+			continue
+		}
+		r, ok := d.Config.Prices.Lookup(m.Model, "", 0)
+		if !ok {
+			continue
+		}
+		a, b := r.Rates, best.Rates
+		if best.Key == "" || a.Output > b.Output || a.Output == b.Output && (a.Input > b.Input || a.Input == b.Input && r.Key < best.Key) {
+			best = r
+		}
+	}
+	return best.Key
 }

@@ -324,3 +324,20 @@ func TestRecommendCapEdges(t *testing.T) {
 		t.Error("a cap was recommended with no healthy sessions")
 	}
 }
+
+func TestRouteAllAndFlagship(t *testing.T) {
+	d := load(t, embedded(), "../testdata/react10.jsonl", "../testdata/planner_executor.jsonl")
+	// Opus 3 ($75/MTok out) is dearer than Sonnet 3.5 ($15/MTok out).
+	if f := FlagshipModel(d); f != "claude-3-opus-20240229" {
+		t.Fatalf("flagship = %q", f)
+	}
+	w, err := Simulate(d, WhatifConfig{Routes: []Route{{All: true, Model: "claude-3-opus-20240229"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// react10 on Opus: 32,500 × 15e-6 + 2,000 × 75e-6 = 0.4875 + 0.15 =
+	// $0.6375; planner-executor stays $6.00. 110 calls rerouted.
+	if r := w.Route[0]; r.CallsRerouted != 110 || !near(w.Combined.TotalCostUSD, 6.6375) || r.Match != "all" {
+		t.Errorf("route all = %+v, combined %v", r, w.Combined.TotalCostUSD)
+	}
+}

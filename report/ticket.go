@@ -1,0 +1,193 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tokcost/tokcost/analyze"
+)
+
+// TicketOptions controls BuildTicket.
+type TicketOptions struct {
+	// Flagship is the model the "one model for everything" counterfactual
+	// uses; "" picks analyze.FlagshipModel.
+	Flagship string
+	// Evidence is how many runaway sessions to list (default 5).
+	Evidence int
+}
+
+// Ticket is what `tokcost ticket` writes: the whatif result plus the
+// flagship-everywhere counterfactual the architecture paragraph needs.
+type Ticket struct {
+	*WhatifReport
+	Flagship      string
+	FlagshipP95   float64 // P95 per task with every call on Flagship
+	FlagshipTotal float64
+	Evidence      int
+}
+
+// BuildTicket adds the flagship counterfactual to a whatif report. It
+// re-simulates d with every call routed to the flagship model.
+func BuildTicket(d *analyze.Dataset, r *WhatifReport, opt TicketOptions) (*Ticket, error) {
+	t := &Ticket{WhatifReport: r, Flagship: opt.Flagship, Evidence: opt.Evidence}
+	if t.Evidence <= 0 {
+		t.Evidence = 5
+	}
+	if t.Flagship == "" {
+		t.Flagship = analyze.FlagshipModel(d)
+	}
+	if t.Flagship != "" {
+		w, err := analyze.Simulate(d, analyze.WhatifConfig{Routes: []analyze.Route{{All: true, Model: t.Flagship}}})
+		if err != nil {
+			return nil, err
+		}
+		t.FlagshipP95, t.FlagshipTotal = w.Combined.P95CostUSD, w.Combined.TotalCostUSD
+	}
+	return t, nil
+}
+
+// WriteTicket renders the ticket as Markdown for GitHub or Jira.
+func WriteTicket(w io.Writer, t *Ticket) error {
+	p := &printer{w: w}
+	b := t.Baseline
+	rc := t.RecommendedCap
+	var tasks float64
+	if t.Econ != nil {
+		tasks = t.Econ.TasksPerMonth
+	}
+	monthly := func(perTask float64) string {
+		if tasks <= 0 {
+			return ""
+		}
+		return " (" + usd(perTask*tasks) + " a month at " + num(tasks) + " tasks)"
+	}
+
+	title := "Enforce a maximum-iterations cap on agent sessions"
+	if rc != nil {
+		title = fmt.Sprintf("Cap agent sessions at %d LLM calls", rc.Cap)
+	}
+	if len(t.Route) > 0 {
+		title += " and route " + routeList(t.Route)
+	}
+	p.f("# %s\n\n", title)
+
+	p.f("## Problem\n\n")
+	p.f("Measured over %s sessions (tasks) from our traces: P50 %s, **P95 %s**, **P99 %s** per task (max %s, mean %s, total %s).\n",
+		count(int64(b.Sessions)), usd(b.P50CostUSD), usd(b.P95CostUSD), usd(b.P99CostUSD), usd(b.MaxCostUSD), usd(b.MeanCostUSD), usd(b.TotalCostUSD))
+	p.f("95%% confidence intervals (order statistics): P95 %s, P99 %s.\n", interval(b.P95CI), interval(b.P99CI))
+	if e := t.Econ; e != nil {
+		p.f("\nAt %s tasks a month that is %s on average (95%% bootstrap interval %s–%s) and **%s** budgeted at P95.\n",
+			num(e.TasksPerMonth), usd(e.MonthlyMeanUSD), usd(e.MonthlyMeanLowUSD), usd(e.MonthlyMeanHighUSD), usd(e.MonthlyP95USD))
+		if e.RevenuePerTask != nil {
+			p.f("At %s revenue per task the margin is %s at P50 and %s at P95.\n", usd(*e.RevenuePerTask), usd(*e.MarginP50USD), usd(*e.MarginP95USD))
+		}
+	}
+	for _, w := range t.Warnings {
+		p.f("\n> Note: %s\n", w)
+	}
+
+	rw := t.Runaway
+	p.f("\n## Evidence: runaway loops\n\n")
+	if rw.Count == 0 {
+		p.f("No runaway retry loops were found (same tool failing the same way at least %d times).\n", rw.MinRepeats)
+	} else {
+		p.f("%s of %s sessions are runaway retry loops (the same tool failing with the same error, retried at least %d times). They wasted %s, %s of all spend.\n\n",
+			count(int64(rw.Count)), count(int64(b.Sessions)), rw.MinRepeats, usd(rw.WastedCostUSD), pct(rw.WastedShare))
+		p.f("| session | tool | repeats | wasted | context tokens | session cost | ended |\n|---|---|--:|--:|--:|--:|---|\n")
+		n := min(t.Evidence, len(rw.Sessions))
+		for _, s := range rw.Sessions[:n] {
+			tool := s.Tool
+			if tool == "" {
+				tool = "(" + s.Signal + ")"
+			}
+			p.f("| `%s` | %s | %d | %s | %s → %s | %s | %s |\n", s.SessionID, mdEscape(tool), s.Repeats, usd(s.WastedCostUSD),
+				count(s.ContextTokensStart), count(s.ContextTokensEnd), usd(s.SessionCostUSD), s.Ended)
+		}
+		if len(rw.Sessions) > n {
+			p.f("\n… and %d more (`tokcost analyze --format json` lists them all).\n", len(rw.Sessions)-n)
+		}
+		if ex := rw.Sessions[0]; ex.ErrorSignature != "" {
+			p.f("\nCostliest loop's error: `%s`\n", mdEscape(ex.ErrorSignature))
+		}
+	}
+
+	p.f("\n## Proposal\n\n")
+	if rc != nil {
+		p.f("1. **Strict maximum of %d LLM calls per session**, enforced by the agent runtime (stop and escalate, do not retry).\n", rc.Cap)
+		p.f("   - Replayed on the same sessions it saves **%s** (%s of spend)%s; P95 per task goes from %s to %s.\n",
+			usd(rc.CostSavedUSD), pct(rc.SavedShare), monthlyShare(rc.SavedShare, t), usd(b.P95CostUSD), usd(rc.P95CostUSDAfter))
+		p.f("   - Collateral: %s healthy sessions (%s of %s) would have been stopped early; the limit was %s.\n",
+			count(int64(rc.HealthySessionsCut)), pct(rc.HealthySessionsCutShare), count(int64(b.HealthySessions)), pct(rc.MaxCollateral))
+		p.f("   - It stops %s of the %s runaway sessions.\n", count(int64(rc.RunawaySessionsCut)), count(int64(b.RunawaySessions)))
+	} else {
+		p.f("1. **A strict maximum-iterations cap**: no cap can be recommended from these traces (no healthy sessions to bound the collateral).\n")
+	}
+	if len(t.Route) > 0 {
+		p.f("2. **Routing layer**: ")
+		for i, r := range t.Route {
+			if i > 0 {
+				p.f("; ")
+			}
+			p.f("send %s calls (%s) to %s: %s → %s, saving %s", r.Match, count(int64(r.CallsRerouted)), r.Model, usd(r.CostBeforeUSD), usd(r.CostAfterUSD), usd(r.CostSavedUSD))
+		}
+		p.f(". Tokens are unchanged; only the rates differ.\n")
+	}
+	if c := t.Combined; c != nil {
+		p.f("\nTogether (%s): P95 per task %s%s, total %s instead of %s.\n", strings.Join(c.Policies, ", "), usd(c.P95CostUSD), monthly(c.P95CostUSD), usd(c.TotalCostUSD), usd(b.TotalCostUSD))
+	}
+
+	p.f("\n## Architecture review\n\n")
+	if t.Flagship != "" {
+		p.f("If we use the flagship model (%s) for the entire workflow, our P95 cost per task will be %s%s.", t.Flagship, usd(t.FlagshipP95), monthly(t.FlagshipP95))
+	}
+	if len(t.Route) > 0 && t.Combined != nil {
+		p.f(" Instead, we will use the premium model exclusively for planning and route the reading and formatting steps to a lightweight model (%s), and cap sessions as above: P95 per task becomes %s%s.",
+			routeList(t.Route), usd(t.Combined.P95CostUSD), monthly(t.Combined.P95CostUSD))
+	} else if rc != nil {
+		p.f(" As recorded, P95 is %s; with the %d-call cap it becomes %s%s. Routing was not simulated: rerun with `--route ROLE=MODEL` (or `--route-tool PATTERN=MODEL`) to price a premium-planner, lightweight-executor split.",
+			usd(b.P95CostUSD), rc.Cap, usd(rc.P95CostUSDAfter), monthly(rc.P95CostUSDAfter))
+	}
+	p.f("\n")
+
+	p.f("\n## Acceptance criteria\n\n")
+	if rc != nil {
+		p.f("- [ ] The agent runtime stops a session after %d LLM calls and records why.\n", rc.Cap)
+	}
+	if len(t.Route) > 0 {
+		p.f("- [ ] Calls matching %s run on the routed models; quality is checked on a held-out set before rollout.\n", routeList(t.Route))
+	}
+	target := b.P95CostUSD
+	if t.Combined != nil {
+		target = t.Combined.P95CostUSD
+	} else if rc != nil {
+		target = rc.P95CostUSDAfter
+	}
+	p.f("- [ ] `tokcost whatif` on next week's traces shows P95 per task at or below %s.\n", usd(target))
+
+	p.f("\n---\nGenerated by tokcost %s from %s sessions; prices %s (sha256 %s); figures are exact replays of the recorded tokens.\n",
+		t.Tool.Version, count(int64(b.Sessions)), t.Pricing.Version, short(t.Pricing.SHA256))
+	return p.err
+}
+
+// monthlyShare projects a share of spend onto the monthly mean, when
+// there is a projection.
+func monthlyShare(share float64, t *Ticket) string {
+	if t.Econ == nil {
+		return ""
+	}
+	return ", about " + usd(share*t.Econ.MonthlyMeanUSD) + " a month"
+}
+
+func routeList(rs []analyze.RouteResult) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Match + " → " + r.Model
+	}
+	return strings.Join(parts, ", ")
+}
+
+// mdEscape keeps table cells intact.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
+}
