@@ -1,0 +1,76 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/report"
+)
+
+type ticketOptions struct {
+	policyOptions
+	Flagship string
+	Evidence int
+}
+
+func newTicketCmd(ios *IOStreams, runF func(*ticketOptions) error) *cobra.Command {
+	opts := &ticketOptions{}
+	cmd := &cobra.Command{
+		Use:   "ticket [flags] INPUT...",
+		Short: "Write a Markdown ticket proposing an iteration cap (and routing)",
+		Long: `Write a ticket, ready to paste into GitHub or Jira, proposing a strict
+maximum-iterations cap and, with --route or --route-tool, a routing layer:
+the measured P95/P99 cost per task and the monthly projection, the worst
+runaway sessions as evidence, the recommended cap with its savings and
+collateral, and an architecture-review paragraph with real numbers.
+
+It takes the same flags as 'tokcost whatif'.
+
+` + policyHelp + `
+
+` + exitCodesHelp,
+		Example: `  tokcost ticket --tasks-per-month 50000 testdata/fleet.jsonl > ticket.md
+  tokcost ticket --route executor=claude-3-haiku --flagship claude-3-opus traces/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Inputs = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return ticketRun(ios, cmd, opts)
+		},
+	}
+	opts.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&opts.Flagship, "flagship", "", "model for the 'one flagship model for everything' figure (default: the dearest model in the traces)")
+	f.IntVar(&opts.Evidence, "evidence", 5, "how many runaway sessions to list as evidence")
+	return cmd
+}
+
+func ticketRun(ios *IOStreams, cmd *cobra.Command, opts *ticketOptions) error {
+	if opts.Evidence < 1 {
+		return usageErr("--evidence must be at least 1")
+	}
+	cfg, err := opts.config(cmd)
+	if err != nil {
+		return err
+	}
+	if opts.Flagship != "" {
+		if err := validateModel(&opts.inputOptions, opts.Flagship); err != nil {
+			return err
+		}
+	}
+	d, r, err := opts.simulate(ios, cfg)
+	if err != nil {
+		return err
+	}
+	t, err := report.BuildTicket(d, r, report.TicketOptions{Flagship: opts.Flagship, Evidence: opts.Evidence})
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return report.WriteTicket(out, t) }); err != nil {
+		return err
+	}
+	return opts.unpricedExit(r)
+}
