@@ -213,10 +213,10 @@ func (t *Table) Lookup(model, provider string, atNano int64) (Match, bool) {
 
 // Candidate is one id Lookup tries, and what it hit.
 type Candidate struct {
-	ID   string // the exact id tried (an alias name for alias rules)
-	Rule string // RuleProvider, RuleExact, RuleNormal, RuleAlias, RuleNamespace, RuleUndated, or "<rule>+undated"
-	Hit  bool
-	Key  string // the table key hit, if any
+	ID   string `json:"id"`            // the exact id tried (an alias name for alias rules)
+	Rule string `json:"rule"`          // RuleProvider, RuleGoogle, RuleExact, RuleNormal, RuleAlias, RuleNamespace, RuleUndated, or "<rule>+undated"
+	Hit  bool   `json:"hit"`           //
+	Key  string `json:"key,omitempty"` // the table key hit, if any
 }
 
 // Explanation is how Lookup resolved (or failed to resolve) one id.
