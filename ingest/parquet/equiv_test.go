@@ -1,0 +1,147 @@
+package parquet
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/pricing"
+	"github.com/tokcost/tokcost/report"
+)
+
+// collectSink gathers records (copied) and notes from any number of workers.
+type collectSink struct {
+	mu    *sync.Mutex
+	recs  *[]ingest.Record
+	notes *[]ingest.Note
+	lines *int64
+}
+
+func (s collectSink) Record(r *ingest.Record) {
+	c := *r
+	c.Attrs = make(map[string]string, len(r.Attrs))
+	for k, v := range r.Attrs {
+		c.Attrs[k] = v
+	}
+	s.mu.Lock()
+	*s.recs = append(*s.recs, c)
+	s.mu.Unlock()
+}
+
+func (s collectSink) Note(n ingest.Note) { s.mu.Lock(); *s.notes = append(*s.notes, n); s.mu.Unlock() }
+func (s collectSink) Lines(n int64)      { s.mu.Lock(); *s.lines += n; s.mu.Unlock() }
+
+// decodeAll reads files with ingest.Run and returns records sorted by
+// input position, notes sorted by line, and the unit count.
+func decodeAll(t testing.TB, opt ingest.Options, files ...string) ([]ingest.Record, []ingest.Note, int64) {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		recs  []ingest.Record
+		notes []ingest.Note
+		lines int64
+	)
+	s := collectSink{&mu, &recs, &notes, &lines}
+	if _, err := ingest.Run(files, opt, func(ingest.FileResult, int) ingest.SinkFactory {
+		return func() ingest.Sink { return s }
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].Line != recs[j].Line {
+			return recs[i].Line < recs[j].Line
+		}
+		return recs[i].Sub < recs[j].Sub
+	})
+	sort.Slice(notes, func(i, j int) bool { return notes[i].Line < notes[j].Line })
+	return recs, notes, lines
+}
+
+// analysisJSON runs the real pipeline over files and returns the analysis
+// JSON without the input file list (names and formats differ by design).
+func analysisJSON(t *testing.T, files ...string) []byte {
+	t.Helper()
+	col := analyze.NewCollector()
+	if _, err := ingest.Run(files, ingest.Options{}, func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+		t.Fatal(err)
+	}
+	d := col.Finish(analyze.Config{Prices: pricing.Embedded()})
+	a := report.Build(d, report.BuildOptions{TopN: 20, Loops: analyze.DefaultLoopConfig()})
+	a.Input.Files = nil
+	out, err := json.MarshalIndent(a, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// toParquet converts a canonical JSONL file to Parquet with WriteCanonical
+// and returns the new file's path.
+func toParquet(t testing.TB, jsonl string) string {
+	t.Helper()
+	recs, notes, _ := decodeAll(t, ingest.Options{Format: "jsonl"}, jsonl)
+	if len(notes) != 0 {
+		t.Fatalf("%s: the source itself has notes: %+v", jsonl, notes[0])
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(jsonl)+".parquet")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCanonical(f, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestEquivalence is the reader's main check by a second method: the same
+// traces as canonical JSONL (read by the JSONL reader) and as Parquet (read
+// by this one) must give byte-identical analyses: counts, costs, sessions,
+// loops, top sessions. Row n of the Parquet file is line n of the JSONL
+// (the sources have no blank lines), so even input-order tie-breaks agree.
+func TestEquivalence(t *testing.T) {
+	dir := t.TempDir()
+	genFile := filepath.Join(dir, "gen.jsonl")
+	var traces bytes.Buffer
+	sum, err := gen.Generate(&traces, nil, gen.Options{Sessions: 3000, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(genFile, traces.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Small row groups so that the generated file spans many and the
+	// parallel path, with rows numbered across groups, is what is compared.
+	defer func(n int) { rowGroupRows = n }(rowGroupRows)
+	rowGroupRows = 8192
+	if sum.Records < 4*rowGroupRows {
+		t.Fatalf("generated %d records: fewer than 4 row groups", sum.Records)
+	}
+	for _, src := range []string{genFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"} {
+		pq := toParquet(t, src)
+		want, got := analysisJSON(t, src), analysisJSON(t, pq)
+		if !bytes.Equal(want, got) {
+			t.Errorf("%s: analysis differs between JSONL and Parquet\n%s", filepath.Base(src), firstDiff(want, got))
+		}
+	}
+}
+
+// firstDiff shows where two JSON texts part.
+func firstDiff(a, b []byte) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	lo := max(0, i-200)
+	return "jsonl:   …" + string(a[lo:min(len(a), i+200)]) + "\nparquet: …" + string(b[lo:min(len(b), i+200)])
+}

@@ -1,0 +1,485 @@
+package parquet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/valyala/fastjson"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+func init() { ingest.Register(format{}, 10) }
+
+type format struct{}
+
+func (format) Name() string { return "parquet" }
+
+func (format) Describe() string {
+	return "Parquet with canonical columns (aliases, nested usage struct, any int width, TIMESTAMP), or a Langfuse observations export; row groups decoded in parallel"
+}
+
+var magic = []byte("PAR1")
+
+func (format) Sniff(name string, head []byte) bool {
+	return strings.HasSuffix(strings.ToLower(name), ".parquet") || bytes.HasPrefix(head, magic)
+}
+
+// batchRows bounds what one worker holds decoded at a time.
+const batchRows = 16 << 10
+
+// noClose hides the file's Close from the Parquet reader: the Source owns it.
+type noClose struct{ pq.ReaderAtSeeker }
+
+func readProps() *pq.ReaderProperties {
+	p := pq.NewReaderProperties(memory.DefaultAllocator)
+	// Stream pages instead of loading whole column chunks: memory stays
+	// bounded by pages and batches, whatever the row-group size.
+	p.BufferedStreamEnabled = true
+	p.BufferSize = 1 << 20
+	return p
+}
+
+// Decode reads a Parquet file. Schema problems (no session column, a
+// column of the wrong type) are errors for the whole file; value problems
+// are invalid notes naming file:row.
+func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error) {
+	f := src.File()
+	if f == nil {
+		if src.Compression != "" {
+			return fmt.Errorf("parquet inside %s cannot be read: Parquet needs random access; decompress the file first (Parquet compresses its pages itself)", src.Compression)
+		}
+		return errors.New("parquet needs a regular file (random access): it cannot be read from stdin or a pipe")
+	}
+	defer recoverTo(&err)
+	pf, err := file.NewParquetReader(noClose{f}, file.WithReadProps(readProps()))
+	if err != nil {
+		return fmt.Errorf("not a readable parquet file: %w", err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
+	if err != nil {
+		return fmt.Errorf("parquet schema: %w", err)
+	}
+	if isLangfuse(fr.Manifest) {
+		return decodeLangfuse(src, pf, fr, newSink)
+	}
+	p, err := planCanonical(fr.Manifest)
+	if err != nil {
+		return err
+	}
+	return eachRowGroup(noClose{f}, pf, p.leaves, p.dictLeaves, newSink, func(sink ingest.Sink) batchFunc {
+		d := &decoder{plan: p, file: src.Name, sink: sink, rec: ingest.Record{Attrs: map[string]string{}}}
+		return d.batch
+	})
+}
+
+// recoverTo turns a panic inside the Parquet library (hostile or corrupt
+// files) into an error: bad input must never crash the run.
+func recoverTo(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("corrupt parquet file: %v", r)
+	}
+}
+
+// column is one top-level column the reader uses.
+type column struct {
+	name  string
+	canon string // "" for an attribute
+	cl    class
+}
+
+type plan struct {
+	cols       []column
+	usage      int // index in cols of the usage column, -1 when none
+	leaves     []int
+	dictLeaves []int
+}
+
+// accepts lists the classes each canonical field may hold.
+var accepts = map[string][]class{
+	"id": {clString, clInt}, "session_id": {clString, clInt},
+	"seq":         {clInt, clFloat, clDecimal},
+	"ts":          {clString, clInt, clFloat, clTime},
+	"duration_ms": {clInt, clFloat, clDecimal}, "cost_usd": {clInt, clFloat, clDecimal},
+	"kind": {clString}, "model": {clString}, "provider": {clString}, "tool": {clString},
+	"status": {clString}, "role": {clString}, "workflow": {clString},
+	"error":        {clString, clInt, clFloat, clDecimal, clBool},
+	"usage":        {clStruct, clString},
+	"input_tokens": {clInt, clFloat, clDecimal}, "output_tokens": {clInt, clFloat, clDecimal},
+	"cache_read_tokens": {clInt, clFloat, clDecimal}, "cache_write_tokens": {clInt, clFloat, clDecimal},
+	"cache_write_1h_tokens": {clInt, clFloat, clDecimal}, "reasoning_tokens": {clInt, clFloat, clDecimal},
+}
+
+func classList(cs []class) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = c.String()
+	}
+	return strings.Join(s, " or ")
+}
+
+// planCanonical picks the columns to read: every canonical one (checked
+// for type) and scalar string, number and boolean attributes. Lists, maps
+// and structs under unknown names are never read.
+func planCanonical(m *pqarrow.SchemaManifest) (*plan, error) {
+	p := &plan{usage: -1}
+	var names []string
+	hasSession := false
+	for i := range m.Fields {
+		sf := &m.Fields[i]
+		name := sf.Field.Name
+		names = append(names, name)
+		cl := classify(sf.Field.Type)
+		canon, known := ingest.CanonicalField(name)
+		if known {
+			ok := cl == clNull
+			for _, c := range accepts[canon] {
+				ok = ok || c == cl
+			}
+			if !ok {
+				return nil, fmt.Errorf("column %q has type %s (%s), want %s", name, cl, sf.Field.Type, classList(accepts[canon]))
+			}
+			if canon == "session_id" {
+				hasSession = true
+			}
+			if canon == "usage" {
+				p.usage = len(p.cols)
+			}
+		} else if cl != clString && cl != clInt && cl != clFloat && cl != clDecimal && cl != clBool {
+			continue
+		}
+		if cl == clNull {
+			continue // nothing to read
+		}
+		p.cols = append(p.cols, column{name: name, canon: canon, cl: cl})
+		leafIndices(sf, func(leaf int, t arrow.DataType) {
+			p.leaves = append(p.leaves, leaf)
+			if id := t.ID(); id == arrow.STRING || id == arrow.BINARY {
+				p.dictLeaves = append(p.dictLeaves, leaf)
+			}
+		})
+	}
+	if !hasSession {
+		return nil, fmt.Errorf("no session_id column (or alias sessionId, conversation_id, conversationId); columns found: %s", strings.Join(names, ", "))
+	}
+	return p, nil
+}
+
+func leafIndices(sf *pqarrow.SchemaField, fn func(int, arrow.DataType)) {
+	if sf.IsLeaf() {
+		fn(sf.ColIndex, sf.Field.Type)
+		return
+	}
+	for i := range sf.Children {
+		leafIndices(&sf.Children[i], fn)
+	}
+}
+
+// batchFunc decodes one record batch whose first row is the file's row
+// firstRow (1-based).
+type batchFunc func(rec arrow.RecordBatch, firstRow int64)
+
+// eachRowGroup decodes the row groups on every core: each worker has its
+// own reader and sink and pulls row groups from a queue; Line numbers come
+// from the row group's position, so the order workers finish in is
+// irrelevant.
+func eachRowGroup(ra pq.ReaderAtSeeker, pf *file.Reader, leaves, dictLeaves []int, newSink ingest.SinkFactory, newWorker func(ingest.Sink) batchFunc) error {
+	meta := pf.MetaData()
+	n := pf.NumRowGroups()
+	start := make([]int64, n)
+	var total int64
+	for g := range n {
+		start[g] = total + 1
+		total += meta.RowGroup(g).NumRows()
+	}
+	if n == 0 || len(leaves) == 0 {
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), n)
+	groups := make(chan int, n)
+	for g := range n {
+		groups <- g
+	}
+	close(groups)
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+	}
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			defer func() {
+				recoverTo(&err)
+				if err != nil {
+					fail(err)
+				}
+			}()
+			props := pqarrow.ArrowReadProperties{BatchSize: batchRows}
+			for _, l := range dictLeaves {
+				props.SetReadDict(l, true)
+			}
+			wpf, err := file.NewParquetReader(ra, file.WithReadProps(readProps()), file.WithMetadata(meta))
+			if err != nil {
+				return
+			}
+			fr, err := pqarrow.NewFileReader(wpf, props, memory.DefaultAllocator)
+			if err != nil {
+				return
+			}
+			sink := newSink()
+			decode := newWorker(sink)
+			for g := range groups {
+				if failed() {
+					return
+				}
+				if err = readGroup(fr, g, start[g], leaves, sink, decode); err != nil {
+					err = fmt.Errorf("row group %d (rows %d-%d): %w", g, start[g], start[g]+meta.RowGroup(g).NumRows()-1, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+func readGroup(fr *pqarrow.FileReader, g int, row int64, leaves []int, sink ingest.Sink, decode batchFunc) error {
+	rr, err := fr.GetRecordReader(context.Background(), leaves, []int{g})
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		decode(rec, row)
+		sink.Lines(rec.NumRows())
+		row += rec.NumRows()
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// decoder turns canonical rows into records for one sink.
+type decoder struct {
+	plan *plan
+	file string
+	sink ingest.Sink
+	rec  ingest.Record
+	get  []getter
+	us   *structNode
+	jp   fastjson.Parser
+}
+
+func (d *decoder) batch(rec arrow.RecordBatch, firstRow int64) {
+	sc := rec.Schema()
+	d.get = d.get[:0]
+	d.us = nil
+	var usageArr arrow.Array
+	for ci, c := range d.plan.cols {
+		idx := sc.FieldIndices(c.name)
+		if len(idx) == 0 {
+			d.get = append(d.get, nullGetter)
+			continue
+		}
+		a := rec.Column(idx[0])
+		if ci == d.plan.usage {
+			usageArr = a
+			if s, ok := a.(*array.Struct); ok {
+				d.us = newStructNode(s)
+			}
+		}
+		d.get = append(d.get, makeGetter(a))
+	}
+	for i := 0; i < int(rec.NumRows()); i++ {
+		d.row(i, firstRow+int64(i), usageArr)
+	}
+}
+
+func (d *decoder) invalid(line int64, ferr *ingest.FieldError) {
+	detail := ferr.Field
+	if strings.Contains(ferr.Reason, ferr.Field) {
+		detail = "" // the reason already names the field
+	}
+	d.sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: d.file, Line: line, Reason: ferr.Reason, Detail: detail})
+}
+
+// text reads a string cell to keep, or a number as its decimal text (for
+// id and session_id).
+func text(field string, v val, numbers bool) (string, *ingest.FieldError) {
+	switch {
+	case v.cl == clString:
+		if v.badUTF8 || (!v.owned && !utf8.ValidString(v.s)) {
+			return "", &ingest.FieldError{Reason: "invalid utf-8", Field: field}
+		}
+		return v.ownedString(), nil
+	case numbers && v.cl == clInt:
+		s, _ := v.text()
+		return s, nil
+	}
+	return "", &ingest.FieldError{Reason: "wrong type (want string)", Field: field}
+}
+
+func number(field string, v val) (float64, *ingest.FieldError) {
+	if v.cl == clInt || v.cl == clFloat || v.cl == clDecimal {
+		return v.f, nil
+	}
+	return 0, &ingest.FieldError{Reason: "wrong type (want number)", Field: field}
+}
+
+func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
+	r := &d.rec
+	r.Reset()
+	r.File, r.Line = d.file, line
+	statusExplicit, topTokens := false, false
+	hasUsage := false
+	var ferr *ingest.FieldError
+	for ci, c := range d.plan.cols {
+		v := d.get[ci](i)
+		if c.canon == "usage" {
+			hasUsage = usageArr != nil && usageArr.IsValid(i)
+			continue
+		}
+		if v.cl == clNull {
+			continue // null means absent
+		}
+		switch c.canon {
+		case "":
+			if s, ok := v.text(); ok && (v.cl != clString || (!v.badUTF8 && utf8.ValidString(s))) {
+				r.Attrs[c.name] = s
+			}
+		case "id":
+			r.ID, ferr = text(c.canon, v, true)
+		case "session_id":
+			r.SessionID, ferr = text(c.canon, v, true)
+		case "seq":
+			var f float64
+			if f, ferr = number(c.canon, v); ferr == nil {
+				if v.cl == clInt && !v.overflow {
+					r.Seq = v.i
+				} else if f != float64(int64(f)) {
+					ferr = &ingest.FieldError{Reason: "fractional seq", Field: c.canon}
+				} else {
+					r.Seq = int64(f)
+				}
+				r.HasSeq = true
+			}
+		case "ts":
+			switch v.cl {
+			case clTime:
+				if v.overflow || v.i < 0 {
+					ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
+				}
+				r.TSNano = v.i
+			case clString:
+				r.TSNano, ferr = ingest.ParseTime(v.s)
+			case clInt:
+				// Exact, where a float64 detour would be off by ~100 ns.
+				if v.overflow || v.i < 0 || v.i > 1e14 {
+					ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
+				}
+				r.TSNano = v.i * 1e6
+			default:
+				r.TSNano, ferr = ingest.EpochMillis(v.f)
+			}
+		case "duration_ms":
+			r.DurationMS, ferr = number(c.canon, v)
+		case "kind":
+			r.Kind, ferr = ingest.ParseKind(v.s)
+		case "status":
+			r.Status, ferr = ingest.ParseStatus(v.s)
+			statusExplicit = true
+		case "model":
+			r.Model, ferr = text(c.canon, v, false)
+		case "provider":
+			r.Provider, ferr = text(c.canon, v, false)
+		case "tool":
+			r.Tool, ferr = text(c.canon, v, false)
+		case "role":
+			r.Role, ferr = text(c.canon, v, false)
+		case "workflow":
+			r.Workflow, ferr = text(c.canon, v, false)
+		case "error":
+			if v.cl == clString {
+				r.Error, ferr = text(c.canon, v, false)
+			} else {
+				r.Error, _ = v.text()
+			}
+		case "cost_usd":
+			r.CostUSD, ferr = number(c.canon, v)
+			r.HasCost = ferr == nil
+		case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
+			var t int64
+			if t, ferr = tokenVal(c.canon, v); ferr == nil {
+				*tokenField(r, c.canon) = t
+				topTokens = true
+			}
+		}
+		if ferr != nil {
+			d.invalid(line, ferr)
+			return
+		}
+	}
+	if hasUsage && !topTokens {
+		if d.us != nil {
+			ferr = fillUsage(r, func(path ...string) val { return d.us.lookup(i, path...) })
+		} else if v := d.get[d.plan.usage](i); v.cl == clString {
+			o, err := d.jp.Parse(v.s)
+			if err != nil || o.Type() != fastjson.TypeObject {
+				ferr = &ingest.FieldError{Reason: "wrong type", Field: "usage"}
+			} else {
+				ferr = fillUsage(r, jsonLookup(o))
+			}
+		}
+		if ferr != nil {
+			d.invalid(line, ferr)
+			return
+		}
+	}
+	if ferr = ingest.Finish(r, statusExplicit); ferr != nil {
+		d.invalid(line, ferr)
+		return
+	}
+	d.sink.Record(r)
+}
+
+func tokenField(r *ingest.Record, name string) *int64 {
+	switch name {
+	case "input_tokens":
+		return &r.InputTokens
+	case "output_tokens":
+		return &r.OutputTokens
+	case "cache_read_tokens":
+		return &r.CacheReadTokens
+	case "cache_write_tokens":
+		return &r.CacheWriteTokens
+	case "cache_write_1h_tokens":
+		return &r.CacheWrite1hTokens
+	}
+	return &r.ReasoningTokens
+}

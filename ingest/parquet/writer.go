@@ -1,0 +1,198 @@
+package parquet
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// RowGroupRows is the row-group size Writer uses: large enough for good
+// compression, small enough that readers decode row groups in parallel.
+const RowGroupRows = 128 << 10
+
+// rowGroupRows is RowGroupRows, lowered by tests to get many row groups.
+var rowGroupRows = RowGroupRows
+
+// canonicalColumns is the column order Writer produces (docs/format.md).
+var canonicalColumns = []arrow.Field{
+	{Name: "id", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "session_id", Type: arrow.BinaryTypes.String},
+	{Name: "seq", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}, Nullable: true},
+	{Name: "duration_ms", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "kind", Type: arrow.BinaryTypes.String},
+	{Name: "model", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "provider", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "input_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "output_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "cache_read_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "cache_write_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "cache_write_1h_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "reasoning_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "tool", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "status", Type: arrow.BinaryTypes.String},
+	{Name: "error", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "role", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "workflow", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "cost_usd", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+}
+
+// Writer writes canonical records as Parquet: zstd, dictionary-encoded
+// strings, row groups of RowGroupRows. Attributes become nullable string
+// columns after the canonical ones; their names are fixed when the writer
+// is made, because a Parquet schema precedes the data.
+type Writer struct {
+	fw    *pqarrow.FileWriter
+	b     *array.RecordBuilder
+	attrs []string
+	rows  int
+}
+
+// NewWriter starts a Parquet file on w with the canonical columns plus one
+// string column per attribute name (sorted; names that collide with a
+// canonical column are an error).
+func NewWriter(w io.Writer, attrs []string) (*Writer, error) {
+	fields := append([]arrow.Field(nil), canonicalColumns...)
+	attrs = append([]string(nil), attrs...)
+	sort.Strings(attrs)
+	for _, a := range attrs {
+		if _, known := ingest.CanonicalField(a); known {
+			return nil, fmt.Errorf("attribute %q collides with a canonical column", a)
+		}
+		fields = append(fields, arrow.Field{Name: a, Type: arrow.BinaryTypes.String, Nullable: true})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	props := pq.NewWriterProperties(
+		pq.WithCompression(compress.Codecs.Zstd),
+		pq.WithDictionaryDefault(true),
+		pq.WithMaxRowGroupLength(int64(rowGroupRows)),
+		pq.WithStats(true),
+	)
+	// Hide w's Close: the Parquet writer would close it, the caller owns it.
+	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{fw: fw, b: array.NewRecordBuilder(memory.DefaultAllocator, schema), attrs: attrs}, nil
+}
+
+// Write appends one record. Records must already be valid (as a reader
+// emits them); kind and status are written explicitly.
+func (w *Writer) Write(r *ingest.Record) error {
+	b := w.b
+	str := func(i int, s string) {
+		if s == "" {
+			b.Field(i).AppendNull()
+			return
+		}
+		b.Field(i).(*array.StringBuilder).Append(s)
+	}
+	i64 := func(i int, v int64) { b.Field(i).(*array.Int64Builder).Append(v) }
+	str(0, r.ID)
+	b.Field(1).(*array.StringBuilder).Append(r.SessionID)
+	if r.HasSeq {
+		i64(2, r.Seq)
+	} else {
+		b.Field(2).AppendNull()
+	}
+	if r.TSNano != 0 {
+		b.Field(3).(*array.TimestampBuilder).Append(arrow.Timestamp(r.TSNano))
+	} else {
+		b.Field(3).AppendNull()
+	}
+	if r.DurationMS != 0 {
+		b.Field(4).(*array.Float64Builder).Append(r.DurationMS)
+	} else {
+		b.Field(4).AppendNull()
+	}
+	b.Field(5).(*array.StringBuilder).Append(r.Kind.String())
+	str(6, r.Model)
+	str(7, r.Provider)
+	i64(8, r.InputTokens)
+	i64(9, r.OutputTokens)
+	i64(10, r.CacheReadTokens)
+	i64(11, r.CacheWriteTokens)
+	i64(12, r.CacheWrite1hTokens)
+	i64(13, r.ReasoningTokens)
+	str(14, r.Tool)
+	b.Field(15).(*array.StringBuilder).Append(r.Status.String())
+	str(16, r.Error)
+	str(17, r.Role)
+	str(18, r.Workflow)
+	if r.HasCost {
+		b.Field(19).(*array.Float64Builder).Append(r.CostUSD)
+	} else {
+		b.Field(19).AppendNull()
+	}
+	for j, a := range w.attrs {
+		v, ok := r.Attrs[a]
+		if !ok {
+			b.Field(len(canonicalColumns) + j).AppendNull()
+			continue
+		}
+		b.Field(len(canonicalColumns) + j).(*array.StringBuilder).Append(v)
+	}
+	w.rows++
+	if w.rows == rowGroupRows {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush writes the buffered rows as one row group.
+func (w *Writer) flush() error {
+	if w.rows == 0 {
+		return nil
+	}
+	rec := w.b.NewRecordBatch()
+	defer rec.Release()
+	w.rows = 0
+	return w.fw.Write(rec)
+}
+
+// Close writes the last row group and the footer. It does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	err := w.flush()
+	w.b.Release()
+	if cerr := w.fw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// WriteCanonical writes recs as one canonical Parquet file, in the order
+// given, with a column for every attribute any record carries. Readers
+// number rows from 1, so records sorted by input line keep their order.
+func WriteCanonical(w io.Writer, recs []ingest.Record) error {
+	seen := map[string]bool{}
+	var attrs []string
+	for i := range recs {
+		for k := range recs[i].Attrs {
+			if !seen[k] {
+				seen[k] = true
+				attrs = append(attrs, k)
+			}
+		}
+	}
+	pw, err := NewWriter(w, attrs)
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		if err := pw.Write(&recs[i]); err != nil {
+			pw.Close()
+			return err
+		}
+	}
+	return pw.Close()
+}
