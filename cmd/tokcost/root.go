@@ -70,7 +70,15 @@ runaway retry loops, and what caps, windows and routing would save.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newAnalyzeCmd(ios, nil), newFormatsCmd(ios), newGenCmd(ios))
+	root.AddCommand(
+		newAnalyzeCmd(ios, nil),
+		newWhatifCmd(ios, nil),
+		newTicketCmd(ios, nil),
+		newCheckCmd(ios, nil),
+		newPricesCmd(ios, nil),
+		newGenCmd(ios),
+		newFormatsCmd(ios),
+	)
 	return root
 }
 
