@@ -142,10 +142,14 @@ func distRow(name string, d analyze.Distribution, f func(float64) string) []stri
 
 // usd shows cents-and-below for small amounts, cents for large ones.
 func usd(v float64) string {
-	if math.Abs(v) >= 100 {
-		return "$" + group(strconv.FormatFloat(v, 'f', 2, 64))
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
 	}
-	return "$" + strconv.FormatFloat(v, 'f', 4, 64)
+	if v >= 100 {
+		return sign + "$" + group(strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	return sign + "$" + strconv.FormatFloat(v, 'f', 4, 64)
 }
 
 // num shows whole numbers grouped, interpolated percentiles with one decimal.
