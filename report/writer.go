@@ -17,6 +17,7 @@ var writers = map[string]Writer{
 	"json":  jsonWriter{},
 	// Added for CI reports (issue 6).
 	"markdown": markdownWriter{},
+	"html":     htmlWriter{},
 }
 
 // Formats lists the output formats.
