@@ -87,27 +87,78 @@ func (in *interner) id(s string) uint32 {
 const maxErrorKept = 512
 
 type sessionAcc struct {
-	events     []Event
+	id         string
+	n          int // events of this session in the shard (global count after merge)
 	workflow   string
 	workflowAt uint64 // input position of the record that named the workflow
 	attrs      map[string]string
 }
 
+// Events are stored in slabs during ingest rather than in one growing
+// slice per session: nothing is copied as sessions grow and nothing is
+// left as garbage, and Finish moves them into exact-size per-session
+// slices, reusing each slab's memory once it has been drained.
+const (
+	firstSlabLen = 64      // small inputs (and many small files) stay small
+	maxSlabLen   = 1 << 15 // 3.3 MB of events
+)
+
+type slab struct {
+	ev   []Event
+	sess []uint32 // shard-local session index of each event
+}
+
 // shard is the ingest.Sink of one decoding goroutine.
 type shard struct {
 	fileIndex int
-	sessions  map[string]*sessionAcc
+	ids       map[string]uint32 // session id → index into accs
+	accs      []sessionAcc
+	last      uint32 // index of the previous record's session
+	slabs     []slab
 	strs      *interner
 	counts    InputCounts
 	examples  []ingest.Note
 }
 
-func (s *shard) Record(r *ingest.Record) {
-	acc := s.sessions[r.SessionID]
-	if acc == nil {
-		acc = &sessionAcc{}
-		s.sessions[r.SessionID] = acc
+func newShard(fileIndex int) *shard {
+	return &shard{fileIndex: fileIndex, ids: map[string]uint32{}, strs: newInterner()}
+}
+
+// session returns the index of the session with that id, adding it.
+func (s *shard) session(id string) uint32 {
+	// Consecutive records usually share a session: skip the map.
+	if len(s.accs) > 0 && s.accs[s.last].id == id {
+		return s.last
 	}
+	idx, ok := s.ids[id]
+	if !ok {
+		idx = uint32(len(s.accs))
+		s.ids[id] = idx
+		s.accs = append(s.accs, sessionAcc{id: id})
+	}
+	s.last = idx
+	return idx
+}
+
+// push appends an event to the current slab, opening a new one when full.
+func (s *shard) push(e *Event, sess uint32) {
+	n := len(s.slabs)
+	if n == 0 || len(s.slabs[n-1].ev) == cap(s.slabs[n-1].ev) {
+		size := firstSlabLen
+		if n > 0 {
+			size = min(2*cap(s.slabs[n-1].ev), maxSlabLen)
+		}
+		s.slabs = append(s.slabs, slab{ev: make([]Event, 0, size), sess: make([]uint32, 0, size)})
+		n++
+	}
+	sl := &s.slabs[n-1]
+	sl.ev = append(sl.ev, *e)
+	sl.sess = append(sl.sess, sess)
+}
+
+func (s *shard) Record(r *ingest.Record) {
+	si := s.session(r.SessionID)
+	acc := &s.accs[si]
 	e := Event{
 		order:        orderKey(s.fileIndex, r.Line, r.Sub),
 		Seq:          r.Seq,
@@ -147,7 +198,8 @@ func (s *shard) Record(r *ingest.Record) {
 		e.flags |= flagHasCost
 		e.RecordCost = r.CostUSD
 	}
-	acc.events = append(acc.events, e)
+	s.push(&e, si)
+	acc.n++
 	if acc.workflow == "" && r.Workflow != "" {
 		acc.workflow, acc.workflowAt = r.Workflow, e.order
 	}
@@ -247,7 +299,7 @@ func NewCollector() *Collector { return &Collector{} }
 // the given index; records remember their input for ordering.
 func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {
 	return func() ingest.Sink {
-		s := &shard{fileIndex: fileIndex, sessions: map[string]*sessionAcc{}, strs: newInterner()}
+		s := newShard(fileIndex)
 		c.mu.Lock()
 		c.shards = append(c.shards, s)
 		c.mu.Unlock()
@@ -257,32 +309,42 @@ func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {
 
 // merged is the collector's content after its shards are joined.
 type merged struct {
-	sessions map[string]*sessionAcc
+	sessions []*mergedSession
 	strs     []string
 	counts   InputCounts
 	examples []ingest.Note
 }
 
-// merge joins the shards: one string table, one map of sessions.
+type mergedSession struct {
+	sessionAcc
+	events []Event
+}
+
+// merge joins the shards: one string table, one list of sessions, each
+// with its events in one exact-size slice.
 func (c *Collector) merge() merged {
-	m := merged{sessions: map[string]*sessionAcc{}}
+	var m merged
+	byID := map[string]*mergedSession{}
 	global := newInterner()
-	for _, s := range c.shards {
+	strRemap := make([][]uint32, len(c.shards))
+	sessRemap := make([][]*mergedSession, len(c.shards))
+	for si, s := range c.shards {
 		remap := make([]uint32, len(s.strs.strs))
 		for i, str := range s.strs.strs {
 			remap[i] = global.id(str)
 		}
-		for id, acc := range s.sessions {
-			for i := range acc.events {
-				e := &acc.events[i]
-				e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
-			}
-			dst := m.sessions[id]
+		strRemap[si] = remap
+		sr := make([]*mergedSession, len(s.accs))
+		for i := range s.accs {
+			acc := &s.accs[i]
+			dst := byID[acc.id]
 			if dst == nil {
-				m.sessions[id] = acc
-				continue
+				dst = &mergedSession{sessionAcc: sessionAcc{id: acc.id}}
+				byID[acc.id] = dst
+				m.sessions = append(m.sessions, dst)
 			}
-			dst.events = append(dst.events, acc.events...)
+			sr[i] = dst
+			dst.n += acc.n
 			// The workflow named first in input order wins, whichever
 			// goroutine decoded it.
 			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
@@ -297,9 +359,12 @@ func (c *Collector) merge() merged {
 				}
 			}
 		}
+		sessRemap[si] = sr
+		s.ids, s.accs = nil, nil
 		m.counts.add(s.counts)
 		m.examples = append(m.examples, s.examples...)
 	}
+	c.scatter(strRemap, sessRemap)
 	sort.Slice(m.examples, func(i, j int) bool {
 		a, b := m.examples[i], m.examples[j]
 		if a.File != b.File {
@@ -313,4 +378,57 @@ func (c *Collector) merge() merged {
 	m.strs = global.strs
 	c.shards = nil
 	return m
+}
+
+// scatter moves every event from the shards' slabs into its session's
+// exact-size slice. Slabs are drained round-robin across shards, which
+// follows input order closely, so a session's slice is carved out when its
+// first event is met and is full soon after; drained slabs become the
+// space later slices are carved from, so the events exist about once in
+// memory, not twice.
+func (c *Collector) scatter(strRemap [][]uint32, sessRemap [][]*mergedSession) {
+	var free [][]Event // drained slabs, reused as space for session slices
+	var space []Event  // where the next session slice is carved from
+	carve := func(n int) []Event {
+		if n > maxSlabLen/4 {
+			return make([]Event, 0, n) // a big session gets its own slice
+		}
+		if cap(space)-len(space) < n {
+			if len(free) > 0 && cap(free[len(free)-1]) >= n {
+				space, free = free[len(free)-1][:0], free[:len(free)-1]
+			} else {
+				space = make([]Event, 0, maxSlabLen)
+			}
+		}
+		off := len(space)
+		space = space[:off+n]
+		return space[off : off : off+n]
+	}
+	for k := 0; ; k++ {
+		more := false
+		for si, s := range c.shards {
+			if k >= len(s.slabs) {
+				continue
+			}
+			more = true
+			sl := &s.slabs[k]
+			remap, sr := strRemap[si], sessRemap[si]
+			for i := range sl.ev {
+				e := sl.ev[i]
+				e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
+				dst := sr[sl.sess[i]]
+				if dst.events == nil {
+					dst.events = carve(dst.n)
+				}
+				dst.events = append(dst.events, e)
+			}
+			if cap(sl.ev) == maxSlabLen {
+				free = append(free, sl.ev[:0])
+			}
+			*sl = slab{}
+		}
+		if !more {
+			break
+		}
+	}
 }

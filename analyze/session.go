@@ -140,9 +140,10 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	m := c.merge()
 	d := &Dataset{Strings: m.strs, Counts: m.counts, Examples: m.examples, Config: cfg}
 	d.Sessions = make([]*Session, 0, len(m.sessions))
-	for id, acc := range m.sessions {
-		d.Sessions = append(d.Sessions, &Session{ID: id, Workflow: acc.workflow, Attrs: acc.attrs, Events: acc.events})
+	for _, ms := range m.sessions {
+		d.Sessions = append(d.Sessions, &Session{ID: ms.id, Workflow: ms.workflow, Attrs: ms.attrs, Events: ms.events})
 	}
+	m.sessions = nil
 	sort.Slice(d.Sessions, func(i, j int) bool { return d.Sessions[i].ID < d.Sessions[j].ID })
 
 	workers := runtime.GOMAXPROCS(0)
