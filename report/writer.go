@@ -18,6 +18,7 @@ var writers = map[string]Writer{
 	// Added for CI reports (issue 6).
 	"markdown": markdownWriter{},
 	"html":     htmlWriter{},
+	"csv":      csvWriter{}, // per session, not the summary
 }
 
 // Formats lists the output formats.
