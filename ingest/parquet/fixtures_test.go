@@ -55,7 +55,7 @@ func saveFixture(t testing.TB, name string, data []byte) string {
 
 func fields(fs ...arrow.Field) *arrow.Schema { return arrow.NewSchema(fs, nil) }
 
-func f(name string, t arrow.DataType) arrow.Field {
+func fld(name string, t arrow.DataType) arrow.Field {
 	return arrow.Field{Name: name, Type: t, Nullable: true}
 }
 
@@ -85,13 +85,13 @@ func (discard) Lines(int64)           {}
 
 func TestNestedUsageStruct(t *testing.T) {
 	usage := arrow.StructOf(
-		f("prompt_tokens", i64), f("completion_tokens", i64), f("input_tokens", i64), f("output_tokens", i64),
-		f("cache_creation_input_tokens", i64), f("cache_read_input_tokens", i64),
-		f("cache_creation", arrow.StructOf(f("ephemeral_1h_input_tokens", i64))),
-		f("prompt_tokens_details", arrow.StructOf(f("cached_tokens", i64))),
-		f("completion_tokens_details", arrow.StructOf(f("reasoning_tokens", i64))),
+		fld("prompt_tokens", i64), fld("completion_tokens", i64), fld("input_tokens", i64), fld("output_tokens", i64),
+		fld("cache_creation_input_tokens", i64), fld("cache_read_input_tokens", i64),
+		fld("cache_creation", arrow.StructOf(fld("ephemeral_1h_input_tokens", i64))),
+		fld("prompt_tokens_details", arrow.StructOf(fld("cached_tokens", i64))),
+		fld("completion_tokens_details", arrow.StructOf(fld("reasoning_tokens", i64))),
 	)
-	schema := fields(f("session_id", str), f("model", str), f("input_tokens", i64), f("usage", usage))
+	schema := fields(fld("session_id", str), fld("model", str), fld("input_tokens", i64), fld("usage", usage))
 	rows := `[
 	 {"session_id":"s","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":600},"completion_tokens_details":{"reasoning_tokens":50}}},
 	 {"session_id":"s","model":"claude-sonnet-4-5","usage":{"input_tokens":100,"output_tokens":30,"cache_creation_input_tokens":400,"cache_read_input_tokens":2000,"cache_creation":{"ephemeral_1h_input_tokens":150}}},
@@ -127,10 +127,10 @@ func TestNestedUsageStruct(t *testing.T) {
 func TestDictionaryAndIntWidths(t *testing.T) {
 	dict := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: str}
 	schema := fields(
-		f("sessionId", dict), f("model", dict), f("kind", str),
-		f("prompt_tokens", arrow.PrimitiveTypes.Int32), f("completion_tokens", arrow.PrimitiveTypes.Uint16),
-		f("cache_read_tokens", arrow.PrimitiveTypes.Int8), f("reasoning_tokens", arrow.PrimitiveTypes.Uint64),
-		f("seq", arrow.PrimitiveTypes.Int16), f("cost_usd", arrow.PrimitiveTypes.Float32),
+		fld("sessionId", dict), fld("model", dict), fld("kind", str),
+		fld("prompt_tokens", arrow.PrimitiveTypes.Int32), fld("completion_tokens", arrow.PrimitiveTypes.Uint16),
+		fld("cache_read_tokens", arrow.PrimitiveTypes.Int8), fld("reasoning_tokens", arrow.PrimitiveTypes.Uint64),
+		fld("seq", arrow.PrimitiveTypes.Int16), fld("cost_usd", arrow.PrimitiveTypes.Float32),
 	)
 	rows := `[
 	 {"sessionId":"a","model":"gpt-4o","kind":"LLM","prompt_tokens":2000000,"completion_tokens":65535,"cache_read_tokens":127,"reasoning_tokens":5,"seq":-3,"cost_usd":0.5},
@@ -173,7 +173,7 @@ func TestTimestampColumns(t *testing.T) {
 		{"epoch_ms_int", i64, "1793610000250"},
 		{"rfc3339", str, `"2026-11-02T09:00:00.25Z"`},
 	} {
-		schema := fields(f("session_id", str), f("timestamp", tc.typ))
+		schema := fields(fld("session_id", str), fld("timestamp", tc.typ))
 		path := saveFixture(t, tc.name+".parquet", writeFixture(t, schema, `[{"session_id":"s","timestamp":`+tc.val+`}]`, compress.Codecs.Gzip, 10))
 		recs, notes, _ := readFixture(t, path)
 		want := wantNS
@@ -187,8 +187,8 @@ func TestTimestampColumns(t *testing.T) {
 }
 
 func TestAttributes(t *testing.T) {
-	schema := fields(f("session_id", i64), f("team", str), f("priority", i64), f("beta", arrow.FixedWidthTypes.Boolean),
-		f("score", arrow.PrimitiveTypes.Float64), f("tags", arrow.ListOf(str)), f("meta", arrow.StructOf(f("x", str))))
+	schema := fields(fld("session_id", i64), fld("team", str), fld("priority", i64), fld("beta", arrow.FixedWidthTypes.Boolean),
+		fld("score", arrow.PrimitiveTypes.Float64), fld("tags", arrow.ListOf(str)), fld("meta", arrow.StructOf(fld("x", str))))
 	rows := `[{"session_id":42,"team":"search","priority":3,"beta":true,"score":1.5,"tags":["a"],"meta":{"x":"y"}},
 	          {"session_id":43,"team":null}]`
 	path := saveFixture(t, "attrs.parquet", writeFixture(t, schema, rows, compress.Codecs.Uncompressed, 10))
@@ -213,8 +213,8 @@ func TestAttributes(t *testing.T) {
 }
 
 func TestInvalidRowsAreNotes(t *testing.T) {
-	schema := fields(f("session_id", str), f("kind", str), f("input_tokens", arrow.PrimitiveTypes.Float64),
-		f("output_tokens", i64), f("cache_read_tokens", i64), f("ts", str))
+	schema := fields(fld("session_id", str), fld("kind", str), fld("input_tokens", arrow.PrimitiveTypes.Float64),
+		fld("output_tokens", i64), fld("cache_read_tokens", i64), fld("ts", str))
 	rows := `[
 	 {"session_id":"s","input_tokens":10,"output_tokens":1},
 	 {"session_id":"s","input_tokens":10.5},
@@ -248,7 +248,7 @@ func TestInvalidRowsAreNotes(t *testing.T) {
 }
 
 func TestFileErrors(t *testing.T) {
-	good := writeFixture(t, fields(f("session_id", str), f("input_tokens", i64)), `[{"session_id":"s","input_tokens":1}]`, compress.Codecs.Zstd, 10)
+	good := writeFixture(t, fields(fld("session_id", str), fld("input_tokens", i64)), `[{"session_id":"s","input_tokens":1}]`, compress.Codecs.Zstd, 10)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(good)
@@ -259,10 +259,10 @@ func TestFileErrors(t *testing.T) {
 		want       []string
 	}{
 		{"missing session", "nosession.parquet",
-			writeFixture(t, fields(f("session", str), f("input_tokens", i64)), `[{"session":"s","input_tokens":1}]`, compress.Codecs.Zstd, 10),
+			writeFixture(t, fields(fld("session", str), fld("input_tokens", i64)), `[{"session":"s","input_tokens":1}]`, compress.Codecs.Zstd, 10),
 			[]string{"nosession.parquet", "no session_id column", "columns found: session, input_tokens"}},
 		{"wrong type", "wrongtype.parquet",
-			writeFixture(t, fields(f("session_id", str), f("input_tokens", str)), `[{"session_id":"s","input_tokens":"12"}]`, compress.Codecs.Zstd, 10),
+			writeFixture(t, fields(fld("session_id", str), fld("input_tokens", str)), `[{"session_id":"s","input_tokens":"12"}]`, compress.Codecs.Zstd, 10),
 			[]string{"wrongtype.parquet", `column "input_tokens" has type string`, "want integer or float or decimal"}},
 		{"truncated", "truncated.parquet", good[:len(good)/2], []string{"truncated.parquet", "not a readable parquet file"}},
 		{"footer only", "tiny.parquet", []byte("PAR1"), []string{"tiny.parquet", "not a readable parquet file"}},
