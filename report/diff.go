@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 )
 
 // ReadAnalysis reads a report written by `analyze --format json`. A
@@ -33,4 +36,142 @@ func ReadAnalysis(r io.Reader) (*Analysis, error) {
 		return nil, fmt.Errorf("not a tokcost JSON report: %w", err)
 	}
 	return &a, nil
+}
+
+// DiffRow is one headline number in two reports. Rel is (New−Old)/Old,
+// absent when Old is 0.
+type DiffRow struct {
+	Metric string   `json:"metric"`
+	Unit   string   `json:"unit"` // usd, tokens, sessions, records, share
+	Old    float64  `json:"old"`
+	New    float64  `json:"new"`
+	Abs    float64  `json:"abs_change"`
+	Rel    *float64 `json:"rel_change"`
+}
+
+// DiffResult compares two reports, old first.
+type DiffResult struct {
+	SchemaVersion int       `json:"schema_version"`
+	Old           ToolInfo  `json:"old_tool"`
+	New           ToolInfo  `json:"new_tool"`
+	Rows          []DiffRow `json:"rows"`
+}
+
+// Diff lines up the headline numbers of two reports: counts, the cost
+// distribution, tokens, loops, then cost by model and by workflow (the
+// union of both reports, costliest in the new one first).
+func Diff(old, cur *Analysis) DiffResult {
+	r := DiffResult{SchemaVersion: SchemaVersion, Old: old.Tool, New: cur.Tool, Rows: []DiffRow{}}
+	add := func(metric, unit string, o, n float64) {
+		row := DiffRow{Metric: metric, Unit: unit, Old: o, New: n, Abs: n - o}
+		if o != 0 {
+			rel := (n - o) / o
+			row.Rel = &rel
+		}
+		r.Rows = append(r.Rows, row)
+	}
+	was, now := old.Sessions, cur.Sessions
+	add("sessions", "sessions", float64(was.Count), float64(now.Count))
+	add("records", "records", float64(old.Input.Records), float64(cur.Input.Records))
+	add("P50 cost / session", UnitUSD, was.CostUSD.P50, now.CostUSD.P50)
+	add("P95 cost / session", UnitUSD, was.CostUSD.P95, now.CostUSD.P95)
+	add("P99 cost / session", UnitUSD, was.CostUSD.P99, now.CostUSD.P99)
+	add("mean cost / session", UnitUSD, was.CostUSD.Mean, now.CostUSD.Mean)
+	add("total cost", UnitUSD, was.CostUSD.Total, now.CostUSD.Total)
+	add("P95 tokens / session", UnitTokens, was.TotalTokens.P95, now.TotalTokens.P95)
+	add("total tokens", UnitTokens, was.TotalTokens.Total, now.TotalTokens.Total)
+	add("input tokens", UnitTokens, was.InputTokens.Total, now.InputTokens.Total)
+	add("output tokens", UnitTokens, was.OutputTokens.Total, now.OutputTokens.Total)
+	add("output premium", UnitShare, old.OutputCostShare, cur.OutputCostShare)
+	add("runaway sessions", "sessions", float64(old.Runaway.Count), float64(cur.Runaway.Count))
+	add("wasted in loops", UnitUSD, old.Runaway.WastedCostUSD, cur.Runaway.WastedCostUSD)
+	add("wasted share", UnitShare, old.Runaway.WastedShare, cur.Runaway.WastedShare)
+
+	type pair struct{ o, n float64 }
+	union := func(prefix string, names []string, vals map[string]*pair) {
+		for _, n := range names {
+			add(prefix+n, UnitUSD, vals[n].o, vals[n].n)
+		}
+	}
+	models, mnames := map[string]*pair{}, []string{}
+	get := func(m map[string]*pair, names *[]string, k string) *pair {
+		if m[k] == nil {
+			m[k] = &pair{}
+			*names = append(*names, k)
+		}
+		return m[k]
+	}
+	for _, m := range cur.Models {
+		get(models, &mnames, orNone(m.Model)).n += m.CostUSD
+	}
+	for _, m := range old.Models {
+		get(models, &mnames, orNone(m.Model)).o += m.CostUSD
+	}
+	union("cost: model ", mnames, models) // new report's order, then models gone
+	wfs, wnames := map[string]*pair{}, []string{}
+	for _, w := range cur.Workflows {
+		get(wfs, &wnames, orNone(w.Workflow)).n = w.CostUSD.Total
+	}
+	for _, w := range old.Workflows {
+		get(wfs, &wnames, orNone(w.Workflow)).o = w.CostUSD.Total
+	}
+	union("cost: workflow ", wnames, wfs)
+	return r
+}
+
+// WriteDiff renders a diff as table, markdown or json.
+func WriteDiff(w io.Writer, format string, d DiffResult) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	}
+	rows := make([][]string, len(d.Rows))
+	for i, r := range d.Rows {
+		rel := "—" // no relative change from zero
+		if r.Rel != nil {
+			rel = signed(pct(*r.Rel), *r.Rel)
+		}
+		abs := diffValue(r.Unit, math.Abs(r.Abs))
+		if r.Unit == UnitShare { // a change of shares is in percentage points
+			abs = strconv.FormatFloat(math.Abs(r.Abs)*100, 'f', 1, 64) + " pp"
+		}
+		rows[i] = []string{r.Metric, diffValue(r.Unit, r.Old), diffValue(r.Unit, r.New), signed(abs, r.Abs), rel}
+	}
+	header := []string{"metric", "old", "new", "change", "relative"}
+	p := &printer{w: w}
+	switch format {
+	case "markdown":
+		p.f("## tokcost diff: %s → %s\n\n", d.Old.Version, d.New.Version)
+		mdTable(p, header, rows, 1)
+	case "table", "":
+		p.f("tokcost diff: %s → %s\n", d.Old.Version, d.New.Version)
+		if err := p.table(header, rows, 1); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown format %q (valid: json, markdown, table)", format)
+	}
+	return p.err
+}
+
+// signed prefixes a formatted magnitude with the sign of v.
+func signed(s string, v float64) string {
+	switch {
+	case v > 0:
+		return "+" + strings.TrimPrefix(s, "-")
+	case v < 0:
+		return "−" + strings.TrimPrefix(s, "-")
+	}
+	return s
+}
+
+func diffValue(unit string, v float64) string {
+	switch unit {
+	case UnitUSD:
+		return usd(v)
+	case UnitShare:
+		return pct(v)
+	}
+	return num(v)
 }
