@@ -1,0 +1,401 @@
+package ingest
+
+import (
+	"hash/maphash"
+	"unsafe"
+
+	"github.com/valyala/fastjson/fastfloat"
+)
+
+// fastDecoder decodes the common shape of a canonical line — one flat
+// object of ASCII keys and scalar values without escapes — in one pass,
+// without building a parse tree and without allocating for strings it has
+// seen recently. It vouches only for lines it fully understands that are
+// valid records: anything else (escapes, non-ASCII, nested values such as
+// usage, an unusual number, any field error) makes it return false, and
+// the general decoder, which owns every error message, decodes the line
+// again. The differential fuzz test holds the two to the same records.
+type fastDecoder struct {
+	strs [1024]string // direct-mapped cache of recent string values
+}
+
+var fastSeed = maphash.MakeSeed()
+
+// str returns b as a string, reusing a recent identical one: session ids,
+// models, tools and errors repeat, so most values cost no allocation.
+func (f *fastDecoder) str(b []byte) string {
+	slot := &f.strs[maphash.Bytes(fastSeed, b)&uint64(len(f.strs)-1)]
+	if *slot != string(b) {
+		*slot = string(b)
+	}
+	return *slot
+}
+
+// transient views b as a string for a call that does not keep it.
+func transient(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// Value kinds the fast scanner recognises.
+const (
+	fvString = iota
+	fvNumber
+	fvTrue
+	fvFalse
+	fvNull
+)
+
+// Canonical fields, resolved from a key or alias by fieldOf.
+const (
+	fUnknown = iota
+	fID
+	fSession
+	fSeq
+	fTS
+	fDuration
+	fKind
+	fModel
+	fProvider
+	fInput
+	fOutput
+	fCacheRead
+	fCacheWrite
+	fCacheWrite1h
+	fReasoning
+	fUsage
+	fTool
+	fStatus
+	fError
+	fRole
+	fWorkflow
+	fCost
+)
+
+// fieldOf mirrors canonicalAliases (TestFastFieldsMatchAliases checks it);
+// a switch avoids hashing every key.
+func fieldOf(key string) int {
+	switch key {
+	case "id", "event_id":
+		return fID
+	case "session_id", "sessionId", "conversation_id", "conversationId":
+		return fSession
+	case "seq":
+		return fSeq
+	case "ts", "timestamp":
+		return fTS
+	case "duration_ms":
+		return fDuration
+	case "kind":
+		return fKind
+	case "model":
+		return fModel
+	case "provider":
+		return fProvider
+	case "input_tokens", "prompt_tokens":
+		return fInput
+	case "output_tokens", "completion_tokens":
+		return fOutput
+	case "cache_read_tokens":
+		return fCacheRead
+	case "cache_write_tokens":
+		return fCacheWrite
+	case "cache_write_1h_tokens":
+		return fCacheWrite1h
+	case "reasoning_tokens":
+		return fReasoning
+	case "usage":
+		return fUsage
+	case "tool", "tool_name":
+		return fTool
+	case "status":
+		return fStatus
+	case "error":
+		return fError
+	case "role":
+		return fRole
+	case "workflow":
+		return fWorkflow
+	case "cost_usd":
+		return fCost
+	}
+	return fUnknown
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// scanString returns the end of the string whose opening quote is at i
+// (the index just past the closing quote), or -1 when the string holds an
+// escape, a control character or a non-ASCII byte.
+func scanString(line []byte, i int) int {
+	for j := i + 1; j < len(line); j++ {
+		c := line[j]
+		if c == '"' {
+			return j + 1
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			return -1
+		}
+	}
+	return -1
+}
+
+// scanNumber returns the end of the strict JSON number starting at i, or -1.
+func scanNumber(line []byte, i int) int {
+	j := i
+	if j < len(line) && line[j] == '-' {
+		j++
+	}
+	digits := func() bool {
+		k := j
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		return j > k
+	}
+	if j < len(line) && line[j] == '0' {
+		j++
+	} else if !digits() {
+		return -1
+	}
+	if j < len(line) && line[j] == '.' {
+		j++
+		if !digits() {
+			return -1
+		}
+	}
+	if j < len(line) && (line[j] == 'e' || line[j] == 'E') {
+		j++
+		if j < len(line) && (line[j] == '+' || line[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return -1
+		}
+	}
+	return j
+}
+
+func hasWord(line []byte, i int, w string) bool {
+	return len(line)-i >= len(w) && string(line[i:i+len(w)]) == w
+}
+
+// decode fills r from line and reports whether it did; on false r is
+// garbage and the caller must decode the line with the general decoder.
+func (f *fastDecoder) decode(line []byte, r *Record) bool {
+	i, n := 0, len(line)
+	ws := func() {
+		for i < n && isWS(line[i]) {
+			i++
+		}
+	}
+	ws()
+	if i == n || line[i] != '{' {
+		return false
+	}
+	i++
+	ws()
+	statusExplicit := false
+	if i < n && line[i] == '}' {
+		i++
+	} else {
+		for {
+			if i == n || line[i] != '"' {
+				return false
+			}
+			end := scanString(line, i)
+			if end < 0 {
+				return false
+			}
+			key := line[i+1 : end-1]
+			i = end
+			ws()
+			if i == n || line[i] != ':' {
+				return false
+			}
+			i++
+			ws()
+			if i == n {
+				return false
+			}
+			var kind int
+			var val []byte
+			switch c := line[i]; {
+			case c == '"':
+				end = scanString(line, i)
+				if end < 0 {
+					return false
+				}
+				kind, val = fvString, line[i+1:end-1]
+			case c == '-' || c >= '0' && c <= '9':
+				end = scanNumber(line, i)
+				if end < 0 {
+					return false
+				}
+				kind, val = fvNumber, line[i:end]
+			case hasWord(line, i, "true"):
+				kind, end = fvTrue, i+4
+			case hasWord(line, i, "false"):
+				kind, end = fvFalse, i+5
+			case hasWord(line, i, "null"):
+				kind, end = fvNull, i+4
+			default:
+				return false // nested object or array, or not JSON
+			}
+			i = end
+			if !f.field(r, key, kind, val, &statusExplicit) {
+				return false
+			}
+			ws()
+			if i == n {
+				return false
+			}
+			if line[i] == '}' {
+				i++
+				break
+			}
+			if line[i] != ',' {
+				return false
+			}
+			i++
+			ws()
+		}
+	}
+	ws()
+	if i != n {
+		return false
+	}
+	return finish(r, statusExplicit) == nil
+}
+
+// field applies one key and value as fillRecord does.
+func (f *fastDecoder) field(r *Record, key []byte, kind int, val []byte, statusExplicit *bool) bool {
+	name := fieldOf(transient(key))
+	if name == fUnknown {
+		var s string
+		switch kind {
+		case fvString:
+			s = f.str(val)
+		case fvNumber:
+			s = string(val)
+		case fvTrue:
+			s = "true"
+		case fvFalse:
+			s = "false"
+		default:
+			return true // null is no attribute
+		}
+		if _, dup := r.Attrs[transient(key)]; !dup {
+			r.Attrs[string(key)] = s
+		}
+		return true
+	}
+	if kind == fvNull {
+		return true // null means absent
+	}
+	num := func() (float64, bool) {
+		if kind != fvNumber {
+			return 0, false
+		}
+		v, err := fastfloat.Parse(transient(val))
+		return v, err == nil
+	}
+	text := func() (string, bool) {
+		if kind != fvString {
+			return "", false
+		}
+		return f.str(val), true
+	}
+	var ok bool
+	var ferr *fieldError
+	switch name {
+	case fID, fSession:
+		var s string
+		switch kind {
+		case fvString:
+			s, ok = f.str(val), true
+		case fvNumber:
+			s, ok = string(val), true
+		}
+		if name == fID {
+			r.ID = s
+		} else {
+			r.SessionID = s
+		}
+	case fSeq:
+		var v float64
+		if v, ok = num(); ok && v == float64(int64(v)) {
+			r.Seq, r.HasSeq = int64(v), true
+		} else {
+			ok = false
+		}
+	case fTS:
+		switch kind {
+		case fvString:
+			r.TSNano, ferr = parseTimeString(transient(val))
+			ok = true
+		case fvNumber:
+			var v float64
+			if v, ok = num(); ok {
+				r.TSNano, ferr = epochMillis(v)
+			}
+		}
+	case fDuration:
+		r.DurationMS, ok = num()
+	case fKind:
+		if kind == fvString {
+			r.Kind, ferr = parseKind(transient(val))
+			ok = true
+		}
+	case fModel:
+		r.Model, ok = text()
+	case fProvider:
+		r.Provider, ok = text()
+	case fInput, fOutput, fCacheRead, fCacheWrite, fCacheWrite1h, fReasoning:
+		var v float64
+		if v, ok = num(); ok {
+			var t int64
+			t, ferr = tokenCount("", v)
+			switch name {
+			case fInput:
+				r.InputTokens = t
+			case fOutput:
+				r.OutputTokens = t
+			case fCacheRead:
+				r.CacheReadTokens = t
+			case fCacheWrite:
+				r.CacheWriteTokens = t
+			case fCacheWrite1h:
+				r.CacheWrite1hTokens = t
+			default:
+				r.ReasoningTokens = t
+			}
+		}
+	case fUsage:
+		return false // nested: the general decoder's job
+	case fTool:
+		r.Tool, ok = text()
+	case fStatus:
+		if kind == fvString {
+			r.Status, ferr = parseStatus(transient(val))
+			*statusExplicit, ok = true, true
+		}
+	case fError:
+		ok = true
+		switch kind {
+		case fvString:
+			r.Error = f.str(val)
+		case fvNumber:
+			r.Error = string(val)
+		case fvTrue:
+			r.Error = "true"
+		case fvFalse:
+			r.Error = "false"
+		}
+	case fRole:
+		r.Role, ok = text()
+	case fWorkflow:
+		r.Workflow, ok = text()
+	case fCost:
+		r.CostUSD, ok = num()
+		r.HasCost = ok
+	}
+	return ok && ferr == nil
+}

@@ -1,0 +1,235 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tokcost/tokcost/gen"
+)
+
+// lastSink keeps the last record or note a decoder produced.
+type lastSink struct {
+	rec   *Record
+	notes []Note
+}
+
+func (s *lastSink) Record(r *Record) {
+	cp := *r
+	cp.Attrs = map[string]string{}
+	for k, v := range r.Attrs {
+		cp.Attrs[k] = v
+	}
+	s.rec = &cp
+}
+func (s *lastSink) Note(n Note)   { s.notes = append(s.notes, n) }
+func (s *lastSink) Lines(n int64) {}
+
+// differential decodes line with the fast path and with the general
+// decoder alone, fails t when the fast path accepted a line the general
+// decoder rejects or built a different record, and reports whether the
+// fast path took the line.
+func differential(t testing.TB, line []byte) bool {
+	t.Helper()
+	var gen lastSink
+	g := newLineDecoder("f", &gen)
+	g.noFast = true
+	g.decodeLine(line, 7)
+
+	var fast lastSink
+	f := newLineDecoder("f", &fast)
+	f.rec.Reset()
+	if !f.fast.decode(line, &f.rec) {
+		return false
+	}
+	f.rec.File, f.rec.Line = "f", 7
+	fast.Record(&f.rec)
+	if gen.rec == nil {
+		t.Fatalf("fast path accepted a line the general decoder rejects (%v):\n%q", gen.notes, line)
+	}
+	if !reflect.DeepEqual(*gen.rec, *fast.rec) {
+		t.Fatalf("records differ for %q:\ngeneral %+v\nfast    %+v", line, *gen.rec, *fast.rec)
+	}
+	return true
+}
+
+func TestFastFieldsMatchAliases(t *testing.T) {
+	want := map[string]int{
+		"id": fID, "session_id": fSession, "seq": fSeq, "ts": fTS, "duration_ms": fDuration, "kind": fKind,
+		"model": fModel, "provider": fProvider, "input_tokens": fInput, "output_tokens": fOutput,
+		"cache_read_tokens": fCacheRead, "cache_write_tokens": fCacheWrite, "cache_write_1h_tokens": fCacheWrite1h,
+		"reasoning_tokens": fReasoning, "usage": fUsage, "tool": fTool, "status": fStatus, "error": fError,
+		"role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
+	}
+	for alias, canonical := range canonicalAliases {
+		code, ok := want[canonical]
+		if !ok {
+			t.Fatalf("canonical field %q has no fast-path code", canonical)
+		}
+		if got := fieldOf(alias); got != code {
+			t.Errorf("fieldOf(%q) = %d, want %d (%s)", alias, got, code, canonical)
+		}
+	}
+	for _, k := range []string{"", "Model", "session", "ids", "team"} {
+		if fieldOf(k) != fUnknown {
+			t.Errorf("fieldOf(%q) should be unknown", k)
+		}
+	}
+}
+
+// TestFastMatchesGeneralHandPicked covers the shapes the fast path must
+// take and the ones it must leave to the general decoder.
+func TestFastMatchesGeneralHandPicked(t *testing.T) {
+	tests := []struct {
+		line string
+		fast bool // whether the fast path should take it
+	}{
+		{`{"session_id":"s","model":"m","input_tokens":10,"output_tokens":2}`, true},
+		{` { "session_id" : "s" , "tool" : "t" , "error" : "boom" } `, true},
+		{`{"session_id":7,"id":8,"seq":3,"ts":1735787045500,"cost_usd":1.5e-3,"team":"a","n":-0.5,"ok":true,"no":false,"x":null}`, true},
+		{`{"session_id":"s","kind":"TOOL","status":"Timeout","error":12,"tool":"t"}`, true},
+		{`{"session_id":"s","model":null,"error":null,"team":"a","team":"b"}`, true},
+		{`{"session_id":"s","error":"line\nbreak"}`, false},       // escape
+		{`{"session_id":"s","model":"modèle"}`, false},            // non-ASCII
+		{`{"session_id":"s","usage":{"prompt_tokens":1}}`, false}, // nested
+		{`{"session_id":"s","meta":[1,2]}`, false},                // array
+		{`{"session_id":"s","seq":1.5}`, false},                   // field error
+		{`{"session_id":"s","input_tokens":01}`, false},           // not strict JSON
+		{`{"session_id":"s"} x`, false},                           // tail
+		{`{"session_id":"s",}`, false},
+		{`{"model":"m"}`, false}, // missing session_id
+		{`{}`, false},
+		{`[]`, false},
+		{`{"session_id":"s","input_tokens":1e999}`, false},
+		{`{"session_id":"s","ts":"yesterday"}`, false},
+		{`{"session_id":"s","cache_read_tokens":5,"input_tokens":4}`, false},
+	}
+	for _, tt := range tests {
+		if got := differential(t, []byte(tt.line)); got != tt.fast {
+			t.Errorf("fast path took=%v, want %v: %s", got, tt.fast, tt.line)
+		}
+	}
+}
+
+// testLines gathers every JSONL line the repository's tests use: the
+// testdata files and the string literals of this package's tests.
+func testLines(t *testing.T) [][]byte {
+	t.Helper()
+	var lines [][]byte
+	files, _ := filepath.Glob("../testdata/*.jsonl")
+	more, _ := filepath.Glob("*/testdata/*.json*")
+	for _, name := range append(files, more...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Split(b, []byte("\n"))...)
+	}
+	tests, _ := filepath.Glob("*_test.go")
+	fset := token.NewFileSet()
+	for _, name := range tests {
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					for _, l := range strings.Split(s, "\n") {
+						lines = append(lines, []byte(l))
+					}
+				}
+			}
+			return true
+		})
+	}
+	return lines
+}
+
+func TestFastMatchesGeneralOnFixtures(t *testing.T) {
+	lines := testLines(t)
+	took := 0
+	for _, l := range lines {
+		if differential(t, bytes.TrimSuffix(l, []byte("\r"))) {
+			took++
+		}
+	}
+	t.Logf("%d lines, fast path took %d", len(lines), took)
+	if took < 50 {
+		t.Fatalf("fast path took only %d of %d fixture lines", took, len(lines))
+	}
+}
+
+func TestFastMatchesGeneralOnGenerated(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen.Generate(&b, nil, gen.Options{Sessions: 500, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&b)
+	sc.Buffer(nil, 1<<20)
+	n, took := 0, 0
+	for sc.Scan() {
+		n++
+		if differential(t, sc.Bytes()) {
+			took++
+		}
+	}
+	// Generated lines escape only some error texts; the fast path must
+	// take nearly all of them or it is not worth having.
+	if took*100 < n*95 {
+		t.Fatalf("fast path took %d of %d generated lines", took, n)
+	}
+}
+
+// TestDecodeWithAndWithoutFastPath runs the whole parallel reader both
+// ways over generated data and fixtures: same records, same notes.
+func TestDecodeWithAndWithoutFastPath(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen.Generate(&b, nil, gen.Options{Sessions: 300, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range testLines(t) {
+		b.Write(l)
+		b.WriteByte('\n')
+	}
+	run := func(noFast bool) *collect {
+		c := &collect{}
+		d := newLineDecoder("in.jsonl", collectSink{c})
+		d.noFast = noFast
+		d.decodeChunk(chunk{buf: b.Bytes(), firstLine: 1})
+		return c
+	}
+	fast, general := run(false), run(true)
+	if len(general.recs) == 0 || len(general.notes) == 0 {
+		t.Fatalf("input should give records and notes: %d, %d", len(general.recs), len(general.notes))
+	}
+	if !reflect.DeepEqual(fast.recs, general.recs) {
+		t.Fatalf("records differ: %d fast, %d general", len(fast.recs), len(general.recs))
+	}
+	if !reflect.DeepEqual(fast.notes, general.notes) {
+		t.Fatalf("notes differ: %d fast, %d general", len(fast.notes), len(general.notes))
+	}
+}
+
+// FuzzFastDecoder: the fast path and the general decoder give the same
+// record, or the fast path declines.
+func FuzzFastDecoder(f *testing.F) {
+	f.Add([]byte(`{"id":"e1","session_id":"s1","seq":3,"ts":"2025-01-02T03:04:05.5Z","duration_ms":1500,"kind":"llm","model":"gpt-4o","provider":"openai","input_tokens":1000,"output_tokens":300,"cache_read_tokens":400,"cache_write_tokens":100,"reasoning_tokens":50,"role":"planner","workflow":"wf","cost_usd":0.01}`))
+	f.Add([]byte(`{"sessionId":"s2","timestamp":1735787045500,"prompt_tokens":10,"completion_tokens":5,"model":"m","x":true,"y":null,"z":-1.5E+3}`))
+	f.Add([]byte(`{"conversation_id":"s3","tool":"search","error":"boom","status":"ERROR","kind":"Tool"}`))
+	f.Add([]byte(`{"session_id":1,"id":2,"error":false,"cost_usd":0}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		if bytes.IndexByte(line, '\n') >= 0 {
+			return // one line at a time, as the reader calls it
+		}
+		differential(t, line)
+	})
+}
