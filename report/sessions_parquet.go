@@ -46,7 +46,8 @@ func WriteSessionsParquet(w io.Writer, a *Analysis, meta RunMeta) error {
 	schema := arrow.NewSchema(fields, nil)
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(true),
 		parquet.WithMaxRowGroupLength(parquetRowGroup), parquet.WithCreatedBy("tokcost "+a.Tool.Version))
-	fw, err := pqarrow.NewFileWriter(schema, w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	// pqarrow closes a writer that is an io.Closer; the caller owns w.
+	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return err
 	}

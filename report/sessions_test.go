@@ -138,3 +138,24 @@ func TestSessionRowsNeedSessions(t *testing.T) {
 		t.Errorf("csv err = %v", err)
 	}
 }
+
+// closeSpy is a writer that notices being closed.
+type closeSpy struct {
+	bytes.Buffer
+	closed bool
+}
+
+func (c *closeSpy) Close() error { c.closed = true; return nil }
+
+// The caller owns the file: writing Parquet must not close it (the CLI
+// renames a temp file into place after closing it itself).
+func TestSessionsParquetLeavesWriterOpen(t *testing.T) {
+	a := build(t, BuildOptions{}, "react10.jsonl")
+	var spy closeSpy
+	if err := WriteSessionsParquet(&spy, a, RunMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	if spy.closed || !bytes.HasPrefix(spy.Bytes(), []byte("PAR1")) {
+		t.Errorf("closed %v, %d bytes", spy.closed, spy.Len())
+	}
+}
