@@ -1,7 +1,9 @@
 package analyze
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -160,9 +162,10 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			p := newPricer(cfg, d.Strings)
 			models := map[uint32]*ModelUsage{}
 			var dups int64
+			var seen idSet
 			for i := w; i < len(d.Sessions); i += workers {
 				s := d.Sessions[i]
-				dups += int64(dedupe(s))
+				dups += int64(dedupe(s, &seen))
 				order(s.Events)
 				p.priceSession(s, models)
 				summarise(s)
@@ -205,28 +208,45 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	return d
 }
 
-// dedupe drops repeats of an event id within the session, keeping the
-// first in input order, and returns how many it dropped.
-func dedupe(s *Session) int {
+// idSet is a reusable open-addressing set of event-id hashes (never 0),
+// cleared per session in proportion to the session's size.
+type idSet struct{ slots []uint64 }
+
+func (t *idSet) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]uint64, size)
+	}
+	t.slots = t.slots[:size]
+	clear(t.slots)
+}
+
+// add reports whether h was new.
+func (t *idSet) add(h uint64) bool {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.slots[i] {
+		case h:
+			return false
+		case 0:
+			t.slots[i] = h
+			return true
+		}
+	}
+}
+
+// dedupe puts a session's events in input order and drops repeats of an
+// event id, keeping the first, and returns how many it dropped.
+func dedupe(s *Session, seen *idSet) int {
 	ev := s.Events
-	withID := 0
-	for i := range ev {
-		if ev[i].idHash != 0 {
-			withID++
-		}
-	}
-	if withID < 2 {
-		return 0
-	}
-	sort.Slice(ev, func(i, j int) bool {
-		if ev[i].idHash != ev[j].idHash {
-			return ev[i].idHash < ev[j].idHash
-		}
-		return ev[i].order < ev[j].order
-	})
+	slices.SortFunc(ev, func(a, b Event) int { return cmp.Compare(a.order, b.order) })
+	seen.reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
-		if ev[i].idHash != 0 && i > 0 && ev[i].idHash == ev[i-1].idHash {
+		if h := ev[i].idHash; h != 0 && !seen.add(h) {
 			continue
 		}
 		out = append(out, ev[i])
@@ -237,8 +257,8 @@ func dedupe(s *Session) int {
 	return dropped
 }
 
-// order sorts a session's events by seq, then timestamp, then input
-// position. seq (or the timestamp) is used only when every event has one:
+// order sorts a session's events, already in input order, by seq, then
+// timestamp. seq (or the timestamp) is used only when every event has one:
 // mixing present and absent values would have no consistent order.
 func order(ev []Event) {
 	useSeq, useTS := true, true
@@ -246,15 +266,17 @@ func order(ev []Event) {
 		useSeq = useSeq && ev[i].flags&flagHasSeq != 0
 		useTS = useTS && ev[i].flags&flagHasTS != 0
 	}
-	sort.SliceStable(ev, func(i, j int) bool {
-		a, b := &ev[i], &ev[j]
+	if !useSeq && !useTS {
+		return
+	}
+	slices.SortStableFunc(ev, func(a, b Event) int {
 		if useSeq && a.Seq != b.Seq {
-			return a.Seq < b.Seq
+			return cmp.Compare(a.Seq, b.Seq)
 		}
-		if useTS && a.TSNano != b.TSNano {
-			return a.TSNano < b.TSNano
+		if useTS {
+			return cmp.Compare(a.TSNano, b.TSNano)
 		}
-		return a.order < b.order
+		return 0
 	})
 }
 

@@ -1,9 +1,9 @@
 package analyze
 
 import (
+	"math"
+	"slices"
 	"sort"
-
-	"github.com/montanaflynn/stats"
 )
 
 // Distribution summarises one per-session quantity across sessions.
@@ -19,29 +19,50 @@ type Distribution struct {
 	Total float64 `json:"total"`
 }
 
-// Distribute computes a Distribution; all zeros for no values.
+// Distribute computes a Distribution; all zeros for no values. It sorts
+// one copy of values and reads every percentile from it.
 func Distribute(values []float64) Distribution {
 	if len(values) == 0 {
 		return Distribution{}
 	}
-	sorted := append([]float64(nil), values...)
-	sort.Float64s(sorted)
-	pct := func(p float64) float64 {
-		v, _ := stats.Percentile(sorted, p)
-		return v
-	}
+	sorted := slices.Clone(values)
+	slices.Sort(sorted)
 	var total float64
 	for _, v := range sorted {
 		total += v
 	}
 	return Distribution{
-		P50:   pct(50),
-		P95:   pct(95),
-		P99:   pct(99),
+		P50:   percentile(sorted, 50),
+		P95:   percentile(sorted, 95),
+		P99:   percentile(sorted, 99),
 		Max:   sorted[len(sorted)-1],
 		Mean:  total / float64(len(sorted)),
 		Total: total,
 	}
+}
+
+// percentile is type 7 over sorted values, computed exactly as
+// github.com/montanaflynn/stats.Percentile does (the test holds them
+// equal) but without its copy and sort on every call.
+func percentile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if n == 1 {
+		return sorted[0]
+	}
+	if math.IsNaN(sorted[0]) { // sorting puts a NaN first; it has no rank
+		return math.NaN()
+	}
+	rank := (p / 100) * float64(n-1)
+	k := int(rank)
+	f := rank - float64(k)
+	if k+1 < n && f != 0 && sorted[k+1] != sorted[k] {
+		delta := sorted[k+1] - sorted[k]
+		if math.IsInf(delta, 1) {
+			return (1-f)*sorted[k] + f*sorted[k+1]
+		}
+		return sorted[k] + f*delta
+	}
+	return sorted[k]
 }
 
 // SessionStats are the per-session distributions of a set of sessions.
