@@ -58,6 +58,8 @@ type analyzeOptions struct {
 	Format string
 	Output string
 	Top    int
+	// SessionsOut, when set, also writes the per-session table as Parquet.
+	SessionsOut string
 }
 
 func newAnalyzeCmd(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Command {
@@ -90,6 +92,7 @@ zstd inputs are recognised by their magic bytes.
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
+	f.StringVar(&opts.SessionsOut, "sessions-out", "", "also write one row per session to FILE as zstd Parquet (for DuckDB, Spark, Trino, BigQuery)")
 	return cmd
 }
 
@@ -136,8 +139,10 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 		}
 	}
 	col := analyze.NewCollector()
+	prog := startProgress(ios, o.Quiet, o.Inputs)
 	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In},
-		func(_ ingest.FileResult, index int) ingest.SinkFactory { return col.Factory(index) })
+		func(_ ingest.FileResult, index int) ingest.SinkFactory { return prog.wrap(index, col.Factory(index)) })
+	prog.finish()
 	if err != nil {
 		return nil, err
 	}
@@ -189,20 +194,34 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.SessionsOut == "-" {
+		return usageErr("--sessions-out needs a file: stdout carries the report")
+	}
 	l, err := load(ios, &opts.inputOptions)
 	if err != nil {
 		return err
 	}
 	v, c := buildInfo()
+	var caps []int
+	if opts.Format == "html" { // the HTML report charts the cap sweep
+		caps = report.DefaultCaps(l.data)
+	}
 	a := report.Build(l.data, report.BuildOptions{
 		Tool:       report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
 		Files:      l.files,
 		CostSource: opts.CostSource,
 		TopN:       opts.Top,
 		Loops:      loops,
+		Caps:       caps,
 	})
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
+	}
+	if opts.SessionsOut != "" {
+		meta := report.RunMeta{RunDate: time.Now()}
+		if err := writeOutput(ios, opts.SessionsOut, func(out io.Writer) error { return report.WriteSessionsParquet(out, a, meta) }); err != nil {
+			return err
+		}
 	}
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}

@@ -75,10 +75,12 @@ runaway retry loops, and what caps, windows and routing would save.`,
 		newWhatifCmd(ios, nil),
 		newTicketCmd(ios, nil),
 		newCheckCmd(ios, nil),
+		newDiffCmd(ios, nil),
 		newPricesCmd(ios, nil),
 		newGenCmd(ios),
 		newFormatsCmd(ios),
 	)
+	registerCompletions(root)
 	return root
 }
 
