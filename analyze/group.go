@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -40,6 +42,11 @@ func GroupSessions(d *Dataset, field string) ([]Group, error) {
 			k = NoGroup
 		}
 		by[k] = append(by[k], s)
+	}
+	if _, none := by[NoGroup]; none && len(by) == 1 && field != "workflow" && field != "model" && len(d.Sessions) > 0 {
+		// No session has the attribute: almost surely a typo, and one
+		// "(none)" group would hide it.
+		return nil, fmt.Errorf("no session has a field %q (fields: %s)", field, strings.Join(groupFields(d), ", "))
 	}
 	groups := make([]Group, 0, len(by))
 	for k, ss := range by {
@@ -101,4 +108,21 @@ func dominantModel(d *Dataset, s *Session) string {
 		return ""
 	}
 	return d.Str(best)
+}
+
+// groupFields lists what a session can be grouped by: workflow, model and
+// every attribute some session carries, sorted.
+func groupFields(d *Dataset) []string {
+	seen := map[string]bool{}
+	for _, s := range d.Sessions {
+		for k := range s.Attrs {
+			seen[k] = true
+		}
+	}
+	attrs := make([]string, 0, len(seen))
+	for k := range seen {
+		attrs = append(attrs, k)
+	}
+	sort.Strings(attrs)
+	return append([]string{"workflow", "model"}, attrs...)
 }

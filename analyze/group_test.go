@@ -55,6 +55,10 @@ func TestGroupSessions(t *testing.T) {
 	if _, err := GroupSessions(d, ""); err == nil {
 		t.Error("empty field accepted")
 	}
+	// A field no session carries is a typo, reported with the fields there are.
+	if _, err := GroupSessions(d, "teem"); err == nil || err.Error() != `no session has a field "teem" (fields: workflow, model, team)` {
+		t.Errorf("unknown field: %v", err)
+	}
 }
 
 func TestWhatifGroups(t *testing.T) {

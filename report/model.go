@@ -43,6 +43,11 @@ type Analysis struct {
 	// CapCurve is the iteration-cap sweep (BuildOptions.Caps): dollars
 	// saved versus healthy sessions cut, per cap. Absent without caps.
 	CapCurve []analyze.CapResult `json:"cap_curve,omitempty"`
+	// GroupBy and Groups repeat the session distributions per value of a
+	// session field (analyze --group-by): "P95 cost per task" is per
+	// workflow in real fleets.
+	GroupBy string        `json:"group_by,omitempty"`
+	Groups  []GroupReport `json:"groups,omitempty"`
 
 	// sessions is the dataset's sessions when the Analysis was built from
 	// one (not when read back from JSON): the per-session writers need them.
@@ -295,4 +300,39 @@ func DefaultCaps(d *analyze.Dataset) []int {
 		caps = append(caps, c)
 	}
 	return caps
+}
+
+// GroupReport is the session distributions of one group (--group-by).
+type GroupReport struct {
+	Group           string               `json:"group"`
+	Sessions        analyze.SessionStats `json:"sessions"`
+	RunawaySessions int                  `json:"runaway_sessions"`
+	WastedCostUSD   float64              `json:"wasted_cost_usd"`
+}
+
+// AddGroups splits a's distributions by field (workflow, model or any
+// session attribute; see analyze.GroupSessions), with each group's share of
+// the runaway loops a already holds.
+func (a *Analysis) AddGroups(d *analyze.Dataset, field string) error {
+	groups, err := analyze.GroupSessions(d, field)
+	if err != nil {
+		return err
+	}
+	wasted := make(map[string]float64, len(a.Runaway.Sessions))
+	for _, r := range a.Runaway.Sessions {
+		wasted[r.SessionID] = r.WastedCostUSD
+	}
+	a.GroupBy = field
+	a.Groups = make([]GroupReport, 0, len(groups))
+	for _, g := range groups {
+		gr := GroupReport{Group: g.Key, Sessions: analyze.Stats(g.Sessions)}
+		for _, s := range g.Sessions {
+			if w, ok := wasted[s.ID]; ok {
+				gr.RunawaySessions++
+				gr.WastedCostUSD += w
+			}
+		}
+		a.Groups = append(a.Groups, gr)
+	}
+	return nil
 }

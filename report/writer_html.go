@@ -124,6 +124,9 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		}
 		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, Left: 1, Rows: rows})
 	}
+	if len(a.Groups) > 0 {
+		pg.Tables = append(pg.Tables, htmlTable{Title: "Per " + a.GroupBy, Header: groupHeader(a.GroupBy), Left: 1, Rows: groupRows(a)})
+	}
 	if len(a.Workflows) > 0 {
 		rows := make([][]string, 0, len(a.Workflows))
 		for _, wf := range a.Workflows {

@@ -75,6 +75,10 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 		}
 		mdTable(p, []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 1)
 	}
+	if len(a.Groups) > 0 {
+		p.f("\n### Per %s\n\n", a.GroupBy)
+		mdTable(p, groupHeader(a.GroupBy), groupRows(a), 1)
+	}
 	if len(a.Workflows) > 0 {
 		p.f("\n### Workflows\n\n")
 		rows = rows[:0]

@@ -76,6 +76,12 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			return err
 		}
 	}
+	if len(a.Groups) > 0 {
+		p.f("\nper %s\n", a.GroupBy)
+		if err := p.table(groupHeader(a.GroupBy), groupRows(a), 1); err != nil {
+			return err
+		}
+	}
 	if err := writeRunawayTable(p, a); err != nil {
 		return err
 	}
@@ -253,4 +259,19 @@ func writeRunawayTable(p *printer, a *Analysis) error {
 		p.f("costliest loop's error: %s\n  e.g. %s\n", ex.ErrorSignature, ex.ErrorExample)
 	}
 	return p.err
+}
+
+func groupHeader(field string) []string {
+	return []string{field, "sessions", "P50", "P95", "P99", "mean", "total", "runaway", "wasted"}
+}
+
+// groupRows renders --group-by groups, shared by the table and Markdown views.
+func groupRows(a *Analysis) [][]string {
+	rows := make([][]string, 0, len(a.Groups))
+	for _, g := range a.Groups {
+		c := g.Sessions.CostUSD
+		rows = append(rows, []string{g.Group, count(int64(g.Sessions.Count)), usd(c.P50), usd(c.P95), usd(c.P99), usd(c.Mean), usd(c.Total),
+			count(int64(g.RunawaySessions)), usd(g.WastedCostUSD)})
+	}
+	return rows
 }

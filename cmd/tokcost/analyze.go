@@ -58,6 +58,8 @@ type analyzeOptions struct {
 	Format string
 	Output string
 	Top    int
+	// GroupBy splits the distributions by a session field.
+	GroupBy string
 	// SessionsOut, when set, also writes the per-session table as Parquet.
 	SessionsOut string
 }
@@ -92,6 +94,7 @@ zstd inputs are recognised by their magic bytes.
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
+	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
 	f.StringVar(&opts.SessionsOut, "sessions-out", "", "also write one row per session to FILE as zstd Parquet (for DuckDB, Spark, Trino, BigQuery)")
 	return cmd
 }
@@ -214,6 +217,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		Loops:      loops,
 		Caps:       caps,
 	})
+	if opts.GroupBy != "" {
+		if err := a.AddGroups(l.data, opts.GroupBy); err != nil {
+			return usageErr("--group-by: %s", err)
+		}
+	}
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
