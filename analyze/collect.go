@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -66,6 +67,12 @@ var idSeed = maphash.MakeSeed()
 type interner struct {
 	ids  map[string]uint32
 	strs []string
+	// recent remembers strings by address: decoders hand out the same
+	// string for a repeated value, so most lookups skip hashing.
+	recent [256]struct {
+		s  string
+		id uint32
+	}
 }
 
 func newInterner() *interner {
@@ -73,12 +80,21 @@ func newInterner() *interner {
 }
 
 func (in *interner) id(s string) uint32 {
-	if id, ok := in.ids[s]; ok {
-		return id
+	if len(s) == 0 {
+		return 0
 	}
-	id := uint32(len(in.strs))
-	in.ids[s] = id
-	in.strs = append(in.strs, s)
+	p := unsafe.StringData(s)
+	slot := &in.recent[uintptr(unsafe.Pointer(p))>>4&255]
+	if unsafe.StringData(slot.s) == p && len(slot.s) == len(s) {
+		return slot.id
+	}
+	id, ok := in.ids[s]
+	if !ok {
+		id = uint32(len(in.strs))
+		in.ids[s] = id
+		in.strs = append(in.strs, s)
+	}
+	slot.s, slot.id = s, id
 	return id
 }
 
@@ -113,11 +129,14 @@ type shard struct {
 	fileIndex int
 	ids       map[string]uint32 // session id → index into accs
 	accs      []sessionAcc
-	last      uint32 // index of the previous record's session
-	slabs     []slab
-	strs      *interner
-	counts    InputCounts
-	examples  []ingest.Note
+	recent    [256]struct {
+		s  string
+		id uint32
+	}
+	slabs    []slab
+	strs     *interner
+	counts   InputCounts
+	examples []ingest.Note
 }
 
 func newShard(fileIndex int) *shard {
@@ -126,9 +145,12 @@ func newShard(fileIndex int) *shard {
 
 // session returns the index of the session with that id, adding it.
 func (s *shard) session(id string) uint32 {
-	// Consecutive records usually share a session: skip the map.
-	if len(s.accs) > 0 && s.accs[s.last].id == id {
-		return s.last
+	// Decoders hand out the same string for a recently seen session id:
+	// remember sessions by the address of their id and skip the map.
+	p := unsafe.StringData(id)
+	slot := &s.recent[uintptr(unsafe.Pointer(p))>>4&255]
+	if unsafe.StringData(slot.s) == p && len(slot.s) == len(id) {
+		return slot.id
 	}
 	idx, ok := s.ids[id]
 	if !ok {
@@ -136,7 +158,7 @@ func (s *shard) session(id string) uint32 {
 		s.ids[id] = idx
 		s.accs = append(s.accs, sessionAcc{id: id})
 	}
-	s.last = idx
+	slot.s, slot.id = id, idx
 	return idx
 }
 

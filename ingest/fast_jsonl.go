@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"unsafe"
 
 	"github.com/valyala/fastjson/fastfloat"
@@ -123,9 +125,20 @@ func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' 
 
 // scanString returns the end of the string whose opening quote is at i
 // (the index just past the closing quote), or -1 when the string holds an
-// escape, a control character or a non-ASCII byte.
+// escape, a control character or a non-ASCII byte. It tests eight bytes at
+// a time: most values are plain ASCII with nothing to stop for.
 func scanString(line []byte, i int) int {
-	for j := i + 1; j < len(line); j++ {
+	j := i + 1
+	for ; j+8 <= len(line); j += 8 {
+		if m := special(binary.LittleEndian.Uint64(line[j:])); m != 0 {
+			j += bits.TrailingZeros64(m) / 8 // the first flagged byte is a real one
+			if line[j] == '"' {
+				return j + 1
+			}
+			return -1
+		}
+	}
+	for ; j < len(line); j++ {
 		c := line[j]
 		if c == '"' {
 			return j + 1
@@ -135,6 +148,16 @@ func scanString(line []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// special has the high bit set in every byte of w that is a quote, a
+// backslash, a control character or non-ASCII. Borrows can also flag a
+// byte after a flagged one, never before: the lowest flag is exact.
+func special(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (ones * '"')
+	bslash := w ^ (ones * '\\')
+	return ((quote-ones)&^quote | (bslash-ones)&^bslash | (w - ones*0x20) | w) & highs
 }
 
 // scanNumber returns the end of the strict JSON number starting at i, or -1.
@@ -308,11 +331,11 @@ func (f *fastDecoder) field(r *Record, key []byte, kind int, val []byte, statusE
 	switch name {
 	case fID, fSession:
 		var s string
-		switch kind {
-		case fvString:
+		switch {
+		case kind == fvString && name == fSession:
 			s, ok = f.str(val), true
-		case fvNumber:
-			s, ok = string(val), true
+		case kind == fvString || kind == fvNumber:
+			s, ok = string(val), true // ids are unique: caching them is waste
 		}
 		if name == fID {
 			r.ID = s
