@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -129,6 +130,18 @@ func TestEquivalence(t *testing.T) {
 	}
 	for _, src := range []string{genFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"} {
 		pq := toParquet(t, src)
+		// Record by record first: every field but File must survive.
+		a, _, na := decodeAll(t, ingest.Options{}, src)
+		b, notes, nb := decodeAll(t, ingest.Options{}, pq)
+		if na != nb || len(a) != len(b) || len(notes) != 0 {
+			t.Fatalf("%s: units %d/%d records %d/%d notes %v", src, na, nb, len(a), len(b), notes)
+		}
+		for i := range a {
+			a[i].File, b[i].File = "", ""
+			if !reflect.DeepEqual(a[i], b[i]) {
+				t.Fatalf("%s record %d:\njsonl   %+v\nparquet %+v", src, i, a[i], b[i])
+			}
+		}
 		want, got := analysisJSON(t, src), analysisJSON(t, pq)
 		if !bytes.Equal(want, got) {
 			t.Errorf("%s: analysis differs between JSONL and Parquet\n%s", filepath.Base(src), firstDiff(want, got))

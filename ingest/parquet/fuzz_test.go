@@ -23,6 +23,8 @@ func FuzzParquet(f *testing.F) {
 		`[{"session_id":"a","usage":{"prompt_tokens":3,"cache_read_input_tokens":1},"team":"x"}]`, compress.Codecs.Snappy, 10))
 	f.Add(writeFixture(f, fields(fld("session_id", str), fld("ts", &arrow.TimestampType{Unit: arrow.Millisecond})),
 		`[{"session_id":"a","ts":1}]`, compress.Codecs.Zstd, 1))
+	f.Add(writeFixture(f, fields(fld("id", str), fld("trace_id", str), fld("type", str), fld("usage_details", arrow.MapOf(str, i64))),
+		`[{"id":"g","trace_id":"t","type":"GENERATION","usage_details":[{"key":"input","value":3}]}]`, compress.Codecs.Uncompressed, 10))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "fuzz.parquet")

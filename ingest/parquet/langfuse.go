@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -68,7 +69,9 @@ func decodeLangfuse(src *ingest.Source, pf *file.Reader, fr *pqarrow.FileReader,
 		defer close(done)
 		var err error
 		defer func() {
-			recoverTo(&err)
+			if r := recover(); r != nil {
+				err = fmt.Errorf("corrupt parquet file: %v", r)
+			}
 			pw.CloseWithError(err)
 		}()
 		err = writeLangfuseLines(pw, fr, leaves)

@@ -233,7 +233,10 @@ func eachRowGroup(ra pq.ReaderAtSeeker, pf *file.Reader, leaves, dictLeaves []in
 			defer wg.Done()
 			var err error
 			defer func() {
-				recoverTo(&err)
+				// recover must be called by the deferred function itself.
+				if r := recover(); r != nil {
+					err = fmt.Errorf("corrupt parquet file: %v", r)
+				}
 				if err != nil {
 					fail(err)
 				}

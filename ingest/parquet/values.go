@@ -205,6 +205,16 @@ func makeGetter(a arrow.Array) getter {
 // so a column of a few models costs a few allocations, not one per row.
 func dictGetter(a *array.Dictionary) getter {
 	dict := a.Dictionary()
+	if classify(dict.DataType()) != clString {
+		inner := makeGetter(dict) // a dictionary of numbers: no text to cache
+		return func(i int) val {
+			j := a.GetValueIndex(i)
+			if j < 0 || j >= dict.Len() {
+				return val{}
+			}
+			return inner(j)
+		}
+	}
 	cache := make([]string, dict.Len())
 	state := make([]uint8, dict.Len()) // 0 unread, 1 valid utf-8, 2 invalid
 	text := func(j int) string {
