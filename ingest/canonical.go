@@ -106,7 +106,10 @@ func epochMillis(f float64) (int64, *fieldError) {
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e14 {
 		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
-	return int64(math.Round(f * 1e6)), nil
+	// Split whole milliseconds from the fraction: f·1e6 alone exceeds
+	// float64's 53-bit precision and would be off by ~100 ns.
+	whole := math.Floor(f)
+	return int64(whole)*1e6 + int64(math.Round((f-whole)*1e6)), nil
 }
 
 // FieldError is a problem with one field of a canonical record; readers

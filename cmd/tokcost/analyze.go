@@ -11,6 +11,7 @@ import (
 
 	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/mapped"
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"
 )
@@ -26,11 +27,13 @@ type inputOptions struct {
 	Quiet          bool
 	Timeout        time.Duration
 	LoopMinRepeats int
+	Map            []string
 }
 
 func (o *inputOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
+	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped)")
 	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
@@ -125,6 +128,19 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
+	fieldMap, err := parseMap(o.Map)
+	if err != nil {
+		return nil, err
+	}
+	if fieldMap != nil {
+		switch o.InputFormat {
+		case "":
+			o.InputFormat = "mapped"
+		case "mapped":
+		default:
+			return nil, usageErr("--map reads JSONL of any shape (format mapped); it cannot be combined with --input-format %s", o.InputFormat)
+		}
+	}
 	if o.InputFormat != "" {
 		if _, err := ingest.Lookup(o.InputFormat); err != nil {
 			return nil, usageErr("%s", err)
@@ -143,7 +159,7 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 	}
 	col := analyze.NewCollector()
 	prog := startProgress(ios, o.Quiet, o.Inputs)
-	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In},
+	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
 		func(_ ingest.FileResult, index int) ingest.SinkFactory { return prog.wrap(index, col.Factory(index)) })
 	prog.finish()
 	if err != nil {
@@ -183,6 +199,29 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
 	return &loaded{data: d, files: files}, nil
+}
+
+// parseMap turns repeated --map CANONICAL=PATH flags into a mapping,
+// validated against the canonical field names.
+func parseMap(flags []string) (map[string]string, error) {
+	if len(flags) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(flags))
+	for _, f := range flags {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k == "" || v == "" {
+			return nil, usageErr("invalid --map %q: want CANONICAL=json.path, e.g. session_id=attributes.thread", f)
+		}
+		if _, dup := m[k]; dup {
+			return nil, usageErr("--map names %s twice", k)
+		}
+		m[k] = v
+	}
+	if err := mapped.ValidateMap(m); err != nil {
+		return nil, usageErr("--map: %s", err)
+	}
+	return m, nil
 }
 
 func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {

@@ -12,7 +12,9 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/mapped"
 	_ "github.com/tokcost/tokcost/ingest/otel"
+	_ "github.com/tokcost/tokcost/ingest/parquet"
 
 	"github.com/tokcost/tokcost/pricing"
 )
@@ -77,6 +79,7 @@ runaway retry loops, and what caps, windows and routing would save.`,
 		newCheckCmd(ios, nil),
 		newDiffCmd(ios, nil),
 		newPricesCmd(ios, nil),
+		newConvertCmd(ios, nil),
 		newGenCmd(ios),
 		newFormatsCmd(ios),
 	)

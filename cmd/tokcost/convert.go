@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/parquet"
+)
+
+type convertOptions struct {
+	inputOptions
+	Output string
+}
+
+func newConvertCmd(ios *IOStreams, runF func(*convertOptions) error) *cobra.Command {
+	opts := &convertOptions{}
+	cmd := &cobra.Command{
+		Use:   "convert [flags] -o FILE.parquet INPUT...",
+		Short: "Convert traces of any supported format to canonical Parquet",
+		Long: `Read traces in any format tokcost reads and write them as one canonical
+Parquet file (zstd, dictionary-encoded strings; docs/formats/parquet.md),
+in input order, for DuckDB, Spark or a faster re-analysis. Analysing the
+Parquet file gives the same results as analysing the inputs. The records
+are held in memory until the file is written.
+
+` + exitCodesHelp,
+		Example: `  tokcost convert -o fleet.parquet fleet.jsonl
+  tokcost convert -o claude.parquet ~/.claude/projects`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Inputs = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return convertRun(ios, opts)
+		},
+	}
+	opts.register(cmd)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "the Parquet file to write (required)")
+	return cmd
+}
+
+// recordCollector keeps every record with its input position, so the
+// output can be written in input order whatever order decoders finish in.
+type recordCollector struct {
+	mu      sync.Mutex
+	recs    []positioned
+	invalid int64
+	first   []ingest.Note
+}
+
+type positioned struct {
+	file int
+	rec  ingest.Record
+}
+
+type collectSink struct {
+	c    *recordCollector
+	file int
+}
+
+func (s collectSink) Record(r *ingest.Record) {
+	cp := *r
+	cp.Attrs = nil
+	if len(r.Attrs) > 0 {
+		cp.Attrs = make(map[string]string, len(r.Attrs))
+		for k, v := range r.Attrs {
+			cp.Attrs[k] = v
+		}
+	}
+	s.c.mu.Lock()
+	s.c.recs = append(s.c.recs, positioned{s.file, cp})
+	s.c.mu.Unlock()
+}
+
+func (s collectSink) Note(n ingest.Note) {
+	if n.Kind != ingest.NoteInvalid {
+		return
+	}
+	s.c.mu.Lock()
+	s.c.invalid++
+	if len(s.c.first) < 10 {
+		s.c.first = append(s.c.first, n)
+	}
+	s.c.mu.Unlock()
+}
+
+func (collectSink) Lines(int64) {}
+
+func convertRun(ios *IOStreams, o *convertOptions) error {
+	if o.Output == "" || o.Output == "-" {
+		return usageErr("convert needs -o FILE.parquet")
+	}
+	fieldMap, err := parseMap(o.Map)
+	if err != nil {
+		return err
+	}
+	if fieldMap != nil && o.InputFormat == "" {
+		o.InputFormat = "mapped"
+	}
+	c := &recordCollector{}
+	_, err = ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
+		func(_ ingest.FileResult, index int) ingest.SinkFactory {
+			return func() ingest.Sink { return collectSink{c, index} }
+		})
+	if err != nil {
+		return err
+	}
+	if c.invalid > 0 && (!o.Quiet || o.Strict) {
+		for _, n := range c.first {
+			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", n.File, n.Line, n.Reason)
+		}
+		fmt.Fprintf(ios.ErrOut, "tokcost: %d invalid input lines were not converted\n", c.invalid)
+	}
+	if o.Strict && c.invalid > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", c.invalid)}
+	}
+	sort.Slice(c.recs, func(i, j int) bool {
+		a, b := &c.recs[i], &c.recs[j]
+		if a.file != b.file {
+			return a.file < b.file
+		}
+		if a.rec.Line != b.rec.Line {
+			return a.rec.Line < b.rec.Line
+		}
+		return a.rec.Sub < b.rec.Sub
+	})
+	recs := make([]ingest.Record, len(c.recs))
+	for i := range c.recs {
+		recs[i] = c.recs[i].rec
+	}
+	c.recs = nil
+	return writeOutput(ios, o.Output, func(w io.Writer) error { return parquet.WriteCanonical(w, recs) })
+}
