@@ -71,6 +71,11 @@ func TestCanonicalFieldsAndAliases(t *testing.T) {
 			`{"sessionId":"s2","timestamp":1735787045500,"prompt_tokens":10,"completion_tokens":5,"model":"m"}`,
 			// Kind inferred llm (it has tokens); epoch ms 1735787045500 = the same instant as above.
 			Record{SessionID: "s2", TSNano: 1735787045_500_000_000, Kind: KindLLM, Model: "m", InputTokens: 10, OutputTokens: 5}},
+		{"epoch ms beyond float64's exact range once scaled to ns",
+			`{"session_id":"s2","ts":1793610000250,"kind":"llm"}`,
+			// 1,793,610,000,250 ms = 1,793,610,000,250,000,000 ns exactly; ms·1e6 in
+			// float64 would land 128 ns early.
+			Record{SessionID: "s2", TSNano: 1793610000250000000, Kind: KindLLM}},
 		{"conversation_id alias, tool inferred, status from error",
 			`{"conversation_id":"s3","tool":"search","error":"boom"}`,
 			Record{SessionID: "s3", Kind: KindTool, Tool: "search", Status: StatusError, Error: "boom"}},
