@@ -1,6 +1,8 @@
 package langfuse
 
 import (
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
 	"bytes"
 	"encoding/json"
 	"sort"
@@ -23,7 +25,7 @@ func (format) Describe() string {
 
 func (format) Sniff(_ string, head []byte) bool {
 	has := func(s string) bool { return bytes.Contains(head, []byte(s)) }
-	switch firstKey(head) {
+	switch jsonutil.FirstKey(head) {
 	case "trace":
 		return has(`"observations"`) && !has(`"resourceSpans"`) && !has(`"batches"`)
 	case "data":
@@ -100,7 +102,7 @@ type obs struct {
 func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
 	c := &collector{sink: sink, byTrace: map[string][]int32{}, seen: map[string]struct{}{}}
-	err := eachValue(src, sink, func(val []byte, line int64) {
+	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
 		var doc document
 		if err := json.Unmarshal(val, &doc); err != nil {
 			sink.Lines(1)
@@ -164,8 +166,8 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 		parentID:     first(o.ParentID, o.ParentID2),
 		typ:          strings.ToUpper(o.Type),
 		name:         o.Name,
-		start:        parseTime(first(rawText(o.Start), rawText(o.Start2))),
-		end:          parseTime(first(rawText(o.End), rawText(o.End2))),
+		start:        parseTime(first(jsonutil.RawText(o.Start), jsonutil.RawText(o.Start2))),
+		end:          parseTime(first(jsonutil.RawText(o.End), jsonutil.RawText(o.End2))),
 		errored:      strings.EqualFold(o.Level, "ERROR"),
 		statusMsg:    first(o.StatusMessage, o.StatusMsg2),
 		model:        first(o.Model, o.Model2),
@@ -208,12 +210,12 @@ func cost(o observation) (float64, bool) {
 		details = o.Cost2
 	}
 	if raw, ok := details["total"]; ok {
-		if v, err := strconv.ParseFloat(rawText(raw), 64); err == nil && v >= 0 {
+		if v, err := strconv.ParseFloat(jsonutil.RawText(raw), 64); err == nil && v >= 0 {
 			return v, true
 		}
 	}
 	for _, raw := range [...]json.RawMessage{o.TotalCost, o.TotalCost2, o.CalcCost} {
-		if v, err := strconv.ParseFloat(rawText(raw), 64); err == nil && v > 0 {
+		if v, err := strconv.ParseFloat(jsonutil.RawText(raw), 64); err == nil && v > 0 {
 			return v, true
 		}
 	}
@@ -232,7 +234,7 @@ func first(vals ...string) string {
 // pick returns the first present key's value and its rank (higher = earlier key).
 func pick(attrs map[string]json.RawMessage, keys ...string) (string, int8) {
 	for i, k := range keys {
-		if v := rawText(attrs[k]); v != "" {
+		if v := jsonutil.RawText(attrs[k]); v != "" {
 			return v, int8(len(keys) - i)
 		}
 	}
@@ -244,7 +246,7 @@ func pick(attrs map[string]json.RawMessage, keys ...string) (string, int8) {
 func metaAttrs(raw json.RawMessage) map[string]json.RawMessage {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '"' {
-		raw = json.RawMessage(rawText(raw))
+		raw = json.RawMessage(jsonutil.RawText(raw))
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(raw, &m) != nil {
@@ -286,7 +288,7 @@ func parseTime(s string) int64 {
 			return t.UnixNano()
 		}
 	}
-	if n, ok := parseInt(s); ok && n > 0 && n < 1<<62/1_000_000 {
+	if n, ok := jsonutil.ParseInt(s); ok && n > 0 && n < 1<<62/1_000_000 {
 		return n * 1_000_000 // epoch milliseconds
 	}
 	return 0

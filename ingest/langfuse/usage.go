@@ -1,6 +1,8 @@
 package langfuse
 
 import (
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
 	"encoding/json"
 	"strings"
 )
@@ -53,7 +55,7 @@ func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool) {
 	var extraIn, extraOut, others, total int64
 	var hasTotal bool
 	for k, raw := range details {
-		n, valid := parseCount(rawText(raw))
+		n, valid := jsonutil.ParseCount(jsonutil.RawText(raw))
 		if !valid {
 			continue
 		}

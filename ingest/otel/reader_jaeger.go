@@ -1,6 +1,8 @@
 package otel
 
 import (
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
 	"bytes"
 	"encoding/json"
 
@@ -21,7 +23,7 @@ func (jaegerFormat) Describe() string {
 }
 
 func (jaegerFormat) Sniff(_ string, head []byte) bool {
-	switch firstKey(head) {
+	switch jsonutil.FirstKey(head) {
 	case "data":
 		return bytes.Contains(head, []byte(`"operationName"`)) && bytes.Contains(head, []byte(`"spanID"`))
 	case "traceID":
@@ -71,7 +73,7 @@ type jaegerTag struct {
 func (jaegerFormat) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
 	c := newCollector(src.Name, sink)
-	err := eachValue(src, sink, func(val []byte, line int64) {
+	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
 		var doc jaegerDoc
 		if err := json.Unmarshal(val, &doc); err != nil {
 			sink.Lines(1)
@@ -101,7 +103,7 @@ func addJaegerTrace(c *collector, t *jaegerTrace, file string, line int64, sub i
 	for id, p := range t.Processes {
 		r := &span{service: p.ServiceName}
 		for _, tag := range p.Tags {
-			r.setResourceAttr(tag.Key, rawText(tag.Value))
+			r.setResourceAttr(tag.Key, jsonutil.RawText(tag.Value))
 		}
 		res[id] = r
 	}
@@ -129,20 +131,20 @@ func addJaegerTrace(c *collector, t *jaegerTrace, file string, line int64, sub i
 		if js.Process != nil {
 			r = &span{service: js.Process.ServiceName}
 			for _, tag := range js.Process.Tags {
-				r.setResourceAttr(tag.Key, rawText(tag.Value))
+				r.setResourceAttr(tag.Key, jsonutil.RawText(tag.Value))
 			}
 		}
 		if r != nil {
 			s.resSession, s.resSessionPrio, s.service = r.resSession, r.resSessionPrio, r.service
 		}
-		if us, ok := parseInt(rawText(js.Start)); ok && us > 0 && us < 1<<62/1000 {
+		if us, ok := jsonutil.ParseInt(jsonutil.RawText(js.Start)); ok && us > 0 && us < 1<<62/1000 {
 			s.start = us * 1000
-			if d, ok := parseInt(rawText(js.Duration)); ok && d >= 0 && d < 1<<62/1000 {
+			if d, ok := jsonutil.ParseInt(jsonutil.RawText(js.Duration)); ok && d >= 0 && d < 1<<62/1000 {
 				s.end = s.start + d*1000
 			}
 		}
 		for _, tag := range js.Tags {
-			s.setAttr(tag.Key, rawText(tag.Value))
+			s.setAttr(tag.Key, jsonutil.RawText(tag.Value))
 		}
 		c.sink.Lines(1)
 		c.add(&s)

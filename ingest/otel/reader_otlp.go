@@ -1,6 +1,8 @@
 package otel
 
 import (
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
 	"bytes"
 	"encoding/json"
 	"strings"
@@ -24,7 +26,7 @@ func (otlpFormat) Describe() string {
 }
 
 func (otlpFormat) Sniff(_ string, head []byte) bool {
-	k := firstKey(head)
+	k := jsonutil.FirstKey(head)
 	return k == "resourceSpans" || k == "resource_spans"
 }
 
@@ -44,7 +46,7 @@ func (tempoFormat) Describe() string {
 }
 
 func (tempoFormat) Sniff(_ string, head []byte) bool {
-	switch firstKey(head) {
+	switch jsonutil.FirstKey(head) {
 	case "batches":
 		return true
 	case "trace":
@@ -121,7 +123,7 @@ type anyValue struct {
 func (v *anyValue) text() string {
 	for _, raw := range [...]json.RawMessage{v.String, v.String2, v.Int, v.Int2, v.Double, v.Double2, v.Bool, v.Bool2} {
 		if len(raw) > 0 {
-			return rawText(raw)
+			return jsonutil.RawText(raw)
 		}
 	}
 	return ""
@@ -144,14 +146,14 @@ func orRaw(a, b json.RawMessage) json.RawMessage {
 
 // statusError reads status.code as a number (2) or enum name.
 func statusError(raw json.RawMessage) bool {
-	t := rawText(raw)
+	t := jsonutil.RawText(raw)
 	return t == "2" || t == "STATUS_CODE_ERROR" || strings.EqualFold(t, "error")
 }
 
 func decodeOTLP(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
 	c := newCollector(src.Name, sink)
-	err := eachValue(src, sink, func(val []byte, line int64) {
+	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
 		var td tracesData
 		if err := json.Unmarshal(val, &td); err != nil {
 			sink.Lines(1)
@@ -200,8 +202,8 @@ func addResourceSpans(c *collector, rs *resourceSpans, file string, line int64, 
 					line:           line,
 					sub:            sub,
 				}
-				s.start, _ = parseInt(rawText(orRaw(os.Start, os.Start2)))
-				s.end, _ = parseInt(rawText(orRaw(os.End, os.End2)))
+				s.start, _ = jsonutil.ParseInt(jsonutil.RawText(orRaw(os.Start, os.Start2)))
+				s.end, _ = jsonutil.ParseInt(jsonutil.RawText(orRaw(os.End, os.End2)))
 				for _, kv := range os.Attributes {
 					s.setAttr(kv.Key, kv.Value.text())
 				}

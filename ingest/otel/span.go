@@ -1,6 +1,8 @@
 package otel
 
 import (
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
 	"strings"
 )
 
@@ -126,7 +128,7 @@ type span struct {
 // keeping them would make buffering a large trace expensive.
 func (s *span) setAttr(key, val string) {
 	if sl, ok := tokenAttrs[key]; ok {
-		if n, ok := parseCount(val); ok && sl.prio > s.tokPrio[sl.field] {
+		if n, ok := jsonutil.ParseCount(val); ok && sl.prio > s.tokPrio[sl.field] {
 			s.tok[sl.field], s.tokPrio[sl.field] = n, sl.prio
 		}
 		return

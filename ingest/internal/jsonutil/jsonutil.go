@@ -1,4 +1,8 @@
-package langfuse
+// Package jsonutil holds the JSON helpers the span-based readers (otel,
+// langfuse) share: numbers that arrive as strings or numbers, documents
+// that are one pretty-printed object or a stream of them, first-key
+// sniffing.
+package jsonutil
 
 import (
 	"bufio"
@@ -13,12 +17,9 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// The helpers below mirror ingest/otel's; each reader package keeps its own
-// copy so that neither depends on the other.
-
-// rawText renders a JSON scalar as text: a string unquoted, a number or
+// RawText renders a JSON scalar as text: a string unquoted, a number or
 // bool as written. Numbers stay text so 19-digit nanoseconds keep every digit.
-func rawText(raw json.RawMessage) string {
+func RawText(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
@@ -36,10 +37,10 @@ func rawText(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// parseInt reads an integer written as a JSON number or a decimal string
+// ParseInt reads an integer written as a JSON number or a decimal string
 // (proto3 JSON writes int64 as strings). Integral floats ("2256.0", 1e3)
 // are accepted; anything else reports false.
-func parseInt(s string) (int64, bool) {
+func ParseInt(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, false
@@ -54,19 +55,19 @@ func parseInt(s string) (int64, bool) {
 	return int64(f), true
 }
 
-// parseCount is parseInt for token counts: negative values are unusable.
-func parseCount(s string) (int64, bool) {
-	n, ok := parseInt(s)
+// ParseCount is ParseInt for token counts: negative values are unusable.
+func ParseCount(s string) (int64, bool) {
+	n, ok := ParseInt(s)
 	if !ok || n < 0 {
 		return 0, false
 	}
 	return n, true
 }
 
-// firstKey returns the first object key of the JSON text in head, or "".
+// FirstKey returns the first object key of the JSON text in head, or "".
 // Exporters write their top-level keys in a fixed order, so the first key
 // identifies the shape without parsing 64 KiB.
-func firstKey(head []byte) string {
+func FirstKey(head []byte) string {
 	b := bytes.TrimLeft(head, " \t\r\n\ufeff")
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if len(b) == 0 || b[0] != '{' {
@@ -83,11 +84,11 @@ func firstKey(head []byte) string {
 	return string(b[1 : 1+end])
 }
 
-// eachValue calls fn with every top-level JSON value of src and its 1-based
+// EachValue calls fn with every top-level JSON value of src and its 1-based
 // starting line. Inputs are JSON Lines (one value per line) or pretty-printed
 // documents. Blank lines and lines that are not JSON are reported to sink as
 // one unit each; fn accounts for the units of the values it receives.
-func eachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line int64)) error {
+func EachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line int64)) error {
 	lineFn := func(line []byte, n int64) error {
 		if ingest.IsBlank(line) {
 			sink.Lines(1)
@@ -102,7 +103,7 @@ func eachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line in
 		fn(line, n)
 		return nil
 	}
-	if !prettyDocument(src.Head()) {
+	if !PrettyDocument(src.Head()) {
 		if _, err := ingest.EachLine(src.R, lineFn); err != nil {
 			return fmt.Errorf("read %s: %w", src.Name, err)
 		}
@@ -114,7 +115,7 @@ func eachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line in
 	if err != nil {
 		return fmt.Errorf("read %s: %w", src.Name, err)
 	}
-	if decodeStream(data, src.Name, sink, fn) {
+	if DecodeStream(data, src.Name, sink, fn) {
 		return nil
 	}
 	// Not a document after all (e.g. JSON Lines whose first line is
@@ -123,10 +124,10 @@ func eachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line in
 	return nil
 }
 
-// prettyDocument reports whether head starts with a JSON value spread over
+// PrettyDocument reports whether head starts with a JSON value spread over
 // several lines: its first non-blank line opens an object or array but is
 // not complete JSON.
-func prettyDocument(head []byte) bool {
+func PrettyDocument(head []byte) bool {
 	for len(head) > 0 {
 		i := bytes.IndexByte(head, '\n')
 		if i < 0 {
@@ -143,11 +144,11 @@ func prettyDocument(head []byte) bool {
 	return false
 }
 
-// decodeStream feeds fn the concatenated JSON values of data. It returns
+// DecodeStream feeds fn the concatenated JSON values of data. It returns
 // false when the first value does not parse, so the caller can fall back to
 // lines; a later error is one invalid unit and ends the input, since a
 // stream cannot be resynchronised.
-func decodeStream(data []byte, name string, sink ingest.Sink, fn func(val []byte, line int64)) bool {
+func DecodeStream(data []byte, name string, sink ingest.Sink, fn func(val []byte, line int64)) bool {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var lastOff int
 	var lastLine int64 = 1
