@@ -352,7 +352,10 @@ func (f *fastDecoder) field(r *Record, key []byte, kind int, val []byte, statusE
 	case fTS:
 		switch kind {
 		case fvString:
-			r.TSNano, ferr = parseTimeString(transient(val))
+			var fast bool
+			if r.TSNano, fast = fastTime(val); !fast {
+				r.TSNano, ferr = parseTimeString(transient(val))
+			}
 			ok = true
 		case fvNumber:
 			var v float64

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokcost/tokcost/gen"
 )
@@ -262,4 +263,52 @@ func TestScanStringMatchesByteLoop(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestFastTimeMatchesTimeParse compares fastTime with time.Parse on every
+// day from 1970 to 2200 at a few times of day and with every fraction
+// length, and on near misses it must decline.
+func TestFastTimeMatchesTimeParse(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		got, ok := fastTime([]byte(s))
+		want, ferr := parseTimeString(s)
+		if ok && (ferr != nil || got != want) {
+			t.Fatalf("%s: fastTime %d, time.Parse %d (%v)", s, got, want, ferr)
+		}
+	}
+	fracs := []string{"", ".5", ".05", ".123", ".000001", ".123456789"}
+	day := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	for ; day.Year() <= 2200; day = day.AddDate(0, 0, 1) {
+		for _, hms := range []string{"00:00:00", "12:34:56", "23:59:59"} {
+			s := day.Format("2006-01-02") + "T" + hms + fracs[n%len(fracs)] + "Z"
+			if _, ok := fastTime([]byte(s)); !ok {
+				t.Fatalf("fastTime declined %s", s)
+			}
+			check(s)
+			n++
+		}
+	}
+	for _, s := range []string{
+		"2026-02-29T00:00:00Z", "2024-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z",
+		"2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z",
+		"2026-01-01t00:00:00Z", "2026-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z", "+026-01-01T00:00:00Z",
+		"2026-01-01T00:00:0xZ", "2026-01-01T00:00:00.-1Z",
+	} {
+		check(s)
+	}
+}
+
+// FuzzFastTime: fastTime agrees with time.Parse or declines.
+func FuzzFastTime(f *testing.F) {
+	f.Add("2026-01-05T09:00:00.000Z")
+	f.Add("2024-02-29T23:59:59.999999999Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, ok := fastTime([]byte(s)); ok {
+			if want, ferr := parseTimeString(s); ferr != nil || got != want {
+				t.Fatalf("%q: fastTime %d, time.Parse %d (%v)", s, got, want, ferr)
+			}
+		}
+	})
 }

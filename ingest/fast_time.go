@@ -1,0 +1,71 @@
+package ingest
+
+// fastTime parses the timestamp shape traces nearly always use,
+// "2006-01-02T15:04:05Z" with an optional fraction of up to nine digits,
+// as parseTimeString does but without its generality. ok is false for
+// any other shape or an out-of-range field; the caller then uses
+// parseTimeString, which also owns the error.
+func fastTime(b []byte) (nanos int64, ok bool) {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return 0, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	hour, min, sec := num(11, 2), num(14, 2), num(17, 2)
+	// Years are kept where Unix nanoseconds cannot overflow.
+	if year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
+		hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59 {
+		return 0, false
+	}
+	frac := 0
+	if len(b) > 20 {
+		digits := len(b) - 21
+		if b[19] != '.' || digits < 1 || digits > 9 {
+			return 0, false
+		}
+		if frac = num(20, digits); frac < 0 {
+			return 0, false
+		}
+		for ; digits < 9; digits++ {
+			frac *= 10
+		}
+	}
+	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+min*60+sec)
+	return secs*1e9 + int64(frac), true
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysSinceEpoch is the proleptic Gregorian day number of a date, 0 for
+// 1970-01-01 (Howard Hinnant's days_from_civil).
+func daysSinceEpoch(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y ≥ 1969 here, so no negative division
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
+}
