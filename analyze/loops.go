@@ -3,7 +3,6 @@ package analyze
 import (
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -157,10 +156,10 @@ func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
 	}
 	s := dt.d.Str(id)
 	kind = errPlain
-	switch {
-	case strings.Contains(s, "Sibling tool call errored"):
+	switch ingest.ClassifyToolError(s) {
+	case ingest.ErrorSiblingCancel:
 		kind = errSibling
-	case strings.Contains(s, "doesn't want to proceed"), strings.Contains(s, "User rejected tool use"):
+	case ingest.ErrorUserRejected:
 		kind = errRejected
 	}
 	dt.scratch = maskAppend(dt.scratch[:0], s)

@@ -343,7 +343,7 @@ func (d *decoder) user(l *line, n int64) {
 		if bl.IsError {
 			r.Status = ingest.StatusError
 			text := resultText(bl.Content)
-			r.ErrorClass = classify(text)
+			r.ErrorClass = ingest.ClassifyToolError(text)
 			r.Error = truncate(text, maxErrorText)
 		}
 		d.recs = append(d.recs, r)
@@ -447,18 +447,6 @@ func resultText(raw json.RawMessage) string {
 		}
 	}
 	return b.String()
-}
-
-// classify tags errors that are not failures of the call itself
-// (FORMATS.md §6.8): cascades from a parallel batch and user rejections.
-func classify(text string) ingest.ErrorClass {
-	switch {
-	case strings.Contains(text, "Sibling tool call errored"):
-		return ingest.ErrorSiblingCancel
-	case strings.Contains(text, "doesn't want to proceed"), strings.Contains(text, "User rejected tool use"):
-		return ingest.ErrorUserRejected
-	}
-	return ingest.ErrorPlain
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
