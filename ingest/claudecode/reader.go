@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -231,7 +229,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	if m == nil {
 		return
 	}
-	ts := parseTime(l.Timestamp)
+	ts := ingest.ParseTimeOrZero(l.Timestamp)
 	// Tool names are remembered from every line, duplicates included: each
 	// streamed line carries a different content block.
 	if blocks, ok := blockList(m.Content); ok {
@@ -334,7 +332,7 @@ func (d *decoder) user(l *line, n int64) {
 		d.note(ingest.NoteInvalid, n, "missing sessionId", "")
 		return
 	}
-	ts := parseTime(l.Timestamp)
+	ts := ingest.ParseTimeOrZero(l.Timestamp)
 	for i, bl := range results {
 		r := d.base(l, n, ts)
 		r.Kind = ingest.KindTool
@@ -344,7 +342,7 @@ func (d *decoder) user(l *line, n int64) {
 			r.Status = ingest.StatusError
 			text := resultText(bl.Content)
 			r.ErrorClass = ingest.ClassifyToolError(text)
-			r.Error = truncate(text, maxErrorText)
+			r.Error = ingest.TruncateUTF8(text, maxErrorText)
 		}
 		d.recs = append(d.recs, r)
 	}
@@ -447,29 +445,4 @@ func resultText(raw json.RawMessage) string {
 		}
 	}
 	return b.String()
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
-
-// parseTime returns Unix nanoseconds of an RFC 3339 timestamp, 0 when absent
-// or unparsable (a bad time must not cost the line's tokens).
-func parseTime(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0
-	}
-	return t.UnixNano()
 }

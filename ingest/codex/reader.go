@@ -9,8 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -214,7 +212,7 @@ func (d *decoder) line(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, reason, detail)
 		return
 	}
-	ts := parseTime(l.Timestamp)
+	ts := ingest.ParseTimeOrZero(l.Timestamp)
 	switch kind {
 	case "turn_context":
 		if it.Model != "" {
@@ -359,7 +357,7 @@ func (d *decoder) flush() {
 			r.DurationMS = e.durationMS
 			if e.failed {
 				r.Status = ingest.StatusError
-				r.Error = truncate(e.text, maxErrorText)
+				r.Error = ingest.TruncateUTF8(e.text, maxErrorText)
 			}
 		}
 	}
@@ -379,29 +377,4 @@ func durationMS(raw json.RawMessage) float64 {
 		return 0
 	}
 	return dur.Secs*1e3 + dur.Nanos/1e6
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
-
-// parseTime returns Unix nanoseconds of an RFC 3339 timestamp, 0 when absent
-// or unparsable.
-func parseTime(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0
-	}
-	return t.UnixNano()
 }

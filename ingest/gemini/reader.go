@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
-	"unicode/utf8"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -218,7 +216,7 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 		d.note(ingest.NoteSkipped, n, "gemini without tokens", "")
 		return
 	}
-	ts := parseTime(m.Timestamp)
+	ts := ingest.ParseTimeOrZero(m.Timestamp)
 	if t := m.Tokens; t != nil {
 		if t.Input < 0 || t.Output < 0 || t.Cached < 0 || t.Thoughts < 0 || t.Tool < 0 {
 			d.note(ingest.NoteInvalid, n, "negative tokens", "")
@@ -242,7 +240,7 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 	for i, tc := range m.ToolCalls {
 		r := ingest.Record{
 			ID:     tc.ID,
-			TSNano: parseTime(tc.Timestamp),
+			TSNano: ingest.ParseTimeOrZero(tc.Timestamp),
 			Kind:   ingest.KindTool,
 			Tool:   tc.Name,
 			Role:   "main",
@@ -256,12 +254,12 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 		switch tc.Status {
 		case "error":
 			r.Status = ingest.StatusError
-			r.Error = truncate(errorText(tc), maxErrorText)
+			r.Error = ingest.TruncateUTF8(errorText(tc), maxErrorText)
 		case "cancelled":
 			// The CLI cancels a call when the user declines or aborts it.
 			r.Status = ingest.StatusError
 			r.ErrorClass = ingest.ErrorUserRejected
-			r.Error = truncate(errorText(tc), maxErrorText)
+			r.Error = ingest.TruncateUTF8(errorText(tc), maxErrorText)
 		}
 		d.recs = append(d.recs, r)
 	}
@@ -306,29 +304,4 @@ func (d *decoder) flush() {
 		d.sink.Record(&d.recs[i])
 	}
 	d.recs = nil
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
-
-// parseTime returns Unix nanoseconds of an RFC 3339 timestamp, 0 when absent
-// or unparsable.
-func parseTime(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0
-	}
-	return t.UnixNano()
 }
