@@ -95,7 +95,7 @@ func parseStatus(s string) (Status, *fieldError) {
 // parseTimeString parses an RFC 3339 timestamp.
 func parseTimeString(s string) (int64, *fieldError) {
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || !nanosRepresentable(t) {
 		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
 	return t.UnixNano(), nil

@@ -136,7 +136,7 @@ func TestInvalidLinesAreCountedWithReasons(t *testing.T) {
 		`{"session_id":"x","input_tokens":1.5}`,                       // 10 fractional
 		`{"session_id":"x","input_tokens":10,"cache_read_tokens":20}`, // 11 cache > input
 		`{"session_id":"x","output_tokens":10,"reasoning_tokens":20}`, // 12 reasoning > output
-		`{"session_id":"x","ts":"yesterday"}`,                         // 13 bad timestamp
+		`{"session_id":"x","ts":"9999-01-01T00:00:00Z"}`,              // 13 bad timestamp: beyond int64 nanoseconds
 		`{"session_id":"x","kind":"agent"}`,                           // 14 unknown kind
 		`{"session_id":"x","status":"meh"}`,                           // 15 unknown status
 		"{\"session_id\":\"\xff\xfe\"}",                               // 16 invalid utf-8
@@ -320,4 +320,16 @@ func FuzzJSONL(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestUnparsableTimestamp(t *testing.T) {
+	c := decodeString(t, `{"session_id":"x","ts":"yesterday"}`+"\n"+`{"session_id":"x","ts":"2025-13-01T00:00:00Z"}`+"\n")
+	if len(c.recs) != 0 || len(c.notes) != 2 {
+		t.Fatalf("records %d notes %d, want 0 and 2", len(c.recs), len(c.notes))
+	}
+	for _, n := range c.notes {
+		if n.Reason != "bad timestamp (want RFC 3339 or epoch ms)" {
+			t.Errorf("line %d: %q", n.Line, n.Reason)
+		}
+	}
 }

@@ -26,8 +26,14 @@ func ParseTimeOrZero(s string) int64 {
 		return 0
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || !nanosRepresentable(t) {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// nanosRepresentable reports whether t fits in int64 Unix nanoseconds
+// (years 1678 to 2261); UnixNano is undefined outside.
+func nanosRepresentable(t time.Time) bool {
+	return t.Year() >= 1678 && t.Year() <= 2261
 }
