@@ -136,9 +136,6 @@ func EpochMillis(f float64) (int64, *FieldError) { return epochMillis(f) }
 // inference, status from an error message when no status was given, and
 // token consistency. It returns the first violation.
 func finish(r *Record, statusExplicit bool) *fieldError {
-	if r.SessionID == "" {
-		return &fieldError{"missing session_id", "session_id"}
-	}
 	if r.Kind == KindUnknown {
 		// A step with a tool name and no tokens is a tool call; anything
 		// else is a model call.
@@ -150,6 +147,30 @@ func finish(r *Record, statusExplicit bool) *fieldError {
 	}
 	if r.Status == StatusOK && r.Error != "" && !statusExplicit {
 		r.Status = StatusError
+	}
+	return Validate(r)
+}
+
+// Validate checks the invariants every record must meet, whatever format
+// it came from: a session, token counts in range (0 ≤ n < 2³²) and
+// consistent (cache within input, reasoning within output), a finite
+// non-negative cost and duration. Run applies it to every reader's output,
+// so a reader's slip becomes an invalid line, never a wrong dollar figure.
+func Validate(r *Record) *FieldError {
+	if r.SessionID == "" {
+		return &fieldError{"missing session_id", "session_id"}
+	}
+	for _, t := range [...]struct {
+		n    int64
+		name string
+	}{{r.InputTokens, "input_tokens"}, {r.OutputTokens, "output_tokens"}, {r.CacheReadTokens, "cache_read_tokens"},
+		{r.CacheWriteTokens, "cache_write_tokens"}, {r.CacheWrite1hTokens, "cache_write_1h_tokens"}, {r.ReasoningTokens, "reasoning_tokens"}} {
+		if t.n < 0 {
+			return &fieldError{"negative token count", t.name}
+		}
+		if t.n >= maxTokens {
+			return &fieldError{"token count too large", t.name}
+		}
 	}
 	if r.CacheReadTokens+r.CacheWriteTokens > r.InputTokens {
 		return &fieldError{"cache tokens exceed input_tokens (input must include cache reads and writes)", "input_tokens"}

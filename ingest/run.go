@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Options controls Run.
@@ -47,18 +49,24 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 		src.Map = opt.Map
 		f := forced
 		if f == nil {
-			if f, err = Detect(p, src.Head()); err != nil {
+			head := src.Head()
+			switch f, err = Detect(p, head); {
+			case err == nil:
+			case len(head) == 0:
+				// An empty file has no records to detect; it is not an error.
 				src.Close()
-				if len(src.Head()) == 0 {
-					// An empty file has no records to detect; it is not an error.
-					results = append(results, FileResult{Name: p, Format: "empty"})
-					continue
-				}
+				results = append(results, FileResult{Name: p, Format: "empty"})
+				continue
+			case len(bytes.TrimSpace(head)) == 0 && len(head) < headSize:
+				// Only blank lines: the canonical reader counts them.
+				f = formats["jsonl"]
+			default:
+				src.Close()
 				return results, err
 			}
 		}
 		res := FileResult{Name: p, Format: f.Name(), Compression: src.Compression}
-		err = f.Decode(src, newSink(res, i))
+		err = f.Decode(src, validating(src.Name, newSink(res, i)))
 		src.Close()
 		if err != nil {
 			return results, fmt.Errorf("read %s: %w", p, err)
@@ -73,4 +81,31 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 func StdinIsTerminal() bool {
 	st, err := os.Stdin.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// validating wraps a sink factory so every record any reader emits meets
+// Validate; one that does not becomes an invalid note for its line.
+func validating(file string, newSink SinkFactory) SinkFactory {
+	return func() Sink { return checkedSink{newSink(), file} }
+}
+
+type checkedSink struct {
+	Sink
+	file string
+}
+
+func (s checkedSink) Record(r *Record) {
+	if ferr := Validate(r); ferr != nil {
+		detail := ferr.Field
+		if strings.Contains(ferr.Reason, ferr.Field) {
+			detail = ""
+		}
+		file := r.File
+		if file == "" {
+			file = s.file
+		}
+		s.Sink.Note(Note{Kind: NoteInvalid, File: file, Line: r.Line, Reason: ferr.Reason, Detail: detail})
+		return
+	}
+	s.Sink.Record(r)
 }

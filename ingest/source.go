@@ -93,7 +93,7 @@ func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("%s: unreadable gzip: %w", path, err)
+			return nil, fmt.Errorf("unreadable gzip: %w", err)
 		}
 		s.Compression = "gzip"
 		s.closers = append(s.closers, zr)
@@ -102,7 +102,7 @@ func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
 		zr, err := zstd.NewReader(br)
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("%s: unreadable zstd: %w", path, err)
+			return nil, fmt.Errorf("unreadable zstd: %w", err)
 		}
 		s.Compression = "zstd"
 		s.closers = append(s.closers, closerFunc(func() error { zr.Close(); return nil }))
