@@ -1,10 +1,12 @@
 package otel
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -182,6 +184,30 @@ func TestSniff(t *testing.T) {
 			if got := f.Sniff(c.file, head); got != (f.Name() == c.want) {
 				t.Errorf("%s: %s.Sniff = %v", c.file, f.Name(), got)
 			}
+		}
+	}
+}
+
+// TestBadTokenCountIsInvalid: a count that is negative, fractional or not a
+// number must make the span invalid, not a record with 0 tokens.
+func TestBadTokenCountIsInvalid(t *testing.T) {
+	span := func(id, attr, val string) string {
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"` + id + `","name":"chat gpt-4o","startTimeUnixNano":"1748000000000000000","endTimeUnixNano":"1748000001000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"` + attr + `","value":` + val + `}]}`
+	}
+	line := `{"resourceSpans":[{"scopeSpans":[{"spans":[` +
+		span("b7ad6b7169203331", "gen_ai.usage.input_tokens", `{"intValue":"-31"}`) + "," +
+		span("b7ad6b7169203332", "gen_ai.usage.output_tokens", `{"stringValue":"abc"}`) + "," +
+		span("b7ad6b7169203333", "gen_ai.usage.input_tokens", `{"doubleValue":1.5}`) + "," +
+		span("b7ad6b7169203334", "gen_ai.usage.input_tokens", `{"intValue":"31"}`) + `]}]}]}` + "\n"
+	src := &ingest.Source{Name: "bad.jsonl", R: bufio.NewReader(strings.NewReader(line))}
+	sink := decodeSource(t, mustLookup(t, "otlp"), src)
+	// Four spans: three with a bad count, one valid with 31 input tokens.
+	if len(sink.recs) != 1 || sink.recs[0].InputTokens != 31 || sink.count(ingest.NoteInvalid) != 3 {
+		t.Fatalf("records %+v, invalid %d", sink.recs, sink.count(ingest.NoteInvalid))
+	}
+	for _, n := range sink.notes {
+		if n.Kind == ingest.NoteInvalid && (n.Reason != "bad token count" || n.Line != 1) {
+			t.Errorf("note %+v", n)
 		}
 	}
 }

@@ -30,6 +30,10 @@ func (c *collector) add(s *span) {
 		c.note(ingest.NoteInvalid, s, "missing span id")
 		return
 	}
+	if s.badToken != "" {
+		c.sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: s.file, Line: s.line, Reason: "bad token count", Detail: s.badToken})
+		return
+	}
 	key := s.traceID + "/" + s.spanID
 	if _, dup := c.seen[key]; dup {
 		// Exporters retry; the same span twice is one step.

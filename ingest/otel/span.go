@@ -118,6 +118,7 @@ type span struct {
 	statusErr bool
 	statusMsg string
 	errType   string
+	badToken  string // first token attribute whose value is not a count
 
 	file string
 	line int64
@@ -128,7 +129,16 @@ type span struct {
 // keeping them would make buffering a large trace expensive.
 func (s *span) setAttr(key, val string) {
 	if sl, ok := tokenAttrs[key]; ok {
-		if n, ok := jsonutil.ParseCount(val); ok && sl.prio > s.tokPrio[sl.field] {
+		n, ok := jsonutil.ParseCount(val)
+		if !ok {
+			// A count that is negative, fractional or not a number would
+			// silently become 0 tokens; the span is invalid instead.
+			if s.badToken == "" {
+				s.badToken = key
+			}
+			return
+		}
+		if sl.prio > s.tokPrio[sl.field] {
 			s.tok[sl.field], s.tokPrio[sl.field] = n, sl.prio
 		}
 		return
