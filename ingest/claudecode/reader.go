@@ -266,7 +266,11 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.Kind = ingest.KindLLM
 	r.Model = m.Model
 	r.Provider = "anthropic"
-	r.ID = m.ID + "/" + l.RequestID
+	// The record id is the API response's message.id alone: a /btw
+	// sidechain replay in another file repeats it with a new requestId, and
+	// analysis then counts the response once per session (FORMATS.md §2).
+	// Within this file the (message.id, requestId) rule below applies.
+	r.ID = m.ID
 	r.InputTokens = u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens
 	r.OutputTokens = u.OutputTokens
 	r.CacheReadTokens = u.CacheReadInputTokens

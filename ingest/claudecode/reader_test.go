@@ -226,7 +226,7 @@ func TestAgentFields(t *testing.T) {
 	// model:.message.model,timestamp,cwd,version,gitBranch,u:.message.usage}'
 	// → msg_016xcKQRzQXv2gLKoiSyUZxc / req_011CY4TSxK7aKeeVwvVX81aP, input 3+13522+0.
 	if first.Kind != ingest.KindLLM || first.Line != 2 ||
-		first.ID != "msg_016xcKQRzQXv2gLKoiSyUZxc/req_011CY4TSxK7aKeeVwvVX81aP" ||
+		first.ID != "msg_016xcKQRzQXv2gLKoiSyUZxc" ||
 		first.Model != "claude-sonnet-4-5-20250929" || first.Provider != "anthropic" ||
 		first.SessionID != "4d5611e5-241a-462a-8d15-5122611a9569" || first.Role != "subagent" ||
 		first.Attrs["agentId"] != "a2898e3" || first.InputTokens != 13525 || first.CacheWriteTokens != 13522 {
@@ -268,7 +268,7 @@ func TestDedupe(t *testing.T) {
 	r := c.recs[0]
 	// Input by hand: 1+10+100 = 111. Output = max(2, 50, 7, 60) = 60: the
 	// non-sidechain line is kept but output is the max over all duplicates.
-	if r.Line != 1 || r.InputTokens != 111 || r.OutputTokens != 60 || r.Role != "main" || r.ID != "m1/r1" {
+	if r.Line != 1 || r.InputTokens != 111 || r.OutputTokens != 60 || r.Role != "main" || r.ID != "m1" {
 		t.Errorf("deduped record = %+v", r)
 	}
 	if r.TSNano != 1767225600*1e9 { // date -d 2026-01-01T00:00:00Z +%s
@@ -294,7 +294,7 @@ func TestSidechainKeepsMain(t *testing.T) {
 		t.Fatalf("records = %+v", c.recs)
 	}
 	r := c.recs[0]
-	if r.Role != "main" || r.InputTokens != 5 || r.OutputTokens != 9 || r.Line != 1 || r.ID != "m1/r1" {
+	if r.Role != "main" || r.InputTokens != 5 || r.OutputTokens != 9 || r.Line != 1 || r.ID != "m1" {
 		t.Errorf("record = %+v", r)
 	}
 	checkAccounting(t, c, 2)
