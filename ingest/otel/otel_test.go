@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -209,5 +210,37 @@ func TestBadTokenCountIsInvalid(t *testing.T) {
 		if n.Kind == ingest.NoteInvalid && (n.Reason != "bad token count" || n.Line != 1) {
 			t.Errorf("note %+v", n)
 		}
+	}
+}
+
+// TestSiblingCallsAreNotMerged: only a different instrumentation recording
+// the same call merges spans; parallel calls of one instrumentation stay
+// apart, and gpt-4o-mini is not gpt-4o.
+func TestSiblingCallsAreNotMerged(t *testing.T) {
+	span := func(id, model string, startMS int) string {
+		start := strconv.FormatInt(1748000000000000000+int64(startMS)*1e6, 10)
+		end := strconv.FormatInt(1748000000000000000+int64(startMS+500)*1e6, 10)
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"` + id + `","name":"chat","startTimeUnixNano":"` + start + `","endTimeUnixNano":"` + end +
+			`","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.response.model","value":{"stringValue":"` + model +
+			`"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"5000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"1"}}]}`
+	}
+	scope := func(name string, spans ...string) string {
+		return `{"scope":{"name":"` + name + `"},"spans":[` + strings.Join(spans, ",") + `]}`
+	}
+	decode := func(scopes ...string) *collectSink {
+		line := `{"resourceSpans":[{"scopeSpans":[` + strings.Join(scopes, ",") + `]}]}` + "\n"
+		return decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
+	}
+	// Three overlapping calls of one instrumentation, equal tokens: 3 calls.
+	if s := decode(scope("openai", span("0000000000000001", "gpt-4o", 0), span("0000000000000002", "gpt-4o-mini", 100), span("0000000000000003", "gpt-4o", 200))); len(s.recs) != 3 {
+		t.Errorf("same scope: %d records, want 3", len(s.recs))
+	}
+	// Two instrumentations, request vs response model name: one call.
+	if s := decode(scope("openai", span("0000000000000001", "gpt-4o-2024-08-06", 0)), scope("adk", span("0000000000000002", "gpt-4o", 10))); len(s.recs) != 1 || s.count(ingest.NoteDuplicate) != 1 {
+		t.Errorf("dated and undated across scopes: %d records, want 1", len(s.recs))
+	}
+	// Two instrumentations but different models: two calls.
+	if s := decode(scope("openai", span("0000000000000001", "gpt-4o", 0)), scope("adk", span("0000000000000002", "gpt-4o-mini", 10))); len(s.recs) != 2 {
+		t.Errorf("gpt-4o vs gpt-4o-mini: %d records, want 2", len(s.recs))
 	}
 }

@@ -81,7 +81,9 @@ type resourceSpans struct {
 }
 
 type scopeSpans struct {
-	Spans []otlpSpan `json:"spans"`
+	Scope   struct{ Name string } `json:"scope"`
+	Library struct{ Name string } `json:"instrumentationLibrary"`
+	Spans   []otlpSpan            `json:"spans"`
 }
 
 type otlpSpan struct {
@@ -195,6 +197,7 @@ func addResourceSpans(c *collector, rs *resourceSpans, file string, line int64, 
 					spanID:         normID(or(os.SpanID, os.SpanID2)),
 					parentID:       normID(or(os.ParentID, os.ParentID2)),
 					name:           os.Name,
+					scope:          or(ss.Scope.Name, ss.Library.Name),
 					resSession:     res.resSession,
 					resSessionPrio: res.resSessionPrio,
 					service:        res.service,

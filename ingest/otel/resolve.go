@@ -1,6 +1,7 @@
 package otel
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 
@@ -253,6 +254,11 @@ func sameCall(a, b *span) bool {
 	if !a.hasUsage() || !b.hasUsage() {
 		return false // calls without usage (often failures) are distinct attempts
 	}
+	if a.scope == b.scope {
+		// One instrumentation records each call once: equal sibling spans
+		// of one scope (or of unknown scopes) are parallel calls.
+		return false
+	}
 	if a.respID != "" && b.respID != "" && a.respID != b.respID {
 		return false
 	}
@@ -268,9 +274,15 @@ func sameCall(a, b *span) bool {
 
 // modelsCompatible treats "gpt-4.1-mini" and "gpt-4.1-mini-2025-04-14" as
 // one model: frameworks record the request model, clients the response one.
+// Only a date suffix may differ: "gpt-4o" and "gpt-4o-mini" are two models.
 func modelsCompatible(a, b string) bool {
-	return a == "" || b == "" || strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+	return a == "" || b == "" || undated(a) == undated(b)
 }
+
+var dateSuffix = regexp.MustCompile(`-(\d{4}-\d{2}-\d{2}|\d{8})$`)
+
+// undated strips a trailing -YYYY-MM-DD or -YYYYMMDD.
+func undated(model string) string { return dateSuffix.ReplaceAllString(model, "") }
 
 // fillFrom completes the kept span k with what only its duplicate d knows.
 func fillFrom(k, d *span) {

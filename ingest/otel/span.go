@@ -95,7 +95,8 @@ var stringAttrs = map[string]slot{
 type span struct {
 	traceID, spanID, parentID string
 	name                      string
-	start, end                int64 // Unix nanoseconds; 0 when absent
+	scope                     string // instrumentation scope (library) name; "" when unknown
+	start, end                int64  // Unix nanoseconds; 0 when absent
 
 	op       string // gen_ai.operation.name
 	oiKind   string // openinference.span.kind
@@ -150,6 +151,8 @@ func (s *span) setAttr(key, val string) {
 		return
 	}
 	switch key {
+	case "otel.scope.name", "otel.library.name": // Jaeger and Zipkin carry the scope as a tag
+		s.scope = val
 	case "gen_ai.operation.name":
 		s.op = val
 	case "openinference.span.kind":
