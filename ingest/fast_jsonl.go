@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/valyala/fastjson/fastfloat"
@@ -18,7 +19,8 @@ import (
 // the general decoder, which owns every error message, decodes the line
 // again. The differential fuzz test holds the two to the same records.
 type fastDecoder struct {
-	strs [1024]string // direct-mapped cache of recent string values
+	strs    [1024]string // direct-mapped cache of recent string values
+	scratch []byte       // an unescaped value
 }
 
 var fastSeed = maphash.MakeSeed()
@@ -160,6 +162,62 @@ func special(w uint64) uint64 {
 	return ((quote-ones)&^quote | (bslash-ones)&^bslash | (w - ones*0x20) | w) & highs
 }
 
+// scanEscaped scans a string scanString declined. It accepts the escapes
+// \" \\ \/ \b \f \n \r \t (error texts carry newlines and quotes) and
+// non-ASCII bytes, reporting both; end is -1 for anything else.
+func scanEscaped(line []byte, i int) (end int, escaped, nonASCII bool) {
+	for j := i + 1; j < len(line); j++ {
+		switch c := line[j]; {
+		case c == '"':
+			return j + 1, escaped, nonASCII
+		case c == '\\':
+			if j+1 == len(line) {
+				return -1, false, false
+			}
+			switch line[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				escaped = true
+				j++
+			default:
+				return -1, false, false // \u and invalid escapes: the general decoder's job
+			}
+		case c < 0x20:
+			return -1, false, false
+		case c >= 0x80:
+			nonASCII = true
+		}
+	}
+	return -1, false, false
+}
+
+// unescape appends s, whose escapes scanEscaped accepted, unescaped.
+func unescape(dst, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default: // " \ /
+			c = s[i]
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // scanNumber returns the end of the strict JSON number starting at i, or -1.
 func scanNumber(line []byte, i int) int {
 	j := i
@@ -216,6 +274,7 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 	i++
 	ws()
 	statusExplicit := false
+	checkUTF8 := false // a value has non-ASCII bytes: the line must be UTF-8
 	if i < n && line[i] == '}' {
 		i++
 	} else {
@@ -242,11 +301,21 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 			var val []byte
 			switch c := line[i]; {
 			case c == '"':
-				end = scanString(line, i)
-				if end < 0 {
+				kind = fvString
+				if end = scanString(line, i); end >= 0 {
+					val = line[i+1 : end-1]
+					break
+				}
+				var escaped, nonASCII bool
+				if end, escaped, nonASCII = scanEscaped(line, i); end < 0 {
 					return false
 				}
-				kind, val = fvString, line[i+1:end-1]
+				val = line[i+1 : end-1]
+				if escaped {
+					f.scratch = unescape(f.scratch[:0], val)
+					val = f.scratch
+				}
+				checkUTF8 = checkUTF8 || nonASCII
 			case c == '-' || c >= '0' && c <= '9':
 				end = scanNumber(line, i)
 				if end < 0 {
@@ -282,7 +351,7 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 		}
 	}
 	ws()
-	if i != n {
+	if i != n || checkUTF8 && !utf8.Valid(line) {
 		return false
 	}
 	return finish(r, statusExplicit) == nil
