@@ -134,7 +134,7 @@ func TestDedupeKeepsFirstAndCounts(t *testing.T) {
 	}
 	// 6 lines = 5 records + 1 duplicate.
 	c := d.Counts
-	if c.Lines != 6 || c.Records != 5 || c.Duplicates != 1 || c.Lines != c.Records+c.Duplicates+c.Invalid+c.Blank+c.Skipped {
+	if c.Lines != 6 || c.Records != 5 || c.Duplicates != 1 || c.Lines != c.LinesWithRecords+c.Duplicates+c.Invalid+c.Blank+c.Skipped || c.LinesWithRecords != c.Records {
 		t.Errorf("counts %+v", c)
 	}
 }

@@ -17,6 +17,7 @@ const (
 	flagHasCost // the record carried its producer's cost_usd
 	flagUnpriced
 	flagDuplicate
+	flagSameUnit // not the first record of its input unit (Record.SameUnit)
 )
 
 // Event is the compact form of one record that the analysis keeps: a few
@@ -234,6 +235,11 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 	}
 	s.counts.Records++
+	if r.SameUnit {
+		e.flags |= flagSameUnit
+	} else {
+		s.counts.LinesWithRecords++
+	}
 }
 
 func sat32(v int64) uint32 {
@@ -249,7 +255,11 @@ const maxExamples = 10
 func (s *shard) Note(n ingest.Note) {
 	switch n.Kind {
 	case ingest.NoteInvalid:
-		s.counts.Invalid++
+		if n.SameUnit {
+			s.counts.InvalidRecords++
+		} else {
+			s.counts.Invalid++
+		}
 		if s.counts.InvalidByReason == nil {
 			s.counts.InvalidByReason = map[string]int64{}
 		}
@@ -272,23 +282,34 @@ func (s *shard) Note(n ingest.Note) {
 
 func (s *shard) Lines(n int64) { s.counts.Lines += n }
 
-// InputCounts accounts for every unit read:
-// Lines = Records + Duplicates + Invalid + Blank + Skipped, where Records
-// counts unique events (duplicates by id are moved to Duplicates).
+// InputCounts accounts for every unit read (a line, or a span, message or
+// row for formats that have no lines):
+//
+//	Lines = LinesWithRecords + Duplicates + Invalid + Blank + Skipped
+//
+// Records counts the unique steps the units yielded; it equals
+// LinesWithRecords except where one unit holds several steps (a Claude
+// Code line with several tool results). Duplicates by event id are moved
+// from LinesWithRecords to Duplicates. InvalidRecords counts steps dropped
+// as invalid from units that also yielded valid ones.
 type InputCounts struct {
-	Lines           int64            `json:"lines"`
-	Records         int64            `json:"records"`
-	Duplicates      int64            `json:"duplicates"`
-	Invalid         int64            `json:"invalid"`
-	Blank           int64            `json:"blank"`
-	Skipped         int64            `json:"skipped"`
-	InvalidByReason map[string]int64 `json:"invalid_by_reason"`
-	SkippedByReason map[string]int64 `json:"skipped_by_reason,omitempty"`
+	Lines            int64            `json:"lines"`
+	LinesWithRecords int64            `json:"lines_with_records"`
+	Records          int64            `json:"records"`
+	InvalidRecords   int64            `json:"invalid_records,omitempty"`
+	Duplicates       int64            `json:"duplicates"`
+	Invalid          int64            `json:"invalid"`
+	Blank            int64            `json:"blank"`
+	Skipped          int64            `json:"skipped"`
+	InvalidByReason  map[string]int64 `json:"invalid_by_reason"`
+	SkippedByReason  map[string]int64 `json:"skipped_by_reason,omitempty"`
 }
 
 func (c *InputCounts) add(o InputCounts) {
 	c.Lines += o.Lines
+	c.LinesWithRecords += o.LinesWithRecords
 	c.Records += o.Records
+	c.InvalidRecords += o.InvalidRecords
 	c.Duplicates += o.Duplicates
 	c.Invalid += o.Invalid
 	c.Blank += o.Blank

@@ -77,7 +77,7 @@ func TestRealSamplesCost(t *testing.T) {
 			t.Errorf("%s (%s): %d sessions, %d calls, $%.10f; want %d, %d, $%.10f", tt.file, tt.why, len(d.Sessions), calls, cost, tt.sessions, tt.calls, tt.cost)
 		}
 		c := d.Counts
-		if c.Lines != c.Records+c.Duplicates+c.Invalid+c.Blank+c.Skipped {
+		if c.Lines != c.LinesWithRecords+c.Duplicates+c.Invalid+c.Blank+c.Skipped {
 			t.Errorf("%s: units not accounted for: %+v", tt.file, c)
 		}
 	}
@@ -91,5 +91,13 @@ func TestGeminiCLISampleUnpriced(t *testing.T) {
 	s := d.Sessions[0]
 	if s.UnpricedCalls != 9 || s.CostUSD != 0 {
 		t.Errorf("unpriced %d, cost %v; want 9 unpriced, $0 priced", s.UnpricedCalls, s.CostUSD)
+	}
+	// 14 messages (units): 9 gemini messages with tokens yield a model call
+	// and their tool calls (23 records in all), the other 5 are skipped;
+	// each message is accounted once.
+	c := d.Counts
+	if c.Lines != 14 || c.Records != 23 || c.LinesWithRecords != 9 || c.Skipped != 5 ||
+		c.Lines != c.LinesWithRecords+c.Duplicates+c.Invalid+c.Blank+c.Skipped {
+		t.Errorf("counts %+v", c)
 	}
 }

@@ -150,8 +150,9 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 
 	workers := runtime.GOMAXPROCS(0)
 	type partial struct {
-		models map[uint32]*ModelUsage
-		dups   int64
+		models   map[uint32]*ModelUsage
+		dups     int64 // events dropped
+		dupUnits int64 // of which first records of their input unit
 	}
 	parts := make([]partial, workers)
 	var wg sync.WaitGroup
@@ -161,16 +162,18 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			defer wg.Done()
 			p := newPricer(cfg, d.Strings)
 			models := map[uint32]*ModelUsage{}
-			var dups int64
+			var dups, dupUnits int64
 			var seen idSet
 			for i := w; i < len(d.Sessions); i += workers {
 				s := d.Sessions[i]
-				dups += int64(dedupe(s, &seen))
+				dropped, units := dedupe(s, &seen)
+				dups += int64(dropped)
+				dupUnits += int64(units)
 				order(s.Events)
 				p.priceSession(s, models)
 				summarise(s)
 			}
-			parts[w] = partial{models, dups}
+			parts[w] = partial{models, dups, dupUnits}
 		}(w)
 	}
 	wg.Wait()
@@ -178,7 +181,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	all := map[uint32]*ModelUsage{}
 	for _, p := range parts {
 		d.Counts.Records -= p.dups
-		d.Counts.Duplicates += p.dups
+		d.Counts.LinesWithRecords -= p.dupUnits
+		d.Counts.Duplicates += p.dupUnits
 		for id, mu := range p.models {
 			dst := all[id]
 			if dst == nil {
@@ -239,22 +243,26 @@ func (t *idSet) add(h uint64) bool {
 }
 
 // dedupe puts a session's events in input order and drops repeats of an
-// event id, keeping the first, and returns how many it dropped.
-func dedupe(s *Session, seen *idSet) int {
+// event id, keeping the first. It returns how many events it dropped and
+// how many of them were the first record of their input unit.
+func dedupe(s *Session, seen *idSet) (dropped, units int) {
 	ev := s.Events
 	slices.SortFunc(ev, func(a, b Event) int { return cmp.Compare(a.order, b.order) })
 	seen.reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
 		if h := ev[i].idHash; h != 0 && !seen.add(h) {
+			if ev[i].flags&flagSameUnit == 0 {
+				units++
+			}
 			continue
 		}
 		out = append(out, ev[i])
 	}
-	dropped := len(ev) - len(out)
+	dropped = len(ev) - len(out)
 	s.Events = out
 	s.Duplicates = dropped
-	return dropped
+	return dropped, units
 }
 
 // order sorts a session's events, already in input order, by seq, then

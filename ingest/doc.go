@@ -9,5 +9,7 @@
 //
 // Every unit read is accounted for: it becomes a Record or a Note (invalid
 // with a reason, duplicate, blank or skipped), and Sink.Lines counts the
-// units, so lines = records + duplicates + invalid + blank + skipped.
+// units, so lines = lines with records + duplicates + invalid + blank +
+// skipped. A unit that yields several records marks the later ones
+// Record.SameUnit, so it is counted once.
 package ingest

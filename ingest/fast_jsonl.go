@@ -123,7 +123,14 @@ func fieldOf(key string) int {
 	return fUnknown
 }
 
-func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+// skipWS returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipWS(line []byte, i int) int {
+	for i < len(line) && line[i] <= ' ' && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n') {
+		i++
+	}
+	return i
+}
 
 // scanString returns the end of the string whose opening quote is at i
 // (the index just past the closing quote), or -1 when the string holds an
@@ -224,32 +231,38 @@ func scanNumber(line []byte, i int) int {
 	if j < len(line) && line[j] == '-' {
 		j++
 	}
-	digits := func() bool {
-		k := j
-		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
-			j++
-		}
-		return j > k
-	}
 	if j < len(line) && line[j] == '0' {
 		j++
-	} else if !digits() {
+	} else if k := digits(line, j); k > j {
+		j = k
+	} else {
 		return -1
 	}
 	if j < len(line) && line[j] == '.' {
-		j++
-		if !digits() {
+		k := digits(line, j+1)
+		if k == j+1 {
 			return -1
 		}
+		j = k
 	}
 	if j < len(line) && (line[j] == 'e' || line[j] == 'E') {
 		j++
 		if j < len(line) && (line[j] == '+' || line[j] == '-') {
 			j++
 		}
-		if !digits() {
+		k := digits(line, j)
+		if k == j {
 			return -1
 		}
+		j = k
+	}
+	return j
+}
+
+// digits returns the end of the run of decimal digits starting at j.
+func digits(line []byte, j int) int {
+	for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+		j++
 	}
 	return j
 }
@@ -261,18 +274,12 @@ func hasWord(line []byte, i int, w string) bool {
 // decode fills r from line and reports whether it did; on false r is
 // garbage and the caller must decode the line with the general decoder.
 func (f *fastDecoder) decode(line []byte, r *Record) bool {
-	i, n := 0, len(line)
-	ws := func() {
-		for i < n && isWS(line[i]) {
-			i++
-		}
-	}
-	ws()
+	n := len(line)
+	i := skipWS(line, 0)
 	if i == n || line[i] != '{' {
 		return false
 	}
-	i++
-	ws()
+	i = skipWS(line, i+1)
 	statusExplicit := false
 	checkUTF8 := false // a value has non-ASCII bytes: the line must be UTF-8
 	if i < n && line[i] == '}' {
@@ -287,13 +294,11 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 				return false
 			}
 			key := line[i+1 : end-1]
-			i = end
-			ws()
+			i = skipWS(line, end)
 			if i == n || line[i] != ':' {
 				return false
 			}
-			i++
-			ws()
+			i = skipWS(line, i+1)
 			if i == n {
 				return false
 			}
@@ -331,11 +336,10 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 			default:
 				return false // nested object or array, or not JSON
 			}
-			i = end
 			if !f.field(r, key, kind, val, &statusExplicit) {
 				return false
 			}
-			ws()
+			i = skipWS(line, end)
 			if i == n {
 				return false
 			}
@@ -346,12 +350,10 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 			if line[i] != ',' {
 				return false
 			}
-			i++
-			ws()
+			i = skipWS(line, i+1)
 		}
 	}
-	ws()
-	if i != n || checkUTF8 && !utf8.Valid(line) {
+	if skipWS(line, i) != n || checkUTF8 && !utf8.Valid(line) {
 		return false
 	}
 	return finish(r, statusExplicit) == nil

@@ -17,13 +17,17 @@ const (
 )
 
 // Note accounts for one input unit that is not a record, so that nothing read
-// disappears: lines = records + duplicates + invalid + blank + skipped.
+// disappears: lines = lines with records + duplicates + invalid + blank +
+// skipped.
 type Note struct {
 	Kind   NoteKind
 	File   string
 	Line   int64
 	Reason string // short, stable, countable: "malformed json", "missing session_id", …
 	Detail string // optional specifics for the message shown to the user
+	// SameUnit: the note is about a record of a unit that is already
+	// accounted for (Record.SameUnit), not about a unit of its own.
+	SameUnit bool
 }
 
 // Sink receives what a decoder produces. A sink is used by one goroutine at a

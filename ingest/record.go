@@ -91,6 +91,10 @@ type Record struct {
 	File string
 	Line int64
 	Sub  int32
+	// SameUnit marks the second and later records one input unit yields
+	// (a Claude Code line with several tool results, a Gemini message with
+	// tool calls), so the unit is accounted for once.
+	SameUnit bool
 }
 
 // Reset clears r for reuse, keeping the Attrs map's storage.

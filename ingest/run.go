@@ -104,7 +104,7 @@ func (s checkedSink) Record(r *Record) {
 		if file == "" {
 			file = s.file
 		}
-		s.Sink.Note(Note{Kind: NoteInvalid, File: file, Line: r.Line, Reason: ferr.Reason, Detail: detail})
+		s.Sink.Note(Note{Kind: NoteInvalid, File: file, Line: r.Line, Reason: ferr.Reason, Detail: detail, SameUnit: r.SameUnit})
 		return
 	}
 	s.Sink.Record(r)

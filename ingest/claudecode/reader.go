@@ -341,6 +341,7 @@ func (d *decoder) user(l *line, n int64) {
 		r := d.base(l, n, ts)
 		r.Kind = ingest.KindTool
 		r.Sub = int32(i)
+		r.SameUnit = i > 0
 		r.ID = bl.ToolUseID // the tool name and start are joined in flush
 		if bl.IsError {
 			r.Status = ingest.StatusError

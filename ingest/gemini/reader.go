@@ -247,6 +247,8 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 			File:   d.file,
 			Line:   n,
 			Sub:    int32(i + 1), // 0 is the model call
+			// The message is one unit: counted with its first record.
+			SameUnit: m.Tokens != nil || i > 0,
 		}
 		if r.TSNano == 0 {
 			r.TSNano = ts
