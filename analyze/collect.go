@@ -17,7 +17,8 @@ const (
 	flagHasCost // the record carried its producer's cost_usd
 	flagUnpriced
 	flagDuplicate
-	flagSameUnit // not the first record of its input unit (Record.SameUnit)
+	flagSameUnit     // not the first record of its input unit (Record.SameUnit)
+	flagRecordedCost // Cost is the record's own cost_usd, not the price table's
 )
 
 // Event is the compact form of one record that the analysis keeps: a few
@@ -48,6 +49,11 @@ func (e *Event) HasTS() bool { return e.flags&flagHasTS != 0 }
 
 // Unpriced reports whether no price could be found for this model call.
 func (e *Event) Unpriced() bool { return e.flags&flagUnpriced != 0 }
+
+// CostFromRecord reports whether Cost is the producer's cost_usd rather than
+// the price table's: re-pricing such a call at table rates would mix two
+// sources.
+func (e *Event) CostFromRecord() bool { return e.flags&flagRecordedCost != 0 }
 
 // EndNano is when the step ended (its start plus its duration).
 func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }

@@ -400,6 +400,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 		if !priced && p.cfg.CostSource != CostComputed && e.flags&flagHasCost != 0 {
 			parts = Parts{Recorded: e.RecordCost}
 			priced = true
+			e.flags |= flagRecordedCost
 		}
 		if !priced {
 			if hasTokens {

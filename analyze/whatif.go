@@ -3,6 +3,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -369,7 +370,8 @@ func recommendCap(healthyCalls []int, share float64) (int, bool) {
 	}
 	calls := append([]int(nil), healthyCalls...)
 	sort.Ints(calls)
-	allowed := int(share * float64(len(calls)))
+	// ⌊share × n⌋, robust to 0.29·100 = 28.999999999999996 in float64.
+	allowed := int(math.Floor(share*float64(len(calls)) + 1e-9))
 	if allowed >= len(calls) {
 		return 1, true
 	}
@@ -556,7 +558,9 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 		if cut > 0 {
 			win.CallsTruncated++
 			win.TokensSaved += cut
-			if orig.ok && !e.Unpriced() {
+			// Only a table-priced call can be re-priced at table rates; a
+			// recorded cost_usd minus a table-rate saving could go negative.
+			if orig.ok && !e.Unpriced() && !e.CostFromRecord() {
 				winSaved = orig.rates.Cost(u) - orig.rates.Cost(shrink(u, cut))
 				win.CostSavedUSD += winSaved
 				windowCost -= winSaved

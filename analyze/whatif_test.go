@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/gen"
@@ -322,6 +324,40 @@ func TestRecommendCapEdges(t *testing.T) {
 	}
 	if _, ok := recommendCap(nil, 0.01); ok {
 		t.Error("a cap was recommended with no healthy sessions")
+	}
+	// 100 sessions with 1…100 calls, 29% may be cut: ⌊0.29·100⌋ = 29 sessions
+	// (the ones with 72…100 calls), so the cap is 71. In float64
+	// 0.29·100 = 28.999999999999996, which a plain int() truncates to 28.
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	if n, _ := recommendCap(hundred, 0.29); n != 71 {
+		t.Errorf("recommendCap(1…100, 29%%) = %d, want 71", n)
+	}
+}
+
+// TestWindowRecordedCostNotRepriced: under --cost-source record a call's
+// cost is the producer's cost_usd; a window saving at table rates would
+// be subtracted from a different number (and went negative). Such calls'
+// saved tokens are reported, unpriced.
+func TestWindowRecordedCostNotRepriced(t *testing.T) {
+	var b strings.Builder
+	// 10 gpt-4o calls: inputs 1,000, 101,000, …, 901,000, each cost_usd $0.0001.
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&b, `{"session_id":"s","seq":%d,"kind":"llm","model":"gpt-4o","input_tokens":%d,"output_tokens":10,"cost_usd":0.0001}`+"\n", i+1, 1000+100000*i)
+	}
+	cfg := embedded()
+	cfg.CostSource = CostRecord
+	d := loadString(t, cfg, b.String())
+	w, err := Simulate(d, WhatifConfig{Window: 1, Loops: DefaultLoopConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Window K=1: call i keeps 1,000 + d_i = 1,000 + 100,000 for i ≥ 2, so
+	// calls 3…10 lose 100,000·(i−2) tokens: 100,000·(1+…+8) = 3,600,000.
+	if w.Window.CostSavedUSD != 0 || w.Window.UnpricedTokensSaved != 3600000 || w.Window.TotalCostUSDAfter < 0 {
+		t.Errorf("window %+v", *w.Window)
 	}
 }
 
