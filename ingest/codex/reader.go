@@ -309,7 +309,10 @@ func (d *decoder) tokenCount(it *item, n, ts int64) {
 	if total != nil {
 		// The running total identifies the call, also across a copy of the
 		// same rollout (sessions/ and archived_sessions/).
-		r.ID = "tokens@" + strconv.FormatInt(total.TotalTokens, 10)
+		// Every cumulative field, not total_tokens alone: some rollouts omit
+		// it, and two different calls would then share one id.
+		r.ID = fmt.Sprintf("tokens@%d/%d/%d/%d/%d", total.InputTokens, total.CachedInputTokens,
+			total.OutputTokens, total.ReasoningOutputTokens, total.TotalTokens)
 	}
 	d.recs = append(d.recs, r)
 }
