@@ -36,6 +36,15 @@ func registerCompletions(root *cobra.Command) {
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
 			c.Long = strings.TrimRight(c.Long, "\n") + completionHelp
+			// "tokcost completion foo" printed help and exited 0; an
+			// unknown shell is a usage error like any bad argument.
+			c.Args = cobra.NoArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				return usageErr("completion needs a shell: bash, zsh, fish or powershell")
+			}
+			for _, sub := range c.Commands() {
+				sub.Args = cobra.NoArgs
+			}
 			continue
 		}
 		flags := map[string][]string{
