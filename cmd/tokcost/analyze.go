@@ -30,17 +30,54 @@ type inputOptions struct {
 	Map            []string
 }
 
+// register adds every shared input flag: reading, pricing and loops.
 func (o *inputOptions) register(cmd *cobra.Command) {
+	o.registerReading(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
+	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
+	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
+	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "failed attempts of the same tool with the same masked error that make a runaway loop")
+}
+
+// registerReading adds the flags about reading input only, for commands
+// that neither price nor analyse (convert).
+func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped)")
-	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
-	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
-	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
-	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
-	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "failed attempts of the same tool with the same masked error that make a runaway loop")
+}
+
+// inputSelection validates --map, --input-format and stdin, and returns
+// the field mapping (nil without --map).
+func (o *inputOptions) inputSelection(ios *IOStreams) (map[string]string, error) {
+	fieldMap, err := parseMap(o.Map)
+	if err != nil {
+		return nil, err
+	}
+	if fieldMap != nil {
+		switch o.InputFormat {
+		case "":
+			o.InputFormat = "mapped"
+		case "mapped":
+		default:
+			return nil, usageErr("--map reads JSONL of any shape (format mapped); it cannot be combined with --input-format %s", o.InputFormat)
+		}
+	}
+	if o.InputFormat != "" {
+		if _, err := ingest.Lookup(o.InputFormat); err != nil {
+			return nil, usageErr("%s", err)
+		}
+	}
+	for _, in := range o.Inputs {
+		if in == "-" && ios.StdinTTY {
+			return nil, usageErr("input - reads stdin, which is a terminal; pipe traces in or name a file")
+		}
+	}
+	return fieldMap, nil
 }
 
 // loopConfig validates the loop flags.
@@ -128,28 +165,9 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	fieldMap, err := parseMap(o.Map)
+	fieldMap, err := o.inputSelection(ios)
 	if err != nil {
 		return nil, err
-	}
-	if fieldMap != nil {
-		switch o.InputFormat {
-		case "":
-			o.InputFormat = "mapped"
-		case "mapped":
-		default:
-			return nil, usageErr("--map reads JSONL of any shape (format mapped); it cannot be combined with --input-format %s", o.InputFormat)
-		}
-	}
-	if o.InputFormat != "" {
-		if _, err := ingest.Lookup(o.InputFormat); err != nil {
-			return nil, usageErr("%s", err)
-		}
-	}
-	for _, in := range o.Inputs {
-		if in == "-" && ios.StdinTTY {
-			return nil, usageErr("input - reads stdin, which is a terminal; pipe traces in or name a file")
-		}
 	}
 	prices := pricing.Embedded()
 	for _, p := range o.PricingFiles {

@@ -40,7 +40,7 @@ are held in memory until the file is written.
 			return convertRun(ios, opts)
 		},
 	}
-	opts.register(cmd)
+	opts.registerReading(cmd)
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "the Parquet file to write (required)")
 	return cmd
 }
@@ -96,12 +96,9 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if o.Output == "" || o.Output == "-" {
 		return usageErr("convert needs -o FILE.parquet")
 	}
-	fieldMap, err := parseMap(o.Map)
+	fieldMap, err := o.inputSelection(ios)
 	if err != nil {
 		return err
-	}
-	if fieldMap != nil && o.InputFormat == "" {
-		o.InputFormat = "mapped"
 	}
 	c := &recordCollector{}
 	_, err = ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
