@@ -294,11 +294,16 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 				return false
 			}
 			key := line[i+1 : end-1]
-			i = skipWS(line, end)
-			if i == n || line[i] != ':' {
-				return false
+			name := fieldOf(transient(key))
+			// Compact JSON has no whitespace: test for that before skipping.
+			if i = end; i == n || line[i] != ':' {
+				if i = skipWS(line, i); i == n || line[i] != ':' {
+					return false
+				}
 			}
-			i = skipWS(line, i+1)
+			if i++; i < n && line[i] <= ' ' {
+				i = skipWS(line, i)
+			}
 			if i == n {
 				return false
 			}
@@ -336,10 +341,12 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 			default:
 				return false // nested object or array, or not JSON
 			}
-			if !f.field(r, key, kind, val, &statusExplicit) {
+			if !f.field(r, name, key, kind, val, &statusExplicit) {
 				return false
 			}
-			i = skipWS(line, end)
+			if i = end; i < n && line[i] <= ' ' {
+				i = skipWS(line, i)
+			}
 			if i == n {
 				return false
 			}
@@ -350,7 +357,9 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 			if line[i] != ',' {
 				return false
 			}
-			i = skipWS(line, i+1)
+			if i++; i < n && line[i] <= ' ' {
+				i = skipWS(line, i)
+			}
 		}
 	}
 	if skipWS(line, i) != n || checkUTF8 && !utf8.Valid(line) {
@@ -360,8 +369,7 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 }
 
 // field applies one key and value as fillRecord does.
-func (f *fastDecoder) field(r *Record, key []byte, kind int, val []byte, statusExplicit *bool) bool {
-	name := fieldOf(transient(key))
+func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byte, statusExplicit *bool) bool {
 	if name == fUnknown {
 		var s string
 		switch kind {
