@@ -277,7 +277,7 @@ func order(ev []Event) {
 	if !useSeq && !useTS {
 		return
 	}
-	slices.SortStableFunc(ev, func(a, b Event) int {
+	by := func(a, b Event) int {
 		if useSeq && a.Seq != b.Seq {
 			return cmp.Compare(a.Seq, b.Seq)
 		}
@@ -285,7 +285,12 @@ func order(ev []Event) {
 			return cmp.Compare(a.TSNano, b.TSNano)
 		}
 		return 0
-	})
+	}
+	// Input order is usually already time order; a stable sort would
+	// still merge every block.
+	if !slices.IsSortedFunc(ev, by) {
+		slices.SortStableFunc(ev, by)
+	}
 }
 
 // summarise derives a session's totals from its ordered, priced events.
