@@ -373,16 +373,29 @@ type mergedSession struct {
 // with its events in one exact-size slice.
 func (c *Collector) merge() merged {
 	var m merged
-	byID := map[string]*mergedSession{}
-	global := newInterner()
+	most := 0 // sessions in the biggest shard: a floor for the total
+	for _, s := range c.shards {
+		most = max(most, len(s.accs))
+	}
+	byID := make(map[string]*mergedSession, most)
+	m.sessions = make([]*mergedSession, 0, most)
 	strRemap := make([][]uint32, len(c.shards))
 	sessRemap := make([][]*mergedSession, len(c.shards))
-	for si, s := range c.shards {
-		remap := make([]uint32, len(s.strs.strs))
-		for i, str := range s.strs.strs {
-			remap[i] = global.id(str)
+
+	// Strings and sessions are independent: join the string tables on
+	// another core meanwhile.
+	global := newInterner()
+	var strs sync.WaitGroup
+	strs.Go(func() {
+		for si, s := range c.shards {
+			remap := make([]uint32, len(s.strs.strs))
+			for i, str := range s.strs.strs {
+				remap[i] = global.id(str)
+			}
+			strRemap[si] = remap
 		}
-		strRemap[si] = remap
+	})
+	for si, s := range c.shards {
 		sr := make([]*mergedSession, len(s.accs))
 		for i := range s.accs {
 			acc := &s.accs[i]
@@ -413,6 +426,7 @@ func (c *Collector) merge() merged {
 		m.counts.add(s.counts)
 		m.examples = append(m.examples, s.examples...)
 	}
+	strs.Wait()
 	c.scatter(strRemap, sessRemap)
 	sort.Slice(m.examples, func(i, j int) bool {
 		a, b := m.examples[i], m.examples[j]

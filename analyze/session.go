@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -146,7 +147,7 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 		d.Sessions = append(d.Sessions, &Session{ID: ms.id, Workflow: ms.workflow, Attrs: ms.attrs, Events: ms.events})
 	}
 	m.sessions = nil
-	sort.Slice(d.Sessions, func(i, j int) bool { return d.Sessions[i].ID < d.Sessions[j].ID })
+	slices.SortFunc(d.Sessions, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
 
 	workers := runtime.GOMAXPROCS(0)
 	type partial struct {
