@@ -103,9 +103,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	}
 
 	in := a.Input
-	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s records, %s duplicates, %s invalid</sub>\n",
+	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s, %s duplicates, %s invalid</sub>\n",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
-		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
+		count(int64(len(in.Files))), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid))
 	if len(in.Unpriced) > 0 {
 		names := make([]string, len(in.Unpriced))
 		for i, u := range in.Unpriced {

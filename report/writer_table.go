@@ -20,8 +20,8 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	p := &printer{w: w}
 	in := a.Input
 	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource)
-	p.f("input: %s files, %s lines → %s records, %s duplicates, %s invalid, %s blank, %s skipped\n",
-		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid), count(in.Blank), count(in.Skipped))
+	p.f("input: %s files, %s lines → %s, %s duplicates, %s invalid, %s blank, %s skipped\n",
+		count(int64(len(in.Files))), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid), count(in.Blank), count(in.Skipped))
 	p.f("\nsessions: %s", count(int64(a.Sessions.Count)))
 	if a.Sessions.PartialCost > 0 {
 		p.f(" (%s with unpriced calls: their costs are lower bounds)", count(int64(a.Sessions.PartialCost)))
@@ -274,4 +274,13 @@ func groupRows(a *Analysis) [][]string {
 			count(int64(g.RunawaySessions)), usd(g.WastedCostUSD)})
 	}
 	return rows
+}
+
+// recordsText says how many lines yielded records, and how many steps
+// they held when that differs (one Claude Code line, several tool results).
+func recordsText(in Input) string {
+	if in.LinesWithRecords == in.Records {
+		return count(in.Records) + " records"
+	}
+	return count(in.LinesWithRecords) + " with records (" + count(in.Records) + " steps)"
 }
