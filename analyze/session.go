@@ -253,7 +253,14 @@ func (t *idSet) add(h uint64) bool {
 // how many of them were the first record of their input unit.
 func dedupe(s *Session, seen *idSet) (dropped, units int) {
 	ev := s.Events
-	slices.SortFunc(ev, func(a, b Event) int { return cmp.Compare(a.order, b.order) })
+	// Slabs are moved out in nearly input order: check before sorting
+	// (a sort compares whole Events by value).
+	for i := 1; i < len(ev); i++ {
+		if ev[i].order < ev[i-1].order {
+			slices.SortFunc(ev, func(a, b Event) int { return cmp.Compare(a.order, b.order) })
+			break
+		}
+	}
 	seen.reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
@@ -294,8 +301,12 @@ func order(ev []Event) {
 	}
 	// Input order is usually already time order; a stable sort would
 	// still merge every block.
-	if !slices.IsSortedFunc(ev, by) {
-		slices.SortStableFunc(ev, by)
+	for i := 1; i < len(ev); i++ {
+		a, b := &ev[i-1], &ev[i]
+		if useSeq && b.Seq < a.Seq || (!useSeq || b.Seq == a.Seq) && useTS && b.TSNano < a.TSNano {
+			slices.SortStableFunc(ev, by)
+			break
+		}
 	}
 }
 
