@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"math/bits"
 	"unicode/utf8"
 	"unsafe"
@@ -23,12 +22,29 @@ type fastDecoder struct {
 	scratch []byte       // an unescaped value
 }
 
-var fastSeed = maphash.MakeSeed()
+// cacheHash mixes the length and the first and last eight bytes: enough to
+// spread the values of one field over the cache, at a fraction of the cost
+// of hashing every byte. Values that share both ends only share a slot.
+func cacheHash(b []byte) uint64 {
+	const k = 0x9E3779B97F4A7C15
+	h := uint64(len(b)) * k
+	if len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint64(b)
+		h = (h ^ h>>29) * k
+		h ^= binary.LittleEndian.Uint64(b[len(b)-8:])
+	} else {
+		for _, c := range b {
+			h = h<<8 | uint64(c)
+		}
+	}
+	h = (h ^ h>>32) * k
+	return h ^ h>>29
+}
 
 // str returns b as a string, reusing a recent identical one: session ids,
 // models, tools and errors repeat, so most values cost no allocation.
 func (f *fastDecoder) str(b []byte) string {
-	slot := &f.strs[maphash.Bytes(fastSeed, b)&uint64(len(f.strs)-1)]
+	slot := &f.strs[cacheHash(b)&uint64(len(f.strs)-1)]
 	if *slot != string(b) {
 		*slot = string(b)
 	}
@@ -225,6 +241,29 @@ func unescape(dst, s []byte) []byte {
 	return dst
 }
 
+// smallInt parses an integer of at most 15 digits, which float64 holds
+// exactly, as fastfloat.Parse would; token counts and seqs always are.
+func smallInt(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return -float64(n), true
+	}
+	return float64(n), true
+}
+
 // scanNumber returns the end of the strict JSON number starting at i, or -1.
 func scanNumber(line []byte, i int) int {
 	j := i
@@ -395,6 +434,9 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 	num := func() (float64, bool) {
 		if kind != fvNumber {
 			return 0, false
+		}
+		if v, ok := smallInt(val); ok {
+			return v, true
 		}
 		v, err := fastfloat.Parse(transient(val))
 		return v, err == nil

@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/valyala/fastjson/fastfloat"
 )
 
 // lastSink keeps the last record or note a decoder produced.
@@ -316,4 +318,30 @@ func FuzzFastTime(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSmallIntMatchesFastfloat: the integer shortcut gives the general
+// decoder's float, bit for bit (-0 included), or declines.
+func TestSmallIntMatchesFastfloat(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		take bool
+	}{
+		{"0", true}, {"-0", true}, {"7", true}, {"007", true}, {"-12", true}, {"4294967296", true},
+		{"123456789012345", true}, {"-999999999999999", true},
+		{"1234567890123456", false}, {"", false}, {"-", false}, {"1.5", false}, {"1e3", false}, {"12a", false}, {"--1", false},
+	} {
+		got, ok := smallInt([]byte(tt.s))
+		if ok != tt.take {
+			t.Errorf("smallInt(%q) took=%v, want %v", tt.s, ok, tt.take)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		want, err := fastfloat.Parse(tt.s)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("smallInt(%q) = %v, fastfloat %v (%v)", tt.s, got, want, err)
+		}
+	}
 }
