@@ -67,3 +67,13 @@ func TestRunBlankOnlyInputCountsBlanks(t *testing.T) {
 		t.Fatalf("err %v res %+v lines %d notes %d", err, res, c.lines, len(c.notes))
 	}
 }
+
+func TestRunSkipsByteOrderMark(t *testing.T) {
+	c := &collect{}
+	_, err := Run([]string{"-"}, Options{Stdin: strings.NewReader("\xef\xbb\xbf" + `{"session_id":"a","kind":"llm","input_tokens":1}` + "\n")},
+		func(FileResult, int) SinkFactory { return func() Sink { return collectSink{c} } })
+	// One line, one record: the BOM does not make line 1 malformed.
+	if err != nil || len(c.recs) != 1 || len(c.notes) != 0 || c.lines != 1 {
+		t.Fatalf("err %v records %d notes %+v lines %d", err, len(c.recs), c.notes, c.lines)
+	}
+}

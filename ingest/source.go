@@ -108,9 +108,16 @@ func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
 		s.closers = append(s.closers, closerFunc(func() error { zr.Close(); return nil }))
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
+	// A UTF-8 byte-order mark (Windows editors write one) is not part of
+	// the first record.
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
 	s.R = br
 	return s, nil
 }
+
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 
 type closerFunc func() error
 
