@@ -25,11 +25,9 @@ const (
 // dozen bytes, strings interned, so memory grows with records kept and not
 // with the bytes read.
 type Event struct {
-	order   uint64 // input position: file, line, record within line
 	Seq     int64
 	TSNano  int64
 	DurNano int64
-	idHash  uint64
 
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning uint32
 
@@ -57,6 +55,14 @@ func (e *Event) CostFromRecord() bool { return e.flags&flagRecordedCost != 0 }
 
 // EndNano is when the step ended (its start plus its duration).
 func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
+
+// eventKey is what Finish needs of an event besides the Event itself, to
+// put a session in input order and drop repeated ids. It is kept beside
+// the events until then, and not after: 16 bytes less per event kept.
+type eventKey struct {
+	order  uint64 // input position: file, line, record within line
+	idHash uint64 // 0 when the record had no id
+}
 
 // orderKey packs an input position into one sortable number: 20 bits of
 // file index, 28 of line, 16 of record-within-line. Values beyond a field's
@@ -128,6 +134,7 @@ const (
 
 type slab struct {
 	ev   []Event
+	key  []eventKey
 	sess []uint32 // shard-local session index of each event
 }
 
@@ -170,26 +177,27 @@ func (s *shard) session(id string) uint32 {
 }
 
 // push appends an event to the current slab, opening a new one when full.
-func (s *shard) push(e *Event, sess uint32) {
+func (s *shard) push(e *Event, k eventKey, sess uint32) {
 	n := len(s.slabs)
 	if n == 0 || len(s.slabs[n-1].ev) == cap(s.slabs[n-1].ev) {
 		size := firstSlabLen
 		if n > 0 {
 			size = min(2*cap(s.slabs[n-1].ev), maxSlabLen)
 		}
-		s.slabs = append(s.slabs, slab{ev: make([]Event, 0, size), sess: make([]uint32, 0, size)})
+		s.slabs = append(s.slabs, slab{ev: make([]Event, 0, size), key: make([]eventKey, 0, size), sess: make([]uint32, 0, size)})
 		n++
 	}
 	sl := &s.slabs[n-1]
 	sl.ev = append(sl.ev, *e)
+	sl.key = append(sl.key, k)
 	sl.sess = append(sl.sess, sess)
 }
 
 func (s *shard) Record(r *ingest.Record) {
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
+	k := eventKey{order: orderKey(s.fileIndex, r.Line, r.Sub)}
 	e := Event{
-		order:        orderKey(s.fileIndex, r.Line, r.Sub),
 		Seq:          r.Seq,
 		TSNano:       r.TSNano,
 		DurNano:      int64(math.Round(r.DurationMS * 1e6)),
@@ -215,7 +223,7 @@ func (s *shard) Record(r *ingest.Record) {
 		e.Err = s.strs.id(msg)
 	}
 	if r.ID != "" {
-		e.idHash = maphash.String(idSeed, r.ID) | 1 // never 0, which means "no id"
+		k.idHash = maphash.String(idSeed, r.ID) | 1 // never 0, which means "no id"
 	}
 	if r.HasSeq {
 		e.flags |= flagHasSeq
@@ -227,10 +235,10 @@ func (s *shard) Record(r *ingest.Record) {
 		e.flags |= flagHasCost
 		e.RecordCost = r.CostUSD
 	}
-	s.push(&e, si)
+	s.push(&e, k, si)
 	acc.n++
 	if acc.workflow == "" && r.Workflow != "" {
-		acc.workflow, acc.workflowAt = r.Workflow, e.order
+		acc.workflow, acc.workflowAt = r.Workflow, k.order
 	}
 	for k, v := range r.Attrs {
 		if acc.attrs == nil {
@@ -367,6 +375,7 @@ type merged struct {
 type mergedSession struct {
 	sessionAcc
 	events []Event
+	keys   []eventKey // beside events, until Finish has ordered and deduplicated them
 }
 
 // merge joins the shards: one string table, one list of sessions, each
@@ -444,29 +453,14 @@ func (c *Collector) merge() merged {
 }
 
 // scatter moves every event from the shards' slabs into its session's
-// exact-size slice. Slabs are drained round-robin across shards, which
-// follows input order closely, so a session's slice is carved out when its
-// first event is met and is full soon after; drained slabs become the
-// space later slices are carved from, so the events exist about once in
-// memory, not twice.
+// exact-size slice, and its key into a slice beside it. Slabs are drained
+// round-robin across shards, which follows input order closely, so a
+// session's slices are carved out when its first event is met and are full
+// soon after; drained slabs become the space later slices are carved from,
+// so the events exist about once in memory, not twice.
 func (c *Collector) scatter(strRemap [][]uint32, sessRemap [][]*mergedSession) {
-	var free [][]Event // drained slabs, reused as space for session slices
-	var space []Event  // where the next session slice is carved from
-	carve := func(n int) []Event {
-		if n > maxSlabLen/4 {
-			return make([]Event, 0, n) // a big session gets its own slice
-		}
-		if cap(space)-len(space) < n {
-			if len(free) > 0 && cap(free[len(free)-1]) >= n {
-				space, free = free[len(free)-1][:0], free[:len(free)-1]
-			} else {
-				space = make([]Event, 0, maxSlabLen)
-			}
-		}
-		off := len(space)
-		space = space[:off+n]
-		return space[off : off : off+n]
-	}
+	var events carver[Event]
+	var keys carver[eventKey]
 	for k := 0; ; k++ {
 		more := false
 		for si, s := range c.shards {
@@ -481,17 +475,47 @@ func (c *Collector) scatter(strRemap [][]uint32, sessRemap [][]*mergedSession) {
 				e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
 				dst := sr[sl.sess[i]]
 				if dst.events == nil {
-					dst.events = carve(dst.n)
+					dst.events, dst.keys = events.carve(dst.n), keys.carve(dst.n)
 				}
 				dst.events = append(dst.events, e)
+				dst.keys = append(dst.keys, sl.key[i])
 			}
-			if cap(sl.ev) == maxSlabLen {
-				free = append(free, sl.ev[:0])
-			}
+			events.give(sl.ev)
+			keys.give(sl.key)
 			*sl = slab{}
 		}
 		if !more {
 			break
 		}
+	}
+}
+
+// carver hands out exact-size slices from drained slabs.
+type carver[T any] struct {
+	free  [][]T // drained slabs, reused as space for session slices
+	space []T   // where the next slice is carved from
+}
+
+// carve returns an empty slice with room for exactly n elements.
+func (c *carver[T]) carve(n int) []T {
+	if n > maxSlabLen/4 {
+		return make([]T, 0, n) // a big session gets its own slice
+	}
+	if cap(c.space)-len(c.space) < n {
+		if len(c.free) > 0 {
+			c.space, c.free = c.free[len(c.free)-1][:0], c.free[:len(c.free)-1]
+		} else {
+			c.space = make([]T, 0, maxSlabLen)
+		}
+	}
+	off := len(c.space)
+	c.space = c.space[:off+n]
+	return c.space[off : off : off+n]
+}
+
+// give takes a drained slab back as space, if it is a full-size one.
+func (c *carver[T]) give(slab []T) {
+	if cap(slab) == maxSlabLen {
+		c.free = append(c.free, slab[:0])
 	}
 }

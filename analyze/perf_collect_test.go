@@ -6,13 +6,14 @@ import (
 	"unsafe"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
 )
 
 // TestEventSize guards the per-record memory: every record kept costs one
 // Event, so a new field costs its size times the records of a fleet.
 func TestEventSize(t *testing.T) {
-	if got := unsafe.Sizeof(Event{}); got > 104 {
-		t.Fatalf("Event is %d bytes, was 104", got)
+	if got := unsafe.Sizeof(Event{}); got > 88 {
+		t.Fatalf("Event is %d bytes, was 88", got)
 	}
 }
 
@@ -36,5 +37,33 @@ func TestSessionsExactSize(t *testing.T) {
 	}
 	if events != d.Counts.Records || d.Counts.Records < 2*maxSlabLen {
 		t.Fatalf("%d events in sessions, %d records (want several slabs' worth)", events, d.Counts.Records)
+	}
+}
+
+// TestShardsOutOfInputOrder feeds two shards so that the slabs are drained
+// out of input order: Finish must still keep the first record of a
+// repeated id in input order, and order events by input position.
+func TestShardsOutOfInputOrder(t *testing.T) {
+	col := NewCollector()
+	factory := col.Factory(0)
+	a, b := factory(), factory()
+	rec := func(line int64, id string, input int64) *ingest.Record {
+		return &ingest.Record{SessionID: "s", ID: id, Line: line, Kind: ingest.KindLLM, InputTokens: input}
+	}
+	// Shard a is drained first, but holds the later lines.
+	a.Record(rec(4, "x", 40)) // a repeat of line 1: dropped
+	a.Record(rec(5, "", 50))
+	b.Record(rec(1, "x", 10))
+	b.Record(rec(2, "y", 20))
+	b.Record(rec(3, "y", 30)) // a repeat of line 2: dropped
+	d := col.Finish(Config{})
+	s := d.Sessions[0]
+	var got []uint32
+	for _, e := range s.Events {
+		got = append(got, e.Input)
+	}
+	// Input order 1..5, lines 3 and 4 dropped as repeats: 10, 20, 50.
+	if len(got) != 3 || got[0] != 10 || got[1] != 20 || got[2] != 50 || s.Duplicates != 2 {
+		t.Fatalf("events %v, duplicates %d; want [10 20 50], 2", got, s.Duplicates)
 	}
 }

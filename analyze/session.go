@@ -142,12 +142,14 @@ func (d *Dataset) Str(id uint32) string { return d.Strings[id] }
 func (c *Collector) Finish(cfg Config) *Dataset {
 	m := c.merge()
 	d := &Dataset{Strings: m.strs, Counts: m.counts, Examples: m.examples, Config: cfg}
-	d.Sessions = make([]*Session, 0, len(m.sessions))
-	for _, ms := range m.sessions {
-		d.Sessions = append(d.Sessions, &Session{ID: ms.id, Workflow: ms.workflow, Attrs: ms.attrs, Events: ms.events})
+	slices.SortFunc(m.sessions, func(a, b *mergedSession) int { return strings.Compare(a.id, b.id) })
+	d.Sessions = make([]*Session, len(m.sessions))
+	keys := make([][]eventKey, len(m.sessions)) // beside d.Sessions, until dedupe
+	for i, ms := range m.sessions {
+		d.Sessions[i] = &Session{ID: ms.id, Workflow: ms.workflow, Attrs: ms.attrs, Events: ms.events}
+		keys[i] = ms.keys
 	}
 	m.sessions = nil
-	slices.SortFunc(d.Sessions, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
 
 	workers := runtime.GOMAXPROCS(0)
 	type partial struct {
@@ -167,7 +169,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			var seen idSet
 			for i := w; i < len(d.Sessions); i += workers {
 				s := d.Sessions[i]
-				dropped, units := dedupe(s, &seen)
+				dropped, units := dedupe(s, keys[i], &seen)
+				keys[i] = nil
 				dups += int64(dropped)
 				dupUnits += int64(units)
 				order(s.Events)
@@ -249,22 +252,22 @@ func (t *idSet) add(h uint64) bool {
 }
 
 // dedupe puts a session's events in input order and drops repeats of an
-// event id, keeping the first. It returns how many events it dropped and
-// how many of them were the first record of their input unit.
-func dedupe(s *Session, seen *idSet) (dropped, units int) {
+// event id, keeping the first. keys holds each event's position and id
+// hash. It returns how many events it dropped and how many of them were the
+// first record of their input unit.
+func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 	ev := s.Events
-	// Slabs are moved out in nearly input order: check before sorting
-	// (a sort compares whole Events by value).
-	for i := 1; i < len(ev); i++ {
-		if ev[i].order < ev[i-1].order {
-			slices.SortFunc(ev, func(a, b Event) int { return cmp.Compare(a.order, b.order) })
+	// Slabs are moved out in nearly input order: check before sorting.
+	for i := 1; i < len(keys); i++ {
+		if keys[i].order < keys[i-1].order {
+			sort.Sort(inputOrder{ev, keys})
 			break
 		}
 	}
 	seen.reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
-		if h := ev[i].idHash; h != 0 && !seen.add(h) {
+		if h := keys[i].idHash; h != 0 && !seen.add(h) {
 			if ev[i].flags&flagSameUnit == 0 {
 				units++
 			}
@@ -276,6 +279,19 @@ func dedupe(s *Session, seen *idSet) (dropped, units int) {
 	s.Events = out
 	s.Duplicates = dropped
 	return dropped, units
+}
+
+// inputOrder sorts events and their keys together by input position.
+type inputOrder struct {
+	ev   []Event
+	keys []eventKey
+}
+
+func (o inputOrder) Len() int           { return len(o.ev) }
+func (o inputOrder) Less(i, j int) bool { return o.keys[i].order < o.keys[j].order }
+func (o inputOrder) Swap(i, j int) {
+	o.ev[i], o.ev[j] = o.ev[j], o.ev[i]
+	o.keys[i], o.keys[j] = o.keys[j], o.keys[i]
 }
 
 // order sorts a session's events, already in input order, by seq, then
