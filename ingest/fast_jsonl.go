@@ -241,6 +241,18 @@ func unescape(dst, s []byte) []byte {
 	return dst
 }
 
+// fastNumber parses a number value as the general decoder does.
+func fastNumber(kind int, val []byte) (float64, bool) {
+	if kind != fvNumber {
+		return 0, false
+	}
+	if v, ok := smallInt(val); ok {
+		return v, true
+	}
+	v, err := fastfloat.Parse(transient(val))
+	return v, err == nil
+}
+
 // smallInt parses an integer of at most 15 digits, which float64 holds
 // exactly, as fastfloat.Parse would; token counts and seqs always are.
 func smallInt(b []byte) (float64, bool) {
@@ -431,16 +443,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 	if kind == fvNull {
 		return true // null means absent
 	}
-	num := func() (float64, bool) {
-		if kind != fvNumber {
-			return 0, false
-		}
-		if v, ok := smallInt(val); ok {
-			return v, true
-		}
-		v, err := fastfloat.Parse(transient(val))
-		return v, err == nil
-	}
+	num := func() (float64, bool) { return fastNumber(kind, val) }
 	text := func() (string, bool) {
 		if kind != fvString {
 			return "", false

@@ -9,18 +9,8 @@ func fastTime(b []byte) (nanos int64, ok bool) {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
 		return 0, false
 	}
-	num := func(i, n int) int {
-		v := 0
-		for _, c := range b[i : i+n] {
-			if c < '0' || c > '9' {
-				return -1
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v
-	}
-	year, month, day := num(0, 4), num(5, 2), num(8, 2)
-	hour, min, sec := num(11, 2), num(14, 2), num(17, 2)
+	year, month, day := digitsAt(b, 0, 4), digitsAt(b, 5, 2), digitsAt(b, 8, 2)
+	hour, min, sec := digitsAt(b, 11, 2), digitsAt(b, 14, 2), digitsAt(b, 17, 2)
 	// Years are kept where Unix nanoseconds cannot overflow.
 	if year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) ||
 		hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59 {
@@ -32,7 +22,7 @@ func fastTime(b []byte) (nanos int64, ok bool) {
 		if b[19] != '.' || digits < 1 || digits > 9 {
 			return 0, false
 		}
-		if frac = num(20, digits); frac < 0 {
+		if frac = digitsAt(b, 20, digits); frac < 0 {
 			return 0, false
 		}
 		for ; digits < 9; digits++ {
@@ -41,6 +31,18 @@ func fastTime(b []byte) (nanos int64, ok bool) {
 	}
 	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+min*60+sec)
 	return secs*1e9 + int64(frac), true
+}
+
+// digitsAt is the value of the n decimal digits at b[i:], or -1.
+func digitsAt(b []byte, i, n int) int {
+	v := 0
+	for _, c := range b[i : i+n] {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v
 }
 
 func daysIn(year, month int) int {
