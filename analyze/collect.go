@@ -82,9 +82,38 @@ type interner struct {
 	strs []string
 	// recent remembers strings by address: decoders hand out the same
 	// string for a repeated value, so most lookups skip hashing.
-	recent [256]struct {
-		s  string
-		id uint32
+	recent *recentCache
+}
+
+// recentCache finds a string's id (interned string or session) by the
+// string's address. Shards allocate theirs only once they have seen
+// enough records to gain from it: a directory of many small files makes
+// many small shards.
+type recentCache [256]struct {
+	s  string
+	id uint32
+}
+
+// recentAfter is the number of records after which a shard uses caches.
+const recentAfter = 1024
+
+// lookup returns the id remembered for s, if any.
+func (c *recentCache) lookup(s string) (uint32, bool) {
+	if c == nil {
+		return 0, false
+	}
+	p := unsafe.StringData(s)
+	slot := &c[uintptr(unsafe.Pointer(p))>>4&255]
+	if unsafe.StringData(slot.s) == p && len(slot.s) == len(s) {
+		return slot.id, true
+	}
+	return 0, false
+}
+
+func (c *recentCache) remember(s string, id uint32) {
+	if c != nil {
+		slot := &c[uintptr(unsafe.Pointer(unsafe.StringData(s)))>>4&255]
+		slot.s, slot.id = s, id
 	}
 }
 
@@ -96,10 +125,8 @@ func (in *interner) id(s string) uint32 {
 	if len(s) == 0 {
 		return 0
 	}
-	p := unsafe.StringData(s)
-	slot := &in.recent[uintptr(unsafe.Pointer(p))>>4&255]
-	if unsafe.StringData(slot.s) == p && len(slot.s) == len(s) {
-		return slot.id
+	if id, ok := in.recent.lookup(s); ok {
+		return id
 	}
 	id, ok := in.ids[s]
 	if !ok {
@@ -107,7 +134,7 @@ func (in *interner) id(s string) uint32 {
 		in.ids[s] = id
 		in.strs = append(in.strs, s)
 	}
-	slot.s, slot.id = s, id
+	in.recent.remember(s, id)
 	return id
 }
 
@@ -129,7 +156,7 @@ type sessionAcc struct {
 // slices, reusing each slab's memory once it has been drained.
 const (
 	firstSlabLen = 64      // small inputs (and many small files) stay small
-	maxSlabLen   = 1 << 15 // 3.3 MB of events
+	maxSlabLen   = 1 << 15 // 2.9 MB of events
 )
 
 type slab struct {
@@ -143,14 +170,11 @@ type shard struct {
 	fileIndex int
 	ids       map[string]uint32 // session id → index into accs
 	accs      []sessionAcc
-	recent    [256]struct {
-		s  string
-		id uint32
-	}
-	slabs    []slab
-	strs     *interner
-	counts   InputCounts
-	examples []ingest.Note
+	recent    *recentCache // sessions by id address, once the shard is busy
+	slabs     []slab
+	strs      *interner
+	counts    InputCounts
+	examples  []ingest.Note
 }
 
 func newShard(fileIndex int) *shard {
@@ -161,10 +185,8 @@ func newShard(fileIndex int) *shard {
 func (s *shard) session(id string) uint32 {
 	// Decoders hand out the same string for a recently seen session id:
 	// remember sessions by the address of their id and skip the map.
-	p := unsafe.StringData(id)
-	slot := &s.recent[uintptr(unsafe.Pointer(p))>>4&255]
-	if unsafe.StringData(slot.s) == p && len(slot.s) == len(id) {
-		return slot.id
+	if idx, ok := s.recent.lookup(id); ok {
+		return idx
 	}
 	idx, ok := s.ids[id]
 	if !ok {
@@ -172,7 +194,7 @@ func (s *shard) session(id string) uint32 {
 		s.ids[id] = idx
 		s.accs = append(s.accs, sessionAcc{id: id})
 	}
-	slot.s, slot.id = id, idx
+	s.recent.remember(id, idx)
 	return idx
 }
 
@@ -194,6 +216,9 @@ func (s *shard) push(e *Event, k eventKey, sess uint32) {
 }
 
 func (s *shard) Record(r *ingest.Record) {
+	if s.counts.Records == recentAfter {
+		s.recent, s.strs.recent = new(recentCache), new(recentCache)
+	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
 	k := eventKey{order: orderKey(s.fileIndex, r.Line, r.Sub)}

@@ -37,72 +37,115 @@ type chunk struct {
 	firstLine int64  // 1-based number of the chunk's first line
 }
 
+// chunkPool holds chunk buffers across inputs: a directory of many small
+// files would otherwise allocate fresh megabytes for each.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// decoderPool keeps line decoders (and their string caches) across inputs.
+var decoderPool = sync.Pool{New: func() any { return newLineDecoder("", nil) }}
+
+func getDecoder(file string, sink Sink) *lineDecoder {
+	d := decoderPool.Get().(*lineDecoder)
+	d.file, d.sink = file, sink
+	return d
+}
+
+func putDecoder(d *lineDecoder) {
+	d.sink = nil
+	decoderPool.Put(d)
+}
+
+func putChunk(c chunk) {
+	b := c.buf[:0]
+	chunkPool.Put(&b)
+}
+
 // Decode splits the input into chunks of whole lines and decodes them on
 // every core. Lines may be of any length: a chunk grows until it holds one.
+// An input that fits in one chunk is decoded on the calling goroutine
+// with a single sink.
 func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
+	sp := splitter{r: src.R, line: 1}
+	first, last, err := sp.next()
+	if err != nil {
+		return err
+	}
+	if last {
+		d := getDecoder(src.Name, newSink())
+		d.decodeChunk(first)
+		putDecoder(d)
+		putChunk(first)
+		return nil
+	}
+
 	workers := runtime.GOMAXPROCS(0)
 	chunks := make(chan chunk, workers*2)
-	pool := sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
-
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := newLineDecoder(src.Name, newSink())
+			d := getDecoder(src.Name, newSink())
 			for c := range chunks {
 				d.decodeChunk(c)
-				b := c.buf[:0]
-				pool.Put(&b)
+				putChunk(c)
 			}
+			putDecoder(d)
 		}()
 	}
-	err := splitChunks(src.R, chunks, &pool)
+	chunks <- first
+	for !last && err == nil {
+		var c chunk
+		if c, last, err = sp.next(); err == nil && len(c.buf) > 0 {
+			chunks <- c
+		}
+	}
 	close(chunks)
 	wg.Wait()
 	return err
 }
 
-// splitChunks reads r and sends chunks that end on a line boundary.
-func splitChunks(r io.Reader, out chan<- chunk, pool *sync.Pool) error {
-	var carry []byte
-	line := int64(1)
+// splitter cuts a reader into chunks that end on a line boundary.
+type splitter struct {
+	r     io.Reader
+	carry []byte
+	line  int64 // number of the next chunk's first line
+}
+
+// next returns the next chunk; last is true when the input ended with it.
+func (sp *splitter) next() (c chunk, last bool, err error) {
+	bp := chunkPool.Get().(*[]byte)
+	buf := append((*bp)[:0], sp.carry...)
+	// Fill the buffer; grow it when one line is longer than a chunk.
+	var rerr error
 	for {
-		bp := pool.Get().(*[]byte)
-		buf := append((*bp)[:0], carry...)
-		// Fill the buffer; grow it when one line is longer than a chunk.
-		var rerr error
-		for {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
-			}
-			n, err := r.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
-			if err != nil {
-				rerr = err
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := sp.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			rerr = err
+			break
+		}
+		if len(buf) == cap(buf) {
+			if bytes.LastIndexByte(buf, '\n') >= 0 {
 				break
 			}
-			if len(buf) == cap(buf) {
-				if bytes.LastIndexByte(buf, '\n') >= 0 {
-					break
-				}
-			}
 		}
-		if rerr != nil && rerr != io.EOF {
-			return rerr
-		}
-		if rerr == io.EOF {
-			if len(buf) > 0 {
-				out <- chunk{buf: buf, firstLine: line}
-			}
-			return nil
-		}
-		cut := bytes.LastIndexByte(buf, '\n') + 1
-		carry = append(carry[:0], buf[cut:]...)
-		buf = buf[:cut]
-		out <- chunk{buf: buf, firstLine: line}
-		line += int64(bytes.Count(buf, []byte{'\n'}))
 	}
+	if rerr == io.EOF {
+		return chunk{buf: buf, firstLine: sp.line}, true, nil
+	}
+	if rerr != nil {
+		return chunk{}, true, rerr
+	}
+	cut := bytes.LastIndexByte(buf, '\n') + 1
+	sp.carry = append(sp.carry[:0], buf[cut:]...)
+	buf = buf[:cut]
+	c = chunk{buf: buf, firstLine: sp.line}
+	sp.line += int64(bytes.Count(buf, []byte{'\n'}))
+	return c, false, nil
 }
 
 // lineDecoder turns canonical JSONL lines into records for one sink.
