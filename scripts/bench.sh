@@ -42,6 +42,14 @@ for mb in 100 500; do
 	fi
 done
 
+# Many small inputs: the first 100,000 lines as 5,000 files of 20 lines.
+many=$DIR/many-small
+if [ ! -d "$many" ]; then
+	mkdir -p "$many.tmp"
+	head -n 100000 "$jsonl" | (cd "$many.tmp" && split -l 20 -a 4 --additional-suffix=.jsonl - part-)
+	mv "$many.tmp" "$many"
+fi
+
 parquet=$DIR/fleet-$SESSIONS.parquet
 if [ ! -s "$parquet" ]; then
 	if "$BIN" convert --help >/dev/null 2>&1; then
@@ -61,8 +69,8 @@ printf '%-24s %9s %8s %9s %9s %10s %12s %9s %8s\n' input MB wall user+sys cpu% M
 run() { # run LABEL FILE
 	local label=$1 file=$2 best='' bestline='' peak=0 out
 	local bytes
-	bytes=$(stat -c %s "$file")
-	cat "$file" >/dev/null # into the page cache
+	bytes=$(du -sb "$file" | cut -f1)
+	if [ -d "$file" ]; then cat "$file"/* >/dev/null; else cat "$file" >/dev/null; fi # into the page cache
 	for _ in $(seq "$RUNS"); do
 		out=$("$TIME" -f '%e %U %S %M' "$BIN" analyze --format json -o "$DIR/report.json" "$file" 2>&1 >/dev/null | tail -1)
 		read -r wall user sys rss <<<"$out"
@@ -84,6 +92,7 @@ run() { # run LABEL FILE
 run "jsonl 0.1 GB" "$DIR/fleet-$SESSIONS-100MB.jsonl"
 run "jsonl 0.5 GB" "$DIR/fleet-$SESSIONS-500MB.jsonl"
 run "jsonl full" "$jsonl"
+run "jsonl 5,000 small files" "$many"
 if [ -s "$parquet" ]; then
 	run "parquet (zstd) full" "$parquet"
 fi
