@@ -82,16 +82,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		return err
 	}
 
-	dist := [][]string{
-		distRow("cost (USD)", s.CostUSD, usd),
-		distRow("total tokens", s.TotalTokens, num),
-		distRow("input tokens", s.InputTokens, num),
-		distRow("output tokens", s.OutputTokens, num),
-		distRow("LLM calls", s.LLMCalls, num),
-		distRow("context amplification", s.Amplification, ratio),
-	}
-	dist[5][6] = ""
-	pg.Tables = append(pg.Tables, htmlTable{Title: "Per session", Header: []string{"", "P50", "P95", "P99", "max", "mean", "total"}, Left: 1, Rows: dist})
+	pg.Tables = append(pg.Tables, htmlTable{Title: "Per session", Header: append([]string{""}, distHeader[1:]...), Left: 1, Rows: distributionRows(s)})
 
 	if len(r.Sessions) > 0 {
 		n := min(len(r.Sessions), 10)
@@ -111,18 +102,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		pg.Tables = append(pg.Tables, t)
 	}
 	if len(a.Models) > 0 {
-		rows := make([][]string, 0, len(a.Models))
-		for _, m := range a.Models {
-			cost := usd(m.CostUSD)
-			if m.Unpriced == m.Calls && m.CostUSD == 0 {
-				cost = "unpriced"
-			} else if m.Unpriced > 0 {
-				cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
-			}
-			rows = append(rows, []string{orNone(m.Model), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
-				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
-		}
-		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, Left: 1, Rows: rows})
+		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: modelHeader, Left: 1, Rows: modelRows(a.Models, plain)})
 	}
 	if len(a.Groups) > 0 {
 		pg.Tables = append(pg.Tables, htmlTable{Title: "Per " + a.GroupBy, Header: groupHeader(a.GroupBy), Left: 1, Rows: groupRows(a)})

@@ -18,16 +18,8 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if s.PartialCost > 0 {
 		p.f("> [!WARNING]\n> %s sessions have unpriced calls: their costs, and the totals, are lower bounds.\n\n", count(int64(s.PartialCost)))
 	}
-	rows := [][]string{
-		distRow("cost (USD)", s.CostUSD, usd),
-		distRow("total tokens", s.TotalTokens, num),
-		distRow("input tokens", s.InputTokens, num),
-		distRow("output tokens", s.OutputTokens, num),
-		distRow("LLM calls", s.LLMCalls, num),
-		distRow("context amplification", s.Amplification, ratio),
-	}
-	rows[5][6] = "" // a total of ratios means nothing
-	mdTable(p, []string{"per session", "P50", "P95", "P99", "max", "mean", "total"}, rows, 1)
+	rows := distributionRows(s)
+	mdTable(p, distHeader, rows, 1)
 
 	c := a.CostByClass
 	p.f("\n**Output premium:** %s of priced cost pays for output tokens. By class: input %s · cache read %s · cache write %s · output %s",
@@ -63,17 +55,7 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if len(a.Models) > 0 {
 		p.f("\n### Models\n\n")
 		rows = rows[:0]
-		for _, m := range a.Models {
-			cost := usd(m.CostUSD)
-			if m.Unpriced == m.Calls && m.CostUSD == 0 {
-				cost = "unpriced"
-			} else if m.Unpriced > 0 {
-				cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
-			}
-			rows = append(rows, []string{code(orNone(m.Model)), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
-				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
-		}
-		mdTable(p, []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 1)
+		mdTable(p, modelHeader, modelRows(a.Models, code), 1)
 	}
 	if len(a.Groups) > 0 {
 		p.f("\n### Per %s\n\n", a.GroupBy)

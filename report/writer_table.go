@@ -28,16 +28,8 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	}
 	p.f("\n")
 	s := a.Sessions
-	rows := [][]string{
-		distRow("cost (USD)", s.CostUSD, usd),
-		distRow("total tokens", s.TotalTokens, num),
-		distRow("input tokens", s.InputTokens, num),
-		distRow("output tokens", s.OutputTokens, num),
-		distRow("LLM calls", s.LLMCalls, num),
-		distRow("context amplification", s.Amplification, ratio),
-	}
-	rows[5][6] = "" // a total of ratios means nothing
-	if err := p.table([]string{"per session", "P50", "P95", "P99", "max", "mean", "total"}, rows, 1); err != nil {
+	rows := distributionRows(s)
+	if err := p.table(distHeader, rows, 1); err != nil {
 		return err
 	}
 
