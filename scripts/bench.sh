@@ -50,6 +50,18 @@ if [ ! -d "$many" ]; then
 	mv "$many.tmp" "$many"
 fi
 
+# OTLP/JSON of the 0.1 GB prefix, when python3 is there to convert it.
+otlp=$DIR/fleet-$SESSIONS-100MB.otlp.jsonl
+if [ ! -s "$otlp" ]; then
+	if command -v python3 >/dev/null; then
+		echo "converting the 0.1 GB prefix to OTLP/JSON..."
+		python3 scripts/otlp_from_jsonl.py <"$DIR/fleet-$SESSIONS-100MB.jsonl" >"$otlp.tmp"
+		mv "$otlp.tmp" "$otlp"
+	else
+		echo "bench: no python3 to convert to OTLP; skipping OTLP" >&2
+	fi
+fi
+
 parquet=$DIR/fleet-$SESSIONS.parquet
 if [ ! -s "$parquet" ]; then
 	if "$BIN" convert --help >/dev/null 2>&1; then
@@ -93,6 +105,9 @@ run "jsonl 0.1 GB" "$DIR/fleet-$SESSIONS-100MB.jsonl"
 run "jsonl 0.5 GB" "$DIR/fleet-$SESSIONS-500MB.jsonl"
 run "jsonl full" "$jsonl"
 run "jsonl 5,000 small files" "$many"
+if [ -s "$otlp" ]; then
+	run "otlp/json 0.1 GB prefix" "$otlp"
+fi
 if [ -s "$parquet" ]; then
 	run "parquet (zstd) full" "$parquet"
 fi
