@@ -10,13 +10,14 @@ import (
 )
 
 // fastDecoder decodes the common shape of a canonical line — one flat
-// object of ASCII keys and scalar values without escapes — in one pass,
-// without building a parse tree and without allocating for strings it has
-// seen recently. It vouches only for lines it fully understands that are
-// valid records: anything else (escapes, non-ASCII, nested values such as
-// usage, an unusual number, any field error) makes it return false, and
-// the general decoder, which owns every error message, decodes the line
-// again. The differential fuzz test holds the two to the same records.
+// object of plain ASCII keys and scalar values, with simple escapes and
+// UTF-8 in values — in one pass, without building a parse tree and without
+// allocating for strings it has seen recently. It vouches only for lines it
+// fully understands that are valid records: anything else (\u escapes,
+// nested values such as usage, a non-strict number, any field error) makes
+// it return false, and the general decoder, which owns every error
+// message, decodes the line again. The differential fuzz test holds the
+// two to the same records.
 type fastDecoder struct {
 	strs    [1024]string // direct-mapped cache of recent string values
 	scratch []byte       // an unescaped value
