@@ -417,11 +417,24 @@ func (c *Collector) merge() merged {
 	sessRemap := make([][]*mergedSession, len(c.shards))
 
 	// Strings and sessions are independent: join the string tables on
-	// another core meanwhile.
+	// another core meanwhile. The biggest table becomes the joint one, so
+	// its strings keep their ids (a nil remap) and only the others are added.
 	global := newInterner()
+	base := -1
+	for si, s := range c.shards {
+		if base < 0 || len(s.strs.strs) > len(c.shards[base].strs.strs) {
+			base = si
+		}
+	}
+	if base >= 0 {
+		global = c.shards[base].strs
+	}
 	var strs sync.WaitGroup
 	strs.Go(func() {
 		for si, s := range c.shards {
+			if si == base {
+				continue
+			}
 			remap := make([]uint32, len(s.strs.strs))
 			for i, str := range s.strs.strs {
 				remap[i] = global.id(str)
@@ -497,7 +510,9 @@ func (c *Collector) scatter(strRemap [][]uint32, sessRemap [][]*mergedSession) {
 			remap, sr := strRemap[si], sessRemap[si]
 			for i := range sl.ev {
 				e := sl.ev[i]
-				e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
+				if remap != nil { // nil: the shard's ids are the joint table's
+					e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
+				}
 				dst := sr[sl.sess[i]]
 				if dst.events == nil {
 					dst.events, dst.keys = events.carve(dst.n), keys.carve(dst.n)
