@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -202,30 +204,50 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 	if cfg.MinRepeats < 1 {
 		cfg.MinRepeats = 1
 	}
-	dt := &detector{
-		d:       d,
-		cfg:     cfg,
-		maskOf:  make([]uint32, len(d.Strings)),
-		kindOf:  make([]uint8, len(d.Strings)),
-		masks:   []string{""},
-		maskIDs: map[string]uint32{"": 0},
+	// Sessions are independent: scan them on every core, each worker with
+	// its own mask cache, then add up in session order so sums do not
+	// depend on scheduling.
+	found := make([]*RunawaySession, len(d.Sessions))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.Sessions)/256))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			dt := &detector{
+				d:       d,
+				cfg:     cfg,
+				maskOf:  make([]uint32, len(d.Strings)),
+				kindOf:  make([]uint8, len(d.Strings)),
+				masks:   []string{""},
+				maskIDs: map[string]uint32{"": 0},
+			}
+			for i := w; i < len(d.Sessions); i += workers {
+				if s := d.Sessions[i]; dt.scan(s) {
+					rs := dt.evidence(s)
+					found[i] = &rs
+				}
+			}
+		}(w)
 	}
+	wg.Wait()
+
 	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats, Sessions: []RunawaySession{}}
 	flagged := make([]bool, len(d.Sessions))
 	for i, s := range d.Sessions {
 		r.TotalCostUSD += s.CostUSD
-		if !dt.scan(s) {
+		rs := found[i]
+		if rs == nil {
 			continue
 		}
 		flagged[i] = true
-		rs := dt.evidence(s)
 		r.Count++
 		if rs.UnderTimeout {
 			r.UnderTimeout++
 		}
 		r.WastedTokens += rs.WastedTokens
 		r.WastedCostUSD += rs.WastedCostUSD
-		r.Sessions = append(r.Sessions, rs)
+		r.Sessions = append(r.Sessions, *rs)
 	}
 	if r.TotalCostUSD > 0 {
 		r.WastedShare = r.WastedCostUSD / r.TotalCostUSD
