@@ -1,13 +1,17 @@
 package analyze
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/tokcost/tokcost/ingest"
 	_ "github.com/tokcost/tokcost/ingest/claudecode"
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
 	_ "github.com/tokcost/tokcost/ingest/otel"
+	"github.com/tokcost/tokcost/ingest/parquet"
 	"github.com/tokcost/tokcost/pricing"
 )
 
@@ -99,5 +103,49 @@ func TestGeminiCLISampleUnpriced(t *testing.T) {
 	if c.Lines != 14 || c.Records != 23 || c.LinesWithRecords != 9 || c.Skipped != 5 ||
 		c.Lines != c.LinesWithRecords+c.Duplicates+c.Invalid+c.Blank+c.Skipped {
 		t.Errorf("counts %+v", c)
+	}
+}
+
+// TestConvertKeepsErrorClasses: converting a Claude Code transcript to
+// canonical Parquet keeps what the reader knew (7 sibling-cancel errors
+// after one real failure), so the converted file analyses identically.
+func TestConvertKeepsErrorClasses(t *testing.T) {
+	const sample = "../ingest/claudecode/testdata/agent-a2898e3.jsonl"
+	list := &recordList{} // one decoding goroutine: records arrive in file order
+	if _, err := ingest.Run([]string{sample}, ingest.Options{}, func(ingest.FileResult, int) ingest.SinkFactory {
+		return func() ingest.Sink { return list }
+	}); err != nil {
+		t.Fatal(err)
+	}
+	recs := list.recs
+	path := filepath.Join(t.TempDir(), "a.parquet")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parquet.WriteCanonical(fh, recs); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	siblings := func(d *Dataset) int {
+		n := 0
+		for _, e := range d.Sessions[0].Events {
+			if e.Class == ingest.ErrorSiblingCancel {
+				n++
+			}
+		}
+		return n
+	}
+	orig := load(t, Config{Prices: pricing.Embedded()}, sample)
+	conv := load(t, Config{Prices: pricing.Embedded()}, path)
+	// FORMATS.md/SOURCES.md: 8 is_error results, 7 of them sibling cancels.
+	if siblings(orig) != 7 || siblings(conv) != 7 {
+		t.Errorf("sibling cancels: original %d, converted %d; want 7", siblings(orig), siblings(conv))
+	}
+	if a, b := DetectLoops(orig, DefaultLoopConfig()), DetectLoops(conv, DefaultLoopConfig()); a.Count != b.Count || a.Count != 0 {
+		t.Errorf("loops: original %d, converted %d; want 0", a.Count, b.Count)
+	}
+	if !near(orig.Sessions[0].CostUSD, conv.Sessions[0].CostUSD) {
+		t.Errorf("cost %v vs %v", orig.Sessions[0].CostUSD, conv.Sessions[0].CostUSD)
 	}
 }

@@ -25,12 +25,13 @@ var canonicalAliases = map[string]string{
 	"cache_write_1h_tokens": "cache_write_1h_tokens",
 	"reasoning_tokens":      "reasoning_tokens",
 	"tool":                  "tool", "tool_name": "tool",
-	"status":   "status",
-	"error":    "error",
-	"role":     "role",
-	"workflow": "workflow",
-	"cost_usd": "cost_usd",
-	"usage":    "usage",
+	"status":      "status",
+	"error":       "error",
+	"error_class": "error_class",
+	"role":        "role",
+	"workflow":    "workflow",
+	"cost_usd":    "cost_usd",
+	"usage":       "usage",
 }
 
 // CanonicalField maps a field name or alias to its canonical name; ok is
@@ -92,6 +93,23 @@ func parseStatus(s string) (Status, *fieldError) {
 	return StatusOK, &fieldError{"unknown status (want ok, error or timeout)", "status"}
 }
 
+// parseErrorClass accepts the ErrorClass text forms; "" and "plain" are a
+// plain error.
+func parseErrorClass(s string) (ErrorClass, *fieldError) {
+	switch s {
+	case "", "plain":
+		return ErrorPlain, nil
+	case "sibling_cancel":
+		return ErrorSiblingCancel, nil
+	case "user_rejected":
+		return ErrorUserRejected, nil
+	}
+	return ErrorPlain, &fieldError{"unknown error_class (want sibling_cancel or user_rejected)", "error_class"}
+}
+
+// ParseErrorClass parses the canonical error_class text.
+func ParseErrorClass(s string) (ErrorClass, *FieldError) { return parseErrorClass(s) }
+
 // parseTimeString parses an RFC 3339 timestamp.
 func parseTimeString(s string) (int64, *fieldError) {
 	t, err := time.Parse(time.RFC3339Nano, s)
@@ -147,6 +165,11 @@ func finish(r *Record, statusExplicit bool) *fieldError {
 	}
 	if r.Status == StatusOK && r.Error != "" && !statusExplicit {
 		r.Status = StatusError
+	}
+	if r.ErrorClass == ErrorPlain && r.Error != "" {
+		// Producers that write the text but not the class still get
+		// sibling-cancel cascades and rejections recognised.
+		r.ErrorClass = ClassifyToolError(r.Error)
 	}
 	return Validate(r)
 }

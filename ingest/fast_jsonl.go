@@ -85,6 +85,7 @@ const (
 	fTool
 	fStatus
 	fError
+	fErrorClass
 	fRole
 	fWorkflow
 	fCost
@@ -130,6 +131,8 @@ func fieldOf(key string) int {
 		return fStatus
 	case "error":
 		return fError
+	case "error_class":
+		return fErrorClass
 	case "role":
 		return fRole
 	case "workflow":
@@ -539,6 +542,11 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 			r.Error = "true"
 		case fvFalse:
 			r.Error = "false"
+		}
+	case fErrorClass:
+		if kind == fvString {
+			r.ErrorClass, ferr = parseErrorClass(transient(val))
+			ok = true
 		}
 	case fRole:
 		r.Role, ok = text()

@@ -70,7 +70,7 @@ func TestFastFieldsMatchAliases(t *testing.T) {
 		"model": fModel, "provider": fProvider, "input_tokens": fInput, "output_tokens": fOutput,
 		"cache_read_tokens": fCacheRead, "cache_write_tokens": fCacheWrite, "cache_write_1h_tokens": fCacheWrite1h,
 		"reasoning_tokens": fReasoning, "usage": fUsage, "tool": fTool, "status": fStatus, "error": fError,
-		"role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
+		"error_class": fErrorClass, "role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
 	}
 	for alias, canonical := range canonicalAliases {
 		code, ok := want[canonical]

@@ -312,6 +312,11 @@ func fillRecord(r *Record, o *fastjson.Object) *fieldError {
 			} else {
 				r.Error = shorten(string(v.MarshalTo(nil)))
 			}
+		case "error_class":
+			var c string
+			if c, ferr = str(v, name); ferr == nil {
+				r.ErrorClass, ferr = parseErrorClass(c)
+			}
 		case "role":
 			r.Role, ferr = str(v, name)
 		case "workflow":

@@ -96,6 +96,12 @@ func TestCanonicalFieldsAndAliases(t *testing.T) {
 		{"unknown fields become attributes, nulls are absent",
 			`{"session_id":"s7","kind":"llm","team":"search","tier":2,"beta":true,"nested":{"x":1},"model":null}`,
 			Record{SessionID: "s7", Kind: KindLLM, Attrs: map[string]string{"team": "search", "tier": "2", "beta": "true"}}},
+		{"error_class given, and recognised from the text when not",
+			`{"session_id":"e","kind":"tool","tool":"t","status":"error","error":"x","error_class":"user_rejected"}`,
+			Record{SessionID: "e", Kind: KindTool, Tool: "t", Status: StatusError, Error: "x", ErrorClass: ErrorUserRejected}},
+		{"sibling cascade recognised from its text",
+			`{"session_id":"e","kind":"tool","tool":"t","error":"<tool_use_error>Sibling tool call errored</tool_use_error>"}`,
+			Record{SessionID: "e", Kind: KindTool, Tool: "t", Status: StatusError, Error: "<tool_use_error>Sibling tool call errored</tool_use_error>", ErrorClass: ErrorSiblingCancel}},
 		{"numeric session id",
 			`{"session_id":42,"kind":"llm"}`,
 			Record{SessionID: "42", Kind: KindLLM}},
@@ -331,5 +337,12 @@ func TestUnparsableTimestamp(t *testing.T) {
 		if n.Reason != "bad timestamp (want RFC 3339 or epoch ms)" {
 			t.Errorf("line %d: %q", n.Line, n.Reason)
 		}
+	}
+}
+
+func TestUnknownErrorClass(t *testing.T) {
+	c := decodeString(t, `{"session_id":"x","kind":"tool","error_class":"oops"}`+"\n")
+	if len(c.recs) != 0 || len(c.notes) != 1 || c.notes[0].Reason != "unknown error_class (want sibling_cancel or user_rejected)" {
+		t.Fatalf("records %d notes %+v", len(c.recs), c.notes)
 	}
 }

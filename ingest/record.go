@@ -48,6 +48,17 @@ const (
 	ErrorUserRejected             // a person declined the tool call; a decision, not a failure
 )
 
+// String is the canonical text form ("" for a plain error).
+func (c ErrorClass) String() string {
+	switch c {
+	case ErrorSiblingCancel:
+		return "sibling_cancel"
+	case ErrorUserRejected:
+		return "user_rejected"
+	}
+	return ""
+}
+
 // Record is one step of an agent session in canonical form.
 //
 // Token semantics follow OpenTelemetry GenAI: InputTokens INCLUDES cache

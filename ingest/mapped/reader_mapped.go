@@ -210,6 +210,11 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 			r.Status, ferr = ingest.ParseStatus(s)
 			st.statusExplicit = true
 		}
+	case "error_class":
+		var s string
+		if s, ferr = str(v, label); ferr == nil {
+			r.ErrorClass, ferr = ingest.ParseErrorClass(s)
+		}
 	case "error":
 		if s, ok := scalarText(v); ok {
 			r.Error = s

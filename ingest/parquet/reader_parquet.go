@@ -115,7 +115,7 @@ var accepts = map[string][]class{
 	"ts":          {clString, clInt, clFloat, clTime},
 	"duration_ms": {clInt, clFloat, clDecimal}, "cost_usd": {clInt, clFloat, clDecimal},
 	"kind": {clString}, "model": {clString}, "provider": {clString}, "tool": {clString},
-	"status": {clString}, "role": {clString}, "workflow": {clString},
+	"status": {clString}, "role": {clString}, "workflow": {clString}, "error_class": {clString},
 	"error":        {clString, clInt, clFloat, clDecimal, clBool},
 	"usage":        {clStruct, clString},
 	"input_tokens": {clInt, clFloat, clDecimal}, "output_tokens": {clInt, clFloat, clDecimal},
@@ -417,6 +417,8 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 		case "status":
 			r.Status, ferr = ingest.ParseStatus(v.s)
 			statusExplicit = true
+		case "error_class":
+			r.ErrorClass, ferr = ingest.ParseErrorClass(v.s)
 		case "model":
 			r.Model, ferr = text(c.canon, v, false)
 		case "provider":

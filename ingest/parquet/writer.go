@@ -44,6 +44,7 @@ var canonicalColumns = []arrow.Field{
 	{Name: "role", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "workflow", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "cost_usd", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "error_class", Type: arrow.BinaryTypes.String, Nullable: true},
 }
 
 // Writer writes canonical records as Parquet: zstd, dictionary-encoded
@@ -133,6 +134,7 @@ func (w *Writer) Write(r *ingest.Record) error {
 	} else {
 		b.Field(19).AppendNull()
 	}
+	str(20, r.ErrorClass.String())
 	for j, a := range w.attrs {
 		v, ok := r.Attrs[a]
 		if !ok {
