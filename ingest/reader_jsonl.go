@@ -353,53 +353,16 @@ func tokenField(r *Record, name string) *int64 {
 	return &r.ReasoningTokens
 }
 
-// fillUsage reads a nested provider usage object. Anthropic's is recognised
-// by its cache fields and its input_tokens is exclusive of them, so the
-// cache counts are added; OpenAI's (Chat Completions or Responses) is
-// already inclusive.
+// fillUsage reads a nested provider usage object (see FillUsage).
 func fillUsage(r *Record, u *fastjson.Value) *fieldError {
-	get := func(path ...string) (int64, bool, *fieldError) {
+	return FillUsage(r, func(path ...string) (int64, bool, *FieldError) {
 		v := u.Get(path...)
 		if v == nil || v.Type() == fastjson.TypeNull {
 			return 0, false, nil
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	}
-	var ferr *fieldError
-	pick := func(dst *int64, paths ...[]string) {
-		for _, p := range paths {
-			if ferr != nil {
-				return
-			}
-			t, ok, err := get(p...)
-			if err != nil {
-				ferr = err
-				return
-			}
-			if ok {
-				*dst = t
-				return
-			}
-		}
-	}
-	anthropic := u.Exists("cache_creation_input_tokens") || u.Exists("cache_read_input_tokens")
-	if anthropic {
-		var in, cw, cr, cw1h int64
-		pick(&in, []string{"input_tokens"})
-		pick(&cw, []string{"cache_creation_input_tokens"})
-		pick(&cr, []string{"cache_read_input_tokens"})
-		pick(&cw1h, []string{"cache_creation", "ephemeral_1h_input_tokens"})
-		pick(&r.OutputTokens, []string{"output_tokens"})
-		r.InputTokens = in + cw + cr
-		r.CacheWriteTokens, r.CacheReadTokens, r.CacheWrite1hTokens = cw, cr, cw1h
-		return ferr
-	}
-	pick(&r.InputTokens, []string{"prompt_tokens"}, []string{"input_tokens"})
-	pick(&r.OutputTokens, []string{"completion_tokens"}, []string{"output_tokens"})
-	pick(&r.CacheReadTokens, []string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
-	pick(&r.ReasoningTokens, []string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
-	return ferr
+	})
 }
 
 func str(v *fastjson.Value, field string) (string, *fieldError) {

@@ -265,36 +265,14 @@ func tokenField(r *ingest.Record, name string) *int64 {
 // (docs/format.md): Anthropic's input excludes the cache, so the cache
 // counts are added; OpenAI's is already inclusive.
 func fillUsage(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
-	var ferr *ingest.FieldError
-	pick := func(dst *int64, paths ...[]string) {
-		for _, p := range paths {
-			if ferr != nil {
-				return
-			}
-			v := u.Get(p...)
-			if v == nil || v.Type() == fastjson.TypeNull {
-				continue
-			}
-			*dst, ferr = tokens(v, "usage."+strings.Join(p, "."))
-			return
+	return ingest.FillUsage(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+		v := u.Get(path...)
+		if v == nil || v.Type() == fastjson.TypeNull {
+			return 0, false, nil
 		}
-	}
-	if u.Exists("cache_creation_input_tokens") || u.Exists("cache_read_input_tokens") {
-		var in, cw, cr, cw1h int64
-		pick(&in, []string{"input_tokens"})
-		pick(&cw, []string{"cache_creation_input_tokens"})
-		pick(&cr, []string{"cache_read_input_tokens"})
-		pick(&cw1h, []string{"cache_creation", "ephemeral_1h_input_tokens"})
-		pick(&r.OutputTokens, []string{"output_tokens"})
-		r.InputTokens = in + cw + cr
-		r.CacheWriteTokens, r.CacheReadTokens, r.CacheWrite1hTokens = cw, cr, cw1h
-		return ferr
-	}
-	pick(&r.InputTokens, []string{"prompt_tokens"}, []string{"input_tokens"})
-	pick(&r.OutputTokens, []string{"completion_tokens"}, []string{"output_tokens"})
-	pick(&r.CacheReadTokens, []string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
-	pick(&r.ReasoningTokens, []string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
-	return ferr
+		t, err := tokens(v, "usage."+strings.Join(path, "."))
+		return t, err == nil, err
+	})
 }
 
 func str(v *fastjson.Value, field string) (string, *ingest.FieldError) {

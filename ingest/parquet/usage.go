@@ -98,38 +98,14 @@ func tokenVal(field string, v val) (int64, *ingest.FieldError) {
 }
 
 // fillUsage reads a nested provider usage object with the JSONL reader's
-// rules (docs/format.md): Anthropic's, recognised by a non-null cache
-// field, has an input count exclusive of the cache, so the cache counts are
-// added; OpenAI's (Chat Completions or Responses) is already inclusive.
+// rules (ingest.FillUsage).
 func fillUsage(r *ingest.Record, get func(path ...string) val) *ingest.FieldError {
-	var ferr *ingest.FieldError
-	pick := func(dst *int64, paths ...[]string) {
-		for _, p := range paths {
-			if ferr != nil {
-				return
-			}
-			v := get(p...)
-			if v.cl == clNull {
-				continue
-			}
-			*dst, ferr = tokenVal("usage."+strings.Join(p, "."), v)
-			return
+	return ingest.FillUsage(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+		v := get(path...)
+		if v.cl == clNull {
+			return 0, false, nil
 		}
-	}
-	if get("cache_creation_input_tokens").cl != clNull || get("cache_read_input_tokens").cl != clNull {
-		var in, cw, cr, cw1h int64
-		pick(&in, []string{"input_tokens"})
-		pick(&cw, []string{"cache_creation_input_tokens"})
-		pick(&cr, []string{"cache_read_input_tokens"})
-		pick(&cw1h, []string{"cache_creation", "ephemeral_1h_input_tokens"})
-		pick(&r.OutputTokens, []string{"output_tokens"})
-		r.InputTokens = in + cw + cr
-		r.CacheWriteTokens, r.CacheReadTokens, r.CacheWrite1hTokens = cw, cr, cw1h
-		return ferr
-	}
-	pick(&r.InputTokens, []string{"prompt_tokens"}, []string{"input_tokens"})
-	pick(&r.OutputTokens, []string{"completion_tokens"}, []string{"output_tokens"})
-	pick(&r.CacheReadTokens, []string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
-	pick(&r.ReasoningTokens, []string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
-	return ferr
+		t, err := tokenVal("usage."+strings.Join(path, "."), v)
+		return t, err == nil, err
+	})
 }
