@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test race lint golden bench fuzz generate clean
+.PHONY: build test race lint golden bench fuzz generate screenshot clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tokcost ./cmd/tokcost
@@ -31,6 +31,11 @@ generate:
 
 bench:
 	./scripts/bench.sh
+
+# Render the HTML report of the bundled fleet and screenshot it in headless
+# Chromium (apt-get install -y chromium), to look at the charts.
+screenshot:
+	./scripts/screenshot.sh "" screenshot.png
 
 # Run every fuzz target for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
