@@ -38,7 +38,14 @@ var palette = []color.Color{
 
 // svgOf renders p and returns the <svg> element alone (no XML prelude),
 // ready to inline in HTML.
-func svgOf(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+func svgOf(p *plot.Plot, w, h vg.Length) (svg []byte, err error) {
+	// gonum/plot panics on some degenerate inputs (a log axis over one
+	// value, say); a chart must never take the report down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			svg, err = nil, fmt.Errorf("cannot draw: %v", r)
+		}
+	}()
 	c := vgsvg.New(w, h)
 	p.Draw(draw.New(c))
 	var b bytes.Buffer
@@ -154,6 +161,16 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 		p.Add(v)
 		p.Legend.Add(m.name+" "+usd(m.v), v)
 	}
+	// A log axis needs a range: one distinct cost (a single session, or
+	// identical ones) gets a decade around it.
+	lo, hi := floor, max(sorted[len(sorted)-1], floor)
+	for _, m := range []float64{d.P50, d.P95, d.P99} {
+		hi = max(hi, m)
+	}
+	if hi <= lo*1.01 {
+		lo, hi = lo/3, hi*3
+	}
+	p.X.Min, p.X.Max = lo, hi
 	p.Legend.Left = false
 	p.Legend.Top = false
 	p.Legend.XOffs = -vg.Points(10)

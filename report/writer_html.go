@@ -54,7 +54,10 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 
 	add := func(title, note string, svg []byte, err error) error {
 		if err != nil {
-			return fmt.Errorf("chart %q: %w", title, err)
+			// The numbers are in the tables; a chart that cannot be drawn
+			// is said so, not allowed to lose the whole report.
+			pg.Charts = append(pg.Charts, chart{Title: title, Note: "chart unavailable: " + err.Error()})
+			return nil
 		}
 		if svg != nil {
 			pg.Charts = append(pg.Charts, chart{Title: title, Note: note, SVG: template.HTML(svg)}) // #nosec: our own SVG
