@@ -155,35 +155,68 @@ func statusError(raw json.RawMessage) bool {
 func decodeOTLP(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
 	c := newCollector(src.Name, sink)
+	if !jsonutil.PrettyDocument(src.Head()) {
+		err := decodeOTLPLines(src, c)
+		c.flush()
+		return err
+	}
+	d := newFastDecoder()
+	var spans []span
 	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
-		var td tracesData
-		if err := json.Unmarshal(val, &td); err != nil {
-			sink.Lines(1)
-			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: "malformed otlp", Detail: err.Error()})
-			return
-		}
-		if td.Trace != nil {
-			td = *td.Trace
-		}
-		var sub int32
-		for _, list := range [][]resourceSpans{td.ResourceSpans, td.ResourceSpans2, td.Batches} {
-			for i := range list {
-				sub = addResourceSpans(c, &list[i], src.Name, line, sub)
-			}
-		}
-		if sub == 0 {
-			// A line with no span is still a unit read.
-			sink.Lines(1)
-			sink.Note(ingest.Note{Kind: ingest.NoteSkipped, File: src.Name, Line: line, Reason: "no spans"})
-		}
+		var note *ingest.Note
+		spans, note = d.value(val, src.Name, line, spans[:0])
+		c.addLine(spans, note)
 	})
 	c.flush()
 	return err
 }
 
-// addResourceSpans buffers the spans of one resource and returns the next
-// span index within the line.
-func addResourceSpans(c *collector, rs *resourceSpans, file string, line int64, sub int32) int32 {
+// addLine takes what one value (line) yielded: its spans, or the note
+// that accounts for it.
+func (c *collector) addLine(spans []span, note *ingest.Note) {
+	if note != nil {
+		c.sink.Lines(1)
+		c.sink.Note(*note)
+		return
+	}
+	for i := range spans {
+		c.sink.Lines(1)
+		c.add(&spans[i])
+	}
+}
+
+// value decodes one OTLP/JSON value into spans appended to out, or into
+// the note that accounts for the line. The fast decoder handles the usual
+// shapes; encoding/json decides the rest.
+func (d *fastDecoder) value(val []byte, file string, line int64, out []span) ([]span, *ingest.Note) {
+	start := len(out)
+	out, ok := d.decode(val, file, line, out)
+	if !ok {
+		var td tracesData
+		if err := json.Unmarshal(val, &td); err != nil {
+			return out[:start], &ingest.Note{Kind: ingest.NoteInvalid, File: file, Line: line, Reason: "malformed otlp", Detail: err.Error()}
+		}
+		if td.Trace != nil {
+			td = *td.Trace
+		}
+		out = out[:start]
+		var sub int32
+		for _, list := range [][]resourceSpans{td.ResourceSpans, td.ResourceSpans2, td.Batches} {
+			for i := range list {
+				out, sub = appendResourceSpans(out, &list[i], file, line, sub)
+			}
+		}
+	}
+	if len(out) == start {
+		// A line with no span is still a unit read.
+		return out, &ingest.Note{Kind: ingest.NoteSkipped, File: file, Line: line, Reason: "no spans"}
+	}
+	return out, nil
+}
+
+// appendResourceSpans appends the spans of one resource and returns the
+// next span index within the line.
+func appendResourceSpans(out []span, rs *resourceSpans, file string, line int64, sub int32) ([]span, int32) {
 	var res span
 	for _, kv := range rs.Resource.Attributes {
 		res.setResourceAttr(kv.Key, kv.Value.text())
@@ -216,11 +249,10 @@ func addResourceSpans(c *collector, rs *resourceSpans, file string, line int64, 
 				if os.Status.Message != "" {
 					s.statusMsg = os.Status.Message
 				}
-				c.sink.Lines(1)
-				c.add(&s)
+				out = append(out, s)
 				sub++
 			}
 		}
 	}
-	return sub
+	return out, sub
 }

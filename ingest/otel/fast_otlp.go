@@ -1,0 +1,476 @@
+package otel
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+	"unsafe"
+
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+
+	"github.com/valyala/fastjson"
+)
+
+// fastDecoder turns one OTLP/JSON value into span summaries with fastjson,
+// without the reflection and intermediate structs of encoding/json. It
+// declines (ok=false) every input where the two could differ: non-ASCII or
+// \u escapes (encoding/json repairs invalid UTF-8 and lone surrogates),
+// keys that only match a field case-insensitively, repeated fields, and
+// values of the wrong type (encoding/json reports those). The caller then
+// decodes the value with encoding/json, which stays the reference.
+type fastDecoder struct {
+	p      fastjson.Parser
+	intern map[string]string
+	num    []byte
+}
+
+func newFastDecoder() *fastDecoder { return &fastDecoder{intern: make(map[string]string, 1024)} }
+
+// str returns b as a string, shared with earlier equal strings: span
+// summaries repeat names, scopes, models and session ids many times.
+func (d *fastDecoder) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	if len(d.intern) >= 1<<16 {
+		clear(d.intern)
+	}
+	s := string(b)
+	d.intern[s] = s
+	return s
+}
+
+// plainJSON reports whether val is printable ASCII (no byte < 0x20 or
+// ≥ 0x80) without a \u escape: the text where fastjson and encoding/json
+// agree on validity and on every string's value.
+func plainJSON(val []byte) bool {
+	const lo, hi = 0x2020202020202020, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(val); i += 8 {
+		x := binary.LittleEndian.Uint64(val[i:])
+		if ((x-lo)|x)&hi != 0 {
+			return false
+		}
+	}
+	for ; i < len(val); i++ {
+		if val[i] < 0x20 || val[i] >= 0x80 {
+			return false
+		}
+	}
+	return !bytes.Contains(val, []byte(`\u`))
+}
+
+// decode appends the spans of val to out, numbered from sub 0, and reports
+// whether it could decide; out is only valid when ok.
+func (d *fastDecoder) decode(val []byte, file string, line int64, out []span) (_ []span, ok bool) {
+	if !plainJSON(val) {
+		return out, false
+	}
+	v, err := d.p.ParseBytes(val)
+	if err != nil {
+		return out, false
+	}
+	start := len(out)
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return out, true
+	case fastjson.TypeObject:
+	default:
+		return out, false
+	}
+	lists, trace, ok := tracesLists(v, true)
+	if !ok {
+		return out, false
+	}
+	if trace != nil {
+		// encoding/json decodes both, then uses the inner document.
+		if lists, _, ok = tracesLists(trace, false); !ok {
+			return out, false
+		}
+		// Type errors in the outer lists still fail encoding/json.
+		var scratch []span
+		outer, _, _ := tracesLists(v, true)
+		for _, l := range outer {
+			for _, rs := range l {
+				if scratch, ok = d.resourceSpans(rs, file, line, 0, scratch[:0]); !ok {
+					return out, false
+				}
+			}
+		}
+	}
+	sub := int32(0)
+	for _, l := range lists {
+		for _, rs := range l {
+			if out, ok = d.resourceSpans(rs, file, line, sub, out); !ok {
+				return out[:start], false
+			}
+			sub = int32(len(out) - start)
+		}
+	}
+	return out, true
+}
+
+// fields walks an object's members. fn returns the index of the field the
+// key names (−1 for an unknown key) and whether its value was acceptable.
+// Unknown keys that fold to a known one, and known keys given twice, decline.
+func fields(v *fastjson.Value, known []string, fn func(i int, v *fastjson.Value) bool) bool {
+	o, err := v.Object()
+	if err != nil {
+		return false
+	}
+	var seen uint32
+	ok := true
+	o.Visit(func(k []byte, fv *fastjson.Value) {
+		if !ok {
+			return
+		}
+		for i, name := range known {
+			if string(k) == name {
+				if seen&(1<<i) != 0 {
+					ok = false
+					return
+				}
+				seen |= 1 << i
+				ok = fn(i, fv)
+				return
+			}
+		}
+		for _, name := range known {
+			if strings.EqualFold(string(k), name) {
+				ok = false
+				return
+			}
+		}
+	})
+	return ok
+}
+
+// list returns the elements of an array (nil for null); ok=false for other types.
+func list(v *fastjson.Value) ([]*fastjson.Value, bool) {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return nil, true
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		return a, true
+	}
+	return nil, false
+}
+
+// objOrNull reports whether v may decode into a struct.
+func objOrNull(v *fastjson.Value) bool {
+	t := v.Type()
+	return t == fastjson.TypeObject || t == fastjson.TypeNull
+}
+
+// strField reads a Go string field: a string, or null (no change).
+func strField(v *fastjson.Value, dst *[]byte) bool {
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return true
+	case fastjson.TypeString:
+		*dst, _ = v.StringBytes()
+		if *dst == nil {
+			*dst = []byte{}
+		}
+		return true
+	}
+	return false
+}
+
+var tracesKeys = []string{"resourceSpans", "resource_spans", "batches", "trace"}
+
+// tracesLists returns the three resourceSpans lists of a TracesData object
+// and its "trace" member; allowTrace=false declines a nested one.
+func tracesLists(v *fastjson.Value, allowTrace bool) (lists [3][]*fastjson.Value, trace *fastjson.Value, ok bool) {
+	ok = fields(v, tracesKeys, func(i int, fv *fastjson.Value) bool {
+		if i == 3 {
+			switch fv.Type() {
+			case fastjson.TypeNull:
+				trace = nil
+				return true
+			case fastjson.TypeObject:
+				trace = fv
+				return allowTrace
+			}
+			return false
+		}
+		var ok bool
+		lists[i], ok = list(fv)
+		return ok
+	})
+	return lists, trace, ok
+}
+
+var (
+	rsKeys       = []string{"resource", "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans"}
+	resourceKeys = []string{"attributes"}
+	ssKeys       = []string{"scope", "instrumentationLibrary", "spans"}
+	nameKeys     = []string{"Name"} // untagged field: any case of "name" matches
+	spanKeys     = []string{"traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id", "name",
+		"startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "attributes", "status"}
+	statusKeys = []string{"code", "message"}
+	kvKeys     = []string{"key", "value"}
+	valueKeys  = []string{"stringValue", "string_value", "intValue", "int_value", "doubleValue", "double_value", "boolValue", "bool_value"}
+)
+
+func (d *fastDecoder) resourceSpans(rs *fastjson.Value, file string, line int64, sub int32, out []span) ([]span, bool) {
+	if !objOrNull(rs) {
+		return out, false
+	}
+	if rs.Type() == fastjson.TypeNull {
+		return out, true
+	}
+	var res span
+	var ssLists [4][]*fastjson.Value
+	var resAttrs []*fastjson.Value
+	ok := fields(rs, rsKeys, func(i int, fv *fastjson.Value) bool {
+		if i == 0 {
+			if !objOrNull(fv) {
+				return false
+			}
+			if fv.Type() == fastjson.TypeNull {
+				return true
+			}
+			return fields(fv, resourceKeys, func(_ int, av *fastjson.Value) bool {
+				var ok bool
+				resAttrs, ok = list(av)
+				return ok
+			})
+		}
+		var ok bool
+		ssLists[i-1], ok = list(fv)
+		return ok
+	})
+	if !ok {
+		return out, false
+	}
+	for _, kv := range resAttrs {
+		key, val, ok := d.keyValue(kv)
+		if !ok {
+			return out, false
+		}
+		res.setResourceAttr(key, val)
+	}
+	for _, l := range ssLists {
+		for _, ss := range l {
+			if out, ok = d.scopeSpans(ss, &res, file, line, &sub, out); !ok {
+				return out, false
+			}
+		}
+	}
+	return out, true
+}
+
+func (d *fastDecoder) scopeName(v *fastjson.Value, dst *[]byte) bool {
+	if !objOrNull(v) {
+		return false
+	}
+	if v.Type() == fastjson.TypeNull {
+		return true
+	}
+	o, _ := v.Object()
+	ok := true
+	n := 0
+	o.Visit(func(k []byte, fv *fastjson.Value) {
+		if ok && strings.EqualFold(string(k), "name") {
+			n++
+			ok = n == 1 && strField(fv, dst)
+		}
+	})
+	return ok
+}
+
+func (d *fastDecoder) scopeSpans(ss *fastjson.Value, res *span, file string, line int64, sub *int32, out []span) ([]span, bool) {
+	if !objOrNull(ss) {
+		return out, false
+	}
+	if ss.Type() == fastjson.TypeNull {
+		return out, true
+	}
+	var scope, lib []byte
+	var spans []*fastjson.Value
+	ok := fields(ss, ssKeys, func(i int, fv *fastjson.Value) bool {
+		switch i {
+		case 0:
+			return d.scopeName(fv, &scope)
+		case 1:
+			return d.scopeName(fv, &lib)
+		}
+		var ok bool
+		spans, ok = list(fv)
+		return ok
+	})
+	if !ok {
+		return out, false
+	}
+	scopeName := d.str(scope)
+	if scopeName == "" {
+		scopeName = d.str(lib)
+	}
+	for _, sv := range spans {
+		if !objOrNull(sv) {
+			return out, false
+		}
+		var f [10][]byte // ids, name
+		var raw [4]*fastjson.Value
+		var attrs []*fastjson.Value
+		var code *fastjson.Value
+		var msg []byte
+		if sv.Type() == fastjson.TypeObject {
+			ok := fields(sv, spanKeys, func(i int, fv *fastjson.Value) bool {
+				switch {
+				case i <= 6:
+					return strField(fv, &f[i])
+				case i <= 10:
+					raw[i-7] = fv
+					return true
+				case i == 11:
+					var ok bool
+					attrs, ok = list(fv)
+					return ok
+				}
+				if !objOrNull(fv) {
+					return false
+				}
+				if fv.Type() == fastjson.TypeNull {
+					return true
+				}
+				return fields(fv, statusKeys, func(j int, sv *fastjson.Value) bool {
+					if j == 0 {
+						code = sv
+						return true
+					}
+					return strField(sv, &msg)
+				})
+			})
+			if !ok {
+				return out, false
+			}
+		}
+		out = append(out, span{
+			traceID:        normID(d.str(orB(f[0], f[1]))),
+			spanID:         normID(string(orB(f[2], f[3]))),
+			parentID:       normID(d.str(orB(f[4], f[5]))),
+			name:           d.str(f[6]),
+			scope:          scopeName,
+			resSession:     res.resSession,
+			resSessionPrio: res.resSessionPrio,
+			service:        res.service,
+			file:           file,
+			line:           line,
+			sub:            *sub,
+		})
+		s := &out[len(out)-1]
+		s.start, _ = jsonutil.ParseInt(d.tmpText(orV(raw[0], raw[1])))
+		s.end, _ = jsonutil.ParseInt(d.tmpText(orV(raw[2], raw[3])))
+		for _, kv := range attrs {
+			key, val, ok := d.keyValue(kv)
+			if !ok {
+				return out, false
+			}
+			s.setAttr(key, val)
+		}
+		if code != nil {
+			t := d.rawText(code)
+			if t == "2" || t == "STATUS_CODE_ERROR" || strings.EqualFold(t, "error") {
+				s.statusErr = true
+			}
+		}
+		if len(msg) > 0 {
+			s.statusMsg = d.str(msg)
+		}
+		*sub++
+	}
+	return out, true
+}
+
+func orB(a, b []byte) []byte {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}
+
+func orV(a, b *fastjson.Value) *fastjson.Value {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// rawText is jsonutil.RawText for a parsed value: a string unquoted, a
+// number or bool as written, "" for null, objects and arrays.
+func (d *fastDecoder) rawText(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return d.str(b)
+	case fastjson.TypeNumber:
+		d.num = v.MarshalTo(d.num[:0])
+		return d.str(d.num)
+	case fastjson.TypeTrue:
+		return "true"
+	case fastjson.TypeFalse:
+		return "false"
+	}
+	return ""
+}
+
+// tmpText is rawText for a value read at once and not kept.
+func (d *fastDecoder) tmpText(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return unsafe.String(unsafe.SliceData(b), len(b))
+	case fastjson.TypeNumber:
+		d.num = v.MarshalTo(d.num[:0])
+		return unsafe.String(unsafe.SliceData(d.num), len(d.num))
+	}
+	return d.rawText(v)
+}
+
+// keyValue reads one attribute as anyValue.text does.
+func (d *fastDecoder) keyValue(kv *fastjson.Value) (key, val string, ok bool) {
+	if !objOrNull(kv) {
+		return "", "", false
+	}
+	if kv.Type() == fastjson.TypeNull {
+		return "", "", true
+	}
+	var k []byte
+	var vals [8]*fastjson.Value
+	ok = fields(kv, kvKeys, func(i int, fv *fastjson.Value) bool {
+		if i == 0 {
+			return strField(fv, &k)
+		}
+		if !objOrNull(fv) {
+			return false
+		}
+		if fv.Type() == fastjson.TypeNull {
+			return true
+		}
+		return fields(fv, valueKeys, func(j int, x *fastjson.Value) bool {
+			vals[j] = x
+			return true
+		})
+	})
+	if !ok {
+		return "", "", false
+	}
+	for _, x := range vals {
+		if x != nil {
+			return d.str(k), d.rawText(x), true
+		}
+	}
+	return d.str(k), "", true
+}

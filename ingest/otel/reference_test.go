@@ -1,0 +1,140 @@
+package otel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+)
+
+// decodeOTLPReference is the sequential encoding/json decoder the fast
+// parallel path replaced, kept to check that both yield the same records
+// and notes.
+func decodeOTLPReference(src *ingest.Source, sink ingest.Sink) error {
+	c := newCollector(src.Name, sink)
+	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
+		var td tracesData
+		if err := json.Unmarshal(val, &td); err != nil {
+			sink.Lines(1)
+			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: "malformed otlp", Detail: err.Error()})
+			return
+		}
+		if td.Trace != nil {
+			td = *td.Trace
+		}
+		var sub int32
+		for _, list := range [][]resourceSpans{td.ResourceSpans, td.ResourceSpans2, td.Batches} {
+			for i := range list {
+				var spans []span
+				spans, sub = appendResourceSpans(nil, &list[i], src.Name, line, sub)
+				for j := range spans {
+					c.sink.Lines(1)
+					c.add(&spans[j])
+				}
+			}
+		}
+		if sub == 0 {
+			sink.Lines(1)
+			sink.Note(ingest.Note{Kind: ingest.NoteSkipped, File: src.Name, Line: line, Reason: "no spans"})
+		}
+	})
+	c.flush()
+	return err
+}
+
+// edgeLines are shapes where a hand-written decoder could drift from
+// encoding/json: case-folded and repeated keys, nulls, wrong types,
+// non-ASCII and \u escapes, the {"trace":…} wrapper, snake_case names.
+var edgeLines = []string{
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"TraceId":"aa","spanId":"01","attributes":[{"key":"gen_ai.usage.input_tokens","value":{"intValue":5}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"1"}}],"name":"chat"}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"02","spanId":"03","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}]}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"04","startTimeUnixNano":null,"start_time_unix_nano":"7","attributes":[null,{"key":"gen_ai.usage.input_tokens","value":{"stringValue":null,"intValue":"3"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"2"}}]}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"05","name":5}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"06","name":"caf\u00e9 chat","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}]}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"07","name":"café \ud800","status":{"code":"STATUS_CODE_ERROR","message":"x"}}]}]}]}`,
+	`{"trace":{"resourceSpans":[{"scopeSpans":[{"scope":{"NAME":"s"},"spans":[{"traceId":"AA","spanId":"08","status":{"code":2}}]}]}]},"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"09"}]}]}]}`,
+	`{"trace":{"resourceSpans":[]},"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"0a","name":1}]}]}]}`,
+	`{"resource_spans":[{"scope_spans":[{"scope":{"name":"a","Name":"b"},"spans":[{"trace_id":"qrs=","span_id":"AAAAAAAAAAs=","parent_span_id":"0b"}]}]}],"batches":[{"instrumentationLibrarySpans":[{"instrumentationLibrary":{"name":"lib"},"spans":[null,{"traceId":"bb","spanId":"0c","attributes":[{"key":"gen_ai.usage.input_tokens","value":{"doubleValue":1.5}}]}]}]}]}`,
+	`{"resourceSpans":null}`, `null`, `[1]`, `"x"`, `{"resourceSpans":[{"resource":{"attributes":[{"key":"session.id","value":{"stringValue":"S"}},{"key":"service.name","value":{"boolValue":true}}]},"scopeSpans":[{"spans":[{"traceId":"cc","spanId":"0d","endTimeUnixNano":1e3,"attributes":[{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1","intValue":"2"}}]}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"cc","spanId":"0e","status":{"code":{"a":1},"message":"m"},"attributes":[{"key":"gen_ai.usage.output_tokens","value":{"intValue":[1]}},{"key":"k","value":"v"}]}]}]}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"cc","spanId":"0f","status":null,"attributes":null}],"scope":null}],"resource":null}]}`,
+	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"cc","spanId":"10","name":"tab\tin\"quoted\\"}]}]}]}`,
+	`{"trace":{"trace":{"resourceSpans":[]},"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"dd","spanId":"11"}]}]}]}}`,
+	"", "not json", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"01"}]}]}]}`,
+}
+
+func decodeBoth(t *testing.T, data []byte) (got, want *collectSink) {
+	t.Helper()
+	got, want = &collectSink{}, &collectSink{}
+	f := mustLookup(t, "otlp")
+	if err := f.Decode(&ingest.Source{Name: "x", R: bufio.NewReaderSize(bytes.NewReader(data), 1<<16)}, func() ingest.Sink { return got }); err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeOTLPReference(&ingest.Source{Name: "x", R: bufio.NewReaderSize(bytes.NewReader(data), 1<<16)}, want); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
+}
+
+func sameOutput(t *testing.T, name string, got, want *collectSink) {
+	t.Helper()
+	if got.lines != want.lines || len(got.recs) != len(want.recs) || len(got.notes) != len(want.notes) {
+		t.Fatalf("%s: lines/records/notes %d/%d/%d, reference %d/%d/%d", name, got.lines, len(got.recs), len(got.notes), want.lines, len(want.recs), len(want.notes))
+	}
+	for i := range got.recs {
+		if !reflect.DeepEqual(got.recs[i], want.recs[i]) {
+			t.Fatalf("%s: record %d:\n got %+v\nwant %+v", name, i, got.recs[i], want.recs[i])
+		}
+	}
+	for i := range got.notes {
+		if got.notes[i] != want.notes[i] {
+			t.Fatalf("%s: note %d:\n got %+v\nwant %+v", name, i, got.notes[i], want.notes[i])
+		}
+	}
+}
+
+func TestOTLPMatchesReference(t *testing.T) {
+	for _, path := range []string{"testdata/hand.jsonl", "testdata/tempo_export_with_batches.json"} {
+		data := readFile(t, path)
+		got, want := decodeBoth(t, data)
+		sameOutput(t, path, got, want)
+		// The same file as JSON Lines when it is a pretty document.
+		var compact bytes.Buffer
+		if json.Compact(&compact, data) == nil {
+			got, want = decodeBoth(t, append(compact.Bytes(), '\n'))
+			sameOutput(t, path+" compact", got, want)
+		}
+	}
+	for i, l := range edgeLines {
+		got, want := decodeBoth(t, []byte(l+"\n"))
+		sameOutput(t, "edge "+strings.Repeat("#", 0)+string(rune('a'+i)), got, want)
+	}
+	got, want := decodeBoth(t, []byte(strings.Join(edgeLines, "\n")))
+	sameOutput(t, "edge lines together", got, want)
+	// Enough lines for several batches, with out-of-order spans.
+	gen := genOTLP(20000)
+	lines := bytes.Split(bytes.TrimSuffix(gen, []byte("\n")), []byte("\n"))
+	for i := 0; i+7 < len(lines); i += 97 {
+		lines[i], lines[i+7] = lines[i+7], lines[i]
+	}
+	got, want = decodeBoth(t, append(bytes.Join(lines, []byte("\n")), '\n'))
+	sameOutput(t, "generated", got, want)
+	if len(got.recs) == 0 {
+		t.Fatal("generated input gave no records")
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
