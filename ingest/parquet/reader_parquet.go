@@ -80,9 +80,14 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error)
 	if err != nil {
 		return err
 	}
-	return eachRowGroup(noClose{f}, pf, p.leaves, p.dictLeaves, newSink, func(sink ingest.Sink) batchFunc {
+	flat := flatPlan(fr.Manifest, pf, p)
+	return eachRowGroup(noClose{f}, pf, p.leaves, p.dictLeaves, newSink, func(sink ingest.Sink, wpf *file.Reader, wfr *pqarrow.FileReader) groupFunc {
 		d := &decoder{plan: p, file: src.Name, sink: sink, rec: ingest.Record{Attrs: map[string]string{}}}
-		return d.batch
+		if flat != nil {
+			d.flat = append([]flatCol(nil), flat...)
+			return func(g int, row int64) error { return d.readFlatGroup(wpf, g, row) }
+		}
+		return func(g int, row int64) error { return readGroup(wfr, g, row, p.leaves, sink, d.batch) }
 	})
 }
 
@@ -98,7 +103,63 @@ func recoverTo(err *error) {
 type column struct {
 	name  string
 	canon string // "" for an attribute
+	code  fieldCode
 	cl    class
+}
+
+// fieldCode is a canonical field as a small integer, so the per-row switch
+// compares integers, not names.
+type fieldCode uint8
+
+const (
+	fAttr fieldCode = iota
+	fID
+	fSessionID
+	fSeq
+	fTs
+	fDurationMs
+	fKind
+	fStatus
+	fErrorClass
+	fModel
+	fProvider
+	fTool
+	fRole
+	fWorkflow
+	fError
+	fCostUsd
+	fUsage
+	fInputTokens
+	fOutputTokens
+	fCacheReadTokens
+	fCacheWriteTokens
+	fCacheWrite1hTokens
+	fReasoningTokens
+)
+
+var fieldCodes = map[string]fieldCode{
+	"id":                    fID,
+	"session_id":            fSessionID,
+	"seq":                   fSeq,
+	"ts":                    fTs,
+	"duration_ms":           fDurationMs,
+	"kind":                  fKind,
+	"status":                fStatus,
+	"error_class":           fErrorClass,
+	"model":                 fModel,
+	"provider":              fProvider,
+	"tool":                  fTool,
+	"role":                  fRole,
+	"workflow":              fWorkflow,
+	"error":                 fError,
+	"cost_usd":              fCostUsd,
+	"usage":                 fUsage,
+	"input_tokens":          fInputTokens,
+	"output_tokens":         fOutputTokens,
+	"cache_read_tokens":     fCacheReadTokens,
+	"cache_write_tokens":    fCacheWriteTokens,
+	"cache_write_1h_tokens": fCacheWrite1hTokens,
+	"reasoning_tokens":      fReasoningTokens,
 }
 
 type plan struct {
@@ -164,7 +225,7 @@ func planCanonical(m *pqarrow.SchemaManifest) (*plan, error) {
 		if cl == clNull {
 			continue // nothing to read
 		}
-		p.cols = append(p.cols, column{name: name, canon: canon, cl: cl})
+		p.cols = append(p.cols, column{name: name, canon: canon, code: fieldCodes[canon], cl: cl})
 		leafIndices(sf, func(leaf int, t arrow.DataType) {
 			p.leaves = append(p.leaves, leaf)
 			if id := t.ID(); id == arrow.STRING || id == arrow.BINARY {
@@ -192,11 +253,15 @@ func leafIndices(sf *pqarrow.SchemaField, fn func(int, arrow.DataType)) {
 // firstRow (1-based).
 type batchFunc func(rec arrow.RecordBatch, firstRow int64)
 
+// groupFunc decodes row group g, whose first row is the file's row row
+// (1-based).
+type groupFunc func(g int, row int64) error
+
 // eachRowGroup decodes the row groups on every core: each worker has its
 // own reader and sink and pulls row groups from a queue; Line numbers come
 // from the row group's position, so the order workers finish in is
 // irrelevant.
-func eachRowGroup(ra pq.ReaderAtSeeker, pf *file.Reader, leaves, dictLeaves []int, newSink ingest.SinkFactory, newWorker func(ingest.Sink) batchFunc) error {
+func eachRowGroup(ra pq.ReaderAtSeeker, pf *file.Reader, leaves, dictLeaves []int, newSink ingest.SinkFactory, newWorker func(ingest.Sink, *file.Reader, *pqarrow.FileReader) groupFunc) error {
 	meta := pf.MetaData()
 	n := pf.NumRowGroups()
 	start := make([]int64, n)
@@ -253,13 +318,12 @@ func eachRowGroup(ra pq.ReaderAtSeeker, pf *file.Reader, leaves, dictLeaves []in
 			if err != nil {
 				return
 			}
-			sink := newSink()
-			decode := newWorker(sink)
+			decode := newWorker(newSink(), wpf, fr)
 			for g := range groups {
 				if failed() {
 					return
 				}
-				if err = readGroup(fr, g, start[g], leaves, sink, decode); err != nil {
+				if err = decode(g, start[g]); err != nil {
 					err = fmt.Errorf("row group %d (rows %d-%d): %w", g, start[g], start[g]+meta.RowGroup(g).NumRows()-1, err)
 					return
 				}
@@ -297,6 +361,7 @@ type decoder struct {
 	get  []getter
 	us   *structNode
 	jp   fastjson.Parser
+	flat []flatCol // the flat path's columns; nil on the Arrow path
 }
 
 func (d *decoder) batch(rec arrow.RecordBatch, firstRow int64) {
@@ -363,24 +428,29 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 	hasUsage := false
 	var ferr *ingest.FieldError
 	for ci, c := range d.plan.cols {
-		v := d.get[ci](i)
-		if c.canon == "usage" {
+		var v val
+		if d.flat != nil {
+			v = d.flat[ci].cell(i)
+		} else {
+			v = d.get[ci](i)
+		}
+		if c.code == fUsage {
 			hasUsage = usageArr != nil && usageArr.IsValid(i)
 			continue
 		}
 		if v.cl == clNull {
 			continue // null means absent
 		}
-		switch c.canon {
-		case "":
+		switch c.code {
+		case fAttr:
 			if s, ok := v.text(); ok && (v.cl != clString || (!v.badUTF8 && utf8.ValidString(s))) {
 				r.Attrs[c.name] = s
 			}
-		case "id":
+		case fID:
 			r.ID, ferr = text(c.canon, v, true)
-		case "session_id":
+		case fSessionID:
 			r.SessionID, ferr = text(c.canon, v, true)
-		case "seq":
+		case fSeq:
 			var f float64
 			if f, ferr = number(c.canon, v); ferr == nil {
 				if v.cl == clInt && !v.overflow {
@@ -392,7 +462,7 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 				}
 				r.HasSeq = true
 			}
-		case "ts":
+		case fTs:
 			switch v.cl {
 			case clTime:
 				if v.overflow || v.i < 0 {
@@ -410,38 +480,38 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 			default:
 				r.TSNano, ferr = ingest.EpochMillis(v.f)
 			}
-		case "duration_ms":
+		case fDurationMs:
 			r.DurationMS, ferr = number(c.canon, v)
-		case "kind":
+		case fKind:
 			r.Kind, ferr = ingest.ParseKind(v.s)
-		case "status":
+		case fStatus:
 			r.Status, ferr = ingest.ParseStatus(v.s)
 			statusExplicit = true
-		case "error_class":
+		case fErrorClass:
 			r.ErrorClass, ferr = ingest.ParseErrorClass(v.s)
-		case "model":
+		case fModel:
 			r.Model, ferr = text(c.canon, v, false)
-		case "provider":
+		case fProvider:
 			r.Provider, ferr = text(c.canon, v, false)
-		case "tool":
+		case fTool:
 			r.Tool, ferr = text(c.canon, v, false)
-		case "role":
+		case fRole:
 			r.Role, ferr = text(c.canon, v, false)
-		case "workflow":
+		case fWorkflow:
 			r.Workflow, ferr = text(c.canon, v, false)
-		case "error":
+		case fError:
 			if v.cl == clString {
 				r.Error, ferr = text(c.canon, v, false)
 			} else {
 				r.Error, _ = v.text()
 			}
-		case "cost_usd":
+		case fCostUsd:
 			r.CostUSD, ferr = number(c.canon, v)
 			r.HasCost = ferr == nil
-		case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
+		case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
 			var t int64
 			if t, ferr = tokenVal(c.canon, v); ferr == nil {
-				*tokenField(r, c.canon) = t
+				*tokenFieldCode(r, c.code) = t
 				topTokens = true
 			}
 		}
@@ -473,17 +543,17 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 	d.sink.Record(r)
 }
 
-func tokenField(r *ingest.Record, name string) *int64 {
-	switch name {
-	case "input_tokens":
+func tokenFieldCode(r *ingest.Record, c fieldCode) *int64 {
+	switch c {
+	case fInputTokens:
 		return &r.InputTokens
-	case "output_tokens":
+	case fOutputTokens:
 		return &r.OutputTokens
-	case "cache_read_tokens":
+	case fCacheReadTokens:
 		return &r.CacheReadTokens
-	case "cache_write_tokens":
+	case fCacheWriteTokens:
 		return &r.CacheWriteTokens
-	case "cache_write_1h_tokens":
+	case fCacheWrite1hTokens:
 		return &r.CacheWrite1hTokens
 	}
 	return &r.ReasoningTokens

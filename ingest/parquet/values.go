@@ -61,14 +61,14 @@ func classify(t arrow.DataType) class {
 // val is one cell. Numbers carry both an exact integer (ints) and a float
 // (every numeric class), so callers validate in one place.
 type val struct {
-	cl       class
 	s        string // clString; aliases Arrow memory unless owned
+	i        int64  // clInt (signed), clTime (Unix ns)
+	u        uint64
+	f        float64 // every numeric class
+	cl       class
 	owned    bool
 	badUTF8  bool
-	i        int64 // clInt (signed), clTime (Unix ns)
-	u        uint64
 	unsigned bool
-	f        float64 // every numeric class
 	b        bool
 	overflow bool // clTime outside int64 nanoseconds
 }

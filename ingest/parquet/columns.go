@@ -1,0 +1,329 @@
+package parquet
+
+import (
+	"fmt"
+	"math"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pq "github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// The flat path reads the common shape of canonical file (every column a
+// top-level, non-repeated scalar of type string, int32, int64, float64 or
+// TIMESTAMP over int64, no usage column) straight from the Parquet column
+// chunks, one typed column at a time, without building Arrow arrays. Any
+// other shape goes through pqarrow (decoder.batch); both produce the same
+// cells (val), so the row rules are shared.
+
+type flatKind uint8
+
+const (
+	fkString flatKind = iota
+	fkInt32
+	fkInt64
+	fkFloat64
+	fkTime
+)
+
+// flatBatch is how many rows the flat path converts per column at a time.
+const flatBatch = 1024
+
+// flatCol is one column of the flat path; the slices hold one batch, one
+// entry per row.
+type flatCol struct {
+	kind   flatKind
+	leaf   int
+	maxDef int16
+	mult   int64 // fkTime: nanoseconds per unit
+
+	null []bool
+	ints []int64
+	fs   []float64
+	strs []string
+	bad  []bool // fkString: not valid UTF-8
+
+	// Strings are interned per worker: consecutive equal values (sessions
+	// are contiguous) and repeats (models, kinds) cost no allocation.
+	intern   map[string]int32
+	interned []internedString
+	noIntern bool // the column is mostly unique values (ids): skip the map
+	prev     int32
+	// slots remember where in memory a value was last seen: dictionary
+	// pages hand out the same bytes for every repeat. A hit is confirmed
+	// by content, so reused memory can never return a stale string.
+	slots *[512]ptrSlot
+
+	defs  []int16
+	i32   []int32
+	i64   []int64
+	f64   []float64
+	bytes []pq.ByteArray
+}
+
+type ptrSlot struct {
+	p    uintptr
+	n, e int32
+}
+
+type internedString struct {
+	s   string
+	bad bool
+}
+
+// flatPlan returns the flat columns for p, or nil when the file needs the
+// general path.
+func flatPlan(m *pqarrow.SchemaManifest, pf *file.Reader, p *plan) []flatCol {
+	if p.usage >= 0 {
+		return nil
+	}
+	byName := map[string]*pqarrow.SchemaField{}
+	for i := range m.Fields {
+		byName[m.Fields[i].Field.Name] = &m.Fields[i]
+	}
+	sch := pf.MetaData().Schema
+	cols := make([]flatCol, len(p.cols))
+	for ci, c := range p.cols {
+		sf := byName[c.name]
+		if sf == nil || !sf.IsLeaf() {
+			return nil
+		}
+		pc := sch.Column(sf.ColIndex)
+		if pc.MaxRepetitionLevel() != 0 || pc.MaxDefinitionLevel() > 1 {
+			return nil
+		}
+		fc := flatCol{leaf: sf.ColIndex, maxDef: pc.MaxDefinitionLevel(), prev: -1}
+		phys := pc.PhysicalType()
+		switch t := sf.Field.Type; t.ID() {
+		case arrow.STRING, arrow.BINARY:
+			if phys != pq.Types.ByteArray {
+				return nil
+			}
+			fc.kind = fkString
+		case arrow.INT32:
+			if phys != pq.Types.Int32 {
+				return nil
+			}
+			fc.kind = fkInt32
+		case arrow.INT64:
+			if phys != pq.Types.Int64 {
+				return nil
+			}
+			fc.kind = fkInt64
+		case arrow.FLOAT64:
+			if phys != pq.Types.Double {
+				return nil
+			}
+			fc.kind = fkFloat64
+		case arrow.TIMESTAMP:
+			if phys != pq.Types.Int64 {
+				return nil // INT96
+			}
+			fc.kind, fc.mult = fkTime, 1
+			switch t.(*arrow.TimestampType).Unit {
+			case arrow.Second:
+				fc.mult = 1e9
+			case arrow.Millisecond:
+				fc.mult = 1e6
+			case arrow.Microsecond:
+				fc.mult = 1e3
+			}
+		default:
+			return nil
+		}
+		cols[ci] = fc
+	}
+	return cols
+}
+
+// cell is row i of the current batch, as makeGetter's getters would read
+// it from the Arrow array (strings as dictGetter reads them).
+func (c *flatCol) cell(i int) val {
+	if c.null[i] {
+		return val{}
+	}
+	switch c.kind {
+	case fkString:
+		return val{cl: clString, s: c.strs[i], owned: true, badUTF8: c.bad[i]}
+	case fkInt32, fkInt64:
+		n := c.ints[i]
+		return val{cl: clInt, i: n, f: float64(n)}
+	case fkFloat64:
+		return val{cl: clFloat, f: c.fs[i]}
+	}
+	n := c.ints[i]
+	if n > math.MaxInt64/c.mult || n < math.MinInt64/c.mult {
+		return val{cl: clTime, overflow: true}
+	}
+	return val{cl: clTime, i: n * c.mult}
+}
+
+func (c *flatCol) reset(n int) {
+	if cap(c.null) < n {
+		c.null = make([]bool, n)
+		c.defs = make([]int16, n)
+		switch c.kind {
+		case fkString:
+			c.strs, c.bad, c.bytes = make([]string, n), make([]bool, n), make([]pq.ByteArray, n)
+		case fkFloat64:
+			c.fs, c.f64 = make([]float64, n), make([]float64, n)
+		case fkInt32:
+			c.ints, c.i32 = make([]int64, n), make([]int32, n)
+		default:
+			c.ints, c.i64 = make([]int64, n), make([]int64, n)
+		}
+	}
+	c.null = c.null[:n]
+}
+
+// read fills the next n rows of the column from cr.
+func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
+	c.reset(n)
+	misses := 0
+	for got := 0; got < n; {
+		var defs []int16
+		if c.maxDef > 0 {
+			defs = c.defs[:n-got]
+		}
+		var lvls int64
+		var nv int
+		var err error
+		want := int64(n - got)
+		switch r := cr.(type) {
+		case *file.ByteArrayColumnChunkReader:
+			lvls, nv, err = r.ReadBatchInPage(want, c.bytes[:n-got], defs, nil)
+		case *file.Int32ColumnChunkReader:
+			lvls, nv, err = r.ReadBatchInPage(want, c.i32[:n-got], defs, nil)
+		case *file.Int64ColumnChunkReader:
+			lvls, nv, err = r.ReadBatchInPage(want, c.i64[:n-got], defs, nil)
+		case *file.Float64ColumnChunkReader:
+			lvls, nv, err = r.ReadBatchInPage(want, c.f64[:n-got], defs, nil)
+		default:
+			return fmt.Errorf("column %d: unexpected reader %T", c.leaf, cr)
+		}
+		if err != nil {
+			return err
+		}
+		if lvls == 0 {
+			return fmt.Errorf("column %d ends after %d of %d rows", c.leaf, got, n)
+		}
+		if lvls > want || int64(nv) > lvls {
+			return fmt.Errorf("column %d: inconsistent levels", c.leaf)
+		}
+		// Spread the nv dense values over the lvls rows.
+		v := 0
+		for k := 0; k < int(lvls); k++ {
+			row := got + k
+			if c.maxDef > 0 && defs[k] < c.maxDef {
+				c.null[row] = true
+				continue
+			}
+			if v >= nv {
+				return fmt.Errorf("column %d: inconsistent levels", c.leaf)
+			}
+			c.null[row] = false
+			switch c.kind {
+			case fkString:
+				if !c.str(row, c.bytes[v]) {
+					misses++
+				}
+			case fkInt32:
+				c.ints[row] = int64(c.i32[v])
+			case fkFloat64:
+				c.fs[row] = c.f64[v]
+			default:
+				c.ints[row] = c.i64[v]
+			}
+			v++
+		}
+		got += int(lvls)
+	}
+	if c.kind == fkString && !c.noIntern && misses > n/2 && n >= 1024 {
+		c.noIntern, c.intern, c.interned, c.prev = true, nil, nil, -1
+	}
+	return nil
+}
+
+// str sets row's string from b (which aliases page memory); false when it
+// had to allocate.
+func (c *flatCol) str(row int, b []byte) bool {
+	if c.prev >= 0 && string(b) == c.interned[c.prev].s {
+		e := c.interned[c.prev]
+		c.strs[row], c.bad[row] = e.s, e.bad
+		return true
+	}
+	if c.noIntern {
+		s := string(b)
+		c.strs[row], c.bad[row] = s, !utf8.ValidString(s)
+		return false
+	}
+	var slot *ptrSlot
+	if len(b) > 0 {
+		if c.slots == nil {
+			c.slots = new([512]ptrSlot)
+		}
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		slot = &c.slots[(p>>3^p>>12)&511]
+		if slot.p == p && int(slot.n) == len(b) && int(slot.e) < len(c.interned) && string(b) == c.interned[slot.e].s {
+			c.prev = slot.e
+			e := c.interned[slot.e]
+			c.strs[row], c.bad[row] = e.s, e.bad
+			return true
+		}
+		slot.p, slot.n = p, int32(len(b))
+	}
+	if j, ok := c.intern[string(b)]; ok {
+		if slot != nil {
+			slot.e = j
+		}
+		c.prev = j
+		e := c.interned[j]
+		c.strs[row], c.bad[row] = e.s, e.bad
+		return true
+	}
+	if c.intern == nil || len(c.interned) >= 1<<16 {
+		c.intern, c.interned = make(map[string]int32, 256), c.interned[:0]
+	}
+	s := string(b)
+	e := internedString{s: s, bad: !utf8.ValidString(s)}
+	c.prev = int32(len(c.interned))
+	c.interned = append(c.interned, e)
+	c.intern[s] = c.prev
+	if slot != nil {
+		slot.e = c.prev
+	}
+	c.strs[row], c.bad[row] = e.s, e.bad
+	return false
+}
+
+// readFlatGroup decodes row group g (first row row) with the flat path.
+func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
+	rg := pf.RowGroup(g)
+	readers := make([]file.ColumnChunkReader, len(d.flat))
+	for ci := range d.flat {
+		cr, err := rg.Column(d.flat[ci].leaf)
+		if err != nil {
+			return err
+		}
+		readers[ci] = cr
+		d.flat[ci].prev = -1
+	}
+	for left := rg.NumRows(); left > 0; {
+		n := int(min(left, flatBatch))
+		for ci := range d.flat {
+			if err := d.flat[ci].read(readers[ci], n); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < n; i++ {
+			d.row(i, row+int64(i), nil)
+		}
+		d.sink.Lines(int64(n))
+		row += int64(n)
+		left -= int64(n)
+	}
+	return nil
+}
