@@ -260,6 +260,11 @@ func (s *shard) Record(r *ingest.Record) {
 		e.flags |= flagHasCost
 		e.RecordCost = r.CostUSD
 	}
+	if r.SameUnit {
+		e.flags |= flagSameUnit // before push, which copies the event
+	} else {
+		s.counts.LinesWithRecords++
+	}
 	s.push(&e, k, si)
 	acc.n++
 	if acc.workflow == "" && r.Workflow != "" {
@@ -274,11 +279,6 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 	}
 	s.counts.Records++
-	if r.SameUnit {
-		e.flags |= flagSameUnit
-	} else {
-		s.counts.LinesWithRecords++
-	}
 }
 
 func sat32(v int64) uint32 {
