@@ -48,11 +48,16 @@ func genOTLP(spans int) []byte {
 }
 
 // benchInput is the first 64 MiB of the fleet bench file when it exists
-// (cut at a line end), else a generated input.
+// (cut at a line end), else a generated input. TOKCOST_OTLP_BENCH names
+// another file, read whole.
 func benchInput(b *testing.B) []byte {
-	if f, err := os.Open("../../bench/fleet-200000-100MB.otlp.jsonl"); err == nil {
+	path, limit := "../../bench/fleet-200000-100MB.otlp.jsonl", int64(64<<20)
+	if p := os.Getenv("TOKCOST_OTLP_BENCH"); p != "" {
+		path, limit = p, 1<<40
+	}
+	if f, err := os.Open(path); err == nil {
 		defer f.Close()
-		data, _ := io.ReadAll(io.LimitReader(f, 64<<20))
+		data, _ := io.ReadAll(io.LimitReader(f, limit))
 		if i := bytes.LastIndexByte(data, '\n'); i > 0 {
 			return data[:i+1]
 		}

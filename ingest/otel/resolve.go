@@ -89,7 +89,7 @@ func (c *collector) flush() {
 		traces = append(traces, t)
 	}
 	sort.Strings(traces)
-	var recs []ingest.Record
+	recs := make([]ingest.Record, 0, c.n) // at most one record per span; growing would copy them all
 	respSeen := map[string]bool{}
 	for _, t := range traces {
 		recs = c.resolve(c.byTrace[t], recs, respSeen)
