@@ -34,6 +34,17 @@ var canonicalAliases = map[string]string{
 	"usage":       "usage",
 }
 
+// canonicalOrder is the schema's field order (docs/format.md); a test
+// keeps it equal to the alias table's targets.
+var canonicalOrder = []string{
+	"id", "session_id", "seq", "ts", "duration_ms", "kind", "model", "provider",
+	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens",
+	"tool", "status", "error", "error_class", "role", "workflow", "cost_usd", "usage",
+}
+
+// CanonicalFields lists the canonical field names in schema order.
+func CanonicalFields() []string { return append([]string(nil), canonicalOrder...) }
+
 // CanonicalField maps a field name or alias to its canonical name; ok is
 // false for fields that are not part of the schema (they become attributes).
 func CanonicalField(name string) (canonical string, ok bool) {

@@ -346,3 +346,21 @@ func TestUnknownErrorClass(t *testing.T) {
 		t.Fatalf("records %d notes %+v", len(c.recs), c.notes)
 	}
 }
+
+// TestCanonicalFieldsMatchAliases: the ordered field list and the alias
+// table name the same fields, so --map and the readers cannot drift apart.
+func TestCanonicalFieldsMatchAliases(t *testing.T) {
+	targets := map[string]bool{}
+	for _, c := range canonicalAliases {
+		targets[c] = true
+	}
+	list := CanonicalFields()
+	if len(list) != len(targets) {
+		t.Fatalf("CanonicalFields has %d names, the alias table %d targets", len(list), len(targets))
+	}
+	for _, n := range list {
+		if !targets[n] {
+			t.Errorf("%q is listed but no alias maps to it", n)
+		}
+	}
+}

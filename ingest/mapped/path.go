@@ -14,12 +14,9 @@ import (
 // field: --map attr.team=metadata.team.
 const AttrPrefix = "attr."
 
-// canonicalNames are the fields --map may target (docs/format.md).
-var canonicalNames = []string{
-	"id", "session_id", "seq", "ts", "duration_ms", "kind", "model", "provider",
-	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens",
-	"tool", "status", "error", "role", "workflow", "cost_usd", "usage",
-}
+// canonicalNames are the fields --map may target: every canonical field
+// (ingest's table, so a new field is mappable without a change here).
+var canonicalNames = ingest.CanonicalFields()
 
 func isCanonical(name string) bool {
 	for _, n := range canonicalNames {
