@@ -57,8 +57,9 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 				src.Close()
 				results = append(results, FileResult{Name: p, Format: "empty"})
 				continue
-			case len(bytes.TrimSpace(head)) == 0 && len(head) < headSize:
-				// Only blank lines: the canonical reader counts them.
+			case len(bytes.TrimSpace(head)) == 0:
+				// Blank lines as far as sniffing sees: the canonical reader
+				// counts them, and accounts for anything after them.
 				f = formats["jsonl"]
 			default:
 				src.Close()

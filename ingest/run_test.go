@@ -58,6 +58,13 @@ func TestRunValidatesEveryReader(t *testing.T) {
 }
 
 func TestRunBlankOnlyInputCountsBlanks(t *testing.T) {
+	// Longer than what sniffing sees (64 KiB): still blank lines.
+	big := &collect{}
+	if _, err := Run([]string{"-"}, Options{Stdin: strings.NewReader(strings.Repeat(" ", 70000) + "\n\n")},
+		func(FileResult, int) SinkFactory { return func() Sink { return collectSink{big} } }); err != nil || big.lines != 2 {
+		t.Fatalf("70,000 spaces and a blank line: err %v, lines %d, want 2", err, big.lines)
+	}
+
 	c := &collect{}
 	res, err := Run([]string{"-"}, Options{Stdin: strings.NewReader("\n\n  \n")},
 		func(FileResult, int) SinkFactory { return func() Sink { return collectSink{c} } })
