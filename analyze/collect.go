@@ -16,7 +16,7 @@ const (
 	flagHasTS
 	flagHasCost // the record carried its producer's cost_usd
 	flagUnpriced
-	flagDuplicate
+	flagReplica      // Record.Replica: loses to a non-replica with the same id
 	flagSameUnit     // not the first record of its input unit (Record.SameUnit)
 	flagRecordedCost // Cost is the record's own cost_usd, not the price table's
 )
@@ -259,6 +259,9 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.HasCost {
 		e.flags |= flagHasCost
 		e.RecordCost = r.CostUSD
+	}
+	if r.Replica {
+		e.flags |= flagReplica
 	}
 	if r.SameUnit {
 		e.flags |= flagSameUnit // before push, which copies the event

@@ -264,6 +264,11 @@ func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 			break
 		}
 	}
+	for i := range ev {
+		if ev[i].flags&flagReplica != 0 {
+			return dedupeReplicas(s, keys)
+		}
+	}
 	seen.reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
@@ -274,6 +279,41 @@ func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 			continue
 		}
 		out = append(out, ev[i])
+	}
+	dropped = len(ev) - len(out)
+	s.Events = out
+	s.Duplicates = dropped
+	return dropped, units
+}
+
+// dedupeReplicas is dedupe for the rare session holding replicas: of the
+// records sharing an id, a non-replica wins over replicas (the first in
+// input order otherwise), and the kept record takes the largest output of
+// the copies, since streamed copies can carry partial output (FORMATS.md §2).
+func dedupeReplicas(s *Session, keys []eventKey) (dropped, units int) {
+	ev := s.Events
+	at := make(map[uint64]int, len(ev)) // id hash → index in out
+	out := ev[:0]
+	for i := range ev {
+		e := ev[i]
+		h := keys[i].idHash
+		j, dup := at[h]
+		if h == 0 || !dup {
+			if h != 0 {
+				at[h] = len(out)
+			}
+			out = append(out, e)
+			continue
+		}
+		kept := &out[j]
+		loser := e
+		if kept.flags&flagReplica != 0 && e.flags&flagReplica == 0 {
+			loser, *kept = *kept, e
+		}
+		kept.Output = max(kept.Output, loser.Output)
+		if loser.flags&flagSameUnit == 0 {
+			units++
+		}
 	}
 	dropped = len(ev) - len(out)
 	s.Events = out

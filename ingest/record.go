@@ -106,6 +106,10 @@ type Record struct {
 	// (a Claude Code line with several tool results, a Gemini message with
 	// tool calls), so the unit is accounted for once.
 	SameUnit bool
+	// Replica marks a record that may repeat an event recorded elsewhere
+	// (a Claude Code sidechain replaying a parent's response): when two
+	// records share an ID, the one that is not a replica is kept.
+	Replica bool
 }
 
 // Reset clears r for reuse, keeping the Attrs map's storage.

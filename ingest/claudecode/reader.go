@@ -271,6 +271,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	// analysis then counts the response once per session (FORMATS.md §2).
 	// Within this file the (message.id, requestId) rule below applies.
 	r.ID = m.ID
+	r.Replica = l.IsSidechain // a /btw replay loses to the parent's copy of the response
 	r.InputTokens = u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens
 	r.OutputTokens = u.OutputTokens
 	r.CacheReadTokens = u.CacheReadInputTokens
