@@ -467,10 +467,24 @@ func (d *fastDecoder) keyValue(kv *fastjson.Value) (key, val string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
+	key = d.str(k)
 	for _, x := range vals {
 		if x != nil {
-			return d.str(k), d.rawText(x), true
+			return key, d.valueText(key, x), true
 		}
 	}
-	return d.str(k), "", true
+	return key, "", true
+}
+
+// valueText is rawText, without interning values that are parsed at once
+// (token counts) or unique to a span (response ids).
+func (d *fastDecoder) valueText(key string, x *fastjson.Value) string {
+	if _, ok := tokenAttrs[key]; ok {
+		return d.tmpText(x)
+	}
+	if key == "gen_ai.response.id" && x.Type() == fastjson.TypeString {
+		b, _ := x.StringBytes()
+		return string(b)
+	}
+	return d.rawText(x)
 }
