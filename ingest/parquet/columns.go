@@ -10,6 +10,8 @@ import (
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/tokcost/tokcost/ingest"
 )
 
 // The flat path reads the common shape of canonical file (every column a
@@ -28,6 +30,9 @@ const (
 	fkFloat64
 	fkTime
 )
+
+// arrowOnly turns the flat path off; tests compare the two paths.
+var arrowOnly = false
 
 // flatBatch is how many rows the flat path converts per column at a time.
 const flatBatch = 1024
@@ -319,11 +324,101 @@ func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
 			}
 		}
 		for i := 0; i < n; i++ {
-			d.row(i, row+int64(i), nil)
+			d.rowFlat(i, row+int64(i))
 		}
 		d.sink.Lines(int64(n))
 		row += int64(n)
 		left -= int64(n)
 	}
 	return nil
+}
+
+// rowFlat is row for the flat path. The common valid cells (text, token
+// counts in range, timestamps, floats) are stored directly; anything else
+// goes through set with the cell as makeGetter would read it, so the rules
+// and the first error reported are the same.
+func (d *decoder) rowFlat(i int, line int64) {
+	r := &d.rec
+	r.Reset()
+	r.File, r.Line = d.file, line
+	var st rowState
+	for ci := range d.flat {
+		fc := &d.flat[ci]
+		if fc.null[i] {
+			continue // null means absent
+		}
+		c := &d.plan.cols[ci]
+		switch fc.kind {
+		case fkString:
+			if fc.bad[i] {
+				break
+			}
+			s := fc.strs[i]
+			switch c.code {
+			case fAttr:
+				r.Attrs[c.name] = s
+				continue
+			case fID:
+				r.ID = s
+				continue
+			case fSessionID:
+				r.SessionID = s
+				continue
+			case fModel:
+				r.Model = s
+				continue
+			case fProvider:
+				r.Provider = s
+				continue
+			case fTool:
+				r.Tool = s
+				continue
+			case fRole:
+				r.Role = s
+				continue
+			case fWorkflow:
+				r.Workflow = s
+				continue
+			case fError:
+				r.Error = s
+				continue
+			}
+		case fkInt32, fkInt64:
+			n := fc.ints[i]
+			switch c.code {
+			case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
+				if n >= 0 && n < 1<<32 {
+					*tokenFieldCode(r, c.code) = n
+					st.topTokens = true
+					continue
+				}
+			case fSeq:
+				r.Seq, r.HasSeq = n, true
+				continue
+			}
+		case fkFloat64:
+			switch c.code {
+			case fDurationMS:
+				r.DurationMS = fc.fs[i]
+				continue
+			case fCostUSD:
+				r.CostUSD, r.HasCost = fc.fs[i], true
+				continue
+			}
+		case fkTime:
+			if n := fc.ints[i]; c.code == fTS && n >= 0 && n <= math.MaxInt64/fc.mult {
+				r.TSNano = n * fc.mult
+				continue
+			}
+		}
+		if ferr := d.set(r, c, fc.cell(i), &st); ferr != nil {
+			d.invalid(line, ferr)
+			return
+		}
+	}
+	if ferr := ingest.Finish(r, st.statusExplicit); ferr != nil {
+		d.invalid(line, ferr)
+		return
+	}
+	d.sink.Record(r)
 }

@@ -80,7 +80,10 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error)
 	if err != nil {
 		return err
 	}
-	flat := flatPlan(fr.Manifest, pf, p)
+	var flat []flatCol
+	if !arrowOnly {
+		flat = flatPlan(fr.Manifest, pf, p)
+	}
 	return eachRowGroup(noClose{f}, pf, p.leaves, p.dictLeaves, newSink, func(sink ingest.Sink, wpf *file.Reader, wfr *pqarrow.FileReader) groupFunc {
 		d := &decoder{plan: p, file: src.Name, sink: sink, rec: ingest.Record{Attrs: map[string]string{}}}
 		if flat != nil {
@@ -116,8 +119,8 @@ const (
 	fID
 	fSessionID
 	fSeq
-	fTs
-	fDurationMs
+	fTS
+	fDurationMS
 	fKind
 	fStatus
 	fErrorClass
@@ -127,7 +130,7 @@ const (
 	fRole
 	fWorkflow
 	fError
-	fCostUsd
+	fCostUSD
 	fUsage
 	fInputTokens
 	fOutputTokens
@@ -141,8 +144,8 @@ var fieldCodes = map[string]fieldCode{
 	"id":                    fID,
 	"session_id":            fSessionID,
 	"seq":                   fSeq,
-	"ts":                    fTs,
-	"duration_ms":           fDurationMs,
+	"ts":                    fTS,
+	"duration_ms":           fDurationMS,
 	"kind":                  fKind,
 	"status":                fStatus,
 	"error_class":           fErrorClass,
@@ -152,7 +155,7 @@ var fieldCodes = map[string]fieldCode{
 	"role":                  fRole,
 	"workflow":              fWorkflow,
 	"error":                 fError,
-	"cost_usd":              fCostUsd,
+	"cost_usd":              fCostUSD,
 	"usage":                 fUsage,
 	"input_tokens":          fInputTokens,
 	"output_tokens":         fOutputTokens,
@@ -424,16 +427,12 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 	r := &d.rec
 	r.Reset()
 	r.File, r.Line = d.file, line
-	statusExplicit, topTokens := false, false
+	var st rowState
 	hasUsage := false
 	var ferr *ingest.FieldError
-	for ci, c := range d.plan.cols {
-		var v val
-		if d.flat != nil {
-			v = d.flat[ci].cell(i)
-		} else {
-			v = d.get[ci](i)
-		}
+	for ci := range d.plan.cols {
+		c := &d.plan.cols[ci]
+		v := d.get[ci](i)
 		if c.code == fUsage {
 			hasUsage = usageArr != nil && usageArr.IsValid(i)
 			continue
@@ -441,86 +440,13 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 		if v.cl == clNull {
 			continue // null means absent
 		}
-		switch c.code {
-		case fAttr:
-			if s, ok := v.text(); ok && (v.cl != clString || (!v.badUTF8 && utf8.ValidString(s))) {
-				r.Attrs[c.name] = s
-			}
-		case fID:
-			r.ID, ferr = text(c.canon, v, true)
-		case fSessionID:
-			r.SessionID, ferr = text(c.canon, v, true)
-		case fSeq:
-			var f float64
-			if f, ferr = number(c.canon, v); ferr == nil {
-				if v.cl == clInt && !v.overflow {
-					r.Seq = v.i
-				} else if f != float64(int64(f)) {
-					ferr = &ingest.FieldError{Reason: "fractional seq", Field: c.canon}
-				} else {
-					r.Seq = int64(f)
-				}
-				r.HasSeq = true
-			}
-		case fTs:
-			switch v.cl {
-			case clTime:
-				if v.overflow || v.i < 0 {
-					ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
-				}
-				r.TSNano = v.i
-			case clString:
-				r.TSNano, ferr = ingest.ParseTime(v.s)
-			case clInt:
-				// Exact, where a float64 detour would be off by ~100 ns.
-				if v.overflow || v.i < 0 || v.i > 1e14 {
-					ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
-				}
-				r.TSNano = v.i * 1e6
-			default:
-				r.TSNano, ferr = ingest.EpochMillis(v.f)
-			}
-		case fDurationMs:
-			r.DurationMS, ferr = number(c.canon, v)
-		case fKind:
-			r.Kind, ferr = ingest.ParseKind(v.s)
-		case fStatus:
-			r.Status, ferr = ingest.ParseStatus(v.s)
-			statusExplicit = true
-		case fErrorClass:
-			r.ErrorClass, ferr = ingest.ParseErrorClass(v.s)
-		case fModel:
-			r.Model, ferr = text(c.canon, v, false)
-		case fProvider:
-			r.Provider, ferr = text(c.canon, v, false)
-		case fTool:
-			r.Tool, ferr = text(c.canon, v, false)
-		case fRole:
-			r.Role, ferr = text(c.canon, v, false)
-		case fWorkflow:
-			r.Workflow, ferr = text(c.canon, v, false)
-		case fError:
-			if v.cl == clString {
-				r.Error, ferr = text(c.canon, v, false)
-			} else {
-				r.Error, _ = v.text()
-			}
-		case fCostUsd:
-			r.CostUSD, ferr = number(c.canon, v)
-			r.HasCost = ferr == nil
-		case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
-			var t int64
-			if t, ferr = tokenVal(c.canon, v); ferr == nil {
-				*tokenFieldCode(r, c.code) = t
-				topTokens = true
-			}
-		}
+		ferr = d.set(r, c, v, &st)
 		if ferr != nil {
 			d.invalid(line, ferr)
 			return
 		}
 	}
-	if hasUsage && !topTokens {
+	if hasUsage && !st.topTokens {
 		if d.us != nil {
 			ferr = fillUsage(r, func(path ...string) val { return d.us.lookup(i, path...) })
 		} else if v := d.get[d.plan.usage](i); v.cl == clString {
@@ -536,11 +462,93 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 			return
 		}
 	}
-	if ferr = ingest.Finish(r, statusExplicit); ferr != nil {
+	if ferr = ingest.Finish(r, st.statusExplicit); ferr != nil {
 		d.invalid(line, ferr)
 		return
 	}
 	d.sink.Record(r)
+}
+
+// rowState is what set learns about a row beyond the record itself.
+type rowState struct{ statusExplicit, topTokens bool }
+
+// set applies cell v of column c to r: the canonical rules for one field.
+func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *ingest.FieldError) {
+	switch c.code {
+	case fAttr:
+		if s, ok := v.text(); ok && (v.cl != clString || (!v.badUTF8 && utf8.ValidString(s))) {
+			r.Attrs[c.name] = s
+		}
+	case fID:
+		r.ID, ferr = text(c.canon, v, true)
+	case fSessionID:
+		r.SessionID, ferr = text(c.canon, v, true)
+	case fSeq:
+		var f float64
+		if f, ferr = number(c.canon, v); ferr == nil {
+			if v.cl == clInt && !v.overflow {
+				r.Seq = v.i
+			} else if f != float64(int64(f)) {
+				ferr = &ingest.FieldError{Reason: "fractional seq", Field: c.canon}
+			} else {
+				r.Seq = int64(f)
+			}
+			r.HasSeq = true
+		}
+	case fTS:
+		switch v.cl {
+		case clTime:
+			if v.overflow || v.i < 0 {
+				ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
+			}
+			r.TSNano = v.i
+		case clString:
+			r.TSNano, ferr = ingest.ParseTime(v.s)
+		case clInt:
+			// Exact, where a float64 detour would be off by ~100 ns.
+			if v.overflow || v.i < 0 || v.i > 1e14 {
+				ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
+			}
+			r.TSNano = v.i * 1e6
+		default:
+			r.TSNano, ferr = ingest.EpochMillis(v.f)
+		}
+	case fDurationMS:
+		r.DurationMS, ferr = number(c.canon, v)
+	case fKind:
+		r.Kind, ferr = ingest.ParseKind(v.s)
+	case fStatus:
+		r.Status, ferr = ingest.ParseStatus(v.s)
+		st.statusExplicit = true
+	case fErrorClass:
+		r.ErrorClass, ferr = ingest.ParseErrorClass(v.s)
+	case fModel:
+		r.Model, ferr = text(c.canon, v, false)
+	case fProvider:
+		r.Provider, ferr = text(c.canon, v, false)
+	case fTool:
+		r.Tool, ferr = text(c.canon, v, false)
+	case fRole:
+		r.Role, ferr = text(c.canon, v, false)
+	case fWorkflow:
+		r.Workflow, ferr = text(c.canon, v, false)
+	case fError:
+		if v.cl == clString {
+			r.Error, ferr = text(c.canon, v, false)
+		} else {
+			r.Error, _ = v.text()
+		}
+	case fCostUSD:
+		r.CostUSD, ferr = number(c.canon, v)
+		r.HasCost = ferr == nil
+	case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
+		var t int64
+		if t, ferr = tokenVal(c.canon, v); ferr == nil {
+			*tokenFieldCode(r, c.code) = t
+			st.topTokens = true
+		}
+	}
+	return ferr
 }
 
 func tokenFieldCode(r *ingest.Record, c fieldCode) *int64 {

@@ -1,0 +1,86 @@
+package parquet
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// TestFlatMatchesArrow decodes flat files (the shape the column-by-column
+// path reads) both ways and wants the same records, notes and row count:
+// the flat path is an optimisation, never a second set of rules.
+func TestFlatMatchesArrow(t *testing.T) {
+	ts := func(u arrow.TimeUnit) arrow.DataType { return &arrow.TimestampType{Unit: u, TimeZone: "UTC"} }
+	i32, f64, bin := arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Float64, arrow.BinaryTypes.Binary
+	cases := []struct {
+		name   string
+		schema *arrow.Schema
+		rows   string
+	}{
+		{"tokens", fields(fld("session_id", str), fld("input_tokens", i64), fld("output_tokens", i32), fld("reasoning_tokens", i64),
+			fld("cache_read_tokens", i64), fld("cache_write_tokens", i64), fld("cache_write_1h_tokens", i64), fld("seq", i64), fld("id", i64)), `[
+			{"session_id":"a","input_tokens":10,"output_tokens":5,"reasoning_tokens":2,"cache_read_tokens":3,"cache_write_tokens":4,"cache_write_1h_tokens":1,"seq":-9223372036854775808,"id":7},
+			{"session_id":"a","input_tokens":-1,"output_tokens":5},
+			{"session_id":"a","input_tokens":4294967296,"output_tokens":5},
+			{"session_id":"a","input_tokens":4294967295,"output_tokens":2147483647,"seq":9223372036854775807},
+			{"session_id":"b","input_tokens":1,"output_tokens":-2147483648},
+			{"session_id":"b","input_tokens":1,"cache_read_tokens":2},
+			{"session_id":"b","output_tokens":1,"reasoning_tokens":2},
+			{"session_id":null,"input_tokens":1},
+			{"session_id":"","input_tokens":1},
+			{"session_id":"c","input_tokens":9223372036854775807}
+		]`},
+		{"times", fields(fld("session_id", str), fld("ts", ts(arrow.Second)), fld("timestamp_ms", ts(arrow.Millisecond)),
+			fld("duration_ms", f64), fld("cost_usd", f64)), `[
+			{"session_id":"a","ts":"2026-11-02T09:00:00Z","duration_ms":1.5,"cost_usd":0.25},
+			{"session_id":"a","ts":"1969-12-31T23:59:59Z","duration_ms":-1},
+			{"session_id":"a","ts":"9999-12-31T23:59:59Z","cost_usd":-0.5},
+			{"session_id":"a","ts":null,"duration_ms":null,"cost_usd":null},
+			{"session_id":"a","ts":"1970-01-01T00:00:00Z","timestamp_ms":"2026-11-02T09:00:00.250Z"}
+		]`},
+		{"ms-timestamp", fields(fld("sessionId", str), fld("timestamp", ts(arrow.Millisecond)), fld("prompt_tokens", i64)), `[
+			{"sessionId":"a","timestamp":"2026-11-02T09:00:00.250Z","prompt_tokens":1},
+			{"sessionId":"a","timestamp":"1900-01-01T00:00:00Z","prompt_tokens":1}
+		]`},
+		{"strings", fields(fld("session_id", str), fld("kind", str), fld("status", str), fld("error_class", str), fld("error", str),
+			fld("model", str), fld("provider", str), fld("tool", str), fld("role", str), fld("workflow", str), fld("event_id", str),
+			fld("team", str), fld("bytes", bin), fld("tool_name", bin), fld("count", i64), fld("score", f64)), `[
+			{"session_id":"a","kind":"LLM","status":"OK","model":"m","provider":"p","role":"r","workflow":"w","event_id":"e1","team":"x","count":3,"score":0.5},
+			{"session_id":"a","kind":"tool","tool":"bash","error":"boom","team":"x","bytes":"/w==","count":-3},
+			{"session_id":"a","kind":"tool","tool":"bash","error":"Sibling tool call errored","status":"timeout"},
+			{"session_id":"a","kind":"nope"},
+			{"session_id":"a","status":"maybe"},
+			{"session_id":"a","error_class":"odd"},
+			{"session_id":"a","error_class":"user_rejected","error":"no"},
+			{"session_id":"a","tool_name":"//79","kind":"tool"},
+			{"session_id":"a","tool_name":"Z3JlcA=="},
+			{"session_id":"b","team":"y","bytes":"aGk="},
+			{"session_id":"b","team":"x"},
+			{"session_id":"a","team":"x"}
+		]`},
+	}
+	for _, c := range cases {
+		for _, per := range []int64{1, 3, 1 << 20} {
+			path := saveFixture(t, c.name+".parquet", writeFixture(t, c.schema, c.rows, compress.Codecs.Zstd, per))
+			compareFlat(t, c.name, path)
+		}
+	}
+	compareFlat(t, "generated", toParquet(t, "../../testdata/fleet.jsonl"))
+}
+
+func compareFlat(t *testing.T, name, path string) {
+	t.Helper()
+	defer func() { arrowOnly = false }()
+	arrowOnly = false
+	fr, fn, fl := readFixture(t, path)
+	arrowOnly = true
+	ar, an, al := readFixture(t, path)
+	if fl != al || !reflect.DeepEqual(fn, an) || !reflect.DeepEqual(fr, ar) {
+		t.Errorf("%s: flat path differs from the Arrow path:\nflat  %d lines %+v\n%+v\narrow %d lines %+v\n%+v", name, fl, fn, fr, al, an, ar)
+	}
+	if len(fr)+len(fn) == 0 {
+		t.Errorf("%s: nothing decoded", name)
+	}
+}
