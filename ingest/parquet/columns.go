@@ -56,11 +56,21 @@ type flatCol struct {
 	intern   map[string]int32
 	interned []internedString
 	noIntern bool // the column is mostly unique values (ids): skip the map
-	prev     int32
+	block    []byte
+	spans    []span
+	noMap    bool // map lookups mostly miss (sessions): slots and prev only
+	lookups  int
+	hits     int
+	gen      uint32 // page reads so far
+	havePrev bool
+	prevS    string
+	prevBad  bool
+	prevP    uintptr
+	prevGen  uint32
 	// slots remember where in memory a value was last seen: dictionary
 	// pages hand out the same bytes for every repeat. A hit is confirmed
 	// by content, so reused memory can never return a stale string.
-	slots *[512]ptrSlot
+	slots *[1024]ptrSlot
 
 	defs  []int16
 	i32   []int32
@@ -69,9 +79,13 @@ type flatCol struct {
 	bytes []pq.ByteArray
 }
 
+// span is where row's value ends in flatCol.block.
+type span struct{ row, end int32 }
+
 type ptrSlot struct {
 	p    uintptr
 	n, e int32
+	gen  uint32
 }
 
 type internedString struct {
@@ -100,7 +114,7 @@ func flatPlan(m *pqarrow.SchemaManifest, pf *file.Reader, p *plan) []flatCol {
 		if pc.MaxRepetitionLevel() != 0 || pc.MaxDefinitionLevel() > 1 {
 			return nil
 		}
-		fc := flatCol{leaf: sf.ColIndex, maxDef: pc.MaxDefinitionLevel(), prev: -1}
+		fc := flatCol{leaf: sf.ColIndex, maxDef: pc.MaxDefinitionLevel()}
 		phys := pc.PhysicalType()
 		switch t := sf.Field.Type; t.ID() {
 		case arrow.STRING, arrow.BINARY:
@@ -187,6 +201,7 @@ func (c *flatCol) reset(n int) {
 // read fills the next n rows of the column from cr.
 func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 	c.reset(n)
+	c.block, c.spans = c.block[:0], c.spans[:0]
 	misses := 0
 	for got := 0; got < n; {
 		var defs []int16
@@ -212,6 +227,7 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 		if err != nil {
 			return err
 		}
+		c.gen++ // the values alias this read's page
 		if lvls == 0 {
 			return fmt.Errorf("column %d ends after %d of %d rows", c.leaf, got, n)
 		}
@@ -246,8 +262,23 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 		}
 		got += int(lvls)
 	}
+	if len(c.spans) > 0 {
+		all, start := string(c.block), int32(0)
+		for _, sp := range c.spans {
+			v := all[start:sp.end]
+			c.strs[sp.row], c.bad[sp.row] = v, !utf8.ValidString(v)
+			start = sp.end
+		}
+	}
+	if !c.noMap && c.lookups >= 256 {
+		c.noMap = c.hits*4 < c.lookups
+		c.lookups, c.hits = 0, 0
+		if c.noMap {
+			c.intern = nil
+		}
+	}
 	if c.kind == fkString && !c.noIntern && misses > n/2 && n >= 1024 {
-		c.noIntern, c.intern, c.interned, c.prev = true, nil, nil, -1
+		c.noIntern, c.intern, c.interned, c.slots = true, nil, nil, nil
 	}
 	return nil
 }
@@ -255,53 +286,66 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 // str sets row's string from b (which aliases page memory); false when it
 // had to allocate.
 func (c *flatCol) str(row int, b []byte) bool {
-	if c.prev >= 0 && string(b) == c.interned[c.prev].s {
-		e := c.interned[c.prev]
-		c.strs[row], c.bad[row] = e.s, e.bad
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	// Within one page read (one gen) the same address holds the same
+	// bytes; across reads memory may be reused, so content is compared.
+	if c.havePrev && len(b) == len(c.prevS) && ((p == c.prevP && c.prevGen == c.gen) || string(b) == c.prevS) {
+		c.prevP, c.prevGen = p, c.gen
+		c.strs[row], c.bad[row] = c.prevS, c.prevBad
 		return true
 	}
 	if c.noIntern {
-		s := string(b)
-		c.strs[row], c.bad[row] = s, !utf8.ValidString(s)
+		// Copied into one block per batch (see read): one allocation,
+		// not one per row.
+		c.havePrev = false
+		c.block = append(c.block, b...)
+		c.spans = append(c.spans, span{row: int32(row), end: int32(len(c.block))})
 		return false
 	}
-	var slot *ptrSlot
-	if len(b) > 0 {
-		if c.slots == nil {
-			c.slots = new([512]ptrSlot)
-		}
-		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-		slot = &c.slots[(p>>3^p>>12)&511]
-		if slot.p == p && int(slot.n) == len(b) && int(slot.e) < len(c.interned) && string(b) == c.interned[slot.e].s {
-			c.prev = slot.e
-			e := c.interned[slot.e]
-			c.strs[row], c.bad[row] = e.s, e.bad
-			return true
-		}
-		slot.p, slot.n = p, int32(len(b))
+	if c.slots == nil {
+		c.slots = new([1024]ptrSlot)
 	}
-	if j, ok := c.intern[string(b)]; ok {
-		if slot != nil {
-			slot.e = j
-		}
-		c.prev = j
-		e := c.interned[j]
-		c.strs[row], c.bad[row] = e.s, e.bad
+	slot := &c.slots[(p*0x9E3779B97F4A7C15)>>54] // Fibonacci hashing: the top 10 bits
+	if slot.p == p && int(slot.n) == len(b) && int(slot.e) < len(c.interned) &&
+		(slot.gen == c.gen || string(b) == c.interned[slot.e].s) {
+		slot.gen = c.gen
+		c.setPrev(row, p, c.interned[slot.e])
 		return true
 	}
-	if c.intern == nil || len(c.interned) >= 1<<16 {
-		c.intern, c.interned = make(map[string]int32, 256), c.interned[:0]
+	slot.p, slot.n, slot.gen = p, int32(len(b)), c.gen
+	if !c.noMap {
+		c.lookups++
+		if j, ok := c.intern[string(b)]; ok {
+			c.hits++
+			slot.e = j
+			c.setPrev(row, p, c.interned[j])
+			return true
+		}
+	}
+	if c.interned == nil || len(c.interned) >= 1<<16 {
+		// Slots may point at entries about to be replaced: a new gen
+		// makes every slot hit compare content.
+		c.gen++
+		slot.gen = c.gen
+		c.interned = c.interned[:0]
+		if !c.noMap {
+			c.intern = make(map[string]int32, 256)
+		}
 	}
 	s := string(b)
 	e := internedString{s: s, bad: !utf8.ValidString(s)}
-	c.prev = int32(len(c.interned))
+	slot.e = int32(len(c.interned))
 	c.interned = append(c.interned, e)
-	c.intern[s] = c.prev
-	if slot != nil {
-		slot.e = c.prev
+	if !c.noMap {
+		c.intern[s] = slot.e
 	}
-	c.strs[row], c.bad[row] = e.s, e.bad
+	c.setPrev(row, p, e)
 	return false
+}
+
+func (c *flatCol) setPrev(row int, p uintptr, e internedString) {
+	c.havePrev, c.prevS, c.prevBad, c.prevP, c.prevGen = true, e.s, e.bad, p, c.gen
+	c.strs[row], c.bad[row] = e.s, e.bad
 }
 
 // readFlatGroup decodes row group g (first row row) with the flat path.
@@ -314,7 +358,7 @@ func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
 			return err
 		}
 		readers[ci] = cr
-		d.flat[ci].prev = -1
+		d.flat[ci].havePrev = false
 	}
 	for left := rg.NumRows(); left > 0; {
 		n := int(min(left, flatBatch))
