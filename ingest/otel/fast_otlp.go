@@ -3,15 +3,15 @@ package otel
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"strings"
 	"unsafe"
 
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
-
-	"github.com/valyala/fastjson"
 )
 
-// fastDecoder turns one OTLP/JSON value into span summaries with fastjson,
+// fastDecoder turns one OTLP/JSON value into span summaries with a strict
+// scanner (jsonscan.go),
 // without the reflection and intermediate structs of encoding/json. It
 // declines (ok=false) every input where the two could differ: non-ASCII or
 // \u escapes (encoding/json repairs invalid UTF-8 and lone surrogates),
@@ -19,9 +19,8 @@ import (
 // values of the wrong type (encoding/json reports those). The caller then
 // decodes the value with encoding/json, which stays the reference.
 type fastDecoder struct {
-	p      fastjson.Parser
+	p      scanner
 	intern map[string]string
-	num    []byte
 }
 
 func newFastDecoder() *fastDecoder { return &fastDecoder{intern: make(map[string]string, 1024)} }
@@ -69,33 +68,34 @@ func (d *fastDecoder) decode(val []byte, file string, line int64, out []span) (_
 	if !plainJSON(val) {
 		return out, false
 	}
-	v, err := d.p.ParseBytes(val)
-	if err != nil {
+	root, ok := d.p.parse(val)
+	if !ok {
 		return out, false
 	}
+	v := d.node(root)
 	start := len(out)
-	switch v.Type() {
-	case fastjson.TypeNull:
+	switch v.kind {
+	case jNull:
 		return out, true
-	case fastjson.TypeObject:
+	case jObj:
 	default:
 		return out, false
 	}
-	lists, trace, ok := tracesLists(v, true)
+	lists, trace, ok := d.tracesLists(v, true)
 	if !ok {
 		return out, false
 	}
 	if trace != nil {
 		// encoding/json decodes both, then uses the inner document.
-		if lists, _, ok = tracesLists(trace, false); !ok {
+		if lists, _, ok = d.tracesLists(trace, false); !ok {
 			return out, false
 		}
 		// Type errors in the outer lists still fail encoding/json.
 		var scratch []span
-		outer, _, _ := tracesLists(v, true)
+		outer, _, _ := d.tracesLists(v, true)
 		for _, l := range outer {
 			for _, rs := range l {
-				if scratch, ok = d.resourceSpans(rs, file, line, 0, scratch[:0]); !ok {
+				if scratch, ok = d.resourceSpans(d.node(rs), file, line, 0, scratch[:0]); !ok {
 					return out, false
 				}
 			}
@@ -104,7 +104,7 @@ func (d *fastDecoder) decode(val []byte, file string, line int64, out []span) (_
 	sub := int32(0)
 	for _, l := range lists {
 		for _, rs := range l {
-			if out, ok = d.resourceSpans(rs, file, line, sub, out); !ok {
+			if out, ok = d.resourceSpans(d.node(rs), file, line, sub, out); !ok {
 				return out[:start], false
 			}
 			sub = int32(len(out) - start)
@@ -113,66 +113,61 @@ func (d *fastDecoder) decode(val []byte, file string, line int64, out []span) (_
 	return out, true
 }
 
-// fields walks an object's members. fn returns the index of the field the
-// key names (−1 for an unknown key) and whether its value was acceptable.
-// Unknown keys that fold to a known one, and known keys given twice, decline.
-func fields(v *fastjson.Value, known []string, fn func(i int, v *fastjson.Value) bool) bool {
-	o, err := v.Object()
-	if err != nil {
+func (d *fastDecoder) node(i int32) *jnode { return &d.p.nodes[i] }
+
+// fields walks an object's members. fn returns whether the value of the
+// field the key names (its index in known) was acceptable. Unknown keys
+// that fold to a known one, and known keys given twice, decline.
+func (d *fastDecoder) fields(v *jnode, known []string, fn func(i int, v *jnode) bool) bool {
+	if v.kind != jObj {
 		return false
 	}
 	var seen uint32
-	ok := true
-	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if !ok {
-			return
-		}
-		for i, name := range known {
-			if string(k) == name {
-				if seen&(1<<i) != 0 {
-					ok = false
-					return
+	kids := d.p.kids[v.first:v.end]
+	for m := 0; m < len(kids); m += 2 {
+		k := d.p.text(d.node(kids[m]))
+		fv := d.node(kids[m+1])
+		i := slices.Index(known, string(k))
+		if i < 0 {
+			for _, name := range known {
+				if strings.EqualFold(string(k), name) {
+					return false
 				}
-				seen |= 1 << i
-				ok = fn(i, fv)
-				return
 			}
+			continue
 		}
-		for _, name := range known {
-			if strings.EqualFold(string(k), name) {
-				ok = false
-				return
-			}
+		if seen&(1<<i) != 0 {
+			return false
 		}
-	})
-	return ok
+		seen |= 1 << i
+		if !fn(i, fv) {
+			return false
+		}
+	}
+	return true
 }
 
 // list returns the elements of an array (nil for null); ok=false for other types.
-func list(v *fastjson.Value) ([]*fastjson.Value, bool) {
-	switch v.Type() {
-	case fastjson.TypeNull:
+func (d *fastDecoder) list(v *jnode) ([]int32, bool) {
+	switch v.kind {
+	case jNull:
 		return nil, true
-	case fastjson.TypeArray:
-		a, _ := v.Array()
-		return a, true
+	case jArr:
+		return d.p.kids[v.first:v.end], true
 	}
 	return nil, false
 }
 
 // objOrNull reports whether v may decode into a struct.
-func objOrNull(v *fastjson.Value) bool {
-	t := v.Type()
-	return t == fastjson.TypeObject || t == fastjson.TypeNull
-}
+func objOrNull(v *jnode) bool { return v.kind == jObj || v.kind == jNull }
 
 // strField reads a Go string field: a string, or null (no change).
-func strField(v *fastjson.Value, dst *[]byte) bool {
-	switch v.Type() {
-	case fastjson.TypeNull:
+func (d *fastDecoder) strField(v *jnode, dst *[]byte) bool {
+	switch v.kind {
+	case jNull:
 		return true
-	case fastjson.TypeString:
-		*dst, _ = v.StringBytes()
+	case jStr:
+		*dst = d.p.text(v)
 		if *dst == nil {
 			*dst = []byte{}
 		}
@@ -185,21 +180,21 @@ var tracesKeys = []string{"resourceSpans", "resource_spans", "batches", "trace"}
 
 // tracesLists returns the three resourceSpans lists of a TracesData object
 // and its "trace" member; allowTrace=false declines a nested one.
-func tracesLists(v *fastjson.Value, allowTrace bool) (lists [3][]*fastjson.Value, trace *fastjson.Value, ok bool) {
-	ok = fields(v, tracesKeys, func(i int, fv *fastjson.Value) bool {
+func (d *fastDecoder) tracesLists(v *jnode, allowTrace bool) (lists [3][]int32, trace *jnode, ok bool) {
+	ok = d.fields(v, tracesKeys, func(i int, fv *jnode) bool {
 		if i == 3 {
-			switch fv.Type() {
-			case fastjson.TypeNull:
+			switch fv.kind {
+			case jNull:
 				trace = nil
 				return true
-			case fastjson.TypeObject:
+			case jObj:
 				trace = fv
 				return allowTrace
 			}
 			return false
 		}
 		var ok bool
-		lists[i], ok = list(fv)
+		lists[i], ok = d.list(fv)
 		return ok
 	})
 	return lists, trace, ok
@@ -217,39 +212,39 @@ var (
 	valueKeys  = []string{"stringValue", "string_value", "intValue", "int_value", "doubleValue", "double_value", "boolValue", "bool_value"}
 )
 
-func (d *fastDecoder) resourceSpans(rs *fastjson.Value, file string, line int64, sub int32, out []span) ([]span, bool) {
+func (d *fastDecoder) resourceSpans(rs *jnode, file string, line int64, sub int32, out []span) ([]span, bool) {
 	if !objOrNull(rs) {
 		return out, false
 	}
-	if rs.Type() == fastjson.TypeNull {
+	if rs.kind == jNull {
 		return out, true
 	}
 	var res span
-	var ssLists [4][]*fastjson.Value
-	var resAttrs []*fastjson.Value
-	ok := fields(rs, rsKeys, func(i int, fv *fastjson.Value) bool {
+	var ssLists [4][]int32
+	var resAttrs []int32
+	ok := d.fields(rs, rsKeys, func(i int, fv *jnode) bool {
 		if i == 0 {
 			if !objOrNull(fv) {
 				return false
 			}
-			if fv.Type() == fastjson.TypeNull {
+			if fv.kind == jNull {
 				return true
 			}
-			return fields(fv, resourceKeys, func(_ int, av *fastjson.Value) bool {
+			return d.fields(fv, resourceKeys, func(_ int, av *jnode) bool {
 				var ok bool
-				resAttrs, ok = list(av)
+				resAttrs, ok = d.list(av)
 				return ok
 			})
 		}
 		var ok bool
-		ssLists[i-1], ok = list(fv)
+		ssLists[i-1], ok = d.list(fv)
 		return ok
 	})
 	if !ok {
 		return out, false
 	}
 	for _, kv := range resAttrs {
-		key, val, ok := d.keyValue(kv)
+		key, val, ok := d.keyValue(d.node(kv))
 		if !ok {
 			return out, false
 		}
@@ -257,7 +252,7 @@ func (d *fastDecoder) resourceSpans(rs *fastjson.Value, file string, line int64,
 	}
 	for _, l := range ssLists {
 		for _, ss := range l {
-			if out, ok = d.scopeSpans(ss, &res, file, line, &sub, out); !ok {
+			if out, ok = d.scopeSpans(d.node(ss), &res, file, line, &sub, out); !ok {
 				return out, false
 			}
 		}
@@ -265,35 +260,35 @@ func (d *fastDecoder) resourceSpans(rs *fastjson.Value, file string, line int64,
 	return out, true
 }
 
-func (d *fastDecoder) scopeName(v *fastjson.Value, dst *[]byte) bool {
+func (d *fastDecoder) scopeName(v *jnode, dst *[]byte) bool {
 	if !objOrNull(v) {
 		return false
 	}
-	if v.Type() == fastjson.TypeNull {
+	if v.kind == jNull {
 		return true
 	}
-	o, _ := v.Object()
-	ok := true
+	kids := d.p.kids[v.first:v.end]
 	n := 0
-	o.Visit(func(k []byte, fv *fastjson.Value) {
-		if ok && strings.EqualFold(string(k), "name") {
-			n++
-			ok = n == 1 && strField(fv, dst)
+	for m := 0; m < len(kids); m += 2 {
+		if strings.EqualFold(string(d.p.text(d.node(kids[m]))), "name") {
+			if n++; n > 1 || !d.strField(d.node(kids[m+1]), dst) {
+				return false
+			}
 		}
-	})
-	return ok
+	}
+	return true
 }
 
-func (d *fastDecoder) scopeSpans(ss *fastjson.Value, res *span, file string, line int64, sub *int32, out []span) ([]span, bool) {
+func (d *fastDecoder) scopeSpans(ss *jnode, res *span, file string, line int64, sub *int32, out []span) ([]span, bool) {
 	if !objOrNull(ss) {
 		return out, false
 	}
-	if ss.Type() == fastjson.TypeNull {
+	if ss.kind == jNull {
 		return out, true
 	}
 	var scope, lib []byte
-	var spans []*fastjson.Value
-	ok := fields(ss, ssKeys, func(i int, fv *fastjson.Value) bool {
+	var spans []int32
+	ok := d.fields(ss, ssKeys, func(i int, fv *jnode) bool {
 		switch i {
 		case 0:
 			return d.scopeName(fv, &scope)
@@ -301,7 +296,7 @@ func (d *fastDecoder) scopeSpans(ss *fastjson.Value, res *span, file string, lin
 			return d.scopeName(fv, &lib)
 		}
 		var ok bool
-		spans, ok = list(fv)
+		spans, ok = d.list(fv)
 		return ok
 	})
 	if !ok {
@@ -311,40 +306,41 @@ func (d *fastDecoder) scopeSpans(ss *fastjson.Value, res *span, file string, lin
 	if scopeName == "" {
 		scopeName = d.str(lib)
 	}
-	for _, sv := range spans {
+	for _, si := range spans {
+		sv := d.node(si)
 		if !objOrNull(sv) {
 			return out, false
 		}
 		var f [10][]byte // ids, name
-		var raw [4]*fastjson.Value
-		var attrs []*fastjson.Value
-		var code *fastjson.Value
+		var raw [4]*jnode
+		var attrs []int32
+		var code *jnode
 		var msg []byte
-		if sv.Type() == fastjson.TypeObject {
-			ok := fields(sv, spanKeys, func(i int, fv *fastjson.Value) bool {
+		if sv.kind == jObj {
+			ok := d.fields(sv, spanKeys, func(i int, fv *jnode) bool {
 				switch {
 				case i <= 6:
-					return strField(fv, &f[i])
+					return d.strField(fv, &f[i])
 				case i <= 10:
 					raw[i-7] = fv
 					return true
 				case i == 11:
 					var ok bool
-					attrs, ok = list(fv)
+					attrs, ok = d.list(fv)
 					return ok
 				}
 				if !objOrNull(fv) {
 					return false
 				}
-				if fv.Type() == fastjson.TypeNull {
+				if fv.kind == jNull {
 					return true
 				}
-				return fields(fv, statusKeys, func(j int, sv *fastjson.Value) bool {
+				return d.fields(fv, statusKeys, func(j int, sv *jnode) bool {
 					if j == 0 {
 						code = sv
 						return true
 					}
-					return strField(sv, &msg)
+					return d.strField(sv, &msg)
 				})
 			})
 			if !ok {
@@ -368,7 +364,7 @@ func (d *fastDecoder) scopeSpans(ss *fastjson.Value, res *span, file string, lin
 		s.start, _ = jsonutil.ParseInt(d.tmpText(orV(raw[0], raw[1])))
 		s.end, _ = jsonutil.ParseInt(d.tmpText(orV(raw[2], raw[3])))
 		for _, kv := range attrs {
-			key, val, ok := d.keyValue(kv)
+			key, val, ok := d.keyValue(d.node(kv))
 			if !ok {
 				return out, false
 			}
@@ -395,7 +391,7 @@ func orB(a, b []byte) []byte {
 	return b
 }
 
-func orV(a, b *fastjson.Value) *fastjson.Value {
+func orV(a, b *jnode) *jnode {
 	if a != nil {
 		return a
 	}
@@ -404,62 +400,60 @@ func orV(a, b *fastjson.Value) *fastjson.Value {
 
 // rawText is jsonutil.RawText for a parsed value: a string unquoted, a
 // number or bool as written, "" for null, objects and arrays.
-func (d *fastDecoder) rawText(v *fastjson.Value) string {
+func (d *fastDecoder) rawText(v *jnode) string {
 	if v == nil {
 		return ""
 	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
+	switch v.kind {
+	case jStr:
+		b := d.p.text(v)
 		return d.str(b)
-	case fastjson.TypeNumber:
-		d.num = v.MarshalTo(d.num[:0])
-		return d.str(d.num)
-	case fastjson.TypeTrue:
+	case jNum:
+		return d.str(v.raw)
+	case jTrue:
 		return "true"
-	case fastjson.TypeFalse:
+	case jFalse:
 		return "false"
 	}
 	return ""
 }
 
 // tmpText is rawText for a value read at once and not kept.
-func (d *fastDecoder) tmpText(v *fastjson.Value) string {
+func (d *fastDecoder) tmpText(v *jnode) string {
 	if v == nil {
 		return ""
 	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
+	switch v.kind {
+	case jStr:
+		b := d.p.text(v)
 		return unsafe.String(unsafe.SliceData(b), len(b))
-	case fastjson.TypeNumber:
-		d.num = v.MarshalTo(d.num[:0])
-		return unsafe.String(unsafe.SliceData(d.num), len(d.num))
+	case jNum:
+		return unsafe.String(unsafe.SliceData(v.raw), len(v.raw))
 	}
 	return d.rawText(v)
 }
 
 // keyValue reads one attribute as anyValue.text does.
-func (d *fastDecoder) keyValue(kv *fastjson.Value) (key, val string, ok bool) {
+func (d *fastDecoder) keyValue(kv *jnode) (key, val string, ok bool) {
 	if !objOrNull(kv) {
 		return "", "", false
 	}
-	if kv.Type() == fastjson.TypeNull {
+	if kv.kind == jNull {
 		return "", "", true
 	}
 	var k []byte
-	var vals [8]*fastjson.Value
-	ok = fields(kv, kvKeys, func(i int, fv *fastjson.Value) bool {
+	var vals [8]*jnode
+	ok = d.fields(kv, kvKeys, func(i int, fv *jnode) bool {
 		if i == 0 {
-			return strField(fv, &k)
+			return d.strField(fv, &k)
 		}
 		if !objOrNull(fv) {
 			return false
 		}
-		if fv.Type() == fastjson.TypeNull {
+		if fv.kind == jNull {
 			return true
 		}
-		return fields(fv, valueKeys, func(j int, x *fastjson.Value) bool {
+		return d.fields(fv, valueKeys, func(j int, x *jnode) bool {
 			vals[j] = x
 			return true
 		})
@@ -478,12 +472,12 @@ func (d *fastDecoder) keyValue(kv *fastjson.Value) (key, val string, ok bool) {
 
 // valueText is rawText, without interning values that are parsed at once
 // (token counts) or unique to a span (response ids).
-func (d *fastDecoder) valueText(key string, x *fastjson.Value) string {
+func (d *fastDecoder) valueText(key string, x *jnode) string {
 	if _, ok := tokenAttrs[key]; ok {
 		return d.tmpText(x)
 	}
-	if key == "gen_ai.response.id" && x.Type() == fastjson.TypeString {
-		b, _ := x.StringBytes()
+	if key == "gen_ai.response.id" && x.kind == jStr {
+		b := d.p.text(x)
 		return string(b)
 	}
 	return d.rawText(x)

@@ -138,3 +138,43 @@ func readFile(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+// FuzzOTLPReference checks the fast parallel decoder against the
+// encoding/json reference on arbitrary input.
+func FuzzOTLPReference(f *testing.F) {
+	f.Add(readFileF(f, "testdata/hand.jsonl"))
+	f.Add([]byte(strings.Join(edgeLines, "\n")))
+	f.Add(genOTLP(16))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, want := decodeBoth(t, data)
+		sameOutput(t, "fuzz", got, want)
+	})
+}
+
+// FuzzScanner checks that the scanner accepts nothing json.Valid rejects,
+// and everything it accepts among the lines the fast path sees.
+func FuzzScanner(f *testing.F) {
+	for _, l := range edgeLines {
+		f.Add([]byte(l))
+	}
+	f.Add([]byte(`{"a":[1,-0.5e+3,true,false,null,"\"\\\/\b\f\n\r\t"],"b":{}} `))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p scanner
+		_, ok := p.parse(data)
+		valid := json.Valid(data)
+		if ok && !valid {
+			t.Fatalf("scanner accepts invalid JSON %q", data)
+		}
+		if !ok && valid && plainJSON(data) && bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) < maxScanDepth {
+			t.Fatalf("scanner rejects valid JSON %q", data)
+		}
+	})
+}
+
+func readFileF(f *testing.F, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,308 @@
+package otel
+
+// A strict JSON parser for the lines plainJSON admits (printable ASCII,
+// no \u escapes). It accepts exactly what encoding/json's Valid accepts
+// on such text, so a line it parses needs no second validating pass, and
+// it builds a flat tree the fast decoder walks.
+
+type jkind uint8
+
+const (
+	jNull jkind = iota
+	jTrue
+	jFalse
+	jNum
+	jStr
+	jObj
+	jArr
+)
+
+// jnode is one value. Strings keep their raw text between the quotes
+// (esc says whether it holds escapes); objects and arrays index their
+// children in scanner.kids (objects as key, value pairs).
+type jnode struct {
+	kind       jkind
+	esc        bool
+	raw        []byte
+	first, end int32
+}
+
+// maxScanDepth stays far below encoding/json's 10000; deeper input is
+// left to encoding/json.
+const maxScanDepth = 512
+
+type scanner struct {
+	nodes []jnode
+	kids  []int32
+	stack []int32
+	arena []byte // unescaped strings of the current value
+	s     []byte
+	pos   int
+	depth int
+}
+
+// parse parses s, which must be one JSON value with optional white space
+// around it, and returns the root's index, or ok=false.
+func (p *scanner) parse(s []byte) (root int32, ok bool) {
+	p.nodes, p.kids, p.stack, p.arena = p.nodes[:0], p.kids[:0], p.stack[:0], p.arena[:0]
+	p.s, p.pos, p.depth = s, 0, 0
+	p.ws()
+	root, ok = p.value()
+	if !ok {
+		return 0, false
+	}
+	p.ws()
+	return root, p.pos == len(p.s)
+}
+
+func (p *scanner) ws() {
+	for p.pos < len(p.s) {
+		switch p.s[p.pos] {
+		case ' ', '\t', '\r', '\n':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *scanner) add(n jnode) int32 {
+	p.nodes = append(p.nodes, n)
+	return int32(len(p.nodes) - 1)
+}
+
+func (p *scanner) value() (int32, bool) {
+	if p.pos >= len(p.s) {
+		return 0, false
+	}
+	switch c := p.s[p.pos]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		raw, esc, ok := p.str()
+		if !ok {
+			return 0, false
+		}
+		return p.add(jnode{kind: jStr, raw: raw, esc: esc}), true
+	case c == 't':
+		return p.lit("true", jTrue)
+	case c == 'f':
+		return p.lit("false", jFalse)
+	case c == 'n':
+		return p.lit("null", jNull)
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	return 0, false
+}
+
+func (p *scanner) lit(word string, k jkind) (int32, bool) {
+	if len(p.s)-p.pos < len(word) || string(p.s[p.pos:p.pos+len(word)]) != word {
+		return 0, false
+	}
+	p.pos += len(word)
+	return p.add(jnode{kind: k}), true
+}
+
+func digit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *scanner) number() (int32, bool) {
+	s, i := p.s, p.pos
+	if s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && digit(s[i]) {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || !digit(s[i]) {
+			return 0, false
+		}
+		for i < len(s) && digit(s[i]) {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || !digit(s[i]) {
+			return 0, false
+		}
+		for i < len(s) && digit(s[i]) {
+			i++
+		}
+	}
+	raw := s[p.pos:i]
+	p.pos = i
+	return p.add(jnode{kind: jNum, raw: raw}), true
+}
+
+// str scans a string at p.pos (on its opening quote) and returns the text
+// between the quotes. Control characters and \u escapes decline.
+func (p *scanner) str() (raw []byte, esc, ok bool) {
+	s := p.s
+	i := p.pos + 1
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			raw = s[p.pos+1 : i]
+			p.pos = i + 1
+			return raw, esc, true
+		case c == '\\':
+			if i+1 >= len(s) {
+				return nil, false, false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			default:
+				return nil, false, false
+			}
+			esc = true
+			i += 2
+		case c < 0x20:
+			return nil, false, false
+		default:
+			i++
+		}
+	}
+	return nil, false, false
+}
+
+func (p *scanner) object() (int32, bool) {
+	if p.depth++; p.depth > maxScanDepth {
+		return 0, false
+	}
+	p.pos++ // {
+	mark := len(p.stack)
+	p.ws()
+	if p.pos < len(p.s) && p.s[p.pos] == '}' {
+		p.pos++
+	} else {
+		for {
+			if p.pos >= len(p.s) || p.s[p.pos] != '"' {
+				return 0, false
+			}
+			raw, esc, ok := p.str()
+			if !ok {
+				return 0, false
+			}
+			p.stack = append(p.stack, p.add(jnode{kind: jStr, raw: raw, esc: esc}))
+			p.ws()
+			if p.pos >= len(p.s) || p.s[p.pos] != ':' {
+				return 0, false
+			}
+			p.pos++
+			p.ws()
+			v, ok := p.value()
+			if !ok {
+				return 0, false
+			}
+			p.stack = append(p.stack, v)
+			p.ws()
+			if p.pos >= len(p.s) {
+				return 0, false
+			}
+			if p.s[p.pos] == ',' {
+				p.pos++
+				p.ws()
+				continue
+			}
+			if p.s[p.pos] == '}' {
+				p.pos++
+				break
+			}
+			return 0, false
+		}
+	}
+	p.depth--
+	first := int32(len(p.kids))
+	p.kids = append(p.kids, p.stack[mark:]...)
+	p.stack = p.stack[:mark]
+	return p.add(jnode{kind: jObj, first: first, end: int32(len(p.kids))}), true
+}
+
+func (p *scanner) array() (int32, bool) {
+	if p.depth++; p.depth > maxScanDepth {
+		return 0, false
+	}
+	p.pos++ // [
+	mark := len(p.stack)
+	p.ws()
+	if p.pos < len(p.s) && p.s[p.pos] == ']' {
+		p.pos++
+	} else {
+		for {
+			v, ok := p.value()
+			if !ok {
+				return 0, false
+			}
+			p.stack = append(p.stack, v)
+			p.ws()
+			if p.pos >= len(p.s) {
+				return 0, false
+			}
+			if p.s[p.pos] == ',' {
+				p.pos++
+				p.ws()
+				continue
+			}
+			if p.s[p.pos] == ']' {
+				p.pos++
+				break
+			}
+			return 0, false
+		}
+	}
+	p.depth--
+	first := int32(len(p.kids))
+	p.kids = append(p.kids, p.stack[mark:]...)
+	p.stack = p.stack[:mark]
+	return p.add(jnode{kind: jArr, first: first, end: int32(len(p.kids))}), true
+}
+
+// text returns a string node's value, unescaped.
+func (p *scanner) text(n *jnode) []byte {
+	if !n.esc {
+		return n.raw
+	}
+	start := len(p.arena)
+	raw := n.raw
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			p.arena = append(p.arena, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			c = '\b'
+		case 'f':
+			c = '\f'
+		case 'n':
+			c = '\n'
+		case 'r':
+			c = '\r'
+		case 't':
+			c = '\t'
+		default: // " \ /
+			c = raw[i]
+		}
+		p.arena = append(p.arena, c)
+	}
+	return p.arena[start:len(p.arena):len(p.arena)]
+}
