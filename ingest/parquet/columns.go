@@ -74,8 +74,6 @@ type flatCol struct {
 
 	defs  []int16
 	i32   []int32
-	i64   []int64
-	f64   []float64
 	bytes []pq.ByteArray
 }
 
@@ -188,11 +186,11 @@ func (c *flatCol) reset(n int) {
 		case fkString:
 			c.strs, c.bad, c.bytes = make([]string, n), make([]bool, n), make([]pq.ByteArray, n)
 		case fkFloat64:
-			c.fs, c.f64 = make([]float64, n), make([]float64, n)
+			c.fs = make([]float64, n)
 		case fkInt32:
 			c.ints, c.i32 = make([]int64, n), make([]int32, n)
 		default:
-			c.ints, c.i64 = make([]int64, n), make([]int64, n)
+			c.ints = make([]int64, n)
 		}
 	}
 	c.null = c.null[:n]
@@ -218,9 +216,10 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 		case *file.Int32ColumnChunkReader:
 			lvls, nv, err = r.ReadBatchInPage(want, c.i32[:n-got], defs, nil)
 		case *file.Int64ColumnChunkReader:
-			lvls, nv, err = r.ReadBatchInPage(want, c.i64[:n-got], defs, nil)
+			// Straight into place; spread below when there are nulls.
+			lvls, nv, err = r.ReadBatchInPage(want, c.ints[got:n], defs, nil)
 		case *file.Float64ColumnChunkReader:
-			lvls, nv, err = r.ReadBatchInPage(want, c.f64[:n-got], defs, nil)
+			lvls, nv, err = r.ReadBatchInPage(want, c.fs[got:n], defs, nil)
 		default:
 			return fmt.Errorf("column %d: unexpected reader %T", c.leaf, cr)
 		}
@@ -234,34 +233,81 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 		if lvls > want || int64(nv) > lvls {
 			return fmt.Errorf("column %d: inconsistent levels", c.leaf)
 		}
-		// Spread the nv dense values over the lvls rows.
-		v := 0
-		for k := 0; k < int(lvls); k++ {
-			row := got + k
-			if c.maxDef > 0 && defs[k] < c.maxDef {
-				c.null[row] = true
-				continue
-			}
-			if v >= nv {
-				return fmt.Errorf("column %d: inconsistent levels", c.leaf)
-			}
-			c.null[row] = false
-			switch c.kind {
-			case fkString:
-				if !c.str(row, c.bytes[v]) {
-					misses++
-				}
-			case fkInt32:
-				c.ints[row] = int64(c.i32[v])
-			case fkFloat64:
-				c.fs[row] = c.f64[v]
-			default:
-				c.ints[row] = c.i64[v]
-			}
-			v++
+		if err := c.spread(got, int(lvls), nv, defs, &misses); err != nil {
+			return err
 		}
 		got += int(lvls)
 	}
+	c.finishBatch(n, misses)
+	return nil
+}
+
+// spread places the nv dense values of one read over its lvls rows,
+// starting at row got.
+func (c *flatCol) spread(got, lvls, nv int, defs []int16, misses *int) error {
+	if nv == lvls { // no nulls
+		clear(c.null[got : got+lvls])
+		switch c.kind {
+		case fkString:
+			for k, b := range c.bytes[:nv] {
+				if !c.str(got+k, b) {
+					*misses++
+				}
+			}
+		case fkInt32:
+			for k, v := range c.i32[:nv] {
+				c.ints[got+k] = int64(v)
+			}
+		}
+		return nil
+	}
+	if c.kind == fkInt64 || c.kind == fkTime || c.kind == fkFloat64 {
+		// The values were read in place: move them back to front.
+		v := nv - 1
+		for k := lvls - 1; k >= 0; k-- {
+			if defs[k] < c.maxDef {
+				c.null[got+k] = true
+				continue
+			}
+			if v < 0 {
+				return fmt.Errorf("column %d: inconsistent levels", c.leaf)
+			}
+			c.null[got+k] = false
+			if c.kind == fkFloat64 {
+				c.fs[got+k] = c.fs[got+v]
+			} else {
+				c.ints[got+k] = c.ints[got+v]
+			}
+			v--
+		}
+		return nil
+	}
+	v := 0
+	for k := 0; k < lvls; k++ {
+		row := got + k
+		if c.maxDef > 0 && defs[k] < c.maxDef {
+			c.null[row] = true
+			continue
+		}
+		if v >= nv {
+			return fmt.Errorf("column %d: inconsistent levels", c.leaf)
+		}
+		c.null[row] = false
+		if c.kind == fkString {
+			if !c.str(row, c.bytes[v]) {
+				*misses++
+			}
+		} else {
+			c.ints[row] = int64(c.i32[v])
+		}
+		v++
+	}
+	return nil
+}
+
+// finishBatch materialises the batch's block strings and adapts the
+// interning to what the column turned out to hold.
+func (c *flatCol) finishBatch(n, misses int) {
 	if len(c.spans) > 0 {
 		all, start := string(c.block), int32(0)
 		for _, sp := range c.spans {
@@ -280,7 +326,6 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 	if c.kind == fkString && !c.noIntern && misses > n/2 && n >= 1024 {
 		c.noIntern, c.intern, c.interned, c.slots = true, nil, nil, nil
 	}
-	return nil
 }
 
 // str sets row's string from b (which aliases page memory); false when it
