@@ -471,6 +471,31 @@ func (d *decoder) rowFlat(i int, line int64) {
 			case fError:
 				r.Error = s
 				continue
+			// The canonical spellings; others (any case, bad values) go
+			// through the parsers in set.
+			case fKind:
+				switch s {
+				case "llm":
+					r.Kind = ingest.KindLLM
+					continue
+				case "tool":
+					r.Kind = ingest.KindTool
+					continue
+				}
+			case fStatus:
+				switch s {
+				case "ok":
+					r.Status, st.statusExplicit = ingest.StatusOK, true
+					continue
+				case "error":
+					r.Status, st.statusExplicit = ingest.StatusError, true
+					continue
+				}
+			case fErrorClass:
+				if s == "" {
+					r.ErrorClass = ingest.ErrorPlain
+					continue
+				}
 			}
 		case fkInt32, fkInt64:
 			n := fc.ints[i]
