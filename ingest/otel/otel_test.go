@@ -244,3 +244,57 @@ func TestSiblingCallsAreNotMerged(t *testing.T) {
 		t.Errorf("gpt-4o vs gpt-4o-mini: %d records, want 2", len(s.recs))
 	}
 }
+
+// TestBadSpanStaysInTree: a span with a bad token count is invalid, yet
+// its children keep the session its attributes give, and a parent that
+// sums its usage is not promoted to a call of its own.
+func TestBadSpanStaysInTree(t *testing.T) {
+	kv := func(k, v string) string { return `{"key":"` + k + `","value":` + v + `}` }
+	span := func(id, parent, name string, attrs ...string) string {
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"` + id + `","parentSpanId":"` + parent + `","name":"` + name +
+			`","startTimeUnixNano":"1748000000000000000","endTimeUnixNano":"1748000001000000000","attributes":[` + strings.Join(attrs, ",") + `]}`
+	}
+	decode := func(spans ...string) *collectSink {
+		line := `{"resourceSpans":[{"scopeSpans":[{"spans":[` + strings.Join(spans, ",") + `]}]}]}` + "\n"
+		return decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
+	}
+	// A bad parent: the child call still belongs to session conv-42.
+	s := decode(
+		span("0000000000000001", "", "invoke_agent a", kv("gen_ai.operation.name", `{"stringValue":"invoke_agent"}`),
+			kv("gen_ai.conversation.id", `{"stringValue":"conv-42"}`), kv("gen_ai.usage.input_tokens", `{"stringValue":"n/a"}`)),
+		span("0000000000000002", "0000000000000001", "chat gpt-4o", kv("gen_ai.operation.name", `{"stringValue":"chat"}`),
+			kv("gen_ai.response.model", `{"stringValue":"gpt-4o"}`), kv("gen_ai.usage.input_tokens", `{"intValue":"100"}`)))
+	if len(s.recs) != 1 || s.recs[0].SessionID != "conv-42" || s.count(ingest.NoteInvalid) != 1 {
+		t.Errorf("bad parent: records %+v, invalid %d", s.recs, s.count(ingest.NoteInvalid))
+	}
+	// A bad child under a parent repeating its usage: the child is invalid and
+	// the parent's sum is not a call (it would be unpriced, with no model).
+	s = decode(
+		span("0000000000000001", "", "invoke_agent a", kv("gen_ai.operation.name", `{"stringValue":"invoke_agent"}`),
+			kv("gen_ai.usage.input_tokens", `{"intValue":"100"}`)),
+		span("0000000000000002", "0000000000000001", "chat gpt-4o", kv("gen_ai.operation.name", `{"stringValue":"chat"}`),
+			kv("gen_ai.response.model", `{"stringValue":"gpt-4o"}`), kv("gen_ai.usage.input_tokens", `{"intValue":"100"}`),
+			kv("gen_ai.usage.reasoning.output_tokens", `{"stringValue":""}`)))
+	if len(s.recs) != 0 || s.count(ingest.NoteInvalid) != 1 || s.lines != 2 {
+		t.Errorf("bad child: records %+v, invalid %d, units %d", s.recs, s.count(ingest.NoteInvalid), s.lines)
+	}
+}
+
+// TestUnknownScopesFallBackToSpanNames: without scopes, two instrumentations
+// still differ by span name (one call, counted once), while siblings of one
+// name are parallel calls.
+func TestUnknownScopesFallBackToSpanNames(t *testing.T) {
+	span := func(id, name string) string {
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"` + id + `","name":"` + name + `","startTimeUnixNano":"1748000000000000000","endTimeUnixNano":"1748000000500000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.response.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"10"}}]}`
+	}
+	decode := func(spans ...string) *collectSink {
+		line := `{"resourceSpans":[{"scopeSpans":[{"spans":[` + strings.Join(spans, ",") + `]}]}]}` + "\n"
+		return decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
+	}
+	if s := decode(span("0000000000000001", "openai.chat"), span("0000000000000002", "chat gpt-4o")); len(s.recs) != 1 {
+		t.Errorf("two instrumentations: %d records, want 1", len(s.recs))
+	}
+	if s := decode(span("0000000000000001", "chat gpt-4o"), span("0000000000000002", "chat gpt-4o")); len(s.recs) != 2 {
+		t.Errorf("two parallel calls: %d records, want 2", len(s.recs))
+	}
+}

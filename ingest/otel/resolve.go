@@ -61,10 +61,9 @@ func (c *collector) add(s *span) {
 		c.note(ingest.NoteInvalid, s, "missing span id")
 		return
 	}
-	if s.badToken != "" {
-		c.sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: s.file, Line: s.line, Reason: "bad token count", Detail: s.badToken})
-		return
-	}
+	// A span with a bad token count stays in the tree (its children need
+	// its session and role; its parent must know a call is below it); it
+	// becomes an invalid note, not a record, when the trace is resolved.
 	if !c.firstSeen(s) {
 		// Exporters retry; the same span twice is one step.
 		c.note(ingest.NoteDuplicate, s, "repeated span")
@@ -229,6 +228,8 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 	for i := range n {
 		s := sp(i)
 		switch {
+		case s.badToken != "":
+			c.sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: s.file, Line: s.line, Reason: "bad token count", Detail: s.badToken})
 		case cls[i] == classTool && toolBelow[i]:
 			c.note(ingest.NoteSkipped, s, "wrapper span")
 		case cls[i] == classTool:
@@ -295,9 +296,9 @@ func sameCall(a, b *span) bool {
 	if !a.hasUsage() || !b.hasUsage() {
 		return false // calls without usage (often failures) are distinct attempts
 	}
-	if a.scope == b.scope {
+	if instrumentation(a) == instrumentation(b) {
 		// One instrumentation records each call once: equal sibling spans
-		// of one scope (or of unknown scopes) are parallel calls.
+		// of one instrumentation are parallel calls.
 		return false
 	}
 	if a.respID != "" && b.respID != "" && a.respID != b.respID {
@@ -311,6 +312,17 @@ func sameCall(a, b *span) bool {
 		return false
 	}
 	return a.start <= max(b.end, b.start) && b.start <= max(a.end, a.start)
+}
+
+// instrumentation names what recorded a span: its scope, or, when an
+// exporter drops scopes (Jaeger without otel.library.name), its span name,
+// which each instrumentation spells its own way (openai.chat, call_llm,
+// generate_content …).
+func instrumentation(s *span) string {
+	if s.scope != "" {
+		return s.scope
+	}
+	return "\x00" + s.name
 }
 
 // modelsCompatible treats "gpt-4.1-mini" and "gpt-4.1-mini-2025-04-14" as
