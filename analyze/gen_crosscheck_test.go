@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/tokcost/tokcost/gen"
@@ -65,5 +66,36 @@ func TestAgainstGeneratorTruth(t *testing.T) {
 		if checked != sum.Sessions {
 			t.Errorf("seed %d: checked %d sessions of %d", seed, checked, sum.Sessions)
 		}
+	}
+}
+
+// TestSameResultOnAnyCoreCount: float sums must not depend on how many
+// cores split the work, or a report's last digits (and golden files)
+// would differ between machines.
+func TestSameResultOnAnyCoreCount(t *testing.T) {
+	var traces bytes.Buffer
+	if _, err := gen.Generate(&traces, nil, gen.Options{Sessions: 3000, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(procs int) (*Dataset, Runaway) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		d := loadString(t, Config{Prices: pricing.Embedded()}, traces.String())
+		return d, DetectLoops(d, DefaultLoopConfig())
+	}
+	d1, r1 := run(1)
+	d3, r3 := run(3)
+	if len(d1.Models) != len(d3.Models) {
+		t.Fatalf("models: %d vs %d", len(d1.Models), len(d3.Models))
+	}
+	for i := range d1.Models {
+		if d1.Models[i] != d3.Models[i] {
+			t.Errorf("model %d: %+v\nvs %+v", i, d1.Models[i], d3.Models[i])
+		}
+	}
+	if r1.WastedCostUSD != r3.WastedCostUSD || r1.TotalCostUSD != r3.TotalCostUSD || r1.Count != r3.Count {
+		t.Errorf("runaway: %v/%v/%d vs %v/%v/%d", r1.WastedCostUSD, r1.TotalCostUSD, r1.Count, r3.WastedCostUSD, r3.TotalCostUSD, r3.Count)
+	}
+	if s1, s3 := Stats(d1.Sessions), Stats(d3.Sessions); s1 != s3 {
+		t.Errorf("stats differ:\n%+v\n%+v", s1, s3)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/pricing"
@@ -151,34 +152,45 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	}
 	m.sessions = nil
 
-	workers := runtime.GOMAXPROCS(0)
+	// Sessions are processed in fixed blocks whose partial sums are added
+	// in block order, so totals do not depend on the number of cores (float
+	// addition is not associative: per-worker sums differed in the last
+	// digits between machines).
+	const blockSize = 512
+	blocks := (len(d.Sessions) + blockSize - 1) / blockSize
 	type partial struct {
 		models   map[uint32]*ModelUsage
 		dups     int64 // events dropped
 		dupUnits int64 // of which first records of their input unit
 	}
-	parts := make([]partial, workers)
+	parts := make([]partial, blocks)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), max(blocks, 1)); w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
 			p := newPricer(cfg, d.Strings)
-			models := map[uint32]*ModelUsage{}
-			var dups, dupUnits int64
 			var seen idSet
-			for i := w; i < len(d.Sessions); i += workers {
-				s := d.Sessions[i]
-				dropped, units := dedupe(s, keys[i], &seen)
-				keys[i] = nil
-				dups += int64(dropped)
-				dupUnits += int64(units)
-				order(s.Events)
-				p.priceSession(s, models)
-				summarise(s)
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= blocks {
+					return
+				}
+				pt := partial{models: map[uint32]*ModelUsage{}}
+				for i := b * blockSize; i < min((b+1)*blockSize, len(d.Sessions)); i++ {
+					s := d.Sessions[i]
+					dropped, units := dedupe(s, keys[i], &seen)
+					keys[i] = nil
+					pt.dups += int64(dropped)
+					pt.dupUnits += int64(units)
+					order(s.Events)
+					p.priceSession(s, pt.models)
+					summarise(s)
+				}
+				parts[b] = pt
 			}
-			parts[w] = partial{models, dups, dupUnits}
-		}(w)
+		}()
 	}
 	wg.Wait()
 
