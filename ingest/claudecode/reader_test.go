@@ -1,7 +1,6 @@
 package claudecode
 
 import (
-	"bufio"
 	"bytes"
 	"maps"
 	"os"
@@ -9,75 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokcost/tokcost/ingest/ingesttest"
+
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// collect is a Sink that keeps copies of everything it is given.
-type collect struct {
-	recs  []ingest.Record
-	notes []ingest.Note
-	lines int64
-}
-
-func (c *collect) Record(r *ingest.Record) {
-	cp := *r
-	cp.Attrs = maps.Clone(r.Attrs)
-	c.recs = append(c.recs, cp)
-}
-func (c *collect) Note(n ingest.Note) { c.notes = append(c.notes, n) }
-func (c *collect) Lines(n int64)      { c.lines += n }
-
-func (c *collect) count(k ingest.NoteKind) int {
-	n := 0
-	for _, x := range c.notes {
-		if x.Kind == k {
-			n++
-		}
-	}
-	return n
-}
+// collect is the shared test sink (ingest/ingesttest).
+type collect = ingesttest.Sink
 
 // decode runs the reader over data as if it were the file name.
 func decode(t testing.TB, name string, data []byte) *collect {
-	t.Helper()
-	c := &collect{}
-	src := &ingest.Source{Name: name, R: bufio.NewReader(bytes.NewReader(data))}
-	if err := (Format{}).Decode(src, func() ingest.Sink { return c }); err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return c
+	return ingesttest.Decode(t, Format{}, name, data)
 }
 
-// checkAccounting asserts the invariant every reader keeps:
-// lines = lines-with-records + duplicate + invalid + blank + skipped,
-// with one Note per line that has no record and none for a line that has.
-func checkAccounting(t *testing.T, c *collect, wantLines int64) {
+// checkAccounting asserts every unit is a record or exactly one note.
+func checkAccounting(t *testing.T, c *collect, want int64) {
 	t.Helper()
-	if c.lines != wantLines {
-		t.Errorf("Lines = %d, want %d", c.lines, wantLines)
-	}
-	withRecs := map[int64]bool{}
-	for _, r := range c.recs {
-		withRecs[r.Line] = true
-	}
-	noted := map[int64]int{}
-	for _, n := range c.notes {
-		noted[n.Line]++
-		if withRecs[n.Line] {
-			t.Errorf("line %d has records and a %v note %q", n.Line, n.Kind, n.Reason)
-		}
-		if n.Line < 1 || n.Line > wantLines {
-			t.Errorf("note line %d out of range", n.Line)
-		}
-	}
-	for ln, k := range noted {
-		if k != 1 {
-			t.Errorf("line %d has %d notes", ln, k)
-		}
-	}
-	if got := int64(len(withRecs) + len(c.notes)); got != wantLines {
-		t.Errorf("lines-with-records %d + notes %d = %d, want %d", len(withRecs), len(c.notes), got, wantLines)
-	}
+	ingesttest.CheckAccounting(t, c, want)
 }
 
 type sums struct {
@@ -182,17 +129,17 @@ func TestSamples(t *testing.T) {
 				t.Errorf("Sniff rejects %s", tt.file)
 			}
 			c := decode(t, tt.file, data)
-			if got := sum(c.recs); got != tt.want {
+			if got := sum(c.Recs); got != tt.want {
 				t.Errorf("sums\n got %+v\nwant %+v", got, tt.want)
 			}
-			if got := c.count(ingest.NoteDuplicate); got != tt.dup {
+			if got := c.Count(ingest.NoteDuplicate); got != tt.dup {
 				t.Errorf("duplicates = %d, want %d", got, tt.dup)
 			}
-			if got := c.count(ingest.NoteInvalid) + c.count(ingest.NoteBlank); got != 0 {
+			if got := c.Count(ingest.NoteInvalid) + c.Count(ingest.NoteBlank); got != 0 {
 				t.Errorf("invalid+blank = %d, want 0", got)
 			}
 			skipped := map[string]int{}
-			for _, n := range c.notes {
+			for _, n := range c.Notes {
 				if n.Kind == ingest.NoteSkipped {
 					skipped[n.Reason]++
 				}
@@ -201,7 +148,7 @@ func TestSamples(t *testing.T) {
 				t.Errorf("skipped = %v, want %v", skipped, tt.skipped)
 			}
 			checkAccounting(t, c, tt.lines)
-			for _, r := range c.recs {
+			for _, r := range c.Recs {
 				if r.File != tt.file || r.Line < 1 {
 					t.Errorf("record provenance %q:%d", r.File, r.Line)
 				}
@@ -221,7 +168,7 @@ func TestAgentFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := decode(t, "agent.jsonl", data)
-	first := c.recs[0]
+	first := c.Recs[0]
 	// Line 2 is the first assistant line: sed -n 2p | jq '{sessionId,agentId,requestId,m:.message.id,
 	// model:.message.model,timestamp,cwd,version,gitBranch,u:.message.usage}'
 	// → msg_016xcKQRzQXv2gLKoiSyUZxc / req_011CY4TSxK7aKeeVwvVX81aP, input 3+13522+0.
@@ -238,7 +185,7 @@ func TestAgentFields(t *testing.T) {
 	// Line 8 holds the one real failure: its tool_use (line 7) is a Read,
 	// jq -c 'select(.type=="user")|.message.content[]|select(.is_error==true)|.tool_use_id' | head -1
 	// → toolu_01TfDS8UjxxjY4dzV8esUMzm; grep that id in an assistant line → "name":"Read".
-	for _, r := range c.recs {
+	for _, r := range c.Recs {
 		if r.Line == 8 {
 			if r.Kind != ingest.KindTool || r.Tool != "Read" || r.Status != ingest.StatusError ||
 				r.ErrorClass != ingest.ErrorPlain || !strings.Contains(r.Error, "File does not exist") ||
@@ -262,10 +209,10 @@ func TestDedupe(t *testing.T) {
 {"type":"assistant","sessionId":"s","requestId":"r4","message":{"id":"m2","model":"<synthetic>","usage":{"input_tokens":0,"output_tokens":0}}}
 `
 	c := decode(t, "d.jsonl", []byte(in))
-	if len(c.recs) != 2 {
-		t.Fatalf("records = %d, want 2: %+v", len(c.recs), c.recs)
+	if len(c.Recs) != 2 {
+		t.Fatalf("records = %d, want 2: %+v", len(c.Recs), c.Recs)
 	}
-	r := c.recs[0]
+	r := c.Recs[0]
 	// Input by hand: 1+10+100 = 111. Output = max(2, 50, 7, 60) = 60: the
 	// non-sidechain line is kept but output is the max over all duplicates.
 	if r.Line != 1 || r.InputTokens != 111 || r.OutputTokens != 60 || r.Role != "main" || r.ID != "m1" {
@@ -274,11 +221,11 @@ func TestDedupe(t *testing.T) {
 	if r.TSNano != 1767225600*1e9 { // date -d 2026-01-01T00:00:00Z +%s
 		t.Errorf("TSNano = %d", r.TSNano)
 	}
-	if c.recs[1].Line != 5 || c.recs[1].InputTokens != 4 {
-		t.Errorf("id-less record = %+v", c.recs[1])
+	if c.Recs[1].Line != 5 || c.Recs[1].InputTokens != 4 {
+		t.Errorf("id-less record = %+v", c.Recs[1])
 	}
-	if c.count(ingest.NoteDuplicate) != 3 || c.count(ingest.NoteSkipped) != 1 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteDuplicate) != 3 || c.Count(ingest.NoteSkipped) != 1 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
 	checkAccounting(t, c, 6)
 }
@@ -290,10 +237,10 @@ func TestSidechainKeepsMain(t *testing.T) {
 {"type":"assistant","sessionId":"s","isSidechain":false,"requestId":"r1","message":{"id":"m1","model":"claude-x","usage":{"input_tokens":5,"output_tokens":1}}}
 `
 	c := decode(t, "d.jsonl", []byte(in))
-	if len(c.recs) != 1 {
-		t.Fatalf("records = %+v", c.recs)
+	if len(c.Recs) != 1 {
+		t.Fatalf("records = %+v", c.Recs)
 	}
-	r := c.recs[0]
+	r := c.Recs[0]
 	if r.Role != "main" || r.InputTokens != 5 || r.OutputTokens != 9 || r.Line != 1 || r.ID != "m1" {
 		t.Errorf("record = %+v", r)
 	}
@@ -306,8 +253,8 @@ func TestToolResults(t *testing.T) {
 {"type":"user","sessionId":"s","message":{"role":"user","content":"plain text"}}
 `
 	c := decode(t, "d.jsonl", []byte(in))
-	if len(c.recs) != 5 {
-		t.Fatalf("records = %d, want 1 llm + 4 tool", len(c.recs))
+	if len(c.Recs) != 5 {
+		t.Fatalf("records = %d, want 1 llm + 4 tool", len(c.Recs))
 	}
 	want := []struct {
 		tool   string
@@ -320,14 +267,14 @@ func TestToolResults(t *testing.T) {
 		{"", ingest.StatusOK, ingest.ErrorPlain}, // no matching tool_use
 	}
 	for i, w := range want {
-		r := c.recs[i+1]
+		r := c.Recs[i+1]
 		if r.Kind != ingest.KindTool || r.Sub != int32(i) || r.Line != 2 || r.Tool != w.tool || r.Status != w.status || r.ErrorClass != w.class {
 			t.Errorf("tool %d = %+v", i, r)
 		}
 	}
 	// 00:00:00 → 00:00:02.5: 2500 ms by hand.
-	if c.recs[1].DurationMS != 2500 || c.recs[1].Error != "boom" {
-		t.Errorf("tool 0 = %+v", c.recs[1])
+	if c.Recs[1].DurationMS != 2500 || c.Recs[1].Error != "boom" {
+		t.Errorf("tool 0 = %+v", c.Recs[1])
 	}
 	checkAccounting(t, c, 3)
 }
@@ -337,8 +284,8 @@ func TestErrorTruncated(t *testing.T) {
 	in := `{"type":"user","sessionId":"s","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"` + long + `","is_error":true}]}}`
 	c := decode(t, "d.jsonl", []byte(in))
 	// 2048 bytes is exactly 1024 two-byte runes.
-	if len(c.recs) != 1 || len(c.recs[0].Error) != 2048 || !strings.HasPrefix(long, c.recs[0].Error) {
-		t.Fatalf("error text = %d bytes", len(c.recs[0].Error))
+	if len(c.Recs) != 1 || len(c.Recs[0].Error) != 2048 || !strings.HasPrefix(long, c.Recs[0].Error) {
+		t.Fatalf("error text = %d bytes", len(c.Recs[0].Error))
 	}
 }
 
@@ -362,14 +309,14 @@ func TestBadInput(t *testing.T) {
 		`{"type":"assistant","sessionId":"s","requestId":"r9","message":{"id":"m9","model":"claude-x","usa`, // 15 truncated
 	}
 	c := decode(t, "bad.jsonl", []byte(strings.Join(lines, "\n")))
-	if len(c.recs) != 1 {
-		t.Errorf("records = %d, want 1", len(c.recs))
+	if len(c.Recs) != 1 {
+		t.Errorf("records = %d, want 1", len(c.Recs))
 	}
 	// By hand from the comments above.
-	if c.count(ingest.NoteBlank) != 2 || c.count(ingest.NoteInvalid) != 8 || c.count(ingest.NoteSkipped) != 4 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteBlank) != 2 || c.Count(ingest.NoteInvalid) != 8 || c.Count(ingest.NoteSkipped) != 4 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
-	for _, n := range c.notes {
+	for _, n := range c.Notes {
 		if n.File != "bad.jsonl" {
 			t.Errorf("note without file: %+v", n)
 		}
@@ -423,11 +370,11 @@ func FuzzClaudeCode(f *testing.F) {
 		(Format{}).Sniff("f.jsonl", data)
 		c := decode(t, "f.jsonl", data)
 		withRecs := map[int64]bool{}
-		for _, r := range c.recs {
+		for _, r := range c.Recs {
 			withRecs[r.Line] = true
 		}
-		if int64(len(withRecs)+len(c.notes)) != c.lines {
-			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.notes), c.lines)
+		if int64(len(withRecs)+len(c.Notes)) != c.Units {
+			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.Notes), c.Units)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package codex
 
 import (
-	"bufio"
 	"bytes"
 	"maps"
 	"math"
@@ -10,65 +9,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokcost/tokcost/ingest/ingesttest"
+
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// collect is a Sink that keeps copies of everything it is given.
-type collect struct {
-	recs  []ingest.Record
-	notes []ingest.Note
-	lines int64
-}
+// collect is the shared test sink (ingest/ingesttest).
+type collect = ingesttest.Sink
 
-func (c *collect) Record(r *ingest.Record) {
-	cp := *r
-	cp.Attrs = maps.Clone(r.Attrs)
-	c.recs = append(c.recs, cp)
-}
-func (c *collect) Note(n ingest.Note) { c.notes = append(c.notes, n) }
-func (c *collect) Lines(n int64)      { c.lines += n }
-
-func (c *collect) count(k ingest.NoteKind) int {
-	n := 0
-	for _, x := range c.notes {
-		if x.Kind == k {
-			n++
-		}
-	}
-	return n
-}
-
+// decode runs the reader over data as if it were the file name.
 func decode(t testing.TB, name string, data []byte) *collect {
-	t.Helper()
-	c := &collect{}
-	src := &ingest.Source{Name: name, R: bufio.NewReader(bytes.NewReader(data))}
-	if err := (Format{}).Decode(src, func() ingest.Sink { return c }); err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return c
+	return ingesttest.Decode(t, Format{}, name, data)
 }
 
-// checkAccounting asserts lines = lines-with-records + duplicate + invalid +
-// blank + skipped, with exactly one Note per line without records.
-func checkAccounting(t *testing.T, c *collect, wantLines int64) {
+// checkAccounting asserts every unit is a record or exactly one note.
+func checkAccounting(t *testing.T, c *collect, want int64) {
 	t.Helper()
-	if c.lines != wantLines {
-		t.Errorf("Lines = %d, want %d", c.lines, wantLines)
-	}
-	withRecs := map[int64]bool{}
-	for _, r := range c.recs {
-		withRecs[r.Line] = true
-	}
-	noted := map[int64]bool{}
-	for _, n := range c.notes {
-		if withRecs[n.Line] || noted[n.Line] || n.Line < 1 || n.Line > wantLines {
-			t.Errorf("line %d accounted twice or out of range (%v %q)", n.Line, n.Kind, n.Reason)
-		}
-		noted[n.Line] = true
-	}
-	if got := int64(len(withRecs) + len(c.notes)); got != wantLines {
-		t.Errorf("lines-with-records %d + notes %d = %d, want %d", len(withRecs), len(c.notes), got, wantLines)
-	}
+	ingesttest.CheckAccounting(t, c, want)
 }
 
 const sample = "rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"
@@ -101,7 +58,7 @@ func TestSample(t *testing.T) {
 	var llm, in, cached, out, reason, tools, toolErr int64
 	var durMS float64
 	sessions := map[string]bool{}
-	for _, r := range c.recs {
+	for _, r := range c.Recs {
 		sessions[r.SessionID] = true
 		switch r.Kind {
 		case ingest.KindLLM:
@@ -136,11 +93,11 @@ func TestSample(t *testing.T) {
 	if math.Abs(durMS-387576.999127) > 0.01 {
 		t.Errorf("Σ tool duration = %f ms", durMS)
 	}
-	if c.count(ingest.NoteDuplicate) != 0 || c.count(ingest.NoteInvalid) != 0 || c.count(ingest.NoteBlank) != 0 {
-		t.Errorf("unexpected notes: %+v", c.notes)
+	if c.Count(ingest.NoteDuplicate) != 0 || c.Count(ingest.NoteInvalid) != 0 || c.Count(ingest.NoteBlank) != 0 {
+		t.Errorf("unexpected notes: %+v", c.Notes)
 	}
 	skipped := map[string]int{}
-	for _, n := range c.notes {
+	for _, n := range c.Notes {
 		if n.Kind == ingest.NoteSkipped {
 			skipped[n.Reason]++
 		}
@@ -161,7 +118,7 @@ func TestSample(t *testing.T) {
 	// → call_NqXBF7JK4NH5M85YXgojxxmC, empty stderr, output "rg: node_modules/opencode-ai: No such file…";
 	// its function_call has name exec_command.
 	found := false
-	for _, r := range c.recs {
+	for _, r := range c.Recs {
 		if r.ID == "call_NqXBF7JK4NH5M85YXgojxxmC" {
 			found = true
 			if r.Tool != "exec_command" || r.Status != ingest.StatusError || !strings.HasPrefix(r.Error, "rg: node_modules/opencode-ai") {
@@ -185,10 +142,10 @@ func TestTotalsOnly(t *testing.T) {
 {"timestamp":"2026-01-01T00:00:04Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":200,"cached_input_tokens":140,"output_tokens":30,"reasoning_output_tokens":5,"total_tokens":230}}}}
 `
 	c := decode(t, "/x/rollout-2026-01-01T00-00-00-01234567-89ab-cdef-0123-456789abcdef.jsonl", []byte(in))
-	if len(c.recs) != 2 {
-		t.Fatalf("records = %+v", c.recs)
+	if len(c.Recs) != 2 {
+		t.Fatalf("records = %+v", c.Recs)
 	}
-	a, b := c.recs[0], c.recs[1]
+	a, b := c.Recs[0], c.Recs[1]
 	if a.InputTokens != 100 || a.CacheReadTokens != 40 || a.OutputTokens != 10 || a.ReasoningTokens != 4 || a.Line != 1 {
 		t.Errorf("first = %+v", a)
 	}
@@ -199,8 +156,8 @@ func TestTotalsOnly(t *testing.T) {
 	if a.Model != "" || a.SessionID != "01234567-89ab-cdef-0123-456789abcdef" {
 		t.Errorf("model %q session %q", a.Model, a.SessionID)
 	}
-	if c.count(ingest.NoteDuplicate) != 1 || c.count(ingest.NoteSkipped) != 1 || c.count(ingest.NoteInvalid) != 1 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteDuplicate) != 1 || c.Count(ingest.NoteSkipped) != 1 || c.Count(ingest.NoteInvalid) != 1 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
 	checkAccounting(t, c, 5)
 }
@@ -216,16 +173,16 @@ func TestToolJoin(t *testing.T) {
 {"timestamp":"2026-01-01T00:00:02Z","type":"event_msg","payload":{"type":"patch_apply_end","call_id":"c3","success":false,"stderr":"bad hunk"}}
 `
 	c := decode(t, "x.jsonl", []byte(in))
-	if len(c.recs) != 3 {
-		t.Fatalf("records = %+v", c.recs)
+	if len(c.Recs) != 3 {
+		t.Fatalf("records = %+v", c.Recs)
 	}
-	if r := c.recs[0]; r.Status != ingest.StatusOK || r.DurationMS != 1500 || r.SessionID != "s1" || r.Role != "subagent" {
+	if r := c.Recs[0]; r.Status != ingest.StatusOK || r.DurationMS != 1500 || r.SessionID != "s1" || r.Role != "subagent" {
 		t.Errorf("c1 = %+v", r)
 	}
-	if r := c.recs[1]; r.Status != ingest.StatusError || r.Error != "no" {
+	if r := c.Recs[1]; r.Status != ingest.StatusError || r.Error != "no" {
 		t.Errorf("c2 = %+v", r)
 	}
-	if r := c.recs[2]; r.Tool != "apply_patch" || r.Status != ingest.StatusError || r.Error != "bad hunk" {
+	if r := c.Recs[2]; r.Tool != "apply_patch" || r.Status != ingest.StatusError || r.Error != "bad hunk" {
 		t.Errorf("c3 = %+v", r)
 	}
 	checkAccounting(t, c, 8)
@@ -248,12 +205,12 @@ func TestBadInput(t *testing.T) {
 		`{"timestamp":"2026-01-01T00:00:00Z","type":"response_item","payload":{"type":"function_call","name":"exec_co`,                           // 13 truncated
 	}
 	c := decode(t, "bad.jsonl", []byte(strings.Join(lines, "\n")))
-	if len(c.recs) != 1 || c.recs[0].InputTokens != 5 || c.recs[0].SessionID != "s1" {
-		t.Errorf("records = %+v", c.recs)
+	if len(c.Recs) != 1 || c.Recs[0].InputTokens != 5 || c.Recs[0].SessionID != "s1" {
+		t.Errorf("records = %+v", c.Recs)
 	}
 	// By hand from the comments: blank 1, invalid 3,4,5,6,7,8,9,10,13 = 9, skipped 1 and 11 = 2.
-	if c.count(ingest.NoteBlank) != 1 || c.count(ingest.NoteInvalid) != 9 || c.count(ingest.NoteSkipped) != 2 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteBlank) != 1 || c.Count(ingest.NoteInvalid) != 9 || c.Count(ingest.NoteSkipped) != 2 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
 	checkAccounting(t, c, int64(len(lines)))
 }
@@ -308,11 +265,11 @@ func FuzzCodex(f *testing.F) {
 		(Format{}).Sniff("f.jsonl", data)
 		c := decode(t, "f.jsonl", data)
 		withRecs := map[int64]bool{}
-		for _, r := range c.recs {
+		for _, r := range c.Recs {
 			withRecs[r.Line] = true
 		}
-		if int64(len(withRecs)+len(c.notes)) != c.lines {
-			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.notes), c.lines)
+		if int64(len(withRecs)+len(c.Notes)) != c.Units {
+			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.Notes), c.Units)
 		}
 	})
 }

@@ -1,68 +1,28 @@
 package gemini
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tokcost/tokcost/ingest/ingesttest"
+
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// collect is a Sink that keeps copies of everything it is given.
-type collect struct {
-	recs  []ingest.Record
-	notes []ingest.Note
-	units int64
-}
+// collect is the shared test sink (ingest/ingesttest).
+type collect = ingesttest.Sink
 
-func (c *collect) Record(r *ingest.Record) { c.recs = append(c.recs, *r) }
-func (c *collect) Note(n ingest.Note)      { c.notes = append(c.notes, n) }
-func (c *collect) Lines(n int64)           { c.units += n }
-
-func (c *collect) count(k ingest.NoteKind) int {
-	n := 0
-	for _, x := range c.notes {
-		if x.Kind == k {
-			n++
-		}
-	}
-	return n
-}
-
+// decode runs the reader over data as if it were the file name.
 func decode(t testing.TB, name string, data []byte) *collect {
-	t.Helper()
-	c := &collect{}
-	src := &ingest.Source{Name: name, R: bufio.NewReader(bytes.NewReader(data))}
-	if err := (Format{}).Decode(src, func() ingest.Sink { return c }); err != nil {
-		t.Fatalf("decode %s: %v", name, err)
-	}
-	return c
+	return ingesttest.Decode(t, Format{}, name, data)
 }
 
-// checkAccounting asserts units = units-with-records + duplicate + invalid +
-// blank + skipped, with one Note per unit without records.
+// checkAccounting asserts every unit is a record or exactly one note.
 func checkAccounting(t *testing.T, c *collect, want int64) {
 	t.Helper()
-	if c.units != want {
-		t.Errorf("units = %d, want %d", c.units, want)
-	}
-	withRecs := map[int64]bool{}
-	for _, r := range c.recs {
-		withRecs[r.Line] = true
-	}
-	noted := map[int64]bool{}
-	for _, n := range c.notes {
-		if withRecs[n.Line] || noted[n.Line] || n.Line < 1 || n.Line > want {
-			t.Errorf("unit %d accounted twice or out of range (%v %q)", n.Line, n.Kind, n.Reason)
-		}
-		noted[n.Line] = true
-	}
-	if got := int64(len(withRecs) + len(c.notes)); got != want {
-		t.Errorf("units-with-records %d + notes %d = %d, want %d", len(withRecs), len(c.notes), got, want)
-	}
+	ingesttest.CheckAccounting(t, c, want)
 }
 
 const sample = "session-2026-01-16T11-01-file-ops-37b7abef.json"
@@ -87,7 +47,7 @@ func TestSample(t *testing.T) {
 	}
 	c := decode(t, sample, data)
 	var llm, in, cached, out, thoughts, tools, toolErr int64
-	for _, r := range c.recs {
+	for _, r := range c.Recs {
 		if r.SessionID != "37b7abef-713d-4522-85f0-8ff15a4e6d17" || r.TSNano == 0 {
 			t.Errorf("unit %d: session %q ts %d", r.Line, r.SessionID, r.TSNano)
 		}
@@ -117,11 +77,11 @@ func TestSample(t *testing.T) {
 	if tools != 14 || toolErr != 0 {
 		t.Errorf("tools %d errors %d", tools, toolErr)
 	}
-	if c.count(ingest.NoteSkipped) != 5 || len(c.notes) != 5 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteSkipped) != 5 || len(c.Notes) != 5 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
 	// Message 2: jq -c '.messages[1]|{id,tokens}' F → input 4749, output 292, thoughts 240.
-	if r := c.recs[0]; r.Line != 2 || r.ID != "ad67282a-bb35-459a-9d13-9f36cdfe2c5c" || r.InputTokens != 4749 || r.OutputTokens != 532 {
+	if r := c.Recs[0]; r.Line != 2 || r.ID != "ad67282a-bb35-459a-9d13-9f36cdfe2c5c" || r.InputTokens != 4749 || r.OutputTokens != 532 {
 		t.Errorf("first record = %+v", r)
 	}
 	checkAccounting(t, c, 14)
@@ -139,25 +99,25 @@ func TestMapping(t *testing.T) {
  {"id":"n","type":"gemini"}
 ],"sessionId":"late"}`
 	c := decode(t, "x.json", []byte(in))
-	if len(c.recs) != 4 {
-		t.Fatalf("records = %+v", c.recs)
+	if len(c.Recs) != 4 {
+		t.Fatalf("records = %+v", c.Recs)
 	}
 	// By hand: input 100+7 = 107, cached 60, output 10+5 = 15, reasoning 5.
-	if r := c.recs[0]; r.InputTokens != 107 || r.CacheReadTokens != 60 || r.OutputTokens != 15 || r.ReasoningTokens != 5 ||
+	if r := c.Recs[0]; r.InputTokens != 107 || r.CacheReadTokens != 60 || r.OutputTokens != 15 || r.ReasoningTokens != 5 ||
 		r.SessionID != "late" || r.Line != 2 || r.Provider != "gcp.gemini" {
 		t.Errorf("llm = %+v", r)
 	}
-	if r := c.recs[1]; r.Status != ingest.StatusError || r.Error != "exit 1" || r.Sub != 1 || r.TSNano == 0 {
+	if r := c.Recs[1]; r.Status != ingest.StatusError || r.Error != "exit 1" || r.Sub != 1 || r.TSNano == 0 {
 		t.Errorf("error tool = %+v", r)
 	}
-	if r := c.recs[2]; r.Status != ingest.StatusError || r.ErrorClass != ingest.ErrorUserRejected || r.Error != "declined" {
+	if r := c.Recs[2]; r.Status != ingest.StatusError || r.ErrorClass != ingest.ErrorUserRejected || r.Error != "declined" {
 		t.Errorf("cancelled tool = %+v", r)
 	}
-	if r := c.recs[3]; r.Status != ingest.StatusOK || r.Sub != 3 {
+	if r := c.Recs[3]; r.Status != ingest.StatusOK || r.Sub != 3 {
 		t.Errorf("ok tool = %+v", r)
 	}
-	if c.count(ingest.NoteSkipped) != 3 {
-		t.Errorf("notes = %+v", c.notes)
+	if c.Count(ingest.NoteSkipped) != 3 {
+		t.Errorf("notes = %+v", c.Notes)
 	}
 	checkAccounting(t, c, 4)
 }
@@ -186,8 +146,8 @@ func TestBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := decode(t, "bad.json", []byte(tt.in))
-			if len(c.recs) != tt.recs || c.count(ingest.NoteInvalid) != tt.invalid {
-				t.Errorf("records %d invalid %d, want %d and %d: %+v", len(c.recs), c.count(ingest.NoteInvalid), tt.recs, tt.invalid, c.notes)
+			if len(c.Recs) != tt.recs || c.Count(ingest.NoteInvalid) != tt.invalid {
+				t.Errorf("records %d invalid %d, want %d and %d: %+v", len(c.Recs), c.Count(ingest.NoteInvalid), tt.recs, tt.invalid, c.Notes)
 			}
 			checkAccounting(t, c, tt.units)
 		})
@@ -234,11 +194,11 @@ func FuzzGemini(f *testing.F) {
 		(Format{}).Sniff("f.json", data)
 		c := decode(t, "f.json", data)
 		withRecs := map[int64]bool{}
-		for _, r := range c.recs {
+		for _, r := range c.Recs {
 			withRecs[r.Line] = true
 		}
-		if int64(len(withRecs)+len(c.notes)) != c.units {
-			t.Fatalf("accounting: %d units with records + %d notes != %d units", len(withRecs), len(c.notes), c.units)
+		if int64(len(withRecs)+len(c.Notes)) != c.Units {
+			t.Fatalf("accounting: %d units with records + %d notes != %d units", len(withRecs), len(c.Notes), c.Units)
 		}
 	})
 }
