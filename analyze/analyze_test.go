@@ -203,3 +203,19 @@ func TestUnpricedIsNotZero(t *testing.T) {
 		}
 	}
 }
+
+// TestAttributeFirstInInputOrder: a session attribute is the value of the
+// first record (in input order) that carries it, whichever decoding
+// goroutine's shard saw it. Here the shard created first holds the later
+// record.
+func TestAttributeFirstInInputOrder(t *testing.T) {
+	col := NewCollector()
+	f := col.Factory(0)
+	early, late := f(), f()
+	early.Record(&ingest.Record{SessionID: "x", Kind: ingest.KindLLM, Line: 100, Attrs: map[string]string{"team": "second"}})
+	late.Record(&ingest.Record{SessionID: "x", Kind: ingest.KindLLM, Line: 1, Attrs: map[string]string{"team": "first"}})
+	d := col.Finish(Config{})
+	if got := d.Sessions[0].Attrs["team"]; got != "first" {
+		t.Errorf("team = %q, want first (line 1 precedes line 100)", got)
+	}
+}

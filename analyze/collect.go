@@ -148,6 +148,7 @@ type sessionAcc struct {
 	workflow   string
 	workflowAt uint64 // input position of the record that named the workflow
 	attrs      map[string]string
+	attrsAt    map[string]uint64 // input position of the record that set each attribute
 }
 
 // Events are stored in slabs during ingest rather than in one growing
@@ -273,12 +274,12 @@ func (s *shard) Record(r *ingest.Record) {
 	if acc.workflow == "" && r.Workflow != "" {
 		acc.workflow, acc.workflowAt = r.Workflow, k.order
 	}
-	for k, v := range r.Attrs {
+	for key, v := range r.Attrs {
 		if acc.attrs == nil {
-			acc.attrs = map[string]string{}
+			acc.attrs, acc.attrsAt = map[string]string{}, map[string]uint64{}
 		}
-		if _, ok := acc.attrs[k]; !ok {
-			acc.attrs[k] = v
+		if _, ok := acc.attrs[key]; !ok {
+			acc.attrs[key], acc.attrsAt[key] = v, k.order
 		}
 	}
 	s.counts.Records++
@@ -462,12 +463,13 @@ func (c *Collector) merge() merged {
 			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
 				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
 			}
+			// Likewise each attribute: the value first in input order.
 			for k, v := range acc.attrs {
 				if dst.attrs == nil {
-					dst.attrs = map[string]string{}
+					dst.attrs, dst.attrsAt = map[string]string{}, map[string]uint64{}
 				}
-				if _, ok := dst.attrs[k]; !ok {
-					dst.attrs[k] = v
+				if at, ok := dst.attrsAt[k]; !ok || acc.attrsAt[k] < at {
+					dst.attrs[k], dst.attrsAt[k] = v, acc.attrsAt[k]
 				}
 			}
 		}
