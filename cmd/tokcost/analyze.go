@@ -102,6 +102,8 @@ type analyzeOptions struct {
 	GroupBy string
 	// SessionsOut, when set, also writes the per-session table as Parquet.
 	SessionsOut string
+	// Also writes the same report in more formats: FORMAT=FILE each.
+	Also []string
 }
 
 func newAnalyzeCmd(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Command {
@@ -136,6 +138,7 @@ zstd inputs are recognised by their magic bytes.
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
 	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
 	f.StringVar(&opts.SessionsOut, "sessions-out", "", "also write one row per session to FILE as zstd Parquet (for DuckDB, Spark, Trino, BigQuery)")
+	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file, reading the traces once: FORMAT=FILE, e.g. --also html=report.html (repeatable)")
 	return cmd
 }
 
@@ -257,13 +260,31 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if opts.SessionsOut == "-" {
 		return usageErr("--sessions-out needs a file: stdout carries the report")
 	}
+	type extra struct {
+		w    report.Writer
+		path string
+	}
+	var extras []extra
+	html := opts.Format == "html"
+	for _, a := range opts.Also {
+		format, path, ok := strings.Cut(a, "=")
+		if !ok || path == "" || path == "-" {
+			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
+		}
+		xw, err := report.Lookup(format)
+		if err != nil {
+			return usageErr("--also: %s", err)
+		}
+		extras = append(extras, extra{xw, path})
+		html = html || format == "html"
+	}
 	l, err := load(ios, &opts.inputOptions)
 	if err != nil {
 		return err
 	}
 	v, c := buildInfo()
 	var caps []int
-	if opts.Format == "html" { // the HTML report charts the cap sweep
+	if html { // the HTML report charts the cap sweep
 		caps = report.DefaultCaps(l.data)
 	}
 	a := report.Build(l.data, report.BuildOptions{
@@ -281,6 +302,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	}
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
+	}
+	for _, x := range extras {
+		if err := writeOutput(ios, x.path, func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
+			return err
+		}
 	}
 	if opts.SessionsOut != "" {
 		meta := report.RunMeta{RunDate: time.Now()}

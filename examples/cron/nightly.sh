@@ -15,9 +15,9 @@ in="$traces/$day"
 dest="$out/$day"
 mkdir -p "$dest"
 
-tokcost analyze -q --format json -o "$dest/report.json" --sessions-out "$dest/sessions.parquet" "$in"
-tokcost analyze -q --format html -o "$dest/report.html" "$in"
-tokcost analyze -q --format markdown -o "$dest/summary.md" "$in"
+# One read of the traces: JSON (tomorrow's baseline), HTML, Markdown and the per-session Parquet.
+tokcost analyze -q --format json -o "$dest/report.json" --also html="$dest/report.html" \
+	--also markdown="$dest/summary.md" --sessions-out "$dest/sessions.parquet" "$in"
 
 budgets=(--max-p95-cost 1.50 --max-runaway 5 --max-wasted-share 10%)
 if [[ -f $out/.tokcost.yaml ]]; then
