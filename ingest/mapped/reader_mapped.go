@@ -64,7 +64,7 @@ func (d *decoder) line(line []byte, n int64) {
 	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
-		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
+		d.invalid(n, "malformed json", ingest.Shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
 		return
 	}
 	if v.Type() != fastjson.TypeObject {
@@ -110,7 +110,7 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 			if d.m.taken[k] {
 				return // consumed by a mapping
 			}
-			if s, ok := scalarText(v); ok {
+			if s, ok := ingest.JSONScalarText(v); ok {
 				if _, dup := r.Attrs[k]; !dup {
 					r.Attrs[k] = s
 				}
@@ -136,7 +136,7 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 	}
 	for _, f := range d.m.attrs {
 		if v := root.Get(f.path...); v != nil {
-			if s, ok := scalarText(v); ok {
+			if s, ok := ingest.JSONScalarText(v); ok {
 				r.Attrs[f.name] = s
 			}
 		}
@@ -155,9 +155,9 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 	var ferr *ingest.FieldError
 	switch name {
 	case "id":
-		r.ID, ferr = stringOrNumber(v, label)
+		r.ID, ferr = ingest.JSONStringOrNumber(v, label)
 	case "session_id":
-		r.SessionID, ferr = stringOrNumber(v, label)
+		r.SessionID, ferr = ingest.JSONStringOrNumber(v, label)
 	case "seq":
 		var f float64
 		if f, ferr = number(v, label); ferr == nil {
@@ -184,17 +184,17 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.DurationMS, ferr = number(v, label)
 	case "kind":
 		var s string
-		if s, ferr = str(v, label); ferr == nil {
+		if s, ferr = ingest.JSONString(v, label); ferr == nil {
 			r.Kind, ferr = ingest.ParseKind(s)
 		}
 	case "model":
-		r.Model, ferr = str(v, label)
+		r.Model, ferr = ingest.JSONString(v, label)
 	case "provider":
-		r.Provider, ferr = str(v, label)
+		r.Provider, ferr = ingest.JSONString(v, label)
 	case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
 		var t int64
 		if t, ferr = tokens(v, label); ferr == nil {
-			*tokenField(r, name) = t
+			*ingest.TokenField(r, name) = t
 			st.topTokens = true
 		}
 	case "usage":
@@ -203,28 +203,28 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		}
 		st.usage = v
 	case "tool":
-		r.Tool, ferr = str(v, label)
+		r.Tool, ferr = ingest.JSONString(v, label)
 	case "status":
 		var s string
-		if s, ferr = str(v, label); ferr == nil {
+		if s, ferr = ingest.JSONString(v, label); ferr == nil {
 			r.Status, ferr = ingest.ParseStatus(s)
 			st.statusExplicit = true
 		}
 	case "error_class":
 		var s string
-		if s, ferr = str(v, label); ferr == nil {
+		if s, ferr = ingest.JSONString(v, label); ferr == nil {
 			r.ErrorClass, ferr = ingest.ParseErrorClass(s)
 		}
 	case "error":
-		if s, ok := scalarText(v); ok {
+		if s, ok := ingest.JSONScalarText(v); ok {
 			r.Error = s
 		} else {
-			r.Error = shorten(string(v.MarshalTo(nil)))
+			r.Error = ingest.Shorten(string(v.MarshalTo(nil)))
 		}
 	case "role":
-		r.Role, ferr = str(v, label)
+		r.Role, ferr = ingest.JSONString(v, label)
 	case "workflow":
-		r.Workflow, ferr = str(v, label)
+		r.Workflow, ferr = ingest.JSONString(v, label)
 	case "cost_usd":
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
@@ -245,22 +245,6 @@ func epochMillis(s, label string) (int64, *ingest.FieldError) {
 	return ingest.EpochMillis(f)
 }
 
-func tokenField(r *ingest.Record, name string) *int64 {
-	switch name {
-	case "input_tokens":
-		return &r.InputTokens
-	case "output_tokens":
-		return &r.OutputTokens
-	case "cache_read_tokens":
-		return &r.CacheReadTokens
-	case "cache_write_tokens":
-		return &r.CacheWriteTokens
-	case "cache_write_1h_tokens":
-		return &r.CacheWrite1hTokens
-	}
-	return &r.ReasoningTokens
-}
-
 // fillUsage reads a provider usage object with the canonical JSONL rules
 // (docs/format.md): Anthropic's input excludes the cache, so the cache
 // counts are added; OpenAI's is already inclusive.
@@ -273,23 +257,6 @@ func fillUsage(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
 	})
-}
-
-func str(v *fastjson.Value, field string) (string, *ingest.FieldError) {
-	if v.Type() != fastjson.TypeString {
-		return "", &ingest.FieldError{Reason: "wrong type (want string)", Field: field}
-	}
-	return string(v.GetStringBytes()), nil
-}
-
-func stringOrNumber(v *fastjson.Value, field string) (string, *ingest.FieldError) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes()), nil
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), nil
-	}
-	return "", &ingest.FieldError{Reason: "wrong type (want string)", Field: field}
 }
 
 // number reads a JSON number, or a decimal string: many exporters (proto3
@@ -318,26 +285,4 @@ func tokens(v *fastjson.Value, field string) (int64, *ingest.FieldError) {
 		return 0, ferr
 	}
 	return ingest.TokenCount(field, f)
-}
-
-func scalarText(v *fastjson.Value) (string, bool) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes()), true
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), true
-	case fastjson.TypeTrue:
-		return "true", true
-	case fastjson.TypeFalse:
-		return "false", true
-	}
-	return "", false
-}
-
-func shorten(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }
