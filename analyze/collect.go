@@ -1,9 +1,9 @@
 package analyze
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math"
-	"sort"
 	"sync"
 	"unsafe"
 
@@ -144,26 +144,61 @@ const maxErrorKept = 512
 
 type sessionAcc struct {
 	id         string
-	n          int // events of this session in the shard (global count after merge)
+	n          int // events of this session in the shard
+	part       uint16
 	workflow   string
 	workflowAt uint64 // input position of the record that named the workflow
 	attrs      map[string]string
 	attrsAt    map[string]uint64 // input position of the record that set each attribute
+	lastTS     int64             // the timestamp last encoded, which the next one is stored against
 }
 
-// Events are stored in slabs during ingest rather than in one growing
-// slice per session: nothing is copied as sessions grow and nothing is
-// left as garbage, and Finish moves them into exact-size per-session
-// slices, reusing each slab's memory once it has been drained.
+// partitions is how many groups sessions are hashed into by id. Records
+// are stored per group as they are decoded, and Finish turns each group
+// into sessions on its own, on any core: nothing is merged serially, and
+// only one group's events per core exist in full at once. It is fixed,
+// so sums come out the same on any number of cores.
+const partitions = 256
+
+// partitionOf hashes a session id (FNV-1a: the same on every run, so
+// that float sums are added in the same order every time).
+func partitionOf(id string) uint16 {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return uint16(h % partitions)
+}
+
+// partBuf holds one shard's encoded records of one partition (see
+// encode): about 30 bytes a record instead of the 104 of an Event and
+// its key.
+type partBuf struct {
+	blocks   [][]byte // full blocks, in input order
+	cur      []byte
+	lastLine int64
+	sess     []uint32 // the shard's sessions hashed here
+}
+
+// Encoded records are appended to blocks that double from firstBlock to
+// maxBlock bytes: small inputs (and many small files) stay small.
 const (
-	firstSlabLen = 64      // small inputs (and many small files) stay small
-	maxSlabLen   = 1 << 15 // 2.9 MB of events
+	firstBlock = 256
+	maxBlock   = 64 << 10
+	maxEncoded = 160 // more than the longest encoding of one record
 )
 
-type slab struct {
-	ev   []Event
-	key  []eventKey
-	sess []uint32 // shard-local session index of each event
+func (pb *partBuf) room() []byte {
+	if cap(pb.cur)-len(pb.cur) < maxEncoded {
+		size := firstBlock
+		if pb.cur != nil {
+			pb.blocks = append(pb.blocks, pb.cur)
+			size = min(2*cap(pb.cur), maxBlock)
+		}
+		pb.cur = make([]byte, 0, size)
+	}
+	return pb.cur
 }
 
 // shard is the ingest.Sink of one decoding goroutine.
@@ -172,10 +207,16 @@ type shard struct {
 	ids       map[string]uint32 // session id → index into accs
 	accs      []sessionAcc
 	recent    *recentCache // sessions by id address, once the shard is busy
-	slabs     []slab
+	parts     []*partBuf   // by partition, made on first use
 	strs      *interner
 	counts    InputCounts
 	examples  []ingest.Note
+
+	// Set by Finish: the joint string id of each of the shard's, and the
+	// partition-local session index of each of its sessions.
+	strRemap []uint32
+	toMerged []int32
+	decTS    []int64
 }
 
 func newShard(fileIndex int) *shard {
@@ -193,28 +234,52 @@ func (s *shard) session(id string) uint32 {
 	if !ok {
 		idx = uint32(len(s.accs))
 		s.ids[id] = idx
-		s.accs = append(s.accs, sessionAcc{id: id})
+		p := partitionOf(id)
+		s.accs = append(s.accs, sessionAcc{id: id, part: p})
+		if s.parts == nil {
+			s.parts = make([]*partBuf, partitions)
+		}
+		pb := s.parts[p]
+		if pb == nil {
+			pb = &partBuf{}
+			s.parts[p] = pb
+		}
+		pb.sess = append(pb.sess, idx)
 	}
 	s.recent.remember(id, idx)
 	return idx
 }
 
-// push appends an event to the current slab, opening a new one when full.
-func (s *shard) push(e *Event, k eventKey, sess uint32) {
-	n := len(s.slabs)
-	if n == 0 || len(s.slabs[n-1].ev) == cap(s.slabs[n-1].ev) {
-		size := firstSlabLen
-		if n > 0 {
-			size = min(2*cap(s.slabs[n-1].ev), maxSlabLen)
-		}
-		s.slabs = append(s.slabs, slab{ev: make([]Event, 0, size), key: make([]eventKey, 0, size), sess: make([]uint32, 0, size)})
-		n++
-	}
-	sl := &s.slabs[n-1]
-	sl.ev = append(sl.ev, *e)
-	sl.key = append(sl.key, k)
-	sl.sess = append(sl.sess, sess)
-}
+// The encoding of one record, in a partition buffer:
+//
+//	flags   Event flags set at ingest, and encHasID
+//	nums    which of the token counts, duration and sub-position follow
+//	strs    which strings and error class follow, and whether the
+//	        timestamp and duration are whole milliseconds
+//	kind    Kind | Status<<4
+//	uvarint shard-local session index
+//	varint  line, less the buffer's previous record's line
+//	uvarint sub-position within the line        (nums&encSub)
+//	8 bytes id hash                             (flags&encHasID)
+//	varint  seq                                 (flags&flagHasSeq)
+//	varint  timestamp less the session's previous one, ns or ms (flags&flagHasTS)
+//	varint  duration, ns or ms                  (nums&encDur)
+//	uvarint each token count present, in Event field order
+//	8 bytes cost_usd, IEEE 754                  (flags&flagHasCost)
+//	uvarint each string id present: model, provider, tool, role, error
+//	byte    error class                         (strs&encClass)
+const (
+	encHasID = 1 << 7 // in flags; flagUnpriced and flagRecordedCost are set only by Finish
+
+	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
+	encSub = 1 << 7
+
+	encClass  = 1 << 5 // in strs; bits 0-4 are the strings
+	encTSms   = 1 << 6
+	encDurMS  = 1 << 7
+	nsPerMS   = 1_000_000
+	kindShift = 4
+)
 
 func (s *shard) Record(r *ingest.Record) {
 	if s.counts.Records == recentAfter {
@@ -222,67 +287,228 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
-	k := eventKey{order: orderKey(s.fileIndex, r.Line, r.Sub)}
-	e := Event{
-		Seq:          r.Seq,
-		TSNano:       r.TSNano,
-		DurNano:      int64(math.Round(r.DurationMS * 1e6)),
-		Input:        sat32(r.InputTokens),
-		Output:       sat32(r.OutputTokens),
-		CacheRead:    sat32(r.CacheReadTokens),
-		CacheWrite:   sat32(r.CacheWriteTokens),
-		CacheWrite1h: sat32(r.CacheWrite1hTokens),
-		Reasoning:    sat32(r.ReasoningTokens),
-		Model:        s.strs.id(r.Model),
-		Provider:     s.strs.id(r.Provider),
-		Tool:         s.strs.id(r.Tool),
-		Role:         s.strs.id(r.Role),
-		Kind:         r.Kind,
-		Status:       r.Status,
-		Class:        r.ErrorClass,
-	}
-	if r.Error != "" {
-		msg := r.Error
-		if len(msg) > maxErrorKept {
-			msg = msg[:maxErrorKept]
-		}
-		e.Err = s.strs.id(msg)
-	}
-	if r.ID != "" {
-		k.idHash = maphash.String(idSeed, r.ID) | 1 // never 0, which means "no id"
-	}
+	pb := s.parts[acc.part]
+	b := pb.room()
+
+	var flags, nums, strs uint8
 	if r.HasSeq {
-		e.flags |= flagHasSeq
+		flags |= flagHasSeq
 	}
 	if r.TSNano != 0 {
-		e.flags |= flagHasTS
+		flags |= flagHasTS
 	}
 	if r.HasCost {
-		e.flags |= flagHasCost
-		e.RecordCost = r.CostUSD
+		flags |= flagHasCost
 	}
 	if r.Replica {
-		e.flags |= flagReplica
+		flags |= flagReplica
 	}
 	if r.SameUnit {
-		e.flags |= flagSameUnit // before push, which copies the event
+		flags |= flagSameUnit
 	} else {
 		s.counts.LinesWithRecords++
 	}
-	s.push(&e, k, si)
+	if r.ID != "" {
+		flags |= encHasID
+	}
+	tokens := [6]uint32{sat32(r.InputTokens), sat32(r.OutputTokens), sat32(r.CacheReadTokens),
+		sat32(r.CacheWriteTokens), sat32(r.CacheWrite1hTokens), sat32(r.ReasoningTokens)}
+	for i, t := range tokens {
+		if t != 0 {
+			nums |= 1 << i
+		}
+	}
+	dur := int64(math.Round(r.DurationMS * 1e6))
+	if dur != 0 {
+		nums |= encDur
+		if dur%nsPerMS == 0 {
+			strs |= encDurMS
+			dur /= nsPerMS
+		}
+	}
+	if r.Sub != 0 {
+		nums |= encSub
+	}
+	errText := r.Error
+	if len(errText) > maxErrorKept {
+		errText = errText[:maxErrorKept]
+	}
+	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.strs.id(errText)}
+	for i, id := range ids {
+		if id != 0 {
+			strs |= 1 << i
+		}
+	}
+	if r.ErrorClass != 0 {
+		strs |= encClass
+	}
+	var ts int64
+	if flags&flagHasTS != 0 {
+		ts = r.TSNano - acc.lastTS
+		if r.TSNano%nsPerMS == 0 && acc.lastTS%nsPerMS == 0 {
+			strs |= encTSms
+			ts /= nsPerMS
+		}
+		acc.lastTS = r.TSNano
+	}
+
+	b = append(b, flags, nums, strs, uint8(r.Kind)|uint8(r.Status)<<kindShift)
+	b = binary.AppendUvarint(b, uint64(si))
+	b = binary.AppendVarint(b, r.Line-pb.lastLine)
+	pb.lastLine = r.Line
+	if nums&encSub != 0 {
+		b = binary.AppendUvarint(b, uint64(uint32(r.Sub)))
+	}
+	if r.ID != "" {
+		b = binary.LittleEndian.AppendUint64(b, maphash.String(idSeed, r.ID)|1) // never 0, which means "no id"
+	}
+	if r.HasSeq {
+		b = binary.AppendVarint(b, r.Seq)
+	}
+	if flags&flagHasTS != 0 {
+		b = binary.AppendVarint(b, ts)
+	}
+	if nums&encDur != 0 {
+		b = binary.AppendVarint(b, dur)
+	}
+	for _, t := range tokens {
+		if t != 0 {
+			b = binary.AppendUvarint(b, uint64(t))
+		}
+	}
+	if r.HasCost {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.CostUSD))
+	}
+	for _, id := range ids {
+		if id != 0 {
+			b = binary.AppendUvarint(b, uint64(id))
+		}
+	}
+	if r.ErrorClass != 0 {
+		b = append(b, uint8(r.ErrorClass))
+	}
+	pb.cur = b
+
 	acc.n++
 	if acc.workflow == "" && r.Workflow != "" {
-		acc.workflow, acc.workflowAt = r.Workflow, k.order
+		acc.workflow, acc.workflowAt = r.Workflow, orderKey(s.fileIndex, r.Line, r.Sub)
 	}
 	for key, v := range r.Attrs {
 		if acc.attrs == nil {
 			acc.attrs, acc.attrsAt = map[string]string{}, map[string]uint64{}
 		}
 		if _, ok := acc.attrs[key]; !ok {
-			acc.attrs[key], acc.attrsAt[key] = v, k.order
+			acc.attrs[key], acc.attrsAt[key] = v, orderKey(s.fileIndex, r.Line, r.Sub)
 		}
 	}
 	s.counts.Records++
+}
+
+// decodePart calls f with each record of the shard's partition p, in the
+// order they were encoded: the event (string ids still the shard's), its
+// key, and its shard-local session.
+func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32)) {
+	var line int64
+	var e Event
+	var k eventKey
+	for bi := 0; bi <= len(pb.blocks); bi++ {
+		b := pb.cur
+		if bi < len(pb.blocks) {
+			b = pb.blocks[bi]
+		}
+		for i := 0; i < len(b); {
+			flags, nums, strs, kind := b[i], b[i+1], b[i+2], b[i+3]
+			i += 4
+			e = Event{Kind: ingest.Kind(kind & (1<<kindShift - 1)), Status: ingest.Status(kind >> kindShift), flags: flags &^ encHasID}
+			var si uint64
+			si, i = uvarintAt(b, i)
+			var d int64
+			d, i = varintAt(b, i)
+			line += d
+			var sub uint64
+			if nums&encSub != 0 {
+				sub, i = uvarintAt(b, i)
+			}
+			k = eventKey{order: orderKey(s.fileIndex, line, int32(sub))}
+			if flags&encHasID != 0 {
+				k.idHash = binary.LittleEndian.Uint64(b[i:])
+				i += 8
+			}
+			if flags&flagHasSeq != 0 {
+				e.Seq, i = varintAt(b, i)
+			}
+			if flags&flagHasTS != 0 {
+				d, i = varintAt(b, i)
+				if strs&encTSms != 0 {
+					d *= nsPerMS
+				}
+				e.TSNano = s.decTS[si] + d
+				s.decTS[si] = e.TSNano
+			}
+			if nums&encDur != 0 {
+				e.DurNano, i = varintAt(b, i)
+				if strs&encDurMS != 0 {
+					e.DurNano *= nsPerMS
+				}
+			}
+			if nums&(1<<6-1) != 0 {
+				tok := [6]*uint32{&e.Input, &e.Output, &e.CacheRead, &e.CacheWrite, &e.CacheWrite1h, &e.Reasoning}
+				for j, p := range tok {
+					if nums&(1<<j) != 0 {
+						var v uint64
+						v, i = uvarintAt(b, i)
+						*p = uint32(v)
+					}
+				}
+			}
+			if flags&flagHasCost != 0 {
+				e.RecordCost = math.Float64frombits(binary.LittleEndian.Uint64(b[i:]))
+				i += 8
+			}
+			if strs&(1<<5-1) != 0 {
+				str := [5]*uint32{&e.Model, &e.Provider, &e.Tool, &e.Role, &e.Err}
+				for j, p := range str {
+					if strs&(1<<j) != 0 {
+						var v uint64
+						v, i = uvarintAt(b, i)
+						*p = s.strRemap[v]
+					}
+				}
+			}
+			if strs&encClass != 0 {
+				e.Class = ingest.ErrorClass(b[i])
+				i++
+			}
+			f(&e, k, uint32(si))
+		}
+	}
+}
+
+// uvarintAt reads an unsigned varint at b[i:], which the shard wrote.
+func uvarintAt(b []byte, i int) (uint64, int) {
+	c := b[i]
+	if c < 0x80 {
+		return uint64(c), i + 1
+	}
+	x := uint64(c & 0x7f)
+	for s := uint(7); ; s += 7 {
+		i++
+		c = b[i]
+		if c < 0x80 {
+			return x | uint64(c)<<s, i + 1
+		}
+		x |= uint64(c&0x7f) << s
+	}
+}
+
+// varintAt reads a zig-zag signed varint (binary.AppendVarint).
+func varintAt(b []byte, i int) (int64, int) {
+	u, i := uvarintAt(b, i)
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x, i
 }
 
 func sat32(v int64) uint32 {
@@ -390,177 +616,5 @@ func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {
 		c.shards = append(c.shards, s)
 		c.mu.Unlock()
 		return s
-	}
-}
-
-// merged is the collector's content after its shards are joined.
-type merged struct {
-	sessions []*mergedSession
-	strs     []string
-	counts   InputCounts
-	examples []ingest.Note
-}
-
-type mergedSession struct {
-	sessionAcc
-	events []Event
-	keys   []eventKey // beside events, until Finish has ordered and deduplicated them
-}
-
-// merge joins the shards: one string table, one list of sessions, each
-// with its events in one exact-size slice.
-func (c *Collector) merge() merged {
-	var m merged
-	most := 0 // sessions in the biggest shard: a floor for the total
-	for _, s := range c.shards {
-		most = max(most, len(s.accs))
-	}
-	byID := make(map[string]*mergedSession, most)
-	m.sessions = make([]*mergedSession, 0, most)
-	strRemap := make([][]uint32, len(c.shards))
-	sessRemap := make([][]*mergedSession, len(c.shards))
-
-	// Strings and sessions are independent: join the string tables on
-	// another core meanwhile. The biggest table becomes the joint one, so
-	// its strings keep their ids (a nil remap) and only the others are added.
-	global := newInterner()
-	base := -1
-	for si, s := range c.shards {
-		if base < 0 || len(s.strs.strs) > len(c.shards[base].strs.strs) {
-			base = si
-		}
-	}
-	if base >= 0 {
-		global = c.shards[base].strs
-	}
-	var strs sync.WaitGroup
-	strs.Go(func() {
-		for si, s := range c.shards {
-			if si == base {
-				continue
-			}
-			remap := make([]uint32, len(s.strs.strs))
-			for i, str := range s.strs.strs {
-				remap[i] = global.id(str)
-			}
-			strRemap[si] = remap
-		}
-	})
-	for si, s := range c.shards {
-		sr := make([]*mergedSession, len(s.accs))
-		for i := range s.accs {
-			acc := &s.accs[i]
-			dst := byID[acc.id]
-			if dst == nil {
-				dst = &mergedSession{sessionAcc: sessionAcc{id: acc.id}}
-				byID[acc.id] = dst
-				m.sessions = append(m.sessions, dst)
-			}
-			sr[i] = dst
-			dst.n += acc.n
-			// The workflow named first in input order wins, whichever
-			// goroutine decoded it.
-			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
-				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
-			}
-			// Likewise each attribute: the value first in input order.
-			for k, v := range acc.attrs {
-				if dst.attrs == nil {
-					dst.attrs, dst.attrsAt = map[string]string{}, map[string]uint64{}
-				}
-				if at, ok := dst.attrsAt[k]; !ok || acc.attrsAt[k] < at {
-					dst.attrs[k], dst.attrsAt[k] = v, acc.attrsAt[k]
-				}
-			}
-		}
-		sessRemap[si] = sr
-		s.ids, s.accs = nil, nil
-		m.counts.add(s.counts)
-		m.examples = append(m.examples, s.examples...)
-	}
-	strs.Wait()
-	c.scatter(strRemap, sessRemap)
-	sort.Slice(m.examples, func(i, j int) bool {
-		a, b := m.examples[i], m.examples[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
-	})
-	if len(m.examples) > maxExamples {
-		m.examples = m.examples[:maxExamples]
-	}
-	m.strs = global.strs
-	c.shards = nil
-	return m
-}
-
-// scatter moves every event from the shards' slabs into its session's
-// exact-size slice, and its key into a slice beside it. Slabs are drained
-// round-robin across shards, which follows input order closely, so a
-// session's slices are carved out when its first event is met and are full
-// soon after; drained slabs become the space later slices are carved from,
-// so the events exist about once in memory, not twice.
-func (c *Collector) scatter(strRemap [][]uint32, sessRemap [][]*mergedSession) {
-	var events carver[Event]
-	var keys carver[eventKey]
-	for k := 0; ; k++ {
-		more := false
-		for si, s := range c.shards {
-			if k >= len(s.slabs) {
-				continue
-			}
-			more = true
-			sl := &s.slabs[k]
-			remap, sr := strRemap[si], sessRemap[si]
-			for i := range sl.ev {
-				e := sl.ev[i]
-				if remap != nil { // nil: the shard's ids are the joint table's
-					e.Model, e.Provider, e.Tool, e.Role, e.Err = remap[e.Model], remap[e.Provider], remap[e.Tool], remap[e.Role], remap[e.Err]
-				}
-				dst := sr[sl.sess[i]]
-				if dst.events == nil {
-					dst.events, dst.keys = events.carve(dst.n), keys.carve(dst.n)
-				}
-				dst.events = append(dst.events, e)
-				dst.keys = append(dst.keys, sl.key[i])
-			}
-			events.give(sl.ev)
-			keys.give(sl.key)
-			*sl = slab{}
-		}
-		if !more {
-			break
-		}
-	}
-}
-
-// carver hands out exact-size slices from drained slabs.
-type carver[T any] struct {
-	free  [][]T // drained slabs, reused as space for session slices
-	space []T   // where the next slice is carved from
-}
-
-// carve returns an empty slice with room for exactly n elements.
-func (c *carver[T]) carve(n int) []T {
-	if n > maxSlabLen/4 {
-		return make([]T, 0, n) // a big session gets its own slice
-	}
-	if cap(c.space)-len(c.space) < n {
-		if len(c.free) > 0 {
-			c.space, c.free = c.free[len(c.free)-1][:0], c.free[:len(c.free)-1]
-		} else {
-			c.space = make([]T, 0, maxSlabLen)
-		}
-	}
-	off := len(c.space)
-	c.space = c.space[:off+n]
-	return c.space[off : off : off+n]
-}
-
-// give takes a drained slab back as space, if it is a full-size one.
-func (c *carver[T]) give(slab []T) {
-	if cap(slab) == maxSlabLen {
-		c.free = append(c.free, slab[:0])
 	}
 }

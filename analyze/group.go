@@ -66,48 +66,56 @@ func GroupSessions(d *Dataset, field string) ([]Group, error) {
 // every call unpriced) go to the model with more calls, then to the
 // smaller name, so the choice never depends on map order.
 func dominantModel(d *Dataset, s *Session) string {
+	if d.eventsDropped && s.Events == nil {
+		return d.Str(s.domModel) // Finish chose it before dropping the events
+	}
+	return d.Str(dominantModelID(d.Strings, s.Events))
+}
+
+// dominantModelID is dominantModel over events, as an interned id.
+func dominantModelID(strs []string, ev []Event) uint32 {
 	type use struct {
+		model uint32
 		cost  float64
 		calls int
 	}
-	uses := map[uint32]*use{}
-	for i := range s.Events {
-		e := &s.Events[i]
-		if e.Kind != ingest.KindLLM || d.Str(e.Model) == "" {
+	var uses []use // sessions call a few models: a list beats a map
+	var one [4]use
+	uses = one[:0]
+	for i := range ev {
+		e := &ev[i]
+		if e.Kind != ingest.KindLLM || strs[e.Model] == "" {
 			continue
 		}
-		u := uses[e.Model]
-		if u == nil {
-			u = &use{}
-			uses[e.Model] = u
+		j := 0
+		for j < len(uses) && uses[j].model != e.Model {
+			j++
 		}
-		u.cost += e.Cost
-		u.calls++
+		if j == len(uses) {
+			uses = append(uses, use{model: e.Model})
+		}
+		uses[j].cost += e.Cost
+		uses[j].calls++
 	}
-	best, found := uint32(0), false
-	for id, u := range uses {
-		if !found {
-			best, found = id, true
-			continue
-		}
-		b := uses[best]
+	if len(uses) == 0 {
+		return 0
+	}
+	best := uses[0]
+	for _, u := range uses[1:] {
 		switch {
-		case u.cost != b.cost:
-			if u.cost > b.cost {
-				best = id
+		case u.cost != best.cost:
+			if u.cost > best.cost {
+				best = u
 			}
-		case u.calls != b.calls:
-			if u.calls > b.calls {
-				best = id
+		case u.calls != best.calls:
+			if u.calls > best.calls {
+				best = u
 			}
-		case d.Str(id) < d.Str(best):
-			best = id
+		case strs[u.model] < strs[best.model]:
+			best = u
 		}
 	}
-	if !found {
-		return ""
-	}
-	return d.Str(best)
+	return best.model
 }
 
 // groupFields lists what a session can be grouped by: workflow, model and

@@ -24,6 +24,12 @@ type LoopConfig struct {
 	noLLMOnly bool
 }
 
+// normal is cfg with its minimum applied: at least one repeat.
+func (cfg LoopConfig) normal() LoopConfig {
+	cfg.MinRepeats = max(cfg.MinRepeats, 1)
+	return cfg
+}
+
 // DefaultMinRepeats is 3: on generated data it is the smallest value with
 // no false positives, and it still finds every loop; two repeats flag a
 // transient error retried twice (docs/loops.md has the measurements).
@@ -201,36 +207,37 @@ func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
 // cost; the loop starts at the first of them. This is the generator's
 // ground truth for loop_start_call and loop_wasted_tokens.
 func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
-	if cfg.MinRepeats < 1 {
-		cfg.MinRepeats = 1
-	}
-	// Sessions are independent: scan them on every core, each worker with
-	// its own mask cache, then add up in session order so sums do not
-	// depend on scheduling.
+	cfg = cfg.normal()
 	found := make([]*RunawaySession, len(d.Sessions))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(d.Sessions)/256))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			dt := &detector{
-				d:       d,
-				cfg:     cfg,
-				maskOf:  make([]uint32, len(d.Strings)),
-				kindOf:  make([]uint8, len(d.Strings)),
-				masks:   []string{""},
-				maskIDs: map[string]uint32{"": 0},
-			}
-			for i := w; i < len(d.Sessions); i += workers {
-				if s := d.Sessions[i]; dt.scan(s) {
-					rs := dt.evidence(s)
-					found[i] = &rs
+	switch {
+	case d.loopsBy != nil && *d.loopsBy == cfg:
+		// Finish has scanned every session already.
+		for i, s := range d.Sessions {
+			found[i] = s.loop
+		}
+	case d.eventsDropped:
+		// A programming error: the caller asked Finish to drop events and
+		// to detect loops with another configuration.
+		panic("analyze: DetectLoops after Finish dropped the events it would scan")
+	default:
+		// Sessions are independent: scan them on every core, each worker
+		// with its own mask cache, then add up in session order so sums
+		// do not depend on scheduling.
+		workers := min(runtime.GOMAXPROCS(0), max(1, len(d.Sessions)/256))
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Go(func() {
+				dt := newDetector(d, cfg)
+				for i := w; i < len(d.Sessions); i += workers {
+					if s := d.Sessions[i]; dt.scan(s) {
+						rs := dt.evidence(s)
+						found[i] = &rs
+					}
 				}
-			}
-		}(w)
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 
 	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats, Sessions: []RunawaySession{}}
 	flagged := make([]bool, len(d.Sessions))
@@ -270,6 +277,17 @@ const llmNudge = 256
 // llmSimilar is how far a repeat's visible output may stray from the
 // run's first call, relative to it.
 const llmSimilar = 0.15
+
+func newDetector(d *Dataset, cfg LoopConfig) *detector {
+	return &detector{
+		d:       d,
+		cfg:     cfg,
+		maskOf:  make([]uint32, len(d.Strings)),
+		kindOf:  make([]uint8, len(d.Strings)),
+		masks:   []string{""},
+		maskIDs: map[string]uint32{"": 0},
+	}
+}
 
 // scan walks one session and remembers its costliest loop; it reports
 // whether any loop reached cfg.MinRepeats.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -30,6 +31,13 @@ const (
 type Config struct {
 	Prices     *pricing.Table
 	CostSource CostSource
+	// Loops, when set, detects runaway loops while sessions are finished,
+	// for DetectLoops with the same configuration to report.
+	Loops *LoopConfig
+	// DropEvents keeps no events after Finish but those of sessions with
+	// a runaway loop: the summaries, models, loops and groups are all
+	// there, at a fraction of the memory, but nothing can be simulated.
+	DropEvents bool
 }
 
 // Session is one agent session: its events in order and what they add up to.
@@ -45,12 +53,17 @@ type Session struct {
 	Duplicates    int
 	UnpricedCalls int
 	TimedOut      bool // some record has status timeout
+	// UnpricedTokens is the input plus output tokens of unpriced calls.
+	UnpricedTokens int64
 
 	Tokens  Tokens
 	CostUSD float64
 
 	StartNano, EndNano int64 // 0 when the session has no timestamps
 	MaxCallInput       int64 // the largest single LLM call's input
+
+	domModel uint32          // see dominantModelID; set by Finish
+	loop     *RunawaySession // set by Finish with Config.Loops
 }
 
 // Tokens are token counts by class, canonical semantics (input includes
@@ -105,6 +118,47 @@ type ModelUsage struct {
 	CostUSD    float64 `json:"cost_usd"`
 	Unpriced   int64   `json:"unpriced_calls,omitempty"`
 	CostByPart Parts   `json:"cost_by_class"`
+
+	// sums are the dollar fields above while Finish adds them up: sums of
+	// millions of small costs, compensated so that the result does not
+	// depend on the order they are added in (which partition finished
+	// first, how many cores), to the last digit in practice.
+	sums [6]fsum // CostUSD, then Parts' fields in order
+}
+
+// fsum is Neumaier's compensated sum.
+type fsum struct{ s, c float64 }
+
+func (f *fsum) add(x float64) {
+	t := f.s + x
+	if math.Abs(f.s) >= math.Abs(x) {
+		f.c += (f.s - t) + x
+	} else {
+		f.c += (x - t) + f.s
+	}
+	f.s = t
+}
+
+func (f *fsum) merge(o fsum) {
+	f.add(o.s)
+	f.add(o.c)
+}
+
+func (f fsum) value() float64 { return f.s + f.c }
+
+func (mu *ModelUsage) addCost(cost float64, p Parts) {
+	for i, x := range [6]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded} {
+		if x != 0 {
+			mu.sums[i].add(x)
+		}
+	}
+}
+
+// settle sets the dollar fields from the sums.
+func (mu *ModelUsage) settle() {
+	mu.CostUSD = mu.sums[0].value()
+	mu.CostByPart = Parts{Input: mu.sums[1].value(), CacheRead: mu.sums[2].value(), CacheWrite: mu.sums[3].value(),
+		Output: mu.sums[4].value(), Recorded: mu.sums[5].value()}
 }
 
 // Parts is cost by token class; Recorded is cost taken from records' own
@@ -133,69 +187,82 @@ type Dataset struct {
 	Examples []ingest.Note // the first invalid lines, for the user
 	Models   []ModelUsage  // sorted by cost, then name
 	Config   Config
+
+	eventsDropped bool        // Config.DropEvents: sessions hold no events
+	loopsBy       *LoopConfig // loops were detected by Finish with this
 }
+
+// EventsDropped reports whether the sessions' events were dropped after
+// Finish (Config.DropEvents), so that nothing can be simulated.
+func (d *Dataset) EventsDropped() bool { return d.eventsDropped }
 
 // Str returns an interned string.
 func (d *Dataset) Str(id uint32) string { return d.Strings[id] }
 
-// Finish deduplicates, orders and prices every session. The collector is
-// empty afterwards.
+// Finish deduplicates, orders and prices every session, and detects
+// runaway loops when cfg.Loops is set. The collector is empty afterwards.
+//
+// Sessions are finished a partition at a time (see partitions), on every
+// core: a partition's records are decoded into events, each session is
+// deduplicated, ordered, priced, summarised and checked for loops, and
+// with cfg.DropEvents its events are dropped at once, so memory holds the
+// compact encoding and the sessions, never every event.
 func (c *Collector) Finish(cfg Config) *Dataset {
-	m := c.merge()
-	d := &Dataset{Strings: m.strs, Counts: m.counts, Examples: m.examples, Config: cfg}
-	slices.SortFunc(m.sessions, func(a, b *mergedSession) int { return strings.Compare(a.id, b.id) })
-	d.Sessions = make([]*Session, len(m.sessions))
-	keys := make([][]eventKey, len(m.sessions)) // beside d.Sessions, until dedupe
-	for i, ms := range m.sessions {
-		d.Sessions[i] = &Session{ID: ms.id, Workflow: ms.workflow, Attrs: ms.attrs, Events: ms.events}
-		keys[i] = ms.keys
+	d := &Dataset{Config: cfg, eventsDropped: cfg.DropEvents}
+	if cfg.Loops != nil {
+		lc := cfg.Loops.normal()
+		d.loopsBy = &lc
 	}
-	m.sessions = nil
+	d.Strings = c.joinStrings()
+	for _, sh := range c.shards {
+		d.Counts.add(sh.counts)
+		d.Examples = append(d.Examples, sh.examples...)
+		sh.toMerged = make([]int32, len(sh.accs))
+		sh.decTS = make([]int64, len(sh.accs))
+		sh.ids = nil
+	}
+	sort.Slice(d.Examples, func(i, j int) bool {
+		a, b := d.Examples[i], d.Examples[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	if len(d.Examples) > maxExamples {
+		d.Examples = d.Examples[:maxExamples]
+	}
 
-	// Sessions are processed in fixed blocks whose partial sums are added
-	// in block order, so totals do not depend on the number of cores (float
-	// addition is not associative: per-worker sums differed in the last
-	// digits between machines).
-	const blockSize = 512
-	blocks := (len(d.Sessions) + blockSize - 1) / blockSize
-	type partial struct {
-		models   map[uint32]*ModelUsage
-		dups     int64 // events dropped
-		dupUnits int64 // of which first records of their input unit
-	}
-	parts := make([]partial, blocks)
+	parts := make([]partResult, partitions)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), max(blocks, 1)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := newPricer(cfg, d.Strings)
-			var seen idSet
+	for range min(runtime.GOMAXPROCS(0), partitions) {
+		wg.Go(func() {
+			w := &finisher{c: c, d: d, cfg: cfg, p: newPricer(cfg, d.Strings)}
+			if d.loopsBy != nil {
+				w.dt = newDetector(d, *d.loopsBy)
+			}
 			for {
-				b := int(next.Add(1) - 1)
-				if b >= blocks {
+				p := int(next.Add(1) - 1)
+				if p >= partitions {
 					return
 				}
-				pt := partial{models: map[uint32]*ModelUsage{}}
-				for i := b * blockSize; i < min((b+1)*blockSize, len(d.Sessions)); i++ {
-					s := d.Sessions[i]
-					dropped, units := dedupe(s, keys[i], &seen)
-					keys[i] = nil
-					pt.dups += int64(dropped)
-					pt.dupUnits += int64(units)
-					order(s.Events)
-					p.priceSession(s, pt.models)
-					summarise(s)
-				}
-				parts[b] = pt
+				parts[p] = w.partition(p)
 			}
-		}()
+		})
 	}
 	wg.Wait()
+	c.shards = nil
 
+	// Partials are added in partition order, so totals do not depend on
+	// the number of cores (float addition is not associative).
 	all := map[uint32]*ModelUsage{}
+	n := 0
 	for _, p := range parts {
+		n += len(p.sessions)
+	}
+	d.Sessions = make([]*Session, 0, n)
+	for _, p := range parts {
+		d.Sessions = append(d.Sessions, p.sessions...)
 		d.Counts.Records -= p.dups
 		d.Counts.LinesWithRecords -= p.dupUnits
 		d.Counts.Duplicates += p.dupUnits
@@ -207,15 +274,18 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			}
 			dst.Calls += mu.Calls
 			dst.Tokens.add(mu.Tokens)
-			dst.CostUSD += mu.CostUSD
+			for i := range dst.sums {
+				dst.sums[i].merge(mu.sums[i])
+			}
 			dst.Unpriced += mu.Unpriced
-			dst.CostByPart.add(mu.CostByPart)
 			if dst.PricedAs == "" {
 				dst.PricedAs = mu.PricedAs
 			}
 		}
 	}
+	slices.SortFunc(d.Sessions, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
 	for _, mu := range all {
+		mu.settle()
 		d.Models = append(d.Models, *mu)
 	}
 	sort.Slice(d.Models, func(i, j int) bool {
@@ -225,12 +295,187 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 		}
 		return a.Model < b.Model
 	})
-	// The shards, slabs and merge tables just became garbage, hundreds of
-	// megabytes on a large input, and what the caller does next (loops,
-	// the report) allocates as much again: collect now so that reuses the
-	// space rather than growing the heap to twice the live data.
+	// The encoded records just became garbage, and what the caller does
+	// next (the report) allocates: collect now so that it reuses the space.
 	runtime.GC()
 	return d
+}
+
+// joinStrings makes one string table of the shards' and sets each shard's
+// remap into it. The biggest table becomes the joint one, so its strings
+// keep their ids and only the others are added.
+func (c *Collector) joinStrings() []string {
+	if len(c.shards) == 0 {
+		return []string{""}
+	}
+	base := 0
+	for si, s := range c.shards {
+		if len(s.strs.strs) > len(c.shards[base].strs.strs) {
+			base = si
+		}
+	}
+	global := c.shards[base].strs
+	for si, s := range c.shards {
+		remap := make([]uint32, len(s.strs.strs))
+		for i, str := range s.strs.strs {
+			if si == base {
+				remap[i] = uint32(i)
+			} else {
+				remap[i] = global.id(str)
+			}
+		}
+		s.strRemap = remap
+	}
+	for _, s := range c.shards {
+		s.strs = nil
+	}
+	return global.strs
+}
+
+// partResult is what one partition adds to the dataset.
+type partResult struct {
+	sessions []*Session
+	models   map[uint32]*ModelUsage
+	dups     int64 // events dropped
+	dupUnits int64 // of which first records of their input unit
+}
+
+// finisher is one core's state while finishing partitions; its buffers
+// are reused from one partition to the next.
+type finisher struct {
+	c    *Collector
+	d    *Dataset
+	cfg  Config
+	p    *pricer
+	dt   *detector // nil when loops are not detected here
+	seen idSet
+
+	pend   []pending
+	byID   map[string]int32
+	events []Event // reused only with cfg.DropEvents
+	keys   []eventKey
+}
+
+// pending is a session of the partition being finished, joined from every
+// shard that saw it.
+type pending struct {
+	sessionAcc
+	off, fill int
+}
+
+func (w *finisher) partition(p int) partResult {
+	res := partResult{models: map[uint32]*ModelUsage{}}
+	w.pend = w.pend[:0]
+	if w.byID == nil {
+		w.byID = map[string]int32{}
+	}
+	clear(w.byID)
+	total := 0
+	for _, sh := range w.c.shards {
+		if sh.parts == nil || sh.parts[p] == nil {
+			continue
+		}
+		for _, li := range sh.parts[p].sess {
+			acc := &sh.accs[li]
+			total += acc.n
+			m, ok := w.byID[acc.id]
+			if !ok {
+				m = int32(len(w.pend))
+				w.byID[acc.id] = m
+				w.pend = append(w.pend, pending{sessionAcc: *acc})
+				continue
+			}
+			dst := &w.pend[m]
+			dst.n += acc.n
+			// The workflow named first in input order wins, whichever
+			// goroutine decoded it; likewise each attribute.
+			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
+				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
+			}
+			for k, v := range acc.attrs {
+				if dst.attrs == nil {
+					dst.attrs, dst.attrsAt = map[string]string{}, map[string]uint64{}
+				}
+				if at, ok := dst.attrsAt[k]; !ok || acc.attrsAt[k] < at {
+					dst.attrs[k], dst.attrsAt[k] = v, acc.attrsAt[k]
+				}
+			}
+		}
+	}
+	if len(w.pend) == 0 {
+		return res
+	}
+	// Which shard saw a session first depends on how the input was split
+	// between cores: finish sessions in id order, so sums do not.
+	slices.SortFunc(w.pend, func(a, b pending) int { return strings.Compare(a.id, b.id) })
+	for i := range w.pend {
+		w.byID[w.pend[i].id] = int32(i)
+	}
+	for _, sh := range w.c.shards {
+		if sh.parts == nil || sh.parts[p] == nil {
+			continue
+		}
+		for _, li := range sh.parts[p].sess {
+			sh.toMerged[li] = w.byID[sh.accs[li].id]
+		}
+	}
+	off := 0
+	for i := range w.pend {
+		w.pend[i].off = off
+		off += w.pend[i].n
+	}
+	events := w.events
+	if !w.cfg.DropEvents || cap(events) < total {
+		events = make([]Event, total)
+	}
+	events = events[:total]
+	if w.cfg.DropEvents {
+		w.events = events
+	}
+	if cap(w.keys) < total {
+		w.keys = make([]eventKey, total)
+	}
+	keys := w.keys[:total]
+	for _, sh := range w.c.shards {
+		if sh.parts == nil || sh.parts[p] == nil {
+			continue
+		}
+		sh.decodePart(sh.parts[p], func(e *Event, k eventKey, si uint32) {
+			pd := &w.pend[sh.toMerged[si]]
+			j := pd.off + pd.fill
+			pd.fill++
+			events[j], keys[j] = *e, k
+		})
+		sh.parts[p] = nil // its memory can go to the sessions now
+	}
+
+	res.sessions = make([]*Session, len(w.pend))
+	block := make([]Session, len(w.pend))
+	for i := range w.pend {
+		pd := &w.pend[i]
+		s := &block[i]
+		*s = Session{ID: pd.id, Workflow: pd.workflow, Attrs: pd.attrs, Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
+		res.sessions[i] = s
+		dropped, units := dedupe(s, keys[pd.off:pd.off+pd.n], &w.seen)
+		res.dups += int64(dropped)
+		res.dupUnits += int64(units)
+		order(s.Events)
+		w.p.priceSession(s, res.models)
+		summarise(s)
+		s.domModel = dominantModelID(w.d.Strings, s.Events)
+		if w.dt != nil && w.dt.scan(s) {
+			rs := w.dt.evidence(s)
+			s.loop = &rs
+		}
+		if w.cfg.DropEvents {
+			if s.loop != nil {
+				s.Events = slices.Clone(s.Events) // the report charts runaway sessions' growth
+			} else {
+				s.Events = nil
+			}
+		}
+	}
+	return res
 }
 
 // idSet is a reusable open-addressing set of event-id hashes (never 0),
@@ -402,6 +647,7 @@ func summarise(s *Session) {
 		s.CostUSD += e.Cost
 		if e.Unpriced() {
 			s.UnpricedCalls++
+			s.UnpricedTokens += int64(e.Input) + int64(e.Output)
 		}
 		if e.HasTS() {
 			if s.StartNano == 0 || e.TSNano < s.StartNano {
@@ -500,7 +746,6 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			continue
 		}
 		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded
-		mu.CostUSD += e.Cost
-		mu.CostByPart.add(parts)
+		mu.addCost(e.Cost, parts)
 	}
 }

@@ -216,6 +216,9 @@ const WindowCaveat = "truncating the context changes the prompt prefix, which ca
 // Simulate replays every session of d under the policies in cfg, exactly,
 // from the recorded tokens.
 func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
+	if d.eventsDropped {
+		return nil, errors.New("analyze: cannot simulate: Finish dropped the events (Config.DropEvents)")
+	}
 	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
 		return nil, err
 	}

@@ -158,14 +158,7 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		}
 	}
 	for _, s := range d.Sessions {
-		if s.UnpricedCalls == 0 {
-			continue
-		}
-		for i := range s.Events {
-			if e := &s.Events[i]; e.Unpriced() {
-				a.UnpricedTokens += int64(e.Input) + int64(e.Output)
-			}
-		}
+		a.UnpricedTokens += s.UnpricedTokens
 	}
 	if a.Runaway.Sessions == nil {
 		a.Runaway.Sessions = []analyze.RunawaySession{}

@@ -162,8 +162,11 @@ func parseCostSource(s string) (analyze.CostSource, error) {
 }
 
 // load reads, prices and accounts for every input, printing warnings about
-// invalid lines and unpriced models on stderr.
-func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
+// invalid lines and unpriced models on stderr. Runaway loops are detected
+// with loops while sessions are finished; dropEvents keeps only the
+// session summaries (see analyze.Config.DropEvents), for commands that
+// simulate nothing.
+func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents bool) (*loaded, error) {
 	src, err := parseCostSource(o.CostSource)
 	if err != nil {
 		return nil, err
@@ -186,7 +189,7 @@ func load(ios *IOStreams, o *inputOptions) (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := col.Finish(analyze.Config{Prices: prices, CostSource: src})
+	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents})
 
 	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
 		for _, n := range d.Examples {
@@ -278,7 +281,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		extras = append(extras, extra{xw, path})
 		html = html || format == "html"
 	}
-	l, err := load(ios, &opts.inputOptions)
+	// Only the HTML report's cap sweep replays sessions; without it the
+	// events are dropped as sessions are finished, which bounds memory.
+	l, err := load(ios, &opts.inputOptions, loops, !html)
 	if err != nil {
 		return err
 	}
