@@ -66,7 +66,7 @@ func GroupSessions(d *Dataset, field string) ([]Group, error) {
 // every call unpriced) go to the model with more calls, then to the
 // smaller name, so the choice never depends on map order.
 func dominantModel(d *Dataset, s *Session) string {
-	if d.eventsDropped && s.Events == nil {
+	if d.eventsDropped {
 		return d.Str(s.domModel) // Finish chose it before dropping the events
 	}
 	return d.Str(dominantModelID(d.Strings, s.Events))

@@ -62,8 +62,28 @@ type Session struct {
 	StartNano, EndNano int64 // 0 when the session has no timestamps
 	MaxCallInput       int64 // the largest single LLM call's input
 
-	domModel uint32          // see dominantModelID; set by Finish
-	loop     *RunawaySession // set by Finish with Config.Loops
+	domModel  uint32          // see dominantModelID; set by Finish
+	loop      *RunawaySession // set by Finish with Config.Loops
+	llmInputs []uint32        // LLMInputs of a runaway session whose events were dropped
+}
+
+// LLMInputs returns the input tokens of each model call, in order: how
+// the context grew. After Finish dropped the events (Config.DropEvents)
+// only sessions with a runaway loop still have them.
+func (s *Session) LLMInputs() []int64 {
+	var out []int64
+	if s.Events == nil {
+		for _, v := range s.llmInputs {
+			out = append(out, int64(v))
+		}
+		return out
+	}
+	for i := range s.Events {
+		if s.Events[i].Kind == ingest.KindLLM {
+			out = append(out, int64(s.Events[i].Input))
+		}
+	}
+	return out
 }
 
 // Tokens are token counts by class, canonical semantics (input includes
@@ -468,11 +488,15 @@ func (w *finisher) partition(p int) partResult {
 			s.loop = &rs
 		}
 		if w.cfg.DropEvents {
-			if s.loop != nil {
-				s.Events = slices.Clone(s.Events) // the report charts runaway sessions' growth
-			} else {
-				s.Events = nil
+			if s.loop != nil { // the report charts runaway sessions' context growth
+				s.llmInputs = make([]uint32, 0, s.LLMCalls)
+				for j := range s.Events {
+					if s.Events[j].Kind == ingest.KindLLM {
+						s.llmInputs = append(s.llmInputs, s.Events[j].Input)
+					}
+				}
 			}
+			s.Events = nil
 		}
 	}
 	return res

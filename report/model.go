@@ -220,11 +220,9 @@ func runawayGrowth(sessions []*analyze.Session, rs []analyze.RunawaySession) []S
 		if i == len(sessions) || sessions[i].ID != r.SessionID {
 			continue
 		}
-		g := SessionGrowth{SessionID: r.SessionID, LoopStartCall: r.LoopStartCall, WastedCostUSD: r.WastedCostUSD, InputTokens: []int64{}}
-		for _, e := range sessions[i].Events {
-			if e.Kind == ingest.KindLLM {
-				g.InputTokens = append(g.InputTokens, int64(e.Input))
-			}
+		g := SessionGrowth{SessionID: r.SessionID, LoopStartCall: r.LoopStartCall, WastedCostUSD: r.WastedCostUSD, InputTokens: sessions[i].LLMInputs()}
+		if g.InputTokens == nil {
+			g.InputTokens = []int64{}
 		}
 		out = append(out, g)
 	}

@@ -2,16 +2,34 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 )
 
 func main() {
 	if os.Getenv("GOGC") == "" {
-		// Events hold no pointers, so collecting twice as often costs
-		// little CPU and lowers peak memory by ~10% on large inputs
-		// (docs/performance.md). GOGC in the environment still wins.
+		// The data kept is mostly pointer-free blocks of encoded records,
+		// so collecting twice as often costs little CPU and lowers peak
+		// memory (docs/performance.md). GOGC in the environment still wins.
 		debug.SetGCPercent(50)
+	}
+	// TOKCOST_CPUPROFILE=file writes a CPU profile of the whole run, for
+	// `go tool pprof` (docs/performance.md).
+	if path := os.Getenv("TOKCOST_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "tokcost: TOKCOST_CPUPROFILE:", err)
+			os.Exit(ExitError)
+		}
+		code := Main(SystemIO(), os.Args[1:])
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
 	}
 	os.Exit(Main(SystemIO(), os.Args[1:]))
 }

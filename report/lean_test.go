@@ -1,0 +1,62 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// TestDropEventsSameReport holds the lean path (Finish detects loops and
+// drops events, as analyze and check do) to the report of the full path
+// (every event kept, loops detected afterwards): the whole JSON report and
+// the groups by model and workflow must be byte-identical. The data mixes
+// a generated fleet, which has many runaway loops, with the fixtures.
+func TestDropEventsSameReport(t *testing.T) {
+	var fleet bytes.Buffer
+	if _, err := gen.Generate(&fleet, nil, gen.Options{Sessions: 2000, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	loops := analyze.DefaultLoopConfig()
+	run := func(drop bool) []byte {
+		col := analyze.NewCollector()
+		_, err := ingest.Run([]string{"-", "../testdata/fleet.jsonl", "../testdata/react10.jsonl", "../testdata/retry15.jsonl", "../testdata/planner_executor.jsonl"},
+			ingest.Options{Stdin: bytes.NewReader(fleet.Bytes())},
+			func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := analyze.Config{Prices: pricing.Embedded()}
+		if drop {
+			cfg.Loops, cfg.DropEvents = &loops, true
+		}
+		d := col.Finish(cfg)
+		if d.EventsDropped() != drop {
+			t.Fatalf("EventsDropped() = %v, want %v", d.EventsDropped(), drop)
+		}
+		a := Build(d, BuildOptions{TopN: 10, Loops: loops})
+		if a.Runaway.Count == 0 || len(a.RunawayGrowth) == 0 {
+			t.Fatalf("no runaway sessions: the comparison would not cover them")
+		}
+		var out []byte
+		for _, f := range []string{"model", "workflow"} {
+			if err := a.AddGroups(d, f); err != nil { // replaces the last grouping
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, b...)
+		}
+		return out
+	}
+	full, lean := run(false), run(true)
+	if !bytes.Equal(full, lean) {
+		t.Fatalf("lean report differs from the full one:\n%s", firstDiff(string(full), string(lean)))
+	}
+}
