@@ -147,10 +147,29 @@ type sessionAcc struct {
 	n          int // events of this session in the shard
 	part       uint16
 	workflow   string
-	workflowAt uint64 // input position of the record that named the workflow
-	attrs      map[string]string
-	attrsAt    map[string]uint64 // input position of the record that set each attribute
-	lastTS     int64             // the timestamp last encoded, which the next one is stored against
+	workflowAt uint64     // input position of the record that named the workflow
+	attrs      []sessAttr // a session has a few: a list is a fraction of a map's memory
+	lastTS     int64      // the timestamp last encoded, which the next one is stored against
+}
+
+// sessAttr is a session attribute and the input position of the record
+// that set it: the first in input order wins.
+type sessAttr struct {
+	key, val string
+	at       uint64
+}
+
+// setAttr keeps the value first in input order.
+func (a *sessionAcc) setAttr(key, val string, at uint64) {
+	for i := range a.attrs {
+		if x := &a.attrs[i]; x.key == key {
+			if at < x.at {
+				x.val, x.at = val, at
+			}
+			return
+		}
+	}
+	a.attrs = append(a.attrs, sessAttr{key, val, at})
 }
 
 // partitions is how many groups sessions are hashed into by id. Records
@@ -178,6 +197,7 @@ type partBuf struct {
 	blocks   [][]byte // full blocks, in input order
 	cur      []byte
 	lastLine int64
+	lastSess uint32   // the session of the last record; encSameSess repeats it
 	sess     []uint32 // the shard's sessions hashed here
 }
 
@@ -257,7 +277,7 @@ func (s *shard) session(id string) uint32 {
 //	strs    which strings and error class follow, and whether the
 //	        timestamp and duration are whole milliseconds
 //	kind    Kind | Status<<4
-//	uvarint shard-local session index
+//	uvarint shard-local session index           (unless flags&encSameSess)
 //	varint  line, less the buffer's previous record's line
 //	uvarint sub-position within the line        (nums&encSub)
 //	8 bytes id hash                             (flags&encHasID)
@@ -269,7 +289,11 @@ func (s *shard) session(id string) uint32 {
 //	uvarint each string id present: model, provider, tool, role, error
 //	byte    error class                         (strs&encClass)
 const (
-	encHasID = 1 << 7 // in flags; flagUnpriced and flagRecordedCost are set only by Finish
+	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
+	// Finish sets, and the unused top bit.
+	encSameSess = flagUnpriced // the same session as the last record in the buffer
+	encHasID    = 1 << 7
+	encOnly     = encSameSess | encHasID | flagRecordedCost
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -311,6 +335,10 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.ID != "" {
 		flags |= encHasID
 	}
+	if si == pb.lastSess { // the decoder also starts from session 0
+		flags |= encSameSess
+	}
+	pb.lastSess = si
 	tokens := [6]uint32{sat32(r.InputTokens), sat32(r.OutputTokens), sat32(r.CacheReadTokens),
 		sat32(r.CacheWriteTokens), sat32(r.CacheWrite1hTokens), sat32(r.ReasoningTokens)}
 	for i, t := range tokens {
@@ -353,7 +381,9 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	b = append(b, flags, nums, strs, uint8(r.Kind)|uint8(r.Status)<<kindShift)
-	b = binary.AppendUvarint(b, uint64(si))
+	if flags&encSameSess == 0 {
+		b = binary.AppendUvarint(b, uint64(si))
+	}
 	b = binary.AppendVarint(b, r.Line-pb.lastLine)
 	pb.lastLine = r.Line
 	if nums&encSub != 0 {
@@ -394,12 +424,7 @@ func (s *shard) Record(r *ingest.Record) {
 		acc.workflow, acc.workflowAt = r.Workflow, orderKey(s.fileIndex, r.Line, r.Sub)
 	}
 	for key, v := range r.Attrs {
-		if acc.attrs == nil {
-			acc.attrs, acc.attrsAt = map[string]string{}, map[string]uint64{}
-		}
-		if _, ok := acc.attrs[key]; !ok {
-			acc.attrs[key], acc.attrsAt[key] = v, orderKey(s.fileIndex, r.Line, r.Sub)
-		}
+		acc.setAttr(key, v, orderKey(s.fileIndex, r.Line, r.Sub))
 	}
 	s.counts.Records++
 }
@@ -409,6 +434,7 @@ func (s *shard) Record(r *ingest.Record) {
 // key, and its shard-local session.
 func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32)) {
 	var line int64
+	var si uint64
 	var e Event
 	var k eventKey
 	for bi := 0; bi <= len(pb.blocks); bi++ {
@@ -419,9 +445,10 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 		for i := 0; i < len(b); {
 			flags, nums, strs, kind := b[i], b[i+1], b[i+2], b[i+3]
 			i += 4
-			e = Event{Kind: ingest.Kind(kind & (1<<kindShift - 1)), Status: ingest.Status(kind >> kindShift), flags: flags &^ encHasID}
-			var si uint64
-			si, i = uvarintAt(b, i)
+			e = Event{Kind: ingest.Kind(kind & (1<<kindShift - 1)), Status: ingest.Status(kind >> kindShift), flags: flags &^ encOnly}
+			if flags&encSameSess == 0 {
+				si, i = uvarintAt(b, i)
+			}
 			var d int64
 			d, i = varintAt(b, i)
 			line += d

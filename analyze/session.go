@@ -412,13 +412,8 @@ func (w *finisher) partition(p int) partResult {
 			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
 				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
 			}
-			for k, v := range acc.attrs {
-				if dst.attrs == nil {
-					dst.attrs, dst.attrsAt = map[string]string{}, map[string]uint64{}
-				}
-				if at, ok := dst.attrsAt[k]; !ok || acc.attrsAt[k] < at {
-					dst.attrs[k], dst.attrsAt[k] = v, acc.attrsAt[k]
-				}
+			for _, a := range acc.attrs {
+				dst.setAttr(a.key, a.val, a.at)
 			}
 		}
 	}
@@ -474,7 +469,13 @@ func (w *finisher) partition(p int) partResult {
 	for i := range w.pend {
 		pd := &w.pend[i]
 		s := &block[i]
-		*s = Session{ID: pd.id, Workflow: pd.workflow, Attrs: pd.attrs, Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
+		*s = Session{ID: pd.id, Workflow: pd.workflow, Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
+		if len(pd.attrs) > 0 {
+			s.Attrs = make(map[string]string, len(pd.attrs))
+			for _, a := range pd.attrs {
+				s.Attrs[a.key] = a.val
+			}
+		}
 		res.sessions[i] = s
 		dropped, units := dedupe(s, keys[pd.off:pd.off+pd.n], &w.seen)
 		res.dups += int64(dropped)

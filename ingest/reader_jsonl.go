@@ -60,6 +60,29 @@ func putChunk(c chunk) {
 	chunkPool.Put(&b)
 }
 
+// chunkList recycles one large input's chunk buffers while it is read.
+// Unlike chunkPool, it dies with the input, so the megabytes do not stay
+// live while the caller finishes its analysis.
+type chunkList chan *[]byte
+
+func (l chunkList) get() *[]byte {
+	select {
+	case b := <-l:
+		return b
+	default:
+		b := make([]byte, 0, chunkSize)
+		return &b
+	}
+}
+
+func (l chunkList) put(c chunk) {
+	b := c.buf[:0]
+	select {
+	case l <- &b:
+	default:
+	}
+}
+
 // Decode splits the input into chunks of whole lines and decodes them on
 // every core. Lines may be of any length: a chunk grows until it holds one.
 // An input that fits in one chunk is decoded on the calling goroutine
@@ -79,7 +102,9 @@ func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
 	}
 
 	workers := runtime.GOMAXPROCS(0)
-	chunks := make(chan chunk, workers*2)
+	chunks := make(chan chunk, workers)
+	free := make(chunkList, 2*workers+2)
+	sp.free = free
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -88,7 +113,7 @@ func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
 			d := getDecoder(src.Name, newSink())
 			for c := range chunks {
 				d.decodeChunk(c)
-				putChunk(c)
+				free.put(c)
 			}
 			putDecoder(d)
 		}()
@@ -107,6 +132,7 @@ func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
 
 // splitter cuts a reader into chunks that end on a line boundary.
 type splitter struct {
+	free  chunkList // where buffers come from; chunkPool when nil
 	r     io.Reader
 	carry []byte
 	line  int64 // number of the next chunk's first line
@@ -114,7 +140,12 @@ type splitter struct {
 
 // next returns the next chunk; last is true when the input ended with it.
 func (sp *splitter) next() (c chunk, last bool, err error) {
-	bp := chunkPool.Get().(*[]byte)
+	var bp *[]byte
+	if sp.free != nil {
+		bp = sp.free.get()
+	} else {
+		bp = chunkPool.Get().(*[]byte)
+	}
 	buf := append((*bp)[:0], sp.carry...)
 	// Fill the buffer; grow it when one line is longer than a chunk.
 	var rerr error

@@ -1,0 +1,163 @@
+package analyze
+
+import (
+	"hash/maphash"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// TestEncodingRoundTrip checks the compact record encoding against the
+// direct conversion of a record into an Event (expectEvent, written out
+// field by field from the Record, independently of the encoder): random
+// records with edge values (negative and huge seq, timestamps off the
+// millisecond, lines going backwards, sub-positions, recorded costs,
+// long errors, every kind, status and class) must come back as the same
+// event, key and session, in order.
+func TestEncodingRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sh := newShard(3)
+	var recs []ingest.Record
+	sessions := []string{"a", "b", "c", "session-with-a-longer-id", "e"}
+	line := int64(1)
+	for i := 0; i < 20000; i++ {
+		r := ingest.Record{
+			SessionID: sessions[rng.IntN(len(sessions))],
+			Kind:      ingest.Kind(rng.IntN(3)),
+			Status:    ingest.Status(rng.IntN(3)),
+			Line:      line,
+		}
+		switch rng.IntN(10) {
+		case 0:
+			line -= int64(rng.IntN(5)) // another chunk's lines, earlier
+		case 1:
+			line += int64(rng.IntN(1 << 30))
+		default:
+			line += int64(rng.IntN(3))
+		}
+		if rng.IntN(4) == 0 {
+			r.Sub = int32(rng.IntN(70000))
+		}
+		if rng.IntN(5) > 0 {
+			r.ID = "id-" + strings.Repeat("x", rng.IntN(3)) + string(rune('a'+rng.IntN(26)))
+		}
+		if rng.IntN(3) > 0 {
+			r.HasSeq = true
+			r.Seq = rng.Int64N(1<<40) - 1<<39
+			if rng.IntN(10) == 0 {
+				r.Seq = math.MinInt64 + rng.Int64N(3)
+			}
+		}
+		switch rng.IntN(4) {
+		case 0: // no timestamp
+		case 1:
+			r.TSNano = 1_700_000_000_000_000_000 + rng.Int64N(1<<40)*1_000_000 // whole milliseconds
+		case 2:
+			r.TSNano = 1_700_000_000_000_000_000 + rng.Int64N(1<<50) // any nanosecond
+		case 3:
+			r.TSNano = -rng.Int64N(1 << 60) // before 1970
+		}
+		if rng.IntN(2) == 0 {
+			r.DurationMS = float64(rng.IntN(100000)) / float64(1+rng.IntN(1000))
+		}
+		tok := func() int64 {
+			switch rng.IntN(4) {
+			case 0:
+				return 0
+			case 1:
+				return int64(rng.IntN(1000))
+			case 2:
+				return math.MaxUint32 + int64(rng.IntN(10)) // saturates
+			}
+			return int64(rng.IntN(1 << 31))
+		}
+		r.InputTokens, r.OutputTokens, r.CacheReadTokens = tok(), tok(), tok()
+		r.CacheWriteTokens, r.CacheWrite1hTokens, r.ReasoningTokens = tok(), tok(), tok()
+		if rng.IntN(3) == 0 {
+			r.HasCost, r.CostUSD = true, rng.Float64()*100
+		}
+		pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+		r.Model, r.Provider = pick("", "gpt-4o", "claude-sonnet-4"), pick("", "openai")
+		r.Tool, r.Role = pick("", "bash", "read_file"), pick("", "planner")
+		r.Error = pick("", "boom", strings.Repeat("é", 400)) // 800 bytes: cut at maxErrorKept
+		r.ErrorClass = ingest.ErrorClass(rng.IntN(3))
+		r.Replica, r.SameUnit = rng.IntN(7) == 0, rng.IntN(5) == 0
+		recs = append(recs, r)
+		sh.Record(&recs[len(recs)-1])
+	}
+	// Finish's setup: identity string remap, timestamp state per session.
+	sh.strRemap = make([]uint32, len(sh.strs.strs))
+	for i := range sh.strRemap {
+		sh.strRemap[i] = uint32(i)
+	}
+	sh.decTS = make([]int64, len(sh.accs))
+
+	// Records come back per partition, each partition in input order.
+	byPart := map[uint16][]int{}
+	for i := range recs {
+		p := partitionOf(recs[i].SessionID)
+		byPart[p] = append(byPart[p], i)
+	}
+	for p, idx := range byPart {
+		n := 0
+		sh.decodePart(sh.parts[p], func(e *Event, k eventKey, si uint32) {
+			r := &recs[idx[n]]
+			n++
+			wantE, wantK := expectEvent(sh, r)
+			if *e != wantE || k != wantK || sh.accs[si].id != r.SessionID {
+				t.Fatalf("record %d: got %+v %+v session %q\nwant %+v %+v session %q", idx[n-1], *e, k, sh.accs[si].id, wantE, wantK, r.SessionID)
+			}
+		})
+		if n != len(idx) {
+			t.Fatalf("partition %d: %d records back, want %d", p, n, len(idx))
+		}
+	}
+}
+
+// expectEvent is what a record becomes, field by field.
+func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
+	sat := func(v int64) uint32 { return uint32(min(v, math.MaxUint32)) }
+	str := func(s string) uint32 {
+		if s == "" {
+			return 0
+		}
+		return sh.strs.ids[s]
+	}
+	errText := r.Error
+	if len(errText) > maxErrorKept {
+		errText = errText[:maxErrorKept]
+	}
+	e := Event{
+		Seq: r.Seq, TSNano: r.TSNano, DurNano: int64(math.Round(r.DurationMS * 1e6)),
+		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
+		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
+		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: str(errText),
+		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass,
+	}
+	if !r.HasSeq {
+		e.Seq = 0
+	} else {
+		e.flags |= flagHasSeq
+	}
+	if r.TSNano != 0 {
+		e.flags |= flagHasTS
+	}
+	if r.HasCost {
+		e.flags |= flagHasCost
+		e.RecordCost = r.CostUSD
+	}
+	if r.Replica {
+		e.flags |= flagReplica
+	}
+	if r.SameUnit {
+		e.flags |= flagSameUnit
+	}
+	k := eventKey{order: orderKey(sh.fileIndex, r.Line, r.Sub)}
+	if r.ID != "" {
+		k.idHash = maphash.String(idSeed, r.ID) | 1
+	}
+	return e, k
+}
