@@ -186,10 +186,12 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents 
 	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
 		func(_ ingest.FileResult, index int) ingest.SinkFactory { return prog.wrap(index, col.Factory(index)) })
 	prog.finish()
+	timing.done("read")
 	if err != nil {
 		return nil, err
 	}
 	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents})
+	timing.done("finish")
 
 	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
 		for _, n := range d.Examples {
@@ -283,6 +285,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	}
 	// Only the HTML report's cap sweep replays sessions; without it the
 	// events are dropped as sessions are finished, which bounds memory.
+	timing.done("start")
 	l, err := load(ios, &opts.inputOptions, loops, !html)
 	if err != nil {
 		return err
@@ -305,6 +308,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 			return usageErr("--group-by: %s", err)
 		}
 	}
+	timing.done("report")
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
@@ -319,6 +323,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 			return err
 		}
 	}
+	timing.done("write")
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
 	}
