@@ -228,19 +228,21 @@ type shard struct {
 	accs      []sessionAcc
 	recent    *recentCache // sessions by id address, once the shard is busy
 	parts     []*partBuf   // by partition, made on first use
-	strs      *interner
+	strs      *interner // model, provider, tool and role names
+	errs      *interner // error texts: many, mostly distinct, compared only by mask
 	counts    InputCounts
 	examples  []ingest.Note
 
 	// Set by Finish: the joint string id of each of the shard's, and the
 	// partition-local session index of each of its sessions.
 	strRemap []uint32
+	errBase  uint32 // the joint id of the shard's error text 1
 	toMerged []int32
 	decTS    []int64
 }
 
 func newShard(fileIndex int) *shard {
-	return &shard{fileIndex: fileIndex, ids: map[string]uint32{}, strs: newInterner()}
+	return &shard{fileIndex: fileIndex, ids: map[string]uint32{}, strs: newInterner(), errs: newInterner()}
 }
 
 // session returns the index of the session with that id, adding it.
@@ -361,7 +363,7 @@ func (s *shard) Record(r *ingest.Record) {
 	if len(errText) > maxErrorKept {
 		errText = errText[:maxErrorKept]
 	}
-	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.strs.id(errText)}
+	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.errs.id(errText)}
 	for i, id := range ids {
 		if id != 0 {
 			strs |= 1 << i
@@ -423,8 +425,10 @@ func (s *shard) Record(r *ingest.Record) {
 	if acc.workflow == "" && r.Workflow != "" {
 		acc.workflow, acc.workflowAt = r.Workflow, orderKey(s.fileIndex, r.Line, r.Sub)
 	}
-	for key, v := range r.Attrs {
-		acc.setAttr(key, v, orderKey(s.fileIndex, r.Line, r.Sub))
+	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
+		for key, v := range r.Attrs {
+			acc.setAttr(key, v, orderKey(s.fileIndex, r.Line, r.Sub))
+		}
 	}
 	s.counts.Records++
 }
@@ -493,13 +497,18 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 				i += 8
 			}
 			if strs&(1<<5-1) != 0 {
-				str := [5]*uint32{&e.Model, &e.Provider, &e.Tool, &e.Role, &e.Err}
+				str := [4]*uint32{&e.Model, &e.Provider, &e.Tool, &e.Role}
 				for j, p := range str {
 					if strs&(1<<j) != 0 {
 						var v uint64
 						v, i = uvarintAt(b, i)
 						*p = s.strRemap[v]
 					}
+				}
+				if strs&(1<<4) != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.Err = s.errBase + uint32(v) - 1
 				}
 			}
 			if strs&encClass != 0 {

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -94,6 +96,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 		sh.strRemap[i] = uint32(i)
 	}
 	sh.decTS = make([]int64, len(sh.accs))
+	sh.errBase = 1 // error text n decodes as n
 
 	// Records come back per partition, each partition in input order.
 	byPart := map[uint16][]int{}
@@ -134,7 +137,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		Seq: r.Seq, TSNano: r.TSNano, DurNano: int64(math.Round(r.DurationMS * 1e6)),
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
-		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: str(errText),
+		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.ids[errText],
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass,
 	}
 	if !r.HasSeq {
@@ -160,4 +163,27 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		k.idHash = maphash.String(idSeed, r.ID) | 1
 	}
 	return e, k
+}
+
+// TestSortByID checks the two-core sort against a plain sort, on enough
+// sessions to take the parallel path, with repeated-prefix ids.
+func TestSortByID(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var ss []*Session
+	var want []string
+	for i := 0; i < 20000; i++ {
+		id := strings.Repeat("s", rng.IntN(3)) + strconv.Itoa(rng.IntN(1e6))
+		ss = append(ss, &Session{ID: id})
+		want = append(want, id)
+	}
+	slices.Sort(want)
+	got := sortByID(ss)
+	if len(got) != len(want) {
+		t.Fatalf("%d sessions, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i] {
+			t.Fatalf("position %d: %s, want %s", i, got[i].ID, want[i])
+		}
+	}
 }

@@ -303,7 +303,7 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			}
 		}
 	}
-	slices.SortFunc(d.Sessions, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
+	d.Sessions = sortByID(d.Sessions)
 	for _, mu := range all {
 		mu.settle()
 		d.Models = append(d.Models, *mu)
@@ -321,9 +321,36 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	return d
 }
 
+// sortByID sorts sessions by id, halves on two cores then merged: the
+// sort of 200,000 ids was a serial tenth of Finish.
+func sortByID(ss []*Session) []*Session {
+	byID := func(a, b *Session) int { return strings.Compare(a.ID, b.ID) }
+	if len(ss) < 8192 || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(ss, byID)
+		return ss
+	}
+	lo, hi := ss[:len(ss)/2], ss[len(ss)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(lo, byID) })
+	slices.SortFunc(hi, byID)
+	wg.Wait()
+	out := make([]*Session, 0, len(ss))
+	for len(lo) > 0 && len(hi) > 0 {
+		if byID(hi[0], lo[0]) < 0 {
+			out, hi = append(out, hi[0]), hi[1:]
+		} else {
+			out, lo = append(out, lo[0]), lo[1:]
+		}
+	}
+	return append(append(out, lo...), hi...)
+}
+
 // joinStrings makes one string table of the shards' and sets each shard's
-// remap into it. The biggest table becomes the joint one, so its strings
-// keep their ids and only the others are added.
+// remap into it. Names (models, tools…) are joined into one id each: the
+// biggest table becomes the joint one, so its names keep their ids and
+// only the others are added. Error texts are only ever compared by their
+// mask, so each shard's are appended as they are, without hashing
+// hundreds of thousands of them again.
 func (c *Collector) joinStrings() []string {
 	if len(c.shards) == 0 {
 		return []string{""}
@@ -346,10 +373,13 @@ func (c *Collector) joinStrings() []string {
 		}
 		s.strRemap = remap
 	}
+	strs := global.strs
 	for _, s := range c.shards {
-		s.strs = nil
+		s.errBase = uint32(len(strs))
+		strs = append(strs, s.errs.strs[1:]...) // 0 is ""
+		s.strs, s.errs = nil, nil
 	}
-	return global.strs
+	return strs
 }
 
 // partResult is what one partition adds to the dataset.
@@ -370,10 +400,16 @@ type finisher struct {
 	dt   *detector // nil when loops are not detected here
 	seen idSet
 
+	refs   []sessRef
 	pend   []pending
-	byID   map[string]int32
 	events []Event // reused only with cfg.DropEvents
 	keys   []eventKey
+}
+
+// sessRef is one shard's session.
+type sessRef struct {
+	shard int32
+	local uint32
 }
 
 // pending is a session of the partition being finished, joined from every
@@ -385,27 +421,40 @@ type pending struct {
 
 func (w *finisher) partition(p int) partResult {
 	res := partResult{models: map[uint32]*ModelUsage{}}
-	w.pend = w.pend[:0]
-	if w.byID == nil {
-		w.byID = map[string]int32{}
-	}
-	clear(w.byID)
+	// Every shard's sessions of this partition, sorted by id, so that a
+	// session seen by several shards is joined from consecutive entries,
+	// and sessions are finished in id order: which shard saw a session
+	// first depends on how the input was split between cores, and the
+	// sums must not.
+	w.refs = w.refs[:0]
 	total := 0
-	for _, sh := range w.c.shards {
+	for si, sh := range w.c.shards {
 		if sh.parts == nil || sh.parts[p] == nil {
 			continue
 		}
 		for _, li := range sh.parts[p].sess {
-			acc := &sh.accs[li]
-			total += acc.n
-			m, ok := w.byID[acc.id]
-			if !ok {
-				m = int32(len(w.pend))
-				w.byID[acc.id] = m
-				w.pend = append(w.pend, pending{sessionAcc: *acc})
-				continue
-			}
-			dst := &w.pend[m]
+			w.refs = append(w.refs, sessRef{shard: int32(si), local: li})
+			total += sh.accs[li].n
+		}
+	}
+	if len(w.refs) == 0 {
+		return res
+	}
+	shards := w.c.shards
+	accOf := func(r sessRef) *sessionAcc { return &shards[r.shard].accs[r.local] }
+	slices.SortFunc(w.refs, func(a, b sessRef) int {
+		if c := strings.Compare(accOf(a).id, accOf(b).id); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.shard, b.shard)
+	})
+	w.pend = w.pend[:0]
+	for i, r := range w.refs {
+		acc := accOf(r)
+		if i == 0 || acc.id != accOf(w.refs[i-1]).id {
+			w.pend = append(w.pend, pending{sessionAcc: *acc})
+		} else {
+			dst := &w.pend[len(w.pend)-1]
 			dst.n += acc.n
 			// The workflow named first in input order wins, whichever
 			// goroutine decoded it; likewise each attribute.
@@ -416,23 +465,7 @@ func (w *finisher) partition(p int) partResult {
 				dst.setAttr(a.key, a.val, a.at)
 			}
 		}
-	}
-	if len(w.pend) == 0 {
-		return res
-	}
-	// Which shard saw a session first depends on how the input was split
-	// between cores: finish sessions in id order, so sums do not.
-	slices.SortFunc(w.pend, func(a, b pending) int { return strings.Compare(a.id, b.id) })
-	for i := range w.pend {
-		w.byID[w.pend[i].id] = int32(i)
-	}
-	for _, sh := range w.c.shards {
-		if sh.parts == nil || sh.parts[p] == nil {
-			continue
-		}
-		for _, li := range sh.parts[p].sess {
-			sh.toMerged[li] = w.byID[sh.accs[li].id]
-		}
+		shards[r.shard].toMerged[r.local] = int32(len(w.pend) - 1)
 	}
 	off := 0
 	for i := range w.pend {
@@ -693,6 +726,10 @@ type pricer struct {
 	cfg   Config
 	strs  []string
 	cache map[[3]int64]pricedAs
+	// The last lookup: consecutive calls are mostly of one model on one day.
+	lastKey [3]int64
+	last    pricedAs
+	hasLast bool
 }
 
 type pricedAs struct {
@@ -711,7 +748,11 @@ func (p *pricer) lookup(e *Event) pricedAs {
 		day = e.TSNano / nanosPerDay
 	}
 	k := [3]int64{int64(e.Model), int64(e.Provider), day}
+	if p.hasLast && k == p.lastKey {
+		return p.last
+	}
 	if r, ok := p.cache[k]; ok {
+		p.lastKey, p.last, p.hasLast = k, r, true
 		return r
 	}
 	var r pricedAs
@@ -724,6 +765,7 @@ func (p *pricer) lookup(e *Event) pricedAs {
 		r = pricedAs{key: m.Key, rates: m.Rates, ok: ok}
 	}
 	p.cache[k] = r
+	p.lastKey, p.last, p.hasLast = k, r, true
 	return r
 }
 
