@@ -228,8 +228,8 @@ type shard struct {
 	accs      []sessionAcc
 	recent    *recentCache // sessions by id address, once the shard is busy
 	parts     []*partBuf   // by partition, made on first use
-	strs      *interner // model, provider, tool and role names
-	errs      *interner // error texts: many, mostly distinct, compared only by mask
+	strs      *interner    // model, provider, tool and role names
+	errs      *interner    // error texts: many, mostly distinct, compared only by mask
 	counts    InputCounts
 	examples  []ingest.Note
 
