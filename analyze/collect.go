@@ -197,6 +197,7 @@ type partBuf struct {
 	blocks   [][]byte // full blocks, in input order
 	cur      []byte
 	lastLine int64
+	lastSeq  int64
 	lastSess uint32   // the session of the last record; encSameSess repeats it
 	sess     []uint32 // the shard's sessions hashed here
 }
@@ -205,8 +206,8 @@ type partBuf struct {
 // maxBlock bytes: small inputs (and many small files) stay small.
 const (
 	firstBlock = 256
-	maxBlock   = 64 << 10
-	maxEncoded = 160 // more than the longest encoding of one record
+	maxBlock   = 16 << 10 // 512 partition buffers leave half a block each unused
+	maxEncoded = 160      // more than the longest encoding of one record
 )
 
 func (pb *partBuf) room() []byte {
@@ -278,12 +279,12 @@ func (s *shard) session(id string) uint32 {
 //	nums    which of the token counts, duration and sub-position follow
 //	strs    which strings and error class follow, and whether the
 //	        timestamp and duration are whole milliseconds
-//	kind    Kind | Status<<4
+//	kind    Kind | Status<<4, and encNextSeq
 //	uvarint shard-local session index           (unless flags&encSameSess)
-//	varint  line, less the buffer's previous record's line
+//	varint  line, less the buffer's previous record's line (unless flags&encNextLine)
 //	uvarint sub-position within the line        (nums&encSub)
 //	8 bytes id hash                             (flags&encHasID)
-//	varint  seq                                 (flags&flagHasSeq)
+//	varint  seq                   (flags&flagHasSeq, unless kind&encNextSeq)
 //	varint  timestamp less the session's previous one, ns or ms (flags&flagHasTS)
 //	varint  duration, ns or ms                  (nums&encDur)
 //	uvarint each token count present, in Event field order
@@ -293,9 +294,12 @@ func (s *shard) session(id string) uint32 {
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
 	// Finish sets, and the unused top bit.
-	encSameSess = flagUnpriced // the same session as the last record in the buffer
+	encSameSess = flagUnpriced     // the same session as the last record in the buffer
+	encNextLine = flagRecordedCost // the line after the last record's, sub-position 0
 	encHasID    = 1 << 7
-	encOnly     = encSameSess | encHasID | flagRecordedCost
+	encOnly     = encSameSess | encNextLine | encHasID
+
+	encNextSeq = 1 << 2 // in kind: seq is the last record's seq in the buffer plus one
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -305,6 +309,7 @@ const (
 	encDurMS  = 1 << 7
 	nsPerMS   = 1_000_000
 	kindShift = 4
+	kindMask  = 1<<2 - 1 // Kind and Status take two bits each
 )
 
 func (s *shard) Record(r *ingest.Record) {
@@ -382,11 +387,23 @@ func (s *shard) Record(r *ingest.Record) {
 		acc.lastTS = r.TSNano
 	}
 
-	b = append(b, flags, nums, strs, uint8(r.Kind)|uint8(r.Status)<<kindShift)
+	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
+	if r.HasSeq {
+		if r.Seq == pb.lastSeq+1 {
+			kind |= encNextSeq
+		}
+		pb.lastSeq = r.Seq
+	}
+	if r.Line == pb.lastLine+1 && r.Sub == 0 {
+		flags |= encNextLine
+	}
+	b = append(b, flags, nums, strs, kind)
 	if flags&encSameSess == 0 {
 		b = binary.AppendUvarint(b, uint64(si))
 	}
-	b = binary.AppendVarint(b, r.Line-pb.lastLine)
+	if flags&encNextLine == 0 {
+		b = binary.AppendVarint(b, r.Line-pb.lastLine)
+	}
 	pb.lastLine = r.Line
 	if nums&encSub != 0 {
 		b = binary.AppendUvarint(b, uint64(uint32(r.Sub)))
@@ -394,7 +411,7 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.ID != "" {
 		b = binary.LittleEndian.AppendUint64(b, maphash.String(idSeed, r.ID)|1) // never 0, which means "no id"
 	}
-	if r.HasSeq {
+	if r.HasSeq && kind&encNextSeq == 0 {
 		b = binary.AppendVarint(b, r.Seq)
 	}
 	if flags&flagHasTS != 0 {
@@ -437,7 +454,7 @@ func (s *shard) Record(r *ingest.Record) {
 // order they were encoded: the event (string ids still the shard's), its
 // key, and its shard-local session.
 func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32)) {
-	var line int64
+	var line, seq int64
 	var si uint64
 	var e Event
 	var k eventKey
@@ -449,13 +466,17 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 		for i := 0; i < len(b); {
 			flags, nums, strs, kind := b[i], b[i+1], b[i+2], b[i+3]
 			i += 4
-			e = Event{Kind: ingest.Kind(kind & (1<<kindShift - 1)), Status: ingest.Status(kind >> kindShift), flags: flags &^ encOnly}
+			e = Event{Kind: ingest.Kind(kind & kindMask), Status: ingest.Status(kind >> kindShift & kindMask), flags: flags &^ encOnly}
 			if flags&encSameSess == 0 {
 				si, i = uvarintAt(b, i)
 			}
 			var d int64
-			d, i = varintAt(b, i)
-			line += d
+			if flags&encNextLine != 0 {
+				line++
+			} else {
+				d, i = varintAt(b, i)
+				line += d
+			}
 			var sub uint64
 			if nums&encSub != 0 {
 				sub, i = uvarintAt(b, i)
@@ -466,7 +487,12 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 				i += 8
 			}
 			if flags&flagHasSeq != 0 {
-				e.Seq, i = varintAt(b, i)
+				if kind&encNextSeq != 0 {
+					e.Seq = seq + 1
+				} else {
+					e.Seq, i = varintAt(b, i)
+				}
+				seq = e.Seq
 			}
 			if flags&flagHasTS != 0 {
 				d, i = varintAt(b, i)

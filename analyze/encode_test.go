@@ -25,6 +25,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 	var recs []ingest.Record
 	sessions := []string{"a", "b", "c", "session-with-a-longer-id", "e"}
 	line := int64(1)
+	nextSeq := map[string]int64{}
 	for i := 0; i < 20000; i++ {
 		r := ingest.Record{
 			SessionID: sessions[rng.IntN(len(sessions))],
@@ -49,6 +50,10 @@ func TestEncodingRoundTrip(t *testing.T) {
 		if rng.IntN(3) > 0 {
 			r.HasSeq = true
 			r.Seq = rng.Int64N(1<<40) - 1<<39
+			if rng.IntN(2) == 0 { // the session's next step, as most records are
+				nextSeq[r.SessionID]++
+				r.Seq = nextSeq[r.SessionID]
+			}
 			if rng.IntN(10) == 0 {
 				r.Seq = math.MinInt64 + rng.Int64N(3)
 			}
