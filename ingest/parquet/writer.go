@@ -47,6 +47,10 @@ var canonicalColumns = []arrow.Field{
 	{Name: "error_class", Type: arrow.BinaryTypes.String, Nullable: true},
 }
 
+// plainColumns are written without a dictionary (see NewWriter).
+var plainColumns = []string{"id", "seq", "ts", "duration_ms", "input_tokens", "output_tokens", "cache_read_tokens",
+	"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_usd"}
+
 // Writer writes canonical records as Parquet: zstd, dictionary-encoded
 // strings, row groups of RowGroupRows. Attributes become nullable string
 // columns after the canonical ones; their names are fixed when the writer
@@ -72,12 +76,19 @@ func NewWriter(w io.Writer, attrs []string) (*Writer, error) {
 		fields = append(fields, arrow.Field{Name: a, Type: arrow.BinaryTypes.String, Nullable: true})
 	}
 	schema := arrow.NewSchema(fields, nil)
-	props := pq.NewWriterProperties(
+	opts := []pq.WriterProperty{
 		pq.WithCompression(compress.Codecs.Zstd),
 		pq.WithDictionaryDefault(true),
 		pq.WithMaxRowGroupLength(int64(rowGroupRows)),
 		pq.WithStats(true),
-	)
+	}
+	// Columns of mostly distinct values gain nothing from a dictionary but
+	// cost every reader a dictionary to build and then abandon: ids, times
+	// and counts are written plain (zstd still compresses them).
+	for _, c := range plainColumns {
+		opts = append(opts, pq.WithDictionaryFor(c, false))
+	}
+	props := pq.NewWriterProperties(opts...)
 	// Hide w's Close: the Parquet writer would close it, the caller owns it.
 	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, props, pqarrow.DefaultWriterProps())
 	if err != nil {
