@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -96,3 +97,35 @@ type nopSink struct{}
 func (nopSink) Record(*ingest.Record) {}
 func (nopSink) Note(ingest.Note)      {}
 func (nopSink) Lines(int64)           {}
+
+// BenchmarkRetained measures the memory the analysis keeps, which is what
+// bounds peak memory on large inputs: the heap in use, after a collection,
+// once every record is read (reported per record kept), and once Finish
+// has dropped the events as analyze does (per session). Time per op is
+// not the point here.
+func BenchmarkRetained(b *testing.B) {
+	data := benchData()
+	prices := pricing.Embedded()
+	loops := DefaultLoopConfig()
+	heap := func() float64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapAlloc)
+	}
+	for b.Loop() {
+		base := heap()
+		col := NewCollector()
+		if _, err := ingest.Run([]string{"-"}, ingest.Options{Stdin: bytes.NewReader(data)},
+			func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+			b.Fatal(err)
+		}
+		read := heap() - base
+		d := col.Finish(Config{Prices: prices, Loops: &loops, DropEvents: true})
+		done := heap() - base
+		b.ReportMetric(read/float64(d.Counts.Lines), "read-B/record")
+		b.ReportMetric(done/float64(len(d.Sessions)), "finished-B/session")
+		b.ReportMetric(float64(d.Counts.Lines)/float64(len(d.Sessions)), "records/session")
+		runtime.KeepAlive(d)
+	}
+}

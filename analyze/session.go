@@ -238,7 +238,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	// is live, so that the sessions made next fit in the heap already
 	// mapped instead of growing it (peak RSS -20 MB on the benchmark fleet).
 	runtime.GC()
-	d.Strings = c.joinStrings()
+	var names int
+	d.Strings, names = c.joinStrings()
 	for _, sh := range c.shards {
 		d.Counts.add(sh.counts)
 		d.Examples = append(d.Examples, sh.examples...)
@@ -320,6 +321,12 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 		}
 		return a.Model < b.Model
 	})
+	if cfg.DropEvents {
+		// Error texts follow the names in the table and only events use
+		// them (loop evidence has copied its examples): a large fleet has
+		// hundreds of thousands.
+		d.Strings = slices.Clone(d.Strings[:names]) // a new array: the old one holds them all
+	}
 	// The encoded records just became garbage, and what the caller does
 	// next (the report) allocates: collect now so that it reuses the space.
 	runtime.GC()
@@ -354,11 +361,12 @@ func sortByID(ss []*Session) []*Session {
 // remap into it. Names (models, tools…) are joined into one id each: the
 // biggest table becomes the joint one, so its names keep their ids and
 // only the others are added. Error texts are only ever compared by their
-// mask, so each shard's are appended as they are, without hashing
-// hundreds of thousands of them again.
-func (c *Collector) joinStrings() []string {
+// mask, so each shard's are appended as they are, after the names,
+// without hashing hundreds of thousands of them again; names is how many
+// names come first.
+func (c *Collector) joinStrings() (strs []string, names int) {
 	if len(c.shards) == 0 {
-		return []string{""}
+		return []string{""}, 1
 	}
 	base := 0
 	for si, s := range c.shards {
@@ -378,13 +386,13 @@ func (c *Collector) joinStrings() []string {
 		}
 		s.strRemap = remap
 	}
-	strs := global.strs
+	strs, names = global.strs, len(global.strs)
 	for _, s := range c.shards {
 		s.errBase = uint32(len(strs))
 		strs = append(strs, s.errs.strs[1:]...) // 0 is ""
 		s.strs, s.errs = nil, nil
 	}
-	return strs
+	return strs, names
 }
 
 // partResult is what one partition adds to the dataset.
