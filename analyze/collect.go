@@ -57,21 +57,30 @@ func (e *Event) CostFromRecord() bool { return e.flags&flagRecordedCost != 0 }
 func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
 
 // eventKey is what Finish needs of an event besides the Event itself, to
-// put a session in input order and drop repeated ids. It is kept beside
-// the events until then, and not after: 16 bytes less per event kept.
+// put a session in input order and drop repeated ids. It exists only
+// while Finish decodes a partition.
 type eventKey struct {
-	order  uint64 // input position: file, line, record within line
+	order  inputPos
 	idHash uint64 // 0 when the record had no id
 }
 
-// orderKey packs an input position into one sortable number: 20 bits of
-// file index, 28 of line, 16 of record-within-line. Values beyond a field's
-// range saturate; ordering then falls back on seq and timestamps.
-func orderKey(file int, line int64, sub int32) uint64 {
-	f := uint64(min(max(file, 0), 1<<20-1))
-	l := uint64(min(max(line, 0), 1<<28-1))
-	s := uint64(min(max(int64(sub), 0), 1<<16-1))
-	return f<<44 | l<<16 | s
+// inputPos is where a record was read: which input, and line<<20 | the
+// record's position within its line. No two records share one (inputs
+// have fewer than 2^32 files, 2^44 lines and 2^20 records a line), so
+// input order never depends on which goroutine decoded what.
+type inputPos struct {
+	file uint32
+	pos  uint64
+}
+
+func posOf(file int, line int64, sub int32) inputPos {
+	l := uint64(min(max(line, 0), 1<<44-1))
+	s := uint64(min(max(int64(sub), 0), 1<<20-1))
+	return inputPos{uint32(min(max(file, 0), math.MaxUint32)), l<<20 | s}
+}
+
+func (a inputPos) before(b inputPos) bool {
+	return a.file < b.file || a.file == b.file && a.pos < b.pos
 }
 
 var idSeed = maphash.MakeSeed()
@@ -147,7 +156,7 @@ type sessionAcc struct {
 	n          int // events of this session in the shard
 	part       uint16
 	workflow   string
-	workflowAt uint64     // input position of the record that named the workflow
+	workflowAt inputPos   // the record that named the workflow
 	attrs      []sessAttr // a session has a few: a list is a fraction of a map's memory
 	lastTS     int64      // the timestamp last encoded, which the next one is stored against
 }
@@ -156,14 +165,14 @@ type sessionAcc struct {
 // that set it: the first in input order wins.
 type sessAttr struct {
 	key, val string
-	at       uint64
+	at       inputPos
 }
 
 // setAttr keeps the value first in input order.
-func (a *sessionAcc) setAttr(key, val string, at uint64) {
+func (a *sessionAcc) setAttr(key, val string, at inputPos) {
 	for i := range a.attrs {
 		if x := &a.attrs[i]; x.key == key {
-			if at < x.at {
+			if at.before(x.at) {
 				x.val, x.at = val, at
 			}
 			return
@@ -379,10 +388,10 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	var ts int64
 	if flags&flagHasTS != 0 {
-		ts = r.TSNano - acc.lastTS
+		ts = r.TSNano - acc.lastTS // may wrap (292 years apart): decoding wraps back
 		if r.TSNano%nsPerMS == 0 && acc.lastTS%nsPerMS == 0 {
 			strs |= encTSms
-			ts /= nsPerMS
+			ts = r.TSNano/nsPerMS - acc.lastTS/nsPerMS // exact, where dividing a wrapped difference is not
 		}
 		acc.lastTS = r.TSNano
 	}
@@ -440,11 +449,11 @@ func (s *shard) Record(r *ingest.Record) {
 
 	acc.n++
 	if acc.workflow == "" && r.Workflow != "" {
-		acc.workflow, acc.workflowAt = r.Workflow, orderKey(s.fileIndex, r.Line, r.Sub)
+		acc.workflow, acc.workflowAt = r.Workflow, posOf(s.fileIndex, r.Line, r.Sub)
 	}
 	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
 		for key, v := range r.Attrs {
-			acc.setAttr(key, v, orderKey(s.fileIndex, r.Line, r.Sub))
+			acc.setAttr(key, v, posOf(s.fileIndex, r.Line, r.Sub))
 		}
 	}
 	s.counts.Records++
@@ -481,7 +490,7 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 			if nums&encSub != 0 {
 				sub, i = uvarintAt(b, i)
 			}
-			k = eventKey{order: orderKey(s.fileIndex, line, int32(sub))}
+			k = eventKey{order: posOf(s.fileIndex, line, int32(sub))}
 			if flags&encHasID != 0 {
 				k.idHash = binary.LittleEndian.Uint64(b[i:])
 				i += 8

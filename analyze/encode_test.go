@@ -58,7 +58,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 				r.Seq = math.MinInt64 + rng.Int64N(3)
 			}
 		}
-		switch rng.IntN(4) {
+		switch rng.IntN(5) {
 		case 0: // no timestamp
 		case 1:
 			r.TSNano = 1_700_000_000_000_000_000 + rng.Int64N(1<<40)*1_000_000 // whole milliseconds
@@ -66,6 +66,11 @@ func TestEncodingRoundTrip(t *testing.T) {
 			r.TSNano = 1_700_000_000_000_000_000 + rng.Int64N(1<<50) // any nanosecond
 		case 3:
 			r.TSNano = -rng.Int64N(1 << 60) // before 1970
+		case 4: // whole milliseconds far apart: 1678 and 2262, whose difference wraps
+			r.TSNano = (math.MinInt64/nsPerMS + rng.Int64N(1000)) * nsPerMS
+			if rng.IntN(2) == 0 {
+				r.TSNano = (math.MaxInt64/nsPerMS - rng.Int64N(1000)) * nsPerMS
+			}
 		}
 		if rng.IntN(2) == 0 {
 			r.DurationMS = float64(rng.IntN(100000)) / float64(1+rng.IntN(1000))
@@ -163,7 +168,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 	if r.SameUnit {
 		e.flags |= flagSameUnit
 	}
-	k := eventKey{order: orderKey(sh.fileIndex, r.Line, r.Sub)}
+	k := eventKey{order: posOf(sh.fileIndex, r.Line, r.Sub)}
 	if r.ID != "" {
 		k.idHash = maphash.String(idSeed, r.ID) | 1
 	}

@@ -66,3 +66,38 @@ func TestShardsOutOfInputOrder(t *testing.T) {
 		t.Fatalf("events %v, duplicates %d; want [10 20 50], 2", got, s.Duplicates)
 	}
 }
+
+// TestManyInputsNoTies: records from inputs past the millionth (and lines
+// past the 268 millionth, where the old packed key saturated) keep
+// distinct input positions, so the first in input order wins whichever
+// goroutine asked for its sink first.
+func TestManyInputsNoTies(t *testing.T) {
+	run := func(reverse bool) (uint32, string) {
+		col := NewCollector()
+		files := []int{1 << 20, 1<<20 + 1}
+		if reverse {
+			files[0], files[1] = files[1], files[0]
+		}
+		for _, f := range files {
+			sink := col.Factory(f)()
+			// File 1<<20 is first in input order: its copy of "x" (output 10,
+			// workflow A) must win.
+			out, wf := uint32(20), "B"
+			if f == 1<<20 {
+				out, wf = 10, "A"
+			}
+			sink.Record(&ingest.Record{SessionID: "s", ID: "x", Line: 1 << 29, Kind: ingest.KindLLM, OutputTokens: int64(out), Workflow: wf})
+		}
+		d := col.Finish(Config{})
+		s := d.Sessions[0]
+		if len(s.Events) != 1 || s.Duplicates != 1 {
+			t.Fatalf("%d events, %d duplicates; want 1, 1", len(s.Events), s.Duplicates)
+		}
+		return s.Events[0].Output, s.Workflow
+	}
+	for _, reverse := range []bool{false, true} {
+		if out, wf := run(reverse); out != 10 || wf != "A" {
+			t.Errorf("sinks made in reverse=%v: kept output %d, workflow %q; want 10, A", reverse, out, wf)
+		}
+	}
+}

@@ -471,7 +471,7 @@ func (w *finisher) partition(p int) partResult {
 			dst.n += acc.n
 			// The workflow named first in input order wins, whichever
 			// goroutine decoded it; likewise each attribute.
-			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt < dst.workflowAt) {
+			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt.before(dst.workflowAt)) {
 				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
 			}
 			for _, a := range acc.attrs {
@@ -587,7 +587,7 @@ func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 	ev := s.Events
 	// Slabs are moved out in nearly input order: check before sorting.
 	for i := 1; i < len(keys); i++ {
-		if keys[i].order < keys[i-1].order {
+		if keys[i].order.before(keys[i-1].order) {
 			sort.Sort(inputOrder{ev, keys})
 			break
 		}
@@ -656,7 +656,7 @@ type inputOrder struct {
 }
 
 func (o inputOrder) Len() int           { return len(o.ev) }
-func (o inputOrder) Less(i, j int) bool { return o.keys[i].order < o.keys[j].order }
+func (o inputOrder) Less(i, j int) bool { return o.keys[i].order.before(o.keys[j].order) }
 func (o inputOrder) Swap(i, j int) {
 	o.ev[i], o.ev[j] = o.ev[j], o.ev[i]
 	o.keys[i], o.keys[j] = o.keys[j], o.keys[i]
