@@ -85,15 +85,6 @@ func (a inputPos) before(b inputPos) bool {
 
 var idSeed = maphash.MakeSeed()
 
-// interner maps strings to small integers, per shard.
-type interner struct {
-	ids  map[string]uint32
-	strs []string
-	// recent remembers strings by address: decoders hand out the same
-	// string for a repeated value, so most lookups skip hashing.
-	recent *recentCache
-}
-
 // recentCache finds a string's id (interned string or session) by the
 // string's address. Shards allocate theirs only once they have seen
 // enough records to gain from it: a directory of many small files makes
@@ -126,39 +117,19 @@ func (c *recentCache) remember(s string, id uint32) {
 	}
 }
 
-func newInterner() *interner {
-	return &interner{ids: map[string]uint32{"": 0}, strs: []string{""}}
-}
-
-func (in *interner) id(s string) uint32 {
-	if len(s) == 0 {
-		return 0
-	}
-	if id, ok := in.recent.lookup(s); ok {
-		return id
-	}
-	id, ok := in.ids[s]
-	if !ok {
-		id = uint32(len(in.strs))
-		in.ids[s] = id
-		in.strs = append(in.strs, s)
-	}
-	in.recent.remember(s, id)
-	return id
-}
-
 // maxErrorKept bounds the error text kept per event: enough to mask and
 // show as evidence, never megabytes.
 const maxErrorKept = 512
 
+// sessionAcc is what a shard knows of a session besides its records; its
+// id is string index+1 of the shard's sessIDs, its attributes (rare) are
+// in shard.attrs, so that the accs hold no pointers.
 type sessionAcc struct {
-	id         string
 	n          int // events of this session in the shard
 	part       uint16
-	workflow   string
-	workflowAt inputPos   // the record that named the workflow
-	attrs      []sessAttr // a session has a few: a list is a fraction of a map's memory
-	lastTS     int64      // the timestamp last encoded, which the next one is stored against
+	workflow   uint32   // the shard's names id
+	workflowAt inputPos // the record that named the workflow
+	lastTS     int64    // the timestamp last encoded, which the next one is stored against
 }
 
 // sessAttr is a session attribute and the input position of the record
@@ -169,16 +140,16 @@ type sessAttr struct {
 }
 
 // setAttr keeps the value first in input order.
-func (a *sessionAcc) setAttr(key, val string, at inputPos) {
-	for i := range a.attrs {
-		if x := &a.attrs[i]; x.key == key {
+func setAttr(attrs []sessAttr, key, val string, at inputPos) []sessAttr {
+	for i := range attrs {
+		if x := &attrs[i]; x.key == key {
 			if at.before(x.at) {
 				x.val, x.at = val, at
 			}
-			return
+			return attrs
 		}
 	}
-	a.attrs = append(a.attrs, sessAttr{key, val, at})
+	return append(attrs, sessAttr{key, val, at})
 }
 
 // partitions is how many groups sessions are hashed into by id. Records
@@ -234,12 +205,12 @@ func (pb *partBuf) room() []byte {
 // shard is the ingest.Sink of one decoding goroutine.
 type shard struct {
 	fileIndex int
-	ids       map[string]uint32 // session id → index into accs
+	sessIDs   *interner // session ids: string index+1 of accs
 	accs      []sessionAcc
-	recent    *recentCache // sessions by id address, once the shard is busy
-	parts     []*partBuf   // by partition, made on first use
-	strs      *interner    // model, provider, tool and role names
-	errs      *interner    // error texts: many, mostly distinct, compared only by mask
+	attrs     map[uint32][]sessAttr // by index into accs
+	parts     []*partBuf            // by partition, made on first use
+	strs      *interner             // model, provider, tool and role names
+	errs      *interner             // error texts: many, mostly distinct, compared only by mask
 	counts    InputCounts
 	examples  []ingest.Note
 
@@ -252,22 +223,16 @@ type shard struct {
 }
 
 func newShard(fileIndex int) *shard {
-	return &shard{fileIndex: fileIndex, ids: map[string]uint32{}, strs: newInterner(), errs: newInterner()}
+	return &shard{fileIndex: fileIndex, sessIDs: newInterner(), strs: newInterner(), errs: newInterner()}
 }
 
 // session returns the index of the session with that id, adding it.
 func (s *shard) session(id string) uint32 {
-	// Decoders hand out the same string for a recently seen session id:
-	// remember sessions by the address of their id and skip the map.
-	if idx, ok := s.recent.lookup(id); ok {
-		return idx
-	}
-	idx, ok := s.ids[id]
-	if !ok {
-		idx = uint32(len(s.accs))
-		s.ids[id] = idx
+	n, added := s.sessIDs.add(id)
+	idx := n - 1
+	if added {
 		p := partitionOf(id)
-		s.accs = append(s.accs, sessionAcc{id: id, part: p})
+		s.accs = append(s.accs, sessionAcc{part: p})
 		if s.parts == nil {
 			s.parts = make([]*partBuf, partitions)
 		}
@@ -278,9 +243,11 @@ func (s *shard) session(id string) uint32 {
 		}
 		pb.sess = append(pb.sess, idx)
 	}
-	s.recent.remember(id, idx)
 	return idx
 }
+
+// sessionID is the id of the shard's session idx.
+func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 
 // The encoding of one record, in a partition buffer:
 //
@@ -323,7 +290,7 @@ const (
 
 func (s *shard) Record(r *ingest.Record) {
 	if s.counts.Records == recentAfter {
-		s.recent, s.strs.recent = new(recentCache), new(recentCache)
+		s.sessIDs.recent, s.strs.recent = new(recentCache), new(recentCache)
 	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
@@ -448,12 +415,15 @@ func (s *shard) Record(r *ingest.Record) {
 	pb.cur = b
 
 	acc.n++
-	if acc.workflow == "" && r.Workflow != "" {
-		acc.workflow, acc.workflowAt = r.Workflow, posOf(s.fileIndex, r.Line, r.Sub)
+	if acc.workflow == 0 && r.Workflow != "" {
+		acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), posOf(s.fileIndex, r.Line, r.Sub)
 	}
 	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
+		if s.attrs == nil {
+			s.attrs = map[uint32][]sessAttr{}
+		}
 		for key, v := range r.Attrs {
-			acc.setAttr(key, v, posOf(s.fileIndex, r.Line, r.Sub))
+			s.attrs[si] = setAttr(s.attrs[si], key, v, posOf(s.fileIndex, r.Line, r.Sub))
 		}
 	}
 	s.counts.Records++

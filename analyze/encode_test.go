@@ -101,7 +101,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 		sh.Record(&recs[len(recs)-1])
 	}
 	// Finish's setup: identity string remap, timestamp state per session.
-	sh.strRemap = make([]uint32, len(sh.strs.strs))
+	sh.strRemap = make([]uint32, sh.strs.len())
 	for i := range sh.strRemap {
 		sh.strRemap[i] = uint32(i)
 	}
@@ -120,8 +120,8 @@ func TestEncodingRoundTrip(t *testing.T) {
 			r := &recs[idx[n]]
 			n++
 			wantE, wantK := expectEvent(sh, r)
-			if *e != wantE || k != wantK || sh.accs[si].id != r.SessionID {
-				t.Fatalf("record %d: got %+v %+v session %q\nwant %+v %+v session %q", idx[n-1], *e, k, sh.accs[si].id, wantE, wantK, r.SessionID)
+			if *e != wantE || k != wantK || sh.sessionID(si) != r.SessionID {
+				t.Fatalf("record %d: got %+v %+v session %q\nwant %+v %+v session %q", idx[n-1], *e, k, sh.sessionID(si), wantE, wantK, r.SessionID)
 			}
 		})
 		if n != len(idx) {
@@ -137,7 +137,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		if s == "" {
 			return 0
 		}
-		return sh.strs.ids[s]
+		return sh.strs.id(s)
 	}
 	errText := r.Error
 	if len(errText) > maxErrorKept {
@@ -147,7 +147,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		Seq: r.Seq, TSNano: r.TSNano, DurNano: int64(math.Round(r.DurationMS * 1e6)),
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
-		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.ids[errText],
+		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass,
 	}
 	if !r.HasSeq {

@@ -245,7 +245,6 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 		d.Examples = append(d.Examples, sh.examples...)
 		sh.toMerged = make([]int32, len(sh.accs))
 		sh.decTS = make([]int64, len(sh.accs))
-		sh.ids = nil
 	}
 	sort.Slice(d.Examples, func(i, j int) bool {
 		a, b := d.Examples[i], d.Examples[j]
@@ -370,26 +369,36 @@ func (c *Collector) joinStrings() (strs []string, names int) {
 	}
 	base := 0
 	for si, s := range c.shards {
-		if len(s.strs.strs) > len(c.shards[base].strs.strs) {
+		if s.strs.len() > c.shards[base].strs.len() {
 			base = si
 		}
 	}
 	global := c.shards[base].strs
 	for si, s := range c.shards {
-		remap := make([]uint32, len(s.strs.strs))
-		for i, str := range s.strs.strs {
+		remap := make([]uint32, s.strs.len())
+		for i := range remap {
 			if si == base {
 				remap[i] = uint32(i)
 			} else {
-				remap[i] = global.id(str)
+				remap[i] = global.id(s.strs.str(uint32(i)))
 			}
 		}
 		s.strRemap = remap
 	}
-	strs, names = global.strs, len(global.strs)
+	errs := 0
+	for _, s := range c.shards {
+		errs += s.errs.len() - 1
+	}
+	names = global.len()
+	strs = make([]string, names, names+errs)
+	for i := range strs {
+		strs[i] = global.str(uint32(i))
+	}
 	for _, s := range c.shards {
 		s.errBase = uint32(len(strs))
-		strs = append(strs, s.errs.strs[1:]...) // 0 is ""
+		for i := 1; i < s.errs.len(); i++ { // 0 is ""
+			strs = append(strs, s.errs.str(uint32(i)))
+		}
 		s.strs, s.errs = nil, nil
 	}
 	return strs, names
@@ -428,8 +437,12 @@ type sessRef struct {
 // pending is a session of the partition being finished, joined from every
 // shard that saw it.
 type pending struct {
-	sessionAcc
-	off, fill int
+	id         string
+	n          int
+	workflow   uint32 // joint string id
+	workflowAt inputPos
+	attrs      []sessAttr
+	off, fill  int
 }
 
 func (w *finisher) partition(p int) partResult {
@@ -454,31 +467,33 @@ func (w *finisher) partition(p int) partResult {
 		return res
 	}
 	shards := w.c.shards
-	accOf := func(r sessRef) *sessionAcc { return &shards[r.shard].accs[r.local] }
+	idOf := func(r sessRef) string { return shards[r.shard].sessionID(r.local) }
 	slices.SortFunc(w.refs, func(a, b sessRef) int {
-		if c := strings.Compare(accOf(a).id, accOf(b).id); c != 0 {
+		if c := strings.Compare(idOf(a), idOf(b)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.shard, b.shard)
 	})
 	w.pend = w.pend[:0]
 	for i, r := range w.refs {
-		acc := accOf(r)
-		if i == 0 || acc.id != accOf(w.refs[i-1]).id {
-			w.pend = append(w.pend, pending{sessionAcc: *acc})
+		sh := shards[r.shard]
+		acc := &sh.accs[r.local]
+		wf := sh.strRemap[acc.workflow]
+		if id := idOf(r); i == 0 || id != idOf(w.refs[i-1]) {
+			w.pend = append(w.pend, pending{id: id, n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local]})
 		} else {
 			dst := &w.pend[len(w.pend)-1]
 			dst.n += acc.n
 			// The workflow named first in input order wins, whichever
 			// goroutine decoded it; likewise each attribute.
-			if acc.workflow != "" && (dst.workflow == "" || acc.workflowAt.before(dst.workflowAt)) {
-				dst.workflow, dst.workflowAt = acc.workflow, acc.workflowAt
+			if wf != 0 && (dst.workflow == 0 || acc.workflowAt.before(dst.workflowAt)) {
+				dst.workflow, dst.workflowAt = wf, acc.workflowAt
 			}
-			for _, a := range acc.attrs {
-				dst.setAttr(a.key, a.val, a.at)
+			for _, a := range sh.attrs[r.local] {
+				dst.attrs = setAttr(dst.attrs, a.key, a.val, a.at)
 			}
 		}
-		shards[r.shard].toMerged[r.local] = int32(len(w.pend) - 1)
+		sh.toMerged[r.local] = int32(len(w.pend) - 1)
 	}
 	off := 0
 	for i := range w.pend {
@@ -515,7 +530,7 @@ func (w *finisher) partition(p int) partResult {
 	for i := range w.pend {
 		pd := &w.pend[i]
 		s := &block[i]
-		*s = Session{ID: pd.id, Workflow: pd.workflow, Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
+		*s = Session{ID: pd.id, Workflow: w.d.Strings[pd.workflow], Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
 		if len(pd.attrs) > 0 {
 			s.Attrs = make(map[string]string, len(pd.attrs))
 			for _, a := range pd.attrs {
