@@ -47,12 +47,17 @@ var canonicalColumns = []arrow.Field{
 	{Name: "error_class", Type: arrow.BinaryTypes.String, Nullable: true},
 }
 
-// plainColumns are written without a dictionary (see NewWriter).
-var plainColumns = []string{"id", "seq", "ts", "duration_ms", "input_tokens", "output_tokens", "cache_read_tokens",
-	"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_usd"}
+// plainColumns are written without a dictionary, deltaColumns (the
+// integers among them) delta-encoded (see NewWriter).
+var (
+	plainColumns = []string{"id", "seq", "ts", "duration_ms", "input_tokens", "output_tokens", "cache_read_tokens",
+		"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_usd"}
+	deltaColumns = []string{"seq", "ts", "input_tokens", "output_tokens", "cache_read_tokens",
+		"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens"}
+)
 
 // Writer writes canonical records as Parquet: zstd, dictionary-encoded
-// strings, row groups of RowGroupRows. Attributes become nullable string
+// names, delta-encoded integers, row groups of RowGroupRows. Attributes become nullable string
 // columns after the canonical ones; their names are fixed when the writer
 // is made, because a Parquet schema precedes the data.
 type Writer struct {
@@ -84,9 +89,14 @@ func NewWriter(w io.Writer, attrs []string) (*Writer, error) {
 	}
 	// Columns of mostly distinct values gain nothing from a dictionary but
 	// cost every reader a dictionary to build and then abandon: ids, times
-	// and counts are written plain (zstd still compresses them).
+	// and counts are written without one, the integers delta-encoded
+	// (smaller pages to decompress: peak memory reading the benchmark file
+	// 370 -> 345 MiB, same speed; 6% bigger file).
 	for _, c := range plainColumns {
 		opts = append(opts, pq.WithDictionaryFor(c, false))
+	}
+	for _, c := range deltaColumns {
+		opts = append(opts, pq.WithEncodingFor(c, pq.Encodings.DeltaBinaryPacked))
 	}
 	props := pq.NewWriterProperties(opts...)
 	// Hide w's Close: the Parquet writer would close it, the caller owns it.
