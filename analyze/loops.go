@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -430,16 +431,18 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		ended = EndedTimedOut
 	}
 	rs := RunawaySession{
-		SessionID:          s.ID,
-		Workflow:           s.Workflow,
-		UnderTimeout:       under,
-		DurationS:          float64(dur) / 1e9,
-		Signal:             l.signal,
-		LoopStartCall:      l.startCall,
-		Repeats:            l.repeats,
-		Tool:               dt.d.Str(l.tool),
+		SessionID:     s.ID,
+		Workflow:      s.Workflow,
+		UnderTimeout:  under,
+		DurationS:     float64(dur) / 1e9,
+		Signal:        l.signal,
+		LoopStartCall: l.startCall,
+		Repeats:       l.repeats,
+		// Copies: interned strings share blocks with every other one, which a
+		// reference would keep alive after Finish drops them.
+		Tool:               strings.Clone(dt.d.Str(l.tool)),
 		ErrorSignature:     dt.masks[l.mask],
-		ErrorExample:       dt.d.Str(l.err),
+		ErrorExample:       strings.Clone(dt.d.Str(l.err)),
 		ContextTokensStart: l.ctxStart,
 		ContextTokensEnd:   l.ctxEnd,
 		WastedCalls:        l.calls,
