@@ -13,7 +13,7 @@ func main() {
 		// The data kept is mostly pointer-free blocks of encoded records,
 		// so collecting twice as often costs little CPU and lowers peak
 		// memory (docs/performance.md). GOGC in the environment still wins.
-		debug.SetGCPercent(40)
+		debug.SetGCPercent(30)
 	}
 	// TOKCOST_CPUPROFILE=file writes a CPU profile of the whole run, for
 	// `go tool pprof` (docs/performance.md).
