@@ -65,9 +65,11 @@ type eventKey struct {
 }
 
 // inputPos is where a record was read: which input, and line<<20 | the
-// record's position within its line. No two records share one (inputs
-// have fewer than 2^32 files, 2^44 lines and 2^20 records a line), so
-// input order never depends on which goroutine decoded what.
+// record's position within its line. Records of different lines never
+// share one (inputs have fewer than 2^32 files and 2^44 lines), so input
+// order never depends on which goroutine decoded what; only the records
+// past the millionth of one line (one JSON document of a million spans)
+// share the last position, and one goroutine reads such a line in order.
 type inputPos struct {
 	file uint32
 	pos  uint64
@@ -223,7 +225,9 @@ type shard struct {
 }
 
 func newShard(fileIndex int) *shard {
-	return &shard{fileIndex: fileIndex, sessIDs: newInterner(), strs: newInterner(), errs: newInterner()}
+	sessIDs := newInterner()
+	sessIDs.keepEmpty = true // ids are accs' indexes + 1, "" included
+	return &shard{fileIndex: fileIndex, sessIDs: sessIDs, strs: newInterner(), errs: newInterner()}
 }
 
 // session returns the index of the session with that id, adding it.

@@ -101,3 +101,19 @@ func TestManyInputsNoTies(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptySessionIDNoPanic: Run validates records before any sink sees
+// them, but a Collector fed directly must not crash on a record without
+// a session: it becomes a session with the empty id.
+func TestEmptySessionIDNoPanic(t *testing.T) {
+	col := NewCollector()
+	sink := col.Factory(0)()
+	sink.Record(&ingest.Record{Line: 1, Kind: ingest.KindLLM, InputTokens: 5})
+	sink.Record(&ingest.Record{SessionID: "a", Line: 2, Kind: ingest.KindLLM, InputTokens: 7})
+	sink.Record(&ingest.Record{Line: 3, Kind: ingest.KindLLM, InputTokens: 11})
+	d := col.Finish(Config{})
+	// Sorted by id: "" first, with lines 1 and 3 (5 + 11 input tokens), then "a".
+	if len(d.Sessions) != 2 || d.Sessions[0].ID != "" || d.Sessions[0].Tokens.Input != 16 || d.Sessions[1].Tokens.Input != 7 {
+		t.Fatalf("sessions %+v", d.Sessions)
+	}
+}

@@ -480,7 +480,9 @@ func (w *finisher) partition(p int) partResult {
 		acc := &sh.accs[r.local]
 		wf := sh.strRemap[acc.workflow]
 		if id := idOf(r); i == 0 || id != idOf(w.refs[i-1]) {
-			w.pend = append(w.pend, pending{id: id, n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local]})
+			// A copy: the interner's blocks hold every id of the shard, and
+			// this one would keep its whole block alive.
+			w.pend = append(w.pend, pending{id: strings.Clone(id), n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local]})
 		} else {
 			dst := &w.pend[len(w.pend)-1]
 			dst.n += acc.n

@@ -16,6 +16,9 @@ type interner struct {
 	ents   []strEnt // by id
 	slots  []uint32 // open addressing, linear probing: id, 0 for empty
 	recent *recentCache
+	// keepEmpty makes "" an ordinary string with an id of its own (the
+	// session table: a sink fed an unvalidated record must not break).
+	keepEmpty bool
 }
 
 // strEnt locates interned string id in the blocks.
@@ -40,10 +43,10 @@ func newInterner() *interner {
 // str returns string id. It aliases the interner's blocks, which it keeps
 // alive.
 func (in *interner) str(id uint32) string {
-	if id == 0 {
+	e := &in.ents[id]
+	if e.n == 0 {
 		return ""
 	}
-	e := &in.ents[id]
 	return unsafe.String(&in.blocks[e.block][e.off], e.n)
 }
 
@@ -57,7 +60,7 @@ func (in *interner) id(s string) uint32 {
 
 // add returns the id of s, and whether s was new.
 func (in *interner) add(s string) (uint32, bool) {
-	if len(s) == 0 {
+	if len(s) == 0 && !in.keepEmpty {
 		return 0, false
 	}
 	if id, ok := in.recent.lookup(s); ok {
@@ -89,6 +92,9 @@ func (in *interner) add(s string) (uint32, bool) {
 
 // store copies s into the blocks.
 func (in *interner) store(s string, h uint32) strEnt {
+	if len(s) == 0 {
+		return strEnt{hash: h}
+	}
 	n := len(in.blocks)
 	if n == 0 || cap(in.blocks[n-1])-len(in.blocks[n-1]) < len(s) {
 		size := firstStrBlock
