@@ -38,6 +38,9 @@ type Config struct {
 	// a runaway loop: the summaries, models, loops and groups are all
 	// there, at a fraction of the memory, but nothing can be simulated.
 	DropEvents bool
+	// KeepCapCosts, with DropEvents, keeps each session's model-call costs
+	// (8 bytes a call) so that CapSweep still works.
+	KeepCapCosts bool
 }
 
 // Session is one agent session: its events in order and what they add up to.
@@ -65,6 +68,7 @@ type Session struct {
 	domModel  uint32          // see dominantModelID; set by Finish
 	loop      *RunawaySession // set by Finish with Config.Loops
 	llmInputs []uint32        // LLMInputs of a runaway session whose events were dropped
+	capCosts  *capCosts       // for CapSweep, when Finish dropped the events
 }
 
 // LLMInputs returns the input tokens of each model call, in order: how
@@ -559,6 +563,9 @@ func (w *finisher) partition(p int) partResult {
 						s.llmInputs = append(s.llmInputs, s.Events[j].Input)
 					}
 				}
+			}
+			if w.cfg.KeepCapCosts {
+				s.capCosts = newCapCosts(s.Events)
 			}
 			s.Events = nil
 		}

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/pricing"
@@ -308,11 +312,12 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	}
 	out.Econ = Economics(base, cfg.Econ)
 
+	baseTotal := Distribute(base).Total
 	for _, c := range cfg.Caps {
-		out.Caps = append(out.Caps, sm.capResult(sessions, base, c))
+		out.Caps = append(out.Caps, sm.capResult(sessions, base, baseTotal, c))
 	}
 	if rc, ok := recommendCap(healthyCalls, cfg.MaxCollateral); ok {
-		out.RecommendedCap = &RecommendedCap{CapResult: sm.capResult(sessions, base, rc), MaxCollateral: cfg.MaxCollateral}
+		out.RecommendedCap = &RecommendedCap{CapResult: sm.capResult(sessions, base, baseTotal, rc), MaxCollateral: cfg.MaxCollateral}
 	}
 
 	combinedCap := 0
@@ -384,8 +389,9 @@ func recommendCap(healthyCalls []int, share float64) (int, bool) {
 	return max(n, 1), true
 }
 
-// capResult applies one cap to every session.
-func (sm *simulator) capResult(sessions []*Session, base []float64, c int) CapResult {
+// capResult applies one cap to every session; baseTotal is
+// Distribute(base).Total.
+func (sm *simulator) capResult(sessions []*Session, base []float64, baseTotal float64, c int) CapResult {
 	r := CapResult{Cap: c}
 	after := make([]float64, len(sessions))
 	healthy := 0
@@ -412,14 +418,17 @@ func (sm *simulator) capResult(sessions []*Session, base []float64, c int) CapRe
 	}
 	as := summarize(after)
 	r.TotalCostUSDAfter, r.P95CostUSDAfter, r.P99CostUSDAfter = as.TotalCostUSD, as.P95CostUSD, as.P99CostUSD
-	if t := Distribute(base).Total; t > 0 {
-		r.SavedShare = r.CostSavedUSD / t
+	if baseTotal > 0 {
+		r.SavedShare = r.CostSavedUSD / baseTotal
 	}
 	return r
 }
 
 // droppedCost is the cost of every event from the (c+1)-th model call on.
 func droppedCost(s *Session, c int) float64 {
+	if s.Events == nil && s.capCosts != nil {
+		return s.capCosts.dropped(c)
+	}
 	calls := 0
 	var saved float64
 	for i := range s.Events {
@@ -432,6 +441,100 @@ func droppedCost(s *Session, c int) float64 {
 		}
 	}
 	return saved
+}
+
+// capCosts is what droppedCost needs of a session whose events Finish
+// dropped (Config.KeepCapCosts): each model call's cost in order, and the
+// other priced events (rare: a tool step with tokens) with the number of
+// model calls before them. droppedCost adds the same costs in the same
+// order as from the events, so the results are identical to the last bit.
+type capCosts struct {
+	calls []float64
+	other []otherCost
+}
+
+type otherCost struct {
+	afterCall int // model calls before this event
+	cost      float64
+}
+
+func newCapCosts(ev []Event) *capCosts {
+	cc := &capCosts{}
+	n := 0
+	for i := range ev {
+		if ev[i].Kind == ingest.KindLLM {
+			n++
+		}
+	}
+	cc.calls = make([]float64, 0, n)
+	for i := range ev {
+		e := &ev[i]
+		switch {
+		case e.Kind == ingest.KindLLM:
+			cc.calls = append(cc.calls, e.Cost)
+		case e.Cost != 0:
+			cc.other = append(cc.other, otherCost{afterCall: len(cc.calls), cost: e.Cost})
+		}
+	}
+	return cc
+}
+
+// dropped is droppedCost: the events from the (c+1)-th model call on, in
+// event order (a zero-cost event adds nothing, exactly).
+func (cc *capCosts) dropped(c int) float64 {
+	var saved float64
+	o := 0
+	for o < len(cc.other) && cc.other[o].afterCall <= c {
+		o++
+	}
+	for k := c + 1; k <= len(cc.calls); k++ {
+		saved += cc.calls[k-1]
+		for o < len(cc.other) && cc.other[o].afterCall == k {
+			saved += cc.other[o].cost
+			o++
+		}
+	}
+	return saved
+}
+
+// CapSweep is Simulate's cap results alone: what each iteration cap would
+// have saved. Unlike Simulate it also works after Finish dropped the
+// events, when Config.KeepCapCosts kept what it needs.
+func CapSweep(d *Dataset, caps []int, loops LoopConfig) ([]CapResult, error) {
+	for _, c := range caps {
+		if c < 1 {
+			return nil, fmt.Errorf("cap %d: caps must be at least 1", c)
+		}
+	}
+	if d.eventsDropped && !d.Config.KeepCapCosts {
+		return nil, errors.New("analyze: cannot sweep caps: Finish dropped the events without Config.KeepCapCosts")
+	}
+	caps = append([]int(nil), caps...)
+	slices.Sort(caps)
+	caps = slices.Compact(caps)
+	rw := DetectLoops(d, loops)
+	sm := &simulator{d: d, runaway: make(map[string]bool, len(rw.Sessions))}
+	for _, s := range rw.Sessions {
+		sm.runaway[s.SessionID] = true
+	}
+	base := make([]float64, len(d.Sessions))
+	for i, s := range d.Sessions {
+		base[i] = s.CostUSD
+	}
+	// Caps are independent passes over every session: on every core.
+	total := Distribute(base).Total
+	out := make([]CapResult, len(caps))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(caps)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(caps); i = int(next.Add(1) - 1) {
+				out[i] = sm.capResult(d.Sessions, base, total, caps[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out, nil
 }
 
 // windowInputs returns I′ for inclusive inputs I: the first call's input

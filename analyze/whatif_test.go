@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/pricing"
 )
 
@@ -375,5 +377,47 @@ func TestRouteAllAndFlagship(t *testing.T) {
 	// $0.6375; planner-executor stays $6.00. 110 calls rerouted.
 	if r := w.Route[0]; r.CallsRerouted != 110 || !near(w.Combined.TotalCostUSD, 6.6375) || r.Match != "all" {
 		t.Errorf("route all = %+v, combined %v", r, w.Combined.TotalCostUSD)
+	}
+}
+
+// TestCapSweepMatchesSimulate: the cap sweep alone (what the HTML report
+// charts) equals Simulate's cap results on the same data, and the kept
+// model-call costs give droppedCost's exact sums, also for priced steps
+// that are not model calls (a tool step with tokens), which the generated
+// fleet does not have.
+func TestCapSweepMatchesSimulate(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen.Generate(&b, nil, gen.Options{Sessions: 1500, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	d := loadString(t, Config{Prices: pricing.Embedded()}, b.String())
+	caps := []int{9, 1, 3, 3, 25}
+	w, err := Simulate(d, WhatifConfig{Caps: caps, Loops: DefaultLoopConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep, err := CapSweep(d, caps, DefaultLoopConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sweep, w.Caps) {
+		t.Fatalf("CapSweep %+v\nSimulate %+v", sweep, w.Caps)
+	}
+
+	// Hand-made session: costs 0.1 (call 1), 0.25 (tool with tokens,
+	// after call 1), 0.3 (call 2), 0 (tool), 0.7 (call 3), 0.05 (tool
+	// after call 3). Capped at 1 call, the dropped events are 0.3, 0, 0.7,
+	// 0.05: 1.05 (added left to right, as droppedCost does); at 2: 0.75;
+	// at 3: 0.
+	s := &Session{Events: []Event{
+		{Kind: ingest.KindLLM, Cost: 0.1}, {Kind: ingest.KindTool, Cost: 0.25},
+		{Kind: ingest.KindLLM, Cost: 0.3}, {Kind: ingest.KindTool},
+		{Kind: ingest.KindLLM, Cost: 0.7}, {Kind: ingest.KindTool, Cost: 0.05},
+	}}
+	cc := newCapCosts(s.Events)
+	for c, want := range map[int]float64{0: 0.1 + 0.25 + 0.3 + 0.7 + 0.05, 1: 0.3 + 0.7 + 0.05, 2: 0.7 + 0.05, 3: 0, 4: 0} {
+		if got, ev := cc.dropped(c), droppedCost(s, c); got != ev || ev != want {
+			t.Errorf("cap %d: from kept costs %v, from events %v, want %v", c, got, ev, want)
+		}
 	}
 }

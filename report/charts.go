@@ -110,6 +110,9 @@ var (
 
 // costCDFChart is the empirical CDF of per-session cost with the
 // percentiles marked: where the tail starts is what a budget is about.
+// cdfSteps bounds the steps costCDFChart draws.
+const cdfSteps = 2000
+
 func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 	if len(costs) == 0 {
 		return nil, nil
@@ -129,9 +132,16 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 		return nil, nil // nothing priced
 	}
 	n := float64(len(sorted))
-	pts := make(plotter.XYs, 0, 2*len(sorted))
-	for i, c := range sorted { // a step function: i/n → (i+1)/n at c
-		c = max(c, floor)
+	// A step function: i/n → (i+1)/n at each cost. A large fleet is drawn
+	// at cdfSteps evenly spaced ranks (and the last): a chart is a few
+	// hundred pixels high, and 200,000 sessions made a 5 MB page.
+	step := max(1, len(sorted)/cdfSteps)
+	pts := make(plotter.XYs, 0, 2*(len(sorted)/step+1))
+	for i := 0; i < len(sorted); i += step {
+		if i+step >= len(sorted) {
+			i = len(sorted) - 1
+		}
+		c := max(sorted[i], floor)
 		pts = append(pts, plotter.XY{X: c, Y: float64(i) / n}, plotter.XY{X: c, Y: float64(i+1) / n})
 	}
 	p := newPlot(fmt.Sprintf("Per-session cost: CDF of %s sessions", count(int64(len(sorted)))), "cost per session (USD, log scale)", "share of sessions at or below")

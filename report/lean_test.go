@@ -12,9 +12,10 @@ import (
 )
 
 // TestDropEventsSameReport holds the lean path (Finish detects loops and
-// drops events, as analyze and check do) to the report of the full path
-// (every event kept, loops detected afterwards): the whole JSON report and
-// the groups by model and workflow must be byte-identical. The data mixes
+// drops events keeping only model-call costs, as analyze does) to the
+// report of the full path (every event kept, loops detected afterwards):
+// the whole JSON report with the cap curve, and the groups by model and
+// workflow, must be byte-identical. The data mixes
 // a generated fleet, which has many runaway loops, with the fixtures.
 func TestDropEventsSameReport(t *testing.T) {
 	var fleet bytes.Buffer
@@ -32,15 +33,15 @@ func TestDropEventsSameReport(t *testing.T) {
 		}
 		cfg := analyze.Config{Prices: pricing.Embedded()}
 		if drop {
-			cfg.Loops, cfg.DropEvents = &loops, true
+			cfg.Loops, cfg.DropEvents, cfg.KeepCapCosts = &loops, true, true
 		}
 		d := col.Finish(cfg)
 		if d.EventsDropped() != drop {
 			t.Fatalf("EventsDropped() = %v, want %v", d.EventsDropped(), drop)
 		}
-		a := Build(d, BuildOptions{TopN: 10, Loops: loops})
-		if a.Runaway.Count == 0 || len(a.RunawayGrowth) == 0 {
-			t.Fatalf("no runaway sessions: the comparison would not cover them")
+		a := Build(d, BuildOptions{TopN: 10, Loops: loops, Caps: DefaultCaps(d)})
+		if a.Runaway.Count == 0 || len(a.RunawayGrowth) == 0 || len(a.CapCurve) < 10 {
+			t.Fatalf("no runaway sessions or cap curve: the comparison would not cover them")
 		}
 		var out []byte
 		for _, f := range []string{"model", "workflow"} {

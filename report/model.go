@@ -157,9 +157,10 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 	wg.Wait()
 	a.RunawayGrowth = runawayGrowth(d.Sessions, a.Runaway.Sessions)
 	if caps := validCaps(opt.Caps); len(caps) > 0 {
-		// Simulate fails only on caps below 1 or bad routes, both excluded.
-		if w, err := analyze.Simulate(d, analyze.WhatifConfig{Caps: caps, Loops: opt.Loops}); err == nil {
-			a.CapCurve = w.Caps
+		// CapSweep fails only on caps below 1, excluded, or when the events
+		// are gone without their costs kept (a caller's mistake: no curve).
+		if curve, err := analyze.CapSweep(d, caps, opt.Loops); err == nil {
+			a.CapCurve = curve
 		}
 	}
 	for _, s := range d.Sessions {

@@ -69,7 +69,12 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		costs[i] = ss.CostUSD
 	}
 	svg, err := costCDFChart(costs, s.CostUSD)
-	if err := add("Cost distribution", "Each step is one session; dashed lines mark P50, P95 and P99 (type 7).", svg, err); err != nil {
+	cdfCaption := "Each step is one session; dashed lines mark P50, P95 and P99 (type 7)."
+	if a.Sessions.Count > cdfSteps {
+		cdfCaption = fmt.Sprintf("Each step is %s sessions (the curve is drawn at %s evenly spaced ranks); dashed lines mark P50, P95 and P99 (type 7).",
+			count(int64(a.Sessions.Count/cdfSteps)), count(int64(cdfSteps)))
+	}
+	if err := add("Cost distribution", cdfCaption, svg, err); err != nil {
 		return err
 	}
 	svg, err = costByModelChart(a.Models, a.OutputCostShare)

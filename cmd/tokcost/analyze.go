@@ -165,8 +165,8 @@ func parseCostSource(s string) (analyze.CostSource, error) {
 // invalid lines and unpriced models on stderr. Runaway loops are detected
 // with loops while sessions are finished; dropEvents keeps only the
 // session summaries (see analyze.Config.DropEvents), for commands that
-// simulate nothing.
-func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents bool) (*loaded, error) {
+// simulate nothing, and capCosts what a cap sweep needs besides.
+func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents, capCosts bool) (*loaded, error) {
 	src, err := parseCostSource(o.CostSource)
 	if err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents 
 	if err != nil {
 		return nil, err
 	}
-	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents})
+	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents, KeepCapCosts: capCosts})
 	timing.done("finish")
 
 	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
@@ -283,10 +283,10 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		extras = append(extras, extra{xw, path})
 		html = html || format == "html"
 	}
-	// Only the HTML report's cap sweep replays sessions; without it the
-	// events are dropped as sessions are finished, which bounds memory.
+	// Events are dropped as sessions are finished, which bounds memory;
+	// the HTML report's cap sweep keeps each model call's cost.
 	timing.done("start")
-	l, err := load(ios, &opts.inputOptions, loops, !html)
+	l, err := load(ios, &opts.inputOptions, loops, true, html)
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 			return err
 		}
 	}
-	l, err := load(ios, &opts.inputOptions, loops, true)
+	l, err := load(ios, &opts.inputOptions, loops, true, false)
 	if err != nil {
 		return err
 	}
