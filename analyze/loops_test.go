@@ -22,8 +22,6 @@ import (
 
 const sonnet = "claude-3-5-sonnet-20241022"
 
-func usd(in, out int64) float64 { return (3*float64(in) + 15*float64(out)) / 1e6 }
-
 // trace writes canonical JSONL. Record k of a session (0-based) starts at
 // 10:00:00 + 10k seconds and lasts 5 seconds, so a session of n records
 // lasts 10(n−1)+5 seconds.

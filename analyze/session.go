@@ -195,14 +195,6 @@ type Parts struct {
 	Recorded   float64 `json:"recorded_usd,omitempty"`
 }
 
-func (p *Parts) add(o Parts) {
-	p.Input += o.Input
-	p.CacheRead += o.CacheRead
-	p.CacheWrite += o.CacheWrite
-	p.Output += o.Output
-	p.Recorded += o.Recorded
-}
-
 // Dataset is everything read, deduplicated, ordered and priced.
 type Dataset struct {
 	Sessions []*Session // sorted by ID

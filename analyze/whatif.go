@@ -271,13 +271,6 @@ type simulator struct {
 	targets map[[2]int64]pricing.Match // route index, day → target rates
 }
 
-// sessionSim is one session under each policy.
-type sessionSim struct {
-	capCost      []float64 // per cfg.Caps
-	windowCost   float64
-	combinedCost float64
-}
-
 func (sm *simulator) run(sessions []*Session) Sim {
 	cfg := sm.cfg
 	var out Sim

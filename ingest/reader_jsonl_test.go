@@ -17,11 +17,10 @@ import (
 
 // collect is a Sink that keeps everything, safe for the parallel decoder.
 type collect struct {
-	mu      sync.Mutex
-	recs    []Record
-	notes   []Note
-	lines   int64
-	factory SinkFactory
+	mu    sync.Mutex
+	recs  []Record
+	notes []Note
+	lines int64
 }
 
 type collectSink struct{ c *collect }

@@ -204,7 +204,6 @@ var (
 	rsKeys       = []string{"resource", "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans"}
 	resourceKeys = []string{"attributes"}
 	ssKeys       = []string{"scope", "instrumentationLibrary", "spans"}
-	nameKeys     = []string{"Name"} // untagged field: any case of "name" matches
 	spanKeys     = []string{"traceId", "trace_id", "spanId", "span_id", "parentSpanId", "parent_span_id", "name",
 		"startTimeUnixNano", "start_time_unix_nano", "endTimeUnixNano", "end_time_unix_nano", "attributes", "status"}
 	statusKeys = []string{"code", "message"}
