@@ -172,9 +172,9 @@ func partitionOf(id string) uint16 {
 	return uint16(h % partitions)
 }
 
-// partBuf holds one shard's encoded records of one partition (see
-// encode): about 30 bytes a record instead of the 104 of an Event and
-// its key.
+// partBuf holds one shard's encoded records of one partition (the
+// encoding is described above shard.Record): about 23 bytes a record
+// instead of the 104 of an Event and its key.
 type partBuf struct {
 	blocks   [][]byte // full blocks, in input order
 	cur      []byte
