@@ -184,7 +184,13 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	col := analyze.NewCollector()
 	prog := startProgress(ios, o.Quiet, o.Inputs)
 	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
-		func(_ ingest.FileResult, index int) ingest.SinkFactory { return prog.wrap(index, col.Factory(index)) })
+		func(res ingest.FileResult, index int) ingest.SinkFactory {
+			if spanFormat(res.Format) {
+				setGC(spanGCPercent) // until the reading ends (gc.go)
+			}
+			return prog.wrap(index, col.Factory(index))
+		})
+	setGC(gcPercent)
 	prog.finish()
 	timing.done("read")
 	if err != nil {

@@ -4,17 +4,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 )
 
 func main() {
-	if os.Getenv("GOGC") == "" {
-		// The data kept is mostly pointer-free blocks of encoded records,
-		// so collecting twice as often costs little CPU and lowers peak
-		// memory (docs/performance.md). GOGC in the environment still wins.
-		debug.SetGCPercent(30)
-	}
+	setGC(gcPercent) // see gc.go
 	// TOKCOST_CPUPROFILE=file writes a CPU profile of the whole run, for
 	// `go tool pprof` (docs/performance.md).
 	if path := os.Getenv("TOKCOST_CPUPROFILE"); path != "" {
