@@ -226,28 +226,16 @@ func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
 	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
 		return nil, err
 	}
-	for _, c := range cfg.Caps {
-		if c < 1 {
-			return nil, fmt.Errorf("cap %d: caps must be at least 1", c)
-		}
+	caps, err := sortedCaps(cfg.Caps)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Window < 0 {
 		return nil, fmt.Errorf("window %d: must be at least 1", cfg.Window)
 	}
-	caps := append([]int(nil), cfg.Caps...)
-	sort.Ints(caps)
-	cfg.Caps = caps[:0]
-	for i, c := range caps {
-		if i == 0 || c != caps[i-1] {
-			cfg.Caps = append(cfg.Caps, c)
-		}
-	}
+	cfg.Caps = caps
 	rw := DetectLoops(d, cfg.Loops)
-	runaway := make(map[string]bool, len(rw.Sessions))
-	for _, s := range rw.Sessions {
-		runaway[s.SessionID] = true
-	}
-	sim := &simulator{d: d, cfg: cfg, runaway: runaway, p: newPricer(d.Config, d.Strings),
+	sim := &simulator{d: d, cfg: cfg, runaway: runawayIDs(rw), p: newPricer(d.Config, d.Strings),
 		targets: map[[2]int64]pricing.Match{}}
 	w := &Whatif{Sim: sim.run(d.Sessions), Runaway: rw}
 	if cfg.GroupBy != "" {
@@ -436,6 +424,27 @@ func droppedCost(s *Session, c int) float64 {
 	return saved
 }
 
+// sortedCaps checks caps (each at least 1) and returns them sorted, each once.
+func sortedCaps(caps []int) ([]int, error) {
+	for _, c := range caps {
+		if c < 1 {
+			return nil, fmt.Errorf("cap %d: caps must be at least 1", c)
+		}
+	}
+	caps = slices.Clone(caps)
+	slices.Sort(caps)
+	return slices.Compact(caps), nil
+}
+
+// runawayIDs is the set of the sessions r flagged.
+func runawayIDs(r Runaway) map[string]bool {
+	ids := make(map[string]bool, len(r.Sessions))
+	for _, s := range r.Sessions {
+		ids[s.SessionID] = true
+	}
+	return ids
+}
+
 // capCosts is what droppedCost needs of a session whose events Finish
 // dropped (Config.KeepCapCosts): each model call's cost in order, and the
 // other priced events (rare: a tool step with tokens) with the number of
@@ -494,22 +503,14 @@ func (cc *capCosts) dropped(c int) float64 {
 // have saved. Unlike Simulate it also works after Finish dropped the
 // events, when Config.KeepCapCosts kept what it needs.
 func CapSweep(d *Dataset, caps []int, loops LoopConfig) ([]CapResult, error) {
-	for _, c := range caps {
-		if c < 1 {
-			return nil, fmt.Errorf("cap %d: caps must be at least 1", c)
-		}
+	caps, err := sortedCaps(caps)
+	if err != nil {
+		return nil, err
 	}
 	if d.eventsDropped && !d.Config.KeepCapCosts {
 		return nil, errors.New("analyze: cannot sweep caps: Finish dropped the events without Config.KeepCapCosts")
 	}
-	caps = append([]int(nil), caps...)
-	slices.Sort(caps)
-	caps = slices.Compact(caps)
-	rw := DetectLoops(d, loops)
-	sm := &simulator{d: d, runaway: make(map[string]bool, len(rw.Sessions))}
-	for _, s := range rw.Sessions {
-		sm.runaway[s.SessionID] = true
-	}
+	sm := &simulator{d: d, runaway: runawayIDs(DetectLoops(d, loops))}
 	base := make([]float64, len(d.Sessions))
 	for i, s := range d.Sessions {
 		base[i] = s.CostUSD
