@@ -292,6 +292,10 @@ const (
 	kindMask  = 1<<2 - 1 // Kind and Status take two bits each
 )
 
+// BorrowsIDs declares that Record keeps only a hash of r.ID
+// (ingest.BorrowsIDs): decoders need not copy ids for the analysis.
+func (s *shard) BorrowsIDs() bool { return true }
+
 func (s *shard) Record(r *ingest.Record) {
 	if s.counts.Records == recentAfter {
 		s.sessIDs.recent, s.strs.recent = new(recentCache), new(recentCache)

@@ -21,6 +21,10 @@ import (
 type fastDecoder struct {
 	strs    [1024]string // direct-mapped cache of recent string values
 	scratch []byte       // an unescaped value
+	dates   dateCache    // the last date a timestamp had
+	// borrowIDs lets Record.ID alias the line: the sink keeps only a hash
+	// (BorrowsIDs), and ids are unique, so copying each is pure waste.
+	borrowIDs bool
 }
 
 // cacheHash mixes the length and the first and last eight bytes: enough to
@@ -50,6 +54,12 @@ func (f *fastDecoder) str(b []byte) string {
 		*slot = string(b)
 	}
 	return *slot
+}
+
+// isScratch reports whether val is the unescape buffer, which the next
+// escaped value overwrites.
+func (f *fastDecoder) isScratch(val []byte) bool {
+	return len(val) > 0 && len(f.scratch) > 0 && unsafe.SliceData(val) == unsafe.SliceData(f.scratch)
 }
 
 // transient views b as a string for a call that does not keep it.
@@ -462,6 +472,8 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		switch {
 		case kind == fvString && name == fSession:
 			s, ok = f.str(val), true
+		case (kind == fvString || kind == fvNumber) && name == fID && f.borrowIDs && !f.isScratch(val):
+			s, ok = transient(val), true // valid until the sink's Record returns
 		case kind == fvString || kind == fvNumber:
 			s, ok = string(val), true // ids are unique: caching them is waste
 		}
@@ -481,7 +493,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		switch kind {
 		case fvString:
 			var fast bool
-			if r.TSNano, fast = fastTime(val); !fast {
+			if r.TSNano, fast = f.dates.fastTime(val); !fast {
 				r.TSNano, ferr = parseTimeString(transient(val))
 			}
 			ok = true

@@ -61,7 +61,57 @@ func differential(t testing.TB, line []byte) bool {
 	if !reflect.DeepEqual(*gen.rec, *fast.rec) {
 		t.Fatalf("records differ for %q:\ngeneral %+v\nfast    %+v", line, *gen.rec, *fast.rec)
 	}
+	// A sink that borrows ids sees the same record while Record runs, even
+	// when the line is overwritten afterwards.
+	buf := append([]byte(nil), line...)
+	var borrow lastSink
+	b := newLineDecoder("f", borrowingSink{&borrow})
+	b.fast.borrowIDs = BorrowsIDs(b.sink)
+	b.decodeLine(buf, 7)
+	clear(buf)
+	if borrow.rec == nil || !reflect.DeepEqual(*gen.rec, *borrow.rec) {
+		t.Fatalf("records differ for %q with borrowed ids:\ngeneral  %+v\nborrowed %+v", line, *gen.rec, borrow.rec)
+	}
 	return true
+}
+
+// borrowingSink declares BorrowsIDs and copies the id while Record runs.
+type borrowingSink struct{ *lastSink }
+
+func (borrowingSink) BorrowsIDs() bool { return true }
+func (s borrowingSink) Record(r *Record) {
+	s.lastSink.Record(r)
+	s.rec.ID = strings.Clone(r.ID)
+}
+
+// TestBorrowedIDs: only a sink that declares it gets ids aliasing the line,
+// also through Run's validating wrapper; an unescaped id never aliases the
+// scratch buffer that a later escaped field overwrites.
+func TestBorrowedIDs(t *testing.T) {
+	if BorrowsIDs(&lastSink{}) || !BorrowsIDs(borrowingSink{&lastSink{}}) {
+		t.Fatal("BorrowsIDs does not follow the declaration")
+	}
+	if !BorrowsIDs(checkedSink{Sink: borrowingSink{&lastSink{}}}) || BorrowsIDs(checkedSink{Sink: &lastSink{}}) {
+		t.Fatal("the validating wrapper does not pass the declaration on")
+	}
+	for _, line := range []string{
+		`{"id":"e\"1","session_id":"s","tool":"x","error":"a\nb"}`,
+		`{"id":"e1","session_id":"s","tool":"x","error":"a\nb"}`,
+		`{"id":12345,"session_id":"s","tool":"x"}`,
+	} {
+		if !differential(t, []byte(line)) {
+			t.Fatalf("fast path declined %s", line)
+		}
+	}
+	var keep lastSink
+	d := getDecoder("f", &keep)
+	defer putDecoder(d)
+	buf := []byte(`{"id":"e1","session_id":"s","tool":"x"}`)
+	d.decodeLine(buf, 1)
+	clear(buf)
+	if keep.rec == nil || keep.rec.ID != "e1" {
+		t.Fatalf("a sink that keeps records got an id aliasing the line: %+v", keep.rec)
+	}
 }
 
 func TestFastFieldsMatchAliases(t *testing.T) {
@@ -316,6 +366,24 @@ func FuzzFastTime(f *testing.F) {
 			if want, ferr := parseTimeString(s); ferr != nil || got != want {
 				t.Fatalf("%q: fastTime %d, time.Parse %d (%v)", s, got, want, ferr)
 			}
+		}
+	})
+}
+
+// FuzzDateCache: parsing b after a leaves the remembered date harmless;
+// the result is fastTime's without a cache.
+func FuzzDateCache(f *testing.F) {
+	f.Add("2026-01-05T09:00:00.000Z", "2026-01-05T23:59:59Z")
+	f.Add("2026-01-05T09:00:00.000Z", "2026-01-05T24:00:00Z")
+	f.Add("2024-02-29T00:00:00Z", "2025-02-29T00:00:00Z")
+	f.Add("2026-01-05T09:00:00Z", "2026-01-05X09:00:00Z")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var c dateCache
+		c.fastTime([]byte(a))
+		got, gotOK := c.fastTime([]byte(b))
+		want, wantOK := fastTime([]byte(b))
+		if got != want || gotOK != wantOK {
+			t.Fatalf("after %q, %q: cached %d %v, fresh %d %v", a, b, got, gotOK, want, wantOK)
 		}
 	})
 }

@@ -42,6 +42,16 @@ type Sink interface {
 	Lines(n int64)
 }
 
+// BorrowsIDs reports whether sink declares, with a method
+// BorrowsIDs() bool, that it reads Record.ID only during Record and keeps
+// nothing of it (the analysis keeps a hash). A decoder may then pass an ID
+// that aliases its input buffer instead of allocating a string for every
+// record. Sinks that keep records must not declare it.
+func BorrowsIDs(sink Sink) bool {
+	b, ok := sink.(interface{ BorrowsIDs() bool })
+	return ok && b.BorrowsIDs()
+}
+
 // SinkFactory hands out sinks. Decoders call it once per worker goroutine.
 type SinkFactory func() Sink
 

@@ -47,6 +47,7 @@ var decoderPool = sync.Pool{New: func() any { return newLineDecoder("", nil) }}
 func getDecoder(file string, sink Sink) *lineDecoder {
 	d := decoderPool.Get().(*lineDecoder)
 	d.file, d.sink = file, sink
+	d.fast.borrowIDs = BorrowsIDs(sink)
 	return d
 }
 

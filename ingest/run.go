@@ -95,6 +95,10 @@ type checkedSink struct {
 	file string
 }
 
+// BorrowsIDs passes on the wrapped sink's declaration: validation keeps
+// nothing.
+func (s checkedSink) BorrowsIDs() bool { return BorrowsIDs(s.Sink) }
+
 func (s checkedSink) Record(r *Record) {
 	if ferr := Validate(r); ferr != nil {
 		detail := ferr.Field

@@ -86,6 +86,10 @@ type countingSink struct {
 	local int64
 }
 
+// BorrowsIDs passes on the wrapped sink's declaration: counting keeps
+// nothing.
+func (s *countingSink) BorrowsIDs() bool { return ingest.BorrowsIDs(s.Sink) }
+
 func (s *countingSink) Record(r *ingest.Record) {
 	s.Sink.Record(r)
 	if s.local++; s.local == 4096 {
