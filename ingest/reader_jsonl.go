@@ -47,12 +47,13 @@ var decoderPool = sync.Pool{New: func() any { return newLineDecoder("", nil) }}
 func getDecoder(file string, sink Sink) *lineDecoder {
 	d := decoderPool.Get().(*lineDecoder)
 	d.file, d.sink = file, sink
+	d.validSink, _ = sink.(validatedSink)
 	d.fast.borrowIDs = BorrowsIDs(sink)
 	return d
 }
 
 func putDecoder(d *lineDecoder) {
-	d.sink = nil
+	d.sink, d.validSink = nil, nil
 	decoderPool.Put(d)
 }
 
@@ -187,6 +188,9 @@ type lineDecoder struct {
 	p    fastjson.Parser
 	fast fastDecoder
 	rec  Record
+	// validSink is sink, when it takes validated records without
+	// validating them again.
+	validSink validatedSink
 	// noFast turns the fast path off, so tests can compare the two.
 	noFast bool
 }
@@ -227,7 +231,7 @@ func (d *lineDecoder) decodeLine(line []byte, n int64) {
 	r.Reset()
 	if !d.noFast && d.fast.decode(line, r) {
 		r.File, r.Line = d.file, n
-		d.sink.Record(r)
+		d.record(r)
 		return
 	}
 	d.decodeGeneral(line, n)
@@ -259,6 +263,21 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 			detail = "" // the reason already names the field
 		}
 		d.invalid(n, ferr.Reason, detail)
+		return
+	}
+	d.record(r)
+}
+
+// validatedSink is a sink that validates records (Run's checking sink)
+// and can take one its decoder has already validated.
+type validatedSink interface {
+	RecordValidated(r *Record)
+}
+
+// record hands on r, which both decoders validated as they filled it.
+func (d *lineDecoder) record(r *Record) {
+	if d.validSink != nil {
+		d.validSink.RecordValidated(r)
 		return
 	}
 	d.sink.Record(r)

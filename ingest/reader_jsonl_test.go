@@ -323,8 +323,37 @@ func FuzzJSONL(f *testing.F) {
 			if r.SessionID == "" || r.InputTokens < r.CacheReadTokens+r.CacheWriteTokens || r.OutputTokens < r.ReasoningTokens {
 				t.Fatalf("inconsistent record accepted: %+v", r)
 			}
+			// Run's checking sink trusts the decoder's validation
+			// (RecordValidated): it must be Validate's.
+			if ferr := Validate(&r); ferr != nil {
+				t.Fatalf("record Validate rejects (%v) handed on as validated: %+v", ferr, r)
+			}
 		}
 	})
+}
+
+// TestDecoderValidatesForCheckedSink: through Run's checking sink, the
+// canonical decoder hands on records it validated without a second check,
+// and still reports the lines Validate would reject.
+func TestDecoderValidatesForCheckedSink(t *testing.T) {
+	c := &collect{}
+	in := `{"session_id":"s","input_tokens":5,"cache_read_tokens":9}` + "\n" + // cache beyond input
+		`{"session_id":"s","output_tokens":1,"reasoning_tokens":2}` + "\n" +
+		`{"input_tokens":1}` + "\n" + // no session
+		`{"session_id":"s","model":"m","input_tokens":5,"output_tokens":1}` + "\n"
+	src := &Source{Name: "in.jsonl", R: bufio.NewReader(strings.NewReader(in))}
+	inner := collectSink{c}
+	if err := (jsonlFormat{}).Decode(src, func() Sink { return checkedSink{inner, "in.jsonl"} }); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.recs) != 1 || len(c.notes) != 3 {
+		t.Fatalf("records %d notes %d (%+v), want 1 and 3", len(c.recs), len(c.notes), c.notes)
+	}
+	if d := getDecoder("x", checkedSink{inner, "x"}); d.validSink == nil {
+		t.Fatal("the decoder does not see that the checking sink takes validated records")
+	} else {
+		putDecoder(d)
+	}
 }
 
 func TestUnparsableTimestamp(t *testing.T) {
