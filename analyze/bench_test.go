@@ -78,6 +78,28 @@ func BenchmarkSessionise(b *testing.B) {
 	}
 }
 
+// BenchmarkShardRecord measures one decoding goroutine's sink alone:
+// encoding decoded records into a shard, without Finish. ns/op is per
+// record.
+func BenchmarkShardRecord(b *testing.B) {
+	data := benchData()
+	list := &recordList{}
+	if _, err := ingest.Run([]string{"-"}, ingest.Options{Stdin: bytes.NewReader(data)},
+		func(_ ingest.FileResult, i int) ingest.SinkFactory { return func() ingest.Sink { return list } }); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var s *shard
+	i := len(list.recs)
+	for b.Loop() {
+		if i == len(list.recs) {
+			s, i = newShard(0), 0
+		}
+		s.Record(&list.recs[i])
+		i++
+	}
+}
+
 // recordList keeps copies of records from every decoding goroutine.
 type recordList struct {
 	mu   sync.Mutex

@@ -103,6 +103,18 @@ func TestBorrowedIDs(t *testing.T) {
 			t.Fatalf("fast path declined %s", line)
 		}
 	}
+	// A decoder going back to the pool drops its borrowed id, which would
+	// keep the input's last chunk alive.
+	pooled := getDecoder("f", borrowingSink{&lastSink{}})
+	pooled.decodeLine([]byte(`{"id":"e1","session_id":"s","tool":"x"}`), 1)
+	if pooled.rec.ID != "e1" {
+		t.Fatalf("borrowed id %q, want e1", pooled.rec.ID)
+	}
+	putDecoder(pooled)
+	if pooled.rec.ID != "" {
+		t.Fatal("a pooled decoder still holds a borrowed id")
+	}
+
 	var keep lastSink
 	d := getDecoder("f", &keep)
 	defer putDecoder(d)

@@ -54,6 +54,9 @@ func getDecoder(file string, sink Sink) *lineDecoder {
 
 func putDecoder(d *lineDecoder) {
 	d.sink, d.validSink = nil, nil
+	// The last record may hold a borrowed id: a pooled decoder must not
+	// keep the input's last chunk alive through it.
+	d.rec.Reset()
 	decoderPool.Put(d)
 }
 
