@@ -25,6 +25,58 @@ type fastDecoder struct {
 	// borrowIDs lets Record.ID alias the line: the sink keeps only a hash
 	// (BorrowsIDs), and ids are unique, so copying each is pure waste.
 	borrowIDs bool
+	// next predicts a line's keys: next[f] is the key that followed a key
+	// naming field f last time (next[fLineStart] the first key).
+	// Producers write the same keys in the same order, so most keys are
+	// matched with three word compares instead of scanned and looked up.
+	next [fLineStart + 1]keyToken
+}
+
+// keyToken is one key as it appeared, quotes and colon included
+// (`"model":`), with the field it names.
+type keyToken struct {
+	w, m [3]uint64 // its first 24 bytes, zero-padded, and masks of the bytes it has
+	n    int       // its length; 0 for none, or longer than 24 bytes
+	name int
+}
+
+// learn remembers tok, a key scanString accepted followed by its colon.
+func (t *keyToken) learn(tok []byte, name int) {
+	if len(tok) > len(t.w)*8 {
+		t.n = 0 // rare: not predicted
+		return
+	}
+	var pad [24]byte
+	copy(pad[:], tok)
+	for j := range t.w {
+		t.w[j] = binary.LittleEndian.Uint64(pad[8*j:])
+		t.m[j] = byteMask(len(tok) - 8*j)
+	}
+	t.n, t.name = len(tok), name
+}
+
+// byteMask has the low n bytes set (none for n ≤ 0, all for n ≥ 8).
+func byteMask(n int) uint64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n >= 8:
+		return ^uint64(0)
+	}
+	return 1<<(8*n) - 1
+}
+
+// match reports whether line[i:] starts with the token. The bytes are the
+// ones scanString accepted before, so they need no new check; the 24-byte
+// window must lie within the line.
+func (t *keyToken) match(line []byte, i int) bool {
+	if t.n == 0 || len(line)-i < 24 {
+		return false
+	}
+	b := line[i : i+24]
+	return binary.LittleEndian.Uint64(b)&t.m[0] == t.w[0] &&
+		binary.LittleEndian.Uint64(b[8:])&t.m[1] == t.w[1] &&
+		binary.LittleEndian.Uint64(b[16:])&t.m[2] == t.w[2]
 }
 
 // cacheHash mixes the length and the first and last eight bytes: enough to
@@ -99,6 +151,7 @@ const (
 	fRole
 	fWorkflow
 	fCost
+	fLineStart // not a field: where next predicts a line's first key
 )
 
 // fieldOf mirrors canonicalAliases (TestFastFieldsMatchAliases checks it);
@@ -350,22 +403,31 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 	if i < n && line[i] == '}' {
 		i++
 	} else {
-		for {
-			if i == n || line[i] != '"' {
-				return false
-			}
-			end := scanString(line, i)
-			if end < 0 {
-				return false
-			}
-			key := line[i+1 : end-1]
-			name := fieldOf(transient(key))
-			// Compact JSON has no whitespace: test for that before skipping.
-			if i = end; i == n || line[i] != ':' {
-				if i = skipWS(line, i); i == n || line[i] != ':' {
+		for prev := fLineStart; ; {
+			var key []byte
+			var name, end int
+			if t := &f.next[prev]; t.match(line, i) {
+				key, name = line[i+1:i+t.n-2], t.name
+				i += t.n - 1 // at the colon
+			} else {
+				if i == n || line[i] != '"' {
 					return false
 				}
+				if end = scanString(line, i); end < 0 {
+					return false
+				}
+				key = line[i+1 : end-1]
+				name = fieldOf(transient(key))
+				// Compact JSON has no whitespace: test for that before skipping.
+				if i = end; i == n || line[i] != ':' {
+					if i = skipWS(line, i); i == n || line[i] != ':' {
+						return false
+					}
+				} else {
+					t.learn(line[end-len(key)-2:end+1], name)
+				}
 			}
+			prev = name
 			if i++; i < n && line[i] <= ' ' {
 				i = skipWS(line, i)
 			}

@@ -42,13 +42,21 @@ func (s *lastSink) Lines(n int64) {}
 // fast path took the line.
 func differential(t testing.TB, line []byte) bool {
 	t.Helper()
+	return differentialWith(t, newLineDecoder("f", nil), line)
+}
+
+// differentialWith is differential with a fast decoder that may have
+// decoded other lines before: what it learned of their keys must not
+// change what it makes of this one.
+func differentialWith(t testing.TB, f *lineDecoder, line []byte) bool {
+	t.Helper()
 	var gen lastSink
 	g := newLineDecoder("f", &gen)
 	g.noFast = true
 	g.decodeLine(line, 7)
 
 	var fast lastSink
-	f := newLineDecoder("f", &fast)
+	f.sink = &fast
 	f.rec.Reset()
 	if !f.fast.decode(line, &f.rec) {
 		return false
@@ -296,12 +304,55 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add([]byte(`{"sessionId":"s2","timestamp":1735787045500,"prompt_tokens":10,"completion_tokens":5,"model":"m","x":true,"y":null,"z":-1.5E+3}`))
 	f.Add([]byte(`{"conversation_id":"s3","tool":"search","error":"boom","status":"ERROR","kind":"Tool"}`))
 	f.Add([]byte(`{"session_id":1,"id":2,"error":false,"cost_usd":0}`))
-	f.Fuzz(func(t *testing.T, line []byte) {
-		if bytes.IndexByte(line, '\n') >= 0 {
-			return // one line at a time, as the reader calls it
+	// Several lines: the decoder predicts each key from the keys of the
+	// lines before (a longer or shorter key, spacing, an alias).
+	f.Add([]byte(`{"tool":"a","session_id":"s"}` + "\n" + `{"tool_name":"a","session_id":"s"}` + "\n" + `{"tool" :"a","session_id":"s"}`))
+	f.Add([]byte(`{"id":"1","session_id":"s","input_tokens":1}` + "\n" + `{"id":"2","sessionId":"s","input_tokens_x":1}` + "\n" + `{"id":"3","session_id":"s","input_tokens":"1"}`))
+	f.Add([]byte(`{"cache_write_1h_tokens":0,"session_id":"s"}` + "\n" + `{"cache_write_1h_tokens_":0,"session_id":"s"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Lines in order through one decoder, as the reader calls it.
+		d := newLineDecoder("f", nil)
+		for _, line := range bytes.Split(data, []byte{'\n'}) {
+			differentialWith(t, d, line)
 		}
-		differential(t, line)
 	})
+}
+
+// TestKeyPredictionAcrossLines: keys predicted from earlier lines give the
+// general decoder's records, including keys that extend, shorten or
+// resemble the predicted one, and keys too near the end of a line for the
+// prediction's window.
+func TestKeyPredictionAcrossLines(t *testing.T) {
+	lines := []string{
+		`{"id":"1","session_id":"s","tool":"a","workflow":"w"}`,
+		`{"id":"2","session_id":"s","tool_name":"a","workflow":"w"}`,
+		`{"id":"3","session_id":"s","tool":"b","workflow":"w"}`,
+		`{"id":"4","session_id":"s","toolx":"b","workflow":"w"}`,
+		`{"id":"5","session_id":"s","tool" : "c","workflow":"w"}`,
+		`{"id":"6","sessionId":"s","tool":"d","workflow":"w"}`,
+		`{"id":"7","session_id":"s","too":"d","tool":"e"}`,
+		`{"id":"8","session_id":"s","tool":"e"}`,
+		`{"session_id":"s","id":"9","tool":"f"}`,
+		`{"id":"10","session_id":"s","cache_write_1h_tokens":0,"input_tokens":1}`,
+		`{"id":"11","session_id":"s","cache_write_1h_tokensX":0,"input_tokens":1}`,
+		`{"id":"12","session_id":"s","cache_write_1h_tokens":0,"input_tokens":1}`,
+		`{"id":"13","session_id":"s"}`,
+	}
+	d := newLineDecoder("f", nil)
+	hits := 0
+	for _, line := range lines {
+		if !differentialWith(t, d, []byte(line)) {
+			t.Fatalf("fast path declined %s", line)
+		}
+	}
+	for _, k := range d.fast.next {
+		if k.n > 0 {
+			hits++
+		}
+	}
+	if hits == 0 {
+		t.Fatal("the decoder learned no keys")
+	}
 }
 
 // TestScanStringMatchesByteLoop checks the eight-bytes-at-a-time scan
