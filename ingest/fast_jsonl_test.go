@@ -451,6 +451,54 @@ func FuzzDateCache(f *testing.F) {
 	})
 }
 
+// TestScanIntegerMatchesScanNumber: scanInteger ends where scanNumber
+// does, and its value, when it has one, is fastNumber's bit for bit.
+func TestScanIntegerMatchesScanNumber(t *testing.T) {
+	for _, s := range []string{
+		"0", "-0", "7", "-12", "123456789012345", "-999999999999999", "1234567890123456",
+		"99999999999999999999999", "007", "-", "--1", "", "x", "1.5", "-0.5", "1e3", "1E+3", "1.", "1e",
+		"12,", "12}", "0x1", "-a", "4294967296 ",
+	} {
+		check := func(line []byte, i int) {
+			t.Helper()
+			end, v, exact := scanInteger(line, i)
+			if want := scanNumber(line, i); end != want {
+				t.Fatalf("scanInteger(%q, %d) ends at %d, scanNumber at %d", line, i, end, want)
+			}
+			if !exact {
+				return
+			}
+			want, ok := fastNumber(fvNumber, line[i:end])
+			if !ok || math.Float64bits(v) != math.Float64bits(want) {
+				t.Fatalf("scanInteger(%q) = %v, fastNumber %v %v", line, v, want, ok)
+			}
+		}
+		check([]byte(s), 0)
+		check([]byte(`"k":`+s), 4)
+	}
+}
+
+// FuzzScanInteger: scanInteger agrees with scanNumber and fastNumber.
+func FuzzScanInteger(f *testing.F) {
+	f.Add([]byte("123"), 0)
+	f.Add([]byte("-0.5e3,"), 0)
+	f.Fuzz(func(t *testing.T, line []byte, i int) {
+		if i < 0 || i >= len(line) {
+			return
+		}
+		end, v, exact := scanInteger(line, i)
+		if want := scanNumber(line, i); end != want {
+			t.Fatalf("scanInteger(%q, %d) ends at %d, scanNumber at %d", line, i, end, want)
+		}
+		if exact {
+			want, ok := fastNumber(fvNumber, line[i:end])
+			if !ok || math.Float64bits(v) != math.Float64bits(want) {
+				t.Fatalf("scanInteger(%q) = %v, fastNumber %v %v", line, v, want, ok)
+			}
+		}
+	})
+}
+
 // TestSmallIntMatchesFastfloat: the integer shortcut gives the general
 // decoder's float, bit for bit (-0 included), or declines.
 func TestSmallIntMatchesFastfloat(t *testing.T) {
