@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"sync"
 	"testing"
 
@@ -31,6 +33,38 @@ func benchmarkDecoder(b *testing.B, noFast bool) {
 
 func BenchmarkDecoderFast(b *testing.B)    { benchmarkDecoder(b, false) }
 func BenchmarkDecoderGeneral(b *testing.B) { benchmarkDecoder(b, true) }
+
+// BenchmarkByteClassFloor is a floor for any validating decoder, not a
+// decoder: it splits the lines and tests every byte for a quote,
+// backslash or control character, eight bytes at a time, and does nothing
+// else. Compare its MB/s with BenchmarkDecoderFast's (docs/performance.md).
+func BenchmarkByteClassFloor(b *testing.B) {
+	data := benchLines()
+	b.SetBytes(int64(len(data)))
+	flagged := 0
+	for b.Loop() {
+		for buf := data; len(buf) > 0; {
+			line := buf
+			if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+				line, buf = buf[:i], buf[i+1:]
+			} else {
+				buf = nil
+			}
+			j := 0
+			for ; j+8 <= len(line); j += 8 {
+				flagged += bits.OnesCount64(special(binary.LittleEndian.Uint64(line[j:])))
+			}
+			for ; j < len(line); j++ {
+				if line[j] == '"' {
+					flagged++
+				}
+			}
+		}
+	}
+	if flagged == 0 {
+		b.Fatal("no quotes found")
+	}
+}
 
 type nopSink struct{}
 

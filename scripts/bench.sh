@@ -116,5 +116,5 @@ echo "(MB/s is input bytes per wall second; records/s counts input lines or rows
 
 if [ "${SKIP_MICRO:-}" != 1 ]; then
 	echo
-	go test -run '^$' -bench 'Decoder|Pipeline|DecodeOnly|Sessionise|Retained' -benchmem -count 1 ./ingest/ ./analyze/
+	go test -run '^$' -bench 'Decoder|ByteClassFloor|Pipeline|DecodeOnly|Sessionise|ShardRecord|Retained' -benchmem -count 1 ./ingest/ ./analyze/
 fi
