@@ -12,4 +12,10 @@
 // units, so lines = lines with records + duplicates + invalid + blank +
 // skipped. A unit that yields several records marks the later ones
 // Record.SameUnit, so it is counted once.
+//
+// A sink must copy what it keeps of a record, with one opt-in exception:
+// a sink that declares BorrowsIDs (the analysis, which keeps a hash) may
+// be handed a Record.ID that aliases the decoder's buffer. Run wraps every
+// sink in a check that validates each record; the canonical JSONL decoder,
+// which validates as it decodes, hands its records past that check.
 package ingest
