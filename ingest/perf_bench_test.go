@@ -20,19 +20,24 @@ var benchLines = sync.OnceValue(func() []byte {
 
 // benchmarkDecoder decodes generated canonical JSONL on one goroutine
 // into a sink that keeps nothing: the decoder's own cost, per core.
-func benchmarkDecoder(b *testing.B, noFast bool) {
+func benchmarkDecoder(b *testing.B, noFast bool, sink Sink) {
 	data := benchLines()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	d := newLineDecoder("bench", nopSink{})
+	d := getDecoder("bench", sink)
+	defer putDecoder(d)
 	d.noFast = noFast
 	for b.Loop() {
 		d.decodeChunk(chunk{buf: data, firstLine: 1})
 	}
 }
 
-func BenchmarkDecoderFast(b *testing.B)    { benchmarkDecoder(b, false) }
-func BenchmarkDecoderGeneral(b *testing.B) { benchmarkDecoder(b, true) }
+func BenchmarkDecoderFast(b *testing.B)    { benchmarkDecoder(b, false, nopSink{}) }
+func BenchmarkDecoderGeneral(b *testing.B) { benchmarkDecoder(b, true, nopSink{}) }
+
+// BenchmarkDecoderFastBorrowed is the fast decoder feeding a sink that
+// borrows ids, as the analysis does: no id is copied.
+func BenchmarkDecoderFastBorrowed(b *testing.B) { benchmarkDecoder(b, false, borrowingNopSink{}) }
 
 // BenchmarkByteClassFloor is a floor for any validating decoder, not a
 // decoder: it splits the lines and tests every byte for a quote,
@@ -55,7 +60,7 @@ func BenchmarkByteClassFloor(b *testing.B) {
 				flagged += bits.OnesCount64(special(binary.LittleEndian.Uint64(line[j:])))
 			}
 			for ; j < len(line); j++ {
-				if line[j] == '"' {
+				if c := line[j]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
 					flagged++
 				}
 			}
@@ -65,6 +70,10 @@ func BenchmarkByteClassFloor(b *testing.B) {
 		b.Fatal("no quotes found")
 	}
 }
+
+type borrowingNopSink struct{ nopSink }
+
+func (borrowingNopSink) BorrowsIDs() bool { return true }
 
 type nopSink struct{}
 

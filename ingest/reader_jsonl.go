@@ -272,15 +272,17 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 }
 
 // validatedSink is a sink that validates records (Run's checking sink)
-// and can take one its decoder has already validated.
+// and can take one its decoder has already validated. The method is
+// unexported so that no sink outside this package takes the shortcut by
+// accident.
 type validatedSink interface {
-	RecordValidated(r *Record)
+	recordValidated(r *Record)
 }
 
 // record hands on r, which both decoders validated as they filled it.
 func (d *lineDecoder) record(r *Record) {
 	if d.validSink != nil {
-		d.validSink.RecordValidated(r)
+		d.validSink.recordValidated(r)
 		return
 	}
 	d.sink.Record(r)

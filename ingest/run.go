@@ -99,9 +99,9 @@ type checkedSink struct {
 // nothing.
 func (s checkedSink) BorrowsIDs() bool { return BorrowsIDs(s.Sink) }
 
-// RecordValidated takes a record its reader validated as it decoded it
+// recordValidated takes a record its reader validated as it decoded it
 // (canonical JSONL): Validate would only repeat the work.
-func (s checkedSink) RecordValidated(r *Record) { s.Sink.Record(r) }
+func (s checkedSink) recordValidated(r *Record) { s.Sink.Record(r) }
 
 func (s checkedSink) Record(r *Record) {
 	if ferr := Validate(r); ferr != nil {
