@@ -28,6 +28,9 @@ func (Format) Describe() string {
 // "messages" array. Looking for the strings alone is not enough: a Claude
 // Code transcript about Gemini CLI code contains them too.
 func (Format) Sniff(name string, head []byte) bool {
+	if !bytes.Contains(head, []byte(`"messages"`)) {
+		return false // cheap first: most inputs are not Gemini sessions
+	}
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimLeft(head, "\ufeff")))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return false
