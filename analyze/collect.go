@@ -127,8 +127,8 @@ const maxErrorKept = 512
 // id is string index+1 of the shard's sessIDs, its attributes (rare) are
 // in shard.attrs, so that the accs hold no pointers.
 type sessionAcc struct {
-	n          int // events of this session in the shard
-	part       uint16
+	n          int      // events of this session in the shard
+	buf        uint16   // the shard's partition buffer for it: index into shard.bufs
 	workflow   uint32   // the shard's names id
 	workflowAt inputPos // the record that named the workflow
 	lastTS     int64    // the timestamp last encoded, which the next one is stored against
@@ -210,11 +210,16 @@ type shard struct {
 	sessIDs   *interner // session ids: string index+1 of accs
 	accs      []sessionAcc
 	attrs     map[uint32][]sessAttr // by index into accs
-	parts     []*partBuf            // by partition, made on first use
-	strs      *interner             // model, provider, tool and role names
-	errs      *interner             // error texts: many, mostly distinct, compared only by mask
-	counts    InputCounts
-	examples  []ingest.Note
+	// The partition buffers the shard has used, and by partition the
+	// index+1 of each in bufs (0: none). A shard of one small file uses a
+	// few: 256 pointers each would be marked in every collection, and a
+	// directory of thousands of files makes thousands of shards.
+	bufs     []*partBuf
+	bufIdx   [partitions]uint16
+	strs     *interner // model, provider, tool and role names
+	errs     *interner // error texts: many, mostly distinct, compared only by mask
+	counts   InputCounts
+	examples []ingest.Note
 
 	// Set by Finish: the joint string id of each of the shard's, and the
 	// partition-local session index of each of its sessions.
@@ -236,18 +241,23 @@ func (s *shard) session(id string) uint32 {
 	idx := n - 1
 	if added {
 		p := partitionOf(id)
-		s.accs = append(s.accs, sessionAcc{part: p})
-		if s.parts == nil {
-			s.parts = make([]*partBuf, partitions)
+		if s.bufIdx[p] == 0 {
+			s.bufs = append(s.bufs, &partBuf{})
+			s.bufIdx[p] = uint16(len(s.bufs))
 		}
-		pb := s.parts[p]
-		if pb == nil {
-			pb = &partBuf{}
-			s.parts[p] = pb
-		}
-		pb.sess = append(pb.sess, idx)
+		b := s.bufIdx[p] - 1
+		s.accs = append(s.accs, sessionAcc{buf: b})
+		s.bufs[b].sess = append(s.bufs[b].sess, idx)
 	}
 	return idx
+}
+
+// part returns the shard's buffer of partition p, nil when it has none.
+func (s *shard) part(p int) *partBuf {
+	if i := s.bufIdx[p]; i != 0 {
+		return s.bufs[i-1]
+	}
+	return nil
 }
 
 // sessionID is the id of the shard's session idx.
@@ -302,7 +312,7 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
-	pb := s.parts[acc.part]
+	pb := s.bufs[acc.buf]
 	b := pb.room()
 
 	var flags, nums, strs uint8

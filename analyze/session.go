@@ -451,10 +451,11 @@ func (w *finisher) partition(p int) partResult {
 	w.refs = w.refs[:0]
 	total := 0
 	for si, sh := range w.c.shards {
-		if sh.parts == nil || sh.parts[p] == nil {
+		pb := sh.part(p)
+		if pb == nil {
 			continue
 		}
-		for _, li := range sh.parts[p].sess {
+		for _, li := range pb.sess {
 			w.refs = append(w.refs, sessRef{shard: int32(si), local: li})
 			total += sh.accs[li].n
 		}
@@ -511,16 +512,17 @@ func (w *finisher) partition(p int) partResult {
 	}
 	keys := w.keys[:total]
 	for _, sh := range w.c.shards {
-		if sh.parts == nil || sh.parts[p] == nil {
+		pb := sh.part(p)
+		if pb == nil {
 			continue
 		}
-		sh.decodePart(sh.parts[p], func(e *Event, k eventKey, si uint32) {
+		sh.decodePart(pb, func(e *Event, k eventKey, si uint32) {
 			pd := &w.pend[sh.toMerged[si]]
 			j := pd.off + pd.fill
 			pd.fill++
 			events[j], keys[j] = *e, k
 		})
-		sh.parts[p] = nil // its memory can go to the sessions now
+		sh.bufs[sh.bufIdx[p]-1] = nil // its memory can go to the sessions now
 	}
 
 	res.sessions = make([]*Session, len(w.pend))
