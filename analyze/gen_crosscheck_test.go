@@ -3,11 +3,16 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/pricing"
 )
 
@@ -71,15 +76,39 @@ func TestAgainstGeneratorTruth(t *testing.T) {
 
 // TestSameResultOnAnyCoreCount: float sums must not depend on how many
 // cores split the work, or a report's last digits (and golden files)
-// would differ between machines.
+// would differ between machines. Also for a directory of small files,
+// which are read side by side and finish in any order.
 func TestSameResultOnAnyCoreCount(t *testing.T) {
 	var traces bytes.Buffer
 	if _, err := gen.Generate(&traces, nil, gen.Options{Sessions: 3000, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("one input", func(t *testing.T) {
+		sameOnAnyCoreCount(t, func() *Dataset { return loadString(t, Config{Prices: pricing.Embedded()}, traces.String()) })
+	})
+	t.Run("many small files", func(t *testing.T) {
+		dir := t.TempDir()
+		lines := strings.SplitAfter(traces.String(), "\n")
+		for i := 0; i*500 < len(lines); i++ {
+			part := strings.Join(lines[i*500:min((i+1)*500, len(lines))], "")
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%03d.jsonl", i)), []byte(part), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sameOnAnyCoreCount(t, func() *Dataset {
+			col := NewCollector()
+			if _, err := ingest.Run([]string{dir}, ingest.Options{}, func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+				t.Fatal(err)
+			}
+			return col.Finish(Config{Prices: pricing.Embedded()})
+		})
+	})
+}
+
+func sameOnAnyCoreCount(t *testing.T, load func() *Dataset) {
 	run := func(procs int) (*Dataset, Runaway) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		d := loadString(t, Config{Prices: pricing.Embedded()}, traces.String())
+		d := load()
 		return d, DetectLoops(d, DefaultLoopConfig())
 	}
 	d1, r1 := run(1)

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Options controls Run.
@@ -26,9 +29,14 @@ type FileResult struct {
 }
 
 // Run reads every input (files, directories, "-") and feeds the sinks.
-// Inputs are read one after another; a format may decode one input on
-// several cores. A missing or unreadable input stops the run with an error
-// naming it, since a report over silently fewer files would mislead.
+// Small inputs (under one decoding chunk, 4 MiB) are read side by side, one
+// per core: a directory of one file per session otherwise keeps a single
+// core busy. Larger inputs, compressed ones and stdin are read one at a
+// time, each on every core by its format, so memory stays that of one
+// input. Records carry their input's index, so the analysis does not
+// depend on which input finished first. A missing or unreadable input
+// stops the run with an error naming it (the first such input in order),
+// since a report over silently fewer files would mislead.
 func Run(inputs []string, opt Options, newSink func(file FileResult, index int) SinkFactory) ([]FileResult, error) {
 	paths, err := ExpandInputs(inputs)
 	if err != nil {
@@ -40,41 +48,122 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 			return nil, err
 		}
 	}
-	results := make([]FileResult, 0, len(paths))
-	for i, p := range paths {
-		src, err := OpenSource(p, i, opt.Stdin)
-		if err != nil {
-			return results, fmt.Errorf("read %s: %w", p, unwrapPathErr(err))
-		}
-		src.Map = opt.Map
-		f := forced
-		if f == nil {
-			head := src.Head()
-			switch f, err = Detect(p, head); {
-			case err == nil:
-			case len(head) == 0:
-				// An empty file has no records to detect; it is not an error.
-				src.Close()
-				results = append(results, FileResult{Name: p, Format: "empty"})
-				continue
-			case len(bytes.TrimSpace(head)) == 0:
-				// Blank lines as far as sniffing sees: the canonical reader
-				// counts them, and accounts for anything after them.
-				f = formats["jsonl"]
-			default:
-				src.Close()
-				return results, err
+	outs := make([]runOutcome, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), len(paths))
+	if workers <= 1 {
+		for i, p := range paths {
+			if outs[i] = runOne(p, i, opt, forced, newSink, nil); outs[i].err != nil {
+				break
 			}
 		}
-		res := FileResult{Name: p, Format: f.Name(), Compression: src.Compression}
-		err = f.Decode(src, validating(src.Name, newSink(res, i)))
-		src.Close()
-		if err != nil {
-			return results, fmt.Errorf("read %s: %w", p, err)
+		return collectOutcomes(outs)
+	}
+	var (
+		wide   sync.RWMutex // held shared by small inputs, alone by large ones
+		failed atomic.Int64 // the lowest index that failed; later ones need not start
+		wg     sync.WaitGroup
+	)
+	failed.Store(int64(len(paths)))
+	work := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range work {
+				if int64(i) > failed.Load() {
+					continue
+				}
+				outs[i] = runOne(paths[i], i, opt, forced, newSink, &wide)
+				if outs[i].err != nil {
+					for f := failed.Load(); int64(i) < f && !failed.CompareAndSwap(f, int64(i)); f = failed.Load() {
+					}
+				}
+			}
+		})
+	}
+	for i := range paths {
+		if int64(i) > failed.Load() {
+			break
 		}
-		results = append(results, res)
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return collectOutcomes(outs)
+}
+
+// runOutcome is what reading one input came to.
+type runOutcome struct {
+	ran bool
+	res FileResult
+	err error
+}
+
+// collectOutcomes lists the inputs' results in input order up to the first
+// failure, and returns that failure.
+func collectOutcomes(outs []runOutcome) ([]FileResult, error) {
+	results := make([]FileResult, 0, len(outs))
+	for _, o := range outs {
+		if o.err != nil {
+			return results, o.err
+		}
+		if !o.ran {
+			break // after a failure: never started
+		}
+		results = append(results, o.res)
 	}
 	return results, nil
+}
+
+// wideInput is the size from which an input is decoded on every core by
+// its format (more than one chunk) and so is read alone.
+const wideInput = chunkSize
+
+// runOne opens, detects and decodes input p. With wide set, it holds wide
+// shared while it reads a small uncompressed file and alone otherwise.
+func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult, int) SinkFactory, wide *sync.RWMutex) runOutcome {
+	src, err := OpenSource(p, i, opt.Stdin)
+	if err != nil {
+		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, unwrapPathErr(err))}
+	}
+	defer src.Close()
+	if wide != nil {
+		if f := src.File(); f != nil && fileSize(f) < wideInput {
+			wide.RLock()
+			defer wide.RUnlock()
+		} else {
+			wide.Lock()
+			defer wide.Unlock()
+		}
+	}
+	src.Map = opt.Map
+	f := forced
+	if f == nil {
+		head := src.Head()
+		switch f, err = Detect(p, head); {
+		case err == nil:
+		case len(head) == 0:
+			// An empty file has no records to detect; it is not an error.
+			return runOutcome{ran: true, res: FileResult{Name: p, Format: "empty"}}
+		case len(bytes.TrimSpace(head)) == 0:
+			// Blank lines as far as sniffing sees: the canonical reader
+			// counts them, and accounts for anything after them.
+			f = formats["jsonl"]
+		default:
+			return runOutcome{ran: true, err: err}
+		}
+	}
+	res := FileResult{Name: p, Format: f.Name(), Compression: src.Compression}
+	if err := f.Decode(src, validating(src.Name, newSink(res, i))); err != nil {
+		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
+	}
+	return runOutcome{ran: true, res: res}
+}
+
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil {
+		return wideInput // unknown: read it alone
+	}
+	return st.Size()
 }
 
 // StdinIsTerminal reports whether stdin is an interactive terminal, so the

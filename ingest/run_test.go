@@ -1,7 +1,14 @@
 package ingest
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -82,5 +89,122 @@ func TestRunSkipsByteOrderMark(t *testing.T) {
 	// One line, one record: the BOM does not make line 1 malformed.
 	if err != nil || len(c.recs) != 1 || len(c.notes) != 0 || c.lines != 1 {
 		t.Fatalf("err %v records %d notes %+v lines %d", err, len(c.recs), c.notes, c.lines)
+	}
+}
+
+// concFormat records how inputs are read side by side: how many decode at
+// once, and whether anything else decodes while a wide input does.
+type concFormat struct{}
+
+var conc struct {
+	mu          sync.Mutex
+	active      int
+	wideActive  bool
+	overlapWide bool // something decoded alongside a wide input
+	maxActive   int
+	decoded     map[string]int
+}
+
+func (concFormat) Name() string              { return "test-concurrency" }
+func (concFormat) Describe() string          { return "test only" }
+func (concFormat) Sniff(string, []byte) bool { return false }
+func (concFormat) Decode(src *Source, newSink SinkFactory) error {
+	wide := src.File() == nil || fileSize(src.File()) >= wideInput
+	conc.mu.Lock()
+	if conc.wideActive || wide && conc.active > 0 {
+		conc.overlapWide = true
+	}
+	conc.active++
+	conc.wideActive = conc.wideActive || wide
+	conc.maxActive = max(conc.maxActive, conc.active)
+	conc.decoded[src.Name]++
+	conc.mu.Unlock()
+	n, err := EachLine(src.R, func([]byte, int64) error { return nil })
+	newSink().Lines(n)
+	conc.mu.Lock()
+	conc.active--
+	if wide {
+		conc.wideActive = false
+	}
+	conc.mu.Unlock()
+	return err
+}
+
+func init() { Register(concFormat{}, 1000) }
+
+// TestRunSmallInputsSideBySide: small inputs are read concurrently, a wide
+// one (a chunk or more) alone; every input is read once and results come
+// in input order.
+func TestRunSmallInputsSideBySide(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	dir := t.TempDir()
+	var paths []string
+	for i := range 40 {
+		size := 1000
+		if i == 10 || i == 25 {
+			size = wideInput + 1
+		}
+		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
+		if err := os.WriteFile(p, bytes.Repeat([]byte("x\n"), size/2+1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	conc.decoded = map[string]int{}
+	var lines atomic.Int64
+	results, err := Run([]string{dir}, Options{Format: "test-concurrency"}, func(FileResult, int) SinkFactory {
+		return func() Sink { return lineCounter{&lines} }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conc.overlapWide {
+		t.Error("a wide input was read alongside another")
+	}
+	if len(results) != len(paths) {
+		t.Fatalf("%d results for %d inputs", len(results), len(paths))
+	}
+	for i, r := range results {
+		if r.Name != paths[i] || conc.decoded[paths[i]] != 1 {
+			t.Errorf("result %d: %s (decoded %d times), want %s once", i, r.Name, conc.decoded[paths[i]], paths[i])
+		}
+	}
+	t.Logf("at most %d inputs at once", conc.maxActive)
+}
+
+type lineCounter struct{ n *atomic.Int64 }
+
+func (lineCounter) Record(*Record)  {}
+func (lineCounter) Note(Note)       {}
+func (c lineCounter) Lines(n int64) { c.n.Add(n) }
+
+// TestRunStopsAtFirstFailure: whichever input finishes first, the error
+// names the first input in order that cannot be read, and the results
+// list the inputs before it.
+func TestRunStopsAtFirstFailure(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	dir := t.TempDir()
+	var paths []string
+	for i := range 30 {
+		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
+		body := []byte(`{"session_id":"s","input_tokens":1}` + "\n")
+		if i == 7 || i == 20 {
+			body = []byte{0x1f, 0x8b, 'n', 'o', 't', 'g', 'z', 'i', 'p'} // gzip magic, no gzip
+		}
+		if err := os.WriteFile(p, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for range 20 {
+		results, err := Run(paths, Options{}, func(FileResult, int) SinkFactory {
+			return func() Sink { return lineCounter{new(atomic.Int64)} }
+		})
+		if err == nil || !strings.Contains(err.Error(), paths[7]) {
+			t.Fatalf("error %v, want one naming %s", err, paths[7])
+		}
+		if len(results) != 7 || results[6].Name != paths[6] {
+			t.Fatalf("%d results (%v), want the 7 inputs before the failure", len(results), results)
+		}
 	}
 }

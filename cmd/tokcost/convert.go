@@ -51,8 +51,23 @@ type recordCollector struct {
 	mu      sync.Mutex
 	recs    []positioned
 	invalid int64
-	first   []ingest.Note
+	first   []positionedNote // the first invalid lines in input order, at most maxFirst
 }
+
+type positionedNote struct {
+	file int
+	note ingest.Note
+}
+
+func (a positionedNote) before(b positionedNote) bool {
+	if a.file != b.file {
+		return a.file < b.file
+	}
+	return a.note.Line < b.note.Line
+}
+
+// maxFirst is how many invalid lines convert shows.
+const maxFirst = 10
 
 type positioned struct {
 	file int
@@ -84,8 +99,21 @@ func (s collectSink) Note(n ingest.Note) {
 	}
 	s.c.mu.Lock()
 	s.c.invalid++
-	if len(s.c.first) < 10 {
-		s.c.first = append(s.c.first, n)
+	// Inputs are read side by side: keep the first lines in input order,
+	// not the first to arrive.
+	pn := positionedNote{s.file, n}
+	if len(s.c.first) < maxFirst {
+		s.c.first = append(s.c.first, pn)
+	} else {
+		last := 0
+		for i := range s.c.first {
+			if s.c.first[last].before(s.c.first[i]) {
+				last = i
+			}
+		}
+		if pn.before(s.c.first[last]) {
+			s.c.first[last] = pn
+		}
 	}
 	s.c.mu.Unlock()
 }
@@ -109,7 +137,9 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		return err
 	}
 	if c.invalid > 0 && (!o.Quiet || o.Strict) {
-		for _, n := range c.first {
+		sort.Slice(c.first, func(i, j int) bool { return c.first[i].before(c.first[j]) })
+		for _, pn := range c.first {
+			n := pn.note
 			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", n.File, n.Line, n.Reason)
 		}
 		fmt.Fprintf(ios.ErrOut, "tokcost: %d invalid input lines were not converted\n", c.invalid)
