@@ -29,11 +29,10 @@ type FileResult struct {
 }
 
 // Run reads every input (files, directories, "-") and feeds the sinks.
-// Small inputs (under one decoding chunk, 4 MiB) are read side by side, one
-// per core: a directory of one file per session otherwise keeps a single
-// core busy. Larger inputs, compressed ones and stdin are read one at a
-// time, each on every core by its format, so memory stays that of one
-// input. Records carry their input's index, so the analysis does not
+// Small files (under one decoding chunk, 4 MiB, on disk) are read side by
+// side, one per core: a directory of one file per session otherwise keeps
+// a single core busy. Larger inputs and stdin are read one at a time, each
+// on every core by its format, so memory stays about that of one input. Records carry their input's index, so the analysis does not
 // depend on which input finished first. A missing or unreadable input
 // stops the run with an error naming it (the first such input in order),
 // since a report over silently fewer files would mislead.
@@ -126,7 +125,9 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 	}
 	defer src.Close()
 	if wide != nil {
-		if f := src.File(); f != nil && fileSize(f) < wideInput {
+		// The size on disk: a small compressed file may hold more than a
+		// chunk, but reading two such side by side still costs little.
+		if src.file != nil && regularSize(src.file) < wideInput {
 			wide.RLock()
 			defer wide.RUnlock()
 		} else {
@@ -158,10 +159,11 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 	return runOutcome{ran: true, res: res}
 }
 
-func fileSize(f *os.File) int64 {
+// regularSize is f's size, or wideInput when f is not a regular file.
+func regularSize(f *os.File) int64 {
 	st, err := f.Stat()
-	if err != nil {
-		return wideInput // unknown: read it alone
+	if err != nil || !st.Mode().IsRegular() {
+		return wideInput // a pipe or device: read it alone
 	}
 	return st.Size()
 }

@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +111,7 @@ func (concFormat) Name() string              { return "test-concurrency" }
 func (concFormat) Describe() string          { return "test only" }
 func (concFormat) Sniff(string, []byte) bool { return false }
 func (concFormat) Decode(src *Source, newSink SinkFactory) error {
-	wide := src.File() == nil || fileSize(src.File()) >= wideInput
+	wide := src.file == nil || regularSize(src.file) >= wideInput
 	conc.mu.Lock()
 	if conc.wideActive || wide && conc.active > 0 {
 		conc.overlapWide = true
@@ -145,11 +147,21 @@ func TestRunSmallInputsSideBySide(t *testing.T) {
 			size = wideInput + 1
 		}
 		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
-		if err := os.WriteFile(p, bytes.Repeat([]byte("x\n"), size/2+1), 0o644); err != nil {
+		body := bytes.Repeat([]byte("x\n"), size/2+1)
+		if i%7 == 3 { // small on disk, compressed: read side by side too
+			p += ".gz"
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			zw.Write(body)
+			zw.Close()
+			body = zb.Bytes()
+		}
+		if err := os.WriteFile(p, body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)
 	}
+	sort.Strings(paths) // the order ExpandInputs lists a directory in
 	conc.decoded = map[string]int{}
 	var lines atomic.Int64
 	results, err := Run([]string{dir}, Options{Format: "test-concurrency"}, func(FileResult, int) SinkFactory {
