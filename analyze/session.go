@@ -236,21 +236,27 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	runtime.GC()
 	var names int
 	d.Strings, names = c.joinStrings()
+	// The first invalid lines in input order: by input, line, and the
+	// order one shard saw them in (notes of one line come from one
+	// shard), whichever shard or input finished first.
+	type example struct {
+		file, seq int
+		note      ingest.Note
+	}
+	var examples []example
 	for _, sh := range c.shards {
 		d.Counts.add(sh.counts)
-		d.Examples = append(d.Examples, sh.examples...)
+		for i, n := range sh.examples {
+			examples = append(examples, example{sh.fileIndex, i, n})
+		}
 		sh.toMerged = make([]int32, len(sh.accs))
 		sh.decTS = make([]int64, len(sh.accs))
 	}
-	sort.Slice(d.Examples, func(i, j int) bool {
-		a, b := d.Examples[i], d.Examples[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
+	slices.SortFunc(examples, func(a, b example) int {
+		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.note.Line, b.note.Line), cmp.Compare(a.seq, b.seq))
 	})
-	if len(d.Examples) > maxExamples {
-		d.Examples = d.Examples[:maxExamples]
+	for _, e := range examples[:min(len(examples), maxExamples)] {
+		d.Examples = append(d.Examples, e.note)
 	}
 
 	parts := make([]partResult, partitions)

@@ -29,13 +29,16 @@ type FileResult struct {
 }
 
 // Run reads every input (files, directories, "-") and feeds the sinks.
-// Small files (under one decoding chunk, 4 MiB, on disk) are read side by
-// side, one per core: a directory of one file per session otherwise keeps
-// a single core busy. Larger inputs and stdin are read one at a time, each
-// on every core by its format, so memory stays about that of one input. Records carry their input's index, so the analysis does not
-// depend on which input finished first. A missing or unreadable input
-// stops the run with an error naming it (the first such input in order),
-// since a report over silently fewer files would mislead.
+// Small uncompressed files (under one decoding chunk, 4 MiB) are read side
+// by side, one per core: a directory of one file per session otherwise
+// keeps a single core busy. Every other input (larger or compressed files,
+// stdin, pipes) is read alone, on every core by its format, so memory
+// stays about that of one input; stdin and pipes are opened only once
+// every input before them has been read without error. Records carry
+// their input's index, so the analysis does not depend on which input
+// finished first. A missing or unreadable input stops the run with an
+// error naming it (the first such input in order), since a report over
+// silently fewer files would mislead.
 func Run(inputs []string, opt Options, newSink func(file FileResult, index int) SinkFactory) ([]FileResult, error) {
 	paths, err := ExpandInputs(inputs)
 	if err != nil {
@@ -57,29 +60,19 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 		}
 		return collectOutcomes(outs)
 	}
-	var (
-		wide   sync.RWMutex // held shared by small inputs, alone by large ones
-		failed atomic.Int64 // the lowest index that failed; later ones need not start
-		wg     sync.WaitGroup
-	)
-	failed.Store(int64(len(paths)))
+	sc := newSchedule(len(paths))
+	var wg sync.WaitGroup
 	work := make(chan int)
 	for range workers {
 		wg.Go(func() {
 			for i := range work {
-				if int64(i) > failed.Load() {
-					continue
-				}
-				outs[i] = runOne(paths[i], i, opt, forced, newSink, &wide)
-				if outs[i].err != nil {
-					for f := failed.Load(); int64(i) < f && !failed.CompareAndSwap(f, int64(i)); f = failed.Load() {
-					}
-				}
+				outs[i] = runOne(paths[i], i, opt, forced, newSink, sc)
+				close(sc.done[i])
 			}
 		})
 	}
 	for i := range paths {
-		if int64(i) > failed.Load() {
+		if sc.failedBefore(i) {
 			break
 		}
 		work <- i
@@ -87,6 +80,31 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 	close(work)
 	wg.Wait()
 	return collectOutcomes(outs)
+}
+
+// schedule coordinates the inputs Run reads side by side.
+type schedule struct {
+	wide   sync.RWMutex    // held shared by small files, alone by every other input
+	failed atomic.Int64    // the lowest index that failed
+	done   []chan struct{} // closed when input i is finished with
+}
+
+func newSchedule(n int) *schedule {
+	sc := &schedule{done: make([]chan struct{}, n)}
+	for i := range sc.done {
+		sc.done[i] = make(chan struct{})
+	}
+	sc.failed.Store(int64(n))
+	return sc
+}
+
+// failedBefore reports whether an input before i failed: i need not start.
+func (sc *schedule) failedBefore(i int) bool { return sc.failed.Load() < int64(i) }
+
+// fail records that input i failed.
+func (sc *schedule) fail(i int) {
+	for f := sc.failed.Load(); int64(i) < f && !sc.failed.CompareAndSwap(f, int64(i)); f = sc.failed.Load() {
+	}
 }
 
 // runOutcome is what reading one input came to.
@@ -116,23 +134,45 @@ func collectOutcomes(outs []runOutcome) ([]FileResult, error) {
 // its format (more than one chunk) and so is read alone.
 const wideInput = chunkSize
 
-// runOne opens, detects and decodes input p. With wide set, it holds wide
-// shared while it reads a small uncompressed file and alone otherwise.
-func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult, int) SinkFactory, wide *sync.RWMutex) runOutcome {
+// runOne opens, detects and decodes input p. With a schedule, it waits
+// for every earlier input before opening stdin or a pipe (which may block
+// or never end), holds the schedule's lock shared while it reads a small
+// uncompressed file and alone otherwise, does not start after an earlier
+// input failed, and records its own failure before it lets others go.
+func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult, int) SinkFactory, sc *schedule) (out runOutcome) {
+	if sc != nil {
+		if !isRegularPath(p) {
+			for j := range i {
+				<-sc.done[j]
+			}
+		}
+		if sc.failedBefore(i) {
+			return runOutcome{}
+		}
+		defer func() {
+			if out.err != nil {
+				sc.fail(i) // before the deferred unlock below
+			}
+		}()
+	}
 	src, err := OpenSource(p, i, opt.Stdin)
 	if err != nil {
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, unwrapPathErr(err))}
 	}
 	defer src.Close()
-	if wide != nil {
-		// The size on disk: a small compressed file may hold more than a
-		// chunk, but reading two such side by side still costs little.
-		if src.file != nil && regularSize(src.file) < wideInput {
-			wide.RLock()
-			defer wide.RUnlock()
+	if sc != nil {
+		// A small compressed file may hold hundreds of megabytes, and the
+		// span formats keep every span until their input ends: only small
+		// uncompressed files share.
+		if f := src.File(); f != nil && regularSize(f) < wideInput {
+			sc.wide.RLock()
+			defer sc.wide.RUnlock()
 		} else {
-			wide.Lock()
-			defer wide.Unlock()
+			sc.wide.Lock()
+			defer sc.wide.Unlock()
+		}
+		if sc.failedBefore(i) {
+			return runOutcome{}
 		}
 	}
 	src.Map = opt.Map
@@ -157,6 +197,16 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}
 	return runOutcome{ran: true, res: res}
+}
+
+// isRegularPath reports whether p names a regular file (not stdin, a pipe
+// or a device).
+func isRegularPath(p string) bool {
+	if p == "-" {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // regularSize is f's size, or wideInput when f is not a regular file.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // badFormat emits one record per line as the line describes, standing in
@@ -111,7 +112,7 @@ func (concFormat) Name() string              { return "test-concurrency" }
 func (concFormat) Describe() string          { return "test only" }
 func (concFormat) Sniff(string, []byte) bool { return false }
 func (concFormat) Decode(src *Source, newSink SinkFactory) error {
-	wide := src.file == nil || regularSize(src.file) >= wideInput
+	wide := src.File() == nil || regularSize(src.File()) >= wideInput // compressed: alone
 	conc.mu.Lock()
 	if conc.wideActive || wide && conc.active > 0 {
 		conc.overlapWide = true
@@ -148,7 +149,7 @@ func TestRunSmallInputsSideBySide(t *testing.T) {
 		}
 		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
 		body := bytes.Repeat([]byte("x\n"), size/2+1)
-		if i%7 == 3 { // small on disk, compressed: read side by side too
+		if i%7 == 3 { // small on disk but compressed: may hold far more, so read alone
 			p += ".gz"
 			var zb bytes.Buffer
 			zw := gzip.NewWriter(&zb)
@@ -189,6 +190,59 @@ type lineCounter struct{ n *atomic.Int64 }
 func (lineCounter) Record(*Record)  {}
 func (lineCounter) Note(Note)       {}
 func (c lineCounter) Lines(n int64) { c.n.Add(n) }
+
+// TestRunOpensStdinOnlyAfterEarlierInputs: stdin (or a pipe) may block or
+// never end, so it is not opened while an earlier input may still fail,
+// and not at all once one has.
+func TestRunOpensStdinOnlyAfterEarlierInputs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	dir := t.TempDir()
+	var paths []string
+	for i := range 6 {
+		p := filepath.Join(dir, fmt.Sprintf("in-%d.jsonl", i))
+		body := []byte(`{"session_id":"s","input_tokens":1}` + "\n")
+		if i == 4 {
+			// A truncated gzip: it fails only once read to its end, so
+			// stdin comes up while it is still being read.
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			zw.Write(bytes.Repeat(body, 200_000))
+			zw.Close()
+			body = zb.Bytes()[:zb.Len()-100]
+		}
+		if err := os.WriteFile(p, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	stdin := &neverReader{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(append(paths, "-"), Options{Stdin: stdin}, func(FileResult, int) SinkFactory {
+			return func() Sink { return lineCounter{new(atomic.Int64)} }
+		})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), paths[4]) {
+			t.Fatalf("error %v, want one naming %s", err, paths[4])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run waited on stdin after an earlier input failed")
+	}
+	if stdin.reads.Load() != 0 {
+		t.Fatal("stdin was read after an earlier input failed")
+	}
+}
+
+// neverReader is a stdin that never delivers: reading it blocks forever.
+type neverReader struct{ reads atomic.Int64 }
+
+func (r *neverReader) Read([]byte) (int, error) {
+	r.reads.Add(1)
+	select {}
+}
 
 // TestRunStopsAtFirstFailure: whichever input finishes first, the error
 // names the first input in order that cannot be read, and the results

@@ -54,8 +54,12 @@ type recordCollector struct {
 	first   []positionedNote // the first invalid lines in input order, at most maxFirst
 }
 
+// positionedNote is an invalid line, with its input's index and, for
+// notes of one line, the order its sink saw them in (one line is read by
+// one sink).
 type positionedNote struct {
 	file int
+	seq  int
 	note ingest.Note
 }
 
@@ -63,7 +67,10 @@ func (a positionedNote) before(b positionedNote) bool {
 	if a.file != b.file {
 		return a.file < b.file
 	}
-	return a.note.Line < b.note.Line
+	if a.note.Line != b.note.Line {
+		return a.note.Line < b.note.Line
+	}
+	return a.seq < b.seq
 }
 
 // maxFirst is how many invalid lines convert shows.
@@ -75,11 +82,12 @@ type positioned struct {
 }
 
 type collectSink struct {
-	c    *recordCollector
-	file int
+	c     *recordCollector
+	file  int
+	notes int // invalid notes seen, to order notes of one line
 }
 
-func (s collectSink) Record(r *ingest.Record) {
+func (s *collectSink) Record(r *ingest.Record) {
 	cp := *r
 	cp.Attrs = nil
 	if len(r.Attrs) > 0 {
@@ -93,15 +101,16 @@ func (s collectSink) Record(r *ingest.Record) {
 	s.c.mu.Unlock()
 }
 
-func (s collectSink) Note(n ingest.Note) {
+func (s *collectSink) Note(n ingest.Note) {
 	if n.Kind != ingest.NoteInvalid {
 		return
 	}
+	s.notes++
 	s.c.mu.Lock()
 	s.c.invalid++
 	// Inputs are read side by side: keep the first lines in input order,
 	// not the first to arrive.
-	pn := positionedNote{s.file, n}
+	pn := positionedNote{s.file, s.notes, n}
 	if len(s.c.first) < maxFirst {
 		s.c.first = append(s.c.first, pn)
 	} else {
@@ -118,7 +127,7 @@ func (s collectSink) Note(n ingest.Note) {
 	s.c.mu.Unlock()
 }
 
-func (collectSink) Lines(int64) {}
+func (*collectSink) Lines(int64) {}
 
 func convertRun(ios *IOStreams, o *convertOptions) error {
 	if o.Output == "" || o.Output == "-" {
@@ -131,7 +140,7 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	c := &recordCollector{}
 	_, err = ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
 		func(_ ingest.FileResult, index int) ingest.SinkFactory {
-			return func() ingest.Sink { return collectSink{c, index} }
+			return func() ingest.Sink { return &collectSink{c: c, file: index} }
 		})
 	if err != nil {
 		return err

@@ -29,8 +29,12 @@ func TestConvertKeepsFirstInvalidInInputOrder(t *testing.T) {
 	for range 50 {
 		rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 		c := &recordCollector{}
+		sinks := map[int]*collectSink{}
 		for _, p := range all {
-			collectSink{c, p.file}.Note(ingest.Note{Kind: ingest.NoteInvalid, Line: p.line})
+			if sinks[p.file] == nil {
+				sinks[p.file] = &collectSink{c: c, file: p.file}
+			}
+			sinks[p.file].Note(ingest.Note{Kind: ingest.NoteInvalid, Line: p.line})
 		}
 		sort.Slice(c.first, func(i, j int) bool { return c.first[i].before(c.first[j]) })
 		if c.invalid != int64(len(all)) || len(c.first) != len(want) {
@@ -41,5 +45,23 @@ func TestConvertKeepsFirstInvalidInInputOrder(t *testing.T) {
 				t.Fatalf("kept %d: file %d line %d, want %+v", i, pn.file, pn.note.Line, want[i])
 			}
 		}
+	}
+}
+
+// TestConvertOrdersNotesOfOneLine: several invalid records of one line
+// (spans of one OTLP document) keep the order their sink saw them in.
+func TestConvertOrdersNotesOfOneLine(t *testing.T) {
+	c := &recordCollector{}
+	s := &collectSink{c: c, file: 0}
+	for _, r := range []string{"a", "b", "c"} {
+		s.Note(ingest.Note{Kind: ingest.NoteInvalid, Line: 1, Reason: r})
+	}
+	sort.Slice(c.first, func(i, j int) bool { return c.first[i].before(c.first[j]) })
+	var got string
+	for _, pn := range c.first {
+		got += pn.note.Reason
+	}
+	if got != "abc" {
+		t.Fatalf("notes of one line in order %q, want abc", got)
 	}
 }

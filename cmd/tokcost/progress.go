@@ -60,7 +60,8 @@ func startProgress(ios *IOStreams, quiet bool, inputs []string) *progress {
 }
 
 // wrap counts the records decoded from input index and marks the inputs
-// before it as read.
+// before it as read (small inputs are read side by side, so this is an
+// estimate; it never goes back).
 func (p *progress) wrap(index int, f ingest.SinkFactory) ingest.SinkFactory {
 	if p == nil {
 		return f
@@ -71,7 +72,9 @@ func (p *progress) wrap(index int, f ingest.SinkFactory) ingest.SinkFactory {
 			for i := 0; i < index && i < len(p.sizes); i++ {
 				done += p.sizes[i]
 			}
-			p.bytes.Store(done)
+			// Another input may have raised it meanwhile: only raise.
+			for old := p.bytes.Load(); done > old && !p.bytes.CompareAndSwap(old, done); old = p.bytes.Load() {
+			}
 			break
 		}
 	}
