@@ -196,25 +196,18 @@ func (c lineCounter) Lines(n int64) { c.n.Add(n) }
 // and not at all once one has.
 func TestRunOpensStdinOnlyAfterEarlierInputs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	dir := t.TempDir()
-	var paths []string
-	for i := range 6 {
-		p := filepath.Join(dir, fmt.Sprintf("in-%d.jsonl", i))
-		body := []byte(`{"session_id":"s","input_tokens":1}` + "\n")
-		if i == 4 {
-			// A truncated gzip: it fails only once read to its end, so
-			// stdin comes up while it is still being read.
-			var zb bytes.Buffer
-			zw := gzip.NewWriter(&zb)
-			zw.Write(bytes.Repeat(body, 200_000))
-			zw.Close()
-			body = zb.Bytes()[:zb.Len()-100]
+	paths := writeInputs(t, 6, func(i int, line []byte) []byte {
+		if i != 4 {
+			return line
 		}
-		if err := os.WriteFile(p, body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+		// A truncated gzip: it fails only once read to its end, so stdin
+		// comes up while it is still being read.
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		zw.Write(bytes.Repeat(line, 200_000))
+		zw.Close()
+		return zb.Bytes()[:zb.Len()-100]
+	})
 	stdin := &neverReader{}
 	done := make(chan error, 1)
 	go func() {
@@ -249,19 +242,12 @@ func (r *neverReader) Read([]byte) (int, error) {
 // list the inputs before it.
 func TestRunStopsAtFirstFailure(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	dir := t.TempDir()
-	var paths []string
-	for i := range 30 {
-		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
-		body := []byte(`{"session_id":"s","input_tokens":1}` + "\n")
+	paths := writeInputs(t, 30, func(i int, line []byte) []byte {
 		if i == 7 || i == 20 {
-			body = []byte{0x1f, 0x8b, 'n', 'o', 't', 'g', 'z', 'i', 'p'} // gzip magic, no gzip
+			return []byte{0x1f, 0x8b, 'n', 'o', 't', 'g', 'z', 'i', 'p'} // gzip magic, no gzip
 		}
-		if err := os.WriteFile(p, body, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
-	}
+		return line
+	})
 	for range 20 {
 		results, err := Run(paths, Options{}, func(FileResult, int) SinkFactory {
 			return func() Sink { return lineCounter{new(atomic.Int64)} }
@@ -273,4 +259,20 @@ func TestRunStopsAtFirstFailure(t *testing.T) {
 			t.Fatalf("%d results (%v), want the 7 inputs before the failure", len(results), results)
 		}
 	}
+}
+
+// writeInputs writes n inputs of one canonical line each, or of what body
+// makes of that line for input i, and returns their paths in order.
+func writeInputs(t *testing.T, n int, body func(i int, line []byte) []byte) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("in-%02d.jsonl", i))
+		if err := os.WriteFile(p, body(i, []byte(`{"session_id":"s","input_tokens":1}`+"\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	return paths
 }
