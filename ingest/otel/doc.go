@@ -9,7 +9,8 @@
 // span, and resolve each trace's tree after the whole source is read:
 // usage repeated by wrapper spans (invoke_agent, framework spans around a
 // client span) is counted once, sessions and agent roles are inherited
-// from ancestors, and records are emitted in start-time order.
+// from ancestors, and each trace's records are emitted as soon as it is
+// resolved, in trace id order.
 //
 // Accounting: a unit is a span, or a line (document) that holds no span.
 // Every unit becomes exactly one Record or one Note, so

@@ -3,9 +3,11 @@ package otel
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,14 +56,19 @@ func TestTempoSample(t *testing.T) {
 	}
 	// First call: startTimeUnixNano 1777555053809433900 (19 digits, exact),
 	// end 1777555055625694500 → 1816.2606 ms (python3: (1777555055625694500-1777555053809433900)/1e6).
-	if r := s.recs[0]; r.TSNano != 1777555053809433900 || r.DurationMS != 1816.2606 {
+	if r := byStart(s.recs)[0]; r.TSNano != 1777555053809433900 || r.DurationMS != 1816.2606 {
 		t.Errorf("first record ts %d dur %v", r.TSNano, r.DurationMS)
 	}
-	for i := 1; i < len(s.recs); i++ {
-		if s.recs[i].TSNano < s.recs[i-1].TSNano {
-			t.Errorf("records not in start order at %d", i)
-		}
-	}
+}
+
+// byStart is records in start-time order (ties by position). Readers emit
+// a trace's records together, in trace id order; consumers order them.
+func byStart(recs []ingest.Record) []ingest.Record {
+	out := slices.Clone(recs)
+	slices.SortStableFunc(out, func(a, b ingest.Record) int {
+		return cmp.Or(cmp.Compare(a.TSNano, b.TSNano), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Sub, b.Sub))
+	})
+	return out
 }
 
 // The real Jaeger export: legacy prompt/completion tags, one call repeated
@@ -128,8 +135,9 @@ func TestHandFixture(t *testing.T) {
 	if len(s.recs) != 3 {
 		t.Fatalf("records = %d, want 3", len(s.recs))
 	}
-	// Start order: claude at T+1s, gpt-4o at T+2s, tool at T+4s.
-	c, g, tool := s.recs[0], s.recs[1], s.recs[2]
+	// In start order: claude at T+1s, gpt-4o at T+2s, tool at T+4s.
+	recs := byStart(s.recs)
+	c, g, tool := recs[0], recs[1], recs[2]
 	if c.ID != "msg_1" || c.SessionID != "conv-1" || c.Role != "coder" || c.DurationMS != 2000 || c.Model != "claude-sonnet-4" || c.Provider != "anthropic" {
 		t.Errorf("claude record = %+v", c)
 	}

@@ -1,9 +1,7 @@
 package otel
 
 import (
-	"cmp"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -81,39 +79,24 @@ func (c *collector) note(kind ingest.NoteKind, s *span, reason string) {
 	c.sink.Note(ingest.Note{Kind: kind, File: s.file, Line: s.line, Reason: reason, Detail: s.name})
 }
 
-// flush resolves every trace and emits the records in start-time order.
+// flush resolves every trace, in trace id order, and emits each trace's
+// records as soon as it is resolved. Consumers order records themselves
+// (the analysis by seq, time and input position; convert by position),
+// so holding every record for one global sort by start time only cost
+// time and a copy of every record.
 func (c *collector) flush() {
 	traces := make([]string, 0, len(c.byTrace))
 	for t := range c.byTrace {
 		traces = append(traces, t)
 	}
 	sort.Strings(traces)
-	recs := make([]ingest.Record, 0, c.n) // at most one record per span; growing would copy them all
+	var recs []ingest.Record // one trace's; reused
 	respSeen := map[string]bool{}
 	for _, t := range traces {
-		recs = c.resolve(c.byTrace[t], recs, respSeen)
-	}
-	// Sort indices, not records: moving 200-byte records dominated. The
-	// index breaks ties, so the order is the stable one.
-	order := make([]int32, len(recs))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(i, j int32) int {
-		a, b := &recs[i], &recs[j]
-		if c := cmp.Compare(a.TSNano, b.TSNano); c != 0 {
-			return c
+		recs = c.resolve(c.byTrace[t], recs[:0], respSeen)
+		for i := range recs {
+			c.sink.Record(&recs[i])
 		}
-		if c := cmp.Compare(a.Line, b.Line); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Sub, b.Sub); c != 0 {
-			return c
-		}
-		return cmp.Compare(i, j)
-	})
-	for _, i := range order {
-		c.sink.Record(&recs[i])
 	}
 }
 
