@@ -64,25 +64,29 @@ type eventKey struct {
 	idHash uint64 // 0 when the record had no id
 }
 
-// inputPos is where a record was read: which input, and line<<20 | the
-// record's position within its line. Records of different lines never
-// share one (inputs have fewer than 2^32 files and 2^44 lines), so input
-// order never depends on which goroutine decoded what; only the records
-// past the millionth of one line (one JSON document of a million spans)
-// share the last position, and one goroutine reads such a line in order.
+// inputPos is where a record was read: which input, which line and which
+// record within the line. Records never share one (inputs have fewer than
+// 2^32 files and lines, and a line fewer than 2^31 records), so input
+// order never depends on which goroutine decoded what, nor on the order a
+// reader emits records in (the span readers emit a trace at a time).
 type inputPos struct {
 	file uint32
-	pos  uint64
+	sub  uint32
+	line uint64
 }
 
 func posOf(file int, line int64, sub int32) inputPos {
-	l := uint64(min(max(line, 0), 1<<44-1))
-	s := uint64(min(max(int64(sub), 0), 1<<20-1))
-	return inputPos{uint32(min(max(file, 0), math.MaxUint32)), l<<20 | s}
+	return inputPos{uint32(min(max(file, 0), math.MaxUint32)), uint32(max(sub, 0)), uint64(max(line, 0))}
 }
 
 func (a inputPos) before(b inputPos) bool {
-	return a.file < b.file || a.file == b.file && a.pos < b.pos
+	if a.file != b.file {
+		return a.file < b.file
+	}
+	if a.line != b.line {
+		return a.line < b.line
+	}
+	return a.sub < b.sub
 }
 
 var idSeed = maphash.MakeSeed()
@@ -433,8 +437,12 @@ func (s *shard) Record(r *ingest.Record) {
 	pb.cur = b
 
 	acc.n++
-	if acc.workflow == 0 && r.Workflow != "" {
-		acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), posOf(s.fileIndex, r.Line, r.Sub)
+	// The workflow named first in input order wins, whatever order the
+	// reader emits records in (span readers emit a trace at a time).
+	if r.Workflow != "" {
+		if at := posOf(s.fileIndex, r.Line, r.Sub); acc.workflow == 0 || at.before(acc.workflowAt) {
+			acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), at
+		}
 	}
 	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
 		if s.attrs == nil {

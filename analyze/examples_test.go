@@ -61,3 +61,47 @@ func TestExamplesInInputOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkflowFirstInInputOrder: a session's workflow is the one its first
+// record in input order names, even when one sink receives the records out
+// of that order (the span readers emit a trace at a time, in trace id
+// order), so analysing the input and analysing its conversion agree.
+func TestWorkflowFirstInInputOrder(t *testing.T) {
+	col := NewCollector()
+	sink := col.Factory(0)()
+	for _, r := range []ingest.Record{
+		{SessionID: "S", Kind: ingest.KindTool, Tool: "x", Workflow: "late", File: "in", Line: 2},
+		{SessionID: "S", Kind: ingest.KindTool, Tool: "x", Workflow: "early", File: "in", Line: 1, Sub: 3},
+		{SessionID: "S", Kind: ingest.KindTool, Tool: "x", Workflow: "later", File: "in", Line: 1, Sub: 4},
+	} {
+		sink.Record(&r)
+	}
+	d := col.Finish(Config{Prices: pricing.Embedded()})
+	if len(d.Sessions) != 1 || d.Sessions[0].Workflow != "early" {
+		t.Fatalf("sessions %d, workflow %q, want early (line 1, record 3)", len(d.Sessions), d.Sessions[0].Workflow)
+	}
+}
+
+// TestInputPosOrder: positions order by input, line, then record within
+// the line, with no ties even past a million records in one line.
+func TestInputPosOrder(t *testing.T) {
+	ordered := []inputPos{
+		posOf(-1, -5, -1), // clamped to the start
+		posOf(0, 1, 0),
+		posOf(0, 1, 1<<20),
+		posOf(0, 1, 1<<20+1),
+		posOf(0, 1, 1<<31-1),
+		posOf(0, 2, 0),
+		posOf(0, 1<<50, 0),
+		posOf(0, 1<<50+1, 0),
+		posOf(1, 0, 0),
+		posOf(1<<40, 0, 0), // clamped to the last input
+	}
+	for i := range ordered {
+		for j := range ordered {
+			if got, want := ordered[i].before(ordered[j]), i < j; got != want {
+				t.Errorf("%+v before %+v = %v, want %v", ordered[i], ordered[j], got, want)
+			}
+		}
+	}
+}
