@@ -61,6 +61,8 @@ type flatCol struct {
 	noMap    bool // map lookups mostly miss (sessions): slots and prev only
 	lookups  int
 	hits     int
+	values   int // non-null values read since the interning was last judged
+	misses   int // of those, values interning had to allocate
 	gen      uint32 // page reads so far
 	havePrev bool
 	prevS    string
@@ -200,7 +202,7 @@ func (c *flatCol) reset(n int) {
 func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 	c.reset(n)
 	c.block, c.spans = c.block[:0], c.spans[:0]
-	misses := 0
+	misses, values := 0, 0
 	for got := 0; got < n; {
 		var defs []int16
 		if c.maxDef > 0 {
@@ -237,8 +239,9 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 			return err
 		}
 		got += int(lvls)
+		values += nv
 	}
-	c.finishBatch(n, misses)
+	c.finishBatch(misses, values)
 	return nil
 }
 
@@ -307,7 +310,7 @@ func (c *flatCol) spread(got, lvls, nv int, defs []int16, misses *int) error {
 
 // finishBatch materialises the batch's block strings and adapts the
 // interning to what the column turned out to hold.
-func (c *flatCol) finishBatch(n, misses int) {
+func (c *flatCol) finishBatch(misses, values int) {
 	if len(c.spans) > 0 {
 		all, start := string(c.block), int32(0)
 		for _, sp := range c.spans {
@@ -323,8 +326,16 @@ func (c *flatCol) finishBatch(n, misses int) {
 			c.intern = nil
 		}
 	}
-	if c.kind == fkString && !c.noIntern && misses > n/2 && n >= 1024 {
-		c.noIntern, c.intern, c.interned, c.slots = true, nil, nil, nil
+	// Judged on values, not rows: a mostly null column of distinct values
+	// (error texts) would otherwise be interned for ever, 65,536 texts per
+	// worker held at a time.
+	if c.kind == fkString && !c.noIntern {
+		if c.values, c.misses = c.values+values, c.misses+misses; c.values >= 1024 {
+			if c.misses > c.values/2 {
+				c.noIntern, c.intern, c.interned, c.slots = true, nil, nil, nil
+			}
+			c.values, c.misses = 0, 0
+		}
 	}
 }
 
@@ -372,6 +383,7 @@ func (c *flatCol) str(row int, b []byte) bool {
 		// makes every slot hit compare content.
 		c.gen++
 		slot.gen = c.gen
+		clear(c.interned) // the strings past the new length would stay alive
 		c.interned = c.interned[:0]
 		if !c.noMap {
 			c.intern = make(map[string]int32, 256)

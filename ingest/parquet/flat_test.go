@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -82,5 +83,54 @@ func compareFlat(t *testing.T, name, path string) {
 	}
 	if len(fr)+len(fn) == 0 {
 		t.Errorf("%s: nothing decoded", name)
+	}
+}
+
+// TestSparseDistinctColumnStopsInterning: interning is judged on values,
+// not rows. A column that is mostly null and whose values are all distinct
+// (error texts) stops interning once a thousand values show it; judged on
+// rows (1,024 a batch, 10% of them values) it never would, and every
+// worker held 65,536 texts at a time.
+func TestSparseDistinctColumnStopsInterning(t *testing.T) {
+	sparse := &flatCol{kind: fkString}
+	for range 9 { // 9 batches of 110 values, 100 of them new: 990 values, not yet judged
+		sparse.finishBatch(100, 110)
+	}
+	if sparse.noIntern {
+		t.Fatal("judged before a thousand values")
+	}
+	sparse.finishBatch(100, 110) // 1,100 values, 1,000 misses: more than half
+	if !sparse.noIntern {
+		t.Fatal("a sparse column of distinct values is still interned")
+	}
+	repeats := &flatCol{kind: fkString} // models: few distinct values
+	for range 20 {
+		repeats.finishBatch(3, 1024)
+	}
+	if repeats.noIntern {
+		t.Fatal("a column of repeated values stopped interning")
+	}
+}
+
+// TestInternResetReleasesStrings: when the intern table is full and
+// starts over, the strings it held are no longer reachable through it.
+func TestInternResetReleasesStrings(t *testing.T) {
+	c := &flatCol{kind: fkString, strs: make([]string, 1), bad: make([]bool, 1)}
+	// All the values at once, as one page read holds them: within a read,
+	// equal addresses mean equal bytes.
+	values := make([][]byte, 1<<16+1)
+	for i := range values {
+		values[i] = fmt.Appendf(nil, "value-%d", i)
+	}
+	for _, v := range values {
+		c.str(0, v)
+	}
+	if len(c.interned) != 1 {
+		t.Fatalf("%d interned after the reset, want 1", len(c.interned))
+	}
+	for i, e := range c.interned[1:cap(c.interned)] {
+		if e.s != "" {
+			t.Fatalf("entry %d past the reset still holds %q", i+1, e.s)
+		}
 	}
 }
