@@ -61,8 +61,8 @@ type flatCol struct {
 	noMap    bool // map lookups mostly miss (sessions): slots and prev only
 	lookups  int
 	hits     int
-	values   int // non-null values read since the interning was last judged
-	misses   int // of those, values interning had to allocate
+	values   int    // non-null values read since the interning was last judged
+	misses   int    // of those, values interning had to allocate
 	gen      uint32 // page reads so far
 	havePrev bool
 	prevS    string
