@@ -65,8 +65,8 @@ type eventKey struct {
 }
 
 // inputPos is where a record was read: which input, which line and which
-// record within the line. Records never share one (inputs have fewer than
-// 2^32 files and lines, and a line fewer than 2^31 records), so input
+// record within the line. Records never share one (there are fewer than
+// 2^32 inputs, and a line holds fewer than 2^31 records), so input
 // order never depends on which goroutine decoded what, nor on the order a
 // reader emits records in (the span readers emit a trace at a time).
 type inputPos struct {
