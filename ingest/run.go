@@ -164,7 +164,7 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 		// A small compressed file may hold hundreds of megabytes, and the
 		// span formats keep every span until their input ends: only small
 		// uncompressed files share.
-		if f := src.File(); f != nil && regularSize(f) < wideInput {
+		if smallFile(src) {
 			sc.wide.RLock()
 			defer sc.wide.RUnlock()
 		} else {
@@ -209,13 +209,14 @@ func isRegularPath(p string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// regularSize is f's size, or wideInput when f is not a regular file.
-func regularSize(f *os.File) int64 {
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return wideInput // a pipe or device: read it alone
+// smallFile reports whether src is an uncompressed regular file of fewer
+// than wideInput bytes (one stat; Source.File and a size check made two).
+func smallFile(src *Source) bool {
+	if src.Compression != "" || src.file == nil {
+		return false
 	}
-	return st.Size()
+	st, err := src.file.Stat()
+	return err == nil && st.Mode().IsRegular() && st.Size() < wideInput
 }
 
 // StdinIsTerminal reports whether stdin is an interactive terminal, so the

@@ -112,7 +112,10 @@ func (concFormat) Name() string              { return "test-concurrency" }
 func (concFormat) Describe() string          { return "test only" }
 func (concFormat) Sniff(string, []byte) bool { return false }
 func (concFormat) Decode(src *Source, newSink SinkFactory) error {
-	wide := src.File() == nil || regularSize(src.File()) >= wideInput // compressed: alone
+	// Wide by the rule, worked out here on its own: compressed, or a chunk
+	// or more on disk.
+	st, err := os.Stat(src.Name)
+	wide := strings.HasSuffix(src.Name, ".gz") || err != nil || st.Size() >= wideInput
 	conc.mu.Lock()
 	if conc.wideActive || wide && conc.active > 0 {
 		conc.overlapWide = true
