@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test race lint golden bench fuzz generate screenshot clean
+.PHONY: build test race lint golden bench fuzz generate screenshot clean adversarial
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tokcost ./cmd/tokcost
@@ -48,3 +48,8 @@ fuzz:
 
 clean:
 	rm -rf bin bench
+
+# The hostile-input corpus (cmd/tokcost/testdata/adversarial, docs/safety.md):
+# each case under time and memory limits; part of `make test` too.
+adversarial:
+	$(GO) test -count=1 -run 'TestAdversarial|TestLimitsWatchdog' ./cmd/tokcost

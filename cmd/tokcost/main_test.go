@@ -13,7 +13,17 @@ var update = flag.Bool("update", false, "rewrite testscript expectations (cmp fi
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tokcost": func() { os.Exit(Main(SystemIO(), os.Args[1:])) },
+		"tokcost": func() {
+			if spec := os.Getenv("TOKCOST_TEST_LIMITS"); spec != "" {
+				check := limitsWatchdog(spec)
+				code := Main(SystemIO(), os.Args[1:])
+				if c := check(); c >= 0 {
+					code = c
+				}
+				os.Exit(code)
+			}
+			os.Exit(Main(SystemIO(), os.Args[1:]))
+		},
 	})
 }
 
