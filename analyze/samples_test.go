@@ -10,6 +10,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	"github.com/tokcost/tokcost/ingest/parquet"
 	"github.com/tokcost/tokcost/pricing"
@@ -27,7 +28,7 @@ import (
 // claude-sonnet-4-5-20250929 3/15/0.30/3.75/6; claude-opus-4-6 5/25/0.50/6.25/10;
 // gpt-5.5 5/30, cached 0.50; gpt-4.1-mini-2025-04-14 0.40/1.60, cached 0.10;
 // gemini/gemini-2.0-flash 0.10/0.40; gpt-4o-2024-08-06 2.50/10;
-// gpt-5-mini-2025-08-07 0.25/2; gpt-4.1-2025-04-14 2/8.
+// gpt-5-mini-2025-08-07 0.25/2; gpt-4.1-2025-04-14 2/8. OpenHands: see the rows.
 func TestRealSamplesCost(t *testing.T) {
 	tests := []struct {
 		file     string
@@ -46,6 +47,17 @@ func TestRealSamplesCost(t *testing.T) {
 		{"../ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl", 1, 66, 8.369808,
 			// (6,055,836 − 4,929,536)·5e-6 + 4,929,536·0.5e-6 + 9,118·30e-6 = 5.6315 + 2.464768 + 0.27354
 			"66 token_count events, gpt-5.5"},
+		// OpenHands: one call per distinct model_response.id; prompt_tokens (LiteLLM) includes the cache,
+		// so uncached = prompt − read − write. claude-3-5-sonnet-20241022 3/15/0.30/3.75; gpt-4o-2024-08-06
+		// 2.50/10, cached 1.25.
+		{"../ingest/openhands/testdata/basic.json", 1, 2, 0.0381546,
+			// 4·3e-6 + 3,482·3.75e-6 + 1,135·15e-6 = 0.0300945; 6·3e-6 + 3,482·0.3e-6 + 1,158·3.75e-6 + 177·15e-6 = 0.0080601
+			"OpenHands, action and observation repeat each response"},
+		{"../ingest/openhands/testdata/basic_gui_mode.json", 1, 4, 0.0545214, "OpenHands, Python total 0.0545214"},
+		{"../ingest/openhands/testdata/basic_interactions.json", 1, 1, 0.0034025,
+			// (2,473 − 2,304)·2.5e-6 + 2,304·1.25e-6 + 10·10e-6 = 0.0004225 + 0.00288 + 0.0001
+			"OpenHands, OpenAI usage with cached_tokens"},
+		{"../ingest/openhands/testdata/wrong_initial_state.json", 1, 4, 0.02342595, "OpenHands, Python total 0.02342595"},
 		{"../ingest/otel/testdata/tempo_export_with_batches.json", 1, 2, 0.0020656,
 			// (2,256 + 2,392)·0.4e-6 + (13 + 116)·1.6e-6 = 0.0018592 + 0.0002064: one call on three spans counted once
 			"Tempo, nested spans repeating usage"},

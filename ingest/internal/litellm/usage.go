@@ -1,0 +1,112 @@
+// Package litellm reads the usage object LiteLLM puts on every response
+// (ModelResponse.usage), which OpenHands, mini-swe-agent and the LiteLLM
+// proxy's spend logs store as they got it.
+//
+// LiteLLM normalises every provider to OpenAI's field names: prompt_tokens
+// INCLUDES any cache reads and writes, completion_tokens INCLUDES reasoning.
+// For Anthropic models it also copies cache_creation_input_tokens and
+// cache_read_input_tokens, which are parts of prompt_tokens, not additions
+// to it (a real OpenHands call: prompt_tokens 3601 = 3435 cache read + 160
+// cache write + 6 uncached). The object is therefore read field by field,
+// never with the rule for Anthropic's own usage object, whose input_tokens
+// excludes the cache.
+package litellm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// Usage is the part of a LiteLLM usage object tokcost reads.
+type Usage struct {
+	PromptTokens     *int64 `json:"prompt_tokens"`
+	CompletionTokens *int64 `json:"completion_tokens"`
+	CacheWrite       *int64 `json:"cache_creation_input_tokens"`
+	CacheRead        *int64 `json:"cache_read_input_tokens"`
+	PromptDetails    *struct {
+		CachedTokens *int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionDetails *struct {
+		ReasoningTokens *int64 `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+// ErrNoUsage says the object has neither prompt_tokens nor completion_tokens.
+var ErrNoUsage = errors.New("usage without prompt_tokens or completion_tokens")
+
+// Parse decodes raw (a JSON object) and fills r's token fields. A
+// missing or null object is ErrNoUsage; a count of the wrong type or a
+// negative one is an error that names the field.
+func Parse(raw json.RawMessage, r *ingest.Record) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return ErrNoUsage
+	}
+	var u Usage
+	if err := json.Unmarshal(raw, &u); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("usage.%s: not a token count (%s)", te.Field, te.Value)
+		}
+		return err
+	}
+	return u.Fill(r)
+}
+
+// Fill copies u into r's token fields (canonical: input includes the
+// cache, output includes reasoning).
+func (u *Usage) Fill(r *ingest.Record) error {
+	if u.PromptTokens == nil && u.CompletionTokens == nil {
+		return ErrNoUsage
+	}
+	get := func(p *int64, name string) (int64, error) {
+		if p == nil {
+			return 0, nil
+		}
+		if *p < 0 {
+			return 0, fmt.Errorf("usage.%s: negative", name)
+		}
+		return *p, nil
+	}
+	var err error
+	var n [5]int64
+	for i, f := range []struct {
+		p    *int64
+		name string
+	}{
+		{u.PromptTokens, "prompt_tokens"},
+		{u.CompletionTokens, "completion_tokens"},
+		{u.CacheWrite, "cache_creation_input_tokens"},
+		{u.cacheRead(), "cache_read_input_tokens"},
+		{u.reasoning(), "completion_tokens_details.reasoning_tokens"},
+	} {
+		if n[i], err = get(f.p, f.name); err != nil {
+			return err
+		}
+	}
+	r.InputTokens, r.OutputTokens, r.CacheWriteTokens, r.CacheReadTokens, r.ReasoningTokens = n[0], n[1], n[2], n[3], n[4]
+	return nil
+}
+
+// cacheRead prefers Anthropic's own field; OpenAI's cached_tokens carries
+// the same count when both are present.
+func (u *Usage) cacheRead() *int64 {
+	if u.CacheRead != nil {
+		return u.CacheRead
+	}
+	if u.PromptDetails != nil {
+		return u.PromptDetails.CachedTokens
+	}
+	return nil
+}
+
+func (u *Usage) reasoning() *int64 {
+	if u.CompletionDetails != nil {
+		return u.CompletionDetails.ReasoningTokens
+	}
+	return nil
+}

@@ -1,0 +1,389 @@
+package openhands
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/litellm"
+)
+
+func init() { ingest.Register(Format{}, 10) }
+
+// Format is the OpenHands trajectory reader.
+type Format struct{}
+
+// Name implements ingest.Format.
+func (Format) Name() string { return "openhands" }
+
+// Describe implements ingest.Format.
+func (Format) Describe() string {
+	return "OpenHands trajectory JSON (an array of events): one model call per distinct model_response id (or llm_metrics.token_usages entry), tool actions as tool steps; units are events"
+}
+
+// sources are the values OpenHands writes in an event's "source".
+var sources = map[string]bool{"agent": true, "user": true, "environment": true}
+
+// Sniff implements ingest.Format: an array whose first element is an
+// object that starts with OpenHands' leading event keys (id, timestamp,
+// source, in that order; id is dropped when unset) and whose source is
+// agent, user or environment.
+func (Format) Sniff(name string, head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) == 0 || t[0] != '[' || !bytes.Contains(t, []byte(`"source"`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return false
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for i := 0; i < 3 && dec.More(); i++ {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		key, _ := tok.(string)
+		switch {
+		case key == "source":
+			var s string
+			return i > 0 && dec.Decode(&s) == nil && sources[s]
+		case key == "id" && i == 0, key == "timestamp" && i <= 1:
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return false
+}
+
+type event struct {
+	ID          *int64          `json:"id"`
+	Timestamp   string          `json:"timestamp"`
+	Action      string          `json:"action"`
+	Observation string          `json:"observation"`
+	Meta        *toolMeta       `json:"tool_call_metadata"`
+	Metrics     *metrics        `json:"llm_metrics"`
+	Extras      json.RawMessage `json:"extras"`
+	Content     json.RawMessage `json:"content"`
+}
+
+type toolMeta struct {
+	FunctionName  string         `json:"function_name"`
+	ToolCallID    string         `json:"tool_call_id"`
+	ModelResponse *modelResponse `json:"model_response"`
+}
+
+// modelResponse is the LiteLLM ModelResponse of the call that issued the
+// action.
+type modelResponse struct {
+	ID    string          `json:"id"`
+	Model string          `json:"model"`
+	Usage json.RawMessage `json:"usage"`
+}
+
+// metrics is OpenHands' Metrics.get(): the running totals of the
+// conversation at the time of the event, with one token_usages entry per
+// call so far.
+type metrics struct {
+	TokenUsages []tokenUsage `json:"token_usages"`
+}
+
+// tokenUsage is OpenHands' TokenUsage: prompt_tokens is LiteLLM's
+// (inclusive of the cache), cache_read_tokens its cached_tokens,
+// cache_write_tokens its cache_creation_input_tokens.
+type tokenUsage struct {
+	Model            string `json:"model"`
+	PromptTokens     int64  `json:"prompt_tokens"`
+	CompletionTokens int64  `json:"completion_tokens"`
+	CacheReadTokens  int64  `json:"cache_read_tokens"`
+	CacheWriteTokens int64  `json:"cache_write_tokens"`
+	ResponseID       string `json:"response_id"`
+}
+
+// maxErrorText bounds Record.Error: enough to classify and show a failure.
+const maxErrorText = 2 << 10
+
+// pending is an action's tool record waiting for its observation.
+type pending struct {
+	rec  int // index in decoder.recs
+	tsOK bool
+}
+
+type decoder struct {
+	file  string
+	sink  ingest.Sink
+	recs  []ingest.Record
+	units int64
+	seen  map[string]bool    // response ids (and unnamed token_usages positions) already emitted
+	tools map[string]pending // tool_call_id → its action's record
+}
+
+// Decode implements ingest.Format. The units are events: every event
+// yields records or exactly one Note, and a document that breaks off adds
+// one invalid unit. Events before a break are kept.
+func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
+	d := &decoder{file: src.Name, sink: newSink(), seen: map[string]bool{}, tools: map[string]pending{}}
+	err := d.document(json.NewDecoder(src.R))
+	var syn *json.SyntaxError
+	switch {
+	case err == nil:
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotArray) || errors.Is(err, errTrailing):
+		d.units++
+		reason := "malformed json"
+		switch {
+		case errors.Is(err, errNotArray):
+			reason = "not an event array"
+		case errors.Is(err, errTrailing):
+			reason = "data after the event array"
+		}
+		d.note(ingest.NoteInvalid, d.units, reason, err.Error())
+		err = nil
+	default:
+		err = fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	d.flush()
+	d.sink.Lines(d.units)
+	return err
+}
+
+var (
+	errNotArray = errors.New("expected a JSON array of events")
+	errTrailing = errors.New("data after the event array")
+)
+
+func (d *decoder) document(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil // an empty file: nothing to account for
+	}
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('[') {
+		return errNotArray
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		d.units++
+		d.event(raw, d.units)
+	}
+	_, err = dec.Token() // the closing bracket: a truncated file fails here
+	if err == nil {
+		if _, err2 := dec.Token(); err2 != io.EOF {
+			return errTrailing
+		}
+	}
+	return err
+}
+
+func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
+	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
+}
+
+// parseTime reads an event timestamp. OpenHands writes Python's
+// datetime.isoformat() of a naive local time, without a zone; such a time
+// is read as UTC (docs/formats/openhands.md). It orders steps and measures
+// tool durations within a file, where the zone cancels out.
+func parseTime(s string) (int64, bool) {
+	if ns := ingest.ParseTimeOrZero(s); ns != 0 {
+		return ns, true
+	}
+	t, err := time.Parse("2006-01-02T15:04:05.999999999", s)
+	if err != nil || t.Year() < 1678 || t.Year() > 2261 {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}
+
+func (d *decoder) event(raw json.RawMessage, n int64) {
+	var e event
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+		d.note(ingest.NoteInvalid, n, "not an event object", "")
+		return
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
+		} else {
+			d.note(ingest.NoteInvalid, n, "not an event object", err.Error())
+		}
+		return
+	}
+	if e.Action == "" && e.Observation == "" {
+		d.note(ingest.NoteInvalid, n, "neither action nor observation", "")
+		return
+	}
+	if e.Action != "" && e.Observation != "" {
+		d.note(ingest.NoteInvalid, n, "both action and observation", "")
+		return
+	}
+	ts, tsOK := parseTime(e.Timestamp)
+	base := ingest.Record{TSNano: ts, Role: "main", File: d.file, Line: n}
+	if e.ID != nil {
+		base.Seq, base.HasSeq = *e.ID, true
+	}
+	var recs []ingest.Record
+	repeated := false
+	var newIDs []string
+	if e.Meta != nil && e.Meta.ModelResponse != nil {
+		mr := e.Meta.ModelResponse
+		switch {
+		case mr.ID == "":
+			// Without an id the action and its observation cannot be
+			// told to be one call: refuse rather than count it twice.
+			d.note(ingest.NoteInvalid, n, "model_response without id", "")
+			return
+		case d.seen[mr.ID]:
+			repeated = true
+		default:
+			r := base
+			r.Kind, r.ID, r.Model = ingest.KindLLM, mr.ID, mr.Model
+			if err := litellm.Parse(mr.Usage, &r); err != nil {
+				d.note(ingest.NoteInvalid, n, "bad model_response.usage", err.Error())
+				return
+			}
+			if ferr := validTokens(&r); ferr != "" {
+				d.note(ingest.NoteInvalid, n, ferr, "model_response "+mr.ID)
+				return
+			}
+			recs = append(recs, r)
+			newIDs = append(newIDs, mr.ID)
+		}
+	}
+	if e.Metrics != nil {
+		for i, u := range e.Metrics.TokenUsages {
+			key := u.ResponseID
+			if key == "" || key == "unknown" {
+				// The list only grows, so a position names a call.
+				key = "token_usages#" + strconv.Itoa(i)
+			}
+			if d.seen[key] || contains(newIDs, key) {
+				continue
+			}
+			r := base
+			r.Kind, r.ID, r.Model = ingest.KindLLM, key, u.Model
+			r.InputTokens, r.OutputTokens = u.PromptTokens, u.CompletionTokens
+			r.CacheReadTokens, r.CacheWriteTokens = u.CacheReadTokens, u.CacheWriteTokens
+			if ferr := validTokens(&r); ferr != "" {
+				d.note(ingest.NoteInvalid, n, ferr, "token_usages entry "+key)
+				return
+			}
+			recs = append(recs, r)
+			newIDs = append(newIDs, key)
+		}
+	}
+	if e.Action != "" && e.Meta != nil && e.Meta.FunctionName != "" {
+		r := base
+		r.Kind, r.ID, r.Tool = ingest.KindTool, e.Meta.ToolCallID, e.Meta.FunctionName
+		recs = append(recs, r)
+		if r.ID != "" {
+			d.tools[r.ID] = pending{rec: len(d.recs) + len(recs) - 1, tsOK: tsOK}
+		}
+	}
+	joined := false
+	if e.Observation != "" && e.Meta != nil && e.Meta.ToolCallID != "" {
+		if p, ok := d.tools[e.Meta.ToolCallID]; ok {
+			d.outcome(&d.recs[p.rec], &e, ts, tsOK && p.tsOK)
+			delete(d.tools, e.Meta.ToolCallID)
+			joined = true
+		}
+	}
+	for _, id := range newIDs {
+		d.seen[id] = true
+	}
+	if len(recs) == 0 {
+		switch {
+		case repeated:
+			d.note(ingest.NoteDuplicate, n, "repeated model_response", e.Meta.ModelResponse.ID)
+		case e.Action != "":
+			d.note(ingest.NoteSkipped, n, "action/"+e.Action, "")
+		case joined:
+			d.note(ingest.NoteSkipped, n, "observation joined to its action", "")
+		default:
+			d.note(ingest.NoteSkipped, n, "observation/"+e.Observation, "")
+		}
+		return
+	}
+	for i := range recs {
+		recs[i].Sub = int32(i)
+		recs[i].SameUnit = i > 0
+	}
+	d.recs = append(d.recs, recs...)
+}
+
+// validTokens checks what ingest.Validate would, so a bad count is
+// reported here with the event it came from.
+func validTokens(r *ingest.Record) string {
+	switch {
+	case r.InputTokens < 0 || r.OutputTokens < 0 || r.CacheReadTokens < 0 || r.CacheWriteTokens < 0:
+		return "negative tokens"
+	case r.CacheReadTokens+r.CacheWriteTokens > r.InputTokens:
+		return "cache tokens exceed prompt_tokens"
+	case r.ReasoningTokens > r.OutputTokens:
+		return "reasoning tokens exceed completion_tokens"
+	}
+	return ""
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// outcome completes an action's tool record with what its observation
+// says: an error observation, or a command that exited non-zero, failed;
+// the time between the two events is the step's duration.
+func (d *decoder) outcome(r *ingest.Record, e *event, ts int64, tsOK bool) {
+	if tsOK && ts >= r.TSNano {
+		r.DurationMS = float64(ts-r.TSNano) / 1e6
+	}
+	failed := e.Observation == "error"
+	if !failed && e.Observation == "run" {
+		var x struct {
+			Metadata struct {
+				ExitCode *int64 `json:"exit_code"`
+			} `json:"metadata"`
+		}
+		// -1 means no exit code was captured, not a failure.
+		failed = json.Unmarshal(e.Extras, &x) == nil && x.Metadata.ExitCode != nil && *x.Metadata.ExitCode > 0
+	}
+	if failed {
+		r.Status = ingest.StatusError
+		var text string
+		_ = json.Unmarshal(e.Content, &text)
+		if text == "" {
+			text = e.Observation
+		}
+		r.Error = ingest.TruncateUTF8(text, maxErrorText)
+		r.ErrorClass = ingest.ClassifyToolError(r.Error)
+	}
+}
+
+// flush names the session after the file (a trajectory holds one
+// conversation and no id of its own) and emits the records in file order.
+func (d *decoder) flush() {
+	for i := range d.recs {
+		d.recs[i].SessionID = d.file
+		d.sink.Record(&d.recs[i])
+	}
+	d.recs = nil
+}
