@@ -10,6 +10,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	"github.com/tokcost/tokcost/ingest/parquet"
@@ -58,6 +59,11 @@ func TestRealSamplesCost(t *testing.T) {
 			// (2,473 − 2,304)·2.5e-6 + 2,304·1.25e-6 + 10·10e-6 = 0.0004225 + 0.00288 + 0.0001
 			"OpenHands, OpenAI usage with cached_tokens"},
 		{"../ingest/openhands/testdata/wrong_initial_state.json", 1, 4, 0.02342595, "OpenHands, Python total 0.02342595"},
+		{"../ingest/miniswe/testdata/astropy__astropy-12907.traj.json", 1, 64, 0.010360028,
+			// deepseek-v4-flash 0.14/0.28, cache read 0.0028 $/MTok: (1,111,619 − 1,093,760)·1.4e-7
+			// + 1,093,760·2.8e-9 + 17,133·2.8e-7 = 0.00250026 + 0.003062528 + 0.00479724. The table wins
+			// over the file's own extra.cost (Σ 0.04282166) under --cost-source auto.
+			"mini-swe-agent, LiteLLM usage per response"},
 		{"../ingest/otel/testdata/tempo_export_with_batches.json", 1, 2, 0.0020656,
 			// (2,256 + 2,392)·0.4e-6 + (13 + 116)·1.6e-6 = 0.0018592 + 0.0002064: one call on three spans counted once
 			"Tempo, nested spans repeating usage"},

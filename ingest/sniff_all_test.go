@@ -13,6 +13,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
+	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"
@@ -34,6 +35,7 @@ var sampleFormat = map[string]string{
 	"ingest/langfuse/testdata/langgraph-python-2025-08-22.trace.json":                              "langfuse",
 	"ingest/langfuse/testdata/microsoft-agent-2025-12-17.trace.json":                               "langfuse",
 	"ingest/langfuse/testdata/openai-agents-2025-09-30.trace.json":                                 "langfuse",
+	"ingest/miniswe/testdata/astropy__astropy-12907.traj.json":                                     "mini-swe-agent",
 	"ingest/openhands/testdata/basic.json":                                                         "openhands",
 	"ingest/openhands/testdata/basic_gui_mode.json":                                                "openhands",
 	"ingest/openhands/testdata/basic_interactions.json":                                            "openhands",

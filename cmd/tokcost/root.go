@@ -13,6 +13,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
+	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"

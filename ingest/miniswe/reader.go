@@ -1,0 +1,378 @@
+package miniswe
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/litellm"
+)
+
+func init() { ingest.Register(Format{}, 10) }
+
+// Format is the mini-swe-agent trajectory reader.
+type Format struct{}
+
+// Name implements ingest.Format.
+func (Format) Name() string { return "mini-swe-agent" }
+
+// Describe implements ingest.Format.
+func (Format) Describe() string {
+	return "mini-swe-agent trajectory JSON (*.traj.json): one model call per message with extra.response (LiteLLM usage, extra.cost as cost), bash actions as tool steps; units are messages"
+}
+
+// Sniff implements ingest.Format: an object whose first key is info or
+// messages and that either names its trajectory_format as mini-swe-agent's
+// within the head or is called *.traj.json (the format key is written last,
+// after messages that can be megabytes long).
+func (Format) Sniff(name string, head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	tok, err := dec.Token()
+	if err != nil || (tok != "info" && tok != "messages") {
+		return false
+	}
+	if bytes.Contains(t, []byte(`"trajectory_format": "mini-swe-agent`)) || bytes.Contains(t, []byte(`"trajectory_format":"mini-swe-agent`)) {
+		return true
+	}
+	return strings.HasSuffix(strings.ToLower(name), ".traj.json")
+}
+
+type info struct {
+	ExitStatus  string `json:"exit_status"`
+	MiniVersion string `json:"mini_version"`
+	Config      struct {
+		Model struct {
+			ModelName string `json:"model_name"`
+		} `json:"model"`
+	} `json:"config"`
+}
+
+type message struct {
+	Role       string          `json:"role"`
+	ToolCallID string          `json:"tool_call_id"`
+	Extra      json.RawMessage `json:"extra"`
+}
+
+type extra struct {
+	Response   json.RawMessage `json:"response"`
+	Cost       *float64        `json:"cost"`
+	Timestamp  *float64        `json:"timestamp"`
+	Actions    []action        `json:"actions"`
+	ReturnCode *int64          `json:"returncode"`
+	Exception  string          `json:"exception_info"`
+	RawOutput  string          `json:"raw_output"`
+}
+
+type action struct {
+	Command    string `json:"command"`
+	ToolCallID string `json:"tool_call_id"`
+}
+
+type response struct {
+	ID    string          `json:"id"`
+	Model string          `json:"model"`
+	Usage json.RawMessage `json:"usage"`
+}
+
+// maxErrorText bounds Record.Error: enough to classify and show a failure.
+const maxErrorText = 2 << 10
+
+type decoder struct {
+	file     string
+	sink     ingest.Sink
+	recs     []ingest.Record
+	units    int64
+	info     info
+	instance string
+	seen     map[string]bool // response ids already counted
+	tools    map[string]int  // tool_call_id → index in recs
+	lastTool []int           // tool records of the latest model message, for outputs without an id
+}
+
+// Decode implements ingest.Format. The units are messages: every message
+// yields records or exactly one Note, and a document that breaks off adds
+// one invalid unit. Messages before a break are kept.
+func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
+	d := &decoder{file: src.Name, sink: newSink(), seen: map[string]bool{}, tools: map[string]int{}}
+	err := d.document(json.NewDecoder(src.R))
+	var syn *json.SyntaxError
+	switch {
+	case err == nil:
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotTraj):
+		d.units++
+		reason := "malformed json"
+		if errors.Is(err, errNotTraj) {
+			reason = "not a trajectory object"
+		}
+		d.note(ingest.NoteInvalid, d.units, reason, err.Error())
+		err = nil
+	default:
+		err = fmt.Errorf("read %s: %w", src.Name, err)
+	}
+	d.flush()
+	d.sink.Lines(d.units)
+	return err
+}
+
+var errNotTraj = errors.New("expected a JSON object with a messages array")
+
+func (d *decoder) document(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return errNotTraj
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "info":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			_ = json.Unmarshal(raw, &d.info) // odd metadata costs the attributes, not the calls
+		case "instance_id":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			_ = json.Unmarshal(raw, &d.instance)
+		case "messages":
+			if err := d.messages(dec); err != nil {
+				return err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errNotTraj
+	}
+	return nil
+}
+
+func (d *decoder) messages(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return errNotTraj
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		d.units++
+		d.message(raw, d.units)
+	}
+	_, err = dec.Token()
+	return err
+}
+
+func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
+	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
+}
+
+func (d *decoder) message(raw json.RawMessage, n int64) {
+	var m message
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+		d.note(ingest.NoteInvalid, n, "not a message object", "")
+		return
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		d.note(ingest.NoteInvalid, n, "wrong field type", err.Error())
+		return
+	}
+	var x extra
+	if len(m.Extra) > 0 && string(m.Extra) != "null" {
+		if err := json.Unmarshal(m.Extra, &x); err != nil {
+			d.note(ingest.NoteInvalid, n, "bad extra", err.Error())
+			return
+		}
+	}
+	ts := int64(0)
+	if x.Timestamp != nil && *x.Timestamp > 0 && *x.Timestamp < 9e9 {
+		ts = int64(math.Round(*x.Timestamp*1e6)) * 1e3 // microseconds are what Python's time() resolves
+	}
+	var recs []ingest.Record
+	repeated := false
+	if r := bytes.TrimSpace(x.Response); len(r) > 0 && r[0] == '{' {
+		var resp response
+		if err := json.Unmarshal(r, &resp); err != nil {
+			d.note(ingest.NoteInvalid, n, "bad extra.response", err.Error())
+			return
+		}
+		if resp.ID != "" && d.seen[resp.ID] {
+			repeated = true
+		} else {
+			rec := ingest.Record{Kind: ingest.KindLLM, ID: resp.ID, Model: resp.Model, TSNano: ts, Role: "main", File: d.file, Line: n}
+			if err := litellm.Parse(resp.Usage, &rec); err != nil {
+				d.note(ingest.NoteInvalid, n, "bad extra.response.usage", err.Error())
+				return
+			}
+			if rec.CacheReadTokens+rec.CacheWriteTokens > rec.InputTokens {
+				d.note(ingest.NoteInvalid, n, "cache tokens exceed prompt_tokens", "")
+				return
+			}
+			if rec.ReasoningTokens > rec.OutputTokens {
+				d.note(ingest.NoteInvalid, n, "reasoning tokens exceed completion_tokens", "")
+				return
+			}
+			if x.Cost != nil {
+				if *x.Cost < 0 || math.IsNaN(*x.Cost) || math.IsInf(*x.Cost, 0) {
+					d.note(ingest.NoteInvalid, n, "bad extra.cost", "")
+					return
+				}
+				// mini-swe-agent writes 0 when LiteLLM could not price the
+				// model (cost_tracking: ignore_errors): unknown, not free.
+				rec.CostUSD, rec.HasCost = *x.Cost, *x.Cost > 0
+			}
+			if resp.ID != "" {
+				d.seen[resp.ID] = true
+			}
+			recs = append(recs, rec)
+		}
+	}
+	if len(x.Actions) > 0 && !repeated {
+		d.lastTool = d.lastTool[:0]
+		for _, a := range x.Actions {
+			rec := ingest.Record{Kind: ingest.KindTool, ID: a.ToolCallID, Tool: "bash", TSNano: ts, Role: "main", File: d.file, Line: n}
+			idx := len(d.recs) + len(recs)
+			if a.ToolCallID != "" {
+				d.tools[a.ToolCallID] = idx
+			}
+			d.lastTool = append(d.lastTool, idx)
+			recs = append(recs, rec)
+		}
+	}
+	if len(recs) > 0 {
+		for i := range recs {
+			recs[i].Sub, recs[i].SameUnit = int32(i), i > 0
+		}
+		d.recs = append(d.recs, recs...)
+		return
+	}
+	switch {
+	case repeated:
+		d.note(ingest.NoteDuplicate, n, "repeated response", "")
+	case m.Role == "tool" || x.ReturnCode != nil:
+		d.outcome(&m, &x)
+		d.note(ingest.NoteSkipped, n, "tool output joined to its action", "")
+	default:
+		role := m.Role
+		if role == "" {
+			role = "unknown role"
+		}
+		d.note(ingest.NoteSkipped, n, role, "")
+	}
+}
+
+// outcome marks the action an output answers as failed when the command
+// exited non-zero or raised. The output names its action by tool_call_id;
+// an older text-mode trajectory has no ids, and its single action per
+// model message is the one answered.
+func (d *decoder) outcome(m *message, x *extra) {
+	idx, ok := d.tools[m.ToolCallID]
+	if m.ToolCallID == "" && len(d.lastTool) == 1 {
+		idx, ok = d.lastTool[0], true
+	}
+	if !ok {
+		return
+	}
+	if m.ToolCallID != "" {
+		delete(d.tools, m.ToolCallID)
+	}
+	failed := x.ReturnCode != nil && *x.ReturnCode != 0 || x.Exception != ""
+	if failed {
+		r := &d.recs[idx]
+		r.Status = ingest.StatusError
+		text := x.Exception
+		if text == "" {
+			text = x.RawOutput
+		}
+		r.Error = ingest.TruncateUTF8(text, maxErrorText)
+		r.ErrorClass = ingest.ClassifyToolError(r.Error)
+	}
+}
+
+// flush fills the session-wide fields and emits the records in order.
+func (d *decoder) flush() {
+	session := d.instance
+	if session == "" {
+		session = d.file
+	}
+	attrs := map[string]string{}
+	if d.info.ExitStatus != "" {
+		attrs["exit_status"] = d.info.ExitStatus
+	}
+	if d.info.MiniVersion != "" {
+		attrs["version"] = d.info.MiniVersion
+	}
+	if run := runName(d.file, d.instance); run != "" {
+		attrs["run"] = run
+	}
+	for i := range d.recs {
+		r := &d.recs[i]
+		r.SessionID = session
+		if r.Kind == ingest.KindLLM && r.Model == "" {
+			r.Model = d.info.Config.Model.ModelName
+		}
+		r.Attrs = make(map[string]string, len(attrs))
+		for k, v := range attrs {
+			r.Attrs[k] = v
+		}
+		d.sink.Record(r)
+	}
+	d.recs = nil
+}
+
+// runName is the directory that holds a benchmark run: the file's
+// directory, or the one above it when the file sits in a directory named
+// after its instance (mini-swe-agent's batch layout
+// <run>/<instance_id>/<instance_id>.traj.json).
+func runName(file, instance string) string {
+	if file == "-" || file == "" {
+		return ""
+	}
+	dir := filepath.Dir(file)
+	if instance != "" && filepath.Base(dir) == instance {
+		dir = filepath.Dir(dir)
+	}
+	if dir == "." || dir == string(filepath.Separator) {
+		return ""
+	}
+	return filepath.Base(dir)
+}
