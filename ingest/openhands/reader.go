@@ -134,11 +134,13 @@ type decoder struct {
 // one invalid unit. Events before a break are kept.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink(), seen: map[string]bool{}, tools: map[string]pending{}}
-	err := d.document(json.NewDecoder(src.R))
-	var syn *json.SyntaxError
+	rd := &readErr{r: src.R}
+	err := d.document(json.NewDecoder(rd))
 	switch {
 	case err == nil:
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotArray) || errors.Is(err, errTrailing):
+	case rd.err == nil:
+		// Not a read failure: the JSON itself is bad (syntax, truncation,
+		// shape, a number out of range). One invalid unit.
 		d.units++
 		reason := "malformed json"
 		switch {
@@ -386,4 +388,19 @@ func (d *decoder) flush() {
 		d.sink.Record(&d.recs[i])
 	}
 	d.recs = nil
+}
+
+// readErr remembers a failure of the underlying reader, so a JSON error
+// (one invalid unit) is told apart from an input that cannot be read.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
 }

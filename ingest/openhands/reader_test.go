@@ -1,6 +1,8 @@
 package openhands
 
 import (
+	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,6 +195,10 @@ func TestEdges(t *testing.T) {
 		{"empty", "", 0, 0, 0, 0, ""},
 		{"empty array", "[]", 0, 0, 0, 0, ""},
 		{"object", `{"id":1}`, 1, 0, 1, 0, "not an event array"},
+		// Found by fuzzing (mini-swe-agent): a number out of float64 range
+		// once made the whole input a read error instead of one bad unit.
+		{"number in the array", `[1e999]`, 1, 0, 1, 0, "not an event object"},
+		{"top-level number out of range", `2` + strings.Repeat("0", 400), 1, 0, 1, 0, "malformed json"},
 		{"truncated after one event", `[{"id":0,"source":"user","action":"message"},{"id":1,"sou`, 2, 0, 1, 1, "malformed json"},
 		{"trailing data", `[{"id":0,"source":"user","action":"message"}] x`, 2, 0, 1, 1, "data after the event array"},
 		{"second array", `[{"id":0,"source":"user","action":"message"}][]`, 2, 0, 1, 1, "data after the event array"},
@@ -272,4 +278,24 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n > 0 {
+		f.n = 0
+		return copy(p, `[{"id":0,"source":"user","action":"message"},`), nil
+	}
+	return 0, errors.New("disk on fire")
+}
+
+// TestReadError: an input that cannot be read is an error, not a bad unit.
+func TestReadError(t *testing.T) {
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.json", R: bufio.NewReader(&failingReader{n: 1})}
+	err := Format{}.Decode(src, func() ingest.Sink { return s })
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("err = %v", err)
+	}
 }
