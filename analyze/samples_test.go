@@ -10,6 +10,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
 	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
@@ -59,6 +60,12 @@ func TestRealSamplesCost(t *testing.T) {
 			// (2,473 − 2,304)·2.5e-6 + 2,304·1.25e-6 + 10·10e-6 = 0.0004225 + 0.00288 + 0.0001
 			"OpenHands, OpenAI usage with cached_tokens"},
 		{"../ingest/openhands/testdata/wrong_initial_state.json", 1, 4, 0.02342595, "OpenHands, Python total 0.02342595"},
+		{"../ingest/litellmlogs/testdata/spendlogs.jsonl", 3, 4, 0.0088375,
+			// Synthetic rows (see its SOURCES.md); the repeated request_id counted once. claude-sonnet-4-20250514
+			// 3/15/0.30/3.75: a1 50·3e-6 + 800·0.3e-6 + 150·3.75e-6 + 120·15e-6 = 0.0027525;
+			// a2 50·3e-6 + 950·0.3e-6 + 200·3.75e-6 + 50·15e-6 = 0.001935; gpt-4.1-2025-04-14 2/8, cached 0.50:
+			// b1 500·2e-6 + 1,500·0.5e-6 + 300·8e-6 = 0.00415; the failed call has no tokens.
+			"LiteLLM spend logs, prompt_tokens inclusive of additional_usage_values' cache parts"},
 		{"../ingest/miniswe/testdata/astropy__astropy-12907.traj.json", 1, 64, 0.010360028,
 			// deepseek-v4-flash 0.14/0.28, cache read 0.0028 $/MTok: (1,111,619 − 1,093,760)·1.4e-7
 			// + 1,093,760·2.8e-9 + 17,133·2.8e-7 = 0.00250026 + 0.003062528 + 0.00479724. The table wins

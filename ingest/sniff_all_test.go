@@ -12,6 +12,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
 	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
@@ -35,6 +36,7 @@ var sampleFormat = map[string]string{
 	"ingest/langfuse/testdata/langgraph-python-2025-08-22.trace.json":                              "langfuse",
 	"ingest/langfuse/testdata/microsoft-agent-2025-12-17.trace.json":                               "langfuse",
 	"ingest/langfuse/testdata/openai-agents-2025-09-30.trace.json":                                 "langfuse",
+	"ingest/litellmlogs/testdata/spendlogs.jsonl":                                                  "litellm-spend-logs",
 	"ingest/miniswe/testdata/astropy__astropy-12907.traj.json":                                     "mini-swe-agent",
 	"ingest/openhands/testdata/basic.json":                                                         "openhands",
 	"ingest/openhands/testdata/basic_gui_mode.json":                                                "openhands",

@@ -12,6 +12,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
+	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
 	_ "github.com/tokcost/tokcost/ingest/miniswe"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
