@@ -10,6 +10,7 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	_ "github.com/tokcost/tokcost/ingest/claudecode"
 	_ "github.com/tokcost/tokcost/ingest/codex"
+	_ "github.com/tokcost/tokcost/ingest/csvfmt"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
 	_ "github.com/tokcost/tokcost/ingest/langfuse"
 	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
@@ -22,7 +23,9 @@ import (
 
 // sampleFormat says which reader owns each sample in the repository, by
 // path relative to the repository root. A new sample must be added here,
-// so no format's sniffer is left untried on it.
+// so no format's sniffer is left untried on it. "!name" marks a sample
+// its reader reads only when named with --input-format: no sniffer may
+// claim it.
 var sampleFormat = map[string]string{
 	"analyze/testdata/agent-a2898e3.jsonl":                                                         "claude-code",
 	"ingest/claudecode/testdata/agent-a2898e3.jsonl":                                               "claude-code",
@@ -30,6 +33,8 @@ var sampleFormat = map[string]string{
 	"ingest/claudecode/testdata/subagent.jsonl":                                                    "claude-code",
 	"ingest/claudecode/testdata/tool_heavy.jsonl":                                                  "claude-code",
 	"ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl": "codex",
+	"ingest/csvfmt/testdata/canonical.csv":                                                         "csv",
+	"ingest/csvfmt/testdata/warehouse.csv":                                                         "!csv", // needs --input-format csv --map
 	"ingest/gemini/testdata/session-2026-01-16T11-01-file-ops-37b7abef.json":                       "gemini-cli",
 	"ingest/langfuse/testdata/blob.jsonl":                                                          "langfuse",
 	"ingest/langfuse/testdata/google-adk-2025-08-28.trace.json":                                    "langfuse",
@@ -88,6 +93,12 @@ func TestEverySnifferOnEverySample(t *testing.T) {
 			return err
 		}
 		head := data[:min(len(data), 64<<10)]
+		if forced, ok := strings.CutPrefix(want, "!"); ok {
+			if f, err := ingest.Detect(rel, head); err == nil {
+				t.Errorf("%s (read with --input-format %s) is claimed by %s", rel, forced, f.Name())
+			}
+			return nil
+		}
 		if f, err := ingest.Detect(rel, head); err != nil || f.Name() != want {
 			t.Errorf("%s: detected as %v (%v), want %s", rel, f, err, want)
 		}

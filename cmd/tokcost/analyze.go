@@ -46,7 +46,7 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
-	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped)")
+	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 }
@@ -62,9 +62,9 @@ func (o *inputOptions) inputSelection(ios *IOStreams) (map[string]string, error)
 		switch o.InputFormat {
 		case "":
 			o.InputFormat = "mapped"
-		case "mapped":
+		case "mapped", "csv":
 		default:
-			return nil, usageErr("--map reads JSONL of any shape (format mapped); it cannot be combined with --input-format %s", o.InputFormat)
+			return nil, usageErr("--map reads JSONL of any shape (format mapped) or CSV (--input-format csv); it cannot be combined with --input-format %s", o.InputFormat)
 		}
 	}
 	if o.InputFormat != "" {
