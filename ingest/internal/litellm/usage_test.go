@@ -1,0 +1,50 @@
+package litellm
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// TestParse: LiteLLM usage objects read field by field. The first is a real
+// one (OpenHands' basic.json, second call): prompt_tokens 4646 already holds
+// 3482 cache reads and 1158 cache writes (4646 − 3482 − 1158 = 6 uncached),
+// so input stays 4646 — Anthropic's own rule (add the cache to input) would
+// give 4646 + 4640 = 9286.
+func TestParse(t *testing.T) {
+	tests := []struct {
+		usage                        string
+		in, out, read, write, reason int64
+		err                          bool
+	}{
+		{`{"completion_tokens":177,"prompt_tokens":4646,"total_tokens":4823,"completion_tokens_details":null,
+		   "prompt_tokens_details":{"audio_tokens":null,"cached_tokens":3482},"cache_creation_input_tokens":1158,"cache_read_input_tokens":3482}`,
+			4646, 177, 3482, 1158, 0, false},
+		// OpenAI through LiteLLM: cached_tokens only; reasoning inside completion.
+		{`{"prompt_tokens":2473,"completion_tokens":203,"prompt_tokens_details":{"cached_tokens":2304},"completion_tokens_details":{"reasoning_tokens":192}}`,
+			2473, 203, 2304, 0, 192, false},
+		{`{"completion_tokens":5}`, 0, 5, 0, 0, 0, false},
+		{`{}`, 0, 0, 0, 0, 0, true},
+		{`null`, 0, 0, 0, 0, 0, true},
+		{`{"prompt_tokens":-1}`, 0, 0, 0, 0, 0, true},
+		{`{"prompt_tokens":1.5}`, 0, 0, 0, 0, 0, true},
+		{`[]`, 0, 0, 0, 0, 0, true},
+	}
+	for _, tt := range tests {
+		var r ingest.Record
+		err := Parse([]byte(tt.usage), &r)
+		if (err != nil) != tt.err {
+			t.Errorf("%s: err %v", tt.usage, err)
+			continue
+		}
+		if err == nil && (r.InputTokens != tt.in || r.OutputTokens != tt.out || r.CacheReadTokens != tt.read ||
+			r.CacheWriteTokens != tt.write || r.ReasoningTokens != tt.reason) {
+			t.Errorf("%s: %+v", tt.usage, r)
+		}
+	}
+	var r ingest.Record
+	if err := Parse([]byte(`{}`), &r); !errors.Is(err, ErrNoUsage) {
+		t.Errorf("empty usage: %v", err)
+	}
+}
