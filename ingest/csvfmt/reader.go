@@ -28,7 +28,8 @@ func (Format) Describe() string {
 
 // Sniff implements ingest.Format: a *.csv name whose first line is a
 // header naming a session column and a token or kind column by canonical
-// names or aliases. Any other CSV needs --input-format csv (with --map).
+// names or aliases, and that is not a LiteLLM spend-log export. Any other
+// CSV needs --input-format csv (with --map).
 func (Format) Sniff(name string, head []byte) bool {
 	lower := strings.ToLower(name)
 	if !strings.HasSuffix(lower, ".csv") && !strings.HasSuffix(lower, ".csv.gz") && !strings.HasSuffix(lower, ".csv.zst") {
@@ -39,16 +40,22 @@ func (Format) Sniff(name string, head []byte) bool {
 	if err != nil {
 		return false
 	}
-	var session, step bool
+	var session, step, requestID, callType bool
 	for _, c := range cols {
-		switch canon, _ := ingest.CanonicalField(strings.TrimSpace(c)); canon {
+		c = strings.TrimSpace(c)
+		requestID = requestID || c == "request_id"
+		callType = callType || c == "call_type"
+		switch canon, _ := ingest.CanonicalField(c); canon {
 		case "session_id":
 			session = true
 		case "kind", "input_tokens", "output_tokens", "tool":
 			step = true
 		}
 	}
-	return session && step
+	// A LiteLLM spend-log export has session_id and prompt_tokens too, but
+	// its cache counts sit in the metadata column: read as canonical CSV its
+	// cached input would be priced as uncached. It must be asked for.
+	return session && step && !(requestID && callType)
 }
 
 // column says what one CSV column becomes.

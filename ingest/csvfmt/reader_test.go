@@ -165,3 +165,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestSniff(t *testing.T) {
+	for _, c := range []struct {
+		name, head string
+		want       bool
+	}{
+		{"a.csv", "session_id,input_tokens\ns,1\n", true},
+		{"a.csv.gz", "sessionId,kind\n", true},
+		{"a.txt", "session_id,input_tokens\n", false},
+		{"a.csv", "session_id,model\n", false}, // no step column
+		{"a.csv", "input_tokens,output_tokens\n", false},
+		// LiteLLM spend logs exported as CSV: cache parts live in metadata.
+		{"spend.csv", "request_id,call_type,spend,prompt_tokens,completion_tokens,session_id\n", false},
+	} {
+		if got := (Format{}).Sniff(c.name, []byte(c.head)); got != c.want {
+			t.Errorf("Sniff(%s, %q) = %v", c.name, c.head, got)
+		}
+	}
+}
