@@ -99,8 +99,10 @@ func TestEverySnifferOnEverySample(t *testing.T) {
 			}
 			return nil
 		}
-		if f, err := ingest.Detect(rel, head); err != nil || f.Name() != want {
-			t.Errorf("%s: detected as %v (%v), want %s", rel, f, err, want)
+		if f, err := ingest.Detect(rel, head); err != nil {
+			t.Errorf("%s: not detected (%v), want %s", rel, err, want)
+		} else if f.Name() != want {
+			t.Errorf("%s: detected as %s, want %s", rel, f.Name(), want)
 		}
 		for _, f := range ingest.Formats() {
 			if f.Name() != want && !generic[f.Name()] && f.Sniff(rel, head) {
