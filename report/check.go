@@ -20,7 +20,8 @@ type Budgets struct {
 	MaxP95Tokens     *float64 // tokens per session
 	MaxRunaway       *float64 // sessions with a runaway loop
 	MaxWastedShare   *float64 // wasted $ / all $
-	MaxUnpricedShare *float64 // unpriced tokens / all LLM tokens
+	MaxUnpricedShare *float64 // unpriced tokens / all LLM tokens; DefaultMaxShare when nil
+	MaxInvalidShare  *float64 // invalid lines / non-blank lines; DefaultMaxShare when nil
 	MaxRegression    *float64 // allowed growth over the baseline, a fraction
 	Baseline         string   // path to a baseline `analyze --format json` report
 	// GroupBy applies the percentile rules per group: workflow, model or a
@@ -31,8 +32,17 @@ type Budgets struct {
 // BudgetKeys lists the keys Set accepts, in the order rules are reported.
 var BudgetKeys = []string{
 	"max-p95-cost", "max-p99-cost", "max-p95-tokens", "max-runaway", "max-wasted-share",
-	"max-unpriced-share", "baseline", "max-regression", "group-by",
+	"max-unpriced-share", "max-invalid-share", "baseline", "max-regression", "group-by",
 }
+
+// DefaultMaxShare is the limit of the input rules (max-invalid-share,
+// max-unpriced-share) when no flag or config key sets it: a gate fails
+// closed, so input it could not read or price cannot pass as $0.
+const DefaultMaxShare = 0.01
+
+// RuleRecords is the rule that fails a check on input without a single
+// record: every other figure would be a measured zero.
+const RuleRecords = "records"
 
 // Set parses one budget given as text, from a flag or the config file.
 func (b *Budgets) Set(key, value string) error {
@@ -60,6 +70,8 @@ func (b *Budgets) Set(key, value string) error {
 		b.MaxWastedShare, err = parseShare(value, true)
 	case "max-unpriced-share":
 		b.MaxUnpricedShare, err = parseShare(value, true)
+	case "max-invalid-share":
+		b.MaxInvalidShare, err = parseShare(value, true)
 	case "max-regression":
 		b.MaxRegression, err = parseShare(value, false)
 	case "baseline":
@@ -168,8 +180,8 @@ func (b Budgets) Validate() error {
 		return errors.New("max-regression needs a baseline report")
 	}
 	if b.MaxP95Cost == nil && b.MaxP99Cost == nil && b.MaxP95Tokens == nil && b.MaxRunaway == nil &&
-		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxRegression == nil {
-		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:8], ", "))
+		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxInvalidShare == nil && b.MaxRegression == nil {
+		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:9], ", "))
 	}
 	return nil
 }
@@ -180,9 +192,11 @@ const (
 	UnitTokens   = "tokens"
 	UnitSessions = "sessions"
 	UnitShare    = "share"
+	UnitRecords  = "records"
 )
 
-// RuleResult is one budget rule evaluated: it passes when Measured ≤ Limit.
+// RuleResult is one budget rule evaluated: it passes when Measured ≤ Limit
+// (Measured ≥ Limit with AtLeast).
 type RuleResult struct {
 	Rule     string  `json:"rule"`  // the budget key, e.g. max-p95-cost
 	Scope    string  `json:"scope"` // "all", or "workflow=NAME" with group-by
@@ -192,7 +206,11 @@ type RuleResult struct {
 	// Baseline is the baseline report's value for regression rules; their
 	// limit is Baseline × (1 + max-regression).
 	Baseline *float64 `json:"baseline,omitempty"`
-	Pass     bool     `json:"pass"`
+	// Default: the limit is DefaultMaxShare, set by no flag or key.
+	Default bool `json:"default,omitempty"`
+	// AtLeast: the rule is a minimum (the records rule).
+	AtLeast bool `json:"at_least,omitempty"`
+	Pass    bool `json:"pass"`
 }
 
 // CheckResult is every rule evaluated, in BudgetKeys order.
@@ -216,6 +234,19 @@ func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckRes
 	type scoped struct {
 		scope       string
 		p95, p99, t float64
+	}
+	// The input rules come first and always apply: without records, or
+	// with lines not understood, every figure below stands on nothing.
+	res.Rules = append(res.Rules, RuleResult{Rule: RuleRecords, Scope: "all", Measured: float64(a.Input.Records), Limit: 1,
+		Unit: UnitRecords, AtLeast: true, Pass: a.Input.Records >= 1})
+	{
+		share := 0.0
+		if read := a.Input.Lines - a.Input.Blank; read > 0 {
+			share = float64(a.Input.Invalid) / float64(read)
+		}
+		limit, def := shareLimit(b.MaxInvalidShare)
+		add("max-invalid-share", "all", UnitShare, share, limit, nil)
+		res.Rules[len(res.Rules)-1].Default = def
 	}
 	scopes := []scoped{{"all", a.Sessions.CostUSD.P95, a.Sessions.CostUSD.P99, a.Sessions.TotalTokens.P95}}
 	if b.GroupBy != "" && len(groups) > 0 {
@@ -245,12 +276,14 @@ func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckRes
 	if b.MaxWastedShare != nil {
 		add("max-wasted-share", "all", UnitShare, a.Runaway.WastedShare, *b.MaxWastedShare, nil)
 	}
-	if b.MaxUnpricedShare != nil {
+	{
 		share := 0.0
 		if a.LLMTokens > 0 {
 			share = float64(a.UnpricedTokens) / float64(a.LLMTokens)
 		}
-		add("max-unpriced-share", "all", UnitShare, share, *b.MaxUnpricedShare, nil)
+		limit, def := shareLimit(b.MaxUnpricedShare)
+		add("max-unpriced-share", "all", UnitShare, share, limit, nil)
+		res.Rules[len(res.Rules)-1].Default = def
 	}
 	if b.MaxRegression != nil && base != nil {
 		f := 1 + *b.MaxRegression
@@ -276,6 +309,14 @@ func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckRes
 	return res
 }
 
+// shareLimit is a share rule's limit and whether it is the default.
+func shareLimit(v *float64) (float64, bool) {
+	if v == nil {
+		return DefaultMaxShare, true
+	}
+	return *v, false
+}
+
 // WriteCheck renders a check result as table, markdown or json.
 func WriteCheck(w io.Writer, format string, r CheckResult) error {
 	p := &printer{w: w}
@@ -286,6 +327,12 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 			verdict = "FAIL"
 		}
 		limit := ruleValue(rr.Unit, rr.Limit)
+		if rr.AtLeast {
+			limit = "≥ " + limit
+		}
+		if rr.Default {
+			limit += " (default)"
+		}
 		if rr.Baseline != nil {
 			limit += " (baseline " + ruleValue(rr.Unit, *rr.Baseline) + ")"
 		}
@@ -309,10 +356,24 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 				rows[i][4] = "**FAIL**"
 			}
 		}
+		for i, rr := range r.Rules {
+			if strings.Contains(rr.Scope, "=") { // a group's value comes from the traces
+				rows[i][1] = code(rr.Scope)
+			}
+		}
 		mdTable(p, header, rows, 2)
+		if notes := checkNotes(r); len(notes) > 0 {
+			p.f("\n")
+			for _, n := range notes {
+				p.f("%s\n\n", n)
+			}
+		}
 	case "table", "":
 		if err := p.table(header, rows, 2); err != nil {
 			return err
+		}
+		for _, n := range checkNotes(r) {
+			p.f("%s\n", n)
 		}
 		verdict := "PASS"
 		if !r.Pass {
@@ -325,6 +386,24 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 	return p.err
 }
 
+// checkNotes explains the input rules when they matter: where a default
+// limit came from, and that no records makes every other figure a zero.
+func checkNotes(r CheckResult) []string {
+	var notes []string
+	for _, rr := range r.Rules {
+		if rr.Rule == RuleRecords && !rr.Pass {
+			notes = append(notes, "no records: no input line held a record tokcost could read, so every other figure is zero, not a measurement")
+		}
+	}
+	for _, rr := range r.Rules {
+		if rr.Default {
+			notes = append(notes, fmt.Sprintf("(default): a limit of %s applies when no flag or config key sets it (--max-invalid-share, --max-unpriced-share)", pct(DefaultMaxShare)))
+			break
+		}
+	}
+	return notes
+}
+
 // CheckFormats are the formats WriteCheck and WriteDiff accept.
 var CheckFormats = []string{"json", "markdown", "table"}
 
@@ -335,5 +414,6 @@ func ruleValue(unit string, v float64) string {
 	case UnitShare:
 		return pct(v)
 	}
+	// UnitTokens, UnitSessions, UnitRecords: counts.
 	return num(v)
 }

@@ -63,7 +63,9 @@ func TestBudgetsValidate(t *testing.T) {
 // P95 tokens = 34,500 + 0.95·(678,300 − 34,500) = 646,110; one runaway
 // session wasting $2.0415 of $2.202 = 92.71%; nothing unpriced. Against
 // a baseline of react-10 alone (every cost figure $0.1275, ×1.1 = $0.14025)
-// all three regression rules fail.
+// all three regression rules fail. The input rules always apply: 19 + 29
+// = 48 lines (wc -l), each one record, none invalid, so records (≥ 1) and
+// max-invalid-share (default 1%) pass.
 func TestCheckGolden(t *testing.T) {
 	d := load(t, "react10.jsonl", "retry15.jsonl")
 	a := buildFrom(t, d, BuildOptions{}, "react10.jsonl", "retry15.jsonl")
@@ -78,15 +80,18 @@ func TestCheckGolden(t *testing.T) {
 		}
 	}
 	res := Check(a, nil, b, base)
-	want := map[string]bool{"max-p95-cost": true, "max-p99-cost": false, "max-p95-tokens": true, "max-runaway": false,
+	want := map[string]bool{"records": true, "max-invalid-share": true, "max-p95-cost": true, "max-p99-cost": false, "max-p95-tokens": true, "max-runaway": false,
 		"max-wasted-share": true, "max-unpriced-share": true, "max-regression": false}
 	for _, r := range res.Rules {
 		if r.Pass != want[r.Rule] {
 			t.Errorf("%s %s: pass = %v (measured %v, limit %v)", r.Rule, r.Scope, r.Pass, r.Measured, r.Limit)
 		}
 	}
-	if len(res.Rules) != 9 || res.Failed != 5 || res.Pass {
-		t.Errorf("%d rules, %d failed, pass %v; want 9, 5 (p99, runaway, 3 regression), false", len(res.Rules), res.Failed, res.Pass)
+	if len(res.Rules) != 11 || res.Failed != 5 || res.Pass {
+		t.Errorf("%d rules, %d failed, pass %v; want 11, 5 (p99, runaway, 3 regression), false", len(res.Rules), res.Failed, res.Pass)
+	}
+	if r := res.Rules[0]; r.Rule != "records" || r.Measured != 48 || !r.AtLeast {
+		t.Errorf("first rule %+v, want records measured 48", r)
 	}
 	for _, f := range CheckFormats {
 		var buf bytes.Buffer
@@ -105,8 +110,9 @@ func TestCheckGolden(t *testing.T) {
 	_ = g.Set("max-p95-cost", "2")
 	_ = g.Set("group-by", "workflow")
 	res = Check(a, groups, g, nil)
-	if len(res.Rules) != 2 || res.Rules[0].Scope != "workflow=doc-ingest" || res.Rules[0].Measured != 2.0745 || res.Rules[0].Pass ||
-		res.Rules[1].Scope != "workflow=react-example" || !res.Rules[1].Pass {
+	// records, max-invalid-share, two groups, max-unpriced-share (default).
+	if len(res.Rules) != 5 || res.Rules[2].Scope != "workflow=doc-ingest" || res.Rules[2].Measured != 2.0745 || res.Rules[2].Pass ||
+		res.Rules[3].Scope != "workflow=react-example" || !res.Rules[3].Pass || !res.Rules[4].Default || res.Rules[4].Limit != 0.01 {
 		t.Errorf("grouped: %+v", res.Rules)
 	}
 }

@@ -101,10 +101,18 @@ type printer struct {
 	err error
 }
 
+// Every string argument is passed through SafeText: the printer is how
+// every text view writes, so no trace text reaches a terminal raw.
 func (p *printer) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
+	if p.err != nil {
+		return
 	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = SafeText(s)
+		}
+	}
+	_, p.err = fmt.Fprintf(p.w, format, args...)
 }
 
 // table renders rows with the first left columns aligned left (names) and
@@ -125,13 +133,27 @@ func (p *printer) table(header []string, rows [][]string, left int) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 	)
-	t.Header(header)
+	t.Header(safeCells(header))
 	for _, r := range rows {
-		if err := t.Append(r); err != nil {
+		if err := t.Append(safeCells(r)); err != nil {
 			return err
 		}
 	}
 	return t.Render()
+}
+
+// safeCells is SafeText on every cell (a copy when one changes).
+func safeCells(cells []string) []string {
+	out := cells
+	for i, c := range cells {
+		if e := SafeText(c); e != c {
+			if &out[0] == &cells[0] {
+				out = append([]string(nil), cells...)
+			}
+			out[i] = e
+		}
+	}
+	return out
 }
 
 func distRow(name string, d analyze.Distribution, f func(float64) string) []string {

@@ -205,7 +205,7 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 			if n.Detail != "" {
 				msg += ": " + n.Detail
 			}
-			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", n.File, n.Line, msg)
+			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", report.SafeText(n.File), n.Line, report.SafeText(msg))
 		}
 		if more := d.Counts.Invalid - int64(len(d.Examples)); more > 0 {
 			fmt.Fprintf(ios.ErrOut, "tokcost: … and %d more invalid lines (counted by reason in the report's input section)\n", more)
@@ -222,7 +222,7 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 			if name == "" {
 				name = "(no model)"
 			}
-			unpriced = append(unpriced, fmt.Sprintf("%s (%d calls)", name, m.Unpriced))
+			unpriced = append(unpriced, fmt.Sprintf("%s (%d calls)", report.SafeText(name), m.Unpriced))
 			unpricedCalls += m.Unpriced
 		}
 	}
@@ -231,6 +231,21 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
 	return &loaded{data: d, files: files}, nil
+}
+
+// noRecords is the error for input without a single record: nothing is
+// written, since a report of zeros would read as "cost nothing".
+func noRecords(l *loaded) error {
+	c := l.data.Counts
+	if c.Records > 0 && len(l.data.Sessions) > 0 {
+		return nil
+	}
+	what := "no line held a record tokcost could read"
+	if c.Lines == 0 {
+		what = "the input is empty"
+	}
+	return &exitError{code: ExitNoRecords, err: fmt.Errorf("no records: %s (%d files, %d lines: %d invalid, %d blank, %d skipped); nothing to report",
+		what, len(l.files), c.Lines, c.Invalid, c.Blank, c.Skipped)}
 }
 
 // parseMap turns repeated --map CANONICAL=PATH flags into a mapping,
@@ -294,6 +309,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	timing.done("start")
 	l, err := load(ios, &opts.inputOptions, loops, true, html)
 	if err != nil {
+		return err
+	}
+	if err := noRecords(l); err != nil {
 		return err
 	}
 	v, c := buildInfo()

@@ -29,7 +29,8 @@ var budgetFlagHelp = map[string]string{
 	"max-p95-tokens":     "fail when the P95 total tokens per session exceed N (per workflow with --group-by workflow)",
 	"max-runaway":        "fail when more than N sessions have a runaway retry loop",
 	"max-wasted-share":   "fail when runaway loops waste more than this share of all spend (e.g. 5% or 0.05)",
-	"max-unpriced-share": "fail when unpriced tokens exceed this share of all LLM tokens (e.g. 1% or 0.01)",
+	"max-unpriced-share": "fail when unpriced tokens exceed this share of all LLM tokens (default 1%)",
+	"max-invalid-share":  "fail when invalid lines exceed this share of the non-blank input lines (default 1%)",
 	"baseline":           "a baseline report written by 'tokcost analyze --format json' (needs --max-regression)",
 	"max-regression":     "fail when P95, total or mean cost grew more than this over the baseline (e.g. 10% or 0.1)",
 	"group-by":           "apply the percentile budgets to each group: workflow, model, or a session attribute such as team",
@@ -44,6 +45,12 @@ func newCheckCmd(ios *IOStreams, runF func(*checkOptions) error) *cobra.Command 
 P95 tokens per session (overall, or per group with --group-by workflow|model|ATTR),
 runaway loops, wasted and unpriced shares, and regression against a baseline
 report. Each rule is printed with its measured value, limit and PASS/FAIL.
+
+The gate fails closed. Whatever budgets are set, three input rules always
+apply: records (no record at all fails, exit 6), max-invalid-share (lines
+not understood, default 1% of non-blank lines) and max-unpriced-share
+(tokens of calls that could not be priced, default 1%). A default limit is
+printed as "(default)"; set the key to change it, e.g. 100% to disable.
 
 Budgets come from flags or a YAML file with the same names (--config FILE,
 default .tokcost.yaml in the working directory when present); flags override
@@ -151,6 +158,10 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 	}
 	res := report.Check(a, groups, b, base)
 	if err := report.WriteCheck(ios.Out, opts.Format, res); err != nil {
+		return err
+	}
+	// No records fails the records rule; its own exit code says why.
+	if err := noRecords(l); err != nil {
 		return err
 	}
 	if !res.Pass {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/parquet"
+	"github.com/tokcost/tokcost/report"
 )
 
 type convertOptions struct {
@@ -149,7 +150,7 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		sort.Slice(c.first, func(i, j int) bool { return c.first[i].before(c.first[j]) })
 		for _, pn := range c.first {
 			n := pn.note
-			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", n.File, n.Line, n.Reason)
+			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", report.SafeText(n.File), n.Line, report.SafeText(n.Reason))
 		}
 		fmt.Fprintf(ios.ErrOut, "tokcost: %d invalid input lines were not converted\n", c.invalid)
 	}

@@ -13,6 +13,10 @@ const (
 	ExitInvalid  = 3 // --strict and the input had invalid records
 	ExitCheck    = 4 // a budget or threshold check failed
 	ExitUnpriced = 5 // --fail-on-unpriced and some calls could not be priced
+	// ExitNoRecords: not one input line held a record (an empty file, or
+	// nothing any reader understood). A report of zeros would pass for
+	// "no cost"; it is an error of its own so a broken upstream step shows.
+	ExitNoRecords = 6
 )
 
 const exitCodesHelp = `Exit status:
@@ -21,7 +25,8 @@ const exitCodesHelp = `Exit status:
   2  usage error (bad flag or argument)
   3  --strict and some input lines were invalid
   4  a budget or threshold check failed
-  5  --fail-on-unpriced and some calls could not be priced`
+  5  --fail-on-unpriced and some calls could not be priced
+  6  no records: the input was empty or no line could be read`
 
 // exitError carries an exit code up to Main, the only place that exits.
 type exitError struct {

@@ -21,6 +21,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/parquet"
 
 	"github.com/tokcost/tokcost/pricing"
+	"github.com/tokcost/tokcost/report"
 )
 
 // Main runs tokcost with args and returns the exit status. Errors are
@@ -34,7 +35,8 @@ func Main(ios *IOStreams, args []string) int {
 	}
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.err != nil {
-		fmt.Fprintf(ios.ErrOut, "tokcost: %s\n", err)
+		// Errors quote file names, models and flag values: escape them.
+		fmt.Fprintf(ios.ErrOut, "tokcost: %s\n", report.SafeLines(err.Error()))
 	}
 	if !errors.As(err, &ee) && isFlagError(err) {
 		fmt.Fprintf(ios.ErrOut, "Run 'tokcost --help' for usage.\n")

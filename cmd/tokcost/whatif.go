@@ -138,6 +138,9 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := noRecords(l); err != nil {
+		return nil, nil, err
+	}
 	w, err := analyze.Simulate(l.data, cfg)
 	if err != nil {
 		return nil, nil, err
