@@ -362,11 +362,8 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 			}
 		}
 		mdTable(p, header, rows, 2)
-		if notes := checkNotes(r); len(notes) > 0 {
-			p.f("\n")
-			for _, n := range notes {
-				p.f("%s\n\n", n)
-			}
+		for _, n := range checkNotes(r) {
+			p.f("\n%s\n", n)
 		}
 	case "table", "":
 		if err := p.table(header, rows, 2); err != nil {

@@ -97,18 +97,18 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 		p.f("| session | tool | repeats | wasted | context tokens | session cost | ended |\n|---|---|--:|--:|--:|--:|---|\n")
 		n := min(t.Evidence, len(rw.Sessions))
 		for _, s := range rw.Sessions[:n] {
-			tool := s.Tool
-			if tool == "" {
+			tool := code(s.Tool)
+			if s.Tool == "" {
 				tool = "(" + s.Signal + ")"
 			}
-			p.f("| `%s` | %s | %d | %s | %s → %s | %s | %s |\n", s.SessionID, mdEscape(tool), s.Repeats, usd(s.WastedCostUSD),
+			p.f("| %s | %s | %d | %s | %s → %s | %s | %s |\n", mdCell(code(s.SessionID)), mdCell(tool), s.Repeats, usd(s.WastedCostUSD),
 				count(s.ContextTokensStart), count(s.ContextTokensEnd), usd(s.SessionCostUSD), s.Ended)
 		}
 		if len(rw.Sessions) > n {
 			p.f("\n… and %d more (`tokcost analyze --format json` lists them all).\n", len(rw.Sessions)-n)
 		}
 		if ex := rw.Sessions[0]; ex.ErrorSignature != "" {
-			p.f("\nCostliest loop's error: `%s`\n", mdEscape(ex.ErrorSignature))
+			p.f("\nCostliest loop's error: %s\n", code(ex.ErrorSignature))
 		}
 	}
 
@@ -129,7 +129,7 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 			if i > 0 {
 				p.f("; ")
 			}
-			p.f("send %s calls (%s) to %s: %s → %s, saving %s", r.Match, count(int64(r.CallsRerouted)), r.Model, usd(r.CostBeforeUSD), usd(r.CostAfterUSD), usd(r.CostSavedUSD))
+			p.f("send %s calls (%s) to %s: %s → %s, saving %s", code(r.Match), count(int64(r.CallsRerouted)), code(r.Model), usd(r.CostBeforeUSD), usd(r.CostAfterUSD), usd(r.CostSavedUSD))
 		}
 		p.f(". Tokens are unchanged; only the rates differ.\n")
 	}
@@ -139,7 +139,7 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 
 	p.f("\n## Architecture review\n\n")
 	if t.Flagship != "" {
-		p.f("If we use the flagship model (%s) for the entire workflow, our P95 cost per task will be %s%s.", t.Flagship, usd(t.FlagshipP95), monthly(t.FlagshipP95))
+		p.f("If we use the flagship model (%s) for the entire workflow, our P95 cost per task will be %s%s.", code(t.Flagship), usd(t.FlagshipP95), monthly(t.FlagshipP95))
 	}
 	if len(t.Route) > 0 && t.Combined != nil {
 		p.f(" Instead, we will use the premium model exclusively for planning and route the reading and formatting steps to a lightweight model (%s), and cap sessions as above: P95 per task becomes %s%s.",
@@ -182,12 +182,8 @@ func monthlyShare(share float64, t *Ticket) string {
 func routeList(rs []analyze.RouteResult) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
-		parts[i] = r.Match + " → " + r.Model
+		parts[i] = code(r.Match) + " → " + code(r.Model)
 	}
 	return strings.Join(parts, ", ")
 }
 
-// mdEscape keeps table cells intact.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
-}

@@ -4,14 +4,21 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 )
 
-type csvWriter struct{}
+// csvWriter writes the per-session CSV. Unless raw, text cells are made
+// safe for spreadsheets and terminals (csvSafe).
+type csvWriter struct{ raw bool }
+
+// CSVWriter is the CSV writer; raw writes text cells exactly as in the
+// traces, for machine consumers (analyze --csv-raw).
+func CSVWriter(raw bool) Writer { return csvWriter{raw: raw} }
 
 // Write emits one row per session (sessionColumns), not the summary: CSV
 // is for spreadsheets and ad-hoc joins. Floats are written in full
 // (shortest round-trip form) so sums over the file match the report.
-func (csvWriter) Write(w io.Writer, a *Analysis) error {
+func (cw0 csvWriter) Write(w io.Writer, a *Analysis) error {
 	rows, err := a.SessionRows()
 	if err != nil {
 		return err
@@ -27,6 +34,9 @@ func (csvWriter) Write(w io.Writer, a *Analysis) error {
 	for i := range rows {
 		for j, c := range sessionColumns {
 			rec[j] = formatCell(c.kind, c.value(&rows[i]))
+			if c.kind == kString && !cw0.raw {
+				rec[j] = csvSafe(rec[j])
+			}
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
@@ -46,4 +56,16 @@ func formatCell(k colKind, v any) string {
 		return strconv.FormatBool(v.(bool))
 	}
 	return v.(string)
+}
+
+// csvSafe follows OWASP's advice on CSV injection: a cell that starts with
+// =, +, -, @, tab or carriage return is a formula to Excel, LibreOffice
+// and Google Sheets (a session id "=cmd|' /c calc'!A1" runs a program), so
+// it gets a leading single quote, which spreadsheets show as text. Control
+// characters are escaped as in every text view (SafeText).
+func csvSafe(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		s = "'" + s
+	}
+	return SafeText(s)
 }

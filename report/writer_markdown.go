@@ -39,8 +39,8 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 		n := min(len(r.Sessions), MaxGrowthSessions)
 		rows = rows[:0]
 		for _, rs := range r.Sessions[:n] {
-			tool := rs.Tool
-			if tool == "" {
+			tool := code(rs.Tool)
+			if rs.Tool == "" {
 				tool = "(" + rs.Signal + ")"
 			}
 			rows = append(rows, []string{code(rs.SessionID), tool, rs.Ended, count(int64(rs.LoopStartCall)), count(int64(rs.Repeats)),
@@ -58,14 +58,18 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 		mdTable(p, modelHeader, modelRows(a.Models, code), 1)
 	}
 	if len(a.Groups) > 0 {
-		p.f("\n### Per %s\n\n", a.GroupBy)
-		mdTable(p, groupHeader(a.GroupBy), groupRows(a), 1)
+		p.f("\n### Per %s\n\n", code(a.GroupBy))
+		rows = groupRows(a)
+		for _, r := range rows {
+			r[0] = code(r[0])
+		}
+		mdTable(p, groupHeader(code(a.GroupBy)), rows, 1)
 	}
 	if len(a.Workflows) > 0 {
 		p.f("\n### Workflows\n\n")
 		rows = rows[:0]
 		for _, wf := range a.Workflows {
-			rows = append(rows, []string{orNone(wf.Workflow), count(int64(wf.Sessions)), usd(wf.CostUSD.P50), usd(wf.CostUSD.P95),
+			rows = append(rows, []string{code(orNone(wf.Workflow)), count(int64(wf.Sessions)), usd(wf.CostUSD.P50), usd(wf.CostUSD.P95),
 				usd(wf.CostUSD.P99), usd(wf.CostUSD.Total)})
 		}
 		mdTable(p, []string{"workflow", "sessions", "P50", "P95", "P99", "total"}, rows, 1)
@@ -78,7 +82,7 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 			if t.UnpricedCalls > 0 {
 				cost += "\\*" // a lower bound: some calls are unpriced
 			}
-			rows = append(rows, []string{code(t.SessionID), t.Workflow, cost, count(int64(t.LLMCalls)), count(t.TotalTokens),
+			rows = append(rows, []string{code(t.SessionID), code(t.Workflow), cost, count(int64(t.LLMCalls)), count(t.TotalTokens),
 				duration(t.DurationS), ratio(t.Amplification)})
 		}
 		mdTable(p, []string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, rows, 2)
@@ -99,7 +103,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 }
 
 // mdTable writes a GitHub table: the first left columns aligned left, the
-// rest right; cells are escaped so a | in a session id cannot split a row.
+// rest right; cells are escaped so a | in a session id cannot split a row
+// and a line break cannot end it. Text from traces is set in code spans
+// (code) before it gets here, so it cannot carry Markdown or HTML.
 func mdTable(p *printer, header []string, rows [][]string, left int) {
 	row := func(cells []string) {
 		p.f("|")
@@ -127,11 +133,35 @@ var mdCellEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ")
 
 func mdCell(s string) string { return mdCellEscaper.Replace(s) }
 
-// code shows an identifier as code; backticks inside are replaced, since
-// GitHub cells cannot escape them.
+// code sets text from a trace (an id, a model, a tool, an error) as a
+// Markdown code span, where nothing is markup: no @mention, image, link,
+// HTML tag or comment, heading or emphasis. Line breaks are folded to
+// spaces (a newline could start a "# Heading"); the fence is one backtick
+// longer than the longest run inside, so the text is shown exactly. A
+// space pads a span that starts or ends with a backtick, or with spaces
+// on both sides (CommonMark strips one from each side).
 func code(s string) string {
 	if s == "" {
 		return ""
 	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+	s = foldLines(s)
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	if s[0] == '`' || s[len(s)-1] == '`' || (s[0] == ' ' && s[len(s)-1] == ' ') {
+		s = " " + s + " "
+	}
+	fence := strings.Repeat("`", longest+1)
+	return fence + s + fence
 }
+
+var lineFolder = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+
+// foldLines turns line breaks into spaces: Markdown text stays on its line.
+func foldLines(s string) string { return lineFolder.Replace(s) }

@@ -25,7 +25,18 @@ func TestMarkdownEscapesCells(t *testing.T) {
 	if got := mdCell("a|b\nc"); got != `a\|b c` {
 		t.Errorf("mdCell = %q", got)
 	}
-	if got := code("x`y"); got != "`x'y`" {
-		t.Errorf("code = %q", got)
+	// A fence one longer than the longest backtick run shows the text
+	// exactly; a span starting or ending with a backtick is padded.
+	for in, want := range map[string]string{
+		"x`y":       "``x`y``",
+		"`x``":      "``` `x`` ```",
+		" a ":       "`  a  `",
+		"a\n# b":    "`a # b`",
+		"":          "",
+		"<img src>": "`<img src>`",
+	} {
+		if got := code(in); got != want {
+			t.Errorf("code(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

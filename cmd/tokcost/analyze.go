@@ -104,6 +104,8 @@ type analyzeOptions struct {
 	SessionsOut string
 	// Also writes the same report in more formats: FORMAT=FILE each.
 	Also []string
+	// CSVRaw writes CSV text cells exactly, without the spreadsheet guard.
+	CSVRaw bool
 }
 
 func newAnalyzeCmd(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Command {
@@ -138,6 +140,7 @@ zstd inputs are recognised by their magic bytes.
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
 	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
 	f.StringVar(&opts.SessionsOut, "sessions-out", "", "also write one row per session to FILE as zstd Parquet (for DuckDB, Spark, Trino, BigQuery)")
+	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly as in the traces, for machine consumers (default: a cell starting with = + - @ gets a leading ' so spreadsheets do not run it, and control characters are escaped)")
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file, reading the traces once: FORMAT=FILE, e.g. --also html=report.html (repeatable)")
 	return cmd
 }
@@ -276,6 +279,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err != nil {
 		return usageErr("%s", err)
 	}
+	if opts.Format == "csv" {
+		w = report.CSVWriter(opts.CSVRaw)
+	}
 	if opts.Top < 0 {
 		return usageErr("--top must be 0 or more")
 	}
@@ -300,6 +306,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		xw, err := report.Lookup(format)
 		if err != nil {
 			return usageErr("--also: %s", err)
+		}
+		if format == "csv" {
+			xw = report.CSVWriter(opts.CSVRaw)
 		}
 		extras = append(extras, extra{xw, path})
 		html = html || format == "html"

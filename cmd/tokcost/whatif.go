@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"
 )
@@ -96,7 +99,7 @@ func (o *policyOptions) config(cmd *cobra.Command) (analyze.WhatifConfig, error)
 		}
 		if err := analyze.ValidateRoutes(prices, routes); err != nil {
 			if errors.Is(err, analyze.ErrUnknownTarget) {
-				return cfg, usageErr("%s; 'tokcost prices' lists the known models, --pricing adds others", err)
+				return cfg, usageErr("%s; 'tokcost prices --list' lists the known models, --pricing adds others", err)
 			}
 			return cfg, usageErr("%s", err)
 		}
@@ -127,7 +130,7 @@ func validateModel(o *inputOptions, model string) error {
 		return err
 	}
 	if _, ok := prices.Lookup(model, "", 0); !ok {
-		return usageErr("model %q is not in the price table; 'tokcost prices' lists the known models, --pricing adds others", model)
+		return usageErr("model %q is not in the price table; 'tokcost prices --list' lists the known models, --pricing adds others", model)
 	}
 	return nil
 }
@@ -141,8 +144,17 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	if err := noRecords(l); err != nil {
 		return nil, nil, err
 	}
+	if cfg.GroupBy != "" {
+		// A field no session has is a usage error listing the fields.
+		if _, err := analyze.GroupSessions(l.data, cfg.GroupBy); err != nil {
+			return nil, nil, usageErr("--group-by: %s", err)
+		}
+	}
 	w, err := analyze.Simulate(l.data, cfg)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := unmatchedRoutes(l.data, cfg.Routes, w.Route); err != nil {
 		return nil, nil, err
 	}
 	v, c := buildInfo()
@@ -150,6 +162,62 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 		Tool: report.ToolInfo{Name: "tokcost", Version: v, Commit: c}, Files: l.files, CostSource: o.CostSource,
 	})
 	return l.data, r, nil
+}
+
+// unmatchedRoutes is a usage error for the first route that matched no
+// call: a typo in a role or glob would otherwise reroute nothing and say
+// nothing. It lists the roles or tools the traces do have.
+func unmatchedRoutes(d *analyze.Dataset, routes []analyze.Route, res []analyze.RouteResult) error {
+	for i, r := range routes {
+		if r.All || i >= len(res) || res[i].CallsRerouted+res[i].UnpricedCalls > 0 {
+			continue
+		}
+		roles, tools := map[string]bool{}, map[string]bool{}
+		for _, s := range d.Sessions {
+			for j := range s.Events {
+				e := &s.Events[j]
+				switch e.Kind {
+				case ingest.KindLLM:
+					roles[d.Str(e.Role)] = true
+				case ingest.KindTool:
+					tools[d.Str(e.Tool)] = true
+				}
+			}
+		}
+		if r.Role != "" {
+			if roles[r.Role] {
+				return usageErr("--route %s=%s matches no call: every call with role %q is taken by an earlier route (the first match wins)", r.Role, r.Model, r.Role)
+			}
+			return usageErr("--route %s=%s matches no call: no model call has role %q (roles in these traces: %s)", r.Role, r.Model, r.Role, valueList(roles))
+		}
+		for t := range tools {
+			if ok, _ := path.Match(r.Tool, t); ok {
+				return usageErr("--route-tool %s=%s matches no call: every call that issued a tool matching %q is taken by an earlier route, or the tool ran before any model call", r.Tool, r.Model, r.Tool)
+			}
+		}
+		return usageErr("--route-tool %s=%s matches no call: no tool matches %q (tools in these traces: %s)", r.Tool, r.Model, r.Tool, valueList(tools))
+	}
+	return nil
+}
+
+// valueList is a set's values, sorted, at most 20 of them; "" is "(none)".
+func valueList(set map[string]bool) string {
+	vals := make([]string, 0, len(set))
+	for v := range set {
+		if v == "" {
+			v = "(none)"
+		}
+		vals = append(vals, v)
+	}
+	if len(vals) == 0 {
+		return "none"
+	}
+	sort.Strings(vals)
+	const most = 20
+	if len(vals) > most {
+		return strings.Join(vals[:most], ", ") + fmt.Sprintf(", … and %d more", len(vals)-most)
+	}
+	return strings.Join(vals, ", ")
 }
 
 // unpricedExit applies --fail-on-unpriced after the output is written.
