@@ -186,4 +186,3 @@ func routeList(rs []analyze.RouteResult) string {
 	}
 	return strings.Join(parts, ", ")
 }
-
