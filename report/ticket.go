@@ -3,9 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/ingest"
 )
 
 // TicketOptions controls BuildTicket.
@@ -15,6 +17,29 @@ type TicketOptions struct {
 	Flagship string
 	// Evidence is how many runaway sessions to list (default 5).
 	Evidence int
+	// MinCapSaving is the share of spend the recommended cap must save to
+	// be proposed; nil is DefaultMinCapSaving.
+	MinCapSaving *float64
+}
+
+// DefaultMinCapSaving: a cap saving less than 5% of spend is not proposed.
+const DefaultMinCapSaving = 0.05
+
+// LoopCause is one runaway-loop signature: the tool and masked error the
+// loops retried, and what they wasted.
+type LoopCause struct {
+	Tool           string
+	Signal         string // the loop's signal, shown when there is no tool
+	ErrorSignature string
+	Sessions       int
+	WastedCostUSD  float64
+}
+
+// RoleSpend is what the model calls of one role cost.
+type RoleSpend struct {
+	Role    string
+	Calls   int
+	CostUSD float64
 }
 
 // Ticket is what `tokcost ticket` writes: the whatif result plus the
@@ -25,14 +50,36 @@ type Ticket struct {
 	FlagshipP95   float64 // P95 per task with every call on Flagship
 	FlagshipTotal float64
 	Evidence      int
+	// CapIsLever: there is a recommended cap and it saves at least
+	// MinCapSaving of spend. Otherwise the ticket proposes no cap and shows
+	// what would help instead: LoopCauses, RoleSpend and the input share.
+	CapIsLever   bool
+	MinCapSaving float64
+	LoopCauses   []LoopCause
+	RoleSpend    []RoleSpend
+	// InputCostUSD is what input tokens cost (cache reads and writes
+	// included): what a context window trims.
+	InputCostUSD float64
 }
 
 // BuildTicket adds the flagship counterfactual to a whatif report. It
 // re-simulates d with every call routed to the flagship model.
 func BuildTicket(d *analyze.Dataset, r *WhatifReport, opt TicketOptions) (*Ticket, error) {
-	t := &Ticket{WhatifReport: r, Flagship: opt.Flagship, Evidence: opt.Evidence}
+	t := &Ticket{WhatifReport: r, Flagship: opt.Flagship, Evidence: opt.Evidence, MinCapSaving: DefaultMinCapSaving}
 	if t.Evidence <= 0 {
 		t.Evidence = 5
+	}
+	if opt.MinCapSaving != nil {
+		t.MinCapSaving = *opt.MinCapSaving
+	}
+	rc := r.RecommendedCap
+	t.CapIsLever = rc != nil && rc.SavedShare >= t.MinCapSaving && rc.CostSavedUSD > 0
+	if !t.CapIsLever {
+		t.LoopCauses = loopCauses(r.Runaway.Sessions)
+		t.RoleSpend = roleSpend(d)
+		for _, m := range d.Models {
+			t.InputCostUSD += m.CostByPart.Input + m.CostByPart.CacheRead + m.CostByPart.CacheWrite
+		}
 	}
 	if t.Flagship == "" {
 		t.Flagship = analyze.FlagshipModel(d)
@@ -45,6 +92,57 @@ func BuildTicket(d *analyze.Dataset, r *WhatifReport, opt TicketOptions) (*Ticke
 		t.FlagshipP95, t.FlagshipTotal = w.Combined.P95CostUSD, w.Combined.TotalCostUSD
 	}
 	return t, nil
+}
+
+// loopCauses groups runaway loops by tool and masked error, most wasted
+// first.
+func loopCauses(rs []analyze.RunawaySession) []LoopCause {
+	idx := map[[3]string]int{}
+	var out []LoopCause
+	for _, r := range rs {
+		k := [3]string{r.Tool, r.ErrorSignature, r.Signal}
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, LoopCause{Tool: r.Tool, Signal: r.Signal, ErrorSignature: r.ErrorSignature})
+		}
+		out[i].Sessions++
+		out[i].WastedCostUSD += r.WastedCostUSD
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].WastedCostUSD > out[j].WastedCostUSD })
+	return out
+}
+
+// roleSpend is the cost of the model calls of each role, dearest first
+// ("" for calls without a role).
+func roleSpend(d *analyze.Dataset) []RoleSpend {
+	idx := map[string]int{}
+	var out []RoleSpend
+	for _, s := range d.Sessions {
+		for i := range s.Events {
+			e := &s.Events[i]
+			if e.Kind != ingest.KindLLM {
+				continue
+			}
+			role := d.Str(e.Role)
+			j, ok := idx[role]
+			if !ok {
+				j = len(out)
+				idx[role] = j
+				out = append(out, RoleSpend{Role: role})
+			}
+			out[j].Calls++
+			out[j].CostUSD += e.Cost
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].CostUSD != out[j].CostUSD {
+			return out[i].CostUSD > out[j].CostUSD
+		}
+		return out[i].Role < out[j].Role
+	})
+	return out
 }
 
 // WriteTicket renders the ticket as Markdown for GitHub or Jira.
@@ -69,6 +167,14 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 	}
 	if len(t.Route) > 0 {
 		title += " and route " + routeList(t.Route)
+	}
+	if !t.CapIsLever {
+		// A cap that saves next to nothing is not proposed (issue 14.9).
+		title = "Cut agent session cost at its source: an iteration cap is not the lever"
+		if len(t.Route) > 0 {
+			title = "Route " + routeList(t.Route) + ": an iteration cap is not the lever"
+		}
+		rc = nil
 	}
 	p.f("# %s\n\n", title)
 
@@ -121,7 +227,7 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 			count(int64(rc.HealthySessionsCut)), pct(rc.HealthySessionsCutShare), count(int64(b.HealthySessions)), pct(rc.MaxCollateral))
 		p.f("   - It stops %s of the %s runaway sessions.\n", count(int64(rc.RunawaySessionsCut)), count(int64(b.RunawaySessions)))
 	} else {
-		p.f("1. **A strict maximum-iterations cap**: no cap can be recommended from these traces (no healthy sessions to bound the collateral).\n")
+		writeNoCap(p, t)
 	}
 	if len(t.Route) > 0 {
 		p.f("2. **Routing layer**: ")
@@ -133,7 +239,9 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 		}
 		p.f(". Tokens are unchanged; only the rates differ.\n")
 	}
-	if c := t.Combined; c != nil {
+	// Without a cap to propose, the combined replay (which includes the
+	// cap when several were swept) is not what the ticket proposes.
+	if c := t.Combined; c != nil && (t.CapIsLever || c.Cap == 0) {
 		p.f("\nTogether (%s): P95 per task %s%s, total %s instead of %s.\n", strings.Join(c.Policies, ", "), usd(c.P95CostUSD), monthly(c.P95CostUSD), usd(c.TotalCostUSD), usd(b.TotalCostUSD))
 	}
 
@@ -141,9 +249,16 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 	if t.Flagship != "" {
 		p.f("If we use the flagship model (%s) for the entire workflow, our P95 cost per task will be %s%s.", code(t.Flagship), usd(t.FlagshipP95), monthly(t.FlagshipP95))
 	}
-	if len(t.Route) > 0 && t.Combined != nil {
+	if len(t.Route) > 0 && t.Combined != nil && (t.CapIsLever || t.Combined.Cap == 0) {
 		p.f(" Instead, we will use the premium model exclusively for planning and route the reading and formatting steps to a lightweight model (%s), and cap sessions as above: P95 per task becomes %s%s.",
 			routeList(t.Route), usd(t.Combined.P95CostUSD), monthly(t.Combined.P95CostUSD))
+	} else if len(t.Route) > 0 && !t.CapIsLever {
+		var saved float64
+		for _, r := range t.Route {
+			saved += r.CostSavedUSD
+		}
+		p.f(" Instead, we will use the premium model exclusively for planning and route the reading and formatting steps to a lightweight model (%s): that saves %s of the %s the sessions cost.",
+			routeList(t.Route), usd(saved), usd(b.TotalCostUSD))
 	} else if rc != nil {
 		p.f(" As recorded, P95 is %s; with the %d-call cap it becomes %s%s. Routing was not simulated: rerun with `--route ROLE=MODEL` (or `--route-tool PATTERN=MODEL`) to price a premium-planner, lightweight-executor split.",
 			usd(b.P95CostUSD), rc.Cap, usd(rc.P95CostUSDAfter), monthly(rc.P95CostUSDAfter))
@@ -158,7 +273,7 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 		p.f("- [ ] Calls matching %s run on the routed models; quality is checked on a held-out set before rollout.\n", routeList(t.Route))
 	}
 	target := b.P95CostUSD
-	if t.Combined != nil {
+	if t.Combined != nil && (t.CapIsLever || t.Combined.Cap == 0) {
 		target = t.Combined.P95CostUSD
 	} else if rc != nil {
 		target = rc.P95CostUSDAfter
@@ -168,6 +283,91 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 	p.f("\n---\nGenerated by tokcost %s from %s sessions; prices %s (sha256 %s); figures are exact replays of the recorded tokens.\n",
 		t.Tool.Version, count(int64(b.Sessions)), t.Pricing.Version, short(t.Pricing.SHA256))
 	return p.err
+}
+
+// writeNoCap is the proposal when no cap saves MinCapSaving of spend: say
+// so with the numbers, then show what the spend is made of, the levers
+// that can move it.
+func writeNoCap(p *printer, t *Ticket) {
+	b, rc := t.Baseline, t.RecommendedCap
+	p.f("1. **No iteration cap.** ")
+	if rc == nil {
+		p.f("No cap can be recommended from these traces (no healthy sessions to bound the collateral).")
+	} else {
+		p.f("The smallest cap within the %s collateral limit, %d LLM calls, would save %s (%s of spend) and stop %s of the %s runaway sessions; P95 per task %s → %s. That is below the %s minimum (`--min-cap-saving`).",
+			pct(rc.MaxCollateral), rc.Cap, usd(rc.CostSavedUSD), pct(rc.SavedShare), count(int64(rc.RunawaySessionsCut)),
+			count(int64(b.RunawaySessions)), usd(b.P95CostUSD), usd(rc.P95CostUSDAfter), pct(t.MinCapSaving))
+	}
+	p.f(" A cap is not the lever here; these are:\n")
+	share := func(v float64) string {
+		if b.TotalCostUSD <= 0 {
+			return "-"
+		}
+		return pct(v / b.TotalCostUSD)
+	}
+	if len(t.LoopCauses) > 0 {
+		var wasted float64
+		for _, c := range t.LoopCauses {
+			wasted += c.WastedCostUSD
+		}
+		p.f("   - **The loops' causes.** Runaway loops wasted %s (%s of spend) retrying these errors; fixing them, or not retrying them, saves that without stopping any session:\n\n", usd(wasted), share(wasted))
+		rows := [][]string{}
+		for i, c := range t.LoopCauses {
+			if i == t.Evidence {
+				break
+			}
+			tool := code(c.Tool)
+			if c.Tool == "" {
+				tool = "(" + c.Signal + ")"
+			}
+			rows = append(rows, []string{tool, code(c.ErrorSignature), count(int64(c.Sessions)), usd(c.WastedCostUSD), share(c.WastedCostUSD)})
+		}
+		mdTableIndent(p, "     ", []string{"tool", "error signature", "sessions", "wasted", "of spend"}, rows, 2)
+		if len(t.LoopCauses) > t.Evidence {
+			p.f("\n     … and %d more signatures.\n", len(t.LoopCauses)-t.Evidence)
+		}
+		p.f("\n")
+	}
+	if len(t.Route) > 0 {
+		var saved float64
+		for _, r := range t.Route {
+			saved += r.CostSavedUSD
+		}
+		p.f("   - **Routing.** The routes below save %s (%s of spend) on their own.\n", usd(saved), share(saved))
+	} else if len(t.RoleSpend) > 0 {
+		p.f("   - **Routing.** Spend by role: ")
+		for i, r := range t.RoleSpend {
+			if i == 5 {
+				p.f("; … and %d more roles", len(t.RoleSpend)-5)
+				break
+			}
+			if i > 0 {
+				p.f("; ")
+			}
+			role := code(r.Role)
+			if r.Role == "" {
+				role = "(no role)"
+			}
+			p.f("%s %s calls, %s (%s)", role, count(int64(r.Calls)), usd(r.CostUSD), share(r.CostUSD))
+		}
+		p.f(". Rerun with `--route ROLE=MODEL` to price moving a role to a cheaper model.\n")
+	}
+	if w := t.Window; w != nil {
+		p.f("   - **Context window.** A window of %d turns saves %s (%s of spend); P95 per task %s → %s.\n",
+			w.K, usd(w.CostSavedUSD), share(w.CostSavedUSD), usd(b.P95CostUSD), usd(w.P95CostUSDAfter))
+	} else {
+		p.f("   - **Context window.** Input tokens, cache reads and writes included, cost %s (%s of spend); rerun with `--window K` to price a sliding window over them.\n",
+			usd(t.InputCostUSD), share(t.InputCostUSD))
+	}
+}
+
+// mdTableIndent is mdTable inside a list item, every line indented.
+func mdTableIndent(p *printer, indent string, header []string, rows [][]string, left int) {
+	var buf strings.Builder
+	mdTable(&printer{w: &buf}, header, rows, left)
+	for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		p.f("%s%s\n", indent, l) // l is already escaped; it has no line break
+	}
 }
 
 // monthlyShare projects a share of spend onto the monthly mean, when

@@ -65,6 +65,18 @@ func TestTicketGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Issue 14.9: the recommended cap is 100 calls (the planner-executor
+	// session has 20 planner + 80 executor calls, the longest healthy
+	// session), and no session has more than 100 calls (react-10 has 10,
+	// retry-15 15), so it saves $0: not proposed. What the ticket shows
+	// instead: one loop signature wasting retry-15's $2.0415 (see the
+	// golden) and the roles' spend.
+	if tk.CapIsLever || tk.RecommendedCap == nil || tk.RecommendedCap.Cap != 100 || tk.RecommendedCap.CostSavedUSD != 0 {
+		t.Errorf("cap is lever %v, recommended %+v; want a $0 cap of 100 that is not the lever", tk.CapIsLever, tk.RecommendedCap)
+	}
+	if len(tk.LoopCauses) != 1 || tk.LoopCauses[0].Tool != "parse_document" || math.Abs(tk.LoopCauses[0].WastedCostUSD-2.0415) > 1e-9 {
+		t.Errorf("loop causes %+v", tk.LoopCauses)
+	}
 	// Flagship: Opus 3 ($15/$75), the dearest model used. On Opus the three
 	// sessions cost: planner-executor $6.00 as recorded; react10 32,500 in
 	// + 2,000 out = 0.4875 + 0.15 = $0.6375; retry15 (see analyze tests) is

@@ -10,8 +10,9 @@ import (
 
 type ticketOptions struct {
 	policyOptions
-	Flagship string
-	Evidence int
+	Flagship     string
+	Evidence     int
+	MinCapSaving float64
 }
 
 func newTicketCmd(ios *IOStreams, runF func(*ticketOptions) error) *cobra.Command {
@@ -24,6 +25,12 @@ maximum-iterations cap and, with --route or --route-tool, a routing layer:
 the measured P95/P99 cost per task and the monthly projection, the worst
 runaway sessions as evidence, the recommended cap with its savings and
 collateral, and an architecture-review paragraph with real numbers.
+
+A cap is proposed only when it saves at least --min-cap-saving of spend
+(default 5%) within --max-collateral. Otherwise the ticket says a cap is not
+the lever and shows what is, with the numbers: the runaway loops' error
+signatures and what they wasted, spend by role (or the routes' savings) and
+what input tokens cost (or the window's saving).
 
 It takes the same flags as 'tokcost whatif'.
 
@@ -45,12 +52,16 @@ It takes the same flags as 'tokcost whatif'.
 	f := cmd.Flags()
 	f.StringVar(&opts.Flagship, "flagship", "", "model for the 'one flagship model for everything' figure (default: the dearest model in the traces)")
 	f.IntVar(&opts.Evidence, "evidence", 5, "how many runaway sessions to list as evidence")
+	f.Float64Var(&opts.MinCapSaving, "min-cap-saving", report.DefaultMinCapSaving, "smallest share of spend the recommended cap must save to be proposed (0.05 = 5%); below it the ticket shows the loops' causes, routing and the window instead")
 	return cmd
 }
 
 func ticketRun(ios *IOStreams, cmd *cobra.Command, opts *ticketOptions) error {
 	if opts.Evidence < 1 {
 		return usageErr("--evidence must be at least 1")
+	}
+	if opts.MinCapSaving < 0 || opts.MinCapSaving > 1 {
+		return usageErr("--min-cap-saving must be between 0 and 1 (a share, 0.05 = 5%%)")
 	}
 	cfg, err := opts.config(cmd)
 	if err != nil {
@@ -65,7 +76,7 @@ func ticketRun(ios *IOStreams, cmd *cobra.Command, opts *ticketOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := report.BuildTicket(d, r, report.TicketOptions{Flagship: opts.Flagship, Evidence: opts.Evidence})
+	t, err := report.BuildTicket(d, r, report.TicketOptions{Flagship: opts.Flagship, Evidence: opts.Evidence, MinCapSaving: &opts.MinCapSaving})
 	if err != nil {
 		return err
 	}
