@@ -137,7 +137,10 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	pg.Footer = fmt.Sprintf("tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s records, %s duplicates, %s invalid",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
 		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
-	return htmlTmpl.Execute(w, pg)
+	// html/template escapes markup; control characters pass through it,
+	// so the page is written through ctrlEscaper (a cat of the file must
+	// not drive the terminal either).
+	return htmlTmpl.Execute(ctrlEscaper{w}, pg)
 }
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -210,3 +213,33 @@ footer { color: #59636e; font-size: .8rem; margin-top: 32px; }
 </body>
 </html>
 `))
+
+// ctrlEscaper writes C0 control characters (but tab and newline) and DEL
+// as the text \x1b. The HTML page is ASCII-safe otherwise:
+// its markup is generated and every value is escaped by html/template.
+type ctrlEscaper struct{ w io.Writer }
+
+func (c ctrlEscaper) Write(b []byte) (int, error) {
+	clean := true
+	for _, x := range b {
+		if (x < 0x20 && x != '\t' && x != '\n') || x == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return c.w.Write(b)
+	}
+	out := make([]byte, 0, len(b)+16)
+	for _, x := range b {
+		if (x < 0x20 && x != '\t' && x != '\n') || x == 0x7f {
+			out = fmt.Appendf(out, `\x%02x`, x)
+			continue
+		}
+		out = append(out, x)
+	}
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
