@@ -143,6 +143,14 @@ func WriteDiff(w io.Writer, format string, d DiffResult) error {
 	switch format {
 	case "markdown":
 		p.f("## tokcost diff: %s → %s\n\n", d.Old.Version, d.New.Version)
+		for _, r := range rows {
+			// Model and workflow names come from the traces: code spans.
+			for _, prefix := range []string{"cost: model ", "cost: workflow "} {
+				if name, ok := strings.CutPrefix(r[0], prefix); ok {
+					r[0] = prefix + code(name)
+				}
+			}
+		}
 		mdTable(p, header, rows, 1)
 	case "table", "":
 		p.f("tokcost diff: %s → %s\n", d.Old.Version, d.New.Version)
