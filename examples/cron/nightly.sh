@@ -16,6 +16,8 @@ dest="$out/$day"
 mkdir -p "$dest"
 
 # One read of the traces: JSON (tomorrow's baseline), HTML, Markdown and the per-session Parquet.
+# No record at all (an empty or unreadable day) exits 6 here, before the
+# baseline is replaced: a night without traces is an alarm, not a $0 report.
 tokcost analyze -q --format json -o "$dest/report.json" --also html="$dest/report.html" \
 	--also markdown="$dest/summary.md" --sessions-out "$dest/sessions.parquet" "$in"
 
