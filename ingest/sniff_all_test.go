@@ -52,6 +52,7 @@ var sampleFormat = map[string]string{
 	"ingest/otel/testdata/tempo_export_with_batches.json":                                          "tempo",
 	"testdata/fleet.jsonl":                                                                         "jsonl",
 	"testdata/fleet.truth.jsonl":                                                                   "jsonl",
+	"testdata/hostile.jsonl":                                                                       "jsonl",
 	"testdata/planner_executor.jsonl":                                                              "jsonl",
 	"testdata/react10.jsonl":                                                                       "jsonl",
 	"testdata/retry15.jsonl":                                                                       "jsonl",
