@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -275,16 +276,24 @@ func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 func (n niceTicks) label(v float64, dec int) string {
+	// The step's decimals, then no trailing zeros: $0, $0.5, $1, $1.5.
+	f := func(v float64) string {
+		s := strconv.FormatFloat(v, 'f', dec, 64)
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+		return group(s)
+	}
 	switch n.unit {
 	case "%":
-		return strconv.FormatFloat(v*100, 'f', dec, 64) + "%"
+		return f(v*100) + "%"
 	case "$":
 		if v < 0 {
-			return "-$" + group(strconv.FormatFloat(-v, 'f', dec, 64))
+			return "-$" + f(-v)
 		}
-		return "$" + group(strconv.FormatFloat(v, 'f', dec, 64))
+		return "$" + f(v)
 	}
-	return group(strconv.FormatFloat(v, 'f', dec, 64))
+	return f(v)
 }
 
 // logDollarTicks labels a log dollar axis at 1, 2 and 5 times powers of
