@@ -476,6 +476,9 @@ func EarlierRuns(a *Analysis, history []SeriesReport) (kept []*Analysis, note st
 	}
 	start := parseTS(a.Input.FirstTS)
 	for _, h := range hs {
+		if len(kept) > 0 && sameRun(kept[len(kept)-1], h.Analysis) {
+			continue // a copy (baseline.json) counts once
+		}
 		if parseTS(h.Analysis.Input.FirstTS).Before(start) {
 			kept = append(kept, h.Analysis)
 		}
