@@ -322,7 +322,7 @@ func (logDollarTicks) Ticks(lo, hi float64) []plot.Tick {
 			ticks = append(ticks, plot.Tick{Value: v, Label: "$" + group(strconv.FormatFloat(v, 'f', -1, 64))})
 		}
 	}
-	if len(ticks) < 2 { // a narrow range: linear steps read better
+	if len(ticks) < 3 { // under a decade: linear steps read better
 		return niceTicks{unit: "$"}.Ticks(lo, hi)
 	}
 	return ticks

@@ -106,7 +106,7 @@ func (t *Trend) addSeriesLine(f *figure, key string, colour int, name string) (b
 		if err != nil {
 			return false, err
 		}
-		ring.Shape, ring.Color, ring.Radius = draw.RingGlyph{}, palette[4], vg.Points(6)
+		ring.Shape, ring.Color, ring.Radius = draw.RingGlyph{}, palette[6], vg.Points(6)
 		f.p.Add(ring)
 	}
 	return true, nil
@@ -119,7 +119,7 @@ func (t *Trend) flagLegend(f *figure, keys []string) {
 			for _, p := range s.Points {
 				if p.Flag != "" {
 					ring, _ := plotter.NewScatter(plotter.XYs{{}})
-					ring.Shape, ring.Color, ring.Radius = draw.RingGlyph{}, palette[4], vg.Points(6)
+					ring.Shape, ring.Color, ring.Radius = draw.RingGlyph{}, palette[6], vg.Points(6)
 					f.addLegend("flagged against the trailing median", ring)
 					return
 				}

@@ -170,15 +170,22 @@ func (t *Trend) runRows() (header []string, rows [][]string) {
 	return header, rows
 }
 
-func (t *Trend) shiftLines() []string {
-	var out []string
+// shiftLines describes the shifts, headline metrics first; sub counts
+// the per-group and per-model ones at the end.
+func (t *Trend) shiftLines() (lines []string, sub int) {
+	var head, rest []string
 	for _, sh := range t.Shifts {
 		s := t.series(sh.Metric)
-		out = append(out, fmt.Sprintf("%s %s: %s from %s (%d runs in a row past the threshold), median %s before → %s after (%s)",
+		line := fmt.Sprintf("%s %s: %s from %s (%d runs in a row past the threshold), median %s before → %s after (%s)",
 			shiftArrow(sh.Direction), s.Label, map[string]string{"up": "rose", "down": "fell"}[sh.Direction], sh.Label, sh.Runs,
-			unitValue(s.Unit, sh.Before), unitValue(s.Unit, sh.After), relText(&sh.Rel)))
+			unitValue(s.Unit, sh.Before), unitValue(s.Unit, sh.After), relText(&sh.Rel))
+		if strings.Contains(sh.Metric, "=") {
+			rest = append(rest, line)
+		} else {
+			head = append(head, line)
+		}
 	}
-	return out
+	return append(head, rest...), len(rest)
 }
 
 func (t *Trend) span() string {
@@ -214,7 +221,7 @@ func writeTrendTable(w io.Writer, t *Trend) error {
 		return err
 	}
 	p.f("\n")
-	if lines := t.shiftLines(); len(lines) > 0 {
+	if lines, _ := t.shiftLines(); len(lines) > 0 {
 		p.f("shifts:\n")
 		for _, l := range lines {
 			p.f("  %s\n", l)
@@ -236,12 +243,20 @@ func writeTrendTable(w io.Writer, t *Trend) error {
 func writeTrendMarkdown(w io.Writer, t *Trend) error {
 	p := &printer{w: w}
 	p.f("## tokcost trend: %s\n\n", t.span())
-	if lines := t.shiftLines(); len(lines) > 0 {
-		for _, l := range lines {
-			p.f("- **%s**\n", mdCell(l))
+	lines, sub := t.shiftLines()
+	head := lines[:len(lines)-sub]
+	for _, l := range head {
+		p.f("- **%s**\n", mdCell(l))
+	}
+	if len(head) == 0 {
+		p.f("No sustained shift in the headline metrics.\n")
+	}
+	if sub > 0 {
+		p.f("\n<details><summary>%d shifts per workflow, group or model</summary>\n\n", sub)
+		for _, l := range lines[len(lines)-sub:] {
+			p.f("- %s\n", mdCell(l))
 		}
-	} else {
-		p.f("No sustained shift.\n")
+		p.f("\n</details>\n")
 	}
 	p.f("\n")
 	h, rows := t.summaryRows(true)
@@ -266,9 +281,13 @@ func writeTrendHTML(w io.Writer, t *Trend) error {
 			struct{ Label, Value string }{"sustained shifts", count(int64(len(t.Shifts)))})
 	}
 	pg.Title = "tokcost trend"
-	pg.Lines = t.shiftLines()
+	lines, sub := t.shiftLines()
+	pg.Lines = lines[:len(lines)-sub]
 	if len(pg.Lines) == 0 {
-		pg.Lines = []string{"No sustained shift."}
+		pg.Lines = []string{"No sustained shift in the headline metrics."}
+	}
+	if sub > 0 {
+		pg.Lines = append(pg.Lines, fmt.Sprintf("%d shifts per workflow, group or model: see the last table.", sub))
 	}
 	add := func(title, note string, svg []byte, err error) {
 		switch {
@@ -300,11 +319,17 @@ func writeTrendHTML(w io.Writer, t *Trend) error {
 			if n := len(s.Points); n > 0 && s.Points[n-1].Value != nil {
 				last = unitValue(s.Unit, *s.Points[n-1].Value)
 			}
-			grows = append(grows, []string{s.Label, Sparkline(vals), last})
+			var from []string
+			for _, sh := range t.Shifts {
+				if sh.Metric == s.Key {
+					from = append(from, shiftArrow(sh.Direction)+" "+sh.Label)
+				}
+			}
+			grows = append(grows, []string{s.Label, Sparkline(vals), last, strings.Join(from, ", ")})
 		}
 	}
 	if len(grows) > 0 {
-		pg.Tables = append(pg.Tables, htmlTable{Title: "Per workflow and model", Header: []string{"metric", "trend", "last"}, Left: 2, Rows: grows})
+		pg.Tables = append(pg.Tables, htmlTable{Title: "Per workflow and model", Header: []string{"metric", "trend", "last", "shift from"}, Left: 2, Rows: grows})
 	}
 	pg.Footer = "Method: " + t.method() + ". Ordered by " + strings.ReplaceAll(t.OrderedBy, "_", " ") + "."
 	if len(t.Notes) > 0 {
