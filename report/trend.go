@@ -239,6 +239,28 @@ func BuildTrend(rs []SeriesReport, opt TrendOptions) *Trend {
 		t.Runs = append(t.Runs, run)
 	}
 	labelRuns(t.Runs)
+	// What the figures stand on: lower bounds, and a price table that
+	// changed under the series (a shift that is not usage).
+	var partial []string
+	for i, r := range rs {
+		a := r.Analysis
+		if a.Sessions.PartialCost > 0 || len(a.Input.Unpriced) > 0 {
+			partial = append(partial, t.Runs[i].Label)
+		}
+		if i > 0 {
+			prev := rs[i-1].Analysis.Pricing
+			if prev.SHA256 != "" && a.Pricing.SHA256 != "" && prev.SHA256 != a.Pricing.SHA256 {
+				t.Notes = append(t.Notes, fmt.Sprintf("the price table changed at %s (%s → %s): cost changes from there may be prices, not usage",
+					t.Runs[i].Label, orNone(prev.Version), orNone(a.Pricing.Version)))
+			}
+			if pc, cc := rs[i-1].Analysis.Pricing.CostSource, a.Pricing.CostSource; pc != cc {
+				t.Notes = append(t.Notes, fmt.Sprintf("the cost source changed at %s (%s → %s)", t.Runs[i].Label, orNone(pc), orNone(cc)))
+			}
+		}
+	}
+	if len(partial) > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("%d runs have unpriced calls, so their costs are lower bounds: %s", len(partial), strings.Join(partial, ", ")))
+	}
 
 	for _, m := range metrics {
 		s := TrendSeries{Key: m.key, Label: m.label, Unit: m.unit, Points: make([]TrendPoint, len(t.Runs))}

@@ -196,3 +196,19 @@ func TestTrendWriters(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendNotes: a run with unpriced calls and a price-table change are
+// said, since either moves costs without any change in usage.
+func TestTrendNotes(t *testing.T) {
+	a, b := night("2026-11-01", 1, 10), night("2026-11-02", 1, 10)
+	a.Pricing.SHA256, a.Pricing.Version = "aaa", "v1"
+	b.Pricing.SHA256, b.Pricing.Version = "bbb", "v2"
+	b.Sessions.PartialCost = 3
+	tr := BuildTrend([]SeriesReport{{Path: "a", Analysis: a}, {Path: "b", Analysis: b}}, TrendOptions{})
+	notes := strings.Join(tr.Notes, "\n")
+	for _, want := range []string{"the price table changed at 2026-11-02 (v1 → v2)", "1 runs have unpriced calls, so their costs are lower bounds: 2026-11-02"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", notes, want)
+		}
+	}
+}
