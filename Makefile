@@ -32,10 +32,13 @@ generate:
 bench:
 	./scripts/bench.sh
 
-# Render the HTML report of the bundled fleet and screenshot it in headless
-# Chromium (apt-get install -y chromium), to look at the charts.
+# Render the HTML report of a real sample (the Claude Code transcripts in
+# ingest/claudecode/testdata) and of the generated fleet, and screenshot
+# them in headless Chromium (apt-get install -y chromium), to look at the
+# charts; TestChartLayout checks the same charts' SVG structure.
 screenshot:
 	./scripts/screenshot.sh "" screenshot.png
+	SAMPLE=fleet ./scripts/screenshot.sh "" screenshot-fleet.png
 
 # Run every fuzz target for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s

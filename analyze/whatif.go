@@ -720,3 +720,17 @@ func FlagshipModel(d *Dataset) string {
 	}
 	return best.Key
 }
+
+// RecommendCap is the cap Simulate recommends, for callers that only
+// sweep caps (the HTML report's cap chart): the smallest N that cuts at
+// most share of the sessions rw does not list as runaway.
+func RecommendCap(d *Dataset, rw Runaway, share float64) (int, bool) {
+	ids := runawayIDs(rw)
+	healthy := []int{}
+	for _, s := range d.Sessions {
+		if !ids[s.ID] {
+			healthy = append(healthy, s.LLMCalls)
+		}
+	}
+	return recommendCap(healthy, share)
+}

@@ -305,6 +305,11 @@ func TestCapSweepAgainstGenerator(t *testing.T) {
 	if rc == nil || rc.Cap != want {
 		t.Fatalf("recommended cap = %+v, want %d", rc, want)
 	}
+	// RecommendCap (the HTML cap chart's marker) agrees with the same
+	// brute force.
+	if n, ok := RecommendCap(d, DetectLoops(d, DefaultLoopConfig()), 0.01); !ok || n != want {
+		t.Errorf("RecommendCap = %d, %v; want %d", n, ok, want)
+	}
 	check(rc.CapResult)
 	if rc.HealthySessionsCut > allowed {
 		t.Errorf("recommended cap cuts %d healthy sessions, allowed %d", rc.HealthySessionsCut, allowed)

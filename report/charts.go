@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -36,9 +39,69 @@ var palette = []color.Color{
 	color.RGBA{120, 120, 120, 255}, // grey
 }
 
-// svgOf renders p and returns the <svg> element alone (no XML prelude),
-// ready to inline in HTML.
-func svgOf(p *plot.Plot, w, h vg.Length) (svg []byte, err error) {
+// figure is a plot with its legend and hover marks, laid out so the
+// legend never covers data: the legend is drawn in a band below the plot
+// area (a <g class="legend">), and each mark becomes an invisible shape
+// with an SVG <title> (a <g class="hover">), so a browser shows the
+// exact figure under the pointer without any script.
+type figure struct {
+	p      *plot.Plot
+	w, h   vg.Length
+	legend []legendItem
+	hovers []hoverMark
+}
+
+type legendItem struct {
+	name   string
+	thumbs []plot.Thumbnailer
+}
+
+// hoverMark is a circle of radius r around (x, y) in data coordinates,
+// or, with halfH > 0, the rectangle x..x1 by y ± halfH (a bar).
+type hoverMark struct {
+	x, y, x1 float64
+	r, halfH vg.Length
+	title    string
+}
+
+func (f *figure) addLegend(name string, thumbs ...plot.Thumbnailer) {
+	f.legend = append(f.legend, legendItem{name, thumbs})
+}
+
+func (f *figure) hoverPoint(x, y float64, title string) {
+	f.hovers = append(f.hovers, hoverMark{x: x, y: y, r: vg.Points(5), title: title})
+}
+
+// legendLayout places the entries left to right in rows that fit the
+// chart's width, and returns the band's height.
+const (
+	legendPad   = 6  // points around the band
+	legendThumb = 20 // thumbnail width, points
+	legendGap   = 18 // between entries, points
+)
+
+func (f *figure) legendLayout() (pos []vg.Point, widths []vg.Length, band vg.Length) {
+	if len(f.legend) == 0 {
+		return nil, nil, 0
+	}
+	sty := f.p.Legend.TextStyle
+	entryH := sty.Rectangle("Mg").Size().Y * 1.35
+	x, row := vg.Points(legendPad)+vg.Points(40), 0
+	for _, e := range f.legend {
+		wd := vg.Points(legendThumb) + sty.Rectangle(" "+e.name).Size().X + vg.Points(4)
+		if x+wd > f.w-vg.Points(legendPad) && x > vg.Points(legendPad)+vg.Points(40) {
+			x, row = vg.Points(legendPad)+vg.Points(40), row+1
+		}
+		pos = append(pos, vg.Point{X: x, Y: vg.Length(row) * entryH})
+		widths = append(widths, wd)
+		x += wd + vg.Points(legendGap)
+	}
+	return pos, widths, vg.Length(row+1)*entryH + 2*vg.Points(legendPad)
+}
+
+// render draws the figure and returns the <svg> element alone (no XML
+// prelude), ready to inline in HTML.
+func (f *figure) render() (svg []byte, err error) {
 	// gonum/plot panics on some degenerate inputs (a log axis over one
 	// value, say); a chart must never take the report down with it.
 	defer func() {
@@ -46,8 +109,70 @@ func svgOf(p *plot.Plot, w, h vg.Length) (svg []byte, err error) {
 			svg, err = nil, fmt.Errorf("cannot draw: %v", r)
 		}
 	}()
-	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	pos, widths, band := f.legendLayout()
+	c := vgsvg.New(f.w, f.h)
+	dc := draw.New(c)
+	// One white background under the plot and the legend band.
+	if bg := f.p.BackgroundColor; bg != nil {
+		dc.SetColor(bg)
+		dc.Fill(dc.Rectangle.Path())
+		f.p.BackgroundColor = nil
+		defer func() { f.p.BackgroundColor = bg }()
+	}
+	area := draw.Crop(dc, 0, 0, band, 0)
+	f.p.Draw(area)
+	da := f.p.DataCanvas(area)
+	xf, yf := f.p.Transforms(&da)
+
+	var extra bytes.Buffer
+	if len(f.legend) > 0 {
+		lc := vgsvg.New(f.w, band)
+		sty := f.p.Legend.TextStyle
+		entryH := sty.Rectangle("Mg").Size().Y * 1.35
+		for i, e := range f.legend {
+			l := plot.NewLegend()
+			l.TextStyle = sty
+			l.Left, l.Top = true, true
+			l.ThumbnailWidth = vg.Points(legendThumb)
+			l.Add(e.name, e.thumbs...)
+			top := band - vg.Points(legendPad) - pos[i].Y
+			l.Draw(draw.Canvas{Canvas: lc, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: pos[i].X, Y: top - entryH},
+				Max: vg.Point{X: pos[i].X + widths[i], Y: top},
+			}})
+		}
+		var lb bytes.Buffer
+		if _, err := lc.WriteTo(&lb); err != nil {
+			return nil, err
+		}
+		inner := lb.Bytes()
+		if i := bytes.Index(inner, []byte("<svg")); i >= 0 {
+			if j := bytes.IndexByte(inner[i:], '>'); j >= 0 {
+				inner = inner[i+j+1:]
+			}
+		}
+		inner = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(inner), []byte("</svg>")))
+		fmt.Fprintf(&extra, "<g class=\"legend\" transform=\"translate(0, %.4g)\">\n", float64(f.h-band))
+		fmt.Fprintf(&extra, "<rect class=\"legend-box\" x=\"0\" y=\"0\" width=\"%.4g\" height=\"%.4g\" fill=\"none\" stroke=\"none\"/>\n", float64(f.w), float64(band))
+		extra.Write(inner)
+		extra.WriteString("\n</g>\n")
+	}
+	if len(f.hovers) > 0 {
+		// Data coordinates run upwards from the bottom, as in vgsvg.
+		fmt.Fprintf(&extra, "<g class=\"hover\" transform=\"scale(1, -1) translate(0, %.4g)\">\n", -float64(f.h))
+		for _, m := range f.hovers {
+			x, y := xf(m.x), yf(m.y)
+			if m.halfH > 0 {
+				x1 := xf(m.x1)
+				fmt.Fprintf(&extra, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#000\" fill-opacity=\"0\"><title>%s</title></rect>\n",
+					float64(min(x, x1)), float64(y-m.halfH), math.Abs(float64(x1-x)), float64(2*m.halfH), xmlText(m.title))
+				continue
+			}
+			fmt.Fprintf(&extra, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"#000\" fill-opacity=\"0\"><title>%s</title></circle>\n",
+				float64(x), float64(y), float64(m.r), xmlText(m.title))
+		}
+		extra.WriteString("</g>\n")
+	}
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return nil, err
@@ -56,7 +181,21 @@ func svgOf(p *plot.Plot, w, h vg.Length) (svg []byte, err error) {
 	if i := bytes.Index(out, []byte("<svg")); i > 0 {
 		out = out[i:]
 	}
-	return out, nil
+	end := bytes.LastIndex(out, []byte("</svg>"))
+	if end < 0 {
+		return nil, fmt.Errorf("cannot draw: no </svg> in the chart")
+	}
+	res := make([]byte, 0, len(out)+extra.Len())
+	res = append(res, out[:end]...)
+	res = append(res, extra.Bytes()...)
+	res = append(res, out[end:]...)
+	return res, nil
+}
+
+func xmlText(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // sans is Liberation Sans, embedded in gonum/plot for text metrics; the
@@ -64,7 +203,7 @@ func svgOf(p *plot.Plot, w, h vg.Length) (svg []byte, err error) {
 // Arial or another sans.
 var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
 
-func newPlot(title, x, y string) *plot.Plot {
+func newFigure(title, x, y string) *figure {
 	p := plot.New()
 	for _, st := range []*text.Style{&p.Title.TextStyle, &p.X.Label.TextStyle, &p.Y.Label.TextStyle,
 		&p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
@@ -76,44 +215,128 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
+	p.X.Tick.Marker = niceTicks{}
+	p.Y.Tick.Marker = niceTicks{}
 	p.Add(plotter.NewGrid())
-	return p
+	return &figure{p: p, w: chartW, h: chartH}
 }
 
-// relabel keeps a ticker's marks and rewrites its labels.
-type relabel struct {
-	plot.Ticker
-	label func(v float64, label string) string
+// niceTicks labels a linear axis at 1-2-5 steps (3 to 7 labels), every
+// label with the decimals its step needs and no more. unit is "$" (a
+// prefix), "%" (a share shown ×100) or "" (grouped digits); integer axes
+// (LLM calls, sessions) never step below 1.
+type niceTicks struct {
+	unit    string
+	integer bool
 }
 
-func (r relabel) Ticks(min, max float64) []plot.Tick {
-	ticks := r.Ticker.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = r.label(ticks[i].Value, ticks[i].Label)
+// niceStep is the 1-2-5 step that gives at most 6 intervals over span.
+func niceStep(span float64, integer bool) float64 {
+	if span <= 0 || math.IsNaN(span) || math.IsInf(span, 0) {
+		return 1
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(span/6)))
+	step := mag
+	for _, m := range []float64{1, 2, 5, 10} {
+		step = m * mag
+		if span/step <= 6 {
+			break
+		}
+	}
+	if integer && step < 1 {
+		step = 1
+	}
+	return step
+}
+
+func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := niceStep(hi-lo, n.integer)
+	dec := 0
+	shown := step
+	if n.unit == "%" {
+		shown *= 100
+	}
+	if shown < 1 {
+		dec = int(math.Ceil(-math.Log10(shown) - 1e-9))
+	}
+	var ticks []plot.Tick
+	first := math.Ceil(lo/step - 1e-9)
+	for k := first; k*step <= hi+step*1e-9; k++ {
+		v := k * step
+		if math.Abs(v) < step*1e-9 {
+			v = 0
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: n.label(v, dec)})
+		// Unlabelled minor ticks halve each step.
+		if mid := v + step/2; mid <= hi {
+			ticks = append(ticks, plot.Tick{Value: mid})
 		}
 	}
 	return ticks
 }
 
-var (
-	dollarTicks  = relabel{plot.DefaultTicks{}, func(_ float64, l string) string { return "$" + l }}
-	groupedTicks = relabel{plot.DefaultTicks{}, func(_ float64, l string) string { return group(l) }}
-	percentTicks = relabel{plot.DefaultTicks{}, func(v float64, _ string) string {
-		return strconv.FormatFloat(v*100, 'f', -1, 64) + "%"
-	}}
-	logDollarTicks = relabel{plot.LogTicks{}, func(v float64, _ string) string {
-		return "$" + strconv.FormatFloat(v, 'f', -1, 64)
-	}}
-)
+func (n niceTicks) label(v float64, dec int) string {
+	// The step's decimals, then no trailing zeros: $0, $0.5, $1, $1.5.
+	f := func(v float64) string {
+		s := strconv.FormatFloat(v, 'f', dec, 64)
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+		return group(s)
+	}
+	switch n.unit {
+	case "%":
+		return f(v*100) + "%"
+	case "$":
+		if v < 0 {
+			return "-$" + f(-v)
+		}
+		return "$" + f(v)
+	}
+	return f(v)
+}
+
+// logDollarTicks labels a log dollar axis at 1, 2 and 5 times powers of
+// ten over up to two decades, at powers of ten beyond.
+type logDollarTicks struct{}
+
+func (logDollarTicks) Ticks(lo, hi float64) []plot.Tick {
+	if lo <= 0 || hi <= lo {
+		return nil
+	}
+	mults := []float64{1, 2, 5}
+	if math.Log10(hi/lo) > 2 {
+		mults = []float64{1}
+	}
+	var ticks []plot.Tick
+	for e := int(math.Floor(math.Log10(lo))); e <= int(math.Ceil(math.Log10(hi))); e++ {
+		for _, m := range mults {
+			// m/10^-e keeps 0.02 exact as text (2×0.01 is not).
+			v := m * math.Pow(10, float64(e))
+			if e < 0 {
+				v = m / math.Pow(10, float64(-e))
+			}
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			ticks = append(ticks, plot.Tick{Value: v, Label: "$" + group(strconv.FormatFloat(v, 'f', -1, 64))})
+		}
+	}
+	if len(ticks) < 3 { // under a decade: linear steps read better
+		return niceTicks{unit: "$"}.Ticks(lo, hi)
+	}
+	return ticks
+}
 
 // costCDFChart is the empirical CDF of per-session cost with the
 // percentiles marked: where the tail starts is what a budget is about.
 // cdfSteps bounds the steps costCDFChart draws.
 const cdfSteps = 2000
 
-func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
+// cdfHovers is how many points along the CDF carry hover text.
+const cdfHovers = 40
+
+func costCDFChart(costs []float64, d analyze.Distribution, ci *CostCI) ([]byte, error) {
 	if len(costs) == 0 {
 		return nil, nil
 	}
@@ -144,10 +367,11 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 		c := max(sorted[i], floor)
 		pts = append(pts, plotter.XY{X: c, Y: float64(i) / n}, plotter.XY{X: c, Y: float64(i+1) / n})
 	}
-	p := newPlot(fmt.Sprintf("Per-session cost: CDF of %s sessions", count(int64(len(sorted)))), "cost per session (USD, log scale)", "share of sessions at or below")
+	f := newFigure(fmt.Sprintf("Per-session cost: CDF of %s sessions", count(int64(len(sorted)))), "cost per session (USD, log scale)", "share of sessions at or below")
+	p := f.p
 	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = logDollarTicks
-	p.Y.Tick.Marker = percentTicks
+	p.X.Tick.Marker = logDollarTicks{}
+	p.Y.Tick.Marker = niceTicks{unit: "%"}
 	p.Y.Min, p.Y.Max = 0, 1
 	l, err := plotter.NewLine(pts)
 	if err != nil {
@@ -156,12 +380,18 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 	l.Color = palette[0]
 	l.Width = vg.Points(2)
 	p.Add(l)
-	p.Legend.Add("sessions", l)
+	f.addLegend("sessions", l)
+	hstep := max(1, len(sorted)/cdfHovers)
+	for i := 0; i < len(sorted); i += hstep {
+		f.hoverPoint(max(sorted[i], floor), float64(i+1)/n, fmt.Sprintf("%s of sessions cost at most %s", pct(float64(i+1)/n), usd(sorted[i])))
+	}
 	for i, m := range []struct {
 		name string
-		v, q float64
-	}{{"P50", d.P50, 0.50}, {"P95", d.P95, 0.95}, {"P99", d.P99, 0.99}} {
-		v, err := plotter.NewLine(plotter.XYs{{X: max(m.v, floor), Y: 0}, {X: max(m.v, floor), Y: 1}})
+		v    float64
+		iv   *analyze.Interval
+	}{{"P50", d.P50, nil}, {"P95", d.P95, ciOf(ci, 95)}, {"P99", d.P99, ciOf(ci, 99)}} {
+		x := max(m.v, floor)
+		v, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: 1}})
 		if err != nil {
 			return nil, err
 		}
@@ -169,7 +399,14 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 		v.Width = vg.Points(1.5)
 		v.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		p.Add(v)
-		p.Legend.Add(m.name+" "+usd(m.v), v)
+		f.addLegend(m.name+" "+usd(m.v), v)
+		title := m.name + " per session: " + usd(m.v)
+		if m.iv != nil {
+			title += " (95% confidence " + interval(*m.iv) + ")"
+		}
+		for _, y := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
+			f.hoverPoint(x, y, title)
+		}
 	}
 	// A log axis needs a range: one distinct cost (a single session, or
 	// identical ones) gets a decade around it.
@@ -181,11 +418,17 @@ func costCDFChart(costs []float64, d analyze.Distribution) ([]byte, error) {
 		lo, hi = lo/3, hi*3
 	}
 	p.X.Min, p.X.Max = lo, hi
-	p.Legend.Left = false
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(10)
-	p.Legend.YOffs = vg.Points(10)
-	return svgOf(p, chartW, chartH)
+	return f.render()
+}
+
+func ciOf(ci *CostCI, p int) *analyze.Interval {
+	switch {
+	case ci == nil:
+		return nil
+	case p == 95:
+		return &ci.P95
+	}
+	return &ci.P99
 }
 
 // classes are the token classes a model's cost splits into.
@@ -237,10 +480,12 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 	for i, b := range bars {
 		names[len(bars)-1-i] = b.name
 	}
-	p := newPlot(fmt.Sprintf("Cost by model and token class (output: %s of priced cost)", pct(outputShare)), "cost (USD)", "")
-	p.X.Tick.Marker = dollarTicks
+	f := newFigure(fmt.Sprintf("Cost by model and token class (output: %s of priced cost)", pct(outputShare)), "cost (USD)", "")
+	p := f.p
+	p.X.Tick.Marker = niceTicks{unit: "$"}
 	width := vg.Points(min(28, 200/float64(len(bars))))
 	var below *plotter.BarChart
+	start := make([]float64, len(bars)) // where each bar's next segment starts
 	for ci, cl := range classes {
 		vals := make(plotter.Values, len(bars))
 		any := false
@@ -263,20 +508,26 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 		}
 		below = bc
 		p.Add(bc)
-		p.Legend.Add(cl.name, bc)
+		f.addLegend(cl.name, bc)
+		for k, v := range vals {
+			if v > 0 {
+				total := bars[len(bars)-1-k].parts
+				all := total.Input + total.CacheRead + total.CacheWrite + total.Output + total.Recorded
+				f.hovers = append(f.hovers, hoverMark{x: start[k], x1: start[k] + v, y: float64(k), halfH: width / 2,
+					title: fmt.Sprintf("%s, %s: %s (%s of the model's cost)", names[k], cl.name, usd(v), pct(v/all))})
+			}
+			start[k] += v
+		}
 	}
 	p.NominalY(names...)
-	// Room on the right for the legend: the smallest bars are at the bottom.
 	most := 0.0
-	for _, b := range bars {
-		most = max(most, b.parts.Input+b.parts.CacheRead+b.parts.CacheWrite+b.parts.Output+b.parts.Recorded)
+	for _, v := range start {
+		most = max(most, v)
 	}
-	p.X.Min, p.X.Max = 0, most*1.3
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(10)
-	p.Legend.YOffs = vg.Points(10)
-	h := max(chartH, vg.Length(len(bars))*vg.Points(34)+vg.Points(90))
-	return svgOf(p, chartW, h)
+	p.X.Min, p.X.Max = 0, most*1.05
+	_, _, band := f.legendLayout()
+	f.h = max(chartH, vg.Length(len(bars))*vg.Points(34)+vg.Points(90)+band)
+	return f.render()
 }
 
 // growthChart draws input tokens per LLM call of the worst runaway
@@ -286,13 +537,16 @@ func growthChart(growth []SessionGrowth) ([]byte, error) {
 	if len(growth) == 0 {
 		return nil, nil
 	}
-	p := newPlot("Context growth per LLM call, worst runaway sessions", "LLM call", "input tokens")
-	p.Y.Tick.Marker = groupedTicks
+	f := newFigure("Context growth per LLM call, worst runaway sessions", "LLM call", "input tokens")
+	p := f.p
+	p.X.Tick.Marker = niceTicks{integer: true}
+	p.Y.Tick.Marker = niceTicks{integer: true}
 	p.Y.Min = 0
 	for i, g := range growth {
 		pts := make(plotter.XYs, len(g.InputTokens))
 		for k, v := range g.InputTokens {
 			pts[k] = plotter.XY{X: float64(k + 1), Y: float64(v)}
+			f.hoverPoint(float64(k+1), float64(v), fmt.Sprintf("%s, LLM call %d: %s input tokens", g.SessionID, k+1, count(v)))
 		}
 		l, sc, err := plotter.NewLinePoints(pts)
 		if err != nil {
@@ -303,7 +557,7 @@ func growthChart(growth []SessionGrowth) ([]byte, error) {
 		sc.Color, sc.Radius = c, vg.Points(1.5)
 		sc.Shape = draw.CircleGlyph{}
 		p.Add(l, sc)
-		p.Legend.Add(fmt.Sprintf("%s (wasted %s)", g.SessionID, usd(g.WastedCostUSD)), l)
+		f.addLegend(fmt.Sprintf("%s (wasted %s)", g.SessionID, usd(g.WastedCostUSD)), l)
 		if k := g.LoopStartCall; k >= 1 && k <= len(g.InputTokens) {
 			start, err := plotter.NewScatter(plotter.XYs{{X: float64(k), Y: float64(g.InputTokens[k-1])}})
 			if err != nil {
@@ -314,27 +568,30 @@ func growthChart(growth []SessionGrowth) ([]byte, error) {
 			p.Add(start)
 		}
 	}
-	// Contexts grow up and to the right; the bottom right is empty.
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(10)
-	p.Legend.YOffs = vg.Points(10)
-	return svgOf(p, chartW, chartH)
+	return f.render()
 }
 
 // capCurveChart sweeps iteration caps: the share of spend a cap saves
-// against the share of healthy sessions it would cut short.
-func capCurveChart(curve []analyze.CapResult) ([]byte, error) {
+// against the share of healthy sessions it would cut short, with the
+// recommended cap marked.
+func capCurveChart(curve []analyze.CapResult, rec *analyze.RecommendedCap) ([]byte, error) {
 	if len(curve) == 0 {
 		return nil, nil
 	}
 	saved := make(plotter.XYs, len(curve))
 	cut := make(plotter.XYs, len(curve))
+	f := newFigure("Iteration cap: savings versus collateral", "cap (LLM calls per session)", "share")
+	p := f.p
 	for i, c := range curve {
 		saved[i] = plotter.XY{X: float64(c.Cap), Y: c.SavedShare}
 		cut[i] = plotter.XY{X: float64(c.Cap), Y: c.HealthySessionsCutShare}
+		f.hoverPoint(float64(c.Cap), c.SavedShare, fmt.Sprintf("cap %d: saves %s (%s), cuts %s healthy sessions (%s)",
+			c.Cap, usd(c.CostSavedUSD), pct(c.SavedShare), count(int64(c.HealthySessionsCut)), pct(c.HealthySessionsCutShare)))
+		f.hoverPoint(float64(c.Cap), c.HealthySessionsCutShare, fmt.Sprintf("cap %d: cuts %s healthy sessions (%s)",
+			c.Cap, count(int64(c.HealthySessionsCut)), pct(c.HealthySessionsCutShare)))
 	}
-	p := newPlot("Iteration cap: savings versus collateral", "cap (LLM calls per session)", "share")
-	p.Y.Tick.Marker = percentTicks
+	p.X.Tick.Marker = niceTicks{integer: true}
+	p.Y.Tick.Marker = niceTicks{unit: "%"}
 	p.Y.Min, p.Y.Max = 0, 1
 	for i, s := range []struct {
 		name string
@@ -348,7 +605,25 @@ func capCurveChart(curve []analyze.CapResult) ([]byte, error) {
 		l.Color, l.Width = c, vg.Points(2)
 		sc.Color, sc.Radius, sc.Shape = c, vg.Points(2), draw.CircleGlyph{}
 		p.Add(l, sc)
-		p.Legend.Add(s.name, l)
+		f.addLegend(s.name, l)
 	}
-	return svgOf(p, chartW, chartH)
+	if rec != nil {
+		x := float64(rec.Cap)
+		v, err := plotter.NewLine(plotter.XYs{{X: x, Y: 0}, {X: x, Y: 1}})
+		if err != nil {
+			return nil, err
+		}
+		v.Color, v.Width = palette[0], vg.Points(1.5)
+		v.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		p.Add(v)
+		f.addLegend(fmt.Sprintf("recommended cap: %d calls (cuts ≤ %s of healthy sessions)", rec.Cap, pct(rec.MaxCollateral)), v)
+		title := fmt.Sprintf("recommended cap %d LLM calls: saves %s (%s), cuts %s healthy sessions (%s)",
+			rec.Cap, usd(rec.CostSavedUSD), pct(rec.SavedShare), count(int64(rec.HealthySessionsCut)), pct(rec.HealthySessionsCutShare))
+		for _, y := range []float64{0.1, 0.3, 0.5, 0.7, 0.9} {
+			f.hoverPoint(x, y, title)
+		}
+		p.X.Min = min(p.X.Min, x)
+		p.X.Max = max(p.X.Max, x)
+	}
+	return f.render()
 }

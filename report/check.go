@@ -27,12 +27,17 @@ type Budgets struct {
 	// GroupBy applies the percentile rules per group: workflow, model or a
 	// session attribute (analyze.GroupSessions).
 	GroupBy string
+	// History is a directory of earlier `analyze --format json` reports;
+	// MaxP95Rise the allowed growth of P95 cost over the median of the
+	// last DefaultTrendWindow of them (docs/trend.md).
+	History    string
+	MaxP95Rise *float64
 }
 
 // BudgetKeys lists the keys Set accepts, in the order rules are reported.
 var BudgetKeys = []string{
 	"max-p95-cost", "max-p99-cost", "max-p95-tokens", "max-runaway", "max-wasted-share",
-	"max-unpriced-share", "max-invalid-share", "baseline", "max-regression", "group-by",
+	"max-unpriced-share", "max-invalid-share", "baseline", "max-regression", "group-by", "history", "max-p95-rise",
 }
 
 // DefaultMaxShare is the limit of the input rules (max-invalid-share,
@@ -78,6 +83,10 @@ func (b *Budgets) Set(key, value string) error {
 		b.Baseline = value
 	case "group-by":
 		b.GroupBy = strings.TrimSpace(value)
+	case "history":
+		b.History = value
+	case "max-p95-rise":
+		b.MaxP95Rise, err = parseShare(value, false)
 	default:
 		return fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(BudgetKeys, ", "))
 	}
@@ -179,9 +188,16 @@ func (b Budgets) Validate() error {
 	if b.MaxRegression != nil && b.Baseline == "" {
 		return errors.New("max-regression needs a baseline report")
 	}
+	if b.History != "" && b.MaxP95Rise == nil {
+		return errors.New("history needs max-p95-rise")
+	}
+	if b.MaxP95Rise != nil && b.History == "" {
+		return errors.New("max-p95-rise needs a history directory")
+	}
 	if b.MaxP95Cost == nil && b.MaxP99Cost == nil && b.MaxP95Tokens == nil && b.MaxRunaway == nil &&
-		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxInvalidShare == nil && b.MaxRegression == nil {
-		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:9], ", "))
+		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxInvalidShare == nil && b.MaxRegression == nil &&
+		b.MaxP95Rise == nil {
+		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:9], ", ") + ", max-p95-rise")
 	}
 	return nil
 }

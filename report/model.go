@@ -3,6 +3,7 @@ package report
 import (
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/ingest"
@@ -44,6 +45,15 @@ type Analysis struct {
 	// CapCurve is the iteration-cap sweep (BuildOptions.Caps): dollars
 	// saved versus healthy sessions cut, per cap. Absent without caps.
 	CapCurve []analyze.CapResult `json:"cap_curve,omitempty"`
+	// CapRecommended is the cap `whatif` would recommend (the smallest
+	// that cuts at most analyze.DefaultMaxCollateral of healthy sessions),
+	// with its sweep result; present with CapCurve when there are healthy
+	// sessions.
+	CapRecommended *analyze.RecommendedCap `json:"cap_recommended,omitempty"`
+	// CostCI holds the 95% order-statistic confidence intervals of the
+	// per-session cost P50, P95 and P99 (analyze.QuantileCI): what `trend`
+	// needs to tell a shift from sampling noise. Absent without sessions.
+	CostCI *CostCI `json:"cost_ci,omitempty"`
 	// GroupBy and Groups repeat the session distributions per value of a
 	// session field (analyze --group-by): "P95 cost per task" is per
 	// workflow in real fleets.
@@ -102,6 +112,18 @@ type Input struct {
 	Files []ingest.FileResult `json:"files"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
+	// FirstTS and LastTS bound the time the sessions cover (earliest
+	// session start, latest session end; RFC 3339, UTC): `trend` orders
+	// reports by them. Omitted when no record has a timestamp.
+	FirstTS string `json:"first_ts,omitempty"`
+	LastTS  string `json:"last_ts,omitempty"`
+}
+
+// CostCI is the confidence intervals of the per-session cost percentiles.
+type CostCI struct {
+	P50 analyze.Interval `json:"p50"`
+	P95 analyze.Interval `json:"p95"`
+	P99 analyze.Interval `json:"p99"`
 }
 
 // Unpriced is a model the price table does not know. Its calls are
@@ -161,10 +183,24 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		// are gone without their costs kept (a caller's mistake: no curve).
 		if curve, err := analyze.CapSweep(d, caps, opt.Loops); err == nil {
 			a.CapCurve = curve
+			if rc, ok := analyze.RecommendCap(d, a.Runaway, analyze.DefaultMaxCollateral); ok {
+				if r, err := analyze.CapSweep(d, []int{rc}, opt.Loops); err == nil && len(r) == 1 {
+					a.CapRecommended = &analyze.RecommendedCap{CapResult: r[0], MaxCollateral: analyze.DefaultMaxCollateral}
+				}
+			}
 		}
 	}
 	for _, s := range d.Sessions {
 		a.UnpricedTokens += s.UnpricedTokens
+	}
+	a.Input.FirstTS, a.Input.LastTS = timeRange(d.Sessions)
+	if len(d.Sessions) > 0 {
+		costs := make([]float64, len(d.Sessions))
+		for i, s := range d.Sessions {
+			costs[i] = s.CostUSD
+		}
+		sort.Float64s(costs)
+		a.CostCI = &CostCI{P50: analyze.QuantileCI(costs, 0.50, 0.95), P95: analyze.QuantileCI(costs, 0.95, 0.95), P99: analyze.QuantileCI(costs, 0.99, 0.95)}
 	}
 	if a.Runaway.Sessions == nil {
 		a.Runaway.Sessions = []analyze.RunawaySession{}
@@ -212,6 +248,25 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		})
 	}
 	return a
+}
+
+// timeRange is the earliest session start and the latest session end,
+// RFC 3339 in UTC; empty when no session has timestamps.
+func timeRange(sessions []*analyze.Session) (first, last string) {
+	var lo, hi int64
+	for _, s := range sessions {
+		if s.StartNano == 0 {
+			continue
+		}
+		if lo == 0 || s.StartNano < lo {
+			lo = s.StartNano
+		}
+		hi = max(hi, s.EndNano, s.StartNano)
+	}
+	if lo == 0 {
+		return "", ""
+	}
+	return time.Unix(0, lo).UTC().Format(time.RFC3339Nano), time.Unix(0, hi).UTC().Format(time.RFC3339Nano)
 }
 
 // runawayGrowth collects the per-call input tokens of the top runaway

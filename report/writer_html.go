@@ -29,6 +29,10 @@ type htmlPage struct {
 	Tables   []htmlTable
 	Footer   string
 	Warning  string
+	// Title and Lines serve other pages (tokcost trend): a heading in
+	// place of "tokcost report", and lines of text under the cards.
+	Title string
+	Lines []string
 }
 
 // Write renders one self-contained page: inline CSS and inline SVG
@@ -68,7 +72,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	for i, ss := range a.sessions {
 		costs[i] = ss.CostUSD
 	}
-	svg, err := costCDFChart(costs, s.CostUSD)
+	svg, err := costCDFChart(costs, s.CostUSD, a.CostCI)
 	cdfCaption := "Each step is one session; dashed lines mark P50, P95 and P99 (type 7)."
 	if a.Sessions.Count > cdfSteps {
 		cdfCaption = fmt.Sprintf("Each step is %s sessions (the curve is drawn at %s evenly spaced ranks); dashed lines mark P50, P95 and P99 (type 7).",
@@ -85,7 +89,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	if err := add("Context growth in runaway loops", "Input tokens of each LLM call; the ring marks where the costliest loop starts.", svg, err); err != nil {
 		return err
 	}
-	svg, err = capCurveChart(a.CapCurve)
+	svg, err = capCurveChart(a.CapCurve, a.CapRecommended)
 	if err := add("Iteration cap sweep", "A cap keeps a session's first N LLM calls: what it saves against the healthy sessions it would cut short.", svg, err); err != nil {
 		return err
 	}
@@ -155,7 +159,7 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tokcost: {{(index .Headline 0).Value}} sessions, {{(index .Headline 1).Value}}</title>
+<title>{{if .Title}}{{.Title}}{{else}}tokcost: {{(index .Headline 0).Value}} sessions, {{(index .Headline 1).Value}}{{end}}</title>
 <style>
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", sans-serif; margin: 0 auto; max-width: 1100px; padding: 24px; color: #1f2328; background: #fff; }
@@ -179,7 +183,7 @@ footer { color: #59636e; font-size: .8rem; margin-top: 32px; }
 </style>
 </head>
 <body>
-<h1>tokcost report</h1>
+<h1>{{if .Title}}{{.Title}}{{else}}tokcost report{{end}}</h1>
 <div class="cards">
 {{- range .Headline}}
 <div class="card"><div class="v">{{.Value}}</div><div class="k">{{.Label}}</div></div>
@@ -187,6 +191,9 @@ footer { color: #59636e; font-size: .8rem; margin-top: 32px; }
 </div>
 {{- if .Warning}}
 <p class="warn">{{.Warning}}</p>
+{{- end}}
+{{- range .Lines}}
+<p>{{.}}</p>
 {{- end}}
 {{- range .Charts}}
 <figure aria-label="{{.Title}}">

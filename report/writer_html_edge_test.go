@@ -30,14 +30,14 @@ func TestCDFChartBounded(t *testing.T) {
 	for i := range costs {
 		costs[i] = 0.001 * float64(1+i%977) * float64(1+i%13) // positive, spread, unsorted
 	}
-	svg, err := costCDFChart(costs, analyze.Distribute(costs))
+	svg, err := costCDFChart(costs, analyze.Distribute(costs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(svg) > 300<<10 {
 		t.Fatalf("CDF chart of 100,000 sessions is %d bytes, want ≤ 300 KiB", len(svg))
 	}
-	small, err := costCDFChart(costs[:cdfSteps], analyze.Distribute(costs[:cdfSteps]))
+	small, err := costCDFChart(costs[:cdfSteps], analyze.Distribute(costs[:cdfSteps]), nil)
 	if err != nil || len(small) == 0 {
 		t.Fatalf("small chart: %d bytes, %v", len(small), err)
 	}

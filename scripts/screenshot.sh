@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Render the HTML report of the generated fleet and screenshot it in
-# headless Chromium, to look at the charts as a browser draws them.
+# Render an HTML report and screenshot it in headless Chromium, to look at
+# the charts as a browser draws them.
 #   scripts/screenshot.sh [REPORT.html] [OUT.png]
-# Without REPORT.html it builds tokcost and writes one from testdata/fleet.jsonl.
+# Without REPORT.html it writes one from the real Claude Code transcripts
+# in ingest/claudecode/testdata (sources in SOURCES.md there); SAMPLE=fleet
+# uses the generated testdata/fleet.jsonl instead (it has runaway loops).
 # Needs Debian's chromium: apt-get update && apt-get install -y chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +12,11 @@ html=${1:-}
 out=${2:-screenshot.png}
 if [[ -z $html ]]; then
 	html=$(mktemp --suffix=.html)
-	go run ./cmd/tokcost analyze --format html -o "$html" testdata/fleet.jsonl
+	if [[ ${SAMPLE:-real} == fleet ]]; then
+		go run ./cmd/tokcost analyze -q --format html -o "$html" testdata/fleet.jsonl
+	else
+		go run ./cmd/tokcost analyze -q --format html -o "$html" ingest/claudecode/testdata/*.jsonl
+	fi
 fi
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [[ -z $browser ]]; then

@@ -32,6 +32,8 @@ var budgetFlagHelp = map[string]string{
 	"max-unpriced-share": "fail when unpriced tokens exceed this share of all LLM tokens (default 1%)",
 	"max-invalid-share":  "fail when invalid lines exceed this share of the non-blank input lines (default 1%)",
 	"baseline":           "a baseline report written by 'tokcost analyze --format json' (needs --max-regression)",
+	"history":            "a directory of earlier 'tokcost analyze --format json' reports, searched recursively (needs --max-p95-rise)",
+	"max-p95-rise":       "fail when P95 cost exceeds the median of the last 7 earlier runs in --history by more than this (e.g. 20%)",
 	"max-regression":     "fail when P95, total or mean cost grew more than this over the baseline (e.g. 10% or 0.1)",
 	"group-by":           "apply the percentile budgets to each group: workflow, model, or a session attribute such as team",
 }
@@ -43,8 +45,10 @@ func newCheckCmd(ios *IOStreams, runF func(*checkOptions) error) *cobra.Command 
 		Short: "Fail (exit 4) when traces break a cost budget: the CI gate",
 		Long: `Read agent traces like 'tokcost analyze' and check budgets: P95/P99 cost and
 P95 tokens per session (overall, or per group with --group-by workflow|model|ATTR),
-runaway loops, wasted and unpriced shares, and regression against a baseline
-report. Each rule is printed with its measured value, limit and PASS/FAIL.
+runaway loops, wasted and unpriced shares, regression against a baseline
+report, and P95 rise over the trailing median of earlier nightly reports
+(--history DIR --max-p95-rise 20%: a single noisy night does not move the
+median). Each rule is printed with its measured value, limit and PASS/FAIL.
 
 The gate fails closed. Whatever budgets are set, three input rules always
 apply: records (no record at all fails, exit 6), max-invalid-share (lines
@@ -64,6 +68,7 @@ the file. An unknown key is a usage error naming it. Example file:
 ` + exitCodesHelp,
 		Example: `  tokcost check --max-p95-cost 2 --max-runaway 0 traces/
   tokcost check --baseline last-night.json --max-regression 10% traces/
+  tokcost check --history nightly/ --max-p95-rise 20% traces/
   tokcost check --format markdown traces/ >> "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -157,6 +162,11 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		}
 	}
 	res := report.Check(a, groups, b, base)
+	if b.History != "" {
+		if err := historyRule(ios, &res, a, b); err != nil {
+			return err
+		}
+	}
 	if err := report.WriteCheck(ios.Out, opts.Format, res); err != nil {
 		return err
 	}
@@ -196,4 +206,29 @@ func validFormat(f string, valid []string) bool {
 		}
 	}
 	return false
+}
+
+// historyRule adds max-p95-rise against the reports in b.History that
+// start before this input. A history with no earlier report (the first
+// night) adds no rule and says so on stderr.
+func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b report.Budgets) error {
+	st, err := os.Stat(b.History)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if !st.IsDir() {
+		return usageErr("--history %s: want a directory of JSON reports", b.History)
+	}
+	series, _, err := readSeries([]string{b.History})
+	if err != nil {
+		return err
+	}
+	earlier, note := report.EarlierRuns(a, series)
+	if note != "" {
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: %s\n", note)
+	}
+	if _, ok := report.AddHistoryRule(res, a, earlier, *b.MaxP95Rise, report.DefaultTrendWindow); !ok {
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: no report in %s covers time before this input: max-p95-rise not checked\n", b.History)
+	}
+	return nil
 }

@@ -57,6 +57,8 @@ func registerCompletions(root *cobra.Command) {
 			flags["format"] = report.Formats()
 		case "check", "diff":
 			flags["format"] = report.CheckFormats
+		case "trend":
+			flags["format"] = report.TrendFormats
 		}
 		for name, vs := range flags {
 			if c.Flags().Lookup(name) != nil {

@@ -40,6 +40,7 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("TESTDATA", td)
+			env.Setenv("EXAMPLES", filepath.Join(td, "..", "examples"))
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
