@@ -24,6 +24,8 @@ var mixedSamples = map[string][]string{
 	"claude-code":        {"../../ingest/claudecode/testdata/short.jsonl", "../../ingest/claudecode/testdata/tool_heavy.jsonl"},
 	"gemini-cli":         {"../../ingest/gemini/testdata/session-2026-01-16T11-01-file-ops-37b7abef.json"},
 	"jaeger":             {"../../ingest/otel/testdata/k8s.json"},
+	"stdouttrace":        {"../../ingest/otel/testdata/stdouttrace_pretty.json"},
+	"otel-console":       {"../../ingest/otel/testdata/console_py.json"},
 	"jsonl":              {"../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"},
 }
 
