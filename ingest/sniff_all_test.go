@@ -16,6 +16,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
 	_ "github.com/tokcost/tokcost/ingest/miniswe"
+	_ "github.com/tokcost/tokcost/ingest/opencode"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"
@@ -43,13 +44,26 @@ var sampleFormat = map[string]string{
 	"ingest/langfuse/testdata/openai-agents-2025-09-30.trace.json":                                 "langfuse",
 	"ingest/litellmlogs/testdata/spendlogs.jsonl":                                                  "litellm-spend-logs",
 	"ingest/miniswe/testdata/astropy__astropy-12907.traj.json":                                     "mini-swe-agent",
+	"ingest/opencode/testdata/storage/message/ses_A/msg_a1.json":                                   "opencode",
+	"ingest/opencode/testdata/storage/message/ses_A/msg_a2.json":                                   "opencode",
+	"ingest/opencode/testdata/storage/message/ses_B/msg_b1.json":                                   "opencode",
+	"ingest/opencode/testdata/storage/message/ses_B/msg_b2.json":                                   "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000001.json":                               "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000002.json":                               "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000003.json":                               "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000004.json":                               "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000005.json":                               "opencode",
+	"ingest/opencode/testdata/storage/part/msg_a2/prt_a2000006.json":                               "opencode",
 	"ingest/openhands/testdata/basic.json":                                                         "openhands",
 	"ingest/openhands/testdata/basic_gui_mode.json":                                                "openhands",
 	"ingest/openhands/testdata/basic_interactions.json":                                            "openhands",
 	"ingest/openhands/testdata/wrong_initial_state.json":                                           "openhands",
+	"ingest/otel/testdata/console_py.json":                                                         "otel-console",
 	"ingest/otel/testdata/hand.jsonl":                                                              "otlp",
 	"ingest/otel/testdata/k8s.json":                                                                "jaeger",
 	"ingest/otel/testdata/tempo_export_with_batches.json":                                          "tempo",
+	"ingest/otel/testdata/stdouttrace_lines.jsonl":                                                 "stdouttrace",
+	"ingest/otel/testdata/stdouttrace_pretty.json":                                                 "stdouttrace",
 	"testdata/fleet.jsonl":                                                                         "jsonl",
 	"testdata/fleet.truth.jsonl":                                                                   "jsonl",
 	"testdata/hostile.jsonl":                                                                       "jsonl",

@@ -20,11 +20,15 @@ var mixedSamples = map[string][]string{
 	},
 	"litellm-spend-logs": {"../../ingest/litellmlogs/testdata/spendlogs.jsonl"},
 	"mini-swe-agent":     {"../../ingest/miniswe/testdata/astropy__astropy-12907.traj.json"},
-	"codex":              {"../../ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"},
-	"claude-code":        {"../../ingest/claudecode/testdata/short.jsonl", "../../ingest/claudecode/testdata/tool_heavy.jsonl"},
-	"gemini-cli":         {"../../ingest/gemini/testdata/session-2026-01-16T11-01-file-ops-37b7abef.json"},
-	"jaeger":             {"../../ingest/otel/testdata/k8s.json"},
-	"jsonl":              {"../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"},
+	// Messages without their part directory: the copy keeps no storage tree.
+	"opencode":     {"../../ingest/opencode/testdata/storage/message/ses_B/msg_b1.json", "../../ingest/opencode/testdata/storage/message/ses_B/msg_b2.json"},
+	"codex":        {"../../ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"},
+	"claude-code":  {"../../ingest/claudecode/testdata/short.jsonl", "../../ingest/claudecode/testdata/tool_heavy.jsonl"},
+	"gemini-cli":   {"../../ingest/gemini/testdata/session-2026-01-16T11-01-file-ops-37b7abef.json"},
+	"jaeger":       {"../../ingest/otel/testdata/k8s.json"},
+	"stdouttrace":  {"../../ingest/otel/testdata/stdouttrace_pretty.json"},
+	"otel-console": {"../../ingest/otel/testdata/console_py.json"},
+	"jsonl":        {"../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"},
 }
 
 type reportTotals struct {

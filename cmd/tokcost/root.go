@@ -16,6 +16,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/litellmlogs"
 	_ "github.com/tokcost/tokcost/ingest/mapped"
 	_ "github.com/tokcost/tokcost/ingest/miniswe"
+	_ "github.com/tokcost/tokcost/ingest/opencode"
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"

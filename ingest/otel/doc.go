@@ -1,8 +1,10 @@
 // Package otel reads OpenTelemetry trace exports into canonical records:
-// OTLP/JSON files (format "otlp"), Grafana Tempo exports ("tempo") and
-// Jaeger UI/API JSON ("jaeger").
+// OTLP/JSON files (format "otlp"), Grafana Tempo exports ("tempo"),
+// Jaeger UI/API JSON ("jaeger"), and the SDK console dumps of the Go
+// stdouttrace exporter ("stdouttrace") and Python's ConsoleSpanExporter
+// ("otel-console").
 //
-// All three are span formats. A span carries the GenAI attributes of the
+// All are span formats. A span carries the GenAI attributes of the
 // OTel semantic conventions or one of their aliases (OpenLLMetry,
 // OpenInference, Vercel AI SDK, Sentry). Spans of one trace may arrive in any
 // order and across lines, so the readers buffer a compact summary of every
