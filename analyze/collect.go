@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -453,6 +454,32 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 	}
 	s.counts.Records++
+	if r.TSAssumedUTC {
+		s.counts.TSAssumedUTC++
+	}
+	if r.TSUnreadable {
+		s.counts.TSUnreadable++
+	}
+	if r.ZeroOutputText {
+		s.counts.ZeroOutputCalls++
+	}
+	if r.TokensFromTotal > 0 {
+		s.counts.CallsFromTotals++
+		s.counts.TokensFromTotals += r.TokensFromTotal
+	}
+	if r.UnknownUsage != "" {
+		s.counts.addUnknownUsage(r.UnknownUsage)
+	}
+}
+
+// addUnknownUsage counts each name of a comma-separated list.
+func (c *InputCounts) addUnknownUsage(names string) {
+	if c.UnknownUsageFields == nil {
+		c.UnknownUsageFields = map[string]int64{}
+	}
+	for name := range strings.SplitSeq(names, ",") {
+		c.UnknownUsageFields[name]++
+	}
 }
 
 // decodePart calls f with each record of the shard's partition p, in the
@@ -639,6 +666,18 @@ type InputCounts struct {
 	Skipped          int64            `json:"skipped"`
 	InvalidByReason  map[string]int64 `json:"invalid_by_reason"`
 	SkippedByReason  map[string]int64 `json:"skipped_by_reason,omitempty"`
+
+	// What records were read with (docs/json.md): timestamps without a
+	// zone read as UTC, timestamps that could not be read (the record is
+	// kept, unordered by time), model calls that returned text but report
+	// no output tokens, output tokens recovered from a usage total, and
+	// usage fields no rule knows, by name.
+	TSAssumedUTC       int64            `json:"ts_assumed_utc"`
+	TSUnreadable       int64            `json:"ts_unreadable"`
+	ZeroOutputCalls    int64            `json:"zero_output_calls"`
+	CallsFromTotals    int64            `json:"calls_tokens_from_totals"`
+	TokensFromTotals   int64            `json:"tokens_from_totals"`
+	UnknownUsageFields map[string]int64 `json:"unknown_usage_fields,omitempty"`
 }
 
 func (c *InputCounts) add(o InputCounts) {
@@ -655,6 +694,17 @@ func (c *InputCounts) add(o InputCounts) {
 			c.InvalidByReason = map[string]int64{}
 		}
 		c.InvalidByReason[k] += v
+	}
+	c.TSAssumedUTC += o.TSAssumedUTC
+	c.TSUnreadable += o.TSUnreadable
+	c.ZeroOutputCalls += o.ZeroOutputCalls
+	c.CallsFromTotals += o.CallsFromTotals
+	c.TokensFromTotals += o.TokensFromTotals
+	for k, v := range o.UnknownUsageFields {
+		if c.UnknownUsageFields == nil {
+			c.UnknownUsageFields = map[string]int64{}
+		}
+		c.UnknownUsageFields[k] += v
 	}
 	for k, v := range o.SkippedByReason {
 		if c.SkippedByReason == nil {

@@ -411,14 +411,31 @@ func tokenField(r *Record, name string) *int64 {
 
 // fillUsage reads a nested provider usage object (see FillUsage).
 func fillUsage(r *Record, u *fastjson.Value) *fieldError {
-	return FillUsage(r, func(path ...string) (int64, bool, *FieldError) {
+	return FillUsageObject(r, func(path ...string) (int64, bool, *FieldError) {
 		v := u.Get(path...)
 		if v == nil || v.Type() == fastjson.TypeNull {
 			return 0, false, nil
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	})
+	}, JSONUsageKeys(u))
+}
+
+// JSONUsageKeys lists the keys of the objects inside a JSON usage object.
+func JSONUsageKeys(u *fastjson.Value) UsageKeys {
+	return func(path ...string) []string {
+		v := u.Get(path...)
+		if v == nil {
+			return nil
+		}
+		o, err := v.Object()
+		if err != nil {
+			return nil
+		}
+		var keys []string
+		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
+		return keys
+	}
 }
 
 func str(v *fastjson.Value, field string) (string, *fieldError) {

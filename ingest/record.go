@@ -110,6 +110,14 @@ type Record struct {
 	// (a Claude Code sidechain replaying a parent's response): when two
 	// records share an ID, the one that is not a replica is kept.
 	Replica bool
+
+	// What the reader assumed or recovered to read this record; the
+	// report's input coverage counts them (docs/json.md).
+	TSAssumedUTC    bool   // the timestamp had no zone and was read as UTC
+	TSUnreadable    bool   // the timestamp could not be read: the record is kept, unordered by time
+	ZeroOutputText  bool   // a model call that returned text but reports 0 output tokens
+	TokensFromTotal int64  // output tokens recovered from the usage total (hidden reasoning)
+	UnknownUsage    string // *_tokens fields of the usage object no rule knows, comma-separated
 }
 
 // Reset clears r for reuse, keeping the Attrs map's storage.

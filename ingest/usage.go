@@ -1,50 +1,159 @@
 package ingest
 
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
 // UsageGetter reads one token count at a path inside a provider's usage
 // object. present is false when the path is absent or null.
 type UsageGetter func(path ...string) (n int64, present bool, err *FieldError)
 
+// UsageKeys lists the keys of the object at a path inside a usage object
+// (nil when there is none), so fields no rule knows can be counted.
+type UsageKeys func(path ...string) []string
+
 // FillUsage applies the canonical rules for a nested provider usage object
-// (docs/format.md), whatever container it was read from (a JSON object, a
-// Parquet struct): Anthropic's, recognised by a cache field, has an input
-// count exclusive of the cache, so the cache counts are added; OpenAI's
-// (Chat Completions or Responses) is already inclusive.
-func FillUsage(r *Record, get UsageGetter) *FieldError {
+// (docs/usage.md), whatever container it was read from (a JSON object, a
+// Parquet struct).
+func FillUsage(r *Record, get UsageGetter) *FieldError { return FillUsageObject(r, get, nil) }
+
+// FillUsageObject is FillUsage that also names, in Record.UnknownUsage,
+// the token fields of the object no rule reads (keys may be nil).
+//
+// The rules go by field, not by vendor, since gateways such as LiteLLM mix
+// vocabularies (OpenAI's names plus Anthropic's cache fields):
+//
+//   - prompt_tokens is the whole prompt, cache included;
+//   - input_tokens is the whole prompt too, except beside Anthropic's
+//     cache_creation_input_tokens / cache_read_input_tokens without a
+//     prompt_tokens, where it excludes them and they are added;
+//   - every cache field present is used, and two fields naming the same
+//     count must agree;
+//   - output is completion_tokens or output_tokens (they must agree);
+//   - a total_tokens above input + output, when no reasoning count is
+//     given, is hidden reasoning (Gemini thinking through the OpenAI
+//     endpoint) and billed as output.
+//
+// A combination that cannot be made consistent is a FieldError.
+func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	var ferr *FieldError
-	pick := func(dst *int64, paths ...[]string) {
-		for _, p := range paths {
-			if ferr != nil {
-				return
-			}
-			n, ok, err := get(p...)
-			if err != nil {
-				ferr = err
-				return
-			}
-			if ok {
-				*dst = n
-				return
+	read := func(path ...string) (int64, bool) {
+		if ferr != nil {
+			return 0, false
+		}
+		n, ok, err := get(path...)
+		if err != nil {
+			ferr = err
+			return 0, false
+		}
+		return n, ok
+	}
+	// same reads two fields that name one count; both present must agree.
+	same := func(a, b []string) (int64, bool) {
+		x, okx := read(a...)
+		y, oky := read(b...)
+		if okx && oky && x != y && ferr == nil {
+			ferr = &FieldError{Reason: fmt.Sprintf("usage fields disagree (%s %d, %s %d)",
+				strings.Join(a, "."), x, strings.Join(b, "."), y), Field: "usage"}
+		}
+		if okx {
+			return x, true
+		}
+		return y, oky
+	}
+
+	prompt, hasPrompt := read("prompt_tokens")
+	in, hasIn := read("input_tokens")
+	cw, hasCW := read("cache_creation_input_tokens")
+	crA, hasCRA := read("cache_read_input_tokens")
+	cw1h, _ := read("cache_creation", "ephemeral_1h_input_tokens")
+	crO, hasCRO := same([]string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
+	out, hasOut := same([]string{"completion_tokens"}, []string{"output_tokens"})
+	reasoning, hasReasoning := same([]string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
+	total, hasTotal := read("total_tokens")
+	if ferr != nil {
+		return ferr
+	}
+	cr := crA
+	switch {
+	case hasCRA && hasCRO && crA != crO:
+		return &FieldError{Reason: fmt.Sprintf("usage fields disagree (cache_read_input_tokens %d, cached_tokens %d)", crA, crO), Field: "usage"}
+	case !hasCRA:
+		cr = crO
+	}
+	anthropicCache := hasCW || hasCRA
+	var input int64
+	switch {
+	case hasPrompt:
+		input = prompt
+		// An input_tokens beside it is either the same count or
+		// Anthropic's exclusive one; anything else has no reading.
+		if hasIn && in != prompt && in+cr+cw != prompt {
+			return &FieldError{Reason: fmt.Sprintf("usage fields disagree (prompt_tokens %d, input_tokens %d)", prompt, in), Field: "usage"}
+		}
+	case hasIn && anthropicCache:
+		input = in + cr + cw
+	default:
+		input = in
+	}
+	if cr+cw > input {
+		return &FieldError{Reason: fmt.Sprintf("usage cache counts (%d read + %d written) exceed prompt_tokens %d", cr, cw, input), Field: "usage"}
+	}
+	if reasoning > out {
+		return &FieldError{Reason: fmt.Sprintf("usage reasoning_tokens %d exceed output %d", reasoning, out), Field: "usage"}
+	}
+	if hasTotal && !hasReasoning && total > input+out && (hasPrompt || hasIn || hasOut) {
+		// The producer's total counts tokens its parts do not name:
+		// hidden reasoning, billed as output.
+		reasoning = total - input - out
+		out += reasoning
+		r.TokensFromTotal += reasoning
+	}
+	r.InputTokens, r.OutputTokens, r.ReasoningTokens = input, out, reasoning
+	r.CacheReadTokens, r.CacheWriteTokens, r.CacheWrite1hTokens = cr, cw, cw1h
+	if keys != nil {
+		r.UnknownUsage = unknownUsageFields(keys)
+	}
+	return nil
+}
+
+// knownUsage lists, per object path, the token fields the rules read or
+// that are parts of a count the rules read (audio, text and image tokens
+// inside the prompt or completion; accepted and rejected predictions
+// inside the completion), so ignoring them loses nothing.
+var knownUsage = map[string]map[string]bool{
+	"": {"prompt_tokens": true, "completion_tokens": true, "total_tokens": true, "input_tokens": true,
+		"output_tokens": true, "cache_creation_input_tokens": true, "cache_read_input_tokens": true},
+	"prompt_tokens_details": {"cached_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true,
+		"cache_creation_tokens": true},
+	"input_tokens_details": {"cached_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true},
+	"completion_tokens_details": {"reasoning_tokens": true, "audio_tokens": true, "text_tokens": true,
+		"image_tokens": true, "accepted_prediction_tokens": true, "rejected_prediction_tokens": true},
+	"output_tokens_details": {"reasoning_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true},
+	"cache_creation": {"ephemeral_5m_input_tokens": true, "ephemeral_1h_input_tokens": true},
+}
+
+// unknownUsageFields names the *_tokens fields of a usage object (at the
+// top level and in the objects knownUsage describes) that no rule knows,
+// sorted and comma-separated; "" when there are none.
+func unknownUsageFields(keys UsageKeys) string {
+	var unknown []string
+	for path, known := range knownUsage {
+		var p []string
+		if path != "" {
+			p = []string{path}
+		}
+		for _, k := range keys(p...) {
+			if strings.HasSuffix(k, "_tokens") && !known[k] {
+				if path != "" {
+					k = path + "." + k
+				}
+				unknown = append(unknown, k)
 			}
 		}
 	}
-	present := func(key string) bool {
-		_, ok, err := get(key)
-		return ok || err != nil
-	}
-	if present("cache_creation_input_tokens") || present("cache_read_input_tokens") {
-		var in, cw, cr, cw1h int64
-		pick(&in, []string{"input_tokens"})
-		pick(&cw, []string{"cache_creation_input_tokens"})
-		pick(&cr, []string{"cache_read_input_tokens"})
-		pick(&cw1h, []string{"cache_creation", "ephemeral_1h_input_tokens"})
-		pick(&r.OutputTokens, []string{"output_tokens"})
-		r.InputTokens = in + cw + cr
-		r.CacheWriteTokens, r.CacheReadTokens, r.CacheWrite1hTokens = cw, cr, cw1h
-		return ferr
-	}
-	pick(&r.InputTokens, []string{"prompt_tokens"}, []string{"input_tokens"})
-	pick(&r.OutputTokens, []string{"completion_tokens"}, []string{"output_tokens"})
-	pick(&r.CacheReadTokens, []string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
-	pick(&r.ReasoningTokens, []string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
-	return ferr
+	sort.Strings(unknown)
+	return strings.Join(unknown, ",")
 }

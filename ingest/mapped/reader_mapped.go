@@ -246,17 +246,16 @@ func epochMillis(s, label string) (int64, *ingest.FieldError) {
 }
 
 // fillUsage reads a provider usage object with the canonical JSONL rules
-// (docs/format.md): Anthropic's input excludes the cache, so the cache
-// counts are added; OpenAI's is already inclusive.
+// (docs/usage.md).
 func fillUsage(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
-	return ingest.FillUsage(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+	return ingest.FillUsageObject(r, func(path ...string) (int64, bool, *ingest.FieldError) {
 		v := u.Get(path...)
 		if v == nil || v.Type() == fastjson.TypeNull {
 			return 0, false, nil
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	})
+	}, ingest.JSONUsageKeys(u))
 }
 
 // number reads a JSON number, or a decimal string: many exporters (proto3
