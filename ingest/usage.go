@@ -132,7 +132,7 @@ var knownUsage = map[string]map[string]bool{
 	"completion_tokens_details": {"reasoning_tokens": true, "audio_tokens": true, "text_tokens": true,
 		"image_tokens": true, "accepted_prediction_tokens": true, "rejected_prediction_tokens": true},
 	"output_tokens_details": {"reasoning_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true},
-	"cache_creation": {"ephemeral_5m_input_tokens": true, "ephemeral_1h_input_tokens": true},
+	"cache_creation":        {"ephemeral_5m_input_tokens": true, "ephemeral_1h_input_tokens": true},
 }
 
 // unknownUsageFields names the *_tokens fields of a usage object (at the
