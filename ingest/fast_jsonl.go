@@ -600,13 +600,15 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		case fvString:
 			var fast bool
 			if r.TSNano, fast = f.dates.fastTime(val); !fast {
-				r.TSNano, ferr = parseTimeString(transient(val))
+				SetTimeText(r, transient(val))
+				r.TSUnreadable = r.TSUnreadable || len(val) == 0
 			}
 			ok = true
 		case fvNumber:
 			var v float64
 			if v, ok = num(); ok {
-				r.TSNano, ferr = epochMillis(v)
+				n, terr := epochMillis(v)
+				SetTime(r, n, terr)
 			}
 		}
 	case fDuration:

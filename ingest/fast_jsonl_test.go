@@ -187,7 +187,7 @@ func TestFastMatchesGeneralHandPicked(t *testing.T) {
 		{`{}`, false},
 		{`[]`, false},
 		{`{"session_id":"s","input_tokens":1e999}`, false},
-		{`{"session_id":"s","ts":"yesterday"}`, false},
+		{`{"session_id":"s","ts":"yesterday"}`, true}, // unreadable time: kept, unordered
 		{`{"session_id":"s","cache_read_tokens":5,"input_tokens":4}`, false},
 	}
 	for _, tt := range tests {

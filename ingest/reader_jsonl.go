@@ -324,13 +324,17 @@ func fillRecord(r *Record, o *fastjson.Object) *fieldError {
 				r.Seq, r.HasSeq = int64(f), true
 			}
 		case "ts":
+			// A bad time makes the record unordered, not invalid: its
+			// tokens still count.
 			switch v.Type() {
 			case fastjson.TypeString:
-				r.TSNano, ferr = parseTimeString(string(v.GetStringBytes()))
+				SetTimeText(r, string(v.GetStringBytes()))
+				r.TSUnreadable = r.TSUnreadable || len(v.GetStringBytes()) == 0
 			case fastjson.TypeNumber:
-				r.TSNano, ferr = epochMillis(v.GetFloat64())
+				n, terr := epochMillis(v.GetFloat64())
+				SetTime(r, n, terr)
 			default:
-				ferr = &fieldError{"wrong type", name}
+				r.TSUnreadable = true
 			}
 		case "duration_ms":
 			r.DurationMS, ferr = number(v, name)

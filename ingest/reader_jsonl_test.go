@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -141,7 +142,7 @@ func TestInvalidLinesAreCountedWithReasons(t *testing.T) {
 		`{"session_id":"x","input_tokens":1.5}`,                       // 10 fractional
 		`{"session_id":"x","input_tokens":10,"cache_read_tokens":20}`, // 11 cache > input
 		`{"session_id":"x","output_tokens":10,"reasoning_tokens":20}`, // 12 reasoning > output
-		`{"session_id":"x","ts":"9999-01-01T00:00:00Z"}`,              // 13 bad timestamp: beyond int64 nanoseconds
+		`{"session_id":"x","ts":"9999-01-01T00:00:00Z"}`,              // 13 record: a bad time (beyond int64 ns) loses no tokens
 		`{"session_id":"x","kind":"agent"}`,                           // 14 unknown kind
 		`{"session_id":"x","status":"meh"}`,                           // 15 unknown status
 		"{\"session_id\":\"\xff\xfe\"}",                               // 16 invalid utf-8
@@ -150,19 +151,21 @@ func TestInvalidLinesAreCountedWithReasons(t *testing.T) {
 		`{"session_id":"ok2","kind":"tool","tool":"t"}`,               // 19 record, no trailing newline
 	}, "\n")
 	c := decodeString(t, input)
-	// 19 lines: records on lines 1 and 19, blanks on 2 and 3, the other 15 invalid.
+	// 19 lines: records on lines 1, 13 and 19, blanks on 2 and 3, the other 14 invalid.
 	if c.lines != 19 {
 		t.Errorf("lines = %d, want 19", c.lines)
 	}
-	if len(c.recs) != 2 || c.recs[0].Line != 1 || c.recs[1].Line != 19 {
-		t.Errorf("records on lines %v, want [1 19]", recLines(c.recs))
+	if len(c.recs) != 3 || c.recs[0].Line != 1 || c.recs[1].Line != 13 || c.recs[2].Line != 19 {
+		t.Errorf("records on lines %v, want [1 13 19]", recLines(c.recs))
+	} else if r := c.recs[1]; !r.TSUnreadable || r.TSNano != 0 {
+		t.Errorf("line 13: unreadable %v ts %d, want true and 0", r.TSUnreadable, r.TSNano)
 	}
 	wantReasons := map[int64]string{
 		4: "malformed json", 5: "not a json object", 6: "missing session_id", 7: "wrong type (want number)",
 		8: "negative token count", 9: "non-finite number", 10: "fractional token count",
 		11: "cache tokens exceed input_tokens (input must include cache reads and writes)",
 		12: "reasoning tokens exceed output_tokens (output must include reasoning)",
-		13: "bad timestamp (want RFC 3339 or epoch ms)", 14: "unknown kind (want llm or tool)",
+		14: "unknown kind (want llm or tool)",
 		15: "unknown status (want ok, error or timeout)", 16: "invalid utf-8", 17: "token count too large", 18: "bad cost_usd",
 	}
 	blank := 0
@@ -356,14 +359,32 @@ func TestDecoderValidatesForCheckedSink(t *testing.T) {
 	}
 }
 
-func TestUnparsableTimestamp(t *testing.T) {
-	c := decodeString(t, `{"session_id":"x","ts":"yesterday"}`+"\n"+`{"session_id":"x","ts":"2025-13-01T00:00:00Z"}`+"\n")
-	if len(c.recs) != 0 || len(c.notes) != 2 {
-		t.Fatalf("records %d notes %d, want 0 and 2", len(c.recs), len(c.notes))
+// A timestamp problem never costs a record its tokens: an unreadable time
+// leaves the record unordered (counted as ts_unreadable), and a time
+// without a zone, Python's default, is read as UTC (counted as
+// ts_assumed_utc).
+func TestTimestampProblemsKeepRecords(t *testing.T) {
+	c := decodeString(t, `{"session_id":"x","ts":"yesterday","input_tokens":7}`+"\n"+
+		`{"session_id":"x","ts":"2025-13-01T00:00:00Z","input_tokens":7}`+"\n"+
+		`{"session_id":"x","ts":true,"input_tokens":7}`+"\n"+
+		`{"session_id":"x","ts":-5,"input_tokens":7}`+"\n"+
+		`{"session_id":"x","ts":"2025-01-20T20:29:35.040676","input_tokens":7}`+"\n"+
+		`{"session_id":"x","ts":"2025-01-20 20:29:35","input_tokens":7}`+"\n")
+	if len(c.recs) != 6 || len(c.notes) != 0 {
+		t.Fatalf("records %d notes %+v, want 6 and none", len(c.recs), c.notes)
 	}
-	for _, n := range c.notes {
-		if n.Reason != "bad timestamp (want RFC 3339 or epoch ms)" {
-			t.Errorf("line %d: %q", n.Line, n.Reason)
+	sort.Slice(c.recs, func(i, j int) bool { return c.recs[i].Line < c.recs[j].Line })
+	for _, r := range c.recs[:4] {
+		if !r.TSUnreadable || r.TSAssumedUTC || r.TSNano != 0 || r.InputTokens != 7 {
+			t.Errorf("line %d: %+v, want unreadable, no time, 7 tokens", r.Line, r)
+		}
+	}
+	// The same wall time built by time.Date in UTC, not by the parser.
+	want := []int64{time.Date(2025, 1, 20, 20, 29, 35, 40676000, time.UTC).UnixNano(),
+		time.Date(2025, 1, 20, 20, 29, 35, 0, time.UTC).UnixNano()}
+	for i, r := range c.recs[4:] {
+		if r.TSUnreadable || !r.TSAssumedUTC || r.TSNano != want[i] {
+			t.Errorf("line %d: %+v, want UTC assumed at %d", r.Line, r, want[i])
 		}
 	}
 }

@@ -167,18 +167,23 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 			r.Seq, r.HasSeq = int64(f), true
 		}
 	case "ts":
+		// A bad time makes the record unordered, not invalid: its tokens
+		// still count.
 		switch v.Type() {
 		case fastjson.TypeString:
 			s := string(v.GetStringBytes())
 			if _, err := strconv.ParseFloat(s, 64); err == nil {
-				r.TSNano, ferr = epochMillis(s, label)
+				n, terr := epochMillis(s, label)
+				ingest.SetTime(r, n, terr)
 			} else {
-				r.TSNano, ferr = ingest.ParseTime(s)
+				ingest.SetTimeText(r, s)
+				r.TSUnreadable = r.TSUnreadable || s == ""
 			}
 		case fastjson.TypeNumber:
-			r.TSNano, ferr = epochMillis(string(v.MarshalTo(nil)), label)
+			n, terr := epochMillis(string(v.MarshalTo(nil)), label)
+			ingest.SetTime(r, n, terr)
 		default:
-			ferr = &ingest.FieldError{Reason: "wrong type", Field: label}
+			r.TSUnreadable = true
 		}
 	case "duration_ms":
 		r.DurationMS, ferr = number(v, label)

@@ -496,22 +496,23 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 			r.HasSeq = true
 		}
 	case fTS:
+		// A bad time makes the record unordered, not invalid: its tokens
+		// still count.
 		switch v.cl {
 		case clTime:
-			if v.overflow || v.i < 0 {
-				ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
-			}
-			r.TSNano = v.i
+			r.TSNano, r.TSUnreadable = v.i, v.overflow || v.i < 0
 		case clString:
-			r.TSNano, ferr = ingest.ParseTime(v.s)
+			ingest.SetTimeText(r, v.s)
+			r.TSUnreadable = r.TSUnreadable || v.s == ""
 		case clInt:
 			// Exact, where a float64 detour would be off by ~100 ns.
-			if v.overflow || v.i < 0 || v.i > 1e14 {
-				ferr = &ingest.FieldError{Reason: "bad timestamp (want RFC 3339 or epoch ms)", Field: "ts"}
-			}
-			r.TSNano = v.i * 1e6
+			r.TSNano, r.TSUnreadable = v.i*1e6, v.overflow || v.i < 0 || v.i > 1e14
 		default:
-			r.TSNano, ferr = ingest.EpochMillis(v.f)
+			n, terr := ingest.EpochMillis(v.f)
+			ingest.SetTime(r, n, terr)
+		}
+		if r.TSUnreadable {
+			r.TSNano = 0
 		}
 	case fDurationMS:
 		r.DurationMS, ferr = number(c.canon, v)
