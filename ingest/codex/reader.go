@@ -122,6 +122,7 @@ type decoder struct {
 	prev     usage  // last total_token_usage seen
 	havePrev bool
 	ends     map[string]end // call_id → outcome
+	content  bool           // a line other than session_meta since the last session_meta
 }
 
 // Decode implements ingest.Format. Every line ends up as one record or one
@@ -180,12 +181,22 @@ func (d *decoder) line(b []byte, n int64) {
 			d.note(ingest.NoteInvalid, n, reason, detail)
 			return
 		}
-		if d.meta == nil { // a forked session repeats its parent's meta later
+		switch {
+		case d.meta == nil:
 			d.meta = &m
+		case d.content:
+			// A session_meta after other lines starts another rollout
+			// (rollouts concatenated on stdin): the session so far ends.
+			d.flush()
+			d.meta, d.model, d.prev, d.havePrev = &m, "", usage{}, false
 		}
+		// Metas in a row keep the first: a fork writes its own, then its
+		// parent's history, which opens with the parent's.
+		d.content = false
 		d.note(ingest.NoteSkipped, n, l.Type, "")
 		return
 	}
+	d.content = true
 	var pt struct {
 		Type string `json:"type"`
 	}

@@ -273,3 +273,59 @@ func FuzzCodex(f *testing.F) {
 		}
 	})
 }
+
+// Rollouts concatenated on stdin (cat rollouts/*.jsonl | tokcost analyze -)
+// are as many sessions as files: a session_meta after other lines starts
+// a new one, with its own running totals. Expected figures come from a
+// second method: each file decoded on its own.
+func TestConcatenatedRollouts(t *testing.T) {
+	real, err := os.ReadFile(filepath.Join("testdata", sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second, short rollout whose totals start again from zero: read
+	// after the real one without a reset, its first call would be
+	// 500 − 6,055,836 tokens, i.e. negative and invalid.
+	second := []byte(`{"timestamp":"2026-01-02T00:00:00Z","type":"session_meta","payload":{"id":"s2","model_provider":"openai"}}
+{"timestamp":"2026-01-02T00:00:01Z","type":"turn_context","payload":{"model":"gpt-5"}}
+{"timestamp":"2026-01-02T00:00:02Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"cached_input_tokens":0,"output_tokens":5,"reasoning_output_tokens":0,"total_tokens":505}}}}
+{"timestamp":"2026-01-02T00:00:03Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":0,"output_tokens":9,"reasoning_output_tokens":0,"total_tokens":1209}}}}
+`)
+	type sum struct{ calls, in, out int64 }
+	bySession := func(c *collect) map[string]sum {
+		m := map[string]sum{}
+		for _, r := range c.Recs {
+			if r.Kind == ingest.KindLLM {
+				s := m[r.SessionID]
+				s.calls, s.in, s.out = s.calls+1, s.in+r.InputTokens, s.out+r.OutputTokens
+				m[r.SessionID] = s
+			}
+		}
+		return m
+	}
+	want := bySession(decode(t, sample, real))
+	maps.Copy(want, bySession(decode(t, "second.jsonl", second)))
+	if len(want) != 2 || want["s2"] != (sum{2, 1200, 9}) {
+		t.Fatalf("separately: %+v", want)
+	}
+	cat := append(append(bytes.Clone(real), '\n'), second...)
+	c := decode(t, "-", cat)
+	if got := bySession(c); !maps.Equal(got, want) {
+		t.Errorf("concatenated: %+v, want %+v", got, want)
+	}
+	checkAccounting(t, c, int64(bytes.Count(cat, []byte("\n"))))
+}
+
+// A fork writes its own session_meta, then its parent's history, which
+// opens with the parent's: metas in a row are one session, the first's.
+func TestForkMetasInARow(t *testing.T) {
+	in := `{"timestamp":"2026-01-01T00:00:00Z","type":"session_meta","payload":{"id":"child"}}
+{"timestamp":"2026-01-01T00:00:00Z","type":"session_meta","payload":{"id":"parent"}}
+{"timestamp":"2026-01-01T00:00:01Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":5,"output_tokens":1}}}}
+`
+	c := decode(t, "f.jsonl", []byte(in))
+	if len(c.Recs) != 1 || c.Recs[0].SessionID != "child" {
+		t.Errorf("records = %+v", c.Recs)
+	}
+	checkAccounting(t, c, 3)
+}
