@@ -105,23 +105,39 @@ type decoder struct {
 // blank + skipped. Messages before a break are kept.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink()}
-	err := d.document(json.NewDecoder(src.R))
-	var syn *json.SyntaxError
-	switch {
-	case err == nil:
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotSession):
-		// The document breaks off or is not a session: one invalid unit.
-		d.units++
-		reason := "malformed json"
-		if errors.Is(err, errNotSession) {
-			reason = "not a session object"
+	dec := json.NewDecoder(src.R)
+	var err error
+	// Each document is a session: session files concatenated on stdin
+	// are as many sessions, not the first one alone.
+	for doc := 1; doc == 1 || dec.More(); doc++ {
+		err = d.document(dec)
+		if d.session == "" && doc > 1 {
+			d.session = fmt.Sprintf("%s#%d", d.file, doc) // the file name names the first
 		}
-		d.note(ingest.NoteInvalid, d.units, reason, err.Error())
-		err = nil
-	default:
-		err = fmt.Errorf("read %s: %w", src.Name, err)
+		var syn *json.SyntaxError
+		switch {
+		case err == nil:
+		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotSession):
+			// The document breaks off or is not a session: one invalid unit.
+			d.units++
+			reason := "malformed json"
+			if errors.Is(err, errNotSession) {
+				reason = "not a session object"
+			}
+			d.note(ingest.NoteInvalid, d.units, reason, err.Error())
+			err = nil
+			d.flush()
+			d.sink.Lines(d.units)
+			return nil // the stream cannot be resynchronised
+		default:
+			err = fmt.Errorf("read %s: %w", src.Name, err)
+		}
+		d.flush()
+		d.session = ""
+		if err != nil {
+			break
+		}
 	}
-	d.flush()
 	d.sink.Lines(d.units)
 	return err
 }

@@ -202,3 +202,42 @@ func FuzzGemini(f *testing.F) {
 		}
 	})
 }
+
+// Session files concatenated on stdin (cat chats/*.json | tokcost
+// analyze -) are as many sessions: before, everything after the first
+// document was dropped without a note. Expected figures: the sample's own
+// (TestSample: 9 calls, Σ in 87,418) once per copy, and 14 units each.
+func TestConcatenatedSessions(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(data), "37b7abef-713d-4522-85f0-8ff15a4e6d17", "second", 1)
+	noID := strings.Replace(string(data), `"sessionId"`, `"notTheId"`, 1)
+	c := decode(t, "-", []byte(string(data)+"\n"+other+noID))
+	in := map[string]int64{}
+	calls := map[string]int{}
+	for _, r := range c.Recs {
+		if r.Kind == ingest.KindLLM {
+			in[r.SessionID] += r.InputTokens
+			calls[r.SessionID]++
+		}
+	}
+	for _, s := range []string{"37b7abef-713d-4522-85f0-8ff15a4e6d17", "second", "-#3"} {
+		if in[s] != 87418 || calls[s] != 9 {
+			t.Errorf("session %s: %d calls, %d input, want 9 and 87,418", s, calls[s], in[s])
+		}
+	}
+	if len(in) != 3 {
+		t.Errorf("sessions %v, want 3", in)
+	}
+	checkAccounting(t, c, 3*14)
+
+	// Anything after a document that is not one is an invalid unit, not
+	// silently ignored; its 23 records (9 calls + 14 tools, TestSample) stay.
+	c = decode(t, "x.json", append(data, []byte(" garbage")...))
+	if c.Count(ingest.NoteInvalid) != 1 || len(c.Recs) != 23 {
+		t.Errorf("trailing garbage: %d records, notes %+v", len(c.Recs), c.Notes)
+	}
+	checkAccounting(t, c, 15)
+}
