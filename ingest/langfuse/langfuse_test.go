@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -229,4 +230,39 @@ func FuzzLangfuse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		decode(t, &ingest.Source{Name: "fuzz", R: bufio.NewReaderSize(bytes.NewReader(data), 1<<16)})
 	})
+}
+
+// Framework traces emit start/finish events as GENERATIONs with no usage
+// and no model: they are not model calls (before, each was an LLM call of
+// 0 tokens). A total above input + output with no reasoning key is hidden
+// thinking, billed as output: 2,023 − 5 − 845 = 1,173. A zone-less time is
+// read as UTC and noted. An output of text with 0 output tokens is noted.
+// An unknown usage key is named.
+func TestGenerationRules(t *testing.T) {
+	in := `{"id":"start","trace_id":"t","type":"GENERATION","name":"llm_start","start_time":"2025-01-20T20:29:35.040676","usage_details":{}}
+{"id":"end","trace_id":"t","type":"GENERATION","name":"llm_end","start_time":"2025-01-20T20:29:36Z"}
+{"id":"g","trace_id":"t","parent_observation_id":"x","type":"GENERATION","name":"call","start_time":"2025-01-20T20:29:35.040676","provided_model_name":"gemini-2.5-flash","usage_details":{"input":5,"output":845,"total":2023}}
+{"id":"z","trace_id":"t","parent_observation_id":"x","type":"GENERATION","name":"call","start_time":"2025-01-20T20:29:37Z","provided_model_name":"gpt-4o","usage_details":{"input":5,"output":0,"image_tokens":3},"output":"some text"}
+{"id":"m","trace_id":"t","parent_observation_id":"x","type":"GENERATION","name":"call","start_time":"yesterday","provided_model_name":"gpt-4o"}
+`
+	s := decode(t, &ingest.Source{Name: "f.jsonl", R: bufio.NewReader(bytes.NewBufferString(in))})
+	if len(s.recs) != 3 || s.count(ingest.NoteSkipped) != 2 {
+		t.Fatalf("records %+v notes %+v, want 3 records and 2 skipped", s.recs, s.notes)
+	}
+	byID := map[string]ingest.Record{}
+	for _, r := range s.recs {
+		byID[r.ID] = r
+	}
+	g := byID["g"]
+	wantTS := time.Date(2025, 1, 20, 20, 29, 35, 40676000, time.UTC).UnixNano()
+	if g.InputTokens != 5 || g.OutputTokens != 2018 || g.ReasoningTokens != 1173 || g.TokensFromTotal != 1173 ||
+		!g.TSAssumedUTC || g.TSNano != wantTS {
+		t.Errorf("g = %+v", g)
+	}
+	if z := byID["z"]; !z.ZeroOutputText || z.UnknownUsage != "image_tokens" || z.TSAssumedUTC {
+		t.Errorf("z = %+v", z)
+	}
+	if m := byID["m"]; !m.TSUnreadable || m.TSNano != 0 || m.Kind != ingest.KindLLM {
+		t.Errorf("m (a model, no usage: a call) = %+v", m)
+	}
 }

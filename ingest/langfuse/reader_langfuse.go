@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -77,6 +76,7 @@ type observation struct {
 	CalcCost      json.RawMessage            `json:"calculatedTotalCost"`
 	SessionID     string                     `json:"session_id"` // observations_v2 export
 	Metadata      json.RawMessage            `json:"metadata"`
+	Output        json.RawMessage            `json:"output"`
 }
 
 // obs is the compact summary kept until the source is read.
@@ -92,6 +92,11 @@ type obs struct {
 	traceSession          string // from the trace object or session_id column
 	usage                 [nTok]int64
 	hasUsage              bool
+	fromTotal             int64  // output tokens recovered from usage total
+	unknownUsage          string // usage keys no rule reads, comma-separated
+	tsAssumedUTC          bool   // the start time had no zone
+	tsUnreadable          bool   // the start time could not be read
+	hasOutput             bool   // the observation carries model output
 	cost                  float64
 	hasCost               bool
 	file                  string
@@ -166,8 +171,7 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 		parentID:     first(o.ParentID, o.ParentID2),
 		typ:          strings.ToUpper(o.Type),
 		name:         o.Name,
-		start:        parseTime(first(jsonutil.RawText(o.Start), jsonutil.RawText(o.Start2))),
-		end:          parseTime(first(jsonutil.RawText(o.End), jsonutil.RawText(o.End2))),
+		end:          parseTime(first(jsonutil.RawText(o.End), jsonutil.RawText(o.End2))).nanos,
 		errored:      strings.EqualFold(o.Level, "ERROR"),
 		statusMsg:    first(o.StatusMessage, o.StatusMsg2),
 		model:        first(o.Model, o.Model2),
@@ -176,6 +180,8 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 		line:         line,
 		sub:          sub,
 	}
+	start := parseTime(first(jsonutil.RawText(o.Start), jsonutil.RawText(o.Start2)))
+	s.start, s.tsAssumedUTC, s.tsUnreadable = start.nanos, start.assumedUTC, start.unreadable
 	if s.id == "" || s.traceID == "" {
 		c.note(ingest.NoteInvalid, file, line, "missing id", o.Name)
 		return
@@ -190,8 +196,11 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 	if usage == nil {
 		usage = o.Usage2
 	}
-	s.usage, s.hasUsage = convertUsage(usage)
+	var unknown []string
+	s.usage, s.hasUsage, s.fromTotal, unknown = convertUsage(usage)
+	s.unknownUsage = strings.Join(unknown, ",")
 	s.cost, s.hasCost = cost(o)
+	s.hasOutput = hasOutput(o.Output)
 	key := s.traceID + "/" + s.id
 	if _, dup := c.seen[key]; dup {
 		c.note(ingest.NoteDuplicate, file, line, "repeated observation", o.Name)
@@ -220,6 +229,17 @@ func cost(o observation) (float64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// hasOutput reports whether an observation's output holds anything: not
+// absent, null, "" or an empty object or array.
+func hasOutput(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	switch string(raw) {
+	case "", "null", `""`, "{}", "[]":
+		return false
+	}
+	return true
 }
 
 func first(vals ...string) string {
@@ -271,27 +291,28 @@ func metaSession(raw json.RawMessage) (string, int8) {
 	return pick(metaAttrs(raw), "langfuse.session.id", "session.id", "gen_ai.conversation.id")
 }
 
-// timeLayouts: ISO from the UI and API, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC)
-// from the blob export.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"}
+// when is a parsed time: Unix nanoseconds (0 when unknown), whether the
+// zone was assumed to be UTC, and whether text was there but unreadable.
+type when struct {
+	nanos      int64
+	assumedUTC bool
+	unreadable bool
+}
 
-// parseTime returns Unix nanoseconds, or 0 when unknown.
-func parseTime(s string) int64 {
+// parseTime reads ISO from the UI and API, "YYYY-MM-DD HH:MM:SS.ffffff"
+// from the blob export (UTC, though it says no zone) or epoch
+// milliseconds.
+func parseTime(s string) when {
 	if s == "" {
-		return 0
+		return when{}
 	}
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			if t.Year() < 1678 || t.Year() > 2261 { // outside int64 nanoseconds
-				return 0
-			}
-			return t.UnixNano()
-		}
+	if n, assumed, ok := ingest.ParseTimeLoose(s); ok {
+		return when{nanos: n, assumedUTC: assumed}
 	}
 	if n, ok := jsonutil.ParseInt(s); ok && n > 0 && n < 1<<62/1_000_000 {
-		return n * 1_000_000 // epoch milliseconds
+		return when{nanos: n * 1_000_000} // epoch milliseconds
 	}
-	return 0
+	return when{unreadable: true}
 }
 
 // flush resolves each trace and emits records in start-time order.
@@ -382,6 +403,11 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 		case o.typ == "GENERATION" && repeated[i]:
 			c.note(ingest.NoteDuplicate, o.file, o.line, "usage repeated by inner observation", o.name)
 			continue
+		case o.typ == "GENERATION" && !o.hasUsage && o.model == "":
+			// Framework start/finish events are GENERATIONs with neither
+			// usage nor a model: not a model call.
+			c.note(ingest.NoteSkipped, o.file, o.line, "generation without usage or model", o.name)
+			continue
 		case o.typ == "GENERATION":
 			kind = ingest.KindLLM
 		case o.typ == "TOOL":
@@ -394,13 +420,15 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 			continue
 		}
 		r := ingest.Record{
-			ID:        o.id,
-			SessionID: session,
-			TSNano:    o.start,
-			Kind:      kind,
-			File:      o.file,
-			Line:      o.line,
-			Sub:       o.sub,
+			ID:           o.id,
+			SessionID:    session,
+			TSNano:       o.start,
+			TSAssumedUTC: o.tsAssumedUTC,
+			TSUnreadable: o.tsUnreadable,
+			Kind:         kind,
+			File:         o.file,
+			Line:         o.line,
+			Sub:          o.sub,
 		}
 		if o.start > 0 && o.end >= o.start {
 			r.DurationMS = float64(o.end-o.start) / 1e6
@@ -423,6 +451,8 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 			r.InputTokens, r.OutputTokens = u[tokIn], u[tokOut]
 			r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = u[tokCacheRead], u[tokCacheWrite], u[tokReasoning]
 			r.CostUSD, r.HasCost = o.cost, o.hasCost
+			r.TokensFromTotal, r.UnknownUsage = o.fromTotal, o.unknownUsage
+			r.ZeroOutputText = o.hasUsage && u[tokOut] == 0 && o.hasOutput
 		}
 		recs = append(recs, r)
 	}

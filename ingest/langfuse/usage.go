@@ -4,6 +4,7 @@ import (
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 
 	"encoding/json"
+	"sort"
 	"strings"
 )
 
@@ -51,9 +52,13 @@ var usageKeys = map[string]int{
 // output_* buckets such as audio. They are inclusive when total equals
 // input + output. Without a usable total the disjoint form is assumed,
 // since that is what current Langfuse ingestion writes.
-func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool) {
+//
+// A total above both readings, with no reasoning key, counts tokens no key
+// names: hidden reasoning (Gemini thinking), billed as output and
+// returned as fromTotal. unknown names the keys no rule reads.
+func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool, fromTotal int64, unknown []string) {
 	var extraIn, extraOut, others, total int64
-	var hasTotal bool
+	var hasTotal, hasReasoning bool
 	for k, raw := range details {
 		n, valid := jsonutil.ParseCount(jsonutil.RawText(raw))
 		if !valid {
@@ -66,8 +71,11 @@ func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool) {
 		others += n
 		if slot, known := usageKeys[k]; known {
 			u[slot] += n
-			if slot == tokIn || slot == tokOut {
+			switch slot {
+			case tokIn, tokOut:
 				ok = true
+			case tokReasoning:
+				hasReasoning = true
 			}
 			continue
 		}
@@ -76,15 +84,23 @@ func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool) {
 			extraIn += n
 		case strings.HasPrefix(k, "output_") || strings.HasPrefix(k, "completion_details."):
 			extraOut += n
+		default:
+			unknown = append(unknown, k)
 		}
 	}
 	if !ok {
-		return u, false
+		return u, false, 0, unknown
 	}
 	inclusive := hasTotal && total != others && total == u[tokIn]+u[tokOut]
 	if !inclusive {
 		u[tokIn] += u[tokCacheRead] + u[tokCacheWrite] + extraIn
 		u[tokOut] += u[tokReasoning] + extraOut
 	}
-	return u, true
+	if hasTotal && !hasReasoning && total > others && total > u[tokIn]+u[tokOut] {
+		fromTotal = total - u[tokIn] - u[tokOut]
+		u[tokReasoning] += fromTotal
+		u[tokOut] += fromTotal
+	}
+	sort.Strings(unknown)
+	return u, true, fromTotal, unknown
 }
