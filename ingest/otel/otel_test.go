@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sort"
 	"strings"
 	"testing"
 
@@ -304,5 +305,33 @@ func TestUnknownScopesFallBackToSpanNames(t *testing.T) {
 	}
 	if s := decode(span("0000000000000001", "chat gpt-4o"), span("0000000000000002", "chat gpt-4o")); len(s.recs) != 2 {
 		t.Errorf("two parallel calls: %d records, want 2", len(s.recs))
+	}
+}
+
+// TestHiddenReasoningFromTotal: a total above input + output with no
+// reasoning attribute is Gemini's thinking, billed as output: by hand,
+// 2,023 − 5 − 845 = 1,173 reasoning, output 845 + 1,173 = 2,018. With a
+// reasoning attribute the producer's split stands. An unmapped token
+// attribute in a usage namespace is named.
+func TestHiddenReasoningFromTotal(t *testing.T) {
+	kv := func(k, v string) string { return `{"key":"` + k + `","value":` + v + `}` }
+	span := func(id string, extra ...string) string {
+		attrs := append([]string{kv("gen_ai.operation.name", `{"stringValue":"chat"}`), kv("gen_ai.request.model", `{"stringValue":"gemini-2.5-flash"}`),
+			kv("gen_ai.usage.input_tokens", `{"intValue":"5"}`), kv("gen_ai.usage.output_tokens", `{"intValue":"845"}`),
+			kv("llm.usage.total_tokens", `{"intValue":"2023"}`)}, extra...)
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319` + id + `","spanId":"b7ad6b716920333` + id + `","name":"chat","startTimeUnixNano":"1748000000000000000","endTimeUnixNano":"1748000001000000000","attributes":[` + strings.Join(attrs, ",") + `]}`
+	}
+	line := `{"resourceSpans":[{"scopeSpans":[{"spans":[` + span("1") + "," +
+		span("2", kv("gen_ai.usage.reasoning_tokens", `{"intValue":"0"}`), kv("gen_ai.usage.tool_use_prompt_tokens", `{"intValue":"3"}`)) + `]}]}]}` + "\n"
+	sink := decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
+	if len(sink.recs) != 2 {
+		t.Fatalf("records %+v notes %+v", sink.recs, sink.notes)
+	}
+	sort.Slice(sink.recs, func(i, j int) bool { return sink.recs[i].OutputTokens > sink.recs[j].OutputTokens })
+	if r := sink.recs[0]; r.InputTokens != 5 || r.OutputTokens != 2018 || r.ReasoningTokens != 1173 || r.TokensFromTotal != 1173 {
+		t.Errorf("no reasoning attribute: %+v", r)
+	}
+	if r := sink.recs[1]; r.OutputTokens != 845 || r.TokensFromTotal != 0 || r.UnknownUsage != "gen_ai.usage.tool_use_prompt_tokens" {
+		t.Errorf("with a reasoning attribute: %+v", r)
 	}
 }

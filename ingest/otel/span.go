@@ -23,6 +23,7 @@ const (
 	tokCacheRead
 	tokCacheWrite
 	tokReasoning
+	tokTotal // the producer's total, read only to recover hidden reasoning
 	nTok
 )
 
@@ -59,6 +60,10 @@ var tokenAttrs = map[string]slot{
 	"llm.token_count.completion_details.reasoning": {tokReasoning, 2},
 	"gen_ai.usage.output_tokens.reasoning":         {tokReasoning, 1},
 	"ai.usage.reasoningTokens":                     {tokReasoning, 1},
+	"gen_ai.usage.total_tokens":                    {tokTotal, 3},
+	"llm.usage.total_tokens":                       {tokTotal, 3},
+	"llm.token_count.total":                        {tokTotal, 2},
+	"ai.usage.totalTokens":                         {tokTotal, 1},
 }
 
 // String attributes, by target and priority.
@@ -120,6 +125,7 @@ type span struct {
 	statusMsg string
 	errType   string
 	badToken  string // first token attribute whose value is not a count
+	unknown   string // usage attributes no rule reads, comma-separated
 
 	file string
 	line int64
@@ -142,6 +148,13 @@ func (s *span) setAttr(key, val string) {
 		if sl.prio > s.tokPrio[sl.field] {
 			s.tok[sl.field], s.tokPrio[sl.field] = n, sl.prio
 		}
+		return
+	}
+	if unknownUsageAttr(key) {
+		if s.unknown != "" {
+			s.unknown += ","
+		}
+		s.unknown += key
 		return
 	}
 	if sl, ok := stringAttrs[key]; ok {
@@ -186,6 +199,18 @@ func (s *span) setAttr(key, val string) {
 	}
 }
 
+// unknownUsageAttr reports whether key looks like a token count in one of
+// the usage namespaces but is not one tokenAttrs maps: counting such keys
+// makes the next gap in the mapping visible the first time it appears.
+func unknownUsageAttr(key string) bool {
+	for _, p := range [...]string{"gen_ai.usage.", "llm.usage.", "llm.token_count.", "ai.usage."} {
+		if strings.HasPrefix(key, p) {
+			return strings.Contains(strings.ToLower(key[len(p):]), "token")
+		}
+	}
+	return false
+}
+
 // setResourceAttr maps a resource attribute: sessions and the service name.
 func (s *span) setResourceAttr(key, val string) {
 	switch key {
@@ -203,11 +228,20 @@ func (s *span) hasUsage() bool { return s.tokPrio[tokIn] > 0 || s.tokPrio[tokOut
 
 // usage returns the canonical token counts. Anthropic's input excludes
 // cache reads and writes; some emitters pass it through unchanged, so an
-// input smaller than its cache counts is made inclusive (FORMATS.md §1.2).
+// input smaller than its cache counts is made inclusive. A total above
+// input + output with no reasoning attribute counts hidden reasoning
+// (Gemini thinking), billed as output: u[tokTotal] is then that part.
 func (s *span) usage() [nTok]int64 {
 	u := s.tok
 	if c := u[tokCacheRead] + u[tokCacheWrite]; c > 0 && u[tokIn] < c {
 		u[tokIn] += c
+	}
+	total := u[tokTotal]
+	u[tokTotal] = 0
+	if s.tokPrio[tokTotal] > 0 && s.tokPrio[tokReasoning] == 0 && s.hasUsage() && total > u[tokIn]+u[tokOut] {
+		u[tokTotal] = total - u[tokIn] - u[tokOut]
+		u[tokReasoning] = u[tokTotal]
+		u[tokOut] += u[tokTotal]
 	}
 	return u
 }
