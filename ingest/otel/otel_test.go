@@ -312,7 +312,8 @@ func TestUnknownScopesFallBackToSpanNames(t *testing.T) {
 // reasoning attribute is Gemini's thinking, billed as output: by hand,
 // 2,023 − 5 − 845 = 1,173 reasoning, output 845 + 1,173 = 2,018. With a
 // reasoning attribute the producer's split stands. An unmapped token
-// attribute in a usage namespace is named.
+// attribute in a usage namespace is named. A call that returned text but
+// reports 0 output tokens is counted as suspicious.
 func TestHiddenReasoningFromTotal(t *testing.T) {
 	kv := func(k, v string) string { return `{"key":"` + k + `","value":` + v + `}` }
 	span := func(id string, extra ...string) string {
@@ -322,9 +323,12 @@ func TestHiddenReasoningFromTotal(t *testing.T) {
 		return `{"traceId":"0af7651916cd43dd8448eb211c80319` + id + `","spanId":"b7ad6b716920333` + id + `","name":"chat","startTimeUnixNano":"1748000000000000000","endTimeUnixNano":"1748000001000000000","attributes":[` + strings.Join(attrs, ",") + `]}`
 	}
 	line := `{"resourceSpans":[{"scopeSpans":[{"spans":[` + span("1") + "," +
-		span("2", kv("gen_ai.usage.reasoning_tokens", `{"intValue":"0"}`), kv("gen_ai.usage.tool_use_prompt_tokens", `{"intValue":"3"}`)) + `]}]}]}` + "\n"
+		span("2", kv("gen_ai.usage.reasoning_tokens", `{"intValue":"0"}`), kv("gen_ai.usage.tool_use_prompt_tokens", `{"intValue":"3"}`)) + "," +
+		`{"traceId":"0af7651916cd43dd8448eb211c803193","spanId":"b7ad6b7169203333","name":"chat","startTimeUnixNano":"1748000000000000000","attributes":[` +
+		kv("gen_ai.operation.name", `{"stringValue":"chat"}`) + "," + kv("gen_ai.usage.input_tokens", `{"intValue":"5"}`) + "," +
+		kv("gen_ai.usage.output_tokens", `{"intValue":"0"}`) + "," + kv("gen_ai.completion.0.content", `{"stringValue":"Hello"}`) + `]}` + `]}]}]}` + "\n"
 	sink := decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
-	if len(sink.recs) != 2 {
+	if len(sink.recs) != 3 {
 		t.Fatalf("records %+v notes %+v", sink.recs, sink.notes)
 	}
 	sort.Slice(sink.recs, func(i, j int) bool { return sink.recs[i].OutputTokens > sink.recs[j].OutputTokens })
@@ -333,5 +337,9 @@ func TestHiddenReasoningFromTotal(t *testing.T) {
 	}
 	if r := sink.recs[1]; r.OutputTokens != 845 || r.TokensFromTotal != 0 || r.UnknownUsage != "gen_ai.usage.tool_use_prompt_tokens" {
 		t.Errorf("with a reasoning attribute: %+v", r)
+	}
+	// A call that returned text but reports 0 output tokens is noted.
+	if r := sink.recs[2]; !r.ZeroOutputText || sink.recs[0].ZeroOutputText {
+		t.Errorf("zero output with text: %+v", r)
 	}
 }

@@ -126,6 +126,7 @@ type span struct {
 	errType   string
 	badToken  string // first token attribute whose value is not a count
 	unknown   string // usage attributes no rule reads, comma-separated
+	hasOutput bool   // the span records model output text
 
 	file string
 	line int64
@@ -182,6 +183,8 @@ func (s *span) setAttr(key, val string) {
 		s.agent = val
 	case "gen_ai.response.id":
 		s.respID = val
+	case "gen_ai.completion.0.content", "gen_ai.output.messages", "llm.output_messages.0.message.content", "output.value":
+		s.hasOutput = s.hasOutput || (val != "" && val != "[]" && val != "null")
 	case "error.type":
 		s.errType = val
 	case "otel.status_code": // Jaeger and Zipkin carry the status as a tag
