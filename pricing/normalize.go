@@ -34,7 +34,9 @@ var (
 // and "vertex_ai/claude-3-5-haiku@20241022" both become
 // "claude-3-5-haiku-20241022". The steps, in order:
 //
-//  1. trim spaces, lowercase;
+//  1. trim spaces, lowercase; unwrap a resource path (Vertex
+//     "projects/…/models/ID", Bedrock ARNs, Azure deployment paths and
+//     ML asset ids, see resourcePaths);
 //  2. strip leading provider prefixes ("anthropic/", "bedrock/",
 //     "vertex_ai/", "openrouter/", "models/", …, see providerPrefixes),
 //     repeatedly, with Bedrock path segments ("us-east-1/", "invoke/");
@@ -61,6 +63,7 @@ func normalForms(model string) []string {
 			forms = append(forms, s)
 		}
 	}
+	add(unwrapResource(s))
 	for changed := true; changed; {
 		changed = false
 		for _, p := range providerPrefixes {

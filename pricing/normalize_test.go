@@ -81,3 +81,47 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// Resource-path model ids: the documented wrapper is stripped, then the id
+// inside is looked up exactly as any other (docs/pricing.md). Each want is
+// a key of the embedded table, found by hand in table_gen.json; the
+// wrapped id alone resolves to the same key (second column), so the
+// wrapper changes nothing but its own removal.
+func TestResourcePathIDs(t *testing.T) {
+	tests := []struct{ in, bare, key string }{
+		// A Vertex path is a Vertex call: the bare key, which is LiteLLM's
+		// Vertex price, as for "vertex_ai/gemini-2.5-flash" (not the Gemini
+		// API's "gemini/gemini-2.5-flash" a bare id gets).
+		{"projects/my-proj/locations/us-central1/publishers/google/models/gemini-2.5-flash", "vertex_ai/gemini-2.5-flash", "gemini-2.5-flash"},
+		{"publishers/google/models/gemini-2.5-flash", "vertex_ai/gemini-2.5-flash", "gemini-2.5-flash"},
+		{"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet-20241022-v2:0",
+			"us.anthropic.claude-3-5-sonnet-20241022-v2:0", "us.anthropic.claude-3-5-sonnet-20241022-v2:0"},
+		{"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+			"anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku-20240307-v1:0"},
+		{"arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+			"anthropic.claude-3-haiku-20240307-v1:0", "anthropic.claude-3-haiku-20240307-v1:0"},
+		{"/openai/deployments/gpt-4o-2024-08-06", "gpt-4o-2024-08-06", "gpt-4o-2024-08-06"},
+		{"azureml://registries/azure-openai/models/gpt-4o/versions/2024-08-06", "gpt-4o-2024-08-06", "gpt-4o-2024-08-06"},
+	}
+	tab := Embedded()
+	for _, tt := range tests {
+		m, ok := tab.Lookup(tt.in, "", 0)
+		b, bok := tab.Lookup(tt.bare, "", 0)
+		if !ok || m.Key != tt.key || !bok || b.Key != m.Key {
+			t.Errorf("Lookup(%q) = %q %v; bare %q = %q %v; want %q", tt.in, m.Key, ok, tt.bare, b.Key, bok, tt.key)
+		}
+	}
+	// Opaque resources name no model: unpriced, never guessed. Nor is a
+	// wrapper matched anywhere but whole.
+	for _, id := range []string{
+		"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4",
+		"projects/p/locations/l/endpoints/1234567890",
+		"/openai/deployments/my-team-chat",
+		"x-projects/p/locations/l/publishers/google/models/gemini-2.5-flash",
+		"arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0/extra",
+	} {
+		if m, ok := tab.Lookup(id, "", 0); ok {
+			t.Errorf("Lookup(%q) = %q, want unpriced", id, m.Key)
+		}
+	}
+}
