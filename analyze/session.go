@@ -139,9 +139,17 @@ type ModelUsage struct {
 	PricedAs string `json:"priced_as,omitempty"` // the price-table key it resolved to
 	Calls    int64  `json:"calls"`
 	Tokens
-	CostUSD    float64 `json:"cost_usd"`
-	Unpriced   int64   `json:"unpriced_calls,omitempty"`
-	CostByPart Parts   `json:"cost_by_class"`
+	CostUSD  float64 `json:"cost_usd"`
+	Unpriced int64   `json:"unpriced_calls,omitempty"`
+	// RecordCalls counts the calls priced by the producer's own cost_usd
+	// (--cost-source auto without a table price, or record) rather than
+	// the table: PricedAs is then not the whole story.
+	RecordCalls int64 `json:"record_cost_calls,omitempty"`
+	// TableCalls counts the calls priced from the price table. Calls -
+	// TableCalls - RecordCalls - Unpriced are calls with no tokens and no
+	// price: they cost nothing whatever the rate.
+	TableCalls int64 `json:"table_cost_calls"`
+	CostByPart Parts `json:"cost_by_class"`
 
 	// sums are the dollar fields above while Finish adds them up: sums of
 	// millions of small costs, compensated so that the result does not
@@ -305,6 +313,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 				dst.sums[i].merge(mu.sums[i])
 			}
 			dst.Unpriced += mu.Unpriced
+			dst.RecordCalls += mu.RecordCalls
+			dst.TableCalls += mu.TableCalls
 			if dst.PricedAs == "" {
 				dst.PricedAs = mu.PricedAs
 			}
@@ -832,6 +842,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 				})
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
 				priced = true
+				mu.TableCalls++
 				if mu.PricedAs == "" {
 					mu.PricedAs = r.key
 				}
@@ -841,6 +852,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			parts = Parts{Recorded: e.RecordCost}
 			priced = true
 			e.flags |= flagRecordedCost
+			mu.RecordCalls++
 		}
 		if !priced {
 			if hasTokens {

@@ -117,6 +117,23 @@ type Input struct {
 	// reports by them. Omitted when no record has a timestamp.
 	FirstTS string `json:"first_ts,omitempty"`
 	LastTS  string `json:"last_ts,omitempty"`
+	Coverage
+}
+
+// Coverage is what share of the input the figures stand on (docs/json.md):
+// lines understood (read less invalid), model calls by where their price
+// came from, and dollars by source. With InputCounts' timestamp, totals
+// and unknown-field counts it is the report's footer.
+type Coverage struct {
+	LinesUnderstood     int64 `json:"lines_understood"`
+	LLMCalls            int64 `json:"llm_calls"`
+	CallsPricedTable    int64 `json:"calls_priced_table"`
+	CallsPricedProducer int64 `json:"calls_priced_producer"`
+	CallsUnpriced       int64 `json:"calls_unpriced"`
+	// CallsNoTokens are calls with no tokens and no price: $0 at any rate.
+	CallsNoTokens   int64   `json:"calls_no_tokens"`
+	CostTableUSD    float64 `json:"cost_table_usd"`
+	CostProducerUSD float64 `json:"cost_producer_usd"`
 }
 
 // CostCI is the confidence intervals of the per-session cost percentiles.
@@ -226,11 +243,19 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		a.CostByClass.Output += m.CostByPart.Output
 		a.CostByClass.Recorded += m.CostByPart.Recorded
 		a.LLMTokens += m.Tokens.Total()
+		c := &a.Input.Coverage
+		c.LLMCalls += m.Calls
+		c.CallsPricedTable += m.TableCalls
+		c.CallsPricedProducer += m.RecordCalls
+		c.CallsUnpriced += m.Unpriced
+		c.CallsNoTokens += m.Calls - m.TableCalls - m.RecordCalls - m.Unpriced
 		if m.Unpriced > 0 {
 			a.Input.Unpriced = append(a.Input.Unpriced, Unpriced{Model: m.Model, Calls: m.Unpriced, Tokens: m.Tokens.Total()})
 		}
 	}
 	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output
+	a.Input.CostTableUSD, a.Input.CostProducerUSD = priced, a.CostByClass.Recorded
+	a.Input.LinesUnderstood = a.Input.Lines - a.Input.Invalid
 	if priced > 0 {
 		a.OutputCostShare = a.CostByClass.Output / priced
 	}

@@ -25,7 +25,22 @@ func distributionRows(s analyze.SessionStats) [][]string {
 	return rows
 }
 
-var modelHeader = []string{"model", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}
+var modelHeader = []string{"model", "priced as", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}
+
+// pricedAs says where a model's costs come from, never blank: the table key
+// its id resolved to, the producer's own cost_usd (--cost-source auto
+// takes it for calls the table cannot price), both, or nothing.
+func pricedAs(m analyze.ModelUsage) string {
+	switch {
+	case m.PricedAs != "" && m.RecordCalls > 0:
+		return fmt.Sprintf("%s + producer cost_usd (%s calls)", m.PricedAs, count(m.RecordCalls))
+	case m.PricedAs != "":
+		return m.PricedAs
+	case m.RecordCalls > 0:
+		return "producer cost_usd"
+	}
+	return "unpriced"
+}
 
 // modelRows renders the per-model breakdown; name formats the model id
 // (the Markdown view sets it in code).
@@ -38,7 +53,7 @@ func modelRows(models []analyze.ModelUsage, name func(string) string) [][]string
 		} else if m.Unpriced > 0 {
 			cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
 		}
-		rows = append(rows, []string{name(orNone(m.Model)), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
+		rows = append(rows, []string{name(orNone(m.Model)), pricedAs(m), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
 			count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
 	}
 	return rows

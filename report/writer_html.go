@@ -28,6 +28,7 @@ type htmlPage struct {
 	Charts   []chart
 	Tables   []htmlTable
 	Footer   string
+	Coverage []string // the coverage footer, one paragraph each
 	Warning  string
 	// Title and Lines serve other pages (tokcost trend): a heading in
 	// place of "tokcost report", and lines of text under the cards.
@@ -114,7 +115,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		pg.Tables = append(pg.Tables, t)
 	}
 	if len(a.Models) > 0 {
-		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: modelHeader, Left: 1, Rows: modelRows(a.Models, plain)})
+		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: modelHeader, Left: 2, Rows: modelRows(a.Models, plain)})
 	}
 	if len(a.Groups) > 0 {
 		pg.Tables = append(pg.Tables, htmlTable{Title: "Per " + a.GroupBy, Header: groupHeader(a.GroupBy), Left: 1, Rows: groupRows(a)})
@@ -141,6 +142,8 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	pg.Footer = fmt.Sprintf("tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s records, %s duplicates, %s invalid",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
 		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
+	cov := coverageLines(in)
+	pg.Coverage = cov[:]
 	// html/template escapes markup; control characters pass through it,
 	// so the page is written through ctrlEscaper (a cat of the file must
 	// not drive the terminal either).
@@ -216,7 +219,7 @@ footer { color: #59636e; font-size: .8rem; margin-top: 32px; }
 <p class="note">{{.Note}}</p>
 {{- end}}
 {{- end}}
-<footer>{{.Footer}}</footer>
+<footer>{{.Footer}}{{range .Coverage}}<br>{{.}}{{end}}</footer>
 </body>
 </html>
 `))

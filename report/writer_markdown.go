@@ -55,7 +55,7 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if len(a.Models) > 0 {
 		p.f("\n### Models\n\n")
 		rows = rows[:0]
-		mdTable(p, modelHeader, modelRows(a.Models, code), 1)
+		mdTable(p, modelHeader, modelRows(a.Models, code), 2)
 	}
 	if len(a.Groups) > 0 {
 		p.f("\n### Per %s\n\n", code(a.GroupBy))
@@ -92,6 +92,8 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s, %s duplicates, %s invalid</sub>\n",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
 		count(int64(len(in.Files))), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid))
+	cov := coverageLines(in)
+	p.f("\n<sub>%s</sub>\n\n<sub>%s</sub>\n", mdText(cov[0]), mdText(cov[1]))
 	if len(in.Unpriced) > 0 {
 		names := make([]string, len(in.Unpriced))
 		for i, u := range in.Unpriced {

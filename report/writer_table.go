@@ -51,7 +51,7 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			} else if m.Unpriced > 0 {
 				cost += fmt.Sprintf(" (+%d unpriced)", m.Unpriced)
 			}
-			rows = append(rows, []string{orNone(m.Model), m.PricedAs, count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
+			rows = append(rows, []string{orNone(m.Model), pricedAs(m), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
 				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
 		}
 		if err := p.table([]string{"model", "priced as", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 2); err != nil {
@@ -92,6 +92,8 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			return err
 		}
 	}
+	cov := coverageLines(in)
+	p.f("\n%s\n%s\n", cov[0], cov[1])
 	return p.err
 }
 
