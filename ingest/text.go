@@ -64,6 +64,17 @@ func SetTimeText(r *Record, s string) {
 	r.TSNano, r.TSAssumedUTC, r.TSUnreadable = n, assumed, !ok
 }
 
+// TimeFlags says how ParseTimeLoose read s: with an assumed UTC zone, or
+// not at all ("" is no time, not an unreadable one). Readers that parse a
+// line's time once and share it among records set the flags with it.
+func TimeFlags(s string) (assumedUTC, unreadable bool) {
+	if s == "" {
+		return false, false
+	}
+	_, assumed, ok := ParseTimeLoose(s)
+	return assumed, !ok
+}
+
 // SetTime sets r's timestamp from a parse result: on error r keeps no
 // time and notes it as unreadable rather than becoming invalid.
 func SetTime(r *Record, nanos int64, err *FieldError) {

@@ -364,6 +364,7 @@ func (d *decoder) base(l *line, n int64, ts int64) ingest.Record {
 		Line:      n,
 		Attrs:     map[string]string{},
 	}
+	r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
 	if l.IsSidechain {
 		r.Role = "subagent"
 		if l.AgentID != "" {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokcost/tokcost/ingest/ingesttest"
 
@@ -377,4 +378,23 @@ func FuzzClaudeCode(f *testing.F) {
 			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.Notes), c.Units)
 		}
 	})
+}
+
+// A timestamp without a zone is read as UTC and flagged; an unreadable one
+// keeps the record (tokens counted) without a time, flagged too.
+func TestTimestampFlags(t *testing.T) {
+	in := `{"type":"assistant","sessionId":"s","requestId":"r1","timestamp":"2026-01-01T10:00:00.5","message":{"id":"m1","model":"claude-x","usage":{"input_tokens":1,"output_tokens":2}}}
+{"type":"assistant","sessionId":"s","requestId":"r2","timestamp":"soon","message":{"id":"m2","model":"claude-x","usage":{"input_tokens":1,"output_tokens":2}}}
+`
+	c := decode(t, "t.jsonl", []byte(in))
+	if len(c.Recs) != 2 {
+		t.Fatalf("records = %+v", c.Recs)
+	}
+	want := time.Date(2026, 1, 1, 10, 0, 0, 5e8, time.UTC).UnixNano()
+	if r := c.Recs[0]; !r.TSAssumedUTC || r.TSUnreadable || r.TSNano != want {
+		t.Errorf("zone-less: %+v", r)
+	}
+	if r := c.Recs[1]; r.TSAssumedUTC || !r.TSUnreadable || r.TSNano != 0 || r.OutputTokens != 2 {
+		t.Errorf("unreadable: %+v", r)
+	}
 }

@@ -232,6 +232,10 @@ func (d *decoder) line(b []byte, n int64) {
 		d.note(ingest.NoteSkipped, n, kind, "")
 	case "event_msg/token_count":
 		d.tokenCount(&it, n, ts)
+		if len(d.recs) > 0 && d.recs[len(d.recs)-1].Line == n {
+			r := &d.recs[len(d.recs)-1]
+			r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
+		}
 	case "response_item/function_call", "response_item/custom_tool_call", "response_item/web_search_call":
 		r := ingest.Record{Kind: ingest.KindTool, ID: it.CallID, TSNano: ts, Tool: it.Name, File: d.file, Line: n}
 		if it.Type == "web_search_call" {
@@ -240,6 +244,7 @@ func (d *decoder) line(b []byte, n int64) {
 				r.Status = ingest.StatusError
 			}
 		}
+		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
 		d.recs = append(d.recs, r)
 	case "event_msg/exec_command_end":
 		e := end{failed: (it.ExitCode != nil && *it.ExitCode != 0) || (it.Status != "" && it.Status != "completed"),

@@ -255,6 +255,8 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 			File:            d.file,
 			Line:            n,
 		})
+		r := &d.recs[len(d.recs)-1]
+		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(m.Timestamp)
 	}
 	for i, tc := range m.ToolCalls {
 		r := ingest.Record{
@@ -269,8 +271,10 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 			// The message is one unit: counted with its first record.
 			SameUnit: m.Tokens != nil || i > 0,
 		}
+		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(tc.Timestamp)
 		if r.TSNano == 0 {
 			r.TSNano = ts
+			r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(m.Timestamp)
 		}
 		switch tc.Status {
 		case "error":
