@@ -192,6 +192,19 @@ func num(raw json.RawMessage) int64 {
 	return int64(f)
 }
 
+// exactInt reads a nanosecond time written as a number or a string
+// without a float64 detour.
+func exactInt(raw json.RawMessage) int64 {
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		n = json.Number(s)
+	}
+	v, _ := n.Int64()
+	return v
+}
+
 func when(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
@@ -409,14 +422,132 @@ func oracleLangfuse(t *testing.T, tab *oracleTable, path string) figures {
 	return tab.sum(map[string][]oracleCall{session: cs}, map[string]bool{session: tools})
 }
 
+// oracleSpan is what the OTel oracle keeps of a span.
+type oracleSpan struct {
+	trace, id, parent string
+	start             int64
+	attrs             map[string]string
+}
+
+// oracleOTel reads a Tempo (OTLP JSON "batches"/"resourceSpans") or Jaeger
+// ("data") export. A span with token counts is a call unless a span below
+// it has counts too (the innermost one is the call; its ancestors repeat
+// or sum it); session = gen_ai.conversation.id, else the trace.
+func oracleOTel(t *testing.T, tab *oracleTable, path string) figures {
+	data, _ := os.ReadFile(path)
+	var doc struct {
+		Batches, ResourceSpans []struct {
+			ScopeSpans, InstrumentationLibrarySpans []struct {
+				Spans []struct {
+					TraceID, SpanID, ParentSpanID string
+					StartTimeUnixNano             json.RawMessage // a number or a string
+					Attributes                    []struct {
+						Key   string
+						Value map[string]json.RawMessage
+					}
+				}
+			}
+		}
+		Data []struct {
+			Spans []struct {
+				TraceID, SpanID string
+				StartTime       int64
+				References      []struct{ RefType, SpanID string }
+				Tags            []struct {
+					Key   string
+					Value json.RawMessage
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var spans []oracleSpan
+	for _, b := range append(doc.Batches, doc.ResourceSpans...) {
+		for _, ss := range append(b.ScopeSpans, b.InstrumentationLibrarySpans...) {
+			for _, sp := range ss.Spans {
+				o := oracleSpan{trace: sp.TraceID, id: sp.SpanID, parent: sp.ParentSpanID, start: exactInt(sp.StartTimeUnixNano), attrs: map[string]string{}}
+				for _, a := range sp.Attributes {
+					for _, v := range a.Value {
+						o.attrs[a.Key] = str(v)
+					}
+				}
+				spans = append(spans, o)
+			}
+		}
+	}
+	for _, d := range doc.Data {
+		for _, sp := range d.Spans {
+			o := oracleSpan{trace: sp.TraceID, id: sp.SpanID, start: sp.StartTime * 1000, attrs: map[string]string{}}
+			for _, r := range sp.References {
+				if r.RefType == "CHILD_OF" {
+					o.parent = r.SpanID
+				}
+			}
+			for _, tg := range sp.Tags {
+				o.attrs[tg.Key] = str(tg.Value)
+			}
+			spans = append(spans, o)
+		}
+	}
+	// Current and deprecated names; the samples use no others.
+	get := func(s oracleSpan, keys ...string) string {
+		for _, k := range keys {
+			if v := s.attrs[k]; v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	inKeys := []string{"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"}
+	outKeys := []string{"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"}
+	hasUsage := func(s oracleSpan) bool { return get(s, inKeys...) != "" || get(s, outKeys...) != "" }
+	// Mark every ancestor of a span with usage: it is not the call.
+	byID := map[string]int{}
+	for i, s := range spans {
+		byID[s.trace+"/"+s.id] = i
+	}
+	notCall := map[int]bool{}
+	for _, s := range spans {
+		if !hasUsage(s) {
+			continue
+		}
+		for p, depth := s.parent, 0; p != "" && depth < 1000; depth++ {
+			i, ok := byID[s.trace+"/"+p]
+			if !ok {
+				break
+			}
+			notCall[i] = true
+			p = spans[i].parent
+		}
+	}
+	calls := map[string][]oracleCall{}
+	for i, s := range spans {
+		if !hasUsage(s) || notCall[i] {
+			continue
+		}
+		session := s.attrs["gen_ai.conversation.id"]
+		if session == "" {
+			session = s.trace
+		}
+		model := s.attrs["gen_ai.response.model"]
+		if model == "" {
+			model = s.attrs["gen_ai.request.model"]
+		}
+		n := func(keys ...string) int64 { return num(json.RawMessage(`"` + get(s, keys...) + `"`)) }
+		calls[session] = append(calls[session], oracleCall{model: model, ts: time.Unix(0, s.start).UTC(),
+			in: n(inKeys...), out: n(outKeys...), cacheRead: n("gen_ai.usage.cache_read_input_tokens")})
+	}
+	return tab.sum(calls, nil)
+}
+
 // explained lists the inputs the oracle does not reproduce, with why; a
 // listed input is still analysed (it must not fail), but not compared.
 var explained = map[string]string{
-	"ingest/otel/testdata/hand.jsonl":                     "OTel: usage counted once across nested and sibling instrumentations needs the span-tree rules (docs/formats/otel.md); checked by hand in ingest/otel TestHandFixture",
-	"ingest/otel/testdata/k8s.json":                       "OTel (Jaeger): span-tree de-duplication, as above; checked in ingest/otel TestJaegerSample",
-	"ingest/otel/testdata/tempo_export_with_batches.json": "OTel (Tempo): one call on three nested spans, as above; checked in ingest/otel TestTempoSample",
-	"ingest/langfuse/testdata/blob.jsonl":                 "hand-written blob export with a truncated line and mixed usage forms, checked field by field in ingest/langfuse TestBlobJSONL",
-	"testdata/fleet.truth.jsonl":                          "truth labels for the generator's fleet (one line per session, not steps): not a trace",
+	"ingest/otel/testdata/hand.jsonl":     "hand-written OTel lines: a truncated line, Anthropic-exclusive input made inclusive and an agent span repeating its call, checked field by field in ingest/otel TestHandFixture; the oracle reads one document per file",
+	"ingest/langfuse/testdata/blob.jsonl": "hand-written blob export with a truncated line and mixed usage forms, checked field by field in ingest/langfuse TestBlobJSONL",
+	"testdata/fleet.truth.jsonl":          "truth labels for the generator's fleet (one line per session, not steps): not a trace",
 }
 
 func TestDifferentialSamples(t *testing.T) {
@@ -430,7 +561,7 @@ func TestDifferentialSamples(t *testing.T) {
 	}
 	oracles := map[string]func(*testing.T, *oracleTable, string) figures{
 		"jsonl": oracleCanonical, "claude-code": oracleClaudeCode, "codex": oracleCodex,
-		"gemini-cli": oracleGemini, "langfuse": oracleLangfuse,
+		"gemini-cli": oracleGemini, "langfuse": oracleLangfuse, "tempo": oracleOTel, "jaeger": oracleOTel, "otlp": oracleOTel,
 	}
 	var files []string
 	for _, g := range []string{"../../testdata/*", "../../analyze/testdata/*", "../../ingest/*/testdata/*"} {
