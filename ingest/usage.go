@@ -70,6 +70,10 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	crA, hasCRA := read("cache_read_input_tokens")
 	cw1h, _ := read("cache_creation", "ephemeral_1h_input_tokens")
 	crO, hasCRO := same([]string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
+	if ferr == nil && !hasCRO {
+		// DeepSeek's own name for the same count.
+		crO, hasCRO = read("prompt_cache_hit_tokens")
+	}
 	out, hasOut := same([]string{"completion_tokens"}, []string{"output_tokens"})
 	reasoning, hasReasoning := same([]string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
 	total, hasTotal := read("total_tokens")
@@ -125,7 +129,8 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 // inside the completion), so ignoring them loses nothing.
 var knownUsage = map[string]map[string]bool{
 	"": {"prompt_tokens": true, "completion_tokens": true, "total_tokens": true, "input_tokens": true,
-		"output_tokens": true, "cache_creation_input_tokens": true, "cache_read_input_tokens": true},
+		"output_tokens": true, "cache_creation_input_tokens": true, "cache_read_input_tokens": true,
+		"prompt_cache_hit_tokens": true, "prompt_cache_miss_tokens": true}, // DeepSeek: cached and uncached parts of the prompt
 	"prompt_tokens_details": {"cached_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true,
 		"cache_creation_tokens": true},
 	"input_tokens_details": {"cached_tokens": true, "audio_tokens": true, "text_tokens": true, "image_tokens": true},

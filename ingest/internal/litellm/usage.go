@@ -17,6 +17,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
+
+	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
 )
@@ -54,7 +58,38 @@ func Parse(raw json.RawMessage, r *ingest.Record) error {
 		}
 		return err
 	}
-	return u.Fill(r)
+	if err := u.Fill(r); err != nil {
+		return err
+	}
+	if r.CacheReadTokens+r.CacheWriteTokens > r.InputTokens || r.ReasoningTokens > r.OutputTokens {
+		return nil // inconsistent: the reader reports it with its own reason
+	}
+	// The shared by-field rules (docs/usage.md) give the same counts for
+	// LiteLLM's fields and add what Fill does not: hidden reasoning in
+	// total_tokens, agreement between fields naming one count, and the
+	// names of token fields no rule knows.
+	v, err := fastjson.ParseBytes(raw)
+	if err != nil {
+		return err
+	}
+	if ferr := ingest.FillUsageObject(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+		x := v.Get(path...)
+		if x == nil || x.Type() == fastjson.TypeNull {
+			return 0, false, nil
+		}
+		f, err := x.Float64()
+		field := "usage." + strings.Join(path, ".")
+		switch {
+		case err != nil:
+			return 0, false, &ingest.FieldError{Reason: "wrong type (want number)", Field: field}
+		case f < 0 || f != math.Trunc(f) || f >= 1<<32:
+			return 0, false, &ingest.FieldError{Reason: "bad token count", Field: field}
+		}
+		return int64(f), true, nil
+	}, ingest.JSONUsageKeys(v)); ferr != nil {
+		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
+	}
+	return nil
 }
 
 // Fill copies u into r's token fields (canonical: input includes the

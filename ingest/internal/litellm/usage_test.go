@@ -48,3 +48,25 @@ func TestParse(t *testing.T) {
 		t.Errorf("empty usage: %v", err)
 	}
 }
+
+// The shared by-field rules apply to LiteLLM's object too (docs/usage.md):
+// a total above prompt + completion with no reasoning count is hidden
+// thinking, billed as output (by hand: 2,023 − 5 − 845 = 1,173); DeepSeek's
+// cache hit/miss fields are known parts of the prompt; an unknown token
+// field is named; two fields naming one count must agree.
+func TestSharedRules(t *testing.T) {
+	var r ingest.Record
+	if err := Parse([]byte(`{"prompt_tokens":5,"completion_tokens":845,"total_tokens":2023}`), &r); err != nil ||
+		r.OutputTokens != 2018 || r.ReasoningTokens != 1173 || r.TokensFromTotal != 1173 {
+		t.Errorf("thinking: %v %+v", err, r)
+	}
+	r = ingest.Record{}
+	if err := Parse([]byte(`{"prompt_tokens":1689,"completion_tokens":76,"total_tokens":1765,"prompt_tokens_details":{"cached_tokens":1664},"prompt_cache_hit_tokens":1664,"prompt_cache_miss_tokens":25,"x_video_tokens":3}`), &r); err != nil ||
+		r.InputTokens != 1689 || r.CacheReadTokens != 1664 || r.TokensFromTotal != 0 || r.UnknownUsage != "x_video_tokens" {
+		t.Errorf("deepseek: %v %+v", err, r)
+	}
+	r = ingest.Record{}
+	if err := Parse([]byte(`{"prompt_tokens":100,"completion_tokens":1,"cache_read_input_tokens":7,"prompt_tokens_details":{"cached_tokens":8}}`), &r); err == nil {
+		t.Errorf("disagreeing cache reads accepted: %+v", r)
+	}
+}
