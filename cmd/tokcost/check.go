@@ -219,9 +219,13 @@ func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b 
 	if !st.IsDir() {
 		return usageErr("--history %s: want a directory of JSON reports", b.History)
 	}
-	series, _, err := readSeries([]string{b.History})
+	series, skipped, err := readSeries([]string{b.History})
 	if err != nil {
 		return err
+	}
+	// A report left out changes the baseline: name each one.
+	for _, s := range skipped {
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: skipped %s\n", s)
 	}
 	earlier, note := report.EarlierRuns(a, series)
 	if note != "" {

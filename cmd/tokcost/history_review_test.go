@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeNight writes one canonical trace of one claude-sonnet-4-5 call of
+// tokens input tokens on day (2026-11-DD) and returns its path.
+func writeNight(t *testing.T, dir string, day, tokens int) string {
+	t.Helper()
+	p := filepath.Join(dir, fmt.Sprintf("n%d.jsonl", day))
+	line := fmt.Sprintf(`{"id": "n%d-1", "session_id": "n%d", "seq": 1, "ts": "2026-11-%02dT04:00:00Z", "duration_ms": 1000, "kind": "llm", "model": "claude-sonnet-4-5", "input_tokens": %d, "output_tokens": 0}`+"\n", day, day, day, tokens)
+	if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A history report that cannot be read (a truncated report.json: disk
+// full, a killed job) must not vanish from the gate's baseline without a
+// word: the median then stands on fewer nights than the user kept.
+func TestCheckHistorySaysWhichReportsItSkipped(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "hist")
+	for day := 1; day <= 3; day++ {
+		sub := filepath.Join(hist, fmt.Sprintf("2026-11-%02d", day))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tr := writeNight(t, dir, day, 100000)
+		if code, _, stderr := run(t, "analyze", "-q", "--format", "json", "-o", filepath.Join(sub, "report.json"), tr); code != 0 {
+			t.Fatalf("analyze night %d: exit %d: %s", day, code, stderr)
+		}
+	}
+	// Truncate night 2's report to half its bytes.
+	broken := filepath.Join(hist, "2026-11-02", "report.json")
+	b, err := os.ReadFile(broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tonight := writeNight(t, dir, 4, 100000)
+	_, stdout, stderr := run(t, "check", "--history", hist, "--max-p95-rise", "20%", tonight)
+	// Two readable earlier runs remain; the third must be named on stderr.
+	if !strings.Contains(stdout, "median of 2 earlier runs") {
+		t.Fatalf("stdout: want the median of the 2 readable runs, got:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, broken) {
+		t.Errorf("stderr does not name the unreadable history report %s:\n%s", broken, stderr)
+	}
+}
