@@ -232,7 +232,9 @@ func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b 
 		fmt.Fprintf(ios.ErrOut, "tokcost: history: %s\n", note)
 	}
 	if _, ok := report.AddHistoryRule(res, a, earlier, *b.MaxP95Rise, report.DefaultTrendWindow); !ok {
-		fmt.Fprintf(ios.ErrOut, "tokcost: history: no report in %s covers time before this input: max-p95-rise not checked\n", b.History)
+		msg := fmt.Sprintf("no report in %s covers time before this input: max-p95-rise not checked", b.History)
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: %s\n", msg)
+		res.Notes = append(res.Notes, msg)
 	}
 	return nil
 }

@@ -55,3 +55,25 @@ func TestCheckHistorySaysWhichReportsItSkipped(t *testing.T) {
 		t.Errorf("stderr does not name the unreadable history report %s:\n%s", broken, stderr)
 	}
 }
+
+// When --history cannot gate (no earlier report: the first night, or a
+// history cache that expired), the check's own output must say so, not
+// only stderr: CI shows the Markdown summary, where a missing rule row
+// next to all-PASS rows reads as "gated and passed".
+func TestCheckHistoryNotCheckedIsInTheReport(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "hist")
+	if err := os.MkdirAll(hist, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tonight := writeNight(t, dir, 4, 100000)
+	for _, format := range []string{"markdown", "table", "json"} {
+		code, stdout, stderr := run(t, "check", "--format", format, "--history", hist, "--max-p95-rise", "20%", tonight)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, stderr)
+		}
+		if !strings.Contains(stdout, "max-p95-rise not checked") {
+			t.Errorf("%s: the output does not say max-p95-rise was not checked:\n%s", format, stdout)
+		}
+	}
+}
