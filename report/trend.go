@@ -484,20 +484,41 @@ func ParseThreshold(s string) (float64, error) {
 }
 
 // EarlierRuns keeps the reports of history that cover time before a: those
-// whose range starts before a's. Without time ranges (in a or in any
-// report) it keeps them all, in file-name order, and says so in note.
+// whose range starts before a's. Without a time range in a it keeps them
+// all, in file-name order, and says so in note. Reports that record no
+// range (written before input.first_ts existed) count as earlier, first,
+// in file-name order, and note says so; a report that records one counts
+// only when it starts before a, so tonight's own report, already in the
+// history, is never part of its own baseline.
 func EarlierRuns(a *Analysis, history []SeriesReport) (kept []*Analysis, note string) {
 	hs := slices.Clone(history)
 	by := OrderSeries(hs)
-	if by == "file_name" || a.Input.FirstTS == "" {
-		note = "some reports record no time range: every report in the history counts, in file-name order"
+	if a.Input.FirstTS == "" {
+		note = "this input records no time range: every report in the history counts, in file-name order"
 		for _, h := range hs {
 			kept = append(kept, h.Analysis)
 		}
 		return kept, note
 	}
+	if by == "file_name" {
+		var untimed, timed []SeriesReport
+		for _, h := range hs {
+			if h.Analysis.Input.FirstTS == "" {
+				untimed = append(untimed, h)
+			} else {
+				timed = append(timed, h)
+			}
+		}
+		OrderSeries(timed)
+		hs = append(untimed, timed...)
+		note = fmt.Sprintf("%d reports in the history record no time range: they count as earlier runs, before the others, in file-name order", len(untimed))
+	}
 	start := parseTS(a.Input.FirstTS)
 	for _, h := range hs {
+		if h.Analysis.Input.FirstTS == "" {
+			kept = append(kept, h.Analysis)
+			continue
+		}
 		if len(kept) > 0 && sameRun(kept[len(kept)-1], h.Analysis) {
 			continue // a copy (baseline.json) counts once
 		}
@@ -505,7 +526,7 @@ func EarlierRuns(a *Analysis, history []SeriesReport) (kept []*Analysis, note st
 			kept = append(kept, h.Analysis)
 		}
 	}
-	return kept, ""
+	return kept, note
 }
 
 // AddHistoryRule adds max-p95-rise to res: a's P95 cost against the median

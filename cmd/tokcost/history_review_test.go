@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,5 +76,60 @@ func TestCheckHistoryNotCheckedIsInTheReport(t *testing.T) {
 		if !strings.Contains(stdout, "max-p95-rise not checked") {
 			t.Errorf("%s: the output does not say max-p95-rise was not checked:\n%s", format, stdout)
 		}
+	}
+}
+
+// A history mixing reports without input.first_ts (written before the
+// field existed) and reports with it must still leave out tonight's own
+// report, which nightly.sh writes into the history before the check: a
+// night in its own baseline raises the limit it is held to.
+//
+// Nights (one claude-sonnet-4-5 call each, $3 per MTok input):
+//
+//	11-01 100,000 tokens $0.30 (first_ts removed: an older report)
+//	11-02 110,000 tokens $0.33
+//	11-03 130,000 tokens $0.39 (tonight, its report already in the history)
+//
+// Earlier runs: $0.30 and $0.33, median $0.315, limit ×1.2 = $0.378, and
+// tonight's $0.39 fails (exit 4). With tonight counted the median of $0.30,
+// $0.33, $0.39 is $0.33, the limit $0.396, and it would pass.
+func TestCheckHistoryMixedLeavesTonightOut(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "hist")
+	var tonight string
+	for day, tokens := range map[int]int{1: 100000, 2: 110000, 3: 130000} {
+		sub := filepath.Join(hist, fmt.Sprintf("2026-11-%02d", day))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tr := writeNight(t, dir, day, tokens)
+		if day == 3 {
+			tonight = tr
+		}
+		out := filepath.Join(sub, "report.json")
+		if code, _, stderr := run(t, "analyze", "-q", "--format", "json", "-o", out, tr); code != 0 {
+			t.Fatalf("analyze night %d: exit %d: %s", day, code, stderr)
+		}
+		if day == 1 {
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			in := m["input"].(map[string]any)
+			delete(in, "first_ts")
+			delete(in, "last_ts")
+			b, _ = json.Marshal(m)
+			if err := os.WriteFile(out, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	code, stdout, stderr := run(t, "check", "--history", hist, "--max-p95-rise", "20%", tonight)
+	if code != 4 || !strings.Contains(stdout, "median of 2 earlier runs") || !strings.Contains(stdout, "$0.3150") {
+		t.Errorf("want exit 4 against the median $0.315 of 2 earlier runs; got exit %d:\n%s\n%s", code, stdout, stderr)
 	}
 }
