@@ -190,6 +190,12 @@ func BuildTrend(rs []SeriesReport, opt TrendOptions) *Trend {
 		kept = append(kept, r)
 	}
 	rs = kept
+	if t.OrderedBy == "time_range" {
+		if o := overlapping(rs); len(o) > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%d runs overlap the run before them by more than half of the shorter range (two fleets or re-runs mixed in one series?): %s",
+				len(o), strings.Join(o, ", ")))
+		}
+	}
 
 	// Metrics: the fixed ones, then per group (group_by, or workflow) and
 	// per model, in order of first appearance.
@@ -287,6 +293,24 @@ func BuildTrend(rs []SeriesReport, opt TrendOptions) *Trend {
 		t.Notes = append(t.Notes, fmt.Sprintf("%d runs: a run is compared only after %d earlier ones", len(t.Runs), minTrendBaseline))
 	}
 	return t
+}
+
+// overlapping names the runs (in order) whose time range overlaps the
+// previous run's by more than half of the shorter of the two: reports of
+// the same time, not successive nights (which touch at most briefly).
+func overlapping(rs []SeriesReport) []string {
+	var out []string
+	for i := 1; i < len(rs); i++ {
+		a, b := rs[i-1].Analysis.Input, rs[i].Analysis.Input
+		af, al := parseTS(a.FirstTS).UnixNano(), parseTS(a.LastTS).UnixNano()
+		bf, bl := parseTS(b.FirstTS).UnixNano(), parseTS(b.LastTS).UnixNano()
+		shorter := min(al-af, bl-bf)
+		ov := min(al, bl) - max(af, bf)
+		if af == bf || ov > 0 && ov > shorter/2 {
+			out = append(out, rs[i].Path)
+		}
+	}
+	return out
 }
 
 func groupMetric(field, name string, p95 bool) func(a *Analysis) (float64, bool) {
