@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -234,6 +235,9 @@ type CheckResult struct {
 	Pass   bool         `json:"pass"`
 	Failed int          `json:"failed"`
 	Rules  []RuleResult `json:"rules"`
+	// Notes say what a rule asked for could not check (max-p95-rise
+	// without an earlier report), so the output never reads as gated.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Check evaluates the budgets on a; groups are the sessions grouped by
@@ -402,7 +406,7 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 // checkNotes explains the input rules when they matter: where a default
 // limit came from, and that no records makes every other figure a zero.
 func checkNotes(r CheckResult) []string {
-	var notes []string
+	notes := slices.Clone(r.Notes)
 	for _, rr := range r.Rules {
 		if rr.Rule == RuleRecords && !rr.Pass {
 			notes = append(notes, "no records: no input line held a record tokcost could read, so every other figure is zero, not a measurement")

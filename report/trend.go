@@ -190,6 +190,12 @@ func BuildTrend(rs []SeriesReport, opt TrendOptions) *Trend {
 		kept = append(kept, r)
 	}
 	rs = kept
+	if t.OrderedBy == "time_range" {
+		if o := overlapping(rs); len(o) > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%d runs overlap the run before them by more than half of the shorter range (two fleets or re-runs mixed in one series?): %s",
+				len(o), strings.Join(o, ", ")))
+		}
+	}
 
 	// Metrics: the fixed ones, then per group (group_by, or workflow) and
 	// per model, in order of first appearance.
@@ -287,6 +293,24 @@ func BuildTrend(rs []SeriesReport, opt TrendOptions) *Trend {
 		t.Notes = append(t.Notes, fmt.Sprintf("%d runs: a run is compared only after %d earlier ones", len(t.Runs), minTrendBaseline))
 	}
 	return t
+}
+
+// overlapping names the runs (in order) whose time range overlaps the
+// previous run's by more than half of the shorter of the two: reports of
+// the same time, not successive nights (which touch at most briefly).
+func overlapping(rs []SeriesReport) []string {
+	var out []string
+	for i := 1; i < len(rs); i++ {
+		a, b := rs[i-1].Analysis.Input, rs[i].Analysis.Input
+		af, al := parseTS(a.FirstTS).UnixNano(), parseTS(a.LastTS).UnixNano()
+		bf, bl := parseTS(b.FirstTS).UnixNano(), parseTS(b.LastTS).UnixNano()
+		shorter := min(al-af, bl-bf)
+		ov := min(al, bl) - max(af, bf)
+		if af == bf || ov > 0 && ov > shorter/2 {
+			out = append(out, rs[i].Path)
+		}
+	}
+	return out
 }
 
 func groupMetric(field, name string, p95 bool) func(a *Analysis) (float64, bool) {
@@ -484,20 +508,41 @@ func ParseThreshold(s string) (float64, error) {
 }
 
 // EarlierRuns keeps the reports of history that cover time before a: those
-// whose range starts before a's. Without time ranges (in a or in any
-// report) it keeps them all, in file-name order, and says so in note.
+// whose range starts before a's. Without a time range in a it keeps them
+// all, in file-name order, and says so in note. Reports that record no
+// range (written before input.first_ts existed) count as earlier, first,
+// in file-name order, and note says so; a report that records one counts
+// only when it starts before a, so tonight's own report, already in the
+// history, is never part of its own baseline.
 func EarlierRuns(a *Analysis, history []SeriesReport) (kept []*Analysis, note string) {
 	hs := slices.Clone(history)
 	by := OrderSeries(hs)
-	if by == "file_name" || a.Input.FirstTS == "" {
-		note = "some reports record no time range: every report in the history counts, in file-name order"
+	if a.Input.FirstTS == "" {
+		note = "this input records no time range: every report in the history counts, in file-name order"
 		for _, h := range hs {
 			kept = append(kept, h.Analysis)
 		}
 		return kept, note
 	}
+	if by == "file_name" {
+		var untimed, timed []SeriesReport
+		for _, h := range hs {
+			if h.Analysis.Input.FirstTS == "" {
+				untimed = append(untimed, h)
+			} else {
+				timed = append(timed, h)
+			}
+		}
+		OrderSeries(timed)
+		hs = append(untimed, timed...)
+		note = fmt.Sprintf("%d reports in the history record no time range: they count as earlier runs, before the others, in file-name order", len(untimed))
+	}
 	start := parseTS(a.Input.FirstTS)
 	for _, h := range hs {
+		if h.Analysis.Input.FirstTS == "" {
+			kept = append(kept, h.Analysis)
+			continue
+		}
 		if len(kept) > 0 && sameRun(kept[len(kept)-1], h.Analysis) {
 			continue // a copy (baseline.json) counts once
 		}
@@ -505,7 +550,7 @@ func EarlierRuns(a *Analysis, history []SeriesReport) (kept []*Analysis, note st
 			kept = append(kept, h.Analysis)
 		}
 	}
-	return kept, ""
+	return kept, note
 }
 
 // AddHistoryRule adds max-p95-rise to res: a's P95 cost against the median

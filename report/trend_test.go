@@ -212,3 +212,45 @@ func TestTrendNotes(t *testing.T) {
 		}
 	}
 }
+
+// Two fleets' nightly reports in one directory (OUT/team-a/DAY/report.json
+// and OUT/team-b/DAY/report.json) cover the same nights; ordered by
+// first_ts they interleave, and each night is compared with a median of
+// the other fleet's nights. Nothing in the figures can tell; the time
+// ranges can: a-1 covers 01:00–23:00 and b-1 01:30–22:30 of the same day,
+// so b-1 lies entirely inside a-1 (overlap 21 h, more than half of the
+// shorter 21 h). The trend must say so. Day-partitioned nights that touch
+// at midnight (10 minutes of overlap) are not such a mix.
+func TestTrendNotesOverlappingRuns(t *testing.T) {
+	var rs []SeriesReport
+	for _, day := range []string{"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"} {
+		a, b := night(day, 1, 100), night(day, 5, 500)
+		b.Input.FirstTS, b.Input.LastTS = day+"T01:30:00Z", day+"T22:30:00Z"
+		rs = append(rs, SeriesReport{Path: "team-a/" + day + "/report.json", Analysis: a},
+			SeriesReport{Path: "team-b/" + day + "/report.json", Analysis: b})
+	}
+	tr := BuildTrend(rs, TrendOptions{Window: 7, Threshold: 0.2, Sustain: 3})
+	found := false
+	for _, n := range tr.Notes {
+		if strings.Contains(n, "overlap") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no note about runs covering the same time; notes: %q", tr.Notes)
+	}
+
+	// Nights that touch: 11-01 00:00 to 11-02 00:10, 11-02 00:00 to 11-03 00:10.
+	var touch []SeriesReport
+	for _, d := range [][2]string{{"2026-11-01T00:00:00Z", "2026-11-02T00:10:00Z"}, {"2026-11-02T00:00:00Z", "2026-11-03T00:10:00Z"}} {
+		a := night("2026-11-01", 1, 100)
+		a.Input.FirstTS, a.Input.LastTS = d[0], d[1]
+		touch = append(touch, SeriesReport{Path: d[0], Analysis: a})
+	}
+	touch[1].Analysis.Sessions.Count = 99 // a different night, not a copy
+	for _, n := range BuildTrend(touch, TrendOptions{Window: 7, Threshold: 0.2, Sustain: 3}).Notes {
+		if strings.Contains(n, "overlap") {
+			t.Errorf("nights touching at midnight noted as overlapping: %q", n)
+		}
+	}
+}

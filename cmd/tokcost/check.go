@@ -219,16 +219,22 @@ func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b 
 	if !st.IsDir() {
 		return usageErr("--history %s: want a directory of JSON reports", b.History)
 	}
-	series, _, err := readSeries([]string{b.History})
+	series, skipped, err := readSeries([]string{b.History})
 	if err != nil {
 		return err
+	}
+	// A report left out changes the baseline: name each one.
+	for _, s := range skipped {
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: skipped %s\n", s)
 	}
 	earlier, note := report.EarlierRuns(a, series)
 	if note != "" {
 		fmt.Fprintf(ios.ErrOut, "tokcost: history: %s\n", note)
 	}
 	if _, ok := report.AddHistoryRule(res, a, earlier, *b.MaxP95Rise, report.DefaultTrendWindow); !ok {
-		fmt.Fprintf(ios.ErrOut, "tokcost: history: no report in %s covers time before this input: max-p95-rise not checked\n", b.History)
+		msg := fmt.Sprintf("no report in %s covers time before this input: max-p95-rise not checked", b.History)
+		fmt.Fprintf(ios.ErrOut, "tokcost: history: %s\n", msg)
+		res.Notes = append(res.Notes, msg)
 	}
 	return nil
 }

@@ -141,6 +141,10 @@ func readSeries(inputs []string) (series []report.SeriesReport, skipped []string
 			if err != nil {
 				return fmt.Errorf("read %s: %w", path, err)
 			}
+			if !json.Valid(data) {
+				skipped = append(skipped, path+": not valid JSON (a truncated report?)")
+				return nil
+			}
 			if !isAnalysis(data) {
 				skipped = append(skipped, path+": not an analyze --format json report")
 				return nil
