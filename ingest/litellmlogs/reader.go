@@ -313,7 +313,10 @@ func (d *decoder) row(b []byte, n int64) {
 			d.note(ingest.NoteInvalid, n, "bad spend", "")
 			return
 		}
-		rec.CostUSD, rec.HasCost = *r.Spend, true
+		// The proxy logs 0 when LiteLLM could not price the model: on a
+		// call with tokens that is unknown, not free.
+		rec.CostUSD = *r.Spend
+		rec.HasCost = *r.Spend > 0 || rec.Kind != ingest.KindLLM || rec.InputTokens+rec.OutputTokens == 0
 	}
 	for k, v := range map[string]string{"user": r.User, "end_user": r.EndUser, "team_id": r.TeamID,
 		"key_alias": m.KeyAlias, "model_group": r.ModelGroup, "call_type": r.CallType, "agent_id": r.AgentID} {

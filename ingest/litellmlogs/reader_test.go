@@ -176,3 +176,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The proxy logs spend 0 when LiteLLM could not price the model: with
+// spend taken as a cost, a model the price table does not know either came
+// out as $0.00 priced (exit 0 even with --fail-on-unpriced) instead of
+// unpriced. A zero spend on a call with tokens is unknown, not free; on a
+// call without tokens (a failure) it is exact.
+func TestZeroSpendIsUnknown(t *testing.T) {
+	s := ingesttest.Decode(t, Format{}, "z.jsonl", []byte(
+		`{"request_id":"a","call_type":"acompletion","spend":0.0,"prompt_tokens":1000,"completion_tokens":500,"model":"my-private-llm"}`+"\n"+
+			`{"request_id":"b","call_type":"acompletion","spend":0.0,"model":"my-private-llm","status":"failure"}`+"\n"+
+			`{"request_id":"c","call_type":"acompletion","spend":0.25,"prompt_tokens":10,"completion_tokens":5,"model":"my-private-llm"}`))
+	if len(s.Recs) != 3 {
+		t.Fatalf("%d records", len(s.Recs))
+	}
+	if s.Recs[0].HasCost {
+		t.Errorf("zero spend with 1,500 tokens taken as a $0 cost: %+v", s.Recs[0])
+	}
+	if !s.Recs[1].HasCost || s.Recs[1].CostUSD != 0 {
+		t.Errorf("failed call without tokens: %+v", s.Recs[1])
+	}
+	if !s.Recs[2].HasCost || s.Recs[2].CostUSD != 0.25 {
+		t.Errorf("priced row: %+v", s.Recs[2])
+	}
+}
