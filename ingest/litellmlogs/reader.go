@@ -98,6 +98,7 @@ type row struct {
 	Status           string          `json:"status"`
 	MCPTool          string          `json:"mcp_namespaced_tool_name"`
 	AgentID          string          `json:"agent_id"`
+	CacheHit         json.RawMessage `json:"cache_hit"` // "True"/"False" in the table; a bool in some exports
 }
 
 // metadata is the part of the metadata column tokcost reads. The column is
@@ -254,6 +255,12 @@ func (d *decoder) row(b []byte, n int64) {
 	}
 	if r.RequestID == "" {
 		d.note(ingest.NoteInvalid, n, "missing request_id", "")
+		return
+	}
+	// Served from the proxy's response cache: no provider call, and
+	// LiteLLM sets its cost to 0. Its tokens are not billed by anyone.
+	if h := strings.Trim(string(bytes.TrimSpace(r.CacheHit)), `"`); strings.EqualFold(h, "true") {
+		d.note(ingest.NoteSkipped, n, "proxy cache hit", "")
 		return
 	}
 	var m metadata

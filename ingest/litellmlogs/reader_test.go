@@ -200,3 +200,21 @@ func TestZeroSpendIsUnknown(t *testing.T) {
 		t.Errorf("priced row: %+v", s.Recs[2])
 	}
 }
+
+// A row served from the proxy's own response cache (cache_hit "True") made
+// no provider call: LiteLLM's response_cost_calculator sets its cost to 0.
+// Read as a call, --cost-source auto re-priced its tokens at the table's
+// full rate (this row: 2,000 in + 300 out of gpt-4.1 = 2000·2e-6 + 300·8e-6
+// = $0.0064 that nobody was charged). It is skipped, with its reason.
+func TestProxyCacheHitIsNotACall(t *testing.T) {
+	s := ingesttest.Decode(t, Format{}, "c.jsonl", []byte(
+		`{"request_id":"r1_cache_hit1700000000.1","call_type":"acompletion","spend":0.0,"prompt_tokens":2000,"completion_tokens":300,"model":"gpt-4.1-2025-04-14","cache_hit":"True"}`+"\n"+
+			`{"request_id":"r2","call_type":"acompletion","spend":0.0064,"prompt_tokens":2000,"completion_tokens":300,"model":"gpt-4.1-2025-04-14","cache_hit":"False"}`))
+	if len(s.Recs) != 1 || s.Recs[0].ID != "r2" {
+		t.Fatalf("records %+v", s.Recs)
+	}
+	if s.Count(ingest.NoteSkipped) != 1 {
+		t.Errorf("notes %+v", s.Notes)
+	}
+	ingesttest.CheckAccounting(t, s, 2)
+}
