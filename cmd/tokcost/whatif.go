@@ -207,7 +207,9 @@ func valueList(set map[string]bool) string {
 		if v == "" {
 			v = "(none)"
 		}
-		vals = append(vals, v)
+		// Trace text: errors keep their line breaks (SafeLines), so a
+		// newline in a tool name would start a forged line of its own.
+		vals = append(vals, report.SafeText(v))
 	}
 	if len(vals) == 0 {
 		return "none"
