@@ -147,7 +147,7 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	if cfg.GroupBy != "" {
 		// A field no session has is a usage error listing the fields.
 		if _, err := analyze.GroupSessions(l.data, cfg.GroupBy); err != nil {
-			return nil, nil, usageErr("--group-by: %s", err)
+			return nil, nil, usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
 	w, err := analyze.Simulate(l.data, cfg)
