@@ -67,15 +67,14 @@ func (Format) Sniff(name string, head []byte) bool {
 			return false
 		}
 		seen[key] = true
-		if seen["request_id"] && seen["call_type"] {
-			return true
-		}
 		var skip json.RawMessage
 		if dec.Decode(&skip) != nil {
 			break // a value longer than the head
 		}
 	}
-	return false
+	// A canonical line may keep request_id and call_type as attributes;
+	// its token fields, which no spend-log row has, tell it apart.
+	return seen["request_id"] && seen["call_type"] && !seen["input_tokens"] && !seen["output_tokens"] && !seen["kind"]
 }
 
 // row is one LiteLLM_SpendLogs row (litellm/proxy/schema.prisma).
@@ -370,7 +369,7 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens
-	if lu.PromptTokens == nil {
+	if lu.PromptTokens == nil && r.Status == "failure" || lu.PromptTokens == nil && m.Status == "failure" {
 		zero := int64(0)
 		lu.PromptTokens = &zero // a failed call logs none
 	}

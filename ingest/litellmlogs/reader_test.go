@@ -125,7 +125,10 @@ func TestEdges(t *testing.T) {
 		{"cache above prompt", `{"request_id":"r","prompt_tokens":5,"metadata":{"additional_usage_values":{"cache_read_input_tokens":50}}}`, 1, 0, 1, "cache tokens exceed prompt_tokens"},
 		{"bad metadata", `{"request_id":"r","metadata":{"additional_usage_values":[1]}}`, 1, 0, 1, "bad usage"},
 		{"truncated array", `[{"request_id":"a","prompt_tokens":1},{"request_`, 2, 1, 1, "malformed json"},
-		{"truncated line", "{\"request_id\":\"a\"}\n{\"request_", 2, 1, 1, "malformed json"},
+		{"truncated line", "{\"request_id\":\"a\",\"status\":\"failure\"}\n{\"request_", 2, 1, 1, "malformed json"},
+		// A successful call without any token count is not a spend-log row
+		// (the proxy always writes prompt_tokens): invalid, never 0 tokens.
+		{"no tokens", `{"request_id":"r","call_type":"acompletion","model":"gpt-4o","input_tokens":1000}`, 1, 0, 1, "bad usage"},
 	}
 	for _, tt := range tests {
 		s := ingesttest.Decode(t, Format{}, tt.name, []byte(tt.data))
@@ -152,6 +155,12 @@ func TestSniff(t *testing.T) {
 		{`{"session_id":"s","request_id":"r"}`, false},
 		{`{"data":[],"note":"request_id call_type"}`, false},
 		{`{"id":"x","request_id":"r","type":"call_type"}`, false},
+		// A canonical JSONL line that keeps request_id and call_type as
+		// attributes is canonical (its tokens are input_tokens/output_tokens,
+		// which a spend-log row never has): taken as a spend log it read as
+		// 0 tokens and $0, exit 0.
+		{`{"session_id":"s","kind":"llm","model":"gpt-4o","input_tokens":1000,"output_tokens":100,"request_id":"r1","call_type":"acompletion"}`, false},
+		{`{"request_id":"r1","call_type":"acompletion","session_id":"s","input_tokens":1000}`, false},
 	} {
 		if got := (Format{}).Sniff("x.json", []byte(c.head)); got != c.want {
 			t.Errorf("Sniff(%s) = %v", c.head, got)
