@@ -68,7 +68,16 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	in, hasIn := read("input_tokens")
 	cw, hasCW := read("cache_creation_input_tokens")
 	crA, hasCRA := read("cache_read_input_tokens")
-	cw1h, _ := read("cache_creation", "ephemeral_1h_input_tokens")
+	anthropicCache := hasCW || hasCRA
+	if ferr == nil && !hasCW {
+		// LiteLLM's name for the cache write, inside the (inclusive) prompt.
+		cw, hasCW = read("prompt_tokens_details", "cache_creation_tokens")
+	}
+	cw1h, has1h := read("cache_creation", "ephemeral_1h_input_tokens")
+	if ferr == nil && !has1h {
+		// LiteLLM keeps Anthropic's split of the write by lifetime here.
+		cw1h, _ = read("prompt_tokens_details", "cache_creation_token_details", "ephemeral_1h_input_tokens")
+	}
 	crO, hasCRO := same([]string{"prompt_tokens_details", "cached_tokens"}, []string{"input_tokens_details", "cached_tokens"})
 	if ferr == nil && !hasCRO {
 		// DeepSeek's own name for the same count.
@@ -87,7 +96,6 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	case !hasCRA:
 		cr = crO
 	}
-	anthropicCache := hasCW || hasCRA
 	var input int64
 	switch {
 	case hasPrompt:

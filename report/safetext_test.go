@@ -254,3 +254,28 @@ func TestCSVFormulaGuard(t *testing.T) {
 		t.Error("default csv writer is not guarded")
 	}
 }
+
+// TestHTMLEscapesC1AndBidi: docs/safety.md promises the HTML file is safe
+// to print on a terminal like every text view, whose escapes include the C1
+// controls (U+009B is CSI) and bidirectional overrides. ctrlEscaper only
+// knew C0 and DEL: the workflow "\u202eevil" of hostile.jsonl reached the
+// page raw, and so would U+009B.
+func TestHTMLEscapesC1AndBidi(t *testing.T) {
+	_, a, _ := hostile(t)
+	out := string(render(t, "html", a))
+	if strings.Contains(out, "\u202e") || !strings.Contains(out, `\u202eevil`) {
+		t.Error("html: U+202E written raw, or its escape missing")
+	}
+	var b bytes.Buffer
+	if _, err := (ctrlEscaper{&b}).Write([]byte("a\u009b2Jb · \u2066c\x1b")); err != nil {
+		t.Fatal(err)
+	}
+	// U+009B → \u009b, the middle dot is kept, U+2066 → \u2066, ESC → \x1b.
+	if got, want := b.String(), `a\u009b2Jb · \u2066c\x1b`; got != want {
+		t.Errorf("ctrlEscaper: %q, want %q", got, want)
+	}
+	b.Reset()
+	if _, err := (ctrlEscaper{&b}).Write([]byte("· \x1b")); err != nil || b.String() != `· \x1b` {
+		t.Errorf("ctrlEscaper: ESC after a safe non-ASCII rune: %q", b.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"unicode/utf8"
 )
 
 type htmlWriter struct{}
@@ -225,28 +226,44 @@ footer { color: #59636e; font-size: .8rem; margin-top: 32px; }
 `))
 
 // ctrlEscaper writes C0 control characters (but tab and newline) and DEL
-// as the text \x1b. The HTML page is ASCII-safe otherwise:
+// as the text \x1b, and the C1 controls and bidirectional overrides as
+// \u009b, as SafeText does. The HTML page is safe otherwise:
 // its markup is generated and every value is escaped by html/template.
 type ctrlEscaper struct{ w io.Writer }
 
 func (c ctrlEscaper) Write(b []byte) (int, error) {
-	clean := true
+	clean, high := true, false
 	for _, x := range b {
 		if (x < 0x20 && x != '\t' && x != '\n') || x == 0x7f {
 			clean = false
 			break
 		}
+		high = high || x >= 0x80
 	}
-	if clean {
+	if clean && (!high || !needsEscapeSlow(string(b))) {
 		return c.w.Write(b)
 	}
 	out := make([]byte, 0, len(b)+16)
-	for _, x := range b {
-		if (x < 0x20 && x != '\t' && x != '\n') || x == 0x7f {
-			out = fmt.Appendf(out, `\x%02x`, x)
+	for i := 0; i < len(b); {
+		x := b[i]
+		if x < 0x80 {
+			if (x < 0x20 && x != '\t' && x != '\n') || x == 0x7f {
+				out = fmt.Appendf(out, `\x%02x`, x)
+			} else {
+				out = append(out, x)
+			}
+			i++
 			continue
 		}
-		out = append(out, x)
+		// html/template writes each value whole, so a rune is not split
+		// across calls; bytes that are not UTF-8 are left to the browser.
+		r, n := utf8.DecodeRune(b[i:])
+		if unsafeRune(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
 	}
 	if _, err := c.w.Write(out); err != nil {
 		return 0, err

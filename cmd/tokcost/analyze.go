@@ -338,7 +338,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	})
 	if opts.GroupBy != "" {
 		if err := a.AddGroups(l.data, opts.GroupBy); err != nil {
-			return usageErr("--group-by: %s", err)
+			return usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
 	timing.done("report")

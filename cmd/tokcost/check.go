@@ -158,7 +158,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 	var groups []report.GroupStats
 	if b.GroupBy != "" {
 		if groups, err = report.GroupStatsOf(l.data, b.GroupBy); err != nil {
-			return usageErr("--group-by: %s", err)
+			return usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
 	res := report.Check(a, groups, b, base)

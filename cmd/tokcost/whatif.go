@@ -147,7 +147,7 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	if cfg.GroupBy != "" {
 		// A field no session has is a usage error listing the fields.
 		if _, err := analyze.GroupSessions(l.data, cfg.GroupBy); err != nil {
-			return nil, nil, usageErr("--group-by: %s", err)
+			return nil, nil, usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
 	w, err := analyze.Simulate(l.data, cfg)
@@ -207,7 +207,9 @@ func valueList(set map[string]bool) string {
 		if v == "" {
 			v = "(none)"
 		}
-		vals = append(vals, v)
+		// Trace text: errors keep their line breaks (SafeLines), so a
+		// newline in a tool name would start a forged line of its own.
+		vals = append(vals, report.SafeText(v))
 	}
 	if len(vals) == 0 {
 		return "none"

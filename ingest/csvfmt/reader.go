@@ -88,8 +88,20 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 			sink.Lines(units - 1)
 			return fmt.Errorf("%s: unreadable CSV header: %w", src.Name, err)
 		}
+		// An invalid record that spans several lines (an unclosed quote
+		// swallows the rest of the file) is one invalid unit per line, so
+		// the invalid share says how much of the input was lost.
+		spanned := func(reason string, extra int) {
+			for i := 0; i < extra; i++ {
+				units++
+				note(ingest.NoteInvalid, reason, "a line inside the invalid record above")
+			}
+		}
 		if errors.As(err, &pe) {
 			note(ingest.NoteInvalid, "malformed csv", pe.Error())
+			if pe.StartLine > 0 {
+				spanned("malformed csv", pe.Line-pe.StartLine)
+			}
 			continue
 		}
 		if err != nil {
@@ -111,18 +123,30 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		}
 		if len(row) != len(cols) {
 			note(ingest.NoteInvalid, "wrong number of fields", fmt.Sprintf("%d fields, header has %d", len(row), len(cols)))
+			spanned("wrong number of fields", newlines(row))
 			continue
 		}
 		r.Reset()
 		r.File, r.Line = src.Name, units
 		if ferr := fill(&r, cols, row); ferr != nil {
 			note(ingest.NoteInvalid, ferr.Reason, ferr.Field)
+			spanned(ferr.Reason, newlines(row))
 			continue
 		}
 		sink.Record(&r)
 	}
 	sink.Lines(units)
 	return nil
+}
+
+// newlines counts the line breaks inside a record's quoted fields: the
+// lines it spans beyond its first.
+func newlines(row []string) int {
+	n := 0
+	for _, f := range row {
+		n += strings.Count(f, "\n")
+	}
+	return n
 }
 
 // header resolves the columns: --map assignments first (canonical=Column,

@@ -138,6 +138,25 @@ func TestEdges(t *testing.T) {
 		}
 		ingesttest.CheckAccounting(t, s, tt.units)
 	}
+	// A quote that never closes swallows every line after it into one CSV
+	// record. Counted as one invalid unit, 3,000 lost rows after 300 good
+	// ones were a 0.3% invalid share and check passed its 1% default. Every
+	// physical line an invalid record spans is an invalid unit.
+	swallow := "session_id,input_tokens\ns,1\ns,2\nbad,\"3\nt,4\nt,5\nt,6\n"
+	// header 1 + records 2 + lines 4..7 (the bad line and the three it swallowed) = 7 units, 4 invalid.
+	if s, err := decodeMap(t, "swallow", []byte(swallow), nil); err != nil || len(s.Recs) != 2 || s.Count(ingest.NoteInvalid) != 4 {
+		t.Errorf("swallow: err %v, %d records, notes %+v", err, len(s.Recs), s.Notes)
+	} else {
+		ingesttest.CheckAccounting(t, s, 7)
+	}
+	// The quote closes two lines on: one record of lines 4..6 with a wrong
+	// tokens field; those three lines are 3 invalid units. 1 + 2 + 3 + 1 (t,7) = 7.
+	closes := "session_id,input_tokens\ns,1\ns,2\nbad,\"3\nt,4\nt,5\"\nt,7\n"
+	if s, err := decodeMap(t, "closes", []byte(closes), nil); err != nil || len(s.Recs) != 3 || s.Count(ingest.NoteInvalid) != 3 {
+		t.Errorf("closes: err %v, %d records, notes %+v", err, len(s.Recs), s.Notes)
+	} else {
+		ingesttest.CheckAccounting(t, s, 7)
+	}
 	if _, err := decodeMap(t, "x", []byte("\"session_id,input_tokens\ns,1\n"), nil); err == nil {
 		t.Error("an unreadable header was accepted")
 	}

@@ -67,15 +67,14 @@ func (Format) Sniff(name string, head []byte) bool {
 			return false
 		}
 		seen[key] = true
-		if seen["request_id"] && seen["call_type"] {
-			return true
-		}
 		var skip json.RawMessage
 		if dec.Decode(&skip) != nil {
 			break // a value longer than the head
 		}
 	}
-	return false
+	// A canonical line may keep request_id and call_type as attributes;
+	// its token fields, which no spend-log row has, tell it apart.
+	return seen["request_id"] && seen["call_type"] && !seen["input_tokens"] && !seen["output_tokens"] && !seen["kind"]
 }
 
 // row is one LiteLLM_SpendLogs row (litellm/proxy/schema.prisma).
@@ -98,6 +97,7 @@ type row struct {
 	Status           string          `json:"status"`
 	MCPTool          string          `json:"mcp_namespaced_tool_name"`
 	AgentID          string          `json:"agent_id"`
+	CacheHit         json.RawMessage `json:"cache_hit"` // "True"/"False" in the table; a bool in some exports
 }
 
 // metadata is the part of the metadata column tokcost reads. The column is
@@ -256,6 +256,12 @@ func (d *decoder) row(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, "missing request_id", "")
 		return
 	}
+	// Served from the proxy's response cache: no provider call, and
+	// LiteLLM sets its cost to 0. Its tokens are not billed by anyone.
+	if h := strings.Trim(string(bytes.TrimSpace(r.CacheHit)), `"`); strings.EqualFold(h, "true") {
+		d.note(ingest.NoteSkipped, n, "proxy cache hit", "")
+		return
+	}
 	var m metadata
 	if raw := bytes.TrimSpace(r.Metadata); len(raw) > 0 && string(raw) != "null" {
 		if raw[0] == '"' { // the column as a JSON string
@@ -313,7 +319,10 @@ func (d *decoder) row(b []byte, n int64) {
 			d.note(ingest.NoteInvalid, n, "bad spend", "")
 			return
 		}
-		rec.CostUSD, rec.HasCost = *r.Spend, true
+		// The proxy logs 0 when LiteLLM could not price the model: on a
+		// call with tokens that is unknown, not free.
+		rec.CostUSD = *r.Spend
+		rec.HasCost = *r.Spend > 0 || rec.Kind != ingest.KindLLM || rec.InputTokens+rec.OutputTokens == 0
 	}
 	for k, v := range map[string]string{"user": r.User, "end_user": r.EndUser, "team_id": r.TeamID,
 		"key_alias": m.KeyAlias, "model_group": r.ModelGroup, "call_type": r.CallType, "agent_id": r.AgentID} {
@@ -360,7 +369,7 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens
-	if lu.PromptTokens == nil {
+	if lu.PromptTokens == nil && r.Status == "failure" || lu.PromptTokens == nil && m.Status == "failure" {
 		zero := int64(0)
 		lu.PromptTokens = &zero // a failed call logs none
 	}

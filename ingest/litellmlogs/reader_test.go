@@ -125,7 +125,10 @@ func TestEdges(t *testing.T) {
 		{"cache above prompt", `{"request_id":"r","prompt_tokens":5,"metadata":{"additional_usage_values":{"cache_read_input_tokens":50}}}`, 1, 0, 1, "cache tokens exceed prompt_tokens"},
 		{"bad metadata", `{"request_id":"r","metadata":{"additional_usage_values":[1]}}`, 1, 0, 1, "bad usage"},
 		{"truncated array", `[{"request_id":"a","prompt_tokens":1},{"request_`, 2, 1, 1, "malformed json"},
-		{"truncated line", "{\"request_id\":\"a\"}\n{\"request_", 2, 1, 1, "malformed json"},
+		{"truncated line", "{\"request_id\":\"a\",\"status\":\"failure\"}\n{\"request_", 2, 1, 1, "malformed json"},
+		// A successful call without any token count is not a spend-log row
+		// (the proxy always writes prompt_tokens): invalid, never 0 tokens.
+		{"no tokens", `{"request_id":"r","call_type":"acompletion","model":"gpt-4o","input_tokens":1000}`, 1, 0, 1, "bad usage"},
 	}
 	for _, tt := range tests {
 		s := ingesttest.Decode(t, Format{}, tt.name, []byte(tt.data))
@@ -152,6 +155,12 @@ func TestSniff(t *testing.T) {
 		{`{"session_id":"s","request_id":"r"}`, false},
 		{`{"data":[],"note":"request_id call_type"}`, false},
 		{`{"id":"x","request_id":"r","type":"call_type"}`, false},
+		// A canonical JSONL line that keeps request_id and call_type as
+		// attributes is canonical (its tokens are input_tokens/output_tokens,
+		// which a spend-log row never has): taken as a spend log it read as
+		// 0 tokens and $0, exit 0.
+		{`{"session_id":"s","kind":"llm","model":"gpt-4o","input_tokens":1000,"output_tokens":100,"request_id":"r1","call_type":"acompletion"}`, false},
+		{`{"request_id":"r1","call_type":"acompletion","session_id":"s","input_tokens":1000}`, false},
 	} {
 		if got := (Format{}).Sniff("x.json", []byte(c.head)); got != c.want {
 			t.Errorf("Sniff(%s) = %v", c.head, got)
@@ -175,4 +184,46 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The proxy logs spend 0 when LiteLLM could not price the model: with
+// spend taken as a cost, a model the price table does not know either came
+// out as $0.00 priced (exit 0 even with --fail-on-unpriced) instead of
+// unpriced. A zero spend on a call with tokens is unknown, not free; on a
+// call without tokens (a failure) it is exact.
+func TestZeroSpendIsUnknown(t *testing.T) {
+	s := ingesttest.Decode(t, Format{}, "z.jsonl", []byte(
+		`{"request_id":"a","call_type":"acompletion","spend":0.0,"prompt_tokens":1000,"completion_tokens":500,"model":"my-private-llm"}`+"\n"+
+			`{"request_id":"b","call_type":"acompletion","spend":0.0,"model":"my-private-llm","status":"failure"}`+"\n"+
+			`{"request_id":"c","call_type":"acompletion","spend":0.25,"prompt_tokens":10,"completion_tokens":5,"model":"my-private-llm"}`))
+	if len(s.Recs) != 3 {
+		t.Fatalf("%d records", len(s.Recs))
+	}
+	if s.Recs[0].HasCost {
+		t.Errorf("zero spend with 1,500 tokens taken as a $0 cost: %+v", s.Recs[0])
+	}
+	if !s.Recs[1].HasCost || s.Recs[1].CostUSD != 0 {
+		t.Errorf("failed call without tokens: %+v", s.Recs[1])
+	}
+	if !s.Recs[2].HasCost || s.Recs[2].CostUSD != 0.25 {
+		t.Errorf("priced row: %+v", s.Recs[2])
+	}
+}
+
+// A row served from the proxy's own response cache (cache_hit "True") made
+// no provider call: LiteLLM's response_cost_calculator sets its cost to 0.
+// Read as a call, --cost-source auto re-priced its tokens at the table's
+// full rate (this row: 2,000 in + 300 out of gpt-4.1 = 2000·2e-6 + 300·8e-6
+// = $0.0064 that nobody was charged). It is skipped, with its reason.
+func TestProxyCacheHitIsNotACall(t *testing.T) {
+	s := ingesttest.Decode(t, Format{}, "c.jsonl", []byte(
+		`{"request_id":"r1_cache_hit1700000000.1","call_type":"acompletion","spend":0.0,"prompt_tokens":2000,"completion_tokens":300,"model":"gpt-4.1-2025-04-14","cache_hit":"True"}`+"\n"+
+			`{"request_id":"r2","call_type":"acompletion","spend":0.0064,"prompt_tokens":2000,"completion_tokens":300,"model":"gpt-4.1-2025-04-14","cache_hit":"False"}`))
+	if len(s.Recs) != 1 || s.Recs[0].ID != "r2" {
+		t.Fatalf("records %+v", s.Recs)
+	}
+	if s.Count(ingest.NoteSkipped) != 1 {
+		t.Errorf("notes %+v", s.Notes)
+	}
+	ingesttest.CheckAccounting(t, s, 2)
 }

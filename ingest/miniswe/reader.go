@@ -331,12 +331,14 @@ func (d *decoder) outcome(m *message, x *extra) {
 }
 
 // flush fills the session-wide fields and emits the records in order.
+// The session is the file: runs of one benchmark instance share its
+// instance_id, and must not merge into one session.
 func (d *decoder) flush() {
-	session := d.instance
-	if session == "" {
-		session = d.file
-	}
+	session := d.file
 	attrs := map[string]string{}
+	if d.instance != "" {
+		attrs["instance"] = d.instance
+	}
 	if d.info.ExitStatus != "" {
 		attrs["exit_status"] = d.info.ExitStatus
 	}

@@ -34,7 +34,7 @@ func TestSample(t *testing.T) {
 	var in, out, cached, cw, reason int64
 	var cost float64
 	for _, r := range s.Recs {
-		if r.SessionID != "astropy__astropy-12907" || r.Attrs["run"] != "deepseek" || r.Attrs["exit_status"] != "Submitted" || r.TSNano == 0 {
+		if r.SessionID != "runs/deepseek/astropy__astropy-12907/"+sample || r.Attrs["instance"] != "astropy__astropy-12907" || r.Attrs["run"] != "deepseek" || r.Attrs["exit_status"] != "Submitted" || r.TSNano == 0 {
 			t.Fatalf("record %+v", r)
 		}
 		switch r.Kind {
@@ -157,4 +157,25 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Two runs of one benchmark instance (the batch layout the docs show for
+// --group-by run) are two sessions: with the session named by instance_id
+// alone, both files fell into one session, whose cost was the sum of the
+// two runs, credited to whichever run came first.
+func TestSameInstanceTwoRuns(t *testing.T) {
+	doc := func(id string) []byte {
+		return []byte(`{"messages":[{"role":"assistant","extra":{"response":{"id":"` + id + `","model":"gpt-4o","usage":{"prompt_tokens":5,"completion_tokens":1}}}}],"instance_id":"i-1"}`)
+	}
+	a := ingesttest.Decode(t, Format{}, "runs/a/i-1/i-1.traj.json", doc("ra"))
+	b := ingesttest.Decode(t, Format{}, "runs/b/i-1/i-1.traj.json", doc("rb"))
+	if len(a.Recs) != 1 || len(b.Recs) != 1 {
+		t.Fatalf("records %d %d", len(a.Recs), len(b.Recs))
+	}
+	if a.Recs[0].SessionID == b.Recs[0].SessionID {
+		t.Errorf("both runs in session %q", a.Recs[0].SessionID)
+	}
+	if a.Recs[0].Attrs["instance"] != "i-1" || a.Recs[0].Attrs["run"] != "a" || b.Recs[0].Attrs["run"] != "b" {
+		t.Errorf("attrs %v %v", a.Recs[0].Attrs, b.Recs[0].Attrs)
+	}
 }

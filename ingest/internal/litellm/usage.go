@@ -32,7 +32,13 @@ type Usage struct {
 	CacheWrite       *int64 `json:"cache_creation_input_tokens"`
 	CacheRead        *int64 `json:"cache_read_input_tokens"`
 	PromptDetails    *struct {
-		CachedTokens *int64 `json:"cached_tokens"`
+		CachedTokens        *int64 `json:"cached_tokens"`
+		CacheCreationTokens *int64 `json:"cache_creation_tokens"`
+		// The write split by lifetime (Anthropic): an hour-long write
+		// costs more than a 5-minute one.
+		CacheCreationDetails *struct {
+			Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
+		} `json:"cache_creation_token_details"`
 	} `json:"prompt_tokens_details"`
 	CompletionDetails *struct {
 		ReasoningTokens *int64 `json:"reasoning_tokens"`
@@ -108,22 +114,43 @@ func (u *Usage) Fill(r *ingest.Record) error {
 		return *p, nil
 	}
 	var err error
-	var n [5]int64
+	var n [6]int64
 	for i, f := range []struct {
 		p    *int64
 		name string
 	}{
 		{u.PromptTokens, "prompt_tokens"},
 		{u.CompletionTokens, "completion_tokens"},
-		{u.CacheWrite, "cache_creation_input_tokens"},
+		{u.cacheWrite(), "cache_creation_input_tokens"},
 		{u.cacheRead(), "cache_read_input_tokens"},
 		{u.reasoning(), "completion_tokens_details.reasoning_tokens"},
+		{u.cacheWrite1h(), "prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens"},
 	} {
 		if n[i], err = get(f.p, f.name); err != nil {
 			return err
 		}
 	}
 	r.InputTokens, r.OutputTokens, r.CacheWriteTokens, r.CacheReadTokens, r.ReasoningTokens = n[0], n[1], n[2], n[3], n[4]
+	r.CacheWrite1hTokens = n[5]
+	return nil
+}
+
+// cacheWrite prefers Anthropic's own field; prompt_tokens_details'
+// cache_creation_tokens carries the same count.
+func (u *Usage) cacheWrite() *int64 {
+	if u.CacheWrite != nil {
+		return u.CacheWrite
+	}
+	if u.PromptDetails != nil {
+		return u.PromptDetails.CacheCreationTokens
+	}
+	return nil
+}
+
+func (u *Usage) cacheWrite1h() *int64 {
+	if u.PromptDetails != nil && u.PromptDetails.CacheCreationDetails != nil {
+		return u.PromptDetails.CacheCreationDetails.Ephemeral1h
+	}
 	return nil
 }
 

@@ -70,3 +70,30 @@ func TestSharedRules(t *testing.T) {
 		t.Errorf("disagreeing cache reads accepted: %+v", r)
 	}
 }
+
+// TestCacheWrite1h: LiteLLM splits an Anthropic cache write by lifetime in
+// prompt_tokens_details.cache_creation_token_details. The shape below is a
+// LiteLLM 1.98 /v1/messages usage with every write an hour-long one
+// (18,770 prompt = 15,093 read + 3,674 write + 3 uncached). Ignored, the
+// 3,674 tokens were priced at the 5-minute write rate (Sonnet: 3.75 instead
+// of 6 $/MTok), too low with exit 0. cache_creation_tokens stands in for
+// cache_creation_input_tokens when only it is given.
+func TestCacheWrite1h(t *testing.T) {
+	var r ingest.Record
+	if err := Parse([]byte(`{"prompt_tokens":18770,"completion_tokens":5,"cache_read_input_tokens":15093,"cache_creation_input_tokens":3674,
+		"prompt_tokens_details":{"cache_creation_token_details":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":3674}}}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.InputTokens != 18770 || r.CacheReadTokens != 15093 || r.CacheWriteTokens != 3674 || r.CacheWrite1hTokens != 3674 {
+		t.Errorf("%+v", r)
+	}
+	r = ingest.Record{}
+	if err := Parse([]byte(`{"prompt_tokens":130,"completion_tokens":25,"prompt_tokens_details":{"cached_tokens":20,"cache_creation_tokens":10,
+		"cache_creation_token_details":{"ephemeral_5m_input_tokens":7,"ephemeral_1h_input_tokens":3}}}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	// 130 prompt holds 20 read + 10 written, 3 of them for an hour.
+	if r.InputTokens != 130 || r.CacheReadTokens != 20 || r.CacheWriteTokens != 10 || r.CacheWrite1hTokens != 3 {
+		t.Errorf("%+v", r)
+	}
+}
