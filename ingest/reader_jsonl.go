@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -237,6 +239,8 @@ type lineDecoder struct {
 	validSink validatedSink
 	// noFast turns the fast path off, so tests can compare the two.
 	noFast bool
+	// keys is fillRecord's scratch: the keys of the line's object.
+	keys [][]byte
 	// maxLine is the longest line decoded (0: no limit); a longer one is
 	// an invalid line.
 	maxLine int
@@ -300,6 +304,18 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 		d.invalid(n, "invalid utf-8", "")
 		return
 	}
+	// fastjson accepts more than RFC 8259 (leading zeros, "+5", raw
+	// control characters, unknown escapes); the standard library's
+	// validator does not, and the fast decoder accepts only strict JSON.
+	if !json.Valid(line) {
+		var x any
+		detail := "not RFC 8259 JSON"
+		if err := json.Unmarshal(line, &x); err != nil {
+			detail = err.Error()
+		}
+		d.invalid(n, "malformed json", shorten(detail))
+		return
+	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
 		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
@@ -313,7 +329,7 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 	r := &d.rec
 	r.Reset()
 	r.File, r.Line = d.file, n
-	if ferr := fillRecord(r, o); ferr != nil {
+	if ferr := fillRecord(r, o, &d.keys); ferr != nil {
 		detail := ferr.Field
 		if strings.Contains(ferr.Reason, ferr.Field) {
 			detail = "" // the reason already names the field
@@ -341,22 +357,31 @@ func (d *lineDecoder) record(r *Record) {
 	d.sink.Record(r)
 }
 
-// fillRecord maps one canonical JSON object onto r.
-func fillRecord(r *Record, o *fastjson.Object) *fieldError {
+// fillRecord maps one canonical JSON object onto r; keys is scratch
+// space, reused across calls.
+func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 	var ferr *fieldError
 	statusExplicit := false
 	var usage *fastjson.Value
 	topTokens := false
+	// The keys met, to refuse a duplicate (RFC 8259 leaves its meaning
+	// open); they stay valid while o does.
+	*keys = (*keys)[:0]
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		if ferr != nil {
 			return
 		}
+		for _, k := range *keys {
+			if bytes.Equal(k, key) {
+				ferr = &fieldError{"duplicate key", string(key)}
+				return
+			}
+		}
+		*keys = append(*keys, key)
 		name, known := canonicalAliases[string(key)]
 		if !known {
 			if s, ok := scalarText(v); ok {
-				if _, dup := r.Attrs[string(key)]; !dup {
-					r.Attrs[string(key)] = s
-				}
+				r.Attrs[string(key)] = s
 			}
 			return
 		}
@@ -371,7 +396,9 @@ func fillRecord(r *Record, o *fastjson.Object) *fieldError {
 		case "seq":
 			var f float64
 			if f, ferr = number(v, name); ferr == nil {
-				if f != float64(int64(f)) {
+				if math.Abs(f) > 1<<53 {
+					ferr = &fieldError{"seq out of range", name}
+				} else if f != float64(int64(f)) {
 					ferr = &fieldError{"fractional seq", name}
 				}
 				r.Seq, r.HasSeq = int64(f), true

@@ -55,7 +55,11 @@ func (c *collector) firstSeen(s *span) bool {
 
 // add takes one span; the caller has already counted it as a unit.
 func (c *collector) add(s *span) {
-	if s.traceID == "" || s.spanID == "" {
+	if s.traceID == "" {
+		c.note(ingest.NoteInvalid, s, "missing trace id")
+		return
+	}
+	if s.spanID == "" {
 		c.note(ingest.NoteInvalid, s, "missing span id")
 		return
 	}
