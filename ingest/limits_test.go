@@ -138,3 +138,44 @@ func (linesFormat) Decode(src *Source, newSink SinkFactory) error {
 }
 
 func init() { Register(linesFormat{}, 1001) }
+
+// Values past the bounds are invalid with a reason, in both decoders:
+// two costs of 1e308 summed to +Inf; 500 years between timestamps made
+// a negative duration in int64 nanoseconds; duration_ms 1e13 overflowed.
+func TestValueBounds(t *testing.T) {
+	for _, tt := range []struct{ line, reason string }{
+		{`{"session_id":"s","model":"m","cost_usd":1e308}`, "cost_usd too large (over $1,000,000 for one call)"},
+		{`{"session_id":"s","model":"m","cost_usd":1000000.01}`, "cost_usd too large (over $1,000,000 for one call)"},
+		{`{"session_id":"s","tool":"t","duration_ms":1e13}`, "duration_ms too large (over a year)"},
+		// 365 days = 31,536,000,000 ms; one more is over.
+		{`{"session_id":"s","tool":"t","duration_ms":31536000001}`, "duration_ms too large (over a year)"},
+		{`{"session_id":"s","tool":"t","ts":"2250-01-01T00:00:00Z"}`, "timestamp out of range (1970 to 2200)"},
+		{`{"session_id":"s","tool":"t","ts":"1969-12-31T23:59:59Z"}`, "timestamp out of range (1970 to 2200)"},
+		// 2200-01-01 is 7,258,118,400 s after the epoch (date -d @7258118400).
+		{`{"session_id":"s","tool":"t","ts":7258118400000}`, "bad timestamp (want RFC 3339 or epoch ms)"},
+		{`{"session_id":"s","tool":"t","ts":1e14}`, "bad timestamp (want RFC 3339 or epoch ms)"},
+	} {
+		for _, noFast := range []bool{false, true} {
+			var s lastSink
+			d := newLineDecoder("f", &s)
+			d.noFast = noFast
+			d.decodeLine([]byte(tt.line), 1)
+			if s.rec != nil || len(s.notes) != 1 || s.notes[0].Reason != tt.reason {
+				t.Errorf("noFast=%v %s: record %v notes %+v, want %q", noFast, tt.line, s.rec != nil, s.notes, tt.reason)
+			}
+		}
+	}
+	// At the bounds: accepted.
+	for _, line := range []string{
+		`{"session_id":"s","model":"m","cost_usd":1000000}`,
+		`{"session_id":"s","tool":"t","duration_ms":31536000000,"ts":"2199-12-31T23:59:59Z"}`,
+		`{"session_id":"s","tool":"t","ts":7258118399999}`,
+	} {
+		var s lastSink
+		d := newLineDecoder("f", &s)
+		d.decodeLine([]byte(line), 1)
+		if s.rec == nil {
+			t.Errorf("%s: rejected %+v", line, s.notes)
+		}
+	}
+}
