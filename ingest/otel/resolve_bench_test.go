@@ -3,6 +3,8 @@ package otel
 import (
 	"strconv"
 	"testing"
+
+	"github.com/tokcost/tokcost/ingest/ingesttest"
 )
 
 // traceOfCalls buffers n chat spans of one trace under one root: pairs
@@ -66,3 +68,14 @@ func TestResolveDedupeWindow(t *testing.T) {
 	}
 }
 
+// A span without a trace id is named for what it lacks (it said
+// "missing span id").
+func TestMissingIDMessages(t *testing.T) {
+	sink := &ingesttest.Sink{}
+	c := newCollector("t", sink)
+	c.add(&span{spanID: "a", name: "chat"})
+	c.add(&span{traceID: "t", name: "chat"})
+	if len(sink.Notes) != 2 || sink.Notes[0].Reason != "missing trace id" || sink.Notes[1].Reason != "missing span id" {
+		t.Fatalf("notes %+v", sink.Notes)
+	}
+}
