@@ -50,10 +50,13 @@ type Session struct {
 	Attrs    map[string]string
 	Events   []Event
 
-	LLMCalls      int
-	ToolCalls     int
-	ToolErrors    int
-	Duplicates    int
+	LLMCalls   int
+	ToolCalls  int
+	ToolErrors int
+	Duplicates int
+	// repeats is the part of Duplicates the shards dropped on arrival,
+	// which Finish never stored.
+	repeats       int
 	UnpricedCalls int
 	TimedOut      bool // some record has status timeout
 	// UnpricedTokens is the input plus output tokens of unpriced calls.
@@ -455,6 +458,7 @@ type pending struct {
 	workflowAt inputPos
 	attrs      []sessAttr
 	off, fill  int
+	dups       int // repeats the shards dropped
 }
 
 func (w *finisher) partition(p int) partResult {
@@ -495,10 +499,11 @@ func (w *finisher) partition(p int) partResult {
 		if id := idOf(r); i == 0 || id != idOf(w.refs[i-1]) {
 			// A copy: the interner's blocks hold every id of the shard, and
 			// this one would keep its whole block alive.
-			w.pend = append(w.pend, pending{id: strings.Clone(id), n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local]})
+			w.pend = append(w.pend, pending{id: strings.Clone(id), n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local], dups: acc.dups})
 		} else {
 			dst := &w.pend[len(w.pend)-1]
 			dst.n += acc.n
+			dst.dups += acc.dups
 			// The workflow named first in input order wins, whichever
 			// goroutine decoded it; likewise each attribute.
 			if wf != 0 && (dst.workflow == 0 || acc.workflowAt.before(dst.workflowAt)) {
@@ -557,6 +562,8 @@ func (w *finisher) partition(p int) partResult {
 		dropped, units := dedupe(s, keys[pd.off:pd.off+pd.n], &w.seen)
 		res.dups += int64(dropped)
 		res.dupUnits += int64(units)
+		s.Duplicates += pd.dups
+		s.repeats = pd.dups
 		order(s.Events)
 		w.p.priceSession(s, res.models)
 		summarise(s)
@@ -585,7 +592,10 @@ func (w *finisher) partition(p int) partResult {
 
 // idSet is a reusable open-addressing set of event-id hashes (never 0),
 // cleared per session in proportion to the session's size.
-type idSet struct{ slots []uint64 }
+type idSet struct {
+	slots []uint64
+	n     int // hashes held, kept by grow only
+}
 
 func (t *idSet) reset(n int) {
 	size := 16
@@ -597,6 +607,25 @@ func (t *idSet) reset(n int) {
 	}
 	t.slots = t.slots[:size]
 	clear(t.slots)
+}
+
+// grow adds h, doubling the table past half full, and reports whether h
+// was new: a set that grows with its contents, for the shards.
+func (t *idSet) grow(h uint64) bool {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]uint64, max(64, 2*len(old)))
+		for _, x := range old {
+			if x != 0 {
+				t.add(x)
+			}
+		}
+	}
+	if t.add(h) {
+		t.n++
+		return true
+	}
+	return false
 }
 
 // add reports whether h was new.

@@ -52,6 +52,22 @@ func CanonicalField(name string) (canonical string, ok bool) {
 	return c, ok
 }
 
+// Bounds on a record's values, checked by Validate. Nothing real comes
+// near them; past them a value is corrupt or hostile, and accepting it
+// would let sums overflow: a cost of 1e308 twice is +Inf, a timestamp 500
+// years after another makes a negative duration in int64 nanoseconds.
+// With these bounds every start, end and difference fits in int64 and
+// every sum of costs stays finite.
+const (
+	// MaxCostUSD bounds a record's cost_usd.
+	MaxCostUSD = 1e6
+	// MaxDurationMS bounds a step's duration: one year.
+	MaxDurationMS = 365 * 24 * 3600 * 1e3
+	// MaxTSNano is 2200-01-01T00:00:00Z, the end of the accepted
+	// timestamps (which start at the Unix epoch).
+	MaxTSNano = 7258118400 * 1e9
+)
+
 // maxTokens bounds one call's token counts. Nothing real comes near it; a
 // larger value is a corrupt record, not a very long prompt.
 const maxTokens = 1 << 32
@@ -132,7 +148,7 @@ func parseTimeString(s string) (int64, *fieldError) {
 
 // epochMillis converts epoch milliseconds to Unix nanoseconds.
 func epochMillis(f float64) (int64, *fieldError) {
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e14 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f >= MaxTSNano/1e6 {
 		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
 	// Split whole milliseconds from the fraction: f·1e6 alone exceeds
@@ -218,8 +234,20 @@ func Validate(r *Record) *FieldError {
 	if r.HasCost && (r.CostUSD < 0 || math.IsNaN(r.CostUSD) || math.IsInf(r.CostUSD, 0)) {
 		return &fieldError{"bad cost_usd", "cost_usd"}
 	}
+	if r.HasCost && r.CostUSD > MaxCostUSD {
+		return &fieldError{"cost_usd too large (over $1,000,000 for one call)", "cost_usd"}
+	}
 	if r.DurationMS < 0 || math.IsNaN(r.DurationMS) || math.IsInf(r.DurationMS, 0) {
 		return &fieldError{"bad duration_ms", "duration_ms"}
+	}
+	if r.DurationMS > MaxDurationMS {
+		return &fieldError{"duration_ms too large (over a year)", "duration_ms"}
+	}
+	if r.TSNano < 0 || r.TSNano >= MaxTSNano {
+		// A time outside 1970–2200 is dropped, not the record: the
+		// record stays, unordered, and is counted as ts_unreadable, so
+		// no timestamp problem costs tokens (docs/safety.md).
+		r.TSNano, r.TSUnreadable = 0, true
 	}
 	return nil
 }

@@ -21,7 +21,10 @@ import (
 type fastDecoder struct {
 	strs    [1024]string // direct-mapped cache of recent string values
 	scratch []byte       // an unescaped value
-	dates   dateCache    // the last date a timestamp had
+	// nullKeys are the line's unknown keys with a null value (no
+	// attribute), kept to notice a duplicate key.
+	nullKeys [][]byte
+	dates    dateCache // the last date a timestamp had
 	// borrowIDs lets Record.ID alias the line: the sink keeps only a hash
 	// (BorrowsIDs), and ids are unique, so copying each is pure waste.
 	borrowIDs bool
@@ -439,6 +442,8 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 	i = skipWS(line, i+1)
 	statusExplicit := false
 	checkUTF8 := false // a value has non-ASCII bytes: the line must be UTF-8
+	var seen uint32    // canonical fields met: a second one is the general decoder's to judge
+	f.nullKeys = f.nullKeys[:0]
 	if i < n && line[i] == '}' {
 		i++
 	} else {
@@ -467,6 +472,12 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 				}
 			}
 			prev = name
+			if name != fUnknown {
+				if seen&(1<<name) != 0 {
+					return false
+				}
+				seen |= 1 << name
+			}
 			if i++; i < n && line[i] <= ' ' {
 				i = skipWS(line, i)
 			}
@@ -547,12 +558,20 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 			s = "true"
 		case fvFalse:
 			s = "false"
-		default:
-			return true // null is no attribute
 		}
-		if _, dup := r.Attrs[transient(key)]; !dup {
-			r.Attrs[string(key)] = s
+		if _, dup := r.Attrs[transient(key)]; dup {
+			return false // a duplicate key: the general decoder rejects the line
 		}
+		for _, k := range f.nullKeys {
+			if string(k) == transient(key) {
+				return false
+			}
+		}
+		if kind == fvNull {
+			f.nullKeys = append(f.nullKeys, key) // null is no attribute
+			return true
+		}
+		r.Attrs[string(key)] = s
 		return true
 	}
 	if kind == fvNull {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -55,6 +56,10 @@ func differentialWith(t testing.TB, f *lineDecoder, line []byte) bool {
 	g.noFast = true
 	g.decodeLine(line, 7)
 
+	// Both decoders accept only RFC 8259 JSON without duplicate keys.
+	if gen.rec != nil && (!json.Valid(line) || hasDuplicateKey(line)) {
+		t.Fatalf("the general decoder accepted a line that is not RFC 8259 JSON or repeats a key:\n%q", line)
+	}
 	var fast lastSink
 	f.sink = &fast
 	f.rec.Reset()
@@ -169,7 +174,10 @@ func TestFastMatchesGeneralHandPicked(t *testing.T) {
 		{` { "session_id" : "s" , "tool" : "t" , "error" : "boom" } `, true},
 		{`{"session_id":7,"id":8,"seq":3,"ts":1735787045500,"cost_usd":1.5e-3,"team":"a","n":-0.5,"ok":true,"no":false,"x":null}`, true},
 		{`{"session_id":"s","kind":"TOOL","status":"Timeout","error":12,"tool":"t"}`, true},
-		{`{"session_id":"s","model":null,"error":null,"team":"a","team":"b"}`, true},
+		{`{"session_id":"s","model":null,"error":null,"team":"a","tag":"b"}`, true},
+		{`{"session_id":"s","team":"a","team":"b"}`, false},                     // duplicate key
+		{`{"session_id":"s","x":null,"x":"b"}`, false},                          // duplicate key, first null
+		{`{"session_id":"s","model":"a","model":null}`, false},                  // duplicate field
 		{`{"session_id":"s","error":"line\nbreak \"q\" \\ \/ \b\f\r\t"}`, true}, // simple escapes
 		{`{"session_id":"s","model":"modèle","team":"é\n"}`, true},              // UTF-8
 		{`{"session_id":"s","error":"\u00e9"}`, false},                          // \u escape
@@ -521,6 +529,57 @@ func TestSmallIntMatchesFastfloat(t *testing.T) {
 		want, err := fastfloat.Parse(tt.s)
 		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
 			t.Errorf("smallInt(%q) = %v, fastfloat %v (%v)", tt.s, got, want, err)
+		}
+	}
+}
+
+// hasDuplicateKey reports whether the top-level object of line (valid
+// JSON) names a key twice, by a second method: encoding/json's tokens.
+func hasDuplicateKey(line []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		k := tok.(string)
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// TestDecodersRejectNonRFC8259: what fastjson alone would accept (leading
+// zeros, a plus sign, raw control characters, unknown escapes) and a
+// repeated key are invalid lines in both decoders, with a reason.
+func TestDecodersRejectNonRFC8259(t *testing.T) {
+	for _, tt := range []struct{ line, reason string }{
+		{`{"session_id":"s","input_tokens":0123}`, "malformed json"},
+		{`{"session_id":"s","input_tokens":+5}`, "malformed json"},
+		{"{\"session_id\":\"s\",\"error\":\"a\x01b\"}", "malformed json"},
+		{`{"session_id":"s","error":"\q"}`, "malformed json"},
+		{`{"session_id":"s","team":"a","team":"b"}`, "duplicate key"},
+		{`{"session_id":"s","input_tokens":1,"input_tokens":2}`, "duplicate key"},
+		{`{"session_id":"s","seq":1e300}`, "seq out of range"},
+	} {
+		for _, noFast := range []bool{false, true} {
+			var s lastSink
+			d := newLineDecoder("f", &s)
+			d.noFast = noFast
+			d.decodeLine([]byte(tt.line), 1)
+			if s.rec != nil || len(s.notes) != 1 || s.notes[0].Reason != tt.reason {
+				t.Errorf("noFast=%v %s: record %v notes %+v, want %q", noFast, tt.line, s.rec != nil, s.notes, tt.reason)
+			}
 		}
 	}
 }

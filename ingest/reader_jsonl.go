@@ -2,8 +2,11 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -35,6 +38,9 @@ const chunkSize = 4 << 20
 type chunk struct {
 	buf       []byte // whole lines, each ending in '\n' except possibly the last of the input
 	firstLine int64  // 1-based number of the chunk's first line
+	// tooLong marks a chunk that stands for one line over the length
+	// limit, read past and not kept (buf is empty).
+	tooLong bool
 }
 
 // chunkPool holds chunk buffers across inputs: a directory of many small
@@ -93,13 +99,14 @@ func (l chunkList) put(c chunk) {
 // An input that fits in one chunk is decoded on the calling goroutine
 // with a single sink.
 func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
-	sp := splitter{r: src.R, line: 1}
+	sp := splitter{r: src.R, line: 1, max: src.maxLine()}
 	first, last, err := sp.next()
 	if err != nil {
 		return err
 	}
 	if last {
 		d := getDecoder(src.Name, newSink())
+		d.maxLine = sp.max
 		d.decodeChunk(first)
 		putDecoder(d)
 		putChunk(first)
@@ -116,6 +123,7 @@ func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
 		go func() {
 			defer wg.Done()
 			d := getDecoder(src.Name, newSink())
+			d.maxLine = sp.max
 			for c := range chunks {
 				d.decodeChunk(c)
 				free.put(c)
@@ -126,7 +134,7 @@ func (jsonlFormat) Decode(src *Source, newSink SinkFactory) error {
 	chunks <- first
 	for !last && err == nil {
 		var c chunk
-		if c, last, err = sp.next(); err == nil && len(c.buf) > 0 {
+		if c, last, err = sp.next(); err == nil && (len(c.buf) > 0 || c.tooLong) {
 			chunks <- c
 		}
 	}
@@ -141,9 +149,12 @@ type splitter struct {
 	r     io.Reader
 	carry []byte
 	line  int64 // number of the next chunk's first line
+	max   int   // the longest line kept (Source.MaxLineBytes)
 }
 
 // next returns the next chunk; last is true when the input ended with it.
+// A line longer than sp.max is read past in constant memory and comes
+// back alone as a chunk marked tooLong.
 func (sp *splitter) next() (c chunk, last bool, err error) {
 	var bp *[]byte
 	if sp.free != nil {
@@ -156,7 +167,12 @@ func (sp *splitter) next() (c chunk, last bool, err error) {
 	var rerr error
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			// Full without a newline: buf is one partial line.
+			if len(buf) > sp.max {
+				return sp.skipLine(buf)
+			}
+			grow := min(cap(buf), sp.max+1-len(buf))
+			buf = slices.Grow(buf, max(grow, 1))
 		}
 		n, err := sp.r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -184,6 +200,33 @@ func (sp *splitter) next() (c chunk, last bool, err error) {
 	return c, false, nil
 }
 
+// skipLine reads past the rest of a line too long to keep, using buf as
+// scratch, and returns it as a tooLong chunk.
+func (sp *splitter) skipLine(buf []byte) (chunk, bool, error) {
+	c := chunk{buf: buf[:0], firstLine: sp.line, tooLong: true}
+	sp.line++
+	sp.carry = sp.carry[:0]
+	for {
+		n, err := sp.r.Read(buf[:cap(buf)])
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			sp.carry = append(sp.carry, buf[i+1:n]...)
+			if err == io.EOF && len(sp.carry) == 0 {
+				return c, true, nil
+			}
+			if err != nil && err != io.EOF {
+				return chunk{}, true, err
+			}
+			return c, false, nil
+		}
+		if err == io.EOF {
+			return c, true, nil
+		}
+		if err != nil {
+			return chunk{}, true, err
+		}
+	}
+}
+
 // lineDecoder turns canonical JSONL lines into records for one sink.
 type lineDecoder struct {
 	file string
@@ -196,6 +239,11 @@ type lineDecoder struct {
 	validSink validatedSink
 	// noFast turns the fast path off, so tests can compare the two.
 	noFast bool
+	// keys is fillRecord's scratch: the keys of the line's object.
+	keys [][]byte
+	// maxLine is the longest line decoded (0: no limit); a longer one is
+	// an invalid line.
+	maxLine int
 }
 
 func newLineDecoder(file string, sink Sink) *lineDecoder {
@@ -203,6 +251,11 @@ func newLineDecoder(file string, sink Sink) *lineDecoder {
 }
 
 func (d *lineDecoder) decodeChunk(c chunk) {
+	if c.tooLong {
+		d.invalid(c.firstLine, ReasonLineTooLong, "")
+		d.sink.Lines(1)
+		return
+	}
 	buf := c.buf
 	n := c.firstLine
 	var lines int64
@@ -230,6 +283,10 @@ func (d *lineDecoder) decodeLine(line []byte, n int64) {
 		d.sink.Note(Note{Kind: NoteBlank, File: d.file, Line: n})
 		return
 	}
+	if d.maxLine > 0 && len(line) > d.maxLine {
+		d.invalid(n, ReasonLineTooLong, "")
+		return
+	}
 	r := &d.rec
 	r.Reset()
 	if !d.noFast && d.fast.decode(line, r) {
@@ -247,6 +304,18 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 		d.invalid(n, "invalid utf-8", "")
 		return
 	}
+	// fastjson accepts more than RFC 8259 (leading zeros, "+5", raw
+	// control characters, unknown escapes); the standard library's
+	// validator does not, and the fast decoder accepts only strict JSON.
+	if !json.Valid(line) {
+		var x any
+		detail := "not RFC 8259 JSON"
+		if err := json.Unmarshal(line, &x); err != nil {
+			detail = err.Error()
+		}
+		d.invalid(n, "malformed json", shorten(detail))
+		return
+	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
 		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
@@ -260,7 +329,7 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 	r := &d.rec
 	r.Reset()
 	r.File, r.Line = d.file, n
-	if ferr := fillRecord(r, o); ferr != nil {
+	if ferr := fillRecord(r, o, &d.keys); ferr != nil {
 		detail := ferr.Field
 		if strings.Contains(ferr.Reason, ferr.Field) {
 			detail = "" // the reason already names the field
@@ -288,22 +357,31 @@ func (d *lineDecoder) record(r *Record) {
 	d.sink.Record(r)
 }
 
-// fillRecord maps one canonical JSON object onto r.
-func fillRecord(r *Record, o *fastjson.Object) *fieldError {
+// fillRecord maps one canonical JSON object onto r; keys is scratch
+// space, reused across calls.
+func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 	var ferr *fieldError
 	statusExplicit := false
 	var usage *fastjson.Value
 	topTokens := false
+	// The keys met, to refuse a duplicate (RFC 8259 leaves its meaning
+	// open); they stay valid while o does.
+	*keys = (*keys)[:0]
 	o.Visit(func(key []byte, v *fastjson.Value) {
 		if ferr != nil {
 			return
 		}
+		for _, k := range *keys {
+			if bytes.Equal(k, key) {
+				ferr = &fieldError{"duplicate key", string(key)}
+				return
+			}
+		}
+		*keys = append(*keys, key)
 		name, known := canonicalAliases[string(key)]
 		if !known {
 			if s, ok := scalarText(v); ok {
-				if _, dup := r.Attrs[string(key)]; !dup {
-					r.Attrs[string(key)] = s
-				}
+				r.Attrs[string(key)] = s
 			}
 			return
 		}
@@ -318,7 +396,9 @@ func fillRecord(r *Record, o *fastjson.Object) *fieldError {
 		case "seq":
 			var f float64
 			if f, ferr = number(v, name); ferr == nil {
-				if f != float64(int64(f)) {
+				if math.Abs(f) > 1<<53 {
+					ferr = &fieldError{"seq out of range", name}
+				} else if f != float64(int64(f)) {
 					ferr = &fieldError{"fractional seq", name}
 				}
 				r.Seq, r.HasSeq = int64(f), true

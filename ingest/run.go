@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +21,14 @@ type Options struct {
 	Stdin io.Reader
 	// Map is the --map canonical=path field mapping handed to each Source.
 	Map map[string]string
+	// MaxLineBytes is the longest input line read (0: DefaultMaxLineBytes);
+	// a longer one is an invalid line, read past in constant memory.
+	MaxLineBytes int
+	// MaxInputBytes, when positive, stops the run with an error once the
+	// inputs, decompressed, hold more bytes than this in total.
+	MaxInputBytes int64
+
+	inputBytes *atomic.Int64 // bytes read so far, for MaxInputBytes
 }
 
 // FileResult says what Run made of one input.
@@ -49,6 +59,9 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 		if forced, err = Lookup(opt.Format); err != nil {
 			return nil, err
 		}
+	}
+	if opt.MaxInputBytes > 0 {
+		opt.inputBytes = new(atomic.Int64)
 	}
 	outs := make([]runOutcome, len(paths))
 	workers := min(runtime.GOMAXPROCS(0), len(paths))
@@ -176,6 +189,10 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 		}
 	}
 	src.Map = opt.Map
+	src.MaxLineBytes = opt.MaxLineBytes
+	if opt.MaxInputBytes > 0 {
+		src.limitInput(opt.MaxInputBytes, opt.inputBytes)
+	}
 	f := forced
 	if f == nil {
 		head := src.Head()
@@ -259,4 +276,37 @@ func (s checkedSink) Record(r *Record) {
 		return
 	}
 	s.Sink.Record(r)
+}
+
+// ErrInputTooLarge is the error of a run whose inputs exceed
+// Options.MaxInputBytes.
+var ErrInputTooLarge = errors.New("input larger than --max-input-bytes")
+
+// limitInput makes reading fail with ErrInputTooLarge once the run's
+// inputs, decompressed, exceed limit bytes (total counts all inputs).
+// The bytes sniffing already buffered count too.
+func (s *Source) limitInput(limit int64, total *atomic.Int64) {
+	s.R = bufio.NewReaderSize(&limitedReader{r: s.R, limit: limit, total: total}, 1<<20)
+}
+
+type limitedReader struct {
+	r     io.Reader
+	limit int64
+	total *atomic.Int64
+	over  bool
+}
+
+// Read fails once the total passed the limit, so even a read that only
+// fills the sniffing buffer leaves the error for the decoder to meet.
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.over || l.total.Load() > l.limit {
+		l.over = true
+		return 0, fmt.Errorf("%w (%d bytes)", ErrInputTooLarge, l.limit)
+	}
+	n, err := l.r.Read(p)
+	if l.total.Add(int64(n)) > l.limit {
+		l.over = true
+		return n, nil
+	}
+	return n, err
 }

@@ -25,6 +25,9 @@ type Source struct {
 	// Map is the user's --map canonical=path field mapping, for formats
 	// that take one (empty otherwise).
 	Map map[string]string
+	// MaxLineBytes is the longest line a line reader takes (0: the
+	// default, DefaultMaxLineBytes); a longer one is an invalid line.
+	MaxLineBytes int
 
 	file    *os.File
 	closers []io.Closer

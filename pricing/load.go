@@ -29,7 +29,7 @@ import (
 // its undated entries replace a model's whole history unless they equal
 // base's latest rates.
 func LoadFile(path string, base *Table) (*Table, error) {
-	data, err := os.ReadFile(path)
+	data, err := readPriceFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read price file: %w", err)
 	}
@@ -118,6 +118,12 @@ func (t *Table) layerLiteLLM(data []byte) error {
 		}
 		seen[lk] = key
 		rates := Rates(e.Price)
+		if err := rates.check(); err != nil {
+			return fmt.Errorf("%q: %w", key, err)
+		}
+		if rates.Input == 0 && rates.Output == 0 {
+			continue // 0/0 means "no price" (docs/pricing.md): unpriced, never $0
+		}
 		if old, ok := t.models[lk]; ok && old.history[len(old.history)-1].rates == rates {
 			continue // unchanged: keep the dated history
 		}
@@ -223,8 +229,14 @@ func (t *Table) layerCustom(data []byte, isJSON bool) error {
 			return fmt.Errorf("models[%d]: model: missing", i)
 		}
 		r, err := c.rates()
+		if err == nil {
+			err = r.check()
+		}
 		if err != nil {
 			return fmt.Errorf("models[%d] (%s): %w", i, key, err)
+		}
+		if r.Input == 0 && r.Output == 0 {
+			continue // 0/0 means "no price" (docs/pricing.md): unpriced, never $0
 		}
 		from, err := parseDay(c.EffectiveFrom)
 		if err != nil {
@@ -269,6 +281,48 @@ func (t *Table) layerCustom(data []byte, isJSON bool) error {
 	for _, a := range aliases {
 		if err := t.setAlias(a, f.Aliases[a]); err != nil {
 			return fmt.Errorf("aliases: %w", err)
+		}
+	}
+	return nil
+}
+
+// MaxFileBytes bounds a price file: LiteLLM's whole table is a few
+// megabytes, so anything past this is not a price file (or is a device
+// such as /dev/zero) and is refused before it takes the machine's memory.
+const MaxFileBytes = 64 << 20
+
+func readPriceFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB, not a price file", path, MaxFileBytes>>20)
+	}
+	return data, nil
+}
+
+// MaxRate bounds a price: $1 per token ($1,000,000 per million), far above
+// any model's. A larger rate is a typo or a hostile file; with token
+// counts below 2³² it keeps every call's cost, and every sum, finite.
+const MaxRate = 1.0
+
+// check refuses a rate that is negative, non-finite or above MaxRate.
+func (r Rates) check() error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"input", r.Input}, {"output", r.Output}, {"cache_read", r.CacheRead}, {"cache_write", r.CacheWrite},
+		{"cache_write_1h", r.CacheWrite1h}, {"reasoning", r.Reasoning}, {"input_above", r.InputAbove},
+		{"output_above", r.OutputAbove}, {"cache_read_above", r.CacheReadAbove}, {"cache_write_above", r.CacheWriteAbove},
+		{"cache_write_1h_above", r.CacheWrite1hAbove}} {
+		if !(f.v >= 0 && f.v <= MaxRate) { // NaN fails both
+			return fmt.Errorf("%s: price %g per token out of range (0 to $1,000,000 per million tokens)", f.name, f.v)
 		}
 	}
 	return nil

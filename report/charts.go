@@ -250,6 +250,9 @@ func niceStep(span float64, integer bool) float64 {
 }
 
 func (n niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+		return nil // an infinite range has no ticks; the loop below would not end
+	}
 	step := niceStep(hi-lo, n.integer)
 	dec := 0
 	shown := step

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,7 +152,11 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 func ParseBudgets(r io.Reader, name string) (Budgets, error) {
 	var b Budgets
 	var doc yaml.Node
-	if err := yaml.NewDecoder(r).Decode(&doc); err != nil {
+	data, err := readAtMost(r, MaxConfigBytes, "config")
+	if err != nil {
+		return b, &ConfigError{File: name, Err: err}
+	}
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return b, nil // an empty file sets nothing
 		}

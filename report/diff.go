@@ -14,7 +14,7 @@ import (
 // schema_version other than SchemaVersion is refused: its keys may mean
 // something else, and a silent misreading would gate CI on wrong numbers.
 func ReadAnalysis(r io.Reader) (*Analysis, error) {
-	data, err := io.ReadAll(r)
+	data, err := readAtMost(r, MaxReportBytes, "report")
 	if err != nil {
 		return nil, err
 	}
@@ -182,4 +182,25 @@ func diffValue(unit string, v float64) string {
 		return pct(v)
 	}
 	return num(v)
+}
+
+// MaxReportBytes and MaxConfigBytes bound the side files tokcost reads
+// whole: a JSON report read back (check --baseline, diff) and a
+// .tokcost.yaml. Real ones are kilobytes; a device or a runaway file is
+// refused with an error instead of taking the machine's memory.
+const (
+	MaxReportBytes = 64 << 20
+	MaxConfigBytes = 1 << 20
+)
+
+// readAtMost reads r whole, or fails once it holds more than limit bytes.
+func readAtMost(r io.Reader, limit int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s larger than %d MiB: not a tokcost %s", what, limit>>20, what)
+	}
+	return data, nil
 }

@@ -164,6 +164,9 @@ func distRow(name string, d analyze.Distribution, f func(float64) string) []stri
 
 // usd shows cents-and-below for small amounts, cents for large ones.
 func usd(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a (not finite)"
+	}
 	sign := ""
 	if v < 0 {
 		sign, v = "-", -v
@@ -176,6 +179,9 @@ func usd(v float64) string {
 
 // num shows whole numbers grouped, interpolated percentiles with one decimal.
 func num(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "n/a (not finite)"
+	}
 	if v == math.Trunc(v) {
 		return group(strconv.FormatFloat(v, 'f', 0, 64))
 	}

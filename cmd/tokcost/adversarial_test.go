@@ -53,6 +53,7 @@ func TestAdversarial(t *testing.T) {
 			"snapshot":   cmdSnapshot,
 			"unchanged":  cmdUnchanged,
 			"accounting": cmdAccounting,
+			"hostile":    cmdHostile,
 		},
 	})
 }

@@ -28,6 +28,7 @@ type inputOptions struct {
 	Timeout        time.Duration
 	LoopMinRepeats int
 	Map            []string
+	Limits         limitFlags
 }
 
 // register adds every shared input flag: reading, pricing and loops.
@@ -49,6 +50,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+	o.Limits.register(cmd)
 }
 
 // inputSelection validates --map, --input-format and stdin, and returns
@@ -178,6 +180,10 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	if err != nil {
 		return nil, err
 	}
+	runOpt, err := o.ingestOptions(ios, fieldMap)
+	if err != nil {
+		return nil, err
+	}
 	prices := pricing.Embedded()
 	for _, p := range o.PricingFiles {
 		if prices, err = pricing.LoadFile(p, prices); err != nil {
@@ -186,7 +192,7 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	}
 	col := analyze.NewCollector()
 	prog := startProgress(ios, o.Quiet, o.Inputs)
-	files, err := ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
+	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
 			if spanFormat(res.Format) {
 				setGC(spanGCPercent) // until the reading ends (gc.go)

@@ -138,8 +138,12 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if err != nil {
 		return err
 	}
+	runOpt, err := o.ingestOptions(ios, fieldMap)
+	if err != nil {
+		return err
+	}
 	c := &recordCollector{}
-	_, err = ingest.Run(o.Inputs, ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap},
+	_, err = ingest.Run(o.Inputs, runOpt,
 		func(_ ingest.FileResult, index int) ingest.SinkFactory {
 			return func() ingest.Sink { return &collectSink{c: c, file: index} }
 		})

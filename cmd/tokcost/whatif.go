@@ -58,21 +58,23 @@ func (o *policyOptions) config(cmd *cobra.Command) (analyze.WhatifConfig, error)
 			return cfg, usageErr("--caps: %d is not a positive number of LLM calls", c)
 		}
 	}
-	if o.MaxCollateral < 0 || o.MaxCollateral > 1 {
+	// Written as !(in range) so NaN, which fails every comparison, is
+	// refused too; the upper bounds keep projections finite.
+	if !(o.MaxCollateral >= 0 && o.MaxCollateral <= 1) {
 		return cfg, usageErr("--max-collateral must be between 0 and 1 (a share, 0.01 = 1%%)")
 	}
 	if o.Window < 0 {
 		return cfg, usageErr("--window must be at least 1")
 	}
-	if o.TasksPerMonth < 0 {
-		return cfg, usageErr("--tasks-per-month must not be negative")
+	if !(o.TasksPerMonth >= 0 && o.TasksPerMonth <= maxTasksPerMonth) {
+		return cfg, usageErr("--tasks-per-month must be a number from 0 to 1e12")
 	}
 	hasRevenue := cmd.Flags().Changed("revenue-per-task")
 	if hasRevenue && o.TasksPerMonth == 0 {
 		return cfg, usageErr("--revenue-per-task needs --tasks-per-month")
 	}
-	if o.RevenuePerTask < 0 {
-		return cfg, usageErr("--revenue-per-task must not be negative")
+	if !(o.RevenuePerTask >= 0 && o.RevenuePerTask <= maxRevenuePerTask) {
+		return cfg, usageErr("--revenue-per-task must be a number of USD from 0 to 1e9")
 	}
 	if cmd.Flags().Changed("group-by") && o.GroupBy == "" {
 		return cfg, usageErr("--group-by needs a field name")
@@ -300,3 +302,10 @@ func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
 	}
 	return opts.unpricedExit(r)
 }
+
+// Bounds on the what-if projection flags: far above any fleet, low enough
+// that cost × tasks stays finite.
+const (
+	maxTasksPerMonth  = 1e12
+	maxRevenuePerTask = 1e9
+)

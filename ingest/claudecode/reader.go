@@ -154,10 +154,10 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		byMsg:    map[string]int{},
 		toolUses: map[string]toolUse{},
 	}
-	n, err := ingest.EachLine(src.R, func(b []byte, n int64) error {
+	n, err := src.EachLine(func(b []byte, n int64) error {
 		d.line(b, n)
 		return nil
-	})
+	}, func(n int64) { d.note(ingest.NoteInvalid, n, ingest.ReasonLineTooLong, "") })
 	d.flush()
 	d.sink.Lines(n)
 	if err != nil {

@@ -129,10 +129,10 @@ type decoder struct {
 // Note: lines = lines-with-records + duplicate + invalid + blank + skipped.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink(), ends: map[string]end{}}
-	n, err := ingest.EachLine(src.R, func(b []byte, n int64) error {
+	n, err := src.EachLine(func(b []byte, n int64) error {
 		d.line(b, n)
 		return nil
-	})
+	}, func(n int64) { d.note(ingest.NoteInvalid, n, ingest.ReasonLineTooLong, "") })
 	d.flush()
 	d.sink.Lines(n)
 	if err != nil {

@@ -219,10 +219,14 @@ func fill(r *ingest.Record, cols []column, row []string) *ingest.FieldError {
 			}
 			r.Seq, r.HasSeq = n, true
 		case "ts":
+			// A time that cannot be read costs the row its order, never
+			// its tokens: kept without a time and counted (ts_unreadable);
+			// a zone-less time is read as UTC and counted (ts_assumed_utc).
 			if _, err := strconv.ParseFloat(v, 64); err == nil {
-				r.TSNano, ferr = epochMillis(v, c.name)
+				n, terr := epochMillis(v, c.name)
+				ingest.SetTime(r, n, terr)
 			} else {
-				r.TSNano, ferr = ingest.ParseTime(v)
+				ingest.SetTimeText(r, v)
 			}
 		case "duration_ms":
 			r.DurationMS, ferr = decimal(v, c.name)

@@ -146,14 +146,14 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		d.sink.Lines(d.units)
 		return err
 	}
-	n, err := ingest.EachLine(src.R, func(b []byte, n int64) error {
+	n, err := src.EachLine(func(b []byte, n int64) error {
 		if ingest.IsBlank(b) {
 			d.note(ingest.NoteBlank, n, "", "")
 			return nil
 		}
 		d.row(bytes.TrimSpace(b), n)
 		return nil
-	})
+	}, func(n int64) { d.note(ingest.NoteInvalid, n, ingest.ReasonLineTooLong, "") })
 	d.sink.Lines(n)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", src.Name, err)

@@ -33,10 +33,10 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		return err
 	}
 	d := &decoder{m: m, file: src.Name, sink: newSink(), rec: ingest.Record{Attrs: map[string]string{}}}
-	n, err := ingest.EachLine(src.R, func(line []byte, n int64) error {
+	n, err := src.EachLine(func(line []byte, n int64) error {
 		d.line(line, n)
 		return nil
-	})
+	}, func(n int64) { d.invalid(n, ingest.ReasonLineTooLong, "") })
 	d.sink.Lines(n)
 	return err
 }

@@ -121,7 +121,7 @@ func TestDumpEdgeCases(t *testing.T) {
 		{"bad token count", "stdouttrace", stub("b7ad6b7169203331", "0000000000000000", `{"Key":"gen_ai.usage.input_tokens","Value":{"Type":"FLOAT64","Value":1.5}}`), 1, 0, 1, 0, 0, "bad token count"},
 		{"wrong shape", "stdouttrace", `{"Name":"x","SpanContext":"nope"}`, 1, 0, 1, 0, 0, "malformed stdouttrace"},
 		{"array is not a span", "stdouttrace", `[1,2]`, 1, 0, 1, 0, 0, "malformed stdouttrace"},
-		{"missing ids", "stdouttrace", `{"Name":"x","SpanContext":{}}`, 1, 0, 1, 0, 0, "missing span id"},
+		{"missing ids", "stdouttrace", `{"Name":"x","SpanContext":{}}`, 1, 0, 1, 0, 0, "missing trace id"}, // both ids absent: the trace id is checked first
 		{"line not json", "stdouttrace", stub("b7ad6b7169203331", "0000000000000000", usage) + "\n{\"Name\":", 2, 1, 1, 0, 0, ""},
 		{"retried export", "stdouttrace", stub("b7ad6b7169203331", "", usage) + "\n" + stub("b7ad6b7169203331", "", usage), 2, 1, 0, 1, 0, ""},
 		{"python attributes not an object", "otel-console", `{"name":"x","context":{"trace_id":"0x01","span_id":"0x02"},"parent_id":null,"attributes":[1]}`, 1, 0, 1, 0, 0, "malformed console span"},

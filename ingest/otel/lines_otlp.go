@@ -14,6 +14,7 @@ type lineBatch struct {
 	buf   []byte // the lines, concatenated
 	ends  []int  // end offset of each line in buf
 	first int64  // number of the first line
+	long  []int  // indexes of lines over the length limit (left empty in buf)
 	res   []lineResult
 	spans []span
 	done  chan struct{}
@@ -56,7 +57,7 @@ func decodeOTLPLines(src *ingest.Source, c *collector) error {
 			order <- b
 			b = nil
 		}
-		_, err := ingest.EachLine(src.R, func(line []byte, n int64) error {
+		add := func(line []byte, n int64, tooLong bool) {
 			if b == nil {
 				select {
 				case b = <-free:
@@ -64,15 +65,21 @@ func decodeOTLPLines(src *ingest.Source, c *collector) error {
 				default:
 					b = &lineBatch{buf: make([]byte, 0, 64<<10)} // grows to a batch; small inputs stay cheap
 				}
-				b.first, b.done = n, make(chan struct{})
+				b.first, b.done, b.long = n, make(chan struct{}), b.long[:0]
+			}
+			if tooLong {
+				b.long = append(b.long, len(b.ends))
 			}
 			b.buf = append(b.buf, line...)
 			b.ends = append(b.ends, len(b.buf))
 			if len(b.buf) >= batchBytes {
 				send()
 			}
+		}
+		_, err := src.EachLine(func(line []byte, n int64) error {
+			add(line, n, false)
 			return nil
-		})
+		}, func(n int64) { add(nil, n, true) })
 		if b != nil {
 			send()
 		}
@@ -106,6 +113,12 @@ func (b *lineBatch) decode(d *fastDecoder, file string) {
 		start = end
 		n := b.first + int64(i)
 		r := lineResult{lo: int32(len(b.spans))}
+		if len(b.long) > 0 && b.long[0] == i {
+			b.long = b.long[1:]
+			r.hasNote, r.note = true, ingest.Note{Kind: ingest.NoteInvalid, File: file, Line: n, Reason: ingest.ReasonLineTooLong}
+			b.res = append(b.res, r)
+			continue
+		}
 		if plainJSON(line) {
 			// The scanner is strict: what it parses, json.Valid accepts.
 			var ok bool

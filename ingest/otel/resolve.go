@@ -55,7 +55,11 @@ func (c *collector) firstSeen(s *span) bool {
 
 // add takes one span; the caller has already counted it as a unit.
 func (c *collector) add(s *span) {
-	if s.traceID == "" || s.spanID == "" {
+	if s.traceID == "" {
+		c.note(ingest.NoteInvalid, s, "missing trace id")
+		return
+	}
+	if s.spanID == "" {
 		c.note(ingest.NoteInvalid, s, "missing span id")
 		return
 	}
@@ -239,6 +243,18 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 	// same response id, or same model, tokens and overlapping time.
 	sort.SliceStable(calls, func(a, b int) bool { return sp(calls[a]).start < sp(calls[b]).start })
 	var kept []int
+	// A call can only repeat a kept call with the same input and output
+	// tokens that is still running when it starts (sameCall); and a call
+	// with an unseen response id only one kept without a response id.
+	// Kept calls are therefore filed by tokens, and those that ended
+	// before the current call's start (calls come in start order) are
+	// dropped from the files: the search is over overlapping calls with
+	// equal usage only, not every kept call (quadratic in a trace's spans).
+	type tokKey struct{ in, out int64 }
+	var byTok, byTokNoResp map[tokKey][]int
+	if len(calls) > 1 {
+		byTok, byTokNoResp = map[tokKey][]int{}, map[tokKey][]int{}
+	}
 	for _, i := range calls {
 		s := sp(i)
 		if s.respID != "" && respSeen[s.respID] {
@@ -246,11 +262,26 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 			continue
 		}
 		dup := -1
-		for _, k := range kept {
-			if sameCall(sp(k), s) {
-				dup = k
-				break
+		var key tokKey
+		if byTok != nil && s.hasUsage() {
+			u := s.usage()
+			key = tokKey{u[tokIn], u[tokOut]}
+			files := byTok
+			if s.respID != "" {
+				files = byTokNoResp
 			}
+			list := files[key]
+			live := list[:0]
+			for _, k := range list {
+				if max(sp(k).end, sp(k).start) < s.start {
+					continue // ended before s started: overlaps no later call either
+				}
+				live = append(live, k)
+				if dup < 0 && sameCall(sp(k), s) {
+					dup = k
+				}
+			}
+			files[key] = live
 		}
 		if dup >= 0 {
 			fillFrom(sp(dup), s)
@@ -261,6 +292,12 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 			respSeen[s.respID] = true
 		}
 		kept = append(kept, i)
+		if byTok != nil && s.hasUsage() {
+			byTok[key] = append(byTok[key], i)
+			if s.respID == "" {
+				byTokNoResp[key] = append(byTokNoResp[key], i)
+			}
+		}
 	}
 	for _, i := range kept {
 		s := sp(i)

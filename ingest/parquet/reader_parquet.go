@@ -69,6 +69,13 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error)
 	if err != nil {
 		return fmt.Errorf("not a readable parquet file: %w", err)
 	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := checkFooter(pf, st.Size()); err != nil {
+		return err
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
 	if err != nil {
 		return fmt.Errorf("parquet schema: %w", err)

@@ -104,7 +104,11 @@ func EachValue(src *ingest.Source, sink ingest.Sink, fn func(val []byte, line in
 		return nil
 	}
 	if !PrettyDocument(src.Head()) {
-		if _, err := ingest.EachLine(src.R, lineFn); err != nil {
+		tooLong := func(n int64) {
+			sink.Lines(1)
+			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: n, Reason: ingest.ReasonLineTooLong})
+		}
+		if _, err := src.EachLine(lineFn, tooLong); err != nil {
 			return fmt.Errorf("read %s: %w", src.Name, err)
 		}
 		return nil
