@@ -206,3 +206,16 @@ func (r *Record) SetToolResultText(s string) {
 	r.ToolResultHash = HashText(s)
 	r.ToolResultBytes = int64(len(s))
 }
+
+// ToolArgsJSON hashes and labels arguments given as raw JSON (a reader's
+// tool_use input); ok is false when raw is empty or not JSON.
+func ToolArgsJSON(p *fastjson.Parser, raw []byte) (hash uint64, label string, ok bool) {
+	if len(raw) == 0 {
+		return 0, "", false
+	}
+	v, err := p.ParseBytes(raw)
+	if err != nil {
+		return 0, "", false
+	}
+	return HashJSON(v), ArgsLabel(v), true
+}
