@@ -109,8 +109,19 @@ func TestLoopShapesEval(t *testing.T) {
 	}
 	for _, k := range sweep {
 		s := scores[k]
-		t.Logf("min_repeats=%d: precision %.4f recall %.4f (tp %d fp %d fn %d)", k,
+		line := fmt.Sprintf("min_repeats=%d: precision %.4f recall %.4f (tp %d fp %d fn %d);", k,
 			ratio(s.tp, s.tp+s.fp), ratio(s.tp, s.tp+s.fn), s.tp, s.fp, s.fn)
+		for _, sh := range Shapes {
+			line += fmt.Sprintf(" %s %.3f/%.3f", sh, ratio(s.agree[sh], s.flagged[sh]), ratio(s.agree[sh], s.truthN[sh]))
+		}
+		var fpc []string
+		for c, v := range s.byClass {
+			if !strings.HasPrefix(c, "loop_") && v[0] > 0 {
+				fpc = append(fpc, fmt.Sprintf("%s %d", c, v[0]))
+			}
+		}
+		sort.Strings(fpc)
+		t.Logf("%s; flagged negatives: %s", line, strings.Join(fpc, ", "))
 	}
 	s := scores[DefaultMinRepeats]
 	t.Logf("%d sessions, default min repeats %d", n*len(evalSeeds), DefaultMinRepeats)

@@ -32,7 +32,7 @@ func TestToolArgsCanonical(t *testing.T) {
 		{`{"path":"a"}`, `{"path":"b"}`},
 		{`{"path":"a"}`, `{"file":"a"}`},
 		{`[1,2]`, `[2,1]`}, // arrays keep their order
-		{`"1"`, `1`},        // a string is not a number
+		{`"1"`, `1`},       // a string is not a number
 		{`{"a":"b","c":""}`, `{"a":"","c":"b"}`},
 		{`[["a"],"b"]`, `[["a","b"]]`}, // nesting is part of the value
 	}
