@@ -8,10 +8,16 @@ import "strings"
 //
 //   - RFC 3339 timestamps and dates (2026-01-05T09:00:00.123Z) become <ts>;
 //   - UUIDs (8-4-4-4-12 hex digits) become <uuid>;
+//   - durations (one or more groups of a number and ns, us, µs, ms, s, m
+//     or h: 1m2.5s, 950ms) become <dur>;
+//   - unquoted paths under a temporary directory (/tmp/, /var/folders/,
+//     a Windows \Temp\ ...) become <tmp>;
 //   - the content of a quoted span ("…", '…' or `…`, on one line, two or
 //     more characters) becomes <str>, quotes kept: quoted text is almost
 //     always a path, a key or a name;
 //   - a word that is 0x followed by hex digits becomes 0x<hex>;
+//   - a word of 16 or more letters and digits with both becomes <id>
+//     (ULIDs, base62 request ids);
 //   - a word of eight or more hex digits becomes <hex>, and so does one of
 //     six or seven with at least one decimal digit (long numbers are ids
 //     too; an id can happen to be all letters, an English word of eight

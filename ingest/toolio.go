@@ -219,3 +219,14 @@ func ToolArgsJSON(p *fastjson.Parser, raw []byte) (hash uint64, label string, ok
 	}
 	return HashJSON(v), ArgsLabel(v), true
 }
+
+// ToolValueText hashes a tool argument or result that a format hands over
+// as text (an OTel attribute): JSON when it parses as JSON, so key order
+// and spacing do not matter, else the text itself. size is the text's.
+func ToolValueText(p *fastjson.Parser, s string) (hash uint64, label string, size int64) {
+	size = int64(len(s))
+	if v, err := p.Parse(s); err == nil {
+		return HashJSON(v), ArgsLabel(v), size
+	}
+	return HashText(s), Label(s), size
+}
