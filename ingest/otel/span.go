@@ -195,11 +195,16 @@ func (s *span) setAttr(key, val string) {
 	case "gen_ai.completion.0.content", "gen_ai.output.messages", "llm.output_messages.0.message.content", "output.value":
 		s.hasOutput = s.hasOutput || (val != "" && val != "[]" && val != "null")
 	case "gen_ai.tool.call.arguments", "ai.toolCall.args":
-		var p fastjson.Parser
-		s.argsHash, s.argsLabel, _ = ingest.ToolValueText(&p, val)
+		// The semconv name wins over the AI SDK's, in any order.
+		if s.argsHash == 0 || key == "gen_ai.tool.call.arguments" {
+			var p fastjson.Parser
+			s.argsHash, s.argsLabel, _ = ingest.ToolValueText(&p, val)
+		}
 	case "gen_ai.tool.call.result", "ai.toolCall.result":
-		var p fastjson.Parser
-		s.resultHash, _, s.resultBytes = ingest.ToolValueText(&p, val)
+		if s.resultHash == 0 || key == "gen_ai.tool.call.result" {
+			var p fastjson.Parser
+			s.resultHash, _, s.resultBytes = ingest.ToolValueText(&p, val)
+		}
 	case "error.type":
 		s.errType = val
 	case "otel.status_code": // Jaeger and Zipkin carry the status as a tag
