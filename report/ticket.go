@@ -214,7 +214,7 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 			p.f("\n… and %d more (`tokcost analyze --format json` lists them all).\n", len(rw.Sessions)-n)
 		}
 		if ex := rw.Sessions[0]; ex.Evidence != "" {
-			p.f("\nCostliest loop (%s): %s\n", ex.Shape, mdEscape(oneLine(ex.Evidence)))
+			p.f("\nCostliest loop (%s): %s\n", ex.Shape, code(ex.Evidence)) // trace text: a code span, never markup
 		}
 		if ex := rw.Sessions[0]; ex.ErrorSignature != "" {
 			p.f("\nCostliest loop's error: %s\n", code(ex.ErrorSignature))
