@@ -35,7 +35,15 @@ type Event struct {
 	RecordCost float64 // producer's cost_usd, when flagHasCost
 	Cost       float64 // what the analysis charges (set by Finish)
 
+	// A tool call's argument and result hashes (0: not recorded); with
+	// ArgsLabel, an interned excerpt of its arguments, and ResultBytes, its
+	// result's size: what loop detection compares and shows
+	// (ingest.Record.ToolArgsHash). 24 bytes an event; no text is kept
+	// beyond the bounded excerpt.
+	ArgsHash, ResultHash uint64
+
 	Model, Provider, Tool, Role, Err uint32 // interned strings; 0 is ""
+	ArgsLabel, ResultBytes           uint32 // see ArgsHash
 
 	Kind   ingest.Kind
 	Status ingest.Status
@@ -195,7 +203,7 @@ type partBuf struct {
 const (
 	firstBlock = 256
 	maxBlock   = 16 << 10 // 512 partition buffers leave half a block each unused
-	maxEncoded = 160      // more than the longest encoding of one record
+	maxEncoded = 192      // more than the longest encoding of one record
 )
 
 func (pb *partBuf) room() []byte {
@@ -295,6 +303,10 @@ func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 //	8 bytes cost_usd, IEEE 754                  (flags&flagHasCost)
 //	uvarint each string id present: model, provider, tool, role, error
 //	byte    error class                         (strs&encClass)
+//	tool-io block                               (kind&encToolIO):
+//	  byte    which of the four below follow (ioArgs, ioResult, ioLabel, ioBytes)
+//	  8 bytes arguments hash, 8 bytes result hash
+//	  uvarint arguments excerpt (error-text id), uvarint result size
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
 	// Finish sets, and the unused top bit.
@@ -304,6 +316,12 @@ const (
 	encOnly     = encSameSess | encNextLine | encHasID
 
 	encNextSeq = 1 << 2 // in kind: seq is the last record's seq in the buffer plus one
+	encToolIO  = 1 << 7 // in kind: the tool-io block follows
+
+	ioArgs   = 1 << 0
+	ioResult = 1 << 1
+	ioLabel  = 1 << 2
+	ioBytes  = 1 << 3
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -412,6 +430,9 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.Line == pb.lastLine+1 && r.Sub == 0 {
 		flags |= encNextLine
 	}
+	if r.ToolArgsHash != 0 || r.ToolResultHash != 0 || r.ToolArgsLabel != "" || r.ToolResultBytes != 0 {
+		kind |= encToolIO
+	}
 	b = append(b, flags, nums, strs, kind)
 	if flags&encSameSess == 0 {
 		b = binary.AppendUvarint(b, uint64(si))
@@ -450,6 +471,9 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	if r.ErrorClass != 0 {
 		b = append(b, uint8(r.ErrorClass))
+	}
+	if kind&encToolIO != 0 {
+		b = s.appendToolIO(b, r)
 	}
 	pb.cur = b
 
@@ -589,9 +613,68 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 				e.Class = ingest.ErrorClass(b[i])
 				i++
 			}
+			if kind&encToolIO != 0 {
+				i = s.decodeToolIO(b, i, &e)
+			}
 			f(&e, k, uint32(si))
 		}
 	}
+}
+
+// appendToolIO appends the tool-io block of r.
+func (s *shard) appendToolIO(b []byte, r *ingest.Record) []byte {
+	label := s.errs.id(r.ToolArgsLabel) // bounded by the reader (ingest.MaxArgsLabel)
+	var has uint8
+	if r.ToolArgsHash != 0 {
+		has |= ioArgs
+	}
+	if r.ToolResultHash != 0 {
+		has |= ioResult
+	}
+	if label != 0 {
+		has |= ioLabel
+	}
+	if r.ToolResultBytes > 0 {
+		has |= ioBytes
+	}
+	b = append(b, has)
+	if has&ioArgs != 0 {
+		b = binary.LittleEndian.AppendUint64(b, r.ToolArgsHash)
+	}
+	if has&ioResult != 0 {
+		b = binary.LittleEndian.AppendUint64(b, r.ToolResultHash)
+	}
+	if has&ioLabel != 0 {
+		b = binary.AppendUvarint(b, uint64(label))
+	}
+	if has&ioBytes != 0 {
+		b = binary.AppendUvarint(b, uint64(sat32(r.ToolResultBytes)))
+	}
+	return b
+}
+
+// decodeToolIO reads the block appendToolIO wrote at b[i:] into e.
+func (s *shard) decodeToolIO(b []byte, i int, e *Event) int {
+	has := b[i]
+	i++
+	if has&ioArgs != 0 {
+		e.ArgsHash = binary.LittleEndian.Uint64(b[i:])
+		i += 8
+	}
+	if has&ioResult != 0 {
+		e.ResultHash = binary.LittleEndian.Uint64(b[i:])
+		i += 8
+	}
+	var v uint64
+	if has&ioLabel != 0 {
+		v, i = uvarintAt(b, i)
+		e.ArgsLabel = s.errBase + uint32(v) - 1
+	}
+	if has&ioBytes != 0 {
+		v, i = uvarintAt(b, i)
+		e.ResultBytes = uint32(v)
+	}
+	return i
 }
 
 // uvarintAt reads an unsigned varint at b[i:], which the shard wrote.

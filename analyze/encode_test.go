@@ -98,6 +98,14 @@ func TestEncodingRoundTrip(t *testing.T) {
 		r.Error = pick("", "boom", strings.Repeat("é", 400)) // 800 bytes: cut at maxErrorKept
 		r.ErrorClass = ingest.ErrorClass(rng.IntN(3))
 		r.Replica, r.SameUnit = rng.IntN(7) == 0, rng.IntN(5) == 0
+		if rng.IntN(3) == 0 { // the tool-io block: each part on its own, edge values included
+			hashes := []uint64{0, 1, math.MaxUint64, rng.Uint64()}
+			r.ToolArgsHash, r.ToolResultHash = hashes[rng.IntN(4)], hashes[rng.IntN(4)]
+			labels := []string{"", "src/app.py", "x", strings.Repeat("é", 24)}
+			r.ToolArgsLabel = labels[rng.IntN(4)]
+			sizes := []int64{0, -1, 2140, 1 << 40, rng.Int64N(1 << 20)}
+			r.ToolResultBytes = sizes[rng.IntN(len(sizes))]
+		}
 		recs = append(recs, r)
 	}
 	roundTrip(t, recs)
@@ -179,6 +187,18 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 			if bits>>24&1 == 1 { // what readers give: whole milliseconds of duration
 				r.DurationMS = float64(next() % 1e7)
 			}
+			if bits>>25&1 == 1 {
+				r.ToolArgsHash = next()
+			}
+			if bits>>26&1 == 1 {
+				r.ToolResultHash = next()
+			}
+			if bits>>27&1 == 1 {
+				r.ToolArgsLabel = texts[bits>>28&3]
+			}
+			if bits>>30&1 == 1 {
+				r.ToolResultBytes = int64(next())
+			}
 			// NaN != NaN, so a NaN cannot compare equal; Validate rejects both.
 			if math.IsNaN(r.DurationMS) {
 				r.DurationMS = 0
@@ -227,6 +247,13 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 	if r.Replica {
 		e.flags |= flagReplica
 	}
+	// The tool-io block: hashes as they are, the label interned with the
+	// error texts, a size clamped to 0..MaxUint32.
+	e.ArgsHash, e.ResultHash = r.ToolArgsHash, r.ToolResultHash
+	if r.ToolArgsLabel != "" {
+		e.ArgsLabel = sh.errs.id(r.ToolArgsLabel)
+	}
+	e.ResultBytes = sat(max(r.ToolResultBytes, 0))
 	if r.SameUnit {
 		e.flags |= flagSameUnit
 	}

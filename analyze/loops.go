@@ -1,9 +1,11 @@
 package analyze
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,11 +43,24 @@ func DefaultLoopConfig() LoopConfig {
 	return LoopConfig{Timeout: 10 * time.Minute, MinRepeats: DefaultMinRepeats}
 }
 
-// Loop signals.
+// Loop signals: what kind of record repeats.
 const (
-	SignalToolError = "tool_error" // the same tool failing the same way, retried
-	SignalLLMOnly   = "llm_only"   // near-identical model calls, no tool result between
+	SignalToolError  = "tool_error"  // the same tool failing the same way, retried
+	SignalToolRepeat = "tool_repeat" // the same call getting the same result, repeated
+	SignalLLMOnly    = "llm_only"    // near-identical model calls, no tool result between
 )
+
+// Loop shapes (DetectLoops defines each).
+const (
+	ShapeSameError   = "same_error"
+	ShapeInterleaved = "interleaved"
+	ShapeFixTest     = "fix_test_cycle"
+	ShapeNoProgress  = "no_progress"
+	ShapeModelOnly   = "model_only"
+)
+
+// Shapes lists the loop shapes in report order.
+var Shapes = []string{ShapeSameError, ShapeInterleaved, ShapeFixTest, ShapeNoProgress, ShapeModelOnly}
 
 // How a loop ended.
 const (
@@ -81,6 +96,11 @@ type RunawaySession struct {
 	UnderTimeout bool    `json:"under_timeout"`
 	DurationS    float64 `json:"duration_s"`
 	Signal       string  `json:"signal"`
+	// Shape is the costliest loop's shape (Shape*), and Evidence says in
+	// words what repeated, e.g. `read_file(src/app.py) returned the same
+	// 2,140 bytes 41 times`.
+	Shape    string `json:"shape"`
+	Evidence string `json:"evidence"`
 	// LoopStartCall is the 1-based index, among the session's model calls,
 	// of the first call inside the loop; LoopStartTS is its start (RFC
 	// 3339, empty without timestamps).
@@ -92,6 +112,14 @@ type RunawaySession struct {
 	Tool           string `json:"tool"`
 	ErrorSignature string `json:"error_signature"`
 	ErrorExample   string `json:"error_example"`
+	// ArgsExample is an excerpt of the first attempt's arguments (at most
+	// ingest.MaxArgsLabel bytes, printable), ResultBytes the repeated
+	// result's size (no_progress), DistinctArgs how many different
+	// argument hashes the attempts had (the edits', for fix_test_cycle; 0
+	// when the trace records no arguments; counted up to 32).
+	ArgsExample  string `json:"args_example,omitempty"`
+	ResultBytes  int64  `json:"result_bytes,omitempty"`
+	DistinctArgs int    `json:"distinct_args"`
 	// Context tokens are the input tokens of the loop's first and last
 	// calls: how much the re-sent history grew.
 	ContextTokensStart   int64   `json:"context_tokens_start"`
@@ -105,13 +133,17 @@ type RunawaySession struct {
 	Loops                int     `json:"loops"` // loops found in the session
 }
 
-// loop is one candidate run while a session is scanned.
+// loop is one closed run that reached the threshold, as scan keeps it.
 type loop struct {
-	signal  string
-	repeats int
-	tool    uint32 // interned tool name
-	mask    uint32 // index into detector.masks; 0 for none
-	err     uint32 // interned raw error of the first attempt
+	signal   string
+	shape    string
+	repeats  int
+	tool     uint32 // interned tool name
+	mask     uint32 // index into detector.masks; 0 for none
+	err      uint32 // interned raw error of the first attempt
+	label    uint32 // interned excerpt of the first attempt's arguments
+	bytes    uint32 // result size (no_progress)
+	distinct int    // distinct argument hashes (of the edits, for fix_test_cycle)
 
 	startCall int
 	startTS   int64
@@ -143,6 +175,54 @@ const (
 	errRejected
 )
 
+// Tool-name facts, cached per interned string.
+const (
+	toolUnknown uint8 = iota
+	toolOther
+	toolEdit
+)
+
+// maxGap is how many other tool records may come between two attempts of
+// one run: an agent that reads a file or takes a note before retrying is
+// still retrying; one that does five other things has moved on.
+const maxGap = 4
+
+// maxDistinct bounds the argument hashes a run remembers to count
+// distinct ones; evidence says "at least" beyond it.
+const maxDistinct = 32
+
+// run is an open candidate loop of tool calls: failed attempts of one
+// tool with one masked error (failing), or successful calls of one tool
+// with the same arguments and the same result (repeating).
+type run struct {
+	tool, mask, err, label uint32
+	args, result           uint64 // repeating: the key; failing: the last attempt's arguments
+	bytes                  uint32
+	repeats                int
+	lastTool               int  // index among the session's tool records of the last attempt
+	awaiting               bool // no model call since the last attempt
+	firstReact, lastReact  int  // first model call after the first and after the last attempt
+	lastCall               int  // the last model call before the last attempt
+	adjacent               bool // no other tool record between attempts so far
+	allEdits               bool // every gap so far held an edit whose arguments differ from the last gap's
+	gapEdit                bool // the current gap holds such an edit
+	lastEdit               uint64
+	argSet                 []uint64 // distinct argument hashes of attempts (or of the edits)
+	editSet                []uint64
+}
+
+func addDistinct(set []uint64, h uint64) []uint64 {
+	if h == 0 || len(set) >= maxDistinct {
+		return set
+	}
+	for _, x := range set {
+		if x == h {
+			return set
+		}
+	}
+	return append(set, h)
+}
+
 // detector holds what is cached across sessions: one mask per interned
 // error string, so each distinct message is masked once.
 type detector struct {
@@ -150,6 +230,7 @@ type detector struct {
 	cfg      LoopConfig
 	maskOf   []uint32 // Err id → mask index (valid when kind != errUnknown)
 	kindOf   []uint8  // Err id → errPlain, errSibling, errRejected
+	toolKind []uint8  // string id → toolOther, toolEdit
 	masks    []string // mask index → signature; 0 is ""
 	maskIDs  map[string]uint32
 	scratch  []byte
@@ -157,6 +238,12 @@ type detector struct {
 	nLoops   int
 	wasteTok int64
 	wasteUSD float64
+
+	// Per session, reused: the model calls (1-based; index 0 unused) and
+	// the open tool runs.
+	calls []*Event
+	fails []run
+	reps  []run
 }
 
 func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
@@ -183,30 +270,61 @@ func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
 	return kind, mask
 }
 
-// DetectLoops finds runaway retry loops in every session of d.
+// editWords mark a tool that changes files: its calls between failing
+// test runs make a fix-and-test cycle.
+var editWords = []string{"edit", "write", "patch", "replace", "insert", "create"}
+
+func (dt *detector) isEdit(tool uint32) bool {
+	if k := dt.toolKind[tool]; k != toolUnknown {
+		return k == toolEdit
+	}
+	name := strings.ToLower(dt.d.Str(tool))
+	k := toolOther
+	for _, w := range editWords {
+		if strings.Contains(name, w) {
+			k = toolEdit
+			break
+		}
+	}
+	dt.toolKind[tool] = k
+	return k == toolEdit
+}
+
+// DetectLoops finds runaway loops in every session of d, in five shapes
+// (docs/loops.md defines each precisely):
 //
-// Tool signal: consecutive failed attempts (status error or timeout) of
-// the same tool whose errors have the same MaskError signature, with at
-// least one model call between attempts; failures with no model call
-// between them are one attempt (a parallel batch, or the runtime retrying
-// by itself). Sibling-cancel errors are ignored and a user rejection ends
-// the run; both are recognised by Event.Class or, for formats that do not
-// tag them, by their text. Any other tool record ends the run; a success
-// of the looping tool ends it as recovered.
+//   - same_error: failed attempts (status error or timeout) of one tool
+//     whose errors have the same MaskError signature, back to back;
+//   - interleaved: the same, with up to maxGap other tool records between
+//     attempts (reads, notes) and no success of that call between them;
+//   - fix_test_cycle: interleaved, where every gap holds an edit-like call
+//     (edit, write, patch, ...) with arguments that differ from the last;
+//   - no_progress: successful calls of one tool with the same arguments
+//     returning the same result (hashes), up to maxGap other tool records
+//     apart; a call with those arguments that returns something else is
+//     progress (a poll that finished) and dismisses every open run;
+//   - model_only: consecutive model calls of one model with no tool record
+//     between, each re-sending the previous context plus at most the
+//     previous visible answer and a short nudge (growth ≤ previous visible
+//     output + 256 tokens), with visible output within 15% of the run's
+//     first call or, for a run that ends the session, every call re-sending
+//     a large context (≥ 16k tokens) for a small answer (≤ 1/40 of it): the
+//     apology shape.
 //
-// Model-only signal: consecutive model calls of one model with no tool
-// record between them, each re-sending the previous context plus at most
-// the previous answer and a short nudge (growth ≤ previous visible output
-// + 256 tokens), with visible output (output minus reasoning) within 15%
-// of the run's first call.
+// An attempt is counted only after a model call has read the previous one:
+// failures with no model call between them are one attempt (a parallel
+// batch, or the runtime retrying by itself). Sibling-cancel errors are
+// ignored; a user rejection or a record with status timeout ends every
+// open run (gave_up, timed_out). A success of the looping call (same
+// tool, same arguments where both are recorded) ends a failing run as
+// recovered.
 //
-// Inside the loop: for the tool signal, the model call that reads each
-// failed attempt's error, i.e. the first model call after each failure
-// (later calls before the next attempt count only when that attempt
-// comes); for the model-only signal, every call of the run but the first.
-// Wasted tokens are their input plus output tokens, wasted dollars their
-// cost; the loop starts at the first of them. This is the generator's
-// ground truth for loop_start_call and loop_wasted_tokens.
+// Inside the loop: for tool shapes, the model calls from the first one
+// after the first attempt to the first one after the last attempt; for
+// model_only, every call of the run but the first. Wasted tokens are their
+// input plus output tokens, wasted dollars their cost; the loop starts at
+// the first of them. This is the generator's ground truth for
+// loop_start_call and loop_wasted_tokens.
 func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 	cfg = cfg.normal()
 	found := make([]*RunawaySession, len(d.Sessions))
@@ -279,14 +397,22 @@ const llmNudge = 256
 // run's first call, relative to it.
 const llmSimilar = 0.15
 
+// The apology shape: a call re-sends at least apologyMinInput tokens for
+// a visible answer of at most 1/apologyRatio of them.
+const (
+	apologyMinInput = 16_000
+	apologyRatio    = 40
+)
+
 func newDetector(d *Dataset, cfg LoopConfig) *detector {
 	return &detector{
-		d:       d,
-		cfg:     cfg,
-		maskOf:  make([]uint32, len(d.Strings)),
-		kindOf:  make([]uint8, len(d.Strings)),
-		masks:   []string{""},
-		maskIDs: map[string]uint32{"": 0},
+		d:        d,
+		cfg:      cfg,
+		maskOf:   make([]uint32, len(d.Strings)),
+		kindOf:   make([]uint8, len(d.Strings)),
+		toolKind: make([]uint8, len(d.Strings)),
+		masks:    []string{""},
+		maskIDs:  map[string]uint32{"": 0},
 	}
 }
 
@@ -294,53 +420,39 @@ func newDetector(d *Dataset, cfg LoopConfig) *detector {
 // whether any loop reached cfg.MinRepeats.
 func (dt *detector) scan(s *Session) bool {
 	dt.best, dt.nLoops, dt.wasteTok, dt.wasteUSD = loop{}, 0, 0, 0
+	dt.calls = append(dt.calls[:0], nil)
+	dt.fails, dt.reps = dt.fails[:0], dt.reps[:0]
 	var (
-		tl loop // current tool run; repeats == 0 when none
-		// reacted: a model call has read the last attempt's error.
-		reacted bool
-		// pending: model calls after the reaction, inside the loop only if
-		// another attempt follows.
-		pCalls  int
-		pTokens int64
-		pCost   float64
-		pCtx    int64
-
-		ml      loop // current model-only run
-		mlN     int  // calls in the run
-		mlModel uint32
-		mlVis0  int64
-		prevIn  int64
-		prevVis int64
+		ml                 loop // current model-only run
+		mlN                int  // calls in the run
+		mlModel            uint32
+		mlVis0             int64
+		mlSimilar, mlLarge bool
+		prevIn             int64
+		prevVis            int64
 	)
-	closeTool := func(ended string, atEnd bool) {
-		if tl.repeats > 0 {
-			tl.ended, tl.atEnd = ended, atEnd
-			dt.consider(&tl)
-		}
-		tl, reacted, pCalls, pTokens, pCost = loop{}, false, 0, 0, 0
-	}
 	closeLLM := func(atEnd bool) {
-		if mlN > 0 && !dt.cfg.noLLMOnly {
+		if mlN > 0 && !dt.cfg.noLLMOnly && (mlSimilar || mlLarge && atEnd) {
 			ml.repeats, ml.ended, ml.atEnd = mlN, EndedGaveUp, atEnd
 			dt.consider(&ml)
 		}
 		ml, mlN = loop{}, 0
 	}
-	call := 0
+	tools := 0 // tool records seen, sibling cancels not counted
 	for i := range s.Events {
 		e := &s.Events[i]
 		switch e.Kind {
 		case ingest.KindLLM:
-			call++
-			if tl.repeats > 0 {
-				if !reacted {
-					tl.add(e, call)
-					reacted = true
-				} else {
-					pCalls++
-					pTokens += int64(e.Input) + int64(e.Output)
-					pCost += e.Cost
-					pCtx = int64(e.Input)
+			dt.calls = append(dt.calls, e)
+			call := len(dt.calls) - 1
+			for _, rs := range [2][]run{dt.fails, dt.reps} {
+				for j := range rs {
+					if r := &rs[j]; r.awaiting {
+						if r.firstReact == 0 {
+							r.firstReact = call
+						}
+						r.lastReact, r.awaiting = call, false
+					}
 				}
 			}
 			vis := int64(e.Output)
@@ -348,14 +460,17 @@ func (dt *detector) scan(s *Session) bool {
 				vis -= r
 			}
 			in := int64(e.Input)
-			if mlN > 0 && e.Model == mlModel && in > prevIn && in-prevIn <= prevVis+llmNudge &&
-				math.Abs(float64(vis-mlVis0)) <= llmSimilar*float64(mlVis0) {
+			similar := math.Abs(float64(vis-mlVis0)) <= llmSimilar*float64(mlVis0)
+			large := in >= apologyMinInput && vis*apologyRatio <= in
+			if mlN > 0 && e.Model == mlModel && in > prevIn && in-prevIn <= prevVis+llmNudge && (similar || large) {
 				mlN++
+				mlSimilar = mlSimilar && similar
+				mlLarge = mlLarge && large
 				ml.add(e, call)
 			} else {
 				closeLLM(false)
-				ml = loop{signal: SignalLLMOnly}
-				mlN, mlModel, mlVis0 = 1, e.Model, vis
+				ml = loop{signal: SignalLLMOnly, shape: ShapeModelOnly}
+				mlN, mlModel, mlVis0, mlSimilar, mlLarge = 1, e.Model, vis, true, large
 			}
 			prevIn, prevVis = in, vis
 
@@ -375,35 +490,159 @@ func (dt *detector) scan(s *Session) bool {
 			if failed && kind == errSibling {
 				continue // a consequence of another call's failure
 			}
-			if failed && kind == errPlain && tl.repeats > 0 && e.Tool == tl.tool && mask == tl.mask {
-				if reacted { // a new attempt after the model read the last error
-					tl.repeats++
-					if pCalls > 0 {
-						tl.calls += pCalls
-						tl.tokens += pTokens
-						tl.cost += pCost
-						tl.ctxEnd = pCtx
-					}
-					reacted, pCalls, pTokens, pCost = false, 0, 0, 0
-				}
-				continue
-			}
+			tools++
 			switch {
-			case !failed && tl.repeats > 0 && e.Tool == tl.tool:
-				closeTool(EndedRecovered, false)
-			case e.Status == ingest.StatusTimeout:
-				closeTool(EndedTimedOut, false)
+			case failed && kind == errRejected:
+				dt.closeAll(EndedGaveUp)
+			case failed:
+				if r := dt.findFail(e.Tool, mask); r != nil {
+					dt.attempt(r, e, tools)
+					r.args = e.ArgsHash
+					break
+				}
+				if e.Status == ingest.StatusTimeout {
+					dt.closeAll(EndedTimedOut)
+				}
+				dt.fails = append(dt.fails, run{tool: e.Tool, mask: mask, err: e.Err, label: e.ArgsLabel, args: e.ArgsHash,
+					repeats: 1, lastTool: tools, awaiting: true, adjacent: true, allEdits: true, argSet: addDistinct(nil, e.ArgsHash)})
 			default:
-				closeTool(EndedGaveUp, false)
+				dt.success(e, tools)
 			}
-			if failed && kind == errPlain {
-				tl = loop{signal: SignalToolError, repeats: 1, tool: e.Tool, mask: mask, err: e.Err}
-			}
+			dt.gaps(tools)
 		}
 	}
-	closeTool(EndedGaveUp, true)
+	// A run lasted until the session's end when no other tool record came
+	// after its last attempt; otherwise the agent had moved on.
+	for j := range dt.fails {
+		dt.closeRun(&dt.fails[j], EndedGaveUp, dt.fails[j].lastTool == tools)
+	}
+	for j := range dt.reps {
+		dt.closeRun(&dt.reps[j], EndedGaveUp, dt.reps[j].lastTool == tools)
+	}
 	closeLLM(true)
 	return dt.nLoops > 0
+}
+
+func (dt *detector) findFail(tool, mask uint32) *run {
+	for j := range dt.fails {
+		if r := &dt.fails[j]; r.tool == tool && r.mask == mask {
+			return r
+		}
+	}
+	return nil
+}
+
+// attempt counts e as a new attempt of r, unless no model call has read
+// r's last one (then it is the same attempt).
+func (dt *detector) attempt(r *run, e *Event, tools int) {
+	if r.awaiting {
+		r.lastTool = tools
+		return
+	}
+	r.repeats++
+	if tools-r.lastTool > 1 {
+		r.adjacent = false
+	}
+	r.allEdits = r.allEdits && r.gapEdit
+	r.gapEdit = false
+	r.lastTool, r.awaiting, r.lastCall = tools, true, len(dt.calls)-1
+	r.argSet = addDistinct(r.argSet, e.ArgsHash)
+}
+
+// success handles a successful tool call: it may recover a failing run,
+// repeat (or end, by a new result) a repeating one, and be an edit inside
+// other runs' gaps.
+func (dt *detector) success(e *Event, tools int) {
+	keep := dt.fails[:0]
+	for j := range dt.fails {
+		r := &dt.fails[j]
+		if r.tool == e.Tool && (e.ArgsHash == 0 || r.args == 0 || e.ArgsHash == r.args) {
+			dt.closeRun(r, EndedRecovered, false)
+			continue
+		}
+		if e.ArgsHash != r.lastEdit && dt.isEdit(e.Tool) {
+			r.gapEdit, r.lastEdit = true, e.ArgsHash
+			r.editSet = addDistinct(r.editSet, e.ArgsHash)
+		}
+		keep = append(keep, *r)
+	}
+	dt.fails = keep
+	if e.ArgsHash == 0 || e.ResultHash == 0 {
+		return
+	}
+	for j := range dt.reps {
+		r := &dt.reps[j]
+		if r.tool != e.Tool || r.args != e.ArgsHash {
+			continue
+		}
+		if r.result == e.ResultHash {
+			dt.attempt(r, e, tools)
+			return
+		}
+		// The same call answered differently: whatever was being waited
+		// for changed (a poll that finished), which is progress.
+		dt.reps = dt.reps[:0]
+		break
+	}
+	dt.reps = append(dt.reps, run{tool: e.Tool, args: e.ArgsHash, result: e.ResultHash, label: e.ArgsLabel, bytes: e.ResultBytes,
+		repeats: 1, lastTool: tools, awaiting: true, adjacent: true})
+}
+
+// gaps closes the runs whose last attempt is more than maxGap tool
+// records back: the agent moved on.
+func (dt *detector) gaps(tools int) {
+	for _, rs := range []*[]run{&dt.fails, &dt.reps} {
+		keep := (*rs)[:0]
+		for j := range *rs {
+			r := &(*rs)[j]
+			if tools-r.lastTool > maxGap {
+				dt.closeRun(r, EndedGaveUp, false)
+				continue
+			}
+			keep = append(keep, *r)
+		}
+		*rs = keep
+	}
+}
+
+// closeAll closes every open tool run.
+func (dt *detector) closeAll(ended string) {
+	for j := range dt.fails {
+		dt.closeRun(&dt.fails[j], ended, false)
+	}
+	for j := range dt.reps {
+		dt.closeRun(&dt.reps[j], ended, false)
+	}
+	dt.fails, dt.reps = dt.fails[:0], dt.reps[:0]
+}
+
+// closeRun turns a closed tool run into a loop if it is long enough.
+func (dt *detector) closeRun(r *run, ended string, atEnd bool) {
+	if r.repeats < dt.cfg.MinRepeats || r.firstReact == 0 {
+		return
+	}
+	l := loop{signal: SignalToolError, repeats: r.repeats, tool: r.tool, mask: r.mask, err: r.err, label: r.label,
+		bytes: r.bytes, distinct: len(r.argSet), ended: ended, atEnd: atEnd}
+	switch {
+	case r.result != 0:
+		l.signal, l.shape = SignalToolRepeat, ShapeNoProgress
+	case r.adjacent:
+		l.shape = ShapeSameError
+	case r.allEdits: // every gap between attempts held a new edit
+		l.shape, l.distinct = ShapeFixTest, len(r.editSet)
+	default:
+		l.shape = ShapeInterleaved
+	}
+	last := r.lastReact
+	if r.awaiting {
+		// The last attempt was never read: the calls up to it count, as
+		// they led to it.
+		last = max(last, r.lastCall)
+	}
+	for c := r.firstReact; c <= last && c < len(dt.calls); c++ {
+		l.add(dt.calls[c], c)
+	}
+	dt.consider(&l)
 }
 
 // consider records a closed run if it is long enough.
@@ -436,6 +675,7 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		UnderTimeout:  under,
 		DurationS:     float64(dur) / 1e9,
 		Signal:        l.signal,
+		Shape:         l.shape,
 		LoopStartCall: l.startCall,
 		Repeats:       l.repeats,
 		// Copies: interned strings share blocks with every other one, which a
@@ -451,7 +691,11 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		SessionCostUSD:     s.CostUSD,
 		Ended:              ended,
 		Loops:              dt.nLoops,
+		ArgsExample:        strings.Clone(dt.d.Str(l.label)),
+		ResultBytes:        int64(l.bytes),
+		DistinctArgs:       l.distinct,
 	}
+	rs.Evidence = describe(&rs)
 	if l.startTS != 0 {
 		rs.LoopStartTS = time.Unix(0, l.startTS).UTC().Format(time.RFC3339Nano)
 	}
@@ -459,6 +703,61 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		rs.WastedShareOfSession = dt.wasteUSD / s.CostUSD
 	}
 	return rs
+}
+
+// describe says in words what the loop repeated.
+func describe(rs *RunawaySession) string {
+	call := rs.Tool
+	if rs.ArgsExample != "" {
+		call += "(" + rs.ArgsExample + ")"
+	}
+	times := func(n int) string {
+		if n == 1 {
+			return "once"
+		}
+		return groupDigits(int64(n)) + " times"
+	}
+	args := ""
+	switch {
+	case rs.DistinctArgs == 1:
+		args = ", always with the same arguments"
+	case rs.DistinctArgs >= maxDistinct:
+		args = fmt.Sprintf(", with at least %d different arguments", maxDistinct)
+	case rs.DistinctArgs > 1:
+		args = fmt.Sprintf(", with %d different arguments", rs.DistinctArgs)
+	}
+	switch rs.Shape {
+	case ShapeNoProgress:
+		return fmt.Sprintf("%s returned the same %s bytes %s", call, groupDigits(rs.ResultBytes), times(rs.Repeats))
+	case ShapeSameError:
+		return fmt.Sprintf("%s failed with the same error %s in a row%s: %s", call, times(rs.Repeats), args, rs.ErrorSignature)
+	case ShapeInterleaved:
+		return fmt.Sprintf("%s failed with the same error %s, other calls between the attempts%s: %s", call, times(rs.Repeats), args, rs.ErrorSignature)
+	case ShapeFixTest:
+		return fmt.Sprintf("%s failed the same way after each of %s edits (%d different): %s", call, groupDigits(int64(rs.Repeats-1)), rs.DistinctArgs, rs.ErrorSignature)
+	case ShapeModelOnly:
+		return fmt.Sprintf("%s model calls in a row with no tool call, the context growing from %s to %s tokens",
+			groupDigits(int64(rs.Repeats)), groupDigits(rs.ContextTokensStart), groupDigits(rs.ContextTokensEnd))
+	}
+	return ""
+}
+
+// groupDigits writes n with thousands separators (2,140).
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(s[i])
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 // topLoops returns ceil(5% of sessions) and how many of those most

@@ -38,9 +38,14 @@ type genData struct {
 
 // generate runs gen → JSONL bytes → ingest → Finish, as the CLI would.
 func generate(t testing.TB, seed uint64, n int) genData {
+	return generateOpt(t, gen.Options{Sessions: n, Seed: seed})
+}
+
+func generateOpt(t testing.TB, opt gen.Options) genData {
 	t.Helper()
+	seed, n := opt.Seed, opt.Sessions
 	var traces, truth bytes.Buffer
-	if _, err := gen.Generate(&traces, &truth, gen.Options{Sessions: n, Seed: seed}); err != nil {
+	if _, err := gen.Generate(&traces, &truth, opt); err != nil {
 		t.Fatal(err)
 	}
 	col := NewCollector()

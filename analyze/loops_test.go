@@ -122,11 +122,15 @@ func TestLoopRetry15(t *testing.T) {
 	// Duration: first start 10:00:00, last record starts 10:02:48 and lasts
 	// 8 s: 176 s, under the 600 s timeout.
 	want := analyze.RunawaySession{
-		SessionID:            "retry-15",
-		Workflow:             "doc-ingest",
-		UnderTimeout:         true,
-		DurationS:            176,
-		Signal:               analyze.SignalToolError,
+		SessionID:    "retry-15",
+		Workflow:     "doc-ingest",
+		UnderTimeout: true,
+		DurationS:    176,
+		Signal:       analyze.SignalToolError,
+		// Back to back, no arguments recorded: same_error, no argument
+		// count in the sentence.
+		Shape:                analyze.ShapeSameError,
+		Evidence:             `parse_document failed with the same error 14 times in a row: ParseError: unexpected token '}' at line <n> col <n> in "<str>"`,
 		LoopStartCall:        2,
 		LoopStartTS:          "2025-06-02T10:00:12Z", // retry-3
 		Repeats:              14,
@@ -200,6 +204,8 @@ func TestLoopTransientRetryTwice(t *testing.T) {
 	// = 0.0156 + 0.009 = 0.0246. 7 records: 65 s.
 	checkSession(t, r.Sessions[0], analyze.RunawaySession{
 		SessionID: "transient", UnderTimeout: true, DurationS: 65, Signal: analyze.SignalToolError,
+		Shape:         analyze.ShapeSameError,
+		Evidence:      "search failed with the same error 2 times in a row: HTTPError: <n> Service Unavailable (request id <hex>)",
 		LoopStartCall: 2, LoopStartTS: "2025-06-02T10:00:20Z", Repeats: 2, Tool: "search",
 		ErrorSignature:     "HTTPError: <n> Service Unavailable (request id <hex>)",
 		ErrorExample:       "HTTPError: 503 Service Unavailable (request id 1a2b3c4d5e6f)",
@@ -388,6 +394,8 @@ func TestLoopLLMOnly(t *testing.T) {
 	// 10:00:30; 6 records last 55 s.
 	checkSession(t, r.Sessions[0], analyze.RunawaySession{
 		SessionID: "llm-only", UnderTimeout: true, DurationS: 55, Signal: analyze.SignalLLMOnly,
+		// Context of the loop's first and last calls (inside the loop).
+		Shape: analyze.ShapeModelOnly, Evidence: "4 model calls in a row with no tool call, the context growing from 2,420 to 3,265 tokens",
 		LoopStartCall: 3, LoopStartTS: "2025-06-02T10:00:30Z", Repeats: 4,
 		ContextTokensStart: 2420, ContextTokensEnd: 3265, WastedCalls: 3, WastedTokens: 9745,
 		WastedCostUSD: 0.043755, SessionCostUSD: 0.060255, WastedShareOfSession: 0.043755 / 0.060255,
@@ -519,7 +527,8 @@ func TestMaskError(t *testing.T) {
 		{`at 2025-06-02 10:00:12+02:00 retry on 2025-06-03.`, `at <ts> retry on <ts>.`},
 		{`at 2025-06-02T10:00:12,5-0700 and 10:00:12`, `at <ts> and <n>:<n>:<n>`},
 		{`not a date 2026-01-05abc`, `not a date <n>-<n>-<n>abc`},
-		{`retry after 9000ms (SQLSTATE 42P01)`, `retry after <n>ms (SQLSTATE <n>P<n>)`},
+		// A number with a unit is a duration, whatever its magnitude.
+		{`retry after 9000ms (SQLSTATE 42P01)`, `retry after <dur> (SQLSTATE <n>P<n>)`},
 		{"FAILED - AssertionError\n\tat line 77", "FAILED - AssertionError\n\tat line <n>"},
 		{`"a`, `"a`},
 		{`'x' "y"`, `'x' "y"`},
@@ -527,6 +536,45 @@ func TestMaskError(t *testing.T) {
 		if got := analyze.MaskError(c.in); got != c.want {
 			t.Errorf("MaskError(%q)\n got %q\nwant %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestMaskVolatile: for each volatile kind the issue names, two attempts
+// that differ only there mask alike, and the mask is the one written by
+// hand; a real difference (another message) still differs.
+func TestMaskVolatile(t *testing.T) {
+	for _, c := range []struct{ kind, a, b, want string }{
+		{"request id (ULID, base62)",
+			"upstream 502 (request_id=req_01HX3K9V7Q2M8N4P6R5S0T1W2Y)", "upstream 502 (request_id=req_01HX4ABCDEFGHJKMNPQRSTVWXY)",
+			"upstream <n> (request_id=req_<id>)"},
+		{"request id (UUID)", "request 123e4567-e89b-12d3-a456-426614174000 failed", "request 9f0c1d2e-0000-4aaa-bbbb-0123456789ab failed",
+			"request <uuid> failed"},
+		{"duration (Go, any magnitude)", "still running after 1m2.503s", "still running after 950ms", "still running after <dur>"},
+		{"duration (seconds with a fraction)", "1 failed in 3.21s", "1 failed in 12.07s", "<n> failed in <dur>"},
+		{"timestamp", "[09:24:25.421] lease expired at 2026-01-05T09:24:25Z", "[10:01:02.003] lease expired at 2026-01-06T10:01:02Z",
+			"[<n>:<n>:<n>.<n>] lease expired at <ts>"},
+		{"memory address", "addr=0x0 pc=0x4a2f10", "addr=0x18 pc=0x4b0000", "addr=0x<hex> pc=0x<hex>"},
+		{"line:column", "src/app.ts:12:5 - error TS2345", "src/app.ts:407:31 - error TS2345", "src/app.ts:<n>:<n> - error TS<n>"},
+		{"temp path (unquoted, Linux)", "No space left on device: /tmp/tmpk3j_9x2a/wheel/build.log", "No space left on device: /tmp/tmpzz81_qpe/wheel/build.log",
+			"No space left on device: <tmp>"},
+		{"temp path (macOS)", "could not write /var/folders/xy/abc_123/T/go-build1/exe: quota", "could not write /var/folders/q1/zz9/T/go-build77/exe: quota",
+			"could not write <tmp>: quota"},
+		{"temp path (Windows)", `could not write C:\Users\a\AppData\Local\Temp\go-build12\x.exe: quota`, `could not write C:\Users\a\AppData\Local\Temp\go-build9\x.exe: quota`,
+			"could not write <tmp>: quota"},
+		{"port", "Connect call failed to localhost:54321", "Connect call failed to localhost:8080", "Connect call failed to localhost:<n>"},
+		{"attempt counter", "attempt 3 of 5 failed", "attempt 4 of 5 failed", "attempt <n> of <n> failed"},
+	} {
+		ma, mb := analyze.MaskError(c.a), analyze.MaskError(c.b)
+		if ma != c.want || mb != c.want {
+			t.Errorf("%s:\n %q → %q\n %q → %q\nwant %q", c.kind, c.a, ma, c.b, mb, c.want)
+		}
+	}
+	// Not volatile: a CamelCase word stays; a different message differs.
+	if got := analyze.MaskError("FileNotFoundError at /tmp/x.json"); got != "FileNotFoundError at <tmp>" {
+		t.Errorf("got %q", got)
+	}
+	if analyze.MaskError("disk quota exceeded: /tmp/a") == analyze.MaskError("permission denied: /tmp/a") {
+		t.Error("two different errors mask alike")
 	}
 }
 

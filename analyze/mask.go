@@ -1,15 +1,23 @@
 package analyze
 
+import "strings"
+
 // MaskError reduces an error message to its shape, so that two attempts
 // failing the same way compare equal although ids, line numbers, paths and
 // times differ. In order of precedence:
 //
 //   - RFC 3339 timestamps and dates (2026-01-05T09:00:00.123Z) become <ts>;
 //   - UUIDs (8-4-4-4-12 hex digits) become <uuid>;
+//   - durations (one or more groups of a number and ns, us, µs, ms, s, m
+//     or h: 1m2.5s, 950ms) become <dur>;
+//   - unquoted paths under a temporary directory (/tmp/, /var/folders/,
+//     a Windows \Temp\ ...) become <tmp>;
 //   - the content of a quoted span ("…", '…' or `…`, on one line, two or
 //     more characters) becomes <str>, quotes kept: quoted text is almost
 //     always a path, a key or a name;
 //   - a word that is 0x followed by hex digits becomes 0x<hex>;
+//   - a word of 16 or more letters and digits with both becomes <id>
+//     (ULIDs, base62 request ids);
 //   - a word of eight or more hex digits becomes <hex>, and so does one of
 //     six or seven with at least one decimal digit (long numbers are ids
 //     too; an id can happen to be all letters, an English word of eight
@@ -42,6 +50,20 @@ func maskAppend(dst []byte, s string) []byte {
 				continue
 			}
 		}
+		if wordStart && isDigit(c) {
+			if n := durationLen(s[i:]); n > 0 {
+				dst = append(dst, "<dur>"...)
+				i += n
+				continue
+			}
+		}
+		if (c == '/' || c == '\\' || isAlnum(c)) && (i == 0 || !isPathByte(s[i-1])) {
+			if n := tempPathLen(s[i:]); n > 0 {
+				dst = append(dst, "<tmp>"...)
+				i += n
+				continue
+			}
+		}
 		if c == '"' || c == '`' || (c == '\'' && wordStart) {
 			if n := quotedLen(s[i:]); n > 0 {
 				dst = append(dst, c)
@@ -68,6 +90,9 @@ func maskAppend(dst []byte, s string) []byte {
 }
 
 func maskWord(dst []byte, w string) []byte {
+	if len(w) >= 16 && hasDigit(w) && (hasUpper(w) || hasLower(w)) {
+		return append(dst, "<id>"...) // a request id: ULID, base62, ...
+	}
 	if len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') && allHex(w[2:]) {
 		return append(dst, "0x<hex>"...)
 	}
@@ -86,6 +111,92 @@ func maskWord(dst []byte, w string) []byte {
 		dst = append(dst, "<n>"...)
 	}
 	return dst
+}
+
+// durationLen returns the length of the duration that starts s, or 0:
+// one or more groups of a decimal number and a unit (ns, us, µs, ms, s, m,
+// h), as Go prints them (1m2.5s, 350ms, 1.234s).
+func durationLen(s string) int {
+	n := 0
+	for {
+		k := n
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k == n {
+			break
+		}
+		if byteAt(s, k, '.') && k+1 < len(s) && isDigit(s[k+1]) {
+			k++
+			for k < len(s) && isDigit(s[k]) {
+				k++
+			}
+		}
+		u := unitLen(s[k:])
+		if u == 0 {
+			break
+		}
+		n = k + u
+	}
+	if n == 0 {
+		return 0
+	}
+	return endOfWord(s, n)
+}
+
+func unitLen(s string) int {
+	for _, u := range []string{"ns", "us", "µs", "ms", "s", "m", "h"} {
+		if strings.HasPrefix(s, u) {
+			// "ms" and "min" must not read as "m": the unit ends a word
+			// or is followed by the next group's digit.
+			if len(s) == len(u) || !isAlnum(s[len(u)]) || isDigit(s[len(u)]) {
+				return len(u)
+			}
+		}
+	}
+	return 0
+}
+
+// tempPrefixes start the paths of temporary files and directories, whose
+// names are random.
+var tempPrefixes = []string{"/tmp/", "/var/tmp/", "/private/tmp/", "/var/folders/", "/private/var/folders/", "/dev/shm/"}
+
+// tempPathLen returns the length of the temporary-file path that starts s
+// (up to a space, quote or bracket), or 0. Windows paths count when they
+// hold \Temp\ or \AppData\Local\Temp\.
+func tempPathLen(s string) int {
+	end := 0
+	for end < len(s) && isPathByte(s[end]) {
+		end++
+	}
+	p := s[:end]
+	for _, pre := range tempPrefixes {
+		if strings.HasPrefix(p, pre) && len(p) > len(pre) {
+			return trimPathEnd(p)
+		}
+	}
+	if len(p) > 3 && isAlnum(p[0]) && p[1] == ':' && p[2] == '\\' && strings.Contains(strings.ToLower(p), `\temp\`) {
+		return trimPathEnd(p)
+	}
+	return 0
+}
+
+// trimPathEnd drops a sentence's punctuation and a :line:col suffix
+// from a path, so those stay visible (and masked on their own).
+func trimPathEnd(p string) int {
+	n := len(p)
+	if i := strings.IndexByte(p[3:], ':'); i >= 0 {
+		n = 3 + i
+	}
+	for n > 0 && (p[n-1] == '.' || p[n-1] == ',' || p[n-1] == ';') {
+		n--
+	}
+	return n
+}
+
+// isPathByte: a byte that can be part of an unquoted path.
+func isPathByte(c byte) bool {
+	return isAlnum(c) || c == '/' || c == '\\' || c == '.' || c == '_' || c == '-' || c == ':' || c == '~' || c == '+' || c >= 0x80
 }
 
 // timestampLen returns the length of the RFC 3339 date or date-time that
@@ -178,6 +289,15 @@ func quotedLen(s string) int {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+
+func hasUpper(w string) bool {
+	return strings.IndexFunc(w, func(r rune) bool { return r < 0x80 && isUpper(byte(r)) }) >= 0
+}
+func hasLower(w string) bool {
+	return strings.IndexFunc(w, func(r rune) bool { return r < 0x80 && isLower(byte(r)) }) >= 0
+}
 func isHex(c byte) bool   { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
 func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 

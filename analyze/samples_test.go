@@ -174,3 +174,30 @@ func TestConvertKeepsErrorClasses(t *testing.T) {
 		t.Errorf("cost %v vs %v", orig.Sessions[0].CostUSD, conv.Sessions[0].CostUSD)
 	}
 }
+
+// TestClaudeCodeSamplesNoLoops: the real Claude Code transcripts, read
+// with their tool arguments and results, are not loops: the sample with a
+// sibling-cancel cascade re-issues the same Reads after the cascade (27
+// distinct inputs over 33 results, reader_test.go) with different
+// results, which is neither a failing retry nor a call without progress.
+func TestClaudeCodeSamplesNoLoops(t *testing.T) {
+	for _, f := range []string{"agent-a2898e3.jsonl", "tool_heavy.jsonl", "subagent.jsonl", "short.jsonl"} {
+		d := load(t, Config{Prices: pricing.Embedded()}, "../ingest/claudecode/testdata/"+f)
+		hashed := 0
+		for _, e := range d.Sessions[0].Events {
+			if e.Kind == ingest.KindTool && e.ArgsHash != 0 && e.ResultHash != 0 {
+				hashed++
+			}
+		}
+		if hashed == 0 {
+			t.Errorf("%s: no tool event kept its argument and result hashes", f)
+		}
+		for _, k := range []int{2, 3} {
+			cfg := DefaultLoopConfig()
+			cfg.MinRepeats = k
+			if r := DetectLoops(d, cfg); r.Count != 0 {
+				t.Errorf("%s, min repeats %d: %d loops: %+v", f, k, r.Count, r.Sessions)
+			}
+		}
+	}
+}

@@ -76,6 +76,8 @@ type Truth struct {
 	LoopWastedTokens  int64   `json:"loop_wasted_tokens"`
 	LoopWastedCostUSD float64 `json:"loop_wasted_cost_usd"`
 	HardNegative      string  `json:"hard_negative"`
+	// LoopShape is the loop's shape (Shape*); written with LoopShapes only.
+	LoopShape string `json:"loop_shape,omitempty"`
 }
 
 var (
@@ -110,10 +112,14 @@ func pick(r *rand.Rand, shares []float64) int {
 
 // build fills s with one session starting at start (Unix ms) and returns
 // its ground truth.
-func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth {
+func build(s *session, b *builder, start, timeout int64, idPrefix string, shapes bool) Truth {
 	r := b.r
-	ci := pick(r, clShares)
-	class := classMix[ci].name
+	mix, shares := classMix, clShares
+	if shapes {
+		mix, shares = shapeMix, shShares
+	}
+	ci := pick(r, shares)
+	class := mix[ci].name
 	wf := &workflows[pick(r, wfShares)]
 	m := wf.models[pick(r, wf.mshare)]
 	roles := r.Float64() < wf.roles
@@ -132,7 +138,7 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 	}
 	s.noSeq = r.IntN(10) == 0
 
-	*b = builder{r: r, ev: s.events[:0], t: start, planner: m, executor: m, roles: roles, tools: wf.tools}
+	*b = builder{r: r, ev: s.events[:0], t: start, planner: m, executor: m, roles: roles, tools: wf.tools, io: shapes}
 	if roles {
 		b.executor = executorOf[m]
 	}
@@ -140,7 +146,7 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 	b.ctx = b.base
 
 	tr := Truth{SessionID: s.id, Class: class, Workflow: wf.name, Model: models[m].name, Roles: roles, Team: s.team, HasSeq: !s.noSeq}
-	if classMix[ci].hardNeg {
+	if mix[ci].hardNeg {
 		tr.HardNegative = class
 	}
 	wastedEnd := 0 // last LLM call index counted as wasted; 0 means the last call
@@ -333,6 +339,12 @@ func build(s *session, b *builder, start, timeout int64, idPrefix string) Truth 
 			b.ctx += b.between(15, 40) // the harness's "please continue" nudge
 		}
 		tr.Loop, tr.LoopSignal, tr.LoopRepeats, tr.LoopEnded = true, "llm_only", reps, "gave_up"
+
+	default:
+		wastedEnd = buildShape(class, b, &tr)
+	}
+	if shapes && tr.Loop {
+		tr.LoopShape = shapeOf[class]
 	}
 
 	if class != ClassLoopTimeout {

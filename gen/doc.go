@@ -55,6 +55,46 @@
 // one masked error, not counting sibling-cancel and rejection records,
 // which the ingest layer classifies separately.
 //
+// # Loop shapes (Options.LoopShapes, tokcost gen --loop-shapes)
+//
+// With LoopShapes every tool call also carries tool_args (a JSON object
+// naming its main argument; fresh values unless a class repeats them) and,
+// when it succeeds, tool_result (a short text; failures have their error),
+// and the mix becomes (shapes.go):
+//
+//	healthy 23%, transient_retry 8%, long_healthy 3%, expensive_doc 2%,
+//	sibling_cascade 4%, user_rejection 4%                      as above
+//	batch_reads       9%  15-60 calls of one tool, every one with other
+//	                      arguments, a quarter in parallel batches
+//	polling           9%  job_status with the same arguments answers
+//	                      "running" 3-27 times (half with a sleep between
+//	                      polls), then "succeeded"; the session goes on
+//	flaky_recover     8%  2-4 episodes of a tool failing once or twice with
+//	                      a transient error and then succeeding
+//	loop_tool 4%, loop_timeout 2%, loop_llm_only 2%               as above
+//	loop_no_progress  5%  the same call (arguments and result) 4-40 times,
+//	                      each read by a model call; 40% then move on
+//	loop_interleaved  5%  loop_tool's failures with 1-3 successful reads or
+//	                      notes (each with its model call) between attempts
+//	loop_volatile     4%  loop_tool with errors varying only in request ids,
+//	                      durations, timestamps, memory addresses,
+//	                      line:column, temp paths, ports or attempt counters
+//	loop_fix_test     4%  4-15 cycles of edit_file (new arguments) then
+//	                      run_tests failing the same way; 30% then pass
+//	loop_apology      4%  after a 30k-70k-token read, 3-8 model calls with
+//	                      no tool, short answers of any length (40-500
+//	                      tokens), context growing by the answer and a nudge
+//
+// Loops are 30%. The truth gains loop_shape (same_error for loop_tool,
+// loop_timeout and loop_volatile; model_only for loop_llm_only and
+// loop_apology; no_progress, interleaved, fix_test_cycle for the others),
+// and loop_signal tool_repeat for loop_no_progress. Loop start and wasted
+// calls follow the rule below: from the call after the first attempt to
+// the call after the last attempt (or the session's end); for
+// loop_apology, from the run's second call to the end. For
+// loop_fix_test, repeats are the failing test runs. Without LoopShapes the
+// output for a seed is byte-identical to what it was before.
+//
 // # Loops and their ground truth
 //
 // A tool loop: call i issues tool T, T fails (attempt 1), call i+1 retries

@@ -140,6 +140,14 @@ func appendRecord(b []byte, s *session, e *event, seq int, tf *tsFormatter) []by
 		b = append(b, `,"error":`...)
 		b = appendString(b, e.err)
 	}
+	if e.args != "" {
+		b = append(b, `,"tool_args":`...)
+		b = append(b, e.args...) // JSON text already
+	}
+	if e.result != "" {
+		b = append(b, `,"tool_result":`...)
+		b = appendString(b, e.result)
+	}
 	if e.role != roleNone {
 		b = append(b, `,"role":"`...)
 		b = append(b, roleNames[e.role]...)

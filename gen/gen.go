@@ -25,6 +25,11 @@ type Options struct {
 	// keeps about 25 active at once (peak 54 over 200,000 sessions); only
 	// those are held in memory.
 	MeanGap time.Duration
+	// LoopShapes adds the runaway-loop shapes of real traces and their
+	// hard negatives as classes of their own (shapes.go), and writes every
+	// tool call's tool_args and tool_result. Off, the output is what it
+	// always was for a seed.
+	LoopShapes bool
 }
 
 // Summary describes what Generate wrote.
@@ -155,7 +160,7 @@ func (g *generator) start(i int, at int64) (*session, error) {
 	// how it interleaves with others.
 	g.pcg.Seed(g.opt.Seed, uint64(i)+1)
 	g.b.r = g.rng
-	tr := build(s, &g.b, at, g.timeout, g.prefix)
+	tr := build(s, &g.b, at, g.timeout, g.prefix, g.opt.LoopShapes)
 	g.sum.Sessions++
 	g.sum.LLMCalls += tr.LLMCalls
 	g.sum.ToolCalls += tr.ToolCalls

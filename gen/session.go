@@ -31,6 +31,7 @@ type event struct {
 	ts, dur               int64
 	in, out, cr, cw, reas int64
 	tool, err             string
+	args, result          string // JSON text of tool_args, text of tool_result; "" for none (Options.LoopShapes)
 	kind, status, role    uint8
 	model                 int8
 	dup                   bool // written twice, as a collector retry would
@@ -112,6 +113,9 @@ type builder struct {
 	cached   [numModels]int64 // Anthropic: prefix already in the cache
 	prevIn   [numModels]int64 // OpenAI: last prompt, the automatic cache
 	tools    []toolSpec
+	io       bool   // write tool arguments and results (Options.LoopShapes)
+	args     string // the next tool call's arguments, when set (io)
+	result   string // the next tool call's result, when set (io)
 }
 
 func (b *builder) between(lo, hi int64) int64 {
@@ -179,7 +183,9 @@ func (b *builder) tool(ts toolSpec, status uint8, msg string, dur int64) {
 	if dur <= 0 {
 		dur = b.between(ts.minMS, ts.maxMS)
 	}
-	b.ev = append(b.ev, event{ts: b.t, dur: dur, kind: kindTool, tool: ts.name, status: status, err: msg, model: -1, role: b.toolRole()})
+	e := event{ts: b.t, dur: dur, kind: kindTool, tool: ts.name, status: status, err: msg, model: -1, role: b.toolRole()}
+	b.setIO(&e, ts, res)
+	b.ev = append(b.ev, e)
 	b.t += dur + b.gap()
 	b.ctx += res
 }
@@ -200,13 +206,7 @@ const compactAt = 80_000
 // step is one ordinary LLM call plus its tools; 10% of steps run a parallel
 // batch of two or three tools that start together.
 func (b *builder) step() {
-	if b.ctx > compactAt {
-		// Agents compact their context before it outgrows the window:
-		// the history becomes a summary and the caches start over.
-		b.ctx = b.base + b.between(3000, 8000)
-		b.cached = [numModels]int64{}
-		b.prevIn = [numModels]int64{}
-	}
+	b.compact()
 	b.llm(b.between(60, 600), false)
 	if b.r.IntN(100) >= 10 {
 		b.tool(b.pickTool(), statusOK, "", 0)
@@ -218,6 +218,17 @@ func (b *builder) step() {
 		batch[i] = b.pickTool()
 	}
 	b.parallel(batch, nil, nil)
+}
+
+// compact shrinks the context before it outgrows the window.
+func (b *builder) compact() {
+	if b.ctx > compactAt {
+		// Agents compact their context before it outgrows the window:
+		// the history becomes a summary and the caches start over.
+		b.ctx = b.base + b.between(3000, 8000)
+		b.cached = [numModels]int64{}
+		b.prevIn = [numModels]int64{}
+	}
 }
 
 // parallel runs a batch of tools started 1-2 ms apart; the next call waits
@@ -236,7 +247,11 @@ func (b *builder) parallel(batch []toolSpec, status []uint8, msg []string) {
 		if i > 0 {
 			at += 1 + b.r.Int64N(2)
 		}
-		b.ev = append(b.ev, event{ts: at, dur: dur, kind: kindTool, tool: ts.name, status: st, err: m, model: -1, role: b.toolRole()})
+		e := event{ts: at, dur: dur, kind: kindTool, tool: ts.name, status: st, err: m, model: -1, role: b.toolRole()}
+		if b.io { // only then: the default output's random stream stays as it was
+			b.setIO(&e, ts, b.between(ts.minRes, ts.maxRes))
+		}
+		b.ev = append(b.ev, e)
 		end = max(end, at+dur)
 		if st == statusOK {
 			b.ctx += b.between(ts.minRes, ts.maxRes)

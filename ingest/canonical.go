@@ -32,6 +32,8 @@ var canonicalAliases = map[string]string{
 	"workflow":    "workflow",
 	"cost_usd":    "cost_usd",
 	"usage":       "usage",
+	"tool_args":   "tool_args", "tool_input": "tool_args",
+	"tool_result": "tool_result", "tool_output": "tool_result",
 }
 
 // canonicalOrder is the schema's field order (docs/format.md); a test
@@ -40,6 +42,7 @@ var canonicalOrder = []string{
 	"id", "session_id", "seq", "ts", "duration_ms", "kind", "model", "provider",
 	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens",
 	"tool", "status", "error", "error_class", "role", "workflow", "cost_usd", "usage",
+	"tool_args", "tool_result",
 }
 
 // CanonicalFields lists the canonical field names in schema order.

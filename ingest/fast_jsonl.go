@@ -158,6 +158,8 @@ const (
 	fRole
 	fWorkflow
 	fCost
+	fToolArgs
+	fToolResult
 	fLineStart // not a field: where next predicts a line's first key
 )
 
@@ -209,6 +211,10 @@ func fieldOf(key string) int {
 		return fWorkflow
 	case "cost_usd":
 		return fCost
+	case "tool_args", "tool_input":
+		return fToolArgs
+	case "tool_result", "tool_output":
+		return fToolResult
 	}
 	return fUnknown
 }
@@ -694,6 +700,18 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 	case fCost:
 		r.CostUSD, ok = num()
 		r.HasCost = ok
+	case fToolArgs, fToolResult:
+		// Only a string is decoded here; objects and arrays are nested
+		// (the general decoder's), and a number or boolean must hash as
+		// the general decoder's canonical form, so it goes there too.
+		if kind == fvString {
+			ok = true
+			if name == fToolArgs {
+				r.ToolArgsHash, r.ToolArgsLabel = HashText(transient(val)), Label(transient(val))
+			} else {
+				r.ToolResultHash, r.ToolResultBytes = HashText(transient(val)), int64(len(val))
+			}
+		}
 	}
 	return ok && ferr == nil
 }

@@ -464,6 +464,10 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "cost_usd":
 			r.CostUSD, ferr = number(v, name)
 			r.HasCost = ferr == nil
+		case "tool_args":
+			r.SetToolArgs(v)
+		case "tool_result":
+			r.SetToolResult(v)
 		}
 	})
 	if ferr != nil {

@@ -90,6 +90,15 @@ type Record struct {
 	Role       string
 	Workflow   string
 
+	// A tool call's arguments and result, as hashes (toolio.go): 0 when
+	// the producer did not record them. ToolArgsLabel is a short printable
+	// excerpt of the arguments (at most MaxArgsLabel bytes) and
+	// ToolResultBytes the result's size, both only to describe a loop.
+	ToolArgsHash    uint64
+	ToolResultHash  uint64
+	ToolArgsLabel   string
+	ToolResultBytes int64
+
 	CostUSD float64 // cost the producer computed; valid when HasCost
 	HasCost bool
 

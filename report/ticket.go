@@ -196,9 +196,9 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 	rw := t.Runaway
 	p.f("\n## Evidence: runaway loops\n\n")
 	if rw.Count == 0 {
-		p.f("No runaway retry loops were found (same tool failing the same way at least %d times).\n", rw.MinRepeats)
+		p.f("No runaway loops were found (no call failing the same way or returning the same result at least %d times, no model-only run as long).\n", rw.MinRepeats)
 	} else {
-		p.f("%s of %s sessions are runaway retry loops (the same tool failing with the same error, retried at least %d times). They wasted %s, %s of all spend.\n\n",
+		p.f("%s of %s sessions are runaway loops (a call failing the same way or returning the same result, or the model answering without tools, at least %d times without progress). They wasted %s, %s of all spend.\n\n",
 			count(int64(rw.Count)), count(int64(b.Sessions)), rw.MinRepeats, usd(rw.WastedCostUSD), pct(rw.WastedShare))
 		p.f("| session | tool | repeats | wasted | context tokens | session cost | ended |\n|---|---|--:|--:|--:|--:|---|\n")
 		n := min(t.Evidence, len(rw.Sessions))
@@ -212,6 +212,9 @@ func WriteTicket(w io.Writer, t *Ticket) error {
 		}
 		if len(rw.Sessions) > n {
 			p.f("\n… and %d more (`tokcost analyze --format json` lists them all).\n", len(rw.Sessions)-n)
+		}
+		if ex := rw.Sessions[0]; ex.Evidence != "" {
+			p.f("\nCostliest loop (%s): %s\n", ex.Shape, code(ex.Evidence)) // trace text: a code span, never markup
 		}
 		if ex := rw.Sessions[0]; ex.ErrorSignature != "" {
 			p.f("\nCostliest loop's error: %s\n", code(ex.ErrorSignature))

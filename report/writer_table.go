@@ -277,11 +277,17 @@ func writeRunawayTable(p *printer, a *Analysis) error {
 	if len(r.Sessions) > n {
 		p.f("… and %d more (all listed in --format json)\n", len(r.Sessions)-n)
 	}
+	if ex := r.Sessions[0]; ex.Evidence != "" {
+		p.f("costliest loop (%s): %s\n", ex.Shape, oneLine(ex.Evidence))
+	}
 	if ex := r.Sessions[0]; ex.ErrorSignature != "" {
 		p.f("costliest loop's error: %s\n  e.g. %s\n", ex.ErrorSignature, ex.ErrorExample)
 	}
 	return p.err
 }
+
+// oneLine keeps a trace's text on one terminal line.
+var oneLine = strings.NewReplacer("\r\n", " ⏎ ", "\n", " ⏎ ", "\r", " ", "\t", " ").Replace
 
 func groupHeader(field string) []string {
 	return []string{field, "sessions", "P50", "P95", "P99", "mean", "total", "runaway", "wasted"}

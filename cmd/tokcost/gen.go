@@ -18,6 +18,7 @@ type genOptions struct {
 	Start    string
 	Timeout  time.Duration
 	MeanGap  time.Duration
+	Shapes   bool
 }
 
 func newGenCmd(ios *IOStreams) *cobra.Command {
@@ -47,6 +48,7 @@ table), for tests and benchmarks. The same seed gives byte-identical output.
 	f.StringVar(&opts.Start, "start", "", "first session's start, RFC 3339 (default "+gen.DefaultStart.Format(time.RFC3339)+")")
 	f.DurationVar(&opts.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit the over-timeout loops exceed")
 	f.DurationVar(&opts.MeanGap, "mean-gap", 3*time.Second, "mean time between session starts (sets how many sessions overlap)")
+	f.BoolVar(&opts.Shapes, "loop-shapes", false, "add the loop shapes of real traces (no progress, interleaved, volatile errors, fix-test cycles, apologies) and their hard negatives (batch reads, polling, flaky retries) as classes, and write tool_args and tool_result")
 	return cmd
 }
 
@@ -57,7 +59,7 @@ func genRun(ios *IOStreams, o *genOptions) error {
 	if o.Timeout <= 0 || o.MeanGap <= 0 {
 		return usageErr("--timeout and --mean-gap must be positive")
 	}
-	opt := gen.Options{Sessions: o.Sessions, Seed: o.Seed, Timeout: o.Timeout, MeanGap: o.MeanGap}
+	opt := gen.Options{Sessions: o.Sessions, Seed: o.Seed, Timeout: o.Timeout, MeanGap: o.MeanGap, LoopShapes: o.Shapes}
 	if o.Start != "" {
 		t, err := time.Parse(time.RFC3339, o.Start)
 		if err != nil {

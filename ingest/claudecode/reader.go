@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
 )
 
@@ -107,6 +109,7 @@ type block struct {
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"` // a string or an array of text blocks
 	IsError   bool            `json:"is_error"`
+	Input     json.RawMessage `json:"input"` // a tool_use's arguments
 }
 
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
@@ -128,6 +131,10 @@ type group struct {
 type toolUse struct {
 	name   string
 	tsNano int64
+	// The call's arguments as loop detection keeps them: a hash and a
+	// short excerpt, never the text.
+	argsHash  uint64
+	argsLabel string
 }
 
 // decoder holds one file's state. Dedupe needs every line before a record
@@ -141,6 +148,7 @@ type decoder struct {
 	byKey    map[dedupKey]int
 	byMsg    map[string]int // message.id → first group, for the sidechain fallback
 	toolUses map[string]toolUse
+	args     fastjson.Parser // for tool_use inputs
 }
 
 // Decode implements ingest.Format. Every line ends up as records or as
@@ -236,7 +244,9 @@ func (d *decoder) assistant(l *line, n int64) {
 		for _, bl := range blocks {
 			if bl.Type == "tool_use" && bl.ID != "" {
 				if _, seen := d.toolUses[bl.ID]; !seen {
-					d.toolUses[bl.ID] = toolUse{name: bl.Name, tsNano: ts}
+					tu := toolUse{name: bl.Name, tsNano: ts}
+					tu.argsHash, tu.argsLabel, _ = ingest.ToolArgsJSON(&d.args, bl.Input)
+					d.toolUses[bl.ID] = tu
 				}
 			}
 		}
@@ -343,10 +353,20 @@ func (d *decoder) user(l *line, n int64) {
 		r.Kind = ingest.KindTool
 		r.Sub = int32(i)
 		r.SameUnit = i > 0
-		r.ID = bl.ToolUseID // the tool name and start are joined in flush
+		r.ID = bl.ToolUseID // the tool name, start and arguments are joined in flush
+		text := resultText(bl.Content)
+		switch {
+		case text != "":
+			// The text, however the content was written (a string or text
+			// blocks), so the same result hashes alike.
+			r.SetToolResultText(text)
+		case len(bl.Content) > 0:
+			// No text (an image, say): the raw content, so two different
+			// images do not compare equal.
+			r.SetToolResultText(string(bl.Content))
+		}
 		if bl.IsError {
 			r.Status = ingest.StatusError
-			text := resultText(bl.Content)
 			r.ErrorClass = ingest.ClassifyToolError(text)
 			r.Error = ingest.TruncateUTF8(text, maxErrorText)
 		}
@@ -389,6 +409,7 @@ func (d *decoder) flush() {
 		}
 		if tu, ok := d.toolUses[r.ID]; ok {
 			r.Tool = tu.name
+			r.ToolArgsHash, r.ToolArgsLabel = tu.argsHash, tu.argsLabel
 			if tu.tsNano != 0 && r.TSNano >= tu.tsNano {
 				// The transcript has no tool timings; the gap between the
 				// call and its result is the closest available.

@@ -398,3 +398,60 @@ func TestTimestampFlags(t *testing.T) {
 		t.Errorf("unreadable: %+v", r)
 	}
 }
+
+// TestToolArgsAndResults: every tool record of the real samples carries
+// an argument hash (from its tool_use input) and a result hash and size
+// (from its tool_result text). Expected figures come from a separate
+// Python pass over the raw files: per tool_use id, the input re-serialised
+// with sorted keys and no spaces, and the result text (a string, or the
+// text blocks joined by newlines); distinct counts are over those strings,
+// sizes their UTF-8 lengths.
+func TestToolArgsAndResults(t *testing.T) {
+	for _, c := range []struct {
+		file                 string
+		tools, args, results int
+		bytes                int64
+	}{
+		// 33 results: Read re-issued after sibling cancels, so 27 distinct
+		// inputs; 26 distinct result texts (the 7 cancels share one).
+		{"agent-a2898e3.jsonl", 33, 27, 26, 165493},
+		{"tool_heavy.jsonl", 6, 6, 6, 7717},
+		{"subagent.jsonl", 16, 16, 16, 31629},
+		// Two different calls (Bash, Glob) with the same 225-byte text.
+		{"short.jsonl", 2, 2, 1, 450},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := decode(t, c.file, data)
+		args, results := map[uint64]bool{}, map[uint64]bool{}
+		var tools int
+		var size int64
+		for _, r := range col.Recs {
+			if r.Kind != ingest.KindTool {
+				continue
+			}
+			tools++
+			if r.ToolArgsHash == 0 || r.ToolResultHash == 0 {
+				t.Errorf("%s line %d: %s has no argument or result hash", c.file, r.Line, r.Tool)
+			}
+			args[r.ToolArgsHash], results[r.ToolResultHash] = true, true
+			size += r.ToolResultBytes
+		}
+		if tools != c.tools || len(args) != c.args || len(results) != c.results || size != c.bytes {
+			t.Errorf("%s: %d tools, %d distinct args, %d distinct results, %d bytes; want %d, %d, %d, %d",
+				c.file, tools, len(args), len(results), size, c.tools, c.args, c.results, c.bytes)
+		}
+	}
+	// The first Read's label: its file_path cut to 45 bytes and "…".
+	data, _ := os.ReadFile(filepath.Join("testdata", "agent-a2898e3.jsonl"))
+	for _, r := range decode(t, "a", data).Recs {
+		if r.Kind == ingest.KindTool {
+			if want := "/home/USER/projects/spotter-worktrees/spotter…"; r.ToolArgsLabel != want || r.ToolResultBytes != 32146 {
+				t.Errorf("first tool: label %q, %d bytes; want %q, 32146", r.ToolArgsLabel, r.ToolResultBytes, want)
+			}
+			break
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
 )
 
@@ -257,6 +259,12 @@ func fill(r *ingest.Record, cols []column, row []string) *ingest.FieldError {
 		case "cost_usd":
 			r.CostUSD, ferr = decimal(v, c.name)
 			r.HasCost = ferr == nil
+		case "tool_args":
+			var p fastjson.Parser
+			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&p, v)
+		case "tool_result":
+			var p fastjson.Parser
+			r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v)
 		}
 		if ferr != nil {
 			if ferr.Field == "" || ferr.Field == c.canon {

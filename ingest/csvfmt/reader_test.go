@@ -203,3 +203,17 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// TestToolArgsColumns: tool_args and tool_result cells fill the hashes.
+func TestToolArgsColumns(t *testing.T) {
+	data := []byte("session_id,tool,tool_args,tool_result\ns,read_file,\"{\"\"path\"\":\"\"a.py\"\"}\",abc\ns,read_file,\"{ \"\"path\"\" : \"\"a.py\"\" }\",abc\n")
+	s, err := decodeMap(t, "t.csv", data, nil)
+	if err != nil || len(s.Recs) != 2 {
+		t.Fatalf("%v, %d records, notes %+v", err, len(s.Recs), s.Notes)
+	}
+	a, b := s.Recs[0], s.Recs[1]
+	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
+		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		t.Errorf("%+v\n%+v", a, b)
+	}
+}

@@ -228,3 +228,19 @@ func TestNeverSniffedAndNeedsMap(t *testing.T) {
 		t.Errorf("no map: %v", err)
 	}
 }
+
+// TestMappedToolArgs: --map tool_args=… and tool_result=… point at any
+// JSON value; the record keeps their hashes, as the canonical reader does.
+func TestMappedToolArgs(t *testing.T) {
+	c := run(t, map[string]string{"session_id": "sid", "tool": "call.name", "tool_args": "call.input", "tool_result": "call.output"},
+		`{"sid":"s","call":{"name":"read_file","input":{"path":"a.py","n":1},"output":"abc"}}`+"\n"+
+			`{"sid":"s","call":{"name":"read_file","input":{ "n":1, "path":"a.py" },"output":"abc"}}`+"\n")
+	if len(c.recs) != 2 {
+		t.Fatalf("%d records, notes %+v", len(c.recs), c.notes)
+	}
+	a, b := c.recs[0], c.recs[1]
+	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
+		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		t.Errorf("%+v\n%+v", a, b)
+	}
+}

@@ -233,6 +233,10 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 	case "cost_usd":
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
+	case "tool_args":
+		r.SetToolArgs(v)
+	case "tool_result":
+		r.SetToolResult(v)
 	}
 	return ferr
 }

@@ -392,6 +392,8 @@ func (c *collector) record(s *span, kind ingest.Kind, session, role string) inge
 	}
 	if kind == ingest.KindTool {
 		r.Tool = s.toolName()
+		r.ToolArgsHash, r.ToolArgsLabel = s.argsHash, s.argsLabel
+		r.ToolResultHash, r.ToolResultBytes = s.resultHash, s.resultBytes
 	}
 	if s.failed() {
 		r.Status, r.Error = ingest.StatusError, s.errMessage()

@@ -1,9 +1,12 @@
 package otel
 
 import (
-	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
-
 	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
 // class is what a span is, as far as cost goes.
@@ -121,6 +124,12 @@ type span struct {
 	resSessionPrio int8
 	service        string // resource service.name
 
+	// The tool call's arguments and result, hashed as they are read
+	// (ingest.ToolValueText): no text is buffered with the trace.
+	argsHash, resultHash uint64
+	argsLabel            string
+	resultBytes          int64
+
 	statusErr bool
 	statusMsg string
 	errType   string
@@ -185,6 +194,17 @@ func (s *span) setAttr(key, val string) {
 		s.respID = val
 	case "gen_ai.completion.0.content", "gen_ai.output.messages", "llm.output_messages.0.message.content", "output.value":
 		s.hasOutput = s.hasOutput || (val != "" && val != "[]" && val != "null")
+	case "gen_ai.tool.call.arguments", "ai.toolCall.args":
+		// The semconv name wins over the AI SDK's, in any order.
+		if s.argsHash == 0 || key == "gen_ai.tool.call.arguments" {
+			var p fastjson.Parser
+			s.argsHash, s.argsLabel, _ = ingest.ToolValueText(&p, val)
+		}
+	case "gen_ai.tool.call.result", "ai.toolCall.result":
+		if s.resultHash == 0 || key == "gen_ai.tool.call.result" {
+			var p fastjson.Parser
+			s.resultHash, _, s.resultBytes = ingest.ToolValueText(&p, val)
+		}
 	case "error.type":
 		s.errType = val
 	case "otel.status_code": // Jaeger and Zipkin carry the status as a tag

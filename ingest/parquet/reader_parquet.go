@@ -145,6 +145,8 @@ const (
 	fCacheWriteTokens
 	fCacheWrite1hTokens
 	fReasoningTokens
+	fToolArgs
+	fToolResult
 )
 
 var fieldCodes = map[string]fieldCode{
@@ -170,6 +172,8 @@ var fieldCodes = map[string]fieldCode{
 	"cache_write_tokens":    fCacheWriteTokens,
 	"cache_write_1h_tokens": fCacheWrite1hTokens,
 	"reasoning_tokens":      fReasoningTokens,
+	"tool_args":             fToolArgs,
+	"tool_result":           fToolResult,
 }
 
 type plan struct {
@@ -192,6 +196,8 @@ var accepts = map[string][]class{
 	"input_tokens": {clInt, clFloat, clDecimal}, "output_tokens": {clInt, clFloat, clDecimal},
 	"cache_read_tokens": {clInt, clFloat, clDecimal}, "cache_write_tokens": {clInt, clFloat, clDecimal},
 	"cache_write_1h_tokens": {clInt, clFloat, clDecimal}, "reasoning_tokens": {clInt, clFloat, clDecimal},
+	// JSON text (or plain text) in a string column.
+	"tool_args": {clString}, "tool_result": {clString},
 }
 
 func classList(cs []class) string {
@@ -549,6 +555,12 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 	case fCostUSD:
 		r.CostUSD, ferr = number(c.canon, v)
 		r.HasCost = ferr == nil
+	case fToolArgs:
+		var p fastjson.Parser
+		r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&p, v.s)
+	case fToolResult:
+		var p fastjson.Parser
+		r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v.s)
 	case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
 		var t int64
 		if t, ferr = tokenVal(c.canon, v); ferr == nil {
