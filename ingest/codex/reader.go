@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/valyala/fastjson"
 	"path"
 	"regexp"
 	"strconv"
@@ -91,6 +92,9 @@ type item struct {
 		Last  *usage `json:"last_token_usage"`
 	} `json:"info"` // token_count
 	Name     string          `json:"name"`      // function_call, custom_tool_call
+	Args     string          `json:"arguments"` // function_call: the arguments' JSON text
+	Input    string          `json:"input"`     // custom_tool_call: the tool's input text
+	Result   string          `json:"output"`    // function_call_output, custom_tool_call_output
 	CallID   string          `json:"call_id"`   // calls and their end events
 	Status   string          `json:"status"`    // exec_command_end, web_search_call
 	ExitCode *int64          `json:"exit_code"` // exec_command_end
@@ -98,6 +102,32 @@ type item struct {
 	Stderr   string          `json:"stderr"`
 	Output   string          `json:"aggregated_output"`
 	Success  *bool           `json:"success"` // patch_apply_end
+}
+
+// toolResult is a call's output as loop detection needs it: a hash and a
+// size, never the text (memory stays per call, not per byte).
+type toolResult struct {
+	hash  uint64
+	bytes int64
+}
+
+// resultBody is the part of a function_call_output that says what the
+// call did: Codex heads its exec output with a chunk id and a wall time
+// that differ on every run ("Chunk ID: a21e41\nWall time: 1.0037
+// seconds\n…\nOutput:\n"), so two runs of one command that printed the
+// same thing would never look alike. The exit line and the output stay.
+func resultBody(s string) string {
+	head, body, ok := strings.Cut(s, "\nOutput:\n")
+	if !ok || !strings.HasPrefix(head, "Chunk ID: ") {
+		return s
+	}
+	exit := ""
+	for _, l := range strings.Split(head, "\n") {
+		if strings.HasPrefix(l, "Process exited with code ") {
+			exit = l
+		}
+	}
+	return exit + "\n" + body
 }
 
 // end is what an end event says about a call.
@@ -122,13 +152,15 @@ type decoder struct {
 	prev     usage  // last total_token_usage seen
 	havePrev bool
 	ends     map[string]end // call_id → outcome
-	content  bool           // a line other than session_meta since the last session_meta
+	results  map[string]toolResult
+	p        fastjson.Parser
+	content  bool // a line other than session_meta since the last session_meta
 }
 
 // Decode implements ingest.Format. Every line ends up as one record or one
 // Note: lines = lines-with-records + duplicate + invalid + blank + skipped.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
-	d := &decoder{file: src.Name, sink: newSink(), ends: map[string]end{}}
+	d := &decoder{file: src.Name, sink: newSink(), ends: map[string]end{}, results: map[string]toolResult{}}
 	n, err := src.EachLine(func(b []byte, n int64) error {
 		d.line(b, n)
 		return nil
@@ -245,7 +277,17 @@ func (d *decoder) line(b []byte, n int64) {
 			}
 		}
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
+		switch {
+		case it.Args != "":
+			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, it.Args)
+		case it.Input != "":
+			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, it.Input)
+		}
 		d.recs = append(d.recs, r)
+	case "response_item/function_call_output", "response_item/custom_tool_call_output":
+		body := resultBody(it.Result)
+		d.results[it.CallID] = toolResult{ingest.HashText(body), int64(len(body))}
+		d.note(ingest.NoteSkipped, n, kind, "") // joined to the call's record
 	case "event_msg/exec_command_end":
 		e := end{failed: (it.ExitCode != nil && *it.ExitCode != 0) || (it.Status != "" && it.Status != "completed"),
 			durationMS: durationMS(it.Duration)}
@@ -270,13 +312,15 @@ func (d *decoder) line(b []byte, n int64) {
 // handled lists the line kinds that carry data; all others are skipped
 // with the kind as reason.
 var handled = map[string]bool{
-	"turn_context":                   true,
-	"event_msg/token_count":          true,
-	"response_item/function_call":    true,
-	"response_item/custom_tool_call": true,
-	"response_item/web_search_call":  true,
-	"event_msg/exec_command_end":     true,
-	"event_msg/patch_apply_end":      true,
+	"turn_context":                          true,
+	"event_msg/token_count":                 true,
+	"response_item/function_call":           true,
+	"response_item/custom_tool_call":        true,
+	"response_item/web_search_call":         true,
+	"response_item/function_call_output":    true,
+	"response_item/custom_tool_call_output": true,
+	"event_msg/exec_command_end":            true,
+	"event_msg/patch_apply_end":             true,
 }
 
 // tokenCount turns one token_count event into a model call. Usage is the
@@ -371,6 +415,9 @@ func (d *decoder) flush() {
 		if r.Kind == ingest.KindLLM {
 			r.Provider = provider
 			continue
+		}
+		if res, ok := d.results[r.ID]; ok && r.ID != "" {
+			r.ToolResultHash, r.ToolResultBytes = res.hash, res.bytes
 		}
 		if e, ok := d.ends[r.ID]; ok && r.ID != "" {
 			r.DurationMS = e.durationMS
