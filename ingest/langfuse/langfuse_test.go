@@ -266,3 +266,47 @@ func TestGenerationRules(t *testing.T) {
 		t.Errorf("m (a model, no usage: a call) = %+v", m)
 	}
 }
+
+// TOOL observations carry the call's input and output for loop detection
+// (docs/loops.md), as hashes. The real samples store both as strings; the
+// sizes below are the output strings' lengths (python3: len(o["output"])):
+// "The weather in Tokyo is sunny." is 30 bytes; Microsoft's output is a
+// JSON string kept as text, 65 bytes. Arguments given as a string holding
+// JSON compare equal to the same JSON given as an object in another key
+// order and spacing (second observation below, built by hand).
+func TestToolInputOutput(t *testing.T) {
+	for _, tt := range []struct {
+		file  string
+		bytes int64
+	}{
+		{"openai-agents-2025-09-30.trace.json", 30},
+		{"microsoft-agent-2025-12-17.trace.json", 65},
+	} {
+		s := decodeFile(t, "testdata/"+tt.file)
+		n := 0
+		for _, r := range s.recs {
+			if r.Kind != ingest.KindTool {
+				continue
+			}
+			n++
+			if r.ToolArgsHash == 0 || r.ToolResultHash == 0 || r.ToolResultBytes != tt.bytes {
+				t.Errorf("%s: args %x result %x (%d bytes), want both hashed and %d bytes", tt.file, r.ToolArgsHash, r.ToolResultHash, r.ToolResultBytes, tt.bytes)
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d tool records, want 1", tt.file, n)
+		}
+	}
+	doc := `{"trace":{"id":"t","sessionId":"s"},"observations":[` +
+		`{"id":"a","traceId":"t","type":"TOOL","name":"get_weather","startTime":"2025-01-01T00:00:00Z","input":"{\"city\":\"Tokyo\",\"unit\":\"c\"}","output":"sunny"},` +
+		`{"id":"b","traceId":"t","type":"TOOL","name":"get_weather","startTime":"2025-01-01T00:00:01Z","input":{ "unit" : "c", "city" : "Tokyo" },"output":"sunny"},` +
+		`{"id":"c","traceId":"t","type":"TOOL","name":"get_weather","startTime":"2025-01-01T00:00:02Z","input":{"city":"Osaka","unit":"c"},"output":"rain"}]}`
+	s := decode(t, &ingest.Source{Name: "t.json", R: bufio.NewReader(bytes.NewBufferString(doc))})
+	if len(s.recs) != 3 {
+		t.Fatalf("%d records, want 3", len(s.recs))
+	}
+	a, b, c := s.recs[0], s.recs[1], s.recs[2]
+	if a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsHash == c.ToolArgsHash || a.ToolResultHash != b.ToolResultHash || a.ToolResultHash == c.ToolResultHash {
+		t.Errorf("hashes a %x/%x b %x/%x c %x/%x: want a = b ≠ c for arguments and results", a.ToolArgsHash, a.ToolResultHash, b.ToolArgsHash, b.ToolResultHash, c.ToolArgsHash, c.ToolResultHash)
+	}
+}

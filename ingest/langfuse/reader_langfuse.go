@@ -2,6 +2,7 @@ package langfuse
 
 import (
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/valyala/fastjson"
 
 	"bytes"
 	"encoding/json"
@@ -77,6 +78,7 @@ type observation struct {
 	SessionID     string                     `json:"session_id"` // observations_v2 export
 	Metadata      json.RawMessage            `json:"metadata"`
 	Output        json.RawMessage            `json:"output"`
+	Input         json.RawMessage            `json:"input"`
 }
 
 // obs is the compact summary kept until the source is read.
@@ -97,11 +99,16 @@ type obs struct {
 	tsAssumedUTC          bool   // the start time had no zone
 	tsUnreadable          bool   // the start time could not be read
 	hasOutput             bool   // the observation carries model output
-	cost                  float64
-	hasCost               bool
-	file                  string
-	line                  int64
-	sub                   int32
+	// A TOOL observation's input and output, as loop detection compares
+	// them: hashes, a short label and a size, never the text.
+	argsHash, resultHash uint64
+	argsLabel            string
+	resultBytes          int64
+	cost                 float64
+	hasCost              bool
+	file                 string
+	line                 int64
+	sub                  int32
 }
 
 func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
@@ -152,6 +159,7 @@ type collector struct {
 	obs     []obs
 	byTrace map[string][]int32
 	seen    map[string]struct{}
+	p       fastjson.Parser
 }
 
 func (c *collector) note(kind ingest.NoteKind, file string, line int64, reason, detail string) {
@@ -201,6 +209,12 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 	s.unknownUsage = strings.Join(unknown, ",")
 	s.cost, s.hasCost = cost(o)
 	s.hasOutput = hasOutput(o.Output)
+	if s.typ == "TOOL" {
+		s.argsHash, s.argsLabel, _ = c.toolValue(o.Input)
+		if s.hasOutput {
+			s.resultHash, _, s.resultBytes = c.toolValue(o.Output)
+		}
+	}
 	key := s.traceID + "/" + s.id
 	if _, dup := c.seen[key]; dup {
 		c.note(ingest.NoteDuplicate, file, line, "repeated observation", o.Name)
@@ -209,6 +223,27 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 	c.seen[key] = struct{}{}
 	c.byTrace[s.traceID] = append(c.byTrace[s.traceID], int32(len(c.obs)))
 	c.obs = append(c.obs, s)
+}
+
+// toolValue hashes a TOOL observation's input or output. SDKs store
+// arguments either as JSON or as a string holding JSON text
+// ("{\"city\":\"Tokyo\"}"); both compare as the same canonical JSON,
+// and any other string as its text (ingest.ToolValueText). Empty is none.
+func (c *collector) toolValue(raw json.RawMessage) (hash uint64, label string, size int64) {
+	if !hasOutput(raw) {
+		return 0, "", 0
+	}
+	v, err := c.p.ParseBytes(raw)
+	if err != nil {
+		return 0, "", 0
+	}
+	if v.Type() == fastjson.TypeString {
+		return ingest.ToolValueText(&c.p, string(v.GetStringBytes()))
+	}
+	var r ingest.Record
+	r.SetToolArgs(v)
+	r.SetToolResult(v)
+	return r.ToolArgsHash, r.ToolArgsLabel, r.ToolResultBytes
 }
 
 // cost is the producer's total: costDetails.total, else a positive
@@ -445,6 +480,8 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 		})
 		if kind == ingest.KindTool {
 			r.Tool = o.name
+			r.ToolArgsHash, r.ToolArgsLabel = o.argsHash, o.argsLabel
+			r.ToolResultHash, r.ToolResultBytes = o.resultHash, o.resultBytes
 		} else {
 			r.Model, r.Provider = o.model, o.provider
 			u := o.usage
