@@ -120,6 +120,10 @@ func expand(args []string) (*expansion, error) {
 	return x, nil
 }
 
+// readDir is os.ReadDir; tests make it fail (as root, no directory is
+// unreadable).
+var readDir = os.ReadDir
+
 // walk lists the trace files below dir (whose stat is st) into found,
 // each with its stat (nil for failed entries).
 func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]string, found *[]input, stats *[]fs.FileInfo) error {
@@ -133,7 +137,7 @@ func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]
 		}
 		dirs[k] = dir
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		if top {
 			return fmt.Errorf("input %s: %w", dir, unwrapPathErr(err))
@@ -175,60 +179,74 @@ func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]
 	return nil
 }
 
-// OutputClash returns an error when writing out would destroy an input or
-// be read back as one: out is the same file as an input (same device and
-// inode: the same path, a hard link or a symbolic link), or out has a
-// trace ending and lies inside an input directory. Outputs that are not
-// regular files (devices, pipes) never clash.
-func OutputClash(inputs []string, out string) error {
-	if out == "" || out == "-" {
-		return nil
+// OutputClash returns an error for the first of outs whose writing would
+// destroy an input or be read as one next time: it is the same file as an
+// input (same device and inode: the same path, a hard link or a symbolic
+// link, also one met inside an input directory), or it has a trace
+// ending and lies inside an input directory. Outputs that are not regular
+// files (devices, pipes) never clash; "" and "-" (stdout) neither.
+func OutputClash(inputs []string, outs ...string) error {
+	type file struct {
+		path string
+		st   fs.FileInfo
 	}
-	target := ResolveLinks(out)
-	ost, err := os.Stat(target)
-	if err == nil && !ost.Mode().IsRegular() {
-		return nil
-	}
-	exists := err == nil
-	absOut, _ := filepath.Abs(target)
-	if d, err := filepath.EvalSymlinks(filepath.Dir(absOut)); err == nil {
-		absOut = filepath.Join(d, filepath.Base(absOut))
-	}
-	for _, in := range inputs {
-		if in == "-" {
+	var files []file // the expanded inputs, listed once when needed
+	expanded := false
+	for _, out := range outs {
+		if out == "" || out == "-" {
 			continue
 		}
-		st, err := os.Stat(in)
-		if err != nil {
-			continue // reading reports it
-		}
-		if !st.IsDir() {
-			if exists && os.SameFile(st, ost) {
-				return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, in)
-			}
+		ost, err := os.Stat(out)
+		if err == nil && !ost.Mode().IsRegular() {
 			continue
 		}
-		absIn, _ := filepath.Abs(in)
-		if d, err := filepath.EvalSymlinks(absIn); err == nil {
-			absIn = d
+		exists := err == nil
+		absOut, _ := filepath.Abs(ResolveLinks(out))
+		if d, err := filepath.EvalSymlinks(filepath.Dir(absOut)); err == nil {
+			absOut = filepath.Join(d, filepath.Base(absOut))
 		}
-		if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && IsTraceName(absOut) {
-			return fmt.Errorf("output %s is inside the input directory %s and has a trace file ending: it would destroy an input or be read as one next time; write it elsewhere", out, in)
-		}
-	}
-	if exists {
-		// Through a symbolic link inside an input directory, or a hard
-		// link under another name.
-		x, err := expand(inputs)
-		if err != nil {
-			return nil // reading reports it
-		}
-		for _, in := range x.inputs {
-			if in.path == "-" || in.skip != "" || in.fail != "" {
+		for _, in := range inputs {
+			if in == "-" {
 				continue
 			}
-			if st, err := os.Stat(in.path); err == nil && os.SameFile(st, ost) {
-				return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, in.path)
+			st, err := os.Stat(in)
+			if err != nil {
+				continue // reading reports it
+			}
+			if !st.IsDir() {
+				if exists && os.SameFile(st, ost) {
+					return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, in)
+				}
+				continue
+			}
+			absIn, _ := filepath.Abs(in)
+			if d, err := filepath.EvalSymlinks(absIn); err == nil {
+				absIn = d
+			}
+			if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && IsTraceName(absOut) {
+				return fmt.Errorf("output %s is inside the input directory %s and has a trace file ending: it would destroy an input or be read as one next time; write it elsewhere", out, in)
+			}
+		}
+		if !exists {
+			continue
+		}
+		// Reached through a symbolic link inside an input directory.
+		if !expanded {
+			expanded = true
+			if x, err := expand(inputs); err == nil {
+				for _, in := range x.inputs {
+					if in.path == "-" || in.skip != "" || in.fail != "" {
+						continue
+					}
+					if st, err := os.Stat(in.path); err == nil {
+						files = append(files, file{in.path, st})
+					}
+				}
+			}
+		}
+		for _, f := range files {
+			if os.SameFile(f.st, ost) {
+				return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, f.path)
 			}
 		}
 	}

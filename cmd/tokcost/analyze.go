@@ -47,7 +47,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
-	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, or a file in a directory that cannot be read, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	o.Limits.register(cmd)
 }

@@ -186,10 +186,8 @@ func writeOutput(ios *IOStreams, path string, write func(io.Writer) error) error
 // guardOutputs refuses, before anything is read, outputs that would
 // destroy an input or be read as one next time (ingest.OutputClash).
 func guardOutputs(inputs []string, outs ...string) error {
-	for _, o := range outs {
-		if err := ingest.OutputClash(inputs, o); err != nil {
-			return &exitError{code: ExitUsage, err: err}
-		}
+	if err := ingest.OutputClash(inputs, outs...); err != nil {
+		return &exitError{code: ExitUsage, err: err}
 	}
 	return nil
 }

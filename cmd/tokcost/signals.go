@@ -48,7 +48,7 @@ func signalContext(errOut io.Writer) (ctx context.Context, stop func()) {
 			return
 		}
 		removeTemps()
-		fmt.Fprintf(errOut, "tokcost: %s: stopped; no output file was replaced\n", signalled{s})
+		fmt.Fprintf(errOut, "tokcost: %s: did not stop in time; temp files removed, no output file was replaced\n", signalled{s})
 		os.Exit(signalExit(s))
 	}()
 	return ctx, func() {
