@@ -35,8 +35,9 @@ type Source struct {
 const headSize = 64 << 10
 
 // Head returns up to 64 KiB of the decompressed start without consuming it.
-// OpenSource has already read this far and returned any error doing so
-// (a compressed file cut short), so a short head here is the whole input.
+// For a compressed input OpenSource has already read this far and
+// returned any error doing so (a file cut short), so a short head is the
+// whole input.
 func (s *Source) Head() []byte {
 	b, _ := s.R.Peek(headSize)
 	return b
@@ -131,15 +132,16 @@ func openSource(ctx context.Context, path string, index int, stdin io.Reader) (*
 	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
 	}
-	// Read what sniffing will look at now, and keep the error: a .zst or
-	// .gz cut in its first blocks otherwise looked like an empty input
-	// (0 lines, exit 0).
-	if _, err := br.Peek(headSize); err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		s.Close()
-		if s.Compression != "" {
+	// Decompress what sniffing will look at now, and keep the error: a
+	// .zst or .gz cut in its first blocks otherwise looked like an empty
+	// input (0 lines, exit 0), since bufio hands a read error out once
+	// and Head dropped it. (An uncompressed input is not read ahead: a
+	// pipe streams.)
+	if s.Compression != "" {
+		if _, err := br.Peek(headSize); err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			s.Close()
 			return nil, fmt.Errorf("unreadable %s: %w", s.Compression, err)
 		}
-		return nil, err
 	}
 	s.R = br
 	return s, nil
