@@ -262,10 +262,10 @@ func reportUnread(ios *IOStreams, quiet bool, files []ingest.FileResult) int {
 		case f.Error != "":
 			unread++
 			if !quiet {
-				fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s: not read: %s\n", f.Name, f.Error)
+				fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s: not read: %s\n", report.SafeText(f.Name), report.SafeText(f.Error))
 			}
 		case f.Skipped != "" && !quiet:
-			fmt.Fprintf(ios.ErrOut, "tokcost: note: %s: not read: %s\n", f.Name, f.Skipped)
+			fmt.Fprintf(ios.ErrOut, "tokcost: note: %s: not read: %s\n", report.SafeText(f.Name), report.SafeText(f.Skipped))
 		}
 	}
 	return unread
