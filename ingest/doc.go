@@ -7,6 +7,13 @@
 // Sinks, one per worker goroutine, so a format may decode on every core.
 // Nothing here knows about prices or sessions.
 //
+// Inputs (inputs.go) are expanded once: directories walked with symbolic
+// links followed, every file reached twice read once (device and inode),
+// only trace file names read from directories, and tokcost's own reports
+// skipped. A file in a directory that cannot be read is listed with its
+// error and the run goes on; OutputClash tells the CLI which outputs
+// would destroy an input (docs/safety.md).
+//
 // Every unit read is accounted for: it becomes a Record or a Note (invalid
 // with a reason, duplicate, blank or skipped), and Sink.Lines counts the
 // units, so lines = lines with records + duplicates + invalid + blank +

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,12 @@ type Options struct {
 	MaxInputBytes int64
 
 	inputBytes *atomic.Int64 // bytes read so far, for MaxInputBytes
+	// Context, when set, cancels the run: no input starts after it is
+	// done, reads in progress fail, and Run returns its error.
+	Context context.Context
+	// Ignored, when set, receives how many entries below input
+	// directories were not read because their names are not trace files'.
+	Ignored *int64
 }
 
 // FileResult says what Run made of one input.
@@ -36,6 +43,14 @@ type FileResult struct {
 	Name        string `json:"name"`
 	Format      string `json:"format"`
 	Compression string `json:"compression,omitempty"`
+	// Skipped says why the input was not read although that is fine: a
+	// second name of a file read already, or a report or sessions table
+	// tokcost wrote (reading it would count everything twice).
+	Skipped string `json:"skipped,omitempty"`
+	// Error says why a file found in an input directory could not be
+	// read (unreadable, cut short, no reader recognises it): the run went
+	// on without it, and the input was not clean.
+	Error string `json:"error,omitempty"`
 }
 
 // Run reads every input (files, directories, "-") and feeds the sinks.
@@ -46,14 +61,24 @@ type FileResult struct {
 // stays about that of one input; stdin and pipes are opened only once
 // every input before them has been read without error. Records carry
 // their input's index, so the analysis does not depend on which input
-// finished first. A missing or unreadable input stops the run with an
-// error naming it (the first such input in order), since a report over
-// silently fewer files would mislead.
+// finished first. A missing or unreadable input named on the command
+// line stops the run with an error naming it (the first such input in
+// order), since a report over silently fewer files would mislead; a file
+// found in a directory that cannot be opened or recognised is listed with
+// FileResult.Error and the run goes on. Inputs Run does not read (see
+// FileResult.Skipped) are listed too.
 func Run(inputs []string, opt Options, newSink func(file FileResult, index int) SinkFactory) ([]FileResult, error) {
-	paths, err := ExpandInputs(inputs)
+	if opt.Context == nil {
+		opt.Context = context.Background()
+	}
+	x, err := expand(inputs)
 	if err != nil {
 		return nil, err
 	}
+	if opt.Ignored != nil {
+		*opt.Ignored = x.ignored
+	}
+	paths := x.inputs
 	var forced Format
 	if opt.Format != "" {
 		if forced, err = Lookup(opt.Format); err != nil {
@@ -71,7 +96,7 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 				break
 			}
 		}
-		return collectOutcomes(outs)
+		return collectOutcomes(opt.Context, outs)
 	}
 	sc := newSchedule(len(paths))
 	var wg sync.WaitGroup
@@ -85,14 +110,14 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 		})
 	}
 	for i := range paths {
-		if sc.failedBefore(i) {
+		if sc.failedBefore(i) || opt.Context.Err() != nil {
 			break
 		}
 		work <- i
 	}
 	close(work)
 	wg.Wait()
-	return collectOutcomes(outs)
+	return collectOutcomes(opt.Context, outs)
 }
 
 // schedule coordinates the inputs Run reads side by side.
@@ -128,8 +153,12 @@ type runOutcome struct {
 }
 
 // collectOutcomes lists the inputs' results in input order up to the first
-// failure, and returns that failure.
-func collectOutcomes(outs []runOutcome) ([]FileResult, error) {
+// failure, and returns that failure; a cancelled run returns the
+// context's error, whatever the inputs' errors (they follow from it).
+func collectOutcomes(ctx context.Context, outs []runOutcome) ([]FileResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	results := make([]FileResult, 0, len(outs))
 	for _, o := range outs {
 		if o.err != nil {
@@ -152,7 +181,24 @@ const wideInput = chunkSize
 // or never end), holds the schedule's lock shared while it reads a small
 // uncompressed file and alone otherwise, does not start after an earlier
 // input failed, and records its own failure before it lets others go.
-func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult, int) SinkFactory, sc *schedule) (out runOutcome) {
+func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult, int) SinkFactory, sc *schedule) (out runOutcome) {
+	p := in.path
+	switch {
+	case in.skip != "":
+		return runOutcome{ran: true, res: FileResult{Name: p, Skipped: in.skip}}
+	case in.fail != "":
+		return runOutcome{ran: true, res: FileResult{Name: p, Error: in.fail}}
+	case opt.Context.Err() != nil:
+		return runOutcome{err: opt.Context.Err()}
+	}
+	// A file found in a directory that cannot be opened or recognised is
+	// listed and the run goes on; named by the user, it is an error.
+	failed := func(err error) runOutcome {
+		if in.fromDir {
+			return runOutcome{ran: true, res: FileResult{Name: p, Error: err.Error()}}
+		}
+		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
+	}
 	if sc != nil {
 		if !isRegularPath(p) {
 			for j := range i {
@@ -168,9 +214,9 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 			}
 		}()
 	}
-	src, err := OpenSource(p, i, opt.Stdin)
+	src, err := openSource(opt.Context, p, i, opt.Stdin)
 	if err != nil {
-		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, unwrapPathErr(err))}
+		return failed(unwrapPathErr(err))
 	}
 	defer src.Close()
 	if sc != nil {
@@ -187,6 +233,9 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 		if sc.failedBefore(i) {
 			return runOutcome{}
 		}
+	}
+	if what := tokcostOutput(src); what != "" {
+		return runOutcome{ran: true, res: FileResult{Name: p, Skipped: what + " written by tokcost"}}
 	}
 	src.Map = opt.Map
 	src.MaxLineBytes = opt.MaxLineBytes
@@ -206,10 +255,16 @@ func runOne(p string, i int, opt Options, forced Format, newSink func(FileResult
 			// counts them, and accounts for anything after them.
 			f = formats["jsonl"]
 		default:
+			if in.fromDir {
+				return failed(errors.New("no reader recognises this file"))
+			}
 			return runOutcome{ran: true, err: err}
 		}
 	}
 	res := FileResult{Name: p, Format: f.Name(), Compression: src.Compression}
+	// Records reach the sinks as they are decoded: an error from here on
+	// stops the run even for a file in a directory, since what was read
+	// of it is already counted.
 	if err := f.Decode(src, validating(src.Name, newSink(res, i))); err != nil {
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}

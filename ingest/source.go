@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -37,6 +35,9 @@ type Source struct {
 const headSize = 64 << 10
 
 // Head returns up to 64 KiB of the decompressed start without consuming it.
+// For a compressed input OpenSource has already read this far and
+// returned any error doing so (a file cut short), so a short head is the
+// whole input.
 func (s *Source) Head() []byte {
 	b, _ := s.R.Peek(headSize)
 	return b
@@ -73,6 +74,13 @@ var (
 // OpenSource opens path ("-" reads stdin) and undoes gzip or zstd
 // compression, recognised by magic bytes rather than by extension.
 func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
+	return openSource(context.Background(), path, index, stdin)
+}
+
+// openSource is OpenSource whose reads fail once ctx is done, so a
+// cancelled run (Ctrl-C) stops inside a long input, and a read blocked on
+// a pipe returns (where the file supports deadlines).
+func openSource(ctx context.Context, path string, index int, stdin io.Reader) (*Source, error) {
 	s := &Source{Name: path, Index: index}
 	var raw io.Reader
 	if path == "-" {
@@ -88,6 +96,14 @@ func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
 		s.file = f
 		s.closers = append(s.closers, f)
 		raw = f
+	}
+	if ctx.Done() != nil {
+		raw = ctxReader{ctx, raw}
+		if s.file != nil {
+			f := s.file
+			stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+			s.closers = append(s.closers, closerFunc(func() error { stop(); return nil }))
+		}
 	}
 	br := bufio.NewReaderSize(raw, readBufSize(s.file))
 	magic, _ := br.Peek(4)
@@ -116,6 +132,17 @@ func OpenSource(path string, index int, stdin io.Reader) (*Source, error) {
 	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
 	}
+	// Decompress what sniffing will look at now, and keep the error: a
+	// .zst or .gz cut in its first blocks otherwise looked like an empty
+	// input (0 lines, exit 0), since bufio hands a read error out once
+	// and Head dropped it. (An uncompressed input is not read ahead: a
+	// pipe streams.)
+	if s.Compression != "" {
+		if _, err := br.Peek(headSize); err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+			s.Close()
+			return nil, fmt.Errorf("unreadable %s: %w", s.Compression, err)
+		}
+	}
 	s.R = br
 	return s, nil
 }
@@ -138,71 +165,19 @@ func readBufSize(f *os.File) int {
 	return max(int(st.Size())+16, 4096)
 }
 
+// ctxReader fails every read once its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
 type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
-
-// inputExts are the file endings a directory walk picks up.
-var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst", ".gz", ".zst"}
-
-// ExpandInputs turns the command-line inputs into a list of files: a file as
-// is, "-" as stdin, a directory as every trace file below it (recursively,
-// sorted, hidden entries skipped). A missing input is an error.
-func ExpandInputs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		if a == "-" {
-			out = append(out, a)
-			continue
-		}
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", a, unwrapPathErr(err))
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			name := d.Name()
-			if p != a && strings.HasPrefix(name, ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() || !d.Type().IsRegular() {
-				return nil
-			}
-			lower := strings.ToLower(name)
-			for _, ext := range inputExts {
-				if strings.HasSuffix(lower, ext) {
-					found = append(found, p)
-					break
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("input %s: %w", a, unwrapPathErr(err))
-		}
-		sort.Strings(found)
-		if len(found) == 0 {
-			return nil, fmt.Errorf("input %s: directory holds no trace files (%s)", a, strings.Join(inputExts[:4], ", "))
-		}
-		out = append(out, found...)
-	}
-	return out, nil
-}
-
-func unwrapPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -109,7 +110,12 @@ type PricingInfo struct {
 // Input accounts for everything read: lines = records + duplicates +
 // invalid + blank + skipped.
 type Input struct {
+	// Files lists every input, those not read too (with why: Skipped or
+	// Error).
 	Files []ingest.FileResult `json:"files"`
+	// IgnoredFiles counts the entries below input directories not read
+	// because their names are not trace files' (README.md, notes.tar.gz).
+	IgnoredFiles int64 `json:"ignored_files,omitempty"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
 	// FirstTS and LastTS bound the time the sessions cover (earliest
@@ -151,6 +157,29 @@ type Unpriced struct {
 	Tokens int64  `json:"tokens"`
 }
 
+// filesText is "N files" for the inputs read, with those listed but not
+// read and those ignored by name, when there are any.
+func filesText(in Input) string {
+	var read, unread int64
+	for _, f := range in.Files {
+		if f.Skipped != "" || f.Error != "" {
+			unread++
+		} else {
+			read++
+		}
+	}
+	s := count(read) + " files"
+	switch {
+	case unread > 0 && in.IgnoredFiles > 0:
+		s += fmt.Sprintf(" (%s not read, %s ignored: not trace files)", count(unread), count(in.IgnoredFiles))
+	case unread > 0:
+		s += fmt.Sprintf(" (%s not read)", count(unread))
+	case in.IgnoredFiles > 0:
+		s += fmt.Sprintf(" (%s ignored: not trace files)", count(in.IgnoredFiles))
+	}
+	return s
+}
+
 // TopSession is one of the most expensive sessions.
 type TopSession struct {
 	SessionID     string  `json:"session_id"`
@@ -167,11 +196,13 @@ type TopSession struct {
 
 // BuildOptions controls Build.
 type BuildOptions struct {
-	Tool       ToolInfo
-	Files      []ingest.FileResult
-	CostSource string
-	TopN       int
-	Loops      analyze.LoopConfig
+	Tool  ToolInfo
+	Files []ingest.FileResult
+	// IgnoredFiles: see Input.IgnoredFiles.
+	IgnoredFiles int64
+	CostSource   string
+	TopN         int
+	Loops        analyze.LoopConfig
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
@@ -182,7 +213,7 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, InputCounts: d.Counts, Unpriced: []Unpriced{}},
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,

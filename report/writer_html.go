@@ -140,9 +140,9 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		pg.Tables = append(pg.Tables, htmlTable{Title: fmt.Sprintf("Top %d sessions by cost", len(rows)), Header: []string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, Left: 2, Rows: rows})
 	}
 	in := a.Input
-	pg.Footer = fmt.Sprintf("tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s records, %s duplicates, %s invalid",
+	pg.Footer = fmt.Sprintf("tokcost %s · prices %s (sha256 %s) · cost source %s · %s, %s lines → %s records, %s duplicates, %s invalid",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
-		count(int64(len(in.Files))), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
+		filesText(in), count(in.Lines), count(in.Records), count(in.Duplicates), count(in.Invalid))
 	cov := coverageLines(in)
 	pg.Coverage = cov[:]
 	// html/template escapes markup; control characters pass through it,

@@ -89,9 +89,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	}
 
 	in := a.Input
-	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s files, %s lines → %s, %s duplicates, %s invalid</sub>\n",
+	p.f("\n<sub>tokcost %s · prices %s (sha256 %s) · cost source %s · %s, %s lines → %s, %s duplicates, %s invalid</sub>\n",
 		a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource,
-		count(int64(len(in.Files))), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid))
+		filesText(in), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid))
 	cov := coverageLines(in)
 	p.f("\n<sub>%s</sub>\n\n<sub>%s</sub>\n", mdText(cov[0]), mdText(cov[1]))
 	if len(in.Unpriced) > 0 {

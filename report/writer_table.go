@@ -20,8 +20,8 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	p := &printer{w: w}
 	in := a.Input
 	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource)
-	p.f("input: %s files, %s lines → %s, %s duplicates, %s invalid, %s blank, %s skipped\n",
-		count(int64(len(in.Files))), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid), count(in.Blank), count(in.Skipped))
+	p.f("input: %s, %s lines → %s, %s duplicates, %s invalid, %s blank, %s skipped\n",
+		filesText(in), count(in.Lines), recordsText(in), count(in.Duplicates), count(in.Invalid), count(in.Blank), count(in.Skipped))
 	p.f("\nsessions: %s", count(int64(a.Sessions.Count)))
 	if a.Sessions.PartialCost > 0 {
 		p.f(" (%s with unpriced calls: their costs are lower bounds)", count(int64(a.Sessions.PartialCost)))

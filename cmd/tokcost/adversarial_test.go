@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -18,6 +21,7 @@ import (
 
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -49,11 +53,24 @@ func TestAdversarial(t *testing.T) {
 			env.Setenv("TOKCOST_TEST_LIMITS", defaultAdversarialLimits)
 			return nil
 		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "mknod" {
+				return canMknod(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"snapshot":   cmdSnapshot,
 			"unchanged":  cmdUnchanged,
 			"accounting": cmdAccounting,
 			"hostile":    cmdHostile,
+			"mknod-null": cmdMknodNull,
+			"filetype":   cmdFiletype,
+			"hardlink":   cmdHardlink,
+			"status":     cmdStatus,
+			"compress":   cmdCompress,
+			"truncate":   cmdTruncate,
+			"jsonsame":   cmdJSONSame,
 		},
 	})
 }
@@ -195,6 +212,151 @@ func cmdAccounting(ts *testscript.TestScript, neg bool, args []string) {
 	if *in.Lines != sum {
 		ts.Fatalf("accounting: lines %d != with_records %d + duplicates %d + invalid %d + blank %d + skipped %d = %d",
 			*in.Lines, in.LinesWithRecords, in.Duplicates, in.Invalid, in.Blank, in.Skipped, sum)
+	}
+}
+
+// mknod-null PATH: make a character device like /dev/null (1,3) at PATH,
+// so a case can write to a device without risking the real /dev/null if
+// tokcost regresses. Guard it with the condition [mknod] (root only).
+func cmdMknodNull(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: mknod-null PATH")
+	}
+	ts.Check(syscall.Mknod(ts.MkAbs(args[0]), syscall.S_IFCHR|0o666, 1<<8|3))
+}
+
+// canMknod is the condition [mknod]: this process may make device nodes.
+func canMknod() bool {
+	dir, err := os.MkdirTemp("", "tokcost-mknod")
+	if err != nil {
+		return false
+	}
+	defer os.RemoveAll(dir)
+	return syscall.Mknod(filepath.Join(dir, "null"), syscall.S_IFCHR|0o666, 1<<8|3) == nil
+}
+
+// filetype PATH TYPE: PATH (not followed if a link) is a TYPE: regular,
+// dir, symlink, chardev or fifo.
+func cmdFiletype(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filetype PATH TYPE")
+	}
+	st, err := os.Lstat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	m := st.Mode()
+	got := "other"
+	switch {
+	case m.IsRegular():
+		got = "regular"
+	case m.IsDir():
+		got = "dir"
+	case m&fs.ModeSymlink != 0:
+		got = "symlink"
+	case m&fs.ModeCharDevice != 0:
+		got = "chardev"
+	case m&fs.ModeNamedPipe != 0:
+		got = "fifo"
+	}
+	if (got == args[1]) == neg {
+		ts.Fatalf("%s is a %s (%s)", args[0], got, m)
+	}
+}
+
+// hardlink OLD NEW: make NEW a second name of OLD.
+func cmdHardlink(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: hardlink OLD NEW")
+	}
+	ts.Check(os.Link(ts.MkAbs(args[0]), ts.MkAbs(args[1])))
+}
+
+// status N PROG [ARGS...]: run PROG (tokcost) in the script's directory
+// and environment and require exit status N; its output is logged. Use
+// it beside `exec`, which only tells zero from non-zero.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status N PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	cmd := exec.Command(args[1], args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "TESTDATA", "NO_COLOR", "TOKCOST_TEST_LIMITS"} {
+		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
+	}
+	out, _ := cmd.CombinedOutput()
+	ts.Logf("%s", out)
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		ts.Fatalf("%s exited %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// compress gzip|zstd SRC DST: write SRC compressed to DST.
+func cmdCompress(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: compress gzip|zstd SRC DST")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	var buf bytes.Buffer
+	switch args[0] {
+	case "gzip":
+		w := gzip.NewWriter(&buf)
+		_, err = w.Write(data)
+		ts.Check(err)
+		ts.Check(w.Close())
+	case "zstd":
+		w, err := zstd.NewWriter(&buf)
+		ts.Check(err)
+		_, err = w.Write(data)
+		ts.Check(err)
+		ts.Check(w.Close())
+	default:
+		ts.Fatalf("compress: unknown %q", args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), buf.Bytes(), 0o644))
+}
+
+// truncate FILE N: cut FILE to its first N bytes.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE N")
+	}
+	n, err := strconv.ParseInt(args[1], 10, 64)
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+}
+
+// jsonsame A B KEY...: the JSON files A and B hold equal values at each
+// dotted KEY (input.records, sessions): a run is checked against a run of
+// the same traces without the hostile extras.
+func cmdJSONSame(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: jsonsame A B KEY...")
+	}
+	var a, b any
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
+	at := func(v any, key string) any {
+		for _, k := range strings.Split(key, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		}
+		return v
+	}
+	for _, k := range args[2:] {
+		va, vb := at(a, k), at(b, k)
+		if va == nil {
+			ts.Fatalf("%s: no %s", args[0], k)
+		}
+		ja, _ := json.Marshal(va)
+		jb, _ := json.Marshal(vb)
+		if (string(ja) == string(jb)) == neg {
+			ts.Fatalf("%s: %s in %s, %s in %s", k, ja, args[0], jb, args[1])
+		}
 	}
 }
 

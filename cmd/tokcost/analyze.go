@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -48,7 +47,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
-	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line as fatal (exit 3)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, or a file in a directory that cannot be read, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	o.Limits.register(cmd)
 }
@@ -149,8 +148,9 @@ zstd inputs are recognised by their magic bytes.
 
 // loaded is what every reading command starts from.
 type loaded struct {
-	data  *analyze.Dataset
-	files []ingest.FileResult
+	data    *analyze.Dataset
+	files   []ingest.FileResult
+	ignored int64 // directory entries not read: not trace files by name
 }
 
 // parseCostSource validates --cost-source.
@@ -192,6 +192,9 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	}
 	col := analyze.NewCollector()
 	prog := startProgress(ios, o.Quiet, o.Inputs)
+	ctx := ios.context()
+	var ignored int64
+	runOpt.Context, runOpt.Ignored = ctx, &ignored
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
 			if spanFormat(res.Format) {
@@ -207,6 +210,10 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	}
 	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents, KeepCapCosts: capCosts})
 	timing.done("finish")
+	if err := ctx.Err(); err != nil {
+		return nil, err // interrupted while sessions were finished
+	}
+	unread := reportUnread(ios, o.Quiet, files)
 
 	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
 		for _, n := range d.Examples {
@@ -222,6 +229,9 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	}
 	if o.Strict && d.Counts.Invalid > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
+	}
+	if o.Strict && unread > 0 {
+		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
 	var unpriced []string
 	var unpricedCalls int64
@@ -239,7 +249,26 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	return &loaded{data: d, files: files}, nil
+	return &loaded{data: d, files: files, ignored: ignored}, nil
+}
+
+// reportUnread prints one line per input listed but not read (unless
+// quiet: the report lists them too) and returns how many could not be
+// read, which makes the input unclean (--strict fails on them).
+func reportUnread(ios *IOStreams, quiet bool, files []ingest.FileResult) int {
+	unread := 0
+	for _, f := range files {
+		switch {
+		case f.Error != "":
+			unread++
+			if !quiet {
+				fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s: not read: %s\n", report.SafeText(f.Name), report.SafeText(f.Error))
+			}
+		case f.Skipped != "" && !quiet:
+			fmt.Fprintf(ios.ErrOut, "tokcost: note: %s: not read: %s\n", report.SafeText(f.Name), report.SafeText(f.Skipped))
+		}
+	}
+	return unread
 }
 
 // noRecords is the error for input without a single record: nothing is
@@ -319,6 +348,32 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		extras = append(extras, extra{xw, path})
 		html = html || format == "html"
 	}
+	// Outputs are checked against the inputs and their temp files made
+	// before anything is read: a clash or an unwritable directory fails
+	// at once, not after the whole read.
+	paths := []string{opts.Output, opts.SessionsOut}
+	for _, x := range extras {
+		paths = append(paths, x.path)
+	}
+	if err := guardOutputs(opts.Inputs, paths...); err != nil {
+		return err
+	}
+	outs := newOutputs(ios)
+	defer outs.discard()
+	mainOut, err := outs.open(opts.Output)
+	if err != nil {
+		return err
+	}
+	extraOuts := make([]*output, len(extras))
+	for i, x := range extras {
+		if extraOuts[i], err = outs.open(x.path); err != nil {
+			return err
+		}
+	}
+	sessionsOut, err := outs.open(opts.SessionsOut)
+	if err != nil {
+		return err
+	}
 	// Events are dropped as sessions are finished, which bounds memory;
 	// the HTML report's cap sweep keeps each model call's cost.
 	timing.done("start")
@@ -335,12 +390,13 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		caps = report.DefaultCaps(l.data)
 	}
 	a := report.Build(l.data, report.BuildOptions{
-		Tool:       report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
-		Files:      l.files,
-		CostSource: opts.CostSource,
-		TopN:       opts.Top,
-		Loops:      loops,
-		Caps:       caps,
+		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:        l.files,
+		IgnoredFiles: l.ignored,
+		CostSource:   opts.CostSource,
+		TopN:         opts.Top,
+		Loops:        loops,
+		Caps:         caps,
 	})
 	if opts.GroupBy != "" {
 		if err := a.AddGroups(l.data, opts.GroupBy); err != nil {
@@ -348,62 +404,27 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		}
 	}
 	timing.done("report")
-	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
+	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
-	for _, x := range extras {
-		if err := writeOutput(ios, x.path, func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
+	for i, x := range extras {
+		if err := outs.write(ios, extraOuts[i], func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
 			return err
 		}
 	}
-	if opts.SessionsOut != "" {
+	if sessionsOut != nil {
 		meta := report.RunMeta{RunDate: time.Now()}
-		if err := writeOutput(ios, opts.SessionsOut, func(out io.Writer) error { return report.WriteSessionsParquet(out, a, meta) }); err != nil {
+		if err := outs.write(ios, sessionsOut, func(out io.Writer) error { return report.WriteSessionsParquet(out, a, meta) }); err != nil {
 			return err
 		}
+	}
+	// Every output is replaced only once all are written.
+	if err := outs.commit(); err != nil {
+		return err
 	}
 	timing.done("write")
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
 	}
 	return nil
-}
-
-// writeOutput writes to -o FILE (replacing it only once fully written) or stdout.
-func writeOutput(ios *IOStreams, path string, write func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		return write(ios.Out)
-	}
-	tmp, err := os.CreateTemp(dirOf(path), ".tokcost-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; a report is an ordinary file.
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		return path[:i+1]
-	}
-	return "."
 }

@@ -150,10 +150,11 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 	}
 	v, c := buildInfo()
 	a := report.Build(l.data, report.BuildOptions{
-		Tool:       report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
-		Files:      l.files,
-		CostSource: opts.CostSource,
-		Loops:      loops,
+		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:        l.files,
+		IgnoredFiles: l.ignored,
+		CostSource:   opts.CostSource,
+		Loops:        loops,
 	})
 	var groups []report.GroupStats
 	if b.GroupBy != "" {

@@ -142,14 +142,25 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := guardOutputs(o.Inputs, o.Output); err != nil {
+		return err
+	}
+	outs := newOutputs(ios)
+	defer outs.discard()
+	out, err := outs.open(o.Output)
+	if err != nil {
+		return err
+	}
 	c := &recordCollector{}
-	_, err = ingest.Run(o.Inputs, runOpt,
+	runOpt.Context = ios.context()
+	files, err := ingest.Run(o.Inputs, runOpt,
 		func(_ ingest.FileResult, index int) ingest.SinkFactory {
 			return func() ingest.Sink { return &collectSink{c: c, file: index} }
 		})
 	if err != nil {
 		return err
 	}
+	unread := reportUnread(ios, o.Quiet, files)
 	if c.invalid > 0 && (!o.Quiet || o.Strict) {
 		sort.Slice(c.first, func(i, j int) bool { return c.first[i].before(c.first[j]) })
 		for _, pn := range c.first {
@@ -160,6 +171,9 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	}
 	if o.Strict && c.invalid > 0 {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", c.invalid)}
+	}
+	if o.Strict && unread > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
 	sort.Slice(c.recs, func(i, j int) bool {
 		a, b := &c.recs[i], &c.recs[j]
@@ -176,5 +190,8 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		recs[i] = c.recs[i].rec
 	}
 	c.recs = nil
-	return writeOutput(ios, o.Output, func(w io.Writer) error { return parquet.WriteCanonical(w, recs) })
+	if err := outs.write(ios, out, func(w io.Writer) error { return parquet.WriteCanonical(w, recs) }); err != nil {
+		return err
+	}
+	return outs.commit()
 }

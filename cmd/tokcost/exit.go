@@ -10,7 +10,7 @@ const (
 	ExitOK       = 0 // success
 	ExitError    = 1 // runtime error: unreadable input, failed write, …
 	ExitUsage    = 2 // bad flags or arguments
-	ExitInvalid  = 3 // --strict and the input had invalid records
+	ExitInvalid  = 3 // --strict and the input had invalid records or unreadable files
 	ExitCheck    = 4 // a budget or threshold check failed
 	ExitUnpriced = 5 // --fail-on-unpriced and some calls could not be priced
 	// ExitNoRecords: not one input line held a record (an empty file, or
@@ -22,11 +22,13 @@ const (
 const exitCodesHelp = `Exit status:
   0  success
   1  runtime error (missing or unreadable input, failed write)
-  2  usage error (bad flag or argument)
-  3  --strict and some input lines were invalid
+  2  usage error (bad flag or argument; an output that is an input)
+  3  --strict and some input lines were invalid (or files in directories unreadable)
   4  a budget or threshold check failed
   5  --fail-on-unpriced and some calls could not be priced
-  6  no records: the input was empty or no line could be read`
+  6  no records: the input was empty or no line could be read
+
+  130, 143  interrupted (SIGINT, SIGTERM); no output replaced`
 
 // exitError carries an exit code up to Main, the only place that exits.
 type exitError struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 
@@ -16,6 +17,19 @@ type IOStreams struct {
 
 	StdinTTY  bool
 	StderrTTY bool
+
+	// ctx is the run's context (MainContext sets it): cancelled by
+	// SIGINT or SIGTERM, it stops reading and writing. It travels with
+	// the streams because every command that reads or writes has them.
+	ctx context.Context
+}
+
+// context returns the run's context (Background outside MainContext).
+func (ios *IOStreams) context() context.Context {
+	if ios.ctx == nil {
+		return context.Background()
+	}
+	return ios.ctx
 }
 
 // SystemIO is the process's real streams.

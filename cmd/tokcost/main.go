@@ -20,10 +20,18 @@ func main() {
 			fmt.Fprintln(os.Stderr, "tokcost: TOKCOST_CPUPROFILE:", err)
 			os.Exit(ExitError)
 		}
-		code := Main(SystemIO(), os.Args[1:])
+		code := runProcess(os.Args[1:])
 		pprof.StopCPUProfile()
 		f.Close()
 		os.Exit(code)
 	}
-	os.Exit(Main(SystemIO(), os.Args[1:]))
+	os.Exit(runProcess(os.Args[1:]))
+}
+
+// runProcess is tokcost as a process: SIGINT and SIGTERM cancel the run
+// (signals.go).
+func runProcess(args []string) int {
+	ctx, stop := signalContext(os.Stderr)
+	defer stop()
+	return MainContext(ctx, SystemIO(), args)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,9 +29,23 @@ import (
 // Main runs tokcost with args and returns the exit status. Errors are
 // printed once, here, as "tokcost: …".
 func Main(ios *IOStreams, args []string) int {
+	return MainContext(context.Background(), ios, args)
+}
+
+// MainContext is Main under ctx: once ctx is cancelled with a signalled
+// cause (signals.go), reading and writing stop, no output is replaced,
+// temp files are removed, and the exit status is 128 + the signal number.
+func MainContext(ctx context.Context, ios *IOStreams, args []string) int {
+	cp := *ios
+	cp.ctx = ctx
+	ios = &cp
 	root := newRootCmd(ios)
 	root.SetArgs(args)
 	err := root.Execute()
+	if code, ok := interruptedExit(ctx); ok {
+		fmt.Fprintf(ios.ErrOut, "tokcost: %s: stopped; no output file was replaced\n", context.Cause(ctx))
+		return code
+	}
 	if err == nil {
 		return ExitOK
 	}

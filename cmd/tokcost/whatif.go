@@ -139,6 +139,9 @@ func validateModel(o *inputOptions, model string) error {
 
 // simulate loads the inputs and runs the policies.
 func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*analyze.Dataset, *report.WhatifReport, error) {
+	if err := guardOutputs(o.Inputs, o.Output); err != nil {
+		return nil, nil, err
+	}
 	l, err := load(ios, &o.inputOptions, cfg.Loops, false, false)
 	if err != nil {
 		return nil, nil, err

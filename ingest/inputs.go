@@ -1,0 +1,324 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// inputExts are the file endings a directory walk picks up. Compressed
+// files count only with a trace ending inside: a notes.tar.gz beside the
+// traces is not one.
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst"}
+
+// IsTraceName reports whether a directory walk would read a file of this name.
+func IsTraceName(name string) bool {
+	lower := strings.ToLower(filepath.Base(name))
+	for _, ext := range inputExts {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// input is one entry of the expanded input list: a file to read, or one
+// that is listed but not read (skip or fail set).
+type input struct {
+	path    string
+	fromDir bool   // found by walking a directory, not named by the user
+	skip    string // not read, and that is fine (a second name of a file read already)
+	fail    string // not read because it could not be (unreadable, a broken link)
+}
+
+// expansion is what expanding the command-line inputs found.
+type expansion struct {
+	inputs []input
+	// ignored counts the entries below input directories that are not
+	// trace files by their name (README.md, notes.tar.gz, sockets…).
+	ignored int64
+}
+
+// ExpandInputs turns the command-line inputs into the list of inputs Run
+// reads, in Run's order (its indexes): a file as is, "-" as stdin, a
+// directory as every trace file below it. Entries Run lists but does not
+// read (a second name of one file, an unreadable subdirectory) are
+// included, so indexes agree. A missing input is an error.
+func ExpandInputs(args []string) ([]string, error) {
+	x, err := expand(args)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(x.inputs))
+	for i, in := range x.inputs {
+		out[i] = in.path
+	}
+	return out, nil
+}
+
+// expand walks the inputs. Directories are read recursively, sorted,
+// hidden entries skipped, symbolic links followed (a directory reached
+// twice, through a link loop or a second link, is read once). A file
+// reached twice (named twice, inside a directory also given, or by a
+// hard or symbolic link) is read once: records without an id would
+// otherwise count twice. Inside a directory, an unreadable subdirectory
+// or a broken link with a trace ending is listed as failed and the walk
+// goes on; a missing or unreadable input named by the user is an error.
+func expand(args []string) (*expansion, error) {
+	x := &expansion{}
+	seen := map[fileKey]string{} // file → the path it was first listed under
+	dirs := map[fileKey]string{} // directory → the path it was walked under
+	add := func(in input, st fs.FileInfo) {
+		if st != nil {
+			if k, ok := keyOf(in.path, st); ok {
+				if first, dup := seen[k]; dup {
+					in.skip = "same file as " + first
+				} else {
+					seen[k] = in.path
+				}
+			}
+		}
+		x.inputs = append(x.inputs, in)
+	}
+	for _, a := range args {
+		if a == "-" {
+			x.inputs = append(x.inputs, input{path: a})
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", a, unwrapPathErr(err))
+		}
+		if !st.IsDir() {
+			add(input{path: a}, st)
+			continue
+		}
+		var found []input
+		var stats []fs.FileInfo
+		if err := x.walk(a, st, true, dirs, &found, &stats); err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("input %s: directory holds no trace files (%s)", a, strings.Join(inputExts[:4], ", "))
+		}
+		order := make([]int, len(found))
+		for i := range order {
+			order[i] = i
+		}
+		sort.SliceStable(order, func(i, j int) bool { return found[order[i]].path < found[order[j]].path })
+		for _, i := range order {
+			add(found[i], stats[i])
+		}
+	}
+	return x, nil
+}
+
+// readDir is os.ReadDir; tests make it fail (as root, no directory is
+// unreadable).
+var readDir = os.ReadDir
+
+// walk lists the trace files below dir (whose stat is st) into found,
+// each with its stat (nil for failed entries).
+func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]string, found *[]input, stats *[]fs.FileInfo) error {
+	if k, ok := keyOf(dir, st); ok {
+		if first, dup := dirs[k]; dup {
+			// A link loop or a second link to a directory: its files are
+			// listed once, under the first path.
+			*found = append(*found, input{path: dir, fromDir: true, skip: "directory already read as " + first})
+			*stats = append(*stats, nil)
+			return nil
+		}
+		dirs[k] = dir
+	}
+	entries, err := readDir(dir)
+	if err != nil {
+		if top {
+			return fmt.Errorf("input %s: %w", dir, unwrapPathErr(err))
+		}
+		*found = append(*found, input{path: dir, fromDir: true, fail: "unreadable directory: " + unwrapPathErr(err).Error()})
+		*stats = append(*stats, nil)
+		return nil
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue // hidden, like tokcost's own temp files
+		}
+		p := filepath.Join(dir, name)
+		est, err := os.Stat(p) // follows a symbolic link
+		if err != nil {
+			if IsTraceName(name) {
+				*found = append(*found, input{path: p, fromDir: true, fail: unwrapPathErr(err).Error()})
+				*stats = append(*stats, nil)
+			} else {
+				x.ignored++
+			}
+			continue
+		}
+		switch {
+		case est.IsDir():
+			if err := x.walk(p, est, false, dirs, found, stats); err != nil {
+				return err
+			}
+		case est.Mode().IsRegular() && IsTraceName(name):
+			*found = append(*found, input{path: p, fromDir: true})
+			*stats = append(*stats, est)
+		default:
+			// Not a trace by its name, or a pipe, device or socket: a walk
+			// never blocks on one.
+			x.ignored++
+		}
+	}
+	return nil
+}
+
+// OutputClash returns an error for the first of outs whose writing would
+// destroy an input or be read as one next time: it is the same file as an
+// input (same device and inode: the same path, a hard link or a symbolic
+// link, also one met inside an input directory), or it has a trace
+// ending and lies inside an input directory. Outputs that are not regular
+// files (devices, pipes) never clash; "" and "-" (stdout) neither.
+func OutputClash(inputs []string, outs ...string) error {
+	type file struct {
+		path string
+		st   fs.FileInfo
+	}
+	var files []file // the expanded inputs, listed once when needed
+	expanded := false
+	for _, out := range outs {
+		if out == "" || out == "-" {
+			continue
+		}
+		ost, err := os.Stat(out)
+		if err == nil && !ost.Mode().IsRegular() {
+			continue
+		}
+		exists := err == nil
+		absOut, _ := filepath.Abs(ResolveLinks(out))
+		if d, err := filepath.EvalSymlinks(filepath.Dir(absOut)); err == nil {
+			absOut = filepath.Join(d, filepath.Base(absOut))
+		}
+		for _, in := range inputs {
+			if in == "-" {
+				continue
+			}
+			st, err := os.Stat(in)
+			if err != nil {
+				continue // reading reports it
+			}
+			if !st.IsDir() {
+				if exists && os.SameFile(st, ost) {
+					return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, in)
+				}
+				continue
+			}
+			absIn, _ := filepath.Abs(in)
+			if d, err := filepath.EvalSymlinks(absIn); err == nil {
+				absIn = d
+			}
+			if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && IsTraceName(absOut) {
+				return fmt.Errorf("output %s is inside the input directory %s and has a trace file ending: it would destroy an input or be read as one next time; write it elsewhere", out, in)
+			}
+		}
+		if !exists {
+			continue
+		}
+		// Reached through a symbolic link inside an input directory.
+		if !expanded {
+			expanded = true
+			if x, err := expand(inputs); err == nil {
+				for _, in := range x.inputs {
+					if in.path == "-" || in.skip != "" || in.fail != "" {
+						continue
+					}
+					if st, err := os.Stat(in.path); err == nil {
+						files = append(files, file{in.path, st})
+					}
+				}
+			}
+		}
+		for _, f := range files {
+			if os.SameFile(f.st, ost) {
+				return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, f.path)
+			}
+		}
+	}
+	return nil
+}
+
+// ResolveLinks follows symbolic links from p to the path they end at,
+// which need not exist (a dangling link names the file to create). A loop
+// or a chain longer than 40 links returns p unchanged.
+func ResolveLinks(p string) string {
+	cur := p
+	for range 40 {
+		st, err := os.Lstat(cur)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			return cur
+		}
+		t, err := os.Readlink(cur)
+		if err != nil {
+			return cur
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(cur), t)
+		}
+		cur = t
+	}
+	return p
+}
+
+func unwrapPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// tokcostOutput recognises what tokcost itself writes, so a report or
+// sessions table saved beside the traces is not read as traces next time
+// (analyze --sessions-out night/s.parquet, then analyze night, doubled
+// every total): a Parquet file whose key-value metadata has
+// tokcost.schema_version (the sessions table), or a JSON document whose
+// first key is schema_version and that names tokcost (the analysis and
+// diff reports). It returns what the file is, or "".
+func tokcostOutput(src *Source) string {
+	if f := src.File(); f != nil {
+		if st, err := f.Stat(); err == nil && st.Size() >= 12 {
+			var tail [8]byte
+			if _, err := f.ReadAt(tail[:], st.Size()-8); err == nil && string(tail[4:]) == "PAR1" {
+				n := int64(binary.LittleEndian.Uint32(tail[:4]))
+				if n > 0 && n <= 64<<20 && n <= st.Size()-12 {
+					footer := make([]byte, n)
+					if _, err := f.ReadAt(footer, st.Size()-8-n); err == nil && bytes.Contains(footer, []byte("tokcost.schema_version")) {
+						return "sessions table"
+					}
+				}
+				return ""
+			}
+		}
+	}
+	head := bytes.TrimLeft(src.Head(), " \t\r\n")
+	if len(head) == 0 || head[0] != '{' {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(head))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	if t, err := dec.Token(); err != nil || t != "schema_version" {
+		return ""
+	}
+	if bytes.Contains(head, []byte(`"tokcost"`)) {
+		return "report"
+	}
+	return ""
+}
