@@ -16,7 +16,7 @@ import (
 	"github.com/tokcost/tokcost/pricing/internal/pricefile"
 )
 
-//go:generate go run ./internal/pricegen -litellm ../../shared/reference/pricing/litellm_model_prices.json -changes ../../shared/reference/pricing/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -o table_gen.json
+//go:generate go run ./internal/pricegen -litellm source/litellm_model_prices.json -changes source/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -o table_gen.json
 
 //go:embed table_gen.json
 var embeddedJSON []byte
