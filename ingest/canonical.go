@@ -25,13 +25,14 @@ var canonicalAliases = map[string]string{
 	"cache_write_1h_tokens": "cache_write_1h_tokens",
 	"reasoning_tokens":      "reasoning_tokens",
 	"tool":                  "tool", "tool_name": "tool",
-	"status":      "status",
-	"error":       "error",
-	"error_class": "error_class",
-	"role":        "role",
-	"workflow":    "workflow",
-	"cost_usd":    "cost_usd",
-	"usage":       "usage",
+	"status":       "status",
+	"error":        "error",
+	"error_class":  "error_class",
+	"role":         "role",
+	"workflow":     "workflow",
+	"cost_usd":     "cost_usd",
+	"usage":        "usage",
+	"service_tier": "service_tier",
 }
 
 // canonicalOrder is the schema's field order (docs/format.md); a test
@@ -40,6 +41,7 @@ var canonicalOrder = []string{
 	"id", "session_id", "seq", "ts", "duration_ms", "kind", "model", "provider",
 	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens",
 	"tool", "status", "error", "error_class", "role", "workflow", "cost_usd", "usage",
+	"service_tier",
 }
 
 // CanonicalFields lists the canonical field names in schema order.

@@ -158,6 +158,7 @@ const (
 	fRole
 	fWorkflow
 	fCost
+	fServiceTier
 	fLineStart // not a field: where next predicts a line's first key
 )
 
@@ -209,6 +210,8 @@ func fieldOf(key string) int {
 		return fWorkflow
 	case "cost_usd":
 		return fCost
+	case "service_tier":
+		return fServiceTier
 	}
 	return fUnknown
 }
@@ -694,6 +697,10 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 	case fCost:
 		r.CostUSD, ok = num()
 		r.HasCost = ok
+	case fServiceTier:
+		if kind == fvString {
+			r.ServiceTier, ok = ParseServiceTier(transient(val)), true
+		}
 	}
 	return ok && ferr == nil
 }

@@ -146,6 +146,7 @@ func TestFastFieldsMatchAliases(t *testing.T) {
 		"cache_read_tokens": fCacheRead, "cache_write_tokens": fCacheWrite, "cache_write_1h_tokens": fCacheWrite1h,
 		"reasoning_tokens": fReasoning, "usage": fUsage, "tool": fTool, "status": fStatus, "error": fError,
 		"error_class": fErrorClass, "role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
+		"service_tier": fServiceTier,
 	}
 	for alias, canonical := range canonicalAliases {
 		code, ok := want[canonical]

@@ -464,6 +464,11 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "cost_usd":
 			r.CostUSD, ferr = number(v, name)
 			r.HasCost = ferr == nil
+		case "service_tier":
+			var s string
+			if s, ferr = str(v, name); ferr == nil {
+				r.ServiceTier = ParseServiceTier(s)
+			}
 		}
 	})
 	if ferr != nil {
@@ -473,6 +478,15 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		if ferr := fillUsage(r, usage); ferr != nil {
 			return ferr
 		}
+	}
+	if usage != nil {
+		FillUsageBilling(r, func(path ...string) (string, bool) {
+			v := usage.Get(path...)
+			if v == nil || v.Type() != fastjson.TypeString {
+				return "", false
+			}
+			return string(v.GetStringBytes()), true
+		})
 	}
 	return finish(r, statusExplicit)
 }

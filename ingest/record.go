@@ -93,6 +93,10 @@ type Record struct {
 	CostUSD float64 // cost the producer computed; valid when HasCost
 	HasCost bool
 
+	// ServiceTier is the vendor service tier the call was billed in
+	// (canonical service_tier); the zero value is standard.
+	ServiceTier ServiceTier
+
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.
 	Attrs map[string]string

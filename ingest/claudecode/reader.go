@@ -98,6 +98,7 @@ type usage struct {
 	CacheCreation            *struct {
 		Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
 	} `json:"cache_creation"`
+	ServiceTier string `json:"service_tier"` // standard, priority, batch
 }
 
 type block struct {
@@ -277,6 +278,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.CacheReadTokens = u.CacheReadInputTokens
 	r.CacheWriteTokens = u.CacheCreationInputTokens
 	r.CacheWrite1hTokens = min(h1, u.CacheCreationInputTokens)
+	r.ServiceTier = ingest.ParseServiceTier(u.ServiceTier)
 	size := r.InputTokens + r.OutputTokens
 
 	if m.ID == "" { // without an id nothing can be matched: never deduplicated

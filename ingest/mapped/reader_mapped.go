@@ -233,6 +233,11 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 	case "cost_usd":
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
+	case "service_tier":
+		var s string
+		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+			r.ServiceTier = ingest.ParseServiceTier(s)
+		}
 	}
 	return ferr
 }

@@ -145,6 +145,7 @@ const (
 	fCacheWriteTokens
 	fCacheWrite1hTokens
 	fReasoningTokens
+	fServiceTier
 )
 
 var fieldCodes = map[string]fieldCode{
@@ -170,6 +171,7 @@ var fieldCodes = map[string]fieldCode{
 	"cache_write_tokens":    fCacheWriteTokens,
 	"cache_write_1h_tokens": fCacheWrite1hTokens,
 	"reasoning_tokens":      fReasoningTokens,
+	"service_tier":          fServiceTier,
 }
 
 type plan struct {
@@ -192,6 +194,7 @@ var accepts = map[string][]class{
 	"input_tokens": {clInt, clFloat, clDecimal}, "output_tokens": {clInt, clFloat, clDecimal},
 	"cache_read_tokens": {clInt, clFloat, clDecimal}, "cache_write_tokens": {clInt, clFloat, clDecimal},
 	"cache_write_1h_tokens": {clInt, clFloat, clDecimal}, "reasoning_tokens": {clInt, clFloat, clDecimal},
+	"service_tier": {clString},
 }
 
 func classList(cs []class) string {
@@ -540,6 +543,11 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 		r.Role, ferr = text(c.canon, v, false)
 	case fWorkflow:
 		r.Workflow, ferr = text(c.canon, v, false)
+	case fServiceTier:
+		var s string
+		if s, ferr = text(c.canon, v, false); ferr == nil {
+			r.ServiceTier = ingest.ParseServiceTier(s)
+		}
 	case fError:
 		if v.cl == clString {
 			r.Error, ferr = text(c.canon, v, false)
