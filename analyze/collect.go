@@ -41,6 +41,7 @@ type Event struct {
 	Status ingest.Status
 	Class  ingest.ErrorClass
 	flags  uint8
+	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 }
 
 // HasTS reports whether the event carried a timestamp.
@@ -295,6 +296,8 @@ func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 //	8 bytes cost_usd, IEEE 754                  (flags&flagHasCost)
 //	uvarint each string id present: model, provider, tool, role, error
 //	byte    error class                         (strs&encClass)
+//	billing block                               (kind&encBilling):
+//	  byte  service tier
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
 	// Finish sets, and the unused top bit.
@@ -304,6 +307,7 @@ const (
 	encOnly     = encSameSess | encNextLine | encHasID
 
 	encNextSeq = 1 << 2 // in kind: seq is the last record's seq in the buffer plus one
+	encBilling = 1 << 7 // in kind: the billing block follows the record
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -403,6 +407,9 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
+	if r.ServiceTier != 0 {
+		kind |= encBilling
+	}
 	if r.HasSeq {
 		if r.Seq == pb.lastSeq+1 {
 			kind |= encNextSeq
@@ -450,6 +457,9 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	if r.ErrorClass != 0 {
 		b = append(b, uint8(r.ErrorClass))
+	}
+	if kind&encBilling != 0 {
+		b = append(b, uint8(r.ServiceTier))
 	}
 	pb.cur = b
 
@@ -587,6 +597,10 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 			}
 			if strs&encClass != 0 {
 				e.Class = ingest.ErrorClass(b[i])
+				i++
+			}
+			if kind&encBilling != 0 {
+				e.Tier = ingest.ServiceTier(b[i])
 				i++
 			}
 			f(&e, k, uint32(si))

@@ -98,6 +98,9 @@ func TestEncodingRoundTrip(t *testing.T) {
 		r.Error = pick("", "boom", strings.Repeat("é", 400)) // 800 bytes: cut at maxErrorKept
 		r.ErrorClass = ingest.ErrorClass(rng.IntN(3))
 		r.Replica, r.SameUnit = rng.IntN(7) == 0, rng.IntN(5) == 0
+		if rng.IntN(4) == 0 {
+			r.ServiceTier = ingest.ServiceTier(rng.IntN(int(ingest.NumServiceTiers)))
+		}
 		recs = append(recs, r)
 	}
 	roundTrip(t, recs)
@@ -168,7 +171,8 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				DurationMS:  math.Float64frombits(next()),
 				InputTokens: int64(next() >> 30), OutputTokens: int64(next() >> 30), CacheReadTokens: int64(next() >> 30),
 				CacheWriteTokens: int64(next() >> 30), CacheWrite1hTokens: int64(next() >> 30), ReasoningTokens: int64(next() >> 30),
-				CostUSD: math.Float64frombits(next()),
+				CostUSD:     math.Float64frombits(next()),
+				ServiceTier: ingest.ServiceTier(bits >> 25 & 7 % uint64(ingest.NumServiceTiers)),
 			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
@@ -210,7 +214,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
-		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass,
+		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
 	}
 	if !r.HasSeq {
 		e.Seq = 0

@@ -11,9 +11,11 @@ import (
 
 // TestEventSize guards the per-record memory: every record kept costs one
 // Event, so a new field costs its size times the records of a fleet.
+// It was 88 bytes with no byte to spare; the service tier (one byte) made
+// it 96, which leaves 7 bytes of padding for later billing fields.
 func TestEventSize(t *testing.T) {
-	if got := unsafe.Sizeof(Event{}); got > 88 {
-		t.Fatalf("Event is %d bytes, was 88", got)
+	if got := unsafe.Sizeof(Event{}); got > 96 {
+		t.Fatalf("Event is %d bytes, was 96", got)
 	}
 }
 

@@ -1,0 +1,80 @@
+package analyze
+
+import (
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// TestServiceTierPricing runs canonical JSONL through the pipeline and
+// checks each call is billed at its service tier's rates, and that a tier
+// the table has no rates for is billed standard and counted.
+//
+// gpt-5.4, LiteLLM entry (OpenAI pricing page), $/MTok in/out/cached:
+// standard 2.50/15/0.25, priority 5/30/0.50, flex 1.25/7.50/0.13; no scale
+// rates. Each gpt-5.4 call: 100,000 input (60,000 cached), 2,000 output:
+//
+//	standard 40,000×2.5 + 60,000×0.25 + 2,000×15 = 145,000 µ$
+//	priority 40,000×5   + 60,000×0.5  + 2,000×30 = 290,000 µ$
+//	flex     40,000×1.25 + 60,000×0.13 + 2,000×7.5 = 72,800 µ$
+//
+// claude-sonnet-4-5-20250929 (LiteLLM: $3/$15, no batch rates) in batch:
+// standard rates, 1,000×3 + 100×15 = 4,500 µ$, reported.
+func TestServiceTierPricing(t *testing.T) {
+	const call = `"kind":"llm","model":"gpt-5.4","input_tokens":100000,"cache_read_tokens":60000,"output_tokens":2000`
+	jsonl := `{"session_id":"s","ts":"2026-07-01T00:00:00Z",` + call + `}
+{"session_id":"s","ts":"2026-07-01T00:00:01Z",` + call + `,"service_tier":"priority"}
+{"session_id":"s","ts":"2026-07-01T00:00:02Z",` + call + `,"service_tier":"flex"}
+{"session_id":"s","ts":"2026-07-01T00:00:03Z",` + call + `,"service_tier":"scale"}
+{"session_id":"s","ts":"2026-07-01T00:00:04Z",` + call + `,"service_tier":"default"}
+{"session_id":"s","ts":"2026-07-01T00:00:05Z","kind":"llm","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"service_tier":"batch"}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	want := []float64{0.145, 0.29, 0.0728, 0.145, 0.145, 0.0045}
+	ev := d.Sessions[0].Events
+	if len(ev) != len(want) {
+		t.Fatalf("%d events, want %d", len(ev), len(want))
+	}
+	for i, w := range want {
+		if !near(ev[i].Cost, w) {
+			t.Errorf("event %d (tier %s): cost %.10g, want %.10g", i, ev[i].Tier, ev[i].Cost, w)
+		}
+	}
+	for _, m := range d.Models {
+		tiers := m.ByTier.Used()
+		switch m.Model {
+		case "gpt-5.4":
+			// standard 2 calls (the untiered and "default"), priority, flex,
+			// scale (billed standard: 145,000 µ$, counted).
+			wantT := []TierUsage{
+				{Tier: "standard", Calls: 2, Tokens: 204_000, CostUSD: 0.29},
+				{Tier: "priority", Calls: 1, Tokens: 102_000, CostUSD: 0.29},
+				{Tier: "flex", Calls: 1, Tokens: 102_000, CostUSD: 0.0728},
+				{Tier: "scale", Calls: 1, Tokens: 102_000, CostUSD: 0.145, StandardRateCalls: 1, StandardRateTokens: 102_000},
+			}
+			checkTiers(t, m.Model, tiers, wantT)
+		case "claude-sonnet-4-5-20250929":
+			checkTiers(t, m.Model, tiers, []TierUsage{{Tier: "batch", Calls: 1, Tokens: 1_100, CostUSD: 0.0045, StandardRateCalls: 1, StandardRateTokens: 1_100}})
+		default:
+			t.Errorf("unexpected model %q", m.Model)
+		}
+	}
+	if ev[5].Tier != ingest.TierBatch {
+		t.Errorf("usage.service_tier: tier %v, want batch", ev[5].Tier)
+	}
+}
+
+func checkTiers(t *testing.T, model string, got, want []TierUsage) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: tiers %+v, want %+v", model, got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Tier != w.Tier || g.Calls != w.Calls || g.Tokens != w.Tokens || !near(g.CostUSD, w.CostUSD) ||
+			g.StandardRateCalls != w.StandardRateCalls || g.StandardRateTokens != w.StandardRateTokens {
+			t.Errorf("%s tier %d: %+v, want %+v", model, i, g, w)
+		}
+	}
+}
