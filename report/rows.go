@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tokcost/tokcost/analyze"
 )
@@ -60,3 +61,47 @@ func modelRows(models []analyze.ModelUsage, name func(string) string) [][]string
 }
 
 func plain(s string) string { return s }
+
+// tierText is the service-tier split on one line ("" when every call was
+// standard): "standard $1.20 (10 calls) · batch $0.30 (4 calls)".
+func tierText(a *Analysis) string {
+	var parts []string
+	for _, t := range a.CostByTier {
+		parts = append(parts, fmt.Sprintf("%s %s (%s calls)", t.Tier, usd(t.CostUSD), count(t.Calls)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// standardRateText says which calls were billed at standard rates because
+// the table has no rates for their tier ("" when none).
+func standardRateText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, f := range a.Input.StandardRate {
+		parts = append(parts, fmt.Sprintf("%s %s (%s calls, %s tokens)", name(orNone(f.Model)), f.Tier, count(f.Calls), count(f.Tokens)))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "service tiers without rates in the price table, billed at standard rates (the invoice will differ): " + strings.Join(parts, ", ")
+}
+
+var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
+
+// invoiceRows is the invoice-style breakdown: cost by token class, then by
+// service tier.
+func invoiceRows(a *Analysis) [][]string {
+	c := a.CostByClass
+	rows := [][]string{
+		{"input (uncached)", usd(c.Input), "", ""},
+		{"cache read", usd(c.CacheRead), "", ""},
+		{"cache write", usd(c.CacheWrite), "", ""},
+		{"output (reasoning included)", usd(c.Output), "", ""},
+	}
+	if c.Recorded > 0 {
+		rows = append(rows, []string{"from records' cost_usd", usd(c.Recorded), "", ""})
+	}
+	for _, t := range a.CostByTier {
+		rows = append(rows, []string{"service tier " + t.Tier, usd(t.CostUSD), count(t.Calls), count(t.Tokens)})
+	}
+	return rows
+}

@@ -28,6 +28,12 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}
 	p.f(".\n")
+	if t := tierText(a); t != "" {
+		p.f("\n**By service tier:** %s.\n", t)
+	}
+	if t := standardRateText(a, code); t != "" {
+		p.f("\n> [!WARNING]\n> %s.\n", t)
+	}
 
 	r := a.Runaway
 	p.f("\n**Runaway loops** (same tool, same masked error, ≥%d attempts): ", r.MinRepeats)

@@ -40,6 +40,12 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}
 	p.f("\n")
+	if t := tierText(a); t != "" {
+		p.f("cost by service tier: %s\n", t)
+	}
+	if t := standardRateText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
 
 	if len(a.Models) > 0 {
 		p.f("\nmodels\n")
