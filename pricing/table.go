@@ -268,3 +268,12 @@ func (m *model) at(atNano int64) segment {
 	}
 	return m.history[i-1]
 }
+
+// Provider is a table key's provider label (LiteLLM's litellm_provider;
+// informational, never used for pricing); "" for an unknown key.
+func (t *Table) Provider(key string) string {
+	if m, ok := t.models[strings.ToLower(strings.TrimSpace(key))]; ok {
+		return m.provider
+	}
+	return ""
+}
