@@ -42,6 +42,8 @@ type Event struct {
 	Class  ingest.ErrorClass
 	flags  uint8
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
+
+	WebSearches uint32 // server-side web searches, billed per search
 }
 
 // HasTS reports whether the event carried a timestamp.
@@ -297,7 +299,8 @@ func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 //	uvarint each string id present: model, provider, tool, role, error
 //	byte    error class                         (strs&encClass)
 //	billing block                               (kind&encBilling):
-//	  byte  service tier
+//	  byte    service tier | billWebSearch
+//	  uvarint web searches                      (billWebSearch)
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
 	// Finish sets, and the unused top bit.
@@ -308,6 +311,8 @@ const (
 
 	encNextSeq = 1 << 2 // in kind: seq is the last record's seq in the buffer plus one
 	encBilling = 1 << 7 // in kind: the billing block follows the record
+
+	billWebSearch = 1 << 4 // in the billing block's first byte; bits 0-3 are the tier
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -407,7 +412,8 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
-	if r.ServiceTier != 0 {
+	webSearches := sat32(max(r.WebSearchRequests, 0))
+	if r.ServiceTier != 0 || webSearches != 0 {
 		kind |= encBilling
 	}
 	if r.HasSeq {
@@ -459,7 +465,14 @@ func (s *shard) Record(r *ingest.Record) {
 		b = append(b, uint8(r.ErrorClass))
 	}
 	if kind&encBilling != 0 {
-		b = append(b, uint8(r.ServiceTier))
+		bill := uint8(r.ServiceTier)
+		if webSearches != 0 {
+			bill |= billWebSearch
+		}
+		b = append(b, bill)
+		if webSearches != 0 {
+			b = binary.AppendUvarint(b, uint64(webSearches))
+		}
 	}
 	pb.cur = b
 
@@ -600,8 +613,14 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 				i++
 			}
 			if kind&encBilling != 0 {
-				e.Tier = ingest.ServiceTier(b[i])
+				bill := b[i]
 				i++
+				e.Tier = ingest.ServiceTier(bill &^ billWebSearch)
+				if bill&billWebSearch != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.WebSearches = uint32(v)
+				}
 			}
 			f(&e, k, uint32(si))
 		}

@@ -153,7 +153,12 @@ type ModelUsage struct {
 	// TableCalls - RecordCalls - Unpriced are calls with no tokens and no
 	// price: they cost nothing whatever the rate.
 	TableCalls int64 `json:"table_cost_calls"`
-	CostByPart Parts `json:"cost_by_class"`
+	// WebSearches are the server-side web searches of its calls;
+	// UnpricedWebSearches those the price table has no fee for (not in
+	// the cost, reported).
+	WebSearches         int64 `json:"web_searches,omitempty"`
+	UnpricedWebSearches int64 `json:"unpriced_web_searches,omitempty"`
+	CostByPart          Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -164,7 +169,7 @@ type ModelUsage struct {
 	// millions of small costs, compensated so that the result does not
 	// depend on the order they are added in (which partition finished
 	// first, how many cores), to the last digit in practice.
-	sums [6]fsum // CostUSD, then Parts' fields in order
+	sums [7]fsum // CostUSD, then Parts' fields in order
 }
 
 // TierUsage is one service tier's share of a model's (or the fleet's)
@@ -214,7 +219,7 @@ func (f *fsum) merge(o fsum) {
 func (f fsum) value() float64 { return f.s + f.c }
 
 func (mu *ModelUsage) addCost(cost float64, p Parts) {
-	for i, x := range [6]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded} {
+	for i, x := range [7]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded, p.ServerTools} {
 		if x != 0 {
 			mu.sums[i].add(x)
 		}
@@ -225,7 +230,7 @@ func (mu *ModelUsage) addCost(cost float64, p Parts) {
 func (mu *ModelUsage) settle() {
 	mu.CostUSD = mu.sums[0].value()
 	mu.CostByPart = Parts{Input: mu.sums[1].value(), CacheRead: mu.sums[2].value(), CacheWrite: mu.sums[3].value(),
-		Output: mu.sums[4].value(), Recorded: mu.sums[5].value()}
+		Output: mu.sums[4].value(), Recorded: mu.sums[5].value(), ServerTools: mu.sums[6].value()}
 	mu.ByTier = TierSplit{}
 	if mu.tiers[ingest.TierStandard].calls == mu.Calls {
 		return // all standard: nothing to split
@@ -302,6 +307,9 @@ type Parts struct {
 	CacheWrite float64 `json:"cache_write_usd"`
 	Output     float64 `json:"output_usd"`
 	Recorded   float64 `json:"recorded_usd,omitempty"`
+	// ServerTools is server-side tool fees (web search), billed per call,
+	// not per token.
+	ServerTools float64 `json:"server_tools_usd"`
 }
 
 // Dataset is everything read, deduplicated, ordered and priced.
@@ -416,6 +424,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			dst.Unpriced += mu.Unpriced
 			dst.RecordCalls += mu.RecordCalls
 			dst.TableCalls += mu.TableCalls
+			dst.WebSearches += mu.WebSearches
+			dst.UnpricedWebSearches += mu.UnpricedWebSearches
 			for t := range dst.tiers {
 				dst.tiers[t].merge(mu.tiers[t])
 			}
@@ -961,6 +971,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 		}
 		mu.Calls++
 		mu.Tokens.addEvent(e)
+		mu.WebSearches += int64(e.WebSearches)
 
 		var parts Parts
 		priced := false
@@ -983,6 +994,13 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 					CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
 				})
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
+				if e.WebSearches > 0 {
+					fee, ok := rates.ServerToolCost(int64(e.WebSearches))
+					parts.ServerTools = fee
+					if !ok {
+						mu.UnpricedWebSearches += int64(e.WebSearches)
+					}
+				}
 				priced = true
 				mu.TableCalls++
 				if mu.PricedAs == "" {
@@ -1003,7 +1021,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			}
 			continue
 		}
-		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded
+		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded + parts.ServerTools
 		mu.addCost(e.Cost, parts)
 		if e.Cost != 0 {
 			ta.cost.add(e.Cost)

@@ -78,3 +78,38 @@ func checkTiers(t *testing.T, model string, got, want []TierUsage) {
 		}
 	}
 }
+
+// TestServerToolFees: web searches are billed per search from the table, as
+// a cost class of their own, and searches without a price are counted.
+//
+// claude-opus-4-6, LiteLLM entry: $5/$25 per MTok, search_context_cost_per_query
+// $0.01 (Anthropic pricing page: web search $10 per 1,000 searches). The call:
+// 1,000 input, 100 output, 3 searches: 1,000×5 + 100×25 = 7,500 µ$ of tokens,
+// 3 × $0.01 = $0.03 of searches, $0.0375 in all.
+// gpt-4o has no search price in LiteLLM: its 2 searches are counted, not billed;
+// 1,000×2.5 + 100×10 = 3,500 µ$ of tokens.
+func TestServerToolFees(t *testing.T) {
+	jsonl := `{"session_id":"s","ts":"2026-07-01T00:00:00Z","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"server_tool_use":{"web_search_requests":3,"web_fetch_requests":1}}}
+{"session_id":"s","ts":"2026-07-01T00:00:01Z","kind":"llm","model":"gpt-4o","usage":{"prompt_tokens":1000,"completion_tokens":100,"server_tool_use":{"web_search_requests":2}}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	ev := d.Sessions[0].Events
+	if len(ev) != 2 || ev[0].WebSearches != 3 || ev[1].WebSearches != 2 {
+		t.Fatalf("events %+v", ev)
+	}
+	if !near(ev[0].Cost, 0.0375) || !near(ev[1].Cost, 0.0035) {
+		t.Errorf("costs %.10g %.10g, want 0.0375 0.0035", ev[0].Cost, ev[1].Cost)
+	}
+	for _, m := range d.Models {
+		switch m.Model {
+		case "claude-opus-4-6":
+			if !near(m.CostByPart.ServerTools, 0.03) || m.WebSearches != 3 || m.UnpricedWebSearches != 0 {
+				t.Errorf("%s: server tools $%g, searches %d, unpriced %d; want $0.03, 3, 0", m.Model, m.CostByPart.ServerTools, m.WebSearches, m.UnpricedWebSearches)
+			}
+		case "gpt-4o":
+			if m.CostByPart.ServerTools != 0 || m.WebSearches != 2 || m.UnpricedWebSearches != 2 {
+				t.Errorf("%s: server tools $%g, searches %d, unpriced %d; want $0, 2, 2", m.Model, m.CostByPart.ServerTools, m.WebSearches, m.UnpricedWebSearches)
+			}
+		}
+	}
+}

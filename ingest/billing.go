@@ -63,13 +63,22 @@ func ParseServiceTier(s string) ServiceTier {
 type UsageStringGetter func(path ...string) (s string, present bool)
 
 // FillUsageBilling reads the billing fields of a provider usage object that
-// are not token counts: Anthropic's usage.service_tier. (OpenAI carries
-// service_tier beside usage, which the readers map as the canonical
-// service_tier field.) It never overrides a tier already set.
-func FillUsageBilling(r *Record, get UsageStringGetter) {
+// are not token counts: Anthropic's usage.service_tier and
+// usage.server_tool_use.web_search_requests. (OpenAI carries service_tier
+// beside usage, which the readers map as the canonical service_tier field.)
+// It never overrides a tier already set.
+func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *FieldError {
 	if r.ServiceTier == TierStandard {
 		if s, ok := get("service_tier"); ok {
 			r.ServiceTier = ParseServiceTier(s)
 		}
 	}
+	n, ok, err := count("server_tool_use", "web_search_requests")
+	if err != nil {
+		return err
+	}
+	if ok {
+		r.WebSearchRequests = n
+	}
+	return nil
 }

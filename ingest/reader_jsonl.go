@@ -480,13 +480,22 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		}
 	}
 	if usage != nil {
-		FillUsageBilling(r, func(path ...string) (string, bool) {
+		if ferr := FillUsageBilling(r, func(path ...string) (string, bool) {
 			v := usage.Get(path...)
 			if v == nil || v.Type() != fastjson.TypeString {
 				return "", false
 			}
 			return string(v.GetStringBytes()), true
-		})
+		}, func(path ...string) (int64, bool, *FieldError) {
+			v := usage.Get(path...)
+			if v == nil || v.Type() == fastjson.TypeNull {
+				return 0, false, nil
+			}
+			t, err := tokens(v, "usage."+strings.Join(path, "."))
+			return t, err == nil, err
+		}); ferr != nil {
+			return ferr
+		}
 	}
 	return finish(r, statusExplicit)
 }

@@ -96,6 +96,9 @@ type Record struct {
 	// ServiceTier is the vendor service tier the call was billed in
 	// (canonical service_tier); the zero value is standard.
 	ServiceTier ServiceTier
+	// WebSearchRequests is the server-side web searches the call made
+	// (Anthropic usage.server_tool_use.web_search_requests), billed per search.
+	WebSearchRequests int64
 
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.

@@ -37,6 +37,10 @@ type Rates struct {
 	Batch    TierRates `json:"batch,omitzero"`
 	Priority TierRates `json:"priority,omitzero"`
 	Flex     TierRates `json:"flex,omitzero"`
+
+	// WebSearch is the fee per server-side web search ($ per search;
+	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
+	WebSearch float64 `json:"web_search,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input
@@ -44,6 +48,18 @@ type Rates struct {
 // includes Reasoning.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning int64
+}
+
+// ServerToolCost is the fee for n server-side web searches, and whether the
+// table has a price for them (n > 0 without one: not priced, to be reported).
+func (r Rates) ServerToolCost(webSearches int64) (float64, bool) {
+	if webSearches <= 0 {
+		return 0, true
+	}
+	if r.WebSearch <= 0 {
+		return 0, false
+	}
+	return float64(webSearches) * r.WebSearch, true
 }
 
 // Parts is one call's cost split by token class.

@@ -125,6 +125,15 @@ type Input struct {
 	// rates for (for that model): billed at standard rates, so the invoice
 	// will differ by the tier's discount or uplift.
 	StandardRate []TierFallback `json:"standard_rate_tiers,omitempty"`
+	// UnpricedServerTools lists server-side tool calls (web searches) of
+	// models the table has no fee for: not in the cost, which is then low.
+	UnpricedServerTools []UnpricedServerTools `json:"unpriced_server_tools,omitempty"`
+}
+
+// UnpricedServerTools is one model's web searches without a price.
+type UnpricedServerTools struct {
+	Model       string `json:"model"`
+	WebSearches int64  `json:"web_searches"`
 }
 
 // Coverage is what share of the input the figures stand on (docs/json.md):
@@ -258,6 +267,10 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		a.CostByClass.CacheWrite += m.CostByPart.CacheWrite
 		a.CostByClass.Output += m.CostByPart.Output
 		a.CostByClass.Recorded += m.CostByPart.Recorded
+		a.CostByClass.ServerTools += m.CostByPart.ServerTools
+		if m.UnpricedWebSearches > 0 {
+			a.Input.UnpricedServerTools = append(a.Input.UnpricedServerTools, UnpricedServerTools{Model: m.Model, WebSearches: m.UnpricedWebSearches})
+		}
 		a.LLMTokens += m.Tokens.Total()
 		c := &a.Input.Coverage
 		c.LLMCalls += m.Calls
@@ -285,7 +298,7 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 			break
 		}
 	}
-	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output
+	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output + a.CostByClass.ServerTools
 	a.Input.CostTableUSD, a.Input.CostProducerUSD = priced, a.CostByClass.Recorded
 	a.Input.LinesUnderstood = a.Input.Lines - a.Input.Invalid
 	if priced > 0 {

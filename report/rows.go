@@ -85,6 +85,18 @@ func standardRateText(a *Analysis, name func(string) string) string {
 	return "service tiers without rates in the price table, billed at standard rates (the invoice will differ): " + strings.Join(parts, ", ")
 }
 
+// unpricedToolsText names the web searches without a price ("" if none).
+func unpricedToolsText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, u := range a.Input.UnpricedServerTools {
+		parts = append(parts, fmt.Sprintf("%s (%s searches)", name(orNone(u.Model)), count(u.WebSearches)))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "web searches without a price in the table, not in the cost: " + strings.Join(parts, ", ")
+}
+
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
 
 // invoiceRows is the invoice-style breakdown: cost by token class, then by
@@ -97,6 +109,7 @@ func invoiceRows(a *Analysis) [][]string {
 		{"cache write", usd(c.CacheWrite), "", ""},
 		{"output (reasoning included)", usd(c.Output), "", ""},
 	}
+	rows = append(rows, []string{"server tools (web search)", usd(c.ServerTools), "", ""})
 	if c.Recorded > 0 {
 		rows = append(rows, []string{"from records' cost_usd", usd(c.Recorded), "", ""})
 	}

@@ -36,6 +36,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	c := a.CostByClass
 	p.f("\noutput premium: %s of priced cost pays for output tokens\n", pct(a.OutputCostShare))
 	p.f("cost by class: input %s · cache read %s · cache write %s · output %s", usd(c.Input), usd(c.CacheRead), usd(c.CacheWrite), usd(c.Output))
+	if c.ServerTools > 0 {
+		p.f(" · server tools %s", usd(c.ServerTools))
+	}
 	if c.Recorded > 0 {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}
@@ -44,6 +47,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 		p.f("cost by service tier: %s\n", t)
 	}
 	if t := standardRateText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
+	if t := unpricedToolsText(a, plain); t != "" {
 		p.f("warning: %s\n", t)
 	}
 

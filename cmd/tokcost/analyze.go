@@ -239,6 +239,15 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
+	var noFee []string
+	for _, m := range d.Models {
+		if m.UnpricedWebSearches > 0 {
+			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
+		}
+	}
+	if len(noFee) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: web searches without a price in the table are not in the cost: %s\n", strings.Join(noFee, ", "))
+	}
 	if fb := standardRateTiers(d); len(fb) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: service tiers without rates in the price table, billed at standard rates: %s; add the tier's rates with --pricing\n",
 			strings.Join(fb, ", "))
@@ -369,6 +378,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	timing.done("write")
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
+	}
+	if opts.FailOnUnpriced && len(a.Input.UnpricedServerTools) > 0 {
+		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models made web searches the table has no price for and --fail-on-unpriced is set", len(a.Input.UnpricedServerTools))}
 	}
 	if opts.FailOnUnpriced && len(a.Input.StandardRate) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d model service tiers have no rates (billed at standard rates) and --fail-on-unpriced is set", len(a.Input.StandardRate))}

@@ -171,7 +171,9 @@ type mtokRates struct {
 	// ServiceTiers are the batch, priority and flex rates the table has
 	// for the model, below the long-context tier.
 	ServiceTiers []mtokService `json:"service_tiers,omitempty"`
-	Notes        []string      `json:"notes,omitempty"`
+	// WebSearch is the fee per server-side web search, in $ (not per MTok).
+	WebSearch float64  `json:"web_search_per_search,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // mtokService is one service tier's rates ($/MTok).
@@ -293,6 +295,7 @@ func billed(r pricing.Rates) mtokRates {
 			CacheWrite1h: per(pricing.Usage{Input: n, CacheWrite: n, CacheWrite1h: n}),
 		})
 	}
+	out.WebSearch = r.WebSearch
 	if len(out.ServiceTiers) > 0 {
 		out.Notes = append(out.Notes, "service-tier classes without their own price scale with the tier's input rate (docs/pricing.md)")
 	}
@@ -374,6 +377,9 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 	for _, st := range r.ServiceTiers {
 		fmt.Fprintf(w, "%s%s\tinput %s, output %s, cache read %s, write 5m %s, write 1h %s\n", indent, st.Tier,
 			money(st.Input), money(st.Output), money(st.CacheRead), money(st.CacheWrite), money(st.CacheWrite1h))
+	}
+	if r.WebSearch > 0 {
+		fmt.Fprintf(w, "%sweb search\t%s per search\n", indent, money(r.WebSearch))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "%snote\t%s\n", indent, n)

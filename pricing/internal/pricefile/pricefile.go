@@ -46,6 +46,10 @@ type Price struct {
 	Batch    TierRates `json:"batch,omitzero"`
 	Priority TierRates `json:"priority,omitzero"`
 	Flex     TierRates `json:"flex,omitzero"`
+
+	// WebSearch is the fee per server-side web search ($ per search;
+	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
+	WebSearch float64 `json:"web_search,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -400,6 +404,15 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 			return e, false, fmt.Errorf("more than %d long-context tiers", MaxHigherTiers+1)
 		}
 		n++
+	}
+	if raw, ok := f["search_context_cost_per_query"]; ok && string(raw) != "null" {
+		var sizes map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &sizes); err != nil {
+			return e, false, fmt.Errorf("search_context_cost_per_query: not an object: %s", truncate(raw))
+		}
+		if _, err := num(sizes, "search_context_size_medium", &p.WebSearch); err != nil {
+			return e, false, fmt.Errorf("search_context_cost_per_query: %w", err)
+		}
 	}
 	// Service tiers: LiteLLM's *_batches, *_priority, *_flex, and their
 	// combination with the first long-context threshold
