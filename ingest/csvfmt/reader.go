@@ -257,6 +257,8 @@ func fill(r *ingest.Record, cols []column, row []string) *ingest.FieldError {
 		case "cost_usd":
 			r.CostUSD, ferr = decimal(v, c.name)
 			r.HasCost = ferr == nil
+		case "service_tier":
+			r.ServiceTier = ingest.ParseServiceTier(v)
 		}
 		if ferr != nil {
 			if ferr.Field == "" || ferr.Field == c.canon {
