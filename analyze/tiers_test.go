@@ -113,3 +113,33 @@ func TestServerToolFees(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteKeepsServiceTier: a routed call keeps its service tier and its
+// web searches. One priority gpt-5.4 call (100,000 input, 60,000 cached,
+// 2,000 output: $0.29, TestServiceTierPricing) routed to gpt-5.5, LiteLLM
+// entry priority $10/$60, cached $1: 40,000×10 + 60,000×1 + 2,000×60 =
+// 400,000 + 60,000 + 120,000 µ$ = $0.58 (standard rates would give
+// 40,000×5 + 60,000×0.5 + 2,000×30 = $0.29).
+// One claude-opus-4-6 call with 3 searches ($0.0375, TestServerToolFees)
+// routed to claude-sonnet-4-5-20250929 ($3/$15, $0.01 a search):
+// 1,000×3 + 100×15 = 4,500 µ$ + $0.03 = $0.0345.
+func TestRouteKeepsServiceTier(t *testing.T) {
+	jsonl := `{"session_id":"s","ts":"2026-07-01T00:00:00Z","kind":"llm","model":"gpt-5.4","input_tokens":100000,"cache_read_tokens":60000,"output_tokens":2000,"service_tier":"priority","role":"a"}
+{"session_id":"t","ts":"2026-07-01T00:00:00Z","kind":"llm","model":"claude-opus-4-6","role":"b","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"server_tool_use":{"web_search_requests":3}}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	w, err := Simulate(d, WhatifConfig{Routes: []Route{{Role: "a", Model: "gpt-5.5"}, {Role: "b", Model: "claude-sonnet-4-5-20250929"}}, Loops: DefaultLoopConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := w.Route[0]; r.CallsRerouted != 1 || !near(r.CostBeforeUSD, 0.29) || !near(r.CostAfterUSD, 0.58) {
+		t.Errorf("priority route = %+v, want before $0.29 after $0.58", r)
+	}
+	if r := w.Route[1]; r.CallsRerouted != 1 || !near(r.CostBeforeUSD, 0.0375) || !near(r.CostAfterUSD, 0.0345) {
+		t.Errorf("search route = %+v, want before $0.0375 after $0.0345", r)
+	}
+	// Combined: $0.58 + $0.0345.
+	if !near(w.Combined.TotalCostUSD, 0.6145) {
+		t.Errorf("combined %v, want 0.6145", w.Combined.TotalCostUSD)
+	}
+}
