@@ -43,6 +43,7 @@ type Event struct {
 	flags  uint8
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 
+	USOnly      bool   // US-only inference: the model's US uplift applies
 	WebSearches uint32 // server-side web searches, billed per search
 }
 
@@ -299,7 +300,7 @@ func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 //	uvarint each string id present: model, provider, tool, role, error
 //	byte    error class                         (strs&encClass)
 //	billing block                               (kind&encBilling):
-//	  byte    service tier | billWebSearch
+//	  byte    service tier | billWebSearch | billUSOnly
 //	  uvarint web searches                      (billWebSearch)
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
@@ -313,6 +314,7 @@ const (
 	encBilling = 1 << 7 // in kind: the billing block follows the record
 
 	billWebSearch = 1 << 4 // in the billing block's first byte; bits 0-3 are the tier
+	billUSOnly    = 1 << 5
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -413,7 +415,7 @@ func (s *shard) Record(r *ingest.Record) {
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
 	webSearches := sat32(max(r.WebSearchRequests, 0))
-	if r.ServiceTier != 0 || webSearches != 0 {
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly {
 		kind |= encBilling
 	}
 	if r.HasSeq {
@@ -468,6 +470,9 @@ func (s *shard) Record(r *ingest.Record) {
 		bill := uint8(r.ServiceTier)
 		if webSearches != 0 {
 			bill |= billWebSearch
+		}
+		if r.USOnly {
+			bill |= billUSOnly
 		}
 		b = append(b, bill)
 		if webSearches != 0 {
@@ -615,7 +620,8 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 			if kind&encBilling != 0 {
 				bill := b[i]
 				i++
-				e.Tier = ingest.ServiceTier(bill &^ billWebSearch)
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly))
+				e.USOnly = bill&billUSOnly != 0
 				if bill&billWebSearch != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)

@@ -101,6 +101,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			r.ServiceTier = ingest.ServiceTier(rng.IntN(int(ingest.NumServiceTiers)))
 		}
+		r.USOnly = rng.IntN(5) == 0
 		switch rng.IntN(6) {
 		case 0:
 			r.WebSearchRequests = int64(rng.IntN(300))
@@ -182,6 +183,7 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				CostUSD:           math.Float64frombits(next()),
 				ServiceTier:       ingest.ServiceTier(bits >> 25 & 7 % uint64(ingest.NumServiceTiers)),
 				WebSearchRequests: int64(next() >> 31),
+				USOnly:            bits>>28&1 == 1,
 			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
@@ -224,7 +226,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
-		WebSearches: sat(max(r.WebSearchRequests, 0)),
+		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
 	}
 	if !r.HasSeq {
 		e.Seq = 0

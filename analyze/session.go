@@ -158,7 +158,12 @@ type ModelUsage struct {
 	// the cost, reported).
 	WebSearches         int64 `json:"web_searches,omitempty"`
 	UnpricedWebSearches int64 `json:"unpriced_web_searches,omitempty"`
-	CostByPart          Parts `json:"cost_by_class"`
+	// USOnlyCalls ran US-only (Anthropic inference_geo "us"); those of
+	// them the table has no US uplift for are USOnlyNoUplift (billed at
+	// the base rates, reported).
+	USOnlyCalls    int64 `json:"us_only_calls,omitempty"`
+	USOnlyNoUplift int64 `json:"us_only_no_uplift_calls,omitempty"`
+	CostByPart     Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -426,6 +431,8 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			dst.TableCalls += mu.TableCalls
 			dst.WebSearches += mu.WebSearches
 			dst.UnpricedWebSearches += mu.UnpricedWebSearches
+			dst.USOnlyCalls += mu.USOnlyCalls
+			dst.USOnlyNoUplift += mu.USOnlyNoUplift
 			for t := range dst.tiers {
 				dst.tiers[t].merge(mu.tiers[t])
 			}
@@ -993,6 +1000,14 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 					Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
 					CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
 				})
+				if e.USOnly {
+					mu.USOnlyCalls++
+					if rates.GeoUS > 0 {
+						cp = cp.Scale(rates.GeoUS)
+					} else {
+						mu.USOnlyNoUplift++
+					}
+				}
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
 				if e.WebSearches > 0 {
 					fee, ok := rates.ServerToolCost(int64(e.WebSearches))

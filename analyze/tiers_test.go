@@ -143,3 +143,33 @@ func TestRouteKeepsServiceTier(t *testing.T) {
 		t.Errorf("combined %v, want 0.6145", w.Combined.TotalCostUSD)
 	}
 }
+
+// TestUSOnlyUplift: usage.inference_geo "us" bills the tokens at the
+// model's US multiplier. claude-opus-4-6: LiteLLM provider_specific_entry
+// {"us": 1.1} (Anthropic data-residency page: US-only inference 1.1x);
+// 1,000×5 + 100×25 = 7,500 µ$, ×1.1 = 8,250 µ$. "not_available" (what Claude
+// Code writes) is not US-only: 7,500 µ$. claude-sonnet-4-5-20250929 has no US
+// multiplier: 1,000×3 + 100×15 = 4,500 µ$ at base rates, counted.
+func TestUSOnlyUplift(t *testing.T) {
+	jsonl := `{"session_id":"s","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"inference_geo":"us"}}
+{"session_id":"s","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"inference_geo":"not_available"}}
+{"session_id":"s","kind":"llm","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"inference_geo":"us"}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	ev := d.Sessions[0].Events
+	want := []float64{0.00825, 0.0075, 0.0045}
+	for i, w := range want {
+		if !near(ev[i].Cost, w) {
+			t.Errorf("event %d: cost %.10g, want %.10g", i, ev[i].Cost, w)
+		}
+	}
+	for _, m := range d.Models {
+		var calls, noUplift int64 = 1, 0
+		if m.Model == "claude-sonnet-4-5-20250929" {
+			noUplift = 1
+		}
+		if m.USOnlyCalls != calls || m.USOnlyNoUplift != noUplift {
+			t.Errorf("%s: us-only %d, without uplift %d; want %d, %d", m.Model, m.USOnlyCalls, m.USOnlyNoUplift, calls, noUplift)
+		}
+	}
+}

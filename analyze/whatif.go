@@ -662,7 +662,7 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 			// recorded cost_usd minus a table-rate saving could go negative.
 			if orig.ok && !e.Unpriced() && !e.CostFromRecord() {
 				rates, _ := orig.rates.ForServiceTier(e.Tier.String()) // as Finish billed it
-				winSaved = rates.Cost(u) - rates.Cost(shrink(u, cut))
+				winSaved = (rates.Cost(u) - rates.Cost(shrink(u, cut))) * usUplift(e, rates)
 				win.CostSavedUSD += winSaved
 				windowCost -= winSaved
 			} else {
@@ -684,7 +684,7 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 				fee, _ := tgt.Rates.ServerToolCost(int64(e.WebSearches))
 				routes[ri].CallsRerouted++
 				routes[ri].CostBeforeUSD += e.Cost
-				routes[ri].CostAfterUSD += tgt.Rates.Cost(u) + fee
+				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee
 				tgtFee = fee
 			}
 		}
@@ -695,7 +695,7 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 		}
 		switch {
 		case ri >= 0:
-			combined += tgt.Rates.Cost(shrink(u, cut)) + tgtFee
+			combined += tgt.Rates.Cost(shrink(u, cut))*usUplift(e, tgt.Rates) + tgtFee
 		default:
 			combined += e.Cost - winSaved
 		}
@@ -739,4 +739,13 @@ func RecommendCap(d *Dataset, rw Runaway, share float64) (int, bool) {
 		}
 	}
 	return recommendCap(healthy, share)
+}
+
+// usUplift is the factor Finish bills a US-only call's tokens at: the
+// model's US multiplier, or 1 where the table has none (reported there).
+func usUplift(e *Event, r pricing.Rates) float64 {
+	if e.USOnly && r.GeoUS > 0 {
+		return r.GeoUS
+	}
+	return 1
 }

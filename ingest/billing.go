@@ -64,7 +64,8 @@ type UsageStringGetter func(path ...string) (s string, present bool)
 
 // FillUsageBilling reads the billing fields of a provider usage object that
 // are not token counts: Anthropic's usage.service_tier and
-// usage.server_tool_use.web_search_requests. (OpenAI carries service_tier
+// usage.server_tool_use.web_search_requests, and usage.inference_geo "us"
+// (US-only inference; "global", "not_available" and "" are not). (OpenAI carries service_tier
 // beside usage, which the readers map as the canonical service_tier field.)
 // It never overrides a tier already set.
 func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *FieldError {
@@ -72,6 +73,9 @@ func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *Fiel
 		if s, ok := get("service_tier"); ok {
 			r.ServiceTier = ParseServiceTier(s)
 		}
+	}
+	if g, ok := get("inference_geo"); ok && strings.EqualFold(strings.TrimSpace(g), "us") {
+		r.USOnly = true
 	}
 	n, ok, err := count("server_tool_use", "web_search_requests")
 	if err != nil {

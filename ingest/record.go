@@ -99,6 +99,9 @@ type Record struct {
 	// WebSearchRequests is the server-side web searches the call made
 	// (Anthropic usage.server_tool_use.web_search_requests), billed per search.
 	WebSearchRequests int64
+	// USOnly marks a call whose inference ran US-only (Anthropic
+	// usage.inference_geo "us"), billed with the model's US uplift.
+	USOnly bool
 
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.

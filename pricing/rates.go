@@ -41,6 +41,9 @@ type Rates struct {
 	// WebSearch is the fee per server-side web search ($ per search;
 	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
 	WebSearch float64 `json:"web_search,omitempty"`
+	// GeoUS multiplies the token rates of a call run US-only (Anthropic
+	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
+	GeoUS float64 `json:"geo_us,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input
@@ -48,6 +51,11 @@ type Rates struct {
 // includes Reasoning.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning int64
+}
+
+// Scale returns p with every token class multiplied by f (a region uplift).
+func (p Parts) Scale(f float64) Parts {
+	return Parts{Input: p.Input * f, CacheRead: p.CacheRead * f, CacheWrite: p.CacheWrite * f, Output: p.Output * f}
 }
 
 // ServerToolCost is the fee for n server-side web searches, and whether the

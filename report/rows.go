@@ -97,6 +97,21 @@ func unpricedToolsText(a *Analysis, name func(string) string) string {
 	return "web searches without a price in the table, not in the cost: " + strings.Join(parts, ", ")
 }
 
+// noUpliftText names US-only calls of models without a US uplift in the
+// table ("" if none): billed at base rates, below the invoice.
+func noUpliftText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.USOnlyNoUplift > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.USOnlyNoUplift)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "US-only calls of models without a US uplift in the table, billed at base rates: " + strings.Join(parts, ", ")
+}
+
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
 
 // invoiceRows is the invoice-style breakdown: cost by token class, then by

@@ -40,6 +40,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if t := unpricedToolsText(a, code); t != "" {
 		p.f("\n> [!WARNING]\n> %s.\n", t)
 	}
+	if t := noUpliftText(a, code); t != "" {
+		p.f("\n> [!WARNING]\n> %s.\n", t)
+	}
 
 	r := a.Runaway
 	p.f("\n**Runaway loops** (same tool, same masked error, ≥%d attempts): ", r.MinRepeats)

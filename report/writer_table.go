@@ -52,6 +52,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	if t := unpricedToolsText(a, plain); t != "" {
 		p.f("warning: %s\n", t)
 	}
+	if t := noUpliftText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
 
 	if len(a.Models) > 0 {
 		p.f("\nmodels\n")

@@ -239,11 +239,17 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee []string
+	var noFee, noUplift []string
 	for _, m := range d.Models {
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
 		}
+		if m.USOnlyNoUplift > 0 {
+			noUplift = append(noUplift, fmt.Sprintf("%s (%d calls)", m.Model, m.USOnlyNoUplift))
+		}
+	}
+	if len(noUplift) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: US-only calls of models without a US uplift in the table, billed at base rates: %s\n", strings.Join(noUplift, ", "))
 	}
 	if len(noFee) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: web searches without a price in the table are not in the cost: %s\n", strings.Join(noFee, ", "))

@@ -172,8 +172,10 @@ type mtokRates struct {
 	// for the model, below the long-context tier.
 	ServiceTiers []mtokService `json:"service_tiers,omitempty"`
 	// WebSearch is the fee per server-side web search, in $ (not per MTok).
-	WebSearch float64  `json:"web_search_per_search,omitempty"`
-	Notes     []string `json:"notes,omitempty"`
+	WebSearch float64 `json:"web_search_per_search,omitempty"`
+	// USOnly multiplies the token rates of US-only inference.
+	USOnly float64  `json:"us_only_multiplier,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 }
 
 // mtokService is one service tier's rates ($/MTok).
@@ -296,6 +298,7 @@ func billed(r pricing.Rates) mtokRates {
 		})
 	}
 	out.WebSearch = r.WebSearch
+	out.USOnly = r.GeoUS
 	if len(out.ServiceTiers) > 0 {
 		out.Notes = append(out.Notes, "service-tier classes without their own price scale with the tier's input rate (docs/pricing.md)")
 	}
@@ -380,6 +383,9 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 	}
 	if r.WebSearch > 0 {
 		fmt.Fprintf(w, "%sweb search\t%s per search\n", indent, money(r.WebSearch))
+	}
+	if r.USOnly > 0 {
+		fmt.Fprintf(w, "%sUS-only\t×%s on every token rate\n", indent, strconv.FormatFloat(r.USOnly, 'f', -1, 64))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "%snote\t%s\n", indent, n)

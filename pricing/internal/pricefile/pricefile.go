@@ -50,6 +50,9 @@ type Price struct {
 	// WebSearch is the fee per server-side web search ($ per search;
 	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
 	WebSearch float64 `json:"web_search,omitempty"`
+	// GeoUS multiplies the token rates of a call run US-only (Anthropic
+	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
+	GeoUS float64 `json:"geo_us,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -412,6 +415,14 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 		}
 		if _, err := num(sizes, "search_context_size_medium", &p.WebSearch); err != nil {
 			return e, false, fmt.Errorf("search_context_cost_per_query: %w", err)
+		}
+	}
+	if raw, ok := f["provider_specific_entry"]; ok && string(raw) != "null" {
+		var mult map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &mult); err == nil { // other shapes carry no multipliers
+			if _, err := num(mult, "us", &p.GeoUS); err != nil {
+				return e, false, fmt.Errorf("provider_specific_entry: %w", err)
+			}
 		}
 	}
 	// Service tiers: LiteLLM's *_batches, *_priority, *_flex, and their
