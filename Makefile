@@ -25,7 +25,7 @@ lint:
 golden:
 	$(GO) test ./report/... ./cmd/... -update
 
-# Regenerate the embedded price table from ../shared/reference/pricing.
+# Regenerate the embedded price table from pricing/source and pricing/overrides.yaml.
 generate:
 	$(GO) generate ./pricing/...
 

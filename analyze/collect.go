@@ -49,6 +49,10 @@ type Event struct {
 	Status ingest.Status
 	Class  ingest.ErrorClass
 	flags  uint8
+	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
+
+	USOnly      bool   // US-only inference: the model's US uplift applies
+	WebSearches uint32 // server-side web searches, billed per search
 }
 
 // HasTS reports whether the event carried a timestamp.
@@ -203,7 +207,7 @@ type partBuf struct {
 const (
 	firstBlock = 256
 	maxBlock   = 16 << 10 // 512 partition buffers leave half a block each unused
-	maxEncoded = 192      // more than the longest encoding of one record
+	maxEncoded = 208      // more than the longest encoding of one record
 )
 
 func (pb *partBuf) room() []byte {
@@ -307,6 +311,9 @@ func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
 //	  byte    which of the four below follow (ioArgs, ioResult, ioLabel, ioBytes)
 //	  8 bytes arguments hash, 8 bytes result hash
 //	  uvarint arguments excerpt (error-text id), uvarint result size
+//	billing block                               (kind&encBilling):
+//	  byte    service tier | billWebSearch | billUSOnly
+//	  uvarint web searches                      (billWebSearch)
 const (
 	// In flags: the bits of flagUnpriced and flagRecordedCost, which only
 	// Finish sets, and the unused top bit.
@@ -318,10 +325,14 @@ const (
 	encNextSeq = 1 << 2 // in kind: seq is the last record's seq in the buffer plus one
 	encToolIO  = 1 << 7 // in kind: the tool-io block follows
 
-	ioArgs   = 1 << 0
-	ioResult = 1 << 1
-	ioLabel  = 1 << 2
-	ioBytes  = 1 << 3
+	ioArgs     = 1 << 0
+	ioResult   = 1 << 1
+	ioLabel    = 1 << 2
+	ioBytes    = 1 << 3
+	encBilling = 1 << 3 // in kind: the billing block follows the record (after the tool-io block)
+
+	billWebSearch = 1 << 4 // in the billing block's first byte; bits 0-3 are the tier
+	billUSOnly    = 1 << 5
 
 	encDur = 1 << 6 // in nums; bits 0-5 are the token counts
 	encSub = 1 << 7
@@ -421,6 +432,10 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
+	webSearches := sat32(max(r.WebSearchRequests, 0))
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly {
+		kind |= encBilling
+	}
 	if r.HasSeq {
 		if r.Seq == pb.lastSeq+1 {
 			kind |= encNextSeq
@@ -474,6 +489,19 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	if kind&encToolIO != 0 {
 		b = s.appendToolIO(b, r)
+	}
+	if kind&encBilling != 0 {
+		bill := uint8(r.ServiceTier)
+		if webSearches != 0 {
+			bill |= billWebSearch
+		}
+		if r.USOnly {
+			bill |= billUSOnly
+		}
+		b = append(b, bill)
+		if webSearches != 0 {
+			b = binary.AppendUvarint(b, uint64(webSearches))
+		}
 	}
 	pb.cur = b
 
@@ -615,6 +643,17 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k eventKey, si uint32))
 			}
 			if kind&encToolIO != 0 {
 				i = s.decodeToolIO(b, i, &e)
+			}
+			if kind&encBilling != 0 {
+				bill := b[i]
+				i++
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly))
+				e.USOnly = bill&billUSOnly != 0
+				if bill&billWebSearch != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.WebSearches = uint32(v)
+				}
 			}
 			f(&e, k, uint32(si))
 		}

@@ -106,6 +106,18 @@ func TestEncodingRoundTrip(t *testing.T) {
 			sizes := []int64{0, -1, 2140, 1 << 40, rng.Int64N(1 << 20)}
 			r.ToolResultBytes = sizes[rng.IntN(len(sizes))]
 		}
+		if rng.IntN(4) == 0 {
+			r.ServiceTier = ingest.ServiceTier(rng.IntN(int(ingest.NumServiceTiers)))
+		}
+		r.USOnly = rng.IntN(5) == 0
+		switch rng.IntN(6) {
+		case 0:
+			r.WebSearchRequests = int64(rng.IntN(300))
+		case 1:
+			r.WebSearchRequests = math.MaxUint32 + int64(rng.IntN(10)) // saturates
+		case 2:
+			r.WebSearchRequests = -int64(rng.IntN(3)) // never negative once kept
+		}
 		recs = append(recs, r)
 	}
 	roundTrip(t, recs)
@@ -176,7 +188,10 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				DurationMS:  math.Float64frombits(next()),
 				InputTokens: int64(next() >> 30), OutputTokens: int64(next() >> 30), CacheReadTokens: int64(next() >> 30),
 				CacheWriteTokens: int64(next() >> 30), CacheWrite1hTokens: int64(next() >> 30), ReasoningTokens: int64(next() >> 30),
-				CostUSD: math.Float64frombits(next()),
+				CostUSD:           math.Float64frombits(next()),
+				ServiceTier:       ingest.ServiceTier(bits >> 25 & 7 % uint64(ingest.NumServiceTiers)),
+				WebSearchRequests: int64(next() >> 31),
+				USOnly:            bits>>28&1 == 1,
 			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
@@ -230,7 +245,8 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
-		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass,
+		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
+		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
 	}
 	if !r.HasSeq {
 		e.Seq = 0

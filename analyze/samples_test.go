@@ -23,7 +23,7 @@ import (
 // were computed by a separate Python script that parses the raw files
 // itself (Claude Code: dedupe on (message.id, requestId) keeping the max
 // output; Codex: last_token_usage per changed total_token_usage) and prices
-// with LiteLLM's JSON (../shared/reference/pricing/litellm_model_prices.json)
+// with LiteLLM's JSON (pricing/source/litellm_model_prices.json)
 // directly, with cost = (input − cache_read − cache_write)·in +
 // cache_read·read + cache_write_5m·write + cache_write_1h·write_1h + output·out.
 // Rates used ($/MTok, in/out/read/write5m/write1h):

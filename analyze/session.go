@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"encoding/json"
 	"math"
 	"runtime"
 	"slices"
@@ -152,13 +153,54 @@ type ModelUsage struct {
 	// TableCalls - RecordCalls - Unpriced are calls with no tokens and no
 	// price: they cost nothing whatever the rate.
 	TableCalls int64 `json:"table_cost_calls"`
-	CostByPart Parts `json:"cost_by_class"`
+	// WebSearches are the server-side web searches of its calls;
+	// UnpricedWebSearches those the price table has no fee for (not in
+	// the cost, reported).
+	WebSearches         int64 `json:"web_searches,omitempty"`
+	UnpricedWebSearches int64 `json:"unpriced_web_searches,omitempty"`
+	// USOnlyCalls ran US-only (Anthropic inference_geo "us"); those of
+	// them the table has no US uplift for are USOnlyNoUplift (billed at
+	// the base rates, reported).
+	USOnlyCalls    int64 `json:"us_only_calls,omitempty"`
+	USOnlyNoUplift int64 `json:"us_only_no_uplift_calls,omitempty"`
+	CostByPart     Parts `json:"cost_by_class"`
+	// ByTier splits the calls by vendor service tier; absent when every
+	// call was standard.
+	ByTier TierSplit `json:"by_tier,omitzero"`
+
+	tiers [ingest.NumServiceTiers]tierAcc
 
 	// sums are the dollar fields above while Finish adds them up: sums of
 	// millions of small costs, compensated so that the result does not
 	// depend on the order they are added in (which partition finished
 	// first, how many cores), to the last digit in practice.
-	sums [6]fsum // CostUSD, then Parts' fields in order
+	sums [7]fsum // CostUSD, then Parts' fields in order
+}
+
+// TierUsage is one service tier's share of a model's (or the fleet's)
+// calls. StandardRateCalls are calls of a tier the price table has no rates
+// for (for that model): they are billed at the standard rates, which the
+// report says, since the invoice will differ.
+type TierUsage struct {
+	Tier               string  `json:"tier"`
+	Calls              int64   `json:"calls"`
+	Tokens             int64   `json:"tokens"` // input + output
+	CostUSD            float64 `json:"cost_usd"`
+	StandardRateCalls  int64   `json:"standard_rate_calls,omitempty"`
+	StandardRateTokens int64   `json:"standard_rate_tokens,omitempty"`
+}
+
+type tierAcc struct {
+	calls, tokens, stdCalls, stdTokens int64
+	cost                               fsum
+}
+
+func (a *tierAcc) merge(o tierAcc) {
+	a.calls += o.calls
+	a.tokens += o.tokens
+	a.stdCalls += o.stdCalls
+	a.stdTokens += o.stdTokens
+	a.cost.merge(o.cost)
 }
 
 // fsum is Neumaier's compensated sum.
@@ -182,7 +224,7 @@ func (f *fsum) merge(o fsum) {
 func (f fsum) value() float64 { return f.s + f.c }
 
 func (mu *ModelUsage) addCost(cost float64, p Parts) {
-	for i, x := range [6]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded} {
+	for i, x := range [7]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded, p.ServerTools} {
 		if x != 0 {
 			mu.sums[i].add(x)
 		}
@@ -193,7 +235,73 @@ func (mu *ModelUsage) addCost(cost float64, p Parts) {
 func (mu *ModelUsage) settle() {
 	mu.CostUSD = mu.sums[0].value()
 	mu.CostByPart = Parts{Input: mu.sums[1].value(), CacheRead: mu.sums[2].value(), CacheWrite: mu.sums[3].value(),
-		Output: mu.sums[4].value(), Recorded: mu.sums[5].value()}
+		Output: mu.sums[4].value(), Recorded: mu.sums[5].value(), ServerTools: mu.sums[6].value()}
+	mu.ByTier = TierSplit{}
+	if mu.tiers[ingest.TierStandard].calls == mu.Calls {
+		return // all standard: nothing to split
+	}
+	for t, a := range mu.tiers {
+		if a.calls > 0 {
+			mu.ByTier[t] = TierUsage{Tier: ingest.ServiceTier(t).String(), Calls: a.calls, Tokens: a.tokens,
+				CostUSD: a.cost.value(), StandardRateCalls: a.stdCalls, StandardRateTokens: a.stdTokens}
+		}
+	}
+}
+
+// TierSplit is usage by service tier, indexed by ingest.ServiceTier. In
+// JSON it is the list of tiers with calls, in tier order.
+type TierSplit [ingest.NumServiceTiers]TierUsage
+
+// Add adds o's calls, tokens and dollars tier by tier.
+func (t *TierSplit) Add(o TierSplit) {
+	for i := range t {
+		if o[i].Calls == 0 {
+			continue
+		}
+		t[i].Tier = o[i].Tier
+		t[i].Calls += o[i].Calls
+		t[i].Tokens += o[i].Tokens
+		t[i].CostUSD += o[i].CostUSD
+		t[i].StandardRateCalls += o[i].StandardRateCalls
+		t[i].StandardRateTokens += o[i].StandardRateTokens
+	}
+}
+
+// Used lists the tiers with calls, in tier order.
+func (t TierSplit) Used() []TierUsage {
+	var out []TierUsage
+	for _, u := range t {
+		if u.Calls > 0 {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// MarshalJSON writes the tiers with calls, as a list.
+func (t TierSplit) MarshalJSON() ([]byte, error) {
+	used := t.Used()
+	if used == nil {
+		used = []TierUsage{}
+	}
+	return json.Marshal(used)
+}
+
+// UnmarshalJSON reads the list MarshalJSON writes.
+func (t *TierSplit) UnmarshalJSON(b []byte) error {
+	var list []TierUsage
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*t = TierSplit{}
+	for _, u := range list {
+		for i := range t {
+			if ingest.ServiceTier(i).String() == u.Tier {
+				t[i] = u
+			}
+		}
+	}
+	return nil
 }
 
 // Parts is cost by token class; Recorded is cost taken from records' own
@@ -204,6 +312,9 @@ type Parts struct {
 	CacheWrite float64 `json:"cache_write_usd"`
 	Output     float64 `json:"output_usd"`
 	Recorded   float64 `json:"recorded_usd,omitempty"`
+	// ServerTools is server-side tool fees (web search), billed per call,
+	// not per token.
+	ServerTools float64 `json:"server_tools_usd"`
 }
 
 // Dataset is everything read, deduplicated, ordered and priced.
@@ -318,6 +429,13 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 			dst.Unpriced += mu.Unpriced
 			dst.RecordCalls += mu.RecordCalls
 			dst.TableCalls += mu.TableCalls
+			dst.WebSearches += mu.WebSearches
+			dst.UnpricedWebSearches += mu.UnpricedWebSearches
+			dst.USOnlyCalls += mu.USOnlyCalls
+			dst.USOnlyNoUplift += mu.USOnlyNoUplift
+			for t := range dst.tiers {
+				dst.tiers[t].merge(mu.tiers[t])
+			}
 			if dst.PricedAs == "" {
 				dst.PricedAs = mu.PricedAs
 			}
@@ -860,16 +978,44 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 		}
 		mu.Calls++
 		mu.Tokens.addEvent(e)
+		mu.WebSearches += int64(e.WebSearches)
 
 		var parts Parts
 		priced := false
+		ta := &mu.tiers[min(e.Tier, ingest.NumServiceTiers-1)]
+		ta.calls++
+		ta.tokens += int64(e.Input) + int64(e.Output)
 		if p.cfg.CostSource != CostRecord {
 			if r := p.lookup(e); r.ok {
-				cp := r.rates.CostParts(pricing.Usage{
+				rates := r.rates
+				if e.Tier != ingest.TierStandard {
+					var tierOK bool
+					if rates, tierOK = r.rates.ForServiceTier(e.Tier.String()); !tierOK {
+						// The table has no rates for the tier: bill standard, and say so.
+						ta.stdCalls++
+						ta.stdTokens += int64(e.Input) + int64(e.Output)
+					}
+				}
+				cp := rates.CostParts(pricing.Usage{
 					Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
 					CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
 				})
+				if e.USOnly {
+					mu.USOnlyCalls++
+					if rates.GeoUS > 0 {
+						cp = cp.Scale(rates.GeoUS)
+					} else {
+						mu.USOnlyNoUplift++
+					}
+				}
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
+				if e.WebSearches > 0 {
+					fee, ok := rates.ServerToolCost(int64(e.WebSearches))
+					parts.ServerTools = fee
+					if !ok {
+						mu.UnpricedWebSearches += int64(e.WebSearches)
+					}
+				}
 				priced = true
 				mu.TableCalls++
 				if mu.PricedAs == "" {
@@ -890,7 +1036,10 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			}
 			continue
 		}
-		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded
+		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded + parts.ServerTools
 		mu.addCost(e.Cost, parts)
+		if e.Cost != 0 {
+			ta.cost.add(e.Cost)
+		}
 	}
 }

@@ -661,7 +661,8 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 			// Only a table-priced call can be re-priced at table rates; a
 			// recorded cost_usd minus a table-rate saving could go negative.
 			if orig.ok && !e.Unpriced() && !e.CostFromRecord() {
-				winSaved = orig.rates.Cost(u) - orig.rates.Cost(shrink(u, cut))
+				rates, _ := orig.rates.ForServiceTier(e.Tier.String()) // as Finish billed it
+				winSaved = (rates.Cost(u) - rates.Cost(shrink(u, cut))) * usUplift(e, rates)
 				win.CostSavedUSD += winSaved
 				windowCost -= winSaved
 			} else {
@@ -671,15 +672,20 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 		// Route alone.
 		ri := sm.routeOf(s.Events, i)
 		var tgt pricing.Match
+		var tgtFee float64
 		if ri >= 0 {
 			if e.Unpriced() {
 				routes[ri].UnpricedCalls++
 				ri = -1
 			} else {
 				tgt = sm.target(ri, e)
+				// The routed call keeps its service tier and its web searches.
+				tgt.Rates, _ = tgt.Rates.ForServiceTier(e.Tier.String())
+				fee, _ := tgt.Rates.ServerToolCost(int64(e.WebSearches))
 				routes[ri].CallsRerouted++
 				routes[ri].CostBeforeUSD += e.Cost
-				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)
+				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee
+				tgtFee = fee
 			}
 		}
 		// Everything: dropped past the cap; windowed tokens priced at the
@@ -689,7 +695,7 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 		}
 		switch {
 		case ri >= 0:
-			combined += tgt.Rates.Cost(shrink(u, cut))
+			combined += tgt.Rates.Cost(shrink(u, cut))*usUplift(e, tgt.Rates) + tgtFee
 		default:
 			combined += e.Cost - winSaved
 		}
@@ -733,4 +739,13 @@ func RecommendCap(d *Dataset, rw Runaway, share float64) (int, bool) {
 		}
 	}
 	return recommendCap(healthy, share)
+}
+
+// usUplift is the factor Finish bills a US-only call's tokens at: the
+// model's US multiplier, or 1 where the table has none (reported there).
+func usUplift(e *Event, r pricing.Rates) float64 {
+	if e.USOnly && r.GeoUS > 0 {
+		return r.GeoUS
+	}
+	return 1
 }

@@ -34,6 +34,7 @@ var canonicalAliases = map[string]string{
 	"usage":       "usage",
 	"tool_args":   "tool_args", "tool_input": "tool_args",
 	"tool_result": "tool_result", "tool_output": "tool_result",
+	"service_tier": "service_tier",
 }
 
 // canonicalOrder is the schema's field order (docs/format.md); a test
@@ -43,6 +44,7 @@ var canonicalOrder = []string{
 	"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens",
 	"tool", "status", "error", "error_class", "role", "workflow", "cost_usd", "usage",
 	"tool_args", "tool_result",
+	"service_tier",
 }
 
 // CanonicalFields lists the canonical field names in schema order.

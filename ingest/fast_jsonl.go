@@ -160,6 +160,7 @@ const (
 	fCost
 	fToolArgs
 	fToolResult
+	fServiceTier
 	fLineStart // not a field: where next predicts a line's first key
 )
 
@@ -215,6 +216,8 @@ func fieldOf(key string) int {
 		return fToolArgs
 	case "tool_result", "tool_output":
 		return fToolResult
+	case "service_tier":
+		return fServiceTier
 	}
 	return fUnknown
 }
@@ -711,6 +714,10 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 			} else {
 				r.ToolResultHash, r.ToolResultBytes = HashText(transient(val)), int64(len(val))
 			}
+		}
+	case fServiceTier:
+		if kind == fvString {
+			r.ServiceTier, ok = ParseServiceTier(transient(val)), true
 		}
 	}
 	return ok && ferr == nil

@@ -147,6 +147,7 @@ func TestFastFieldsMatchAliases(t *testing.T) {
 		"reasoning_tokens": fReasoning, "usage": fUsage, "tool": fTool, "status": fStatus, "error": fError,
 		"error_class": fErrorClass, "role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
 		"tool_args": fToolArgs, "tool_result": fToolResult,
+		"service_tier": fServiceTier,
 	}
 	for alias, canonical := range canonicalAliases {
 		code, ok := want[canonical]

@@ -468,6 +468,11 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			r.SetToolArgs(v)
 		case "tool_result":
 			r.SetToolResult(v)
+		case "service_tier":
+			var s string
+			if s, ferr = str(v, name); ferr == nil {
+				r.ServiceTier = ParseServiceTier(s)
+			}
 		}
 	})
 	if ferr != nil {
@@ -475,6 +480,24 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 	}
 	if usage != nil && !topTokens {
 		if ferr := fillUsage(r, usage); ferr != nil {
+			return ferr
+		}
+	}
+	if usage != nil {
+		if ferr := FillUsageBilling(r, func(path ...string) (string, bool) {
+			v := usage.Get(path...)
+			if v == nil || v.Type() != fastjson.TypeString {
+				return "", false
+			}
+			return string(v.GetStringBytes()), true
+		}, func(path ...string) (int64, bool, *FieldError) {
+			v := usage.Get(path...)
+			if v == nil || v.Type() == fastjson.TypeNull {
+				return 0, false, nil
+			}
+			t, err := tokens(v, "usage."+strings.Join(path, "."))
+			return t, err == nil, err
+		}); ferr != nil {
 			return ferr
 		}
 	}

@@ -102,6 +102,16 @@ type Record struct {
 	CostUSD float64 // cost the producer computed; valid when HasCost
 	HasCost bool
 
+	// ServiceTier is the vendor service tier the call was billed in
+	// (canonical service_tier); the zero value is standard.
+	ServiceTier ServiceTier
+	// WebSearchRequests is the server-side web searches the call made
+	// (Anthropic usage.server_tool_use.web_search_requests), billed per search.
+	WebSearchRequests int64
+	// USOnly marks a call whose inference ran US-only (Anthropic
+	// usage.inference_geo "us"), billed with the model's US uplift.
+	USOnly bool
+
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.
 	Attrs map[string]string

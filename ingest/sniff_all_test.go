@@ -70,6 +70,7 @@ var sampleFormat = map[string]string{
 	"testdata/planner_executor.jsonl":                                                              "jsonl",
 	"testdata/react10.jsonl":                                                                       "jsonl",
 	"testdata/retry15.jsonl":                                                                       "jsonl",
+	"testdata/service_tiers.jsonl":                                                                 "jsonl",
 }
 
 // generic formats accept broad shapes by design and come last in the

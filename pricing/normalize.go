@@ -118,7 +118,7 @@ var namespaceCandidates = []string{"gemini/"}
 
 // providerNamespaces maps a trace's provider name to the LiteLLM key
 // namespace whose separately priced keys it should prefer: OpenTelemetry
-// gen_ai.provider.name values (FORMATS.md §1.1), the deprecated
+// gen_ai.provider.name values (docs/formats/otel.md), the deprecated
 // gen_ai.system values ("az.ai.openai") and LiteLLM's own provider names.
 // Providers whose models LiteLLM keys bare (openai, anthropic) need none.
 // aws.bedrock has none either: Bedrock keys are the model ids Bedrock

@@ -1,5 +1,7 @@
 package pricing
 
+import "github.com/tokcost/tokcost/pricing/internal/pricefile"
+
 // Rates are one model's prices in USD per token, as in LiteLLM's file.
 // Cache prices are absolute, not multipliers, because vendors differ.
 type Rates struct {
@@ -24,6 +26,24 @@ type Rates struct {
 	CacheWriteAbove float64 `json:"cache_write_above,omitempty"`
 	// CacheWrite1hAbove is the 1-hour write above the tier; 0: CacheWrite1h.
 	CacheWrite1hAbove float64 `json:"cache_write_1h_above,omitempty"`
+	// ReasoningAbove is the reasoning rate above the tier; 0: Reasoning.
+	ReasoningAbove float64 `json:"reasoning_above,omitempty"`
+	// Higher are further long-context tiers, ascending by Above, all above
+	// TierAbove (LiteLLM tiered_pricing ranges, several _above_ suffixes).
+	Higher [MaxHigherTiers]LongTier `json:"higher,omitzero"`
+
+	// Service-tier rates (LiteLLM *_batches, *_priority, *_flex); a tier
+	// with no input and output price is not priced for the model.
+	Batch    TierRates `json:"batch,omitzero"`
+	Priority TierRates `json:"priority,omitzero"`
+	Flex     TierRates `json:"flex,omitzero"`
+
+	// WebSearch is the fee per server-side web search ($ per search;
+	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
+	WebSearch float64 `json:"web_search,omitempty"`
+	// GeoUS multiplies the token rates of a call run US-only (Anthropic
+	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
+	GeoUS float64 `json:"geo_us,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input
@@ -31,6 +51,23 @@ type Rates struct {
 // includes Reasoning.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning int64
+}
+
+// Scale returns p with every token class multiplied by f (a region uplift).
+func (p Parts) Scale(f float64) Parts {
+	return Parts{Input: p.Input * f, CacheRead: p.CacheRead * f, CacheWrite: p.CacheWrite * f, Output: p.Output * f}
+}
+
+// ServerToolCost is the fee for n server-side web searches, and whether the
+// table has a price for them (n > 0 without one: not priced, to be reported).
+func (r Rates) ServerToolCost(webSearches int64) (float64, bool) {
+	if webSearches <= 0 {
+		return 0, true
+	}
+	if r.WebSearch <= 0 {
+		return 0, false
+	}
+	return float64(webSearches) * r.WebSearch, true
 }
 
 // Parts is one call's cost split by token class.
@@ -55,35 +92,10 @@ func (p Parts) Total() float64 { return p.Input + p.CacheRead + p.CacheWrite + p
 func (r Rates) Cost(u Usage) float64 { return r.CostParts(u).Total() }
 
 // CostParts prices one call by token class. The long-context tier is
-// decided by the whole request's input, then applied to every class.
+// decided by the whole request's input (cache reads and writes included),
+// then applied to every class of that request.
 func (r Rates) CostParts(u Usage) Parts {
-	in, out, read, write, write1h := r.Input, r.Output, r.CacheRead, r.CacheWrite, r.CacheWrite1h
-	if r.TierAbove > 0 && u.Input > r.TierAbove {
-		if r.InputAbove > 0 {
-			in = r.InputAbove
-		}
-		if r.OutputAbove > 0 {
-			out = r.OutputAbove
-		}
-		if r.CacheReadAbove > 0 {
-			read = r.CacheReadAbove
-		}
-		if r.CacheWriteAbove > 0 {
-			write = r.CacheWriteAbove
-		}
-		if r.CacheWrite1hAbove > 0 {
-			write1h = r.CacheWrite1hAbove
-		}
-	}
-	if !r.HasCacheRead {
-		read = in
-	}
-	if !r.HasCacheWrite {
-		write = in
-	}
-	if write1h == 0 {
-		write1h = write
-	}
+	c := r.classRates(u.Input)
 	cw1h := clamp(u.CacheWrite1h, 0, u.CacheWrite)
 	cw5m := u.CacheWrite - cw1h
 	uncached := u.Input - u.CacheRead - u.CacheWrite
@@ -91,16 +103,139 @@ func (r Rates) CostParts(u Usage) Parts {
 		uncached = 0
 	}
 	reasoning := int64(0)
-	if r.Reasoning > 0 {
+	if c.reasoning > 0 {
 		reasoning = clamp(u.Reasoning, 0, u.Output)
 	}
 	plainOut := u.Output - reasoning
 	return Parts{
-		Input:      float64(uncached) * in,
-		CacheRead:  float64(u.CacheRead) * read,
-		CacheWrite: float64(cw5m)*write + float64(cw1h)*write1h,
-		Output:     float64(plainOut)*out + float64(reasoning)*r.Reasoning,
+		Input:      float64(uncached) * c.in,
+		CacheRead:  float64(u.CacheRead) * c.read,
+		CacheWrite: float64(cw5m)*c.write + float64(cw1h)*c.write1h,
+		Output:     float64(plainOut)*c.out + float64(reasoning)*c.reasoning,
 	}
+}
+
+// classRates are the per-token rates one request is billed at.
+type classRates struct{ in, out, read, write, write1h, reasoning float64 }
+
+// TierFor is the long-context threshold a request with input tokens is
+// billed above: 0 for the base rates, else the highest threshold it exceeds.
+func (r Rates) TierFor(input int64) int64 {
+	above := int64(0)
+	if r.TierAbove > 0 && input > r.TierAbove {
+		above = r.TierAbove
+		for _, h := range r.Higher {
+			if h.Above > 0 && input > h.Above {
+				above = h.Above
+			}
+		}
+	}
+	return above
+}
+
+// classRates resolves the rates for a request with input tokens: the base
+// rates, overlaid by each tier the input exceeds in ascending order (a
+// tier's 0 keeps the lower tier's rate), then the fallbacks: a cache class
+// without a price is billed as input, a 1-hour write without one at the
+// 5-minute write rate.
+func (r Rates) classRates(input int64) classRates {
+	c := classRates{r.Input, r.Output, r.CacheRead, r.CacheWrite, r.CacheWrite1h, r.Reasoning}
+	if r.TierAbove > 0 && input > r.TierAbove {
+		c.overlay(LongTier{Above: r.TierAbove, Input: r.InputAbove, Output: r.OutputAbove, CacheRead: r.CacheReadAbove,
+			CacheWrite: r.CacheWriteAbove, CacheWrite1h: r.CacheWrite1hAbove, Reasoning: r.ReasoningAbove})
+		for _, h := range r.Higher {
+			if h.Above > 0 && input > h.Above {
+				c.overlay(h)
+			}
+		}
+	}
+	if !r.HasCacheRead {
+		c.read = c.in
+	}
+	if !r.HasCacheWrite {
+		c.write = c.in
+	}
+	if c.write1h == 0 {
+		c.write1h = c.write
+	}
+	return c
+}
+
+func (c *classRates) overlay(t LongTier) {
+	for _, x := range []struct {
+		dst *float64
+		v   float64
+	}{
+		{&c.in, t.Input}, {&c.out, t.Output}, {&c.read, t.CacheRead}, {&c.write, t.CacheWrite},
+		{&c.write1h, t.CacheWrite1h}, {&c.reasoning, t.Reasoning},
+	} {
+		if x.v > 0 {
+			*x.dst = x.v
+		}
+	}
+}
+
+// Service tiers, as named in the canonical service_tier field.
+const (
+	ServiceStandard = "standard"
+	ServiceBatch    = "batch"
+	ServicePriority = "priority"
+	ServiceFlex     = "flex"
+)
+
+// ForServiceTier returns the rates of a service tier ("standard", "batch",
+// "priority", "flex"; "" is standard) and whether the table prices that tier
+// for the model. A tier it does not price returns the standard rates and
+// false: the caller bills them and must say so.
+//
+// The tier's input and output rates come from the table. A class the tier
+// has no rate for (LiteLLM gives batch input and output only, for example)
+// is the standard class rate scaled like the tier's input (output, for
+// reasoning): the vendors' batch and priority prices are uniform discounts
+// and uplifts on every input class (OpenAI and Anthropic Batch: 50% off).
+func (r Rates) ForServiceTier(tier string) (Rates, bool) {
+	var t TierRates
+	switch tier {
+	case "", ServiceStandard:
+		return r, true
+	case ServiceBatch:
+		t = r.Batch
+	case ServicePriority:
+		t = r.Priority
+	case ServiceFlex:
+		t = r.Flex
+	default:
+		return r, false
+	}
+	if t.Input <= 0 || t.Output <= 0 || r.Input <= 0 || r.Output <= 0 {
+		return r, false
+	}
+	fi, fo := t.Input/r.Input, t.Output/r.Output
+	own := func(v, std, f float64) float64 {
+		if v > 0 {
+			return v
+		}
+		return std * f
+	}
+	out := r
+	out.Input, out.Output = t.Input, t.Output
+	out.CacheRead = own(t.CacheRead, r.CacheRead, fi)
+	out.HasCacheRead = r.HasCacheRead || t.CacheRead > 0
+	out.CacheWrite = own(t.CacheWrite, r.CacheWrite, fi)
+	out.HasCacheWrite = r.HasCacheWrite || t.CacheWrite > 0
+	out.CacheWrite1h = r.CacheWrite1h * fi
+	out.Reasoning = r.Reasoning * fo
+	out.InputAbove = own(t.InputAbove, r.InputAbove, fi)
+	out.OutputAbove = own(t.OutputAbove, r.OutputAbove, fo)
+	out.CacheReadAbove = own(t.CacheReadAbove, r.CacheReadAbove, fi)
+	out.CacheWriteAbove = r.CacheWriteAbove * fi
+	out.CacheWrite1hAbove = r.CacheWrite1hAbove * fi
+	out.ReasoningAbove = r.ReasoningAbove * fo
+	for i, h := range r.Higher {
+		out.Higher[i] = LongTier{Above: h.Above, Input: h.Input * fi, Output: h.Output * fo, CacheRead: h.CacheRead * fi,
+			CacheWrite: h.CacheWrite * fi, CacheWrite1h: h.CacheWrite1h * fi, Reasoning: h.Reasoning * fo}
+	}
+	return out, true
 }
 
 func clamp(v, lo, hi int64) int64 {
@@ -112,3 +247,11 @@ func clamp(v, lo, hi int64) int64 {
 	}
 	return v
 }
+
+// MaxHigherTiers, LongTier and TierRates are shared with the generator.
+const MaxHigherTiers = pricefile.MaxHigherTiers
+
+type (
+	LongTier  = pricefile.LongTier
+	TierRates = pricefile.TierRates
+)

@@ -16,7 +16,7 @@ import (
 	"github.com/tokcost/tokcost/pricing/internal/pricefile"
 )
 
-//go:generate go run ./internal/pricegen -litellm ../../shared/reference/pricing/litellm_model_prices.json -changes ../../shared/reference/pricing/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -o table_gen.json
+//go:generate go run ./internal/pricegen -litellm source/litellm_model_prices.json -changes source/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -o table_gen.json
 
 //go:embed table_gen.json
 var embeddedJSON []byte
@@ -267,4 +267,13 @@ func (m *model) at(atNano int64) segment {
 		return m.history[0]
 	}
 	return m.history[i-1]
+}
+
+// Provider is a table key's provider label (LiteLLM's litellm_provider;
+// informational, never used for pricing); "" for an unknown key.
+func (t *Table) Provider(key string) string {
+	if m, ok := t.models[strings.ToLower(strings.TrimSpace(key))]; ok {
+		return m.provider
+	}
+	return ""
 }

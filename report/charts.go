@@ -444,6 +444,7 @@ var classes = []struct {
 	{"cache write", func(p analyze.Parts) float64 { return p.CacheWrite }},
 	{"output", func(p analyze.Parts) float64 { return p.Output }},
 	{"recorded cost_usd", func(p analyze.Parts) float64 { return p.Recorded }},
+	{"server tools", func(p analyze.Parts) float64 { return p.ServerTools }},
 }
 
 // maxChartModels keeps the bar chart readable; the rest are one bar.
@@ -471,6 +472,7 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 			o.parts.CacheWrite += m.CostByPart.CacheWrite
 			o.parts.Output += m.CostByPart.Output
 			o.parts.Recorded += m.CostByPart.Recorded
+			o.parts.ServerTools += m.CostByPart.ServerTools
 			continue
 		}
 		bars = append(bars, bar{name: orNone(m.Model), parts: m.CostByPart})
@@ -515,7 +517,7 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 		for k, v := range vals {
 			if v > 0 {
 				total := bars[len(bars)-1-k].parts
-				all := total.Input + total.CacheRead + total.CacheWrite + total.Output + total.Recorded
+				all := total.Input + total.CacheRead + total.CacheWrite + total.Output + total.Recorded + total.ServerTools
 				f.hovers = append(f.hovers, hoverMark{x: start[k], x1: start[k] + v, y: float64(k), halfH: width / 2,
 					title: fmt.Sprintf("%s, %s: %s (%s of the model's cost)", names[k], cl.name, usd(v), pct(v/all))})
 			}

@@ -24,10 +24,13 @@ type Analysis struct {
 	Sessions      analyze.SessionStats `json:"sessions"`
 	// OutputCostShare is the share of priced cost that pays for output
 	// tokens (reasoning included): the output premium.
-	OutputCostShare float64              `json:"output_cost_share"`
-	CostByClass     analyze.Parts        `json:"cost_by_class"`
-	Models          []analyze.ModelUsage `json:"models"`
-	TopSessions     []TopSession         `json:"top_sessions"`
+	OutputCostShare float64       `json:"output_cost_share"`
+	CostByClass     analyze.Parts `json:"cost_by_class"`
+	// CostByTier splits calls and dollars by vendor service tier, as an
+	// invoice does; absent when every call was standard.
+	CostByTier  []analyze.TierUsage  `json:"cost_by_tier,omitempty"`
+	Models      []analyze.ModelUsage `json:"models"`
+	TopSessions []TopSession         `json:"top_sessions"`
 	// Runaway lists every session with a runaway retry loop (the table
 	// view shows the top ones).
 	Runaway analyze.Runaway `json:"runaway"`
@@ -124,6 +127,19 @@ type Input struct {
 	FirstTS string `json:"first_ts,omitempty"`
 	LastTS  string `json:"last_ts,omitempty"`
 	Coverage
+	// StandardRate lists calls of a service tier the price table has no
+	// rates for (for that model): billed at standard rates, so the invoice
+	// will differ by the tier's discount or uplift.
+	StandardRate []TierFallback `json:"standard_rate_tiers,omitempty"`
+	// UnpricedServerTools lists server-side tool calls (web searches) of
+	// models the table has no fee for: not in the cost, which is then low.
+	UnpricedServerTools []UnpricedServerTools `json:"unpriced_server_tools,omitempty"`
+}
+
+// UnpricedServerTools is one model's web searches without a price.
+type UnpricedServerTools struct {
+	Model       string `json:"model"`
+	WebSearches int64  `json:"web_searches"`
 }
 
 // Coverage is what share of the input the figures stand on (docs/json.md):
@@ -147,6 +163,14 @@ type CostCI struct {
 	P50 analyze.Interval `json:"p50"`
 	P95 analyze.Interval `json:"p95"`
 	P99 analyze.Interval `json:"p99"`
+}
+
+// TierFallback is one model's calls in a service tier it has no rates for.
+type TierFallback struct {
+	Model  string `json:"model"`
+	Tier   string `json:"tier"`
+	Calls  int64  `json:"calls"`
+	Tokens int64  `json:"tokens"`
 }
 
 // Unpriced is a model the price table does not know. Its calls are
@@ -267,12 +291,17 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 	}
 	a.Pricing.CostSource = opt.CostSource
 	var priced float64
+	var tiers analyze.TierSplit
 	for _, m := range d.Models {
 		a.CostByClass.Input += m.CostByPart.Input
 		a.CostByClass.CacheRead += m.CostByPart.CacheRead
 		a.CostByClass.CacheWrite += m.CostByPart.CacheWrite
 		a.CostByClass.Output += m.CostByPart.Output
 		a.CostByClass.Recorded += m.CostByPart.Recorded
+		a.CostByClass.ServerTools += m.CostByPart.ServerTools
+		if m.UnpricedWebSearches > 0 {
+			a.Input.UnpricedServerTools = append(a.Input.UnpricedServerTools, UnpricedServerTools{Model: m.Model, WebSearches: m.UnpricedWebSearches})
+		}
 		a.LLMTokens += m.Tokens.Total()
 		c := &a.Input.Coverage
 		c.LLMCalls += m.Calls
@@ -283,8 +312,24 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		if m.Unpriced > 0 {
 			a.Input.Unpriced = append(a.Input.Unpriced, Unpriced{Model: m.Model, Calls: m.Unpriced, Tokens: m.Tokens.Total()})
 		}
+		split := m.ByTier
+		if len(split.Used()) == 0 { // every call standard
+			split[ingest.TierStandard] = analyze.TierUsage{Tier: ingest.TierStandard.String(), Calls: m.Calls, Tokens: m.Tokens.Total(), CostUSD: m.CostUSD}
+		}
+		tiers.Add(split)
+		for _, t := range split.Used() {
+			if t.StandardRateCalls > 0 {
+				a.Input.StandardRate = append(a.Input.StandardRate, TierFallback{Model: m.Model, Tier: t.Tier, Calls: t.StandardRateCalls, Tokens: t.StandardRateTokens})
+			}
+		}
 	}
-	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output
+	for t := ingest.TierStandard + 1; t < ingest.NumServiceTiers; t++ {
+		if tiers[t].Calls > 0 { // some call was not standard
+			a.CostByTier = tiers.Used()
+			break
+		}
+	}
+	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output + a.CostByClass.ServerTools
 	a.Input.CostTableUSD, a.Input.CostProducerUSD = priced, a.CostByClass.Recorded
 	a.Input.LinesUnderstood = a.Input.Lines - a.Input.Invalid
 	if priced > 0 {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tokcost/tokcost/analyze"
 )
@@ -60,3 +61,75 @@ func modelRows(models []analyze.ModelUsage, name func(string) string) [][]string
 }
 
 func plain(s string) string { return s }
+
+// tierText is the service-tier split on one line ("" when every call was
+// standard): "standard $1.20 (10 calls) · batch $0.30 (4 calls)".
+func tierText(a *Analysis) string {
+	var parts []string
+	for _, t := range a.CostByTier {
+		parts = append(parts, fmt.Sprintf("%s %s (%s calls)", t.Tier, usd(t.CostUSD), count(t.Calls)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// standardRateText says which calls were billed at standard rates because
+// the table has no rates for their tier ("" when none).
+func standardRateText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, f := range a.Input.StandardRate {
+		parts = append(parts, fmt.Sprintf("%s %s (%s calls, %s tokens)", name(orNone(f.Model)), f.Tier, count(f.Calls), count(f.Tokens)))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "service tiers without rates in the price table, billed at standard rates (the invoice will differ): " + strings.Join(parts, ", ")
+}
+
+// unpricedToolsText names the web searches without a price ("" if none).
+func unpricedToolsText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, u := range a.Input.UnpricedServerTools {
+		parts = append(parts, fmt.Sprintf("%s (%s searches)", name(orNone(u.Model)), count(u.WebSearches)))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "web searches without a price in the table, not in the cost: " + strings.Join(parts, ", ")
+}
+
+// noUpliftText names US-only calls of models without a US uplift in the
+// table ("" if none): billed at base rates, below the invoice.
+func noUpliftText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.USOnlyNoUplift > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.USOnlyNoUplift)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "US-only calls of models without a US uplift in the table, billed at base rates: " + strings.Join(parts, ", ")
+}
+
+var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
+
+// invoiceRows is the invoice-style breakdown: cost by token class, then by
+// service tier.
+func invoiceRows(a *Analysis) [][]string {
+	c := a.CostByClass
+	rows := [][]string{
+		{"input (uncached)", usd(c.Input), "", ""},
+		{"cache read", usd(c.CacheRead), "", ""},
+		{"cache write", usd(c.CacheWrite), "", ""},
+		{"output (reasoning included)", usd(c.Output), "", ""},
+	}
+	rows = append(rows, []string{"server tools (web search)", usd(c.ServerTools), "", ""})
+	if c.Recorded > 0 {
+		rows = append(rows, []string{"from records' cost_usd", usd(c.Recorded), "", ""})
+	}
+	for _, t := range a.CostByTier {
+		rows = append(rows, []string{"service tier " + t.Tier, usd(t.CostUSD), count(t.Calls), count(t.Tokens)})
+	}
+	return rows
+}

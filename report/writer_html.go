@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -56,6 +57,11 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	}
 	if s.PartialCost > 0 {
 		pg.Warning = fmt.Sprintf("%s sessions have unpriced calls: their costs, and the totals, are lower bounds.", count(int64(s.PartialCost)))
+	}
+	for _, t := range []string{standardRateText(a, plain), unpricedToolsText(a, plain), noUpliftText(a, plain)} {
+		if t != "" {
+			pg.Warning = strings.TrimSpace(pg.Warning + " " + strings.ToUpper(t[:1]) + t[1:] + ".")
+		}
 	}
 
 	add := func(title, note string, svg []byte, err error) error {
@@ -115,6 +121,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		}
 		pg.Tables = append(pg.Tables, t)
 	}
+	pg.Tables = append(pg.Tables, htmlTable{Title: "Cost by class and service tier", Header: invoiceHeader, Left: 1, Rows: invoiceRows(a)})
 	if len(a.Models) > 0 {
 		pg.Tables = append(pg.Tables, htmlTable{Title: "Models", Header: modelHeader, Left: 2, Rows: modelRows(a.Models, plain)})
 	}

@@ -24,10 +24,25 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	c := a.CostByClass
 	p.f("\n**Output premium:** %s of priced cost pays for output tokens. By class: input %s · cache read %s · cache write %s · output %s",
 		pct(a.OutputCostShare), usd(c.Input), usd(c.CacheRead), usd(c.CacheWrite), usd(c.Output))
+	if c.ServerTools > 0 {
+		p.f(" · server tools %s", usd(c.ServerTools))
+	}
 	if c.Recorded > 0 {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}
 	p.f(".\n")
+	if t := tierText(a); t != "" {
+		p.f("\n**By service tier:** %s.\n", t)
+	}
+	if t := standardRateText(a, code); t != "" {
+		p.f("\n> [!WARNING]\n> %s.\n", t)
+	}
+	if t := unpricedToolsText(a, code); t != "" {
+		p.f("\n> [!WARNING]\n> %s.\n", t)
+	}
+	if t := noUpliftText(a, code); t != "" {
+		p.f("\n> [!WARNING]\n> %s.\n", t)
+	}
 
 	r := a.Runaway
 	p.f("\n**Runaway loops** (same tool, same masked error, ≥%d attempts): ", r.MinRepeats)

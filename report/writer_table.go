@@ -36,10 +36,25 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	c := a.CostByClass
 	p.f("\noutput premium: %s of priced cost pays for output tokens\n", pct(a.OutputCostShare))
 	p.f("cost by class: input %s · cache read %s · cache write %s · output %s", usd(c.Input), usd(c.CacheRead), usd(c.CacheWrite), usd(c.Output))
+	if c.ServerTools > 0 {
+		p.f(" · server tools %s", usd(c.ServerTools))
+	}
 	if c.Recorded > 0 {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}
 	p.f("\n")
+	if t := tierText(a); t != "" {
+		p.f("cost by service tier: %s\n", t)
+	}
+	if t := standardRateText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
+	if t := unpricedToolsText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
+	if t := noUpliftText(a, plain); t != "" {
+		p.f("warning: %s\n", t)
+	}
 
 	if len(a.Models) > 0 {
 		p.f("\nmodels\n")

@@ -36,7 +36,7 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
-	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
+	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed at standard rates for a service tier the price table has no rates for")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
 	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "repeats that make a runaway loop, in every shape: failed attempts with the same masked error, identical calls with the same result, model-only calls")
 }
@@ -249,6 +249,25 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
+	var noFee, noUplift []string
+	for _, m := range d.Models {
+		if m.UnpricedWebSearches > 0 {
+			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
+		}
+		if m.USOnlyNoUplift > 0 {
+			noUplift = append(noUplift, fmt.Sprintf("%s (%d calls)", m.Model, m.USOnlyNoUplift))
+		}
+	}
+	if len(noUplift) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: US-only calls of models without a US uplift in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noUplift, ", ")))
+	}
+	if len(noFee) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: web searches without a price in the table are not in the cost: %s\n", report.SafeText(strings.Join(noFee, ", ")))
+	}
+	if fb := standardRateTiers(d); len(fb) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: service tiers without rates in the price table, billed at standard rates: %s; add the tier's rates with --pricing\n",
+			report.SafeText(strings.Join(fb, ", ")))
+	}
 	return &loaded{data: d, files: files, ignored: ignored}, nil
 }
 
@@ -426,5 +445,28 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
 	}
+	if opts.FailOnUnpriced && len(a.Input.UnpricedServerTools) > 0 {
+		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models made web searches the table has no price for and --fail-on-unpriced is set", len(a.Input.UnpricedServerTools))}
+	}
+	if opts.FailOnUnpriced && len(a.Input.StandardRate) > 0 {
+		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d model service tiers have no rates (billed at standard rates) and --fail-on-unpriced is set", len(a.Input.StandardRate))}
+	}
 	return nil
+}
+// standardRateTiers lists "model tier (N calls)" for each service tier a
+// model was called in that the price table has no rates for.
+func standardRateTiers(d *analyze.Dataset) []string {
+	var out []string
+	for _, m := range d.Models {
+		for _, t := range m.ByTier.Used() {
+			if t.StandardRateCalls > 0 {
+				name := m.Model
+				if name == "" {
+					name = "(no model)"
+				}
+				out = append(out, fmt.Sprintf("%s %s (%d calls)", name, t.Tier, t.StandardRateCalls))
+			}
+		}
+	}
+	return out
 }

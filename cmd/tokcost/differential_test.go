@@ -810,6 +810,7 @@ var explained = map[string]string{
 	"ingest/langfuse/testdata/blob.jsonl":  "hand-written blob export with a truncated line and mixed usage forms, checked field by field in ingest/langfuse TestBlobJSONL",
 	"ingest/csvfmt/testdata/warehouse.csv": "a CSV with a spreadsheet's column names, read only with --map (ingest/csvfmt TestMapped checks it by hand)",
 	"testdata/fleet.truth.jsonl":           "truth labels for the generator's fleet (one line per session, not steps): not a trace",
+	"testdata/service_tiers.jsonl":         "service tiers and a nested Anthropic usage object, which the oracle prices at standard rates and does not read; checked by hand in analyze TestServiceTierPricing and script service_tiers.txtar",
 }
 
 func TestDifferentialSamples(t *testing.T) {

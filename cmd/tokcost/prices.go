@@ -22,6 +22,7 @@ type pricesOptions struct {
 	PricingFiles []string
 	Format       string
 	History      bool
+	List         bool
 }
 
 var pricesFormats = []string{"table", "json"}
@@ -47,8 +48,15 @@ priced keys. docs/pricing.md describes the rules.
 		Example: `  tokcost prices gpt-4o claude-sonnet-4-5
   tokcost prices --provider gcp.vertex_ai gemini-2.5-pro
   tokcost prices --at 2025-12-01 --history gemini-2.5-pro
-  tokcost prices --pricing my-prices.yaml --format json my-model`,
-		Args: cobra.MinimumNArgs(1),
+  tokcost prices --pricing my-prices.yaml --format json my-model
+  tokcost prices --list 'claude-*'
+  tokcost prices import model_prices_and_context_window.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.List {
+				return cobra.MaximumNArgs(1)(cmd, args)
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Models = args
 			if runF != nil {
@@ -63,6 +71,8 @@ priced keys. docs/pricing.md describes the rules.
 	f.StringArrayVar(&opts.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(pricesFormats, ", "))
 	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key")
+	f.BoolVar(&opts.List, "list", false, "list the table's keys (optionally those matching PATTERN: a glob with * and ?, or text the key contains) with their rates")
+	cmd.AddCommand(newPricesImportCmd(ios))
 	return cmd
 }
 
@@ -99,6 +109,13 @@ func pricesRun(ios *IOStreams, opts *pricesOptions) error {
 	res := pricesResult{PriceTable: table.Info(), At: "latest"}
 	if opts.At != "" {
 		res.At = opts.At
+	}
+	if opts.List {
+		pattern := ""
+		if len(opts.Models) > 0 {
+			pattern = opts.Models[0]
+		}
+		return listPrices(ios.Out, table, res, pattern, atNano, opts.Format)
 	}
 	for _, m := range opts.Models {
 		res.Models = append(res.Models, explainModel(table, m, opts.Provider, atNano, opts.History))
@@ -149,7 +166,26 @@ type mtokRates struct {
 	CacheWrite1h float64   `json:"cache_write_1h"`
 	Reasoning    float64   `json:"reasoning"`
 	Tier         *mtokTier `json:"tier,omitempty"`
-	Notes        []string  `json:"notes,omitempty"`
+	// HigherTiers are further long-context tiers, ascending.
+	HigherTiers []mtokTier `json:"higher_tiers,omitempty"`
+	// ServiceTiers are the batch, priority and flex rates the table has
+	// for the model, below the long-context tier.
+	ServiceTiers []mtokService `json:"service_tiers,omitempty"`
+	// WebSearch is the fee per server-side web search, in $ (not per MTok).
+	WebSearch float64 `json:"web_search_per_search,omitempty"`
+	// USOnly multiplies the token rates of US-only inference.
+	USOnly float64  `json:"us_only_multiplier,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
+// mtokService is one service tier's rates ($/MTok).
+type mtokService struct {
+	Tier         string  `json:"tier"`
+	Input        float64 `json:"input"`
+	Output       float64 `json:"output"`
+	CacheRead    float64 `json:"cache_read"`
+	CacheWrite   float64 `json:"cache_write_5m"`
+	CacheWrite1h float64 `json:"cache_write_1h"`
 }
 
 // mtokTier is the long-context tier: above Above input tokens the whole
@@ -222,20 +258,49 @@ func billed(r pricing.Rates) mtokRates {
 	if r.Reasoning == 0 {
 		out.Notes = append(out.Notes, "reasoning billed as output")
 	}
-	if r.TierAbove > 0 {
-		k := r.TierAbove + 1 // the smallest request over the tier
+	tierAt := func(above int64) mtokTier {
+		k := above + 1 // the smallest request over the tier
 		tierPer := func(u pricing.Usage, base pricing.Usage) float64 {
 			return roundMTok((cost(u) - cost(base)) * m / float64(k))
 		}
 		in := pricing.Usage{Input: k}
-		out.Tier = &mtokTier{
-			Above:        r.TierAbove,
+		return mtokTier{
+			Above:        above,
 			Input:        tierPer(in, pricing.Usage{}),
 			Output:       tierPer(pricing.Usage{Input: k, Output: k}, in),
 			CacheRead:    tierPer(pricing.Usage{Input: k, CacheRead: k}, pricing.Usage{}),
 			CacheWrite:   tierPer(pricing.Usage{Input: k, CacheWrite: k}, pricing.Usage{}),
 			CacheWrite1h: tierPer(pricing.Usage{Input: k, CacheWrite: k, CacheWrite1h: k}, pricing.Usage{}),
 		}
+	}
+	if r.TierAbove > 0 {
+		t := tierAt(r.TierAbove)
+		out.Tier = &t
+		for _, h := range r.Higher {
+			if h.Above > 0 {
+				out.HigherTiers = append(out.HigherTiers, tierAt(h.Above))
+			}
+		}
+	}
+	for _, name := range []string{pricing.ServiceBatch, pricing.ServicePriority, pricing.ServiceFlex} {
+		rt, ok := r.ForServiceTier(name)
+		if !ok {
+			continue
+		}
+		per := func(u pricing.Usage) float64 { return roundMTok(rt.Cost(u) * m / float64(n)) }
+		out.ServiceTiers = append(out.ServiceTiers, mtokService{
+			Tier:         name,
+			Input:        per(pricing.Usage{Input: n}),
+			Output:       per(pricing.Usage{Output: n}),
+			CacheRead:    per(pricing.Usage{Input: n, CacheRead: n}),
+			CacheWrite:   per(pricing.Usage{Input: n, CacheWrite: n}),
+			CacheWrite1h: per(pricing.Usage{Input: n, CacheWrite: n, CacheWrite1h: n}),
+		})
+	}
+	out.WebSearch = r.WebSearch
+	out.USOnly = r.GeoUS
+	if len(out.ServiceTiers) > 0 {
+		out.Notes = append(out.Notes, "service-tier classes without their own price scale with the tier's input rate (docs/pricing.md)")
 	}
 	return out
 }
@@ -309,6 +374,19 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 	fmt.Fprintf(w, "%scache write 1h\t%s\n", indent, money(r.CacheWrite1h))
 	fmt.Fprintf(w, "%sreasoning\t%s\n", indent, money(r.Reasoning))
 	fmt.Fprintf(w, "%stier\t%s\n", indent, tierText(r.Tier))
+	for i := range r.HigherTiers {
+		fmt.Fprintf(w, "%stier\t%s\n", indent, tierText(&r.HigherTiers[i]))
+	}
+	for _, st := range r.ServiceTiers {
+		fmt.Fprintf(w, "%s%s\tinput %s, output %s, cache read %s, write 5m %s, write 1h %s\n", indent, st.Tier,
+			money(st.Input), money(st.Output), money(st.CacheRead), money(st.CacheWrite), money(st.CacheWrite1h))
+	}
+	if r.WebSearch > 0 {
+		fmt.Fprintf(w, "%sweb search\t%s per search\n", indent, money(r.WebSearch))
+	}
+	if r.USOnly > 0 {
+		fmt.Fprintf(w, "%sUS-only\t×%s on every token rate\n", indent, strconv.FormatFloat(r.USOnly, 'f', -1, 64))
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "%snote\t%s\n", indent, n)
 	}

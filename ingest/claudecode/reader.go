@@ -100,6 +100,11 @@ type usage struct {
 	CacheCreation            *struct {
 		Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
 	} `json:"cache_creation"`
+	ServiceTier   string `json:"service_tier"`  // standard, priority, batch
+	InferenceGeo  string `json:"inference_geo"` // "us": US-only inference (uplift)
+	ServerToolUse *struct {
+		WebSearchRequests int64 `json:"web_search_requests"`
+	} `json:"server_tool_use"`
 }
 
 type block struct {
@@ -287,6 +292,11 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.CacheReadTokens = u.CacheReadInputTokens
 	r.CacheWriteTokens = u.CacheCreationInputTokens
 	r.CacheWrite1hTokens = min(h1, u.CacheCreationInputTokens)
+	r.ServiceTier = ingest.ParseServiceTier(u.ServiceTier)
+	r.USOnly = strings.EqualFold(u.InferenceGeo, "us")
+	if u.ServerToolUse != nil && u.ServerToolUse.WebSearchRequests > 0 {
+		r.WebSearchRequests = u.ServerToolUse.WebSearchRequests
+	}
 	size := r.InputTokens + r.OutputTokens
 
 	if m.ID == "" { // without an id nothing can be matched: never deduplicated

@@ -455,3 +455,27 @@ func TestToolArgsAndResults(t *testing.T) {
 		}
 	}
 }
+
+// TestBillingFields: usage.service_tier and usage.server_tool_use (as in
+// real Claude Code transcripts, which write "service_tier":"standard" and
+// "server_tool_use":{"web_search_requests":0,"web_fetch_requests":0}) reach
+// the record.
+func TestBillingFields(t *testing.T) {
+	in := `{"type":"assistant","sessionId":"s","requestId":"r1","message":{"id":"m1","model":"claude-x","usage":{"input_tokens":1,"output_tokens":2,"service_tier":"standard","server_tool_use":{"web_search_requests":0,"web_fetch_requests":0}}}}
+{"type":"assistant","sessionId":"s","requestId":"r2","message":{"id":"m2","model":"claude-x","usage":{"input_tokens":1,"output_tokens":2,"service_tier":"priority","server_tool_use":{"web_search_requests":4,"web_fetch_requests":1}}}}
+{"type":"assistant","sessionId":"s","requestId":"r3","message":{"id":"m3","model":"claude-x","usage":{"input_tokens":1,"output_tokens":2,"service_tier":"batch"}}}
+`
+	c := decode(t, "b.jsonl", []byte(in))
+	if len(c.Recs) != 3 {
+		t.Fatalf("records = %d, want 3", len(c.Recs))
+	}
+	want := []struct {
+		tier     ingest.ServiceTier
+		searches int64
+	}{{ingest.TierStandard, 0}, {ingest.TierPriority, 4}, {ingest.TierBatch, 0}}
+	for i, w := range want {
+		if r := c.Recs[i]; r.ServiceTier != w.tier || r.WebSearchRequests != w.searches {
+			t.Errorf("record %d: tier %v, searches %d; want %v, %d", i, r.ServiceTier, r.WebSearchRequests, w.tier, w.searches)
+		}
+	}
+}

@@ -265,6 +265,8 @@ func fill(r *ingest.Record, cols []column, row []string) *ingest.FieldError {
 		case "tool_result":
 			var p fastjson.Parser
 			r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v)
+		case "service_tier":
+			r.ServiceTier = ingest.ParseServiceTier(v)
 		}
 		if ferr != nil {
 			if ferr.Field == "" || ferr.Field == c.canon {

@@ -217,3 +217,22 @@ func TestToolArgsColumns(t *testing.T) {
 		t.Errorf("%+v\n%+v", a, b)
 	}
 }
+
+// TestServiceTierColumn: a service_tier column is the canonical field, not
+// an attribute: batch, "default" (OpenAI's standard) and an unknown value.
+func TestServiceTierColumn(t *testing.T) {
+	data := []byte("session_id,kind,model,input_tokens,output_tokens,service_tier\ns,llm,gpt-4o,10,1,batch\ns,llm,gpt-4o,10,1,default\ns,llm,gpt-4o,10,1,turbo\n")
+	s, err := decodeMap(t, "t.csv", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ingest.ServiceTier{ingest.TierBatch, ingest.TierStandard, ingest.TierOther}
+	if len(s.Recs) != len(want) {
+		t.Fatalf("%d records", len(s.Recs))
+	}
+	for i, w := range want {
+		if r := s.Recs[i]; r.ServiceTier != w || r.Attrs["service_tier"] != "" {
+			t.Errorf("row %d: tier %v attrs %v, want %v", i, r.ServiceTier, r.Attrs, w)
+		}
+	}
+}

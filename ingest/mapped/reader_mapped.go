@@ -237,6 +237,11 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.SetToolArgs(v)
 	case "tool_result":
 		r.SetToolResult(v)
+	case "service_tier":
+		var s string
+		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+			r.ServiceTier = ingest.ParseServiceTier(s)
+		}
 	}
 	return ferr
 }

@@ -308,6 +308,7 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 		r.TokensFromTotal, r.UnknownUsage = u[tokTotal], s.unknown
 		r.ZeroOutputText = s.hasOutput && s.tokPrio[tokOut] > 0 && r.OutputTokens == 0
 		r.Model, r.Provider = s.str[strModel], s.str[strProvider]
+		r.ServiceTier = ingest.ParseServiceTier(s.str[strTier])
 		recs = append(recs, r)
 	}
 	return recs

@@ -75,6 +75,7 @@ const (
 	strProvider
 	strSession
 	strTool
+	strTier // the service tier the response was billed in
 	nStr
 )
 
@@ -96,6 +97,9 @@ var stringAttrs = map[string]slot{
 	"gen_ai.tool.name":       {strTool, 3},
 	"tool.name":              {strTool, 2},
 	"ai.toolCall.name":       {strTool, 2},
+	// The tier the response reports, not the one requested ("auto").
+	"openai.response.service_tier":        {strTier, 2},
+	"gen_ai.openai.response.service_tier": {strTier, 1},
 }
 
 // span is the compact summary a reader keeps of one span until its trace

@@ -128,7 +128,7 @@ func TestEquivalence(t *testing.T) {
 	if sum.Records < 4*rowGroupRows {
 		t.Fatalf("generated %d records: fewer than 4 row groups", sum.Records)
 	}
-	for _, src := range []string{genFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl"} {
+	for _, src := range []string{genFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl", "../../testdata/service_tiers.jsonl"} {
 		pq := toParquet(t, src)
 		// Record by record first: every field but File must survive.
 		a, _, na := decodeAll(t, ingest.Options{}, src)

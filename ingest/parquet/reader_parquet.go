@@ -147,6 +147,7 @@ const (
 	fReasoningTokens
 	fToolArgs
 	fToolResult
+	fServiceTier
 )
 
 var fieldCodes = map[string]fieldCode{
@@ -174,6 +175,7 @@ var fieldCodes = map[string]fieldCode{
 	"reasoning_tokens":      fReasoningTokens,
 	"tool_args":             fToolArgs,
 	"tool_result":           fToolResult,
+	"service_tier":          fServiceTier,
 }
 
 type plan struct {
@@ -198,6 +200,7 @@ var accepts = map[string][]class{
 	"cache_write_1h_tokens": {clInt, clFloat, clDecimal}, "reasoning_tokens": {clInt, clFloat, clDecimal},
 	// JSON text (or plain text) in a string column.
 	"tool_args": {clString}, "tool_result": {clString},
+	"service_tier": {clString},
 }
 
 func classList(cs []class) string {
@@ -546,6 +549,11 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 		r.Role, ferr = text(c.canon, v, false)
 	case fWorkflow:
 		r.Workflow, ferr = text(c.canon, v, false)
+	case fServiceTier:
+		var s string
+		if s, ferr = text(c.canon, v, false); ferr == nil {
+			r.ServiceTier = ingest.ParseServiceTier(s)
+		}
 	case fError:
 		if v.cl == clString {
 			r.Error, ferr = text(c.canon, v, false)

@@ -45,6 +45,7 @@ var canonicalColumns = []arrow.Field{
 	{Name: "workflow", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "cost_usd", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "error_class", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "service_tier", Type: arrow.BinaryTypes.String, Nullable: true},
 }
 
 // plainColumns are written without a dictionary, deltaColumns (the
@@ -156,6 +157,11 @@ func (w *Writer) Write(r *ingest.Record) error {
 		b.Field(19).AppendNull()
 	}
 	str(20, r.ErrorClass.String())
+	if r.ServiceTier != ingest.TierStandard {
+		str(21, r.ServiceTier.String())
+	} else {
+		b.Field(21).AppendNull()
+	}
 	for j, a := range w.attrs {
 		v, ok := r.Attrs[a]
 		if !ok {

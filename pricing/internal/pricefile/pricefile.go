@@ -35,6 +35,24 @@ type Price struct {
 	CacheWriteAbove float64 `json:"cache_write_above,omitempty"`
 	// CacheWrite1hAbove is the 1-hour write above the tier; 0: CacheWrite1h.
 	CacheWrite1hAbove float64 `json:"cache_write_1h_above,omitempty"`
+	// ReasoningAbove is the reasoning rate above the tier; 0: Reasoning.
+	ReasoningAbove float64 `json:"reasoning_above,omitempty"`
+	// Higher are further long-context tiers, ascending by Above, all above
+	// TierAbove (LiteLLM tiered_pricing ranges, several _above_ suffixes).
+	Higher [MaxHigherTiers]LongTier `json:"higher,omitzero"`
+
+	// Service-tier rates (LiteLLM *_batches, *_priority, *_flex); a tier
+	// with no input and output price is not priced for the model.
+	Batch    TierRates `json:"batch,omitzero"`
+	Priority TierRates `json:"priority,omitzero"`
+	Flex     TierRates `json:"flex,omitzero"`
+
+	// WebSearch is the fee per server-side web search ($ per search;
+	// LiteLLM search_context_cost_per_query, medium context size); 0: none known.
+	WebSearch float64 `json:"web_search,omitempty"`
+	// GeoUS multiplies the token rates of a call run US-only (Anthropic
+	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
+	GeoUS float64 `json:"geo_us,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -260,8 +278,8 @@ type LiteLLMEntry struct {
 // KeptModes are the LiteLLM modes billed per text token.
 var KeptModes = map[string]bool{"chat": true, "completion": true, "responses": true}
 
-// tierThresholds are LiteLLM's long-context suffixes, in tokens. Rates holds
-// one tier, so the lowest threshold a model prices is used.
+// tierThresholds are LiteLLM's long-context suffixes, in tokens, ascending.
+// A model may price several; all are kept.
 var tierThresholds = []struct {
 	suffix string
 	tokens int64
@@ -341,22 +359,34 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 			*x.has = ok
 		}
 	}
+	if !hasIn && !hasOut {
+		// Priced only by tiered_pricing ranges (dashscope, volcengine).
+		ok, err := tieredPricing(f, p)
+		if err != nil || !ok {
+			return e, false, err
+		}
+		hasIn, hasOut = true, true
+	}
 	if !hasIn || !hasOut {
 		return e, false, nil // not billed per token
 	}
+	// Every long-context threshold the entry prices, ascending: the lowest
+	// in the Tier*/…Above fields, the others in Higher.
+	n := 0
 	for _, t := range tierThresholds {
-		var in, out, read, write, write1h float64
+		var lt LongTier
 		var any bool
 		for _, x := range []struct {
 			name string
 			dst  *float64
 		}{
-			{"input_cost_per_token" + t.suffix, &in},
-			{"output_cost_per_token" + t.suffix, &out},
-			{"cache_read_input_token_cost" + t.suffix, &read},
-			{"cache_creation_input_token_cost" + t.suffix, &write},
+			{"input_cost_per_token" + t.suffix, &lt.Input},
+			{"output_cost_per_token" + t.suffix, &lt.Output},
+			{"cache_read_input_token_cost" + t.suffix, &lt.CacheRead},
+			{"cache_creation_input_token_cost" + t.suffix, &lt.CacheWrite},
 			// e.g. cache_creation_input_token_cost_above_1hr_above_200k_tokens
-			{"cache_creation_input_token_cost_above_1hr" + t.suffix, &write1h},
+			{"cache_creation_input_token_cost_above_1hr" + t.suffix, &lt.CacheWrite1h},
+			{"output_cost_per_reasoning_token" + t.suffix, &lt.Reasoning},
 		} {
 			ok, err := num(f, x.name, x.dst)
 			if err != nil {
@@ -364,13 +394,152 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 			}
 			any = any || ok
 		}
-		if any {
-			p.TierAbove, p.InputAbove, p.OutputAbove = t.tokens, in, out
-			p.CacheReadAbove, p.CacheWriteAbove, p.CacheWrite1hAbove = read, write, write1h
-			break
+		if !any {
+			continue
+		}
+		lt.Above = t.tokens
+		if n == 0 {
+			p.TierAbove, p.InputAbove, p.OutputAbove = lt.Above, lt.Input, lt.Output
+			p.CacheReadAbove, p.CacheWriteAbove, p.CacheWrite1hAbove, p.ReasoningAbove = lt.CacheRead, lt.CacheWrite, lt.CacheWrite1h, lt.Reasoning
+		} else if n-1 < MaxHigherTiers {
+			p.Higher[n-1] = lt
+		} else {
+			return e, false, fmt.Errorf("more than %d long-context tiers", MaxHigherTiers+1)
+		}
+		n++
+	}
+	if raw, ok := f["search_context_cost_per_query"]; ok && string(raw) != "null" {
+		var sizes map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &sizes); err != nil {
+			return e, false, fmt.Errorf("search_context_cost_per_query: not an object: %s", truncate(raw))
+		}
+		if _, err := num(sizes, "search_context_size_medium", &p.WebSearch); err != nil {
+			return e, false, fmt.Errorf("search_context_cost_per_query: %w", err)
+		}
+	}
+	if raw, ok := f["provider_specific_entry"]; ok && string(raw) != "null" {
+		var mult map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &mult); err == nil { // other shapes carry no multipliers
+			if _, err := num(mult, "us", &p.GeoUS); err != nil {
+				return e, false, fmt.Errorf("provider_specific_entry: %w", err)
+			}
+		}
+	}
+	// Service tiers: LiteLLM's *_batches, *_priority, *_flex, and their
+	// combination with the first long-context threshold
+	// (input_cost_per_token_above_272k_tokens_priority).
+	lowest := ""
+	for _, t := range tierThresholds {
+		if t.tokens == p.TierAbove {
+			lowest = t.suffix
+		}
+	}
+	for _, st := range []struct {
+		suffix string
+		dst    *TierRates
+	}{{"_batches", &p.Batch}, {"_priority", &p.Priority}, {"_flex", &p.Flex}} {
+		fields := []struct {
+			name string
+			dst  *float64
+		}{
+			{"input_cost_per_token" + st.suffix, &st.dst.Input},
+			{"output_cost_per_token" + st.suffix, &st.dst.Output},
+			{"cache_read_input_token_cost" + st.suffix, &st.dst.CacheRead},
+			{"cache_creation_input_token_cost" + st.suffix, &st.dst.CacheWrite},
+		}
+		if lowest != "" {
+			fields = append(fields, []struct {
+				name string
+				dst  *float64
+			}{
+				{"input_cost_per_token" + lowest + st.suffix, &st.dst.InputAbove},
+				{"output_cost_per_token" + lowest + st.suffix, &st.dst.OutputAbove},
+				{"cache_read_input_token_cost" + lowest + st.suffix, &st.dst.CacheReadAbove},
+			}...)
+		}
+		for _, x := range fields {
+			if _, err := num(f, x.name, x.dst); err != nil {
+				return e, false, err
+			}
 		}
 	}
 	return e, true, nil
+}
+
+// tieredPricing reads LiteLLM's tiered_pricing: ranges [from, to] of a
+// request's input tokens, each with its own rates. A range applies to a
+// request whose input exceeds from (the first, from 0, is the base rates),
+// as the vendors' "32K < tokens <= 128K" tables say; every token of the
+// request is billed at that range's rates. It reports whether the entry
+// had per-token ranges.
+func tieredPricing(f map[string]json.RawMessage, p *Price) (bool, error) {
+	raw, ok := f["tiered_pricing"]
+	if !ok || string(raw) == "null" {
+		return false, nil
+	}
+	var ranges []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &ranges); err != nil {
+		return false, fmt.Errorf("tiered_pricing: not a list of objects: %s", truncate(raw))
+	}
+	type tier struct {
+		from float64
+		lt   LongTier
+		read bool
+	}
+	var tiers []tier
+	for i, r := range ranges {
+		var bounds []float64
+		if err := json.Unmarshal(r["range"], &bounds); err != nil || len(bounds) != 2 {
+			return false, nil // not a per-token range (max_results_range of search tools)
+		}
+		if math.IsNaN(bounds[0]) || bounds[0] < 0 || bounds[1] < bounds[0] {
+			return false, fmt.Errorf("tiered_pricing[%d]: bad range %v", i, bounds)
+		}
+		var t tier
+		t.from = bounds[0]
+		var hasIn, hasOut bool
+		var err error
+		if hasIn, err = num(r, "input_cost_per_token", &t.lt.Input); err != nil {
+			return false, fmt.Errorf("tiered_pricing[%d]: %w", i, err)
+		}
+		if hasOut, err = num(r, "output_cost_per_token", &t.lt.Output); err != nil {
+			return false, fmt.Errorf("tiered_pricing[%d]: %w", i, err)
+		}
+		if t.read, err = num(r, "cache_read_input_token_cost", &t.lt.CacheRead); err != nil {
+			return false, fmt.Errorf("tiered_pricing[%d]: %w", i, err)
+		}
+		if _, err = num(r, "output_cost_per_reasoning_token", &t.lt.Reasoning); err != nil {
+			return false, fmt.Errorf("tiered_pricing[%d]: %w", i, err)
+		}
+		if !hasIn || !hasOut {
+			return false, fmt.Errorf("tiered_pricing[%d]: needs input_cost_per_token and output_cost_per_token", i)
+		}
+		if i > 0 && t.from <= tiers[i-1].from {
+			return false, fmt.Errorf("tiered_pricing[%d]: ranges not ascending", i)
+		}
+		tiers = append(tiers, t)
+	}
+	if len(tiers) == 0 || tiers[0].from != 0 {
+		return false, fmt.Errorf("tiered_pricing: the first range must start at 0")
+	}
+	if len(tiers) > MaxHigherTiers+2 {
+		return false, fmt.Errorf("tiered_pricing: more than %d ranges", MaxHigherTiers+2)
+	}
+	base := tiers[0]
+	p.Input, p.Output, p.Reasoning = base.lt.Input, base.lt.Output, base.lt.Reasoning
+	if base.read {
+		p.CacheRead, p.HasCacheRead = base.lt.CacheRead, true
+	}
+	for i, t := range tiers[1:] {
+		t.lt.Above = int64(t.from)
+		if i == 0 {
+			p.TierAbove, p.InputAbove, p.OutputAbove = t.lt.Above, t.lt.Input, t.lt.Output
+			p.CacheReadAbove, p.ReasoningAbove = t.lt.CacheRead, t.lt.Reasoning
+			continue
+		}
+		p.Higher[i-1] = t.lt
+	}
+	return true, nil
 }
 
 // num reads an optional non-negative number field; null counts as absent.
@@ -406,4 +575,36 @@ func truncate(b []byte) string {
 		return string(b[:40]) + "…"
 	}
 	return string(b)
+}
+
+// MaxHigherTiers is how many long-context tiers beyond the first a price
+// holds: LiteLLM's tiered_pricing has up to four ranges (base + 3).
+const MaxHigherTiers = 3
+
+// LongTier is one long-context tier: a request whose input (cache reads and
+// writes included) exceeds Above tokens is billed at these rates, every
+// token of it. A zero rate means the next lower tier's rate.
+type LongTier struct {
+	Above        int64   `json:"above"`
+	Input        float64 `json:"input,omitempty"`
+	Output       float64 `json:"output,omitempty"`
+	CacheRead    float64 `json:"cache_read,omitempty"`
+	CacheWrite   float64 `json:"cache_write,omitempty"`
+	CacheWrite1h float64 `json:"cache_write_1h,omitempty"`
+	Reasoning    float64 `json:"reasoning,omitempty"`
+}
+
+// TierRates are one service tier's rates (batch, priority, flex). Input
+// and Output are required for the tier to count as priced; any other rate
+// that is 0 is derived from the standard rate in the same proportion as the
+// tier's input (or output, for reasoning) to the standard one.
+type TierRates struct {
+	Input      float64 `json:"input,omitempty"`
+	Output     float64 `json:"output,omitempty"`
+	CacheRead  float64 `json:"cache_read,omitempty"`
+	CacheWrite float64 `json:"cache_write,omitempty"`
+	// The first long-context tier's rates in this service tier.
+	InputAbove     float64 `json:"input_above,omitempty"`
+	OutputAbove    float64 `json:"output_above,omitempty"`
+	CacheReadAbove float64 `json:"cache_read_above,omitempty"`
 }

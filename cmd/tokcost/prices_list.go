@@ -1,0 +1,175 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// globRegexp compiles a --list pattern: a glob (* any run of characters,
+// ? one character) matched against the whole key, case-insensitively; a
+// pattern without wildcards matches keys that contain it. Listing is for
+// people browsing the table; prices are never matched this way.
+func globRegexp(pattern string) *regexp.Regexp {
+	if pattern == "" {
+		return nil
+	}
+	if !strings.ContainsAny(pattern, "*?") {
+		return regexp.MustCompile("(?i)" + regexp.QuoteMeta(pattern))
+	}
+	var b strings.Builder
+	b.WriteString("(?i)^")
+	for _, c := range pattern {
+		switch c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+type listedKey struct {
+	Key      string    `json:"key"`
+	Provider string    `json:"provider,omitempty"`
+	From     string    `json:"from,omitempty"` // first day of the rates shown; "" = all dates
+	Periods  int       `json:"periods"`        // dated rates in the key's history
+	Rates    mtokRates `json:"rates"`
+}
+
+type listResult struct {
+	PriceTable pricing.Info `json:"price_table"`
+	At         string       `json:"at"`
+	Pattern    string       `json:"pattern,omitempty"`
+	Keys       []listedKey  `json:"keys"`
+}
+
+// listPrices writes the keys matching pattern with the rates in force at
+// atNano (0: latest).
+func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string, atNano int64, format string) error {
+	re := globRegexp(pattern)
+	out := listResult{PriceTable: res.PriceTable, At: res.At, Pattern: pattern, Keys: []listedKey{}}
+	for _, key := range t.Keys() {
+		if re != nil && !re.MatchString(key) {
+			continue
+		}
+		periods, _ := t.History(key)
+		p := periods[len(periods)-1]
+		if atNano != 0 {
+			if m, ok := t.Lookup(key, "", atNano); ok && m.Key == key {
+				p = pricing.Period{From: m.From, Rates: m.Rates}
+			}
+		}
+		out.Keys = append(out.Keys, listedKey{Key: key, Provider: t.Provider(key), From: p.From, Periods: len(periods), Rates: billed(p.Rates)})
+	}
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d keys", len(out.Keys))
+	if pattern != "" {
+		fmt.Fprintf(&b, " matching %q", pattern)
+	}
+	fmt.Fprintf(&b, " · prices %s · rates at %s, $ per million tokens\n", res.PriceTable.Version, res.At)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "key\tprovider\tfrom\tinput\toutput\tcache read\twrite 5m\twrite 1h\tlong context\tservice tiers")
+	for _, k := range out.Keys {
+		r := k.Rates
+		from := k.From
+		if from == "" {
+			from = "-"
+		}
+		tiers := "-"
+		if r.Tier != nil {
+			var th []string
+			for _, t := range append([]mtokTier{*r.Tier}, r.HigherTiers...) {
+				th = append(th, fmt.Sprintf(">%d", t.Above))
+			}
+			tiers = strings.Join(th, " ")
+		}
+		var svc []string
+		for _, s := range r.ServiceTiers {
+			svc = append(svc, s.Tier)
+		}
+		if svc == nil {
+			svc = []string{"-"}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Key, k.Provider, from, money(r.Input), money(r.Output),
+			money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), tiers, strings.Join(svc, " "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func newPricesImportCmd(ios *IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE",
+		Short: "Check a newer LiteLLM price file and summarise what it would change",
+		Long: `Check FILE, a LiteLLM model_prices_and_context_window.json (or a tokcost
+YAML/JSON price file), as --pricing would read it: the schema, and every rate
+a finite number >= 0. Then list what it changes against the embedded table:
+keys added, keys whose latest rates change (input and output shown), and keys
+unchanged. Nothing is written or installed: to use the file, pass
+--pricing FILE to analyze, check, whatif or prices. A LiteLLM entry that
+differs from the embedded table replaces the key's dated history and the
+corrections of pricing/overrides.yaml for that key (docs/pricing.md).
+
+Exit 0 when the file is valid, 2 when it is not.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return importRun(ios, args[0])
+		},
+	}
+}
+
+func importRun(ios *IOStreams, path string) error {
+	base := pricing.Embedded()
+	t, err := pricing.LoadFile(path, base)
+	if err != nil {
+		return usageErr("%s", err)
+	}
+	var added, changed, same []string
+	var lines []string
+	for _, key := range t.Keys() {
+		newP, _ := t.History(key)
+		oldP, ok := base.History(key)
+		switch {
+		case !ok:
+			added = append(added, key)
+			r := billed(newP[len(newP)-1].Rates)
+			lines = append(lines, fmt.Sprintf("  + %s: input %s, output %s", key, money(r.Input), money(r.Output)))
+		case newP[len(newP)-1].Rates != oldP[len(oldP)-1].Rates:
+			changed = append(changed, key)
+			o, n := billed(oldP[len(oldP)-1].Rates), billed(newP[len(newP)-1].Rates)
+			lines = append(lines, fmt.Sprintf("  ~ %s: input %s → %s, output %s → %s (history of %d periods replaced)",
+				key, money(o.Input), money(n.Input), money(o.Output), money(n.Output), len(oldP)))
+		default:
+			same = append(same, key)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: valid; against the embedded table %s: %d keys added, %d changed, %d unchanged or not in the file\n",
+		path, base.Info().Version, len(added), len(changed), len(same))
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	fmt.Fprintf(&b, "use it with: --pricing %s (table version %s)\n", path, t.Info().Version)
+	_, err = io.WriteString(ios.Out, b.String())
+	return err
+}
