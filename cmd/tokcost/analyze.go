@@ -453,6 +453,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	}
 	return nil
 }
+
 // standardRateTiers lists "model tier (N calls)" for each service tier a
 // model was called in that the price table has no rates for.
 func standardRateTiers(d *analyze.Dataset) []string {
