@@ -82,7 +82,7 @@ func TestReact10(t *testing.T) {
 	if !near(s.Amplification(), 32500.0/5500.0) {
 		t.Errorf("amplification %v", s.Amplification())
 	}
-	// Claude 3.5 Sonnet, $3 in / $15 out per MTok (vendor page, PRICING.md):
+	// Claude 3.5 Sonnet, $3 in / $15 out per MTok (Anthropic's pricing page):
 	// 32,500 × 3e-6 = $0.0975; 2,000 × 15e-6 = $0.03; total $0.1275.
 	if !near(s.CostUSD, 0.1275) {
 		t.Errorf("cost %v, want 0.1275", s.CostUSD)

@@ -488,7 +488,7 @@ func TestLoopRealSiblingCascade(t *testing.T) {
 		}
 	}
 	if siblings != 7 {
-		t.Fatalf("reader tagged %d sibling cancels, want 7 (FORMATS.md §2)", siblings)
+		t.Fatalf("reader tagged %d sibling cancels, want 7 (docs/formats/claude-code.md)", siblings)
 	}
 	if r := analyze.DetectLoops(d, withRepeats(2)); r.Count != 0 {
 		t.Fatalf("flagged the real cascade: %+v", r.Sessions)

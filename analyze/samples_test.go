@@ -163,7 +163,7 @@ func TestConvertKeepsErrorClasses(t *testing.T) {
 	}
 	orig := load(t, Config{Prices: pricing.Embedded()}, sample)
 	conv := load(t, Config{Prices: pricing.Embedded()}, path)
-	// FORMATS.md/SOURCES.md: 8 is_error results, 7 of them sibling cancels.
+	// ingest/claudecode/testdata/SOURCES.md: 8 is_error results, 7 of them sibling cancels.
 	if siblings(orig) != 7 || siblings(conv) != 7 {
 		t.Errorf("sibling cancels: original %d, converted %d; want 7", siblings(orig), siblings(conv))
 	}

@@ -798,7 +798,7 @@ func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 // dedupeReplicas is dedupe for the rare session holding replicas: of the
 // records sharing an id, a non-replica wins over replicas (the first in
 // input order otherwise), and the kept record takes the largest output of
-// the copies, since streamed copies can carry partial output (FORMATS.md §2).
+// the copies, since streamed copies can carry partial output (docs/formats/claude-code.md).
 func dedupeReplicas(s *Session, keys []eventKey) (dropped, units int) {
 	ev := s.Events
 	at := make(map[uint64]int, len(ev)) // id hash → index in out

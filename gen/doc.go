@@ -43,7 +43,7 @@
 //	expensive_doc     3%  one 100k-190k-token call after reading a document
 //	sibling_cascade   5%  one real error in a parallel batch of 3-6 calls,
 //	                      the rest "<tool_use_error>Sibling tool call errored…"
-//	user_rejection    5%  a tool result rejected by the user (FORMATS.md §2)
+//	user_rejection    5%  a tool result rejected by the user (docs/formats/claude-code.md)
 //	loop_tool        10%  runaway retry loop, ends within the timeout
 //	loop_timeout      4%  runaway retry loop that passes the timeout
 //	loop_llm_only     2%  near-identical consecutive LLM calls, no tools

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Fixed tool-error texts that FORMATS.md §2 shows in real traces. They are
+// Fixed tool-error texts that docs/formats/claude-code.md lists from real traces. They are
 // not model retries, so they are hard negatives for loop detection.
 const (
 	siblingError  = "<tool_use_error>Sibling tool call errored</tool_use_error>"

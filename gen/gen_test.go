@@ -389,7 +389,7 @@ func failRuns(recs []*rec) []failRun {
 	return runs
 }
 
-// Typed in from FORMATS.md §2, not taken from errors.go.
+// Typed in from docs/formats/claude-code.md, not taken from errors.go.
 const (
 	siblingErrorText  = "<tool_use_error>Sibling tool call errored</tool_use_error>"
 	rejectedErrorText = "The user doesn't want to proceed with this tool use. The tool use was rejected."

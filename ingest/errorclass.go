@@ -3,7 +3,7 @@ package ingest
 import "strings"
 
 // ClassifyToolError recognises tool errors that are not failures of the
-// call itself (FORMATS.md §6.8): the cascade one failure in a parallel
+// call itself (docs/formats/claude-code.md, error classes): the cascade one failure in a parallel
 // batch causes ("Sibling tool call errored") and a person rejecting the
 // call. Readers tag records with it; analysis falls back on it for formats
 // that carry only the text.

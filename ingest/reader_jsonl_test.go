@@ -90,7 +90,7 @@ func TestCanonicalFieldsAndAliases(t *testing.T) {
 			Record{SessionID: "s5", Kind: KindLLM, Model: "gpt-5", InputTokens: 900, OutputTokens: 100, CacheReadTokens: 800, ReasoningTokens: 60}},
 		{"anthropic usage object (exclusive input made inclusive)",
 			`{"session_id":"s6","model":"claude-opus-4-6","usage":{"input_tokens":3,"cache_creation_input_tokens":13835,"cache_read_input_tokens":11515,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":13835},"output_tokens":13}}`,
-			// Inclusive input = 3 + 13,835 + 11,515 = 25,353 (FORMATS.md §2 example line).
+			// Inclusive input = 3 + 13,835 + 11,515 = 25,353 (docs/formats/claude-code.md example line).
 			Record{SessionID: "s6", Kind: KindLLM, Model: "claude-opus-4-6", InputTokens: 25353, OutputTokens: 13, CacheReadTokens: 11515,
 				CacheWriteTokens: 13835, CacheWrite1hTokens: 13835}},
 		{"unknown fields become attributes, nulls are absent",

@@ -39,7 +39,7 @@ func (s Status) String() string {
 }
 
 // ErrorClass tags tool errors that are not model retries, so loop detection
-// can count them as one event (see FORMATS.md §6.8).
+// can count them as one event (see docs/formats/claude-code.md).
 type ErrorClass uint8
 
 const (

@@ -120,7 +120,7 @@ type block struct {
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
 const maxErrorText = 2 << 10
 
-// dedupKey identifies one API response (FORMATS.md §2).
+// dedupKey identifies one API response (docs/formats/claude-code.md).
 type dedupKey struct{ msgID, reqID string }
 
 // group is one deduplicated API response: its record and what is needed to
@@ -283,7 +283,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.Provider = "anthropic"
 	// The record id is the API response's message.id alone: a /btw
 	// sidechain replay in another file repeats it with a new requestId, and
-	// analysis then counts the response once per session (FORMATS.md §2).
+	// analysis then counts the response once per session (docs/formats/claude-code.md).
 	// Within this file the (message.id, requestId) rule below applies.
 	r.ID = m.ID
 	r.Replica = l.IsSidechain // a /btw replay loses to the parent's copy of the response

@@ -200,7 +200,7 @@ func TestAgentFields(t *testing.T) {
 func TestDedupe(t *testing.T) {
 	// Three streamed lines of one response; the middle one carries the largest
 	// output snapshot. Then a sidechain replay of the same message.id with a
-	// new requestId (FORMATS.md §2.3): it falls back to message.id and is a
+	// new requestId (docs/formats/claude-code.md): it falls back to message.id and is a
 	// duplicate. Then a response without message.id: never deduplicated.
 	in := `{"type":"assistant","sessionId":"s","isSidechain":false,"requestId":"r1","timestamp":"2026-01-01T00:00:00Z","message":{"id":"m1","model":"claude-x","usage":{"input_tokens":1,"cache_creation_input_tokens":10,"cache_read_input_tokens":100,"output_tokens":2}}}
 {"type":"assistant","sessionId":"s","isSidechain":false,"requestId":"r1","timestamp":"2026-01-01T00:00:01Z","message":{"id":"m1","model":"claude-x","usage":{"input_tokens":1,"cache_creation_input_tokens":10,"cache_read_input_tokens":100,"output_tokens":50}}}

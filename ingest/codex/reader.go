@@ -325,7 +325,7 @@ var handled = map[string]bool{
 
 // tokenCount turns one token_count event into a model call. Usage is the
 // per-call last_token_usage, or else the difference of the cumulative
-// totals; totals are never summed (FORMATS.md §6.5).
+// totals; totals are never summed (docs/formats/codex.md).
 func (d *decoder) tokenCount(it *item, n, ts int64) {
 	if it.Info == nil {
 		d.note(ingest.NoteSkipped, n, "token_count without info", "") // a rate-limit-only update

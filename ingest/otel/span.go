@@ -37,7 +37,7 @@ type slot struct {
 	prio  int8
 }
 
-// tokenAttrs maps every usage attribute in use (FORMATS.md §1.2) to its slot.
+// tokenAttrs maps every usage attribute in use (docs/formats/otel.md) to its slot.
 var tokenAttrs = map[string]slot{
 	"gen_ai.usage.input_tokens":                    {tokIn, 4},
 	"gen_ai.usage.prompt_tokens":                   {tokIn, 3},

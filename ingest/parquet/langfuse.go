@@ -21,7 +21,7 @@ import (
 )
 
 // langfuseColumns are the blob-export columns the Langfuse reader uses
-// (FORMATS.md §4); others are not read.
+// (docs/formats/langfuse.md); others are not read.
 var langfuseColumns = map[string]bool{
 	"id": true, "trace_id": true, "parent_observation_id": true, "type": true, "name": true,
 	"start_time": true, "end_time": true, "level": true, "status_message": true,

@@ -9,7 +9,7 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// TestLangfuseParquet: an observations export (FORMATS.md §4 snake_case
+// TestLangfuseParquet: an observations export (docs/formats/langfuse.md snake_case
 // columns, usage_details as a map) maps as the Langfuse JSON reader does.
 func TestLangfuseParquet(t *testing.T) {
 	ts := &arrow.TimestampType{Unit: arrow.Microsecond}
