@@ -310,3 +310,21 @@ func TestToolInputOutput(t *testing.T) {
 		t.Errorf("hashes a %x/%x b %x/%x c %x/%x: want a = b ≠ c for arguments and results", a.ToolArgsHash, a.ToolResultHash, b.ToolArgsHash, b.ToolResultHash, c.ToolArgsHash, c.ToolResultHash)
 	}
 }
+
+// TestParentCycle: two generations that are each other's parent and carry
+// the same usage used to be repeats of each other, so the call vanished.
+// The cycle is cut at the first observation in input order; the inner one
+// is the call (by hand: one call, 120 in, 7 out).
+func TestParentCycle(t *testing.T) {
+	doc := `{"trace":{"id":"t","sessionId":"s"},"observations":[` +
+		`{"id":"a","traceId":"t","parentObservationId":"b","type":"GENERATION","name":"llm","model":"gpt-4o","startTime":"2025-01-01T00:00:00Z","usageDetails":{"input":120,"output":7}},` +
+		`{"id":"b","traceId":"t","parentObservationId":"a","type":"GENERATION","name":"llm","model":"gpt-4o","startTime":"2025-01-01T00:00:01Z","usageDetails":{"input":120,"output":7}}]}`
+	s := decode(t, &ingest.Source{Name: "t.json", R: bufio.NewReader(bytes.NewBufferString(doc))})
+	var in, out int64
+	for _, r := range s.recs {
+		in, out = in+r.InputTokens, out+r.OutputTokens
+	}
+	if len(s.recs) != 1 || in != 120 || out != 7 {
+		t.Errorf("%d records, %d in, %d out; want 1, 120, 7", len(s.recs), in, out)
+	}
+}

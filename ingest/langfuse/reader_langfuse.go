@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/spantree"
 )
 
 func init() { ingest.Register(format{}, 20) }
@@ -393,6 +394,7 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 			parent[i] = p
 		}
 	}
+	spantree.BreakCycles(parent) // a cycle would make its observations wrappers of each other
 	ancestors := func(i int, fn func(a int) bool) {
 		for a, d := parent[i], 0; a >= 0 && a != i && d < maxDepth; a, d = parent[a], d+1 {
 			if !fn(a) {

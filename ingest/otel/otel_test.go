@@ -343,3 +343,45 @@ func TestHiddenReasoningFromTotal(t *testing.T) {
 		t.Errorf("zero output with text: %+v", r)
 	}
 }
+
+// TestParentCycles: spans whose parent ids form a cycle used to be
+// ancestors of each other. Where they carry the same usage (an
+// instrumentation wrapping a call repeats its usage), each looked like the
+// wrapper of another, all were dropped as repeats and the call's tokens
+// vanished. Each cycle is cut at the span that comes first in input order:
+// it becomes the root, the wrapper rule keeps the innermost span, and the
+// call counts once. By hand: 5000 in / 1 out repeated on every span of a
+// 2-cycle or a 3-cycle is one call of 5000 in; spans with different usage
+// are separate calls either way (5000 + 1000 + 300 = 6300 in, 6 out).
+func TestParentCycles(t *testing.T) {
+	span := func(id, parent, model string, in, out, startMS int) string {
+		start := strconv.FormatInt(1748000000000000000+int64(startMS)*1e6, 10)
+		end := strconv.FormatInt(1748000000000000000+int64(startMS+500)*1e6, 10)
+		return `{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"` + id + `","parentSpanId":"` + parent + `","name":"chat","startTimeUnixNano":"` + start + `","endTimeUnixNano":"` + end +
+			`","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.response.model","value":{"stringValue":"` + model +
+			`"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"` + strconv.Itoa(in) + `"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"` + strconv.Itoa(out) + `"}}]}`
+	}
+	decode := func(spans ...string) *collectSink {
+		line := `{"resourceSpans":[{"scopeSpans":[{"scope":{"name":"openai"},"spans":[` + strings.Join(spans, ",") + `]}]}]}` + "\n"
+		return decodeSource(t, mustLookup(t, "otlp"), &ingest.Source{Name: "x.jsonl", R: bufio.NewReader(strings.NewReader(line))})
+	}
+	sum := func(s *collectSink) (in, out int64) {
+		for _, r := range s.recs {
+			in, out = in+r.InputTokens, out+r.OutputTokens
+		}
+		return
+	}
+	const a, b, c = "0000000000000001", "0000000000000002", "0000000000000003"
+	s := decode(span(a, b, "gpt-4o", 5000, 1, 0), span(b, a, "gpt-4o", 5000, 1, 100))
+	if in, _ := sum(s); len(s.recs) != 1 || in != 5000 {
+		t.Errorf("2-cycle, repeated usage: %d records, %d input tokens; want 1, 5000", len(s.recs), in)
+	}
+	s = decode(span(a, c, "gpt-4o", 5000, 1, 0), span(b, a, "gpt-4o", 5000, 1, 100), span(c, b, "gpt-4o", 5000, 1, 200))
+	if in, _ := sum(s); len(s.recs) != 1 || in != 5000 {
+		t.Errorf("3-cycle, repeated usage: %d records, %d input tokens; want 1, 5000", len(s.recs), in)
+	}
+	s = decode(span(a, c, "gpt-4o", 5000, 1, 0), span(b, a, "gpt-4o-mini", 1000, 2, 100), span(c, b, "o3", 300, 3, 200))
+	if in, out := sum(s); len(s.recs) != 3 || in != 6300 || out != 6 {
+		t.Errorf("3-cycle: %d records, %d in, %d out; want 3, 6300, 6", len(s.recs), in, out)
+	}
+}

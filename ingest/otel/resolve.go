@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/spantree"
 )
 
 // maxDepth bounds ancestor walks: real traces are a few dozen levels deep,
@@ -133,6 +134,7 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 		}
 		cls[i] = sp(i).classify()
 	}
+	spantree.BreakCycles(parent)
 	isCand := func(i int) bool { return cls[i] == classLLM || (cls[i] != classTool && sp(i).hasUsage()) }
 	// ancestors calls fn for each ancestor of i, nearest first.
 	ancestors := func(i int, fn func(a int) bool) {
