@@ -268,7 +268,14 @@ func ResolveLinks(p string) string {
 			return cur
 		}
 		if !filepath.IsAbs(t) {
-			t = filepath.Join(filepath.Dir(cur), t)
+			// Relative to the directory the link really is in: joined
+			// lexically, ".." under a linked directory named another
+			// file (possibly an input, which the rename then replaced).
+			dir := filepath.Dir(cur)
+			if d, err := filepath.EvalSymlinks(dir); err == nil {
+				dir = d
+			}
+			t = filepath.Join(dir, t)
 		}
 		cur = t
 	}
