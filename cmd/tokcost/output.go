@@ -55,6 +55,11 @@ func (s *outputs) open(path string) (*output, error) {
 		if st.IsDir() {
 			return nil, usageErr("output %s is a directory", path)
 		}
+		if st.Mode()&os.ModeDevice != 0 && st.Mode()&os.ModeCharDevice == 0 {
+			// A disk or partition: written through, the report would
+			// overwrite its data.
+			return nil, usageErr("output %s is a block device: writing it would overwrite the device's data", path)
+		}
 		o.direct = true
 		s.list = append(s.list, o)
 		return o, nil

@@ -62,3 +62,28 @@ func TestOutputToFIFOWritesThrough(t *testing.T) {
 		t.Errorf("temp files beside the FIFO: %v", m)
 	}
 }
+
+// -o naming a block device (a disk, a partition) is refused before
+// anything is opened: writing a report "straight through" as for
+// /dev/null would overwrite the disk. The node is made here with major
+// 200, which no block driver has (/proc/devices), so a regression gets
+// ENXIO from the kernel and touches no real device.
+func TestOutputToBlockDeviceRefused(t *testing.T) {
+	if !canMknod() {
+		t.Skip("needs root to make a device node")
+	}
+	dir := t.TempDir()
+	dev := filepath.Join(dir, "disk")
+	if err := syscall.Mknod(dev, syscall.S_IFBLK|0o600, 200<<8|0); err != nil {
+		t.Skip("cannot make a block device node here:", err)
+	}
+	s := newOutputs(&IOStreams{})
+	defer s.discard()
+	o, err := s.open(dev)
+	if err == nil {
+		t.Fatalf("open(%s) = %+v, want an error: it is a block device", dev, o)
+	}
+	if !strings.Contains(err.Error(), "block device") {
+		t.Fatalf("error %q does not say why", err)
+	}
+}
