@@ -89,7 +89,7 @@ type Runaway struct {
 }
 
 // RunawaySession is the evidence for one session. Wasted figures add up
-// every loop in the session; the other fields describe its costliest loop.
+// every loop in the session (a call inside two loops once); the other fields describe its costliest loop.
 type RunawaySession struct {
 	SessionID    string  `json:"session_id"`
 	Workflow     string  `json:"workflow,omitempty"`
@@ -244,6 +244,10 @@ type detector struct {
 	calls []*Event
 	fails []run
 	reps  []run
+	// counted marks the calls already in the session's wasted figures:
+	// two loops over the same calls (a test and a lint run failing side
+	// by side) waste them once.
+	counted []bool
 }
 
 func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
@@ -422,6 +426,7 @@ func (dt *detector) scan(s *Session) bool {
 	dt.best, dt.nLoops, dt.wasteTok, dt.wasteUSD = loop{}, 0, 0, 0
 	dt.calls = append(dt.calls[:0], nil)
 	dt.fails, dt.reps = dt.fails[:0], dt.reps[:0]
+	dt.counted = dt.counted[:0]
 	var (
 		ml                 loop // current model-only run
 		mlN                int  // calls in the run
@@ -651,8 +656,18 @@ func (dt *detector) consider(l *loop) {
 		return
 	}
 	dt.nLoops++
-	dt.wasteTok += l.tokens
-	dt.wasteUSD += l.cost
+	// A loop's calls are consecutive: startCall .. startCall+calls-1.
+	for len(dt.counted) < len(dt.calls) {
+		dt.counted = append(dt.counted, false)
+	}
+	for c := l.startCall; c < l.startCall+l.calls; c++ {
+		if !dt.counted[c] {
+			dt.counted[c] = true
+			e := dt.calls[c]
+			dt.wasteTok += int64(e.Input) + int64(e.Output)
+			dt.wasteUSD += e.Cost
+		}
+	}
 	if dt.nLoops == 1 || l.cost > dt.best.cost || (l.cost == dt.best.cost && l.tokens > dt.best.tokens) {
 		dt.best = *l
 	}

@@ -1,0 +1,37 @@
+package analyze_test
+
+import (
+	"testing"
+
+	"github.com/tokcost/tokcost/analyze"
+)
+
+// Two loops over the same model calls (a test run and a lint run failing
+// side by side every turn) waste those calls once, not twice: wasted
+// tokens can never exceed what the session spent.
+func TestLoopOverlappingRunsCountedOnce(t *testing.T) {
+	tr := new(trace).session("two").llm(1000, 50)
+	for i := range 3 {
+		tr.failArgs("run_tests", "pytest", "FAILED test_a").
+			failArgs("run_lint", "ruff .", "E501 line too long").
+			llm(int64(2000+1000*i), 50)
+	}
+	r := detect(t, tr, analyze.DefaultLoopConfig())
+	if r.Count != 1 {
+		t.Fatalf("count %d, want 1", r.Count)
+	}
+	s := r.Sessions[0]
+	// Both runs have 3 attempts read by calls 2, 3 and 4: inside each
+	// loop are calls 2-4, input 2,000 + 3,000 + 4,000 = 9,000, output
+	// 3·50 = 150, tokens 9,150; cost (3·9,000 + 15·150)/1e6 = 0.02925.
+	// The session spent 1,050 + 9,150 = 10,200 tokens in all.
+	if s.Loops != 2 || s.WastedTokens != 9150 {
+		t.Errorf("loops %d, wasted tokens %d, want 2 loops wasting 9,150 tokens (calls 2-4 once)", s.Loops, s.WastedTokens)
+	}
+	if d := s.WastedCostUSD - 0.02925; d > 1e-12 || d < -1e-12 {
+		t.Errorf("wasted $%v, want $0.02925", s.WastedCostUSD)
+	}
+	if s.WastedShareOfSession > 1 || r.WastedTokens != 9150 {
+		t.Errorf("share of session %v, summary wasted tokens %d", s.WastedShareOfSession, r.WastedTokens)
+	}
+}
