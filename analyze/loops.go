@@ -500,7 +500,7 @@ func (dt *detector) scan(s *Session) bool {
 			case failed && kind == errRejected:
 				dt.closeAll(EndedGaveUp)
 			case failed:
-				if r := dt.findFail(e.Tool, mask); r != nil {
+				if r := dt.findFail(e.Tool, mask, e.ArgsHash); r != nil {
 					dt.attempt(r, e, tools)
 					r.args = e.ArgsHash
 					break
@@ -528,9 +528,16 @@ func (dt *detector) scan(s *Session) bool {
 	return dt.nLoops > 0
 }
 
-func (dt *detector) findFail(tool, mask uint32) *run {
+// findFail returns the open failing run e continues: same tool, same
+// masked error. A failure with no error text (mask 0: a shell command
+// exiting 1 with no output, as grep finding nothing) says nothing about
+// what went wrong, so it continues a run only with the same arguments
+// (where both are recorded): different searches finding nothing are not
+// one error retried.
+func (dt *detector) findFail(tool, mask uint32, args uint64) *run {
 	for j := range dt.fails {
-		if r := &dt.fails[j]; r.tool == tool && r.mask == mask {
+		if r := &dt.fails[j]; r.tool == tool && r.mask == mask &&
+			(mask != 0 || args == 0 || r.args == 0 || args == r.args) {
 			return r
 		}
 	}

@@ -35,3 +35,25 @@ func TestLoopOverlappingRunsCountedOnce(t *testing.T) {
 		t.Errorf("share of session %v, summary wasted tokens %d", s.WastedShareOfSession, r.WastedTokens)
 	}
 }
+
+// Different commands that fail with no error text at all (Codex: grep
+// finding nothing exits 1 with empty output) are not one error retried:
+// an empty signature says nothing, so only the same arguments make
+// attempts of one run. The same command failing silently still loops.
+func TestLoopEmptyErrorDifferentCommands(t *testing.T) {
+	tr := new(trace).session("search").llm(1000, 50)
+	for i, pat := range []string{"grep -rn Foo src", "grep -rn FooBar lib", "grep -rn foo_bar tests", "grep -rn fooBar ."} {
+		tr.failArgs("shell", pat, "").llm(int64(2000+1000*i), 50)
+	}
+	tr.call("shell", "cat src/app.py", "text").llm(7000, 200)
+	if r := detect(t, tr, analyze.DefaultLoopConfig()); r.Count != 0 {
+		t.Errorf("four different searches with no match flagged: %+v", r.Sessions)
+	}
+	same := new(trace).session("same").llm(1000, 50)
+	for i := range 4 {
+		same.failArgs("shell", "make build", "").llm(int64(2000+1000*i), 50)
+	}
+	if r := detect(t, same, analyze.DefaultLoopConfig()); r.Count != 1 || r.Sessions[0].Repeats != 4 {
+		t.Errorf("the same command failing silently 4 times: %+v", r)
+	}
+}
