@@ -500,6 +500,7 @@ func (dt *detector) scan(s *Session) bool {
 			case failed && kind == errRejected:
 				dt.closeAll(EndedGaveUp)
 			case failed:
+				dt.answered(e)
 				if r := dt.findFail(e.Tool, mask, e.ArgsHash); r != nil {
 					dt.attempt(r, e, tools)
 					r.args = e.ArgsHash
@@ -598,6 +599,22 @@ func (dt *detector) success(e *Event, tools int) {
 	}
 	dt.reps = append(dt.reps, run{tool: e.Tool, args: e.ArgsHash, result: e.ResultHash, label: e.ArgsLabel, bytes: e.ResultBytes,
 		repeats: 1, lastTool: tools, awaiting: true, adjacent: true})
+}
+
+// answered handles a failure of a call some repeating run repeats: the
+// same call answered otherwise (a poll whose job finished red), which is
+// progress as a different result is, and dismisses every open repeating
+// run.
+func (dt *detector) answered(e *Event) {
+	if e.ArgsHash == 0 {
+		return
+	}
+	for j := range dt.reps {
+		if r := &dt.reps[j]; r.tool == e.Tool && r.args == e.ArgsHash {
+			dt.reps = dt.reps[:0]
+			return
+		}
+	}
 }
 
 // gaps closes the runs whose last attempt is more than maxGap tool

@@ -57,3 +57,18 @@ func TestLoopEmptyErrorDifferentCommands(t *testing.T) {
 		t.Errorf("the same command failing silently 4 times: %+v", r)
 	}
 }
+
+// Polling that ends in a failure ended all the same: the job the agent
+// waited for finished (red), which is an answer, not the same one.
+func TestLoopPollEndingInFailure(t *testing.T) {
+	args := map[string]any{"run_id": "42"}
+	tr := new(trace).session("ci").llm(1000, 50)
+	for range 5 {
+		tr.call("ci_status", args, "in_progress").llm(1100, 20)
+	}
+	tr.failArgs("ci_status", args, "run 42 failed: 3 tests red").llm(1200, 300).
+		call("read_file", map[string]any{"path": "log.txt"}, "log").llm(1500, 300)
+	if r := detect(t, tr, analyze.DefaultLoopConfig()); r.Count != 0 {
+		t.Errorf("a poll that ended in a failure flagged: %+v", r.Sessions)
+	}
+}
