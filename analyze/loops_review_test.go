@@ -72,3 +72,28 @@ func TestLoopPollEndingInFailure(t *testing.T) {
 		t.Errorf("a poll that ended in a failure flagged: %+v", r.Sessions)
 	}
 }
+
+// The same failing command retried 10 times, a read between attempts,
+// the error carrying a 14-character request id (Stripe's req_ ids are
+// 14 letters and digits): one loop, not ten different errors.
+func TestLoopShortRequestID(t *testing.T) {
+	ids := []string{"1a2B3c4D5e6F7g", "Zx9Yw8Vu7Ts6Rq", "p0O9i8U7y6T5r4", "Qw3Er4Ty5Ui6Op", "a1S2d3F4g5H6j7",
+		"K8l9Z0x1C2v3B4", "n5M6q7W8e9R0t1", "Y2u3I4o5P6a7S8", "d9F0g1H2j3K4l5", "Z6x7C8v9B0n1M2"}
+	tr := new(trace).session("stripe").llm(1000, 50)
+	for i, id := range ids {
+		tr.failArgs("bash", "curl -X POST https://api.stripe.com/v1/charges", "StripeError: 429 Too Many Requests (request id req_"+id+")").
+			llm(int64(2000+1000*i), 50).
+			call("read_file", map[string]any{"path": "notes" + string(rune('a'+i)) + ".md"}, "n").llm(int64(2500+1000*i), 50)
+	}
+	s := only(t, tr, analyze.DefaultLoopConfig())
+	if s.Repeats != 10 || s.Shape != analyze.ShapeInterleaved {
+		t.Errorf("got %+v", s)
+	}
+	if got, want := analyze.MaskError("req_1a2B3c4D5e6F7g"), "req_<id>"; got != want {
+		t.Errorf("mask %q, want %q", got, want)
+	}
+	// Ordinary words with a digit or two stay: TS2345, sha256sum, python311.
+	if got, want := analyze.MaskError("error TS2345 in sha256sum"), "error TS<n> in sha<n>sum"; got != want {
+		t.Errorf("mask %q, want %q", got, want)
+	}
+}

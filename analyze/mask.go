@@ -16,7 +16,8 @@ import "strings"
 //     more characters) becomes <str>, quotes kept: quoted text is almost
 //     always a path, a key or a name;
 //   - a word that is 0x followed by hex digits becomes 0x<hex>;
-//   - a word of 16 or more letters and digits with both becomes <id>
+//   - a word of 16 or more letters and digits with both, or of 10 or more
+//     with at least 3 of each, becomes <id>
 //     (ULIDs, base62 request ids);
 //   - a word of eight or more hex digits becomes <hex>, and so does one of
 //     six or seven with at least one decimal digit (long numbers are ids
@@ -98,6 +99,11 @@ func maskWord(dst []byte, w string) []byte {
 	}
 	if len(w) >= 6 && allHex(w) && (len(w) >= 8 || hasDigit(w)) {
 		return append(dst, "<hex>"...)
+	}
+	if len(w) >= 10 && countDigits(w) >= 3 && len(w)-countDigits(w) >= 3 {
+		// A shorter random id (Stripe's req_ ids are 14 letters and
+		// digits); words rarely mix three of each in ten characters.
+		return append(dst, "<id>"...)
 	}
 	for i := 0; i < len(w); {
 		if !isDigit(w[i]) {
@@ -322,6 +328,16 @@ func allHex(w string) bool {
 		}
 	}
 	return len(w) > 0
+}
+
+func countDigits(w string) int {
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if isDigit(w[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 func hasDigit(w string) bool {
