@@ -192,6 +192,9 @@ func OutputClash(inputs []string, outs ...string) error {
 	}
 	var files []file // the expanded inputs, listed once when needed
 	expanded := false
+	if err := sameOutputs(outs); err != nil {
+		return err
+	}
 	for _, out := range outs {
 		if out == "" || out == "-" {
 			continue
@@ -247,6 +250,32 @@ func OutputClash(inputs []string, outs ...string) error {
 		for _, f := range files {
 			if os.SameFile(f.st, ost) {
 				return fmt.Errorf("output %s is the input %s: writing it would destroy the input", out, f.path)
+			}
+		}
+	}
+	return nil
+}
+
+// sameOutputs refuses two outputs that are one file (-o r.json
+// --sessions-out r.json, or a link to it): the second rename would
+// replace the first output, and the run would still exit 0.
+func sameOutputs(outs []string) error {
+	real := make([]string, len(outs))
+	for i, out := range outs {
+		if out == "" || out == "-" {
+			continue
+		}
+		if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() {
+			continue // a device or pipe takes both, written through
+		}
+		p, _ := filepath.Abs(ResolveLinks(out))
+		if d, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(d, filepath.Base(p))
+		}
+		real[i] = p
+		for j := range i {
+			if real[j] == p {
+				return fmt.Errorf("outputs %s and %s are the same file: one would replace the other", outs[j], out)
 			}
 		}
 	}

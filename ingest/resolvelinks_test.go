@@ -39,3 +39,31 @@ func TestResolveLinksThroughLinkedDirectory(t *testing.T) {
 		t.Fatal("output through a/link is the input x/t.jsonl; no clash reported")
 	}
 }
+
+// Two outputs naming one file (the same path spelled two ways, or a link
+// to it) are refused: the second rename replaced the first output and the
+// run exited 0 (analyze -o same.json --sessions-out same.json left only
+// the Parquet table).
+func TestOutputClashSameOutputTwice(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(in, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "r.json")
+	if err := os.Symlink("r.json", filepath.Join(dir, "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{
+		{out, out},
+		{out, filepath.Join(dir, ".", "r.json")},
+		{out, filepath.Join(dir, "link.json")},
+	} {
+		if err := OutputClash([]string{in}, pair[0], "-", pair[1]); err == nil {
+			t.Errorf("outputs %s and %s: no clash reported", pair[0], pair[1])
+		}
+	}
+	if err := OutputClash([]string{in}, out, filepath.Join(dir, "s.parquet"), "-", "-"); err != nil {
+		t.Errorf("different outputs and stdout twice: %v", err)
+	}
+}
