@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -124,7 +126,8 @@ func newPricesImportCmd(ios *IOStreams) *cobra.Command {
 		Long: `Check FILE, a LiteLLM model_prices_and_context_window.json (or a tokcost
 YAML/JSON price file), as --pricing would read it: the schema, and every rate
 a finite number >= 0. Then list what it changes against the embedded table:
-keys added, keys whose latest rates change (input and output shown), and keys
+keys added, keys whose latest rates change (input and output, then every
+other rate that changes), and keys
 unchanged. Nothing is written or installed: to use the file, pass
 --pricing FILE to analyze, check, whatif or prices. A LiteLLM entry that
 differs from the embedded table replaces the key's dated history and the
@@ -157,8 +160,12 @@ func importRun(ios *IOStreams, path string) error {
 		case newP[len(newP)-1].Rates != oldP[len(oldP)-1].Rates:
 			changed = append(changed, key)
 			o, n := billed(oldP[len(oldP)-1].Rates), billed(newP[len(newP)-1].Rates)
-			lines = append(lines, fmt.Sprintf("  ~ %s: input %s → %s, output %s → %s (history of %d periods replaced)",
-				key, money(o.Input), money(n.Input), money(o.Output), money(n.Output), len(oldP)))
+			more := ""
+			if d := rateChanges(oldP[len(oldP)-1].Rates, newP[len(newP)-1].Rates); len(d) > 0 {
+				more = "; also " + strings.Join(d, ", ")
+			}
+			lines = append(lines, fmt.Sprintf("  ~ %s: input %s → %s, output %s → %s%s (history of %d periods replaced)",
+				key, money(o.Input), money(n.Input), money(o.Output), money(n.Output), more, len(oldP)))
 		default:
 			same = append(same, key)
 		}
@@ -172,4 +179,52 @@ func importRun(ios *IOStreams, path string) error {
 	fmt.Fprintf(&b, "use it with: --pricing %s (table version %s)\n", path, t.Info().Version)
 	_, err = io.WriteString(ios.Out, b.String())
 	return err
+}
+
+// rateChanges names every rate of the latest period that differs other than
+// input and output (shown first): a cache, long-context, service-tier,
+// web-search or US rate can change while input and output stay the same,
+// and the summary must not call that change "$3 → $3". Rates are $/MTok.
+func rateChanges(o, n pricing.Rates) []string {
+	var out []string
+	var walk func(path string, a, b reflect.Value)
+	walk = func(path string, a, b reflect.Value) {
+		switch a.Kind() {
+		case reflect.Struct:
+			for i := range a.NumField() {
+				name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("json"), ",")
+				if path == "" && (name == "input" || name == "output") {
+					continue
+				}
+				if path != "" {
+					name = path + "." + name
+				}
+				walk(name, a.Field(i), b.Field(i))
+			}
+		case reflect.Array:
+			for i := range a.Len() {
+				walk(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i))
+			}
+		default:
+			if a.Equal(b) {
+				return
+			}
+			show := func(v reflect.Value) string {
+				switch {
+				case v.Kind() == reflect.Float64 && v.Float() == 0:
+					return "unset" // not $0: the class falls back to another rate
+				case v.Kind() != reflect.Float64:
+					return fmt.Sprint(v.Interface())
+				case path == "web_search":
+					return money(v.Float()) + "/search"
+				case path == "geo_us":
+					return "×" + strconv.FormatFloat(v.Float(), 'f', -1, 64)
+				}
+				return money(roundMTok(v.Float() * 1e6)) // $ per million tokens
+			}
+			out = append(out, fmt.Sprintf("%s %s → %s", path, show(a), show(b)))
+		}
+	}
+	walk("", reflect.ValueOf(o), reflect.ValueOf(n))
+	return out
 }
