@@ -188,10 +188,13 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				DurationMS:  math.Float64frombits(next()),
 				InputTokens: int64(next() >> 30), OutputTokens: int64(next() >> 30), CacheReadTokens: int64(next() >> 30),
 				CacheWriteTokens: int64(next() >> 30), CacheWrite1hTokens: int64(next() >> 30), ReasoningTokens: int64(next() >> 30),
-				CostUSD:           math.Float64frombits(next()),
-				ServiceTier:       ingest.ServiceTier(bits >> 25 & 7 % uint64(ingest.NumServiceTiers)),
+				CostUSD: math.Float64frombits(next()),
+				// Bits of their own (32-35): sharing bits 25-28 with the tool-io
+				// switches below tied the tier to the arguments hash and US-only
+				// to the excerpt, so some combinations of the two blocks never ran.
+				ServiceTier:       ingest.ServiceTier(bits >> 32 & 7 % uint64(ingest.NumServiceTiers)),
 				WebSearchRequests: int64(next() >> 31),
-				USOnly:            bits>>28&1 == 1,
+				USOnly:            bits>>35&1 == 1,
 			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
