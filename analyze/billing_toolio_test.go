@@ -52,6 +52,17 @@ func TestBillingWithToolIO(t *testing.T) {
 			t.Errorf("event %d: args hash %x result hash %x bytes %d, want both hashes and %d bytes", i, e.ArgsHash, e.ResultHash, e.ResultBytes, w.resultBytes)
 		}
 	}
+	// The batch call's long-context and cache-read rates are derived
+	// (LiteLLM gives gpt-5.4 batch input and output only): one call counted.
+	for _, m := range d.Models {
+		want := int64(0)
+		if m.Model == "gpt-5.4" {
+			want = 1
+		}
+		if got := m.ByTier[ingest.TierBatch].ScaledRateCalls; got != want {
+			t.Errorf("%s: %d batch calls at scaled rates, want %d", m.Model, got, want)
+		}
+	}
 	if ev[0].ArgsHash == ev[1].ArgsHash {
 		t.Errorf("different arguments, same hash %x", ev[0].ArgsHash)
 	}

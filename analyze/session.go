@@ -188,11 +188,15 @@ type TierUsage struct {
 	CostUSD            float64 `json:"cost_usd"`
 	StandardRateCalls  int64   `json:"standard_rate_calls,omitempty"`
 	StandardRateTokens int64   `json:"standard_rate_tokens,omitempty"`
+	// ScaledRateCalls are calls of a priced tier billed, for some token
+	// class, at the standard rate scaled like the tier's input (the table
+	// gives the tier no rate for that class; pricing.Rates.TierScaled).
+	ScaledRateCalls int64 `json:"scaled_rate_calls,omitempty"`
 }
 
 type tierAcc struct {
-	calls, tokens, stdCalls, stdTokens int64
-	cost                               fsum
+	calls, tokens, stdCalls, stdTokens, scaled int64
+	cost                                       fsum
 }
 
 func (a *tierAcc) merge(o tierAcc) {
@@ -200,6 +204,7 @@ func (a *tierAcc) merge(o tierAcc) {
 	a.tokens += o.tokens
 	a.stdCalls += o.stdCalls
 	a.stdTokens += o.stdTokens
+	a.scaled += o.scaled
 	a.cost.merge(o.cost)
 }
 
@@ -243,7 +248,8 @@ func (mu *ModelUsage) settle() {
 	for t, a := range mu.tiers {
 		if a.calls > 0 {
 			mu.ByTier[t] = TierUsage{Tier: ingest.ServiceTier(t).String(), Calls: a.calls, Tokens: a.tokens,
-				CostUSD: a.cost.value(), StandardRateCalls: a.stdCalls, StandardRateTokens: a.stdTokens}
+				CostUSD: a.cost.value(), StandardRateCalls: a.stdCalls, StandardRateTokens: a.stdTokens,
+				ScaledRateCalls: a.scaled}
 		}
 	}
 }
@@ -264,6 +270,7 @@ func (t *TierSplit) Add(o TierSplit) {
 		t[i].CostUSD += o[i].CostUSD
 		t[i].StandardRateCalls += o[i].StandardRateCalls
 		t[i].StandardRateTokens += o[i].StandardRateTokens
+		t[i].ScaledRateCalls += o[i].ScaledRateCalls
 	}
 }
 
@@ -996,10 +1003,14 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						ta.stdTokens += int64(e.Input) + int64(e.Output)
 					}
 				}
-				cp := rates.CostParts(pricing.Usage{
+				u := pricing.Usage{
 					Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
 					CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
-				})
+				}
+				if e.Tier != ingest.TierStandard && r.rates.TierScaled(e.Tier.String(), u) {
+					ta.scaled++ // a derived rate: the report names it
+				}
+				cp := rates.CostParts(u)
 				if e.USOnly {
 					mu.USOnlyCalls++
 					if rates.GeoUS > 0 {

@@ -238,6 +238,46 @@ func (r Rates) ForServiceTier(tier string) (Rates, bool) {
 	return out, true
 }
 
+// TierScaled reports whether ForServiceTier(tier) bills u with a rate the
+// table does not give for that tier, derived by scaling the standard rate
+// (a cache, 1-hour write, reasoning or long-context class with tokens): an
+// assumption the report must name. False for standard and unpriced tiers.
+func (r Rates) TierScaled(tier string, u Usage) bool {
+	var t TierRates
+	switch tier {
+	case ServiceBatch:
+		t = r.Batch
+	case ServicePriority:
+		t = r.Priority
+	case ServiceFlex:
+		t = r.Flex
+	default:
+		return false
+	}
+	if _, ok := r.ForServiceTier(tier); !ok {
+		return false
+	}
+	if r.TierFor(u.Input) > 0 { // every class at a long-context rate
+		for _, h := range r.Higher {
+			if h.Above > 0 && u.Input > h.Above {
+				return true // no service tier prices a higher threshold
+			}
+		}
+		uncached := u.Input - u.CacheRead - u.CacheWrite
+		return uncached > 0 && t.InputAbove == 0 && r.InputAbove > 0 ||
+			u.Output > 0 && t.OutputAbove == 0 && r.OutputAbove > 0 ||
+			u.CacheRead > 0 && t.CacheReadAbove == 0 && r.CacheReadAbove > 0 ||
+			u.CacheWrite > 0 && (r.CacheWriteAbove > 0 || r.CacheWrite1hAbove > 0) ||
+			u.Reasoning > 0 && r.ReasoningAbove > 0 ||
+			u.CacheRead > 0 && r.CacheReadAbove == 0 && r.HasCacheRead && t.CacheRead == 0 ||
+			u.CacheWrite > 0 && r.CacheWriteAbove == 0 && r.HasCacheWrite && t.CacheWrite == 0
+	}
+	return u.CacheRead > 0 && r.HasCacheRead && t.CacheRead == 0 ||
+		u.CacheWrite > 0 && r.HasCacheWrite && t.CacheWrite == 0 ||
+		u.CacheWrite1h > 0 && r.CacheWrite1h > 0 ||
+		u.Reasoning > 0 && r.Reasoning > 0
+}
+
 func clamp(v, lo, hi int64) int64 {
 	if v < lo {
 		return lo

@@ -185,3 +185,32 @@ func TestParseTieredPricing(t *testing.T) {
 		}
 	}
 }
+
+// TestTierScaled: a call is flagged when ForServiceTier bills one of its
+// token classes at a derived rate. gpt-5.4 (pricing/source): batch gives
+// input and output only; flex and priority also give a cache read; the
+// >272k tier has base rates only, so above it every service tier derives
+// its input and output.
+func TestTierScaled(t *testing.T) {
+	r, ok := Embedded().Lookup("gpt-5.4", "", 0)
+	if !ok {
+		t.Fatal("gpt-5.4 not in the table")
+	}
+	cases := []struct {
+		tier string
+		u    Usage
+		want bool
+	}{
+		{"batch", Usage{Input: 1000, Output: 10}, false},                    // input and output: the tier's own
+		{"batch", Usage{Input: 1000, CacheRead: 600, Output: 10}, true},     // batch cache read: 0.25 × 1.25/2.5
+		{"priority", Usage{Input: 1000, CacheRead: 600, Output: 10}, false}, // priority cache read $0.50: its own
+		{"priority", Usage{Input: 300_000, Output: 10}, true},               // above 272k: 5 × 5/2.5, derived
+		{"standard", Usage{Input: 300_000, CacheRead: 1, Output: 10}, false},
+		{"scale", Usage{Input: 1000, CacheRead: 600}, false}, // unpriced tier: billed standard, reported elsewhere
+	}
+	for _, c := range cases {
+		if got := r.Rates.TierScaled(c.tier, c.u); got != c.want {
+			t.Errorf("%s %+v: scaled %v, want %v", c.tier, c.u, got, c.want)
+		}
+	}
+}

@@ -131,6 +131,10 @@ type Input struct {
 	// rates for (for that model): billed at standard rates, so the invoice
 	// will differ by the tier's discount or uplift.
 	StandardRate []TierFallback `json:"standard_rate_tiers,omitempty"`
+	// ScaledRate lists calls of a priced service tier billed, for a token
+	// class the table gives the tier no rate for, at the standard rate
+	// scaled like the tier's input (docs/pricing.md): an assumed rate.
+	ScaledRate []TierScaled `json:"scaled_rate_tiers,omitempty"`
 	// UnpricedServerTools lists server-side tool calls (web searches) of
 	// models the table has no fee for: not in the cost, which is then low.
 	UnpricedServerTools []UnpricedServerTools `json:"unpriced_server_tools,omitempty"`
@@ -163,6 +167,13 @@ type CostCI struct {
 	P50 analyze.Interval `json:"p50"`
 	P95 analyze.Interval `json:"p95"`
 	P99 analyze.Interval `json:"p99"`
+}
+
+// TierScaled is one model's calls of a service tier billed at a derived rate.
+type TierScaled struct {
+	Model string `json:"model"`
+	Tier  string `json:"tier"`
+	Calls int64  `json:"calls"`
 }
 
 // TierFallback is one model's calls in a service tier it has no rates for.
@@ -320,6 +331,9 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 		for _, t := range split.Used() {
 			if t.StandardRateCalls > 0 {
 				a.Input.StandardRate = append(a.Input.StandardRate, TierFallback{Model: m.Model, Tier: t.Tier, Calls: t.StandardRateCalls, Tokens: t.StandardRateTokens})
+			}
+			if t.ScaledRateCalls > 0 {
+				a.Input.ScaledRate = append(a.Input.ScaledRate, TierScaled{Model: m.Model, Tier: t.Tier, Calls: t.ScaledRateCalls})
 			}
 		}
 	}

@@ -85,6 +85,19 @@ func standardRateText(a *Analysis, name func(string) string) string {
 	return "service tiers without rates in the price table, billed at standard rates (the invoice will differ): " + strings.Join(parts, ", ")
 }
 
+// scaledRateText names the calls billed at a service-tier rate derived by
+// scaling the standard one ("" if none).
+func scaledRateText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, f := range a.Input.ScaledRate {
+		parts = append(parts, fmt.Sprintf("%s %s (%s calls)", name(orNone(f.Model)), f.Tier, count(f.Calls)))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "service-tier rates assumed for token classes the table gives the tier no price for (the standard rate scaled like the tier's input): " + strings.Join(parts, ", ")
+}
+
 // unpricedToolsText names the web searches without a price ("" if none).
 func unpricedToolsText(a *Analysis, name func(string) string) string {
 	var parts []string

@@ -58,7 +58,7 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	if s.PartialCost > 0 {
 		pg.Warning = fmt.Sprintf("%s sessions have unpriced calls: their costs, and the totals, are lower bounds.", count(int64(s.PartialCost)))
 	}
-	for _, t := range []string{standardRateText(a, plain), unpricedToolsText(a, plain), noUpliftText(a, plain)} {
+	for _, t := range []string{standardRateText(a, plain), scaledRateText(a, plain), unpricedToolsText(a, plain), noUpliftText(a, plain)} {
 		if t != "" {
 			pg.Warning = strings.TrimSpace(pg.Warning + " " + strings.ToUpper(t[:1]) + t[1:] + ".")
 		}

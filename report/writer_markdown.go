@@ -37,6 +37,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if t := standardRateText(a, code); t != "" {
 		p.f("\n> [!WARNING]\n> %s.\n", t)
 	}
+	if t := scaledRateText(a, code); t != "" {
+		p.f("\n> [!NOTE]\n> %s.\n", t)
+	}
 	if t := unpricedToolsText(a, code); t != "" {
 		p.f("\n> [!WARNING]\n> %s.\n", t)
 	}

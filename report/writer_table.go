@@ -49,6 +49,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	if t := standardRateText(a, plain); t != "" {
 		p.f("warning: %s\n", t)
 	}
+	if t := scaledRateText(a, plain); t != "" {
+		p.f("assumed: %s\n", t)
+	}
 	if t := unpricedToolsText(a, plain); t != "" {
 		p.f("warning: %s\n", t)
 	}
