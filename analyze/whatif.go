@@ -176,6 +176,10 @@ type RouteResult struct {
 	CostSavedUSD  float64 `json:"cost_saved_usd"`
 	// UnpricedCalls matched but had no cost to compare: not rerouted.
 	UnpricedCalls int `json:"unpriced_calls,omitempty"`
+	// PartialCalls were rerouted to a model the table has no rates for in
+	// the call's service tier, no web-search fee or no US uplift for: priced
+	// without them, so CostAfterUSD is low by that much (warned).
+	PartialCalls int `json:"partial_calls,omitempty"`
 }
 
 // Combined is every requested policy at once: cap, then window, then
@@ -330,6 +334,10 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	}
 	for i := range routes {
 		routes[i].CostSavedUSD = routes[i].CostBeforeUSD - routes[i].CostAfterUSD
+		if n := routes[i].PartialCalls; n > 0 {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("route %s → %s: %d calls have a service tier, web searches or US-only inference the target has no price for: "+
+				"priced without it, so the cost after is low and the saving high", routes[i].Match, routes[i].Model, n))
+		}
 	}
 	out.Route = append(out.Route, routes...)
 	var policies []string
@@ -680,8 +688,12 @@ func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []Route
 			} else {
 				tgt = sm.target(ri, e)
 				// The routed call keeps its service tier and its web searches.
-				tgt.Rates, _ = tgt.Rates.ForServiceTier(e.Tier.String())
-				fee, _ := tgt.Rates.ServerToolCost(int64(e.WebSearches))
+				var tierOK, feeOK bool
+				tgt.Rates, tierOK = tgt.Rates.ForServiceTier(e.Tier.String())
+				fee, feeOK := tgt.Rates.ServerToolCost(int64(e.WebSearches))
+				if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 {
+					routes[ri].PartialCalls++
+				}
 				routes[ri].CallsRerouted++
 				routes[ri].CostBeforeUSD += e.Cost
 				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee

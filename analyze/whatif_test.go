@@ -426,3 +426,27 @@ func TestCapSweepMatchesSimulate(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutePartialTarget: a routed call whose web searches the target has
+// no fee for is counted and warned about, not silently priced without the
+// fee. claude-opus-4-6 (pricing/source: $5/$25, $0.01 a search) routed to
+// claude-3-haiku-20240307 ($0.25/$1.25, no search price):
+//
+//	before 1,000×5 + 100×25 = 7,500 µ$ + 2 × 10,000 µ$ = 27,500 µ$
+//	after  1,000×0.25 + 100×1.25 = 375 µ$, the searches unpriced
+func TestRoutePartialTarget(t *testing.T) {
+	jsonl := `{"session_id":"s","ts":"2026-07-01T00:00:00Z","kind":"llm","model":"claude-opus-4-6","role":"executor","usage":{"input_tokens":1000,"output_tokens":100,"server_tool_use":{"web_search_requests":2}}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	sim, err := Simulate(d, WhatifConfig{Routes: []Route{{Role: "executor", Model: "claude-3-haiku-20240307"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sim.Route[0]
+	if r.CallsRerouted != 1 || r.PartialCalls != 1 || !near(r.CostBeforeUSD, 0.0275) || !near(r.CostAfterUSD, 0.000375) {
+		t.Errorf("route: %+v, want 1 rerouted, 1 partial, $0.0275 → $0.000375", r)
+	}
+	if !slices.ContainsFunc(sim.Warnings, func(w string) bool { return strings.Contains(w, "the target has no price for") }) {
+		t.Errorf("no warning about the partial route: %q", sim.Warnings)
+	}
+}
