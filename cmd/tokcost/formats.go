@@ -16,8 +16,13 @@ func newFormatsCmd(ios *IOStreams) *cobra.Command {
 each maps. Force one with --input-format NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Names are padded to the longest, so descriptions line up.
+			width := 0
 			for _, f := range ingest.Formats() {
-				fmt.Fprintf(ios.Out, "%-12s %s\n", f.Name(), f.Describe())
+				width = max(width, len(f.Name()))
+			}
+			for _, f := range ingest.Formats() {
+				fmt.Fprintf(ios.Out, "%-*s %s\n", width, f.Name(), f.Describe())
 			}
 			return nil
 		},
