@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -196,16 +197,10 @@ func (d *decoder) messages(dec *json.Decoder) error {
 	if tok != json.Delim('[') {
 		return errNotSession
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
+	return jsonutil.EachElement(dec, func(raw json.RawMessage) {
 		d.units++
 		d.message(raw, d.units)
-	}
-	_, err = dec.Token()
-	return err
+	})
 }
 
 func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {

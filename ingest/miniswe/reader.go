@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 )
 
@@ -192,16 +193,10 @@ func (d *decoder) messages(dec *json.Decoder) error {
 	if tok != json.Delim('[') {
 		return errNotTraj
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
+	return jsonutil.EachElement(dec, func(raw json.RawMessage) {
 		d.units++
 		d.message(raw, d.units)
-	}
-	_, err = dec.Token()
-	return err
+	})
 }
 
 func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {

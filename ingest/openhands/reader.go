@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 )
 
@@ -175,15 +176,10 @@ func (d *decoder) document(dec *json.Decoder) error {
 	if tok != json.Delim('[') {
 		return errNotArray
 	}
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
+	err = jsonutil.EachElement(dec, func(raw json.RawMessage) {
 		d.units++
 		d.event(raw, d.units)
-	}
-	_, err = dec.Token() // the closing bracket: a truncated file fails here
+	})
 	if err == nil {
 		if _, err2 := dec.Token(); err2 != io.EOF {
 			return errTrailing
