@@ -72,6 +72,32 @@ func tierText(a *Analysis) string {
 	return strings.Join(parts, " · ")
 }
 
+// pricingNote is one statement of what the cost stands on beyond the
+// price table: a warning (the invoice will differ) or an assumption.
+type pricingNote struct {
+	Assumed bool
+	Text    string
+}
+
+// pricingNotes lists, in a fixed order, the pricing warnings and
+// assumptions every view states: tiers billed at standard rates, tier rates
+// derived by scaling, unpriced web searches, US-only calls without an
+// uplift. Each writer only chooses how to show them.
+func pricingNotes(a *Analysis, name func(string) string) []pricingNote {
+	var out []pricingNote
+	for _, n := range []pricingNote{
+		{false, standardRateText(a, name)},
+		{true, scaledRateText(a, name)},
+		{false, unpricedToolsText(a, name)},
+		{false, noUpliftText(a, name)},
+	} {
+		if n.Text != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // standardRateText says which calls were billed at standard rates because
 // the table has no rates for their tier ("" when none).
 func standardRateText(a *Analysis, name func(string) string) string {

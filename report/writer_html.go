@@ -58,10 +58,8 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	if s.PartialCost > 0 {
 		pg.Warning = fmt.Sprintf("%s sessions have unpriced calls: their costs, and the totals, are lower bounds.", count(int64(s.PartialCost)))
 	}
-	for _, t := range []string{standardRateText(a, plain), scaledRateText(a, plain), unpricedToolsText(a, plain), noUpliftText(a, plain)} {
-		if t != "" {
-			pg.Warning = strings.TrimSpace(pg.Warning + " " + strings.ToUpper(t[:1]) + t[1:] + ".")
-		}
+	for _, n := range pricingNotes(a, plain) {
+		pg.Warning = strings.TrimSpace(pg.Warning + " " + strings.ToUpper(n.Text[:1]) + n.Text[1:] + ".")
 	}
 
 	add := func(title, note string, svg []byte, err error) error {

@@ -34,17 +34,12 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if t := tierText(a); t != "" {
 		p.f("\n**By service tier:** %s.\n", t)
 	}
-	if t := standardRateText(a, code); t != "" {
-		p.f("\n> [!WARNING]\n> %s.\n", t)
-	}
-	if t := scaledRateText(a, code); t != "" {
-		p.f("\n> [!NOTE]\n> %s.\n", t)
-	}
-	if t := unpricedToolsText(a, code); t != "" {
-		p.f("\n> [!WARNING]\n> %s.\n", t)
-	}
-	if t := noUpliftText(a, code); t != "" {
-		p.f("\n> [!WARNING]\n> %s.\n", t)
+	for _, n := range pricingNotes(a, code) {
+		kind := "WARNING"
+		if n.Assumed {
+			kind = "NOTE"
+		}
+		p.f("\n> [!%s]\n> %s.\n", kind, n.Text)
 	}
 
 	r := a.Runaway

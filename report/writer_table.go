@@ -46,17 +46,12 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	if t := tierText(a); t != "" {
 		p.f("cost by service tier: %s\n", t)
 	}
-	if t := standardRateText(a, plain); t != "" {
-		p.f("warning: %s\n", t)
-	}
-	if t := scaledRateText(a, plain); t != "" {
-		p.f("assumed: %s\n", t)
-	}
-	if t := unpricedToolsText(a, plain); t != "" {
-		p.f("warning: %s\n", t)
-	}
-	if t := noUpliftText(a, plain); t != "" {
-		p.f("warning: %s\n", t)
+	for _, n := range pricingNotes(a, plain) {
+		label := "warning"
+		if n.Assumed {
+			label = "assumed"
+		}
+		p.f("%s: %s\n", label, n.Text)
 	}
 
 	if len(a.Models) > 0 {
