@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Snapshot every report of a tokcost binary on the bench fleet and every
+# bundled sample, so a refactor can prove its outputs are byte-identical:
+#
+#   scripts/outputs.sh OLD_BIN /tmp/before
+#   scripts/outputs.sh NEW_BIN /tmp/after
+#   diff -r /tmp/before /tmp/after && echo identical
+#
+# Each output file holds the command's stdout, then its stderr and exit code,
+# so warnings and exit statuses are compared too. FLEET (default
+# bench/fleet-200000.jsonl, made by `make bench` or `tokcost gen --sessions
+# 200000 --seed 1`) may be set to another input; FLEET=none skips it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "$1")
+OUT=$2
+FLEET=${FLEET:-bench/fleet-200000.jsonl}
+mkdir -p "$OUT"
+
+inputs=(testdata/*.jsonl)
+for d in ingest/*/testdata analyze/testdata; do inputs+=("$d"); done
+if [ "$FLEET" != none ]; then inputs+=("$FLEET"); fi
+
+run() { # name, args...
+	local name=$1; shift
+	local f="$OUT/$name"
+	"$BIN" "$@" >"$f" 2>"$f.stderr"
+	echo "exit $?" >>"$f.stderr"
+	# Drop wall-clock figures: the only output that may differ run to run.
+	sed -i -E 's/[0-9.]+ ?(ms|µs|s) elapsed/N elapsed/g' "$f.stderr"
+}
+
+for in in "${inputs[@]}"; do
+	n=$(echo "$in" | tr '/' '_')
+	for fmt in table json markdown csv html; do
+		run "$n.analyze.$fmt" analyze -f "$fmt" --group-by workflow "$in"
+	done
+	run "$n.analyze.sessions" analyze -f json --sessions-out "$OUT/$n.sessions.parquet" "$in"
+	run "$n.whatif" whatif --caps 3,5,10,20 --window 4 --route executor=gpt-4o-mini "$in"
+	run "$n.whatif.json" whatif -f json --caps 3,5,10,20 "$in"
+	run "$n.check" check --max-p95-cost 1 --max-runaway 0 --max-wasted-share 5% "$in"
+	run "$n.check.json" check -f json --max-p95-cost 1 --group-by workflow "$in"
+	run "$n.ticket" ticket --tasks-per-month 10000 "$in"
+done
+echo "wrote $(ls "$OUT" | wc -l) files to $OUT"
