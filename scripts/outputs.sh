@@ -10,6 +10,7 @@
 # so warnings and exit statuses are compared too. FLEET (default
 # bench/fleet-200000.jsonl, made by `make bench` or `tokcost gen --sessions
 # 200000 --seed 1`) may be set to another input; FLEET=none skips it.
+# EXTRA names more inputs, e.g. a Parquet file converted once beforehand.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "$1")
@@ -18,8 +19,10 @@ FLEET=${FLEET:-bench/fleet-200000.jsonl}
 mkdir -p "$OUT"
 
 inputs=(testdata/*.jsonl)
-for d in ingest/*/testdata analyze/testdata; do inputs+=("$d"); done
+for d in ingest/*/testdata analyze/testdata ingest/csvfmt/testdata/*.csv; do inputs+=("$d"); done
 if [ "$FLEET" != none ]; then inputs+=("$FLEET"); fi
+# EXTRA: more inputs, space-separated (e.g. a Parquet file made once by the old binary's convert).
+for x in ${EXTRA:-}; do inputs+=("$x"); done
 
 run() { # name, args...
 	local name=$1; shift
