@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	_ "github.com/tokcost/tokcost/ingest/claudecode"
+	_ "github.com/tokcost/tokcost/ingest/cline"
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/csvfmt"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
@@ -33,6 +34,9 @@ var sampleFormat = map[string]string{
 	"ingest/claudecode/testdata/short.jsonl":                                                       "claude-code",
 	"ingest/claudecode/testdata/subagent.jsonl":                                                    "claude-code",
 	"ingest/claudecode/testdata/tool_heavy.jsonl":                                                  "claude-code",
+	"ingest/cline/testdata/tasks/cline-xray/ui_messages.json":                                      "cline",
+	"ingest/cline/testdata/tasks/fineye/ui_messages.json":                                          "cline",
+	"ingest/cline/testdata/tasks/jeehunter/ui_messages.json":                                       "cline",
 	"ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl": "codex",
 	"ingest/csvfmt/testdata/canonical.csv":                                                         "csv",
 	"ingest/csvfmt/testdata/warehouse.csv":                                                         "!csv", // needs --input-format csv --map

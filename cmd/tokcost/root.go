@@ -10,6 +10,7 @@ import (
 
 	// Each format registers itself with ingest; the CLI offers them all.
 	_ "github.com/tokcost/tokcost/ingest/claudecode"
+	_ "github.com/tokcost/tokcost/ingest/cline"
 	_ "github.com/tokcost/tokcost/ingest/codex"
 	_ "github.com/tokcost/tokcost/ingest/csvfmt"
 	_ "github.com/tokcost/tokcost/ingest/gemini"
