@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/cline"
 	"github.com/tokcost/tokcost/ingest/mapped"
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"
@@ -28,6 +29,9 @@ type inputOptions struct {
 	LoopMinRepeats int
 	Map            []string
 	Limits         limitFlags
+	// Local adds the default log directories of every supported coding
+	// agent that exist here (local.go).
+	Local bool
 }
 
 // register adds every shared input flag: reading, pricing and loops.
@@ -39,6 +43,7 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed at standard rates for a service tier the price table has no rates for")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
 	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "repeats that make a runaway loop, in every shape: failed attempts with the same masked error, identical calls with the same result, model-only calls")
+	f.BoolVar(&o.Local, "local", false, "also read the default log directories of every supported coding agent found on this machine (Claude Code, Codex, Gemini CLI, OpenCode, Cline, Roo Code, Kilo Code); prints each one found")
 }
 
 // registerReading adds the flags about reading input only, for commands
@@ -47,7 +52,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
-	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, or a file in a directory that cannot be read, as fatal (exit 3)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, or a Cline/Roo Code call whose input tokens had to be assumed, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	o.Limits.register(cmd)
 }
@@ -125,7 +130,7 @@ zstd inputs are recognised by their magic bytes.
 		Example: `  tokcost analyze testdata/fleet.jsonl
   tokcost analyze --format json -o report.json traces/
   zcat traces.jsonl.gz | tokcost analyze -`,
-		Args: cobra.MinimumNArgs(1),
+		Args: inputArgs(&opts.inputOptions),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			if runF != nil {
@@ -175,6 +180,14 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	src, err := parseCostSource(o.CostSource)
 	if err != nil {
 		return nil, err
+	}
+	if o.Local {
+		dirs, err := localInputs(ios, o.Quiet, thisMachine())
+		if err != nil {
+			return nil, err
+		}
+		o.Inputs = append(o.Inputs, dirs...)
+		o.Local = false // expanded once
 	}
 	fieldMap, err := o.inputSelection(ios)
 	if err != nil {
@@ -232,6 +245,16 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	}
 	if o.Strict && unread > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
+	}
+	if n := d.Counts.UnknownUsageFields[cline.AssumedField]; n > 0 {
+		// Cline/Roo Code calls whose tokensIn may or may not include the
+		// cache: the totals stand on an assumption (docs/formats/cline.md).
+		if o.Strict {
+			return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d Cline/Roo Code calls do not record whether tokensIn includes the cache (input tokens assumed) and --strict is set", n)}
+		}
+		if !o.Quiet {
+			fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d Cline/Roo Code calls do not record whether tokensIn includes the cache; their input tokens are assumed (docs/formats/cline.md), counted as unknown usage field %s\n", n, cline.AssumedField)
+		}
 	}
 	var unpriced []string
 	var unpricedCalls int64

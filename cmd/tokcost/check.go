@@ -70,7 +70,7 @@ the file. An unknown key is a usage error naming it. Example file:
   tokcost check --baseline last-night.json --max-regression 10% traces/
   tokcost check --history nightly/ --max-p95-rise 20% traces/
   tokcost check --format markdown traces/ >> "$GITHUB_STEP_SUMMARY"`,
-		Args: cobra.MinimumNArgs(1),
+		Args: inputArgs(&opts.inputOptions),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			// Only flags given on the command line override the file.

@@ -25,6 +25,7 @@ var mixedSamples = map[string][]string{
 	"codex":        {"../../ingest/codex/testdata/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl"},
 	"claude-code":  {"../../ingest/claudecode/testdata/short.jsonl", "../../ingest/claudecode/testdata/tool_heavy.jsonl"},
 	"gemini-cli":   {"../../ingest/gemini/testdata/session-2026-01-16T11-01-file-ops-37b7abef.json"},
+	"cline":        {"../../ingest/cline/testdata/tasks/fineye/ui_messages.json"},
 	"jaeger":       {"../../ingest/otel/testdata/k8s.json"},
 	"stdouttrace":  {"../../ingest/otel/testdata/stdouttrace_pretty.json"},
 	"otel-console": {"../../ingest/otel/testdata/console_py.json"},

@@ -39,7 +39,7 @@ It takes the same flags as 'tokcost whatif'.
 ` + exitCodesHelp,
 		Example: `  tokcost ticket --tasks-per-month 50000 testdata/fleet.jsonl > ticket.md
   tokcost ticket --route executor=claude-3-haiku --flagship claude-3-opus traces/`,
-		Args: cobra.MinimumNArgs(1),
+		Args: inputArgs(&opts.inputOptions),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			if runF != nil {

@@ -273,7 +273,7 @@ recorded tokens: per-session total, mean, P50/P95/P99 before and after.
 		Example: `  tokcost whatif --caps 5,10,20 testdata/fleet.jsonl
   tokcost whatif --window 6 --route executor=claude-3-haiku --format json traces/
   tokcost whatif --group-by workflow --tasks-per-month 50000 --revenue-per-task 0.40 traces/`,
-		Args: cobra.MinimumNArgs(1),
+		Args: inputArgs(&opts.inputOptions),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Inputs = args
 			if runF != nil {
