@@ -246,15 +246,8 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	if o.Strict && unread > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
-	if n := d.Counts.UnknownUsageFields[cline.AssumedField]; n > 0 {
-		// Cline/Roo Code calls whose tokensIn may or may not include the
-		// cache: the totals stand on an assumption (docs/formats/cline.md).
-		if o.Strict {
-			return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d Cline/Roo Code calls do not record whether tokensIn includes the cache (input tokens assumed) and --strict is set", n)}
-		}
-		if !o.Quiet {
-			fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d Cline/Roo Code calls do not record whether tokensIn includes the cache; their input tokens are assumed (docs/formats/cline.md), counted as unknown usage field %s\n", n, cline.AssumedField)
-		}
+	if err := assumedInput(ios, o, d.Counts.UnknownUsageFields[cline.AssumedField]); err != nil {
+		return nil, err
 	}
 	var unpriced []string
 	var unpricedCalls int64
@@ -292,6 +285,22 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 			report.SafeText(strings.Join(fb, ", ")))
 	}
 	return &loaded{data: d, files: files, ignored: ignored}, nil
+}
+
+// assumedInput reports n Cline/Roo Code calls whose tokensIn may or may
+// not include the cache (their totals stand on an assumption,
+// docs/formats/cline.md): a warning, or exit 3 under --strict.
+func assumedInput(ios *IOStreams, o *inputOptions, n int64) error {
+	if n == 0 {
+		return nil
+	}
+	if o.Strict {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d Cline/Roo Code calls do not record whether tokensIn includes the cache (input tokens assumed) and --strict is set", n)}
+	}
+	if !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d Cline/Roo Code calls do not record whether tokensIn includes the cache; their input tokens are assumed (docs/formats/cline.md), counted as unknown usage field %s\n", n, cline.AssumedField)
+	}
+	return nil
 }
 
 // reportUnread prints one line per input listed but not read (unless

@@ -61,6 +61,15 @@ func TestClineAssumedIsLoud(t *testing.T) {
 	if code, _, errOut := run(t, "analyze", "--strict", dir); code != ExitInvalid || !strings.Contains(errOut, "--strict") {
 		t.Errorf("--strict: exit %d, stderr %s", code, errOut)
 	}
+	// convert writes canonical records, which cannot carry the mark: it
+	// warns, and fails --strict, too.
+	pq := filepath.Join(t.TempDir(), "out.parquet")
+	if code, _, errOut := run(t, "convert", "-o", pq, dir); code != 0 || !strings.Contains(errOut, "input tokens are assumed") {
+		t.Errorf("convert: exit %d, stderr %s", code, errOut)
+	}
+	if code, _, _ := run(t, "convert", "--strict", "-o", pq, dir); code != ExitInvalid {
+		t.Errorf("convert --strict: exit %d", code)
+	}
 	// Without the ambiguity (10 < 900: exclusive by evidence) --strict passes.
 	writeTask(t, dir, "t1", `[{"ts":1700000000000,"type":"say","say":"api_req_started","text":"{\"tokensIn\":10,\"tokensOut\":5,\"cacheReads\":900}"}]`)
 	if code, _, errOut := run(t, "analyze", "--strict", dir); code != 0 {

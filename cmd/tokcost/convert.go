@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/cline"
 	"github.com/tokcost/tokcost/ingest/parquet"
 	"github.com/tokcost/tokcost/report"
 )
@@ -174,6 +175,16 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	}
 	if o.Strict && unread > 0 {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
+	}
+	// The canonical output has no field for an assumption: say it here.
+	var assumed int64
+	for i := range c.recs {
+		if c.recs[i].rec.UnknownUsage == cline.AssumedField {
+			assumed++
+		}
+	}
+	if err := assumedInput(ios, &o.inputOptions, assumed); err != nil {
+		return err
 	}
 	sort.Slice(c.recs, func(i, j int) bool {
 		a, b := &c.recs[i], &c.recs[j]
