@@ -147,6 +147,13 @@ func TestLocalFlag(t *testing.T) {
 	if code, _, errOut := run(t, "analyze", "--local"); code != ExitUsage || !strings.Contains(errOut, "no coding agent logs") {
 		t.Fatalf("empty home: exit %d, %s", code, errOut)
 	}
+	// An agent installed but never run: its directory exists, empty.
+	if err := os.MkdirAll(filepath.Join(home, ".codex", "sessions"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "analyze", "--local"); code != ExitUsage || !strings.Contains(errOut, "sessions (no trace files, skipped)") {
+		t.Fatalf("empty agent dir: exit %d, %s", code, errOut)
+	}
 	claude := filepath.Join(home, ".claude", "projects", "p")
 	tasks := filepath.Join(home, ".config", "Code", "User", "globalStorage", "saoudrizwan.claude-dev")
 	copyFile(t, "../../ingest/claudecode/testdata/short.jsonl", filepath.Join(claude, "short.jsonl"))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -132,15 +134,37 @@ func localInputs(ios *IOStreams, quiet bool, e localEnv) ([]string, error) {
 		if st, err := os.Stat(d.Path); err != nil || !st.IsDir() {
 			continue
 		}
+		if !holdsTraces(d.Path) {
+			// An agent installed but never run: nothing to read, and
+			// not an error (a directory named as INPUT would be).
+			if !quiet {
+				fmt.Fprintf(ios.ErrOut, "tokcost: --local: %s: %s (no trace files, skipped)\n", d.Agent, report.SafeText(d.Path))
+			}
+			continue
+		}
 		found = append(found, d.Path)
 		if !quiet {
 			fmt.Fprintf(ios.ErrOut, "tokcost: --local: %s: %s\n", d.Agent, report.SafeText(d.Path))
 		}
 	}
 	if len(found) == 0 {
-		return nil, usageErr("--local: no coding agent logs in their default locations (README: Inputs lists them)")
+		return nil, usageErr("--local: no coding agent logs in their default locations (README, Input formats, lists them)")
 	}
 	return found, nil
+}
+
+// holdsTraces reports whether a directory walk of dir would find a file
+// to read; it stops at the first.
+func holdsTraces(dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && ingest.IsTraceName(p) {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
 }
 
 // thisMachine is the environment --local looks at.
