@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -297,63 +296,20 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	}
 	out.Econ = Economics(base, cfg.Econ)
 
-	baseTotal := Distribute(base).Total
-	for _, c := range cfg.Caps {
-		out.Caps = append(out.Caps, sm.capResult(sessions, base, baseTotal, c))
+	r := &simRun{sm: sm, sessions: sessions, base: base, baseTotal: Distribute(base).Total, healthyCalls: healthyCalls}
+	ps := cfg.policies()
+	for _, p := range ps {
+		p.start(r)
 	}
-	if rc, ok := recommendCap(healthyCalls, cfg.MaxCollateral); ok {
-		out.RecommendedCap = &RecommendedCap{CapResult: sm.capResult(sessions, base, baseTotal, rc), MaxCollateral: cfg.MaxCollateral}
-	}
-
-	combinedCap := 0
-	switch {
-	case len(cfg.Caps) == 1:
-		combinedCap = cfg.Caps[0]
-	case len(cfg.Caps) > 1 && out.RecommendedCap != nil:
-		combinedCap = out.RecommendedCap.Cap
-	}
-	var win *WindowResult
-	if cfg.Window > 0 {
-		win = &WindowResult{K: cfg.Window}
-	}
-	routes := make([]RouteResult, len(cfg.Routes))
-	for i, r := range cfg.Routes {
-		m, _ := sm.d.Config.Prices.Lookup(r.Model, "", 0)
-		routes[i] = RouteResult{Match: r.Match(), Model: r.Model, PricedAs: m.Key}
-	}
-	windowCosts := make([]float64, len(sessions))
-	combined := make([]float64, len(sessions))
-	for i, s := range sessions {
-		windowCosts[i], combined[i] = sm.replay(s, combinedCap, win, routes)
-	}
-	if win != nil {
-		ws := summarize(windowCosts)
-		win.TotalCostUSDAfter, win.P95CostUSDAfter = ws.TotalCostUSD, ws.P95CostUSD
-		out.Window = win
-		out.Warnings = append(out.Warnings, "window: "+WindowCaveat)
-	}
-	for i := range routes {
-		routes[i].CostSavedUSD = routes[i].CostBeforeUSD - routes[i].CostAfterUSD
-		if n := routes[i].PartialCalls; n > 0 {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("route %s → %s: %d calls have a service tier, web searches or US-only inference the target has no price for: "+
-				"priced without it, so the cost after is low and the saving high", routes[i].Match, routes[i].Model, n))
-		}
-	}
-	out.Route = append(out.Route, routes...)
+	combined := r.replay(ps)
 	var policies []string
-	if combinedCap > 0 {
-		policies = append(policies, "cap "+strconv.Itoa(combinedCap))
-	}
-	if cfg.Window > 0 {
-		policies = append(policies, "window "+strconv.Itoa(cfg.Window))
-	}
-	for _, r := range cfg.Routes {
-		policies = append(policies, "route "+r.Match()+" → "+r.Model)
+	for _, p := range ps {
+		policies = append(policies, p.finish(&out)...)
 	}
 	if len(policies) > 0 {
 		cs := summarize(combined)
 		out.Combined = &Combined{CostSummary: cs, CostSavedUSD: out.Baseline.TotalCostUSD - cs.TotalCostUSD,
-			Cap: combinedCap, Policies: policies}
+			Cap: r.combinedCap, Policies: policies}
 	}
 	return out
 }
@@ -582,137 +538,6 @@ func shrink(u pricing.Usage, n int64) pricing.Usage {
 func usageOf(e *Event) pricing.Usage {
 	return pricing.Usage{Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
 		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning)}
-}
-
-// target returns route i's rates on the event's day.
-func (sm *simulator) target(i int, e *Event) pricing.Match {
-	day := int64(-1)
-	if e.HasTS() {
-		day = e.TSNano / nanosPerDay
-	}
-	k := [2]int64{int64(i), day}
-	if m, ok := sm.targets[k]; ok {
-		return m
-	}
-	at := int64(0)
-	if day >= 0 {
-		at = day * nanosPerDay
-	}
-	m, _ := sm.d.Config.Prices.Lookup(sm.cfg.Routes[i].Model, "", at)
-	sm.targets[k] = m
-	return m
-}
-
-// routeOf returns the index of the first route matching the call at
-// events[i], or −1.
-func (sm *simulator) routeOf(events []Event, i int) int {
-	e := &events[i]
-	for ri, r := range sm.cfg.Routes {
-		if r.All {
-			return ri
-		}
-		if r.Role != "" {
-			if sm.d.Str(e.Role) == r.Role {
-				return ri
-			}
-			continue
-		}
-		for j := i + 1; j < len(events) && events[j].Kind != ingest.KindLLM; j++ {
-			if events[j].Kind != ingest.KindTool {
-				continue
-			}
-			if ok, _ := path.Match(r.Tool, sm.d.Str(events[j].Tool)); ok {
-				return ri
-			}
-		}
-	}
-	return -1
-}
-
-// replay runs one session under the window alone (windowCost) and under
-// every policy at once (combined: cap c, then window, then route), and
-// adds to the window and route totals. Routes alone are measured on the
-// uncapped, unwindowed session.
-func (sm *simulator) replay(s *Session, c int, win *WindowResult, routes []RouteResult) (windowCost, combined float64) {
-	var inputs []int64
-	for i := range s.Events {
-		if s.Events[i].Kind == ingest.KindLLM {
-			inputs = append(inputs, int64(s.Events[i].Input))
-		}
-	}
-	var windowed []int64
-	if win != nil {
-		windowed = windowInputs(inputs, win.K)
-	}
-	windowCost, combined = s.CostUSD, 0
-	call := 0
-	for i := range s.Events {
-		e := &s.Events[i]
-		if e.Kind != ingest.KindLLM {
-			if c == 0 || call <= c {
-				combined += e.Cost
-			}
-			continue
-		}
-		call++
-		u := usageOf(e)
-		orig := sm.p.lookup(e)
-		// Window alone.
-		var cut int64
-		if win != nil {
-			cut = inputs[call-1] - windowed[call-1]
-		}
-		winSaved := 0.0
-		if cut > 0 {
-			win.CallsTruncated++
-			win.TokensSaved += cut
-			// Only a table-priced call can be re-priced at table rates; a
-			// recorded cost_usd minus a table-rate saving could go negative.
-			if orig.ok && !e.Unpriced() && !e.CostFromRecord() {
-				rates, _ := orig.rates.ForServiceTier(e.Tier.String()) // as Finish billed it
-				winSaved = (rates.Cost(u) - rates.Cost(shrink(u, cut))) * usUplift(e, rates)
-				win.CostSavedUSD += winSaved
-				windowCost -= winSaved
-			} else {
-				win.UnpricedTokensSaved += cut
-			}
-		}
-		// Route alone.
-		ri := sm.routeOf(s.Events, i)
-		var tgt pricing.Match
-		var tgtFee float64
-		if ri >= 0 {
-			if e.Unpriced() {
-				routes[ri].UnpricedCalls++
-				ri = -1
-			} else {
-				tgt = sm.target(ri, e)
-				// The routed call keeps its service tier and its web searches.
-				var tierOK, feeOK bool
-				tgt.Rates, tierOK = tgt.Rates.ForServiceTier(e.Tier.String())
-				fee, feeOK := tgt.Rates.ServerToolCost(int64(e.WebSearches))
-				if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 {
-					routes[ri].PartialCalls++
-				}
-				routes[ri].CallsRerouted++
-				routes[ri].CostBeforeUSD += e.Cost
-				routes[ri].CostAfterUSD += tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee
-				tgtFee = fee
-			}
-		}
-		// Everything: dropped past the cap; windowed tokens priced at the
-		// routed model when routed.
-		if c > 0 && call > c {
-			continue
-		}
-		switch {
-		case ri >= 0:
-			combined += tgt.Rates.Cost(shrink(u, cut))*usUplift(e, tgt.Rates) + tgtFee
-		default:
-			combined += e.Cost - winSaved
-		}
-	}
-	return windowCost, combined
 }
 
 // FlagshipModel is the most expensive model d used: of the models the

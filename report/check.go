@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,12 +35,6 @@ type Budgets struct {
 	MaxP95Rise *float64
 }
 
-// BudgetKeys lists the keys Set accepts, in the order rules are reported.
-var BudgetKeys = []string{
-	"max-p95-cost", "max-p99-cost", "max-p95-tokens", "max-runaway", "max-wasted-share",
-	"max-unpriced-share", "max-invalid-share", "baseline", "max-regression", "group-by", "history", "max-p95-rise",
-}
-
 // DefaultMaxShare is the limit of the input rules (max-invalid-share,
 // max-unpriced-share) when no flag or config key sets it: a gate fails
 // closed, so input it could not read or price cannot pass as $0.
@@ -53,48 +46,22 @@ const RuleRecords = "records"
 
 // Set parses one budget given as text, from a flag or the config file.
 func (b *Budgets) Set(key, value string) error {
-	var err error
-	switch key {
-	case "max-p95-cost":
-		b.MaxP95Cost, err = parseLimit(value, true)
-	case "max-p99-cost":
-		b.MaxP99Cost, err = parseLimit(value, true)
-	case "max-p95-tokens":
-		b.MaxP95Tokens, err = parseLimit(value, false)
-	case "max-runaway":
-		var n int
-		n, err = strconv.Atoi(strings.TrimSpace(value))
-		if err == nil && n < 0 {
-			err = errors.New("must be 0 or more")
-		}
-		if err == nil {
-			f := float64(n)
-			b.MaxRunaway = &f
-		} else if !strings.HasPrefix(err.Error(), "must") {
-			err = fmt.Errorf("want a whole number of sessions, got %q", value)
-		}
-	case "max-wasted-share":
-		b.MaxWastedShare, err = parseShare(value, true)
-	case "max-unpriced-share":
-		b.MaxUnpricedShare, err = parseShare(value, true)
-	case "max-invalid-share":
-		b.MaxInvalidShare, err = parseShare(value, true)
-	case "max-regression":
-		b.MaxRegression, err = parseShare(value, false)
-	case "baseline":
-		b.Baseline = value
-	case "group-by":
-		b.GroupBy = strings.TrimSpace(value)
-	case "history":
-		b.History = value
-	case "max-p95-rise":
-		b.MaxP95Rise, err = parseShare(value, false)
-	default:
+	k := checkKey(key)
+	if k == nil {
 		return fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(BudgetKeys, ", "))
 	}
+	if k.text != nil {
+		*k.text(b) = value
+		if key == "group-by" { // a field name: spaces around it are YAML's
+			*k.text(b) = strings.TrimSpace(value)
+		}
+		return nil
+	}
+	v, err := k.parse(value)
 	if err != nil {
 		return fmt.Errorf("%s: %w", key, err)
 	}
+	*k.limit(b) = v
 	return nil
 }
 
@@ -188,24 +155,23 @@ func ParseBudgets(r io.Reader, name string) (Budgets, error) {
 
 // Validate reports budgets that cannot be checked as given.
 func (b Budgets) Validate() error {
-	if b.Baseline != "" && b.MaxRegression == nil {
-		return errors.New("baseline needs max-regression")
+	for i := range CheckKeys {
+		k := &CheckKeys[i]
+		if k.Needs != "" && k.isSet(&b) && !checkKey(k.Needs).isSet(&b) {
+			return fmt.Errorf("%s needs %s", k.Key, k.NeedsText)
+		}
 	}
-	if b.MaxRegression != nil && b.Baseline == "" {
-		return errors.New("max-regression needs a baseline report")
+	var listed []string
+	for i := range CheckKeys {
+		k := &CheckKeys[i]
+		if k.limit != nil && k.isSet(&b) {
+			return nil
+		}
+		if k.Listed {
+			listed = append(listed, k.Key)
+		}
 	}
-	if b.History != "" && b.MaxP95Rise == nil {
-		return errors.New("history needs max-p95-rise")
-	}
-	if b.MaxP95Rise != nil && b.History == "" {
-		return errors.New("max-p95-rise needs a history directory")
-	}
-	if b.MaxP95Cost == nil && b.MaxP99Cost == nil && b.MaxP95Tokens == nil && b.MaxRunaway == nil &&
-		b.MaxWastedShare == nil && b.MaxUnpricedShare == nil && b.MaxInvalidShare == nil && b.MaxRegression == nil &&
-		b.MaxP95Rise == nil {
-		return errors.New("no budget given: set at least one of " + strings.Join(BudgetKeys[:9], ", ") + ", max-p95-rise")
-	}
-	return nil
+	return errors.New("no budget given: set at least one of " + strings.Join(listed, ", "))
 }
 
 // Rule units.
@@ -247,81 +213,51 @@ type CheckResult struct {
 
 // Check evaluates the budgets on a; groups are the sessions grouped by
 // b.GroupBy (GroupStatsOf), used when it is set; base is the baseline
-// report, needed only when MaxRegression is set.
+// report, needed only when MaxRegression is set. Rules come in CheckKeys
+// order, the First ones first.
 func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckResult {
 	res := CheckResult{Rules: []RuleResult{}}
-	add := func(rule, scope, unit string, measured, limit float64, baseline *float64) {
-		// A tiny tolerance so a limit equal to a value computed by a
-		// different float path (e.g. a baseline round-trip) is not a failure.
-		pass := measured <= limit+1e-12*math.Max(1, math.Abs(limit))
-		res.Rules = append(res.Rules, RuleResult{Rule: rule, Scope: scope, Measured: measured, Limit: limit, Unit: unit, Baseline: baseline, Pass: pass})
-	}
-	type scoped struct {
-		scope       string
-		p95, p99, t float64
-	}
-	// The input rules come first and always apply: without records, or
-	// with lines not understood, every figure below stands on nothing.
-	res.Rules = append(res.Rules, RuleResult{Rule: RuleRecords, Scope: "all", Measured: float64(a.Input.Records), Limit: 1,
-		Unit: UnitRecords, AtLeast: true, Pass: a.Input.Records >= 1})
-	{
-		share := 0.0
-		if read := a.Input.Lines - a.Input.Blank; read > 0 {
-			share = float64(a.Input.Invalid) / float64(read)
-		}
-		limit, def := shareLimit(b.MaxInvalidShare)
-		add("max-invalid-share", "all", UnitShare, share, limit, nil)
-		res.Rules[len(res.Rules)-1].Default = def
-	}
-	scopes := []scoped{{"all", a.Sessions.CostUSD.P95, a.Sessions.CostUSD.P99, a.Sessions.TotalTokens.P95}}
+	in := &checkInput{a: a, base: base,
+		scopes: []checkScope{{"all", a.Sessions.CostUSD.P95, a.Sessions.CostUSD.P99, a.Sessions.TotalTokens.P95}}}
 	if b.GroupBy != "" && len(groups) > 0 {
-		scopes = scopes[:0]
+		in.scopes = in.scopes[:0]
 		for _, g := range groups {
-			scopes = append(scopes, scoped{b.GroupBy + "=" + g.Group, g.CostUSD.P95, g.CostUSD.P99, g.TotalTokens.P95})
+			in.scopes = append(in.scopes, checkScope{b.GroupBy + "=" + g.Group, g.CostUSD.P95, g.CostUSD.P99, g.TotalTokens.P95})
 		}
 	}
-	if b.MaxP95Cost != nil {
-		for _, s := range scopes {
-			add("max-p95-cost", s.scope, UnitUSD, s.p95, *b.MaxP95Cost, nil)
+	eval := func(k *CheckKey) {
+		if k.measure == nil {
+			return
+		}
+		var limit float64
+		def := false
+		if k.limit != nil {
+			switch v := *k.limit(&b); {
+			case v != nil:
+				limit = *v
+			case k.Default != nil:
+				limit, def = *k.Default, true
+			default:
+				return // no budget set: no rule
+			}
+		}
+		for _, r := range k.measure(in, limit) {
+			r.Rule, r.Unit, r.Default, r.AtLeast = k.Key, k.Unit, def, k.AtLeast
+			if k.AtLeast {
+				r.Pass = r.Measured >= r.Limit
+			} else {
+				// A tiny tolerance so a limit equal to a value computed by a
+				// different float path (e.g. a baseline round-trip) is not a failure.
+				r.Pass = r.Measured <= r.Limit+1e-12*math.Max(1, math.Abs(r.Limit))
+			}
+			res.Rules = append(res.Rules, r)
 		}
 	}
-	if b.MaxP99Cost != nil {
-		for _, s := range scopes {
-			add("max-p99-cost", s.scope, UnitUSD, s.p99, *b.MaxP99Cost, nil)
-		}
-	}
-	if b.MaxP95Tokens != nil {
-		for _, s := range scopes {
-			add("max-p95-tokens", s.scope, UnitTokens, s.t, *b.MaxP95Tokens, nil)
-		}
-	}
-	if b.MaxRunaway != nil {
-		add("max-runaway", "all", UnitSessions, float64(a.Runaway.Count), *b.MaxRunaway, nil)
-	}
-	if b.MaxWastedShare != nil {
-		add("max-wasted-share", "all", UnitShare, a.Runaway.WastedShare, *b.MaxWastedShare, nil)
-	}
-	{
-		share := 0.0
-		if a.LLMTokens > 0 {
-			share = float64(a.UnpricedTokens) / float64(a.LLMTokens)
-		}
-		limit, def := shareLimit(b.MaxUnpricedShare)
-		add("max-unpriced-share", "all", UnitShare, share, limit, nil)
-		res.Rules[len(res.Rules)-1].Default = def
-	}
-	if b.MaxRegression != nil && base != nil {
-		f := 1 + *b.MaxRegression
-		for _, r := range []struct {
-			scope     string
-			now, then float64
-		}{
-			{"p95 cost vs baseline", a.Sessions.CostUSD.P95, base.Sessions.CostUSD.P95},
-			{"total cost vs baseline", a.Sessions.CostUSD.Total, base.Sessions.CostUSD.Total},
-			{"mean cost vs baseline", a.Sessions.CostUSD.Mean, base.Sessions.CostUSD.Mean},
-		} {
-			then := r.then
-			add("max-regression", r.scope, UnitUSD, r.now, then*f, &then)
+	for _, first := range []bool{true, false} {
+		for i := range CheckKeys {
+			if CheckKeys[i].First == first {
+				eval(&CheckKeys[i])
+			}
 		}
 	}
 	res.Pass = true
@@ -342,10 +278,14 @@ func shareLimit(v *float64) (float64, bool) {
 	return *v, false
 }
 
-// WriteCheck renders a check result as table, markdown or json.
+// WriteCheck renders a check result in one of CheckWriters' formats.
 func WriteCheck(w io.Writer, format string, r CheckResult) error {
-	p := &printer{w: w}
-	rows := make([][]string, len(r.Rules))
+	return CheckWriters.write(w, format, r)
+}
+
+// checkRows are the rule rows every text view prints.
+func checkRows(r CheckResult) (header []string, rows [][]string, summary string) {
+	rows = make([][]string, len(r.Rules))
 	for i, rr := range r.Rules {
 		verdict := "PASS"
 		if !rr.Pass {
@@ -363,48 +303,56 @@ func WriteCheck(w io.Writer, format string, r CheckResult) error {
 		}
 		rows[i] = []string{rr.Rule, rr.Scope, ruleValue(rr.Unit, rr.Measured), limit, verdict}
 	}
-	header := []string{"rule", "scope", "measured", "limit", "result"}
-	summary := fmt.Sprintf("%d of %d rules passed", len(r.Rules)-r.Failed, len(r.Rules))
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	case "markdown":
-		verdict := "✅ PASS"
-		if !r.Pass {
-			verdict = "❌ FAIL"
-		}
-		p.f("## tokcost check: %s (%s)\n\n", verdict, summary)
-		for i := range rows {
-			if !r.Rules[i].Pass {
-				rows[i][4] = "**FAIL**"
-			}
-		}
-		for i, rr := range r.Rules {
-			if strings.Contains(rr.Scope, "=") { // a group's value comes from the traces
-				rows[i][1] = code(rr.Scope)
-			}
-		}
-		mdTable(p, header, rows, 2)
-		for _, n := range checkNotes(r) {
-			p.f("\n%s\n", n)
-		}
-	case "table", "":
-		if err := p.table(header, rows, 2); err != nil {
-			return err
-		}
-		for _, n := range checkNotes(r) {
-			p.f("%s\n", n)
-		}
-		verdict := "PASS"
-		if !r.Pass {
-			verdict = "FAIL"
-		}
-		p.f("check: %s (%s)\n", verdict, summary)
-	default:
-		return fmt.Errorf("unknown format %q (valid: json, markdown, table)", format)
+	header = []string{"rule", "scope", "measured", "limit", "result"}
+	summary = fmt.Sprintf("%d of %d rules passed", len(r.Rules)-r.Failed, len(r.Rules))
+	return header, rows, summary
+}
+
+// checkMarkdown is the check for a CI job summary.
+type checkMarkdown struct{}
+
+func (checkMarkdown) Write(w io.Writer, r CheckResult) error {
+	p := &printer{w: w}
+	header, rows, summary := checkRows(r)
+	verdict := "✅ PASS"
+	if !r.Pass {
+		verdict = "❌ FAIL"
 	}
+	p.f("## tokcost check: %s (%s)\n\n", verdict, summary)
+	for i := range rows {
+		if !r.Rules[i].Pass {
+			rows[i][4] = "**FAIL**"
+		}
+	}
+	for i, rr := range r.Rules {
+		if strings.Contains(rr.Scope, "=") { // a group's value comes from the traces
+			rows[i][1] = code(rr.Scope)
+		}
+	}
+	mdTable(p, header, rows, 2)
+	for _, n := range checkNotes(r) {
+		p.f("\n%s\n", n)
+	}
+	return p.err
+}
+
+// checkTable is the check for a terminal or a CI log.
+type checkTable struct{}
+
+func (checkTable) Write(w io.Writer, r CheckResult) error {
+	p := &printer{w: w}
+	header, rows, summary := checkRows(r)
+	if err := p.table(header, rows, 2); err != nil {
+		return err
+	}
+	for _, n := range checkNotes(r) {
+		p.f("%s\n", n)
+	}
+	verdict := "PASS"
+	if !r.Pass {
+		verdict = "FAIL"
+	}
+	p.f("check: %s (%s)\n", verdict, summary)
 	return p.err
 }
 
@@ -425,9 +373,6 @@ func checkNotes(r CheckResult) []string {
 	}
 	return notes
 }
-
-// CheckFormats are the formats WriteCheck and WriteDiff accept.
-var CheckFormats = []string{"json", "markdown", "table"}
 
 func ruleValue(unit string, v float64) string {
 	switch unit {

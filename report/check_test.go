@@ -93,7 +93,7 @@ func TestCheckGolden(t *testing.T) {
 	if r := res.Rules[0]; r.Rule != "records" || r.Measured != 48 || !r.AtLeast {
 		t.Errorf("first rule %+v, want records measured 48", r)
 	}
-	for _, f := range CheckFormats {
+	for _, f := range CheckWriters.Names() {
 		var buf bytes.Buffer
 		if err := WriteCheck(&buf, f, res); err != nil {
 			t.Fatal(err)

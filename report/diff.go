@@ -119,14 +119,14 @@ func Diff(old, cur *Analysis) DiffResult {
 	return r
 }
 
-// WriteDiff renders a diff as table, markdown or json.
+// WriteDiff renders a diff in one of DiffWriters' formats.
 func WriteDiff(w io.Writer, format string, d DiffResult) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
-	}
-	rows := make([][]string, len(d.Rows))
+	return DiffWriters.write(w, format, d)
+}
+
+// diffRows are the metric rows every text view prints.
+func diffRows(d DiffResult) (header []string, rows [][]string) {
+	rows = make([][]string, len(d.Rows))
 	for i, r := range d.Rows {
 		rel := "—" // no relative change from zero
 		if r.Rel != nil {
@@ -138,27 +138,37 @@ func WriteDiff(w io.Writer, format string, d DiffResult) error {
 		}
 		rows[i] = []string{r.Metric, diffValue(r.Unit, r.Old), diffValue(r.Unit, r.New), signed(abs, r.Abs), rel}
 	}
-	header := []string{"metric", "old", "new", "change", "relative"}
+	return []string{"metric", "old", "new", "change", "relative"}, rows
+}
+
+// diffMarkdown is the diff for a CI job summary.
+type diffMarkdown struct{}
+
+func (diffMarkdown) Write(w io.Writer, d DiffResult) error {
+	header, rows := diffRows(d)
 	p := &printer{w: w}
-	switch format {
-	case "markdown":
-		p.f("## tokcost diff: %s → %s\n\n", d.Old.Version, d.New.Version)
-		for _, r := range rows {
-			// Model and workflow names come from the traces: code spans.
-			for _, prefix := range []string{"cost: model ", "cost: workflow "} {
-				if name, ok := strings.CutPrefix(r[0], prefix); ok {
-					r[0] = prefix + code(name)
-				}
+	p.f("## tokcost diff: %s → %s\n\n", d.Old.Version, d.New.Version)
+	for _, r := range rows {
+		// Model and workflow names come from the traces: code spans.
+		for _, prefix := range []string{"cost: model ", "cost: workflow "} {
+			if name, ok := strings.CutPrefix(r[0], prefix); ok {
+				r[0] = prefix + code(name)
 			}
 		}
-		mdTable(p, header, rows, 1)
-	case "table", "":
-		p.f("tokcost diff: %s → %s\n", d.Old.Version, d.New.Version)
-		if err := p.table(header, rows, 1); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unknown format %q (valid: json, markdown, table)", format)
+	}
+	mdTable(p, header, rows, 1)
+	return p.err
+}
+
+// diffTable is the diff for a terminal.
+type diffTable struct{}
+
+func (diffTable) Write(w io.Writer, d DiffResult) error {
+	header, rows := diffRows(d)
+	p := &printer{w: w}
+	p.f("tokcost diff: %s → %s\n", d.Old.Version, d.New.Version)
+	if err := p.table(header, rows, 1); err != nil {
+		return err
 	}
 	return p.err
 }

@@ -47,7 +47,7 @@ func TestDiffGolden(t *testing.T) {
 			t.Errorf("%s: rel %v, want %v", c.metric, r.Rel, c.rel)
 		}
 	}
-	for _, f := range CheckFormats {
+	for _, f := range CheckWriters.Names() {
 		var b bytes.Buffer
 		if err := WriteDiff(&b, f, d); err != nil {
 			t.Fatal(err)

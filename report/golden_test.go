@@ -103,7 +103,7 @@ func buildFrom(t *testing.T, d *analyze.Dataset, opt BuildOptions, files ...stri
 // render writes a through the named format's registered writer.
 func render(t *testing.T, format string, a *Analysis) []byte {
 	t.Helper()
-	w, err := Lookup(format)
+	w, err := AnalyzeWriters.Lookup(format, WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

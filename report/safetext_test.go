@@ -55,11 +55,11 @@ func hostile(t *testing.T) (*analyze.Dataset, *Analysis, *WhatifReport) {
 func TestHostileTextEscaped(t *testing.T) {
 	d, a, wr := hostile(t)
 	outs := map[string][]byte{}
-	for _, f := range Formats() {
+	for _, f := range AnalyzeWriters.Names() {
 		outs[f] = render(t, f, a)
 	}
 	var b bytes.Buffer
-	if err := (whatifTable{}).WriteWhatif(&b, wr); err != nil {
+	if err := (whatifTable{}).Write(&b, wr); err != nil {
 		t.Fatal(err)
 	}
 	outs["whatif"] = b.Bytes()
@@ -80,7 +80,7 @@ func TestHostileTextEscaped(t *testing.T) {
 	_ = bud.Set("max-p95-cost", "1")
 	_ = bud.Set("group-by", "workflow")
 	res := Check(a, groups, bud, nil)
-	for _, f := range CheckFormats {
+	for _, f := range CheckWriters.Names() {
 		b = bytes.Buffer{}
 		if err := WriteCheck(&b, f, res); err != nil {
 			t.Fatal(err)

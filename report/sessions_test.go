@@ -133,7 +133,7 @@ func TestSessionRowsNeedSessions(t *testing.T) {
 	if _, err := a.SessionRows(); !errors.Is(err, ErrNoSessions) {
 		t.Errorf("err = %v, want ErrNoSessions", err)
 	}
-	w, _ := Lookup("csv")
+	w, _ := AnalyzeWriters.Lookup("csv", WriterOptions{})
 	if err := w.Write(&bytes.Buffer{}, &a); !errors.Is(err, ErrNoSessions) {
 		t.Errorf("csv err = %v", err)
 	}

@@ -173,7 +173,7 @@ func TestTrendWriters(t *testing.T) {
 		rs = append(rs, SeriesReport{Path: day, Analysis: night(day, v, 10)})
 	}
 	tr := BuildTrend(rs, TrendOptions{Window: 7, Threshold: 0.2, Sustain: 3})
-	for _, f := range TrendFormats {
+	for _, f := range TrendWriters.Names() {
 		var b bytes.Buffer
 		if err := WriteTrend(&b, f, tr); err != nil {
 			t.Fatalf("%s: %v", f, err)

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -9,28 +8,13 @@ import (
 	"strings"
 )
 
-// TrendFormats are the formats WriteTrend accepts.
-var TrendFormats = []string{"html", "json", "markdown", "table"}
-
 // trendHeadline are the metrics the summary tables show, in order; the
 // rest (per group, per model) follow in the JSON and the HTML.
 var trendHeadline = []string{"sessions", "cost_p50", "cost_p95", "cost_p99", "cost_total", "tokens_total", "runaway_sessions", "wasted_usd", "unpriced_share"}
 
-// WriteTrend renders a trend as table, markdown, json or html.
+// WriteTrend renders a trend in one of TrendWriters' formats.
 func WriteTrend(w io.Writer, format string, t *Trend) error {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(t)
-	case "markdown":
-		return writeTrendMarkdown(w, t)
-	case "html":
-		return writeTrendHTML(w, t)
-	case "table", "":
-		return writeTrendTable(w, t)
-	}
-	return fmt.Errorf("unknown format %q (valid: %s)", format, strings.Join(TrendFormats, ", "))
+	return TrendWriters.write(w, format, t)
 }
 
 func (t *Trend) series(key string) *TrendSeries {

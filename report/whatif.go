@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -62,47 +61,13 @@ func BuildWhatif(d *analyze.Dataset, w *analyze.Whatif, opt WhatifOptions) *What
 	return r
 }
 
-// WhatifWriter renders a WhatifReport in one format.
-type WhatifWriter interface {
-	WriteWhatif(w io.Writer, r *WhatifReport) error
-}
-
-var whatifWriters = map[string]WhatifWriter{
-	"table": whatifTable{},
-	"json":  whatifJSON{},
-}
-
-// WhatifFormats lists the formats of `tokcost whatif`.
-func WhatifFormats() []string {
-	names := make([]string, 0, len(whatifWriters))
-	for n := range whatifWriters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// LookupWhatif returns the whatif writer for a format, or an error listing
-// the valid ones.
-func LookupWhatif(format string) (WhatifWriter, error) {
-	if w, ok := whatifWriters[format]; ok {
-		return w, nil
-	}
-	return nil, fmt.Errorf("unknown format %q (valid: %s)", format, strings.Join(WhatifFormats(), ", "))
-}
-
-type whatifJSON struct{}
-
-func (whatifJSON) WriteWhatif(w io.Writer, r *WhatifReport) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+// WhatifWriter renders a WhatifReport in one format (WhatifWriters).
+type WhatifWriter = FormatWriter[*WhatifReport]
 
 type whatifTable struct{}
 
 // WriteWhatif renders the human view: baseline, then each policy against it.
-func (whatifTable) WriteWhatif(w io.Writer, r *WhatifReport) error {
+func (whatifTable) Write(w io.Writer, r *WhatifReport) error {
 	p := &printer{w: w}
 	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", r.Tool.Version, r.Pricing.Version, short(r.Pricing.SHA256), r.Pricing.CostSource)
 	writeSim(p, &r.Sim, true)

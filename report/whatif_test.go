@@ -48,12 +48,12 @@ func whatifFixture(t *testing.T, groupBy string) (*analyze.Dataset, *WhatifRepor
 
 func TestWhatifTableGolden(t *testing.T) {
 	_, r := whatifFixture(t, "workflow")
-	w, err := LookupWhatif("table")
+	w, err := WhatifWriters.Lookup("table", WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := w.WriteWhatif(&b, r); err != nil {
+	if err := w.Write(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "whatif_fixtures.table.golden", b.Bytes())
@@ -105,9 +105,9 @@ func TestTicketGolden(t *testing.T) {
 // JSON carries the same numbers as the model.
 func TestWhatifJSONContract(t *testing.T) {
 	_, r := whatifFixture(t, "workflow")
-	w, _ := LookupWhatif("json")
+	w, _ := WhatifWriters.Lookup("json", WriterOptions{})
 	var b bytes.Buffer
-	if err := w.WriteWhatif(&b, r); err != nil {
+	if err := w.Write(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any

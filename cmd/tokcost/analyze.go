@@ -141,7 +141,7 @@ zstd inputs are recognised by their magic bytes.
 	}
 	opts.register(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&opts.Format, "format", "f", "table", report.AnalyzeWriters.FlagHelp())
 	f.StringVarP(&opts.Output, "output", "o", "", "write the report to FILE instead of stdout")
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
 	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
@@ -361,12 +361,10 @@ func parseMap(flags []string) (map[string]string, error) {
 }
 
 func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
-	w, err := report.Lookup(opts.Format)
+	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw}
+	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
 	if err != nil {
 		return usageErr("%s", err)
-	}
-	if opts.Format == "csv" {
-		w = report.CSVWriter(opts.CSVRaw)
 	}
 	if opts.Top < 0 {
 		return usageErr("--top must be 0 or more")
@@ -389,12 +387,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		if !ok || path == "" || path == "-" {
 			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
 		}
-		xw, err := report.Lookup(format)
+		xw, err := report.AnalyzeWriters.Lookup(format, wopt)
 		if err != nil {
 			return usageErr("--also: %s", err)
-		}
-		if format == "csv" {
-			xw = report.CSVWriter(opts.CSVRaw)
 		}
 		extras = append(extras, extra{xw, path})
 		html = html || format == "html"

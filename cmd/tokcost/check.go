@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -21,21 +20,6 @@ type checkOptions struct {
 	// budgets holds the budget flags as text, parsed by report.Budgets.Set
 	// exactly like the config file's values.
 	budgets map[string]*string
-}
-
-var budgetFlagHelp = map[string]string{
-	"max-p95-cost":       "fail when the P95 cost per session exceeds USD (per workflow with --group-by workflow)",
-	"max-p99-cost":       "fail when the P99 cost per session exceeds USD (per workflow with --group-by workflow)",
-	"max-p95-tokens":     "fail when the P95 total tokens per session exceed N (per workflow with --group-by workflow)",
-	"max-runaway":        "fail when more than N sessions have a runaway retry loop",
-	"max-wasted-share":   "fail when runaway loops waste more than this share of all spend (e.g. 5% or 0.05)",
-	"max-unpriced-share": "fail when unpriced tokens exceed this share of all LLM tokens (default 1%)",
-	"max-invalid-share":  "fail when invalid lines exceed this share of the non-blank input lines (default 1%)",
-	"baseline":           "a baseline report written by 'tokcost analyze --format json' (needs --max-regression)",
-	"history":            "a directory of earlier 'tokcost analyze --format json' reports, searched recursively (needs --max-p95-rise)",
-	"max-p95-rise":       "fail when P95 cost exceeds the median of the last 7 earlier runs in --history by more than this (e.g. 20%)",
-	"max-regression":     "fail when P95, total or mean cost grew more than this over the baseline (e.g. 10% or 0.1)",
-	"group-by":           "apply the percentile budgets to each group: workflow, model, or a session attribute such as team",
 }
 
 func newCheckCmd(ios *IOStreams, runF func(*checkOptions) error) *cobra.Command {
@@ -87,10 +71,12 @@ the file. An unknown key is a usage error naming it. Example file:
 	}
 	opts.register(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.CheckFormats, ", "))
+	f.StringVarP(&opts.Format, "format", "f", "table", report.CheckWriters.FlagHelp())
 	f.StringVar(&opts.Config, "config", "", "budget file (YAML); default "+defaultConfig+" in the working directory when present")
-	for _, k := range report.BudgetKeys {
-		opts.budgets[k] = f.String(k, "", budgetFlagHelp[k])
+	for _, k := range report.CheckKeys { // one flag per key of the check table
+		if !k.NoKey {
+			opts.budgets[k.Key] = f.String(k.Key, "", k.Help)
+		}
 	}
 	return cmd
 }
@@ -127,8 +113,9 @@ func (o *checkOptions) loadBudgets() (report.Budgets, error) {
 }
 
 func checkRun(ios *IOStreams, opts *checkOptions) error {
-	if !validFormat(opts.Format, report.CheckFormats) {
-		return usageErr("unknown format %q (valid: %s)", opts.Format, strings.Join(report.CheckFormats, ", "))
+	cw, err := report.CheckWriters.Lookup(opts.Format, report.WriterOptions{})
+	if err != nil {
+		return usageErr("%s", err)
 	}
 	b, err := opts.loadBudgets()
 	if err != nil {
@@ -168,7 +155,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 			return err
 		}
 	}
-	if err := report.WriteCheck(ios.Out, opts.Format, res); err != nil {
+	if err := cw.Write(ios.Out, res); err != nil {
 		return err
 	}
 	// No records fails the records rule; its own exit code says why.
@@ -198,15 +185,6 @@ func readReport(path string) (*report.Analysis, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return a, nil
-}
-
-func validFormat(f string, valid []string) bool {
-	for _, v := range valid {
-		if f == v {
-			return true
-		}
-	}
-	return false
 }
 
 // historyRule adds max-p95-rise against the reports in b.History that

@@ -54,11 +54,13 @@ func registerCompletions(root *cobra.Command) {
 		}
 		switch c.Name() {
 		case "analyze":
-			flags["format"] = report.Formats()
-		case "check", "diff":
-			flags["format"] = report.CheckFormats
+			flags["format"] = report.AnalyzeWriters.Names()
+		case "check":
+			flags["format"] = report.CheckWriters.Names()
+		case "diff":
+			flags["format"] = report.DiffWriters.Names()
 		case "trend":
-			flags["format"] = report.TrendFormats
+			flags["format"] = report.TrendWriters.Names()
 		}
 		for name, vs := range flags {
 			if c.Flags().Lookup(name) != nil {

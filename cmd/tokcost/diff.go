@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/report"
@@ -36,13 +34,14 @@ refused.
 			return diffRun(ios, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.CheckFormats, ", "))
+	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", report.DiffWriters.FlagHelp())
 	return cmd
 }
 
 func diffRun(ios *IOStreams, opts *diffOptions) error {
-	if !validFormat(opts.Format, report.CheckFormats) {
-		return usageErr("unknown format %q (valid: %s)", opts.Format, strings.Join(report.CheckFormats, ", "))
+	w, err := report.DiffWriters.Lookup(opts.Format, report.WriterOptions{})
+	if err != nil {
+		return usageErr("%s", err)
 	}
 	old, err := readReport(opts.Old)
 	if err != nil {
@@ -52,5 +51,5 @@ func diffRun(ios *IOStreams, opts *diffOptions) error {
 	if err != nil {
 		return err
 	}
-	return report.WriteDiff(ios.Out, opts.Format, report.Diff(old, cur))
+	return w.Write(ios.Out, report.Diff(old, cur))
 }

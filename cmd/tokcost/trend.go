@@ -60,7 +60,7 @@ same direction, are a shift, named by its first run. See docs/trend.md.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.TrendFormats, ", "))
+	f.StringVarP(&opts.Format, "format", "f", "table", report.TrendWriters.FlagHelp())
 	f.StringVarP(&opts.Output, "output", "o", "", "write to FILE instead of stdout")
 	f.IntVar(&opts.Window, "window", report.DefaultTrendWindow, "compare each run with the median of this many previous runs")
 	f.StringVar(&opts.Threshold, "threshold", "20%", "flag a run that differs from the trailing median by more than this (e.g. 20% or 0.2)")
@@ -69,8 +69,9 @@ same direction, are a shift, named by its first run. See docs/trend.md.
 }
 
 func trendRun(ios *IOStreams, opts *trendOptions) error {
-	if !validFormat(opts.Format, report.TrendFormats) {
-		return usageErr("unknown format %q (valid: %s)", opts.Format, strings.Join(report.TrendFormats, ", "))
+	tw, err := report.TrendWriters.Lookup(opts.Format, report.WriterOptions{})
+	if err != nil {
+		return usageErr("%s", err)
 	}
 	if opts.Window < 1 || opts.Sustain < 1 {
 		return usageErr("--window and --sustain must be at least 1")
@@ -93,7 +94,7 @@ func trendRun(ios *IOStreams, opts *trendOptions) error {
 		return fmt.Errorf("no tokcost JSON report found in %s", strings.Join(opts.Inputs, " "))
 	}
 	t := report.BuildTrend(series, report.TrendOptions{Window: opts.Window, Threshold: threshold, Sustain: opts.Sustain})
-	return writeOutput(ios, opts.Output, func(w io.Writer) error { return report.WriteTrend(w, opts.Format, t) })
+	return writeOutput(ios, opts.Output, func(w io.Writer) error { return tw.Write(w, t) })
 }
 
 // notOneOf refuses an output path that is one of the reports read.

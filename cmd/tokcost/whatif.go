@@ -283,12 +283,12 @@ recorded tokens: per-session total, mean, P50/P95/P99 before and after.
 		},
 	}
 	opts.register(cmd)
-	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(report.WhatifFormats(), ", "))
+	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", report.WhatifWriters.FlagHelp())
 	return cmd
 }
 
 func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
-	w, err := report.LookupWhatif(opts.Format)
+	w, err := report.WhatifWriters.Lookup(opts.Format, report.WriterOptions{})
 	if err != nil {
 		return usageErr("%s", err)
 	}
@@ -300,7 +300,7 @@ func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.WriteWhatif(out, r) }); err != nil {
+	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, r) }); err != nil {
 		return err
 	}
 	return opts.unpricedExit(r)
