@@ -327,7 +327,9 @@ func (dt *detector) isEdit(tool uint32) bool {
 // ignored; a user rejection or a record with status timeout ends every
 // open run (gave_up, timed_out). A success of the looping call (same
 // tool, same arguments where both are recorded) ends a failing run as
-// recovered.
+// recovered. A failing run whose attempts all had different recorded
+// arguments, with a success of the same tool (other arguments) between two
+// of them, is a batch over items, not a loop.
 //
 // Inside the loop: for tool shapes, the model calls from the first one
 // after the first attempt to the first one after the last attempt; for
