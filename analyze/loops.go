@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -209,6 +210,11 @@ type run struct {
 	lastEdit               uint64
 	argSet                 []uint64 // distinct argument hashes of attempts (or of the edits)
 	editSet                []uint64
+	// A batch, not a loop (failing runs): every attempt had recorded
+	// arguments, each different (argsRepeat false), and a call of the
+	// same tool with other arguments succeeded between two attempts
+	// (batch; okSince marks one since the last attempt).
+	argsRepeat, okSince, batch bool
 }
 
 func addDistinct(set []uint64, h uint64) []uint64 {
@@ -321,7 +327,9 @@ func (dt *detector) isEdit(tool uint32) bool {
 // ignored; a user rejection or a record with status timeout ends every
 // open run (gave_up, timed_out). A success of the looping call (same
 // tool, same arguments where both are recorded) ends a failing run as
-// recovered.
+// recovered. A failing run whose attempts all had different recorded
+// arguments, with a success of the same tool (other arguments) between two
+// of them, is a batch over items, not a loop.
 //
 // Inside the loop: for tool shapes, the model calls from the first one
 // after the first attempt to the first one after the last attempt; for
@@ -510,7 +518,7 @@ func (dt *detector) scan(s *Session) bool {
 					dt.closeAll(EndedTimedOut)
 				}
 				dt.fails = append(dt.fails, run{tool: e.Tool, mask: mask, err: e.Err, label: e.ArgsLabel, args: e.ArgsHash,
-					repeats: 1, lastTool: tools, awaiting: true, adjacent: true, allEdits: true, argSet: addDistinct(nil, e.ArgsHash)})
+					argsRepeat: e.ArgsHash == 0, repeats: 1, lastTool: tools, awaiting: true, adjacent: true, allEdits: true, argSet: addDistinct(nil, e.ArgsHash)})
 			default:
 				dt.success(e, tools)
 			}
@@ -559,6 +567,11 @@ func (dt *detector) attempt(r *run, e *Event, tools int) {
 	r.allEdits = r.allEdits && r.gapEdit
 	r.gapEdit = false
 	r.lastTool, r.awaiting, r.lastCall = tools, true, len(dt.calls)-1
+	if e.ArgsHash == 0 || slices.Contains(r.argSet, e.ArgsHash) {
+		r.argsRepeat = true
+	}
+	r.batch = r.batch || r.okSince
+	r.okSince = false
 	r.argSet = addDistinct(r.argSet, e.ArgsHash)
 }
 
@@ -572,6 +585,9 @@ func (dt *detector) success(e *Event, tools int) {
 		if r.tool == e.Tool && (e.ArgsHash == 0 || r.args == 0 || e.ArgsHash == r.args) {
 			dt.closeRun(r, EndedRecovered, false)
 			continue
+		}
+		if r.tool == e.Tool { // with other arguments (both recorded)
+			r.okSince = true
 		}
 		if e.ArgsHash != r.lastEdit && dt.isEdit(e.Tool) {
 			r.gapEdit, r.lastEdit = true, e.ArgsHash
@@ -648,6 +664,11 @@ func (dt *detector) closeAll(ended string) {
 // closeRun turns a closed tool run into a loop if it is long enough.
 func (dt *detector) closeRun(r *run, ended string, atEnd bool) {
 	if r.repeats < dt.cfg.MinRepeats || r.firstReact == 0 {
+		return
+	}
+	if r.batch && !r.argsRepeat {
+		// Working through a list in which some items succeed: each
+		// failure is its item's, not a retry (docs/loops.md).
 		return
 	}
 	l := loop{signal: SignalToolError, repeats: r.repeats, tool: r.tool, mask: r.mask, err: r.err, label: r.label,

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 )
@@ -113,12 +115,17 @@ type metadata struct {
 	ErrorInfo       *struct {
 		Error string `json:"error_message"`
 	} `json:"error_information"`
+	// MCPCall is LiteLLM's StandardLoggingMCPToolCall on an MCP tool row:
+	// name, arguments and (when LiteLLM recorded it) result. Kept raw so
+	// an unexpected shape costs the loop evidence, not the row.
+	MCPCall json.RawMessage `json:"mcp_tool_call_metadata"`
 }
 
 // maxErrorText bounds Record.Error.
 const maxErrorText = 2 << 10
 
 type decoder struct {
+	p     fastjson.Parser
 	file  string
 	sink  ingest.Sink
 	units int64
@@ -298,6 +305,7 @@ func (d *decoder) row(b []byte, n int64) {
 	if r.MCPTool != "" {
 		rec.Kind, rec.Tool = ingest.KindTool, r.MCPTool
 		rec.ErrorClass = ingest.ClassifyToolError(rec.Error)
+		d.toolIO(rec, m.MCPCall)
 	} else {
 		rec.Kind = ingest.KindLLM
 		rec.Model, rec.Provider = r.Model, r.Provider
@@ -432,4 +440,22 @@ func (e *readErr) Read(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
+}
+
+// toolIO fills an MCP tool row's arguments and result from its
+// mcp_tool_call_metadata object, when it has them.
+func (d *decoder) toolIO(rec *ingest.Record, raw json.RawMessage) {
+	if len(raw) == 0 {
+		return
+	}
+	v, err := d.p.ParseBytes(raw)
+	if err != nil || v.Type() != fastjson.TypeObject {
+		return
+	}
+	if a := v.Get("arguments"); a != nil && a.Type() != fastjson.TypeNull {
+		rec.SetToolArgs(a)
+	}
+	if res := v.Get("result"); res != nil && res.Type() != fastjson.TypeNull {
+		rec.SetToolResult(res)
+	}
 }

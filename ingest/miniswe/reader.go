@@ -74,7 +74,7 @@ type extra struct {
 	Actions    []action        `json:"actions"`
 	ReturnCode *int64          `json:"returncode"`
 	Exception  string          `json:"exception_info"`
-	RawOutput  string          `json:"raw_output"`
+	RawOutput  *string         `json:"raw_output"`
 }
 
 type action struct {
@@ -267,6 +267,9 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 		d.lastTool = d.lastTool[:0]
 		for _, a := range x.Actions {
 			rec := ingest.Record{Kind: ingest.KindTool, ID: a.ToolCallID, Tool: "bash", TSNano: ts, Role: "main", File: d.file, Line: n}
+			// The command is the whole of a bash call's arguments, in
+			// tool-calling and text mode alike.
+			rec.ToolArgsHash, rec.ToolArgsLabel = ingest.HashText(a.Command), ingest.Label(a.Command)
 			idx := len(d.recs) + len(recs)
 			if a.ToolCallID != "" {
 				d.tools[a.ToolCallID] = idx
@@ -312,13 +315,19 @@ func (d *decoder) outcome(m *message, x *extra) {
 	if m.ToolCallID != "" {
 		delete(d.tools, m.ToolCallID)
 	}
+	r := &d.recs[idx]
+	var raw string
+	if x.RawOutput != nil {
+		// The command's output, before the template wraps it for the model.
+		raw = *x.RawOutput
+		r.SetToolResultText(raw)
+	}
 	failed := x.ReturnCode != nil && *x.ReturnCode != 0 || x.Exception != ""
 	if failed {
-		r := &d.recs[idx]
 		r.Status = ingest.StatusError
 		text := x.Exception
 		if text == "" {
-			text = x.RawOutput
+			text = raw
 		}
 		r.Error = ingest.TruncateUTF8(text, maxErrorText)
 		r.ErrorClass = ingest.ClassifyToolError(r.Error)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
@@ -88,9 +90,35 @@ type toolMeta struct {
 // modelResponse is the LiteLLM ModelResponse of the call that issued the
 // action.
 type modelResponse struct {
-	ID    string          `json:"id"`
-	Model string          `json:"model"`
-	Usage json.RawMessage `json:"usage"`
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Usage   json.RawMessage `json:"usage"`
+	Choices []struct {
+		Message struct {
+			ToolCalls []toolCall `json:"tool_calls"`
+		} `json:"message"`
+	} `json:"choices"`
+}
+
+// toolCall is one tool call of the response: its arguments are what the
+// model asked for, as JSON text.
+type toolCall struct {
+	ID       string `json:"id"`
+	Function struct {
+		Arguments *string `json:"arguments"`
+	} `json:"function"`
+}
+
+// args returns the arguments text of the response's tool call id.
+func (mr *modelResponse) args(id string) (string, bool) {
+	for _, c := range mr.Choices {
+		for _, tc := range c.Message.ToolCalls {
+			if tc.ID == id && tc.Function.Arguments != nil {
+				return *tc.Function.Arguments, true
+			}
+		}
+	}
+	return "", false
 }
 
 // metrics is OpenHands' Metrics.get(): the running totals of the
@@ -128,6 +156,7 @@ type decoder struct {
 	units int64
 	seen  map[string]bool    // response ids (and unnamed token_usages positions) already emitted
 	tools map[string]pending // tool_call_id → its action's record
+	p     fastjson.Parser
 }
 
 // Decode implements ingest.Format. The units are events: every event
@@ -288,6 +317,13 @@ func (d *decoder) event(raw json.RawMessage, n int64) {
 	if e.Action != "" && e.Meta != nil && e.Meta.FunctionName != "" {
 		r := base
 		r.Kind, r.ID, r.Tool = ingest.KindTool, e.Meta.ToolCallID, e.Meta.FunctionName
+		// The arguments the model gave the call, not the action's args,
+		// which add a varying "thought" and runtime settings.
+		if mr := e.Meta.ModelResponse; mr != nil && r.ID != "" {
+			if a, ok := mr.args(r.ID); ok {
+				r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, a)
+			}
+		}
 		recs = append(recs, r)
 		if r.ID != "" {
 			d.tools[r.ID] = pending{rec: len(d.recs) + len(recs) - 1, tsOK: tsOK}
@@ -354,6 +390,11 @@ func (d *decoder) outcome(r *ingest.Record, e *event, ts int64, tsOK bool) {
 	if tsOK && ts >= r.TSNano {
 		r.DurationMS = float64(ts-r.TSNano) / 1e6
 	}
+	// The observation's text is the result the agent reads next.
+	var content string
+	if len(e.Content) > 0 && e.Content[0] == '"' && json.Unmarshal(e.Content, &content) == nil {
+		r.SetToolResultText(content)
+	}
 	failed := e.Observation == "error"
 	if !failed && e.Observation == "run" {
 		var x struct {
@@ -366,8 +407,7 @@ func (d *decoder) outcome(r *ingest.Record, e *event, ts int64, tsOK bool) {
 	}
 	if failed {
 		r.Status = ingest.StatusError
-		var text string
-		_ = json.Unmarshal(e.Content, &text)
+		text := content
 		if text == "" {
 			text = e.Observation
 		}

@@ -128,7 +128,21 @@ func TestEquivalence(t *testing.T) {
 	if sum.Records < 4*rowGroupRows {
 		t.Fatalf("generated %d records: fewer than 4 row groups", sum.Records)
 	}
-	for _, src := range []string{genFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl", "../../testdata/service_tiers.jsonl"} {
+	// The loop shapes: every tool call carries tool_args and tool_result, so
+	// the record-by-record check covers the tool-io columns and the
+	// analysis below the loops that need them (no_progress, the
+	// arguments in evidence). Before the columns existed, every record
+	// differed and the Parquet analysis lost the no_progress loops.
+	shapesFile := filepath.Join(dir, "shapes.jsonl")
+	traces.Reset()
+	_, err = gen.Generate(&traces, nil, gen.Options{Sessions: 600, Seed: 3, LoopShapes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shapesFile, traces.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{genFile, shapesFile, "../../testdata/react10.jsonl", "../../testdata/retry15.jsonl", "../../testdata/service_tiers.jsonl"} {
 		pq := toParquet(t, src)
 		// Record by record first: every field but File must survive.
 		a, _, na := decodeAll(t, ingest.Options{}, src)
@@ -146,6 +160,52 @@ func TestEquivalence(t *testing.T) {
 		if !bytes.Equal(want, got) {
 			t.Errorf("%s: analysis differs between JSONL and Parquet\n%s", filepath.Base(src), firstDiff(want, got))
 		}
+	}
+}
+
+// TestLoopShapesParquet is issue 15's differential check: the loops found
+// in gen --loop-shapes JSONL and in its Parquet conversion are identical,
+// shape by shape, including no_progress, which only the tool-io columns
+// make visible (without them the Parquet side finds none).
+func TestLoopShapesParquet(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "shapes.jsonl")
+	var traces bytes.Buffer
+	if _, err := gen.Generate(&traces, nil, gen.Options{Sessions: 800, Seed: 11, LoopShapes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, traces.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loops := func(file string) analyze.Runaway {
+		col := analyze.NewCollector()
+		if _, err := ingest.Run([]string{file}, ingest.Options{}, func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+			t.Fatal(err)
+		}
+		return analyze.DetectLoops(col.Finish(analyze.Config{Prices: pricing.Embedded()}), analyze.DefaultLoopConfig())
+	}
+	want, got := loops(src), loops(toParquet(t, src))
+	shapes := map[string]int{}
+	withArgs := 0
+	for _, s := range want.Sessions {
+		shapes[s.Shape]++
+		if s.ArgsExample != "" {
+			withArgs++
+		}
+	}
+	// Not vacuous: every shape occurs (800 sessions hold each loop class
+	// many times) and the evidence carries argument excerpts.
+	for _, sh := range analyze.Shapes {
+		if shapes[sh] == 0 {
+			t.Errorf("no %s loop in the JSONL: %v", sh, shapes)
+		}
+	}
+	if withArgs == 0 {
+		t.Error("no loop evidence with arguments in the JSONL")
+	}
+	if !reflect.DeepEqual(want, got) {
+		a, _ := json.MarshalIndent(want, "", " ")
+		b, _ := json.MarshalIndent(got, "", " ")
+		t.Errorf("loops differ between JSONL and Parquet\n%s", firstDiff(a, b))
 	}
 }
 

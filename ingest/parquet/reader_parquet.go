@@ -148,6 +148,10 @@ const (
 	fToolArgs
 	fToolResult
 	fServiceTier
+	fToolArgsHash
+	fToolResultHash
+	fToolArgsLabel
+	fToolResultBytes
 )
 
 var fieldCodes = map[string]fieldCode{
@@ -201,6 +205,8 @@ var accepts = map[string][]class{
 	// JSON text (or plain text) in a string column.
 	"tool_args": {clString}, "tool_result": {clString},
 	"service_tier": {clString},
+	// Writer's tool-io columns (toolIOColumns).
+	"tool_args_hash": {clInt}, "tool_result_hash": {clInt}, "tool_args_label": {clString}, "tool_result_bytes": {clInt},
 }
 
 func classList(cs []class) string {
@@ -224,6 +230,11 @@ func planCanonical(m *pqarrow.SchemaManifest) (*plan, error) {
 		names = append(names, name)
 		cl := classify(sf.Field.Type)
 		canon, known := ingest.CanonicalField(name)
+		code := fieldCodes[canon]
+		if c := toolIOColumns[name]; c != 0 && !known {
+			// Written by Writer: checked like a canonical column.
+			canon, known, code = name, true, c
+		}
 		if known {
 			ok := cl == clNull
 			for _, c := range accepts[canon] {
@@ -244,7 +255,7 @@ func planCanonical(m *pqarrow.SchemaManifest) (*plan, error) {
 		if cl == clNull {
 			continue // nothing to read
 		}
-		p.cols = append(p.cols, column{name: name, canon: canon, code: fieldCodes[canon], cl: cl})
+		p.cols = append(p.cols, column{name: name, canon: canon, code: code, cl: cl})
 		leafIndices(sf, func(leaf int, t arrow.DataType) {
 			p.leaves = append(p.leaves, leaf)
 			if id := t.ID(); id == arrow.STRING || id == arrow.BINARY {
@@ -569,6 +580,28 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 	case fToolResult:
 		var p fastjson.Parser
 		r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v.s)
+	case fToolArgsHash, fToolResultHash:
+		// The hash's 64 bits, whether the column is unsigned or signed (a
+		// tool that has no unsigned type). A text column of the same
+		// call, when the file has one, is hashed instead.
+		h := uint64(v.i)
+		if v.unsigned {
+			h = v.u
+		}
+		if c.code == fToolArgsHash && r.ToolArgsHash == 0 {
+			r.ToolArgsHash = h
+		} else if c.code == fToolResultHash && r.ToolResultHash == 0 {
+			r.ToolResultHash = h
+		}
+	case fToolArgsLabel:
+		if r.ToolArgsLabel == "" && !v.badUTF8 {
+			r.ToolArgsLabel = ingest.Label(v.s)
+		}
+	case fToolResultBytes:
+		// Only describes a loop; a negative size is not one.
+		if r.ToolResultBytes == 0 && v.i > 0 { // an unsigned value past int64 is negative here
+			r.ToolResultBytes = v.i
+		}
 	case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
 		var t int64
 		if t, ferr = tokenVal(c.canon, v); ferr == nil {

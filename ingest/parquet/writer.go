@@ -46,13 +46,30 @@ var canonicalColumns = []arrow.Field{
 	{Name: "cost_usd", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "error_class", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "service_tier", Type: arrow.BinaryTypes.String, Nullable: true},
+	// A tool call's arguments and result as ingest keeps them (hashes,
+	// excerpt, size; never the text), so loops found in the source are
+	// found in the converted file. Null when not recorded.
+	{Name: "tool_args_hash", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+	{Name: "tool_result_hash", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+	{Name: "tool_args_label", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "tool_result_bytes", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+}
+
+// toolIOColumns are the columns that carry ingest's tool-io fields; they
+// are Writer's own, not canonical JSONL fields (docs/formats/parquet.md).
+var toolIOColumns = map[string]fieldCode{
+	"tool_args_hash":    fToolArgsHash,
+	"tool_result_hash":  fToolResultHash,
+	"tool_args_label":   fToolArgsLabel,
+	"tool_result_bytes": fToolResultBytes,
 }
 
 // plainColumns are written without a dictionary, deltaColumns (the
 // integers among them) delta-encoded (see NewWriter).
 var (
 	plainColumns = []string{"id", "seq", "ts", "duration_ms", "input_tokens", "output_tokens", "cache_read_tokens",
-		"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_usd"}
+		"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens", "cost_usd", "tool_args_hash", "tool_result_hash",
+		"tool_result_bytes"}
 	deltaColumns = []string{"seq", "ts", "input_tokens", "output_tokens", "cache_read_tokens",
 		"cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens"}
 )
@@ -76,7 +93,7 @@ func NewWriter(w io.Writer, attrs []string) (*Writer, error) {
 	attrs = append([]string(nil), attrs...)
 	sort.Strings(attrs)
 	for _, a := range attrs {
-		if _, known := ingest.CanonicalField(a); known {
+		if _, known := ingest.CanonicalField(a); known || toolIOColumns[a] != 0 {
 			return nil, fmt.Errorf("attribute %q collides with a canonical column", a)
 		}
 		fields = append(fields, arrow.Field{Name: a, Type: arrow.BinaryTypes.String, Nullable: true})
@@ -161,6 +178,21 @@ func (w *Writer) Write(r *ingest.Record) error {
 		str(21, r.ServiceTier.String())
 	} else {
 		b.Field(21).AppendNull()
+	}
+	u64 := func(i int, v uint64) {
+		if v == 0 {
+			b.Field(i).AppendNull()
+			return
+		}
+		b.Field(i).(*array.Uint64Builder).Append(v)
+	}
+	u64(22, r.ToolArgsHash)
+	u64(23, r.ToolResultHash)
+	str(24, r.ToolArgsLabel)
+	if r.ToolResultHash != 0 || r.ToolResultBytes != 0 {
+		i64(25, r.ToolResultBytes)
+	} else {
+		b.Field(25).AppendNull()
 	}
 	for j, a := range w.attrs {
 		v, ok := r.Attrs[a]
