@@ -546,28 +546,13 @@ func (dst *ModelUsage) merge(mu *ModelUsage) {
 	}
 }
 
-// sortByID sorts sessions by id, halves on two cores then merged: the
-// sort of 200,000 ids was a serial tenth of Finish.
+// sortByID sorts sessions by id. It used to sort halves on two cores and
+// merge them; BenchmarkSortByID (200,000 ids, 2 cores) measured that no
+// faster than this plain sort (1.1 s against 0.9 s median of three, on a
+// shared machine), so it is plain.
 func sortByID(ss []*Session) []*Session {
-	byID := func(a, b *Session) int { return strings.Compare(a.ID, b.ID) }
-	if len(ss) < 8192 || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortFunc(ss, byID)
-		return ss
-	}
-	lo, hi := ss[:len(ss)/2], ss[len(ss)/2:]
-	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortFunc(lo, byID) })
-	slices.SortFunc(hi, byID)
-	wg.Wait()
-	out := make([]*Session, 0, len(ss))
-	for len(lo) > 0 && len(hi) > 0 {
-		if byID(hi[0], lo[0]) < 0 {
-			out, hi = append(out, hi[0]), hi[1:]
-		} else {
-			out, lo = append(out, lo[0]), lo[1:]
-		}
-	}
-	return append(append(out, lo...), hi...)
+	slices.SortFunc(ss, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
+	return ss
 }
 
 // partResult is what one partition adds to the dataset.
