@@ -272,7 +272,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if o.Strict && unread > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
-	if err := assumedInput(ios, o, d.Counts.UnknownUsageFields[cline.AssumedField]); err != nil {
+	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField]); err != nil {
 		return nil, err
 	}
 	var unpriced []string
