@@ -89,11 +89,11 @@ func BenchmarkShardRecord(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	var s *shard
+	var s ingest.Sink
 	i := len(list.recs)
 	for b.Loop() {
 		if i == len(list.recs) {
-			s, i = newShard(0), 0
+			s, i = NewCollector().Factory(0)(), 0
 		}
 		s.Record(&list.recs[i])
 		i++
@@ -143,7 +143,7 @@ func BenchmarkRetained(b *testing.B) {
 			b.Fatal(err)
 		}
 		read := heap() - base
-		d := col.Finish(Config{Prices: prices, Loops: &loops, DropEvents: true})
+		d := col.FinishSummaries(Config{Prices: prices, Loops: &loops})
 		done := heap() - base
 		b.ReportMetric(read/float64(d.Counts.Lines), "read-B/record")
 		b.ReportMetric(done/float64(len(d.Sessions)), "finished-B/session")

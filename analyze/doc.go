@@ -3,12 +3,17 @@
 // breakdowns, runaway loops and what-if simulations.
 //
 // It does no I/O. A Collector is the ingest.Sink factory: decoders on
-// several cores feed it shards, each of which encodes records in a few
-// dozen bytes into partitions by session id. Finish takes the partitions
-// on every core, drops duplicate event ids, orders each session (seq, then
-// timestamp, then input position), prices every call against a
-// pricing.Table at the call's date, summarises, and with Config.Loops and
-// Config.DropEvents detects runaway loops and keeps only the summaries, so
+// several cores feed a store (internal/store, which owns the compact
+// record encoding and the partitions by session id). Finish takes the
+// store's partitions on every core and turns each session's events into
+// a Session (FinishSession: drop duplicate event ids, order by seq, then
+// timestamp, then input position, price every call against a
+// pricing.Table at the call's date, summarise, detect runaway loops).
+//
+// Two results, two types: Finish keeps every event (a Dataset of Sessions,
+// for simulations and DetectLoops); FinishSummaries keeps only each
+// session's Summary (Summaries, loops found while the events existed), so
 // that memory holds the compact records, never every event
-// (docs/performance.md).
+// (docs/performance.md). A Session embeds its Summary; Stats and TopByCost
+// take either.
 package analyze

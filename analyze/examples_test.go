@@ -81,27 +81,3 @@ func TestWorkflowFirstInInputOrder(t *testing.T) {
 		t.Fatalf("sessions %d, workflow %q, want early (line 1, record 3)", len(d.Sessions), d.Sessions[0].Workflow)
 	}
 }
-
-// TestInputPosOrder: positions order by input, line, then record within
-// the line, with no ties even past a million records in one line.
-func TestInputPosOrder(t *testing.T) {
-	ordered := []inputPos{
-		posOf(-1, -5, -1), // clamped to the start
-		posOf(0, 1, 0),
-		posOf(0, 1, 1<<20),
-		posOf(0, 1, 1<<20+1),
-		posOf(0, 1, 1<<31-1),
-		posOf(0, 2, 0),
-		posOf(0, 1<<50, 0),
-		posOf(0, 1<<50+1, 0),
-		posOf(1, 0, 0),
-		posOf(1<<40, 0, 0), // clamped to the last input
-	}
-	for i := range ordered {
-		for j := range ordered {
-			if got, want := ordered[i].before(ordered[j]), i < j; got != want {
-				t.Errorf("%+v before %+v = %v, want %v", ordered[i], ordered[j], got, want)
-			}
-		}
-	}
-}

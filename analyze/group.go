@@ -18,61 +18,90 @@ type Group struct {
 	Sessions []*Session
 }
 
+// SummaryGroup is Group for summaries.
+type SummaryGroup struct {
+	Key      string
+	Sessions []*Summary
+}
+
 // GroupSessions splits d's sessions by field: "workflow" (Session.Workflow),
 // "model" (the session's dominant model: most cost, then most calls, then
 // name), or any session attribute (Session.Attrs, the record fields tokcost
 // does not interpret, e.g. "team"). Sessions without a value go to NoGroup.
 // Groups are ordered by key, NoGroup last; sessions keep d's order.
 func GroupSessions(d *Dataset, field string) ([]Group, error) {
-	if field == "" {
-		return nil, errors.New("empty group-by field")
+	by, keys, err := groupBy(d.Sessions, field, func(s *Session) *Summary { return &s.Summary },
+		func(s *Session) string { return d.Str(dominantModelID(d.Strings, s.Events)) })
+	if err != nil {
+		return nil, err
 	}
-	by := map[string][]*Session{}
-	for _, s := range d.Sessions {
+	groups := make([]Group, len(keys))
+	for i, k := range keys {
+		groups[i] = Group{Key: k, Sessions: by[k]}
+	}
+	return groups, nil
+}
+
+// GroupSummaries is GroupSessions for summaries (the dominant model is
+// Summary.Model, chosen by Finish).
+func GroupSummaries(d *Summaries, field string) ([]SummaryGroup, error) {
+	by, keys, err := groupBy(d.Sessions, field, func(s *Summary) *Summary { return s },
+		func(s *Summary) string { return s.Model })
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]SummaryGroup, len(keys))
+	for i, k := range keys {
+		groups[i] = SummaryGroup{Key: k, Sessions: by[k]}
+	}
+	return groups, nil
+}
+
+// groupBy splits sessions by field and returns the groups' keys in order.
+func groupBy[S any](sessions []S, field string, sum func(S) *Summary, model func(S) string) (map[string][]S, []string, error) {
+	if field == "" {
+		return nil, nil, errors.New("empty group-by field")
+	}
+	by := map[string][]S{}
+	for _, x := range sessions {
+		s := sum(x)
 		var k string
 		switch field {
 		case "workflow":
 			k = s.Workflow
 		case "model":
-			k = dominantModel(d, s)
+			k = model(x)
 		default:
 			k = s.Attrs[field]
 		}
 		if k == "" {
 			k = NoGroup
 		}
-		by[k] = append(by[k], s)
+		by[k] = append(by[k], x)
 	}
-	if _, none := by[NoGroup]; none && len(by) == 1 && field != "workflow" && field != "model" && len(d.Sessions) > 0 {
+	if _, none := by[NoGroup]; none && len(by) == 1 && field != "workflow" && field != "model" && len(sessions) > 0 {
 		// No session has the attribute: almost surely a typo, and one
 		// "(none)" group would hide it.
-		return nil, fmt.Errorf("no session has a field %q (fields: %s)", field, strings.Join(groupFields(d), ", "))
+		return nil, nil, fmt.Errorf("no session has a field %q (fields: %s)", field, strings.Join(groupFields(sessions, sum), ", "))
 	}
-	groups := make([]Group, 0, len(by))
-	for k, ss := range by {
-		groups = append(groups, Group{Key: k, Sessions: ss})
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
 	}
-	sort.Slice(groups, func(i, j int) bool {
-		a, b := groups[i].Key, groups[j].Key
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
 		if (a == NoGroup) != (b == NoGroup) {
 			return b == NoGroup
 		}
 		return a < b
 	})
-	return groups, nil
+	return by, keys, nil
 }
 
-// dominantModel is the model that cost the session the most; ties (e.g.
-// every call unpriced) go to the model with more calls, then to the
-// smaller name, so the choice never depends on map order.
-func dominantModel(d *Dataset, s *Session) string {
-	if d.eventsDropped {
-		return d.Str(s.domModel) // Finish chose it before dropping the events
-	}
-	return d.Str(dominantModelID(d.Strings, s.Events))
-}
-
-// dominantModelID is dominantModel over events, as an interned id.
+// dominantModelID is the model that cost the session the most, as an
+// interned id; ties (e.g. every call unpriced) go to the model with more
+// calls, then to the smaller name, so the choice never depends on map
+// order.
 func dominantModelID(strs []string, ev []Event) uint32 {
 	type use struct {
 		model uint32
@@ -120,10 +149,10 @@ func dominantModelID(strs []string, ev []Event) uint32 {
 
 // groupFields lists what a session can be grouped by: workflow, model and
 // every attribute some session carries, sorted.
-func groupFields(d *Dataset) []string {
+func groupFields[S any](sessions []S, sum func(S) *Summary) []string {
 	seen := map[string]bool{}
-	for _, s := range d.Sessions {
-		for k := range s.Attrs {
+	for _, s := range sessions {
+		for k := range sum(s).Attrs {
 			seen[k] = true
 		}
 	}

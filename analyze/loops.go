@@ -44,6 +44,9 @@ func DefaultLoopConfig() LoopConfig {
 	return LoopConfig{Timeout: 10 * time.Minute, MinRepeats: DefaultMinRepeats}
 }
 
+// str returns an interned string.
+func (dt *detector) str(id uint32) string { return dt.strs[id] }
+
 // Loop signals: what kind of record repeats.
 const (
 	SignalToolError  = "tool_error"  // the same tool failing the same way, retried
@@ -232,7 +235,7 @@ func addDistinct(set []uint64, h uint64) []uint64 {
 // detector holds what is cached across sessions: one mask per interned
 // error string, so each distinct message is masked once.
 type detector struct {
-	d        *Dataset
+	strs     []string // the string table Event fields index
 	cfg      LoopConfig
 	maskOf   []uint32 // Err id → mask index (valid when kind != errUnknown)
 	kindOf   []uint8  // Err id → errPlain, errSibling, errRejected
@@ -260,7 +263,7 @@ func (dt *detector) errFacts(id uint32) (kind uint8, mask uint32) {
 	if k := dt.kindOf[id]; k != errUnknown {
 		return k, dt.maskOf[id]
 	}
-	s := dt.d.Str(id)
+	s := dt.str(id)
 	kind = errPlain
 	switch ingest.ClassifyToolError(s) {
 	case ingest.ErrorSiblingCancel:
@@ -288,7 +291,7 @@ func (dt *detector) isEdit(tool uint32) bool {
 	if k := dt.toolKind[tool]; k != toolUnknown {
 		return k == toolEdit
 	}
-	name := strings.ToLower(dt.d.Str(tool))
+	name := strings.ToLower(dt.str(tool))
 	k := toolOther
 	for _, w := range editWords {
 		if strings.Contains(name, w) {
@@ -344,12 +347,8 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 	case d.loopsBy != nil && *d.loopsBy == cfg:
 		// Finish has scanned every session already.
 		for i, s := range d.Sessions {
-			found[i] = s.loop
+			found[i] = s.Loop
 		}
-	case d.eventsDropped:
-		// A programming error: the caller asked Finish to drop events and
-		// to detect loops with another configuration.
-		panic("analyze: DetectLoops after Finish dropped the events it would scan")
 	default:
 		// Sessions are independent: scan them on every core, each worker
 		// with its own mask cache, then add up in session order so sums
@@ -358,7 +357,7 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 		var wg sync.WaitGroup
 		for w := 0; w < workers; w++ {
 			wg.Go(func() {
-				dt := newDetector(d, cfg)
+				dt := newDetector(d.Strings, cfg)
 				for i := w; i < len(d.Sessions); i += workers {
 					if s := d.Sessions[i]; dt.scan(s) {
 						rs := dt.evidence(s)
@@ -370,10 +369,20 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 		wg.Wait()
 	}
 
-	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats, Sessions: []RunawaySession{}}
-	flagged := make([]bool, len(d.Sessions))
+	costs := make([]float64, len(d.Sessions))
 	for i, s := range d.Sessions {
-		r.TotalCostUSD += s.CostUSD
+		costs[i] = s.CostUSD
+	}
+	return runawayOf(costs, found, cfg)
+}
+
+// runawayOf adds up the loops found in sessions (found[i] is the loop of
+// the session costing costs[i], nil for none), in session order.
+func runawayOf(costs []float64, found []*RunawaySession, cfg LoopConfig) Runaway {
+	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats, Sessions: []RunawaySession{}}
+	flagged := make([]bool, len(costs))
+	for i, c := range costs {
+		r.TotalCostUSD += c
 		rs := found[i]
 		if rs == nil {
 			continue
@@ -390,7 +399,7 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 	if r.TotalCostUSD > 0 {
 		r.WastedShare = r.WastedCostUSD / r.TotalCostUSD
 	}
-	r.Top5pctSessions, r.Top5pctLoops = topLoops(d.Sessions, flagged)
+	r.Top5pctSessions, r.Top5pctLoops = topLoops(costs, flagged)
 	sort.Slice(r.Sessions, func(i, j int) bool {
 		a, b := &r.Sessions[i], &r.Sessions[j]
 		if a.WastedCostUSD != b.WastedCostUSD {
@@ -416,13 +425,13 @@ const (
 	apologyRatio    = 40
 )
 
-func newDetector(d *Dataset, cfg LoopConfig) *detector {
+func newDetector(strs []string, cfg LoopConfig) *detector {
 	return &detector{
-		d:        d,
+		strs:     strs,
 		cfg:      cfg,
-		maskOf:   make([]uint32, len(d.Strings)),
-		kindOf:   make([]uint8, len(d.Strings)),
-		toolKind: make([]uint8, len(d.Strings)),
+		maskOf:   make([]uint32, len(strs)),
+		kindOf:   make([]uint8, len(strs)),
+		toolKind: make([]uint8, len(strs)),
 		masks:    []string{""},
 		maskIDs:  map[string]uint32{"": 0},
 	}
@@ -740,9 +749,9 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		Repeats:       l.repeats,
 		// Copies: interned strings share blocks with every other one, which a
 		// reference would keep alive after Finish drops them.
-		Tool:               strings.Clone(dt.d.Str(l.tool)),
+		Tool:               strings.Clone(dt.str(l.tool)),
 		ErrorSignature:     dt.masks[l.mask],
-		ErrorExample:       strings.Clone(dt.d.Str(l.err)),
+		ErrorExample:       strings.Clone(dt.str(l.err)),
 		ContextTokensStart: l.ctxStart,
 		ContextTokensEnd:   l.ctxEnd,
 		WastedCalls:        l.calls,
@@ -751,7 +760,7 @@ func (dt *detector) evidence(s *Session) RunawaySession {
 		SessionCostUSD:     s.CostUSD,
 		Ended:              ended,
 		Loops:              dt.nLoops,
-		ArgsExample:        strings.Clone(dt.d.Str(l.label)),
+		ArgsExample:        strings.Clone(dt.str(l.label)),
 		ResultBytes:        int64(l.bytes),
 		DistinctArgs:       l.distinct,
 	}
@@ -822,16 +831,13 @@ func groupDigits(n int64) string {
 
 // topLoops returns ceil(5% of sessions) and how many of those most
 // expensive sessions (ties broken by id, as TopByCost) are flagged.
-func topLoops(sessions []*Session, flagged []bool) (top, loops int) {
-	n := len(sessions)
+func topLoops(sessionCosts []float64, flagged []bool) (top, loops int) {
+	n := len(sessionCosts)
 	top = (n*5 + 99) / 100
 	if top == 0 {
 		return 0, 0
 	}
-	costs := make([]float64, n)
-	for i, s := range sessions {
-		costs[i] = s.CostUSD
-	}
+	costs := slices.Clone(sessionCosts)
 	sort.Float64s(costs)
 	cut := costs[n-top] // the top-th largest cost
 	above := 0
@@ -840,11 +846,11 @@ func topLoops(sessions []*Session, flagged []bool) (top, loops int) {
 			above++
 		}
 	}
-	atCut := top - above         // how many sessions costing exactly cut are in
-	for i, s := range sessions { // sorted by id, so ties go to smaller ids
+	atCut := top - above             // how many sessions costing exactly cut are in
+	for i, c := range sessionCosts { // sorted by id, so ties go to smaller ids
 		switch {
-		case s.CostUSD > cut:
-		case s.CostUSD == cut && atCut > 0:
+		case c > cut:
+		case c == cut && atCut > 0:
 			atCut--
 		default:
 			continue

@@ -63,7 +63,7 @@ func randomSessions(n int, seed uint64) []*Session {
 	out := make([]*Session, n)
 	for i := range out {
 		// Few distinct costs and ids, so ties on both happen.
-		out[i] = &Session{ID: fmt.Sprintf("s%d", rng.IntN(n/2+1)), CostUSD: float64(rng.IntN(20)) / 4}
+		out[i] = &Session{Summary: Summary{ID: fmt.Sprintf("s%d", rng.IntN(n/2+1)), CostUSD: float64(rng.IntN(20)) / 4}}
 	}
 	return out
 }

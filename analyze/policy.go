@@ -106,11 +106,16 @@ func (p *capPolicy) endSession() {}
 
 func (p *capPolicy) finish(out *Sim) []string {
 	r := p.r
+	sums := make([]*Summary, len(r.sessions))
+	for i, s := range r.sessions {
+		sums[i] = &s.Summary
+	}
+	evOf := func(i int) []Event { return r.sessions[i].Events }
 	for _, c := range p.caps {
-		out.Caps = append(out.Caps, r.sm.capResult(r.sessions, r.base, r.baseTotal, c))
+		out.Caps = append(out.Caps, r.sm.capResult(sums, evOf, r.base, r.baseTotal, c))
 	}
 	if p.rc > 0 {
-		out.RecommendedCap = &RecommendedCap{CapResult: r.sm.capResult(r.sessions, r.base, r.baseTotal, p.rc), MaxCollateral: p.maxCollateral}
+		out.RecommendedCap = &RecommendedCap{CapResult: r.sm.capResult(sums, evOf, r.base, r.baseTotal, p.rc), MaxCollateral: p.maxCollateral}
 	}
 	if p.c > 0 {
 		return []string{"cap " + strconv.Itoa(p.c)}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/internal/store"
 	"github.com/tokcost/tokcost/pricing"
 )
 
@@ -28,28 +29,27 @@ const (
 	CostRecord
 )
 
-// Config controls Finish.
+// Config controls Finish and FinishSummaries.
 type Config struct {
 	Prices     *pricing.Table
 	CostSource CostSource
 	// Loops, when set, detects runaway loops while sessions are finished,
-	// for DetectLoops with the same configuration to report.
+	// for DetectLoops with the same configuration to report. For
+	// FinishSummaries, which cannot detect them later, nil means
+	// DefaultLoopConfig.
 	Loops *LoopConfig
-	// DropEvents keeps no events after Finish but those of sessions with
-	// a runaway loop: the summaries, models, loops and groups are all
-	// there, at a fraction of the memory, but nothing can be simulated.
-	DropEvents bool
-	// KeepCapCosts, with DropEvents, keeps each session's model-call costs
-	// (8 bytes a call) so that CapSweep still works.
+	// KeepCapCosts makes FinishSummaries keep each session's model-call
+	// costs (8 bytes a call) so that CapSweep works on the summaries.
 	KeepCapCosts bool
 }
 
-// Session is one agent session: its events in order and what they add up to.
-type Session struct {
+// Summary is what one session adds up to: every per-session figure the
+// reports use, as plain data, without the events. FinishSummaries keeps
+// only these.
+type Summary struct {
 	ID       string
 	Workflow string
 	Attrs    map[string]string
-	Events   []Event
 
 	LLMCalls   int
 	ToolCalls  int
@@ -69,27 +69,45 @@ type Session struct {
 	StartNano, EndNano int64 // 0 when the session has no timestamps
 	MaxCallInput       int64 // the largest single LLM call's input
 
-	domModel  uint32          // see dominantModelID; set by Finish
-	loop      *RunawaySession // set by Finish with Config.Loops
-	llmInputs []uint32        // LLMInputs of a runaway session whose events were dropped
-	capCosts  *capCosts       // for CapSweep, when Finish dropped the events
+	// Model is the session's dominant model: most cost, then most calls,
+	// then name (GroupSessions' "model").
+	Model string
+	// Loop is the runaway loop Finish found (nil: none, or Config.Loops
+	// was not set).
+	Loop *RunawaySession
+	// CallInputs are the input tokens of each model call, in order (how
+	// the context grew), kept by FinishSummaries for sessions with a
+	// runaway loop only.
+	CallInputs []uint32
+
+	capCosts *capCosts // for CapSweep (Config.KeepCapCosts)
+}
+
+// Session is one agent session: its events in order and what they add up
+// to. Only Finish makes them; FinishSummaries keeps the Summary alone.
+type Session struct {
+	Summary
+	Events []Event
 }
 
 // LLMInputs returns the input tokens of each model call, in order: how
-// the context grew. After Finish dropped the events (Config.DropEvents)
-// only sessions with a runaway loop still have them.
+// the context grew.
 func (s *Session) LLMInputs() []int64 {
 	var out []int64
-	if s.Events == nil {
-		for _, v := range s.llmInputs {
-			out = append(out, int64(v))
-		}
-		return out
-	}
 	for i := range s.Events {
 		if s.Events[i].Kind == ingest.KindLLM {
 			out = append(out, int64(s.Events[i].Input))
 		}
+	}
+	return out
+}
+
+// LLMInputs returns CallInputs as int64: after FinishSummaries, only
+// sessions with a runaway loop have them.
+func (s *Summary) LLMInputs() []int64 {
+	var out []int64
+	for _, v := range s.CallInputs {
+		out = append(out, int64(v))
 	}
 	return out
 }
@@ -124,13 +142,13 @@ func (t *Tokens) add(o Tokens) {
 }
 
 // DurationS is the session's wall time, first start to last end, in seconds.
-func (s *Session) DurationS() float64 {
+func (s *Summary) DurationS() float64 {
 	return float64(s.EndNano-s.StartNano) / 1e9
 }
 
 // Amplification is Σ input tokens ÷ the largest single call's input: how
 // many times the context was re-sent. 0 when there are no inputs.
-func (s *Session) Amplification() float64 {
+func (s *Summary) Amplification() float64 {
 	if s.MaxCallInput == 0 {
 		return 0
 	}
@@ -324,7 +342,8 @@ type Parts struct {
 	ServerTools float64 `json:"server_tools_usd"`
 }
 
-// Dataset is everything read, deduplicated, ordered and priced.
+// Dataset is everything read, deduplicated, ordered and priced, with
+// every session's events: what simulations and loop detection need.
 type Dataset struct {
 	Sessions []*Session // sorted by ID
 	Strings  []string   // the interned-string table Event fields index
@@ -333,81 +352,129 @@ type Dataset struct {
 	Models   []ModelUsage  // sorted by cost, then name
 	Config   Config
 
-	eventsDropped bool        // Config.DropEvents: sessions hold no events
-	loopsBy       *LoopConfig // loops were detected by Finish with this
+	loopsBy *LoopConfig // loops were detected by Finish with this
 }
-
-// EventsDropped reports whether the sessions' events were dropped after
-// Finish (Config.DropEvents), so that nothing can be simulated.
-func (d *Dataset) EventsDropped() bool { return d.eventsDropped }
 
 // Str returns an interned string.
 func (d *Dataset) Str(id uint32) string { return d.Strings[id] }
 
+// Summaries is everything read, deduplicated, ordered and priced, as
+// session summaries only: loops were detected while the events existed,
+// and the events were dropped, so memory holds the summaries and nothing
+// can be simulated (CapSweep excepted, with Config.KeepCapCosts).
+type Summaries struct {
+	Sessions []*Summary // sorted by ID
+	Counts   InputCounts
+	Examples []ingest.Note // the first invalid lines, for the user
+	Models   []ModelUsage  // sorted by cost, then name
+	Config   Config
+	// Runaway is the loops found while finishing, with Loops.
+	Runaway Runaway
+	Loops   LoopConfig
+
+	capCosts bool // every session has its capCosts
+}
+
+// Summaries is d's sessions as summaries, with the loops found with
+// loops and, when capCosts is set, what CapSweep needs: the view of d
+// the reports take. The summaries are d's own.
+func (d *Dataset) Summaries(loops LoopConfig, capCosts bool) *Summaries {
+	rw := DetectLoops(d, loops)
+	runaway := runawayIDs(rw)
+	out := &Summaries{Sessions: make([]*Summary, len(d.Sessions)), Counts: d.Counts, Examples: d.Examples,
+		Models: d.Models, Config: d.Config, Runaway: rw, Loops: loops.normal(), capCosts: capCosts}
+	for i, s := range d.Sessions {
+		sum := &s.Summary
+		if sum.Model == "" {
+			sum.Model = d.Str(dominantModelID(d.Strings, s.Events))
+		}
+		if runaway[s.ID] && sum.CallInputs == nil {
+			sum.CallInputs = callInputs(s)
+		}
+		if capCosts && sum.capCosts == nil {
+			sum.capCosts = newCapCosts(s.Events)
+		}
+		out.Sessions[i] = sum
+	}
+	return out
+}
+
 // Finish deduplicates, orders and prices every session, and detects
-// runaway loops when cfg.Loops is set. The collector is empty afterwards.
-//
-// Sessions are finished a partition at a time (see partitions), on every
-// core: a partition's records are decoded into events, each session is
-// deduplicated, ordered, priced, summarised and checked for loops, and
-// with cfg.DropEvents its events are dropped at once, so memory holds the
-// compact encoding and the sessions, never every event.
+// runaway loops when cfg.Loops is set, keeping every event. The collector
+// is empty afterwards.
 func (c *Collector) Finish(cfg Config) *Dataset {
-	d := &Dataset{Config: cfg, eventsDropped: cfg.DropEvents}
+	d := &Dataset{Config: cfg}
 	if cfg.Loops != nil {
 		lc := cfg.Loops.normal()
 		d.loopsBy = &lc
 	}
-	// Reading left garbage (decoded strings, buffers) up to the collector's
-	// goal; collect it now, while the encoded records are nearly all that
-	// is live, so that the sessions made next fit in the heap already
-	// mapped instead of growing it (peak RSS -20 MB on the benchmark fleet).
-	runtime.GC()
-	var names int
-	d.Strings, names = c.joinStrings()
-	// The first invalid lines in input order: by input, line, and the
-	// order one shard saw them in (notes of one line come from one
-	// shard), whichever shard or input finished first.
-	type example struct {
-		file, seq int
-		note      ingest.Note
-	}
-	var examples []example
-	for _, sh := range c.shards {
-		d.Counts.add(sh.counts)
-		for i, n := range sh.examples {
-			examples = append(examples, example{sh.fileIndex, i, n})
-		}
-		sh.toMerged = make([]int32, len(sh.accs))
-		sh.decTS = make([]int64, len(sh.accs))
-	}
-	slices.SortFunc(examples, func(a, b example) int {
-		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.note.Line, b.note.Line), cmp.Compare(a.seq, b.seq))
-	})
-	for _, e := range examples[:min(len(examples), maxExamples)] {
-		d.Examples = append(d.Examples, e.note)
-	}
+	r := c.finish(cfg, d.loopsBy, false)
+	d.Sessions, d.Strings, d.Counts, d.Examples, d.Models = r.sessions, r.strings, r.counts, r.examples, r.models
+	return d
+}
 
-	parts := make([]partResult, partitions)
+// FinishSummaries is Finish keeping only each session's Summary: loops
+// are detected (cfg.Loops, or DefaultLoopConfig) and each session's events
+// dropped as soon as it is summarised, so that memory holds the compact
+// encoding and the summaries, never every event.
+func (c *Collector) FinishSummaries(cfg Config) *Summaries {
+	lc := DefaultLoopConfig()
+	if cfg.Loops != nil {
+		lc = *cfg.Loops
+	}
+	lc = lc.normal()
+	r := c.finish(cfg, &lc, true)
+	out := &Summaries{Sessions: make([]*Summary, len(r.sessions)), Counts: r.counts, Examples: r.examples, Models: r.models,
+		Config: cfg, Loops: lc, capCosts: cfg.KeepCapCosts}
+	found := make([]*RunawaySession, len(r.sessions))
+	costs := make([]float64, len(r.sessions))
+	for i, s := range r.sessions {
+		out.Sessions[i] = &s.Summary
+		found[i], costs[i] = s.Loop, s.CostUSD
+	}
+	out.Runaway = runawayOf(costs, found, lc)
+	// The encoded records just became garbage, and what the caller does
+	// next (the report) allocates: collect now so that it reuses the space.
+	runtime.GC()
+	return out
+}
+
+// finished is what finish hands Finish and FinishSummaries.
+type finished struct {
+	sessions []*Session
+	strings  []string
+	counts   InputCounts
+	examples []ingest.Note
+	models   []ModelUsage
+}
+
+// finish finishes every session a partition at a time, on every core: a
+// partition's records are decoded into events, and each session is
+// deduplicated, ordered, priced, summarised and checked for loops (when
+// loops is set); with summariesOnly its events are dropped at once.
+func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) finished {
+	sealed := c.st.Seal()
+	out := finished{strings: sealed.Strings, counts: sealed.Counts, examples: sealed.Examples}
+
+	nparts := c.st.Partitions()
+	parts := make([]partResult, nparts)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), partitions) {
+	for range min(runtime.GOMAXPROCS(0), nparts) {
 		wg.Go(func() {
-			w := &finisher{c: c, d: d, cfg: cfg, p: newPricer(cfg, d.Strings)}
-			if d.loopsBy != nil {
-				w.dt = newDetector(d, *d.loopsBy)
-			}
+			w := newFinisher(cfg, out.strings, loops, summariesOnly)
+			sc := &store.Scratch{KeepEvents: !summariesOnly}
 			for {
 				p := int(next.Add(1) - 1)
-				if p >= partitions {
+				if p >= nparts {
 					return
 				}
-				parts[p] = w.partition(p)
+				parts[p] = w.partition(c.st.Partition(p, sc))
 			}
 		})
 	}
 	wg.Wait()
-	c.shards = nil
+	c.st.Release()
 
 	// Partials are added in partition order, so totals do not depend on
 	// the number of cores (float addition is not associative).
@@ -416,132 +483,76 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 	for _, p := range parts {
 		n += len(p.sessions)
 	}
-	d.Sessions = make([]*Session, 0, n)
+	out.sessions = make([]*Session, 0, n)
 	for _, p := range parts {
-		d.Sessions = append(d.Sessions, p.sessions...)
-		d.Counts.Records -= p.dups
-		d.Counts.LinesWithRecords -= p.dupUnits
-		d.Counts.Duplicates += p.dupUnits
+		out.sessions = append(out.sessions, p.sessions...)
+		out.counts.Records -= p.dups
+		out.counts.LinesWithRecords -= p.dupUnits
+		out.counts.Duplicates += p.dupUnits
 		for id, mu := range p.models {
 			dst := all[id]
 			if dst == nil {
 				all[id] = mu
 				continue
 			}
-			dst.Calls += mu.Calls
-			dst.Tokens.add(mu.Tokens)
-			for i := range dst.sums {
-				dst.sums[i].merge(mu.sums[i])
-			}
-			dst.Unpriced += mu.Unpriced
-			dst.RecordCalls += mu.RecordCalls
-			dst.TableCalls += mu.TableCalls
-			dst.WebSearches += mu.WebSearches
-			dst.UnpricedWebSearches += mu.UnpricedWebSearches
-			dst.USOnlyCalls += mu.USOnlyCalls
-			dst.USOnlyNoUplift += mu.USOnlyNoUplift
-			for t := range dst.tiers {
-				dst.tiers[t].merge(mu.tiers[t])
-			}
-			if dst.PricedAs == "" {
-				dst.PricedAs = mu.PricedAs
-			}
+			dst.merge(mu)
 		}
 	}
-	d.Sessions = sortByID(d.Sessions)
+	out.sessions = sortByID(out.sessions)
 	for _, mu := range all {
 		mu.settle()
-		d.Models = append(d.Models, *mu)
+		out.models = append(out.models, *mu)
 	}
-	sort.Slice(d.Models, func(i, j int) bool {
-		a, b := d.Models[i], d.Models[j]
+	sort.Slice(out.models, func(i, j int) bool {
+		a, b := out.models[i], out.models[j]
 		if a.CostUSD != b.CostUSD {
 			return a.CostUSD > b.CostUSD
 		}
 		return a.Model < b.Model
 	})
-	if cfg.DropEvents {
+	if summariesOnly {
 		// Error texts follow the names in the table and only events use
 		// them (loop evidence has copied its examples): a large fleet has
 		// hundreds of thousands.
-		d.Strings = slices.Clone(d.Strings[:names]) // a new array: the old one holds them all
+		out.strings = slices.Clone(out.strings[:sealed.Names]) // a new array: the old one holds them all
+	} else {
+		// The encoded records just became garbage, and what the caller
+		// does next (the report) allocates: collect now so that it
+		// reuses the space.
+		runtime.GC()
 	}
-	// The encoded records just became garbage, and what the caller does
-	// next (the report) allocates: collect now so that it reuses the space.
-	runtime.GC()
-	return d
+	return out
 }
 
-// sortByID sorts sessions by id, halves on two cores then merged: the
-// sort of 200,000 ids was a serial tenth of Finish.
+// merge adds o's calls, tokens and dollars.
+func (dst *ModelUsage) merge(mu *ModelUsage) {
+	dst.Calls += mu.Calls
+	dst.Tokens.add(mu.Tokens)
+	for i := range dst.sums {
+		dst.sums[i].merge(mu.sums[i])
+	}
+	dst.Unpriced += mu.Unpriced
+	dst.RecordCalls += mu.RecordCalls
+	dst.TableCalls += mu.TableCalls
+	dst.WebSearches += mu.WebSearches
+	dst.UnpricedWebSearches += mu.UnpricedWebSearches
+	dst.USOnlyCalls += mu.USOnlyCalls
+	dst.USOnlyNoUplift += mu.USOnlyNoUplift
+	for t := range dst.tiers {
+		dst.tiers[t].merge(mu.tiers[t])
+	}
+	if dst.PricedAs == "" {
+		dst.PricedAs = mu.PricedAs
+	}
+}
+
+// sortByID sorts sessions by id. It used to sort halves on two cores and
+// merge them; BenchmarkSortByID (200,000 ids, 2 cores) measured that no
+// faster than this plain sort (1.1 s against 0.9 s median of three, on a
+// shared machine), so it is plain.
 func sortByID(ss []*Session) []*Session {
-	byID := func(a, b *Session) int { return strings.Compare(a.ID, b.ID) }
-	if len(ss) < 8192 || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortFunc(ss, byID)
-		return ss
-	}
-	lo, hi := ss[:len(ss)/2], ss[len(ss)/2:]
-	var wg sync.WaitGroup
-	wg.Go(func() { slices.SortFunc(lo, byID) })
-	slices.SortFunc(hi, byID)
-	wg.Wait()
-	out := make([]*Session, 0, len(ss))
-	for len(lo) > 0 && len(hi) > 0 {
-		if byID(hi[0], lo[0]) < 0 {
-			out, hi = append(out, hi[0]), hi[1:]
-		} else {
-			out, lo = append(out, lo[0]), lo[1:]
-		}
-	}
-	return append(append(out, lo...), hi...)
-}
-
-// joinStrings makes one string table of the shards' and sets each shard's
-// remap into it. Names (models, tools…) are joined into one id each: the
-// biggest table becomes the joint one, so its names keep their ids and
-// only the others are added. Error texts are only ever compared by their
-// mask, so each shard's are appended as they are, after the names,
-// without hashing hundreds of thousands of them again; names is how many
-// names come first.
-func (c *Collector) joinStrings() (strs []string, names int) {
-	if len(c.shards) == 0 {
-		return []string{""}, 1
-	}
-	base := 0
-	for si, s := range c.shards {
-		if s.strs.len() > c.shards[base].strs.len() {
-			base = si
-		}
-	}
-	global := c.shards[base].strs
-	for si, s := range c.shards {
-		remap := make([]uint32, s.strs.len())
-		for i := range remap {
-			if si == base {
-				remap[i] = uint32(i)
-			} else {
-				remap[i] = global.id(s.strs.str(uint32(i)))
-			}
-		}
-		s.strRemap = remap
-	}
-	errs := 0
-	for _, s := range c.shards {
-		errs += s.errs.len() - 1
-	}
-	names = global.len()
-	strs = make([]string, names, names+errs)
-	for i := range strs {
-		strs[i] = global.str(uint32(i))
-	}
-	for _, s := range c.shards {
-		s.errBase = uint32(len(strs))
-		for i := 1; i < s.errs.len(); i++ { // 0 is ""
-			strs = append(strs, s.errs.str(uint32(i)))
-		}
-		s.strs, s.errs = nil, nil
-	}
-	return strs, names
+	slices.SortFunc(ss, func(a, b *Session) int { return strings.Compare(a.ID, b.ID) })
+	return ss
 }
 
 // partResult is what one partition adds to the dataset.
@@ -552,244 +563,139 @@ type partResult struct {
 	dupUnits int64 // of which first records of their input unit
 }
 
+// SessionEvents is one session's events as the store hands them back,
+// in the order they were read, with each event's input position and id
+// hash (store.SessionEvents).
+type SessionEvents = store.SessionEvents
+
+// FinishSession turns one session's stored events into its Session, as
+// Finish does for each: drops repeated ids, orders, prices against
+// cfg.Prices (strs is the string table the events index), summarises, and
+// detects a runaway loop when cfg.Loops is set. It also returns the
+// session's usage by model. For callers that group records by session
+// themselves (a distributed pipeline): one code path with the CLI.
+func FinishSession(cfg Config, strs []string, raw *SessionEvents) (*Session, []ModelUsage) {
+	var loops *LoopConfig
+	if cfg.Loops != nil {
+		lc := cfg.Loops.normal()
+		loops = &lc
+	}
+	w := newFinisher(cfg, strs, loops, false)
+	r := w.partition([]SessionEvents{*raw})
+	var models []ModelUsage
+	for _, mu := range r.models {
+		mu.settle()
+		models = append(models, *mu)
+	}
+	slices.SortFunc(models, func(a, b ModelUsage) int { return strings.Compare(a.Model, b.Model) })
+	return r.sessions[0], models
+}
+
 // finisher is one core's state while finishing partitions; its buffers
 // are reused from one partition to the next.
 type finisher struct {
-	c    *Collector
-	d    *Dataset
-	cfg  Config
-	p    *pricer
-	dt   *detector // nil when loops are not detected here
-	seen idSet
-
-	refs   []sessRef
-	pend   []pending
-	events []Event // reused only with cfg.DropEvents
-	keys   []eventKey
+	strs          []string
+	cfg           Config
+	summariesOnly bool
+	p             *pricer
+	dt            *detector // nil when loops are not detected here
+	seen          store.IDSet
 }
 
-// sessRef is one shard's session.
-type sessRef struct {
-	shard int32
-	local uint32
-}
-
-// pending is a session of the partition being finished, joined from every
-// shard that saw it.
-type pending struct {
-	id         string
-	n          int
-	workflow   uint32 // joint string id
-	workflowAt inputPos
-	attrs      []sessAttr
-	off, fill  int
-	dups       int // repeats the shards dropped
-}
-
-func (w *finisher) partition(p int) partResult {
-	res := partResult{models: map[uint32]*ModelUsage{}}
-	// Every shard's sessions of this partition, sorted by id, so that a
-	// session seen by several shards is joined from consecutive entries,
-	// and sessions are finished in id order: which shard saw a session
-	// first depends on how the input was split between cores, and the
-	// sums must not.
-	w.refs = w.refs[:0]
-	total := 0
-	for si, sh := range w.c.shards {
-		pb := sh.part(p)
-		if pb == nil {
-			continue
-		}
-		for _, li := range pb.sess {
-			w.refs = append(w.refs, sessRef{shard: int32(si), local: li})
-			total += sh.accs[li].n
-		}
+func newFinisher(cfg Config, strs []string, loops *LoopConfig, summariesOnly bool) *finisher {
+	w := &finisher{strs: strs, cfg: cfg, summariesOnly: summariesOnly, p: newPricer(cfg, strs)}
+	if loops != nil {
+		w.dt = newDetector(strs, *loops)
 	}
-	if len(w.refs) == 0 {
+	return w
+}
+
+// partition finishes the sessions of one partition.
+func (w *finisher) partition(raw []SessionEvents) partResult {
+	res := partResult{models: map[uint32]*ModelUsage{}}
+	if len(raw) == 0 {
 		return res
 	}
-	shards := w.c.shards
-	idOf := func(r sessRef) string { return shards[r.shard].sessionID(r.local) }
-	slices.SortFunc(w.refs, func(a, b sessRef) int {
-		if c := strings.Compare(idOf(a), idOf(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.shard, b.shard)
-	})
-	w.pend = w.pend[:0]
-	for i, r := range w.refs {
-		sh := shards[r.shard]
-		acc := &sh.accs[r.local]
-		wf := sh.strRemap[acc.workflow]
-		if id := idOf(r); i == 0 || id != idOf(w.refs[i-1]) {
-			// A copy: the interner's blocks hold every id of the shard, and
-			// this one would keep its whole block alive.
-			w.pend = append(w.pend, pending{id: strings.Clone(id), n: acc.n, workflow: wf, workflowAt: acc.workflowAt, attrs: sh.attrs[r.local], dups: acc.dups})
-		} else {
-			dst := &w.pend[len(w.pend)-1]
-			dst.n += acc.n
-			dst.dups += acc.dups
-			// The workflow named first in input order wins, whichever
-			// goroutine decoded it; likewise each attribute.
-			if wf != 0 && (dst.workflow == 0 || acc.workflowAt.before(dst.workflowAt)) {
-				dst.workflow, dst.workflowAt = wf, acc.workflowAt
-			}
-			for _, a := range sh.attrs[r.local] {
-				dst.attrs = setAttr(dst.attrs, a.key, a.val, a.at)
-			}
-		}
-		sh.toMerged[r.local] = int32(len(w.pend) - 1)
-	}
-	off := 0
-	for i := range w.pend {
-		w.pend[i].off = off
-		off += w.pend[i].n
-	}
-	events := w.events
-	if !w.cfg.DropEvents || cap(events) < total {
-		events = make([]Event, total)
-	}
-	events = events[:total]
-	if w.cfg.DropEvents {
-		w.events = events
-	}
-	if cap(w.keys) < total {
-		w.keys = make([]eventKey, total)
-	}
-	keys := w.keys[:total]
-	for _, sh := range w.c.shards {
-		pb := sh.part(p)
-		if pb == nil {
-			continue
-		}
-		sh.decodePart(pb, func(e *Event, k eventKey, si uint32) {
-			pd := &w.pend[sh.toMerged[si]]
-			j := pd.off + pd.fill
-			pd.fill++
-			events[j], keys[j] = *e, k
-		})
-		sh.bufs[sh.bufIdx[p]-1] = nil // its memory can go to the sessions now
-	}
-
-	res.sessions = make([]*Session, len(w.pend))
-	block := make([]Session, len(w.pend))
-	for i := range w.pend {
-		pd := &w.pend[i]
+	res.sessions = make([]*Session, len(raw))
+	block := make([]Session, len(raw))
+	for i := range raw {
 		s := &block[i]
-		*s = Session{ID: pd.id, Workflow: w.d.Strings[pd.workflow], Events: events[pd.off : pd.off+pd.n : pd.off+pd.n]}
-		if len(pd.attrs) > 0 {
-			s.Attrs = make(map[string]string, len(pd.attrs))
-			for _, a := range pd.attrs {
-				s.Attrs[a.key] = a.val
-			}
-		}
 		res.sessions[i] = s
-		dropped, units := dedupe(s, keys[pd.off:pd.off+pd.n], &w.seen)
+		dropped, units := w.session(s, &raw[i], res.models)
 		res.dups += int64(dropped)
 		res.dupUnits += int64(units)
-		s.Duplicates += pd.dups
-		s.repeats = pd.dups
-		order(s.Events)
-		w.p.priceSession(s, res.models)
-		summarise(s)
-		s.domModel = dominantModelID(w.d.Strings, s.Events)
-		if w.dt != nil && w.dt.scan(s) {
-			rs := w.dt.evidence(s)
-			s.loop = &rs
-		}
-		if w.cfg.DropEvents {
-			if s.loop != nil { // the report charts runaway sessions' context growth
-				s.llmInputs = make([]uint32, 0, s.LLMCalls)
-				for j := range s.Events {
-					if s.Events[j].Kind == ingest.KindLLM {
-						s.llmInputs = append(s.llmInputs, s.Events[j].Input)
-					}
-				}
-			}
-			if w.cfg.KeepCapCosts {
-				s.capCosts = newCapCosts(s.Events)
-			}
-			s.Events = nil
-		}
 	}
 	return res
 }
 
-// idSet is a reusable open-addressing set of event-id hashes (never 0),
-// cleared per session in proportion to the session's size.
-type idSet struct {
-	slots []uint64
-	n     int // hashes held, kept by grow only
-}
-
-func (t *idSet) reset(n int) {
-	size := 16
-	for size < 2*n {
-		size *= 2
-	}
-	if cap(t.slots) < size {
-		t.slots = make([]uint64, size)
-	}
-	t.slots = t.slots[:size]
-	clear(t.slots)
-}
-
-// grow adds h, doubling the table past half full, and reports whether h
-// was new: a set that grows with its contents, for the shards.
-func (t *idSet) grow(h uint64) bool {
-	if 2*(t.n+1) > len(t.slots) {
-		old := t.slots
-		t.slots = make([]uint64, max(64, 2*len(old)))
-		for _, x := range old {
-			if x != 0 {
-				t.add(x)
-			}
+// session finishes one session into s, adding its calls to models; it
+// returns how many events it dropped as repeats and how many of them were
+// the first record of their input unit.
+func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*ModelUsage) (dropped, units int) {
+	*s = Session{Summary: Summary{ID: raw.ID, Workflow: w.strs[raw.Workflow]}, Events: raw.Events}
+	if len(raw.Attrs) > 0 {
+		s.Attrs = make(map[string]string, len(raw.Attrs))
+		for _, a := range raw.Attrs {
+			s.Attrs[a.Key] = a.Val
 		}
 	}
-	if t.add(h) {
-		t.n++
-		return true
+	dropped, units = dedupe(s, raw.Keys, &w.seen)
+	s.Duplicates += raw.Repeats
+	s.repeats = raw.Repeats
+	order(s.Events)
+	w.p.priceSession(s, models)
+	summarise(s)
+	s.Model = w.strs[dominantModelID(w.strs, s.Events)]
+	if w.dt != nil && w.dt.scan(s) {
+		rs := w.dt.evidence(s)
+		s.Loop = &rs
 	}
-	return false
+	if w.summariesOnly {
+		if s.Loop != nil { // the report charts runaway sessions' context growth
+			s.CallInputs = callInputs(s)
+		}
+		if w.cfg.KeepCapCosts {
+			s.capCosts = newCapCosts(s.Events)
+		}
+		s.Events = nil
+	}
+	return dropped, units
 }
 
-// add reports whether h was new.
-func (t *idSet) add(h uint64) bool {
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		switch t.slots[i] {
-		case h:
-			return false
-		case 0:
-			t.slots[i] = h
-			return true
+// callInputs is the input tokens of each of s's model calls.
+func callInputs(s *Session) []uint32 {
+	out := make([]uint32, 0, s.LLMCalls)
+	for j := range s.Events {
+		if s.Events[j].Kind == ingest.KindLLM {
+			out = append(out, s.Events[j].Input)
 		}
 	}
+	return out
 }
 
 // dedupe puts a session's events in input order and drops repeats of an
 // event id, keeping the first. keys holds each event's position and id
 // hash. It returns how many events it dropped and how many of them were the
 // first record of their input unit.
-func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
+func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units int) {
 	ev := s.Events
 	// Slabs are moved out in nearly input order: check before sorting.
 	for i := 1; i < len(keys); i++ {
-		if keys[i].order.before(keys[i-1].order) {
+		if keys[i].Order.Before(keys[i-1].Order) {
 			sort.Sort(inputOrder{ev, keys})
 			break
 		}
 	}
 	for i := range ev {
-		if ev[i].flags&flagReplica != 0 {
+		if ev[i].Flags&flagReplica != 0 {
 			return dedupeReplicas(s, keys)
 		}
 	}
-	seen.reset(len(ev))
+	seen.Reset(len(ev))
 	out := ev[:0]
 	for i := range ev {
-		if h := keys[i].idHash; h != 0 && !seen.add(h) {
-			if ev[i].flags&flagSameUnit == 0 {
+		if h := keys[i].IDHash; h != 0 && !seen.Add(h) {
+			if ev[i].Flags&flagSameUnit == 0 {
 				units++
 			}
 			continue
@@ -806,13 +712,13 @@ func dedupe(s *Session, keys []eventKey, seen *idSet) (dropped, units int) {
 // records sharing an id, a non-replica wins over replicas (the first in
 // input order otherwise), and the kept record takes the largest output of
 // the copies, since streamed copies can carry partial output (docs/formats/claude-code.md).
-func dedupeReplicas(s *Session, keys []eventKey) (dropped, units int) {
+func dedupeReplicas(s *Session, keys []store.Key) (dropped, units int) {
 	ev := s.Events
 	at := make(map[uint64]int, len(ev)) // id hash → index in out
 	out := ev[:0]
 	for i := range ev {
 		e := ev[i]
-		h := keys[i].idHash
+		h := keys[i].IDHash
 		j, dup := at[h]
 		if h == 0 || !dup {
 			if h != 0 {
@@ -823,11 +729,11 @@ func dedupeReplicas(s *Session, keys []eventKey) (dropped, units int) {
 		}
 		kept := &out[j]
 		loser := e
-		if kept.flags&flagReplica != 0 && e.flags&flagReplica == 0 {
+		if kept.Flags&flagReplica != 0 && e.Flags&flagReplica == 0 {
 			loser, *kept = *kept, e
 		}
 		kept.Output = max(kept.Output, loser.Output)
-		if loser.flags&flagSameUnit == 0 {
+		if loser.Flags&flagSameUnit == 0 {
 			units++
 		}
 	}
@@ -840,11 +746,11 @@ func dedupeReplicas(s *Session, keys []eventKey) (dropped, units int) {
 // inputOrder sorts events and their keys together by input position.
 type inputOrder struct {
 	ev   []Event
-	keys []eventKey
+	keys []store.Key
 }
 
 func (o inputOrder) Len() int           { return len(o.ev) }
-func (o inputOrder) Less(i, j int) bool { return o.keys[i].order.before(o.keys[j].order) }
+func (o inputOrder) Less(i, j int) bool { return o.keys[i].Order.Before(o.keys[j].Order) }
 func (o inputOrder) Swap(i, j int) {
 	o.ev[i], o.ev[j] = o.ev[j], o.ev[i]
 	o.keys[i], o.keys[j] = o.keys[j], o.keys[i]
@@ -856,8 +762,8 @@ func (o inputOrder) Swap(i, j int) {
 func order(ev []Event) {
 	useSeq, useTS := true, true
 	for i := range ev {
-		useSeq = useSeq && ev[i].flags&flagHasSeq != 0
-		useTS = useTS && ev[i].flags&flagHasTS != 0
+		useSeq = useSeq && ev[i].Flags&flagHasSeq != 0
+		useTS = useTS && ev[i].Flags&flagHasTS != 0
 	}
 	if !useSeq && !useTS {
 		return
@@ -1034,15 +940,15 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 				}
 			}
 		}
-		if !priced && p.cfg.CostSource != CostComputed && e.flags&flagHasCost != 0 {
+		if !priced && p.cfg.CostSource != CostComputed && e.Flags&flagHasCost != 0 {
 			parts = Parts{Recorded: e.RecordCost}
 			priced = true
-			e.flags |= flagRecordedCost
+			e.Flags |= flagRecordedCost
 			mu.RecordCalls++
 		}
 		if !priced {
 			if hasTokens {
-				e.flags |= flagUnpriced
+				e.Flags |= flagUnpriced
 				mu.Unpriced++
 			}
 			continue

@@ -87,8 +87,16 @@ type SessionStats struct {
 	PartialCost int `json:"sessions_with_unpriced_calls"`
 }
 
+// Summarized is a *Session or a *Summary: what Stats and TopByCost take.
+type Summarized interface {
+	*Session | *Summary
+	summary() *Summary
+}
+
+func (s *Summary) summary() *Summary { return s }
+
 // Stats computes the distributions over sessions.
-func Stats(sessions []*Session) SessionStats {
+func Stats[S Summarized](sessions []S) SessionStats {
 	n := len(sessions)
 	cost := make([]float64, n)
 	total := make([]float64, n)
@@ -97,7 +105,8 @@ func Stats(sessions []*Session) SessionStats {
 	calls := make([]float64, n)
 	amp := make([]float64, 0, n)
 	partial := 0
-	for i, s := range sessions {
+	for i, x := range sessions {
+		s := x.summary()
 		cost[i] = s.CostUSD
 		total[i] = float64(s.Tokens.Total())
 		in[i] = float64(s.Tokens.Input)
@@ -128,14 +137,14 @@ func Stats(sessions []*Session) SessionStats {
 
 // TopByCost returns the n most expensive sessions, ties broken by id
 // (then by position in sessions); n < 0 means all of them.
-func TopByCost(sessions []*Session, n int) []*Session {
+func TopByCost[S Summarized](sessions []S, n int) []S {
 	if n < 0 || n > len(sessions) {
 		n = len(sessions)
 	}
 	// A total order over indices gives the result the stable sort this
 	// replaces gave, without sorting 200,000 sessions to list ten.
 	before := func(i, j int) bool {
-		a, b := sessions[i], sessions[j]
+		a, b := sessions[i].summary(), sessions[j].summary()
 		if a.CostUSD != b.CostUSD {
 			return a.CostUSD > b.CostUSD
 		}
@@ -159,7 +168,7 @@ func TopByCost(sessions []*Session, n int) []*Session {
 		}
 		return 1 // i != j, and the order is total
 	})
-	top := make([]*Session, n)
+	top := make([]S, n)
 	for k := range top {
 		top[k] = sessions[idx[k]]
 	}

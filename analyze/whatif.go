@@ -223,9 +223,6 @@ const WindowCaveat = "truncating the context changes the prompt prefix, which ca
 // Simulate replays every session of d under the policies in cfg, exactly,
 // from the recorded tokens.
 func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
-	if d.eventsDropped {
-		return nil, errors.New("analyze: cannot simulate: Finish dropped the events (Config.DropEvents)")
-	}
 	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
 		return nil, err
 	}
@@ -334,9 +331,9 @@ func recommendCap(healthyCalls []int, share float64) (int, bool) {
 	return max(n, 1), true
 }
 
-// capResult applies one cap to every session; baseTotal is
-// Distribute(base).Total.
-func (sm *simulator) capResult(sessions []*Session, base []float64, baseTotal float64, c int) CapResult {
+// capResult applies one cap to every session; evOf(i) is session i's
+// events (nil: its capCosts), baseTotal is Distribute(base).Total.
+func (sm *simulator) capResult(sessions []*Summary, evOf func(int) []Event, base []float64, baseTotal float64, c int) CapResult {
 	r := CapResult{Cap: c}
 	after := make([]float64, len(sessions))
 	healthy := 0
@@ -348,7 +345,11 @@ func (sm *simulator) capResult(sessions []*Session, base []float64, baseTotal fl
 		if s.LLMCalls <= c {
 			continue
 		}
-		saved := droppedCost(s, c)
+		var ev []Event
+		if evOf != nil {
+			ev = evOf(i)
+		}
+		saved := droppedCost(s, ev, c)
 		after[i] -= saved
 		r.CostSavedUSD += saved
 		r.SessionsCut++
@@ -369,15 +370,16 @@ func (sm *simulator) capResult(sessions []*Session, base []float64, baseTotal fl
 	return r
 }
 
-// droppedCost is the cost of every event from the (c+1)-th model call on.
-func droppedCost(s *Session, c int) float64 {
-	if s.Events == nil && s.capCosts != nil {
+// droppedCost is the cost of every event from the (c+1)-th model call on,
+// from the session's events ev, or from its capCosts when ev is nil.
+func droppedCost(s *Summary, ev []Event, c int) float64 {
+	if ev == nil && s.capCosts != nil {
 		return s.capCosts.dropped(c)
 	}
 	calls := 0
 	var saved float64
-	for i := range s.Events {
-		e := &s.Events[i]
+	for i := range ev {
+		e := &ev[i]
 		if e.Kind == ingest.KindLLM {
 			calls++
 		}
@@ -464,17 +466,18 @@ func (cc *capCosts) dropped(c int) float64 {
 }
 
 // CapSweep is Simulate's cap results alone: what each iteration cap would
-// have saved. Unlike Simulate it also works after Finish dropped the
-// events, when Config.KeepCapCosts kept what it needs.
-func CapSweep(d *Dataset, caps []int, loops LoopConfig) ([]CapResult, error) {
+// have saved, with d.Runaway's sessions as the runaway ones. It works on
+// summaries that kept what it needs (Config.KeepCapCosts, or
+// Dataset.Summaries with capCosts).
+func CapSweep(d *Summaries, caps []int) ([]CapResult, error) {
 	caps, err := sortedCaps(caps)
 	if err != nil {
 		return nil, err
 	}
-	if d.eventsDropped && !d.Config.KeepCapCosts {
-		return nil, errors.New("analyze: cannot sweep caps: Finish dropped the events without Config.KeepCapCosts")
+	if !d.capCosts {
+		return nil, errors.New("analyze: cannot sweep caps: the summaries kept no call costs (Config.KeepCapCosts)")
 	}
-	sm := &simulator{d: d, runaway: runawayIDs(DetectLoops(d, loops))}
+	sm := &simulator{runaway: runawayIDs(d.Runaway)}
 	base := make([]float64, len(d.Sessions))
 	for i, s := range d.Sessions {
 		base[i] = s.CostUSD
@@ -487,7 +490,7 @@ func CapSweep(d *Dataset, caps []int, loops LoopConfig) ([]CapResult, error) {
 	for range min(runtime.GOMAXPROCS(0), len(caps)) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(caps); i = int(next.Add(1) - 1) {
-				out[i] = sm.capResult(d.Sessions, base, total, caps[i])
+				out[i] = sm.capResult(d.Sessions, nil, base, total, caps[i])
 			}
 		})
 	}
@@ -567,7 +570,7 @@ func FlagshipModel(d *Dataset) string {
 // RecommendCap is the cap Simulate recommends, for callers that only
 // sweep caps (the HTML report's cap chart): the smallest N that cuts at
 // most share of the sessions rw does not list as runaway.
-func RecommendCap(d *Dataset, rw Runaway, share float64) (int, bool) {
+func RecommendCap(d *Summaries, rw Runaway, share float64) (int, bool) {
 	ids := runawayIDs(rw)
 	healthy := []int{}
 	for _, s := range d.Sessions {

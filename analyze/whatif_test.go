@@ -307,7 +307,7 @@ func TestCapSweepAgainstGenerator(t *testing.T) {
 	}
 	// RecommendCap (the HTML cap chart's marker) agrees with the same
 	// brute force.
-	if n, ok := RecommendCap(d, DetectLoops(d, DefaultLoopConfig()), 0.01); !ok || n != want {
+	if n, ok := RecommendCap(d.Summaries(DefaultLoopConfig(), false), DetectLoops(d, DefaultLoopConfig()), 0.01); !ok || n != want {
 		t.Errorf("RecommendCap = %d, %v; want %d", n, ok, want)
 	}
 	check(rc.CapResult)
@@ -401,7 +401,7 @@ func TestCapSweepMatchesSimulate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweep, err := CapSweep(d, caps, DefaultLoopConfig())
+	sweep, err := CapSweep(d.Summaries(DefaultLoopConfig(), true), caps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestCapSweepMatchesSimulate(t *testing.T) {
 	}}
 	cc := newCapCosts(s.Events)
 	for c, want := range map[int]float64{0: 0.1 + 0.25 + 0.3 + 0.7 + 0.05, 1: 0.3 + 0.7 + 0.05, 2: 0.7 + 0.05, 3: 0, 4: 0} {
-		if got, ev := cc.dropped(c), droppedCost(s, c); got != ev || ev != want {
+		if got, ev := cc.dropped(c), droppedCost(&s.Summary, s.Events, c); got != ev || ev != want {
 			t.Errorf("cap %d: from kept costs %v, from events %v, want %v", c, got, ev, want)
 		}
 	}

@@ -149,7 +149,7 @@ func realSampleCharts(t *testing.T) map[string][]byte {
 	real := []string{"../ingest/claudecode/testdata/short.jsonl", "../ingest/claudecode/testdata/tool_heavy.jsonl",
 		"../ingest/claudecode/testdata/subagent.jsonl", "../ingest/claudecode/testdata/agent-a2898e3.jsonl"}
 	d := load(t, real...)
-	a := buildFrom(t, d, BuildOptions{Caps: DefaultCaps(d)}, real...)
+	a := buildFrom(t, d, BuildOptions{Caps: DefaultCaps(summaries(d))}, real...)
 	if a.Sessions.Count == 0 || a.Sessions.CostUSD.Total == 0 {
 		t.Fatalf("real sample: %d sessions, $%v", a.Sessions.Count, a.Sessions.CostUSD.Total)
 	}
@@ -166,7 +166,7 @@ func realSampleCharts(t *testing.T) map[string][]byte {
 		t.Fatal(err)
 	}
 	fd := load(t, "fleet.jsonl")
-	f := buildFrom(t, fd, BuildOptions{Caps: DefaultCaps(fd)}, "fleet.jsonl")
+	f := buildFrom(t, fd, BuildOptions{Caps: DefaultCaps(summaries(fd))}, "fleet.jsonl")
 	if out["growth"], err = growthChart(f.RunawayGrowth); err != nil {
 		t.Fatal(err)
 	}

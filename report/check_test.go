@@ -102,7 +102,7 @@ func TestCheckGolden(t *testing.T) {
 	}
 
 	// Per workflow, each group's P95 is its one session's cost.
-	groups, err := GroupStatsOf(d, "workflow")
+	groups, err := GroupStatsOf(summaries(d), "workflow")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,12 @@ func load(t *testing.T, files ...string) *analyze.Dataset {
 	return col.Finish(analyze.Config{Prices: pricing.Embedded()})
 }
 
+// summaries is d as the reports take it: loops found with the default
+// configuration, call costs kept for the cap sweep.
+func summaries(d *analyze.Dataset) *analyze.Summaries {
+	return d.Summaries(analyze.DefaultLoopConfig(), true)
+}
+
 // build runs the real pipeline over repository fixtures and pins the fields
 // that change with the build or the price table, so goldens only move when
 // a rendering or a computation does.
@@ -92,10 +98,7 @@ func buildFrom(t *testing.T, d *analyze.Dataset, opt BuildOptions, files ...stri
 	if opt.CostSource == "" {
 		opt.CostSource = "auto"
 	}
-	if opt.Loops.MinRepeats == 0 {
-		opt.Loops = analyze.DefaultLoopConfig()
-	}
-	a := Build(d, opt)
+	a := Build(summaries(d), opt)
 	a.Pricing.Version, a.Pricing.SHA256 = "pinned", "0123456789abcdef"
 	return a
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/tokcost/tokcost/pricing"
 )
 
-// TestDropEventsSameReport holds the lean path (Finish detects loops and
-// drops events keeping only model-call costs, as analyze does) to the
-// report of the full path (every event kept, loops detected afterwards):
+// TestDropEventsSameReport holds the lean path (FinishSummaries detects
+// loops and drops events keeping only model-call costs, as analyze does)
+// to the report of the full path (Finish keeps every event, and
+// Dataset.Summaries detects loops afterwards):
 // the whole JSON report with the cap curve, and the groups by model and
 // workflow, must be byte-identical. The data mixes
 // a generated fleet, which has many runaway loops, with the fixtures.
@@ -32,14 +33,14 @@ func TestDropEventsSameReport(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg := analyze.Config{Prices: pricing.Embedded()}
+		var d *analyze.Summaries
 		if drop {
-			cfg.Loops, cfg.DropEvents, cfg.KeepCapCosts = &loops, true, true
+			cfg.Loops, cfg.KeepCapCosts = &loops, true
+			d = col.FinishSummaries(cfg)
+		} else {
+			d = col.Finish(cfg).Summaries(loops, true)
 		}
-		d := col.Finish(cfg)
-		if d.EventsDropped() != drop {
-			t.Fatalf("EventsDropped() = %v, want %v", d.EventsDropped(), drop)
-		}
-		a := Build(d, BuildOptions{TopN: 10, Loops: loops, Caps: DefaultCaps(d)})
+		a := Build(d, BuildOptions{TopN: 10, Caps: DefaultCaps(d)})
 		if a.Runaway.Count == 0 || len(a.RunawayGrowth) == 0 || len(a.CapCurve) < 10 {
 			t.Fatalf("no runaway sessions or cap curve: the comparison would not cover them")
 		}
@@ -75,7 +76,7 @@ func TestJSONParallelSameBytes(t *testing.T) {
 		func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
 		t.Fatal(err)
 	}
-	a := Build(col.Finish(analyze.Config{Prices: pricing.Embedded()}), BuildOptions{TopN: 10, Loops: analyze.DefaultLoopConfig()})
+	a := Build(summaries(col.Finish(analyze.Config{Prices: pricing.Embedded()})), BuildOptions{TopN: 10})
 	// Error examples with characters json escapes, in a session in the
 	// middle of a slice and at a slice boundary.
 	if len(a.Runaway.Sessions) < parallelJSONAfter {

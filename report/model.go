@@ -66,7 +66,7 @@ type Analysis struct {
 
 	// sessions is the dataset's sessions when the Analysis was built from
 	// one (not when read back from JSON): the per-session writers need them.
-	sessions []*analyze.Session
+	sessions []*analyze.Summary
 }
 
 // MaxGrowthSessions is how many runaway sessions RunawayGrowth keeps.
@@ -237,14 +237,14 @@ type BuildOptions struct {
 	IgnoredFiles int64
 	CostSource   string
 	TopN         int
-	Loops        analyze.LoopConfig
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
 }
 
-// Build fills the result model from a dataset.
-func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
+// Build fills the result model from session summaries (with the runaway
+// loops they were finished with: d.Runaway).
+func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
@@ -258,16 +258,16 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Sessions = analyze.Stats(d.Sessions) })
 	wg.Go(func() { a.Workflows = workflowStats(d) })
-	a.Runaway = analyze.DetectLoops(d, opt.Loops)
+	a.Runaway = d.Runaway
 	wg.Wait()
 	a.RunawayGrowth = runawayGrowth(d.Sessions, a.Runaway.Sessions)
 	if caps := validCaps(opt.Caps); len(caps) > 0 {
-		// CapSweep fails only on caps below 1, excluded, or when the events
-		// are gone without their costs kept (a caller's mistake: no curve).
-		if curve, err := analyze.CapSweep(d, caps, opt.Loops); err == nil {
+		// CapSweep fails only on caps below 1, excluded, or when the
+		// call costs were not kept (a caller's mistake: no curve).
+		if curve, err := analyze.CapSweep(d, caps); err == nil {
 			a.CapCurve = curve
 			if rc, ok := analyze.RecommendCap(d, a.Runaway, analyze.DefaultMaxCollateral); ok {
-				if r, err := analyze.CapSweep(d, []int{rc}, opt.Loops); err == nil && len(r) == 1 {
+				if r, err := analyze.CapSweep(d, []int{rc}); err == nil && len(r) == 1 {
 					a.CapRecommended = &analyze.RecommendedCap{CapResult: r[0], MaxCollateral: analyze.DefaultMaxCollateral}
 				}
 			}
@@ -367,7 +367,7 @@ func Build(d *analyze.Dataset, opt BuildOptions) *Analysis {
 
 // timeRange is the earliest session start and the latest session end,
 // RFC 3339 in UTC; empty when no session has timestamps.
-func timeRange(sessions []*analyze.Session) (first, last string) {
+func timeRange(sessions []*analyze.Summary) (first, last string) {
 	var lo, hi int64
 	for _, s := range sessions {
 		if s.StartNano == 0 {
@@ -386,7 +386,7 @@ func timeRange(sessions []*analyze.Session) (first, last string) {
 
 // runawayGrowth collects the per-call input tokens of the top runaway
 // sessions (rs is sorted by wasted dollars; sessions by id).
-func runawayGrowth(sessions []*analyze.Session, rs []analyze.RunawaySession) []SessionGrowth {
+func runawayGrowth(sessions []*analyze.Summary, rs []analyze.RunawaySession) []SessionGrowth {
 	out := []SessionGrowth{}
 	for _, r := range rs {
 		if len(out) == MaxGrowthSessions {
@@ -407,7 +407,7 @@ func runawayGrowth(sessions []*analyze.Session, rs []analyze.RunawaySession) []S
 
 // workflowStats is GroupStatsOf by workflow, costliest first; nothing
 // when no session names a workflow.
-func workflowStats(d *analyze.Dataset) []WorkflowStats {
+func workflowStats(d *analyze.Summaries) []WorkflowStats {
 	out := []WorkflowStats{}
 	named := false
 	for _, s := range d.Sessions {
@@ -430,8 +430,8 @@ func workflowStats(d *analyze.Dataset) []WorkflowStats {
 
 // GroupStatsOf splits the sessions by field (see analyze.GroupSessions:
 // workflow, model or any attribute) in key order.
-func GroupStatsOf(d *analyze.Dataset, field string) ([]GroupStats, error) {
-	groups, err := analyze.GroupSessions(d, field)
+func GroupStatsOf(d *analyze.Summaries, field string) ([]GroupStats, error) {
+	groups, err := analyze.GroupSummaries(d, field)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +456,7 @@ func validCaps(caps []int) []int {
 
 // DefaultCaps is a cap sweep for the charts: about 30 caps from 1 to the
 // largest session's LLM calls.
-func DefaultCaps(d *analyze.Dataset) []int {
+func DefaultCaps(d *analyze.Summaries) []int {
 	most := 0
 	for _, s := range d.Sessions {
 		most = max(most, s.LLMCalls)
@@ -480,8 +480,8 @@ type GroupReport struct {
 // AddGroups splits a's distributions by field (workflow, model or any
 // session attribute; see analyze.GroupSessions), with each group's share of
 // the runaway loops a already holds.
-func (a *Analysis) AddGroups(d *analyze.Dataset, field string) error {
-	groups, err := analyze.GroupSessions(d, field)
+func (a *Analysis) AddGroups(d *analyze.Summaries, field string) error {
+	groups, err := analyze.GroupSummaries(d, field)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func hostile(t *testing.T) (*analyze.Dataset, *Analysis, *WhatifReport) {
 	t.Helper()
 	d := load(t, "hostile.jsonl")
 	a := buildFrom(t, d, BuildOptions{TopN: 10, Caps: []int{1, 2}}, "hostile.jsonl")
-	if err := a.AddGroups(d, "workflow"); err != nil {
+	if err := a.AddGroups(summaries(d), "workflow"); err != nil {
 		t.Fatal(err)
 	}
 	w, err := analyze.Simulate(d, analyze.WhatifConfig{Caps: []int{1, 2}, MaxCollateral: 0.5, Window: 1,
@@ -72,7 +72,7 @@ func TestHostileTextEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	outs["ticket"] = b.Bytes()
-	groups, err := GroupStatsOf(d, "workflow")
+	groups, err := GroupStatsOf(summaries(d), "workflow")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestHostileMarkdown(t *testing.T) {
 	if err := WriteTicket(&ticket, tk); err != nil {
 		t.Fatal(err)
 	}
-	groups, _ := GroupStatsOf(d, "workflow")
+	groups, _ := GroupStatsOf(summaries(d), "workflow")
 	var bud Budgets
 	_ = bud.Set("max-p95-cost", "1")
 	_ = bud.Set("group-by", "workflow")

@@ -12,7 +12,7 @@ import (
 // say what must hold whatever the rendering.
 func TestHTMLGolden(t *testing.T) {
 	d := load(t, "react10.jsonl", "retry15.jsonl")
-	a := buildFrom(t, d, BuildOptions{TopN: 10, Caps: DefaultCaps(d)}, "react10.jsonl", "retry15.jsonl")
+	a := buildFrom(t, d, BuildOptions{TopN: 10, Caps: DefaultCaps(summaries(d))}, "react10.jsonl", "retry15.jsonl")
 	got := render(t, "html", a)
 	golden(t, "react10_retry15.html.golden", got)
 	if again := render(t, "html", a); string(again) != string(got) {

@@ -151,11 +151,39 @@ zstd inputs are recognised by their magic bytes.
 	return cmd
 }
 
-// loaded is what every reading command starts from.
-type loaded struct {
-	data    *analyze.Dataset
+// loaded is what every reading command starts from: the finished data
+// (*analyze.Dataset or *analyze.Summaries) and what was read.
+type loaded[D any] struct {
+	data    D
 	files   []ingest.FileResult
 	ignored int64 // directory entries not read: not trace files by name
+	counts  analyze.InputCounts
+	n       int // sessions
+}
+
+// finisher finishes the collector into D with cfg (prices and cost
+// source set), and returns what load reports on.
+type finisher[D any] func(col *analyze.Collector, cfg analyze.Config) (D, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int)
+
+// withEvents keeps every event, for commands that simulate; runaway
+// loops are detected with loops while sessions are finished.
+func withEvents(loops analyze.LoopConfig) finisher[*analyze.Dataset] {
+	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Dataset, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+		cfg.Loops = &loops
+		d := col.Finish(cfg)
+		return d, d.Counts, d.Examples, d.Models, len(d.Sessions)
+	}
+}
+
+// summariesOnly keeps the session summaries (analyze.FinishSummaries),
+// for commands that simulate nothing, and with capCosts what a cap sweep
+// needs besides; runaway loops are detected with loops.
+func summariesOnly(loops analyze.LoopConfig, capCosts bool) finisher[*analyze.Summaries] {
+	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+		cfg.Loops, cfg.KeepCapCosts = &loops, capCosts
+		d := col.FinishSummaries(cfg)
+		return d, d.Counts, d.Examples, d.Models, len(d.Sessions)
+	}
 }
 
 // parseCostSource validates --cost-source.
@@ -172,11 +200,9 @@ func parseCostSource(s string) (analyze.CostSource, error) {
 }
 
 // load reads, prices and accounts for every input, printing warnings about
-// invalid lines and unpriced models on stderr. Runaway loops are detected
-// with loops while sessions are finished; dropEvents keeps only the
-// session summaries (see analyze.Config.DropEvents), for commands that
-// simulate nothing, and capCosts what a cap sweep needs besides.
-func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents, capCosts bool) (*loaded, error) {
+// invalid lines and unpriced models on stderr; finish says what is kept
+// (withEvents, summariesOnly).
+func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D], error) {
 	src, err := parseCostSource(o.CostSource)
 	if err != nil {
 		return nil, err
@@ -221,37 +247,37 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	if err != nil {
 		return nil, err
 	}
-	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: dropEvents, KeepCapCosts: capCosts})
+	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src})
 	timing.done("finish")
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted while sessions were finished
 	}
 	unread := reportUnread(ios, o.Quiet, files)
 
-	if d.Counts.Invalid > 0 && (!o.Quiet || o.Strict) {
-		for _, n := range d.Examples {
+	if counts.Invalid > 0 && (!o.Quiet || o.Strict) {
+		for _, n := range examples {
 			msg := n.Reason
 			if n.Detail != "" {
 				msg += ": " + n.Detail
 			}
 			fmt.Fprintf(ios.ErrOut, "tokcost: %s:%d: %s\n", report.SafeText(n.File), n.Line, report.SafeText(msg))
 		}
-		if more := d.Counts.Invalid - int64(len(d.Examples)); more > 0 {
+		if more := counts.Invalid - int64(len(examples)); more > 0 {
 			fmt.Fprintf(ios.ErrOut, "tokcost: … and %d more invalid lines (counted by reason in the report's input section)\n", more)
 		}
 	}
-	if o.Strict && d.Counts.Invalid > 0 {
-		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
+	if o.Strict && counts.Invalid > 0 {
+		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", counts.Invalid)}
 	}
 	if o.Strict && unread > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
-	if err := assumedInput(ios, o, d.Counts.UnknownUsageFields[cline.AssumedField]); err != nil {
+	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField]); err != nil {
 		return nil, err
 	}
 	var unpriced []string
 	var unpricedCalls int64
-	for _, m := range d.Models {
+	for _, m := range models {
 		if m.Unpriced > 0 {
 			name := m.Model
 			if name == "" {
@@ -266,7 +292,7 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
 	var noFee, noUplift []string
-	for _, m := range d.Models {
+	for _, m := range models {
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
 		}
@@ -280,11 +306,11 @@ func load(ios *IOStreams, o *inputOptions, loops analyze.LoopConfig, dropEvents,
 	if len(noFee) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: web searches without a price in the table are not in the cost: %s\n", report.SafeText(strings.Join(noFee, ", ")))
 	}
-	if fb := standardRateTiers(d); len(fb) > 0 && !o.Quiet {
+	if fb := standardRateTiers(models); len(fb) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: service tiers without rates in the price table, billed at standard rates: %s; add the tier's rates with --pricing\n",
 			report.SafeText(strings.Join(fb, ", ")))
 	}
-	return &loaded{data: d, files: files, ignored: ignored}, nil
+	return &loaded[D]{data: data, files: files, ignored: ignored, counts: counts, n: n}, nil
 }
 
 // assumedInput reports n Cline/Roo Code calls whose tokensIn may or may
@@ -324,9 +350,9 @@ func reportUnread(ios *IOStreams, quiet bool, files []ingest.FileResult) int {
 
 // noRecords is the error for input without a single record: nothing is
 // written, since a report of zeros would read as "cost nothing".
-func noRecords(l *loaded) error {
-	c := l.data.Counts
-	if c.Records > 0 && len(l.data.Sessions) > 0 {
+func noRecords[D any](l *loaded[D]) error {
+	c := l.counts
+	if c.Records > 0 && l.n > 0 {
 		return nil
 	}
 	what := "no line held a record tokcost could read"
@@ -423,7 +449,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	// Events are dropped as sessions are finished, which bounds memory;
 	// the HTML report's cap sweep keeps each model call's cost.
 	timing.done("start")
-	l, err := load(ios, &opts.inputOptions, loops, true, html)
+	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, html))
 	if err != nil {
 		return err
 	}
@@ -441,7 +467,6 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		IgnoredFiles: l.ignored,
 		CostSource:   opts.CostSource,
 		TopN:         opts.Top,
-		Loops:        loops,
 		Caps:         caps,
 	})
 	if opts.GroupBy != "" {
@@ -483,9 +508,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 
 // standardRateTiers lists "model tier (N calls)" for each service tier a
 // model was called in that the price table has no rates for.
-func standardRateTiers(d *analyze.Dataset) []string {
+func standardRateTiers(models []analyze.ModelUsage) []string {
 	var out []string
-	for _, m := range d.Models {
+	for _, m := range models {
 		for _, t := range m.ByTier.Used() {
 			if t.StandardRateCalls > 0 {
 				name := m.Model

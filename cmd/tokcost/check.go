@@ -131,7 +131,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 			return err
 		}
 	}
-	l, err := load(ios, &opts.inputOptions, loops, true, false)
+	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, false))
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,6 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		Files:        l.files,
 		IgnoredFiles: l.ignored,
 		CostSource:   opts.CostSource,
-		Loops:        loops,
 	})
 	var groups []report.GroupStats
 	if b.GroupBy != "" {

@@ -142,7 +142,7 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	if err := guardOutputs(o.Inputs, o.Output); err != nil {
 		return nil, nil, err
 	}
-	l, err := load(ios, &o.inputOptions, cfg.Loops, false, false)
+	l, err := load(ios, &o.inputOptions, withEvents(cfg.Loops))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -74,7 +74,7 @@ func analysisJSON(t *testing.T, files ...string) []byte {
 		t.Fatal(err)
 	}
 	d := col.Finish(analyze.Config{Prices: pricing.Embedded()})
-	a := report.Build(d, report.BuildOptions{TopN: 20, Loops: analyze.DefaultLoopConfig()})
+	a := report.Build(d.Summaries(analyze.DefaultLoopConfig(), false), report.BuildOptions{TopN: 20})
 	a.Input.Files = nil
 	out, err := json.MarshalIndent(a, "", " ")
 	if err != nil {

@@ -1,4 +1,4 @@
-package analyze
+package store
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"hash/maphash"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,7 +146,7 @@ func roundTrip(t *testing.T, recs []ingest.Record) {
 	}
 	for p, idx := range byPart {
 		n := 0
-		sh.decodePart(sh.part(int(p)), func(e *Event, k eventKey, si uint32) {
+		sh.decodePart(sh.part(int(p)), func(e *Event, k Key, si uint32) {
 			r := &recs[idx[n]]
 			n++
 			wantE, wantK := expectEvent(sh, r)
@@ -231,7 +230,7 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 }
 
 // expectEvent is what a record becomes, field by field.
-func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
+func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 	sat := func(v int64) uint32 { return uint32(min(v, math.MaxUint32)) }
 	str := func(s string) uint32 {
 		if s == "" {
@@ -254,17 +253,17 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 	if !r.HasSeq {
 		e.Seq = 0
 	} else {
-		e.flags |= flagHasSeq
+		e.Flags |= HasSeq
 	}
 	if r.TSNano != 0 {
-		e.flags |= flagHasTS
+		e.Flags |= HasTS
 	}
 	if r.HasCost {
-		e.flags |= flagHasCost
+		e.Flags |= HasCost
 		e.RecordCost = r.CostUSD
 	}
 	if r.Replica {
-		e.flags |= flagReplica
+		e.Flags |= Replica
 	}
 	// The tool-io block: hashes as they are, the label interned with the
 	// error texts, a size clamped to 0..MaxUint32.
@@ -274,34 +273,11 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, eventKey) {
 	}
 	e.ResultBytes = sat(max(r.ToolResultBytes, 0))
 	if r.SameUnit {
-		e.flags |= flagSameUnit
+		e.Flags |= SameUnit
 	}
-	k := eventKey{order: posOf(sh.fileIndex, r.Line, r.Sub)}
+	k := Key{Order: PosOf(sh.fileIndex, r.Line, r.Sub)}
 	if r.ID != "" {
-		k.idHash = maphash.String(idSeed, r.ID) | 1
+		k.IDHash = maphash.String(idSeed, r.ID) | 1
 	}
 	return e, k
-}
-
-// TestSortByID checks the two-core sort against a plain sort, on enough
-// sessions to take the parallel path, with repeated-prefix ids.
-func TestSortByID(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	var ss []*Session
-	var want []string
-	for i := 0; i < 20000; i++ {
-		id := strings.Repeat("s", rng.IntN(3)) + strconv.Itoa(rng.IntN(1e6))
-		ss = append(ss, &Session{ID: id})
-		want = append(want, id)
-	}
-	slices.Sort(want)
-	got := sortByID(ss)
-	if len(got) != len(want) {
-		t.Fatalf("%d sessions, want %d", len(got), len(want))
-	}
-	for i := range got {
-		if got[i].ID != want[i] {
-			t.Fatalf("position %d: %s, want %s", i, got[i].ID, want[i])
-		}
-	}
 }

@@ -1,0 +1,68 @@
+// Package store keeps every record of a run, compact, until the analysis
+// takes them back a partition at a time. It knows the encoding and
+// nothing of pricing, sessions' figures or loops (package analyze).
+//
+// # Interface
+//
+// A Store takes records through ingest sinks (Sink, one per decoding
+// goroutine), is sealed once reading is over (Seal: the joint string
+// table, input counts, the first invalid lines), and then hands back
+// each of its Partitions once (Partition): the sessions hashed to it, in
+// id order, each with its events decoded, the input position and id hash
+// of each, and the attributes and workflow named first in input order.
+// Sessions are hashed to a fixed number of partitions (256) by FNV-1a of
+// their id, so a partition's sums come out the same on any number of
+// cores, and only one partition's events per core exist in full at
+// once. Memory is the store that keeps every partition in memory; one
+// that spills partitions to temporary files fits behind the same
+// interface.
+//
+// # Encoding
+//
+// Each sink keeps, per partition it has records of, a buffer of blocks
+// (256 bytes doubling to 16 KiB). A record is appended as:
+//
+//	byte    header: bits 0-4 the record's Flags as they are (HasSeq,
+//	        HasTS, HasCost, Replica, SameUnit); hdrSameSess (bit 5),
+//	        hdrNextLine (bit 6), hdrHasID (bit 7)
+//	byte    nums: bits 0-5 which token counts follow (input, output,
+//	        cache read, cache write, 1-hour cache write, reasoning);
+//	        numsDur (bit 6), numsSub (bit 7)
+//	byte    strs: bits 0-4 which string ids follow (model, provider,
+//	        tool, role, error); strsClass (bit 5), strsTSms (bit 6),
+//	        strsDurMS (bit 7)
+//	byte    kind: Kind in bits 0-1, Status in bits 4-5; kindNextSeq
+//	        (bit 2), kindBilling (bit 3), kindToolIO (bit 7)
+//	uvarint sink-local session index             unless hdrSameSess
+//	varint  line less the buffer's previous one  unless hdrNextLine (then +1, sub 0)
+//	uvarint sub-position within the line         numsSub
+//	8 bytes id hash (maphash, never 0)           hdrHasID
+//	varint  seq                                  HasSeq, unless kindNextSeq (previous + 1)
+//	varint  timestamp less the session's previous one, in ns, or in ms
+//	        when strsTSms                        HasTS
+//	varint  duration, ns, or ms when strsDurMS   numsDur
+//	uvarint each token count present, in the order above
+//	8 bytes cost_usd, IEEE 754                   HasCost
+//	uvarint each string id present; names index the sink's name table,
+//	        errors its error-text table
+//	byte    error class                          strsClass
+//	tool-io block                                kindToolIO:
+//	  byte    ioArgs, ioResult, ioLabel, ioBytes: which follow
+//	  8 bytes arguments hash; 8 bytes result hash
+//	  uvarint arguments excerpt (error-text id); uvarint result size
+//	billing block                                kindBilling:
+//	  byte    service tier (bits 0-3), billWebSearch, billUSOnly
+//	  uvarint web searches                       billWebSearch
+//
+// Each byte's bits have names of their own (memory.go); none stands for
+// two things, and the header's record flags are checked at compile time
+// against Flags. A record is about 23 bytes on a generated fleet, against
+// the 120 of an Event. Error texts are cut to 512 bytes. Repeats of an
+// event id in one session (the same output) are dropped on arrival while
+// records come in input order, and counted.
+//
+// Strings (session ids, names, error texts) are interned per sink in
+// pointer-free tables (intern.go), so the garbage collector marks blocks,
+// not hundreds of thousands of strings. Seal joins the sinks' name tables
+// into one and appends their error texts after the names.
+package store

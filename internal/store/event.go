@@ -1,0 +1,108 @@
+package store
+
+import (
+	"math"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// Flags are an Event's yes/no facts. The first five come from the record;
+// the analysis sets the last two while it prices the call.
+type Flags uint8
+
+const (
+	HasSeq       Flags = 1 << iota // the record carried a seq
+	HasTS                          // the record carried a timestamp
+	HasCost                        // the record carried its producer's cost_usd
+	Replica                        // Record.Replica: loses to a non-replica with the same id
+	SameUnit                       // not the first record of its input unit (Record.SameUnit)
+	Unpriced                       // no price found for this call (set by the analysis)
+	RecordedCost                   // Cost is the record's own cost_usd, not the price table's (set by the analysis)
+
+	// recordFlags are the flags a record sets; the encoding stores them as
+	// they are in the low bits of its header byte (hdrRecordFlags).
+	recordFlags = HasSeq | HasTS | HasCost | Replica | SameUnit
+)
+
+// Event is the compact form of one record that the analysis keeps: a few
+// dozen bytes, strings interned, so memory grows with records kept and not
+// with the bytes read.
+type Event struct {
+	Seq     int64
+	TSNano  int64
+	DurNano int64
+
+	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning uint32
+
+	RecordCost float64 // producer's cost_usd, when HasCost
+	Cost       float64 // what the analysis charges (set by its Finish)
+
+	// A tool call's argument and result hashes (0: not recorded); with
+	// ArgsLabel, an interned excerpt of its arguments, and ResultBytes, its
+	// result's size: what loop detection compares and shows
+	// (ingest.Record.ToolArgsHash). 24 bytes an event; no text is kept
+	// beyond the bounded excerpt.
+	ArgsHash, ResultHash uint64
+
+	Model, Provider, Tool, Role, Err uint32 // interned strings; 0 is ""
+	ArgsLabel, ResultBytes           uint32 // see ArgsHash
+
+	Kind   ingest.Kind
+	Status ingest.Status
+	Class  ingest.ErrorClass
+	Flags  Flags
+	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
+
+	USOnly      bool   // US-only inference: the model's US uplift applies
+	WebSearches uint32 // server-side web searches, billed per search
+}
+
+// HasTS reports whether the event carried a timestamp.
+func (e *Event) HasTS() bool { return e.Flags&HasTS != 0 }
+
+// Unpriced reports whether no price could be found for this model call.
+func (e *Event) Unpriced() bool { return e.Flags&Unpriced != 0 }
+
+// CostFromRecord reports whether Cost is the producer's cost_usd rather than
+// the price table's: re-pricing such a call at table rates would mix two
+// sources.
+func (e *Event) CostFromRecord() bool { return e.Flags&RecordedCost != 0 }
+
+// EndNano is when the step ended (its start plus its duration).
+func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
+
+// Key is what the analysis needs of an event besides the Event itself, to
+// put a session in input order and drop repeated ids. It exists only
+// while a partition is decoded.
+type Key struct {
+	Order  Pos
+	IDHash uint64 // 0 when the record had no id
+}
+
+// Pos is where a record was read: which input, which line and which
+// record within the line. Records never share one (there are fewer than
+// 2^32 inputs, and a line holds fewer than 2^31 records), so input
+// order never depends on which goroutine decoded what, nor on the order a
+// reader emits records in (the span readers emit a trace at a time).
+type Pos struct {
+	file uint32
+	sub  uint32
+	line uint64
+}
+
+// PosOf is the position of record sub of line in input file, clamped to
+// the ranges above.
+func PosOf(file int, line int64, sub int32) Pos {
+	return Pos{uint32(min(max(file, 0), math.MaxUint32)), uint32(max(sub, 0)), uint64(max(line, 0))}
+}
+
+// Before reports whether a was read before b.
+func (a Pos) Before(b Pos) bool {
+	if a.file != b.file {
+		return a.file < b.file
+	}
+	if a.line != b.line {
+		return a.line < b.line
+	}
+	return a.sub < b.sub
+}

@@ -1,0 +1,779 @@
+package store
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math"
+	"strings"
+	"unsafe"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+var idSeed = maphash.MakeSeed()
+
+// recentCache finds a string's id (interned string or session) by the
+// string's address (unsafe.StringData): decoders hand over the same model,
+// tool and session strings record after record. It earns its keep:
+// BenchmarkShardRecord took 0.6 of the time per record with it than with
+// it off (median of three paired runs, 2 shared cores, 2026-12-04). Shards allocate theirs only once they have seen
+// enough records to gain from it: a directory of many small files makes
+// many small shards.
+type recentCache [256]struct {
+	s  string
+	id uint32
+}
+
+// recentAfter is the number of records after which a shard uses caches.
+const recentAfter = 1024
+
+// lookup returns the id remembered for s, if any.
+func (c *recentCache) lookup(s string) (uint32, bool) {
+	if c == nil {
+		return 0, false
+	}
+	p := unsafe.StringData(s)
+	slot := &c[uintptr(unsafe.Pointer(p))>>4&255]
+	if unsafe.StringData(slot.s) == p && len(slot.s) == len(s) {
+		return slot.id, true
+	}
+	return 0, false
+}
+
+func (c *recentCache) remember(s string, id uint32) {
+	if c != nil {
+		slot := &c[uintptr(unsafe.Pointer(unsafe.StringData(s)))>>4&255]
+		slot.s, slot.id = s, id
+	}
+}
+
+// maxErrorKept bounds the error text kept per event: enough to mask and
+// show as evidence, never megabytes.
+const maxErrorKept = 512
+
+// sessionAcc is what a shard knows of a session besides its records; its
+// id is string index+1 of the shard's sessIDs, its attributes (rare) are
+// in shard.attrs, so that the accs hold no pointers.
+type sessionAcc struct {
+	n          int    // events of this session in the shard
+	buf        uint16 // the shard's partition buffer for it: index into shard.bufs
+	workflow   uint32 // the shard's names id
+	workflowAt Pos    // the record that named the workflow
+	lastTS     int64  // the timestamp last encoded, which the next one is stored against
+	dups       int    // repeats of an event id the shard dropped (shard.repeat)
+}
+
+// setAttr keeps the value first in input order.
+func setAttr(attrs []Attr, key, val string, at Pos) []Attr {
+	for i := range attrs {
+		if x := &attrs[i]; x.Key == key {
+			if at.Before(x.at) {
+				x.Val, x.at = val, at
+			}
+			return attrs
+		}
+	}
+	return append(attrs, Attr{key, val, at})
+}
+
+// partitions is how many groups sessions are hashed into by id. Records
+// are stored per group as they are decoded, and Finish turns each group
+// into sessions on its own, on any core: nothing is merged serially, and
+// only one group's events per core exist in full at once. It is fixed,
+// so sums come out the same on any number of cores.
+const partitions = 256
+
+// partitionOf hashes a session id (FNV-1a: the same on every run, so
+// that float sums are added in the same order every time).
+func partitionOf(id string) uint16 {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return uint16(h % partitions)
+}
+
+// partBuf holds one shard's encoded records of one partition (the
+// encoding is described above shard.Record): about 23 bytes a record
+// instead of the 104 of an Event and its key.
+type partBuf struct {
+	blocks   [][]byte // full blocks, in input order
+	cur      []byte
+	lastLine int64
+	lastSeq  int64
+	lastSess uint32   // the session of the last record; hdrSameSess repeats it
+	sess     []uint32 // the shard's sessions hashed here
+}
+
+// Encoded records are appended to blocks that double from firstBlock to
+// maxBlock bytes: small inputs (and many small files) stay small.
+const (
+	firstBlock = 256
+	maxBlock   = 16 << 10 // 512 partition buffers leave half a block each unused
+	maxEncoded = 208      // more than the longest encoding of one record
+)
+
+func (pb *partBuf) room() []byte {
+	if cap(pb.cur)-len(pb.cur) < maxEncoded {
+		size := firstBlock
+		if pb.cur != nil {
+			pb.blocks = append(pb.blocks, pb.cur)
+			size = min(2*cap(pb.cur), maxBlock)
+		}
+		pb.cur = make([]byte, 0, size)
+	}
+	return pb.cur
+}
+
+// shard is the ingest.Sink of one decoding goroutine.
+type shard struct {
+	fileIndex int
+	sessIDs   *interner // session ids: string index+1 of accs
+	accs      []sessionAcc
+	attrs     map[uint32][]Attr // by index into accs
+	// The partition buffers the shard has used, and by partition the
+	// index+1 of each in bufs (0: none). A shard of one small file uses a
+	// few: 256 pointers each would be marked in every collection, and a
+	// directory of thousands of files makes thousands of shards.
+	bufs     []*partBuf
+	bufIdx   [partitions]uint16
+	strs     *interner // model, provider, tool and role names
+	errs     *interner // error texts: many, mostly distinct, compared only by mask
+	counts   InputCounts
+	examples []ingest.Note
+
+	// ids and lastPos drop repeated events as they arrive (repeat).
+	ids     IDSet
+	lastPos Pos
+	// unordered: a record arrived before one already taken in input
+	// order (span readers emit a trace at a time), so a repeat can no
+	// longer be told from a first copy arriving late: repeat is off.
+	unordered bool
+
+	// Set by Finish: the joint string id of each of the shard's, and the
+	// partition-local session index of each of its sessions.
+	strRemap []uint32
+	errBase  uint32 // the joint id of the shard's error text 1
+	toMerged []int32
+	decTS    []int64
+}
+
+func newShard(fileIndex int) *shard {
+	sessIDs := newInterner()
+	sessIDs.keepEmpty = true // ids are accs' indexes + 1, "" included
+	return &shard{fileIndex: fileIndex, sessIDs: sessIDs, strs: newInterner(), errs: newInterner()}
+}
+
+// session returns the index of the session with that id, adding it.
+func (s *shard) session(id string) uint32 {
+	n, added := s.sessIDs.add(id)
+	idx := n - 1
+	if added {
+		p := partitionOf(id)
+		if s.bufIdx[p] == 0 {
+			s.bufs = append(s.bufs, &partBuf{})
+			s.bufIdx[p] = uint16(len(s.bufs))
+		}
+		b := s.bufIdx[p] - 1
+		s.accs = append(s.accs, sessionAcc{buf: b})
+		s.bufs[b].sess = append(s.bufs[b].sess, idx)
+	}
+	return idx
+}
+
+// part returns the shard's buffer of partition p, nil when it has none.
+func (s *shard) part(p int) *partBuf {
+	if i := s.bufIdx[p]; i != 0 {
+		return s.bufs[i-1]
+	}
+	return nil
+}
+
+// sessionID is the id of the shard's session idx.
+func (s *shard) sessionID(idx uint32) string { return s.sessIDs.str(idx + 1) }
+
+// The bits of the four bytes that open an encoded record, byte by byte
+// (the layout is in doc.go). Each byte has its own names; no bit stands
+// for two things.
+const (
+	// The header byte: the record's flags as they are (bits 0-4, the
+	// Flags of the same name), then what the encoder left out.
+	hdrHasSeq      = uint8(HasSeq)
+	hdrHasTS       = uint8(HasTS)
+	hdrHasCost     = uint8(HasCost)
+	hdrReplica     = uint8(Replica)
+	hdrSameUnit    = uint8(SameUnit)
+	hdrRecordFlags = uint8(recordFlags)
+	hdrSameSess    = 1 << 5 // the same session as the last record in the buffer: no index follows
+	hdrNextLine    = 1 << 6 // the line after the last record's, sub-position 0: no line follows
+	hdrHasID       = 1 << 7 // an id hash follows
+
+	// The nums byte: bits 0-5 say which token counts follow.
+	numsDur = 1 << 6 // a duration follows
+	numsSub = 1 << 7 // a sub-position follows
+
+	// The strs byte: bits 0-4 say which string ids follow.
+	strsClass = 1 << 5 // an error class follows
+	strsTSms  = 1 << 6 // the timestamp delta is in whole milliseconds
+	strsDurMS = 1 << 7 // the duration is in whole milliseconds
+
+	// The kind byte: Kind in bits 0-1, Status in bits 4-5.
+	kindNextSeq = 1 << 2 // seq is the last record's seq in the buffer plus one: no seq follows
+	kindBilling = 1 << 3 // the billing block follows (after the tool-io block)
+	kindToolIO  = 1 << 7 // the tool-io block follows
+	kindShift   = 4
+	kindMask    = 1<<2 - 1 // Kind and Status take two bits each
+
+	// The tool-io block's first byte.
+	ioArgs   = 1 << 0
+	ioResult = 1 << 1
+	ioLabel  = 1 << 2
+	ioBytes  = 1 << 3
+
+	// The billing block's first byte; bits 0-3 are the service tier.
+	billWebSearch = 1 << 4
+	billUSOnly    = 1 << 5
+
+	nsPerMS = 1_000_000
+)
+
+// The header's record flags are Flags' own bits, so that decoding copies
+// them: these fail to compile if the two drift apart.
+var _ = [1]struct{}{}[hdrRecordFlags&(hdrSameSess|hdrNextLine|hdrHasID)]
+
+// BorrowsIDs declares that Record keeps only a hash of r.ID
+// (ingest.BorrowsIDs): decoders need not copy ids for the analysis.
+func (s *shard) BorrowsIDs() bool { return true }
+
+func (s *shard) Record(r *ingest.Record) {
+	if s.counts.Records == recentAfter {
+		s.sessIDs.recent, s.strs.recent = new(recentCache), new(recentCache)
+	}
+	si := s.session(r.SessionID)
+	acc := &s.accs[si]
+	if s.repeat(r, si) {
+		acc.dups++
+		if !r.SameUnit {
+			s.counts.Duplicates++
+		}
+		return
+	}
+	pb := s.bufs[acc.buf]
+	b := pb.room()
+
+	var flags, nums, strs uint8
+	if r.HasSeq {
+		flags |= hdrHasSeq
+	}
+	if r.TSNano != 0 {
+		flags |= hdrHasTS
+	}
+	if r.HasCost {
+		flags |= hdrHasCost
+	}
+	if r.Replica {
+		flags |= hdrReplica
+	}
+	if r.SameUnit {
+		flags |= hdrSameUnit
+	} else {
+		s.counts.LinesWithRecords++
+	}
+	if r.ID != "" {
+		flags |= hdrHasID
+	}
+	if si == pb.lastSess { // the decoder also starts from session 0
+		flags |= hdrSameSess
+	}
+	pb.lastSess = si
+	tokens := [6]uint32{sat32(r.InputTokens), sat32(r.OutputTokens), sat32(r.CacheReadTokens),
+		sat32(r.CacheWriteTokens), sat32(r.CacheWrite1hTokens), sat32(r.ReasoningTokens)}
+	for i, t := range tokens {
+		if t != 0 {
+			nums |= 1 << i
+		}
+	}
+	dur := int64(math.Round(r.DurationMS * 1e6))
+	if dur != 0 {
+		nums |= numsDur
+		if dur%nsPerMS == 0 {
+			strs |= strsDurMS
+			dur /= nsPerMS
+		}
+	}
+	if r.Sub != 0 {
+		nums |= numsSub
+	}
+	errText := r.Error
+	if len(errText) > maxErrorKept {
+		errText = errText[:maxErrorKept]
+	}
+	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.errs.id(errText)}
+	for i, id := range ids {
+		if id != 0 {
+			strs |= 1 << i
+		}
+	}
+	if r.ErrorClass != 0 {
+		strs |= strsClass
+	}
+	var ts int64
+	if flags&hdrHasTS != 0 {
+		ts = r.TSNano - acc.lastTS // may wrap (292 years apart): decoding wraps back
+		if r.TSNano%nsPerMS == 0 && acc.lastTS%nsPerMS == 0 {
+			strs |= strsTSms
+			ts = r.TSNano/nsPerMS - acc.lastTS/nsPerMS // exact, where dividing a wrapped difference is not
+		}
+		acc.lastTS = r.TSNano
+	}
+
+	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
+	webSearches := sat32(max(r.WebSearchRequests, 0))
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly {
+		kind |= kindBilling
+	}
+	if r.HasSeq {
+		if r.Seq == pb.lastSeq+1 {
+			kind |= kindNextSeq
+		}
+		pb.lastSeq = r.Seq
+	}
+	if r.Line == pb.lastLine+1 && r.Sub == 0 {
+		flags |= hdrNextLine
+	}
+	if r.ToolArgsHash != 0 || r.ToolResultHash != 0 || r.ToolArgsLabel != "" || r.ToolResultBytes != 0 {
+		kind |= kindToolIO
+	}
+	b = append(b, flags, nums, strs, kind)
+	if flags&hdrSameSess == 0 {
+		b = binary.AppendUvarint(b, uint64(si))
+	}
+	if flags&hdrNextLine == 0 {
+		b = binary.AppendVarint(b, r.Line-pb.lastLine)
+	}
+	pb.lastLine = r.Line
+	if nums&numsSub != 0 {
+		b = binary.AppendUvarint(b, uint64(uint32(r.Sub)))
+	}
+	if r.ID != "" {
+		b = binary.LittleEndian.AppendUint64(b, maphash.String(idSeed, r.ID)|1) // never 0, which means "no id"
+	}
+	if r.HasSeq && kind&kindNextSeq == 0 {
+		b = binary.AppendVarint(b, r.Seq)
+	}
+	if flags&hdrHasTS != 0 {
+		b = binary.AppendVarint(b, ts)
+	}
+	if nums&numsDur != 0 {
+		b = binary.AppendVarint(b, dur)
+	}
+	for _, t := range tokens {
+		if t != 0 {
+			b = binary.AppendUvarint(b, uint64(t))
+		}
+	}
+	if r.HasCost {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.CostUSD))
+	}
+	for _, id := range ids {
+		if id != 0 {
+			b = binary.AppendUvarint(b, uint64(id))
+		}
+	}
+	if r.ErrorClass != 0 {
+		b = append(b, uint8(r.ErrorClass))
+	}
+	if kind&kindToolIO != 0 {
+		b = s.appendToolIO(b, r)
+	}
+	if kind&kindBilling != 0 {
+		bill := uint8(r.ServiceTier)
+		if webSearches != 0 {
+			bill |= billWebSearch
+		}
+		if r.USOnly {
+			bill |= billUSOnly
+		}
+		b = append(b, bill)
+		if webSearches != 0 {
+			b = binary.AppendUvarint(b, uint64(webSearches))
+		}
+	}
+	pb.cur = b
+
+	acc.n++
+	// The workflow named first in input order wins, whatever order the
+	// reader emits records in (span readers emit a trace at a time).
+	if r.Workflow != "" {
+		if at := PosOf(s.fileIndex, r.Line, r.Sub); acc.workflow == 0 || at.Before(acc.workflowAt) {
+			acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), at
+		}
+	}
+	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
+		if s.attrs == nil {
+			s.attrs = map[uint32][]Attr{}
+		}
+		for key, v := range r.Attrs {
+			s.attrs[si] = setAttr(s.attrs[si], key, v, PosOf(s.fileIndex, r.Line, r.Sub))
+		}
+	}
+	s.counts.Records++
+	if r.TSAssumedUTC {
+		s.counts.TSAssumedUTC++
+	}
+	if r.TSUnreadable {
+		s.counts.TSUnreadable++
+	}
+	if r.ZeroOutputText {
+		s.counts.ZeroOutputCalls++
+	}
+	if r.TokensFromTotal > 0 {
+		s.counts.CallsFromTotals++
+		s.counts.TokensFromTotals += r.TokensFromTotal
+	}
+	if r.UnknownUsage != "" {
+		s.counts.addUnknownUsage(r.UnknownUsage)
+	}
+}
+
+// addUnknownUsage counts each name of a comma-separated list.
+func (c *InputCounts) addUnknownUsage(names string) {
+	if c.UnknownUsageFields == nil {
+		c.UnknownUsageFields = map[string]int64{}
+	}
+	for name := range strings.SplitSeq(names, ",") {
+		c.UnknownUsageFields[name]++
+	}
+}
+
+// decodePart calls f with each record of the shard's partition p, in the
+// order they were encoded: the event (string ids still the shard's), its
+// key, and its shard-local session.
+func (s *shard) decodePart(pb *partBuf, f func(e *Event, k Key, si uint32)) {
+	var line, seq int64
+	var si uint64
+	var e Event
+	var k Key
+	for bi := 0; bi <= len(pb.blocks); bi++ {
+		b := pb.cur
+		if bi < len(pb.blocks) {
+			b = pb.blocks[bi]
+		}
+		for i := 0; i < len(b); {
+			flags, nums, strs, kind := b[i], b[i+1], b[i+2], b[i+3]
+			i += 4
+			e = Event{Kind: ingest.Kind(kind & kindMask), Status: ingest.Status(kind >> kindShift & kindMask), Flags: Flags(flags & hdrRecordFlags)}
+			if flags&hdrSameSess == 0 {
+				si, i = uvarintAt(b, i)
+			}
+			var d int64
+			if flags&hdrNextLine != 0 {
+				line++
+			} else {
+				d, i = varintAt(b, i)
+				line += d
+			}
+			var sub uint64
+			if nums&numsSub != 0 {
+				sub, i = uvarintAt(b, i)
+			}
+			k = Key{Order: PosOf(s.fileIndex, line, int32(sub))}
+			if flags&hdrHasID != 0 {
+				k.IDHash = binary.LittleEndian.Uint64(b[i:])
+				i += 8
+			}
+			if flags&hdrHasSeq != 0 {
+				if kind&kindNextSeq != 0 {
+					e.Seq = seq + 1
+				} else {
+					e.Seq, i = varintAt(b, i)
+				}
+				seq = e.Seq
+			}
+			if flags&hdrHasTS != 0 {
+				d, i = varintAt(b, i)
+				if strs&strsTSms != 0 {
+					d *= nsPerMS
+				}
+				e.TSNano = s.decTS[si] + d
+				s.decTS[si] = e.TSNano
+			}
+			if nums&numsDur != 0 {
+				e.DurNano, i = varintAt(b, i)
+				if strs&strsDurMS != 0 {
+					e.DurNano *= nsPerMS
+				}
+			}
+			if nums&(1<<6-1) != 0 {
+				tok := [6]*uint32{&e.Input, &e.Output, &e.CacheRead, &e.CacheWrite, &e.CacheWrite1h, &e.Reasoning}
+				for j, p := range tok {
+					if nums&(1<<j) != 0 {
+						var v uint64
+						v, i = uvarintAt(b, i)
+						*p = uint32(v)
+					}
+				}
+			}
+			if flags&hdrHasCost != 0 {
+				e.RecordCost = math.Float64frombits(binary.LittleEndian.Uint64(b[i:]))
+				i += 8
+			}
+			if strs&(1<<5-1) != 0 {
+				str := [4]*uint32{&e.Model, &e.Provider, &e.Tool, &e.Role}
+				for j, p := range str {
+					if strs&(1<<j) != 0 {
+						var v uint64
+						v, i = uvarintAt(b, i)
+						*p = s.strRemap[v]
+					}
+				}
+				if strs&(1<<4) != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.Err = s.errBase + uint32(v) - 1
+				}
+			}
+			if strs&strsClass != 0 {
+				e.Class = ingest.ErrorClass(b[i])
+				i++
+			}
+			if kind&kindToolIO != 0 {
+				i = s.decodeToolIO(b, i, &e)
+			}
+			if kind&kindBilling != 0 {
+				bill := b[i]
+				i++
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly))
+				e.USOnly = bill&billUSOnly != 0
+				if bill&billWebSearch != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.WebSearches = uint32(v)
+				}
+			}
+			f(&e, k, uint32(si))
+		}
+	}
+}
+
+// appendToolIO appends the tool-io block of r.
+func (s *shard) appendToolIO(b []byte, r *ingest.Record) []byte {
+	label := s.errs.id(r.ToolArgsLabel) // bounded by the reader (ingest.MaxArgsLabel)
+	var has uint8
+	if r.ToolArgsHash != 0 {
+		has |= ioArgs
+	}
+	if r.ToolResultHash != 0 {
+		has |= ioResult
+	}
+	if label != 0 {
+		has |= ioLabel
+	}
+	if r.ToolResultBytes > 0 {
+		has |= ioBytes
+	}
+	b = append(b, has)
+	if has&ioArgs != 0 {
+		b = binary.LittleEndian.AppendUint64(b, r.ToolArgsHash)
+	}
+	if has&ioResult != 0 {
+		b = binary.LittleEndian.AppendUint64(b, r.ToolResultHash)
+	}
+	if has&ioLabel != 0 {
+		b = binary.AppendUvarint(b, uint64(label))
+	}
+	if has&ioBytes != 0 {
+		b = binary.AppendUvarint(b, uint64(sat32(r.ToolResultBytes)))
+	}
+	return b
+}
+
+// decodeToolIO reads the block appendToolIO wrote at b[i:] into e.
+func (s *shard) decodeToolIO(b []byte, i int, e *Event) int {
+	has := b[i]
+	i++
+	if has&ioArgs != 0 {
+		e.ArgsHash = binary.LittleEndian.Uint64(b[i:])
+		i += 8
+	}
+	if has&ioResult != 0 {
+		e.ResultHash = binary.LittleEndian.Uint64(b[i:])
+		i += 8
+	}
+	var v uint64
+	if has&ioLabel != 0 {
+		v, i = uvarintAt(b, i)
+		e.ArgsLabel = s.errBase + uint32(v) - 1
+	}
+	if has&ioBytes != 0 {
+		v, i = uvarintAt(b, i)
+		e.ResultBytes = uint32(v)
+	}
+	return i
+}
+
+// uvarintAt reads an unsigned varint at b[i:], which the shard wrote.
+func uvarintAt(b []byte, i int) (uint64, int) {
+	c := b[i]
+	if c < 0x80 {
+		return uint64(c), i + 1
+	}
+	x := uint64(c & 0x7f)
+	for s := uint(7); ; s += 7 {
+		i++
+		c = b[i]
+		if c < 0x80 {
+			return x | uint64(c)<<s, i + 1
+		}
+		x |= uint64(c&0x7f) << s
+	}
+}
+
+// varintAt reads a zig-zag signed varint (binary.AppendVarint).
+func varintAt(b []byte, i int) (int64, int) {
+	u, i := uvarintAt(b, i)
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x, i
+}
+
+func sat32(v int64) uint32 {
+	if v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
+}
+
+// maxExamples is how many problem lines are kept to show the user.
+const maxExamples = 10
+
+func (s *shard) Note(n ingest.Note) {
+	switch n.Kind {
+	case ingest.NoteInvalid:
+		if n.SameUnit {
+			s.counts.InvalidRecords++
+		} else {
+			s.counts.Invalid++
+		}
+		if s.counts.InvalidByReason == nil {
+			s.counts.InvalidByReason = map[string]int64{}
+		}
+		s.counts.InvalidByReason[n.Reason]++
+		if len(s.examples) < maxExamples {
+			s.examples = append(s.examples, n)
+		}
+	case ingest.NoteDuplicate:
+		s.counts.Duplicates++
+	case ingest.NoteBlank:
+		s.counts.Blank++
+	case ingest.NoteSkipped:
+		s.counts.Skipped++
+		if s.counts.SkippedByReason == nil {
+			s.counts.SkippedByReason = map[string]int64{}
+		}
+		s.counts.SkippedByReason[n.Reason]++
+	}
+}
+
+func (s *shard) Lines(n int64) { s.counts.Lines += n }
+
+// InputCounts accounts for every unit read (a line, or a span, message or
+// row for formats that have no lines):
+//
+//	Lines = LinesWithRecords + Duplicates + Invalid + Blank + Skipped
+//
+// Records counts the unique steps the units yielded; it equals
+// LinesWithRecords except where one unit holds several steps (a Claude
+// Code line with several tool results). Duplicates by event id are moved
+// from LinesWithRecords to Duplicates. InvalidRecords counts steps dropped
+// as invalid from units that also yielded valid ones.
+type InputCounts struct {
+	Lines            int64            `json:"lines"`
+	LinesWithRecords int64            `json:"lines_with_records"`
+	Records          int64            `json:"records"`
+	InvalidRecords   int64            `json:"invalid_records,omitempty"`
+	Duplicates       int64            `json:"duplicates"`
+	Invalid          int64            `json:"invalid"`
+	Blank            int64            `json:"blank"`
+	Skipped          int64            `json:"skipped"`
+	InvalidByReason  map[string]int64 `json:"invalid_by_reason"`
+	SkippedByReason  map[string]int64 `json:"skipped_by_reason,omitempty"`
+
+	// What records were read with (docs/json.md): timestamps without a
+	// zone read as UTC, timestamps that could not be read (the record is
+	// kept, unordered by time), model calls that returned text but report
+	// no output tokens, output tokens recovered from a usage total, and
+	// usage fields no rule knows, by name.
+	TSAssumedUTC       int64            `json:"ts_assumed_utc"`
+	TSUnreadable       int64            `json:"ts_unreadable"`
+	ZeroOutputCalls    int64            `json:"zero_output_calls"`
+	CallsFromTotals    int64            `json:"calls_tokens_from_totals"`
+	TokensFromTotals   int64            `json:"tokens_from_totals"`
+	UnknownUsageFields map[string]int64 `json:"unknown_usage_fields,omitempty"`
+}
+
+func (c *InputCounts) add(o InputCounts) {
+	c.Lines += o.Lines
+	c.LinesWithRecords += o.LinesWithRecords
+	c.Records += o.Records
+	c.InvalidRecords += o.InvalidRecords
+	c.Duplicates += o.Duplicates
+	c.Invalid += o.Invalid
+	c.Blank += o.Blank
+	c.Skipped += o.Skipped
+	for k, v := range o.InvalidByReason {
+		if c.InvalidByReason == nil {
+			c.InvalidByReason = map[string]int64{}
+		}
+		c.InvalidByReason[k] += v
+	}
+	c.TSAssumedUTC += o.TSAssumedUTC
+	c.TSUnreadable += o.TSUnreadable
+	c.ZeroOutputCalls += o.ZeroOutputCalls
+	c.CallsFromTotals += o.CallsFromTotals
+	c.TokensFromTotals += o.TokensFromTotals
+	for k, v := range o.UnknownUsageFields {
+		if c.UnknownUsageFields == nil {
+			c.UnknownUsageFields = map[string]int64{}
+		}
+		c.UnknownUsageFields[k] += v
+	}
+	for k, v := range o.SkippedByReason {
+		if c.SkippedByReason == nil {
+			c.SkippedByReason = map[string]int64{}
+		}
+		c.SkippedByReason[k] += v
+	}
+}
+
+// repeat reports whether r repeats an event the shard already holds, so
+// it need not be stored: a decompression bomb of one valid line repeated
+// billions of times otherwise cost ~23 bytes of store per copy until
+// Finish dropped all but the first (12.8 GB for 10 GB of input). Finish
+// keeps, of the events of a session sharing an id, the first in input
+// order; while records arrive in input order, a later one whose id the
+// shard has taken for that session is one Finish would drop, and is
+// counted as Finish counts a dropped duplicate. The set holds a hash of
+// session, id and output tokens: a copy with other output is kept, since
+// Finish's replica rule takes the largest output of the copies; replicas
+// themselves are left to Finish, where a non-replica beats them. The set
+// costs 16 bytes a record with an id, at most.
+func (s *shard) repeat(r *ingest.Record, si uint32) bool {
+	if r.ID == "" || s.unordered {
+		return false
+	}
+	pos := PosOf(s.fileIndex, r.Line, r.Sub)
+	if pos.Before(s.lastPos) {
+		s.unordered, s.ids = true, IDSet{}
+		return false
+	}
+	s.lastPos = pos
+	if r.Replica {
+		return false
+	}
+	h := maphash.String(idSeed, r.ID) ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
+	return !s.ids.grow(h | 1)
+}

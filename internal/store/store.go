@@ -1,0 +1,341 @@
+package store
+
+import (
+	"cmp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// Store holds every record of a run, compact, in partitions by session id,
+// until the analysis takes them back a partition at a time. Records go in
+// through sinks, from any number of decoding goroutines; then Seal, once;
+// then each partition is decoded once, from any goroutine, in any order;
+// then Release.
+type Store interface {
+	// Sink returns the sink of one decoding goroutine reading input
+	// fileIndex; records remember their input for ordering.
+	Sink(fileIndex int) ingest.Sink
+	// Seal ends adding: it joins the sinks' string tables and accounts.
+	Seal() Sealed
+	// Partitions is the number of partitions: fixed, so that sums are
+	// added in the same order whatever the number of cores.
+	Partitions() int
+	// Partition decodes partition p: its sessions in id order, each with
+	// its events in the order they were stored (string ids into
+	// Sealed.Strings). The result and the slices it holds are s's
+	// buffers, valid until s is used again, except the events when
+	// s.KeepEvents is set.
+	Partition(p int, s *Scratch) []SessionEvents
+	// Release drops what is left of the records.
+	Release()
+}
+
+// Sealed is what a store knows of the whole input once reading is over.
+type Sealed struct {
+	// Strings is the joint string table Event fields index: the names
+	// (models, providers, tools, roles, workflows) first, then every error
+	// text and arguments excerpt; Names is how many names come first.
+	Strings []string
+	Names   int
+	Counts  InputCounts
+	// Examples are the first invalid lines in input order, at most
+	// maxExamples.
+	Examples []ingest.Note
+}
+
+// SessionEvents is one session of a partition, joined from every sink that
+// saw it.
+type SessionEvents struct {
+	ID       string
+	Workflow uint32 // string id: the workflow named first in input order
+	Attrs    []Attr // each the value first in input order
+	Events   []Event
+	Keys     []Key // Keys[i] is Events[i]'s
+	Repeats  int   // repeats of an event id the sinks dropped on arrival, never stored
+
+	n, off, fill int
+	workflowAt   Pos
+}
+
+// Attr is a session attribute.
+type Attr struct {
+	Key, Val string
+	at       Pos
+}
+
+// Scratch is one goroutine's reusable buffers for Partition.
+type Scratch struct {
+	// KeepEvents makes each partition's events a new array, for a caller
+	// that keeps them; otherwise they are reused by the next call.
+	KeepEvents bool
+
+	refs   []sessRef
+	sess   []SessionEvents
+	events []Event
+	keys   []Key
+}
+
+// sessRef is one shard's session.
+type sessRef struct {
+	shard int32
+	local uint32
+}
+
+// Memory is the Store that keeps every partition in memory, encoded in a
+// few dozen bytes a record (doc.go).
+type Memory struct {
+	mu     sync.Mutex
+	shards []*shard
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory { return &Memory{} }
+
+// Sink implements Store.
+func (m *Memory) Sink(fileIndex int) ingest.Sink {
+	s := newShard(fileIndex)
+	m.mu.Lock()
+	m.shards = append(m.shards, s)
+	m.mu.Unlock()
+	return s
+}
+
+// Partitions implements Store.
+func (m *Memory) Partitions() int { return partitions }
+
+// Release implements Store.
+func (m *Memory) Release() { m.shards = nil }
+
+// Seal implements Store.
+func (m *Memory) Seal() Sealed {
+	// Reading left garbage (decoded strings, buffers) up to the collector's
+	// goal; collect it now, while the encoded records are nearly all that
+	// is live, so that the sessions made next fit in the heap already
+	// mapped instead of growing it (peak RSS -20 MB on the benchmark fleet).
+	runtime.GC()
+	var out Sealed
+	out.Strings, out.Names = m.joinStrings()
+	// The first invalid lines in input order: by input, line, and the
+	// order one shard saw them in (notes of one line come from one
+	// shard), whichever shard or input finished first.
+	type example struct {
+		file, seq int
+		note      ingest.Note
+	}
+	var examples []example
+	for _, sh := range m.shards {
+		out.Counts.add(sh.counts)
+		for i, n := range sh.examples {
+			examples = append(examples, example{sh.fileIndex, i, n})
+		}
+		sh.toMerged = make([]int32, len(sh.accs))
+		sh.decTS = make([]int64, len(sh.accs))
+	}
+	slices.SortFunc(examples, func(a, b example) int {
+		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.note.Line, b.note.Line), cmp.Compare(a.seq, b.seq))
+	})
+	for _, e := range examples[:min(len(examples), maxExamples)] {
+		out.Examples = append(out.Examples, e.note)
+	}
+	return out
+}
+
+// joinStrings makes one string table of the shards' and sets each shard's
+// remap into it. Names (models, tools…) are joined into one id each: the
+// biggest table becomes the joint one, so its names keep their ids and
+// only the others are added. Error texts are only ever compared by their
+// mask, so each shard's are appended as they are, after the names,
+// without hashing hundreds of thousands of them again; names is how many
+// names come first.
+func (m *Memory) joinStrings() (strs []string, names int) {
+	if len(m.shards) == 0 {
+		return []string{""}, 1
+	}
+	base := 0
+	for si, s := range m.shards {
+		if s.strs.len() > m.shards[base].strs.len() {
+			base = si
+		}
+	}
+	global := m.shards[base].strs
+	for si, s := range m.shards {
+		remap := make([]uint32, s.strs.len())
+		for i := range remap {
+			if si == base {
+				remap[i] = uint32(i)
+			} else {
+				remap[i] = global.id(s.strs.str(uint32(i)))
+			}
+		}
+		s.strRemap = remap
+	}
+	errs := 0
+	for _, s := range m.shards {
+		errs += s.errs.len() - 1
+	}
+	names = global.len()
+	strs = make([]string, names, names+errs)
+	for i := range strs {
+		strs[i] = global.str(uint32(i))
+	}
+	for _, s := range m.shards {
+		s.errBase = uint32(len(strs))
+		for i := 1; i < s.errs.len(); i++ { // 0 is ""
+			strs = append(strs, s.errs.str(uint32(i)))
+		}
+		s.strs, s.errs = nil, nil
+	}
+	return strs, names
+}
+
+// Partition implements Store. Its encoded records are dropped as they are
+// decoded, so that their memory can go to the sessions.
+func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
+	// Every shard's sessions of this partition, sorted by id, so that a
+	// session seen by several shards is joined from consecutive entries,
+	// and sessions come in id order: which shard saw a session first
+	// depends on how the input was split between cores, and the sums the
+	// caller makes must not.
+	sc.refs = sc.refs[:0]
+	total := 0
+	for si, sh := range m.shards {
+		pb := sh.part(p)
+		if pb == nil {
+			continue
+		}
+		for _, li := range pb.sess {
+			sc.refs = append(sc.refs, sessRef{shard: int32(si), local: li})
+			total += sh.accs[li].n
+		}
+	}
+	if len(sc.refs) == 0 {
+		return nil
+	}
+	shards := m.shards
+	idOf := func(r sessRef) string { return shards[r.shard].sessionID(r.local) }
+	slices.SortFunc(sc.refs, func(a, b sessRef) int {
+		if c := strings.Compare(idOf(a), idOf(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.shard, b.shard)
+	})
+	sc.sess = sc.sess[:0]
+	for i, r := range sc.refs {
+		sh := shards[r.shard]
+		acc := &sh.accs[r.local]
+		wf := sh.strRemap[acc.workflow]
+		if id := idOf(r); i == 0 || id != idOf(sc.refs[i-1]) {
+			// A copy: the interner's blocks hold every id of the shard, and
+			// this one would keep its whole block alive.
+			sc.sess = append(sc.sess, SessionEvents{ID: strings.Clone(id), n: acc.n, Workflow: wf, workflowAt: acc.workflowAt,
+				Attrs: sh.attrs[r.local], Repeats: acc.dups})
+		} else {
+			dst := &sc.sess[len(sc.sess)-1]
+			dst.n += acc.n
+			dst.Repeats += acc.dups
+			// The workflow named first in input order wins, whichever
+			// goroutine decoded it; likewise each attribute.
+			if wf != 0 && (dst.Workflow == 0 || acc.workflowAt.Before(dst.workflowAt)) {
+				dst.Workflow, dst.workflowAt = wf, acc.workflowAt
+			}
+			for _, a := range sh.attrs[r.local] {
+				dst.Attrs = setAttr(dst.Attrs, a.Key, a.Val, a.at)
+			}
+		}
+		sh.toMerged[r.local] = int32(len(sc.sess) - 1)
+	}
+	off := 0
+	for i := range sc.sess {
+		sc.sess[i].off = off
+		off += sc.sess[i].n
+	}
+	events := sc.events
+	if sc.KeepEvents || cap(events) < total {
+		events = make([]Event, total)
+	}
+	events = events[:total]
+	if !sc.KeepEvents {
+		sc.events = events
+	}
+	if cap(sc.keys) < total {
+		sc.keys = make([]Key, total)
+	}
+	keys := sc.keys[:total]
+	for _, sh := range m.shards {
+		pb := sh.part(p)
+		if pb == nil {
+			continue
+		}
+		sh.decodePart(pb, func(e *Event, k Key, si uint32) {
+			pd := &sc.sess[sh.toMerged[si]]
+			j := pd.off + pd.fill
+			pd.fill++
+			events[j], keys[j] = *e, k
+		})
+		sh.bufs[sh.bufIdx[p]-1] = nil // its memory can go to the sessions now
+	}
+	for i := range sc.sess {
+		pd := &sc.sess[i]
+		pd.Events = events[pd.off : pd.off+pd.n : pd.off+pd.n]
+		pd.Keys = keys[pd.off : pd.off+pd.n]
+	}
+	return sc.sess
+}
+
+// IDSet is a reusable open-addressing set of event-id hashes (never 0).
+type IDSet struct {
+	slots []uint64
+	n     int // hashes held, kept by grow only
+}
+
+// Reset empties the set, sized for n hashes: clearing costs in proportion
+// to n, not to the largest session seen.
+func (t *IDSet) Reset(n int) {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]uint64, size)
+	}
+	t.slots = t.slots[:size]
+	clear(t.slots)
+}
+
+// grow adds h, doubling the table past half full, and reports whether h
+// was new: a set that grows with its contents, for the shards.
+func (t *IDSet) grow(h uint64) bool {
+	if 2*(t.n+1) > len(t.slots) {
+		old := t.slots
+		t.slots = make([]uint64, max(64, 2*len(old)))
+		for _, x := range old {
+			if x != 0 {
+				t.Add(x)
+			}
+		}
+	}
+	if t.Add(h) {
+		t.n++
+		return true
+	}
+	return false
+}
+
+// Add reports whether h was new; the set must have been Reset for at
+// least as many hashes as it is given.
+func (t *IDSet) Add(h uint64) bool {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch t.slots[i] {
+		case h:
+			return false
+		case 0:
+			t.slots[i] = h
+			return true
+		}
+	}
+}
