@@ -65,6 +65,14 @@ func benchInput(b *testing.B) []byte {
 	return genOTLP(80000)
 }
 
+// BenchmarkOTLPGeneral is BenchmarkOTLP with the fast decoder off: every
+// line goes to encoding/json.
+func BenchmarkOTLPGeneral(b *testing.B) {
+	benchNoFast = true
+	defer func() { benchNoFast = false }()
+	BenchmarkOTLP(b)
+}
+
 func BenchmarkOTLP(b *testing.B) {
 	data := benchInput(b)
 	f := mustLookup(b, "otlp")
