@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/valyala/fastjson/fastfloat"
 )
 
@@ -365,36 +366,6 @@ func TestKeyPredictionAcrossLines(t *testing.T) {
 	}
 }
 
-// TestScanStringMatchesByteLoop checks the eight-bytes-at-a-time scan
-// against the plain definition for every position of every special byte.
-func TestScanStringMatchesByteLoop(t *testing.T) {
-	plain := func(line []byte, i int) int {
-		for j := i + 1; j < len(line); j++ {
-			switch c := line[j]; {
-			case c == '"':
-				return j + 1
-			case c == '\\' || c < 0x20 || c >= 0x80:
-				return -1
-			}
-		}
-		return -1
-	}
-	for n := 0; n < 20; n++ {
-		for pos := 0; pos < n; pos++ {
-			for _, c := range []byte{'"', '\\', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, 'a'} {
-				line := append([]byte{'"'}, bytes.Repeat([]byte{'x'}, n)...)
-				line[1+pos] = c
-				for _, tail := range []string{"", `"`, `\"`, "\x80"} {
-					l := append(append([]byte(nil), line...), tail...)
-					if got, want := scanString(l, 0), plain(l, 0); got != want {
-						t.Fatalf("scanString(%q) = %d, want %d", l, got, want)
-					}
-				}
-			}
-		}
-	}
-}
-
 // TestFastTimeMatchesTimeParse compares fastTime with time.Parse on every
 // day from 1970 to 2200 at a few times of day and with every fraction
 // length, and on near misses it must decline.
@@ -472,8 +443,8 @@ func TestScanIntegerMatchesScanNumber(t *testing.T) {
 		check := func(line []byte, i int) {
 			t.Helper()
 			end, v, exact := scanInteger(line, i)
-			if want := scanNumber(line, i); end != want {
-				t.Fatalf("scanInteger(%q, %d) ends at %d, scanNumber at %d", line, i, end, want)
+			if want := jsonscan.Number(line, i); end != want {
+				t.Fatalf("scanInteger(%q, %d) ends at %d, jsonscan.Number at %d", line, i, end, want)
 			}
 			if !exact {
 				return
@@ -497,8 +468,8 @@ func FuzzScanInteger(f *testing.F) {
 			return
 		}
 		end, v, exact := scanInteger(line, i)
-		if want := scanNumber(line, i); end != want {
-			t.Fatalf("scanInteger(%q, %d) ends at %d, scanNumber at %d", line, i, end, want)
+		if want := jsonscan.Number(line, i); end != want {
+			t.Fatalf("scanInteger(%q, %d) ends at %d, jsonscan.Number at %d", line, i, end, want)
 		}
 		if exact {
 			want, ok := fastNumber(fvNumber, line[i:end])

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 )
 
 var benchLines = sync.OnceValue(func() []byte {
@@ -20,20 +21,22 @@ var benchLines = sync.OnceValue(func() []byte {
 
 // benchmarkDecoder decodes generated canonical JSONL on one goroutine
 // into a sink that keeps nothing: the decoder's own cost, per core.
-func benchmarkDecoder(b *testing.B, noFast bool, sink Sink) {
+func benchmarkDecoder(b *testing.B, noFast bool, sink Sink, noPredict ...bool) {
 	data := benchLines()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	d := getDecoder("bench", sink)
 	defer putDecoder(d)
 	d.noFast = noFast
+	d.fast.noPredict = len(noPredict) > 0
 	for b.Loop() {
 		d.decodeChunk(chunk{buf: data, firstLine: 1})
 	}
 }
 
-func BenchmarkDecoderFast(b *testing.B)    { benchmarkDecoder(b, false, nopSink{}) }
-func BenchmarkDecoderGeneral(b *testing.B) { benchmarkDecoder(b, true, nopSink{}) }
+func BenchmarkDecoderFast(b *testing.B)          { benchmarkDecoder(b, false, nopSink{}) }
+func BenchmarkDecoderFastNoPredict(b *testing.B) { benchmarkDecoder(b, false, nopSink{}, true) }
+func BenchmarkDecoderGeneral(b *testing.B)       { benchmarkDecoder(b, true, nopSink{}) }
 
 // BenchmarkDecoderFastBorrowed is the fast decoder feeding a sink that
 // borrows ids, as the analysis does: no id is copied.
@@ -57,7 +60,7 @@ func BenchmarkByteClassFloor(b *testing.B) {
 			}
 			j := 0
 			for ; j+8 <= len(line); j += 8 {
-				flagged += bits.OnesCount64(special(binary.LittleEndian.Uint64(line[j:])))
+				flagged += bits.OnesCount64(jsonscan.Special(binary.LittleEndian.Uint64(line[j:])))
 			}
 			for ; j < len(line); j++ {
 				if c := line[j]; c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {

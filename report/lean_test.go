@@ -62,38 +62,3 @@ func TestDropEventsSameReport(t *testing.T) {
 		t.Fatalf("lean report differs from the full one:\n%s", firstDiff(string(full), string(lean)))
 	}
 }
-
-// TestJSONParallelSameBytes holds the JSON writer's parallel path (many
-// runaway sessions, encoded in slices on every core and spliced in) to
-// json.Encoder's bytes for the same report.
-func TestJSONParallelSameBytes(t *testing.T) {
-	var fleet bytes.Buffer
-	if _, err := gen.Generate(&fleet, nil, gen.Options{Sessions: 20000, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	col := analyze.NewCollector()
-	if _, err := ingest.Run([]string{"-"}, ingest.Options{Stdin: bytes.NewReader(fleet.Bytes())},
-		func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
-		t.Fatal(err)
-	}
-	a := Build(summaries(col.Finish(analyze.Config{Prices: pricing.Embedded()})), BuildOptions{TopN: 10})
-	// Error examples with characters json escapes, in a session in the
-	// middle of a slice and at a slice boundary.
-	if len(a.Runaway.Sessions) < parallelJSONAfter {
-		t.Fatalf("%d runaway sessions: the parallel path needs %d", len(a.Runaway.Sessions), parallelJSONAfter)
-	}
-	a.Runaway.Sessions[7].ErrorExample = "<tag> & \"quoted\" \u2028 \x01 \xff"
-	a.Runaway.Sessions[len(a.Runaway.Sessions)/2].ErrorExample = "a\nb\tc"
-	var want, got bytes.Buffer
-	enc := json.NewEncoder(&want)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(a); err != nil {
-		t.Fatal(err)
-	}
-	if err := (jsonWriter{}).Write(&got, a); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want.Bytes(), got.Bytes()) {
-		t.Fatalf("parallel JSON differs from json.Encoder:\n%s", firstDiff(want.String(), got.String()))
-	}
-}

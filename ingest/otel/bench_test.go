@@ -65,6 +65,14 @@ func benchInput(b *testing.B) []byte {
 	return genOTLP(80000)
 }
 
+// BenchmarkOTLPGeneral is BenchmarkOTLP with the fast decoder off: every
+// line goes to encoding/json.
+func BenchmarkOTLPGeneral(b *testing.B) {
+	benchNoFast = true
+	defer func() { benchNoFast = false }()
+	BenchmarkOTLP(b)
+}
+
 func BenchmarkOTLP(b *testing.B) {
 	data := benchInput(b)
 	f := mustLookup(b, "otlp")
@@ -86,3 +94,23 @@ type countSink struct{ recs, notes, lines int64 }
 func (s *countSink) Record(*ingest.Record) { s.recs++ }
 func (s *countSink) Note(ingest.Note)      { s.notes++ }
 func (s *countSink) Lines(n int64)         { s.lines += n }
+
+// BenchmarkScanner parses every line of the bench input with the fast
+// path's scanner alone, on one goroutine.
+func BenchmarkScanner(b *testing.B) {
+	data := benchInput(b)
+	b.SetBytes(int64(len(data)))
+	var p scanner
+	for b.Loop() {
+		for buf := data; len(buf) > 0; {
+			i := bytes.IndexByte(buf, '\n')
+			if i < 0 {
+				i = len(buf)
+			}
+			if _, ok := p.parse(buf[:i]); !ok {
+				b.Fatal("scanner declined a bench line")
+			}
+			buf = buf[min(i+1, len(buf)):]
+		}
+	}
+}

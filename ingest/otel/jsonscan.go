@@ -1,11 +1,13 @@
 package otel
 
-import "bytes"
+import "github.com/tokcost/tokcost/ingest/internal/jsonscan"
 
 // A strict JSON parser for the lines plainJSON admits (printable ASCII,
 // no \u escapes). It accepts exactly what encoding/json's Valid accepts
 // on such text, so a line it parses needs no second validating pass, and
-// it builds a flat tree the fast decoder walks.
+// it builds a flat tree the fast decoder walks. Strings, numbers and
+// unescaping are the scanner core it shares with the canonical JSONL
+// decoder (ingest/internal/jsonscan).
 
 type jkind uint8
 
@@ -58,16 +60,7 @@ func (p *scanner) parse(s []byte) (root int32, ok bool) {
 	return root, p.pos == len(p.s)
 }
 
-func (p *scanner) ws() {
-	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case ' ', '\t', '\r', '\n':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
+func (p *scanner) ws() { p.pos = jsonscan.SkipWS(p.s, p.pos) }
 
 func (p *scanner) add(n jnode) int32 {
 	p.nodes = append(p.nodes, n)
@@ -102,93 +95,33 @@ func (p *scanner) value() (int32, bool) {
 }
 
 func (p *scanner) lit(word string, k jkind) (int32, bool) {
-	if len(p.s)-p.pos < len(word) || string(p.s[p.pos:p.pos+len(word)]) != word {
+	if !jsonscan.HasWord(p.s, p.pos, word) {
 		return 0, false
 	}
 	p.pos += len(word)
 	return p.add(jnode{kind: k}), true
 }
 
-func digit(c byte) bool { return c >= '0' && c <= '9' }
-
-// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *scanner) number() (int32, bool) {
-	s, i := p.s, p.pos
-	if s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && digit(s[i]) {
-			i++
-		}
-	default:
+	end := jsonscan.Number(p.s, p.pos)
+	if end < 0 {
 		return 0, false
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i >= len(s) || !digit(s[i]) {
-			return 0, false
-		}
-		for i < len(s) && digit(s[i]) {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || !digit(s[i]) {
-			return 0, false
-		}
-		for i < len(s) && digit(s[i]) {
-			i++
-		}
-	}
-	raw := s[p.pos:i]
-	p.pos = i
+	raw := p.s[p.pos:end]
+	p.pos = end
 	return p.add(jnode{kind: jNum, raw: raw}), true
 }
 
 // str scans a string at p.pos (on its opening quote) and returns the text
 // between the quotes. Control characters and \u escapes decline.
 func (p *scanner) str() (raw []byte, esc, ok bool) {
-	s := p.s
-	i := p.pos + 1
-	// Most strings have no escape: two vector searches instead of a byte
-	// loop. Control characters cannot occur (parse requires plainJSON).
-	if j := bytes.IndexByte(s[i:], '"'); j >= 0 && bytes.IndexByte(s[i:i+j], '\\') < 0 {
-		p.pos = i + j + 1
-		return s[i : i+j], false, true
+	end, esc, _ := jsonscan.String(p.s, p.pos)
+	if end < 0 {
+		return nil, false, false
 	}
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == '"':
-			raw = s[p.pos+1 : i]
-			p.pos = i + 1
-			return raw, esc, true
-		case c == '\\':
-			if i+1 >= len(s) {
-				return nil, false, false
-			}
-			switch s[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			default:
-				return nil, false, false
-			}
-			esc = true
-			i += 2
-		case c < 0x20:
-			return nil, false, false
-		default:
-			i++
-		}
-	}
-	return nil, false, false
+	raw = p.s[p.pos+1 : end-1]
+	p.pos = end
+	return raw, esc, true
 }
 
 func (p *scanner) object() (int32, bool) {
@@ -289,29 +222,6 @@ func (p *scanner) text(n *jnode) []byte {
 		return n.raw
 	}
 	start := len(p.arena)
-	raw := n.raw
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			p.arena = append(p.arena, c)
-			continue
-		}
-		i++
-		switch raw[i] {
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		default: // " \ /
-			c = raw[i]
-		}
-		p.arena = append(p.arena, c)
-	}
+	p.arena = jsonscan.Unescape(p.arena, n.raw)
 	return p.arena[start:len(p.arena):len(p.arena)]
 }
