@@ -18,7 +18,7 @@ import (
 // again, and collecting less often is 15% faster for 5% more memory:
 // bufferingGCPercent while they are read (docs/performance.md).
 const (
-	gcPercent     = 30
+	gcPercent          = 30
 	bufferingGCPercent = 100
 )
 
