@@ -606,5 +606,5 @@ func shorten(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	return s[:max] + "…"
+	return TruncateUTF8(s, max) + "…" // never half a character
 }
