@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/valyala/fastjson/fastfloat"
+
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // fastDecoder decodes the common shape of a canonical line — one flat
@@ -710,9 +712,9 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		if kind == fvString {
 			ok = true
 			if name == fToolArgs {
-				r.ToolArgsHash, r.ToolArgsLabel = HashText(transient(val)), Label(transient(val))
+				r.ToolArgsHash, r.ToolArgsLabel = toolhash.Text(transient(val)), toolhash.Label(transient(val))
 			} else {
-				r.ToolResultHash, r.ToolResultBytes = HashText(transient(val)), int64(len(val))
+				r.ToolResultHash, r.ToolResultBytes = toolhash.Text(transient(val)), int64(len(val))
 			}
 		}
 	case fServiceTier:

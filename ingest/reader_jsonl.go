@@ -465,9 +465,9 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			r.CostUSD, ferr = number(v, name)
 			r.HasCost = ferr == nil
 		case "tool_args":
-			r.SetToolArgs(v)
+			r.setToolArgs(v)
 		case "tool_result":
-			r.SetToolResult(v)
+			r.setToolResult(v)
 		case "service_tier":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(format{}, 1000) }
@@ -234,9 +235,9 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
 	case "tool_args":
-		r.SetToolArgs(v)
+		r.ToolArgsHash, r.ToolArgsLabel = toolhash.Args(v)
 	case "tool_result":
-		r.SetToolResult(v)
+		r.ToolResultHash, r.ToolResultBytes = toolhash.Result(v)
 	case "service_tier":
 		var s string
 		if s, ferr = ingest.JSONString(v, label); ferr == nil {

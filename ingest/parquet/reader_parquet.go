@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(format{}, 10) }
@@ -565,10 +566,10 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 		r.HasCost = ferr == nil
 	case fToolArgs:
 		var p fastjson.Parser
-		r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&p, v.s)
+		r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&p, v.s)
 	case fToolResult:
 		var p fastjson.Parser
-		r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v.s)
+		r.ToolResultHash, _, r.ToolResultBytes = toolhash.ValueText(&p, v.s)
 	case fInputTokens, fOutputTokens, fCacheReadTokens, fCacheWriteTokens, fCacheWrite1hTokens, fReasoningTokens:
 		var t int64
 		if t, ferr = tokenVal(c.canon, v); ferr == nil {

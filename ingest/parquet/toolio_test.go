@@ -5,7 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
-	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // TestToolArgsColumns: string columns tool_args and tool_result (JSON or
@@ -23,7 +23,7 @@ func TestToolArgsColumns(t *testing.T) {
 	a, b := recs[0], recs[1]
 	// "abc" is not JSON: hashed as text, 3 bytes.
 	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
-		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		a.ToolResultHash != toolhash.Text("abc") || a.ToolResultBytes != 3 {
 		t.Errorf("%+v\n%+v", a, b)
 	}
 }
