@@ -553,7 +553,7 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 	if skipWS(line, i) != n || checkUTF8 && !utf8.Valid(line) {
 		return false
 	}
-	return finish(r, statusExplicit) == nil
+	return Finish(r, statusExplicit) == nil
 }
 
 // field applies one key and value as fillRecord does.
@@ -601,7 +601,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		return f.str(val), true
 	}
 	var ok bool
-	var ferr *fieldError
+	var ferr *FieldError
 	switch name {
 	case fID, fSession:
 		var s string
@@ -637,7 +637,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		case fvNumber:
 			var v float64
 			if v, ok = num(); ok {
-				n, terr := epochMillis(v)
+				n, terr := EpochMillis(v)
 				SetTime(r, n, terr)
 			}
 		}
@@ -645,7 +645,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		r.DurationMS, ok = num()
 	case fKind:
 		if kind == fvString {
-			r.Kind, ferr = parseKind(transient(val))
+			r.Kind, ferr = ParseKind(transient(val))
 			ok = true
 		}
 	case fModel:
@@ -656,7 +656,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		var v float64
 		if v, ok = num(); ok {
 			var t int64
-			t, ferr = tokenCount("", v)
+			t, ferr = TokenCount("", v)
 			switch name {
 			case fInput:
 				r.InputTokens = t
@@ -678,7 +678,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		r.Tool, ok = text()
 	case fStatus:
 		if kind == fvString {
-			r.Status, ferr = parseStatus(transient(val))
+			r.Status, ferr = ParseStatus(transient(val))
 			*statusExplicit, ok = true, true
 		}
 	case fError:
@@ -695,7 +695,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		}
 	case fErrorClass:
 		if kind == fvString {
-			r.ErrorClass, ferr = parseErrorClass(transient(val))
+			r.ErrorClass, ferr = ParseErrorClass(transient(val))
 			ok = true
 		}
 	case fRole:

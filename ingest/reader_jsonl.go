@@ -313,12 +313,12 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 		if err := json.Unmarshal(line, &x); err != nil {
 			detail = err.Error()
 		}
-		d.invalid(n, "malformed json", shorten(detail))
+		d.invalid(n, "malformed json", Shorten(detail))
 		return
 	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
-		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
+		d.invalid(n, "malformed json", Shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
 		return
 	}
 	o, err := v.Object()
@@ -359,8 +359,8 @@ func (d *lineDecoder) record(r *Record) {
 
 // fillRecord maps one canonical JSON object onto r; keys is scratch
 // space, reused across calls.
-func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
-	var ferr *fieldError
+func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
+	var ferr *FieldError
 	statusExplicit := false
 	var usage *fastjson.Value
 	topTokens := false
@@ -373,7 +373,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		}
 		for _, k := range *keys {
 			if bytes.Equal(k, key) {
-				ferr = &fieldError{"duplicate key", string(key)}
+				ferr = &FieldError{"duplicate key", string(key)}
 				return
 			}
 		}
@@ -397,9 +397,9 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			var f float64
 			if f, ferr = number(v, name); ferr == nil {
 				if math.Abs(f) > 1<<53 {
-					ferr = &fieldError{"seq out of range", name}
+					ferr = &FieldError{"seq out of range", name}
 				} else if f != float64(int64(f)) {
-					ferr = &fieldError{"fractional seq", name}
+					ferr = &FieldError{"fractional seq", name}
 				}
 				r.Seq, r.HasSeq = int64(f), true
 			}
@@ -411,7 +411,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 				SetTimeText(r, string(v.GetStringBytes()))
 				r.TSUnreadable = r.TSUnreadable || len(v.GetStringBytes()) == 0
 			case fastjson.TypeNumber:
-				n, terr := epochMillis(v.GetFloat64())
+				n, terr := EpochMillis(v.GetFloat64())
 				SetTime(r, n, terr)
 			default:
 				r.TSUnreadable = true
@@ -421,7 +421,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "kind":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {
-				r.Kind, ferr = parseKind(s)
+				r.Kind, ferr = ParseKind(s)
 			}
 		case "model":
 			r.Model, ferr = str(v, name)
@@ -430,12 +430,12 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
 			var t int64
 			if t, ferr = tokens(v, name); ferr == nil {
-				*tokenField(r, name) = t
+				*TokenField(r, name) = t
 				topTokens = true
 			}
 		case "usage":
 			if v.Type() != fastjson.TypeObject {
-				ferr = &fieldError{"wrong type", name}
+				ferr = &FieldError{"wrong type", name}
 			}
 			usage = v
 		case "tool":
@@ -443,19 +443,19 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "status":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {
-				r.Status, ferr = parseStatus(s)
+				r.Status, ferr = ParseStatus(s)
 				statusExplicit = true
 			}
 		case "error":
 			if s, ok := scalarText(v); ok {
 				r.Error = s
 			} else {
-				r.Error = shorten(string(v.MarshalTo(nil)))
+				r.Error = Shorten(string(v.MarshalTo(nil)))
 			}
 		case "error_class":
 			var c string
 			if c, ferr = str(v, name); ferr == nil {
-				r.ErrorClass, ferr = parseErrorClass(c)
+				r.ErrorClass, ferr = ParseErrorClass(c)
 			}
 		case "role":
 			r.Role, ferr = str(v, name)
@@ -484,7 +484,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		}
 	}
 	if usage != nil {
-		if ferr := FillUsageBilling(r, func(path ...string) (string, bool) {
+		if ferr := fillUsageBilling(r, func(path ...string) (string, bool) {
 			v := usage.Get(path...)
 			if v == nil || v.Type() != fastjson.TypeString {
 				return "", false
@@ -501,10 +501,12 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			return ferr
 		}
 	}
-	return finish(r, statusExplicit)
+	return Finish(r, statusExplicit)
 }
 
-func tokenField(r *Record, name string) *int64 {
+// TokenField points at the record field a canonical *_tokens name names
+// (reasoning_tokens for any other name).
+func TokenField(r *Record, name string) *int64 {
 	switch name {
 	case "input_tokens":
 		return &r.InputTokens
@@ -521,7 +523,7 @@ func tokenField(r *Record, name string) *int64 {
 }
 
 // fillUsage reads a nested provider usage object (see FillUsage).
-func fillUsage(r *Record, u *fastjson.Value) *fieldError {
+func fillUsage(r *Record, u *fastjson.Value) *FieldError {
 	return FillUsageObject(r, func(path ...string) (int64, bool, *FieldError) {
 		v := u.Get(path...)
 		if v == nil || v.Type() == fastjson.TypeNull {
@@ -549,40 +551,40 @@ func JSONUsageKeys(u *fastjson.Value) UsageKeys {
 	}
 }
 
-func str(v *fastjson.Value, field string) (string, *fieldError) {
+func str(v *fastjson.Value, field string) (string, *FieldError) {
 	if v.Type() != fastjson.TypeString {
-		return "", &fieldError{"wrong type (want string)", field}
+		return "", &FieldError{"wrong type (want string)", field}
 	}
 	return string(v.GetStringBytes()), nil
 }
 
-func stringOrNumber(v *fastjson.Value, field string) (string, *fieldError) {
+func stringOrNumber(v *fastjson.Value, field string) (string, *FieldError) {
 	switch v.Type() {
 	case fastjson.TypeString:
 		return string(v.GetStringBytes()), nil
 	case fastjson.TypeNumber:
 		return string(v.MarshalTo(nil)), nil
 	}
-	return "", &fieldError{"wrong type (want string)", field}
+	return "", &FieldError{"wrong type (want string)", field}
 }
 
-func number(v *fastjson.Value, field string) (float64, *fieldError) {
+func number(v *fastjson.Value, field string) (float64, *FieldError) {
 	if v.Type() != fastjson.TypeNumber {
-		return 0, &fieldError{"wrong type (want number)", field}
+		return 0, &FieldError{"wrong type (want number)", field}
 	}
 	f, err := v.Float64()
 	if err != nil {
-		return 0, &fieldError{"non-finite number", field}
+		return 0, &FieldError{"non-finite number", field}
 	}
 	return f, nil
 }
 
-func tokens(v *fastjson.Value, field string) (int64, *fieldError) {
+func tokens(v *fastjson.Value, field string) (int64, *FieldError) {
 	f, ferr := number(v, field)
 	if ferr != nil {
 		return 0, ferr
 	}
-	return tokenCount(field, f)
+	return TokenCount(field, f)
 }
 
 // scalarText renders a string, number or boolean as text.
@@ -600,8 +602,8 @@ func scalarText(v *fastjson.Value) (string, bool) {
 	return "", false
 }
 
-// shorten keeps messages readable when a line holds megabytes.
-func shorten(s string) string {
+// Shorten keeps messages readable when a line holds megabytes.
+func Shorten(s string) string {
 	const max = 200
 	if len(s) <= max {
 		return s

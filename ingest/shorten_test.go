@@ -12,11 +12,11 @@ import (
 // invalid UTF-8 in a message shown to the user.
 func TestShortenKeepsCharacters(t *testing.T) {
 	s := strings.Repeat("a", 199) + "é" + strings.Repeat("b", 50)
-	got := shorten(s)
+	got := Shorten(s)
 	if want := strings.Repeat("a", 199) + "…"; got != want {
 		t.Errorf("shorten = %q (valid %v), want %q", got, utf8.ValidString(got), want)
 	}
-	if short := "ümlaut"; shorten(short) != short {
-		t.Errorf("shorten(%q) = %q, want it unchanged", short, shorten(short))
+	if short := "ümlaut"; Shorten(short) != short {
+		t.Errorf("shorten(%q) = %q, want it unchanged", short, Shorten(short))
 	}
 }
