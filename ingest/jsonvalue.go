@@ -12,6 +12,3 @@ func JSONString(v *fastjson.Value, field string) (string, *FieldError) { return 
 func JSONStringOrNumber(v *fastjson.Value, field string) (string, *FieldError) {
 	return stringOrNumber(v, field)
 }
-
-// JSONScalarText renders a string, number or boolean as text.
-func JSONScalarText(v *fastjson.Value) (string, bool) { return scalarText(v) }

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 )
 
 func init() { Register(jsonlFormat{}, 100) }
@@ -380,7 +382,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 		*keys = append(*keys, key)
 		name, known := canonicalAliases[string(key)]
 		if !known {
-			if s, ok := scalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				r.Attrs[string(key)] = s
 			}
 			return
@@ -447,7 +449,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 				statusExplicit = true
 			}
 		case "error":
-			if s, ok := scalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				r.Error = s
 			} else {
 				r.Error = Shorten(string(v.MarshalTo(nil)))
@@ -531,24 +533,7 @@ func fillUsage(r *Record, u *fastjson.Value) *FieldError {
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	}, JSONUsageKeys(u))
-}
-
-// JSONUsageKeys lists the keys of the objects inside a JSON usage object.
-func JSONUsageKeys(u *fastjson.Value) UsageKeys {
-	return func(path ...string) []string {
-		v := u.Get(path...)
-		if v == nil {
-			return nil
-		}
-		o, err := v.Object()
-		if err != nil {
-			return nil
-		}
-		var keys []string
-		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
-		return keys
-	}
+	}, fjson.ObjectKeys(u))
 }
 
 func str(v *fastjson.Value, field string) (string, *FieldError) {
@@ -585,21 +570,6 @@ func tokens(v *fastjson.Value, field string) (int64, *FieldError) {
 		return 0, ferr
 	}
 	return TokenCount(field, f)
-}
-
-// scalarText renders a string, number or boolean as text.
-func scalarText(v *fastjson.Value) (string, bool) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes()), true
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), true
-	case fastjson.TypeTrue:
-		return "true", true
-	case fastjson.TypeFalse:
-		return "false", true
-	}
-	return "", false
 }
 
 // Shorten keeps messages readable when a line holds megabytes.
