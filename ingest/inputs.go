@@ -18,8 +18,8 @@ import (
 // traces is not one.
 var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst"}
 
-// isTraceName reports whether a directory walk would read a file of this name.
-func isTraceName(name string) bool {
+// IsTraceName reports whether a directory walk would read a file of this name.
+func IsTraceName(name string) bool {
 	lower := strings.ToLower(filepath.Base(name))
 	for _, ext := range inputExts {
 		if strings.HasSuffix(lower, ext) {
@@ -154,7 +154,7 @@ func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]
 		p := filepath.Join(dir, name)
 		est, err := os.Stat(p) // follows a symbolic link
 		if err != nil {
-			if isTraceName(name) {
+			if IsTraceName(name) {
 				*found = append(*found, input{path: p, fromDir: true, fail: unwrapPathErr(err).Error()})
 				*stats = append(*stats, nil)
 			} else {
@@ -167,7 +167,7 @@ func (x *expansion) walk(dir string, st fs.FileInfo, top bool, dirs map[fileKey]
 			if err := x.walk(p, est, false, dirs, found, stats); err != nil {
 				return err
 			}
-		case est.Mode().IsRegular() && isTraceName(name):
+		case est.Mode().IsRegular() && IsTraceName(name):
 			*found = append(*found, input{path: p, fromDir: true})
 			*stats = append(*stats, est)
 		default:
@@ -226,7 +226,7 @@ func OutputClash(inputs []string, outs ...string) error {
 			if d, err := filepath.EvalSymlinks(absIn); err == nil {
 				absIn = d
 			}
-			if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && isTraceName(absOut) {
+			if rel, err := filepath.Rel(absIn, absOut); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && IsTraceName(absOut) {
 				return fmt.Errorf("output %s is inside the input directory %s and has a trace file ending: it would destroy an input or be read as one next time; write it elsewhere", out, in)
 			}
 		}

@@ -58,8 +58,8 @@ func TestIsTraceName(t *testing.T) {
 		"a.jsonl": true, "A.JSONL.GZ": true, "x.json.zst": true, "t.parquet": true, "s.ndjson": true,
 		"notes.tar.gz": false, "data.zst": false, "trace.gz": false, "README.md": false, "a.jsonl.bak": false,
 	} {
-		if got := isTraceName(name); got != want {
-			t.Errorf("isTraceName(%q) = %v, want %v", name, got, want)
+		if got := IsTraceName(name); got != want {
+			t.Errorf("IsTraceName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
