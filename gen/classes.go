@@ -34,15 +34,6 @@ var classMix = []struct {
 	{ClassLoopLLMOnly, 0.02, false},
 }
 
-// ClassShares returns the expected share of each class.
-func ClassShares() map[string]float64 {
-	m := make(map[string]float64, len(classMix))
-	for _, c := range classMix {
-		m[c.name] = c.share
-	}
-	return m
-}
-
 // Truth is the ground truth of one session. Token and call counts cover
 // unique events only; see doc.go for the loop fields.
 type Truth struct {

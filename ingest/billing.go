@@ -58,17 +58,17 @@ func ParseServiceTier(s string) ServiceTier {
 	return TierOther
 }
 
-// UsageStringGetter reads one string at a path inside a provider's usage
+// usageStringGetter reads one string at a path inside a provider's usage
 // object; present is false when the path is absent, null or not a string.
-type UsageStringGetter func(path ...string) (s string, present bool)
+type usageStringGetter func(path ...string) (s string, present bool)
 
-// FillUsageBilling reads the billing fields of a provider usage object that
+// fillUsageBilling reads the billing fields of a provider usage object that
 // are not token counts: Anthropic's usage.service_tier and
 // usage.server_tool_use.web_search_requests, and usage.inference_geo "us"
 // (US-only inference; "global", "not_available" and "" are not). (OpenAI carries service_tier
 // beside usage, which the readers map as the canonical service_tier field.)
 // It never overrides a tier already set.
-func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *FieldError {
+func fillUsageBilling(r *Record, get usageStringGetter, count UsageGetter) *FieldError {
 	if r.ServiceTier == TierStandard {
 		if s, ok := get("service_tier"); ok {
 			r.ServiceTier = ParseServiceTier(s)

@@ -77,43 +77,44 @@ const (
 // larger value is a corrupt record, not a very long prompt.
 const maxTokens = 1 << 32
 
-// fieldError is a problem with one field of one record. Its Reason is the
-// stable, countable part; Field names the field for the message.
-type fieldError struct {
+// FieldError is a problem with one field of one record; readers report it
+// as an invalid Note. Its Reason is the stable, countable part; Field
+// names the field for the message.
+type FieldError struct {
 	Reason string
 	Field  string
 }
 
-func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
-// tokenCount validates a token count given as a JSON number.
-func tokenCount(field string, f float64) (int64, *fieldError) {
+// TokenCount validates a token count given as a JSON number.
+func TokenCount(field string, f float64) (int64, *FieldError) {
 	switch {
 	case math.IsNaN(f) || math.IsInf(f, 0):
-		return 0, &fieldError{"non-finite number", field}
+		return 0, &FieldError{"non-finite number", field}
 	case f < 0:
-		return 0, &fieldError{"negative token count", field}
+		return 0, &FieldError{"negative token count", field}
 	case f != math.Trunc(f):
-		return 0, &fieldError{"fractional token count", field}
+		return 0, &FieldError{"fractional token count", field}
 	case f >= maxTokens:
-		return 0, &fieldError{"token count too large", field}
+		return 0, &FieldError{"token count too large", field}
 	}
 	return int64(f), nil
 }
 
-// parseKind accepts "llm" and "tool" in any case.
-func parseKind(s string) (Kind, *fieldError) {
+// ParseKind accepts "llm" and "tool" in any case.
+func ParseKind(s string) (Kind, *FieldError) {
 	switch strings.ToLower(s) {
 	case "llm":
 		return KindLLM, nil
 	case "tool":
 		return KindTool, nil
 	}
-	return KindUnknown, &fieldError{"unknown kind (want llm or tool)", "kind"}
+	return KindUnknown, &FieldError{"unknown kind (want llm or tool)", "kind"}
 }
 
-// parseStatus accepts "ok", "error" and "timeout" in any case.
-func parseStatus(s string) (Status, *fieldError) {
+// ParseStatus accepts "ok", "error" and "timeout" in any case.
+func ParseStatus(s string) (Status, *FieldError) {
 	switch strings.ToLower(s) {
 	case "ok", "":
 		return StatusOK, nil
@@ -122,12 +123,12 @@ func parseStatus(s string) (Status, *fieldError) {
 	case "timeout":
 		return StatusTimeout, nil
 	}
-	return StatusOK, &fieldError{"unknown status (want ok, error or timeout)", "status"}
+	return StatusOK, &FieldError{"unknown status (want ok, error or timeout)", "status"}
 }
 
-// parseErrorClass accepts the ErrorClass text forms; "" and "plain" are a
+// ParseErrorClass accepts the ErrorClass text forms; "" and "plain" are a
 // plain error.
-func parseErrorClass(s string) (ErrorClass, *fieldError) {
+func ParseErrorClass(s string) (ErrorClass, *FieldError) {
 	switch s {
 	case "", "plain":
 		return ErrorPlain, nil
@@ -136,25 +137,22 @@ func parseErrorClass(s string) (ErrorClass, *fieldError) {
 	case "user_rejected":
 		return ErrorUserRejected, nil
 	}
-	return ErrorPlain, &fieldError{"unknown error_class (want sibling_cancel or user_rejected)", "error_class"}
+	return ErrorPlain, &FieldError{"unknown error_class (want sibling_cancel or user_rejected)", "error_class"}
 }
 
-// ParseErrorClass parses the canonical error_class text.
-func ParseErrorClass(s string) (ErrorClass, *FieldError) { return parseErrorClass(s) }
-
 // parseTimeString parses an RFC 3339 timestamp.
-func parseTimeString(s string) (int64, *fieldError) {
+func parseTimeString(s string) (int64, *FieldError) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil || !nanosRepresentable(t) {
-		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
+		return 0, &FieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
 	return t.UnixNano(), nil
 }
 
-// epochMillis converts epoch milliseconds to Unix nanoseconds.
-func epochMillis(f float64) (int64, *fieldError) {
+// EpochMillis converts epoch milliseconds to Unix nanoseconds, validated.
+func EpochMillis(f float64) (int64, *FieldError) {
 	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f >= MaxTSNano/1e6 {
-		return 0, &fieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
+		return 0, &FieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
 	// Split whole milliseconds from the fraction: f·1e6 alone exceeds
 	// float64's 53-bit precision and would be off by ~100 ns.
@@ -162,30 +160,12 @@ func epochMillis(f float64) (int64, *fieldError) {
 	return int64(whole)*1e6 + int64(math.Round((f-whole)*1e6)), nil
 }
 
-// FieldError is a problem with one field of a canonical record; readers
-// report it as an invalid Note with Reason and the Field as detail.
-type FieldError = fieldError
-
-// Finish applies the canonical cross-field rules to a record another reader
-// (Parquet, --map) filled: kind inference, status from an error message when
-// statusExplicit is false, and token consistency. nil means the record is valid.
-func Finish(r *Record, statusExplicit bool) *FieldError { return finish(r, statusExplicit) }
-
-// TokenCount validates a token count read as a number.
-func TokenCount(field string, f float64) (int64, *FieldError) { return tokenCount(field, f) }
-
-// ParseKind, ParseStatus and ParseTime parse the canonical text forms.
-func ParseKind(s string) (Kind, *FieldError)     { return parseKind(s) }
-func ParseStatus(s string) (Status, *FieldError) { return parseStatus(s) }
-func ParseTime(s string) (int64, *FieldError)    { return parseTimeString(s) }
-
-// EpochMillis converts epoch milliseconds to Unix nanoseconds, validated.
-func EpochMillis(f float64) (int64, *FieldError) { return epochMillis(f) }
-
-// finish applies the cross-field rules every canonical reader shares: kind
-// inference, status from an error message when no status was given, and
-// token consistency. It returns the first violation.
-func finish(r *Record, statusExplicit bool) *fieldError {
+// Finish applies the cross-field rules every canonical reader shares (the
+// JSONL reader, and Parquet, CSV and --map for records they filled): kind
+// inference, status from an error message when statusExplicit is false,
+// and token consistency. It returns the first violation; nil means the
+// record is valid.
+func Finish(r *Record, statusExplicit bool) *FieldError {
 	if r.Kind == KindUnknown {
 		// A step with a tool name and no tokens is a tool call; anything
 		// else is a model call.
@@ -213,7 +193,7 @@ func finish(r *Record, statusExplicit bool) *fieldError {
 // so a reader's slip becomes an invalid line, never a wrong dollar figure.
 func Validate(r *Record) *FieldError {
 	if r.SessionID == "" {
-		return &fieldError{"missing session_id", "session_id"}
+		return &FieldError{"missing session_id", "session_id"}
 	}
 	for _, t := range [...]struct {
 		n    int64
@@ -221,32 +201,32 @@ func Validate(r *Record) *FieldError {
 	}{{r.InputTokens, "input_tokens"}, {r.OutputTokens, "output_tokens"}, {r.CacheReadTokens, "cache_read_tokens"},
 		{r.CacheWriteTokens, "cache_write_tokens"}, {r.CacheWrite1hTokens, "cache_write_1h_tokens"}, {r.ReasoningTokens, "reasoning_tokens"}} {
 		if t.n < 0 {
-			return &fieldError{"negative token count", t.name}
+			return &FieldError{"negative token count", t.name}
 		}
 		if t.n >= maxTokens {
-			return &fieldError{"token count too large", t.name}
+			return &FieldError{"token count too large", t.name}
 		}
 	}
 	if r.CacheReadTokens+r.CacheWriteTokens > r.InputTokens {
-		return &fieldError{"cache tokens exceed input_tokens (input must include cache reads and writes)", "input_tokens"}
+		return &FieldError{"cache tokens exceed input_tokens (input must include cache reads and writes)", "input_tokens"}
 	}
 	if r.CacheWrite1hTokens > r.CacheWriteTokens {
-		return &fieldError{"cache_write_1h_tokens exceed cache_write_tokens", "cache_write_1h_tokens"}
+		return &FieldError{"cache_write_1h_tokens exceed cache_write_tokens", "cache_write_1h_tokens"}
 	}
 	if r.ReasoningTokens > r.OutputTokens {
-		return &fieldError{"reasoning tokens exceed output_tokens (output must include reasoning)", "output_tokens"}
+		return &FieldError{"reasoning tokens exceed output_tokens (output must include reasoning)", "output_tokens"}
 	}
 	if r.HasCost && (r.CostUSD < 0 || math.IsNaN(r.CostUSD) || math.IsInf(r.CostUSD, 0)) {
-		return &fieldError{"bad cost_usd", "cost_usd"}
+		return &FieldError{"bad cost_usd", "cost_usd"}
 	}
 	if r.HasCost && r.CostUSD > MaxCostUSD {
-		return &fieldError{"cost_usd too large (over $1,000,000 for one call)", "cost_usd"}
+		return &FieldError{"cost_usd too large (over $1,000,000 for one call)", "cost_usd"}
 	}
 	if r.DurationMS < 0 || math.IsNaN(r.DurationMS) || math.IsInf(r.DurationMS, 0) {
-		return &fieldError{"bad duration_ms", "duration_ms"}
+		return &FieldError{"bad duration_ms", "duration_ms"}
 	}
 	if r.DurationMS > MaxDurationMS {
-		return &fieldError{"duration_ms too large (over a year)", "duration_ms"}
+		return &FieldError{"duration_ms too large (over a year)", "duration_ms"}
 	}
 	if r.TSNano < 0 || r.TSNano >= MaxTSNano {
 		// A time outside 1970–2200 is dropped, not the record: the

@@ -7,6 +7,8 @@ import (
 
 	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/valyala/fastjson/fastfloat"
+
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // fastDecoder decodes the common shape of a canonical line — one flat
@@ -409,7 +411,7 @@ func (f *fastDecoder) decode(line []byte, r *Record) bool {
 	if jsonscan.SkipWS(line, i) != n || checkUTF8 && !utf8.Valid(line) {
 		return false
 	}
-	return finish(r, statusExplicit) == nil
+	return Finish(r, statusExplicit) == nil
 }
 
 // field applies one key and value as fillRecord does.
@@ -457,7 +459,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		return f.str(val), true
 	}
 	var ok bool
-	var ferr *fieldError
+	var ferr *FieldError
 	switch name {
 	case fID, fSession:
 		var s string
@@ -493,7 +495,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		case fvNumber:
 			var v float64
 			if v, ok = num(); ok {
-				n, terr := epochMillis(v)
+				n, terr := EpochMillis(v)
 				SetTime(r, n, terr)
 			}
 		}
@@ -501,7 +503,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		r.DurationMS, ok = num()
 	case fKind:
 		if kind == fvString {
-			r.Kind, ferr = parseKind(transient(val))
+			r.Kind, ferr = ParseKind(transient(val))
 			ok = true
 		}
 	case fModel:
@@ -512,7 +514,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		var v float64
 		if v, ok = num(); ok {
 			var t int64
-			t, ferr = tokenCount("", v)
+			t, ferr = TokenCount("", v)
 			switch name {
 			case fInput:
 				r.InputTokens = t
@@ -534,7 +536,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		r.Tool, ok = text()
 	case fStatus:
 		if kind == fvString {
-			r.Status, ferr = parseStatus(transient(val))
+			r.Status, ferr = ParseStatus(transient(val))
 			*statusExplicit, ok = true, true
 		}
 	case fError:
@@ -551,7 +553,7 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		}
 	case fErrorClass:
 		if kind == fvString {
-			r.ErrorClass, ferr = parseErrorClass(transient(val))
+			r.ErrorClass, ferr = ParseErrorClass(transient(val))
 			ok = true
 		}
 	case fRole:
@@ -568,9 +570,9 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 		if kind == fvString {
 			ok = true
 			if name == fToolArgs {
-				r.ToolArgsHash, r.ToolArgsLabel = HashText(transient(val)), Label(transient(val))
+				r.ToolArgsHash, r.ToolArgsLabel = toolhash.Text(transient(val)), toolhash.Label(transient(val))
 			} else {
-				r.ToolResultHash, r.ToolResultBytes = HashText(transient(val)), int64(len(val))
+				r.ToolResultHash, r.ToolResultBytes = toolhash.Text(transient(val)), int64(len(val))
 			}
 		}
 	case fServiceTier:

@@ -52,6 +52,16 @@ func BorrowsIDs(sink Sink) bool {
 	return ok && b.BorrowsIDs()
 }
 
+// BuffersInput reports whether the format named format declares, with a
+// method BuffersInput() bool, that it keeps every unit of an input until
+// the input ends (the span formats rebuild trees), so each garbage
+// collection while it reads marks all of them again. The caller may tune
+// its collector for that (docs/performance.md); it need not know formats.
+func BuffersInput(format string) bool {
+	b, ok := formats[format].(interface{ BuffersInput() bool })
+	return ok && b.BuffersInput()
+}
+
 // SinkFactory hands out sinks. Decoders call it once per worker goroutine.
 type SinkFactory func() Sink
 

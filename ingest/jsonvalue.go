@@ -12,13 +12,3 @@ func JSONString(v *fastjson.Value, field string) (string, *FieldError) { return 
 func JSONStringOrNumber(v *fastjson.Value, field string) (string, *FieldError) {
 	return stringOrNumber(v, field)
 }
-
-// JSONScalarText renders a string, number or boolean as text.
-func JSONScalarText(v *fastjson.Value) (string, bool) { return scalarText(v) }
-
-// Shorten keeps messages readable when a line holds megabytes.
-func Shorten(s string) string { return shorten(s) }
-
-// TokenField points at the record field a canonical *_tokens name names
-// (reasoning_tokens for any other name).
-func TokenField(r *Record, name string) *int64 { return tokenField(r, name) }

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 )
 
 func init() { Register(jsonlFormat{}, 100) }
@@ -313,12 +315,12 @@ func (d *lineDecoder) decodeGeneral(line []byte, n int64) {
 		if err := json.Unmarshal(line, &x); err != nil {
 			detail = err.Error()
 		}
-		d.invalid(n, "malformed json", shorten(detail))
+		d.invalid(n, "malformed json", Shorten(detail))
 		return
 	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
-		d.invalid(n, "malformed json", shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
+		d.invalid(n, "malformed json", Shorten(strings.TrimPrefix(err.Error(), "cannot parse JSON: ")))
 		return
 	}
 	o, err := v.Object()
@@ -359,8 +361,8 @@ func (d *lineDecoder) record(r *Record) {
 
 // fillRecord maps one canonical JSON object onto r; keys is scratch
 // space, reused across calls.
-func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
-	var ferr *fieldError
+func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
+	var ferr *FieldError
 	statusExplicit := false
 	var usage *fastjson.Value
 	topTokens := false
@@ -373,14 +375,14 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		}
 		for _, k := range *keys {
 			if bytes.Equal(k, key) {
-				ferr = &fieldError{"duplicate key", string(key)}
+				ferr = &FieldError{"duplicate key", string(key)}
 				return
 			}
 		}
 		*keys = append(*keys, key)
 		name, known := canonicalAliases[string(key)]
 		if !known {
-			if s, ok := scalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				r.Attrs[string(key)] = s
 			}
 			return
@@ -397,9 +399,9 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			var f float64
 			if f, ferr = number(v, name); ferr == nil {
 				if math.Abs(f) > 1<<53 {
-					ferr = &fieldError{"seq out of range", name}
+					ferr = &FieldError{"seq out of range", name}
 				} else if f != float64(int64(f)) {
-					ferr = &fieldError{"fractional seq", name}
+					ferr = &FieldError{"fractional seq", name}
 				}
 				r.Seq, r.HasSeq = int64(f), true
 			}
@@ -411,7 +413,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 				SetTimeText(r, string(v.GetStringBytes()))
 				r.TSUnreadable = r.TSUnreadable || len(v.GetStringBytes()) == 0
 			case fastjson.TypeNumber:
-				n, terr := epochMillis(v.GetFloat64())
+				n, terr := EpochMillis(v.GetFloat64())
 				SetTime(r, n, terr)
 			default:
 				r.TSUnreadable = true
@@ -421,7 +423,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "kind":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {
-				r.Kind, ferr = parseKind(s)
+				r.Kind, ferr = ParseKind(s)
 			}
 		case "model":
 			r.Model, ferr = str(v, name)
@@ -430,12 +432,12 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
 			var t int64
 			if t, ferr = tokens(v, name); ferr == nil {
-				*tokenField(r, name) = t
+				*TokenField(r, name) = t
 				topTokens = true
 			}
 		case "usage":
 			if v.Type() != fastjson.TypeObject {
-				ferr = &fieldError{"wrong type", name}
+				ferr = &FieldError{"wrong type", name}
 			}
 			usage = v
 		case "tool":
@@ -443,19 +445,19 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		case "status":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {
-				r.Status, ferr = parseStatus(s)
+				r.Status, ferr = ParseStatus(s)
 				statusExplicit = true
 			}
 		case "error":
-			if s, ok := scalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				r.Error = s
 			} else {
-				r.Error = shorten(string(v.MarshalTo(nil)))
+				r.Error = Shorten(string(v.MarshalTo(nil)))
 			}
 		case "error_class":
 			var c string
 			if c, ferr = str(v, name); ferr == nil {
-				r.ErrorClass, ferr = parseErrorClass(c)
+				r.ErrorClass, ferr = ParseErrorClass(c)
 			}
 		case "role":
 			r.Role, ferr = str(v, name)
@@ -465,9 +467,9 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			r.CostUSD, ferr = number(v, name)
 			r.HasCost = ferr == nil
 		case "tool_args":
-			r.SetToolArgs(v)
+			r.setToolArgs(v)
 		case "tool_result":
-			r.SetToolResult(v)
+			r.setToolResult(v)
 		case "service_tier":
 			var s string
 			if s, ferr = str(v, name); ferr == nil {
@@ -484,7 +486,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 		}
 	}
 	if usage != nil {
-		if ferr := FillUsageBilling(r, func(path ...string) (string, bool) {
+		if ferr := fillUsageBilling(r, func(path ...string) (string, bool) {
 			v := usage.Get(path...)
 			if v == nil || v.Type() != fastjson.TypeString {
 				return "", false
@@ -501,10 +503,12 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *fieldError {
 			return ferr
 		}
 	}
-	return finish(r, statusExplicit)
+	return Finish(r, statusExplicit)
 }
 
-func tokenField(r *Record, name string) *int64 {
+// TokenField points at the record field a canonical *_tokens name names
+// (reasoning_tokens for any other name).
+func TokenField(r *Record, name string) *int64 {
 	switch name {
 	case "input_tokens":
 		return &r.InputTokens
@@ -521,7 +525,7 @@ func tokenField(r *Record, name string) *int64 {
 }
 
 // fillUsage reads a nested provider usage object (see FillUsage).
-func fillUsage(r *Record, u *fastjson.Value) *fieldError {
+func fillUsage(r *Record, u *fastjson.Value) *FieldError {
 	return FillUsageObject(r, func(path ...string) (int64, bool, *FieldError) {
 		v := u.Get(path...)
 		if v == nil || v.Type() == fastjson.TypeNull {
@@ -529,82 +533,50 @@ func fillUsage(r *Record, u *fastjson.Value) *fieldError {
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	}, JSONUsageKeys(u))
+	}, fjson.ObjectKeys(u))
 }
 
-// JSONUsageKeys lists the keys of the objects inside a JSON usage object.
-func JSONUsageKeys(u *fastjson.Value) UsageKeys {
-	return func(path ...string) []string {
-		v := u.Get(path...)
-		if v == nil {
-			return nil
-		}
-		o, err := v.Object()
-		if err != nil {
-			return nil
-		}
-		var keys []string
-		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
-		return keys
-	}
-}
-
-func str(v *fastjson.Value, field string) (string, *fieldError) {
+func str(v *fastjson.Value, field string) (string, *FieldError) {
 	if v.Type() != fastjson.TypeString {
-		return "", &fieldError{"wrong type (want string)", field}
+		return "", &FieldError{"wrong type (want string)", field}
 	}
 	return string(v.GetStringBytes()), nil
 }
 
-func stringOrNumber(v *fastjson.Value, field string) (string, *fieldError) {
+func stringOrNumber(v *fastjson.Value, field string) (string, *FieldError) {
 	switch v.Type() {
 	case fastjson.TypeString:
 		return string(v.GetStringBytes()), nil
 	case fastjson.TypeNumber:
 		return string(v.MarshalTo(nil)), nil
 	}
-	return "", &fieldError{"wrong type (want string)", field}
+	return "", &FieldError{"wrong type (want string)", field}
 }
 
-func number(v *fastjson.Value, field string) (float64, *fieldError) {
+func number(v *fastjson.Value, field string) (float64, *FieldError) {
 	if v.Type() != fastjson.TypeNumber {
-		return 0, &fieldError{"wrong type (want number)", field}
+		return 0, &FieldError{"wrong type (want number)", field}
 	}
 	f, err := v.Float64()
 	if err != nil {
-		return 0, &fieldError{"non-finite number", field}
+		return 0, &FieldError{"non-finite number", field}
 	}
 	return f, nil
 }
 
-func tokens(v *fastjson.Value, field string) (int64, *fieldError) {
+func tokens(v *fastjson.Value, field string) (int64, *FieldError) {
 	f, ferr := number(v, field)
 	if ferr != nil {
 		return 0, ferr
 	}
-	return tokenCount(field, f)
+	return TokenCount(field, f)
 }
 
-// scalarText renders a string, number or boolean as text.
-func scalarText(v *fastjson.Value) (string, bool) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes()), true
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), true
-	case fastjson.TypeTrue:
-		return "true", true
-	case fastjson.TypeFalse:
-		return "false", true
-	}
-	return "", false
-}
-
-// shorten keeps messages readable when a line holds megabytes.
-func shorten(s string) string {
+// Shorten keeps messages readable when a line holds megabytes.
+func Shorten(s string) string {
 	const max = 200
 	if len(s) <= max {
 		return s
 	}
-	return s[:max] + "…"
+	return TruncateUTF8(s, max) + "…" // never half a character
 }

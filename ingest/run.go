@@ -291,13 +291,6 @@ func smallFile(src *Source) bool {
 	return err == nil && st.Mode().IsRegular() && st.Size() < wideInput
 }
 
-// StdinIsTerminal reports whether stdin is an interactive terminal, so the
-// CLI can refuse to wait on "-" typed by mistake.
-func StdinIsTerminal() bool {
-	st, err := os.Stdin.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // validating wraps a sink factory so every record any reader emits meets
 // Validate; one that does not becomes an invalid note for its line.
 func validating(file string, newSink SinkFactory) SinkFactory {

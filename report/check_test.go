@@ -24,6 +24,7 @@ func TestParseBudgets(t *testing.T) {
 		{"share over 1", "max-wasted-share: 120%", "max-wasted-share: a share is at most 100%", nil},
 		{"negative", "max-p95-cost: -1", "max-p95-cost: want a number of 0 or more", nil},
 		{"fractional runaway", "max-runaway: 1.5", "max-runaway: want a whole number", nil},
+		{"negative runaway", "max-runaway: -1", "max-runaway: must be 0 or more", nil}, // the check of the sign, not of the number
 		{"not a mapping", "- 1\n- 2\n", "want a mapping", nil},
 		{"nested value", "max-p95-cost:\n  a: 1\n", "max-p95-cost: want a single value", nil},
 	} {

@@ -234,21 +234,20 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	ctx := ios.context()
 	var ignored int64
 	runOpt.Context, runOpt.Ignored = ctx, &ignored
+	var gc readGC // gc.go
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
-			if spanFormat(res.Format) {
-				setGC(spanGCPercent) // until the reading ends (gc.go)
-			}
+			gc.file(res.Format)
 			return prog.wrap(index, col.Factory(index))
 		})
-	setGC(gcPercent)
+	gc.done()
 	prog.finish()
-	timing.done("read")
+	ios.timing.done("read")
 	if err != nil {
 		return nil, err
 	}
 	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src})
-	timing.done("finish")
+	ios.timing.done("finish")
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted while sessions were finished
 	}
@@ -448,7 +447,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	}
 	// Events are dropped as sessions are finished, which bounds memory;
 	// the HTML report's cap sweep keeps each model call's cost.
-	timing.done("start")
+	ios.timing.done("start")
 	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, html))
 	if err != nil {
 		return err
@@ -474,7 +473,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 			return usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
-	timing.done("report")
+	ios.timing.done("report")
 	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
@@ -493,7 +492,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err := outs.commit(); err != nil {
 		return err
 	}
-	timing.done("write")
+	ios.timing.done("write")
 	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
 	}

@@ -6,18 +6,18 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// TestSpanFormatsExist guards the GC policy against a renamed format: the
-// span formats it names must be registered, and the line formats must not
-// be taken for them.
-func TestSpanFormatsExist(t *testing.T) {
+// TestBufferingFormats guards the GC policy: the formats that keep every span
+// until their input ends (otlp, tempo, jaeger: ingest/otel builds span trees)
+// declare it, and the line formats, which hold one chunk at a time, do not.
+func TestBufferingFormats(t *testing.T) {
 	for _, name := range []string{"otlp", "tempo", "jaeger"} {
-		if _, err := ingest.Lookup(name); err != nil || !spanFormat(name) {
-			t.Errorf("%s: lookup error %v, span format %v", name, err, spanFormat(name))
+		if _, err := ingest.Lookup(name); err != nil || !ingest.BuffersInput(name) {
+			t.Errorf("%s: lookup error %v, buffers input %v", name, err, ingest.BuffersInput(name))
 		}
 	}
-	for _, name := range []string{"jsonl", "parquet", "claude-code", "langfuse"} {
-		if spanFormat(name) {
-			t.Errorf("%s taken for a span format", name)
+	for _, name := range []string{"jsonl", "parquet", "claude-code", "langfuse", "stdouttrace", "no-such-format"} {
+		if ingest.BuffersInput(name) {
+			t.Errorf("%s taken for a buffering format", name)
 		}
 	}
 }

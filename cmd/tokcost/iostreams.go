@@ -18,6 +18,9 @@ type IOStreams struct {
 	StdinTTY  bool
 	StderrTTY bool
 
+	// timing prints phase times on ErrOut (timing.go); nil times nothing.
+	timing *phaseTimer
+
 	// ctx is the run's context (MainContext sets it): cancelled by
 	// SIGINT or SIGTERM, it stops reading and writing. It travels with
 	// the streams because every command that reads or writes has them.
@@ -38,5 +41,6 @@ func SystemIO() *IOStreams {
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		StdinTTY:  isatty.IsTerminal(os.Stdin.Fd()),
 		StderrTTY: isatty.IsTerminal(os.Stderr.Fd()),
+		timing:    newPhaseTimer(os.Stderr),
 	}
 }

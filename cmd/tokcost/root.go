@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,28 +49,47 @@ func MainContext(ctx context.Context, ios *IOStreams, args []string) int {
 	if err == nil {
 		return ExitOK
 	}
+	var re *runError
+	fromRun := errors.As(err, &re)
+	if fromRun {
+		err = re.err
+	}
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.err != nil {
 		// Errors quote file names, models and flag values: escape them.
 		fmt.Fprintf(ios.ErrOut, "tokcost: %s\n", report.SafeLines(err.Error()))
 	}
-	if !errors.As(err, &ee) && isFlagError(err) {
+	if !fromRun && !errors.As(err, &ee) {
+		// cobra's own errors (arguments, unknown commands, flag groups)
+		// are plain errors; flag parsing errors come typed through the
+		// FlagErrorFunc.
 		fmt.Fprintf(ios.ErrOut, "Run 'tokcost --help' for usage.\n")
 		return ExitUsage
 	}
 	return exitCode(err)
 }
 
-// isFlagError recognises cobra's own argument and flag errors, which it
-// returns as plain errors.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument", "unknown command", "accepts ", "requires at least", "bad flag syntax", "if any flags in the group"} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// runError marks an error a command's RunE returned, so that every other
+// plain error Execute returns is known to be cobra's rejection of the
+// command line, without matching its text.
+type runError struct{ err error }
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
+// markRunErrors wraps the RunE of c and of every command below it.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := run(cmd, args); err != nil {
+				return &runError{err}
+			}
+			return nil
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
 }
 
 func newRootCmd(ios *IOStreams) *cobra.Command {
@@ -108,6 +126,7 @@ runaway retry loops, and what caps, windows and routing would save.`,
 		newFormatsCmd(ios),
 	)
 	registerCompletions(root)
+	markRunErrors(root)
 	return root
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"time"
 )
@@ -9,18 +10,30 @@ import (
 // phaseTimer prints how long each phase of a run took on stderr when
 // TOKCOST_TIMING is set: where the wall time of a large run goes
 // (docs/performance.md), without a profiler.
+// It writes to the IOStreams' ErrOut (SystemIO makes it; streams without
+// one, as in tests, time nothing).
 type phaseTimer struct {
-	on   bool
+	out  io.Writer
 	last time.Time
 }
 
-var timing = &phaseTimer{on: os.Getenv("TOKCOST_TIMING") != "", last: time.Now()}
+// processStart is when the process began: the first phase counts from it.
+var processStart = time.Now()
+
+// newPhaseTimer returns a timer writing to out when TOKCOST_TIMING is set,
+// else nil.
+func newPhaseTimer(out io.Writer) *phaseTimer {
+	if os.Getenv("TOKCOST_TIMING") == "" {
+		return nil
+	}
+	return &phaseTimer{out: out, last: processStart}
+}
 
 func (t *phaseTimer) done(phase string) {
-	if !t.on {
+	if t == nil {
 		return
 	}
 	now := time.Now()
-	fmt.Fprintf(os.Stderr, "tokcost: timing: %-8s %6.3f s\n", phase, now.Sub(t.last).Seconds())
+	fmt.Fprintf(t.out, "tokcost: timing: %-8s %6.3f s\n", phase, now.Sub(t.last).Seconds())
 	t.last = now
 }

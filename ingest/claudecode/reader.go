@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -250,7 +251,7 @@ func (d *decoder) assistant(l *line, n int64) {
 			if bl.Type == "tool_use" && bl.ID != "" {
 				if _, seen := d.toolUses[bl.ID]; !seen {
 					tu := toolUse{name: bl.Name, tsNano: ts}
-					tu.argsHash, tu.argsLabel, _ = ingest.ToolArgsJSON(&d.args, bl.Input)
+					tu.argsHash, tu.argsLabel, _ = toolhash.ArgsJSON(&d.args, bl.Input)
 					d.toolUses[bl.ID] = tu
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -279,14 +280,14 @@ func (d *decoder) line(b []byte, n int64) {
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
 		switch {
 		case it.Args != "":
-			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, it.Args)
+			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.p, it.Args)
 		case it.Input != "":
-			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, it.Input)
+			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.p, it.Input)
 		}
 		d.recs = append(d.recs, r)
 	case "response_item/function_call_output", "response_item/custom_tool_call_output":
 		body := resultBody(it.Result)
-		d.results[it.CallID] = toolResult{ingest.HashText(body), int64(len(body))}
+		d.results[it.CallID] = toolResult{toolhash.Text(body), int64(len(body))}
 		d.note(ingest.NoteSkipped, n, kind, "") // joined to the call's record
 	case "event_msg/exec_command_end":
 		e := end{failed: (it.ExitCode != nil && *it.ExitCode != 0) || (it.Status != "" && it.Status != "completed"),

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -261,10 +262,10 @@ func fill(r *ingest.Record, cols []column, row []string) *ingest.FieldError {
 			r.HasCost = ferr == nil
 		case "tool_args":
 			var p fastjson.Parser
-			r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&p, v)
+			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&p, v)
 		case "tool_result":
 			var p fastjson.Parser
-			r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v)
+			r.ToolResultHash, _, r.ToolResultBytes = toolhash.ValueText(&p, v)
 		case "service_tier":
 			r.ServiceTier = ingest.ParseServiceTier(v)
 		}

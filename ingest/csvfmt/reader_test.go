@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/ingesttest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func decodeMap(t *testing.T, name string, data []byte, m map[string]string) (*ingesttest.Sink, error) {
@@ -213,7 +214,7 @@ func TestToolArgsColumns(t *testing.T) {
 	}
 	a, b := s.Recs[0], s.Recs[1]
 	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
-		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		a.ToolResultHash != toolhash.Text("abc") || a.ToolResultBytes != 3 {
 		t.Errorf("%+v\n%+v", a, b)
 	}
 }

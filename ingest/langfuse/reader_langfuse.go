@@ -2,6 +2,7 @@ package langfuse
 
 import (
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 	"github.com/valyala/fastjson"
 
 	"bytes"
@@ -229,7 +230,7 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 // toolValue hashes a TOOL observation's input or output. SDKs store
 // arguments either as JSON or as a string holding JSON text
 // ("{\"city\":\"Tokyo\"}"); both compare as the same canonical JSON,
-// and any other string as its text (ingest.ToolValueText). Empty is none.
+// and any other string as its text (toolhash.ValueText). Empty is none.
 func (c *collector) toolValue(raw json.RawMessage) (hash uint64, label string, size int64) {
 	if !hasOutput(raw) {
 		return 0, "", 0
@@ -239,11 +240,11 @@ func (c *collector) toolValue(raw json.RawMessage) (hash uint64, label string, s
 		return 0, "", 0
 	}
 	if v.Type() == fastjson.TypeString {
-		return ingest.ToolValueText(&c.p, string(v.GetStringBytes()))
+		return toolhash.ValueText(&c.p, string(v.GetStringBytes()))
 	}
 	var r ingest.Record
-	r.SetToolArgs(v)
-	r.SetToolResult(v)
+	r.ToolArgsHash, r.ToolArgsLabel = toolhash.Args(v)
+	r.ToolResultHash, r.ToolResultBytes = toolhash.Result(v)
 	return r.ToolArgsHash, r.ToolArgsLabel, r.ToolResultBytes
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -453,9 +454,9 @@ func (d *decoder) toolIO(rec *ingest.Record, raw json.RawMessage) {
 		return
 	}
 	if a := v.Get("arguments"); a != nil && a.Type() != fastjson.TypeNull {
-		rec.SetToolArgs(a)
+		rec.ToolArgsHash, rec.ToolArgsLabel = toolhash.Args(a)
 	}
 	if res := v.Get("result"); res != nil && res.Type() != fastjson.TypeNull {
-		rec.SetToolResult(res)
+		rec.ToolResultHash, rec.ToolResultBytes = toolhash.Result(res)
 	}
 }

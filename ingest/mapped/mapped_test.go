@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 type collect struct {
@@ -240,7 +241,7 @@ func TestMappedToolArgs(t *testing.T) {
 	}
 	a, b := c.recs[0], c.recs[1]
 	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
-		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		a.ToolResultHash != toolhash.Text("abc") || a.ToolResultBytes != 3 {
 		t.Errorf("%+v\n%+v", a, b)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(format{}, 1000) }
@@ -110,7 +112,7 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 			if d.m.taken[k] {
 				return // consumed by a mapping
 			}
-			if s, ok := ingest.JSONScalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				if _, dup := r.Attrs[k]; !dup {
 					r.Attrs[k] = s
 				}
@@ -136,7 +138,7 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 	}
 	for _, f := range d.m.attrs {
 		if v := root.Get(f.path...); v != nil {
-			if s, ok := ingest.JSONScalarText(v); ok {
+			if s, ok := fjson.ScalarText(v); ok {
 				r.Attrs[f.name] = s
 			}
 		}
@@ -221,7 +223,7 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 			r.ErrorClass, ferr = ingest.ParseErrorClass(s)
 		}
 	case "error":
-		if s, ok := ingest.JSONScalarText(v); ok {
+		if s, ok := fjson.ScalarText(v); ok {
 			r.Error = s
 		} else {
 			r.Error = ingest.Shorten(string(v.MarshalTo(nil)))
@@ -234,9 +236,9 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
 	case "tool_args":
-		r.SetToolArgs(v)
+		r.ToolArgsHash, r.ToolArgsLabel = toolhash.Args(v)
 	case "tool_result":
-		r.SetToolResult(v)
+		r.ToolResultHash, r.ToolResultBytes = toolhash.Result(v)
 	case "service_tier":
 		var s string
 		if s, ferr = ingest.JSONString(v, label); ferr == nil {
@@ -269,7 +271,7 @@ func fillUsage(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	}, ingest.JSONUsageKeys(u))
+	}, fjson.ObjectKeys(u))
 }
 
 // number reads a JSON number, or a decimal string: many exporters (proto3

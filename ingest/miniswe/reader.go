@@ -13,6 +13,7 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -269,7 +270,7 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 			rec := ingest.Record{Kind: ingest.KindTool, ID: a.ToolCallID, Tool: "bash", TSNano: ts, Role: "main", File: d.file, Line: n}
 			// The command is the whole of a bash call's arguments, in
 			// tool-calling and text mode alike.
-			rec.ToolArgsHash, rec.ToolArgsLabel = ingest.HashText(a.Command), ingest.Label(a.Command)
+			rec.ToolArgsHash, rec.ToolArgsLabel = toolhash.Text(a.Command), toolhash.Label(a.Command)
 			idx := len(d.recs) + len(recs)
 			if a.ToolCallID != "" {
 				d.tools[a.ToolCallID] = idx

@@ -14,6 +14,7 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -321,7 +322,7 @@ func (d *decoder) event(raw json.RawMessage, n int64) {
 		// which add a varying "thought" and runtime settings.
 		if mr := e.Meta.ModelResponse; mr != nil && r.ID != "" {
 			if a, ok := mr.args(r.ID); ok {
-				r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&d.p, a)
+				r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.p, a)
 			}
 		}
 		recs = append(recs, r)

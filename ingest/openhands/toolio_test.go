@@ -10,7 +10,7 @@ import (
 // The expected hashes below were computed from the real files by this
 // independent Python implementation of ingest's hash (FNV-1a 64 over the
 // canonical form: a type byte, lengths as base-128 varints, object keys
-// sorted by their UTF-8 bytes) and label (ingest.ArgsLabel), run as
+// sorted by their UTF-8 bytes) and label (toolhash.ArgsLabel), run as
 // python3 with this file's functions and the loop at the end:
 //
 //	import json

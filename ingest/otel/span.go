@@ -5,8 +5,8 @@ import (
 
 	"github.com/valyala/fastjson"
 
-	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // class is what a span is, as far as cost goes.
@@ -129,7 +129,7 @@ type span struct {
 	service        string // resource service.name
 
 	// The tool call's arguments and result, hashed as they are read
-	// (ingest.ToolValueText): no text is buffered with the trace.
+	// (toolhash.ValueText): no text is buffered with the trace.
 	argsHash, resultHash uint64
 	argsLabel            string
 	resultBytes          int64
@@ -202,12 +202,12 @@ func (s *span) setAttr(key, val string) {
 		// The semconv name wins over the AI SDK's, in any order.
 		if s.argsHash == 0 || key == "gen_ai.tool.call.arguments" {
 			var p fastjson.Parser
-			s.argsHash, s.argsLabel, _ = ingest.ToolValueText(&p, val)
+			s.argsHash, s.argsLabel, _ = toolhash.ValueText(&p, val)
 		}
 	case "gen_ai.tool.call.result", "ai.toolCall.result":
 		if s.resultHash == 0 || key == "gen_ai.tool.call.result" {
 			var p fastjson.Parser
-			s.resultHash, _, s.resultBytes = ingest.ToolValueText(&p, val)
+			s.resultHash, _, s.resultBytes = toolhash.ValueText(&p, val)
 		}
 	case "error.type":
 		s.errType = val

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // TestToolArgsAndResult: execute_tool spans carry
@@ -29,7 +29,7 @@ func TestToolArgsAndResult(t *testing.T) {
 		a, b := s.recs[0], s.recs[1]
 		// "def main(): pass" is 16 bytes and not JSON: hashed as text.
 		if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "src/app.py" ||
-			a.ToolResultHash != ingest.HashText("def main(): pass") || a.ToolResultBytes != 16 || b.ToolResultHash != a.ToolResultHash {
+			a.ToolResultHash != toolhash.Text("def main(): pass") || a.ToolResultBytes != 16 || b.ToolResultHash != a.ToolResultHash {
 			t.Errorf("%s: %+v\n%+v", name, a, b)
 		}
 	}

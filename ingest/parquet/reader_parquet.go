@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 func init() { ingest.Register(format{}, 10) }
@@ -576,10 +577,10 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 		r.HasCost = ferr == nil
 	case fToolArgs:
 		var p fastjson.Parser
-		r.ToolArgsHash, r.ToolArgsLabel, _ = ingest.ToolValueText(&p, v.s)
+		r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&p, v.s)
 	case fToolResult:
 		var p fastjson.Parser
-		r.ToolResultHash, _, r.ToolResultBytes = ingest.ToolValueText(&p, v.s)
+		r.ToolResultHash, _, r.ToolResultBytes = toolhash.ValueText(&p, v.s)
 	case fToolArgsHash, fToolResultHash:
 		// The hash's 64 bits, whether the column is unsigned or signed (a
 		// tool that has no unsigned type). A text column of the same
@@ -595,7 +596,7 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 		}
 	case fToolArgsLabel:
 		if r.ToolArgsLabel == "" && !v.badUTF8 {
-			r.ToolArgsLabel = ingest.Label(v.s)
+			r.ToolArgsLabel = toolhash.Label(v.s)
 		}
 	case fToolResultBytes:
 		// Only describes a loop; a negative size is not one.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 
-	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
 // TestToolArgsColumns: string columns tool_args and tool_result (JSON or
@@ -24,7 +24,7 @@ func TestToolArgsColumns(t *testing.T) {
 	a, b := recs[0], recs[1]
 	// "abc" is not JSON: hashed as text, 3 bytes.
 	if a.ToolArgsHash == 0 || a.ToolArgsHash != b.ToolArgsHash || a.ToolArgsLabel != "a.py" ||
-		a.ToolResultHash != ingest.HashText("abc") || a.ToolResultBytes != 3 {
+		a.ToolResultHash != toolhash.Text("abc") || a.ToolResultBytes != 3 {
 		t.Errorf("%+v\n%+v", a, b)
 	}
 }
@@ -51,7 +51,7 @@ func TestToolIOColumns(t *testing.T) {
 		t.Errorf("row 1: %+v", a)
 	}
 	// "x" is not JSON: hashed as text, labelled by itself.
-	if b.ToolArgsHash != ingest.HashText("x") || b.ToolArgsLabel != "x" || b.ToolResultHash != 0 || b.ToolResultBytes != 0 {
+	if b.ToolArgsHash != toolhash.Text("x") || b.ToolArgsLabel != "x" || b.ToolResultHash != 0 || b.ToolResultBytes != 0 {
 		t.Errorf("row 2: %+v", b)
 	}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 )
 
 // Usage is the part of a LiteLLM usage object tokcost reads.
@@ -92,7 +93,7 @@ func Parse(raw json.RawMessage, r *ingest.Record) error {
 			return 0, false, &ingest.FieldError{Reason: "bad token count", Field: field}
 		}
 		return int64(f), true, nil
-	}, ingest.JSONUsageKeys(v)); ferr != nil {
+	}, fjson.ObjectKeys(v)); ferr != nil {
 		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
 	}
 	return nil

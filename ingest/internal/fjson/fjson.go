@@ -1,0 +1,38 @@
+// Package fjson holds the fastjson helpers readers share that need nothing
+// of package ingest, so that fastjson stays out of ingest's exported API.
+package fjson
+
+import "github.com/valyala/fastjson"
+
+// ScalarText renders a string, number or boolean as text.
+func ScalarText(v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), true
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), true
+	case fastjson.TypeTrue:
+		return "true", true
+	case fastjson.TypeFalse:
+		return "false", true
+	}
+	return "", false
+}
+
+// ObjectKeys lists the keys of the objects inside a JSON usage object
+// (an ingest.UsageKeys).
+func ObjectKeys(u *fastjson.Value) func(path ...string) []string {
+	return func(path ...string) []string {
+		v := u.Get(path...)
+		if v == nil {
+			return nil
+		}
+		o, err := v.Object()
+		if err != nil {
+			return nil
+		}
+		var keys []string
+		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
+		return keys
+	}
+}
