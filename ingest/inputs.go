@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,10 @@ type input struct {
 	fromDir bool   // found by walking a directory, not named by the user
 	skip    string // not read, and that is fine (a second name of a file read already)
 	fail    string // not read because it could not be (unreadable, a broken link)
+
+	// remote is set for an object in object storage (remote.go); path
+	// is then its URL.
+	remote *remoteInput
 }
 
 // expansion is what expanding the command-line inputs found.
@@ -44,6 +49,11 @@ type expansion struct {
 	// ignored counts the entries below input directories that are not
 	// trace files by their name (README.md, notes.tar.gz, sockets…).
 	ignored int64
+
+	ctx      context.Context
+	window   Window      // prunes object-storage partitions
+	noRemote bool        // leave URLs unlisted (OutputClash: no output is remote)
+	remote   RemoteStats // what object-storage listings found
 }
 
 // ExpandInputs turns the command-line inputs into the list of inputs Run
@@ -72,7 +82,11 @@ func ExpandInputs(args []string) ([]string, error) {
 // or a broken link with a trace ending is listed as failed and the walk
 // goes on; a missing or unreadable input named by the user is an error.
 func expand(args []string) (*expansion, error) {
-	x := &expansion{}
+	return (&expansion{ctx: context.Background()}).expand(args)
+}
+
+// expand is expand with x's context and window for object storage.
+func (x *expansion) expand(args []string) (*expansion, error) {
 	seen := map[fileKey]string{} // file → the path it was first listed under
 	dirs := map[fileKey]string{} // directory → the path it was walked under
 	add := func(in input, st fs.FileInfo) {
@@ -90,6 +104,12 @@ func expand(args []string) (*expansion, error) {
 	for _, a := range args {
 		if a == "-" {
 			x.inputs = append(x.inputs, input{path: a})
+			continue
+		}
+		if r := remoteFor(a); r != nil {
+			if err := x.addRemote(r, a); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		st, err := os.Stat(a)
@@ -236,7 +256,7 @@ func OutputClash(inputs []string, outs ...string) error {
 		// Reached through a symbolic link inside an input directory.
 		if !expanded {
 			expanded = true
-			if x, err := expand(inputs); err == nil {
+			if x, err := (&expansion{ctx: context.Background(), noRemote: true}).expand(inputs); err == nil {
 				for _, in := range x.inputs {
 					if in.path == "-" || in.skip != "" || in.fail != "" {
 						continue
@@ -327,14 +347,14 @@ func unwrapPathErr(err error) error {
 // first key is schema_version and that names tokcost (the analysis and
 // diff reports). It returns what the file is, or "".
 func tokcostOutput(src *Source) string {
-	if f := src.File(); f != nil {
-		if st, err := f.Stat(); err == nil && st.Size() >= 12 {
+	if f, size, ok := src.RandomAccess(); ok {
+		if size >= 12 {
 			var tail [8]byte
-			if _, err := f.ReadAt(tail[:], st.Size()-8); err == nil && string(tail[4:]) == "PAR1" {
+			if _, err := f.ReadAt(tail[:], size-8); err == nil && string(tail[4:]) == "PAR1" {
 				n := int64(binary.LittleEndian.Uint32(tail[:4]))
-				if n > 0 && n <= 64<<20 && n <= st.Size()-12 {
+				if n > 0 && n <= 64<<20 && n <= size-12 {
 					footer := make([]byte, n)
-					if _, err := f.ReadAt(footer, st.Size()-8-n); err == nil && bytes.Contains(footer, []byte("tokcost.schema_version")) {
+					if _, err := f.ReadAt(footer, size-8-n); err == nil && bytes.Contains(footer, []byte("tokcost.schema_version")) {
 						return "sessions table"
 					}
 				}

@@ -36,6 +36,12 @@ type Options struct {
 	// Ignored, when set, receives how many entries below input
 	// directories were not read because their names are not trace files'.
 	Ignored *int64
+	// Window prunes object-storage partitions (year=/month=/day=/hour=,
+	// dt=) that lie wholly outside it, without reading them. It does not
+	// filter records.
+	Window Window
+	// Remote, when set, receives what object-storage inputs came to.
+	Remote *RemoteStats
 }
 
 // FileResult says what Run made of one input.
@@ -71,12 +77,20 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 	if opt.Context == nil {
 		opt.Context = context.Background()
 	}
-	x, err := expand(inputs)
+	x, err := (&expansion{ctx: opt.Context, window: opt.Window}).expand(inputs)
 	if err != nil {
 		return nil, err
 	}
 	if opt.Ignored != nil {
 		*opt.Ignored = x.ignored
+	}
+	if opt.Remote != nil {
+		*opt.Remote = x.remote
+		for _, in := range x.inputs {
+			if in.remote != nil {
+				opt.Remote.Read++
+			}
+		}
 	}
 	paths := x.inputs
 	var forced Format
@@ -200,7 +214,7 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}
 	if sc != nil {
-		if !isRegularPath(p) {
+		if in.remote == nil && !isRegularPath(p) {
 			for j := range i {
 				<-sc.done[j]
 			}
@@ -214,7 +228,13 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 			}
 		}()
 	}
-	src, err := openSource(opt.Context, p, i, opt.Stdin)
+	var src *Source
+	var err error
+	if in.remote != nil {
+		src, err = openRemote(opt.Context, in.remote, i)
+	} else {
+		src, err = openSource(opt.Context, p, i, opt.Stdin)
+	}
 	if err != nil {
 		return failed(unwrapPathErr(err))
 	}
@@ -284,6 +304,11 @@ func isRegularPath(p string) bool {
 // smallFile reports whether src is an uncompressed regular file of fewer
 // than wideInput bytes (one stat; Source.File and a size check made two).
 func smallFile(src *Source) bool {
+	if src.remote != nil {
+		// An object streams over the network: latency, not cores, is
+		// what reading many small ones side by side saves.
+		return src.Compression == "" && src.size < wideInput
+	}
 	if src.Compression != "" || src.file == nil {
 		return false
 	}

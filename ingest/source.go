@@ -29,6 +29,8 @@ type Source struct {
 
 	file    *os.File
 	closers []io.Closer
+	remote  *remoteInput // an object read from object storage (remote.go)
+	size    int64        // the remote object's size
 }
 
 // headSize is how much of an input sniffing may look at.
@@ -97,15 +99,21 @@ func openSource(ctx context.Context, path string, index int, stdin io.Reader) (*
 		s.closers = append(s.closers, f)
 		raw = f
 	}
+	if ctx.Done() != nil && s.file != nil {
+		f := s.file
+		stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+		s.closers = append(s.closers, closerFunc(func() error { stop(); return nil }))
+	}
+	return finishSource(ctx, s, raw, readBufSize(s.file))
+}
+
+// finishSource makes raw, the input's bytes as stored, into s's reader:
+// cancelled with ctx, decompressed, past a byte-order mark.
+func finishSource(ctx context.Context, s *Source, raw io.Reader, bufSize int) (*Source, error) {
 	if ctx.Done() != nil {
 		raw = ctxReader{ctx, raw}
-		if s.file != nil {
-			f := s.file
-			stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
-			s.closers = append(s.closers, closerFunc(func() error { stop(); return nil }))
-		}
 	}
-	br := bufio.NewReaderSize(raw, readBufSize(s.file))
+	br := bufio.NewReaderSize(raw, bufSize)
 	magic, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(magic, gzipMagic):

@@ -58,23 +58,21 @@ func readProps() *pq.ReaderProperties {
 // column of the wrong type) are errors for the whole file; value problems
 // are invalid notes naming file:row.
 func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error) {
-	f := src.File()
-	if f == nil {
+	ra, size, ok := src.RandomAccess()
+	if !ok {
 		if src.Compression != "" {
 			return fmt.Errorf("parquet inside %s cannot be read: Parquet needs random access; decompress the file first (Parquet compresses its pages itself)", src.Compression)
 		}
 		return errors.New("parquet needs a regular file (random access): it cannot be read from stdin or a pipe")
 	}
 	defer recoverTo(&err)
+	// A file, or an object read by ranged requests (ingest/objstore).
+	f := io.NewSectionReader(ra, 0, size)
 	pf, err := file.NewParquetReader(noClose{f}, file.WithReadProps(readProps()))
 	if err != nil {
 		return fmt.Errorf("not a readable parquet file: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if err := checkFooter(pf, st.Size()); err != nil {
+	if err := checkFooter(pf, size); err != nil {
 		return err
 	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows}, memory.DefaultAllocator)
