@@ -13,8 +13,8 @@ build:
 
 # The whole suite, then the analysis packages again under the race detector.
 test: lint
-	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m -race $(RACE_PKGS)
 
 lint:
 	$(GO) vet $(PKGS)

@@ -346,13 +346,13 @@ func TestDecoderValidatesForCheckedSink(t *testing.T) {
 		`{"session_id":"s","model":"m","input_tokens":5,"output_tokens":1}` + "\n"
 	src := &Source{Name: "in.jsonl", R: bufio.NewReader(strings.NewReader(in))}
 	inner := collectSink{c}
-	if err := (jsonlFormat{}).Decode(src, func() Sink { return checkedSink{inner, "in.jsonl"} }); err != nil {
+	if err := (jsonlFormat{}).Decode(src, func() Sink { return checkedSink{Sink: inner, file: "in.jsonl"} }); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.recs) != 1 || len(c.notes) != 3 {
 		t.Fatalf("records %d notes %d (%+v), want 1 and 3", len(c.recs), len(c.notes), c.notes)
 	}
-	if d := getDecoder("x", checkedSink{inner, "x"}); d.validSink == nil {
+	if d := getDecoder("x", checkedSink{Sink: inner, file: "x"}); d.validSink == nil {
 		t.Fatal("the decoder does not see that the checking sink takes validated records")
 	} else {
 		putDecoder(d)

@@ -36,9 +36,11 @@ type Options struct {
 	// Ignored, when set, receives how many entries below input
 	// directories were not read because their names are not trace files'.
 	Ignored *int64
-	// Window prunes object-storage partitions (year=/month=/day=/hour=,
-	// dt=) that lie wholly outside it, without reading them. It does not
-	// filter records.
+	// Window, when set, keeps only records whose timestamp is in
+	// [Since, Until): the others, and records without a readable
+	// timestamp, are skipped with a reason (SkippedOutsideWindow,
+	// SkippedNoTimestamp). Object-storage partitions (year=/month=/day=/
+	// hour=, dt=) that lie wholly outside it are pruned without reading.
 	Window Window
 	// Remote, when set, receives what object-storage inputs came to.
 	Remote *RemoteStats
@@ -285,7 +287,7 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 	// Records reach the sinks as they are decoded: an error from here on
 	// stops the run even for a file in a directory, since what was read
 	// of it is already counted.
-	if err := f.Decode(src, validating(src.Name, newSink(res, i))); err != nil {
+	if err := f.Decode(src, validating(src.Name, opt.Window, newSink(res, i))); err != nil {
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}
 	return runOutcome{ran: true, res: res}
@@ -318,13 +320,48 @@ func smallFile(src *Source) bool {
 
 // validating wraps a sink factory so every record any reader emits meets
 // Validate; one that does not becomes an invalid note for its line.
-func validating(file string, newSink SinkFactory) SinkFactory {
-	return func() Sink { return checkedSink{newSink(), file} }
+// With a window set, records outside it are skipped, never analysed.
+func validating(file string, w Window, newSink SinkFactory) SinkFactory {
+	return func() Sink { return checkedSink{newSink(), file, w} }
 }
 
 type checkedSink struct {
 	Sink
 	file string
+	win  Window
+}
+
+// Reasons of the records a Window leaves out (Note.Reason, NoteSkipped).
+const (
+	SkippedOutsideWindow = "outside --since/--until"
+	SkippedNoTimestamp   = "no timestamp: cannot place in --since/--until"
+)
+
+// outside reports why r falls outside s's window ("" when it is inside or
+// there is no window).
+func (s checkedSink) outside(r *Record) string {
+	if s.win.Since.IsZero() && s.win.Until.IsZero() {
+		return ""
+	}
+	if r.TSNano == 0 || r.TSUnreadable {
+		return SkippedNoTimestamp
+	}
+	if !s.win.Since.IsZero() && r.TSNano < s.win.Since.UnixNano() {
+		return SkippedOutsideWindow
+	}
+	if !s.win.Until.IsZero() && r.TSNano >= s.win.Until.UnixNano() {
+		return SkippedOutsideWindow
+	}
+	return ""
+}
+
+// skip accounts for a record the window leaves out.
+func (s checkedSink) skip(r *Record, why string) {
+	file := r.File
+	if file == "" {
+		file = s.file
+	}
+	s.Sink.Note(Note{Kind: NoteSkipped, File: file, Line: r.Line, Reason: why, SameUnit: r.SameUnit})
 }
 
 // BorrowsIDs passes on the wrapped sink's declaration: validation keeps
@@ -333,7 +370,13 @@ func (s checkedSink) BorrowsIDs() bool { return BorrowsIDs(s.Sink) }
 
 // recordValidated takes a record its reader validated as it decoded it
 // (canonical JSONL): Validate would only repeat the work.
-func (s checkedSink) recordValidated(r *Record) { s.Sink.Record(r) }
+func (s checkedSink) recordValidated(r *Record) {
+	if why := s.outside(r); why != "" {
+		s.skip(r, why)
+		return
+	}
+	s.Sink.Record(r)
+}
 
 func (s checkedSink) Record(r *Record) {
 	if ferr := Validate(r); ferr != nil {
@@ -346,6 +389,10 @@ func (s checkedSink) Record(r *Record) {
 			file = s.file
 		}
 		s.Sink.Note(Note{Kind: NoteInvalid, File: file, Line: r.Line, Reason: ferr.Reason, Detail: detail, SameUnit: r.SameUnit})
+		return
+	}
+	if why := s.outside(r); why != "" {
+		s.skip(r, why)
 		return
 	}
 	s.Sink.Record(r)

@@ -119,6 +119,12 @@ type Input struct {
 	// IgnoredFiles counts the entries below input directories not read
 	// because their names are not trace files' (README.md, notes.tar.gz).
 	IgnoredFiles int64 `json:"ignored_files,omitempty"`
+	// Window is --since/--until when either is set: only records in
+	// [since, until) were analysed (the others are skipped, by reason).
+	Window *Window `json:"window,omitempty"`
+	// Objects counts object-storage inputs: objects listed, pruned by
+	// their partition's dates without being read, and read.
+	Objects *ingest.RemoteStats `json:"objects,omitempty"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
 	// FirstTS and LastTS bound the time the sessions cover (earliest
@@ -192,6 +198,28 @@ type Unpriced struct {
 	Tokens int64  `json:"tokens"`
 }
 
+// Window is the time window of a run (RFC 3339, UTC); an empty bound is
+// open.
+type Window struct {
+	Since string `json:"since,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+// windowOf is w as the report shows it, nil when it is unbounded.
+func windowOf(w ingest.Window) *Window {
+	if w.Since.IsZero() && w.Until.IsZero() {
+		return nil
+	}
+	var out Window
+	if !w.Since.IsZero() {
+		out.Since = w.Since.UTC().Format(time.RFC3339Nano)
+	}
+	if !w.Until.IsZero() {
+		out.Until = w.Until.UTC().Format(time.RFC3339Nano)
+	}
+	return &out
+}
+
 // filesText is "N files" for the inputs read, with those listed but not
 // read and those ignored by name, when there are any.
 func filesText(in Input) string {
@@ -212,7 +240,20 @@ func filesText(in Input) string {
 	case in.IgnoredFiles > 0:
 		s += fmt.Sprintf(" (%s ignored: not trace files)", count(in.IgnoredFiles))
 	}
+	if o := in.Objects; o != nil {
+		s += fmt.Sprintf(", objects %s listed, %s pruned, %s read", count(o.Listed), count(o.Pruned), count(o.Read))
+	}
+	if w := in.Window; w != nil {
+		s += fmt.Sprintf(", window %s → %s", orOpen(w.Since), orOpen(w.Until))
+	}
 	return s
+}
+
+func orOpen(t string) string {
+	if t == "" {
+		return "…"
+	}
+	return t
 }
 
 // TopSession is one of the most expensive sessions.
@@ -235,6 +276,9 @@ type BuildOptions struct {
 	Files []ingest.FileResult
 	// IgnoredFiles: see Input.IgnoredFiles.
 	IgnoredFiles int64
+	// Window and Objects: see Input.Window and Input.Objects.
+	Window  ingest.Window
+	Objects *ingest.RemoteStats
 	CostSource   string
 	TopN         int
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
@@ -248,7 +292,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, InputCounts: d.Counts, Unpriced: []Unpriced{}},
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,

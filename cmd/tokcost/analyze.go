@@ -32,6 +32,9 @@ type inputOptions struct {
 	// Local adds the default log directories of every supported coding
 	// agent that exist here (local.go).
 	Local bool
+	// Since and Until keep records with a timestamp in [Since, Until)
+	// (window.go).
+	Since, Until string
 }
 
 // register adds every shared input flag: reading, pricing and loops.
@@ -54,6 +57,8 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
 	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, or a Cline/Roo Code call whose input tokens had to be assumed, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+	f.StringVar(&o.Since, "since", "", "keep only records at or after this time: RFC 3339 (2026-12-03T07:00:00Z) or a UTC date (2026-12-03); records without a timestamp are skipped; prunes year=/month=/day=/hour= and dt= partitions of object-storage inputs")
+	f.StringVar(&o.Until, "until", "", "keep only records before this time (exclusive): RFC 3339 or a UTC date")
 	o.Limits.register(cmd)
 }
 
@@ -157,6 +162,10 @@ type loaded[D any] struct {
 	data    D
 	files   []ingest.FileResult
 	ignored int64 // directory entries not read: not trace files by name
+	// window is --since/--until; objects what object-storage inputs came
+	// to (nil when there were none).
+	window  ingest.Window
+	objects *ingest.RemoteStats
 	counts  analyze.InputCounts
 	n       int // sessions
 }
@@ -233,7 +242,8 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	prog := startProgress(ios, o.Quiet, o.Inputs)
 	ctx := ios.context()
 	var ignored int64
-	runOpt.Context, runOpt.Ignored = ctx, &ignored
+	var objects ingest.RemoteStats
+	runOpt.Context, runOpt.Ignored, runOpt.Remote = ctx, &ignored, &objects
 	var gc readGC // gc.go
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
@@ -299,6 +309,9 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 			noUplift = append(noUplift, fmt.Sprintf("%s (%d calls)", m.Model, m.USOnlyNoUplift))
 		}
 	}
+	if n := counts.SkippedByReason[ingest.SkippedNoTimestamp]; n > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d records have no timestamp and were left out by --since/--until\n", n)
+	}
 	if len(noUplift) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: US-only calls of models without a US uplift in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noUplift, ", ")))
 	}
@@ -309,7 +322,11 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: service tiers without rates in the price table, billed at standard rates: %s; add the tier's rates with --pricing\n",
 			report.SafeText(strings.Join(fb, ", ")))
 	}
-	return &loaded[D]{data: data, files: files, ignored: ignored, counts: counts, n: n}, nil
+	l := &loaded[D]{data: data, files: files, ignored: ignored, window: runOpt.Window, counts: counts, n: n}
+	if objects.Listed > 0 {
+		l.objects = &objects
+	}
+	return l, nil
 }
 
 // assumedInput reports n Cline/Roo Code calls whose tokensIn may or may
@@ -464,6 +481,8 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
 		Files:        l.files,
 		IgnoredFiles: l.ignored,
+		Window:       l.window,
+		Objects:      l.objects,
 		CostSource:   opts.CostSource,
 		TopN:         opts.Top,
 		Caps:         caps,

@@ -140,6 +140,8 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
 		Files:        l.files,
 		IgnoredFiles: l.ignored,
+		Window:       l.window,
+		Objects:      l.objects,
 		CostSource:   opts.CostSource,
 	})
 	var groups []report.GroupStats

@@ -36,7 +36,11 @@ func (o *inputOptions) ingestOptions(ios *IOStreams, fieldMap map[string]string)
 	if err != nil {
 		return ingest.Options{}, err
 	}
-	return ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap, MaxLineBytes: int(line), MaxInputBytes: input}, nil
+	win, err := o.window()
+	if err != nil {
+		return ingest.Options{}, err
+	}
+	return ingest.Options{Format: o.InputFormat, Stdin: ios.In, Map: fieldMap, MaxLineBytes: int(line), MaxInputBytes: input, Window: win}, nil
 }
 
 // parseByteSize reads a byte count: digits, optionally followed by KB,
