@@ -196,8 +196,11 @@ func ordinal(n int) string {
 	return fmt.Sprintf("%dth", n)
 }
 
-func writeTrendTable(w io.Writer, t *Trend) error {
-	p := &printer{w: w}
+// trendTable is the trend for a terminal; width is WriterOptions.Width.
+type trendTable struct{ width int }
+
+func (tt trendTable) Write(w io.Writer, t *Trend) error {
+	p := &printer{w: w, width: tt.width}
 	p.f("tokcost trend: %s (ordered by %s)\n", t.span(), strings.ReplaceAll(t.OrderedBy, "_", " "))
 	p.f("method: %s\n\n", t.method())
 	h, rows := t.summaryRows(false)
