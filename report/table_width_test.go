@@ -205,3 +205,20 @@ func TestWrapLine(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendTableFits: the trend view of eight nights with a shift (the
+// TestTrendWriters series) fits 100 columns; --wide keeps the "first"
+// column, the first the metrics table drops.
+func TestTrendTableFits(t *testing.T) {
+	p95 := []float64{1.00, 1.10, 0.90, 1.00, 1.05, 1.50, 1.40, 1.45}
+	var rs []SeriesReport
+	for i, v := range p95 {
+		day := "2026-11-0" + string(rune('1'+i))
+		rs = append(rs, SeriesReport{Path: day, Analysis: night(day, v, 10)})
+	}
+	tr := BuildTrend(rs, TrendOptions{Window: 7, Threshold: 0.2, Sustain: 3})
+	assertFits(t, "trend", renderWidth(t, &TrendWriters, tr, 100), 100)
+	if wide := renderWidth(t, &TrendWriters, tr, 0); !strings.Contains(wide, "│   first │") && !strings.Contains(wide, " first │") {
+		t.Errorf("--wide trend lacks the first column:\n%s", wide)
+	}
+}
