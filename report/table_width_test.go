@@ -222,3 +222,11 @@ func TestTrendTableFits(t *testing.T) {
 		t.Errorf("--wide trend lacks the first column:\n%s", wide)
 	}
 }
+
+// TestWrapKeepsSpaces: a run of spaces inside the text (a quoted error)
+// is kept, on a line that wraps.
+func TestWrapKeepsSpaces(t *testing.T) {
+	if got, want := wrapLine("e.g. a  b   c dddd", 12), "e.g. a  b\n  c dddd"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

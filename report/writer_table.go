@@ -191,14 +191,16 @@ func wrapLine(l string, width int) string {
 		return l
 	}
 	indent := len(l) - len(strings.TrimLeft(l, " "))
-	words := strings.Fields(l[indent:])
+	// Split on single spaces, so a run of spaces inside a quoted error
+	// survives a wrap.
+	words := strings.Split(l[indent:], " ")
 	var b strings.Builder
 	cur := strings.Repeat(" ", indent)
 	curW, fresh := indent, true
 	for _, w := range words {
 		ww := twwidth.Width(w)
 		if !fresh && curW+1+ww > width {
-			b.WriteString(cur)
+			b.WriteString(strings.TrimRight(cur, " "))
 			b.WriteByte('\n')
 			cur, curW, fresh = strings.Repeat(" ", indent+2), indent+2, true
 		}
