@@ -87,7 +87,7 @@ func TestTableFitsDefaultWidth(t *testing.T) {
 	for _, files := range fixtures {
 		d := load(t, files...)
 		a := buildFrom(t, d, BuildOptions{TopN: 10}, files...)
-		if err := a.AddGroups(d, "workflow"); err != nil {
+		if err := a.AddGroups(summaries(d), "workflow"); err != nil {
 			t.Fatal(err)
 		}
 		assertFits(t, files[0], renderWidth(t, &AnalyzeWriters, a, 100), 100)
