@@ -337,10 +337,10 @@ func (checkMarkdown) Write(w io.Writer, r CheckResult) error {
 }
 
 // checkTable is the check for a terminal or a CI log.
-type checkTable struct{}
+type checkTable struct{ width int }
 
-func (checkTable) Write(w io.Writer, r CheckResult) error {
-	p := &printer{w: w}
+func (t checkTable) Write(w io.Writer, r CheckResult) error {
+	p := &printer{w: w, width: t.width}
 	header, rows, summary := checkRows(r)
 	if err := p.table(header, rows, 2); err != nil {
 		return err

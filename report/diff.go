@@ -161,11 +161,11 @@ func (diffMarkdown) Write(w io.Writer, d DiffResult) error {
 }
 
 // diffTable is the diff for a terminal.
-type diffTable struct{}
+type diffTable struct{ width int }
 
-func (diffTable) Write(w io.Writer, d DiffResult) error {
+func (t diffTable) Write(w io.Writer, d DiffResult) error {
 	header, rows := diffRows(d)
-	p := &printer{w: w}
+	p := &printer{w: w, width: t.width}
 	p.f("tokcost diff: %s → %s\n", d.Old.Version, d.New.Version)
 	if err := p.table(header, rows, 1); err != nil {
 		return err

@@ -196,12 +196,18 @@ func ordinal(n int) string {
 	return fmt.Sprintf("%dth", n)
 }
 
-func writeTrendTable(w io.Writer, t *Trend) error {
-	p := &printer{w: w}
+// trendTable is the trend for a terminal; width is WriterOptions.Width.
+type trendTable struct{ width int }
+
+func (tt trendTable) Write(w io.Writer, t *Trend) error {
+	p := &printer{w: w, width: tt.width}
 	p.f("tokcost trend: %s (ordered by %s)\n", t.span(), strings.ReplaceAll(t.OrderedBy, "_", " "))
 	p.f("method: %s\n\n", t.method())
 	h, rows := t.summaryRows(false)
-	if err := p.table(h, rows, 1); err != nil {
+	// Too wide: first (the per-run table below starts with it), then
+	// flagged runs (the shifts list says which); last, the median and
+	// the change against it are the point.
+	if err := p.table(h, rows, 1, 1, 5); err != nil {
 		return err
 	}
 	p.f("\n")
@@ -215,7 +221,9 @@ func writeTrendTable(w io.Writer, t *Trend) error {
 	}
 	p.f("\n")
 	h, rows = t.runRows()
-	if err := p.table(h, rows, 1); err != nil {
+	// Too wide: P50, P99 and unpriced go first; run, sessions, P95,
+	// total and the loop figures stay.
+	if err := p.table(h, rows, 1, 2, 4, 8); err != nil {
 		return err
 	}
 	for _, n := range t.Notes {

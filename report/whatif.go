@@ -64,11 +64,11 @@ func BuildWhatif(d *analyze.Dataset, w *analyze.Whatif, opt WhatifOptions) *What
 // WhatifWriter renders a WhatifReport in one format (WhatifWriters).
 type WhatifWriter = FormatWriter[*WhatifReport]
 
-type whatifTable struct{}
+type whatifTable struct{ width int }
 
 // WriteWhatif renders the human view: baseline, then each policy against it.
-func (whatifTable) Write(w io.Writer, r *WhatifReport) error {
-	p := &printer{w: w}
+func (t whatifTable) Write(w io.Writer, r *WhatifReport) error {
+	p := &printer{w: w, width: t.width}
 	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", r.Tool.Version, r.Pricing.Version, short(r.Pricing.SHA256), r.Pricing.CostSource)
 	writeSim(p, &r.Sim, true)
 	if len(r.Groups) > 0 {
@@ -98,7 +98,11 @@ func (whatifTable) Write(w io.Writer, r *WhatifReport) error {
 			rows = append(rows, []string{g.Key, count(int64(b.Sessions)), count(int64(b.RunawaySessions)), usd(b.TotalCostUSD),
 				usd(b.P50CostUSD), usd(b.P95CostUSD), usd(b.P99CostUSD), rec, recSaved, win, routeS, comb})
 		}
-		if err := p.table([]string{r.GroupBy, "sessions", "runaway", "total", "P50", "P95", "P99", "rec. cap", "cap saves", "window saves", "route saves", "combined P95"}, rows, 1); err != nil {
+		if err := p.table([]string{r.GroupBy, "sessions", "runaway", "total", "P50", "P95", "P99", "rec. cap", "cap saves", "window saves", "route saves", "combined P95"}, rows, 1,
+			// Too wide: P50 and P99 go first (P95 is the budget figure), then
+			// the window, route and combined what-ifs (each has its own table
+			// above), then runaway; key, sessions, total, P95 and the cap stay.
+			4, 6, 9, 10, 11, 2); err != nil {
 			return err
 		}
 		for _, g := range r.Groups {
@@ -123,7 +127,8 @@ func writeSim(p *printer, s *analyze.Sim, top bool) {
 	}
 	p.f("\n")
 	rows := [][]string{{"cost (USD)", usd(b.TotalCostUSD), usd(b.MeanCostUSD), usd(b.P50CostUSD), usd(b.P95CostUSD), usd(b.P99CostUSD), usd(b.MaxCostUSD)}}
-	_ = p.table([]string{"per session", "total", "mean", "P50", "P95", "P99", "max"}, rows, 1)
+	// Too wide: mean (total ÷ sessions) then max go first.
+	_ = p.table([]string{"per session", "total", "mean", "P50", "P95", "P99", "max"}, rows, 1, 2, 6)
 	p.f("95%% confidence (order statistics): P95 %s · P99 %s\n", interval(b.P95CI), interval(b.P99CI))
 	if top {
 		for _, w := range s.Warnings {
@@ -137,7 +142,11 @@ func writeSim(p *printer, s *analyze.Sim, top bool) {
 		for _, c := range s.Caps {
 			rows = append(rows, capRow(c))
 		}
-		_ = p.table([]string{"cap", "sessions cut", "healthy cut", "healthy %", "runaway cut", "saved", "saved %", "P95 after", "P99 after"}, rows, 0)
+		_ = p.table([]string{"cap", "sessions cut", "healthy cut", "healthy %", "runaway cut", "saved", "saved %", "P95 after", "P99 after"}, rows, 0,
+			// Too wide: healthy cut goes first (healthy % says it), then
+			// runaway cut, P99 after and sessions cut; the cap, the share of
+			// healthy sessions it cuts, the savings and P95 after stay.
+			2, 4, 8, 1)
 	}
 	if rc := s.RecommendedCap; rc != nil {
 		p.f("recommended cap: %d LLM calls, the smallest that cuts at most %s of healthy sessions: cuts %s healthy (%s) and %s runaway sessions, saves %s (%s), P95 %s → %s\n",
@@ -162,7 +171,8 @@ func writeSim(p *printer, s *analyze.Sim, top bool) {
 			}
 			rows = append(rows, []string{r.Match, r.Model, r.PricedAs, calls, usd(r.CostBeforeUSD), usd(r.CostAfterUSD), usd(r.CostSavedUSD)})
 		}
-		_ = p.table([]string{"match", "model", "priced as", "calls", "before", "after", "saved"}, rows, 3)
+		// Too wide: priced as (provenance, in JSON) then calls go first.
+		_ = p.table([]string{"match", "model", "priced as", "calls", "before", "after", "saved"}, rows, 3, 2, 3)
 	}
 	if c := s.Combined; c != nil {
 		p.f("\ncombined (%s; applied in that order): total %s (saves %s), mean %s, P50 %s, P95 %s, P99 %s\n",

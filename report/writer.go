@@ -22,6 +22,10 @@ type WriterOptions struct {
 	// CSVRaw writes CSV text cells exactly as in the traces (analyze
 	// --csv-raw).
 	CSVRaw bool
+	// Width is the display width the table format fits (the terminal's,
+	// COLUMNS, or 100: cmd/tokcost decides); 0 prints every column at
+	// full width (--wide).
+	Width int
 }
 
 // Registry is the output formats of one command, modelled on GitHub CLI's
@@ -108,24 +112,24 @@ var (
 )
 
 func init() {
-	registerPlain(&AnalyzeWriters, "table", Writer(tableWriter{}))
+	AnalyzeWriters.Register("table", func(o WriterOptions) Writer { return tableWriter{width: o.Width} })
 	registerPlain(&AnalyzeWriters, "json", Writer(jsonWriter{}))
 	registerPlain(&AnalyzeWriters, "markdown", Writer(markdownWriter{})) // CI reports (issue 6)
 	registerPlain(&AnalyzeWriters, "html", Writer(htmlWriter{}))
 	AnalyzeWriters.Register("csv", func(o WriterOptions) Writer { return csvWriter{raw: o.CSVRaw} }) // per session, not the summary
 
-	registerPlain(&WhatifWriters, "table", FormatWriter[*WhatifReport](whatifTable{}))
+	WhatifWriters.Register("table", func(o WriterOptions) FormatWriter[*WhatifReport] { return whatifTable{width: o.Width} })
 	registerPlain(&WhatifWriters, "json", FormatWriter[*WhatifReport](jsonOf[*WhatifReport]{}))
 
-	registerPlain(&CheckWriters, "table", FormatWriter[CheckResult](checkTable{}))
+	CheckWriters.Register("table", func(o WriterOptions) FormatWriter[CheckResult] { return checkTable{width: o.Width} })
 	registerPlain(&CheckWriters, "markdown", FormatWriter[CheckResult](checkMarkdown{}))
 	registerPlain(&CheckWriters, "json", FormatWriter[CheckResult](jsonOf[CheckResult]{}))
 
-	registerPlain(&DiffWriters, "table", FormatWriter[DiffResult](diffTable{}))
+	DiffWriters.Register("table", func(o WriterOptions) FormatWriter[DiffResult] { return diffTable{width: o.Width} })
 	registerPlain(&DiffWriters, "markdown", FormatWriter[DiffResult](diffMarkdown{}))
 	registerPlain(&DiffWriters, "json", FormatWriter[DiffResult](jsonOf[DiffResult]{}))
 
-	registerPlain(&TrendWriters, "table", FormatWriter[*Trend](writerFunc[*Trend](writeTrendTable)))
+	TrendWriters.Register("table", func(o WriterOptions) FormatWriter[*Trend] { return trendTable{width: o.Width} })
 	registerPlain(&TrendWriters, "markdown", FormatWriter[*Trend](writerFunc[*Trend](writeTrendMarkdown)))
 	registerPlain(&TrendWriters, "html", FormatWriter[*Trend](writerFunc[*Trend](writeTrendHTML)))
 	registerPlain(&TrendWriters, "json", FormatWriter[*Trend](jsonOf[*Trend]{}))

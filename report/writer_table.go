@@ -8,16 +8,19 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/tokcost/tokcost/analyze"
 )
 
-type tableWriter struct{}
+// tableWriter is the analyze report for a terminal; width is
+// WriterOptions.Width.
+type tableWriter struct{ width int }
 
 // Write renders the human view: the key numbers first, then breakdowns.
-func (tableWriter) Write(w io.Writer, a *Analysis) error {
-	p := &printer{w: w}
+func (tw tableWriter) Write(w io.Writer, a *Analysis) error {
+	p := &printer{w: w, width: tw.width}
 	in := a.Input
 	p.f("tokcost %s · prices %s (sha256 %s) · cost source %s\n", a.Tool.Version, a.Pricing.Version, short(a.Pricing.SHA256), a.Pricing.CostSource)
 	p.f("input: %s, %s lines → %s, %s duplicates, %s invalid, %s blank, %s skipped\n",
@@ -29,7 +32,15 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	p.f("\n")
 	s := a.Sessions
 	rows := distributionRows(s)
-	if err := p.table(distHeader, rows, 1); err != nil {
+	// The table view counts tokens whole: a type-7 percentile between two
+	// sessions is fractional, and a tenth of a token is noise (JSON keeps
+	// the exact value).
+	for i := 1; i <= 3; i++ { // total, input, output tokens
+		rows[i] = distRow(rows[i][0], []analyze.Distribution{s.TotalTokens, s.InputTokens, s.OutputTokens}[i-1], wholeNum)
+	}
+	// Too wide: mean goes first (total ÷ sessions, both shown), then max,
+	// then total; the percentiles are what this table is for.
+	if err := p.table(distHeader, rows, 1, 5, 4, 6); err != nil {
 		return err
 	}
 
@@ -67,7 +78,10 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			rows = append(rows, []string{orNone(m.Model), pricedAs(m), count(m.Calls), count(m.Tokens.Input), count(m.Tokens.Output),
 				count(m.Tokens.CacheRead), count(m.Tokens.CacheWrite), cost})
 		}
-		if err := p.table([]string{"model", "priced as", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 2); err != nil {
+		// Too wide: "priced as" goes first (usually the model id again;
+		// JSON and --wide keep it), then the cache columns, then calls;
+		// model, tokens in and out and cost stay.
+		if err := p.table([]string{"model", "priced as", "calls", "input", "output", "cache read", "cache write", "cost (USD)"}, rows, 2, 1, 6, 5, 2); err != nil {
 			return err
 		}
 	}
@@ -83,7 +97,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 	}
 	if len(a.Groups) > 0 {
 		p.f("\nper %s\n", a.GroupBy)
-		if err := p.table(groupHeader(a.GroupBy), groupRows(a), 1); err != nil {
+		// Too wide: mean first (total ÷ sessions), then the loop columns
+		// (the runaway table below has them per session).
+		if err := p.table(groupHeader(a.GroupBy), groupRows(a), 1, 5, 8, 7); err != nil {
 			return err
 		}
 	}
@@ -101,7 +117,9 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 			rows = append(rows, []string{t.SessionID, t.Workflow, cost, count(int64(t.LLMCalls)), count(t.TotalTokens),
 				duration(t.DurationS), ratio(t.Amplification)})
 		}
-		if err := p.table([]string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, rows, 2); err != nil {
+		// Too wide: amplification and duration first (context, not cost),
+		// then workflow and tokens; session, cost and calls stay.
+		if err := p.table([]string{"session", "workflow", "cost (USD)", "LLM calls", "tokens", "duration", "amplification"}, rows, 2, 6, 5, 1, 4); err != nil {
 			return err
 		}
 	}
@@ -114,6 +132,13 @@ func (tableWriter) Write(w io.Writer, a *Analysis) error {
 type printer struct {
 	w   io.Writer
 	err error
+	// width is the terminal's width: text lines wrap at word boundaries
+	// and tables drop their low-value columns to fit it. 0 (--wide, and
+	// the Markdown views that share the printer) writes everything as is.
+	width int
+	// line is the text of the current line not yet written (width > 0):
+	// a line is wrapped only once it is whole.
+	line strings.Builder
 }
 
 // Every string argument is passed through SafeText: the printer is how
@@ -127,34 +152,157 @@ func (p *printer) f(format string, args ...any) {
 			args[i] = SafeText(s)
 		}
 	}
-	_, p.err = fmt.Fprintf(p.w, format, args...)
+	if p.width <= 0 {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+		return
+	}
+	p.line.WriteString(fmt.Sprintf(format, args...))
+	text := p.line.String()
+	end := strings.LastIndexByte(text, '\n')
+	if end < 0 {
+		return
+	}
+	p.line.Reset()
+	p.line.WriteString(text[end+1:])
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(text[:end+1], "\n") {
+		if l != "" {
+			b.WriteString(wrapLine(strings.TrimSuffix(l, "\n"), p.width))
+			b.WriteByte('\n')
+		}
+	}
+	_, p.err = io.WriteString(p.w, b.String())
+}
+
+// flush writes a last line left without its newline.
+func (p *printer) flush() error {
+	if p.err == nil && p.line.Len() > 0 {
+		_, p.err = io.WriteString(p.w, wrapLine(p.line.String(), p.width))
+		p.line.Reset()
+	}
+	return p.err
+}
+
+// wrapLine breaks a line longer than width at spaces; continuation lines
+// are indented two spaces so they read as one item. A word longer than the
+// line (a path, an id) is kept whole: cutting it would change it.
+func wrapLine(l string, width int) string {
+	if width <= 0 || twwidth.Width(l) <= width {
+		return l
+	}
+	indent := len(l) - len(strings.TrimLeft(l, " "))
+	// Split on single spaces, so a run of spaces inside a quoted error
+	// survives a wrap.
+	words := strings.Split(l[indent:], " ")
+	var b strings.Builder
+	cur := strings.Repeat(" ", indent)
+	curW, fresh := indent, true
+	for _, w := range words {
+		ww := twwidth.Width(w)
+		if !fresh && curW+1+ww > width {
+			b.WriteString(strings.TrimRight(cur, " "))
+			b.WriteByte('\n')
+			cur, curW, fresh = strings.Repeat(" ", indent+2), indent+2, true
+		}
+		if !fresh {
+			cur += " "
+			curW++
+		}
+		cur += w
+		curW += ww
+		fresh = false
+	}
+	b.WriteString(cur)
+	return b.String()
 }
 
 // table renders rows with the first left columns aligned left (names) and
-// the rest right (numbers).
-func (p *printer) table(header []string, rows [][]string, left int) error {
+// the rest right (numbers). When the table is wider than p.width it drops
+// the columns in drop, in that order (each table says why those are its
+// least useful), until it fits, and says which it dropped.
+func (p *printer) table(header []string, rows [][]string, left int, drop ...int) error {
 	if p.err != nil {
 		return p.err
 	}
-	align := make(tw.Alignment, len(header))
-	for i := range align {
-		align[i] = tw.AlignRight
+	if p.flush() != nil {
+		return p.err
 	}
-	for i := 0; i < left && i < len(align); i++ {
-		align[i] = tw.AlignLeft
+	keep := make([]bool, len(header))
+	for i := range keep {
+		keep[i] = true
 	}
-	t := tablewriter.NewTable(p.w,
+	var dropped []string
+	out, err := renderTable(header, rows, left, keep)
+	if err != nil {
+		return err
+	}
+	for _, c := range drop {
+		if p.width <= 0 || maxWidth(out) <= p.width {
+			break
+		}
+		keep[c] = false
+		dropped = append(dropped, header[c])
+		if out, err = renderTable(header, rows, left, keep); err != nil {
+			return err
+		}
+	}
+	if _, p.err = io.WriteString(p.w, out); p.err != nil {
+		return p.err
+	}
+	if len(dropped) > 0 {
+		p.f("(not shown, to fit %d columns: %s; --wide shows every column)\n", p.width, strings.Join(dropped, ", "))
+	}
+	return p.err
+}
+
+// renderTable renders the columns marked in keep.
+func renderTable(header []string, rows [][]string, left int, keep []bool) (string, error) {
+	pick := func(cells []string) []string {
+		out := make([]string, 0, len(cells))
+		for i, c := range cells {
+			if i >= len(keep) || keep[i] {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	var align tw.Alignment
+	for i := range header {
+		if !keep[i] {
+			continue
+		}
+		if i < left {
+			align = append(align, tw.AlignLeft)
+		} else {
+			align = append(align, tw.AlignRight)
+		}
+	}
+	var b strings.Builder
+	t := tablewriter.NewTable(&b,
 		tablewriter.WithAlignment(align),
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 	)
-	t.Header(safeCells(header))
+	t.Header(safeCells(pick(header)))
 	for _, r := range rows {
-		if err := t.Append(safeCells(r)); err != nil {
-			return err
+		if err := t.Append(safeCells(pick(r))); err != nil {
+			return "", err
 		}
 	}
-	return t.Render()
+	if err := t.Render(); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// maxWidth is the display width of the widest line of s (box characters
+// and wide runes counted as a terminal shows them, not as bytes).
+func maxWidth(s string) int {
+	m := 0
+	for l := range strings.SplitSeq(s, "\n") {
+		m = max(m, twwidth.Width(l))
+	}
+	return m
 }
 
 // safeCells is SafeText on every cell (a copy when one changes).
@@ -199,6 +347,15 @@ func num(v float64) string {
 		return group(strconv.FormatFloat(v, 'f', 0, 64))
 	}
 	return group(strconv.FormatFloat(v, 'f', 1, 64))
+}
+
+// wholeNum is num rounded half away from zero to a whole number, for token
+// counts in the table view.
+func wholeNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return num(v)
+	}
+	return num(math.Round(v))
 }
 
 func count(v int64) string { return group(strconv.FormatInt(v, 10)) }
@@ -284,7 +441,11 @@ func writeRunawayTable(p *printer, a *Analysis) error {
 			count(s.ContextTokensStart) + " → " + count(s.ContextTokensEnd), usd(s.WastedCostUSD), pct(s.WastedShareOfSession),
 			duration(s.DurationS), under, s.Ended})
 	}
-	if err := p.table([]string{"session", "tool", "from call", "repeats", "context tokens", "wasted", "of session", "duration", "under timeout", "ended"}, rows, 2); err != nil {
+	// Too wide: how the loop ended and whether it beat the timeout go
+	// first (the summary line above counts those under the timeout), then
+	// duration, where it started and the context growth; session, tool,
+	// repeats and the dollars wasted stay.
+	if err := p.table([]string{"session", "tool", "from call", "repeats", "context tokens", "wasted", "of session", "duration", "under timeout", "ended"}, rows, 2, 9, 8, 7, 2, 4, 6); err != nil {
 		return err
 	}
 	if len(r.Sessions) > n {

@@ -117,6 +117,8 @@ type analyzeOptions struct {
 	Also []string
 	// CSVRaw writes CSV text cells exactly, without the spreadsheet guard.
 	CSVRaw bool
+	// Wide prints the table format's every column at full width.
+	Wide bool
 }
 
 func newAnalyzeCmd(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Command {
@@ -151,6 +153,7 @@ zstd inputs are recognised by their magic bytes.
 	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
 	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
 	f.StringVar(&opts.SessionsOut, "sessions-out", "", "also write one row per session to FILE as zstd Parquet (for DuckDB, Spark, Trino, BigQuery)")
+	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly as in the traces, for machine consumers (default: a cell starting with = + - @ gets a leading ' so spreadsheets do not run it, and control characters are escaped)")
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file, reading the traces once: FORMAT=FILE, e.g. --also html=report.html (repeatable)")
 	return cmd
@@ -403,8 +406,12 @@ func parseMap(flags []string) (map[string]string, error) {
 }
 
 func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
-	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw}
+	toStdout := opts.Output == "" || opts.Output == "-"
+	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw, Width: ios.tableWidth(opts.Wide, toStdout)}
 	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
+	// --also writes files: a table there fits COLUMNS or 100, not this terminal.
+	xopt := wopt
+	xopt.Width = ios.tableWidth(opts.Wide, false)
 	if err != nil {
 		return usageErr("%s", err)
 	}
@@ -429,7 +436,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		if !ok || path == "" || path == "-" {
 			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
 		}
-		xw, err := report.AnalyzeWriters.Lookup(format, wopt)
+		xw, err := report.AnalyzeWriters.Lookup(format, xopt)
 		if err != nil {
 			return usageErr("--also: %s", err)
 		}

@@ -16,6 +16,7 @@ const defaultConfig = ".tokcost.yaml"
 type checkOptions struct {
 	inputOptions
 	Format string
+	Wide   bool
 	Config string
 	// budgets holds the budget flags as text, parsed by report.Budgets.Set
 	// exactly like the config file's values.
@@ -72,6 +73,7 @@ the file. An unknown key is a usage error naming it. Example file:
 	opts.register(cmd)
 	f := cmd.Flags()
 	f.StringVarP(&opts.Format, "format", "f", "table", report.CheckWriters.FlagHelp())
+	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	f.StringVar(&opts.Config, "config", "", "budget file (YAML); default "+defaultConfig+" in the working directory when present")
 	for _, k := range report.CheckKeys { // one flag per key of the check table
 		if !k.NoKey {
@@ -113,7 +115,7 @@ func (o *checkOptions) loadBudgets() (report.Budgets, error) {
 }
 
 func checkRun(ios *IOStreams, opts *checkOptions) error {
-	cw, err := report.CheckWriters.Lookup(opts.Format, report.WriterOptions{})
+	cw, err := report.CheckWriters.Lookup(opts.Format, report.WriterOptions{Width: ios.tableWidth(opts.Wide, true)})
 	if err != nil {
 		return usageErr("%s", err)
 	}

@@ -9,6 +9,7 @@ import (
 type diffOptions struct {
 	Old, New string
 	Format   string
+	Wide     bool
 }
 
 func newDiffCmd(ios *IOStreams, runF func(*diffOptions) error) *cobra.Command {
@@ -35,11 +36,12 @@ refused.
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", report.DiffWriters.FlagHelp())
+	cmd.Flags().BoolVar(&opts.Wide, "wide", false, wideHelp)
 	return cmd
 }
 
 func diffRun(ios *IOStreams, opts *diffOptions) error {
-	w, err := report.DiffWriters.Lookup(opts.Format, report.WriterOptions{})
+	w, err := report.DiffWriters.Lookup(opts.Format, report.WriterOptions{Width: ios.tableWidth(opts.Wide, true)})
 	if err != nil {
 		return usageErr("%s", err)
 	}

@@ -19,6 +19,7 @@ type trendOptions struct {
 	Inputs    []string
 	Format    string
 	Output    string
+	Wide      bool
 	Window    int
 	Threshold string
 	Sustain   int
@@ -61,6 +62,7 @@ same direction, are a shift, named by its first run. See docs/trend.md.
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Format, "format", "f", "table", report.TrendWriters.FlagHelp())
+	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	f.StringVarP(&opts.Output, "output", "o", "", "write to FILE instead of stdout")
 	f.IntVar(&opts.Window, "window", report.DefaultTrendWindow, "compare each run with the median of this many previous runs")
 	f.StringVar(&opts.Threshold, "threshold", "20%", "flag a run that differs from the trailing median by more than this (e.g. 20% or 0.2)")
@@ -69,7 +71,7 @@ same direction, are a shift, named by its first run. See docs/trend.md.
 }
 
 func trendRun(ios *IOStreams, opts *trendOptions) error {
-	tw, err := report.TrendWriters.Lookup(opts.Format, report.WriterOptions{})
+	tw, err := report.TrendWriters.Lookup(opts.Format, report.WriterOptions{Width: ios.tableWidth(opts.Wide, opts.Output == "" || opts.Output == "-")})
 	if err != nil {
 		return usageErr("%s", err)
 	}

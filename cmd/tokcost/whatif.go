@@ -257,6 +257,7 @@ policy uses the recommended cap. See docs/whatif.md.`
 type whatifOptions struct {
 	policyOptions
 	Format string
+	Wide   bool
 }
 
 func newWhatifCmd(ios *IOStreams, runF func(*whatifOptions) error) *cobra.Command {
@@ -284,11 +285,12 @@ recorded tokens: per-session total, mean, P50/P95/P99 before and after.
 	}
 	opts.register(cmd)
 	cmd.Flags().StringVarP(&opts.Format, "format", "f", "table", report.WhatifWriters.FlagHelp())
+	cmd.Flags().BoolVar(&opts.Wide, "wide", false, wideHelp)
 	return cmd
 }
 
 func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
-	w, err := report.WhatifWriters.Lookup(opts.Format, report.WriterOptions{})
+	w, err := report.WhatifWriters.Lookup(opts.Format, report.WriterOptions{Width: ios.tableWidth(opts.Wide, true)})
 	if err != nil {
 		return usageErr("%s", err)
 	}
