@@ -188,3 +188,23 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestLocalNoHome: with HOME unset, --local must not take the default
+// locations relative to the working directory (os.UserHomeDir fails and
+// filepath.Join("", ".claude", "projects") is ".claude/projects"): a
+// repository checked out with a .claude/projects folder would be read and
+// reported, exit 0, as the user's own logs. Expected: the usage error for
+// no logs found, and no report.
+func TestLocalNoHome(t *testing.T) {
+	for _, k := range []string{"CLAUDE_CONFIG_DIR", "CODEX_HOME", "OPENCODE_DATA_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "CLINE_DIR", "CLINE_DATA_DIR", "APPDATA"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("HOME", "")
+	cwd := t.TempDir()
+	copyFile(t, "../../ingest/claudecode/testdata/short.jsonl", filepath.Join(cwd, ".claude", "projects", "p", "short.jsonl"))
+	t.Chdir(cwd)
+	code, _, errOut := run(t, "analyze", "--local", "--format", "json", "-o", filepath.Join(t.TempDir(), "r.json"))
+	if code != ExitUsage || !strings.Contains(errOut, "no coding agent logs") {
+		t.Fatalf("HOME unset: exit %d, want %d (no logs); stderr:\n%s", code, ExitUsage, errOut)
+	}
+}

@@ -131,6 +131,12 @@ func localInputs(ios *IOStreams, quiet bool, e localEnv) ([]string, error) {
 			continue
 		}
 		seen[d.Path] = true
+		// With HOME unset (or an override not absolute) a default
+		// location would be relative to the working directory: not the
+		// user's logs, whatever a checkout there holds.
+		if !filepath.IsAbs(d.Path) {
+			continue
+		}
 		if st, err := os.Stat(d.Path); err != nil || !st.IsDir() {
 			continue
 		}

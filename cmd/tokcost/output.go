@@ -48,6 +48,9 @@ func (s *outputs) open(path string) (*output, error) {
 	if path == "" || path == "-" {
 		return nil, nil
 	}
+	if err := remoteOutput(path); err != nil {
+		return nil, err
+	}
 	o := &output{path: path, target: path, mode: 0o644}
 	st, err := os.Stat(path) // follows links, /proc/self/fd/N included
 	switch {
@@ -191,8 +194,23 @@ func writeOutput(ios *IOStreams, path string, write func(io.Writer) error) error
 // guardOutputs refuses, before anything is read, outputs that would
 // destroy an input or be read as one next time (ingest.OutputClash).
 func guardOutputs(inputs []string, outs ...string) error {
+	for _, out := range outs {
+		if err := remoteOutput(out); err != nil {
+			return err
+		}
+	}
 	if err := ingest.OutputClash(inputs, outs...); err != nil {
 		return &exitError{code: ExitUsage, err: err}
+	}
+	return nil
+}
+
+// remoteOutput refuses an object-storage URL as an output: inputs only
+// (docs/storage.md), and taken as a path it would write a local file
+// under "s3:".
+func remoteOutput(path string) error {
+	if ingest.IsRemote(path) {
+		return usageErr("output %s: object storage (%s) is read only; write a local file and upload it", path, path[:strings.Index(path, "://")])
 	}
 	return nil
 }
