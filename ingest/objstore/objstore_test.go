@@ -133,18 +133,47 @@ func TestS3PrefixListingPruningAndReads(t *testing.T) {
 	if f := got[deniedKey+".jsonl"]; !strings.Contains(f.Error, "access denied") {
 		t.Errorf("object denied: %+v, want an access denied error", f)
 	}
-	// Read: react twice (JSONL, Parquet) and retry once.
+	// Read: react twice (JSONL, Parquet) and retry once. Their records
+	// are dated June 2025, before the window, so the window also filters
+	// every one of them out as a record: each is a skipped note.
+	if n := len(c.records()); n != 0 {
+		t.Errorf("records = %d, want 0: all are before --since", n)
+	}
+	var outside int
+	for _, sk := range c.sinks {
+		for _, n := range sk.Notes {
+			if n.Kind == ingest.NoteSkipped && n.Reason == ingest.SkippedOutsideWindow {
+				outside++
+			}
+		}
+	}
+	if want := 2*reactLines + retryLines; outside != want {
+		t.Errorf("records skipped outside the window = %d, want %d", outside, want)
+	}
+
+	// Without a window nothing is pruned: seven trace objects are tried
+	// (two fail) and every record is kept: react three times (day=01,
+	// the Parquet copy, dt=11-30) and retry twice (the gzip copy,
+	// day=11-20); token sums from the independent encoding/json pass.
+	c = &collect{}
+	st = ingest.RemoteStats{}
+	if _, err := ingest.Run([]string{"s3://traces/logs/?" + s.query}, ingest.Options{Remote: &st}, c.factory); err != nil {
+		t.Fatal(err)
+	}
+	if st != (ingest.RemoteStats{Listed: 8, Pruned: 0, Read: 7}) {
+		t.Errorf("stats without a window = %+v, want listed 8, pruned 0, read 7", st)
+	}
 	var n int
 	var in int64
 	for _, r := range c.records() {
 		n++
 		in += r.InputTokens
 	}
-	if want := 2*reactLines + retryLines; n != want {
-		t.Errorf("records = %d, want %d", n, want)
+	if want := 3*reactLines + 2*retryLines; n != want {
+		t.Errorf("records without a window = %d, want %d", n, want)
 	}
-	if want := 2*reactIn + retryIn; in != want {
-		t.Errorf("input tokens = %d, want %d", in, want)
+	if want := 3*reactIn + 2*retryIn; in != want {
+		t.Errorf("input tokens without a window = %d, want %d", in, want)
 	}
 }
 
