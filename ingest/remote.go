@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
@@ -147,7 +148,7 @@ func (x *expansion) addRemote(r Remote, url string) error {
 	}
 	l, err := r.List(x.ctx, url, x.window)
 	if err != nil {
-		return fmt.Errorf("input %s: %w", url, err)
+		return redactQuery(url, fmt.Errorf("input %s: %w", url, err))
 	}
 	x.remote.Listed += l.Listed
 	x.remote.Pruned += l.Pruned
@@ -157,3 +158,28 @@ func (x *expansion) addRemote(r Remote, url string) error {
 	}
 	return nil
 }
+
+// redactQuery hides url's query (an S3-compatible endpoint, which may
+// carry credentials: endpoint=http://user:secret@host) wherever err's
+// text repeats it, so it never reaches a terminal or a CI log; errors.Is
+// and errors.As still see err.
+func redactQuery(url string, err error) error {
+	i := strings.IndexByte(url, '?')
+	if i < 0 || i == len(url)-1 {
+		return err
+	}
+	q := url[i+1:]
+	msg := strings.ReplaceAll(err.Error(), q, "…")
+	if unescaped, uerr := neturl.QueryUnescape(q); uerr == nil && unescaped != q {
+		msg = strings.ReplaceAll(msg, unescaped, "…")
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

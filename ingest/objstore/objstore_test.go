@@ -205,6 +205,17 @@ func TestS3SingleObjectAndErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.in, err, tc.want)
 		}
+		// The query (an endpoint, which may carry credentials) is never
+		// printed.
+		if err != nil && strings.Contains(err.Error(), s.query) {
+			t.Errorf("%s: error repeats the URL's query: %v", tc.in, err)
+		}
+	}
+	// Credentials in the endpoint stay out of the error too: a listing of
+	// a server that is not there.
+	secret := "endpoint=http://user:s3cr3t@127.0.0.1:1&region=us-east-1&use_path_style=true"
+	if _, err := ingest.Run([]string{"s3://b/x/?" + secret}, ingest.Options{}, (&collect{}).factory); err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("listing error with credentials in the endpoint: %v", err)
 	}
 	// A named object the credential may not read stops the run.
 	s.put(t, "b", map[string][]byte{deniedKey + ".jsonl": react})
