@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test race lint golden bench fuzz generate screenshot clean adversarial
+.PHONY: build test race lint golden bench fuzz generate screenshot clean adversarial test-beam build-beam
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/tokcost ./cmd/tokcost
@@ -56,3 +56,13 @@ clean:
 # each case under time and memory limits; part of `make test` too.
 adversarial:
 	$(GO) test -count=1 -run 'TestAdversarial|TestLimitsWatchdog' ./cmd/tokcost
+
+# The Apache Beam pipeline (beam/, a module of its own so the CLI's
+# module and build do not carry the Beam SDK): vet, and its tests, which
+# run it on Prism, Beam's local runner, against the CLI (docs/scale.md).
+# The first run downloads and builds the SDK (docs/scale.md has the time).
+test-beam:
+	cd beam && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+build-beam:
+	cd beam && $(GO) build -ldflags "-X main.version=$(VERSION)" -o ../bin/tokcost-beam ./cmd/tokcost-beam

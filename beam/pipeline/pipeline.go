@@ -11,7 +11,7 @@
 //
 // Limit (stated, not hidden): the per-session analysis and the report run
 // in one final step, on one worker, through the CLI's own code path
-// (analyze.Collector.Finish and report.Build). That worker holds every
+// (analyze.Collector.FinishSummaries and report.Build). That worker holds every
 // session in tokcost's compact store, as the CLI does on one machine
 // (about 100 bytes a record); the distributed part is the reading and the
 // grouping. Running the per-session analysis on many workers needs
@@ -466,7 +466,7 @@ func (fn *finalFn) ProcessElement(ctx context.Context, _ int, sessions func(*[]b
 			sk.Record(&recs[i].R)
 		}
 	}
-	d := col.Finish(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, DropEvents: true, KeepCapCosts: html})
+	d := col.FinishSummaries(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, KeepCapCosts: html})
 	if d.Counts.Records == 0 || len(d.Sessions) == 0 {
 		return fmt.Errorf("no records: %d files, %d lines: %d invalid, %d blank, %d skipped; nothing to report",
 			len(files), d.Counts.Lines, d.Counts.Invalid, d.Counts.Blank, d.Counts.Skipped)
@@ -480,7 +480,6 @@ func (fn *finalFn) ProcessElement(ctx context.Context, _ int, sessions func(*[]b
 		Files:      files,
 		CostSource: opt.CostSource,
 		TopN:       opt.Top,
-		Loops:      loops,
 		Caps:       caps,
 	})
 	beam.NewCounter("tokcost", "sessions").Inc(ctx, int64(len(d.Sessions)))
