@@ -470,9 +470,10 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		return err
 	}
 	// Events are dropped as sessions are finished, which bounds memory;
-	// the HTML report's cap sweep keeps each model call's cost.
+	// the HTML report's cap sweep and the session table (merge) keep
+	// each model call's cost.
 	ios.timing.done("start")
-	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, html))
+	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, html || opts.SessionsOut != ""))
 	if err != nil {
 		return err
 	}

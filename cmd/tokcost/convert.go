@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -17,6 +20,10 @@ import (
 type convertOptions struct {
 	inputOptions
 	Output string
+	// PartitionBy "session" writes Buckets files under the directory
+	// Output, each session whole in one (Bucket).
+	PartitionBy string
+	Buckets     int
 }
 
 func newConvertCmd(ios *IOStreams, runF func(*convertOptions) error) *cobra.Command {
@@ -43,7 +50,9 @@ are held in memory until the file is written.
 		},
 	}
 	opts.registerReading(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "the Parquet file to write (required)")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "the Parquet file to write (required); with --partition-by, the directory")
+	cmd.Flags().StringVar(&opts.PartitionBy, "partition-by", "", "session: write DIR/bucket=NNN/part-00000.parquet, each session whole in the bucket its id hashes to (FNV-1a 64 of the id, modulo --buckets), for analysing buckets separately and merging their session tables (tokcost merge)")
+	cmd.Flags().IntVar(&opts.Buckets, "buckets", 16, "with --partition-by session: how many buckets (1 to 1000)")
 	return cmd
 }
 
@@ -135,6 +144,15 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if o.Output == "" || o.Output == "-" {
 		return usageErr("convert needs -o FILE.parquet")
 	}
+	switch o.PartitionBy {
+	case "":
+	case "session":
+		if o.Buckets < 1 || o.Buckets > 1000 {
+			return usageErr("--buckets must be 1 to 1000")
+		}
+	default:
+		return usageErr("invalid --partition-by %q (valid: session)", o.PartitionBy)
+	}
 	fieldMap, err := o.inputSelection(ios)
 	if err != nil {
 		return err
@@ -148,9 +166,13 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	}
 	outs := newOutputs(ios)
 	defer outs.discard()
-	out, err := outs.open(o.Output)
-	if err != nil {
-		return err
+	var out *output
+	if o.PartitionBy == "" {
+		if out, err = outs.open(o.Output); err != nil {
+			return err
+		}
+	} else if st, err := os.Stat(o.Output); err == nil && !st.IsDir() {
+		return usageErr("--partition-by writes a directory: %s is a file", o.Output)
 	}
 	c := &recordCollector{}
 	runOpt.Context = ios.context()
@@ -201,8 +223,59 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		recs[i] = c.recs[i].rec
 	}
 	c.recs = nil
+	if o.PartitionBy != "" {
+		return writeBuckets(ios, o, outs, recs)
+	}
 	if err := outs.write(ios, out, func(w io.Writer) error { return parquet.WriteCanonical(w, recs) }); err != nil {
 		return err
+	}
+	return outs.commit()
+}
+
+// sessionBucket is the bucket of a session id: FNV-1a 64 of its bytes
+// modulo n. Stable across runs, machines and versions (docs/scale.md).
+func sessionBucket(id string, n int) int {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return int(h.Sum64() % uint64(n))
+}
+
+// writeBuckets writes recs, in input order, to DIR/bucket=NNN/part-00000.parquet
+// by their session's bucket; buckets without records get no file.
+func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, recs []ingest.Record) error {
+	byBucket := make([][]ingest.Record, o.Buckets)
+	for i := range recs {
+		b := sessionBucket(recs[i].SessionID, o.Buckets)
+		byBucket[b] = append(byBucket[b], recs[i])
+	}
+	recs = nil
+	type part struct {
+		out  *output
+		recs []ingest.Record
+	}
+	var parts []part
+	for b, rs := range byBucket {
+		if len(rs) == 0 {
+			continue
+		}
+		dir := filepath.Join(o.Output, fmt.Sprintf("bucket=%03d", b))
+		path := filepath.Join(dir, "part-00000.parquet")
+		if err := guardOutputs(o.Inputs, path); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		out, err := outs.open(path)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, part{out, rs})
+	}
+	for _, p := range parts {
+		if err := outs.write(ios, p.out, func(w io.Writer) error { return parquet.WriteCanonical(w, p.recs) }); err != nil {
+			return err
+		}
 	}
 	return outs.commit()
 }

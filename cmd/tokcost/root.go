@@ -115,6 +115,7 @@ runaway retry loops, and what caps, windows and routing would save.`,
 	})
 	root.AddCommand(
 		newAnalyzeCmd(ios, nil),
+		newMergeCmd(ios),
 		newWhatifCmd(ios, nil),
 		newTicketCmd(ios, nil),
 		newCheckCmd(ios, nil),

@@ -777,3 +777,7 @@ func (s *shard) repeat(r *ingest.Record, si uint32) bool {
 	h := maphash.String(idSeed, r.ID) ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
 	return !s.ids.grow(h | 1)
 }
+
+// Add adds o's counts to c: the input accounting of two runs over
+// disjoint inputs (tokcost merge).
+func (c *InputCounts) Add(o InputCounts) { c.add(o) }

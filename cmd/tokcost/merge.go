@@ -1,0 +1,225 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tokcost/tokcost/report"
+)
+
+type mergeOptions struct {
+	Tables         []string
+	Format         string
+	Output         string
+	Top            int
+	GroupBy        string
+	Also           []string
+	CSVRaw         bool
+	Strict         bool
+	FailOnUnpriced bool
+	Quiet          bool
+}
+
+func newMergeCmd(ios *IOStreams) *cobra.Command {
+	opts := &mergeOptions{}
+	cmd := &cobra.Command{
+		Use:   "merge [flags] SESSION_TABLE...",
+		Short: "Report on session tables of separate runs as one run over all their traces",
+		Long: `Read session tables (analyze --sessions-out) of runs over disjoint parts of
+a fleet, e.g. the buckets of convert --partition-by session, and write the
+report analyze would have written over all their traces in one run: the
+same percentiles, loops, models, group-by and formats, to the last digit
+(docs/scale.md).
+
+SESSION_TABLE is a file or a directory (its *.parquet files, recursively,
+in name order). A session id found in more than one table is reported
+(count and ids): its sums are added up, the rest is not exact, and
+--strict fails (exit 3). Window and routing what-ifs need the raw calls:
+run whatif on the traces.
+
+` + exitCodesHelp,
+		Example: `  tokcost analyze --sessions-out s/b0.parquet -o /dev/null traces/bucket=000/
+  tokcost merge -f json -o report.json s/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Tables = args
+			return mergeRun(ios, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "f", "table", report.AnalyzeWriters.FlagHelp())
+	f.StringVarP(&opts.Output, "output", "o", "", "write the report to FILE instead of stdout")
+	f.IntVar(&opts.Top, "top", 10, "how many of the most expensive sessions to list")
+	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
+	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file: FORMAT=FILE (repeatable)")
+	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly, without the spreadsheet guard")
+	f.BoolVar(&opts.Strict, "strict", false, "exit 3 when a session id is in more than one table, or the runs had invalid lines or unreadable files")
+	f.BoolVar(&opts.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+	return cmd
+}
+
+// tableFiles expands directories into their *.parquet files, in name order.
+func tableFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(strings.ToLower(d.Name()), ".parquet") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no .parquet session tables", a)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func mergeRun(ios *IOStreams, opts *mergeOptions) error {
+	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw}
+	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
+	if err != nil {
+		return usageErr("%s", err)
+	}
+	if opts.Top < 0 {
+		return usageErr("--top must be 0 or more")
+	}
+	type extra struct {
+		w    report.Writer
+		path string
+	}
+	var extras []extra
+	html := opts.Format == "html"
+	for _, a := range opts.Also {
+		format, path, ok := strings.Cut(a, "=")
+		if !ok || path == "" || path == "-" {
+			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
+		}
+		xw, err := report.AnalyzeWriters.Lookup(format, wopt)
+		if err != nil {
+			return usageErr("--also: %s", err)
+		}
+		extras = append(extras, extra{xw, path})
+		html = html || format == "html"
+	}
+	files, err := tableFiles(opts.Tables)
+	if err != nil {
+		return err
+	}
+	paths := []string{opts.Output}
+	for _, x := range extras {
+		paths = append(paths, x.path)
+	}
+	if err := guardOutputs(files, paths...); err != nil {
+		return err
+	}
+	outs := newOutputs(ios)
+	defer outs.discard()
+	mainOut, err := outs.open(opts.Output)
+	if err != nil {
+		return err
+	}
+	extraOuts := make([]*output, len(extras))
+	for i, x := range extras {
+		if extraOuts[i], err = outs.open(x.path); err != nil {
+			return err
+		}
+	}
+	tables := make([]*report.SessionTable, len(files))
+	for i, f := range files {
+		if tables[i], err = report.ReadSessionTable(f); err != nil {
+			return err
+		}
+	}
+	m, err := report.MergeSessionTables(tables)
+	if err != nil {
+		return err
+	}
+	d := m.Data
+	if len(d.Sessions) == 0 {
+		return &exitError{code: ExitNoRecords, err: fmt.Errorf("no sessions in %d session tables; nothing to report", len(files))}
+	}
+	if n := len(m.DuplicateIDs); n > 0 {
+		ids := m.DuplicateIDs
+		if len(ids) > 10 {
+			ids = ids[:10]
+		}
+		msg := fmt.Sprintf("%d session ids are in more than one table (%s%s): their sums are added up, but loops, dominant models, attributes and cap sweeps of those sessions are not exact; a session must be whole in one table",
+			n, report.SafeText(strings.Join(ids, ", ")), map[bool]string{true: ", …", false: ""}[n > 10])
+		if opts.Strict {
+			return &exitError{code: ExitInvalid, err: fmt.Errorf("%s, and --strict is set", msg)}
+		}
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s\n", msg)
+	}
+	if opts.Strict && d.Counts.Invalid > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
+	}
+	unread := reportUnread(ios, opts.Quiet, m.Files)
+	if opts.Strict && unread > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
+	}
+	if d.Counts.Invalid > 0 && !opts.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: the runs read %d invalid lines (counted by reason in the report's input section; their runs printed them)\n", d.Counts.Invalid)
+	}
+	var caps []int
+	if html {
+		caps = report.DefaultCaps(d)
+	}
+	a := report.Build(d, report.BuildOptions{
+		Tool:         m.Tool,
+		Files:        m.Files,
+		IgnoredFiles: m.IgnoredFiles,
+		CostSource:   m.Pricing.CostSource,
+		TopN:         opts.Top,
+		Caps:         caps,
+	})
+	a.Pricing = m.Pricing
+	if html && a.CapCurve == nil && !opts.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: some session tables have no call costs: the HTML report has no cap sweep\n")
+	}
+	if opts.GroupBy != "" {
+		if err := a.AddGroups(d, opts.GroupBy); err != nil {
+			return usageErr("--group-by: %s", report.SafeText(err.Error()))
+		}
+	}
+	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
+		return err
+	}
+	for i, x := range extras {
+		if err := outs.write(ios, extraOuts[i], func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
+			return err
+		}
+	}
+	if err := outs.commit(); err != nil {
+		return err
+	}
+	if opts.FailOnUnpriced && (len(a.Input.Unpriced) > 0 || len(a.Input.UnpricedServerTools) > 0 || len(a.Input.StandardRate) > 0) {
+		return &exitError{code: ExitUnpriced, err: fmt.Errorf("some calls could not be priced (or were billed at standard rates) and --fail-on-unpriced is set")}
+	}
+	return nil
+}

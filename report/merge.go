@@ -1,0 +1,123 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// Merged is what MergeSessionTables rebuilt from session tables.
+type Merged struct {
+	Data         *analyze.Summaries
+	Files        []ingest.FileResult // every table's inputs, in table order
+	IgnoredFiles int64
+	Pricing      PricingInfo
+	Tool         ToolInfo
+	// DuplicateIDs are the session ids found in more than one table. Such
+	// a session was split between runs: its sums (tokens, calls, cost,
+	// duplicates, first start, last end, largest call) are added up
+	// exactly, but its loop evidence, dominant model, attributes and call
+	// order come from the tables as they are (the first table's loop and
+	// model, call costs in table order): the report is not exact.
+	DuplicateIDs []string
+}
+
+// MergeSessionTables adds up session tables of runs over disjoint inputs
+// into the Summaries one run over all of them would have made: the same
+// sessions, model usage merged from the running sums in table order, input
+// accounting added up. Tables made with different price tables, cost
+// sources or loop settings are not comparable and are refused.
+func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("no session tables")
+	}
+	first := tables[0].Meta
+	m := &Merged{Pricing: first.Pricing, Tool: first.Tool, Files: []ingest.FileResult{}}
+	var counts analyze.InputCounts
+	var states []analyze.ModelState
+	var sessions []*analyze.Summary
+	byID := map[string]*analyze.Summary{}
+	dup := map[string]bool{}
+	for _, t := range tables {
+		me := t.Meta
+		if me.Pricing != first.Pricing {
+			return nil, fmt.Errorf("%s: priced with %s (%s, cost source %s), %s with %s (%s, cost source %s): not comparable",
+				t.Name, me.Pricing.Version, me.Pricing.SHA256, me.Pricing.CostSource, tables[0].Name, first.Pricing.Version, first.Pricing.SHA256, first.Pricing.CostSource)
+		}
+		if me.LoopTimeoutS != first.LoopTimeoutS || me.LoopMinRepeats != first.LoopMinRepeats {
+			return nil, fmt.Errorf("%s: loops found with timeout %gs and %d repeats, %s with %gs and %d: not comparable",
+				t.Name, me.LoopTimeoutS, me.LoopMinRepeats, tables[0].Name, first.LoopTimeoutS, first.LoopMinRepeats)
+		}
+		m.Files = append(m.Files, me.Files...)
+		m.IgnoredFiles += me.IgnoredFiles
+		counts.Add(me.Counts)
+		states = append(states, me.Models...)
+		for _, s := range t.Sessions {
+			prev := byID[s.ID]
+			if prev == nil {
+				byID[s.ID] = s
+				sessions = append(sessions, s)
+				continue
+			}
+			if !dup[s.ID] {
+				dup[s.ID] = true
+				m.DuplicateIDs = append(m.DuplicateIDs, s.ID)
+			}
+			combine(prev, s)
+		}
+	}
+	loops := analyze.DefaultLoopConfig()
+	loops.MinRepeats = first.LoopMinRepeats
+	loops.Timeout = secondsDuration(first.LoopTimeoutS)
+	m.Data = analyze.NewSummaries(sessions, counts, analyze.MergeModels(states), analyze.Config{}, loops)
+	return m, nil
+}
+
+// combine adds s, the same session's part from another table, to dst:
+// the sums exactly, the rest as MergeSessionTables says.
+func combine(dst, s *analyze.Summary) {
+	dst.LLMCalls += s.LLMCalls
+	dst.ToolCalls += s.ToolCalls
+	dst.ToolErrors += s.ToolErrors
+	dst.Duplicates += s.Duplicates
+	dst.UnpricedCalls += s.UnpricedCalls
+	dst.UnpricedTokens += s.UnpricedTokens
+	dst.TimedOut = dst.TimedOut || s.TimedOut
+	dst.Tokens.Input += s.Tokens.Input
+	dst.Tokens.Output += s.Tokens.Output
+	dst.Tokens.CacheRead += s.Tokens.CacheRead
+	dst.Tokens.CacheWrite += s.Tokens.CacheWrite
+	dst.Tokens.Reasoning += s.Tokens.Reasoning
+	dst.CostUSD += s.CostUSD
+	if s.StartNano != 0 && (dst.StartNano == 0 || s.StartNano < dst.StartNano) {
+		dst.StartNano = s.StartNano
+	}
+	dst.EndNano = max(dst.EndNano, s.EndNano)
+	dst.MaxCallInput = max(dst.MaxCallInput, s.MaxCallInput)
+	if dst.Loop == nil {
+		dst.Loop = s.Loop
+	}
+	if dst.Workflow == "" {
+		dst.Workflow = s.Workflow
+	}
+	c1, a1, o1, ok1 := dst.CallCosts()
+	c2, a2, o2, ok2 := s.CallCosts()
+	if ok1 && ok2 {
+		n := int64(len(c1))
+		calls := append(append([]float64{}, c1...), c2...)
+		after := append([]int64{}, a1...)
+		for _, a := range a2 {
+			after = append(after, a+n)
+		}
+		dst.SetCallCosts(calls, after, append(append([]float64{}, o1...), o2...))
+	} else {
+		dst.DropCallCosts()
+	}
+}
+
+func secondsDuration(s float64) time.Duration {
+	return time.Duration(math.Round(s * float64(time.Second)))
+}
