@@ -359,7 +359,7 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 			wg.Go(func() {
 				dt := newDetector(d.Strings, cfg)
 				for i := w; i < len(d.Sessions); i += workers {
-					if s := d.Sessions[i]; dt.scan(s) {
+					if s := d.Sessions[i]; !s.TotalsOnly && dt.scan(s) {
 						rs := dt.evidence(s)
 						found[i] = &rs
 					}

@@ -310,7 +310,11 @@ func (r *simRun) replay(ps []Policy) []float64 {
 		}
 		total := 0.0
 		st := step{events: s.Events}
-		for i := range s.Events {
+		if s.TotalsOnly { // no calls to replay: the session stays as recorded
+			total = s.CostUSD
+			st.events = nil
+		}
+		for i := range st.events {
 			e := &s.Events[i]
 			st.i, st.e, st.llm, st.drop, st.cut, st.cost = i, e, e.Kind == ingest.KindLLM, false, 0, e.Cost
 			if st.llm {

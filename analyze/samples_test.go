@@ -15,6 +15,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	"github.com/tokcost/tokcost/ingest/parquet"
+	_ "github.com/tokcost/tokcost/ingest/sweagent"
 	"github.com/tokcost/tokcost/pricing"
 )
 

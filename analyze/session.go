@@ -60,6 +60,11 @@ type Summary struct {
 	repeats       int
 	UnpricedCalls int
 	TimedOut      bool // some record has status timeout
+	// TotalsOnly marks a session whose model calls are known only as
+	// totals (ingest.Record.Calls): its calls, tokens and cost are exact,
+	// but the analyses that need each call (loops, caps, window,
+	// amplification) leave it out and count it instead.
+	TotalsOnly bool
 	// UnpricedTokens is the input plus output tokens of unpriced calls.
 	UnpricedTokens int64
 
@@ -646,7 +651,7 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 	w.p.priceSession(s, models)
 	summarise(s)
 	s.Model = w.strs[dominantModelID(w.strs, s.Events)]
-	if w.dt != nil && w.dt.scan(s) {
+	if w.dt != nil && !s.TotalsOnly && w.dt.scan(s) {
 		rs := w.dt.evidence(s)
 		s.Loop = &rs
 	}
@@ -795,8 +800,11 @@ func summarise(s *Session) {
 		e := &s.Events[i]
 		switch e.Kind {
 		case ingest.KindLLM:
-			s.LLMCalls++
-			if int64(e.Input) > s.MaxCallInput {
+			s.LLMCalls += e.CallCount()
+			if e.Calls > 0 {
+				// Totals only: no call's input is known.
+				s.TotalsOnly = true
+			} else if int64(e.Input) > s.MaxCallInput {
 				s.MaxCallInput = int64(e.Input)
 			}
 		case ingest.KindTool:
@@ -811,7 +819,7 @@ func summarise(s *Session) {
 		s.Tokens.addEvent(e)
 		s.CostUSD += e.Cost
 		if e.Unpriced() {
-			s.UnpricedCalls++
+			s.UnpricedCalls += e.CallCount()
 			s.UnpricedTokens += int64(e.Input) + int64(e.Output)
 		}
 		if e.HasTS() {
@@ -889,16 +897,21 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			mu = &ModelUsage{Model: p.strs[e.Model]}
 			models[e.Model] = mu
 		}
-		mu.Calls++
+		n := int64(e.CallCount())
+		mu.Calls += n
 		mu.Tokens.addEvent(e)
 		mu.WebSearches += int64(e.WebSearches)
 
 		var parts Parts
 		priced := false
 		ta := &mu.tiers[min(e.Tier, ingest.NumServiceTiers-1)]
-		ta.calls++
+		ta.calls += n
 		ta.tokens += int64(e.Input) + int64(e.Output)
-		if p.cfg.CostSource != CostRecord {
+		// A totals-only record has no cache split: its producer's own cost
+		// is the better figure under auto (docs/formats/swe-agent.md).
+		useTable := p.cfg.CostSource == CostComputed ||
+			p.cfg.CostSource == CostAuto && (e.Calls == 0 || e.Flags&flagHasCost == 0)
+		if useTable {
 			if r := p.lookup(e); r.ok {
 				rates := r.rates
 				if e.Tier != ingest.TierStandard {
@@ -934,7 +947,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 					}
 				}
 				priced = true
-				mu.TableCalls++
+				mu.TableCalls += n
 				if mu.PricedAs == "" {
 					mu.PricedAs = r.key
 				}
@@ -944,12 +957,12 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			parts = Parts{Recorded: e.RecordCost}
 			priced = true
 			e.Flags |= flagRecordedCost
-			mu.RecordCalls++
+			mu.RecordCalls += n
 		}
 		if !priced {
 			if hasTokens {
 				e.Flags |= flagUnpriced
-				mu.Unpriced++
+				mu.Unpriced += n
 			}
 			continue
 		}

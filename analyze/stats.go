@@ -85,6 +85,11 @@ type SessionStats struct {
 	// PartialCost counts sessions with at least one unpriced call: their
 	// cost is a lower bound.
 	PartialCost int `json:"sessions_with_unpriced_calls"`
+	// TotalsOnly counts sessions known only by their totals (Summary.TotalsOnly):
+	// in every distribution but amplification, which needs each call's input.
+	TotalsOnly int `json:"totals_only_sessions,omitempty"`
+	// TotalsOnlyCostShare is their share of the total cost.
+	TotalsOnlyCostShare float64 `json:"totals_only_cost_share,omitempty"`
 }
 
 // Summarized is a *Session or a *Summary: what Stats and TopByCost take.
@@ -104,7 +109,7 @@ func Stats[S Summarized](sessions []S) SessionStats {
 	out := make([]float64, n)
 	calls := make([]float64, n)
 	amp := make([]float64, 0, n)
-	partial := 0
+	partial, totalsOnly, totalsCost := 0, 0, 0.0
 	for i, x := range sessions {
 		s := x.summary()
 		cost[i] = s.CostUSD
@@ -118,8 +123,12 @@ func Stats[S Summarized](sessions []S) SessionStats {
 		if s.UnpricedCalls > 0 {
 			partial++
 		}
+		if s.TotalsOnly {
+			totalsOnly++
+			totalsCost += s.CostUSD
+		}
 	}
-	st := SessionStats{Count: n, PartialCost: partial}
+	st := SessionStats{Count: n, PartialCost: partial, TotalsOnly: totalsOnly}
 	// Six sorts of one float per session: run them on every core.
 	var wg sync.WaitGroup
 	for _, job := range []struct {
@@ -132,6 +141,9 @@ func Stats[S Summarized](sessions []S) SessionStats {
 		wg.Go(func() { *job.dst = distributeInPlace(job.values) })
 	}
 	wg.Wait()
+	if totalsOnly > 0 && st.CostUSD.Total > 0 {
+		st.TotalsOnlyCostShare = totalsCost / st.CostUSD.Total
+	}
 	return st
 }
 

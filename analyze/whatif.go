@@ -127,6 +127,11 @@ type Baseline struct {
 	UnpricedCalls int      `json:"unpriced_calls"`
 	P95CI         Interval `json:"p95_ci"`
 	P99CI         Interval `json:"p99_ci"`
+	// TotalsOnlySessions are known only by their totals (neither runaway
+	// nor healthy: no loop or cap can be judged); every policy leaves them
+	// at TotalsOnlyCostUSD.
+	TotalsOnlySessions int     `json:"totals_only_sessions,omitempty"`
+	TotalsOnlyCostUSD  float64 `json:"totals_only_cost_usd,omitempty"`
 }
 
 // CapResult is one iteration cap: a session capped at Cap keeps its first
@@ -271,9 +276,13 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	for i, s := range sessions {
 		base[i] = s.CostUSD
 		out.Baseline.UnpricedCalls += s.UnpricedCalls
-		if sm.runaway[s.ID] {
+		switch {
+		case s.TotalsOnly:
+			out.Baseline.TotalsOnlySessions++
+			out.Baseline.TotalsOnlyCostUSD += s.CostUSD
+		case sm.runaway[s.ID]:
 			out.Baseline.RunawaySessions++
-		} else {
+		default:
 			healthyCalls = append(healthyCalls, s.LLMCalls)
 		}
 	}
@@ -290,6 +299,14 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	if out.Baseline.UnpricedCalls > 0 {
 		out.Warnings = append(out.Warnings, fmt.Sprintf(
 			"%d calls could not be priced: costs and savings are lower bounds", out.Baseline.UnpricedCalls))
+	}
+	if n := out.Baseline.TotalsOnlySessions; n > 0 {
+		share := 0.0
+		if t := out.Baseline.TotalCostUSD; t > 0 {
+			share = out.Baseline.TotalsOnlyCostUSD / t
+		}
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"%d sessions (%.1f%% of spend) are totals only, with no per-call data: caps, window and routes leave them at their recorded cost", n, 100*share))
 	}
 	out.Econ = Economics(base, cfg.Econ)
 
@@ -339,10 +356,10 @@ func (sm *simulator) capResult(sessions []*Summary, evOf func(int) []Event, base
 	healthy := 0
 	for i, s := range sessions {
 		after[i] = base[i]
-		if !sm.runaway[s.ID] {
+		if !sm.runaway[s.ID] && !s.TotalsOnly {
 			healthy++
 		}
-		if s.LLMCalls <= c {
+		if s.LLMCalls <= c || s.TotalsOnly { // no call's cost is known to cut
 			continue
 		}
 		var ev []Event
@@ -574,7 +591,7 @@ func RecommendCap(d *Summaries, rw Runaway, share float64) (int, bool) {
 	ids := runawayIDs(rw)
 	healthy := []int{}
 	for _, s := range d.Sessions {
-		if !ids[s.ID] {
+		if !ids[s.ID] && !s.TotalsOnly {
 			healthy = append(healthy, s.LLMCalls)
 		}
 	}

@@ -17,7 +17,7 @@ import (
 // inputExts are the file endings a directory walk picks up. Compressed
 // files count only with a trace ending inside: a notes.tar.gz beside the
 // traces is not one.
-var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst"}
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst", ".traj", ".traj.gz", ".traj.zst"} // .traj: SWE-agent
 
 // IsTraceName reports whether a directory walk would read a file of this name.
 func IsTraceName(name string) bool {

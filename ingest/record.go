@@ -112,6 +112,13 @@ type Record struct {
 	// usage.inference_geo "us"), billed with the model's US uplift.
 	USOnly bool
 
+	// Calls, when above 0, marks a record that stands for that many model
+	// calls known only by their totals (a SWE-agent v0 trajectory's
+	// info.model_stats): its tokens and cost are the session's sums, and
+	// the per-call analyses list the session as "totals only".
+	// At most MaxTotalsCalls: a reader notes a larger count as invalid.
+	Calls int64
+
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.
 	Attrs map[string]string
@@ -138,6 +145,9 @@ type Record struct {
 	TokensFromTotal int64  // output tokens recovered from the usage total (hidden reasoning)
 	UnknownUsage    string // *_tokens fields of the usage object no rule knows, comma-separated
 }
+
+// MaxTotalsCalls bounds Record.Calls (the analysis keeps it in 16 bits).
+const MaxTotalsCalls = 1<<16 - 1
 
 // Reset clears r for reuse, keeping the Attrs map's storage.
 func (r *Record) Reset() {

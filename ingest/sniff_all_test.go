@@ -21,6 +21,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"
+	_ "github.com/tokcost/tokcost/ingest/sweagent"
 )
 
 // sampleFormat says which reader owns each sample in the repository, by
@@ -68,6 +69,7 @@ var sampleFormat = map[string]string{
 	"ingest/otel/testdata/tempo_export_with_batches.json":                                          "tempo",
 	"ingest/otel/testdata/stdouttrace_lines.jsonl":                                                 "stdouttrace",
 	"ingest/otel/testdata/stdouttrace_pretty.json":                                                 "stdouttrace",
+	"ingest/sweagent/testdata/swe-agent__test-repo-i1.traj":                                        "swe-agent",
 	"testdata/fleet.jsonl":                                                                         "jsonl",
 	"testdata/fleet.truth.jsonl":                                                                   "jsonl",
 	"testdata/hostile.jsonl":                                                                       "jsonl",

@@ -547,3 +547,13 @@ func (a *Analysis) AddGroups(d *analyze.Summaries, field string) error {
 	}
 	return nil
 }
+
+// totalsOnlyNote says which analyses left out the sessions known only by
+// their totals, and what share of spend they are ("" when none).
+func totalsOnlyNote(s analyze.SessionStats) string {
+	if s.TotalsOnly == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s sessions (%s of spend) are totals only, with no per-call data: counted in cost, token and call percentiles; not checked for runaway loops, nor in caps, window or context amplification",
+		count(int64(s.TotalsOnly)), pct(s.TotalsOnlyCostShare))
+}

@@ -58,6 +58,9 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 	if s.PartialCost > 0 {
 		pg.Warning = fmt.Sprintf("%s sessions have unpriced calls: their costs, and the totals, are lower bounds.", count(int64(s.PartialCost)))
 	}
+	if n := totalsOnlyNote(s); n != "" {
+		pg.Warning = strings.TrimSpace(pg.Warning + " " + n + ".")
+	}
 	for _, n := range pricingNotes(a, plain) {
 		pg.Warning = strings.TrimSpace(pg.Warning + " " + strings.ToUpper(n.Text[:1]) + n.Text[1:] + ".")
 	}

@@ -18,6 +18,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if s.PartialCost > 0 {
 		p.f("> [!WARNING]\n> %s sessions have unpriced calls: their costs, and the totals, are lower bounds.\n\n", count(int64(s.PartialCost)))
 	}
+	if n := totalsOnlyNote(s); n != "" {
+		p.f("> [!NOTE]\n> %s.\n\n", n)
+	}
 	rows := distributionRows(s)
 	mdTable(p, distHeader, rows, 1)
 

@@ -30,6 +30,9 @@ func (tw tableWriter) Write(w io.Writer, a *Analysis) error {
 		p.f(" (%s with unpriced calls: their costs are lower bounds)", count(int64(a.Sessions.PartialCost)))
 	}
 	p.f("\n")
+	if n := totalsOnlyNote(a.Sessions); n != "" {
+		p.f("%s\n", n)
+	}
 	s := a.Sessions
 	rows := distributionRows(s)
 	// The table view counts tokens whole: a type-7 percentile between two

@@ -802,6 +802,29 @@ func oracleDumpSpans(t *testing.T, data []byte) []oracleSpan {
 	return spans
 }
 
+// oracleSWEAgent reads a SWE-agent trajectory's info.model_stats: one
+// session of api_calls calls, tokens_sent in, tokens_received out, and
+// instance_cost as its cost (the totals have no cache split, so the
+// producer's figure is the one reported).
+func oracleSWEAgent(t *testing.T, _ *oracleTable, path string) figures {
+	var doc struct {
+		Info struct {
+			ModelStats struct {
+				TokensSent     int64   `json:"tokens_sent"`
+				TokensReceived int64   `json:"tokens_received"`
+				APICalls       int64   `json:"api_calls"`
+				InstanceCost   float64 `json:"instance_cost"`
+			} `json:"model_stats"`
+		}
+	}
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	st := doc.Info.ModelStats
+	return figures{Sessions: 1, Calls: st.APICalls, Input: st.TokensSent, Output: st.TokensReceived, Cost: st.InstanceCost}
+}
+
 // explained lists the inputs the oracle does not reproduce, with why; each
 // is checked by hand in its reader's tests instead.
 var explained = map[string]string{
@@ -827,6 +850,7 @@ func TestDifferentialSamples(t *testing.T) {
 		"gemini-cli": oracleGemini, "langfuse": oracleLangfuse, "tempo": oracleOTel, "jaeger": oracleOTel, "otlp": oracleOTel,
 		"otel-console": oracleOTel, "stdouttrace": oracleOTel,
 		"openhands": oracleOpenHands, "mini-swe-agent": oracleMiniSWE, "litellm-spend-logs": oracleSpendLogs, "csv": oracleCSV,
+		"swe-agent": oracleSWEAgent,
 	}
 	var files []string
 	for _, g := range []string{"../../testdata/*", "../../analyze/testdata/*", "../../ingest/*/testdata/*"} {

@@ -21,6 +21,7 @@ import (
 	_ "github.com/tokcost/tokcost/ingest/openhands"
 	_ "github.com/tokcost/tokcost/ingest/otel"
 	_ "github.com/tokcost/tokcost/ingest/parquet"
+	_ "github.com/tokcost/tokcost/ingest/sweagent"
 
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"

@@ -51,8 +51,10 @@
 //	  8 bytes arguments hash; 8 bytes result hash
 //	  uvarint arguments excerpt (error-text id); uvarint result size
 //	billing block                                kindBilling:
-//	  byte    service tier (bits 0-3), billWebSearch, billUSOnly
+//	  byte    service tier (bits 0-3), billWebSearch (bit 4),
+//	          billUSOnly (bit 5), billCalls (bit 6)
 //	  uvarint web searches                       billWebSearch
+//	  uvarint calls a totals-only record stands for  billCalls
 //
 // Each byte's bits have names of their own (memory.go); none stands for
 // two things, and the header's record flags are checked at compile time

@@ -117,6 +117,12 @@ func TestEncodingRoundTrip(t *testing.T) {
 		case 2:
 			r.WebSearchRequests = -int64(rng.IntN(3)) // never negative once kept
 		}
+		switch rng.IntN(8) { // a totals-only record's call count
+		case 0:
+			r.Calls = 1 + int64(rng.IntN(ingest.MaxTotalsCalls))
+		case 1:
+			r.Calls = ingest.MaxTotalsCalls + int64(rng.IntN(10)) // clamped: readers keep to the bound
+		}
 		recs = append(recs, r)
 	}
 	roundTrip(t, recs)
@@ -249,6 +255,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
 		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
+		Calls: uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
 	}
 	if !r.HasSeq {
 		e.Seq = 0

@@ -53,7 +53,11 @@ type Event struct {
 	Flags  Flags
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 
-	USOnly      bool   // US-only inference: the model's US uplift applies
+	USOnly bool // US-only inference: the model's US uplift applies
+	// Calls is not 0 for a record that stands for a whole session's model
+	// calls, known only as totals (ingest.Record.Calls, at most
+	// ingest.MaxTotalsCalls): 16 bits fit the padding, so Event stays 120 bytes.
+	Calls       uint16
 	WebSearches uint32 // server-side web searches, billed per search
 }
 
@@ -105,4 +109,13 @@ func (a Pos) Before(b Pos) bool {
 		return a.line < b.line
 	}
 	return a.sub < b.sub
+}
+
+// CallCount is how many model calls the event stands for: Calls for a
+// totals-only record, else 1.
+func (e *Event) CallCount() int {
+	if e.Calls > 0 {
+		return int(e.Calls)
+	}
+	return 1
 }

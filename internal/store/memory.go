@@ -234,6 +234,7 @@ const (
 	// The billing block's first byte; bits 0-3 are the service tier.
 	billWebSearch = 1 << 4
 	billUSOnly    = 1 << 5
+	billCalls     = 1 << 6 // the record is a session's totals: uvarint call count follows
 
 	nsPerMS = 1_000_000
 )
@@ -330,7 +331,8 @@ func (s *shard) Record(r *ingest.Record) {
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
 	webSearches := sat32(max(r.WebSearchRequests, 0))
-	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly {
+	calls := min(max(r.Calls, 0), ingest.MaxTotalsCalls) // readers keep to the bound
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || calls != 0 {
 		kind |= kindBilling
 	}
 	if r.HasSeq {
@@ -395,9 +397,15 @@ func (s *shard) Record(r *ingest.Record) {
 		if r.USOnly {
 			bill |= billUSOnly
 		}
+		if calls != 0 {
+			bill |= billCalls
+		}
 		b = append(b, bill)
 		if webSearches != 0 {
 			b = binary.AppendUvarint(b, uint64(webSearches))
+		}
+		if calls != 0 {
+			b = binary.AppendUvarint(b, uint64(calls))
 		}
 	}
 	pb.cur = b
@@ -544,12 +552,17 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k Key, si uint32)) {
 			if kind&kindBilling != 0 {
 				bill := b[i]
 				i++
-				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly))
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billCalls))
 				e.USOnly = bill&billUSOnly != 0
 				if bill&billWebSearch != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)
 					e.WebSearches = uint32(v)
+				}
+				if bill&billCalls != 0 {
+					var v uint64
+					v, i = uvarintAt(b, i)
+					e.Calls = uint16(v)
 				}
 			}
 			f(&e, k, uint32(si))
