@@ -86,6 +86,7 @@ func combine(dst, s *analyze.Summary) {
 	dst.UnpricedCalls += s.UnpricedCalls
 	dst.UnpricedTokens += s.UnpricedTokens
 	dst.TimedOut = dst.TimedOut || s.TimedOut
+	dst.TotalsOnly = dst.TotalsOnly || s.TotalsOnly // part of it known only by totals
 	dst.Tokens.Input += s.Tokens.Input
 	dst.Tokens.Output += s.Tokens.Output
 	dst.Tokens.CacheRead += s.Tokens.CacheRead

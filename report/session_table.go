@@ -68,6 +68,7 @@ var tableExtra = []arrow.Field{
 	{Name: "call_costs_usd", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true},
 	{Name: "other_cost_after_call", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true},
 	{Name: "other_costs_usd", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true},
+	{Name: "totals_only", Type: arrow.FixedWidthTypes.Boolean},
 }
 
 // WriteSessionsParquet writes a's session table (WriteSessionTable):
@@ -217,6 +218,7 @@ func appendExtra(b *array.RecordBuilder, k int, s *analyze.Summary, l *analyze.R
 	appendFloats(b.Field(k+10).(*array.ListBuilder), calls, ok)
 	appendInts(b.Field(k+11).(*array.ListBuilder), after, ok)
 	appendFloats(b.Field(k+12).(*array.ListBuilder), other, ok)
+	b.Field(k + 13).(*array.BooleanBuilder).Append(s.TotalsOnly)
 	return nil
 }
 
@@ -319,6 +321,7 @@ func (t *SessionTable) readBatch(rec arrow.RecordBatch) error {
 	cost, unp, timed, dups, unpTok := get("cost_usd"), get("unpriced_calls"), get("timed_out"), get("duplicates"), get("unpriced_tokens")
 	maxIn, start, end := get("max_call_input_tokens"), get("start_unix_nano"), get("end_unix_nano")
 	callIn, callCost, otherAfter, otherCost := get("call_input_tokens"), get("call_costs_usd"), get("other_cost_after_call"), get("other_costs_usd")
+	totalsOnly := get("totals_only")
 	if err != nil {
 		return err
 	}
@@ -330,7 +333,8 @@ func (t *SessionTable) readBatch(rec arrow.RecordBatch) error {
 			Duplicates: int(i64(dups, i)), UnpricedCalls: int(i64(unp, i)), TimedOut: timed.(*array.Boolean).Value(i),
 			UnpricedTokens: i64(unpTok, i), CostUSD: cost.(*array.Float64).Value(i),
 			Tokens:    analyze.Tokens{Input: i64(in, i), Output: i64(out, i), CacheRead: i64(cr, i), CacheWrite: i64(cw, i), Reasoning: i64(rs, i)},
-			StartNano: i64(start, i), EndNano: i64(end, i), MaxCallInput: i64(maxIn, i)}
+			StartNano: i64(start, i), EndNano: i64(end, i), MaxCallInput: i64(maxIn, i),
+			TotalsOnly: totalsOnly.(*array.Boolean).Value(i)}
 		if a := str(attrs, i); a != "" {
 			if err := json.Unmarshal([]byte(a), &s.Attrs); err != nil {
 				return fmt.Errorf("session %s: attrs_json: %w", s.ID, err)
