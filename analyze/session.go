@@ -186,7 +186,12 @@ type ModelUsage struct {
 	// the base rates, reported).
 	USOnlyCalls    int64 `json:"us_only_calls,omitempty"`
 	USOnlyNoUplift int64 `json:"us_only_no_uplift_calls,omitempty"`
-	CostByPart     Parts `json:"cost_by_class"`
+	// FastCalls ran in Anthropic's fast mode (usage.speed "fast"); those
+	// of a model the table has no fast multiplier for are FastNoMultiplier
+	// (billed at the base rates, reported).
+	FastCalls        int64 `json:"fast_calls,omitempty"`
+	FastNoMultiplier int64 `json:"fast_no_multiplier_calls,omitempty"`
+	CostByPart       Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -549,6 +554,8 @@ func (dst *ModelUsage) merge(mu *ModelUsage) {
 	dst.UnpricedWebSearches += mu.UnpricedWebSearches
 	dst.USOnlyCalls += mu.USOnlyCalls
 	dst.USOnlyNoUplift += mu.USOnlyNoUplift
+	dst.FastCalls += mu.FastCalls
+	dst.FastNoMultiplier += mu.FastNoMultiplier
 	for t := range dst.tiers {
 		dst.tiers[t].merge(mu.tiers[t])
 	}
@@ -935,6 +942,16 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						cp = cp.Scale(rates.GeoUS)
 					} else {
 						mu.USOnlyNoUplift++
+					}
+				}
+				if e.Fast {
+					// Anthropic: fast-mode pricing stacks with the long-context
+					// tier and data-residency multipliers (fast-mode page).
+					mu.FastCalls++
+					if rates.Fast > 0 {
+						cp = cp.Scale(rates.Fast)
+					} else {
+						mu.FastNoMultiplier++
 					}
 				}
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}

@@ -111,6 +111,9 @@ type Record struct {
 	// USOnly marks a call whose inference ran US-only (Anthropic
 	// usage.inference_geo "us"), billed with the model's US uplift.
 	USOnly bool
+	// Fast marks a call run in Anthropic's fast mode (usage.speed "fast"),
+	// billed with the model's fast-mode multiplier.
+	Fast bool
 
 	// Attrs holds fields the reader did not map (scalar values as text).
 	// They become session attributes, usable with --group-by.

@@ -303,7 +303,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee, noUplift []string
+	var noFee, noUplift, noFast []string
 	for _, m := range models {
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
@@ -311,6 +311,12 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		if m.USOnlyNoUplift > 0 {
 			noUplift = append(noUplift, fmt.Sprintf("%s (%d calls)", m.Model, m.USOnlyNoUplift))
 		}
+		if m.FastNoMultiplier > 0 {
+			noFast = append(noFast, fmt.Sprintf("%s (%d calls)", m.Model, m.FastNoMultiplier))
+		}
+	}
+	if len(noFast) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: fast-mode calls of models without a fast multiplier in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noFast, ", ")))
 	}
 	if n := counts.SkippedByReason[ingest.SkippedNoTimestamp]; n > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d records have no timestamp and were left out by --since/--until\n", n)
@@ -534,9 +540,10 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 // without its uplift). Exact, or loud: an assumed figure must be able to
 // fail the run (docs/pricing.md, "Billing dimensions").
 func unpricedError(a *report.Analysis) error {
-	var usNoUplift int64
+	var usNoUplift, noFast int64
 	for _, m := range a.Models {
 		usNoUplift += m.USOnlyNoUplift
+		noFast += m.FastNoMultiplier
 	}
 	var why string
 	switch {
@@ -550,6 +557,8 @@ func unpricedError(a *report.Analysis) error {
 		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", len(a.Input.ScaledRate))
 	case usNoUplift > 0:
 		why = fmt.Sprintf("%d US-only calls were billed without a US multiplier", usNoUplift)
+	case noFast > 0:
+		why = fmt.Sprintf("%d fast-mode calls were billed without a fast multiplier", noFast)
 	default:
 		return nil
 	}

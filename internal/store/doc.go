@@ -51,7 +51,7 @@
 //	  8 bytes arguments hash; 8 bytes result hash
 //	  uvarint arguments excerpt (error-text id); uvarint result size
 //	billing block                                kindBilling:
-//	  byte    service tier (bits 0-3), billWebSearch, billUSOnly
+//	  byte    service tier (bits 0-3), billWebSearch, billUSOnly, billFast
 //	  uvarint web searches                       billWebSearch
 //
 // Each byte's bits have names of their own (memory.go); none stands for

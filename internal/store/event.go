@@ -54,6 +54,7 @@ type Event struct {
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 
 	USOnly      bool   // US-only inference: the model's US uplift applies
+	Fast        bool   // Anthropic fast mode: the model's fast multiplier applies
 	WebSearches uint32 // server-side web searches, billed per search
 }
 

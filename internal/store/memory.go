@@ -234,6 +234,7 @@ const (
 	// The billing block's first byte; bits 0-3 are the service tier.
 	billWebSearch = 1 << 4
 	billUSOnly    = 1 << 5
+	billFast      = 1 << 6
 
 	nsPerMS = 1_000_000
 )
@@ -330,7 +331,7 @@ func (s *shard) Record(r *ingest.Record) {
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
 	webSearches := sat32(max(r.WebSearchRequests, 0))
-	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly {
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || r.Fast {
 		kind |= kindBilling
 	}
 	if r.HasSeq {
@@ -394,6 +395,9 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 		if r.USOnly {
 			bill |= billUSOnly
+		}
+		if r.Fast {
+			bill |= billFast
 		}
 		b = append(b, bill)
 		if webSearches != 0 {
@@ -544,8 +548,9 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k Key, si uint32)) {
 			if kind&kindBilling != 0 {
 				bill := b[i]
 				i++
-				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly))
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billFast))
 				e.USOnly = bill&billUSOnly != 0
+				e.Fast = bill&billFast != 0
 				if bill&billWebSearch != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)
