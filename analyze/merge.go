@@ -15,7 +15,7 @@ import (
 // run do (MergeModels).
 type ModelState struct {
 	Usage ModelUsage                        `json:"usage"`
-	Sums  [7][2]float64                     `json:"sums"` // CostUSD, then Parts' fields: sum and compensation
+	Sums  [8][2]float64                     `json:"sums"` // CostUSD, Parts' fields, OverrideCostUSD: sum and compensation
 	Tiers [ingest.NumServiceTiers]TierState `json:"tiers"`
 }
 
@@ -32,7 +32,7 @@ type TierState struct {
 // State returns mu with its running sums.
 func (mu *ModelUsage) State() ModelState {
 	st := ModelState{Usage: *mu}
-	st.Usage.sums, st.Usage.tiers = [7]fsum{}, [ingest.NumServiceTiers]tierAcc{}
+	st.Usage.sums, st.Usage.tiers = [8]fsum{}, [ingest.NumServiceTiers]tierAcc{}
 	for i, f := range mu.sums {
 		st.Sums[i] = [2]float64{f.s, f.c}
 	}

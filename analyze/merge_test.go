@@ -20,7 +20,7 @@ func TestMergeModelsSums(t *testing.T) {
 		mu := &ModelUsage{Model: "m"}
 		for _, c := range costs {
 			mu.Calls++
-			mu.addCost(c, Parts{Output: c})
+			mu.addCost(c, Parts{Output: c}, false)
 			exact.Add(exact, new(big.Float).SetPrec(2000).SetFloat64(c))
 		}
 		mu.settle()

@@ -176,6 +176,11 @@ type ModelUsage struct {
 	// TableCalls - RecordCalls - Unpriced are calls with no tokens and no
 	// price: they cost nothing whatever the rate.
 	TableCalls int64 `json:"table_cost_calls"`
+	// OverrideCalls are those of TableCalls priced from a --pricing file's
+	// rates rather than the embedded table's; OverrideCostUSD their cost
+	// (part of CostUSD).
+	OverrideCalls   int64   `json:"override_cost_calls,omitempty"`
+	OverrideCostUSD float64 `json:"override_cost_usd,omitempty"`
 	// WebSearches are the server-side web searches of its calls;
 	// UnpricedWebSearches those the price table has no fee for (not in
 	// the cost, reported).
@@ -186,7 +191,12 @@ type ModelUsage struct {
 	// the base rates, reported).
 	USOnlyCalls    int64 `json:"us_only_calls,omitempty"`
 	USOnlyNoUplift int64 `json:"us_only_no_uplift_calls,omitempty"`
-	CostByPart     Parts `json:"cost_by_class"`
+	// FastCalls ran in Anthropic's fast mode (usage.speed "fast"); those
+	// of a model the table has no fast multiplier for are FastNoMultiplier
+	// (billed at the base rates, reported).
+	FastCalls        int64 `json:"fast_calls,omitempty"`
+	FastNoMultiplier int64 `json:"fast_no_multiplier_calls,omitempty"`
+	CostByPart       Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -197,7 +207,7 @@ type ModelUsage struct {
 	// millions of small costs, compensated so that the result does not
 	// depend on the order they are added in (which partition finished
 	// first, how many cores), to the last digit in practice.
-	sums [7]fsum // CostUSD, then Parts' fields in order
+	sums [8]fsum // CostUSD, then Parts' fields in order, then OverrideCostUSD
 }
 
 // TierUsage is one service tier's share of a model's (or the fleet's)
@@ -251,8 +261,12 @@ func (f *fsum) merge(o fsum) {
 
 func (f fsum) value() float64 { return f.s + f.c }
 
-func (mu *ModelUsage) addCost(cost float64, p Parts) {
-	for i, x := range [7]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded, p.ServerTools} {
+func (mu *ModelUsage) addCost(cost float64, p Parts, override bool) {
+	over := 0.0
+	if override {
+		over = cost
+	}
+	for i, x := range [8]float64{cost, p.Input, p.CacheRead, p.CacheWrite, p.Output, p.Recorded, p.ServerTools, over} {
 		if x != 0 {
 			mu.sums[i].add(x)
 		}
@@ -264,6 +278,7 @@ func (mu *ModelUsage) settle() {
 	mu.CostUSD = mu.sums[0].value()
 	mu.CostByPart = Parts{Input: mu.sums[1].value(), CacheRead: mu.sums[2].value(), CacheWrite: mu.sums[3].value(),
 		Output: mu.sums[4].value(), Recorded: mu.sums[5].value(), ServerTools: mu.sums[6].value()}
+	mu.OverrideCostUSD = mu.sums[7].value()
 	mu.ByTier = TierSplit{}
 	if mu.tiers[ingest.TierStandard].calls == mu.Calls {
 		return // all standard: nothing to split
@@ -539,10 +554,13 @@ func (dst *ModelUsage) merge(mu *ModelUsage) {
 	dst.Unpriced += mu.Unpriced
 	dst.RecordCalls += mu.RecordCalls
 	dst.TableCalls += mu.TableCalls
+	dst.OverrideCalls += mu.OverrideCalls
 	dst.WebSearches += mu.WebSearches
 	dst.UnpricedWebSearches += mu.UnpricedWebSearches
 	dst.USOnlyCalls += mu.USOnlyCalls
 	dst.USOnlyNoUplift += mu.USOnlyNoUplift
+	dst.FastCalls += mu.FastCalls
+	dst.FastNoMultiplier += mu.FastNoMultiplier
 	for t := range dst.tiers {
 		dst.tiers[t].merge(mu.tiers[t])
 	}
@@ -848,9 +866,10 @@ type pricer struct {
 }
 
 type pricedAs struct {
-	key   string
-	rates pricing.Rates
-	ok    bool
+	key      string
+	rates    pricing.Rates
+	ok       bool
+	override bool // the rates come from a --pricing file
 }
 
 func newPricer(cfg Config, strs []string) *pricer {
@@ -877,7 +896,7 @@ func (p *pricer) lookup(e *Event) pricedAs {
 			at = day * nanosPerDay
 		}
 		m, ok := p.cfg.Prices.Lookup(p.strs[e.Model], p.strs[e.Provider], at)
-		r = pricedAs{key: m.Key, rates: m.Rates, ok: ok}
+		r = pricedAs{key: m.Key, rates: m.Rates, ok: ok, override: m.File != ""}
 	}
 	p.cache[k] = r
 	p.lastKey, p.last, p.hasLast = k, r, true
@@ -903,7 +922,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 		mu.WebSearches += int64(e.WebSearches)
 
 		var parts Parts
-		priced := false
+		priced, override := false, false
 		ta := &mu.tiers[min(e.Tier, ingest.NumServiceTiers-1)]
 		ta.calls += n
 		ta.tokens += int64(e.Input) + int64(e.Output)
@@ -938,6 +957,16 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						mu.USOnlyNoUplift++
 					}
 				}
+				if e.Fast {
+					// Anthropic: fast-mode pricing stacks with the long-context
+					// tier and data-residency multipliers (fast-mode page).
+					mu.FastCalls++
+					if rates.Fast > 0 {
+						cp = cp.Scale(rates.Fast)
+					} else {
+						mu.FastNoMultiplier++
+					}
+				}
 				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
 				if e.WebSearches > 0 {
 					fee, ok := rates.ServerToolCost(int64(e.WebSearches))
@@ -948,6 +977,10 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 				}
 				priced = true
 				mu.TableCalls += n
+				if r.override {
+					override = true
+					mu.OverrideCalls += n
+				}
 				if mu.PricedAs == "" {
 					mu.PricedAs = r.key
 				}
@@ -967,7 +1000,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			continue
 		}
 		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded + parts.ServerTools
-		mu.addCost(e.Cost, parts)
+		mu.addCost(e.Cost, parts, override)
 		if e.Cost != 0 {
 			ta.cost.add(e.Cost)
 		}

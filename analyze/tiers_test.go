@@ -173,3 +173,37 @@ func TestUSOnlyUplift(t *testing.T) {
 		}
 	}
 }
+
+// TestFastMode: usage.speed "fast" bills the tokens at the model's fast
+// multiplier. claude-opus-4-6: LiteLLM provider_specific_entry
+// {"us": 1.1, "fast": 6.0}; Anthropic's fast-mode page: 6x standard Opus
+// rates ($30/$150 per MTok against $5/$25), stacking with data residency.
+//
+//	fast:            (1,000×5 + 100×25) µ$ = 7,500 µ$ × 6       = 45,000 µ$
+//	fast + US-only:  7,500 µ$ × 6 × 1.1                         = 49,500 µ$
+//	"standard":      7,500 µ$
+//	sonnet-4-5 fast: no fast multiplier: 1,000×3 + 100×15       = 4,500 µ$, counted
+func TestFastMode(t *testing.T) {
+	jsonl := `{"session_id":"s","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"speed":"fast"}}
+{"session_id":"s","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"speed":"fast","inference_geo":"us"}}
+{"session_id":"s","kind":"llm","model":"claude-opus-4-6","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"speed":"standard"}}
+{"session_id":"s","kind":"llm","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":1000,"cache_read_input_tokens":0,"output_tokens":100,"speed":"fast"}}
+`
+	d := loadString(t, Config{Prices: pricing.Embedded(), CostSource: CostComputed}, jsonl)
+	ev := d.Sessions[0].Events
+	want := []float64{0.045, 0.0495, 0.0075, 0.0045}
+	for i, w := range want {
+		if !near(ev[i].Cost, w) {
+			t.Errorf("event %d: cost %.10g, want %.10g", i, ev[i].Cost, w)
+		}
+	}
+	for _, m := range d.Models {
+		var calls, none int64 = 2, 0
+		if m.Model == "claude-sonnet-4-5-20250929" {
+			calls, none = 1, 1
+		}
+		if m.FastCalls != calls || m.FastNoMultiplier != none {
+			t.Errorf("%s: fast %d, without multiplier %d; want %d, %d", m.Model, m.FastCalls, m.FastNoMultiplier, calls, none)
+		}
+	}
+}

@@ -598,11 +598,16 @@ func RecommendCap(d *Summaries, rw Runaway, share float64) (int, bool) {
 	return recommendCap(healthy, share)
 }
 
-// usUplift is the factor Finish bills a US-only call's tokens at: the
-// model's US multiplier, or 1 where the table has none (reported there).
+// usUplift is the factor Finish bills a call's tokens at: the model's US
+// multiplier for a US-only call times its fast-mode multiplier for a fast
+// call, each 1 where the table has none (reported there).
 func usUplift(e *Event, r pricing.Rates) float64 {
+	f := 1.0
 	if e.USOnly && r.GeoUS > 0 {
-		return r.GeoUS
+		f = r.GeoUS
 	}
-	return 1
+	if e.Fast && r.Fast > 0 {
+		f *= r.Fast
+	}
+	return f
 }

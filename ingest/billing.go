@@ -64,8 +64,9 @@ type usageStringGetter func(path ...string) (s string, present bool)
 
 // fillUsageBilling reads the billing fields of a provider usage object that
 // are not token counts: Anthropic's usage.service_tier and
-// usage.server_tool_use.web_search_requests, and usage.inference_geo "us"
-// (US-only inference; "global", "not_available" and "" are not). (OpenAI carries service_tier
+// usage.server_tool_use.web_search_requests, usage.inference_geo "us"
+// (US-only inference; "global", "not_available" and "" are not), and
+// usage.speed "fast" (fast mode). (OpenAI carries service_tier
 // beside usage, which the readers map as the canonical service_tier field.)
 // It never overrides a tier already set.
 func fillUsageBilling(r *Record, get usageStringGetter, count UsageGetter) *FieldError {
@@ -76,6 +77,9 @@ func fillUsageBilling(r *Record, get usageStringGetter, count UsageGetter) *Fiel
 	}
 	if g, ok := get("inference_geo"); ok && strings.EqualFold(strings.TrimSpace(g), "us") {
 		r.USOnly = true
+	}
+	if sp, ok := get("speed"); ok && strings.EqualFold(strings.TrimSpace(sp), "fast") {
+		r.Fast = true // Anthropic fast mode; "standard" is the default speed
 	}
 	n, ok, err := count("server_tool_use", "web_search_requests")
 	if err != nil {

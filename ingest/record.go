@@ -111,6 +111,9 @@ type Record struct {
 	// USOnly marks a call whose inference ran US-only (Anthropic
 	// usage.inference_geo "us"), billed with the model's US uplift.
 	USOnly bool
+	// Fast marks a call run in Anthropic's fast mode (usage.speed "fast"),
+	// billed with the model's fast-mode multiplier.
+	Fast bool
 
 	// Calls, when above 0, marks a record that stands for that many model
 	// calls known only by their totals (a SWE-agent v0 trajectory's

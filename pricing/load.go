@@ -45,11 +45,11 @@ func loadBytes(path string, data []byte, base *Table) (*Table, error) {
 	var err error
 	switch ext := strings.ToLower(filepath.Ext(path)); {
 	case ext == ".yaml" || ext == ".yml":
-		err = t.layerCustom(data, false)
+		err = t.layerCustom(path, data, false)
 	case isCustomJSON(data):
-		err = t.layerCustom(data, true)
+		err = t.layerCustom(path, data, true)
 	default:
-		err = t.layerLiteLLM(data)
+		err = t.layerLiteLLM(path, data)
 	}
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ func isCustomJSON(data []byte) bool {
 	return ok && bytes.HasPrefix(bytes.TrimSpace(m), []byte("["))
 }
 
-func (t *Table) layerLiteLLM(data []byte) error {
+func (t *Table) layerLiteLLM(path string, data []byte) error {
 	entries, err := pricefile.ParseLiteLLM(data, false)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (t *Table) layerLiteLLM(data []byte) error {
 		if old, ok := t.models[lk]; ok && old.history[len(old.history)-1].rates == rates {
 			continue // unchanged: keep the dated history
 		}
-		t.models[lk] = &model{key: key, provider: e.Provider, history: []segment{{from: math.MinInt64, rates: rates}}}
+		t.models[lk] = &model{key: key, provider: e.Provider, history: []segment{{from: math.MinInt64, rates: rates, file: path}}}
 	}
 	return nil
 }
@@ -212,7 +212,7 @@ func (c customModel) rates() (Rates, error) {
 	return r, nil
 }
 
-func (t *Table) layerCustom(data []byte, isJSON bool) error {
+func (t *Table) layerCustom(path string, data []byte, isJSON bool) error {
 	f, err := decodeCustom(data, isJSON)
 	if err != nil {
 		return err
@@ -252,7 +252,7 @@ func (t *Table) layerCustom(data []byte, isJSON bool) error {
 			order = append(order, lk)
 		}
 		c.Model = key
-		byModel[lk] = append(byModel[lk], dated{c, segment{from: from, day: c.EffectiveFrom, rates: r}})
+		byModel[lk] = append(byModel[lk], dated{c, segment{from: from, day: c.EffectiveFrom, rates: r, file: path}})
 	}
 	for _, lk := range order {
 		ds := byModel[lk]

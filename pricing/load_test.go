@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadFileCustomYAML(t *testing.T) {
@@ -183,5 +184,40 @@ func TestLoadFileTier1h(t *testing.T) {
 	// cache_write_1h_above alone still needs tier_above.
 	if _, err := loadBytes("p.yaml", []byte("models:\n  - {model: m, input: 1, output: 5, cache_write_1h_above: 4}\n"), nil); err == nil {
 		t.Error("cache_write_1h_above without tier_above: no error")
+	}
+}
+
+// TestMatchFile: a call is attributed to the price file only where the
+// file's rates are the ones billed, so reports can split cost between the
+// embedded table and overrides (pricing.cost_by_source).
+func TestMatchFile(t *testing.T) {
+	yml := []byte("models:\n  - {model: gpt-4o, input: 1, output: 2, effective_from: 2026-01-01}\n  - {model: acme-x, input: 1, output: 2}\n")
+	tb, err := loadBytes("over.yaml", yml, Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	after := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	for _, c := range []struct {
+		model string
+		at    int64
+		want  string
+	}{
+		{"gpt-4o", before, ""},         // base history before effective_from stays the table's
+		{"gpt-4o", after, "over.yaml"}, // the file's period
+		{"acme-x", 0, "over.yaml"},     // a key only the file has
+		{"claude-opus-4-6", 0, ""},     // untouched key
+	} {
+		if got := mustLookup(t, tb, c.model, "", c.at).File; got != c.want {
+			t.Errorf("%s at %d: File = %q, want %q", c.model, c.at, got, c.want)
+		}
+	}
+	// A LiteLLM file's entries are the file's too.
+	lt, err := loadBytes("new.json", []byte(`{"acme-y": {"mode": "chat", "input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}`), Embedded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := mustLookup(t, lt, "acme-y", "", 0).File; f != "new.json" {
+		t.Errorf("new.json: File = %q", f)
 	}
 }

@@ -44,6 +44,15 @@ type Rates struct {
 	// GeoUS multiplies the token rates of a call run US-only (Anthropic
 	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
 	GeoUS float64 `json:"geo_us,omitempty"`
+	// Fast multiplies the token rates of a call run in Anthropic's fast
+	// mode (usage.speed "fast"; LiteLLM provider_specific_entry.fast,
+	// ×6 on Claude Opus 4.6); 0: the model has no fast mode price.
+	Fast float64 `json:"fast,omitempty"`
+	// RegionEU and RegionUS multiply the token rates of OpenAI calls with
+	// data residency in that region (LiteLLM
+	// regional_processing_uplift_multiplier_eu/_us); 0: unknown.
+	RegionEU float64 `json:"region_eu,omitempty"`
+	RegionUS float64 `json:"region_us,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input

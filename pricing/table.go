@@ -34,6 +34,9 @@ type Match struct {
 	Rates Rates
 	From  string // first day (UTC, YYYY-MM-DD) of the rates used; "" = no known start
 	Rule  string // the candidate rule that hit (RuleExact, RuleAlias, …)
+	// File is the price file (--pricing) these rates come from; "" for the
+	// embedded table. Reports split cost by it (table versus override).
+	File string
 }
 
 // Table maps model ids to dated rates. It is immutable once built, so one
@@ -67,6 +70,7 @@ type segment struct {
 	from  int64  // Unix ns of 00:00 UTC on day; math.MinInt64 if day is ""
 	day   string // YYYY-MM-DD or ""
 	rates Rates
+	file  string // price file that set these rates; "" = embedded
 }
 
 var (
@@ -208,7 +212,7 @@ func (t *Table) Lookup(model, provider string, atNano int64) (Match, bool) {
 		return Match{}, false
 	}
 	s := res.m.at(atNano)
-	return Match{Key: res.m.key, Rates: s.rates, From: s.day, Rule: res.rule}, true
+	return Match{Key: res.m.key, Rates: s.rates, From: s.day, Rule: res.rule, File: s.file}, true
 }
 
 // Candidate is one id Lookup tries, and what it hit.
@@ -238,7 +242,7 @@ func (t *Table) Explain(model, provider string, atNano int64) Explanation {
 			cand.Hit, cand.Key = true, m.key
 			if !x.OK {
 				s := m.at(atNano)
-				x.Match, x.OK = Match{Key: m.key, Rates: s.rates, From: s.day, Rule: c.rule}, true
+				x.Match, x.OK = Match{Key: m.key, Rates: s.rates, From: s.day, Rule: c.rule, File: s.file}, true
 			}
 		}
 		x.Candidates = append(x.Candidates, cand)

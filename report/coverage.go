@@ -16,15 +16,26 @@ func coverageLines(in Input) [2]string {
 		}
 		return " (" + pct(float64(part)/float64(whole)) + ")"
 	}
-	calls := fmt.Sprintf("%s model calls: %s priced from the table, %s from the producer's cost_usd, %s unpriced",
-		count(in.LLMCalls), count(in.CallsPricedTable), count(in.CallsPricedProducer), count(in.CallsUnpriced))
+	table := count(in.CallsPricedTable)
+	if in.CallsPricedOverride > 0 { // only with --pricing files, so other footers stay as they were
+		table = count(in.CallsPricedTable-in.CallsPricedOverride) + " priced from the table, " +
+			count(in.CallsPricedOverride) + " from price files"
+	} else {
+		table += " priced from the table"
+	}
+	calls := fmt.Sprintf("%s model calls: %s, %s from the producer's cost_usd, %s unpriced",
+		count(in.LLMCalls), table, count(in.CallsPricedProducer), count(in.CallsUnpriced))
 	if in.CallsNoTokens > 0 {
 		calls += ", " + count(in.CallsNoTokens) + " without tokens"
 	}
 	dollars := "no dollars"
 	if total := in.CostTableUSD + in.CostProducerUSD; total > 0 {
-		dollars = fmt.Sprintf("dollars: %s from the table (%s), %s from producers (%s)",
-			usd(in.CostTableUSD), pct(in.CostTableUSD/total), usd(in.CostProducerUSD), pct(in.CostProducerUSD/total))
+		own := max(in.CostTableUSD-in.CostOverrideUSD, 0) // no float residue below 0
+		dollars = fmt.Sprintf("dollars: %s from the table (%s)", usd(own), pct(own/total))
+		if in.CostOverrideUSD != 0 { // only with --pricing files, so other footers stay as they were
+			dollars += fmt.Sprintf(", %s from price files (%s)", usd(in.CostOverrideUSD), pct(in.CostOverrideUSD/total))
+		}
+		dollars += fmt.Sprintf(", %s from producers (%s)", usd(in.CostProducerUSD), pct(in.CostProducerUSD/total))
 	}
 	first := fmt.Sprintf("coverage: %s lines read, %s understood%s · %s · %s",
 		count(in.Lines), count(in.LinesUnderstood), share(in.LinesUnderstood, in.Lines), calls, dollars)

@@ -108,6 +108,35 @@ type ToolInfo struct {
 type PricingInfo struct {
 	pricing.Info
 	CostSource string `json:"cost_source"`
+	// CostBySource splits the model calls and dollars by where each call's
+	// price came from (analyze only; nil in other reports).
+	CostBySource *CostBySource `json:"cost_by_source,omitempty"`
+}
+
+// CostBySource is the share of cost priced by each source: the embedded
+// table, --pricing files (override), producers' own cost_usd, and calls
+// not priced at all (no dollars: their tokens instead).
+type CostBySource struct {
+	Table    SourceShare   `json:"table"`
+	Override SourceShare   `json:"override"`
+	Producer SourceShare   `json:"producer"`
+	Unpriced UnpricedShare `json:"unpriced"`
+}
+
+// SourceShare is one price source's calls and dollars; Share is its part
+// of the priced dollars (0 when nothing was priced).
+type SourceShare struct {
+	Calls   int64   `json:"calls"`
+	CostUSD float64 `json:"cost_usd"`
+	Share   float64 `json:"share"`
+}
+
+// UnpricedShare is the calls no source priced: they have no dollars, so
+// TokenShare is their part of all model-call tokens (input + output).
+type UnpricedShare struct {
+	Calls      int64   `json:"calls"`
+	Tokens     int64   `json:"tokens"`
+	TokenShare float64 `json:"token_share"`
 }
 
 // Input accounts for everything read: lines = records + duplicates +
@@ -166,6 +195,10 @@ type Coverage struct {
 	CallsNoTokens   int64   `json:"calls_no_tokens"`
 	CostTableUSD    float64 `json:"cost_table_usd"`
 	CostProducerUSD float64 `json:"cost_producer_usd"`
+	// CostOverrideUSD is the part of CostTableUSD priced from --pricing
+	// files' rates (omitted when none): the footer names it apart.
+	CostOverrideUSD     float64 `json:"cost_override_usd,omitempty"`
+	CallsPricedOverride int64   `json:"calls_priced_override,omitempty"`
 }
 
 // CostCI is the confidence intervals of the per-session cost percentiles.
@@ -347,7 +380,10 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a.Pricing.CostSource = opt.CostSource
 	var priced float64
 	var tiers analyze.TierSplit
+	var src CostBySource
 	for _, m := range d.Models {
+		src.Override.Calls += m.OverrideCalls
+		src.Override.CostUSD += m.OverrideCostUSD
 		a.CostByClass.Input += m.CostByPart.Input
 		a.CostByClass.CacheRead += m.CostByPart.CacheRead
 		a.CostByClass.CacheWrite += m.CostByPart.CacheWrite
@@ -389,6 +425,23 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	}
 	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output + a.CostByClass.ServerTools
 	a.Input.CostTableUSD, a.Input.CostProducerUSD = priced, a.CostByClass.Recorded
+	a.Input.CostOverrideUSD, a.Input.CallsPricedOverride = src.Override.CostUSD, src.Override.Calls
+	c := a.Input.Coverage
+	src.Table = SourceShare{Calls: c.CallsPricedTable - src.Override.Calls, CostUSD: priced - src.Override.CostUSD}
+	if src.Table.Calls == 0 {
+		src.Table.CostUSD = 0 // not a float residue of priced − override
+	}
+	src.Producer = SourceShare{Calls: c.CallsPricedProducer, CostUSD: a.CostByClass.Recorded}
+	src.Unpriced = UnpricedShare{Calls: c.CallsUnpriced, Tokens: a.UnpricedTokens}
+	if total := priced + a.CostByClass.Recorded; total > 0 {
+		for _, s := range []*SourceShare{&src.Table, &src.Override, &src.Producer} {
+			s.Share = s.CostUSD / total
+		}
+	}
+	if a.LLMTokens > 0 {
+		src.Unpriced.TokenShare = float64(a.UnpricedTokens) / float64(a.LLMTokens)
+	}
+	a.Pricing.CostBySource = &src
 	a.Input.LinesUnderstood = a.Input.Lines - a.Input.Invalid
 	if priced > 0 {
 		a.OutputCostShare = a.CostByClass.Output / priced

@@ -90,6 +90,7 @@ func pricingNotes(a *Analysis, name func(string) string) []pricingNote {
 		{true, scaledRateText(a, name)},
 		{false, unpricedToolsText(a, name)},
 		{false, noUpliftText(a, name)},
+		{false, noFastText(a, name)},
 	} {
 		if n.Text != "" {
 			out = append(out, n)
@@ -149,6 +150,21 @@ func noUpliftText(a *Analysis, name func(string) string) string {
 		return ""
 	}
 	return "US-only calls of models without a US uplift in the table, billed at base rates: " + strings.Join(parts, ", ")
+}
+
+// noFastText names fast-mode calls of models without a fast multiplier
+// in the table ("" if none): billed at base rates, below the invoice.
+func noFastText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.FastNoMultiplier > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.FastNoMultiplier)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "fast-mode calls of models without a fast multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
 }
 
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}

@@ -43,7 +43,7 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
-	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed at standard rates for a service tier the price table has no rates for")
+	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed on a rate the price table does not hold (a service tier at standard or scaled rates, US-only without a multiplier)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
 	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "repeats that make a runaway loop, in every shape: failed attempts with the same masked error, identical calls with the same result, model-only calls")
 	f.BoolVar(&o.Local, "local", false, "also read the default log directories of every supported coding agent found on this machine (Claude Code, Codex, Gemini CLI, OpenCode, Cline, Roo Code, Kilo Code); prints each one found")
@@ -303,7 +303,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee, noUplift []string
+	var noFee, noUplift, noFast []string
 	for _, m := range models {
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
@@ -311,6 +311,12 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		if m.USOnlyNoUplift > 0 {
 			noUplift = append(noUplift, fmt.Sprintf("%s (%d calls)", m.Model, m.USOnlyNoUplift))
 		}
+		if m.FastNoMultiplier > 0 {
+			noFast = append(noFast, fmt.Sprintf("%s (%d calls)", m.Model, m.FastNoMultiplier))
+		}
+	}
+	if len(noFast) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: fast-mode calls of models without a fast multiplier in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noFast, ", ")))
 	}
 	if n := counts.SkippedByReason[ingest.SkippedNoTimestamp]; n > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d records have no timestamp and were left out by --since/--until\n", n)
@@ -520,16 +526,44 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		return err
 	}
 	ios.timing.done("write")
-	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
-		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
-	}
-	if opts.FailOnUnpriced && len(a.Input.UnpricedServerTools) > 0 {
-		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models made web searches the table has no price for and --fail-on-unpriced is set", len(a.Input.UnpricedServerTools))}
-	}
-	if opts.FailOnUnpriced && len(a.Input.StandardRate) > 0 {
-		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d model service tiers have no rates (billed at standard rates) and --fail-on-unpriced is set", len(a.Input.StandardRate))}
+	if opts.FailOnUnpriced {
+		if err := unpricedError(a); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// unpricedError is --fail-on-unpriced's verdict: exit 5 when some dollars
+// are missing (calls or web searches the table has no price for) or stand
+// on a rate the table does not hold (a service tier billed at standard
+// rates, a tier class scaled from the standard rate, a US-only call billed
+// without its uplift). Exact, or loud: an assumed figure must be able to
+// fail the run (docs/pricing.md, "Billing dimensions").
+func unpricedError(a *report.Analysis) error {
+	var usNoUplift, noFast int64
+	for _, m := range a.Models {
+		usNoUplift += m.USOnlyNoUplift
+		noFast += m.FastNoMultiplier
+	}
+	var why string
+	switch {
+	case len(a.Input.Unpriced) > 0:
+		why = fmt.Sprintf("%d models could not be priced", len(a.Input.Unpriced))
+	case len(a.Input.UnpricedServerTools) > 0:
+		why = fmt.Sprintf("%d models made web searches the table has no price for", len(a.Input.UnpricedServerTools))
+	case len(a.Input.StandardRate) > 0:
+		why = fmt.Sprintf("%d model service tiers have no rates (billed at standard rates)", len(a.Input.StandardRate))
+	case len(a.Input.ScaledRate) > 0:
+		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", len(a.Input.ScaledRate))
+	case usNoUplift > 0:
+		why = fmt.Sprintf("%d US-only calls were billed without a US multiplier", usNoUplift)
+	case noFast > 0:
+		why = fmt.Sprintf("%d fast-mode calls were billed without a fast multiplier", noFast)
+	default:
+		return nil
+	}
+	return &exitError{code: ExitUnpriced, err: fmt.Errorf("%s and --fail-on-unpriced is set", why)}
 }
 
 // standardRateTiers lists "model tier (N calls)" for each service tier a

@@ -170,8 +170,8 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 	}
 	// Unpriced calls make every cost figure a lower bound: a gate that
 	// passed on them must not pass silently when asked not to.
-	if opts.FailOnUnpriced && len(a.Input.Unpriced) > 0 {
-		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(a.Input.Unpriced))}
+	if opts.FailOnUnpriced {
+		return unpricedError(a)
 	}
 	return nil
 }

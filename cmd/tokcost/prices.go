@@ -174,8 +174,13 @@ type mtokRates struct {
 	// WebSearch is the fee per server-side web search, in $ (not per MTok).
 	WebSearch float64 `json:"web_search_per_search,omitempty"`
 	// USOnly multiplies the token rates of US-only inference.
-	USOnly float64  `json:"us_only_multiplier,omitempty"`
-	Notes  []string `json:"notes,omitempty"`
+	USOnly float64 `json:"us_only_multiplier,omitempty"`
+	// Fast multiplies the token rates of Anthropic fast mode; RegionEU and
+	// RegionUS those of OpenAI data residency (not applied: see docs).
+	Fast     float64  `json:"fast_multiplier,omitempty"`
+	RegionEU float64  `json:"region_eu_multiplier,omitempty"`
+	RegionUS float64  `json:"region_us_multiplier,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // mtokService is one service tier's rates ($/MTok).
@@ -299,6 +304,7 @@ func billed(r pricing.Rates) mtokRates {
 	}
 	out.WebSearch = r.WebSearch
 	out.USOnly = r.GeoUS
+	out.Fast, out.RegionEU, out.RegionUS = r.Fast, r.RegionEU, r.RegionUS
 	if len(out.ServiceTiers) > 0 {
 		out.Notes = append(out.Notes, "service-tier classes without their own price scale with the tier's input rate (docs/pricing.md)")
 	}
@@ -383,6 +389,13 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 	}
 	if r.WebSearch > 0 {
 		fmt.Fprintf(w, "%sweb search\t%s per search\n", indent, money(r.WebSearch))
+	}
+	if r.Fast > 0 {
+		fmt.Fprintf(w, "%sfast mode\t×%s on every token rate\n", indent, strconv.FormatFloat(r.Fast, 'f', -1, 64))
+	}
+	if r.RegionEU > 0 || r.RegionUS > 0 {
+		fmt.Fprintf(w, "%sdata residency\tEU ×%s, US ×%s (not applied: traces do not say the region)\n", indent,
+			strconv.FormatFloat(r.RegionEU, 'f', -1, 64), strconv.FormatFloat(r.RegionUS, 'f', -1, 64))
 	}
 	if r.USOnly > 0 {
 		fmt.Fprintf(w, "%sUS-only\t×%s on every token rate\n", indent, strconv.FormatFloat(r.USOnly, 'f', -1, 64))

@@ -217,7 +217,7 @@ func rateChanges(o, n pricing.Rates) []string {
 					return fmt.Sprint(v.Interface())
 				case path == "web_search":
 					return money(v.Float()) + "/search"
-				case path == "geo_us":
+				case path == "geo_us" || path == "fast" || path == "region_eu" || path == "region_us":
 					return "×" + strconv.FormatFloat(v.Float(), 'f', -1, 64)
 				}
 				return money(roundMTok(v.Float() * 1e6)) // $ per million tokens

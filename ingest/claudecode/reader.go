@@ -103,6 +103,7 @@ type usage struct {
 	} `json:"cache_creation"`
 	ServiceTier   string `json:"service_tier"`  // standard, priority, batch
 	InferenceGeo  string `json:"inference_geo"` // "us": US-only inference (uplift)
+	Speed         string `json:"speed"`         // "fast": fast mode (multiplier)
 	ServerToolUse *struct {
 		WebSearchRequests int64 `json:"web_search_requests"`
 	} `json:"server_tool_use"`
@@ -295,6 +296,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.CacheWrite1hTokens = min(h1, u.CacheCreationInputTokens)
 	r.ServiceTier = ingest.ParseServiceTier(u.ServiceTier)
 	r.USOnly = strings.EqualFold(u.InferenceGeo, "us")
+	r.Fast = strings.EqualFold(u.Speed, "fast")
 	if u.ServerToolUse != nil && u.ServerToolUse.WebSearchRequests > 0 {
 		r.WebSearchRequests = u.ServerToolUse.WebSearchRequests
 	}

@@ -479,3 +479,23 @@ func TestBillingFields(t *testing.T) {
 		}
 	}
 }
+
+// TestSpeedAndGeo: Claude Code copies the API's usage object, whose
+// speed is "fast" in fast mode (Anthropic fast-mode docs) and whose
+// inference_geo is "us" for US-only inference; "standard" and
+// "not_available" are neither.
+func TestSpeedAndGeo(t *testing.T) {
+	in := `{"type":"assistant","sessionId":"s","requestId":"r1","message":{"id":"m1","model":"claude-opus-4-6","usage":{"input_tokens":1,"output_tokens":2,"speed":"fast","inference_geo":"us"}}}
+{"type":"assistant","sessionId":"s","requestId":"r2","message":{"id":"m2","model":"claude-opus-4-6","usage":{"input_tokens":1,"output_tokens":2,"speed":"standard","inference_geo":"not_available"}}}
+`
+	c := decode(t, "s.jsonl", []byte(in))
+	var got [][2]bool
+	for _, r := range c.Recs {
+		if r.Kind == ingest.KindLLM {
+			got = append(got, [2]bool{r.Fast, r.USOnly})
+		}
+	}
+	if want := [][2]bool{{true, true}, {false, false}}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("fast, US-only per call = %v, want %v", got, want)
+	}
+}

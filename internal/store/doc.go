@@ -52,7 +52,7 @@
 //	  uvarint arguments excerpt (error-text id); uvarint result size
 //	billing block                                kindBilling:
 //	  byte    service tier (bits 0-3), billWebSearch (bit 4),
-//	          billUSOnly (bit 5), billCalls (bit 6)
+//	          billUSOnly (bit 5), billCalls (bit 6), billFast (bit 7)
 //	  uvarint web searches                       billWebSearch
 //	  uvarint calls a totals-only record stands for  billCalls
 //

@@ -109,6 +109,7 @@ func TestEncodingRoundTrip(t *testing.T) {
 			r.ServiceTier = ingest.ServiceTier(rng.IntN(int(ingest.NumServiceTiers)))
 		}
 		r.USOnly = rng.IntN(5) == 0
+		r.Fast = rng.IntN(5) == 0
 		switch rng.IntN(6) {
 		case 0:
 			r.WebSearchRequests = int64(rng.IntN(300))
@@ -200,6 +201,7 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				ServiceTier:       ingest.ServiceTier(bits >> 32 & 7 % uint64(ingest.NumServiceTiers)),
 				WebSearchRequests: int64(next() >> 31),
 				USOnly:            bits>>35&1 == 1,
+				Fast:              bits>>36&1 == 1,
 			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
@@ -254,7 +256,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
-		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
+		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly, Fast: r.Fast,
 		Calls: uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
 	}
 	if !r.HasSeq {

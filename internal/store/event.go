@@ -54,6 +54,7 @@ type Event struct {
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 
 	USOnly bool // US-only inference: the model's US uplift applies
+	Fast   bool // Anthropic fast mode: the model's fast multiplier applies
 	// Calls is not 0 for a record that stands for a whole session's model
 	// calls, known only as totals (ingest.Record.Calls, at most
 	// ingest.MaxTotalsCalls): 16 bits fit the padding, so Event stays 120 bytes.

@@ -235,6 +235,7 @@ const (
 	billWebSearch = 1 << 4
 	billUSOnly    = 1 << 5
 	billCalls     = 1 << 6 // the record is a session's totals: uvarint call count follows
+	billFast      = 1 << 7 // Anthropic fast mode
 
 	nsPerMS = 1_000_000
 )
@@ -332,7 +333,7 @@ func (s *shard) Record(r *ingest.Record) {
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
 	webSearches := sat32(max(r.WebSearchRequests, 0))
 	calls := min(max(r.Calls, 0), ingest.MaxTotalsCalls) // readers keep to the bound
-	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || calls != 0 {
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || calls != 0 || r.Fast {
 		kind |= kindBilling
 	}
 	if r.HasSeq {
@@ -399,6 +400,9 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 		if calls != 0 {
 			bill |= billCalls
+		}
+		if r.Fast {
+			bill |= billFast
 		}
 		b = append(b, bill)
 		if webSearches != 0 {
@@ -552,8 +556,9 @@ func (s *shard) decodePart(pb *partBuf, f func(e *Event, k Key, si uint32)) {
 			if kind&kindBilling != 0 {
 				bill := b[i]
 				i++
-				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billCalls))
+				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billCalls | billFast))
 				e.USOnly = bill&billUSOnly != 0
+				e.Fast = bill&billFast != 0
 				if bill&billWebSearch != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)

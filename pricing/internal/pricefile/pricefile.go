@@ -53,6 +53,15 @@ type Price struct {
 	// GeoUS multiplies the token rates of a call run US-only (Anthropic
 	// inference_geo "us"; LiteLLM provider_specific_entry.us); 0: unknown.
 	GeoUS float64 `json:"geo_us,omitempty"`
+	// Fast multiplies the token rates of a call run in Anthropic's fast
+	// mode (usage.speed "fast"; LiteLLM provider_specific_entry.fast,
+	// ×6 on Claude Opus 4.6); 0: the model has no fast mode price.
+	Fast float64 `json:"fast,omitempty"`
+	// RegionEU and RegionUS multiply the token rates of OpenAI calls with
+	// data residency in that region (LiteLLM
+	// regional_processing_uplift_multiplier_eu/_us); 0: unknown.
+	RegionEU float64 `json:"region_eu,omitempty"`
+	RegionUS float64 `json:"region_us,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -423,6 +432,17 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 			if _, err := num(mult, "us", &p.GeoUS); err != nil {
 				return e, false, fmt.Errorf("provider_specific_entry: %w", err)
 			}
+			if _, err := num(mult, "fast", &p.Fast); err != nil {
+				return e, false, fmt.Errorf("provider_specific_entry: %w", err)
+			}
+		}
+	}
+	for _, x := range []struct {
+		name string
+		dst  *float64
+	}{{"regional_processing_uplift_multiplier_eu", &p.RegionEU}, {"regional_processing_uplift_multiplier_us", &p.RegionUS}} {
+		if _, err := num(f, x.name, x.dst); err != nil {
+			return e, false, err
 		}
 	}
 	// Service tiers: LiteLLM's *_batches, *_priority, *_flex, and their
