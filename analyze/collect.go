@@ -44,6 +44,10 @@ func NewSpillingCollector(o SpillOptions) *Collector {
 	return &Collector{st: store.NewSpilling(o)}
 }
 
+// Release drops the records and removes any spill file; Finish does it
+// too, so it is only needed on paths that do not finish.
+func (c *Collector) Release() { c.st.Release() }
+
 // Spilled is how many bytes of records went to disk, and the error that
 // stopped spilling (the rest stayed in memory), if any.
 func (c *Collector) Spilled() (int64, error) {

@@ -249,6 +249,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if spilling {
 		col = analyze.NewSpillingCollector(spill)
 	}
+	defer col.Release() // on every path: the spill file goes where it cannot be unlinked early
 	prog := startProgress(ios, o.Quiet, o.Inputs)
 	ctx := ios.context()
 	var ignored int64
