@@ -31,11 +31,12 @@ func (l *limitFlags) register(cmd *cobra.Command) {
 }
 
 // spillOptions turns --memory-limit and --temp-dir into the collector's
-// spill options; ok is false when records are never to spill. An explicit
-// limit also becomes the Go runtime's soft memory limit, so the garbage
-// collector works to stay within it.
+// spill options; ok is false when records are never to spill. The limit
+// is not made the Go runtime's soft limit: when what cannot spill (the
+// sessions' state) passes it, the collector would run without pause (3.3x
+// the CPU time on the benchmark fleet at 64MiB, docs/performance.md).
 func (l *limitFlags) spillOptions() (o analyze.SpillOptions, ok bool, err error) {
-	limit, set := int64(0), false
+	limit := int64(0)
 	switch v := strings.TrimSpace(l.MemoryLimit); {
 	case v == "off":
 		return o, false, nil
@@ -46,7 +47,6 @@ func (l *limitFlags) spillOptions() (o analyze.SpillOptions, ok bool, err error)
 		if limit < 1<<20 {
 			return o, false, usageErr("--memory-limit must be at least 1MiB")
 		}
-		set = true
 	case os.Getenv("GOMEMLIMIT") != "" && os.Getenv("GOMEMLIMIT") != "off":
 		// The runtime has already taken it as its limit.
 		limit = debug.SetMemoryLimit(-1)
@@ -55,9 +55,6 @@ func (l *limitFlags) spillOptions() (o analyze.SpillOptions, ok bool, err error)
 	}
 	if limit <= 0 || limit == math.MaxInt64 {
 		return o, false, nil
-	}
-	if set {
-		debug.SetMemoryLimit(limit)
 	}
 	// The records may take half; the rest is for the sessions' state, the
 	// partitions being finished and the collector's headroom
