@@ -34,6 +34,29 @@ type Collector struct {
 // NewCollector returns an empty collector, keeping records in memory.
 func NewCollector() *Collector { return &Collector{st: store.NewMemory()} }
 
+// SpillOptions bound the memory records take (store.SpillOptions).
+type SpillOptions = store.SpillOptions
+
+// NewSpillingCollector returns an empty collector whose records go to a
+// temporary file past o.Limit bytes in memory; its results are the same
+// as NewCollector's.
+func NewSpillingCollector(o SpillOptions) *Collector {
+	return &Collector{st: store.NewSpilling(o)}
+}
+
+// Release drops the records and removes any spill file; Finish does it
+// too, so it is only needed on paths that do not finish.
+func (c *Collector) Release() { c.st.Release() }
+
+// Spilled is how many bytes of records went to disk, and the error that
+// stopped spilling (the rest stayed in memory), if any.
+func (c *Collector) Spilled() (int64, error) {
+	if m, ok := c.st.(*store.Memory); ok {
+		return m.Spilled(), m.SpillErr()
+	}
+	return 0, nil
+}
+
 // Factory hands out one sink per decoding goroutine for the input with
 // the given index; records remember their input for ordering.
 func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {

@@ -241,7 +241,15 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 			return nil, err
 		}
 	}
+	spill, spilling, err := o.Limits.spillOptions()
+	if err != nil {
+		return nil, err
+	}
 	col := analyze.NewCollector()
+	if spilling {
+		col = analyze.NewSpillingCollector(spill)
+	}
+	defer col.Release() // on every path: the spill file goes where it cannot be unlinked early
 	prog := startProgress(ios, o.Quiet, o.Inputs)
 	ctx := ios.context()
 	var ignored int64
@@ -263,6 +271,15 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	ios.timing.done("finish")
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted while sessions were finished
+	}
+	if n, err := col.Spilled(); !o.Quiet {
+		if n > 0 {
+			fmt.Fprintf(ios.ErrOut, "tokcost: spilled %.1f MiB of records to disk (--memory-limit %s); the results are the same as in memory\n",
+				float64(n)/(1<<20), memoryLimitText(o.Limits.MemoryLimit))
+		}
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "tokcost: warning: stopped spilling to disk (%v); the rest of the records stayed in memory\n", err)
+		}
 	}
 	unread := reportUnread(ios, o.Quiet, files)
 

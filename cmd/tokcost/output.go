@@ -240,6 +240,15 @@ func createTemp(dir string) (*os.File, error) {
 	return f, err
 }
 
+// createSpillTemp makes a spill file in dir ("" : the OS's temp
+// directory), registered for the signal handler.
+func createSpillTemp(dir string) (*os.File, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return createTemp(dir)
+}
+
 func forgetTemp(name string) { temps.Delete(name) }
 
 // removeTemps removes every temp file that still exists.

@@ -153,7 +153,7 @@ func roundTrip(t *testing.T, recs []ingest.Record) {
 	}
 	for p, idx := range byPart {
 		n := 0
-		sh.decodePart(sh.part(int(p)), func(e *Event, k Key, si uint32) {
+		sh.decodePart(sh.part(int(p)), nil, func(e *Event, k Key, si uint32) {
 			r := &recs[idx[n]]
 			n++
 			wantE, wantK := expectEvent(sh, r)

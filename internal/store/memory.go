@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -102,8 +103,9 @@ type partBuf struct {
 	cur      []byte
 	lastLine int64
 	lastSeq  int64
-	lastSess uint32   // the session of the last record; hdrSameSess repeats it
-	sess     []uint32 // the shard's sessions hashed here
+	lastSess uint32    // the session of the last record; hdrSameSess repeats it
+	sess     []uint32  // the shard's sessions hashed here
+	spilled  []segment // blocks written to the spill file, before blocks
 }
 
 // Encoded records are appended to blocks that double from firstBlock to
@@ -114,14 +116,23 @@ const (
 	maxEncoded = 208      // more than the longest encoding of one record
 )
 
-func (pb *partBuf) room() []byte {
+func (s *shard) room(pb *partBuf) []byte {
 	if cap(pb.cur)-len(pb.cur) < maxEncoded {
 		size := firstBlock
 		if pb.cur != nil {
+			if s.spill != nil {
+				s.mu.Lock() // the spiller takes full blocks
+			}
 			pb.blocks = append(pb.blocks, pb.cur)
+			if s.spill != nil {
+				s.mu.Unlock()
+			}
 			size = min(2*cap(pb.cur), maxBlock)
 		}
 		pb.cur = make([]byte, 0, size)
+		if s.spill != nil {
+			s.spill.grew(size)
+		}
 	}
 	return pb.cur
 }
@@ -151,6 +162,11 @@ type shard struct {
 	// longer be told from a first copy arriving late: repeat is off.
 	unordered bool
 
+	// spill, when set, takes full blocks to disk (spill.go); mu guards
+	// bufs' growth and each partBuf's blocks against it.
+	spill *spiller
+	mu    sync.Mutex
+
 	// Set by Finish: the joint string id of each of the shard's, and the
 	// partition-local session index of each of its sessions.
 	strRemap []uint32
@@ -172,7 +188,13 @@ func (s *shard) session(id string) uint32 {
 	if added {
 		p := partitionOf(id)
 		if s.bufIdx[p] == 0 {
+			if s.spill != nil {
+				s.mu.Lock()
+			}
 			s.bufs = append(s.bufs, &partBuf{})
+			if s.spill != nil {
+				s.mu.Unlock()
+			}
 			s.bufIdx[p] = uint16(len(s.bufs))
 		}
 		b := s.bufIdx[p] - 1
@@ -262,7 +284,7 @@ func (s *shard) Record(r *ingest.Record) {
 		return
 	}
 	pb := s.bufs[acc.buf]
-	b := pb.room()
+	b := s.room(pb)
 
 	var flags, nums, strs uint8
 	if r.HasSeq {
@@ -462,14 +484,19 @@ func (c *InputCounts) addUnknownUsage(names string) {
 // decodePart calls f with each record of the shard's partition p, in the
 // order they were encoded: the event (string ids still the shard's), its
 // key, and its shard-local session.
-func (s *shard) decodePart(pb *partBuf, f func(e *Event, k Key, si uint32)) {
+//
+// spilled, when not empty, holds the records read back from the spill
+// file, which come before those in memory.
+func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, si uint32)) {
 	var line, seq int64
 	var si uint64
 	var e Event
 	var k Key
-	for bi := 0; bi <= len(pb.blocks); bi++ {
+	for bi := -1; bi <= len(pb.blocks); bi++ {
 		b := pb.cur
-		if bi < len(pb.blocks) {
+		if bi < 0 {
+			b = spilled
+		} else if bi < len(pb.blocks) {
 			b = pb.blocks[bi]
 		}
 		for i := 0; i < len(b); {

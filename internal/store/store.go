@@ -77,6 +77,8 @@ type Scratch struct {
 	sess   []SessionEvents
 	events []Event
 	keys   []Key
+	// spilled is the buffer records are read back from the spill file into.
+	spilled []byte
 }
 
 // sessRef is one shard's session.
@@ -90,6 +92,7 @@ type sessRef struct {
 type Memory struct {
 	mu     sync.Mutex
 	shards []*shard
+	spill  *spiller // nil: never spills
 }
 
 // NewMemory returns an empty in-memory store.
@@ -98,6 +101,7 @@ func NewMemory() *Memory { return &Memory{} }
 // Sink implements Store.
 func (m *Memory) Sink(fileIndex int) ingest.Sink {
 	s := newShard(fileIndex)
+	s.spill = m.spill
 	m.mu.Lock()
 	m.shards = append(m.shards, s)
 	m.mu.Unlock()
@@ -108,7 +112,12 @@ func (m *Memory) Sink(fileIndex int) ingest.Sink {
 func (m *Memory) Partitions() int { return partitions }
 
 // Release implements Store.
-func (m *Memory) Release() { m.shards = nil }
+func (m *Memory) Release() {
+	m.shards = nil
+	if m.spill != nil {
+		m.spill.release()
+	}
+}
 
 // Seal implements Store.
 func (m *Memory) Seal() Sealed {
@@ -270,7 +279,12 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 		if pb == nil {
 			continue
 		}
-		sh.decodePart(pb, func(e *Event, k Key, si uint32) {
+		var spilled []byte
+		if len(pb.spilled) > 0 {
+			sc.spilled = m.spill.readBack(pb, sc.spilled)
+			spilled = sc.spilled
+		}
+		sh.decodePart(pb, spilled, func(e *Event, k Key, si uint32) {
 			pd := &sc.sess[sh.toMerged[si]]
 			j := pd.off + pd.fill
 			pd.fill++

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// SpillOptions make a Memory store write its encoded records to a
+// temporary file once they take more than Limit bytes in memory.
+type SpillOptions struct {
+	// Limit is the bytes of encoded records kept in memory; past it, every
+	// full block is appended to the spill file and freed.
+	Limit int64
+	// Dir is where the file is created ("": the OS's temp directory).
+	Dir string
+	// Create makes the file (nil: os.CreateTemp); Forget is told its name
+	// once the file has been unlinked and nothing is left to remove. The
+	// command registers the file with its signal handler through them.
+	Create func(dir string) (*os.File, error)
+	Forget func(name string)
+}
+
+// NewSpilling returns an empty store that spills past o.Limit bytes.
+// Partition reads spilled records back before those still in memory, in
+// the order they were encoded, so results are identical to NewMemory's.
+func NewSpilling(o SpillOptions) *Memory {
+	m := &Memory{}
+	m.spill = &spiller{opt: o, m: m}
+	return m
+}
+
+// Spilled is how many bytes of records were written to disk.
+func (m *Memory) Spilled() int64 {
+	if m.spill == nil {
+		return 0
+	}
+	return m.spill.written.Load()
+}
+
+// SpillErr is the error that stopped spilling, if any: the records that
+// could not be written stayed in memory, so results are still exact.
+func (m *Memory) SpillErr() error {
+	if m.spill == nil {
+		return nil
+	}
+	m.spill.mu.Lock()
+	defer m.spill.mu.Unlock()
+	return m.spill.err
+}
+
+// segment is a run of one partition buffer's full blocks in the spill
+// file: whole records, in the order they were encoded.
+type segment struct {
+	off int64
+	n   int
+}
+
+// spiller writes full blocks to one file, one spill at a time. The owner
+// goroutine of a shard only appends to its partition buffers' blocks
+// under the shard's lock, and never touches them otherwise until Seal;
+// the spiller takes them under the same lock and writes them outside it.
+type spiller struct {
+	opt     SpillOptions
+	m       *Memory
+	inMem   atomic.Int64 // bytes of blocks allocated and not spilled
+	off     atomic.Bool  // set once spilling failed
+	written atomic.Int64
+
+	mu   sync.Mutex // one spill at a time; guards the fields below
+	f    *os.File
+	name string // non-empty while the file has a name to remove
+	pos  int64
+	w    *bufio.Writer
+	err  error
+}
+
+// grew accounts for a new block of n bytes and spills if the limit is
+// passed. Another goroutine already spilling is enough.
+func (sp *spiller) grew(n int) {
+	if sp.inMem.Add(int64(n)) <= sp.opt.Limit || sp.off.Load() || !sp.mu.TryLock() {
+		return
+	}
+	defer sp.mu.Unlock()
+	if err := sp.spillAll(); err != nil {
+		sp.err = err
+		sp.off.Store(true)
+	}
+}
+
+func (sp *spiller) open() error {
+	if sp.f != nil {
+		return nil
+	}
+	create := sp.opt.Create
+	if create == nil {
+		create = func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-spill-*") }
+	}
+	f, err := create(sp.opt.Dir)
+	if err != nil {
+		return err
+	}
+	sp.f, sp.name = f, f.Name()
+	// Unlinked at once where the OS allows (POSIX): the file then goes
+	// away with the process on every exit path, even SIGKILL. Elsewhere
+	// Release, or the command's signal handler, removes it.
+	if os.Remove(sp.name) == nil {
+		if sp.opt.Forget != nil {
+			sp.opt.Forget(sp.name)
+		}
+		sp.name = ""
+	}
+	sp.w = bufio.NewWriterSize(f, 1<<20)
+	return nil
+}
+
+// spillAll writes every shard's full blocks and frees them.
+func (sp *spiller) spillAll() error {
+	if err := sp.open(); err != nil {
+		return fmt.Errorf("creating a spill file: %w", err)
+	}
+	sp.m.mu.Lock()
+	shards := append([]*shard(nil), sp.m.shards...)
+	sp.m.mu.Unlock()
+	for _, sh := range shards {
+		sh.mu.Lock()
+		bufs := sh.bufs // the owner only appends: these stay valid
+		sh.mu.Unlock()
+		for _, pb := range bufs {
+			sh.mu.Lock()
+			take := pb.blocks
+			pb.blocks = nil
+			sh.mu.Unlock()
+			if len(take) == 0 {
+				continue
+			}
+			seg := segment{off: sp.pos}
+			var freed int64
+			for _, b := range take {
+				if _, err := sp.w.Write(b); err != nil {
+					// Put them back in front: nothing is lost, it stays
+					// in memory.
+					sh.mu.Lock()
+					pb.blocks = append(take, pb.blocks...)
+					sh.mu.Unlock()
+					return fmt.Errorf("writing to the spill file: %w", err)
+				}
+				seg.n += len(b)
+				freed += int64(cap(b))
+			}
+			sp.pos += int64(seg.n)
+			sp.written.Add(int64(seg.n))
+			pb.spilled = append(pb.spilled, seg)
+			sp.inMem.Add(-freed)
+		}
+	}
+	if err := sp.w.Flush(); err != nil {
+		// What was written may be incomplete: reading it back would give
+		// wrong numbers, so stop loudly instead.
+		panic(fmt.Sprintf("tokcost: flushing the spill file: %v", err))
+	}
+	return nil
+}
+
+// readBack reads pb's spilled segments into buf, whole records in the
+// order they were encoded.
+func (sp *spiller) readBack(pb *partBuf, buf []byte) []byte {
+	n := 0
+	for _, s := range pb.spilled {
+		n += s.n
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	at := 0
+	for _, s := range pb.spilled {
+		if _, err := sp.f.ReadAt(buf[at:at+s.n], s.off); err != nil {
+			// Without these records every figure would be wrong.
+			panic(fmt.Sprintf("tokcost: reading spilled records back: %v", err))
+		}
+		at += s.n
+	}
+	return buf
+}
+
+// release closes and removes the file.
+func (sp *spiller) release() {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sp.off.Store(true)
+	sp.opt.Limit = math.MaxInt64
+	if sp.f != nil {
+		sp.f.Close()
+		sp.f = nil
+	}
+	if sp.name != "" {
+		os.Remove(sp.name)
+		if sp.opt.Forget != nil {
+			sp.opt.Forget(sp.name)
+		}
+		sp.name = ""
+	}
+}
