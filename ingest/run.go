@@ -240,7 +240,7 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 	if err != nil {
 		return failed(unwrapPathErr(err))
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }() // read-only: nothing to lose
 	if sc != nil {
 		// A small compressed file may hold hundreds of megabytes, and the
 		// span formats keep every span until their input ends: only small

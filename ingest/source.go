@@ -101,7 +101,7 @@ func openSource(ctx context.Context, path string, index int, stdin io.Reader) (*
 	}
 	if ctx.Done() != nil && s.file != nil {
 		f := s.file
-		stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+		stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 		s.closers = append(s.closers, closerFunc(func() error { stop(); return nil }))
 	}
 	return finishSource(ctx, s, raw, readBufSize(s.file))
@@ -119,7 +119,7 @@ func finishSource(ctx context.Context, s *Source, raw io.Reader, bufSize int) (*
 	case bytes.HasPrefix(magic, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			s.Close()
+			_ = s.Close() // read-only; the error below is the one to report
 			return nil, fmt.Errorf("unreadable gzip: %w", err)
 		}
 		s.Compression = "gzip"
@@ -128,7 +128,7 @@ func finishSource(ctx context.Context, s *Source, raw io.Reader, bufSize int) (*
 	case bytes.HasPrefix(magic, zstdMagic):
 		zr, err := zstd.NewReader(br)
 		if err != nil {
-			s.Close()
+			_ = s.Close() // read-only; the error below is the one to report
 			return nil, fmt.Errorf("unreadable zstd: %w", err)
 		}
 		s.Compression = "zstd"
@@ -138,7 +138,7 @@ func finishSource(ctx context.Context, s *Source, raw io.Reader, bufSize int) (*
 	// A UTF-8 byte-order mark (Windows editors write one) is not part of
 	// the first record.
 	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
-		br.Discard(len(utf8BOM))
+		_, _ = br.Discard(len(utf8BOM)) // the bytes were just peeked
 	}
 	// Decompress what sniffing will look at now, and keep the error: a
 	// .zst or .gz cut in its first blocks otherwise looked like an empty
@@ -147,7 +147,7 @@ func finishSource(ctx context.Context, s *Source, raw io.Reader, bufSize int) (*
 	// pipe streams.)
 	if s.Compression != "" {
 		if _, err := br.Peek(headSize); err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-			s.Close()
+			_ = s.Close() // read-only; the error below is the one to report
 			return nil, fmt.Errorf("unreadable %s: %w", s.Compression, err)
 		}
 	}

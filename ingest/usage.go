@@ -71,7 +71,7 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	anthropicCache := hasCW || hasCRA
 	if ferr == nil && !hasCW {
 		// LiteLLM's name for the cache write, inside the (inclusive) prompt.
-		cw, hasCW = read("prompt_tokens_details", "cache_creation_tokens")
+		cw, _ = read("prompt_tokens_details", "cache_creation_tokens")
 	}
 	cw1h, has1h := read("cache_creation", "ephemeral_1h_input_tokens")
 	if ferr == nil && !has1h {

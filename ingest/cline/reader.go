@@ -326,7 +326,7 @@ func readModelUsage(path string) []modelUse {
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to lose
 	data, err := io.ReadAll(io.LimitReader(f, maxMetadata+1))
 	if err != nil || len(data) > maxMetadata {
 		return nil

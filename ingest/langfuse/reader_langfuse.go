@@ -424,7 +424,7 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 	for i := range n {
 		o := ob(i)
 		if o.traceSession != "" {
-			session, prio = o.traceSession, 100
+			session = o.traceSession
 			break
 		}
 		if o.sessionPrio > prio {

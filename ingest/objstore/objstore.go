@@ -190,7 +190,7 @@ func (r rangeReader) ReadAt(p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, describe(err)
 	}
-	defer rd.Close()
+	defer func() { _ = rd.Close() }() // read-only: nothing to lose
 	got, err := io.ReadFull(rd, p[:n])
 	if err != nil {
 		return got, fmt.Errorf("object %s cut short at byte %d: %w", r.key, off+int64(got), err)

@@ -328,7 +328,7 @@ func readPart(path string) (part, bool) {
 	if err != nil {
 		return p, false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to lose
 	data, err := io.ReadAll(io.LimitReader(f, maxPart+1))
 	if err != nil || len(data) > maxPart || json.Unmarshal(data, &p) != nil {
 		return p, false

@@ -251,7 +251,7 @@ func WriteCanonical(w io.Writer, recs []ingest.Record) error {
 	}
 	for i := range recs {
 		if err := pw.Write(&recs[i]); err != nil {
-			pw.Close()
+			_ = pw.Close() // the Write error is the one to report
 			return err
 		}
 	}
