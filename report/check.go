@@ -270,14 +270,6 @@ func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckRes
 	return res
 }
 
-// shareLimit is a share rule's limit and whether it is the default.
-func shareLimit(v *float64) (float64, bool) {
-	if v == nil {
-		return DefaultMaxShare, true
-	}
-	return *v, false
-}
-
 // WriteCheck renders a check result in one of CheckWriters' formats.
 func WriteCheck(w io.Writer, format string, r CheckResult) error {
 	return CheckWriters.write(w, format, r)
