@@ -94,7 +94,7 @@ func (o *checkOptions) loadBudgets() (report.Budgets, error) {
 	switch {
 	case err == nil:
 		b, err = report.ParseBudgets(fh, path)
-		fh.Close()
+		_ = fh.Close() // read-only: nothing to lose
 		if err != nil {
 			return b, usageErr("%s", err)
 		}
@@ -182,7 +182,7 @@ func readReport(path string) (*report.Analysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
-	defer fh.Close()
+	defer func() { _ = fh.Close() }() // read-only: nothing to lose
 	a, err := report.ReadAnalysis(fh)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

@@ -22,7 +22,9 @@ each maps. Force one with --input-format NAME.`,
 				width = max(width, len(f.Name()))
 			}
 			for _, f := range ingest.Formats() {
-				fmt.Fprintf(ios.Out, "%-*s %s\n", width, f.Name(), f.Describe())
+				if _, err := fmt.Fprintf(ios.Out, "%-*s %s\n", width, f.Name(), f.Describe()); err != nil {
+					return err
+				}
 			}
 			return nil
 		},

@@ -22,7 +22,9 @@ func main() {
 		}
 		code := runProcess(os.Args[1:])
 		pprof.StopCPUProfile()
-		f.Close()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "tokcost: TOKCOST_CPUPROFILE:", err)
+		}
 		os.Exit(code)
 	}
 	os.Exit(runProcess(os.Args[1:]))

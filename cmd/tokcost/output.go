@@ -168,8 +168,10 @@ func (s *outputs) commit() error {
 func (s *outputs) discard() {
 	for _, o := range s.list {
 		if o.tmp != nil {
-			o.tmp.Close()
-			os.Remove(o.tmp.Name())
+			// Nothing of a discarded temp file is kept, so a Close error
+			// loses nothing; a failed Remove has no caller left to tell.
+			_ = o.tmp.Close()
+			_ = os.Remove(o.tmp.Name())
 			forgetTemp(o.tmp.Name())
 			o.tmp = nil
 		}

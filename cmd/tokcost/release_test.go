@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -185,7 +184,7 @@ func TestGoreleaserLdflagsStamp(t *testing.T) {
 	// Without the config's -trimpath: it changes every package's cache key,
 	// so the test would recompile the whole dependency tree.
 	args := []string{"build", "-ldflags", strings.Join(ldflags, " "), "-o", bin, "."}
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), args...)
+	cmd := exec.Command("go", args...) // go test puts its GOROOT/bin first in PATH
 	cmd.Env = append(os.Environ(), b.Env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %v: %v\n%s", args, err, out)
