@@ -5,6 +5,7 @@ RACE_PKGS := ./analyze/... ./ingest/... ./report/...
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GOLANGCI  := bin/golangci-lint
 
 .PHONY: build test race lint golden bench fuzz generate screenshot clean adversarial test-beam build-beam
 
@@ -16,10 +17,17 @@ test: lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -timeout 20m -race $(RACE_PKGS)
 
-lint:
+lint: $(GOLANGCI)
 	$(GO) vet $(PKGS)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI) run $(PKGS)
+
+# golangci-lint at the version tools/go.mod pins (every dependency checked
+# against tools/go.sum); rebuilt only when the pin changes. tools/ is its
+# own module, so `go test ./...` does not include it.
+$(GOLANGCI): tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../$(GOLANGCI) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 # Refresh golden files and testscript expectations after an intended change.
 golden:
