@@ -310,10 +310,10 @@ type BuildOptions struct {
 	// IgnoredFiles: see Input.IgnoredFiles.
 	IgnoredFiles int64
 	// Window and Objects: see Input.Window and Input.Objects.
-	Window  ingest.Window
-	Objects *ingest.RemoteStats
-	CostSource   string
-	TopN         int
+	Window     ingest.Window
+	Objects    *ingest.RemoteStats
+	CostSource string
+	TopN       int
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
