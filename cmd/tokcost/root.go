@@ -112,7 +112,7 @@ runaway retry loops, and what caps, windows and routing would save.`,
 	root.SetIn(ios.In)
 	root.SetVersionTemplate("tokcost {{.Version}}\n")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		//nolint:revive // the second line is the usage hint, printed as is
+		//nolint:revive,staticcheck // the second line is the usage hint, printed as is
 		return &exitError{code: ExitUsage, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())}
 	})
 	root.AddCommand(
