@@ -35,7 +35,9 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 		return nil, fmt.Errorf("no session tables")
 	}
 	first := tables[0].Meta
-	m := &Merged{Pricing: first.Pricing, Tool: first.Tool, Files: []ingest.FileResult{}}
+	// Only the table and cost source must agree; each run's cost by
+	// source is its own, and Build computes the merged one from the models.
+	m := &Merged{Pricing: PricingInfo{Info: first.Pricing.Info, CostSource: first.Pricing.CostSource}, Tool: first.Tool, Files: []ingest.FileResult{}}
 	var counts analyze.InputCounts
 	var states []analyze.ModelState
 	var sessions []*analyze.Summary
@@ -43,7 +45,7 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 	dup := map[string]bool{}
 	for _, t := range tables {
 		me := t.Meta
-		if me.Pricing != first.Pricing {
+		if me.Pricing.Info != first.Pricing.Info || me.Pricing.CostSource != first.Pricing.CostSource {
 			return nil, fmt.Errorf("%s: priced with %s (%s, cost source %s), %s with %s (%s, cost source %s): not comparable",
 				t.Name, me.Pricing.Version, me.Pricing.SHA256, me.Pricing.CostSource, tables[0].Name, first.Pricing.Version, first.Pricing.SHA256, first.Pricing.CostSource)
 		}

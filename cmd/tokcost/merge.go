@@ -25,6 +25,7 @@ type mergeOptions struct {
 	Strict         bool
 	FailOnUnpriced bool
 	Quiet          bool
+	Wide           bool
 }
 
 func newMergeCmd(ios *IOStreams) *cobra.Command {
@@ -63,6 +64,7 @@ run whatif on the traces.
 	f.BoolVar(&opts.Strict, "strict", false, "exit 3 when a session id is in more than one table, or the runs had invalid lines or unreadable files")
 	f.BoolVar(&opts.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
+	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	return cmd
 }
 
@@ -101,8 +103,12 @@ func tableFiles(args []string) ([]string, error) {
 }
 
 func mergeRun(ios *IOStreams, opts *mergeOptions) error {
-	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw}
+	toStdout := opts.Output == "" || opts.Output == "-"
+	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw, Width: ios.tableWidth(opts.Wide, toStdout)}
 	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
+	// --also writes files: a table there fits COLUMNS or 100, not this terminal.
+	xopt := wopt
+	xopt.Width = ios.tableWidth(opts.Wide, false)
 	if err != nil {
 		return usageErr("%s", err)
 	}
@@ -120,7 +126,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		if !ok || path == "" || path == "-" {
 			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
 		}
-		xw, err := report.AnalyzeWriters.Lookup(format, wopt)
+		xw, err := report.AnalyzeWriters.Lookup(format, xopt)
 		if err != nil {
 			return usageErr("--also: %s", err)
 		}
@@ -198,7 +204,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		TopN:         opts.Top,
 		Caps:         caps,
 	})
-	a.Pricing = m.Pricing
+	a.Pricing.Info, a.Pricing.CostSource = m.Pricing.Info, m.Pricing.CostSource // Build's cost by source stands
 	if html && a.CapCurve == nil && !opts.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: some session tables have no call costs: the HTML report has no cap sweep\n")
 	}
