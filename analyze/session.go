@@ -545,27 +545,27 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 }
 
 // merge adds o's calls, tokens and dollars.
-func (dst *ModelUsage) merge(mu *ModelUsage) {
-	dst.Calls += mu.Calls
-	dst.Tokens.add(mu.Tokens)
-	for i := range dst.sums {
-		dst.sums[i].merge(mu.sums[i])
+func (mu *ModelUsage) merge(o *ModelUsage) {
+	mu.Calls += o.Calls
+	mu.Tokens.add(o.Tokens)
+	for i := range mu.sums {
+		mu.sums[i].merge(o.sums[i])
 	}
-	dst.Unpriced += mu.Unpriced
-	dst.RecordCalls += mu.RecordCalls
-	dst.TableCalls += mu.TableCalls
-	dst.OverrideCalls += mu.OverrideCalls
-	dst.WebSearches += mu.WebSearches
-	dst.UnpricedWebSearches += mu.UnpricedWebSearches
-	dst.USOnlyCalls += mu.USOnlyCalls
-	dst.USOnlyNoUplift += mu.USOnlyNoUplift
-	dst.FastCalls += mu.FastCalls
-	dst.FastNoMultiplier += mu.FastNoMultiplier
-	for t := range dst.tiers {
-		dst.tiers[t].merge(mu.tiers[t])
+	mu.Unpriced += o.Unpriced
+	mu.RecordCalls += o.RecordCalls
+	mu.TableCalls += o.TableCalls
+	mu.OverrideCalls += o.OverrideCalls
+	mu.WebSearches += o.WebSearches
+	mu.UnpricedWebSearches += o.UnpricedWebSearches
+	mu.USOnlyCalls += o.USOnlyCalls
+	mu.USOnlyNoUplift += o.USOnlyNoUplift
+	mu.FastCalls += o.FastCalls
+	mu.FastNoMultiplier += o.FastNoMultiplier
+	for t := range mu.tiers {
+		mu.tiers[t].merge(o.tiers[t])
 	}
-	if dst.PricedAs == "" {
-		dst.PricedAs = mu.PricedAs
+	if mu.PricedAs == "" {
+		mu.PricedAs = o.PricedAs
 	}
 }
 

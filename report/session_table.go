@@ -140,7 +140,7 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 		{keyMeta, string(metaJSON)},
 	} {
 		if err := fw.AppendKeyValueMetadata(kv[0], kv[1]); err != nil {
-			fw.Close()
+			_ = fw.Close() // the first error is the one reported
 			return err
 		}
 	}
@@ -169,7 +169,7 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 			b.Field(n + 1).(*array.StringBuilder).Append(m.Tool.Version)
 			b.Field(n + 2).(*array.StringBuilder).Append(run.Host)
 			if err := appendExtra(b, n+3, s, loopOf(s)); err != nil {
-				fw.Close()
+				_ = fw.Close() // the first error is the one reported
 				return err
 			}
 		}
@@ -177,7 +177,7 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 		err := fw.Write(rec)
 		rec.Release()
 		if err != nil {
-			fw.Close()
+			_ = fw.Close() // the first error is the one reported
 			return fmt.Errorf("parquet: %w", err)
 		}
 		if end >= len(sessions) {
@@ -253,12 +253,12 @@ func ReadSessionTable(path string) (*SessionTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	pf, err := file.NewParquetReader(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable parquet file: %w", path, err)
 	}
-	defer pf.Close()
+	defer func() { _ = pf.Close() }() // read only
 	kv := pf.MetaData().KeyValueMetadata()
 	if c := kv.FindValue(keyContract); c == nil || *c != SessionTableContract {
 		got := "none"

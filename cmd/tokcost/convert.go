@@ -248,7 +248,6 @@ func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, recs []inges
 		b := sessionBucket(recs[i].SessionID, o.Buckets)
 		byBucket[b] = append(byBucket[b], recs[i])
 	}
-	recs = nil
 	type part struct {
 		out  *output
 		recs []ingest.Record

@@ -194,11 +194,11 @@ func (sp *spiller) release() {
 	sp.off.Store(true)
 	sp.opt.Limit = math.MaxInt64
 	if sp.f != nil {
-		sp.f.Close()
+		_ = sp.f.Close() // read back already, or abandoned: nothing to report
 		sp.f = nil
 	}
 	if sp.name != "" {
-		os.Remove(sp.name)
+		_ = os.Remove(sp.name) // unlinked at creation where the OS allows; best effort elsewhere
 		if sp.opt.Forget != nil {
 			sp.opt.Forget(sp.name)
 		}
