@@ -228,7 +228,7 @@ func (p *routePolicy) step(st *step) {
 	var tierOK, feeOK bool
 	tgt.Rates, tierOK = tgt.Rates.ForServiceTier(e.Tier.String())
 	fee, feeOK := tgt.Rates.ServerToolCost(int64(e.WebSearches))
-	if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 || e.Fast && tgt.Rates.Fast <= 0 {
+	if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 || e.IsFast() && tgt.Rates.Fast <= 0 {
 		res.PartialCalls++
 	}
 	res.CallsRerouted++

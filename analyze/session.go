@@ -957,7 +957,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						mu.USOnlyNoUplift++
 					}
 				}
-				if e.Fast {
+				if e.IsFast() {
 					// Anthropic: fast-mode pricing stacks with the long-context
 					// tier and data-residency multipliers (fast-mode page).
 					mu.FastCalls++

@@ -606,7 +606,7 @@ func usUplift(e *Event, r pricing.Rates) float64 {
 	if e.USOnly && r.GeoUS > 0 {
 		f = r.GeoUS
 	}
-	if e.Fast && r.Fast > 0 {
+	if e.IsFast() && r.Fast > 0 {
 		f *= r.Fast
 	}
 	return f

@@ -256,7 +256,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
-		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly, Fast: r.Fast,
+		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
 		Calls: uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
 	}
 	if !r.HasSeq {
@@ -266,6 +266,9 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 	}
 	if r.TSNano != 0 {
 		e.Flags |= HasTS
+	}
+	if r.Fast {
+		e.Flags |= FastMode
 	}
 	if r.HasCost {
 		e.Flags |= HasCost

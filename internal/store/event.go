@@ -18,6 +18,7 @@ const (
 	SameUnit                       // not the first record of its input unit (Record.SameUnit)
 	Unpriced                       // no price found for this call (set by the analysis)
 	RecordedCost                   // Cost is the record's own cost_usd, not the price table's (set by the analysis)
+	FastMode                       // Anthropic fast mode: the model's fast multiplier applies (billing block's billFast)
 
 	// recordFlags are the flags a record sets; the encoding stores them as
 	// they are in the low bits of its header byte (hdrRecordFlags).
@@ -54,13 +55,17 @@ type Event struct {
 	Tier   ingest.ServiceTier // the vendor service tier billed (standard: 0)
 
 	USOnly bool // US-only inference: the model's US uplift applies
-	Fast   bool // Anthropic fast mode: the model's fast multiplier applies
+	// Fast mode is a flag (FastMode, IsFast): a bool here would push Event
+	// past 120 bytes.
 	// Calls is not 0 for a record that stands for a whole session's model
 	// calls, known only as totals (ingest.Record.Calls, at most
 	// ingest.MaxTotalsCalls): 16 bits fit the padding, so Event stays 120 bytes.
 	Calls       uint16
 	WebSearches uint32 // server-side web searches, billed per search
 }
+
+// IsFast reports whether the call ran in Anthropic's fast mode.
+func (e *Event) IsFast() bool { return e.Flags&FastMode != 0 }
 
 // HasTS reports whether the event carried a timestamp.
 func (e *Event) HasTS() bool { return e.Flags&HasTS != 0 }

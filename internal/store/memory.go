@@ -585,7 +585,9 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 				i++
 				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billCalls | billFast))
 				e.USOnly = bill&billUSOnly != 0
-				e.Fast = bill&billFast != 0
+				if bill&billFast != 0 {
+					e.Flags |= FastMode
+				}
 				if bill&billWebSearch != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)
