@@ -448,24 +448,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if opts.SessionsOut == "-" {
 		return usageErr("--sessions-out needs a file: stdout carries the report")
 	}
-	type extra struct {
-		w    report.Writer
-		path string
+	extras, html, err := parseAlso(opts.Also, xopt)
+	if err != nil {
+		return err
 	}
-	var extras []extra
-	html := opts.Format == "html"
-	for _, a := range opts.Also {
-		format, path, ok := strings.Cut(a, "=")
-		if !ok || path == "" || path == "-" {
-			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
-		}
-		xw, err := report.AnalyzeWriters.Lookup(format, xopt)
-		if err != nil {
-			return usageErr("--also: %s", err)
-		}
-		extras = append(extras, extra{xw, path})
-		html = html || format == "html"
-	}
+	html = html || opts.Format == "html"
 	// Outputs are checked against the inputs and their temp files made
 	// before anything is read: a clash or an unwritable directory fails
 	// at once, not after the whole read.
@@ -599,4 +586,30 @@ func standardRateTiers(models []analyze.ModelUsage) []string {
 		}
 	}
 	return out
+}
+
+// extra is one --also FORMAT=FILE: a writer and the file it writes.
+type extra struct {
+	w    report.Writer
+	path string
+}
+
+// parseAlso reads analyze's and merge's --also FORMAT=FILE values, and
+// reports whether one of them is HTML (which needs the cap sweep).
+func parseAlso(also []string, opt report.WriterOptions) ([]extra, bool, error) {
+	var extras []extra
+	html := false
+	for _, a := range also {
+		format, path, ok := strings.Cut(a, "=")
+		if !ok || path == "" || path == "-" {
+			return nil, false, usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
+		}
+		xw, err := report.AnalyzeWriters.Lookup(format, opt)
+		if err != nil {
+			return nil, false, usageErr("--also: %s", err)
+		}
+		extras = append(extras, extra{xw, path})
+		html = html || format == "html"
+	}
+	return extras, html, nil
 }

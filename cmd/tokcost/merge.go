@@ -115,24 +115,11 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if opts.Top < 0 {
 		return usageErr("--top must be 0 or more")
 	}
-	type extra struct {
-		w    report.Writer
-		path string
+	extras, html, err := parseAlso(opts.Also, xopt)
+	if err != nil {
+		return err
 	}
-	var extras []extra
-	html := opts.Format == "html"
-	for _, a := range opts.Also {
-		format, path, ok := strings.Cut(a, "=")
-		if !ok || path == "" || path == "-" {
-			return usageErr("invalid --also %q: want FORMAT=FILE, e.g. html=report.html (stdout carries the main report)", a)
-		}
-		xw, err := report.AnalyzeWriters.Lookup(format, xopt)
-		if err != nil {
-			return usageErr("--also: %s", err)
-		}
-		extras = append(extras, extra{xw, path})
-		html = html || format == "html"
-	}
+	html = html || opts.Format == "html"
 	files, err := tableFiles(opts.Tables)
 	if err != nil {
 		return err
