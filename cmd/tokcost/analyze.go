@@ -429,12 +429,8 @@ func parseMap(flags []string) (map[string]string, error) {
 }
 
 func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
-	toStdout := opts.Output == "" || opts.Output == "-"
-	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw, Width: ios.tableWidth(opts.Wide, toStdout)}
+	wopt, xopt := reportWriterOptions(ios, opts.Output, opts.CSVRaw, opts.Wide)
 	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
-	// --also writes files: a table there fits COLUMNS or 100, not this terminal.
-	xopt := wopt
-	xopt.Width = ios.tableWidth(opts.Wide, false)
 	if err != nil {
 		return usageErr("%s", err)
 	}
@@ -469,11 +465,8 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	extraOuts := make([]*output, len(extras))
-	for i, x := range extras {
-		if extraOuts[i], err = outs.open(x.path); err != nil {
-			return err
-		}
+	if err := openExtras(outs, extras); err != nil {
+		return err
 	}
 	sessionsOut, err := outs.open(opts.SessionsOut)
 	if err != nil {
@@ -514,10 +507,8 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
-	for i, x := range extras {
-		if err := outs.write(ios, extraOuts[i], func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
-			return err
-		}
+	if err := writeExtras(ios, outs, extras, a); err != nil {
+		return err
 	}
 	if sessionsOut != nil {
 		meta := report.RunMeta{RunDate: time.Now()}
@@ -588,10 +579,44 @@ func standardRateTiers(models []analyze.ModelUsage) []string {
 	return out
 }
 
-// extra is one --also FORMAT=FILE: a writer and the file it writes.
+// reportWriterOptions are the writer options of an analysis report's main
+// output (-o, or stdout: a table there fits the terminal) and of its --also
+// files (a table there fits COLUMNS or 100, not this terminal).
+func reportWriterOptions(ios *IOStreams, output string, csvRaw, wide bool) (main, also report.WriterOptions) {
+	toStdout := output == "" || output == "-"
+	main = report.WriterOptions{CSVRaw: csvRaw, Width: ios.tableWidth(wide, toStdout)}
+	also = main
+	also.Width = ios.tableWidth(wide, false)
+	return main, also
+}
+
+// extra is one --also FORMAT=FILE: a writer, the file it writes and, once
+// opened (openExtras), its output.
 type extra struct {
 	w    report.Writer
 	path string
+	out  *output
+}
+
+// openExtras opens every --also file in outs.
+func openExtras(outs *outputs, extras []extra) error {
+	for i := range extras {
+		var err error
+		if extras[i].out, err = outs.open(extras[i].path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeExtras writes a to every --also file.
+func writeExtras(ios *IOStreams, outs *outputs, extras []extra, a *report.Analysis) error {
+	for _, x := range extras {
+		if err := outs.write(ios, x.out, func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseAlso reads analyze's and merge's --also FORMAT=FILE values, and
@@ -608,7 +633,7 @@ func parseAlso(also []string, opt report.WriterOptions) ([]extra, bool, error) {
 		if err != nil {
 			return nil, false, usageErr("--also: %s", err)
 		}
-		extras = append(extras, extra{xw, path})
+		extras = append(extras, extra{w: xw, path: path})
 		html = html || format == "html"
 	}
 	return extras, html, nil

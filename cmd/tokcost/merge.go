@@ -103,12 +103,8 @@ func tableFiles(args []string) ([]string, error) {
 }
 
 func mergeRun(ios *IOStreams, opts *mergeOptions) error {
-	toStdout := opts.Output == "" || opts.Output == "-"
-	wopt := report.WriterOptions{CSVRaw: opts.CSVRaw, Width: ios.tableWidth(opts.Wide, toStdout)}
+	wopt, xopt := reportWriterOptions(ios, opts.Output, opts.CSVRaw, opts.Wide)
 	w, err := report.AnalyzeWriters.Lookup(opts.Format, wopt)
-	// --also writes files: a table there fits COLUMNS or 100, not this terminal.
-	xopt := wopt
-	xopt.Width = ios.tableWidth(opts.Wide, false)
 	if err != nil {
 		return usageErr("%s", err)
 	}
@@ -137,11 +133,8 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if err != nil {
 		return err
 	}
-	extraOuts := make([]*output, len(extras))
-	for i, x := range extras {
-		if extraOuts[i], err = outs.open(x.path); err != nil {
-			return err
-		}
+	if err := openExtras(outs, extras); err != nil {
+		return err
 	}
 	tables := make([]*report.SessionTable, len(files))
 	for i, f := range files {
@@ -203,10 +196,8 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
-	for i, x := range extras {
-		if err := outs.write(ios, extraOuts[i], func(out io.Writer) error { return x.w.Write(out, a) }); err != nil {
-			return err
-		}
+	if err := writeExtras(ios, outs, extras, a); err != nil {
+		return err
 	}
 	if err := outs.commit(); err != nil {
 		return err
