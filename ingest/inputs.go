@@ -16,8 +16,10 @@ import (
 
 // inputExts are the file endings a directory walk picks up. Compressed
 // files count only with a trace ending inside: a notes.tar.gz beside the
-// traces is not one.
-var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst", ".traj", ".traj.gz", ".traj.zst"} // .traj: SWE-agent
+// traces is not one. A .csv found in a walk is read only when a reader's
+// sniffer recognises its header (canonical columns); any other CSV is
+// listed as not read ("no reader recognises this file"), never guessed.
+var inputExts = []string{".jsonl", ".ndjson", ".json", ".parquet", ".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl.zst", ".json.zst", ".ndjson.zst", ".traj", ".traj.gz", ".traj.zst", ".csv", ".csv.gz", ".csv.zst"} // .traj: SWE-agent
 
 // IsTraceName reports whether a directory walk would read a file of this name.
 func IsTraceName(name string) bool {

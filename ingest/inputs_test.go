@@ -57,6 +57,7 @@ func TestIsTraceName(t *testing.T) {
 	for name, want := range map[string]bool{
 		"a.jsonl": true, "A.JSONL.GZ": true, "x.json.zst": true, "t.parquet": true, "s.ndjson": true,
 		"notes.tar.gz": false, "data.zst": false, "trace.gz": false, "README.md": false, "a.jsonl.bak": false,
+		"usage.csv": true, "U.CSV.GZ": true, "u.csv.zst": true, "u.tsv": false, "u.csv.bak": false,
 	} {
 		if got := IsTraceName(name); got != want {
 			t.Errorf("IsTraceName(%q) = %v, want %v", name, got, want)

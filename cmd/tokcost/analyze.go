@@ -55,7 +55,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
-	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, or a Cline/Roo Code call whose input tokens had to be assumed, as fatal (exit 3)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, a timestamp that cannot be read, or a Cline/Roo Code call whose input tokens had to be assumed, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	f.StringVar(&o.Since, "since", "", "keep only records at or after this time: RFC 3339 (2026-12-03T07:00:00Z) or a UTC date (2026-12-03); records without a timestamp are skipped; prunes year=/month=/day=/hour= and dt= partitions of object-storage inputs")
 	f.StringVar(&o.Until, "until", "", "keep only records before this time (exclusive): RFC 3339 or a UTC date")
@@ -303,6 +303,12 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField]); err != nil {
 		return nil, err
+	}
+	if o.Strict && counts.TSUnreadable > 0 {
+		// Kept without a time, such records have no place in their
+		// session's order and no duration: loops, caps and durations stand
+		// on an assumption, so the input is not clean.
+		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d records have a timestamp that cannot be read (kept without a time, unordered) and --strict is set", counts.TSUnreadable)}
 	}
 	var unpriced []string
 	var unpricedCalls int64

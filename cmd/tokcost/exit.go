@@ -24,7 +24,7 @@ const exitCodesHelp = `Exit status:
   1  runtime error (missing or unreadable input, failed write)
   2  usage error (bad flag or argument; an output that is an input)
   3  --strict and some input lines were invalid (or files in directories unreadable,
-     or Cline/Roo Code input tokens assumed)
+     timestamps unreadable, or Cline/Roo Code input tokens assumed)
   4  a budget or threshold check failed
   5  --fail-on-unpriced and some calls could not be priced
   6  no records: the input was empty or no line could be read

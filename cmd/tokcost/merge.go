@@ -169,6 +169,9 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if opts.Strict && unread > 0 {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
+	if opts.Strict && d.Counts.TSUnreadable > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d records have a timestamp that cannot be read (kept without a time, unordered) and --strict is set", d.Counts.TSUnreadable)}
+	}
 	if d.Counts.Invalid > 0 && !opts.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: the runs read %d invalid lines (counted by reason in the report's input section; their runs printed them)\n", d.Counts.Invalid)
 	}
