@@ -183,3 +183,19 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// ListRemote lists a URL's objects with the Remote registered for its
+// scheme, for commands that read objects other than traces (merge's
+// session tables): the same listing as an input URL, without a window.
+// Errors hide the URL's query, as for inputs.
+func ListRemote(ctx context.Context, url string) (Remote, *RemoteListing, error) {
+	r := remoteFor(url)
+	if r == nil {
+		return nil, nil, fmt.Errorf("%s: not an object-storage URL", url)
+	}
+	l, err := r.List(ctx, url, Window{})
+	if err != nil {
+		return nil, nil, redactQuery(url, fmt.Errorf("%s: %w", url, err))
+	}
+	return r, l, nil
+}

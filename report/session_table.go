@@ -254,7 +254,17 @@ func ReadSessionTable(path string) (*SessionTable, error) {
 		return nil, err
 	}
 	defer func() { _ = f.Close() }() // read only
-	pf, err := file.NewParquetReader(f)
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return ReadSessionTableAt(path, f, st.Size())
+}
+
+// ReadSessionTableAt reads a session table of size bytes from r, named
+// path in messages: an object read by ranged requests, or a file.
+func ReadSessionTableAt(path string, r io.ReaderAt, size int64) (*SessionTable, error) {
+	pf, err := file.NewParquetReader(io.NewSectionReader(r, 0, size))
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable parquet file: %w", path, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -39,8 +40,9 @@ report analyze would have written over all their traces in one run: the
 same percentiles, loops, models, group-by and formats, to the last digit
 (docs/scale.md).
 
-SESSION_TABLE is a file or a directory (its *.parquet files, recursively,
-in name order). A session id found in more than one table is reported
+SESSION_TABLE is a file, a directory (its *.parquet files, recursively,
+in name order) or an object-storage URL (s3://BUCKET/PREFIX: its *.parquet
+objects in key order, read by ranged requests; docs/storage.md). A session id found in more than one table is reported
 (count and ids): its sums are added up, the rest is not exact, and
 --strict fails (exit 3). Window and routing what-ifs need the raw calls:
 run whatif on the traces.
@@ -68,16 +70,47 @@ run whatif on the traces.
 	return cmd
 }
 
-// tableFiles expands directories into their *.parquet files, in name order.
-func tableFiles(args []string) ([]string, error) {
-	var out []string
+// tableSource is one session table to read: a local file or an object.
+type tableSource struct {
+	name string
+	read func() (*report.SessionTable, error)
+}
+
+// tableFiles expands directories into their *.parquet files, in name
+// order, and object-storage prefixes into their *.parquet objects, in key
+// order (read by ranged requests, like Parquet inputs). locals are the
+// local files, for the output guard.
+func tableFiles(ios *IOStreams, args []string) (srcs []tableSource, locals []string, err error) {
+	local := func(p string) tableSource {
+		return tableSource{p, func() (*report.SessionTable, error) { return report.ReadSessionTable(p) }}
+	}
 	for _, a := range args {
+		if ingest.IsRemote(a) {
+			r, l, err := ingest.ListRemote(ios.context(), a)
+			if err != nil {
+				return nil, nil, err
+			}
+			n := 0
+			for _, o := range l.Objects {
+				if !l.Single && !strings.HasSuffix(strings.ToLower(o.Key), ".parquet") {
+					continue
+				}
+				n++
+				srcs = append(srcs, tableSource{o.URL, func() (*report.SessionTable, error) {
+					return report.ReadSessionTableAt(o.URL, r.ReaderAt(ios.context(), o), o.Size)
+				}})
+			}
+			if n == 0 {
+				return nil, nil, fmt.Errorf("%s: no .parquet session tables", o0(a))
+			}
+			continue
+		}
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !st.IsDir() {
-			out = append(out, a)
+			srcs, locals = append(srcs, local(a)), append(locals, a)
 			continue
 		}
 		var found []string
@@ -91,15 +124,26 @@ func tableFiles(args []string) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no .parquet session tables", a)
+			return nil, nil, fmt.Errorf("%s: no .parquet session tables", a)
 		}
 		sort.Strings(found)
-		out = append(out, found...)
+		for _, p := range found {
+			srcs, locals = append(srcs, local(p)), append(locals, p)
+		}
 	}
-	return out, nil
+	return srcs, locals, nil
+}
+
+// o0 names an object-storage URL without its query, which may carry an
+// endpoint's credentials.
+func o0(url string) string {
+	if i := strings.IndexByte(url, '?'); i >= 0 {
+		return url[:i]
+	}
+	return url
 }
 
 func mergeRun(ios *IOStreams, opts *mergeOptions) error {
@@ -116,7 +160,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		return err
 	}
 	html = html || opts.Format == "html"
-	files, err := tableFiles(opts.Tables)
+	files, locals, err := tableFiles(ios, opts.Tables)
 	if err != nil {
 		return err
 	}
@@ -124,7 +168,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	for _, x := range extras {
 		paths = append(paths, x.path)
 	}
-	if err := guardOutputs(files, paths...); err != nil {
+	if err := guardOutputs(locals, paths...); err != nil {
 		return err
 	}
 	outs := newOutputs(ios)
@@ -138,7 +182,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	}
 	tables := make([]*report.SessionTable, len(files))
 	for i, f := range files {
-		if tables[i], err = report.ReadSessionTable(f); err != nil {
+		if tables[i], err = f.read(); err != nil {
 			return err
 		}
 	}
