@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -18,6 +19,9 @@ type checkOptions struct {
 	Format string
 	Wide   bool
 	Config string
+	// SessionTables: the inputs are session tables (analyze
+	// --sessions-out), merged as tokcost merge does, not traces.
+	SessionTables bool
 	// budgets holds the budget flags as text, parsed by report.Budgets.Set
 	// exactly like the config file's values.
 	budgets map[string]*string
@@ -64,6 +68,14 @@ the file. An unknown key is a usage error naming it. Example file:
 					delete(opts.budgets, k)
 				}
 			}
+			if opts.SessionTables {
+				// The tables were priced and analysed by their runs.
+				for _, name := range tableIgnoredFlags {
+					if cmd.Flags().Changed(name) {
+						return usageErr("--%s does not apply to --session-tables: the tables hold what their runs read, priced and found (docs/scale.md)", name)
+					}
+				}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -74,6 +86,7 @@ the file. An unknown key is a usage error naming it. Example file:
 	f := cmd.Flags()
 	f.StringVarP(&opts.Format, "format", "f", "table", report.CheckWriters.FlagHelp())
 	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
+	f.BoolVar(&opts.SessionTables, "session-tables", false, "the inputs are session tables (analyze --sessions-out: files, directories or s3:// prefixes, as merge reads them), checked as one run over all their traces")
 	f.StringVar(&opts.Config, "config", "", "budget file (YAML); default "+defaultConfig+" in the working directory when present")
 	for _, k := range report.CheckKeys { // one flag per key of the check table
 		if !k.NoKey {
@@ -133,22 +146,39 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 			return err
 		}
 	}
-	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, false))
-	if err != nil {
-		return err
+	var (
+		a    *report.Analysis
+		data *analyze.Summaries
+		// empty is the error for input without records, returned after
+		// the check is printed (the records rule fails on it).
+		empty error
+	)
+	if opts.SessionTables {
+		if a, data, err = checkTables(ios, opts); err != nil {
+			return err
+		}
+		if len(data.Sessions) == 0 {
+			empty = &exitError{code: ExitNoRecords, err: fmt.Errorf("no sessions in the session tables; nothing to check")}
+		}
+	} else {
+		l, err := load(ios, &opts.inputOptions, summariesOnly(loops, false))
+		if err != nil {
+			return err
+		}
+		v, c := buildInfo()
+		data, empty = l.data, noRecords(l)
+		a = report.Build(l.data, report.BuildOptions{
+			Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+			Files:        l.files,
+			IgnoredFiles: l.ignored,
+			Window:       l.window,
+			Objects:      l.objects,
+			CostSource:   opts.CostSource,
+		})
 	}
-	v, c := buildInfo()
-	a := report.Build(l.data, report.BuildOptions{
-		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
-		Files:        l.files,
-		IgnoredFiles: l.ignored,
-		Window:       l.window,
-		Objects:      l.objects,
-		CostSource:   opts.CostSource,
-	})
 	var groups []report.GroupStats
 	if b.GroupBy != "" {
-		if groups, err = report.GroupStatsOf(l.data, b.GroupBy); err != nil {
+		if groups, err = report.GroupStatsOf(data, b.GroupBy); err != nil {
 			return usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
@@ -162,8 +192,8 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		return err
 	}
 	// No records fails the records rule; its own exit code says why.
-	if err := noRecords(l); err != nil {
-		return err
+	if empty != nil {
+		return empty
 	}
 	if !res.Pass {
 		return &exitError{code: ExitCheck, err: fmt.Errorf("%d of %d budget rules failed", res.Failed, len(res.Rules))}
@@ -219,4 +249,33 @@ func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b 
 		res.Notes = append(res.Notes, msg)
 	}
 	return nil
+}
+
+// tableIgnoredFlags are the reading, pricing and loop flags a run over
+// session tables cannot apply: the tables were read, priced and analysed.
+var tableIgnoredFlags = []string{"input-format", "map", "since", "until", "local", "pricing", "cost-source",
+	"timeout", "loop-min-repeats", "max-input-bytes", "max-line-bytes", "memory-limit", "temp-dir"}
+
+// checkTables merges session tables as tokcost merge does and builds the
+// analysis check reads: the one of a run over all their traces.
+func checkTables(ios *IOStreams, opts *checkOptions) (*report.Analysis, *analyze.Summaries, error) {
+	files, _, err := tableFiles(ios, opts.Inputs)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := readTables(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tableWarnings(ios, m, opts.Strict, opts.Quiet); err != nil {
+		return nil, nil, err
+	}
+	a := report.Build(m.Data, report.BuildOptions{
+		Tool:         m.Tool,
+		Files:        m.Files,
+		IgnoredFiles: m.IgnoredFiles,
+		CostSource:   m.Pricing.CostSource,
+	})
+	a.Pricing.Info, a.Pricing.CostSource = m.Pricing.Info, m.Pricing.CostSource
+	return a, m.Data, nil
 }

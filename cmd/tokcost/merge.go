@@ -180,13 +180,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if err := openExtras(outs, extras); err != nil {
 		return err
 	}
-	tables := make([]*report.SessionTable, len(files))
-	for i, f := range files {
-		if tables[i], err = f.read(); err != nil {
-			return err
-		}
-	}
-	m, err := report.MergeSessionTables(tables)
+	m, err := readTables(files)
 	if err != nil {
 		return err
 	}
@@ -194,30 +188,8 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	if len(d.Sessions) == 0 {
 		return &exitError{code: ExitNoRecords, err: fmt.Errorf("no sessions in %d session tables; nothing to report", len(files))}
 	}
-	if n := len(m.DuplicateIDs); n > 0 {
-		ids := m.DuplicateIDs
-		if len(ids) > 10 {
-			ids = ids[:10]
-		}
-		msg := fmt.Sprintf("%d session ids are in more than one table (%s%s): their sums are added up, but loops, dominant models, attributes and cap sweeps of those sessions are not exact; a session must be whole in one table",
-			n, report.SafeText(strings.Join(ids, ", ")), map[bool]string{true: ", …", false: ""}[n > 10])
-		if opts.Strict {
-			return &exitError{code: ExitInvalid, err: fmt.Errorf("%s, and --strict is set", msg)}
-		}
-		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s\n", msg)
-	}
-	if opts.Strict && d.Counts.Invalid > 0 {
-		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
-	}
-	unread := reportUnread(ios, opts.Quiet, m.Files)
-	if opts.Strict && unread > 0 {
-		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
-	}
-	if opts.Strict && d.Counts.TSUnreadable > 0 {
-		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d records have a timestamp that cannot be read (kept without a time, unordered) and --strict is set", d.Counts.TSUnreadable)}
-	}
-	if d.Counts.Invalid > 0 && !opts.Quiet {
-		fmt.Fprintf(ios.ErrOut, "tokcost: warning: the runs read %d invalid lines (counted by reason in the report's input section; their runs printed them)\n", d.Counts.Invalid)
+	if err := tableWarnings(ios, m, opts.Strict, opts.Quiet); err != nil {
+		return err
 	}
 	var caps []int
 	if html {
@@ -251,6 +223,50 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	}
 	if opts.FailOnUnpriced && (len(a.Input.Unpriced) > 0 || len(a.Input.UnpricedServerTools) > 0 || len(a.Input.StandardRate) > 0) {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("some calls could not be priced (or were billed at standard rates) and --fail-on-unpriced is set")}
+	}
+	return nil
+}
+
+// readTables reads and merges session tables.
+func readTables(files []tableSource) (*report.Merged, error) {
+	tables := make([]*report.SessionTable, len(files))
+	for i, f := range files {
+		var err error
+		if tables[i], err = f.read(); err != nil {
+			return nil, err
+		}
+	}
+	return report.MergeSessionTables(tables)
+}
+
+// tableWarnings says on stderr what makes merged tables less than exact or
+// their runs' input not clean, and fails under strict.
+func tableWarnings(ios *IOStreams, m *report.Merged, strict, quiet bool) error {
+	d := m.Data
+	if n := len(m.DuplicateIDs); n > 0 {
+		ids := m.DuplicateIDs
+		if len(ids) > 10 {
+			ids = ids[:10]
+		}
+		msg := fmt.Sprintf("%d session ids are in more than one table (%s%s): their sums are added up, but loops, dominant models, attributes and cap sweeps of those sessions are not exact; a session must be whole in one table",
+			n, report.SafeText(strings.Join(ids, ", ")), map[bool]string{true: ", …", false: ""}[n > 10])
+		if strict {
+			return &exitError{code: ExitInvalid, err: fmt.Errorf("%s, and --strict is set", msg)}
+		}
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %s\n", msg)
+	}
+	if strict && d.Counts.Invalid > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d invalid input lines and --strict is set", d.Counts.Invalid)}
+	}
+	unread := reportUnread(ios, quiet, m.Files)
+	if strict && unread > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
+	}
+	if strict && d.Counts.TSUnreadable > 0 {
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d records have a timestamp that cannot be read (kept without a time, unordered) and --strict is set", d.Counts.TSUnreadable)}
+	}
+	if d.Counts.Invalid > 0 && !quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: the runs read %d invalid lines (counted by reason in the report's input section; their runs printed them)\n", d.Counts.Invalid)
 	}
 	return nil
 }
