@@ -43,6 +43,8 @@ type input struct {
 	// remote is set for an object in object storage (remote.go); path
 	// is then its URL.
 	remote *remoteInput
+	// stamp identifies the version listed, for Options.Incremental.
+	stamp *Stamp
 }
 
 // expansion is what expanding the command-line inputs found.
@@ -93,6 +95,8 @@ func (x *expansion) expand(args []string) (*expansion, error) {
 	dirs := map[fileKey]string{} // directory → the path it was walked under
 	add := func(in input, st fs.FileInfo) {
 		if st != nil {
+			stamp := stampOf(st)
+			in.stamp = &stamp
 			if k, ok := keyOf(in.path, st); ok {
 				if first, dup := seen[k]; dup {
 					in.skip = "same file as " + first

@@ -34,6 +34,10 @@ type RemoteObject struct {
 	URL  string // how it is named in results: scheme://bucket/key
 	Key  string
 	Size int64
+	// ModTime and MD5 (hex, "" when the store gives none) identify the
+	// version listed, for state files (Incremental).
+	ModTime time.Time
+	MD5     string
 	// Bucket is the remote's handle for the object's bucket.
 	Bucket any
 }
@@ -61,6 +65,10 @@ type RemoteStats struct {
 	Listed int64 `json:"listed"` // objects the listings returned
 	Pruned int64 `json:"pruned"` // left out by partition: never read
 	Read   int64 `json:"read"`   // read (or tried: failures are in the file results)
+	// AlreadyRead counts objects left out unread because an earlier run
+	// read them unchanged (--state); Listed = ignored + Pruned +
+	// AlreadyRead + Read.
+	AlreadyRead int64 `json:"already_read,omitempty"`
 }
 
 var (
@@ -154,7 +162,8 @@ func (x *expansion) addRemote(r Remote, url string) error {
 	x.remote.Pruned += l.Pruned
 	x.ignored += l.Ignored
 	for _, o := range l.Objects {
-		x.inputs = append(x.inputs, input{path: o.URL, fromDir: !l.Single, remote: &remoteInput{r: r, obj: o}})
+		x.inputs = append(x.inputs, input{path: o.URL, fromDir: !l.Single, remote: &remoteInput{r: r, obj: o},
+			stamp: &Stamp{Size: o.Size, ModTime: o.ModTime.UTC(), MD5: o.MD5}})
 	}
 	return nil
 }

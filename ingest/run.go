@@ -44,6 +44,9 @@ type Options struct {
 	Window Window
 	// Remote, when set, receives what object-storage inputs came to.
 	Remote *RemoteStats
+	// Incremental, when set, leaves out what earlier runs read (a state
+	// file) and records what this run reads (incremental.go).
+	Incremental *Incremental
 }
 
 // FileResult says what Run made of one input.
@@ -82,6 +85,11 @@ func Run(inputs []string, opt Options, newSink func(file FileResult, index int) 
 	x, err := (&expansion{ctx: opt.Context, window: opt.Window}).expand(inputs)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Incremental != nil {
+		if err := x.incremental(opt.Incremental); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Ignored != nil {
 		*opt.Ignored = x.ignored

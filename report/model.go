@@ -154,6 +154,9 @@ type Input struct {
 	// Objects counts object-storage inputs: objects listed, pruned by
 	// their partition's dates without being read, and read.
 	Objects *ingest.RemoteStats `json:"objects,omitempty"`
+	// AlreadyRead counts files and objects left out unread because an
+	// earlier run recorded in the --state file read them unchanged.
+	AlreadyRead int64 `json:"already_read,omitempty"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
 	// FirstTS and LastTS bound the time the sessions cover (earliest
@@ -276,6 +279,9 @@ func filesText(in Input) string {
 	if o := in.Objects; o != nil {
 		s += fmt.Sprintf(", objects %s listed, %s pruned, %s read", count(o.Listed), count(o.Pruned), count(o.Read))
 	}
+	if in.AlreadyRead > 0 {
+		s += fmt.Sprintf(", %s already read (--state)", count(in.AlreadyRead))
+	}
 	if w := in.Window; w != nil {
 		s += fmt.Sprintf(", window %s → %s", orOpen(w.Since), orOpen(w.Until))
 	}
@@ -310,10 +316,12 @@ type BuildOptions struct {
 	// IgnoredFiles: see Input.IgnoredFiles.
 	IgnoredFiles int64
 	// Window and Objects: see Input.Window and Input.Objects.
-	Window     ingest.Window
-	Objects    *ingest.RemoteStats
-	CostSource string
-	TopN       int
+	Window  ingest.Window
+	Objects *ingest.RemoteStats
+	// AlreadyRead: see Input.AlreadyRead.
+	AlreadyRead int64
+	CostSource  string
+	TopN        int
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
@@ -325,7 +333,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, AlreadyRead: opt.AlreadyRead, InputCounts: d.Counts, Unpriced: []Unpriced{}},
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,

@@ -35,6 +35,9 @@ type inputOptions struct {
 	// Since and Until keep records with a timestamp in [Since, Until)
 	// (window.go).
 	Since, Until string
+	// State and AfterManifest read only what earlier runs did not
+	// (analyze only; incremental.go).
+	State, AfterManifest string
 }
 
 // register adds every shared input flag: reading, pricing and loops.
@@ -156,6 +159,8 @@ zstd inputs are recognised by their magic bytes.
 	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly as in the traces, for machine consumers (default: a cell starting with = + - @ gets a leading ' so spreadsheets do not run it, and control characters are escaped)")
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file, reading the traces once: FORMAT=FILE, e.g. --also html=report.html (repeatable)")
+	f.StringVar(&opts.State, "state", "", "state file (JSON): leave out the files and objects earlier runs with this file read unchanged, and record this run's once its reports are written, so a nightly job reads only what is new (docs/storage.md)")
+	f.StringVar(&opts.AfterManifest, "after-manifest", "", "Langfuse blob export: read only the files listed by run manifests (PROJECT/manifests/ID.json) with an ID after this one; with --state, the newest manifest read is remembered (docs/formats/langfuse.md)")
 	return cmd
 }
 
@@ -171,6 +176,10 @@ type loaded[D any] struct {
 	objects *ingest.RemoteStats
 	counts  analyze.InputCounts
 	n       int // sessions
+	// inc is what --state/--after-manifest left out and read (nil
+	// without them); state the state file read.
+	inc   *ingest.Incremental
+	state *ingest.State
 }
 
 // finisher finishes the collector into D with cfg (prices and cost
@@ -255,6 +264,11 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	var ignored int64
 	var objects ingest.RemoteStats
 	runOpt.Context, runOpt.Ignored, runOpt.Remote = ctx, &ignored, &objects
+	state, inc, err := o.incremental()
+	if err != nil {
+		return nil, err
+	}
+	runOpt.Incremental = inc
 	var gc readGC // gc.go
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
@@ -354,7 +368,10 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: service tiers without rates in the price table, billed at standard rates: %s; add the tier's rates with --pricing\n",
 			report.SafeText(strings.Join(fb, ", ")))
 	}
-	l := &loaded[D]{data: data, files: files, ignored: ignored, window: runOpt.Window, counts: counts, n: n}
+	if inc != nil && !o.Quiet {
+		incrementalNotes(ios, inc)
+	}
+	l := &loaded[D]{data: data, files: files, ignored: ignored, window: runOpt.Window, counts: counts, n: n, inc: inc, state: state}
 	if objects.Listed > 0 {
 		l.objects = &objects
 	}
@@ -458,7 +475,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	// Outputs are checked against the inputs and their temp files made
 	// before anything is read: a clash or an unwritable directory fails
 	// at once, not after the whole read.
-	paths := []string{opts.Output, opts.SessionsOut}
+	paths := []string{opts.Output, opts.SessionsOut, opts.State}
 	for _, x := range extras {
 		paths = append(paths, x.path)
 	}
@@ -478,12 +495,21 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	// The state is replaced with the reports, never before: a run that
+	// fails leaves it as it was, so the next run reads the same inputs.
+	stateOut, err := outs.open(opts.State)
+	if err != nil {
+		return err
+	}
 	// Events are dropped as sessions are finished, which bounds memory;
 	// the HTML report's cap sweep and the session table (merge) keep
 	// each model call's cost.
 	ios.timing.done("start")
 	l, err := load(ios, &opts.inputOptions, summariesOnly(loops, html || opts.SessionsOut != ""))
 	if err != nil {
+		return err
+	}
+	if err := nothingNew(l); err != nil {
 		return err
 	}
 	if err := noRecords(l); err != nil {
@@ -494,12 +520,17 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if html { // the HTML report charts the cap sweep
 		caps = report.DefaultCaps(l.data)
 	}
+	var alreadyRead int64
+	if l.inc != nil {
+		alreadyRead = l.inc.AlreadyRead
+	}
 	a := report.Build(l.data, report.BuildOptions{
 		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
 		Files:        l.files,
 		IgnoredFiles: l.ignored,
 		Window:       l.window,
 		Objects:      l.objects,
+		AlreadyRead:  alreadyRead,
 		CostSource:   opts.CostSource,
 		TopN:         opts.Top,
 		Caps:         caps,
@@ -519,6 +550,16 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if sessionsOut != nil {
 		meta := report.RunMeta{RunDate: time.Now()}
 		if err := outs.write(ios, sessionsOut, func(out io.Writer) error { return report.WriteSessionsParquet(out, a, meta) }); err != nil {
+			return err
+		}
+	}
+	if stateOut != nil {
+		l.state.Add(l.inc, l.files, time.Now())
+		b, err := l.state.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := outs.write(ios, stateOut, func(out io.Writer) error { _, err := out.Write(b); return err }); err != nil {
 			return err
 		}
 	}

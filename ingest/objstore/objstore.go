@@ -2,6 +2,7 @@ package objstore
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -101,7 +102,7 @@ func (r *remote) List(ctx context.Context, raw string, w ingest.Window) (*ingest
 		a, err := b.Attributes(ctx, prefix)
 		if err == nil {
 			// Named by the user: read whatever its name, as a file is.
-			return &ingest.RemoteListing{Single: true, Listed: 1, Objects: []ingest.RemoteObject{{URL: loc.name(prefix), Key: prefix, Size: a.Size, Bucket: b}}}, nil
+			return &ingest.RemoteListing{Single: true, Listed: 1, Objects: []ingest.RemoteObject{{URL: loc.name(prefix), Key: prefix, Size: a.Size, ModTime: a.ModTime, MD5: hex.EncodeToString(a.MD5), Bucket: b}}}, nil
 		}
 		if gcerrors.Code(err) != gcerrors.NotFound {
 			return nil, describe(err)
@@ -128,7 +129,7 @@ func (r *remote) List(ctx context.Context, raw string, w ingest.Window) (*ingest
 		case prunedBy(o.Key, w):
 			l.Pruned++
 		default:
-			l.Objects = append(l.Objects, ingest.RemoteObject{URL: loc.name(o.Key), Key: o.Key, Size: o.Size, Bucket: b})
+			l.Objects = append(l.Objects, ingest.RemoteObject{URL: loc.name(o.Key), Key: o.Key, Size: o.Size, ModTime: o.ModTime, MD5: hex.EncodeToString(o.MD5), Bucket: b})
 		}
 	}
 	if len(l.Objects) == 0 && l.Pruned == 0 {
