@@ -234,6 +234,9 @@ func (x *expansion) byManifests(inc *Incremental) error {
 			kept = append(kept, in)
 		default:
 			inc.NotInManifest++
+			if in.remote != nil {
+				x.remote.NotInManifest++
+			}
 		}
 	}
 	x.inputs = kept

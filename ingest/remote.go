@@ -67,8 +67,11 @@ type RemoteStats struct {
 	Read   int64 `json:"read"`   // read (or tried: failures are in the file results)
 	// AlreadyRead counts objects left out unread because an earlier run
 	// read them unchanged (--state); Listed = ignored + Pruned +
-	// AlreadyRead + Read.
+	// AlreadyRead + NotInManifest + Read (manifests count as ignored).
 	AlreadyRead int64 `json:"already_read,omitempty"`
+	// NotInManifest counts objects below a Langfuse export's project
+	// folder that no manifest after --after-manifest lists: left out.
+	NotInManifest int64 `json:"not_in_manifest,omitempty"`
 }
 
 var (

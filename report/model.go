@@ -157,6 +157,9 @@ type Input struct {
 	// AlreadyRead counts files and objects left out unread because an
 	// earlier run recorded in the --state file read them unchanged.
 	AlreadyRead int64 `json:"already_read,omitempty"`
+	// NotInManifest counts files and objects of a Langfuse export left
+	// out because no manifest after --after-manifest lists them.
+	NotInManifest int64 `json:"not_in_manifest,omitempty"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
 	// FirstTS and LastTS bound the time the sessions cover (earliest
@@ -282,6 +285,9 @@ func filesText(in Input) string {
 	if in.AlreadyRead > 0 {
 		s += fmt.Sprintf(", %s already read (--state)", count(in.AlreadyRead))
 	}
+	if in.NotInManifest > 0 {
+		s += fmt.Sprintf(", %s in no newer manifest", count(in.NotInManifest))
+	}
 	if w := in.Window; w != nil {
 		s += fmt.Sprintf(", window %s → %s", orOpen(w.Since), orOpen(w.Until))
 	}
@@ -318,10 +324,10 @@ type BuildOptions struct {
 	// Window and Objects: see Input.Window and Input.Objects.
 	Window  ingest.Window
 	Objects *ingest.RemoteStats
-	// AlreadyRead: see Input.AlreadyRead.
-	AlreadyRead int64
-	CostSource  string
-	TopN        int
+	// AlreadyRead and NotInManifest: see Input.
+	AlreadyRead, NotInManifest int64
+	CostSource                 string
+	TopN                       int
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
@@ -333,7 +339,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, AlreadyRead: opt.AlreadyRead, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, AlreadyRead: opt.AlreadyRead, NotInManifest: opt.NotInManifest, InputCounts: d.Counts, Unpriced: []Unpriced{}},
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,

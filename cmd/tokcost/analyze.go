@@ -520,20 +520,21 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if html { // the HTML report charts the cap sweep
 		caps = report.DefaultCaps(l.data)
 	}
-	var alreadyRead int64
+	var alreadyRead, notInManifest int64
 	if l.inc != nil {
-		alreadyRead = l.inc.AlreadyRead
+		alreadyRead, notInManifest = l.inc.AlreadyRead, l.inc.NotInManifest
 	}
 	a := report.Build(l.data, report.BuildOptions{
-		Tool:         report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
-		Files:        l.files,
-		IgnoredFiles: l.ignored,
-		Window:       l.window,
-		Objects:      l.objects,
-		AlreadyRead:  alreadyRead,
-		CostSource:   opts.CostSource,
-		TopN:         opts.Top,
-		Caps:         caps,
+		Tool:          report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:         l.files,
+		IgnoredFiles:  l.ignored,
+		Window:        l.window,
+		Objects:       l.objects,
+		AlreadyRead:   alreadyRead,
+		NotInManifest: notInManifest,
+		CostSource:    opts.CostSource,
+		TopN:          opts.Top,
+		Caps:          caps,
 	})
 	if opts.GroupBy != "" {
 		if err := a.AddGroups(l.data, opts.GroupBy); err != nil {

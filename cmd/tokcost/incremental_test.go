@@ -27,14 +27,16 @@ func observations(file string, n int) []byte {
 // reportInput is the part of the JSON report these tests read.
 type reportInput struct {
 	Input struct {
-		Records     int64 `json:"records"`
-		AlreadyRead int64 `json:"already_read"`
-		Files       []struct {
+		Records       int64 `json:"records"`
+		AlreadyRead   int64 `json:"already_read"`
+		NotInManifest int64 `json:"not_in_manifest"`
+		Files         []struct {
 			Name string `json:"name"`
 		} `json:"files"`
 		Objects *struct {
 			Listed, Pruned, Read int64
 			AlreadyRead          int64 `json:"already_read"`
+			NotInManifest        int64 `json:"not_in_manifest"`
 		} `json:"objects"`
 	} `json:"input"`
 }
@@ -222,8 +224,11 @@ func TestStateLangfuseExportS3(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run 2: exit %d: %s", code, errOut)
 	}
-	if r := readInput(t, rep); r.Input.Records != 2 || len(r.Input.Files) != 1 || r.Input.Files[0].Name != "s3://lf/"+obs(run2) {
-		t.Errorf("run 2: %+v; want run 2's 2 records only", r.Input)
+	// 5 listed: 3 observation files + 2 manifests (ignored); run 1's and
+	// run 3's files are in no newer manifest; run 2's is read.
+	if r := readInput(t, rep); r.Input.Records != 2 || len(r.Input.Files) != 1 || r.Input.Files[0].Name != "s3://lf/"+obs(run2) ||
+		r.Input.NotInManifest != 2 || r.Input.Objects.Listed != 5 || r.Input.Objects.NotInManifest != 2 || r.Input.Objects.Read != 1 {
+		t.Errorf("run 2: %+v %+v; want run 2's 2 records only, 5 listed, 2 not in a newer manifest, 1 read", r.Input, r.Input.Objects)
 	}
 	if !strings.Contains(errOut, "read 1 manifests ("+run2+")") || !strings.Contains(errOut, "2 objects under manifest folders are in no newer manifest") {
 		t.Errorf("run 2: stderr %q", errOut)
