@@ -30,6 +30,7 @@ func newPhaseTimer(out io.Writer) *phaseTimer {
 }
 
 func (t *phaseTimer) done(phase string) {
+	heapProfile(phase) // heapprofile.go
 	if t == nil {
 		return
 	}

@@ -156,6 +156,7 @@ type shard struct {
 
 	// ids and lastPos drop repeated events as they arrive (repeat).
 	ids     IDSet
+	idsOld  IDSet // the generation before ids (repeats.go)
 	lastPos Pos
 	// unordered: a record arrived before one already taken in input
 	// order (span readers emit a trace at a time), so a repeat can no
@@ -807,14 +808,14 @@ func (c *InputCounts) add(o InputCounts) {
 // session, id and output tokens: a copy with other output is kept, since
 // Finish's replica rule takes the largest output of the copies; replicas
 // themselves are left to Finish, where a non-replica beats them. The set
-// costs 16 bytes a record with an id, at most.
+// remembers the last million ids at most (repeats.go).
 func (s *shard) repeat(r *ingest.Record, si uint32) bool {
 	if r.ID == "" || s.unordered {
 		return false
 	}
 	pos := PosOf(s.fileIndex, r.Line, r.Sub)
 	if pos.Before(s.lastPos) {
-		s.unordered, s.ids = true, IDSet{}
+		s.unordered, s.ids, s.idsOld = true, IDSet{}, IDSet{}
 		return false
 	}
 	s.lastPos = pos
@@ -822,7 +823,7 @@ func (s *shard) repeat(r *ingest.Record, si uint32) bool {
 		return false
 	}
 	h := maphash.String(idSeed, r.ID) ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
-	return !s.ids.grow(h | 1)
+	return s.seenID(h | 1)
 }
 
 // Add adds o's counts to c: the input accounting of two runs over

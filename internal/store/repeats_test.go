@@ -1,0 +1,73 @@
+package store
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/tokcost/tokcost/ingest"
+)
+
+// TestRepeatSetBounded feeds one shard 1,000 distinct events and then a
+// copy of each, with a repeat set of 64 ids a generation: the set must
+// stay at two generations' tables (without the bound it holds every id:
+// 2,048 slots), a copy far from its first (outside the window) is stored
+// for Finish to drop, and a copy right after its first is still dropped on
+// arrival. Whichever does it, each session's stored events plus the
+// repeats dropped on arrival add up to what was fed, and its distinct ids
+// to the distinct events.
+func TestRepeatSetBounded(t *testing.T) {
+	old := repeatGeneration
+	repeatGeneration = 64
+	defer func() { repeatGeneration = old }()
+
+	m := NewMemory()
+	sink := m.Sink(0)
+	line := int64(0)
+	feed := func(session, id string) {
+		line++
+		sink.Record(&ingest.Record{SessionID: session, ID: id, Kind: ingest.KindLLM, Line: line, InputTokens: 10, OutputTokens: 1})
+	}
+	// "far": 1,000 events, then the 1,000 again in the same order; each
+	// copy comes 1,000 records after its first, past two generations of 64.
+	for pass := 0; pass < 2; pass++ {
+		for i := range 1000 {
+			feed("far", "e"+strconv.Itoa(i))
+		}
+	}
+	// "near": 100 events, each followed at once by 9 copies: every copy is
+	// in the current generation.
+	for i := range 100 {
+		for range 10 {
+			feed("near", "n"+strconv.Itoa(i))
+		}
+	}
+	sh := m.shards[0]
+	if n := len(sh.ids.slots) + len(sh.idsOld.slots); n > 4*64 {
+		t.Errorf("repeat set holds %d slots, want at most 256 (two generations of 64 ids, half full at most)", n)
+	}
+	sealed := m.Seal()
+	if sealed.Counts.Duplicates != 900 { // 100 near ids × 9 copies; the far copies are Finish's to count
+		t.Errorf("duplicates dropped on arrival %d, want 900", sealed.Counts.Duplicates)
+	}
+	got := map[string][2]int{} // session → stored events, repeats
+	distinct := map[string]int{}
+	sc := &Scratch{}
+	for p := range m.Partitions() {
+		for _, s := range m.Partition(p, sc) {
+			seen := map[uint64]bool{}
+			for _, k := range s.Keys {
+				seen[k.IDHash] = true
+			}
+			got[s.ID] = [2]int{len(s.Events), s.Repeats}
+			distinct[s.ID] = len(seen)
+		}
+	}
+	// far: 2,000 fed, none caught (each copy is 1,000 ids back), 1,000 distinct.
+	// near: 1,000 fed, 900 caught, 100 stored, 100 distinct.
+	if got["far"] != [2]int{2000, 0} || distinct["far"] != 1000 {
+		t.Errorf("far: stored, repeats %v, distinct %d; want [2000 0], 1000", got["far"], distinct["far"])
+	}
+	if got["near"] != [2]int{100, 900} || distinct["near"] != 100 {
+		t.Errorf("near: stored, repeats %v, distinct %d; want [100 900], 100", got["near"], distinct["near"])
+	}
+}
