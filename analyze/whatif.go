@@ -557,7 +557,8 @@ func shrink(u pricing.Usage, n int64) pricing.Usage {
 
 func usageOf(e *Event) pricing.Usage {
 	return pricing.Usage{Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
-		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning)}
+		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
+		AudioIn: int64(e.AudioIn), ImageIn: int64(e.ImageIn), AudioOut: int64(e.AudioOut), ImageOut: int64(e.ImageOut)}
 }
 
 // FlagshipModel is the most expensive model d used: of the models the
