@@ -59,7 +59,7 @@ type Event struct {
 	// past 120 bytes.
 	// Calls is not 0 for a record that stands for a whole session's model
 	// calls, known only as totals (ingest.Record.Calls, at most
-	// ingest.MaxTotalsCalls): 16 bits fit the padding, so Event stays 120 bytes.
+	// ingest.MaxTotalsCalls): 16 bits fit the padding.
 	Calls       uint16
 	WebSearches uint32 // server-side web searches, billed per search
 
