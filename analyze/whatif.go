@@ -181,8 +181,9 @@ type RouteResult struct {
 	// UnpricedCalls matched but had no cost to compare: not rerouted.
 	UnpricedCalls int `json:"unpriced_calls,omitempty"`
 	// PartialCalls were rerouted to a model the table has no rates for in
-	// the call's service tier, no web-search fee or no US uplift for: priced
-	// without them, so CostAfterUSD is low by that much (warned).
+	// the call's service tier, no web-search fee, no US uplift, no fast
+	// multiplier or no rate for its audio or image tokens: priced without
+	// them, so CostAfterUSD is low by that much (warned).
 	PartialCalls int `json:"partial_calls,omitempty"`
 }
 
