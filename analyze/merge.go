@@ -17,6 +17,9 @@ type ModelState struct {
 	Usage ModelUsage                        `json:"usage"`
 	Sums  [8][2]float64                     `json:"sums"` // CostUSD, Parts' fields, OverrideCostUSD: sum and compensation
 	Tiers [ingest.NumServiceTiers]TierState `json:"tiers"`
+	// Multimodal is Parts.Multimodal's sum and compensation; absent for
+	// text-only models, so their tables read as before.
+	Multimodal [2]float64 `json:"multimodal_sum,omitzero"`
 }
 
 // TierState is one service tier's running totals of a ModelState.
@@ -31,8 +34,8 @@ type TierState struct {
 
 // State returns mu with its running sums.
 func (mu *ModelUsage) State() ModelState {
-	st := ModelState{Usage: *mu}
-	st.Usage.sums, st.Usage.tiers = [8]fsum{}, [ingest.NumServiceTiers]tierAcc{}
+	st := ModelState{Usage: *mu, Multimodal: [2]float64{mu.multimodal.s, mu.multimodal.c}}
+	st.Usage.sums, st.Usage.tiers, st.Usage.multimodal = [8]fsum{}, [ingest.NumServiceTiers]tierAcc{}, fsum{}
 	for i, f := range mu.sums {
 		st.Sums[i] = [2]float64{f.s, f.c}
 	}
@@ -48,6 +51,7 @@ func (st *ModelState) usage() *ModelUsage {
 	for i, f := range st.Sums {
 		mu.sums[i] = fsum{f[0], f[1]}
 	}
+	mu.multimodal = fsum{st.Multimodal[0], st.Multimodal[1]}
 	for t, a := range st.Tiers {
 		mu.tiers[t] = tierAcc{calls: a.Calls, tokens: a.Tokens, stdCalls: a.StdCalls, stdTokens: a.StdTokens,
 			scaled: a.Scaled, cost: fsum{a.Cost[0], a.Cost[1]}}

@@ -16,10 +16,11 @@ import (
 func TestEventSize(t *testing.T) {
 	// 88, plus 24 for tool arguments and results (loop shapes), plus 8 for
 	// the service tier, US-only flag and web-search count (invoice
-	// pricing), which no longer fit the padding. Events are kept only by
+	// pricing), which no longer fit the padding, plus 16 for the audio and
+	// image token counts (multimodal pricing). Events are kept only by
 	// whatif and ticket (analyze drops them after Finish).
-	if got := unsafe.Sizeof(Event{}); got > 120 {
-		t.Fatalf("Event is %d bytes, was 120", got)
+	if got := unsafe.Sizeof(Event{}); got > 136 {
+		t.Fatalf("Event is %d bytes, was 136", got)
 	}
 }
 

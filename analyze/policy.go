@@ -228,7 +228,8 @@ func (p *routePolicy) step(st *step) {
 	var tierOK, feeOK bool
 	tgt.Rates, tierOK = tgt.Rates.ForServiceTier(e.Tier.String())
 	fee, feeOK := tgt.Rates.ServerToolCost(int64(e.WebSearches))
-	if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 || e.IsFast() && tgt.Rates.Fast <= 0 {
+	if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 || e.IsFast() && tgt.Rates.Fast <= 0 ||
+		e.HasMedia() && tgt.Rates.MediaAtTextRate(u) { // audio or image at the target's text rate
 		res.PartialCalls++
 	}
 	res.CallsRerouted++

@@ -125,6 +125,12 @@ type Tokens struct {
 	CacheRead  int64 `json:"cache_read_tokens"`
 	CacheWrite int64 `json:"cache_write_tokens"`
 	Reasoning  int64 `json:"reasoning_tokens"`
+	// The audio and image parts of Input and Output (docs/pricing.md);
+	// absent from JSON when 0, so text-only reports read as before.
+	AudioInput  int64 `json:"audio_input_tokens,omitempty"`
+	ImageInput  int64 `json:"image_input_tokens,omitempty"`
+	AudioOutput int64 `json:"audio_output_tokens,omitempty"`
+	ImageOutput int64 `json:"image_output_tokens,omitempty"`
 }
 
 // Total is input plus output.
@@ -136,6 +142,12 @@ func (t *Tokens) addEvent(e *Event) {
 	t.CacheRead += int64(e.CacheRead)
 	t.CacheWrite += int64(e.CacheWrite)
 	t.Reasoning += int64(e.Reasoning)
+	if e.HasMedia() {
+		t.AudioInput += int64(e.AudioIn)
+		t.ImageInput += int64(e.ImageIn)
+		t.AudioOutput += int64(e.AudioOut)
+		t.ImageOutput += int64(e.ImageOut)
+	}
 }
 
 func (t *Tokens) add(o Tokens) {
@@ -144,6 +156,10 @@ func (t *Tokens) add(o Tokens) {
 	t.CacheRead += o.CacheRead
 	t.CacheWrite += o.CacheWrite
 	t.Reasoning += o.Reasoning
+	t.AudioInput += o.AudioInput
+	t.ImageInput += o.ImageInput
+	t.AudioOutput += o.AudioOutput
+	t.ImageOutput += o.ImageOutput
 }
 
 // DurationS is the session's wall time, first start to last end, in seconds.
@@ -196,7 +212,11 @@ type ModelUsage struct {
 	// (billed at the base rates, reported).
 	FastCalls        int64 `json:"fast_calls,omitempty"`
 	FastNoMultiplier int64 `json:"fast_no_multiplier_calls,omitempty"`
-	CostByPart       Parts `json:"cost_by_class"`
+	// MediaTextRateCalls have audio or image tokens of a modality the
+	// table has no rate for the model for: billed at the text rate,
+	// reported, and --fail-on-unpriced fails on them.
+	MediaTextRateCalls int64 `json:"media_text_rate_calls,omitempty"`
+	CostByPart         Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -208,6 +228,9 @@ type ModelUsage struct {
 	// depend on the order they are added in (which partition finished
 	// first, how many cores), to the last digit in practice.
 	sums [8]fsum // CostUSD, then Parts' fields in order, then OverrideCostUSD
+	// multimodal is Parts.Multimodal's sum, apart from sums so that the
+	// session table's sums of text-only runs are as they were.
+	multimodal fsum
 }
 
 // TierUsage is one service tier's share of a model's (or the fleet's)
@@ -262,6 +285,9 @@ func (f *fsum) merge(o fsum) {
 func (f fsum) value() float64 { return f.s + f.c }
 
 func (mu *ModelUsage) addCost(cost float64, p Parts, override bool) {
+	if p.Multimodal != 0 {
+		mu.multimodal.add(p.Multimodal)
+	}
 	over := 0.0
 	if override {
 		over = cost
@@ -279,6 +305,7 @@ func (mu *ModelUsage) settle() {
 	mu.CostByPart = Parts{Input: mu.sums[1].value(), CacheRead: mu.sums[2].value(), CacheWrite: mu.sums[3].value(),
 		Output: mu.sums[4].value(), Recorded: mu.sums[5].value(), ServerTools: mu.sums[6].value()}
 	mu.OverrideCostUSD = mu.sums[7].value()
+	mu.CostByPart.Multimodal = mu.multimodal.value()
 	mu.ByTier = TierSplit{}
 	if mu.tiers[ingest.TierStandard].calls == mu.Calls {
 		return // all standard: nothing to split
@@ -360,6 +387,9 @@ type Parts struct {
 	// ServerTools is server-side tool fees (web search), billed per call,
 	// not per token.
 	ServerTools float64 `json:"server_tools_usd"`
+	// Multimodal is audio and image tokens at their modality's rates
+	// (Input and Output are then the text parts); absent when 0.
+	Multimodal float64 `json:"multimodal_usd,omitempty"`
 }
 
 // Dataset is everything read, deduplicated, ordered and priced, with
@@ -551,6 +581,8 @@ func (mu *ModelUsage) merge(o *ModelUsage) {
 	for i := range mu.sums {
 		mu.sums[i].merge(o.sums[i])
 	}
+	mu.multimodal.merge(o.multimodal)
+	mu.MediaTextRateCalls += o.MediaTextRateCalls
 	mu.Unpriced += o.Unpriced
 	mu.RecordCalls += o.RecordCalls
 	mu.TableCalls += o.TableCalls
@@ -941,14 +973,14 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						ta.stdTokens += int64(e.Input) + int64(e.Output)
 					}
 				}
-				u := pricing.Usage{
-					Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
-					CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
-				}
+				u := usageOf(e)
 				if e.Tier != ingest.TierStandard && r.rates.TierScaled(e.Tier.String(), u) {
 					ta.scaled++ // a derived rate: the report names it
 				}
 				cp := rates.CostParts(u)
+				if e.HasMedia() && rates.MediaAtTextRate(u) {
+					mu.MediaTextRateCalls += n // billed at the text rate: the report names it
+				}
 				if e.USOnly {
 					mu.USOnlyCalls++
 					if rates.GeoUS > 0 {
@@ -967,7 +999,7 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						mu.FastNoMultiplier++
 					}
 				}
-				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output}
+				parts = Parts{Input: cp.Input, CacheRead: cp.CacheRead, CacheWrite: cp.CacheWrite, Output: cp.Output, Multimodal: cp.Multimodal}
 				if e.WebSearches > 0 {
 					fee, ok := rates.ServerToolCost(int64(e.WebSearches))
 					parts.ServerTools = fee
@@ -1000,6 +1032,9 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 			continue
 		}
 		e.Cost = parts.Input + parts.CacheRead + parts.CacheWrite + parts.Output + parts.Recorded + parts.ServerTools
+		if parts.Multimodal != 0 { // added apart, so a text-only call's sum is as it was, to the bit
+			e.Cost += parts.Multimodal
+		}
 		mu.addCost(e.Cost, parts, override)
 		if e.Cost != 0 {
 			ta.cost.add(e.Cost)

@@ -181,8 +181,9 @@ type RouteResult struct {
 	// UnpricedCalls matched but had no cost to compare: not rerouted.
 	UnpricedCalls int `json:"unpriced_calls,omitempty"`
 	// PartialCalls were rerouted to a model the table has no rates for in
-	// the call's service tier, no web-search fee or no US uplift for: priced
-	// without them, so CostAfterUSD is low by that much (warned).
+	// the call's service tier, no web-search fee, no US uplift, no fast
+	// multiplier or no rate for its audio or image tokens: priced without
+	// them, so CostAfterUSD is low by that much (warned).
 	PartialCalls int `json:"partial_calls,omitempty"`
 }
 
@@ -557,7 +558,8 @@ func shrink(u pricing.Usage, n int64) pricing.Usage {
 
 func usageOf(e *Event) pricing.Usage {
 	return pricing.Usage{Input: int64(e.Input), Output: int64(e.Output), CacheRead: int64(e.CacheRead),
-		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning)}
+		CacheWrite: int64(e.CacheWrite), CacheWrite1h: int64(e.CacheWrite1h), Reasoning: int64(e.Reasoning),
+		AudioIn: int64(e.AudioIn), ImageIn: int64(e.ImageIn), AudioOut: int64(e.AudioOut), ImageOut: int64(e.ImageOut)}
 }
 
 // FlagshipModel is the most expensive model d used: of the models the

@@ -34,7 +34,10 @@ var canonicalAliases = map[string]string{
 	"usage":       "usage",
 	"tool_args":   "tool_args", "tool_input": "tool_args",
 	"tool_result": "tool_result", "tool_output": "tool_result",
-	"service_tier": "service_tier",
+	"service_tier":       "service_tier",
+	"audio_input_tokens": "audio_input_tokens", "image_input_tokens": "image_input_tokens",
+	"audio_output_tokens": "audio_output_tokens", "image_output_tokens": "image_output_tokens",
+	"fast_mode": "fast_mode", "us_only": "us_only",
 }
 
 // canonicalOrder is the schema's field order (docs/format.md); a test
@@ -45,6 +48,8 @@ var canonicalOrder = []string{
 	"tool", "status", "error", "error_class", "role", "workflow", "cost_usd", "usage",
 	"tool_args", "tool_result",
 	"service_tier",
+	"audio_input_tokens", "image_input_tokens", "audio_output_tokens", "image_output_tokens",
+	"fast_mode", "us_only",
 }
 
 // CanonicalFields lists the canonical field names in schema order.
@@ -199,7 +204,9 @@ func Validate(r *Record) *FieldError {
 		n    int64
 		name string
 	}{{r.InputTokens, "input_tokens"}, {r.OutputTokens, "output_tokens"}, {r.CacheReadTokens, "cache_read_tokens"},
-		{r.CacheWriteTokens, "cache_write_tokens"}, {r.CacheWrite1hTokens, "cache_write_1h_tokens"}, {r.ReasoningTokens, "reasoning_tokens"}} {
+		{r.CacheWriteTokens, "cache_write_tokens"}, {r.CacheWrite1hTokens, "cache_write_1h_tokens"}, {r.ReasoningTokens, "reasoning_tokens"},
+		{r.AudioInputTokens, "audio_input_tokens"}, {r.ImageInputTokens, "image_input_tokens"},
+		{r.AudioOutputTokens, "audio_output_tokens"}, {r.ImageOutputTokens, "image_output_tokens"}} {
 		if t.n < 0 {
 			return &FieldError{"negative token count", t.name}
 		}
@@ -215,6 +222,12 @@ func Validate(r *Record) *FieldError {
 	}
 	if r.ReasoningTokens > r.OutputTokens {
 		return &FieldError{"reasoning tokens exceed output_tokens (output must include reasoning)", "output_tokens"}
+	}
+	if r.AudioInputTokens+r.ImageInputTokens > r.InputTokens {
+		return &FieldError{"audio and image input tokens exceed input_tokens (they are parts of it)", "audio_input_tokens"}
+	}
+	if r.AudioOutputTokens+r.ImageOutputTokens+r.ReasoningTokens > r.OutputTokens {
+		return &FieldError{"audio and image output tokens exceed output_tokens less reasoning (they are parts of it)", "audio_output_tokens"}
 	}
 	if r.HasCost && (r.CostUSD < 0 || math.IsNaN(r.CostUSD) || math.IsInf(r.CostUSD, 0)) {
 		return &FieldError{"bad cost_usd", "cost_usd"}

@@ -169,6 +169,7 @@ const (
 	fToolArgs
 	fToolResult
 	fServiceTier
+	fRare      // audio/image token counts, fast_mode, us_only: the general decoder's
 	fLineStart // not a field: where next predicts a line's first key
 )
 
@@ -226,6 +227,8 @@ func fieldOf(key string) int {
 		return fToolResult
 	case "service_tier":
 		return fServiceTier
+	case "audio_input_tokens", "image_input_tokens", "audio_output_tokens", "image_output_tokens", "fast_mode", "us_only":
+		return fRare
 	}
 	return fUnknown
 }
@@ -530,8 +533,8 @@ func (f *fastDecoder) field(r *Record, name int, key []byte, kind int, val []byt
 				r.ReasoningTokens = t
 			}
 		}
-	case fUsage:
-		return false // nested: the general decoder's job
+	case fUsage, fRare:
+		return false // nested, or rare: the general decoder's job
 	case fTool:
 		r.Tool, ok = text()
 	case fStatus:

@@ -148,7 +148,9 @@ func TestFastFieldsMatchAliases(t *testing.T) {
 		"reasoning_tokens": fReasoning, "usage": fUsage, "tool": fTool, "status": fStatus, "error": fError,
 		"error_class": fErrorClass, "role": fRole, "workflow": fWorkflow, "cost_usd": fCost,
 		"tool_args": fToolArgs, "tool_result": fToolResult,
-		"service_tier": fServiceTier,
+		"service_tier":       fServiceTier,
+		"audio_input_tokens": fRare, "image_input_tokens": fRare, "audio_output_tokens": fRare, "image_output_tokens": fRare,
+		"fast_mode": fRare, "us_only": fRare,
 	}
 	for alias, canonical := range canonicalAliases {
 		code, ok := want[canonical]
@@ -200,6 +202,8 @@ func TestFastMatchesGeneralHandPicked(t *testing.T) {
 		{`{"session_id":"s","input_tokens":1e999}`, false},
 		{`{"session_id":"s","ts":"yesterday"}`, true}, // unreadable time: kept, unordered
 		{`{"session_id":"s","cache_read_tokens":5,"input_tokens":4}`, false},
+		{`{"session_id":"s","input_tokens":10,"audio_input_tokens":4}`, false}, // rare: general decoder
+		{`{"session_id":"s","fast_mode":true,"us_only":false}`, false},
 	}
 	for _, tt := range tests {
 		if got := differential(t, []byte(tt.line)); got != tt.fast {

@@ -366,6 +366,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 	statusExplicit := false
 	var usage *fastjson.Value
 	topTokens := false
+	var topMedia []mediaField
 	// The keys met, to refuse a duplicate (RFC 8259 leaves its meaning
 	// open); they stay valid while o does.
 	*keys = (*keys)[:0]
@@ -435,6 +436,13 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 				*TokenField(r, name) = t
 				topTokens = true
 			}
+		case "audio_input_tokens", "image_input_tokens", "audio_output_tokens", "image_output_tokens":
+			// Kept apart until the usage object is read: the top-level
+			// field wins over its usage counterpart.
+			var t int64
+			if t, ferr = tokens(v, name); ferr == nil {
+				topMedia = append(topMedia, mediaField{name, t})
+			}
 		case "usage":
 			if v.Type() != fastjson.TypeObject {
 				ferr = &FieldError{"wrong type", name}
@@ -475,6 +483,20 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 			if s, ferr = str(v, name); ferr == nil {
 				r.ServiceTier = ParseServiceTier(s)
 			}
+		case "fast_mode", "us_only":
+			var b bool
+			switch v.Type() {
+			case fastjson.TypeTrue:
+				b = true
+			case fastjson.TypeFalse:
+			default:
+				ferr = &FieldError{"wrong type (want boolean)", name}
+			}
+			if name == "fast_mode" {
+				r.Fast = r.Fast || b
+			} else {
+				r.USOnly = r.USOnly || b
+			}
 		}
 	})
 	if ferr != nil {
@@ -484,6 +506,9 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 		if ferr := fillUsage(r, usage); ferr != nil {
 			return ferr
 		}
+	}
+	for _, m := range topMedia {
+		*TokenField(r, m.name) = m.n
 	}
 	if usage != nil {
 		if ferr := fillUsageBilling(r, func(path ...string) (string, bool) {
@@ -506,6 +531,12 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 	return Finish(r, statusExplicit)
 }
 
+// mediaField is a top-level audio or image token count (canonical JSONL).
+type mediaField struct {
+	name string
+	n    int64
+}
+
 // TokenField points at the record field a canonical *_tokens name names
 // (reasoning_tokens for any other name).
 func TokenField(r *Record, name string) *int64 {
@@ -520,6 +551,14 @@ func TokenField(r *Record, name string) *int64 {
 		return &r.CacheWriteTokens
 	case "cache_write_1h_tokens":
 		return &r.CacheWrite1hTokens
+	case "audio_input_tokens":
+		return &r.AudioInputTokens
+	case "image_input_tokens":
+		return &r.ImageInputTokens
+	case "audio_output_tokens":
+		return &r.AudioOutputTokens
+	case "image_output_tokens":
+		return &r.ImageOutputTokens
 	}
 	return &r.ReasoningTokens
 }

@@ -82,6 +82,14 @@ type Record struct {
 	CacheWriteTokens   int64 // all cache writes, 1-hour ones included
 	CacheWrite1hTokens int64 // the part of CacheWriteTokens written with a 1-hour TTL
 	ReasoningTokens    int64
+	// The audio and image parts of InputTokens and OutputTokens (canonical
+	// audio_input_tokens, image_input_tokens, audio_output_tokens,
+	// image_output_tokens; OpenAI *_tokens_details.audio_tokens and
+	// image_tokens; OTel gen_ai.usage.audio.input_tokens, …). Subsets, as
+	// the vendors report them: totals do not change, only the price of
+	// that part (the modality's rate, docs/pricing.md). Output media
+	// excludes reasoning.
+	AudioInputTokens, ImageInputTokens, AudioOutputTokens, ImageOutputTokens int64
 
 	Tool       string
 	Status     Status

@@ -32,6 +32,8 @@ func FillUsage(r *Record, get UsageGetter) *FieldError { return FillUsageObject(
 //   - every cache field present is used, and two fields naming the same
 //     count must agree;
 //   - output is completion_tokens or output_tokens (they must agree);
+//   - *_tokens_details.audio_tokens and image_tokens are the audio and
+//     image parts of the prompt or completion (Record.AudioInputTokens, …);
 //   - a total_tokens above input + output, when no reasoning count is
 //     given, is hidden reasoning (Gemini thinking through the OpenAI
 //     endpoint) and billed as output.
@@ -86,6 +88,12 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	out, hasOut := same([]string{"completion_tokens"}, []string{"output_tokens"})
 	reasoning, hasReasoning := same([]string{"completion_tokens_details", "reasoning_tokens"}, []string{"output_tokens_details", "reasoning_tokens"})
 	total, hasTotal := read("total_tokens")
+	// Audio and image parts of the prompt and the completion (OpenAI chat
+	// and Responses, LiteLLM): subsets of the counts above.
+	audioIn, _ := same([]string{"prompt_tokens_details", "audio_tokens"}, []string{"input_tokens_details", "audio_tokens"})
+	imageIn, _ := same([]string{"prompt_tokens_details", "image_tokens"}, []string{"input_tokens_details", "image_tokens"})
+	audioOut, _ := same([]string{"completion_tokens_details", "audio_tokens"}, []string{"output_tokens_details", "audio_tokens"})
+	imageOut, _ := same([]string{"completion_tokens_details", "image_tokens"}, []string{"output_tokens_details", "image_tokens"})
 	if ferr != nil {
 		return ferr
 	}
@@ -125,6 +133,7 @@ func FillUsageObject(r *Record, get UsageGetter, keys UsageKeys) *FieldError {
 	}
 	r.InputTokens, r.OutputTokens, r.ReasoningTokens = input, out, reasoning
 	r.CacheReadTokens, r.CacheWriteTokens, r.CacheWrite1hTokens = cr, cw, cw1h
+	r.AudioInputTokens, r.ImageInputTokens, r.AudioOutputTokens, r.ImageOutputTokens = audioIn, imageIn, audioOut, imageOut
 	if keys != nil {
 		r.UnknownUsage = unknownUsageFields(keys)
 	}

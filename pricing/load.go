@@ -154,6 +154,11 @@ type customModel struct {
 	CacheReadAbove    *pricefile.MTokPrice `yaml:"cache_read_above" json:"cache_read_above"`
 	CacheWriteAbove   *pricefile.MTokPrice `yaml:"cache_write_above" json:"cache_write_above"`
 	CacheWrite1hAbove *pricefile.MTokPrice `yaml:"cache_write_1h_above" json:"cache_write_1h_above"`
+	// Audio and image parts of input and output; absent: the text rate.
+	AudioInput  *pricefile.MTokPrice `yaml:"audio_input" json:"audio_input"`
+	ImageInput  *pricefile.MTokPrice `yaml:"image_input" json:"image_input"`
+	AudioOutput *pricefile.MTokPrice `yaml:"audio_output" json:"audio_output"`
+	ImageOutput *pricefile.MTokPrice `yaml:"image_output" json:"image_output"`
 }
 
 func decodeCustom(data []byte, isJSON bool) (*customFile, error) {
@@ -198,6 +203,8 @@ func (c customModel) rates() (Rates, error) {
 	r.InputAbove, r.OutputAbove = get(c.InputAbove), get(c.OutputAbove)
 	r.CacheReadAbove, r.CacheWriteAbove = get(c.CacheReadAbove), get(c.CacheWriteAbove)
 	r.CacheWrite1hAbove = get(c.CacheWrite1hAbove)
+	r.AudioInput, r.ImageInput = get(c.AudioInput), get(c.ImageInput)
+	r.AudioOutput, r.ImageOutput = get(c.AudioOutput), get(c.ImageOutput)
 	anyAbove := c.InputAbove != nil || c.OutputAbove != nil || c.CacheReadAbove != nil || c.CacheWriteAbove != nil ||
 		c.CacheWrite1hAbove != nil
 	switch {
@@ -320,7 +327,8 @@ func (r Rates) check() error {
 	}{{"input", r.Input}, {"output", r.Output}, {"cache_read", r.CacheRead}, {"cache_write", r.CacheWrite},
 		{"cache_write_1h", r.CacheWrite1h}, {"reasoning", r.Reasoning}, {"input_above", r.InputAbove},
 		{"output_above", r.OutputAbove}, {"cache_read_above", r.CacheReadAbove}, {"cache_write_above", r.CacheWriteAbove},
-		{"cache_write_1h_above", r.CacheWrite1hAbove}} {
+		{"cache_write_1h_above", r.CacheWrite1hAbove}, {"audio_input", r.AudioInput}, {"image_input", r.ImageInput},
+		{"audio_output", r.AudioOutput}, {"image_output", r.ImageOutput}} {
 		if !(f.v >= 0 && f.v <= MaxRate) { // NaN fails both
 			return fmt.Errorf("%s: price %g per token out of range (0 to $1,000,000 per million tokens)", f.name, f.v)
 		}

@@ -53,18 +53,35 @@ type Rates struct {
 	// regional_processing_uplift_multiplier_eu/_us); 0: unknown.
 	RegionEU float64 `json:"region_eu,omitempty"`
 	RegionUS float64 `json:"region_us,omitempty"`
+
+	// Per-token rates of the audio and image parts of input and output
+	// (LiteLLM input_cost_per_audio_token, input_cost_per_image_token,
+	// output_cost_per_audio_token, output_cost_per_image_token); 0: the
+	// table has none, and such tokens are billed at the text rate, as an
+	// assumption the report names.
+	AudioInput  float64 `json:"audio_input,omitempty"`
+	ImageInput  float64 `json:"image_input,omitempty"`
+	AudioOutput float64 `json:"audio_output,omitempty"`
+	ImageOutput float64 `json:"image_output,omitempty"`
 }
 
 // Usage is one call's tokens in canonical (OpenTelemetry) semantics: Input
 // includes cache reads and writes, CacheWrite includes CacheWrite1h, Output
 // includes Reasoning.
+//
+// AudioIn and ImageIn are parts of Input, AudioOut and ImageOut parts of
+// Output less Reasoning (the audio and image tokens OpenAI and the OTel
+// usage breakdown report): they move the price of that part to the
+// modality's rate and change no total.
 type Usage struct {
 	Input, Output, CacheRead, CacheWrite, CacheWrite1h, Reasoning int64
+	AudioIn, ImageIn, AudioOut, ImageOut                          int64
 }
 
 // Scale returns p with every token class multiplied by f (a region uplift).
 func (p Parts) Scale(f float64) Parts {
-	return Parts{Input: p.Input * f, CacheRead: p.CacheRead * f, CacheWrite: p.CacheWrite * f, Output: p.Output * f}
+	return Parts{Input: p.Input * f, CacheRead: p.CacheRead * f, CacheWrite: p.CacheWrite * f, Output: p.Output * f,
+		Multimodal: p.Multimodal * f}
 }
 
 // ServerToolCost is the fee for n server-side web searches, and whether the
@@ -85,10 +102,14 @@ type Parts struct {
 	CacheRead  float64
 	CacheWrite float64 // 5-minute and 1-hour writes
 	Output     float64 // output, reasoning included
+	// Multimodal is the audio and image tokens, input and output, at
+	// their modality's rates (the text rate where the table has none);
+	// Input and Output are then the text parts.
+	Multimodal float64
 }
 
 // Total is the call's cost.
-func (p Parts) Total() float64 { return p.Input + p.CacheRead + p.CacheWrite + p.Output }
+func (p Parts) Total() float64 { return p.Input + p.CacheRead + p.CacheWrite + p.Output + p.Multimodal }
 
 // Cost prices one call:
 //
@@ -116,12 +137,40 @@ func (r Rates) CostParts(u Usage) Parts {
 		reasoning = clamp(u.Reasoning, 0, u.Output)
 	}
 	plainOut := u.Output - reasoning
-	return Parts{
-		Input:      float64(uncached) * c.in,
+	p := Parts{
 		CacheRead:  float64(u.CacheRead) * c.read,
 		CacheWrite: float64(cw5m)*c.write + float64(cw1h)*c.write1h,
-		Output:     float64(plainOut)*c.out + float64(reasoning)*c.reasoning,
 	}
+	// Media input is taken from the uncached part: no producer we read
+	// says how much of it was cached, and the table has no cached-media
+	// rate for chat models (docs/pricing.md). Media output excludes
+	// reasoning.
+	audioIn := clamp(u.AudioIn, 0, uncached)
+	imageIn := clamp(u.ImageIn, 0, uncached-audioIn)
+	media := u.Output - clamp(u.Reasoning, 0, u.Output)
+	audioOut := clamp(u.AudioOut, 0, media)
+	imageOut := clamp(u.ImageOut, 0, media-audioOut)
+	own := func(rate, text float64) float64 {
+		if rate > 0 {
+			return rate
+		}
+		return text
+	}
+	p.Input = float64(uncached-audioIn-imageIn) * c.in
+	p.Output = float64(plainOut-audioOut-imageOut)*c.out + float64(reasoning)*c.reasoning
+	if audioIn|imageIn|audioOut|imageOut != 0 {
+		p.Multimodal = float64(audioIn)*own(r.AudioInput, c.in) + float64(imageIn)*own(r.ImageInput, c.in) +
+			float64(audioOut)*own(r.AudioOutput, c.out) + float64(imageOut)*own(r.ImageOutput, c.out)
+	}
+	return p
+}
+
+// MediaAtTextRate reports whether u has audio or image tokens of a
+// modality the rates give no price for: CostParts bills them at the text
+// rate, an assumption the report must name.
+func (r Rates) MediaAtTextRate(u Usage) bool {
+	return u.AudioIn > 0 && r.AudioInput <= 0 || u.ImageIn > 0 && r.ImageInput <= 0 ||
+		u.AudioOut > 0 && r.AudioOutput <= 0 || u.ImageOut > 0 && r.ImageOutput <= 0
 }
 
 // classRates are the per-token rates one request is billed at.
@@ -240,6 +289,8 @@ func (r Rates) ForServiceTier(tier string) (Rates, bool) {
 	out.CacheWriteAbove = r.CacheWriteAbove * fi
 	out.CacheWrite1hAbove = r.CacheWrite1hAbove * fi
 	out.ReasoningAbove = r.ReasoningAbove * fo
+	out.AudioInput, out.ImageInput = r.AudioInput*fi, r.ImageInput*fi
+	out.AudioOutput, out.ImageOutput = r.AudioOutput*fo, r.ImageOutput*fo
 	for i, h := range r.Higher {
 		out.Higher[i] = LongTier{Above: h.Above, Input: h.Input * fi, Output: h.Output * fo, CacheRead: h.CacheRead * fi,
 			CacheWrite: h.CacheWrite * fi, CacheWrite1h: h.CacheWrite1h * fi, Reasoning: h.Reasoning * fo}
@@ -265,6 +316,10 @@ func (r Rates) TierScaled(tier string, u Usage) bool {
 	}
 	if _, ok := r.ForServiceTier(tier); !ok {
 		return false
+	}
+	if u.AudioIn > 0 && r.AudioInput > 0 || u.ImageIn > 0 && r.ImageInput > 0 ||
+		u.AudioOut > 0 && r.AudioOutput > 0 || u.ImageOut > 0 && r.ImageOutput > 0 {
+		return true // no service tier prices a modality
 	}
 	if r.TierFor(u.Input) > 0 { // every class at a long-context rate
 		for _, h := range r.Higher {

@@ -30,7 +30,8 @@ func at(s string) int64 {
 // to $ per million tokens.
 func perMTok(r Rates, u Usage) float64 {
 	const k = 100_000
-	u = Usage{u.Input * k, u.Output * k, u.CacheRead * k, u.CacheWrite * k, u.CacheWrite1h * k, u.Reasoning * k}
+	u = Usage{u.Input * k, u.Output * k, u.CacheRead * k, u.CacheWrite * k, u.CacheWrite1h * k, u.Reasoning * k,
+		u.AudioIn * k, u.ImageIn * k, u.AudioOut * k, u.ImageOut * k}
 	return r.Cost(u) * 10
 }
 

@@ -445,6 +445,7 @@ var classes = []struct {
 	{"output", func(p analyze.Parts) float64 { return p.Output }},
 	{"recorded cost_usd", func(p analyze.Parts) float64 { return p.Recorded }},
 	{"server tools", func(p analyze.Parts) float64 { return p.ServerTools }},
+	{"audio and image", func(p analyze.Parts) float64 { return p.Multimodal }},
 }
 
 // maxChartModels keeps the bar chart readable; the rest are one bar.
@@ -473,6 +474,7 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 			o.parts.Output += m.CostByPart.Output
 			o.parts.Recorded += m.CostByPart.Recorded
 			o.parts.ServerTools += m.CostByPart.ServerTools
+			o.parts.Multimodal += m.CostByPart.Multimodal
 			continue
 		}
 		bars = append(bars, bar{name: orNone(m.Model), parts: m.CostByPart})
@@ -518,6 +520,9 @@ func costByModelChart(models []analyze.ModelUsage, outputShare float64) ([]byte,
 			if v > 0 {
 				total := bars[len(bars)-1-k].parts
 				all := total.Input + total.CacheRead + total.CacheWrite + total.Output + total.Recorded + total.ServerTools
+				if total.Multimodal != 0 {
+					all += total.Multimodal
+				}
 				f.hovers = append(f.hovers, hoverMark{x: start[k], x1: start[k] + v, y: float64(k), halfH: width / 2,
 					title: fmt.Sprintf("%s, %s: %s (%s of the model's cost)", names[k], cl.name, usd(v), pct(v/all))})
 			}

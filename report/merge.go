@@ -94,6 +94,10 @@ func combine(dst, s *analyze.Summary) {
 	dst.Tokens.CacheRead += s.Tokens.CacheRead
 	dst.Tokens.CacheWrite += s.Tokens.CacheWrite
 	dst.Tokens.Reasoning += s.Tokens.Reasoning
+	dst.Tokens.AudioInput += s.Tokens.AudioInput
+	dst.Tokens.ImageInput += s.Tokens.ImageInput
+	dst.Tokens.AudioOutput += s.Tokens.AudioOutput
+	dst.Tokens.ImageOutput += s.Tokens.ImageOutput
 	dst.CostUSD += s.CostUSD
 	if s.StartNano != 0 && (dst.StartNano == 0 || s.StartNano < dst.StartNano) {
 		dst.StartNano = s.StartNano

@@ -404,6 +404,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		a.CostByClass.Output += m.CostByPart.Output
 		a.CostByClass.Recorded += m.CostByPart.Recorded
 		a.CostByClass.ServerTools += m.CostByPart.ServerTools
+		a.CostByClass.Multimodal += m.CostByPart.Multimodal
 		if m.UnpricedWebSearches > 0 {
 			a.Input.UnpricedServerTools = append(a.Input.UnpricedServerTools, UnpricedServerTools{Model: m.Model, WebSearches: m.UnpricedWebSearches})
 		}
@@ -438,6 +439,9 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		}
 	}
 	priced = a.CostByClass.Input + a.CostByClass.CacheRead + a.CostByClass.CacheWrite + a.CostByClass.Output + a.CostByClass.ServerTools
+	if a.CostByClass.Multimodal != 0 { // apart, so text-only sums are as they were, to the bit
+		priced += a.CostByClass.Multimodal
+	}
 	a.Input.CostTableUSD, a.Input.CostProducerUSD = priced, a.CostByClass.Recorded
 	a.Input.CostOverrideUSD, a.Input.CallsPricedOverride = src.Override.CostUSD, src.Override.Calls
 	c := a.Input.Coverage

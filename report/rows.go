@@ -91,6 +91,7 @@ func pricingNotes(a *Analysis, name func(string) string) []pricingNote {
 		{false, unpricedToolsText(a, name)},
 		{false, noUpliftText(a, name)},
 		{false, noFastText(a, name)},
+		{true, mediaTextRateText(a, name)},
 	} {
 		if n.Text != "" {
 			out = append(out, n)
@@ -167,6 +168,21 @@ func noFastText(a *Analysis, name func(string) string) string {
 	return "fast-mode calls of models without a fast multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
 }
 
+// mediaTextRateText names the calls with audio or image tokens of a
+// modality the table has no rate for ("" if none): billed at the text rate.
+func mediaTextRateText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.MediaTextRateCalls > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.MediaTextRateCalls)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "audio or image tokens of models without a rate for that modality in the table, billed at the text rate: " + strings.Join(parts, ", ")
+}
+
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
 
 // invoiceRows is the invoice-style breakdown: cost by token class, then by
@@ -180,6 +196,9 @@ func invoiceRows(a *Analysis) [][]string {
 		{"output (reasoning included)", usd(c.Output), "", ""},
 	}
 	rows = append(rows, []string{"server tools (web search)", usd(c.ServerTools), "", ""})
+	if c.Multimodal > 0 {
+		rows = append(rows, []string{"audio and image tokens", usd(c.Multimodal), "", ""})
+	}
 	if c.Recorded > 0 {
 		rows = append(rows, []string{"from records' cost_usd", usd(c.Recorded), "", ""})
 	}

@@ -69,6 +69,12 @@ var tableExtra = []arrow.Field{
 	{Name: "other_cost_after_call", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true},
 	{Name: "other_costs_usd", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64), Nullable: true},
 	{Name: "totals_only", Type: arrow.FixedWidthTypes.Boolean},
+	// Added within v1: the audio and image parts of the token counts.
+	// A table without them (written before) reads as 0.
+	{Name: "audio_input_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "image_input_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "audio_output_tokens", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "image_output_tokens", Type: arrow.PrimitiveTypes.Int64},
 }
 
 // WriteSessionsParquet writes a's session table (WriteSessionTable):
@@ -219,6 +225,9 @@ func appendExtra(b *array.RecordBuilder, k int, s *analyze.Summary, l *analyze.R
 	appendInts(b.Field(k+11).(*array.ListBuilder), after, ok)
 	appendFloats(b.Field(k+12).(*array.ListBuilder), other, ok)
 	b.Field(k + 13).(*array.BooleanBuilder).Append(s.TotalsOnly)
+	for j, n := range [...]int64{s.Tokens.AudioInput, s.Tokens.ImageInput, s.Tokens.AudioOutput, s.Tokens.ImageOutput} {
+		b.Field(k + 14 + j).(*array.Int64Builder).Append(n)
+	}
 	return nil
 }
 
@@ -337,6 +346,23 @@ func (t *SessionTable) readBatch(rec arrow.RecordBatch) error {
 	}
 	str := func(a arrow.Array, i int) string { return a.(*array.String).Value(i) }
 	i64 := func(a arrow.Array, i int) int64 { return a.(*array.Int64).Value(i) }
+	// Columns added within v1: absent from older tables, read as 0.
+	var media [4]*array.Int64
+	for j, name := range [...]string{"audio_input_tokens", "image_input_tokens", "audio_output_tokens", "image_output_tokens"} {
+		if idx := sc.FieldIndices(name); len(idx) == 1 {
+			c, ok := rec.Column(idx[0]).(*array.Int64)
+			if !ok {
+				return fmt.Errorf("column %s is not int64", name)
+			}
+			media[j] = c
+		}
+	}
+	opt := func(j, i int) int64 {
+		if media[j] == nil {
+			return 0
+		}
+		return media[j].Value(i)
+	}
 	for i := 0; i < int(rec.NumRows()); i++ {
 		s := &analyze.Summary{ID: str(id, i), Workflow: str(wf, i), Model: str(model, i),
 			LLMCalls: int(i64(llm, i)), ToolCalls: int(i64(tools, i)), ToolErrors: int(i64(terr, i)),
@@ -345,6 +371,8 @@ func (t *SessionTable) readBatch(rec arrow.RecordBatch) error {
 			Tokens:    analyze.Tokens{Input: i64(in, i), Output: i64(out, i), CacheRead: i64(cr, i), CacheWrite: i64(cw, i), Reasoning: i64(rs, i)},
 			StartNano: i64(start, i), EndNano: i64(end, i), MaxCallInput: i64(maxIn, i),
 			TotalsOnly: totalsOnly.(*array.Boolean).Value(i)}
+		s.Tokens.AudioInput, s.Tokens.ImageInput = opt(0, i), opt(1, i)
+		s.Tokens.AudioOutput, s.Tokens.ImageOutput = opt(2, i), opt(3, i)
 		if a := str(attrs, i); a != "" {
 			if err := json.Unmarshal([]byte(a), &s.Attrs); err != nil {
 				return fmt.Errorf("session %s: attrs_json: %w", s.ID, err)

@@ -30,6 +30,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	if c.ServerTools > 0 {
 		p.f(" · server tools %s", usd(c.ServerTools))
 	}
+	if c.Multimodal > 0 {
+		p.f(" · audio and image %s", usd(c.Multimodal))
+	}
 	if c.Recorded > 0 {
 		p.f(" · from records' cost_usd %s", usd(c.Recorded))
 	}

@@ -340,7 +340,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee, noUplift, noFast []string
+	var noFee, noUplift, noFast, mediaText []string
 	for _, m := range models {
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
@@ -351,6 +351,12 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		if m.FastNoMultiplier > 0 {
 			noFast = append(noFast, fmt.Sprintf("%s (%d calls)", m.Model, m.FastNoMultiplier))
 		}
+		if m.MediaTextRateCalls > 0 {
+			mediaText = append(mediaText, fmt.Sprintf("%s (%d calls)", m.Model, m.MediaTextRateCalls))
+		}
+	}
+	if len(mediaText) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: audio or image tokens of models without a rate for that modality in the table, billed at the text rate: %s\n", report.SafeText(strings.Join(mediaText, ", ")))
 	}
 	if len(noFast) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: fast-mode calls of models without a fast multiplier in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noFast, ", ")))
@@ -584,10 +590,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 // without its uplift). Exact, or loud: an assumed figure must be able to
 // fail the run (docs/pricing.md, "Billing dimensions").
 func unpricedError(a *report.Analysis) error {
-	var usNoUplift, noFast int64
+	var usNoUplift, noFast, mediaText int64
 	for _, m := range a.Models {
 		usNoUplift += m.USOnlyNoUplift
 		noFast += m.FastNoMultiplier
+		mediaText += m.MediaTextRateCalls
 	}
 	var why string
 	switch {
@@ -603,6 +610,8 @@ func unpricedError(a *report.Analysis) error {
 		why = fmt.Sprintf("%d US-only calls were billed without a US multiplier", usNoUplift)
 	case noFast > 0:
 		why = fmt.Sprintf("%d fast-mode calls were billed without a fast multiplier", noFast)
+	case mediaText > 0:
+		why = fmt.Sprintf("%d calls with audio or image tokens were billed at the text rate (no rate for the modality)", mediaText)
 	default:
 		return nil
 	}

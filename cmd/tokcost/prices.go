@@ -159,13 +159,19 @@ type datedRates struct {
 // A class without its own price shows the rate it is billed at, and Notes
 // says so.
 type mtokRates struct {
-	Input        float64   `json:"input"`
-	Output       float64   `json:"output"`
-	CacheRead    float64   `json:"cache_read"`
-	CacheWrite   float64   `json:"cache_write_5m"`
-	CacheWrite1h float64   `json:"cache_write_1h"`
-	Reasoning    float64   `json:"reasoning"`
-	Tier         *mtokTier `json:"tier,omitempty"`
+	Input        float64 `json:"input"`
+	Output       float64 `json:"output"`
+	CacheRead    float64 `json:"cache_read"`
+	CacheWrite   float64 `json:"cache_write_5m"`
+	CacheWrite1h float64 `json:"cache_write_1h"`
+	Reasoning    float64 `json:"reasoning"`
+	// The audio and image rates, where the table has them (otherwise
+	// those tokens are billed at the text rate, reported by analyze).
+	AudioInput  float64   `json:"audio_input,omitempty"`
+	ImageInput  float64   `json:"image_input,omitempty"`
+	AudioOutput float64   `json:"audio_output,omitempty"`
+	ImageOutput float64   `json:"image_output,omitempty"`
+	Tier        *mtokTier `json:"tier,omitempty"`
 	// HigherTiers are further long-context tiers, ascending.
 	HigherTiers []mtokTier `json:"higher_tiers,omitempty"`
 	// ServiceTiers are the batch, priority and flex rates the table has
@@ -250,6 +256,18 @@ func billed(r pricing.Rates) mtokRates {
 		CacheWrite:   per(pricing.Usage{Input: n, CacheWrite: n}),
 		CacheWrite1h: per(pricing.Usage{Input: n, CacheWrite: n, CacheWrite1h: n}),
 		Reasoning:    per(pricing.Usage{Output: n, Reasoning: n}),
+	}
+	if r.AudioInput > 0 {
+		out.AudioInput = per(pricing.Usage{Input: n, AudioIn: n})
+	}
+	if r.ImageInput > 0 {
+		out.ImageInput = per(pricing.Usage{Input: n, ImageIn: n})
+	}
+	if r.AudioOutput > 0 {
+		out.AudioOutput = per(pricing.Usage{Output: n, AudioOut: n})
+	}
+	if r.ImageOutput > 0 {
+		out.ImageOutput = per(pricing.Usage{Output: n, ImageOut: n})
 	}
 	if !r.HasCacheRead {
 		out.Notes = append(out.Notes, "no cache-read price: cache reads billed as input")
@@ -379,6 +397,14 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 	fmt.Fprintf(w, "%scache write 5m\t%s\n", indent, money(r.CacheWrite))
 	fmt.Fprintf(w, "%scache write 1h\t%s\n", indent, money(r.CacheWrite1h))
 	fmt.Fprintf(w, "%sreasoning\t%s\n", indent, money(r.Reasoning))
+	for _, m := range []struct {
+		name string
+		v    float64
+	}{{"audio input", r.AudioInput}, {"image input", r.ImageInput}, {"audio output", r.AudioOutput}, {"image output", r.ImageOutput}} {
+		if m.v > 0 {
+			fmt.Fprintf(w, "%s%s\t%s\n", indent, m.name, money(m.v))
+		}
+	}
 	fmt.Fprintf(w, "%stier\t%s\n", indent, tierText(r.Tier))
 	for i := range r.HigherTiers {
 		fmt.Fprintf(w, "%stier\t%s\n", indent, tierText(&r.HigherTiers[i]))

@@ -490,6 +490,8 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record) []ingest.Record {
 			u := o.usage
 			r.InputTokens, r.OutputTokens = u[tokIn], u[tokOut]
 			r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = u[tokCacheRead], u[tokCacheWrite], u[tokReasoning]
+			r.AudioInputTokens, r.ImageInputTokens = u[tokAudioIn], u[tokImageIn]
+			r.AudioOutputTokens, r.ImageOutputTokens = u[tokAudioOut], u[tokImageOut]
 			r.CostUSD, r.HasCost = o.cost, o.hasCost
 			r.TokensFromTotal, r.UnknownUsage = o.fromTotal, o.unknownUsage
 			r.ZeroOutputText = o.hasUsage && u[tokOut] == 0 && o.hasOutput

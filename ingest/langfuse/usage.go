@@ -15,8 +15,21 @@ const (
 	tokCacheRead
 	tokCacheWrite
 	tokReasoning
+	tokAudioIn // audio and image parts of input and output
+	tokImageIn
+	tokAudioOut
+	tokImageOut
 	nTok
 )
+
+// mediaKeys are the audio and image parts Langfuse's SDKs split out of
+// OpenAI's prompt_tokens_details and completion_tokens_details (input_ or
+// output_ + the detail's name): buckets like any other input_*/output_*,
+// also kept apart so they are priced at their modality's rate.
+var mediaKeys = map[string]int{
+	"input_audio_tokens": tokAudioIn, "input_image_tokens": tokImageIn,
+	"output_audio_tokens": tokAudioOut, "output_image_tokens": tokImageOut,
+}
 
 // usageKeys names the usageDetails keys Langfuse has written over time:
 // its SDKs (input_cache_read, output_reasoning), older OpenInference
@@ -78,6 +91,9 @@ func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool, f
 				hasReasoning = true
 			}
 			continue
+		}
+		if slot, media := mediaKeys[k]; media {
+			u[slot] += n
 		}
 		switch {
 		case strings.HasPrefix(k, "input_") || strings.HasPrefix(k, "prompt_details."):

@@ -94,6 +94,12 @@ type state struct {
 	statusExplicit bool
 	topTokens      bool
 	usage          *fastjson.Value
+	media          []mediaCount // audio and image counts: they win over the usage object's
+}
+
+type mediaCount struct {
+	name string
+	n    int64
 }
 
 // fill reads the top level by canonical names and aliases (skipping mapped
@@ -146,6 +152,9 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 	if st.usage != nil && !st.topTokens {
 		if ferr := fillUsage(r, st.usage); ferr != nil {
 			return ferr
+		}
+		for _, m := range st.media {
+			*ingest.TokenField(r, m.name) = m.n
 		}
 	}
 	return ingest.Finish(r, st.statusExplicit)
@@ -203,6 +212,24 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		if t, ferr = tokens(v, label); ferr == nil {
 			*ingest.TokenField(r, name) = t
 			st.topTokens = true
+		}
+	case "audio_input_tokens", "image_input_tokens", "audio_output_tokens", "image_output_tokens":
+		var t int64
+		if t, ferr = tokens(v, label); ferr == nil {
+			*ingest.TokenField(r, name) = t
+			st.media = append(st.media, mediaCount{name, t})
+		}
+	case "fast_mode", "us_only":
+		switch v.Type() {
+		case fastjson.TypeTrue:
+			if name == "fast_mode" {
+				r.Fast = true
+			} else {
+				r.USOnly = true
+			}
+		case fastjson.TypeFalse:
+		default:
+			ferr = &ingest.FieldError{Reason: "wrong type (want boolean)", Field: label}
 		}
 	case "usage":
 		if v.Type() != fastjson.TypeObject {

@@ -307,6 +307,8 @@ func (c *collector) resolve(idx []int32, recs []ingest.Record, respSeen map[stri
 		u := s.usage()
 		r.InputTokens, r.OutputTokens = u[tokIn], u[tokOut]
 		r.CacheReadTokens, r.CacheWriteTokens, r.ReasoningTokens = u[tokCacheRead], u[tokCacheWrite], u[tokReasoning]
+		r.AudioInputTokens, r.ImageInputTokens = u[tokAudioIn], u[tokImageIn]
+		r.AudioOutputTokens, r.ImageOutputTokens = u[tokAudioOut], u[tokImageOut]
 		r.TokensFromTotal, r.UnknownUsage = u[tokTotal], s.unknown
 		r.ZeroOutputText = s.hasOutput && s.tokPrio[tokOut] > 0 && r.OutputTokens == 0
 		r.Model, r.Provider = s.str[strModel], s.str[strProvider]

@@ -26,6 +26,10 @@ const (
 	tokCacheRead
 	tokCacheWrite
 	tokReasoning
+	tokAudioIn // audio and image parts of input and output
+	tokImageIn
+	tokAudioOut
+	tokImageOut
 	tokTotal // the producer's total, read only to recover hidden reasoning
 	nTok
 )
@@ -63,10 +67,18 @@ var tokenAttrs = map[string]slot{
 	"llm.token_count.completion_details.reasoning": {tokReasoning, 2},
 	"gen_ai.usage.output_tokens.reasoning":         {tokReasoning, 1},
 	"ai.usage.reasoningTokens":                     {tokReasoning, 1},
-	"gen_ai.usage.total_tokens":                    {tokTotal, 3},
-	"llm.usage.total_tokens":                       {tokTotal, 3},
-	"llm.token_count.total":                        {tokTotal, 2},
-	"ai.usage.totalTokens":                         {tokTotal, 1},
+	// Per-modality parts (semantic-conventions-genai, the usage breakdown
+	// group; OpenInference's prompt_details.audio).
+	"gen_ai.usage.audio.input_tokens":          {tokAudioIn, 4},
+	"gen_ai.usage.image.input_tokens":          {tokImageIn, 4},
+	"gen_ai.usage.audio.output_tokens":         {tokAudioOut, 4},
+	"gen_ai.usage.image.output_tokens":         {tokImageOut, 4},
+	"llm.token_count.prompt_details.audio":     {tokAudioIn, 2},
+	"llm.token_count.completion_details.audio": {tokAudioOut, 2},
+	"gen_ai.usage.total_tokens":                {tokTotal, 3},
+	"llm.usage.total_tokens":                   {tokTotal, 3},
+	"llm.token_count.total":                    {tokTotal, 2},
+	"ai.usage.totalTokens":                     {tokTotal, 1},
 }
 
 // String attributes, by target and priority.
@@ -226,10 +238,22 @@ func (s *span) setAttr(key, val string) {
 	}
 }
 
+// partUsageAttrs are token attributes read on purpose as nothing: the text
+// part is what remains of input and output, and cached media is priced
+// with the rest of the cache reads (docs/pricing.md).
+var partUsageAttrs = map[string]bool{
+	"gen_ai.usage.text.input_tokens": true, "gen_ai.usage.text.output_tokens": true,
+	"gen_ai.usage.text.cache_read.input_tokens": true, "gen_ai.usage.image.cache_read.input_tokens": true,
+	"gen_ai.usage.audio.cache_read.input_tokens": true,
+}
+
 // unknownUsageAttr reports whether key looks like a token count in one of
 // the usage namespaces but is not one tokenAttrs maps: counting such keys
 // makes the next gap in the mapping visible the first time it appears.
 func unknownUsageAttr(key string) bool {
+	if partUsageAttrs[key] {
+		return false
+	}
 	for _, p := range [...]string{"gen_ai.usage.", "llm.usage.", "llm.token_count.", "ai.usage."} {
 		if strings.HasPrefix(key, p) {
 			return strings.Contains(strings.ToLower(key[len(p):]), "token")

@@ -147,6 +147,12 @@ const (
 	fToolArgs
 	fToolResult
 	fServiceTier
+	fAudioInputTokens
+	fImageInputTokens
+	fAudioOutputTokens
+	fImageOutputTokens
+	fFastMode
+	fUSOnly
 	fToolArgsHash
 	fToolResultHash
 	fToolArgsLabel
@@ -179,6 +185,12 @@ var fieldCodes = map[string]fieldCode{
 	"tool_args":             fToolArgs,
 	"tool_result":           fToolResult,
 	"service_tier":          fServiceTier,
+	"audio_input_tokens":    fAudioInputTokens,
+	"image_input_tokens":    fImageInputTokens,
+	"audio_output_tokens":   fAudioOutputTokens,
+	"image_output_tokens":   fImageOutputTokens,
+	"fast_mode":             fFastMode,
+	"us_only":               fUSOnly,
 }
 
 type plan struct {
@@ -203,7 +215,10 @@ var accepts = map[string][]class{
 	"cache_write_1h_tokens": {clInt, clFloat, clDecimal}, "reasoning_tokens": {clInt, clFloat, clDecimal},
 	// JSON text (or plain text) in a string column.
 	"tool_args": {clString}, "tool_result": {clString},
-	"service_tier": {clString},
+	"service_tier":       {clString},
+	"audio_input_tokens": {clInt, clFloat, clDecimal}, "image_input_tokens": {clInt, clFloat, clDecimal},
+	"audio_output_tokens": {clInt, clFloat, clDecimal}, "image_output_tokens": {clInt, clFloat, clDecimal},
+	"fast_mode": {clBool}, "us_only": {clBool},
 	// Writer's tool-io columns (toolIOColumns).
 	"tool_args_hash": {clInt}, "tool_result_hash": {clInt}, "tool_args_label": {clString}, "tool_result_bytes": {clInt},
 }
@@ -487,6 +502,9 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 			d.invalid(line, ferr)
 			return
 		}
+		for _, m := range st.media {
+			*ingest.TokenField(r, m.canon) = m.n
+		}
 	}
 	if ferr = ingest.Finish(r, st.statusExplicit); ferr != nil {
 		d.invalid(line, ferr)
@@ -496,7 +514,15 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 }
 
 // rowState is what set learns about a row beyond the record itself.
-type rowState struct{ statusExplicit, topTokens bool }
+type rowState struct {
+	statusExplicit, topTokens bool
+	media                     []mediaCol // audio and image columns, which win over the usage column's
+}
+
+type mediaCol struct {
+	canon string
+	n     int64
+}
 
 // set applies cell v of column c to r: the canonical rules for one field.
 func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *ingest.FieldError) {
@@ -607,6 +633,16 @@ func (d *decoder) set(r *ingest.Record, c *column, v val, st *rowState) (ferr *i
 			*tokenFieldCode(r, c.code) = t
 			st.topTokens = true
 		}
+	case fAudioInputTokens, fImageInputTokens, fAudioOutputTokens, fImageOutputTokens:
+		var t int64
+		if t, ferr = tokenVal(c.canon, v); ferr == nil {
+			*ingest.TokenField(r, c.canon) = t
+			st.media = append(st.media, mediaCol{c.canon, t})
+		}
+	case fFastMode:
+		r.Fast = r.Fast || v.b
+	case fUSOnly:
+		r.USOnly = r.USOnly || v.b
 	}
 	return ferr
 }

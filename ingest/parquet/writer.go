@@ -53,6 +53,15 @@ var canonicalColumns = []arrow.Field{
 	{Name: "tool_result_hash", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
 	{Name: "tool_args_label", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "tool_result_bytes", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	// Billing facts (docs/format.md): the audio and image parts of the
+	// token counts, and Anthropic's fast mode and US-only inference.
+	// Null when 0 or false, so text-only files grow by a few bytes.
+	{Name: "audio_input_tokens", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "image_input_tokens", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "audio_output_tokens", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "image_output_tokens", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "fast_mode", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	{Name: "us_only", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 }
 
 // toolIOColumns are the columns that carry ingest's tool-io fields; they
@@ -193,6 +202,20 @@ func (w *Writer) Write(r *ingest.Record) error {
 		i64(25, r.ToolResultBytes)
 	} else {
 		b.Field(25).AppendNull()
+	}
+	for j, n := range [...]int64{r.AudioInputTokens, r.ImageInputTokens, r.AudioOutputTokens, r.ImageOutputTokens} {
+		if n == 0 {
+			b.Field(26 + j).AppendNull()
+		} else {
+			i64(26+j, n)
+		}
+	}
+	for j, on := range [...]bool{r.Fast, r.USOnly} {
+		if on {
+			b.Field(30 + j).(*array.BooleanBuilder).Append(true)
+		} else {
+			b.Field(30 + j).AppendNull()
+		}
 	}
 	for j, a := range w.attrs {
 		v, ok := r.Attrs[a]

@@ -51,15 +51,22 @@
 //	  8 bytes arguments hash; 8 bytes result hash
 //	  uvarint arguments excerpt (error-text id); uvarint result size
 //	billing block                                kindBilling:
-//	  byte    service tier (bits 0-3), billWebSearch (bit 4),
-//	          billUSOnly (bit 5), billCalls (bit 6), billFast (bit 7)
+//	  byte    service tier (bits 0-2), billMedia (bit 3),
+//	          billWebSearch (bit 4), billUSOnly (bit 5), billCalls
+//	          (bit 6), billFast (bit 7)
 //	  uvarint web searches                       billWebSearch
 //	  uvarint calls a totals-only record stands for  billCalls
+//	  byte    which media counts follow: bits 0-3 audio input, image
+//	          input, audio output, image output  billMedia
+//	  uvarint each media count present, in that order
 //
+// A text-only record has no media bit set and no media byte, so the
+// audio and image counts cost it nothing; a call with them costs one byte
+// plus a uvarint per count (and the billing byte, if it had none).
 // Each byte's bits have names of their own (memory.go); none stands for
 // two things, and the header's record flags are checked at compile time
 // against Flags. A record is about 23 bytes on a generated fleet, against
-// the 120 of an Event. Error texts are cut to 512 bytes. Repeats of an
+// the 136 of an Event (120 before the audio and image counts). Error texts are cut to 512 bytes. Repeats of an
 // event id in one session (the same output) are dropped on arrival while
 // records come in input order, and counted.
 //

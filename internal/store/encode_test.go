@@ -110,6 +110,11 @@ func TestEncodingRoundTrip(t *testing.T) {
 		}
 		r.USOnly = rng.IntN(5) == 0
 		r.Fast = rng.IntN(5) == 0
+		if rng.IntN(4) == 0 { // the media counts: each on its own, edge values included
+			counts := []int64{0, 1, 127, 128, rng.Int64N(1 << 20), math.MaxUint32}
+			r.AudioInputTokens, r.ImageInputTokens = counts[rng.IntN(6)], counts[rng.IntN(6)]
+			r.AudioOutputTokens, r.ImageOutputTokens = counts[rng.IntN(6)], counts[rng.IntN(6)]
+		}
 		switch rng.IntN(6) {
 		case 0:
 			r.WebSearchRequests = int64(rng.IntN(300))
@@ -203,6 +208,13 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 				USOnly:            bits>>35&1 == 1,
 				Fast:              bits>>36&1 == 1,
 			}
+			if bits>>37&1 == 1 { // media counts, each present or not by its own bit
+				for j, p := range []*int64{&r.AudioInputTokens, &r.ImageInputTokens, &r.AudioOutputTokens, &r.ImageOutputTokens} {
+					if bits>>(38+j)&1 == 1 {
+						*p = int64(next() >> 30)
+					}
+				}
+			}
 			if bits>>22&1 == 1 {
 				r.ID = strconv.FormatUint(next()%1000, 10)
 			}
@@ -257,7 +269,9 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
 		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
-		Calls: uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
+		Calls:   uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
+		AudioIn: sat(max(r.AudioInputTokens, 0)), ImageIn: sat(max(r.ImageInputTokens, 0)),
+		AudioOut: sat(max(r.AudioOutputTokens, 0)), ImageOut: sat(max(r.ImageOutputTokens, 0)),
 	}
 	if !r.HasSeq {
 		e.Seq = 0

@@ -254,7 +254,9 @@ const (
 	ioLabel  = 1 << 2
 	ioBytes  = 1 << 3
 
-	// The billing block's first byte; bits 0-3 are the service tier.
+	// The billing block's first byte; bits 0-2 are the service tier.
+	billTierMask  = 1<<3 - 1
+	billMedia     = 1 << 3 // the media byte and the audio and image token counts follow
 	billWebSearch = 1 << 4
 	billUSOnly    = 1 << 5
 	billCalls     = 1 << 6 // the record is a session's totals: uvarint call count follows
@@ -269,6 +271,9 @@ var _ = [1]struct{}{}[hdrRecordFlags&(hdrSameSess|hdrNextLine|hdrHasID)]
 
 // BorrowsIDs declares that Record keeps only a hash of r.ID
 // (ingest.BorrowsIDs): decoders need not copy ids for the analysis.
+// The service tier must fit the billing byte's tier bits.
+var _ = [billTierMask + 1 - int(ingest.NumServiceTiers)]struct{}{}
+
 func (s *shard) BorrowsIDs() bool { return true }
 
 func (s *shard) Record(r *ingest.Record) {
@@ -356,7 +361,9 @@ func (s *shard) Record(r *ingest.Record) {
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
 	webSearches := sat32(max(r.WebSearchRequests, 0))
 	calls := min(max(r.Calls, 0), ingest.MaxTotalsCalls) // readers keep to the bound
-	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || calls != 0 || r.Fast {
+	media := [4]uint32{sat32(r.AudioInputTokens), sat32(r.ImageInputTokens), sat32(r.AudioOutputTokens), sat32(r.ImageOutputTokens)}
+	hasMedia := media != [4]uint32{}
+	if r.ServiceTier != 0 || webSearches != 0 || r.USOnly || calls != 0 || r.Fast || hasMedia {
 		kind |= kindBilling
 	}
 	if r.HasSeq {
@@ -427,12 +434,29 @@ func (s *shard) Record(r *ingest.Record) {
 		if r.Fast {
 			bill |= billFast
 		}
+		if hasMedia {
+			bill |= billMedia
+		}
 		b = append(b, bill)
 		if webSearches != 0 {
 			b = binary.AppendUvarint(b, uint64(webSearches))
 		}
 		if calls != 0 {
 			b = binary.AppendUvarint(b, uint64(calls))
+		}
+		if hasMedia {
+			var which uint8
+			for j, n := range media {
+				if n != 0 {
+					which |= 1 << j
+				}
+			}
+			b = append(b, which)
+			for _, n := range media {
+				if n != 0 {
+					b = binary.AppendUvarint(b, uint64(n))
+				}
+			}
 		}
 	}
 	pb.cur = b
@@ -584,7 +608,7 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 			if kind&kindBilling != 0 {
 				bill := b[i]
 				i++
-				e.Tier = ingest.ServiceTier(bill &^ (billWebSearch | billUSOnly | billCalls | billFast))
+				e.Tier = ingest.ServiceTier(bill & billTierMask)
 				e.USOnly = bill&billUSOnly != 0
 				if bill&billFast != 0 {
 					e.Flags |= FastMode
@@ -598,6 +622,17 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 					var v uint64
 					v, i = uvarintAt(b, i)
 					e.Calls = uint16(v)
+				}
+				if bill&billMedia != 0 {
+					which := b[i]
+					i++
+					for j, p := range [4]*uint32{&e.AudioIn, &e.ImageIn, &e.AudioOut, &e.ImageOut} {
+						if which&(1<<j) != 0 {
+							var v uint64
+							v, i = uvarintAt(b, i)
+							*p = uint32(v)
+						}
+					}
 				}
 			}
 			f(&e, k, uint32(si))

@@ -97,3 +97,19 @@ func TestCacheWrite1h(t *testing.T) {
 		t.Errorf("%+v", r)
 	}
 }
+
+// TestParseMedia: LiteLLM passes OpenAI's audio and image details through
+// (prompt_tokens_details.audio_tokens, …); they become the record's media
+// counts, parts of the totals (the input's own numbers).
+func TestParseMedia(t *testing.T) {
+	var r ingest.Record
+	if err := Parse([]byte(`{"prompt_tokens":1000,"completion_tokens":500,"total_tokens":1500,
+		"prompt_tokens_details":{"audio_tokens":600,"image_tokens":100,"cached_tokens":0},
+		"completion_tokens_details":{"audio_tokens":400,"reasoning_tokens":0}}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.InputTokens != 1000 || r.OutputTokens != 500 || r.AudioInputTokens != 600 || r.ImageInputTokens != 100 ||
+		r.AudioOutputTokens != 400 || r.ImageOutputTokens != 0 {
+		t.Errorf("got %+v", r)
+	}
+}

@@ -62,6 +62,16 @@ type Price struct {
 	// regional_processing_uplift_multiplier_eu/_us); 0: unknown.
 	RegionEU float64 `json:"region_eu,omitempty"`
 	RegionUS float64 `json:"region_us,omitempty"`
+
+	// Per-token rates of the audio and image parts of input and output
+	// (LiteLLM input_cost_per_audio_token, input_cost_per_image_token,
+	// output_cost_per_audio_token, output_cost_per_image_token); 0: the
+	// table has none, and such tokens are billed at the text rate, as an
+	// assumption the report names.
+	AudioInput  float64 `json:"audio_input,omitempty"`
+	ImageInput  float64 `json:"image_input,omitempty"`
+	AudioOutput float64 `json:"audio_output,omitempty"`
+	ImageOutput float64 `json:"image_output,omitempty"`
 }
 
 // Artefact is the generated, embedded table (table_gen.json).
@@ -359,6 +369,10 @@ func parseEntry(f map[string]json.RawMessage, requireMode bool) (LiteLLMEntry, b
 		{"cache_creation_input_token_cost", &p.CacheWrite, &p.HasCacheWrite},
 		{"cache_creation_input_token_cost_above_1hr", &p.CacheWrite1h, nil},
 		{"output_cost_per_reasoning_token", &p.Reasoning, nil},
+		{"input_cost_per_audio_token", &p.AudioInput, nil},
+		{"input_cost_per_image_token", &p.ImageInput, nil},
+		{"output_cost_per_audio_token", &p.AudioOutput, nil},
+		{"output_cost_per_image_token", &p.ImageOutput, nil},
 	} {
 		ok, err := num(f, x.name, x.dst)
 		if err != nil {
