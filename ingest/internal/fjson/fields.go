@@ -141,3 +141,20 @@ func (f *Fields) Object(path string, v *fastjson.Value) *fastjson.Object {
 	}
 	return o
 }
+
+// Float64 reads a number field; one beyond float64's range is a wrong type.
+func (f *Fields) Float64(path string, v *fastjson.Value) float64 {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return 0
+	}
+	if v.Type() != fastjson.TypeNumber {
+		f.fail(path, v, false)
+		return 0
+	}
+	x, err := strconv.ParseFloat(string(v.MarshalTo(nil)), 64)
+	if err != nil {
+		f.fail(path, v, true)
+		return 0
+	}
+	return x
+}

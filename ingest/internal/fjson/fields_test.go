@@ -12,9 +12,10 @@ import (
 
 // ref is what the reference decoder, encoding/json, fills.
 type ref struct {
-	A string `json:"a"`
-	N int64  `json:"n"`
-	B bool   `json:"b"`
+	A string  `json:"a"`
+	N int64   `json:"n"`
+	B bool    `json:"b"`
+	F float64 `json:"f"`
 	O *struct {
 		X int64 `json:"x"`
 	} `json:"o"`
@@ -31,6 +32,8 @@ func decodeFields(o *fastjson.Object) (r ref, err string) {
 			r.N = f.Int64("n", v)
 		case "b":
 			r.B = f.Bool("b", v)
+		case "f":
+			r.F = f.Float64("f", v)
 		case "o":
 			r.O = nil
 			if oo := f.Object("o", v); oo != nil {
@@ -81,7 +84,7 @@ func compare(t *testing.T, in string) {
 		t.Fatalf("%q: encoding/json: %v", in, werr)
 	case gerr != "":
 		t.Fatalf("%q: error %q, encoding/json none", in, gerr)
-	case got.A != want.A || got.N != want.N || got.B != want.B || (got.O == nil) != (want.O == nil) || (got.O != nil && got.O.X != want.O.X):
+	case got.A != want.A || got.N != want.N || got.B != want.B || got.F != want.F || (got.O == nil) != (want.O == nil) || (got.O != nil && got.O.X != want.O.X):
 		t.Fatalf("%q: got %+v, encoding/json %+v", in, got, want)
 	}
 }
@@ -92,7 +95,7 @@ func foldedKey(o *fastjson.Object) bool {
 	var walk func(o *fastjson.Object)
 	walk = func(o *fastjson.Object) {
 		o.Visit(func(k []byte, v *fastjson.Value) {
-			for _, name := range []string{"a", "n", "b", "o", "x"} {
+			for _, name := range []string{"a", "n", "b", "f", "o", "x"} {
 				if string(k) != name && strings.EqualFold(string(k), name) || !utf8.Valid(k) {
 					folded = true
 				}
@@ -118,6 +121,7 @@ func TestFieldsMatchEncodingJSON(t *testing.T) {
 		`{"a":null,"n":null,"b":null,"o":null}`, // null is the zero value
 		`{"a":5,"n":"x"}`,                       // the first error in the document is named
 		`{"o":{"x":"1"}}`, `{"o":[1]}`, `{"b":"true"}`, `{"a":{}}`, `{"a":[]}`,
+		`{"f":1.5e3,"f":-0}`, `{"f":1e400}`, `{"f":"1"}`, // floats: 1e400 is "f: number 1e400"
 		"{\"a\":\"x\xffy\"}", // invalid UTF-8: U+FFFD per bad byte
 		"{\"a\":\"\xe2\x82\"}",
 		`{"a":"\u00e9\n"}`, `{"a":1,}`, `{"n":01}`, `{"a":"\x"}`, `{} x`, "{\"a\":\"\x01\"}",
