@@ -12,6 +12,7 @@ import (
 // judges validity (fastjson alone accepts leading zeros, "+5", raw control
 // characters and unknown escapes), so a reader rejects exactly the texts
 // RFC 8259 rejects; detail is then the standard library's message.
+// Nesting deeper than fastjson.MaxDepth (300) is rejected too.
 func Parse(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok bool) {
 	if !json.Valid(b) {
 		var x any

@@ -66,6 +66,9 @@ func compare(t *testing.T, in string) {
 		}
 		return
 	}
+	if !ok && strings.Contains(detail, "too big depth") {
+		return // deeper than fastjson.MaxDepth: TestParseDepth
+	}
 	if !ok {
 		t.Fatalf("%q: Parse rejected what encoding/json read (%v): %s", in, werr, detail)
 	}
@@ -135,4 +138,21 @@ func FuzzFields(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(compare)
+}
+
+// TestParseDepth: fastjson parses at most 300 levels of nesting
+// (fastjson.MaxDepth); deeper valid JSON, which encoding/json reads up to
+// 10,000 levels, is rejected with fastjson's message, never half read.
+func TestParseDepth(t *testing.T) {
+	nest := func(n int) []byte {
+		return []byte(`{"a":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
+	}
+	var p fastjson.Parser
+	if _, _, ok := Parse(&p, nest(fastjson.MaxDepth)); !ok {
+		t.Errorf("depth %d rejected", fastjson.MaxDepth)
+	}
+	_, detail, ok := Parse(&p, nest(fastjson.MaxDepth+1))
+	if ok || !strings.Contains(detail, "too big depth") {
+		t.Errorf("depth %d: ok %v detail %q, want rejected for its depth", fastjson.MaxDepth+1, ok, detail)
+	}
 }
