@@ -69,13 +69,13 @@ func CanonicalField(name string) (canonical string, ok bool) {
 // With these bounds every start, end and difference fits in int64 and
 // every sum of costs stays finite.
 const (
-	// MaxCostUSD bounds a record's cost_usd.
-	MaxCostUSD = 1e6
-	// MaxDurationMS bounds a step's duration: one year.
-	MaxDurationMS = 365 * 24 * 3600 * 1e3
-	// MaxTSNano is 2200-01-01T00:00:00Z, the end of the accepted
+	// maxCostUSD bounds a record's cost_usd.
+	maxCostUSD = 1e6
+	// maxDurationMS bounds a step's duration: one year.
+	maxDurationMS = 365 * 24 * 3600 * 1e3
+	// maxTSNano is 2200-01-01T00:00:00Z, the end of the accepted
 	// timestamps (which start at the Unix epoch).
-	MaxTSNano = 7258118400 * 1e9
+	maxTSNano = 7258118400 * 1e9
 )
 
 // maxTokens bounds one call's token counts. Nothing real comes near it; a
@@ -156,7 +156,7 @@ func parseTimeString(s string) (int64, *FieldError) {
 
 // EpochMillis converts epoch milliseconds to Unix nanoseconds, validated.
 func EpochMillis(f float64) (int64, *FieldError) {
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f >= MaxTSNano/1e6 {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f >= maxTSNano/1e6 {
 		return 0, &FieldError{"bad timestamp (want RFC 3339 or epoch ms)", "ts"}
 	}
 	// Split whole milliseconds from the fraction: f·1e6 alone exceeds
@@ -232,16 +232,16 @@ func Validate(r *Record) *FieldError {
 	if r.HasCost && (r.CostUSD < 0 || math.IsNaN(r.CostUSD) || math.IsInf(r.CostUSD, 0)) {
 		return &FieldError{"bad cost_usd", "cost_usd"}
 	}
-	if r.HasCost && r.CostUSD > MaxCostUSD {
+	if r.HasCost && r.CostUSD > maxCostUSD {
 		return &FieldError{"cost_usd too large (over $1,000,000 for one call)", "cost_usd"}
 	}
 	if r.DurationMS < 0 || math.IsNaN(r.DurationMS) || math.IsInf(r.DurationMS, 0) {
 		return &FieldError{"bad duration_ms", "duration_ms"}
 	}
-	if r.DurationMS > MaxDurationMS {
+	if r.DurationMS > maxDurationMS {
 		return &FieldError{"duration_ms too large (over a year)", "duration_ms"}
 	}
-	if r.TSNano < 0 || r.TSNano >= MaxTSNano {
+	if r.TSNano < 0 || r.TSNano >= maxTSNano {
 		// A time outside 1970–2200 is dropped, not the record: the
 		// record stays, unordered, and is counted as ts_unreadable, so
 		// no timestamp problem costs tokens (docs/safety.md).

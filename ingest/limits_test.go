@@ -112,7 +112,7 @@ func TestMaxInputBytes(t *testing.T) {
 		c := &collect{}
 		_, err := Run([]string{"-"}, Options{Stdin: strings.NewReader(in), MaxInputBytes: tc.limit},
 			func(FileResult, int) SinkFactory { return func() Sink { return collectSink{c} } })
-		if errors.Is(err, ErrInputTooLarge) != tc.fail {
+		if errors.Is(err, errInputTooLarge) != tc.fail {
 			t.Errorf("limit %d: err %v", tc.limit, err)
 		}
 	}

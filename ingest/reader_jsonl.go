@@ -576,20 +576,19 @@ func fillUsage(r *Record, u *fastjson.Value) *FieldError {
 }
 
 func str(v *fastjson.Value, field string) (string, *FieldError) {
-	if v.Type() != fastjson.TypeString {
+	s, ok := fjson.String(v)
+	if !ok {
 		return "", &FieldError{"wrong type (want string)", field}
 	}
-	return string(v.GetStringBytes()), nil
+	return s, nil
 }
 
 func stringOrNumber(v *fastjson.Value, field string) (string, *FieldError) {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return string(v.GetStringBytes()), nil
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil)), nil
+	s, ok := fjson.StringOrNumber(v)
+	if !ok {
+		return "", &FieldError{"wrong type (want string)", field}
 	}
-	return "", &FieldError{"wrong type (want string)", field}
+	return s, nil
 }
 
 func number(v *fastjson.Value, field string) (float64, *FieldError) {

@@ -406,11 +406,11 @@ func (s checkedSink) Record(r *Record) {
 	s.Sink.Record(r)
 }
 
-// ErrInputTooLarge is the error of a run whose inputs exceed
+// errInputTooLarge is the error of a run whose inputs exceed
 // Options.MaxInputBytes.
-var ErrInputTooLarge = errors.New("input larger than --max-input-bytes")
+var errInputTooLarge = errors.New("input larger than --max-input-bytes")
 
-// limitInput makes reading fail with ErrInputTooLarge once the run's
+// limitInput makes reading fail with errInputTooLarge once the run's
 // inputs, decompressed, exceed limit bytes (total counts all inputs).
 // The bytes sniffing already buffered count too.
 func (s *Source) limitInput(limit int64, total *atomic.Int64) {
@@ -429,7 +429,7 @@ type limitedReader struct {
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.over || l.total.Load() > l.limit {
 		l.over = true
-		return 0, fmt.Errorf("%w (%d bytes)", ErrInputTooLarge, l.limit)
+		return 0, fmt.Errorf("%w (%d bytes)", errInputTooLarge, l.limit)
 	}
 	n, err := l.r.Read(p)
 	if l.total.Add(int64(n)) > l.limit {

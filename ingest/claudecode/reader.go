@@ -2,14 +2,13 @@ package claudecode
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
@@ -36,11 +35,29 @@ var lineTypes = map[string]bool{
 
 // probe holds the keys that tell a Claude Code line from other JSONL.
 type probe struct {
-	Type      string          `json:"type"`
-	SessionID string          `json:"sessionId"`
-	UUID      string          `json:"uuid"`
-	LeafUUID  string          `json:"leafUuid"`
-	Snapshot  json.RawMessage `json:"snapshot"`
+	Type, SessionID, LeafUUID string
+	Snapshot                  bool // present, whatever its value
+}
+
+// decodeProbe reads a probe as the reader reads a line: false when a key
+// has a type the reader would reject.
+func decodeProbe(o *fastjson.Object) (p probe, ok bool) {
+	var f fjson.Fields
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			p.Type = f.String("type", v)
+		case "sessionId":
+			p.SessionID = f.String("sessionId", v)
+		case "uuid":
+			f.String("uuid", v)
+		case "leafUuid":
+			p.LeafUUID = f.String("leafUuid", v)
+		case "snapshot":
+			p.Snapshot = true
+		}
+	})
+	return p, f.Err == ""
 }
 
 // Sniff implements ingest.Format. The first line may be of any type (a
@@ -48,6 +65,7 @@ type probe struct {
 // line that decodes as a JSON object; the name is not needed because
 // transcripts are always JSONL and content is unambiguous.
 func (Format) Sniff(name string, head []byte) bool {
+	var parser fastjson.Parser
 	for len(head) > 0 {
 		var ln []byte
 		ln, head, _ = bytes.Cut(head, []byte{'\n'})
@@ -55,13 +73,21 @@ func (Format) Sniff(name string, head []byte) bool {
 		if len(ln) == 0 || ln[0] != '{' {
 			continue
 		}
-		var p probe
-		if json.Unmarshal(ln, &p) != nil {
+		v, _, ok := fjson.Parse(&parser, ln)
+		if !ok {
 			continue // a torn last line of the head, or garbage: look further
+		}
+		o, err := v.Object()
+		if err != nil {
+			continue
+		}
+		p, ok := decodeProbe(o)
+		if !ok {
+			continue
 		}
 		switch {
 		case p.Type == "file-history-snapshot":
-			return len(p.Snapshot) > 0
+			return p.Snapshot
 		case p.Type == "summary" && p.LeafUUID != "":
 			return true
 		}
@@ -70,53 +96,160 @@ func (Format) Sniff(name string, head []byte) bool {
 	return false
 }
 
-// line is the subset of a transcript line the reader uses.
+// line is the subset of a transcript line the reader uses; its fields
+// are read as encoding/json would fill a struct (fjson.Fields), keys
+// matched exactly.
 type line struct {
-	Type        string `json:"type"`
-	SessionID   string `json:"sessionId"`
-	Timestamp   string `json:"timestamp"`
-	IsSidechain bool   `json:"isSidechain"`
-	AgentID     string `json:"agentId"`
-	RequestID   string `json:"requestId"`
-	Cwd         string `json:"cwd"`
-	GitBranch   string `json:"gitBranch"`
-	Version     string `json:"version"`
+	Type        string
+	SessionID   string
+	Timestamp   string
+	IsSidechain bool
+	AgentID     string
+	RequestID   string
+	Cwd         string
+	GitBranch   string
+	Version     string
 	// Message is decoded only for assistant and user lines, so that other
 	// line types cannot be invalidated by a field they use differently.
-	Message json.RawMessage `json:"message"`
+	Message *fastjson.Value
+}
+
+func decodeLine(o *fastjson.Object, l *line, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			l.Type = f.String("type", v)
+		case "sessionId":
+			l.SessionID = f.String("sessionId", v)
+		case "timestamp":
+			l.Timestamp = f.String("timestamp", v)
+		case "isSidechain":
+			l.IsSidechain = f.Bool("isSidechain", v)
+		case "agentId":
+			l.AgentID = f.String("agentId", v)
+		case "requestId":
+			l.RequestID = f.String("requestId", v)
+		case "cwd":
+			l.Cwd = f.String("cwd", v)
+		case "gitBranch":
+			l.GitBranch = f.String("gitBranch", v)
+		case "version":
+			l.Version = f.String("version", v)
+		case "message":
+			l.Message = v
+		}
+	})
 }
 
 type message struct {
-	ID      string          `json:"id"`
-	Model   string          `json:"model"`
-	Content json.RawMessage `json:"content"` // a string or an array of blocks
-	Usage   *usage          `json:"usage"`
+	ID      string
+	Model   string
+	Content *fastjson.Value // a string or an array of blocks
+	Usage   *usage
+}
+
+func decodeMessage(o *fastjson.Object, m *message, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			m.ID = f.String("id", v)
+		case "model":
+			m.Model = f.String("model", v)
+		case "content":
+			m.Content = v
+		case "usage":
+			m.Usage = nil
+			if uo := f.Object("usage", v); uo != nil {
+				m.Usage = &usage{}
+				decodeUsage(uo, m.Usage, f)
+			}
+		}
+	})
 }
 
 type usage struct {
-	InputTokens              int64 `json:"input_tokens"`
-	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
-	OutputTokens             int64 `json:"output_tokens"`
-	CacheCreation            *struct {
-		Ephemeral1h int64 `json:"ephemeral_1h_input_tokens"`
-	} `json:"cache_creation"`
-	ServiceTier   string `json:"service_tier"`  // standard, priority, batch
-	InferenceGeo  string `json:"inference_geo"` // "us": US-only inference (uplift)
-	Speed         string `json:"speed"`         // "fast": fast mode (multiplier)
-	ServerToolUse *struct {
-		WebSearchRequests int64 `json:"web_search_requests"`
-	} `json:"server_tool_use"`
+	InputTokens              int64
+	CacheCreationInputTokens int64
+	CacheReadInputTokens     int64
+	OutputTokens             int64
+	Ephemeral1h              int64  // cache_creation.ephemeral_1h_input_tokens
+	ServiceTier              string // standard, priority, batch
+	InferenceGeo             string // "us": US-only inference (uplift)
+	Speed                    string // "fast": fast mode (multiplier)
+	WebSearchRequests        int64  // server_tool_use.web_search_requests
+}
+
+func decodeUsage(o *fastjson.Object, u *usage, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "input_tokens":
+			u.InputTokens = f.Int64("usage.input_tokens", v)
+		case "cache_creation_input_tokens":
+			u.CacheCreationInputTokens = f.Int64("usage.cache_creation_input_tokens", v)
+		case "cache_read_input_tokens":
+			u.CacheReadInputTokens = f.Int64("usage.cache_read_input_tokens", v)
+		case "output_tokens":
+			u.OutputTokens = f.Int64("usage.output_tokens", v)
+		case "cache_creation":
+			u.Ephemeral1h = 0
+			if cc := f.Object("usage.cache_creation", v); cc != nil {
+				cc.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "ephemeral_1h_input_tokens" {
+						u.Ephemeral1h = f.Int64("usage.cache_creation.ephemeral_1h_input_tokens", v)
+					}
+				})
+			}
+		case "service_tier":
+			u.ServiceTier = f.String("usage.service_tier", v)
+		case "inference_geo":
+			u.InferenceGeo = f.String("usage.inference_geo", v)
+		case "speed":
+			u.Speed = f.String("usage.speed", v)
+		case "server_tool_use":
+			u.WebSearchRequests = 0
+			if st := f.Object("usage.server_tool_use", v); st != nil {
+				st.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "web_search_requests" {
+						u.WebSearchRequests = f.Int64("usage.server_tool_use.web_search_requests", v)
+					}
+				})
+			}
+		}
+	})
 }
 
 type block struct {
-	Type      string          `json:"type"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"` // a string or an array of text blocks
-	IsError   bool            `json:"is_error"`
-	Input     json.RawMessage `json:"input"` // a tool_use's arguments
+	Type      string
+	ID        string
+	Name      string
+	ToolUseID string
+	Content   *fastjson.Value // a string or an array of text blocks
+	IsError   bool
+	Input     *fastjson.Value // a tool_use's arguments
+}
+
+// decodeBlock reads one content block; false when a field has the wrong type.
+func decodeBlock(o *fastjson.Object) (bl block, ok bool) {
+	var f fjson.Fields
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			bl.Type = f.String("type", v)
+		case "id":
+			bl.ID = f.String("id", v)
+		case "name":
+			bl.Name = f.String("name", v)
+		case "tool_use_id":
+			bl.ToolUseID = f.String("tool_use_id", v)
+		case "content":
+			bl.Content = v
+		case "is_error":
+			bl.IsError = f.Bool("is_error", v)
+		case "input":
+			bl.Input = v
+		}
+	})
+	return bl, f.Err == ""
 }
 
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
@@ -155,7 +288,7 @@ type decoder struct {
 	byKey    map[dedupKey]int
 	byMsg    map[string]int // message.id → first group, for the sidechain fallback
 	toolUses map[string]toolUse
-	args     fastjson.Parser // for tool_use inputs
+	p        fastjson.Parser // one line's values live until the next line
 }
 
 // Decode implements ingest.Format. Every line ends up as records or as
@@ -195,10 +328,16 @@ func (d *decoder) line(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, "not a json object", "")
 		return
 	}
+	v, detail, ok := fjson.Parse(&d.p, b)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "malformed json", detail)
+		return
+	}
 	var l line
-	if err := json.Unmarshal(b, &l); err != nil {
-		reason, detail := decodeErr(err)
-		d.note(ingest.NoteInvalid, n, reason, detail)
+	var f fjson.Fields
+	decodeLine(v.GetObject(), &l, &f) // b starts with '{': an object
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return
 	}
 	switch l.Type {
@@ -216,27 +355,22 @@ func (d *decoder) line(b []byte, n int64) {
 // decodeMessage decodes the message of an assistant or user line; it
 // reports the line invalid and returns nil when it cannot.
 func (d *decoder) decodeMessage(l *line, n int64) *message {
-	raw := bytes.TrimSpace(l.Message)
-	if len(raw) == 0 || string(raw) == "null" {
+	if l.Message == nil || l.Message.Type() == fastjson.TypeNull {
 		d.note(ingest.NoteInvalid, n, "missing message", "")
 		return nil
 	}
 	var m message
-	if err := json.Unmarshal(raw, &m); err != nil {
-		reason, detail := decodeErr(err)
-		d.note(ingest.NoteInvalid, n, reason, detail)
+	var f fjson.Fields
+	// Paths are relative to the message (as encoding/json named them):
+	// a message that is not an object is ": string".
+	if o := f.Object("", l.Message); o != nil {
+		decodeMessage(o, &m, &f)
+	}
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return nil
 	}
 	return &m
-}
-
-// decodeErr turns a json error into an invalid-line reason.
-func decodeErr(err error) (reason, detail string) {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "wrong field type", te.Field + ": " + te.Value
-	}
-	return "malformed json", err.Error()
 }
 
 func (d *decoder) assistant(l *line, n int64) {
@@ -252,7 +386,9 @@ func (d *decoder) assistant(l *line, n int64) {
 			if bl.Type == "tool_use" && bl.ID != "" {
 				if _, seen := d.toolUses[bl.ID]; !seen {
 					tu := toolUse{name: bl.Name, tsNano: ts}
-					tu.argsHash, tu.argsLabel, _ = toolhash.ArgsJSON(&d.args, bl.Input)
+					if bl.Input != nil {
+						tu.argsHash, tu.argsLabel = toolhash.Args(bl.Input)
+					}
 					d.toolUses[bl.ID] = tu
 				}
 			}
@@ -267,10 +403,7 @@ func (d *decoder) assistant(l *line, n int64) {
 		d.note(ingest.NoteSkipped, n, "no usage", "")
 		return
 	}
-	var h1 int64
-	if u.CacheCreation != nil {
-		h1 = u.CacheCreation.Ephemeral1h
-	}
+	h1 := u.Ephemeral1h
 	if u.InputTokens < 0 || u.CacheCreationInputTokens < 0 || u.CacheReadInputTokens < 0 || u.OutputTokens < 0 || h1 < 0 {
 		d.note(ingest.NoteInvalid, n, "negative tokens", "")
 		return
@@ -297,8 +430,8 @@ func (d *decoder) assistant(l *line, n int64) {
 	r.ServiceTier = ingest.ParseServiceTier(u.ServiceTier)
 	r.USOnly = strings.EqualFold(u.InferenceGeo, "us")
 	r.Fast = strings.EqualFold(u.Speed, "fast")
-	if u.ServerToolUse != nil && u.ServerToolUse.WebSearchRequests > 0 {
-		r.WebSearchRequests = u.ServerToolUse.WebSearchRequests
+	if u.WebSearchRequests > 0 {
+		r.WebSearchRequests = u.WebSearchRequests
 	}
 	size := r.InputTokens + r.OutputTokens
 
@@ -373,10 +506,10 @@ func (d *decoder) user(l *line, n int64) {
 			// The text, however the content was written (a string or text
 			// blocks), so the same result hashes alike.
 			r.SetToolResultText(text)
-		case len(bl.Content) > 0:
-			// No text (an image, say): the raw content, so two different
-			// images do not compare equal.
-			r.SetToolResultText(string(bl.Content))
+		case bl.Content != nil:
+			// No text (an image, say): the content's JSON (as written, for
+			// compact JSON), so two different images do not compare equal.
+			r.SetToolResultText(string(bl.Content.MarshalTo(nil)))
 		}
 		if bl.IsError {
 			r.Status = ingest.StatusError
@@ -438,23 +571,21 @@ func (d *decoder) flush() {
 }
 
 // blockList decodes content when it is an array of blocks; a string (plain
-// user text) or anything else yields false.
-func blockList(raw json.RawMessage) ([]block, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '[' {
+// user text) or anything else yields false. A block with a field of the
+// wrong type (or an item that is not an object) is left out, so one odd
+// block does not hide the others; a null item is an empty block.
+func blockList(v *fastjson.Value) ([]block, bool) {
+	if v == nil || v.Type() != fastjson.TypeArray {
 		return nil, false
 	}
-	var blocks []block
-	if json.Unmarshal(raw, &blocks) != nil {
-		// One odd block must not hide the others: decode them one by one.
-		var items []json.RawMessage
-		if json.Unmarshal(raw, &items) != nil {
-			return nil, false
-		}
-		blocks = blocks[:0]
-		for _, it := range items {
-			var bl block
-			if json.Unmarshal(it, &bl) == nil {
+	items := v.GetArray()
+	blocks := make([]block, 0, len(items))
+	for _, it := range items {
+		switch it.Type() {
+		case fastjson.TypeNull:
+			blocks = append(blocks, block{})
+		case fastjson.TypeObject:
+			if bl, ok := decodeBlock(it.GetObject()); ok {
 				blocks = append(blocks, bl)
 			}
 		}
@@ -463,26 +594,46 @@ func blockList(raw json.RawMessage) ([]block, bool) {
 }
 
 // resultText extracts the text of a tool_result content: a string, or the
-// text blocks of an array joined by newlines.
-func resultText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
+// text blocks of an array joined by newlines. An array with an item that
+// is not a {type, text} object of strings has no text.
+func resultText(v *fastjson.Value) string {
+	if v == nil {
+		return ""
 	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	if json.Unmarshal(raw, &parts) != nil {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return fjson.Text(v.GetStringBytes())
+	case fastjson.TypeArray:
+	default:
 		return ""
 	}
 	var b strings.Builder
-	for _, p := range parts {
-		if p.Type == "text" && p.Text != "" {
+	for _, it := range v.GetArray() {
+		if it.Type() == fastjson.TypeNull {
+			continue
+		}
+		o, err := it.Object()
+		if err != nil {
+			return ""
+		}
+		var f fjson.Fields
+		var typ, text string
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "type":
+				typ = f.String("type", v)
+			case "text":
+				text = f.String("text", v)
+			}
+		})
+		if f.Err != "" {
+			return ""
+		}
+		if typ == "text" && text != "" {
 			if b.Len() > 0 {
 				b.WriteByte('\n')
 			}
-			b.WriteString(p.Text)
+			b.WriteString(text)
 		}
 	}
 	return b.String()

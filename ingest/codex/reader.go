@@ -2,16 +2,16 @@ package codex
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"github.com/valyala/fastjson"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
@@ -48,30 +48,97 @@ func (Format) Sniff(name string, head []byte) bool {
 	return strings.HasPrefix(base, "rollout-") && strings.Contains(base, ".jsonl") && len(t) > 0 && t[0] == '{'
 }
 
+// The types below are read as encoding/json would fill them as structs
+// (fjson.Fields: null = missing, last duplicate wins, wrong types named),
+// keys matched exactly. Paths in messages are relative to the payload.
+
 type line struct {
-	Timestamp string          `json:"timestamp"`
-	Type      string          `json:"type"`
-	Payload   json.RawMessage `json:"payload"`
+	Timestamp string
+	Type      string
+	Payload   *fastjson.Value
+}
+
+func decodeLine(o *fastjson.Object, l *line, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "timestamp":
+			l.Timestamp = f.String("timestamp", v)
+		case "type":
+			l.Type = f.String("type", v)
+		case "payload":
+			l.Payload = v
+		}
+	})
 }
 
 type sessionMeta struct {
-	ID            string          `json:"id"`
-	Cwd           string          `json:"cwd"`
-	Originator    string          `json:"originator"`
-	CLIVersion    string          `json:"cli_version"`
-	ModelProvider string          `json:"model_provider"`
-	Source        json.RawMessage `json:"source"` // "cli", or an object such as {"subagent":…}
-	Git           *struct {
-		Branch string `json:"branch"`
-	} `json:"git"`
+	ID            string
+	Cwd           string
+	Originator    string
+	CLIVersion    string
+	ModelProvider string
+	Subagent      bool // source is an object with a "subagent" key ("cli" otherwise)
+	GitBranch     string
+}
+
+func decodeMeta(o *fastjson.Object, m *sessionMeta, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			m.ID = f.String("id", v)
+		case "cwd":
+			m.Cwd = f.String("cwd", v)
+		case "originator":
+			m.Originator = f.String("originator", v)
+		case "cli_version":
+			m.CLIVersion = f.String("cli_version", v)
+		case "model_provider":
+			m.ModelProvider = f.String("model_provider", v)
+		case "source":
+			m.Subagent = v.Type() == fastjson.TypeObject && v.GetObject().Get("subagent") != nil
+		case "git":
+			m.GitBranch = ""
+			if g := f.Object("git", v); g != nil {
+				g.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "branch" {
+						m.GitBranch = f.String("git.branch", v)
+					}
+				})
+			}
+		}
+	})
 }
 
 type usage struct {
-	InputTokens           int64 `json:"input_tokens"` // includes cached
-	CachedInputTokens     int64 `json:"cached_input_tokens"`
-	OutputTokens          int64 `json:"output_tokens"` // includes reasoning
-	ReasoningOutputTokens int64 `json:"reasoning_output_tokens"`
-	TotalTokens           int64 `json:"total_tokens"`
+	InputTokens           int64 // includes cached
+	CachedInputTokens     int64
+	OutputTokens          int64 // includes reasoning
+	ReasoningOutputTokens int64
+	TotalTokens           int64
+}
+
+// decodeUsage reads a usage object at path; nil when missing or null.
+func decodeUsage(path string, v *fastjson.Value, f *fjson.Fields) *usage {
+	o := f.Object(path, v)
+	if o == nil {
+		return nil
+	}
+	u := &usage{}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "input_tokens":
+			u.InputTokens = f.Int64(path+".input_tokens", v)
+		case "cached_input_tokens":
+			u.CachedInputTokens = f.Int64(path+".cached_input_tokens", v)
+		case "output_tokens":
+			u.OutputTokens = f.Int64(path+".output_tokens", v)
+		case "reasoning_output_tokens":
+			u.ReasoningOutputTokens = f.Int64(path+".reasoning_output_tokens", v)
+		case "total_tokens":
+			u.TotalTokens = f.Int64(path+".total_tokens", v)
+		}
+	})
+	return u
 }
 
 func (u usage) minus(p usage) usage {
@@ -84,25 +151,79 @@ func (u usage) negative() bool {
 }
 
 // item is the union of the payload fields the reader uses; Type tells which
-// apply.
+// apply. Every field is checked on every payload the reader uses.
 type item struct {
-	Type  string `json:"type"`
-	Model string `json:"model"` // turn_context
+	Type  string
+	Model string // turn_context
 	Info  *struct {
-		Total *usage `json:"total_token_usage"`
-		Last  *usage `json:"last_token_usage"`
-	} `json:"info"` // token_count
-	Name     string          `json:"name"`      // function_call, custom_tool_call
-	Args     string          `json:"arguments"` // function_call: the arguments' JSON text
-	Input    string          `json:"input"`     // custom_tool_call: the tool's input text
-	Result   string          `json:"output"`    // function_call_output, custom_tool_call_output
-	CallID   string          `json:"call_id"`   // calls and their end events
-	Status   string          `json:"status"`    // exec_command_end, web_search_call
-	ExitCode *int64          `json:"exit_code"` // exec_command_end
-	Duration json.RawMessage `json:"duration"`  // exec_command_end: {secs,nanos}
-	Stderr   string          `json:"stderr"`
-	Output   string          `json:"aggregated_output"`
-	Success  *bool           `json:"success"` // patch_apply_end
+		Total *usage // total_token_usage
+		Last  *usage // last_token_usage
+	} // token_count
+	Name     string          // function_call, custom_tool_call
+	Args     string          // arguments; function_call: the arguments' JSON text
+	Input    string          // custom_tool_call: the tool's input text
+	Result   string          // output; function_call_output, custom_tool_call_output
+	CallID   string          // call_id; calls and their end events
+	Status   string          // exec_command_end, web_search_call
+	ExitCode *int64          // exec_command_end
+	Duration *fastjson.Value // exec_command_end: {secs,nanos}
+	Stderr   string
+	Output   string // aggregated_output
+	Success  *bool  // patch_apply_end
+}
+
+func decodeItem(o *fastjson.Object, it *item, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "type":
+			it.Type = f.String("type", v)
+		case "model":
+			it.Model = f.String("model", v)
+		case "info":
+			it.Info = nil
+			if io := f.Object("info", v); io != nil {
+				it.Info = &struct{ Total, Last *usage }{}
+				io.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "total_token_usage":
+						it.Info.Total = decodeUsage("info.total_token_usage", v, f)
+					case "last_token_usage":
+						it.Info.Last = decodeUsage("info.last_token_usage", v, f)
+					}
+				})
+			}
+		case "name":
+			it.Name = f.String("name", v)
+		case "arguments":
+			it.Args = f.String("arguments", v)
+		case "input":
+			it.Input = f.String("input", v)
+		case "output":
+			it.Result = f.String("output", v)
+		case "call_id":
+			it.CallID = f.String("call_id", v)
+		case "status":
+			it.Status = f.String("status", v)
+		case "exit_code":
+			it.ExitCode = nil
+			if v.Type() != fastjson.TypeNull {
+				n := f.Int64("exit_code", v)
+				it.ExitCode = &n
+			}
+		case "duration":
+			it.Duration = v
+		case "stderr":
+			it.Stderr = f.String("stderr", v)
+		case "aggregated_output":
+			it.Output = f.String("aggregated_output", v)
+		case "success":
+			it.Success = nil
+			if v.Type() != fastjson.TypeNull {
+				b := f.Bool("success", v)
+				it.Success = &b
+			}
+		}
+	})
 }
 
 // toolResult is a call's output as loop detection needs it: a hash and a
@@ -154,8 +275,9 @@ type decoder struct {
 	havePrev bool
 	ends     map[string]end // call_id → outcome
 	results  map[string]toolResult
-	p        fastjson.Parser
-	content  bool // a line other than session_meta since the last session_meta
+	p        fastjson.Parser // the line; its values live until the next line
+	args     fastjson.Parser // tool arguments, parsed while the line's values are in use
+	content  bool            // a line other than session_meta since the last session_meta
 }
 
 // Decode implements ingest.Format. Every line ends up as one record or one
@@ -178,13 +300,23 @@ func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
 	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
 }
 
-// decodeErr turns a json error into an invalid-line reason.
-func decodeErr(err error) (reason, detail string) {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "wrong field type", te.Field + ": " + te.Value
+// payload reads the line's payload into what decode fills. A missing
+// payload is malformed, as to encoding/json an empty text is; null is
+// an empty payload; any other non-object a wrong type (": string").
+func (d *decoder) payload(l *line, n int64, decode func(*fastjson.Object, *fjson.Fields)) bool {
+	if l.Payload == nil {
+		d.note(ingest.NoteInvalid, n, "malformed json", "unexpected end of JSON input")
+		return false
 	}
-	return "malformed json", err.Error()
+	var f fjson.Fields
+	if o := f.Object("", l.Payload); o != nil {
+		decode(o, &f)
+	}
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
+		return false
+	}
+	return true
 }
 
 func (d *decoder) line(b []byte, n int64) {
@@ -197,10 +329,16 @@ func (d *decoder) line(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, "not a json object", "")
 		return
 	}
+	v, detail, ok := fjson.Parse(&d.p, b)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "malformed json", detail)
+		return
+	}
 	var l line
-	if err := json.Unmarshal(b, &l); err != nil {
-		reason, detail := decodeErr(err)
-		d.note(ingest.NoteInvalid, n, reason, detail)
+	var f fjson.Fields
+	decodeLine(v.GetObject(), &l, &f) // b starts with '{': an object
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return
 	}
 	if l.Type == "" {
@@ -209,9 +347,7 @@ func (d *decoder) line(b []byte, n int64) {
 	}
 	if l.Type == "session_meta" {
 		var m sessionMeta
-		if err := json.Unmarshal(l.Payload, &m); err != nil {
-			reason, detail := decodeErr(err)
-			d.note(ingest.NoteInvalid, n, reason, detail)
+		if !d.payload(&l, n, func(o *fastjson.Object, f *fjson.Fields) { decodeMeta(o, &m, f) }) {
 			return
 		}
 		switch {
@@ -230,19 +366,22 @@ func (d *decoder) line(b []byte, n int64) {
 		return
 	}
 	d.content = true
-	var pt struct {
-		Type string `json:"type"`
-	}
-	if len(l.Payload) > 0 {
-		if err := json.Unmarshal(l.Payload, &pt); err != nil {
-			reason, detail := decodeErr(err)
-			d.note(ingest.NoteInvalid, n, reason, detail)
+	var ptype string
+	if l.Payload != nil {
+		ok := d.payload(&l, n, func(o *fastjson.Object, f *fjson.Fields) {
+			o.Visit(func(k []byte, v *fastjson.Value) {
+				if string(k) == "type" {
+					ptype = f.String("type", v)
+				}
+			})
+		})
+		if !ok {
 			return
 		}
 	}
 	kind := l.Type
-	if pt.Type != "" {
-		kind = l.Type + "/" + pt.Type
+	if ptype != "" {
+		kind = l.Type + "/" + ptype
 	}
 	if !handled[kind] {
 		d.note(ingest.NoteSkipped, n, kind, "")
@@ -251,9 +390,7 @@ func (d *decoder) line(b []byte, n int64) {
 	// Only payloads the reader uses are decoded further, so an odd field in
 	// some other event type cannot invalidate a line.
 	var it item
-	if err := json.Unmarshal(l.Payload, &it); err != nil {
-		reason, detail := decodeErr(err)
-		d.note(ingest.NoteInvalid, n, reason, detail)
+	if !d.payload(&l, n, func(o *fastjson.Object, f *fjson.Fields) { decodeItem(o, &it, f) }) {
 		return
 	}
 	ts := ingest.ParseTimeOrZero(l.Timestamp)
@@ -280,9 +417,9 @@ func (d *decoder) line(b []byte, n int64) {
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
 		switch {
 		case it.Args != "":
-			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.p, it.Args)
+			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.args, it.Args)
 		case it.Input != "":
-			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.p, it.Input)
+			r.ToolArgsHash, r.ToolArgsLabel, _ = toolhash.ValueText(&d.args, it.Input)
 		}
 		d.recs = append(d.recs, r)
 	case "response_item/function_call_output", "response_item/custom_tool_call_output":
@@ -390,11 +527,10 @@ func (d *decoder) flush() {
 				attrs[k] = v
 			}
 		}
-		if m.Git != nil && m.Git.Branch != "" {
-			attrs["gitBranch"] = m.Git.Branch
+		if m.GitBranch != "" {
+			attrs["gitBranch"] = m.GitBranch
 		}
-		var src map[string]json.RawMessage
-		if json.Unmarshal(m.Source, &src) == nil && src["subagent"] != nil {
+		if m.Subagent {
 			role = "subagent"
 		}
 	}
@@ -435,13 +571,26 @@ func (d *decoder) flush() {
 }
 
 // durationMS reads a serde Duration {secs, nanos}; anything else is unknown.
-func durationMS(raw json.RawMessage) float64 {
-	var dur struct {
-		Secs  float64 `json:"secs"`
-		Nanos float64 `json:"nanos"`
-	}
-	if json.Unmarshal(raw, &dur) != nil || dur.Secs < 0 || dur.Nanos < 0 {
+func durationMS(v *fastjson.Value) float64 {
+	if v == nil || v.Type() == fastjson.TypeNull {
 		return 0
 	}
-	return dur.Secs*1e3 + dur.Nanos/1e6
+	o, err := v.Object()
+	if err != nil {
+		return 0
+	}
+	var f fjson.Fields
+	var secs, nanos float64
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "secs":
+			secs = f.Float64("secs", v)
+		case "nanos":
+			nanos = f.Float64("nanos", v)
+		}
+	})
+	if f.Err != "" || secs < 0 || nanos < 0 {
+		return 0
+	}
+	return secs*1e3 + nanos/1e6
 }

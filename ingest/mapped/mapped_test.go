@@ -207,14 +207,14 @@ func TestParsePath(t *testing.T) {
 		`["top.level"]`:                {"top.level"},
 		"m[2][3]":                      {"m", "2", "3"},
 	} {
-		got, err := ParsePath(in)
+		got, err := parsePath(in)
 		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("ParsePath(%q) = %q, %v; want %q", in, got, err, want)
+			t.Errorf("parsePath(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", ".a", "a.", "a..b", `a\`, "a[", "a[-1]", `a[""]`, "a[0]b", "a.[0]"} {
-		if got, err := ParsePath(bad); err == nil {
-			t.Errorf("ParsePath(%q) = %q, want an error", bad, got)
+		if got, err := parsePath(bad); err == nil {
+			t.Errorf("parsePath(%q) = %q, want an error", bad, got)
 		}
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// AttrPrefix maps a path to a session attribute instead of a canonical
+// attrPrefix maps a path to a session attribute instead of a canonical
 // field: --map attr.team=metadata.team.
-const AttrPrefix = "attr."
+const attrPrefix = "attr."
 
 // canonicalNames are the fields --map may target: every canonical field
 // (ingest's table, so a new field is mappable without a change here).
@@ -34,11 +34,11 @@ func ValidateMap(m map[string]string) error {
 	return err
 }
 
-// ParsePath splits a path into keys. Keys are separated by dots; a key
+// parsePath splits a path into keys. Keys are separated by dots; a key
 // holding dots is written in brackets and quotes (attributes["gen_ai.usage.input_tokens"])
 // or with each dot escaped (attributes.gen_ai\.usage\.input_tokens); [N]
 // indexes an array.
-func ParsePath(p string) ([]string, error) {
+func parsePath(p string) ([]string, error) {
 	var keys []string
 	needKey := true // at the start or after a dot
 	for i := 0; i < len(p); {
@@ -124,14 +124,14 @@ func compile(m map[string]string) (*mapping, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		path, err := ParsePath(m[k])
+		path, err := parsePath(m[k])
 		if err != nil {
 			return nil, fmt.Errorf("--map %s=%s: %v", k, m[k], err)
 		}
 		fd := field{path: path, text: m[k]}
 		switch {
-		case strings.HasPrefix(k, AttrPrefix) && len(k) > len(AttrPrefix):
-			fd.name = strings.TrimPrefix(k, AttrPrefix)
+		case strings.HasPrefix(k, attrPrefix) && len(k) > len(attrPrefix):
+			fd.name = strings.TrimPrefix(k, attrPrefix)
 			mp.attrs = append(mp.attrs, fd)
 		case isCanonical(k):
 			fd.name = k
@@ -143,7 +143,7 @@ func compile(m map[string]string) (*mapping, error) {
 				hint = fmt.Sprintf(" (did you mean %s?)", c)
 			}
 			return nil, fmt.Errorf("--map %s=%s: unknown canonical field %q%s; valid: %s, or %sNAME for a session attribute",
-				k, m[k], k, hint, strings.Join(canonicalNames, ", "), AttrPrefix)
+				k, m[k], k, hint, strings.Join(canonicalNames, ", "), attrPrefix)
 		}
 		if len(path) == 1 {
 			mp.taken[path[0]] = true

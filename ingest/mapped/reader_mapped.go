@@ -166,9 +166,9 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 	var ferr *ingest.FieldError
 	switch name {
 	case "id":
-		r.ID, ferr = ingest.JSONStringOrNumber(v, label)
+		r.ID, ferr = stringOrNumber(v, label)
 	case "session_id":
-		r.SessionID, ferr = ingest.JSONStringOrNumber(v, label)
+		r.SessionID, ferr = stringOrNumber(v, label)
 	case "seq":
 		var f float64
 		if f, ferr = number(v, label); ferr == nil {
@@ -200,13 +200,13 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.DurationMS, ferr = number(v, label)
 	case "kind":
 		var s string
-		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+		if s, ferr = str(v, label); ferr == nil {
 			r.Kind, ferr = ingest.ParseKind(s)
 		}
 	case "model":
-		r.Model, ferr = ingest.JSONString(v, label)
+		r.Model, ferr = str(v, label)
 	case "provider":
-		r.Provider, ferr = ingest.JSONString(v, label)
+		r.Provider, ferr = str(v, label)
 	case "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens", "reasoning_tokens":
 		var t int64
 		if t, ferr = tokens(v, label); ferr == nil {
@@ -237,16 +237,16 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		}
 		st.usage = v
 	case "tool":
-		r.Tool, ferr = ingest.JSONString(v, label)
+		r.Tool, ferr = str(v, label)
 	case "status":
 		var s string
-		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+		if s, ferr = str(v, label); ferr == nil {
 			r.Status, ferr = ingest.ParseStatus(s)
 			st.statusExplicit = true
 		}
 	case "error_class":
 		var s string
-		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+		if s, ferr = str(v, label); ferr == nil {
 			r.ErrorClass, ferr = ingest.ParseErrorClass(s)
 		}
 	case "error":
@@ -256,9 +256,9 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 			r.Error = ingest.Shorten(string(v.MarshalTo(nil)))
 		}
 	case "role":
-		r.Role, ferr = ingest.JSONString(v, label)
+		r.Role, ferr = str(v, label)
 	case "workflow":
-		r.Workflow, ferr = ingest.JSONString(v, label)
+		r.Workflow, ferr = str(v, label)
 	case "cost_usd":
 		r.CostUSD, ferr = number(v, label)
 		r.HasCost = ferr == nil
@@ -268,11 +268,29 @@ func set(r *ingest.Record, st *state, name, label string, v *fastjson.Value) *in
 		r.ToolResultHash, r.ToolResultBytes = toolhash.Result(v)
 	case "service_tier":
 		var s string
-		if s, ferr = ingest.JSONString(v, label); ferr == nil {
+		if s, ferr = str(v, label); ferr == nil {
 			r.ServiceTier = ingest.ParseServiceTier(s)
 		}
 	}
 	return ferr
+}
+
+// str and stringOrNumber read a field as the canonical reader does, with
+// its messages.
+func str(v *fastjson.Value, label string) (string, *ingest.FieldError) {
+	s, ok := fjson.String(v)
+	if !ok {
+		return "", &ingest.FieldError{Reason: "wrong type (want string)", Field: label}
+	}
+	return s, nil
+}
+
+func stringOrNumber(v *fastjson.Value, label string) (string, *ingest.FieldError) {
+	s, ok := fjson.StringOrNumber(v)
+	if !ok {
+		return "", &ingest.FieldError{Reason: "wrong type (want string)", Field: label}
+	}
+	return s, nil
 }
 
 // epochMillis converts epoch milliseconds written as text to Unix

@@ -161,8 +161,8 @@ func (r *remote) Open(ctx context.Context, o ingest.RemoteObject) (io.ReadCloser
 	return rd, nil
 }
 
-// RangeRequests counts the ranged reads made, for tests and benchmarks.
-var RangeRequests atomic.Int64
+// rangeRequests counts the ranged reads made, for tests and benchmarks.
+var rangeRequests atomic.Int64
 
 func (r *remote) ReaderAt(ctx context.Context, o ingest.RemoteObject) io.ReaderAt {
 	return rangeReader{ctx, o.Bucket.(*blob.Bucket), o.Key, o.Size}
@@ -186,7 +186,7 @@ func (r rangeReader) ReadAt(p []byte, off int64) (int, error) {
 	if off+n > r.size {
 		n = r.size - off
 	}
-	RangeRequests.Add(1)
+	rangeRequests.Add(1)
 	rd, err := r.b.NewRangeReader(r.ctx, r.key, off, n, nil)
 	if err != nil {
 		return 0, describe(err)

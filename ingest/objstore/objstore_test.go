@@ -233,7 +233,7 @@ func TestRangeReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	ra := theRemote.ReaderAt(t.Context(), l.Objects[0])
-	before := RangeRequests.Load()
+	before := rangeRequests.Load()
 	p := make([]byte, 5)
 	if n, err := ra.ReadAt(p, 10); n != 5 || err != nil || string(p) != "abcde" {
 		t.Errorf("ReadAt(5@10) = %d %v %q", n, err, p)
@@ -242,7 +242,7 @@ func TestRangeReads(t *testing.T) {
 	if n, err := ra.ReadAt(p, 17); n != 3 || err == nil || string(p[:3]) != "hij" {
 		t.Errorf("ReadAt(5@17) = %d %v %q", n, err, p[:n])
 	}
-	if got := RangeRequests.Load() - before; got != 2 {
+	if got := rangeRequests.Load() - before; got != 2 {
 		t.Errorf("%d ranged requests, want 2", got)
 	}
 }

@@ -15,12 +15,12 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// RowGroupRows is the row-group size Writer uses: large enough for good
+// defaultRowGroupRows is the row-group size Writer uses: large enough for good
 // compression, small enough that readers decode row groups in parallel.
-const RowGroupRows = 128 << 10
+const defaultRowGroupRows = 128 << 10
 
-// rowGroupRows is RowGroupRows, lowered by tests to get many row groups.
-var rowGroupRows = RowGroupRows
+// rowGroupRows is defaultRowGroupRows, lowered by tests to get many row groups.
+var rowGroupRows = defaultRowGroupRows
 
 // canonicalColumns is the column order Writer produces (docs/format.md).
 var canonicalColumns = []arrow.Field{
@@ -84,7 +84,7 @@ var (
 )
 
 // Writer writes canonical records as Parquet: zstd, dictionary-encoded
-// names, delta-encoded integers, row groups of RowGroupRows. Attributes become nullable string
+// names, delta-encoded integers, row groups of defaultRowGroupRows. Attributes become nullable string
 // columns after the canonical ones; their names are fixed when the writer
 // is made, because a Parquet schema precedes the data.
 type Writer struct {

@@ -36,3 +36,23 @@ func ObjectKeys(u *fastjson.Value) func(path ...string) []string {
 		return keys
 	}
 }
+
+// String returns the text of a JSON string; false for any other type.
+func String(v *fastjson.Value) (string, bool) {
+	if v.Type() != fastjson.TypeString {
+		return "", false
+	}
+	return string(v.GetStringBytes()), true
+}
+
+// StringOrNumber returns the text of an id that may be written as a string
+// or a number (a number as written, so 1e3 stays "1e3"); false otherwise.
+func StringOrNumber(v *fastjson.Value) (string, bool) {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return string(v.GetStringBytes()), true
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil)), true
+	}
+	return "", false
+}
