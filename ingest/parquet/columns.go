@@ -27,6 +27,7 @@ const (
 	fkString flatKind = iota
 	fkInt32
 	fkInt64
+	fkUint64 // INT64 annotated unsigned: Writer's tool-io hashes
 	fkFloat64
 	fkTime
 )
@@ -132,6 +133,11 @@ func flatPlan(m *pqarrow.SchemaManifest, pf *file.Reader, p *plan) []flatCol {
 				return nil
 			}
 			fc.kind = fkInt64
+		case arrow.UINT64:
+			if phys != pq.Types.Int64 {
+				return nil
+			}
+			fc.kind = fkUint64
 		case arrow.FLOAT64:
 			if phys != pq.Types.Double {
 				return nil
@@ -170,6 +176,10 @@ func (c *flatCol) cell(i int) val {
 	case fkInt32, fkInt64:
 		n := c.ints[i]
 		return val{cl: clInt, i: n, f: float64(n)}
+	case fkUint64:
+		// As makeGetter reads an Arrow Uint64.
+		u := uint64(c.ints[i])
+		return val{cl: clInt, u: u, i: int64(u), unsigned: true, f: float64(u), overflow: u > math.MaxInt64}
 	case fkFloat64:
 		return val{cl: clFloat, f: c.fs[i]}
 	}
@@ -264,7 +274,7 @@ func (c *flatCol) spread(got, lvls, nv int, defs []int16, misses *int) error {
 		}
 		return nil
 	}
-	if c.kind == fkInt64 || c.kind == fkTime || c.kind == fkFloat64 {
+	if c.kind == fkInt64 || c.kind == fkUint64 || c.kind == fkTime || c.kind == fkFloat64 {
 		// The values were read in place: move them back to front.
 		v := nv - 1
 		for k := lvls - 1; k >= 0; k-- {

@@ -2,11 +2,15 @@ package parquet
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestFlatMatchesArrow decodes flat files (the shape the column-by-column
@@ -61,6 +65,15 @@ func TestFlatMatchesArrow(t *testing.T) {
 			{"session_id":"b","team":"x"},
 			{"session_id":"a","team":"x"}
 		]`},
+		// Unsigned 64-bit columns, as Writer writes the tool-io hashes;
+		// 18446744073709551614 is past int64 (an attribute shows it as
+		// unsigned text).
+		{"uint64", fields(fld("session_id", str), fld("tool_args_hash", u64), fld("tool_result_hash", u64), fld("tool_args_label", str),
+			fld("tool_result_bytes", i64), fld("big", u64)), `[
+			{"session_id":"a","tool_args_hash":18446744073709551614,"tool_result_hash":5,"tool_args_label":"x","tool_result_bytes":7,"big":18446744073709551615},
+			{"session_id":"a","tool_args_hash":null,"tool_result_hash":9,"big":1},
+			{"session_id":"a","tool_args_hash":3,"tool_result_hash":null,"big":null}
+		]`},
 	}
 	for _, c := range cases {
 		for _, per := range []int64{1, 3, 1 << 20} {
@@ -69,6 +82,37 @@ func TestFlatMatchesArrow(t *testing.T) {
 		}
 	}
 	compareFlat(t, "generated", toParquet(t, "../../testdata/fleet.jsonl"))
+}
+
+var u64 = arrow.PrimitiveTypes.Uint64
+
+// TestWriterOutputIsFlat: every file Writer makes is read by the flat
+// path. Writer's unsigned tool-io hash columns once sent every such file
+// (tokcost convert's output, the benchmark's) through the slower Arrow
+// path, and TestFlatMatchesArrow's "generated" case compared the Arrow
+// path with itself.
+func TestWriterOutputIsFlat(t *testing.T) {
+	path := toParquet(t, "../../testdata/fleet.jsonl")
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planCanonical(fr.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flatPlan(fr.Manifest, pf, p) == nil {
+		t.Fatal("a file Writer wrote is not read by the flat path")
+	}
 }
 
 func compareFlat(t *testing.T, name, path string) {
