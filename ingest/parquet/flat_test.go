@@ -93,24 +93,7 @@ var u64 = arrow.PrimitiveTypes.Uint64
 // path with itself.
 func TestWriterOutputIsFlat(t *testing.T) {
 	path := toParquet(t, "../../testdata/fleet.jsonl")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }() // read-only
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := planCanonical(fr.Manifest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if flatPlan(fr.Manifest, pf, p) == nil {
+	if flatPlanOf(t, path) == nil {
 		t.Fatal("a file Writer wrote is not read by the flat path")
 	}
 }
@@ -177,4 +160,46 @@ func TestInternResetReleasesStrings(t *testing.T) {
 			t.Fatalf("entry %d past the reset still holds %q", i+1, e.s)
 		}
 	}
+}
+
+// TestUnknownColumnTypeTakesGeneralPath: a column the flat path has no
+// kind for (a boolean attribute here; canonical columns other work adds
+// may be of any type) sends the whole file through the general path,
+// and its values are still read, never dropped.
+func TestUnknownColumnTypeTakesGeneralPath(t *testing.T) {
+	schema := fields(fld("session_id", str), fld("input_tokens", i64), fld("flag", arrow.FixedWidthTypes.Boolean))
+	path := saveFixture(t, "bool.parquet", writeFixture(t, schema,
+		`[{"session_id":"a","input_tokens":1,"flag":true},{"session_id":"a","input_tokens":2,"flag":false}]`, compress.Codecs.Zstd, 100))
+	if flatPlanOf(t, path) != nil {
+		t.Fatal("a boolean column is read by the flat path, which has no kind for it")
+	}
+	recs, notes, _ := readFixture(t, path)
+	// The two rows as written: attribute flag is the boolean as text.
+	if len(recs) != 2 || len(notes) != 0 || recs[0].Attrs["flag"] != "true" || recs[1].Attrs["flag"] != "false" {
+		t.Fatalf("records %+v notes %+v", recs, notes)
+	}
+}
+
+// flatPlanOf is the flat path's plan for the file at path (nil: the
+// general path reads it).
+func flatPlanOf(t *testing.T, path string) []flatCol {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planCanonical(fr.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flatPlan(fr.Manifest, pf, p)
 }
