@@ -141,7 +141,9 @@ versus() {
 	fi
 	if [ ! -x "$duck" ] || [ "$duck" -ot tools/duckdbbench/main.go ] || [ "$duck" -ot tools/duckdbbench/go.sum ]; then
 		echo "building tools/duckdbbench (DuckDB through cgo; the first build takes minutes)..."
-		if ! (cd tools/duckdbbench && CGO_ENABLED=1 go build -o "../../$duck.tmp" .) >"$DIR/duckdbbench.log" 2>&1; then
+		local abs
+		abs=$(cd "$DIR" && pwd)/duckdbbench
+		if ! (cd tools/duckdbbench && CGO_ENABLED=1 go build -o "$abs.tmp" .) >"$DIR/duckdbbench.log" 2>&1; then
 			echo "bench: DuckDB could not be built (see $DIR/duckdbbench.log); skipping the comparison with DuckDB" >&2
 			return
 		fi
