@@ -74,6 +74,14 @@ func TestFlatMatchesArrow(t *testing.T) {
 			{"session_id":"a","tool_args_hash":null,"tool_result_hash":9,"big":1},
 			{"session_id":"a","tool_args_hash":3,"tool_result_hash":null,"big":null}
 		]`},
+		// Booleans, as Writer writes fast_mode and us_only (null when
+		// false), and a boolean attribute.
+		{"bool", fields(fld("session_id", str), fld("kind", str), fld("model", str), fld("input_tokens", i64),
+			fld("fast_mode", arrow.FixedWidthTypes.Boolean), fld("us_only", arrow.FixedWidthTypes.Boolean), fld("flag", arrow.FixedWidthTypes.Boolean)), `[
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":1,"fast_mode":true,"us_only":null,"flag":false},
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":2,"fast_mode":null,"us_only":true,"flag":true},
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":3,"fast_mode":false,"us_only":false,"flag":null}
+		]`},
 	}
 	for _, c := range cases {
 		for _, per := range []int64{1, 3, 1 << 20} {
@@ -163,19 +171,19 @@ func TestInternResetReleasesStrings(t *testing.T) {
 }
 
 // TestUnknownColumnTypeTakesGeneralPath: a column the flat path has no
-// kind for (a boolean attribute here; canonical columns other work adds
+// kind for (a float32 attribute here; canonical columns other work adds
 // may be of any type) sends the whole file through the general path,
 // and its values are still read, never dropped.
 func TestUnknownColumnTypeTakesGeneralPath(t *testing.T) {
-	schema := fields(fld("session_id", str), fld("input_tokens", i64), fld("flag", arrow.FixedWidthTypes.Boolean))
-	path := saveFixture(t, "bool.parquet", writeFixture(t, schema,
-		`[{"session_id":"a","input_tokens":1,"flag":true},{"session_id":"a","input_tokens":2,"flag":false}]`, compress.Codecs.Zstd, 100))
+	schema := fields(fld("session_id", str), fld("input_tokens", i64), fld("score", arrow.PrimitiveTypes.Float32))
+	path := saveFixture(t, "f32.parquet", writeFixture(t, schema,
+		`[{"session_id":"a","input_tokens":1,"score":0.5},{"session_id":"a","input_tokens":2,"score":2}]`, compress.Codecs.Zstd, 100))
 	if flatPlanOf(t, path) != nil {
-		t.Fatal("a boolean column is read by the flat path, which has no kind for it")
+		t.Fatal("a float32 column is read by the flat path, which has no kind for it")
 	}
 	recs, notes, _ := readFixture(t, path)
-	// The two rows as written: attribute flag is the boolean as text.
-	if len(recs) != 2 || len(notes) != 0 || recs[0].Attrs["flag"] != "true" || recs[1].Attrs["flag"] != "false" {
+	// The two rows as written: attribute score is the number as text.
+	if len(recs) != 2 || len(notes) != 0 || recs[0].Attrs["score"] != "0.5" || recs[1].Attrs["score"] != "2" {
 		t.Fatalf("records %+v notes %+v", recs, notes)
 	}
 }
