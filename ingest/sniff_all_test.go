@@ -69,6 +69,7 @@ var sampleFormat = map[string]string{
 	"ingest/otel/testdata/tempo_export_with_batches.json":                                          "tempo",
 	"ingest/otel/testdata/stdouttrace_lines.jsonl":                                                 "stdouttrace",
 	"ingest/otel/testdata/stdouttrace_pretty.json":                                                 "stdouttrace",
+	"ingest/parquet/testdata/duckdb-fleet.parquet":                                                 "parquet",
 	"ingest/sweagent/testdata/swe-agent__test-repo-i1.traj":                                        "swe-agent",
 	"testdata/fleet.jsonl":                                                                         "jsonl",
 	"testdata/fleet.truth.jsonl":                                                                   "jsonl",

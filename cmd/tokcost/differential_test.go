@@ -828,12 +828,13 @@ func oracleSWEAgent(t *testing.T, _ *oracleTable, path string) figures {
 // explained lists the inputs the oracle does not reproduce, with why; each
 // is checked by hand in its reader's tests instead.
 var explained = map[string]string{
-	"ingest/otel/testdata/hand.jsonl":      "hand-written OTel lines: a truncated line, Anthropic-exclusive input made inclusive and an agent span repeating its call, checked field by field in ingest/otel TestHandFixture; the oracle reads one document per file",
-	"ingest/otel/testdata/console_py.json": "made-up Python console dump with an Anthropic span whose input excludes its cache (40 + 3,000 read + 500 written, made inclusive by the reader) and a span exported twice; the oracle models neither; checked by hand in ingest/otel TestConsolePython",
-	"ingest/langfuse/testdata/blob.jsonl":  "hand-written blob export with a truncated line and mixed usage forms, checked field by field in ingest/langfuse TestBlobJSONL",
-	"ingest/csvfmt/testdata/warehouse.csv": "a CSV with a spreadsheet's column names, read only with --map (ingest/csvfmt TestMapped checks it by hand)",
-	"testdata/fleet.truth.jsonl":           "truth labels for the generator's fleet (one line per session, not steps): not a trace",
-	"testdata/service_tiers.jsonl":         "service tiers and a nested Anthropic usage object, which the oracle prices at standard rates and does not read; checked by hand in analyze TestServiceTierPricing and script service_tiers.txtar",
+	"ingest/otel/testdata/hand.jsonl":              "hand-written OTel lines: a truncated line, Anthropic-exclusive input made inclusive and an agent span repeating its call, checked field by field in ingest/otel TestHandFixture; the oracle reads one document per file",
+	"ingest/otel/testdata/console_py.json":         "made-up Python console dump with an Anthropic span whose input excludes its cache (40 + 3,000 read + 500 written, made inclusive by the reader) and a span exported twice; the oracle models neither; checked by hand in ingest/otel TestConsolePython",
+	"ingest/langfuse/testdata/blob.jsonl":          "hand-written blob export with a truncated line and mixed usage forms, checked field by field in ingest/langfuse TestBlobJSONL",
+	"ingest/csvfmt/testdata/warehouse.csv":         "a CSV with a spreadsheet's column names, read only with --map (ingest/csvfmt TestMapped checks it by hand)",
+	"ingest/parquet/testdata/duckdb-fleet.parquet": "testdata/fleet.jsonl (compared here) written as Parquet by DuckDB; ingest/parquet TestDuckDBWrittenParquet wants every record and the whole report identical to the JSONL's",
+	"testdata/fleet.truth.jsonl":                   "truth labels for the generator's fleet (one line per session, not steps): not a trace",
+	"testdata/service_tiers.jsonl":                 "service tiers and a nested Anthropic usage object, which the oracle prices at standard rates and does not read; checked by hand in analyze TestServiceTierPricing and script service_tiers.txtar",
 }
 
 func TestDifferentialSamples(t *testing.T) {

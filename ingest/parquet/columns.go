@@ -27,8 +27,10 @@ const (
 	fkString flatKind = iota
 	fkInt32
 	fkInt64
+	fkUint64 // INT64 annotated unsigned: Writer's tool-io hashes
 	fkFloat64
 	fkTime
+	fkBool // Writer's fast_mode and us_only
 )
 
 // arrowOnly turns the flat path off; tests compare the two paths.
@@ -45,11 +47,12 @@ type flatCol struct {
 	maxDef int16
 	mult   int64 // fkTime: nanoseconds per unit
 
-	null []bool
-	ints []int64
-	fs   []float64
-	strs []string
-	bad  []bool // fkString: not valid UTF-8
+	null  []bool
+	ints  []int64
+	fs    []float64
+	bools []bool
+	strs  []string
+	bad   []bool // fkString: not valid UTF-8
 
 	// Strings are interned per worker: consecutive equal values (sessions
 	// are contiguous) and repeats (models, kinds) cost no allocation.
@@ -132,6 +135,16 @@ func flatPlan(m *pqarrow.SchemaManifest, pf *file.Reader, p *plan) []flatCol {
 				return nil
 			}
 			fc.kind = fkInt64
+		case arrow.BOOL:
+			if phys != pq.Types.Boolean {
+				return nil
+			}
+			fc.kind = fkBool
+		case arrow.UINT64:
+			if phys != pq.Types.Int64 {
+				return nil
+			}
+			fc.kind = fkUint64
 		case arrow.FLOAT64:
 			if phys != pq.Types.Double {
 				return nil
@@ -170,8 +183,14 @@ func (c *flatCol) cell(i int) val {
 	case fkInt32, fkInt64:
 		n := c.ints[i]
 		return val{cl: clInt, i: n, f: float64(n)}
+	case fkUint64:
+		// As makeGetter reads an Arrow Uint64.
+		u := uint64(c.ints[i])
+		return val{cl: clInt, u: u, i: int64(u), unsigned: true, f: float64(u), overflow: u > math.MaxInt64}
 	case fkFloat64:
 		return val{cl: clFloat, f: c.fs[i]}
+	case fkBool:
+		return val{cl: clBool, b: c.bools[i]}
 	}
 	n := c.ints[i]
 	if n > math.MaxInt64/c.mult || n < math.MinInt64/c.mult {
@@ -189,6 +208,8 @@ func (c *flatCol) reset(n int) {
 			c.strs, c.bad, c.bytes = make([]string, n), make([]bool, n), make([]pq.ByteArray, n)
 		case fkFloat64:
 			c.fs = make([]float64, n)
+		case fkBool:
+			c.bools = make([]bool, n)
 		case fkInt32:
 			c.ints, c.i32 = make([]int64, n), make([]int32, n)
 		default:
@@ -222,6 +243,8 @@ func (c *flatCol) read(cr file.ColumnChunkReader, n int) error {
 			lvls, nv, err = r.ReadBatchInPage(want, c.ints[got:n], defs, nil)
 		case *file.Float64ColumnChunkReader:
 			lvls, nv, err = r.ReadBatchInPage(want, c.fs[got:n], defs, nil)
+		case *file.BooleanColumnChunkReader:
+			lvls, nv, err = r.ReadBatchInPage(want, c.bools[got:n], defs, nil)
 		default:
 			return fmt.Errorf("column %d: unexpected reader %T", c.leaf, cr)
 		}
@@ -264,7 +287,7 @@ func (c *flatCol) spread(got, lvls, nv int, defs []int16, misses *int) error {
 		}
 		return nil
 	}
-	if c.kind == fkInt64 || c.kind == fkTime || c.kind == fkFloat64 {
+	if c.kind == fkInt64 || c.kind == fkUint64 || c.kind == fkTime || c.kind == fkFloat64 || c.kind == fkBool {
 		// The values were read in place: move them back to front.
 		v := nv - 1
 		for k := lvls - 1; k >= 0; k-- {
@@ -278,6 +301,8 @@ func (c *flatCol) spread(got, lvls, nv int, defs []int16, misses *int) error {
 			c.null[got+k] = false
 			if c.kind == fkFloat64 {
 				c.fs[got+k] = c.fs[got+v]
+			} else if c.kind == fkBool {
+				c.bools[got+k] = c.bools[got+v]
 			} else {
 				c.ints[got+k] = c.ints[got+v]
 			}

@@ -218,3 +218,32 @@ func firstDiff(a, b []byte) string {
 	lo := max(0, i-200)
 	return "jsonl:   …" + string(a[lo:min(len(a), i+200)]) + "\nparquet: …" + string(b[lo:min(len(b), i+200)])
 }
+
+// TestDuckDBWrittenParquet is the differential check on Parquet written by
+// another engine: DuckDB's COPY of testdata/fleet.jsonl (how it was made:
+// testdata/README.md). Row n is line n of the JSONL (DuckDB keeps the
+// insertion order), so every record must equal the JSONL reader's but for
+// File, the analysis must be byte-identical, and the flat path must read
+// it (DuckDB's types are all ones it knows) and agree with the general,
+// Arrow path.
+func TestDuckDBWrittenParquet(t *testing.T) {
+	const src, pq = "../../testdata/fleet.jsonl", "testdata/duckdb-fleet.parquet"
+	a, _, na := decodeAll(t, ingest.Options{}, src)
+	b, notes, nb := decodeAll(t, ingest.Options{}, pq)
+	if na != nb || len(a) != len(b) || len(notes) != 0 || na != 7128 {
+		t.Fatalf("units %d/%d (want 7,128: wc -l) records %d/%d notes %v", na, nb, len(a), len(b), notes)
+	}
+	for i := range a {
+		a[i].File, b[i].File = "", ""
+		if !reflect.DeepEqual(a[i], b[i]) {
+			t.Fatalf("record %d:\njsonl   %+v\nparquet %+v", i, a[i], b[i])
+		}
+	}
+	if want, got := analysisJSON(t, src), analysisJSON(t, pq); !bytes.Equal(want, got) {
+		t.Errorf("analysis differs between JSONL and DuckDB's Parquet\n%s", firstDiff(want, got))
+	}
+	if flatPlanOf(t, pq) == nil {
+		t.Error("DuckDB's Parquet is not read by the flat path")
+	}
+	compareFlat(t, "duckdb", pq)
+}

@@ -2,11 +2,15 @@ package parquet
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestFlatMatchesArrow decodes flat files (the shape the column-by-column
@@ -61,6 +65,23 @@ func TestFlatMatchesArrow(t *testing.T) {
 			{"session_id":"b","team":"x"},
 			{"session_id":"a","team":"x"}
 		]`},
+		// Unsigned 64-bit columns, as Writer writes the tool-io hashes;
+		// 18446744073709551614 is past int64 (an attribute shows it as
+		// unsigned text).
+		{"uint64", fields(fld("session_id", str), fld("tool_args_hash", u64), fld("tool_result_hash", u64), fld("tool_args_label", str),
+			fld("tool_result_bytes", i64), fld("big", u64)), `[
+			{"session_id":"a","tool_args_hash":18446744073709551614,"tool_result_hash":5,"tool_args_label":"x","tool_result_bytes":7,"big":18446744073709551615},
+			{"session_id":"a","tool_args_hash":null,"tool_result_hash":9,"big":1},
+			{"session_id":"a","tool_args_hash":3,"tool_result_hash":null,"big":null}
+		]`},
+		// Booleans, as Writer writes fast_mode and us_only (null when
+		// false), and a boolean attribute.
+		{"bool", fields(fld("session_id", str), fld("kind", str), fld("model", str), fld("input_tokens", i64),
+			fld("fast_mode", arrow.FixedWidthTypes.Boolean), fld("us_only", arrow.FixedWidthTypes.Boolean), fld("flag", arrow.FixedWidthTypes.Boolean)), `[
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":1,"fast_mode":true,"us_only":null,"flag":false},
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":2,"fast_mode":null,"us_only":true,"flag":true},
+			{"session_id":"a","kind":"llm","model":"claude-opus-4-6","input_tokens":3,"fast_mode":false,"us_only":false,"flag":null}
+		]`},
 	}
 	for _, c := range cases {
 		for _, per := range []int64{1, 3, 1 << 20} {
@@ -69,6 +90,20 @@ func TestFlatMatchesArrow(t *testing.T) {
 		}
 	}
 	compareFlat(t, "generated", toParquet(t, "../../testdata/fleet.jsonl"))
+}
+
+var u64 = arrow.PrimitiveTypes.Uint64
+
+// TestWriterOutputIsFlat: every file Writer makes is read by the flat
+// path. Writer's unsigned tool-io hash columns once sent every such file
+// (tokcost convert's output, the benchmark's) through the slower Arrow
+// path, and TestFlatMatchesArrow's "generated" case compared the Arrow
+// path with itself.
+func TestWriterOutputIsFlat(t *testing.T) {
+	path := toParquet(t, "../../testdata/fleet.jsonl")
+	if flatPlanOf(t, path) == nil {
+		t.Fatal("a file Writer wrote is not read by the flat path")
+	}
 }
 
 func compareFlat(t *testing.T, name, path string) {
@@ -133,4 +168,46 @@ func TestInternResetReleasesStrings(t *testing.T) {
 			t.Fatalf("entry %d past the reset still holds %q", i+1, e.s)
 		}
 	}
+}
+
+// TestUnknownColumnTypeTakesGeneralPath: a column the flat path has no
+// kind for (a float32 attribute here; canonical columns other work adds
+// may be of any type) sends the whole file through the general path,
+// and its values are still read, never dropped.
+func TestUnknownColumnTypeTakesGeneralPath(t *testing.T) {
+	schema := fields(fld("session_id", str), fld("input_tokens", i64), fld("score", arrow.PrimitiveTypes.Float32))
+	path := saveFixture(t, "f32.parquet", writeFixture(t, schema,
+		`[{"session_id":"a","input_tokens":1,"score":0.5},{"session_id":"a","input_tokens":2,"score":2}]`, compress.Codecs.Zstd, 100))
+	if flatPlanOf(t, path) != nil {
+		t.Fatal("a float32 column is read by the flat path, which has no kind for it")
+	}
+	recs, notes, _ := readFixture(t, path)
+	// The two rows as written: attribute score is the number as text.
+	if len(recs) != 2 || len(notes) != 0 || recs[0].Attrs["score"] != "0.5" || recs[1].Attrs["score"] != "2" {
+		t.Fatalf("records %+v notes %+v", recs, notes)
+	}
+}
+
+// flatPlanOf is the flat path's plan for the file at path (nil: the
+// general path reads it).
+func flatPlanOf(t *testing.T, path string) []flatCol {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }() // read-only
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planCanonical(fr.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flatPlan(fr.Manifest, pf, p)
 }
