@@ -34,6 +34,19 @@ type Collector struct {
 // NewCollector returns an empty collector, keeping records in memory.
 func NewCollector() *Collector { return &Collector{st: store.NewMemory()} }
 
+// NewSmallCollector returns an empty collector for the records of one
+// session (or a few), for a caller that groups records by session itself
+// (a distributed pipeline): FinishSummaries then runs on the calling
+// goroutine and starts no garbage collection, which would cost far more
+// than the records. The results are NewCollector's.
+func NewSmallCollector() *Collector { return &Collector{st: store.NewSmall()} }
+
+// small reports whether c was made by NewSmallCollector.
+func (c *Collector) small() bool {
+	m, ok := c.st.(*store.Memory)
+	return ok && m.Small()
+}
+
 // SpillOptions bound the memory records take (store.SpillOptions).
 type SpillOptions = store.SpillOptions
 

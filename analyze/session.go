@@ -485,7 +485,9 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 	out.Runaway = runawayOf(costs, found, lc)
 	// The encoded records just became garbage, and what the caller does
 	// next (the report) allocates: collect now so that it reuses the space.
-	runtime.GC()
+	if !c.small() {
+		runtime.GC()
+	}
 	return out
 }
 
@@ -510,7 +512,11 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 	parts := make([]partResult, nparts)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), nparts) {
+	workers := min(runtime.GOMAXPROCS(0), nparts)
+	if c.small() {
+		workers = 1 // a few records: goroutines would cost more
+	}
+	for range workers {
 		wg.Go(func() {
 			w := newFinisher(cfg, out.strings, loops, summariesOnly)
 			sc := &store.Scratch{KeepEvents: !summariesOnly}
@@ -565,7 +571,7 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		// them (loop evidence has copied its examples): a large fleet has
 		// hundreds of thousands.
 		out.strings = slices.Clone(out.strings[:sealed.Names]) // a new array: the old one holds them all
-	} else {
+	} else if !c.small() {
 		// The encoded records just became garbage, and what the caller
 		// does next (the report) allocates: collect now so that it
 		// reuses the space.

@@ -102,3 +102,29 @@ func TestFinishSessionOneSession(t *testing.T) {
 		t.Fatalf("Finish %+v\nFinishSession %+v", a, b)
 	}
 }
+
+// TestSmallCollectorSameAsCollector: the collector a distributed pipeline
+// makes per session (NewSmallCollector: one goroutine, no collections)
+// gives FinishSummaries' results; checked on a generated fleet read into
+// one small collector and one ordinary one.
+func TestSmallCollectorSameAsCollector(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen.Generate(&b, nil, gen.Options{Sessions: 300, Seed: 7, LoopShapes: true}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(col *Collector) *Summaries {
+		if _, err := ingest.Run([]string{"-"}, ingest.Options{Stdin: bytes.NewReader(b.Bytes())},
+			func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+			t.Fatal(err)
+		}
+		loops := DefaultLoopConfig()
+		return col.FinishSummaries(Config{Prices: pricing.Embedded(), Loops: &loops, KeepCapCosts: true})
+	}
+	small, big := read(NewSmallCollector()), read(NewCollector())
+	if !small.capCosts || len(small.Sessions) != 300 || small.Runaway.Count == 0 {
+		t.Fatalf("small collector: %d sessions, %d loops, call costs %v; want 300, some, true", len(small.Sessions), small.Runaway.Count, small.capCosts)
+	}
+	if !reflect.DeepEqual(small, big) {
+		t.Fatal("NewSmallCollector's summaries differ from NewCollector's")
+	}
+}

@@ -1,23 +1,24 @@
 // Package pipeline is tokcost's analysis as an Apache Beam pipeline:
-// match input files → read each with tokcost's own readers → key every
-// record by session id → GroupByKey → the analysis and report.
+// match input files → cut large JSONL files into byte ranges → read each
+// file or range with tokcost's own readers → key every record by session
+// id → GroupByKey → finish each session (the CLI's analysis) into a
+// session-table row → the report, built from the rows as tokcost merge
+// builds it from session tables.
 //
-// The reading (the costly part: decoding JSON, spans, Parquet) runs on as
-// many workers as the runner gives it, one file per element. Every
-// record crosses the shuffle with its input position (file index, line,
-// record within the line), so the analysis sees exactly what the CLI sees
-// however the runner ordered the work: duplicates across files are
-// dropped by the same rule, sessions are ordered by the same tie-breaks.
+// The reading (the costly part: decoding JSON, spans, Parquet) and the
+// per-session analysis (dedupe, order, price, loops, per-call costs) run
+// on as many workers as the runner gives them. Every record crosses the
+// shuffle in a compact binary form (codec.go) with its input position
+// (input index, line, record within the line), so each session is
+// finished exactly as the CLI finishes it however the runner ordered the
+// work: duplicates across files are dropped by the same rule, calls
+// ordered by the same tie-breaks.
 //
-// Limit (stated, not hidden): the per-session analysis and the report run
-// in one final step, on one worker, through the CLI's own code path
-// (analyze.Collector.FinishSummaries and report.Build). That worker holds every
-// session in tokcost's compact store, as the CLI does on one machine
-// (about 100 bytes a record); the distributed part is the reading and the
-// grouping. Running the per-session analysis on many workers needs
-// analyze to expose one session's analysis and a merge of session
-// summaries (tokcost issues 18 and 19), which this package does not yet
-// use.
+// The last step runs on one worker: it receives one row per session (a
+// few hundred bytes, not the records) and builds the report with the code
+// tokcost merge uses (analyze.MergeModels, analyze.NewSummaries,
+// report.Build), so tokcost merge on the --sessions_out table gives the
+// same report.
 package pipeline
 
 import (
@@ -78,9 +79,17 @@ type Options struct {
 	Top            int
 	Format         string // report format: json, markdown, html, …
 	Output         string // report file (local, gs://, s3://)
-	SessionsOut    string // optional per-session Parquet table
+	SessionsOut    string // optional session table (Parquet), as tokcost analyze --sessions-out
 	ToolVersion    string
+	// SplitBytes cuts a local, uncompressed canonical JSONL file larger
+	// than this into ranges of about this many bytes, read in parallel
+	// (split.go); 0 or less never cuts.
+	SplitBytes int64
 }
+
+// DefaultSplitBytes is the range size of --split_bytes: a few seconds of
+// decoding on one core (docs/scale.md), few elements per file.
+const DefaultSplitBytes = 64 << 20
 
 // PriceFile is one --pricing file: its base name (the loader picks the
 // format by extension) and contents.
@@ -93,14 +102,19 @@ func init() {
 	register.Function1x1(metaPath)
 	register.DoFn3x0[int, func(*string) bool, func(fileTask)](&indexFn{})
 	register.Emitter1[fileTask]()
-	register.DoFn4x1[context.Context, fileTask, func(string, []byte), func([]byte), error](&readFn{})
+	register.DoFn2x1[fileTask, func(readTask), error](&splitFn{})
+	register.Emitter1[readTask]()
+	register.DoFn4x1[context.Context, readTask, func(string, []byte), func([]byte), error](&readFn{})
 	register.Emitter2[string, []byte]()
 	register.Emitter1[[]byte]()
-	register.DoFn3x1[string, func(*[]byte) bool, func([]byte), error](&sessionFn{})
-	register.DoFn4x1[context.Context, int, func(*[]byte) bool, func(*[]byte) bool, error](&finalFn{})
+	register.DoFn4x1[context.Context, string, func(*[]byte) bool, func(int, []byte), error](&sessionFn{})
+	register.Emitter2[int, []byte]()
+	register.DoFn4x1[int, func(*[]byte) bool, func([]byte), func([]byte), error](&partitionFn{})
+	register.DoFn5x1[context.Context, int, func(*[]byte) bool, func(*[]byte) bool, func(*[]byte) bool, error](&finalFn{})
 	register.Iter1[string]()
 	register.Iter1[[]byte]()
 	beam.RegisterType(reflect.TypeOf(fileTask{}))
+	beam.RegisterType(reflect.TypeOf(readTask{}))
 }
 
 // fileTask is one input file and its index in the sorted list of all
@@ -111,21 +125,26 @@ type fileTask struct {
 	Index int
 }
 
-// posRecord is a record with the index of its file, as it crosses the
-// shuffle.
-type posRecord struct {
-	F int
-	R ingest.Record
+// readTask is what one read element reads: a whole file (Parts 0), or
+// the lines of a JSONL file that start in [Start, End), range Part of
+// Parts (split.go).
+type readTask struct {
+	Path        string
+	Index       int
+	Start, End  int64
+	Part, Parts int
 }
 
-// fileAccount is what reading one file yielded besides records: the
-// footer's accounting.
+// fileAccount is what reading one file (or one range of it) yielded
+// besides records: the footer's accounting.
 type fileAccount struct {
 	Index  int
+	Part   int // the range, for a file read in ranges
 	Result ingest.FileResult
 	Lines  int64
-	// Examples are the file's first invalid lines (by line), shown to
-	// the user; Notes counts every note by kind, reason and unit.
+	// Examples are the first invalid lines (by line; a range's counted
+	// from the range's first line), shown to the user; Notes counts every
+	// note by kind, reason and unit.
 	Examples []ingest.Note
 	Notes    []noteCount
 }
@@ -145,10 +164,13 @@ func Build(s beam.Scope, opt Options) error {
 	if opt.Output == "" {
 		return fmt.Errorf("no --output")
 	}
+	if err := checkRecordFields(); err != nil {
+		return err
+	}
 	if _, err := report.AnalyzeWriters.Lookup(opt.Format, report.WriterOptions{}); err != nil {
 		return err
 	}
-	if _, err := opt.loopConfig(); err != nil {
+	if _, err := opt.config(); err != nil {
 		return err
 	}
 	var matched []beam.PCollection
@@ -156,10 +178,12 @@ func Build(s beam.Scope, opt Options) error {
 		matched = append(matched, fileio.MatchFiles(s.Scope("match"), in, fileio.MatchEmptyDisallow()))
 	}
 	paths := beam.ParDo(s, metaPath, beam.Flatten(s, matched...))
-	tasks := beam.ParDo(s.Scope("index"), &indexFn{}, beam.GroupByKey(s, beam.AddFixedKey(s, paths)))
+	files := beam.ParDo(s.Scope("index"), &indexFn{}, beam.GroupByKey(s, beam.AddFixedKey(s, paths)))
+	tasks := beam.ParDo(s.Scope("split"), &splitFn{Format: opt.InputFormat, SplitBytes: opt.SplitBytes}, beam.Reshuffle(s, files))
 	records, accounts := beam.ParDo2(s.Scope("read"), &readFn{Format: opt.InputFormat}, beam.Reshuffle(s, tasks))
-	sessions := beam.ParDo(s.Scope("session"), &sessionFn{}, beam.GroupByKey(s, records))
-	all := beam.CoGroupByKey(s, beam.AddFixedKey(s, sessions), beam.AddFixedKey(s, accounts))
+	rows := beam.ParDo(s.Scope("session"), &sessionFn{Opt: opt}, beam.GroupByKey(s, records))
+	summaries, usage := beam.ParDo2(s.Scope("partition"), &partitionFn{}, beam.GroupByKey(s, rows))
+	all := beam.CoGroupByKey(s, beam.AddFixedKey(s, summaries), beam.AddFixedKey(s, usage), beam.AddFixedKey(s, accounts))
 	beam.ParDo0(s.Scope("report"), &finalFn{Opt: opt}, all)
 	return nil
 }
@@ -183,33 +207,36 @@ func (*indexFn) ProcessElement(_ int, paths func(*string) bool, emit func(fileTa
 	}
 }
 
-// readFn reads one file with ingest.Run, the CLI's entry point, and
-// emits each record keyed by session id, and the file's accounting.
+// readFn reads one file, or one range of a JSONL file, with ingest.Run,
+// the CLI's entry point, and emits each record keyed by session id, and
+// the accounting.
 type readFn struct {
 	Format string
 }
 
-func (fn *readFn) ProcessElement(ctx context.Context, t fileTask, emit func(string, []byte), emitAcct func([]byte)) error {
-	local, cleanup, err := localCopy(ctx, t.Path)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
+func (fn *readFn) ProcessElement(ctx context.Context, t readTask, emit func(string, []byte), emitAcct func([]byte)) error {
 	acc := &accounting{notes: map[noteKey]int64{}}
 	var mu sync.Mutex // ingest decodes one file on several cores; emitters are not safe for that
-	records := beam.NewCounter("tokcost", "records")
-	lines := beam.NewCounter("tokcost", "lines")
-	files, err := ingest.Run([]string{local}, ingest.Options{Format: fn.Format, Context: ctx},
-		func(ingest.FileResult, int) ingest.SinkFactory {
-			return func() ingest.Sink {
-				return &sink{ctx: ctx, mu: &mu, acc: acc, file: t.Index, name: t.Path, local: local,
-					emit: emit, records: records, lines: lines}
-			}
-		})
+	sk := &sink{ctx: ctx, mu: &mu, acc: acc, file: t.Index, name: t.Path, emit: emit,
+		records: beam.NewCounter("tokcost", "records"), lines: beam.NewCounter("tokcost", "lines")}
+	var files []ingest.FileResult
+	var err error
+	if t.Parts > 0 {
+		files, err = readRange(ctx, t, sk)
+	} else {
+		var cleanup func()
+		sk.local, cleanup, err = localCopy(ctx, t.Path)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		files, err = ingest.Run([]string{sk.local}, ingest.Options{Format: fn.Format, Context: ctx},
+			func(ingest.FileResult, int) ingest.SinkFactory { return sk.factory })
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", t.Path, err)
 	}
-	a := fileAccount{Index: t.Index, Lines: acc.lines}
+	a := fileAccount{Index: t.Index, Part: t.Part, Lines: acc.lines}
 	if len(files) > 0 {
 		a.Result = files[0]
 		a.Result.Name = t.Path
@@ -243,28 +270,37 @@ type accounting struct {
 	notes    map[noteKey]int64
 }
 
-// sink turns the reader's output into pipeline elements.
+// sink turns the reader's output into pipeline elements: each record
+// encoded (codec.go) and keyed by its session id.
 type sink struct {
 	ctx            context.Context
 	mu             *sync.Mutex
 	acc            *accounting
 	file           int
-	name, local    string
+	name, local    string // the input's name, and the name the reader knows it by
 	emit           func(string, []byte)
 	records, lines beam.Counter
+	// lineBase is added to every record's line (a range's records are
+	// ordered by it, split.go); dropFirstBlank drops the blank line a
+	// range after the first is read with, and counts it out of lines.
+	lineBase       int64
+	dropFirstBlank bool
+	buf            []byte
 }
 
+// factory hands out the sink itself: every method locks.
+func (s *sink) factory() ingest.Sink { return s }
+
+// BorrowsIDs: Record encodes the record before it returns and keeps
+// nothing of it, so decoders need not copy ids (ingest.BorrowsIDs).
+func (*sink) BorrowsIDs() bool { return true }
+
 func (s *sink) Record(r *ingest.Record) {
-	if r.File == s.local {
-		r.File = s.name
-	}
-	b, err := json.Marshal(posRecord{F: s.file, R: *r})
-	if err != nil {
-		panic(err) // a Record always marshals: plain fields and a string map
-	}
 	s.mu.Lock()
-	s.emit(r.SessionID, b)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	r.Line += s.lineBase
+	s.buf = appendRecord(s.buf[:0], s.file, r)
+	s.emit(r.SessionID, s.buf)
 	s.records.Inc(s.ctx, 1)
 }
 
@@ -274,6 +310,14 @@ func (s *sink) Note(n ingest.Note) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dropFirstBlank {
+		if n.Kind == ingest.NoteBlank && n.Line == 1 {
+			s.acc.lines-- // the blank line is not the input's
+			s.lines.Inc(s.ctx, -1)
+			return
+		}
+		n.Line--
+	}
 	if n.Kind == ingest.NoteInvalid {
 		s.acc.examples = append(s.acc.examples, n)
 		if len(s.acc.examples) > 4*maxExamples { // keep the first lines only: bounded
@@ -329,60 +373,23 @@ func localCopy(ctx context.Context, p string) (string, func(), error) {
 	return local, cleanup, nil
 }
 
-// sessionFn gathers one session's records (from any number of files, in
-// any order) and orders them by input position.
-type sessionFn struct{}
-
-func (*sessionFn) ProcessElement(_ string, recs func(*[]byte) bool, emit func([]byte)) error {
-	var all []json.RawMessage
-	var pos []posKey
-	var b []byte
-	for recs(&b) {
-		var k struct {
-			F int
-			R struct {
-				Line int64
-				Sub  int32
-			}
-		}
-		if err := json.Unmarshal(b, &k); err != nil {
-			return err
-		}
-		all = append(all, slices.Clone(b))
-		pos = append(pos, posKey{k.F, k.R.Line, k.R.Sub, len(pos)})
-	}
-	slices.SortFunc(pos, func(x, y posKey) int {
-		return cmp.Or(cmp.Compare(x.file, y.file), cmp.Compare(x.line, y.line), cmp.Compare(x.sub, y.sub))
-	})
-	sorted := make([]json.RawMessage, len(all))
-	for i, p := range pos {
-		sorted[i] = all[p.i]
-	}
-	out, err := json.Marshal(sorted)
-	if err != nil {
-		return err
-	}
-	emit(out)
-	return nil
-}
-
-type posKey struct {
-	file int
-	line int64
-	sub  int32
-	i    int
-}
-
-func (o Options) loopConfig() (analyze.LoopConfig, error) {
+// config is the analysis configuration of the options, as the CLI's
+// analyze makes it; call costs are always kept, since the session table
+// stores them (so a merge of it can redo the cap sweep).
+func (o Options) config() (analyze.Config, error) {
 	if o.Timeout <= 0 {
-		return analyze.LoopConfig{}, fmt.Errorf("--timeout must be positive")
+		return analyze.Config{}, fmt.Errorf("--timeout must be positive")
 	}
 	if o.LoopMinRepeats < 2 {
-		return analyze.LoopConfig{}, fmt.Errorf("--loop_min_repeats must be at least 2")
+		return analyze.Config{}, fmt.Errorf("--loop_min_repeats must be at least 2")
 	}
-	cfg := analyze.DefaultLoopConfig()
-	cfg.Timeout, cfg.MinRepeats = o.Timeout, o.LoopMinRepeats
-	return cfg, nil
+	loops := analyze.DefaultLoopConfig()
+	loops.Timeout, loops.MinRepeats = o.Timeout, o.LoopMinRepeats
+	src, err := costSource(o.CostSource)
+	if err != nil {
+		return analyze.Config{}, err
+	}
+	return analyze.Config{CostSource: src, Loops: &loops, KeepCapCosts: true}, nil
 }
 
 func costSource(s string) (analyze.CostSource, error) {
@@ -397,24 +404,172 @@ func costSource(s string) (analyze.CostSource, error) {
 	return 0, fmt.Errorf("invalid --cost_source %q (valid: auto, computed, record)", s)
 }
 
-// finalFn runs the analysis and writes the report: the CLI's load and
-// analyze steps, fed from the pipeline instead of the files.
+// sessionRow is one finished session as it crosses the shuffle: its
+// summary (a session-table row, report/session_table.go) and call costs;
+// on the way to its partition also its usage by model, with the running
+// sums behind the dollars, and what it adds to the input counts
+// (records, duplicates, timestamps read as UTC, …).
+type sessionRow struct {
+	S          *analyze.Summary
+	Calls      []float64            `json:",omitempty"`
+	OtherAfter []int64              `json:",omitempty"`
+	OtherCosts []float64            `json:",omitempty"`
+	HasCosts   bool                 `json:",omitempty"`
+	Models     []analyze.ModelState `json:",omitempty"`
+	Counts     *analyze.InputCounts `json:",omitempty"`
+}
+
+// partUsage is one partition's sessions' usage by model and input
+// counts, added up in session id order.
+type partUsage struct {
+	P      int
+	Models []analyze.ModelState
+	Counts analyze.InputCounts
+}
+
+// partitions is how many groups the session rows are added up in before
+// the last step (by FNV-1a of the session id): the last step then merges
+// a few hundred model usages instead of one per session (1.5 KB each).
+const partitions = 256
+
+func partitionOf(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % partitions)
+}
+
+// sessionFn finishes one session from its records, from any number of
+// files in any order: in input order through the CLI's store and
+// analyze.Collector.FinishSummaries (dedupe, order, price, loops, call
+// costs), into its row.
+type sessionFn struct {
+	Opt Options
+
+	cfg analyze.Config
+}
+
+func (fn *sessionFn) Setup() error {
+	cfg, err := fn.Opt.config()
+	if err != nil {
+		return err
+	}
+	if cfg.Prices, err = loadPrices(fn.Opt.Pricing); err != nil {
+		return err
+	}
+	fn.cfg = cfg
+	return nil
+}
+
+type posRecord struct {
+	file int
+	r    ingest.Record
+}
+
+func (fn *sessionFn) ProcessElement(_ context.Context, sid string, recs func(*[]byte) bool, emit func(int, []byte)) error {
+	var all []posRecord
+	var b []byte
+	for recs(&b) {
+		all = append(all, posRecord{})
+		p := &all[len(all)-1]
+		f, err := decodeRecord(b, &p.r)
+		if err != nil {
+			return fmt.Errorf("session %q: %w", sid, err)
+		}
+		p.file, p.r.SessionID = f, sid
+	}
+	// Input order: the order the CLI's sinks see a file's records in.
+	slices.SortFunc(all, func(x, y posRecord) int {
+		return cmp.Or(cmp.Compare(x.file, y.file), cmp.Compare(x.r.Line, y.r.Line), cmp.Compare(x.r.Sub, y.r.Sub))
+	})
+	col := analyze.NewSmallCollector()
+	sinks := map[int]ingest.Sink{}
+	for i := range all {
+		sk := sinks[all[i].file]
+		if sk == nil {
+			sk = col.Factory(all[i].file)()
+			sinks[all[i].file] = sk
+		}
+		sk.Record(&all[i].r)
+	}
+	d := col.FinishSummaries(fn.cfg)
+	if len(d.Sessions) != 1 {
+		return fmt.Errorf("session %q: %d records made %d sessions", sid, len(all), len(d.Sessions))
+	}
+	row := sessionRow{S: d.Sessions[0], Counts: &d.Counts}
+	row.Calls, row.OtherAfter, row.OtherCosts, row.HasCosts = row.S.CallCosts()
+	for i := range d.Models {
+		row.Models = append(row.Models, d.Models[i].State())
+	}
+	out, err := json.Marshal(row)
+	if err != nil {
+		return err
+	}
+	emit(partitionOf(sid), out)
+	return nil
+}
+
+// partitionFn adds up one partition's sessions' model usage and input
+// counts, in session id order (so the sums are the same on every run,
+// whatever order the runner delivered the rows in), and passes each
+// session's summary on without them.
+type partitionFn struct{}
+
+func (*partitionFn) ProcessElement(p int, rows func(*[]byte) bool, emitRow func([]byte), emitUsage func([]byte)) error {
+	type usage struct {
+		id     string
+		models []analyze.ModelState
+	}
+	var all []usage
+	u := partUsage{P: p}
+	var b []byte
+	for rows(&b) {
+		var r sessionRow
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		if r.Counts != nil {
+			u.Counts.Add(*r.Counts)
+		}
+		all = append(all, usage{r.S.ID, r.Models})
+		r.Models, r.Counts = nil, nil
+		out, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		emitRow(out)
+	}
+	slices.SortFunc(all, func(x, y usage) int { return strings.Compare(x.id, y.id) })
+	var states []analyze.ModelState
+	for _, x := range all {
+		states = append(states, x.models...)
+	}
+	for _, mu := range analyze.MergeModels(states) {
+		u.Models = append(u.Models, mu.State())
+	}
+	out, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	emitUsage(out)
+	return nil
+}
+
+// finalFn builds the report from the session rows and the input
+// accounting, with the code tokcost merge uses, and writes it.
 type finalFn struct {
 	Opt Options
 }
 
-func (fn *finalFn) ProcessElement(ctx context.Context, _ int, sessions func(*[]byte) bool, accounts func(*[]byte) bool) error {
+func (fn *finalFn) ProcessElement(ctx context.Context, _ int, rowIter, usageIter, accounts func(*[]byte) bool) error {
 	opt := fn.Opt
-	loops, err := opt.loopConfig()
+	cfg, err := opt.config()
 	if err != nil {
 		return err
 	}
-	src, err := costSource(opt.CostSource)
-	if err != nil {
-		return err
-	}
-	prices, err := loadPrices(opt.Pricing)
-	if err != nil {
+	if cfg.Prices, err = loadPrices(opt.Pricing); err != nil {
 		return err
 	}
 	var accs []fileAccount
@@ -426,53 +581,50 @@ func (fn *finalFn) ProcessElement(ctx context.Context, _ int, sessions func(*[]b
 		}
 		accs = append(accs, a)
 	}
-	slices.SortFunc(accs, func(x, y fileAccount) int { return cmp.Compare(x.Index, y.Index) })
-	col := analyze.NewCollector()
-	sinks := map[int]ingest.Sink{}
-	files := make([]ingest.FileResult, len(accs))
-	for i, a := range accs {
-		files[i] = a.Result
-		sk := col.Factory(a.Index)()
-		sinks[a.Index] = sk
-		sk.Lines(a.Lines)
-		// The examples first (the analysis keeps each input's first
-		// invalid lines), then every other note by its count.
-		left := map[noteKey]int64{}
-		for _, n := range a.Notes {
-			left[noteKey{n.Kind, n.Reason, n.SameUnit}] = n.N
-		}
-		for _, n := range a.Examples {
-			sk.Note(n)
-			left[noteKey{n.Kind, n.Reason, n.SameUnit}]--
-		}
-		for _, n := range a.Notes {
-			note := ingest.Note{Kind: n.Kind, File: a.Result.Name, Reason: n.Reason, SameUnit: n.SameUnit}
-			for range left[noteKey{n.Kind, n.Reason, n.SameUnit}] {
-				sk.Note(note)
-			}
-		}
-	}
-	html := opt.Format == "html"
-	for sessions(&b) {
-		var recs []posRecord
-		if err := json.Unmarshal(b, &recs); err != nil {
+	files, counts := replayAccounts(joinRanges(accs))
+
+	var rows []sessionRow
+	for rowIter(&b) {
+		var r sessionRow
+		if err := json.Unmarshal(b, &r); err != nil {
 			return err
 		}
-		for i := range recs {
-			sk, ok := sinks[recs[i].F]
-			if !ok {
-				return fmt.Errorf("record of input %d, which has no accounting", recs[i].F)
-			}
-			sk.Record(&recs[i].R)
+		if r.HasCosts {
+			r.S.SetCallCosts(r.Calls, r.OtherAfter, r.OtherCosts)
 		}
+		r.Calls, r.OtherAfter, r.OtherCosts = nil, nil, nil
+		rows = append(rows, r)
 	}
-	d := col.FinishSummaries(analyze.Config{Prices: prices, CostSource: src, Loops: &loops, KeepCapCosts: html})
-	if d.Counts.Records == 0 || len(d.Sessions) == 0 {
+	sessions := make([]*analyze.Summary, len(rows))
+	for i := range rows {
+		sessions[i] = rows[i].S
+	}
+	rows = nil
+	// The partitions' usage in partition order, whichever order the
+	// runner delivered them in: the sums are then the same on every run.
+	var parts []partUsage
+	for usageIter(&b) {
+		var u partUsage
+		if err := json.Unmarshal(b, &u); err != nil {
+			return err
+		}
+		parts = append(parts, u)
+	}
+	slices.SortFunc(parts, func(x, y partUsage) int { return cmp.Compare(x.P, y.P) })
+	var states []analyze.ModelState
+	for _, u := range parts {
+		counts.Add(u.Counts)
+		states = append(states, u.Models...)
+	}
+	if counts.Records == 0 || len(sessions) == 0 {
 		return fmt.Errorf("no records: %d files, %d lines: %d invalid, %d blank, %d skipped; nothing to report",
-			len(files), d.Counts.Lines, d.Counts.Invalid, d.Counts.Blank, d.Counts.Skipped)
+			len(files), counts.Lines, counts.Invalid, counts.Blank, counts.Skipped)
 	}
+	// What report.MergeSessionTables does with session tables: the models'
+	// running sums added up, the summaries sorted by id with their loops.
+	d := analyze.NewSummaries(sessions, counts, analyze.MergeModels(states), cfg, *cfg.Loops)
 	var caps []int
-	if html {
+	if opt.Format == "html" {
 		caps = report.DefaultCaps(d)
 	}
 	a := report.Build(d, report.BuildOptions{
@@ -499,6 +651,64 @@ func (fn *finalFn) ProcessElement(ctx context.Context, _ int, sessions func(*[]b
 		}
 	}
 	return nil
+}
+
+// joinRanges makes one account of each file read in ranges: lines and
+// notes added up, the examples' lines counted from the file's start (a
+// range counts them from its own), in range order.
+func joinRanges(accs []fileAccount) []fileAccount {
+	slices.SortFunc(accs, func(x, y fileAccount) int { return cmp.Or(cmp.Compare(x.Index, y.Index), cmp.Compare(x.Part, y.Part)) })
+	var out []fileAccount
+	var before int64 // lines of the file's earlier ranges
+	for _, a := range accs {
+		if len(out) == 0 || out[len(out)-1].Index != a.Index {
+			out = append(out, a)
+			before = a.Lines
+			continue
+		}
+		dst := &out[len(out)-1]
+		for _, n := range a.Examples {
+			n.Line += before
+			dst.Examples = append(dst.Examples, n)
+		}
+		dst.Examples = dst.Examples[:min(len(dst.Examples), maxExamples)]
+		dst.Notes = append(dst.Notes, a.Notes...)
+		dst.Lines += a.Lines
+		before += a.Lines
+	}
+	return out
+}
+
+// replayAccounts feeds the accounts to a collector, as the CLI's readers
+// feed its sinks, and returns the inputs and what they count: lines,
+// invalid lines by reason and the first of them, blank and skipped
+// lines (the records' counts come with the session rows).
+func replayAccounts(accs []fileAccount) ([]ingest.FileResult, analyze.InputCounts) {
+	col := analyze.NewCollector()
+	files := make([]ingest.FileResult, len(accs))
+	for i, a := range accs {
+		files[i] = a.Result
+		sk := col.Factory(a.Index)()
+		sk.Lines(a.Lines)
+		// The examples first (the analysis keeps each input's first
+		// invalid lines), then every other note by its count.
+		left := map[noteKey]int64{}
+		for _, n := range a.Notes {
+			left[noteKey{n.Kind, n.Reason, n.SameUnit}] += n.N
+		}
+		for _, n := range a.Examples {
+			sk.Note(n)
+			left[noteKey{n.Kind, n.Reason, n.SameUnit}]--
+		}
+		for k, n := range left {
+			note := ingest.Note{Kind: k.kind, File: a.Result.Name, Reason: k.reason, SameUnit: k.sameUnit}
+			for range n {
+				sk.Note(note)
+			}
+		}
+	}
+	d := col.FinishSummaries(analyze.Config{Prices: pricing.Embedded()})
+	return files, d.Counts
 }
 
 // loadPrices layers the --pricing files over the embedded table, as the

@@ -65,11 +65,18 @@ func cliReport(t *testing.T, files []string) []byte {
 // beamReport runs the pipeline on Prism and returns the JSON report.
 func beamReport(t *testing.T, inputs ...string) []byte {
 	t.Helper()
+	return runBeam(t, Options{Inputs: inputs})
+}
+
+// runBeam runs the pipeline on Prism with opt (the CLI's defaults where
+// opt leaves a setting zero) and returns the JSON report.
+func runBeam(t testing.TB, opt Options) []byte {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "beam.json")
+	opt.CostSource, opt.Timeout, opt.LoopMinRepeats = "auto", 10*time.Minute, analyze.DefaultMinRepeats
+	opt.Top, opt.Format, opt.Output = 10, "json", out
 	p, s := beam.NewPipelineWithRoot()
-	err := Build(s, Options{Inputs: inputs, CostSource: "auto", Timeout: 10 * time.Minute,
-		LoopMinRepeats: analyze.DefaultMinRepeats, Top: 10, Format: "json", Output: out})
-	if err != nil {
+	if err := Build(s, opt); err != nil {
 		t.Fatal(err)
 	}
 	if err := ptest.Run(p); err != nil {
@@ -78,6 +85,22 @@ func beamReport(t *testing.T, inputs ...string) []byte {
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return b
+}
+
+// cliMerge runs tokcost merge on session tables and returns its JSON report.
+func cliMerge(t *testing.T, tables ...string) []byte {
+	t.Helper()
+	bin, err := cliBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "merged.json")
+	msg, err := exec.Command(bin, append([]string{"merge", "--format", "json", "-q", "-o", out}, tables...)...).CombinedOutput()
+	b, rerr := os.ReadFile(out)
+	if rerr != nil {
+		t.Fatalf("tokcost merge: %v (%v)\n%s", rerr, err, msg)
 	}
 	return b
 }
@@ -183,14 +206,17 @@ func lines(b []byte) []string {
 	return out
 }
 
-// A generated fleet of 3,000 sessions, its lines dealt round-robin over
-// six files (so every session of more than one step is split across
-// files, and the generator's repeated lines, which follow their original,
-// land in another file), four kept as JSONL and two converted to
-// Parquet: the pipeline's report is the CLI's, field for field.
+// A generated fleet of 400 sessions, its lines dealt round-robin over six
+// files (so every session of more than one step is split across files,
+// and the generator's repeated lines, which follow their original, land
+// in another file), four kept as JSONL and two converted to Parquet; the
+// JSONL files are read in ranges of 8 KiB (about 50 lines). The
+// pipeline's report is the CLI's, field for field; and tokcost merge on
+// the pipeline's session table writes the pipeline's report, byte for
+// byte (tool included: the table names the program that wrote it).
 func TestFleetMatchesCLI(t *testing.T) {
 	var traces bytes.Buffer
-	sum, err := gen.Generate(&traces, nil, gen.Options{Sessions: 3000, Seed: 19, LoopShapes: true})
+	sum, err := gen.Generate(&traces, nil, gen.Options{Sessions: 400, Seed: 19, LoopShapes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,8 +228,16 @@ func TestFleetMatchesCLI(t *testing.T) {
 	}
 	dir := t.TempDir()
 	paths := writeFiles(t, dir, files)
+	if st, err := os.Stat(paths[0]); err != nil || st.Size() < 4*8192 {
+		t.Fatalf("part-0.jsonl: %v bytes (%v): too small to be read in ranges", st.Size(), err)
+	}
 	cli := cliReport(t, paths)
-	rep := sameReport(t, cli, beamReport(t, filepath.Join(dir, "part-*")))
+	table := filepath.Join(t.TempDir(), "sessions.parquet")
+	bm := runBeam(t, Options{Inputs: []string{filepath.Join(dir, "part-*")}, SessionsOut: table, SplitBytes: 8192})
+	rep := sameReport(t, cli, bm)
+	if merged := cliMerge(t, table); !bytes.Equal(merged, bm) {
+		t.Errorf("tokcost merge on the session table differs from the pipeline's report:\nmerge: %.3000s\nbeam:  %.3000s", merged, bm)
+	}
 
 	// Independent of both programs: the generator says how many sessions
 	// and repeated lines it wrote.
@@ -212,8 +246,13 @@ func TestFleetMatchesCLI(t *testing.T) {
 		t.Errorf("sessions: %v, the generator wrote %d", n, sum.Sessions)
 	}
 	in := rep["input"].(map[string]any)
-	if d := in["duplicates"]; d != float64(sum.Duplicates) {
-		t.Errorf("duplicates: %v, the generator repeated %d lines", d, sum.Duplicates)
+	if d := in["duplicates"]; d != float64(sum.Duplicates) || sum.Duplicates == 0 {
+		t.Errorf("duplicates: %v, the generator repeated %d lines (want some)", d, sum.Duplicates)
+	}
+	// The fleet has runaway loops (LoopShapes), so the loop path is
+	// compared too, not only empty lists.
+	if rw, _ := rep["runaway"].(map[string]any); rw == nil || rw["count"] == float64(0) {
+		t.Errorf("no runaway sessions in the report (%v): the fleet should have some", rep["runaway"])
 	}
 }
 
@@ -277,7 +316,9 @@ func TestDuplicatesAcrossFiles(t *testing.T) {
 	files["d-2.jsonl"] = append(files["d-2.jsonl"], "{not json", `{"kind":"llm","model":"gpt-4o-mini"}`)
 	dir := t.TempDir()
 	paths := writeFiles(t, dir, files)
-	rep := sameReport(t, cliReport(t, paths), beamReport(t, filepath.Join(dir, "d-*.jsonl")))
+	// Ranges of 100 bytes: about one line each (some hold none), so the
+	// invalid lines' numbers are counted across ranges.
+	rep := sameReport(t, cliReport(t, paths), runBeam(t, Options{Inputs: []string{filepath.Join(dir, "d-*.jsonl")}, SplitBytes: 100}))
 	in := rep["input"].(map[string]any)
 	if d := in["duplicates"]; d != float64(12) {
 		t.Errorf("duplicates: %v, want 12", d)
@@ -290,5 +331,28 @@ func TestDuplicatesAcrossFiles(t *testing.T) {
 	}
 	if n := in["invalid"]; n != float64(2) {
 		t.Errorf("invalid: %v, want 2", n)
+	}
+}
+
+// BenchmarkPrismFleet runs the pipeline on Prism over a generated fleet
+// of 2,000 sessions in four JSONL files (about 11 MB): with -cpuprofile,
+// where the time goes between Prism, Beam's SDK harness and tokcost's
+// own code (docs/scale.md).
+func BenchmarkPrismFleet(b *testing.B) {
+	var traces bytes.Buffer
+	if _, err := gen.Generate(&traces, nil, gen.Options{Sessions: 2000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	all := lines(traces.Bytes())
+	dir := b.TempDir()
+	for k := range 4 {
+		part := all[k*len(all)/4 : (k+1)*len(all)/4]
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("part-%d.jsonl", k)), []byte(strings.Join(part, "\n")+"\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(traces.Len()))
+	for b.Loop() {
+		runBeam(b, Options{Inputs: []string{filepath.Join(dir, "part-*.jsonl")}})
 	}
 }

@@ -93,10 +93,19 @@ type Memory struct {
 	mu     sync.Mutex
 	shards []*shard
 	spill  *spiller // nil: never spills
+	small  bool     // NewSmall: Seal starts no collection
 }
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory { return &Memory{} }
+
+// NewSmall returns an empty in-memory store for a handful of records (one
+// session, grouped by a distributed pipeline): its Seal starts no garbage
+// collection, which would cost far more than such a store's records.
+func NewSmall() *Memory { return &Memory{small: true} }
+
+// Small reports whether m was made by NewSmall.
+func (m *Memory) Small() bool { return m.small }
 
 // Sink implements Store.
 func (m *Memory) Sink(fileIndex int) ingest.Sink {
@@ -125,7 +134,9 @@ func (m *Memory) Seal() Sealed {
 	// goal; collect it now, while the encoded records are nearly all that
 	// is live, so that the sessions made next fit in the heap already
 	// mapped instead of growing it (peak RSS -20 MB on the benchmark fleet).
-	runtime.GC()
+	if !m.small {
+		runtime.GC()
+	}
 	var out Sealed
 	out.Strings, out.Names = m.joinStrings()
 	// The first invalid lines in input order: by input, line, and the

@@ -36,6 +36,7 @@ var (
 	timeout        = flag.Duration("timeout", 10*time.Minute, "the agent runtime's session time limit (loops that ended before it are 'under the timeout')")
 	loopMinRepeats = flag.Int("loop_min_repeats", analyze.DefaultMinRepeats, "repeats that make a runaway loop")
 	top            = flag.Int("top", 10, "how many of the most expensive sessions to list")
+	splitBytes     = flag.Int64("split_bytes", pipeline.DefaultSplitBytes, "read a local, uncompressed canonical JSONL file larger than this in byte ranges of this size, in parallel (0: never)")
 )
 
 func init() {
@@ -79,6 +80,7 @@ func run() error {
 		Inputs: inputs, InputFormat: *inputFormat, CostSource: *costSource,
 		Timeout: *timeout, LoopMinRepeats: *loopMinRepeats, Top: *top,
 		Format: *format, Output: *output, SessionsOut: *sessionsOut, ToolVersion: version,
+		SplitBytes: *splitBytes,
 	}
 	for _, p := range pricingFiles {
 		b, err := os.ReadFile(p)
