@@ -285,7 +285,6 @@ type sink struct {
 	// range after the first is read with, and counts it out of lines.
 	lineBase       int64
 	dropFirstBlank bool
-	buf            []byte
 }
 
 // factory hands out the sink itself: every method locks.
@@ -299,8 +298,9 @@ func (s *sink) Record(r *ingest.Record) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r.Line += s.lineBase
-	s.buf = appendRecord(s.buf[:0], s.file, r)
-	s.emit(r.SessionID, s.buf)
+	// A new slice each time: a runner may hold an element after emit
+	// returns (buffered, or passed on to a fused step).
+	s.emit(r.SessionID, appendRecord(make([]byte, 0, 96), s.file, r))
 	s.records.Inc(s.ctx, 1)
 }
 
