@@ -236,6 +236,11 @@ func (fn *readFn) ProcessElement(ctx context.Context, t readTask, emit func(stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", t.Path, err)
 	}
+	if t.Parts > 0 && (len(files) != 1 || files[0].Skipped != "" || files[0].Error != "") {
+		// Never expected (split.go): a range is read as JSONL, whatever its
+		// lines; anything else must not pass silently.
+		return fmt.Errorf("%s: range %d of %d was not read as JSONL: %+v", t.Path, t.Part, t.Parts, files)
+	}
 	a := fileAccount{Index: t.Index, Part: t.Part, Lines: acc.lines}
 	if len(files) > 0 {
 		a.Result = files[0]
@@ -281,10 +286,11 @@ type sink struct {
 	emit           func(string, []byte)
 	records, lines beam.Counter
 	// lineBase is added to every record's line (a range's records are
-	// ordered by it, split.go); dropFirstBlank drops the blank line a
-	// range after the first is read with, and counts it out of lines.
-	lineBase       int64
-	dropFirstBlank bool
+	// ordered by it, split.go); dropFirst drops the invalid line a range
+	// after the first is read with (rangePrefix), and counts it out of
+	// lines.
+	lineBase  int64
+	dropFirst bool
 }
 
 // factory hands out the sink itself: every method locks.
@@ -310,9 +316,9 @@ func (s *sink) Note(n ingest.Note) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.dropFirstBlank {
-		if n.Kind == ingest.NoteBlank && n.Line == 1 {
-			s.acc.lines-- // the blank line is not the input's
+	if s.dropFirst {
+		if n.Kind == ingest.NoteInvalid && n.Line == 1 {
+			s.acc.lines-- // the line is not the input's
 			s.lines.Inc(s.ctx, -1)
 			return
 		}

@@ -21,10 +21,13 @@ import (
 // once whatever the range size.
 //
 // Each range goes through ingest.Run, the CLI's entry point, with the
-// format forced to jsonl (the whole file was detected as jsonl first);
-// a range after the first is given a blank line first, so that its first
-// line is never taken for a byte-order mark or a compression header (an
-// input's start), and that blank line is counted out again.
+// format forced to jsonl (the whole file was detected as jsonl first). A
+// range after the first is read behind one invalid line (rangePrefix),
+// so that its first real line is never taken for what only an input's
+// start may be: a byte-order mark, a compression header, or the opening
+// of a report tokcost wrote (a line whose first key is schema_version and
+// that names tokcost is a record mid-file, but makes a whole input be
+// skipped). That line is counted out again (sink.dropFirst).
 //
 // Line numbers: a range's reader counts lines from the range's start. A
 // record's line becomes start + its line in the range: for ordering, that
@@ -126,13 +129,18 @@ func readRange(ctx context.Context, t readTask, sk *sink) ([]ingest.FileResult, 
 	var r io.Reader = io.NewSectionReader(f, from, max(to-from, 0))
 	sk.local, sk.lineBase = "-", t.Start
 	if t.Part > 0 {
-		r = io.MultiReader(strings.NewReader("\n"), r)
+		r = io.MultiReader(strings.NewReader(rangePrefix), r)
 		sk.lineBase--
-		sk.dropFirstBlank = true
+		sk.dropFirst = true
 	}
 	return ingest.Run([]string{"-"}, ingest.Options{Format: "jsonl", Stdin: r, Context: ctx},
 		func(ingest.FileResult, int) ingest.SinkFactory { return sk.factory })
 }
+
+// rangePrefix is the line a range after the first is read behind: not
+// JSON, so the reader notes it invalid at line 1, and not blank, so no
+// check of an input's start looks past it.
+const rangePrefix = "x\n"
 
 // lineStart is the offset of the first line of f starting at or after
 // off: off itself when it is 0 or follows a newline, else the byte after
