@@ -34,6 +34,7 @@ import (
 var recordFields = []string{
 	"ID", "SessionID", "Seq", "HasSeq", "TSNano", "DurationMS", "Kind", "Model", "Provider",
 	"InputTokens", "OutputTokens", "CacheReadTokens", "CacheWriteTokens", "CacheWrite1hTokens", "ReasoningTokens",
+	"AudioInputTokens", "ImageInputTokens", "AudioOutputTokens", "ImageOutputTokens",
 	"Tool", "Status", "Error", "ErrorClass", "Role", "Workflow",
 	"ToolArgsHash", "ToolResultHash", "ToolArgsLabel", "ToolResultBytes",
 	"CostUSD", "HasCost", "ServiceTier", "WebSearchRequests", "USOnly", "Fast", "Calls", "Attrs",
@@ -89,6 +90,10 @@ const (
 	pSub
 	pFromTotal
 	pUnknownUsage
+	pAudioIn
+	pImageIn
+	pAudioOut
+	pImageOut
 )
 
 // Bits of the bool fields.
@@ -144,6 +149,10 @@ func appendRecord(b []byte, file int, r *ingest.Record) []byte {
 	set(pSub, r.Sub != 0)
 	set(pFromTotal, r.TokensFromTotal != 0)
 	set(pUnknownUsage, r.UnknownUsage != "")
+	set(pAudioIn, r.AudioInputTokens != 0)
+	set(pImageIn, r.ImageInputTokens != 0)
+	set(pAudioOut, r.AudioOutputTokens != 0)
+	set(pImageOut, r.ImageOutputTokens != 0)
 	for _, x := range [...]struct {
 		bit uint64
 		ok  bool
@@ -220,6 +229,10 @@ func appendRecord(b []byte, file int, r *ingest.Record) []byte {
 	num(pSub, int64(r.Sub))
 	num(pFromTotal, r.TokensFromTotal)
 	str(pUnknownUsage, r.UnknownUsage)
+	num(pAudioIn, r.AudioInputTokens)
+	num(pImageIn, r.ImageInputTokens)
+	num(pAudioOut, r.AudioOutputTokens)
+	num(pImageOut, r.ImageOutputTokens)
 	return b
 }
 
@@ -336,10 +349,14 @@ func decodeRecord(b []byte, r *ingest.Record) (file int, err error) {
 	r.Sub = int32(num(pSub))
 	r.TokensFromTotal = num(pFromTotal)
 	str(pUnknownUsage, &r.UnknownUsage)
+	r.AudioInputTokens = num(pAudioIn)
+	r.ImageInputTokens = num(pImageIn)
+	r.AudioOutputTokens = num(pAudioOut)
+	r.ImageOutputTokens = num(pImageOut)
 	r.HasSeq, r.HasCost, r.USOnly, r.Fast = bools&bHasSeq != 0, bools&bHasCost != 0, bools&bUSOnly != 0, bools&bFast != 0
 	r.SameUnit, r.Replica = bools&bSameUnit != 0, bools&bReplica != 0
 	r.TSAssumedUTC, r.TSUnreadable, r.ZeroOutputText = bools&bAssumedUTC != 0, bools&bUnreadable != 0, bools&bZeroOutput != 0
-	if bad || len(b) != 0 || p >= pUnknownUsage<<1 || bools >= bZeroOutput<<1 || f > math.MaxInt32 {
+	if bad || len(b) != 0 || p >= pImageOut<<1 || bools >= bZeroOutput<<1 || f > math.MaxInt32 {
 		return 0, errShortRecord
 	}
 	return int(f), nil
