@@ -151,8 +151,11 @@ type modelPrices struct {
 }
 
 type datedRates struct {
-	From  string    `json:"from,omitempty"`
-	Rates mtokRates `json:"rates"`
+	From string `json:"from,omitempty"`
+	// DateSource: genai-prices, litellm-mirror, litellm-snapshot or
+	// price-file (docs/pricing.md, "Price history"); "" with no From.
+	DateSource string    `json:"date_source,omitempty"`
+	Rates      mtokRates `json:"rates"`
 }
 
 // mtokRates are the rates billed, in $ per million tokens, per token class.
@@ -231,7 +234,7 @@ func explainModel(t *pricing.Table, model, provider string, atNano int64, histor
 	if history {
 		periods, _ := t.History(x.Match.Key)
 		for _, p := range periods {
-			mp.History = append(mp.History, datedRates{From: p.From, Rates: billed(p.Rates)})
+			mp.History = append(mp.History, datedRates{From: p.From, DateSource: p.DateSource, Rates: billed(p.Rates)})
 		}
 	}
 	return mp
@@ -371,15 +374,19 @@ func writePricesTable(w io.Writer, res pricesResult) error {
 		if len(mp.History) > 0 {
 			b.WriteString("  history:\n")
 			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "    from\tinput\toutput\tcache read\twrite 5m\twrite 1h\treasoning\ttier")
+			fmt.Fprintln(tw, "    from\tinput\toutput\tcache read\twrite 5m\twrite 1h\treasoning\ttier\tdate from")
 			for _, h := range mp.History {
 				from := h.From
 				if from == "" {
 					from = "(all dates)"
 				}
 				r := h.Rates
-				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", from, money(r.Input), money(r.Output),
-					money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier))
+				src := h.DateSource
+				if src == "" {
+					src = "-"
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", from, money(r.Input), money(r.Output),
+					money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier), src)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
