@@ -589,23 +589,43 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 // rates, a tier class scaled from the standard rate, a US-only call billed
 // without its uplift). Exact, or loud: an assumed figure must be able to
 // fail the run (docs/pricing.md, "Billing dimensions").
-func unpricedError(a *report.Analysis) error {
+func unpricedError(a *report.Analysis) error { return unpricedVerdict(a.Models) }
+
+// unpricedVerdict is unpricedError on the models of any run (analyze's
+// report, check's report read back, whatif's and ticket's dataset), so
+// every command's --fail-on-unpriced fails on the same things.
+func unpricedVerdict(models []analyze.ModelUsage) error {
+	var unpriced, noFee, stdTiers, scaledTiers int
 	var usNoUplift, noFast, mediaText int64
-	for _, m := range a.Models {
+	for _, m := range models {
+		if m.Unpriced > 0 {
+			unpriced++
+		}
+		if m.UnpricedWebSearches > 0 {
+			noFee++
+		}
+		for _, t := range m.ByTier.Used() {
+			if t.StandardRateCalls > 0 {
+				stdTiers++
+			}
+			if t.ScaledRateCalls > 0 {
+				scaledTiers++
+			}
+		}
 		usNoUplift += m.USOnlyNoUplift
 		noFast += m.FastNoMultiplier
 		mediaText += m.MediaTextRateCalls
 	}
 	var why string
 	switch {
-	case len(a.Input.Unpriced) > 0:
-		why = fmt.Sprintf("%d models could not be priced", len(a.Input.Unpriced))
-	case len(a.Input.UnpricedServerTools) > 0:
-		why = fmt.Sprintf("%d models made web searches the table has no price for", len(a.Input.UnpricedServerTools))
-	case len(a.Input.StandardRate) > 0:
-		why = fmt.Sprintf("%d model service tiers have no rates (billed at standard rates)", len(a.Input.StandardRate))
-	case len(a.Input.ScaledRate) > 0:
-		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", len(a.Input.ScaledRate))
+	case unpriced > 0:
+		why = fmt.Sprintf("%d models could not be priced", unpriced)
+	case noFee > 0:
+		why = fmt.Sprintf("%d models made web searches the table has no price for", noFee)
+	case stdTiers > 0:
+		why = fmt.Sprintf("%d model service tiers have no rates (billed at standard rates)", stdTiers)
+	case scaledTiers > 0:
+		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", scaledTiers)
 	case usNoUplift > 0:
 		why = fmt.Sprintf("%d US-only calls were billed without a US multiplier", usNoUplift)
 	case noFast > 0:
