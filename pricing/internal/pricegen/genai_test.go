@@ -47,7 +47,9 @@ func TestGenAIDates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seg := func(from string, in, out float64) pricefile.Segment { return pricefile.Segment{From: from, Rates: price(in, out)} }
+	seg := func(from string, in, out float64) pricefile.Segment {
+		return pricefile.Segment{From: from, Rates: price(in, out)}
+	}
 	models := map[string]pricefile.Model{
 		// m1: the mirror saw the cut on 2025-06-11; genai-prices dates it 2025-06-10.
 		"m1": {History: []pricefile.Segment{seg("2025-04-16", 10, 40), seg("2025-06-11", 2, 8)}},
