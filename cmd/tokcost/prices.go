@@ -427,7 +427,7 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 		fmt.Fprintf(w, "%sfast mode\t×%s on every token rate\n", indent, strconv.FormatFloat(r.Fast, 'f', -1, 64))
 	}
 	if r.RegionEU > 0 || r.RegionUS > 0 {
-		fmt.Fprintf(w, "%sdata residency\tEU ×%s, US ×%s (not applied: traces do not say the region)\n", indent,
+		fmt.Fprintf(w, "%sdata residency\tEU ×%s, US ×%s (applied with --openai-residency eu|us)\n", indent,
 			strconv.FormatFloat(r.RegionEU, 'f', -1, 64), strconv.FormatFloat(r.RegionUS, 'f', -1, 64))
 	}
 	if r.USOnly > 0 {
