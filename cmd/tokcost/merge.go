@@ -204,6 +204,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		Caps:         caps,
 	})
 	a.Pricing.Info, a.Pricing.CostSource = m.Pricing.Info, m.Pricing.CostSource // Build's cost by source stands
+	a.Pricing.OpenAIResidency = m.Pricing.OpenAIResidency
 	if html && a.CapCurve == nil && !opts.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: some session tables have no call costs: the HTML report has no cap sweep\n")
 	}
