@@ -70,7 +70,7 @@ priced keys. docs/pricing.md describes the rules.
 	f.StringVar(&opts.At, "at", "", "show the rates in force on this UTC date (YYYY-MM-DD) or time (RFC 3339); default: latest")
 	f.StringArrayVar(&opts.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(pricesFormats, ", "))
-	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key")
+	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key, with where its date comes from (genai-prices, litellm-mirror, …)")
 	f.BoolVar(&opts.List, "list", false, "list the table's keys (optionally those matching PATTERN: a glob with * and ?, or text the key contains) with their rates")
 	cmd.AddCommand(newPricesImportCmd(ios))
 	return cmd
