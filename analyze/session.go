@@ -41,6 +41,11 @@ type Config struct {
 	// KeepCapCosts makes FinishSummaries keep each session's model-call
 	// costs (8 bytes a call) so that CapSweep works on the summaries.
 	KeepCapCosts bool
+	// OpenAIResidency is the data-residency region the user says their
+	// OpenAI project runs in ("eu", "us"; "" none): OpenAI-keyed calls are
+	// billed × the key's regional multiplier (docs/pricing.md). No trace
+	// records it, so it is stated per run.
+	OpenAIResidency string
 }
 
 // Summary is what one session adds up to: every per-session figure the
@@ -216,7 +221,12 @@ type ModelUsage struct {
 	// table has no rate for the model for: billed at the text rate,
 	// reported, and --fail-on-unpriced fails on them.
 	MediaTextRateCalls int64 `json:"media_text_rate_calls,omitempty"`
-	CostByPart         Parts `json:"cost_by_class"`
+	// ResidencyCalls are OpenAI calls under --openai-residency; those of a
+	// key without that region's multiplier are ResidencyNoUplift (billed
+	// at the base rates, reported).
+	ResidencyCalls    int64 `json:"openai_residency_calls,omitempty"`
+	ResidencyNoUplift int64 `json:"openai_residency_no_uplift_calls,omitempty"`
+	CostByPart        Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -599,6 +609,8 @@ func (mu *ModelUsage) merge(o *ModelUsage) {
 	mu.USOnlyNoUplift += o.USOnlyNoUplift
 	mu.FastCalls += o.FastCalls
 	mu.FastNoMultiplier += o.FastNoMultiplier
+	mu.ResidencyCalls += o.ResidencyCalls
+	mu.ResidencyNoUplift += o.ResidencyNoUplift
 	for t := range mu.tiers {
 		mu.tiers[t].merge(o.tiers[t])
 	}
@@ -908,6 +920,7 @@ type pricedAs struct {
 	rates    pricing.Rates
 	ok       bool
 	override bool // the rates come from a --pricing file
+	openai   bool // the key is OpenAI's own (provider label "openai"): data residency applies
 }
 
 func newPricer(cfg Config, strs []string) *pricer {
@@ -935,6 +948,7 @@ func (p *pricer) lookup(e *Event) pricedAs {
 		}
 		m, ok := p.cfg.Prices.Lookup(p.strs[e.Model], p.strs[e.Provider], at)
 		r = pricedAs{key: m.Key, rates: m.Rates, ok: ok, override: m.File != ""}
+		r.openai = ok && p.cfg.OpenAIResidency != "" && p.cfg.Prices.Provider(m.Key) == "openai"
 	}
 	p.cache[k] = r
 	p.lastKey, p.last, p.hasLast = k, r, true
@@ -993,6 +1007,16 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						cp = cp.Scale(rates.GeoUS)
 					} else {
 						mu.USOnlyNoUplift++
+					}
+				}
+				if r.openai {
+					// OpenAI data residency: every token class × the region's
+					// uplift; tool fees unchanged (docs/pricing.md).
+					mu.ResidencyCalls++
+					if m := rates.RegionMultiplier(p.cfg.OpenAIResidency); m > 0 {
+						cp = cp.Scale(m)
+					} else {
+						mu.ResidencyNoUplift++
 					}
 				}
 				if e.IsFast() {

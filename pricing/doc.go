@@ -1,6 +1,7 @@
 // Package pricing owns model prices and model-id resolution: the embedded,
 // versioned price table (generated from LiteLLM's price file, its price
-// history and overrides.yaml by internal/pricegen), user price files layered
+// history, genai-prices' dated prices and overrides.yaml by
+// internal/pricegen), user price files layered
 // over it (LoadFile), model-id normalisation and aliases (Normalize,
 // Table.Lookup), and the cost of one call (Rates.Cost).
 //

@@ -259,7 +259,7 @@ func (t *Table) layerCustom(path string, data []byte, isJSON bool) error {
 			order = append(order, lk)
 		}
 		c.Model = key
-		byModel[lk] = append(byModel[lk], dated{c, segment{from: from, day: c.EffectiveFrom, rates: r, file: path}})
+		byModel[lk] = append(byModel[lk], dated{c, segment{from: from, day: c.EffectiveFrom, rates: r, file: path, dateSrc: fileDateSource(c.EffectiveFrom)}})
 	}
 	for _, lk := range order {
 		ds := byModel[lk]
@@ -334,4 +334,12 @@ func (r Rates) check() error {
 		}
 	}
 	return nil
+}
+
+// fileDateSource is a price-file period's date source: its effective_from.
+func fileDateSource(day string) string {
+	if day == "" {
+		return ""
+	}
+	return DatePriceFile
 }

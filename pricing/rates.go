@@ -84,6 +84,18 @@ func (p Parts) Scale(f float64) Parts {
 		Multimodal: p.Multimodal * f}
 }
 
+// RegionMultiplier is the OpenAI data-residency uplift for region ("eu",
+// "us"), 0 if the table has none for it.
+func (r Rates) RegionMultiplier(region string) float64 {
+	switch region {
+	case "eu":
+		return r.RegionEU
+	case "us":
+		return r.RegionUS
+	}
+	return 0
+}
+
 // ServerToolCost is the fee for n server-side web searches, and whether the
 // table has a price for them (n > 0 without one: not priced, to be reported).
 func (r Rates) ServerToolCost(webSearches int64) (float64, bool) {

@@ -16,7 +16,7 @@ import (
 	"github.com/tokcost/tokcost/pricing/internal/pricefile"
 )
 
-//go:generate go run ./internal/pricegen -litellm source/litellm_model_prices.json -changes source/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -o table_gen.json
+//go:generate go run ./internal/pricegen -litellm source/litellm_model_prices.json -changes source/litellm_price_changes.csv -overrides overrides.yaml -snapshot 2026-07-18 -genai-prices source/genai-prices -o table_gen.json
 
 //go:embed table_gen.json
 var embeddedJSON []byte
@@ -71,6 +71,8 @@ type segment struct {
 	day   string // YYYY-MM-DD or ""
 	rates Rates
 	file  string // price file that set these rates; "" = embedded
+	// dateSrc is where day comes from (see Period.DateSource).
+	dateSrc string
 }
 
 var (
@@ -114,7 +116,7 @@ func parseArtefact(data []byte) (*Table, error) {
 			if i > 0 && from <= e.history[i-1].from {
 				return nil, fmt.Errorf("%q: history not in date order at %s", key, s.From)
 			}
-			e.history = append(e.history, segment{from: from, day: s.From, rates: Rates(s.Rates)})
+			e.history = append(e.history, segment{from: from, day: s.From, rates: Rates(s.Rates), dateSrc: dateSource(s)})
 		}
 		t.models[strings.ToLower(key)] = e
 	}
@@ -171,6 +173,32 @@ func (t *Table) Keys() []string {
 type Period struct {
 	From  string // YYYY-MM-DD; "" = no known start
 	Rates Rates
+	// DateSource says where From comes from: DateGenAIPrices (a dated price
+	// in pydantic's genai-prices, from the vendor's announcement),
+	// DateMirror (the day a public mirror of LiteLLM's file first saw the
+	// change, which can lag the vendor's date), DateSnapshot (the LiteLLM
+	// snapshot's date), DatePriceFile (a --pricing file's effective_from);
+	// "" when From is "".
+	DateSource string
+}
+
+// Date sources of a Period.
+const (
+	DateGenAIPrices = pricefile.DateGenAIPrices
+	DateMirror      = "litellm-mirror"
+	DateSnapshot    = pricefile.DateSnapshot
+	DatePriceFile   = "price-file"
+)
+
+func dateSource(s pricefile.Segment) string {
+	switch {
+	case s.From == "":
+		return ""
+	case s.DateSource != "":
+		return s.DateSource
+	default:
+		return DateMirror
+	}
 }
 
 // History returns the dated rates of a table key (exact, case-insensitive),
@@ -182,7 +210,7 @@ func (t *Table) History(key string) ([]Period, bool) {
 	}
 	out := make([]Period, len(m.history))
 	for i, s := range m.history {
-		out[i] = Period{From: s.day, Rates: s.rates}
+		out[i] = Period{From: s.day, Rates: s.rates, DateSource: s.dateSrc}
 	}
 	return out, true
 }

@@ -165,10 +165,11 @@ func TestLookupHistory(t *testing.T) {
 		wantIn, wantOut float64 // $/MTok
 		wantRead        float64
 	}{
-		// CSV: "2025-04-16,1c191ffd,o3,ADDED,10,40,2.5" then "2025-06-11,563aa51b,o3,CHANGED,2,8,0.5".
+		// CSV: "2025-04-16,1c191ffd,o3,ADDED,10,40,2.5" then "2025-06-11,563aa51b,o3,CHANGED,2,8,0.5";
+		// genai-prices dates the cut 2025-06-10 (source/genai-prices/openai.yml line 1347).
 		{"o3", "2025-01-01T00:00:00Z", 10, 40, 2.5}, // before the first date: earliest known rates
-		{"o3", "2025-06-10T23:59:59Z", 10, 40, 2.5},
-		{"o3", "2025-06-11T00:00:00Z", 2, 8, 0.5},
+		{"o3", "2025-06-09T23:59:59Z", 10, 40, 2.5},
+		{"o3", "2025-06-10T00:00:00Z", 2, 8, 0.5},
 		{"o3", "", 2, 8, 0.5}, // atNano 0: latest
 		// CSV: claude-sonnet-5 ADDED 3/15/0.3 on 2026-07-01, CHANGED 2/10/0.2 on 2026-07-03.
 		{"claude-sonnet-5", "2026-07-02T12:00:00Z", 3, 15, 0.3},

@@ -35,9 +35,10 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 		return nil, fmt.Errorf("no session tables")
 	}
 	first := tables[0].Meta
-	// Only the table and cost source must agree; each run's cost by
-	// source is its own, and Build computes the merged one from the models.
-	m := &Merged{Pricing: PricingInfo{Info: first.Pricing.Info, CostSource: first.Pricing.CostSource}, Tool: first.Tool, Files: []ingest.FileResult{}}
+	// Only the table, cost source and stated OpenAI residency must agree;
+	// each run's cost by source is its own, and Build computes the merged
+	// one from the models.
+	m := &Merged{Pricing: PricingInfo{Info: first.Pricing.Info, CostSource: first.Pricing.CostSource, OpenAIResidency: first.Pricing.OpenAIResidency}, Tool: first.Tool, Files: []ingest.FileResult{}}
 	var counts analyze.InputCounts
 	var states []analyze.ModelState
 	var sessions []*analyze.Summary
@@ -48,6 +49,10 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 		if me.Pricing.Info != first.Pricing.Info || me.Pricing.CostSource != first.Pricing.CostSource {
 			return nil, fmt.Errorf("%s: priced with %s (%s, cost source %s), %s with %s (%s, cost source %s): not comparable",
 				t.Name, me.Pricing.Version, me.Pricing.SHA256, me.Pricing.CostSource, tables[0].Name, first.Pricing.Version, first.Pricing.SHA256, first.Pricing.CostSource)
+		}
+		if me.Pricing.OpenAIResidency != first.Pricing.OpenAIResidency {
+			return nil, fmt.Errorf("%s: priced with --openai-residency %q, %s with %q: not comparable",
+				t.Name, me.Pricing.OpenAIResidency, tables[0].Name, first.Pricing.OpenAIResidency)
 		}
 		if me.LoopTimeoutS != first.LoopTimeoutS || me.LoopMinRepeats != first.LoopMinRepeats {
 			return nil, fmt.Errorf("%s: loops found with timeout %gs and %d repeats, %s with %gs and %d: not comparable",

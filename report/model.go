@@ -108,6 +108,8 @@ type ToolInfo struct {
 type PricingInfo struct {
 	pricing.Info
 	CostSource string `json:"cost_source"`
+	// OpenAIResidency is --openai-residency ("eu", "us"), omitted if none.
+	OpenAIResidency string `json:"openai_residency,omitempty"`
 	// CostBySource splits the model calls and dollars by where each call's
 	// price came from (analyze only; nil in other reports).
 	CostBySource *CostBySource `json:"cost_by_source,omitempty"`
@@ -392,6 +394,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		a.Pricing.Info = d.Config.Prices.Info()
 	}
 	a.Pricing.CostSource = opt.CostSource
+	a.Pricing.OpenAIResidency = d.Config.OpenAIResidency
 	var priced float64
 	var tiers analyze.TierSplit
 	var src CostBySource

@@ -92,6 +92,7 @@ func pricingNotes(a *Analysis, name func(string) string) []pricingNote {
 		{false, noUpliftText(a, name)},
 		{false, noFastText(a, name)},
 		{true, mediaTextRateText(a, name)},
+		{false, noResidencyText(a, name)},
 	} {
 		if n.Text != "" {
 			out = append(out, n)
@@ -151,6 +152,21 @@ func noUpliftText(a *Analysis, name func(string) string) string {
 		return ""
 	}
 	return "US-only calls of models without a US uplift in the table, billed at base rates: " + strings.Join(parts, ", ")
+}
+
+// noResidencyText names OpenAI calls under --openai-residency of models
+// without that region's multiplier ("" if none): billed at base rates.
+func noResidencyText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.ResidencyNoUplift > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.ResidencyNoUplift)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "OpenAI calls under --openai-residency " + a.Pricing.OpenAIResidency + " of models without that region's multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
 }
 
 // noFastText names fast-mode calls of models without a fast multiplier

@@ -46,6 +46,7 @@ func BuildWhatif(d *analyze.Dataset, w *analyze.Whatif, opt WhatifOptions) *What
 		r.Pricing.Info = d.Config.Prices.Info()
 	}
 	r.Pricing.CostSource = opt.CostSource
+	r.Pricing.OpenAIResidency = d.Config.OpenAIResidency
 	for _, m := range d.Models {
 		if m.Unpriced > 0 {
 			r.Input.Unpriced = append(r.Input.Unpriced, Unpriced{Model: m.Model, Calls: m.Unpriced, Tokens: m.Tokens.Total()})

@@ -38,6 +38,8 @@ type inputOptions struct {
 	// State and AfterManifest read only what earlier runs did not
 	// (analyze only; incremental.go).
 	State, AfterManifest string
+	// OpenAIResidency is --openai-residency: "", "eu" or "us".
+	OpenAIResidency string
 }
 
 // register adds every shared input flag: reading, pricing and loops.
@@ -46,7 +48,8 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVar(&o.CostSource, "cost-source", "auto", "where a call's cost comes from: auto (table, else the record's cost_usd), computed (table only), record (cost_usd only)")
-	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed on a rate the price table does not hold (a service tier at standard or scaled rates, US-only without a multiplier)")
+	f.BoolVar(&o.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed on a rate the price table does not hold (a service tier at standard or scaled rates, US-only, fast mode or --openai-residency without a multiplier)")
+	f.StringVar(&o.OpenAIResidency, "openai-residency", "none", "the data-residency region of the OpenAI project these traces come from: none, eu or us; OpenAI models are billed × the table's regional multiplier (docs/pricing.md)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "the agent runtime's session time limit; loops that ended before it are 'under the timeout'")
 	f.IntVar(&o.LoopMinRepeats, "loop-min-repeats", analyze.DefaultMinRepeats, "repeats that make a runaway loop, in every shape: failed attempts with the same masked error, identical calls with the same result, model-only calls")
 	f.BoolVar(&o.Local, "local", false, "also read the default log directories of every supported coding agent found on this machine (Claude Code, Codex, Gemini CLI, OpenCode, Cline, Roo Code, Kilo Code); prints each one found")
@@ -228,6 +231,10 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if err != nil {
 		return nil, err
 	}
+	residency, err := o.residency()
+	if err != nil {
+		return nil, err
+	}
 	if o.Local {
 		dirs, err := localInputs(ios, o.Quiet, thisMachine())
 		if err != nil {
@@ -281,7 +288,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if err != nil {
 		return nil, err
 	}
-	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src})
+	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src, OpenAIResidency: residency})
 	ios.timing.done("finish")
 	if err := ctx.Err(); err != nil {
 		return nil, err // interrupted while sessions were finished
@@ -340,8 +347,11 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee, noUplift, noFast, mediaText []string
+	var noFee, noUplift, noFast, mediaText, noRegion []string
 	for _, m := range models {
+		if m.ResidencyNoUplift > 0 {
+			noRegion = append(noRegion, fmt.Sprintf("%s (%d calls)", m.Model, m.ResidencyNoUplift))
+		}
 		if m.UnpricedWebSearches > 0 {
 			noFee = append(noFee, fmt.Sprintf("%s (%d searches)", m.Model, m.UnpricedWebSearches))
 		}
@@ -357,6 +367,9 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	if len(mediaText) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: audio or image tokens of models without a rate for that modality in the table, billed at the text rate: %s\n", report.SafeText(strings.Join(mediaText, ", ")))
+	}
+	if len(noRegion) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: --openai-residency %s: OpenAI models without that region's multiplier in the table, billed at base rates: %s\n", o.OpenAIResidency, report.SafeText(strings.Join(noRegion, ", ")))
 	}
 	if len(noFast) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: fast-mode calls of models without a fast multiplier in the table, billed at base rates: %s\n", report.SafeText(strings.Join(noFast, ", ")))
@@ -589,29 +602,52 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 // rates, a tier class scaled from the standard rate, a US-only call billed
 // without its uplift). Exact, or loud: an assumed figure must be able to
 // fail the run (docs/pricing.md, "Billing dimensions").
-func unpricedError(a *report.Analysis) error {
-	var usNoUplift, noFast, mediaText int64
-	for _, m := range a.Models {
+func unpricedError(a *report.Analysis) error { return unpricedVerdict(a.Models) }
+
+// unpricedVerdict is unpricedError on the models of any run (analyze's
+// report, check's report read back, whatif's and ticket's dataset), so
+// every command's --fail-on-unpriced fails on the same things.
+func unpricedVerdict(models []analyze.ModelUsage) error {
+	var unpriced, noFee, stdTiers, scaledTiers int
+	var usNoUplift, noFast, mediaText, noRegion int64
+	for _, m := range models {
+		noRegion += m.ResidencyNoUplift
+		if m.Unpriced > 0 {
+			unpriced++
+		}
+		if m.UnpricedWebSearches > 0 {
+			noFee++
+		}
+		for _, t := range m.ByTier.Used() {
+			if t.StandardRateCalls > 0 {
+				stdTiers++
+			}
+			if t.ScaledRateCalls > 0 {
+				scaledTiers++
+			}
+		}
 		usNoUplift += m.USOnlyNoUplift
 		noFast += m.FastNoMultiplier
 		mediaText += m.MediaTextRateCalls
 	}
 	var why string
 	switch {
-	case len(a.Input.Unpriced) > 0:
-		why = fmt.Sprintf("%d models could not be priced", len(a.Input.Unpriced))
-	case len(a.Input.UnpricedServerTools) > 0:
-		why = fmt.Sprintf("%d models made web searches the table has no price for", len(a.Input.UnpricedServerTools))
-	case len(a.Input.StandardRate) > 0:
-		why = fmt.Sprintf("%d model service tiers have no rates (billed at standard rates)", len(a.Input.StandardRate))
-	case len(a.Input.ScaledRate) > 0:
-		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", len(a.Input.ScaledRate))
+	case unpriced > 0:
+		why = fmt.Sprintf("%d models could not be priced", unpriced)
+	case noFee > 0:
+		why = fmt.Sprintf("%d models made web searches the table has no price for", noFee)
+	case stdTiers > 0:
+		why = fmt.Sprintf("%d model service tiers have no rates (billed at standard rates)", stdTiers)
+	case scaledTiers > 0:
+		why = fmt.Sprintf("%d model service tiers were billed at assumed (scaled) rates for some token class", scaledTiers)
 	case usNoUplift > 0:
 		why = fmt.Sprintf("%d US-only calls were billed without a US multiplier", usNoUplift)
 	case noFast > 0:
 		why = fmt.Sprintf("%d fast-mode calls were billed without a fast multiplier", noFast)
 	case mediaText > 0:
 		why = fmt.Sprintf("%d calls with audio or image tokens were billed at the text rate (no rate for the modality)", mediaText)
+	case noRegion > 0:
+		why = fmt.Sprintf("%d OpenAI calls were billed without the --openai-residency multiplier", noRegion)
 	default:
 		return nil
 	}
@@ -694,4 +730,15 @@ func parseAlso(also []string, opt report.WriterOptions) ([]extra, bool, error) {
 		html = html || format == "html"
 	}
 	return extras, html, nil
+}
+
+// residency validates --openai-residency: "" for none.
+func (o *inputOptions) residency() (string, error) {
+	switch o.OpenAIResidency {
+	case "", "none":
+		return "", nil
+	case "eu", "us":
+		return o.OpenAIResidency, nil
+	}
+	return "", usageErr("--openai-residency %q: want none, eu or us", o.OpenAIResidency)
 }

@@ -64,7 +64,7 @@ run whatif on the traces.
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file: FORMAT=FILE (repeatable)")
 	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly, without the spreadsheet guard")
 	f.BoolVar(&opts.Strict, "strict", false, "exit 3 when a session id is in more than one table, or the runs had invalid lines or unreadable files")
-	f.BoolVar(&opts.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced")
+	f.BoolVar(&opts.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed on a rate the price table does not hold (as analyze)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	return cmd
@@ -204,6 +204,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		Caps:         caps,
 	})
 	a.Pricing.Info, a.Pricing.CostSource = m.Pricing.Info, m.Pricing.CostSource // Build's cost by source stands
+	a.Pricing.OpenAIResidency = m.Pricing.OpenAIResidency
 	if html && a.CapCurve == nil && !opts.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: some session tables have no call costs: the HTML report has no cap sweep\n")
 	}
@@ -220,6 +221,12 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 	}
 	if err := outs.commit(); err != nil {
 		return err
+	}
+	if opts.FailOnUnpriced {
+		// The same grounds as analyze's, assumed rates included.
+		if err := unpricedError(a); err != nil {
+			return err
+		}
 	}
 	if opts.FailOnUnpriced && (len(a.Input.Unpriced) > 0 || len(a.Input.UnpricedServerTools) > 0 || len(a.Input.StandardRate) > 0) {
 		return &exitError{code: ExitUnpriced, err: fmt.Errorf("some calls could not be priced (or were billed at standard rates) and --fail-on-unpriced is set")}

@@ -70,7 +70,7 @@ priced keys. docs/pricing.md describes the rules.
 	f.StringVar(&opts.At, "at", "", "show the rates in force on this UTC date (YYYY-MM-DD) or time (RFC 3339); default: latest")
 	f.StringArrayVar(&opts.PricingFiles, "pricing", nil, "price file layered over the embedded table: LiteLLM JSON or tokcost YAML/JSON (repeatable)")
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(pricesFormats, ", "))
-	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key")
+	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key, with where its date comes from (genai-prices, litellm-mirror, …)")
 	f.BoolVar(&opts.List, "list", false, "list the table's keys (optionally those matching PATTERN: a glob with * and ?, or text the key contains) with their rates")
 	cmd.AddCommand(newPricesImportCmd(ios))
 	return cmd
@@ -151,8 +151,11 @@ type modelPrices struct {
 }
 
 type datedRates struct {
-	From  string    `json:"from,omitempty"`
-	Rates mtokRates `json:"rates"`
+	From string `json:"from,omitempty"`
+	// DateSource: genai-prices, litellm-mirror, litellm-snapshot or
+	// price-file (docs/pricing.md, "Price history"); "" with no From.
+	DateSource string    `json:"date_source,omitempty"`
+	Rates      mtokRates `json:"rates"`
 }
 
 // mtokRates are the rates billed, in $ per million tokens, per token class.
@@ -231,7 +234,7 @@ func explainModel(t *pricing.Table, model, provider string, atNano int64, histor
 	if history {
 		periods, _ := t.History(x.Match.Key)
 		for _, p := range periods {
-			mp.History = append(mp.History, datedRates{From: p.From, Rates: billed(p.Rates)})
+			mp.History = append(mp.History, datedRates{From: p.From, DateSource: p.DateSource, Rates: billed(p.Rates)})
 		}
 	}
 	return mp
@@ -371,15 +374,19 @@ func writePricesTable(w io.Writer, res pricesResult) error {
 		if len(mp.History) > 0 {
 			b.WriteString("  history:\n")
 			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "    from\tinput\toutput\tcache read\twrite 5m\twrite 1h\treasoning\ttier")
+			fmt.Fprintln(tw, "    from\tinput\toutput\tcache read\twrite 5m\twrite 1h\treasoning\ttier\tdate from")
 			for _, h := range mp.History {
 				from := h.From
 				if from == "" {
 					from = "(all dates)"
 				}
 				r := h.Rates
-				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", from, money(r.Input), money(r.Output),
-					money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier))
+				src := h.DateSource
+				if src == "" {
+					src = "-"
+				}
+				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", from, money(r.Input), money(r.Output),
+					money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier), src)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -420,7 +427,7 @@ func writeRates(w io.Writer, indent string, r mtokRates) {
 		fmt.Fprintf(w, "%sfast mode\t×%s on every token rate\n", indent, strconv.FormatFloat(r.Fast, 'f', -1, 64))
 	}
 	if r.RegionEU > 0 || r.RegionUS > 0 {
-		fmt.Fprintf(w, "%sdata residency\tEU ×%s, US ×%s (not applied: traces do not say the region)\n", indent,
+		fmt.Fprintf(w, "%sdata residency\tEU ×%s, US ×%s (applied with --openai-residency eu|us)\n", indent,
 			strconv.FormatFloat(r.RegionEU, 'f', -1, 64), strconv.FormatFloat(r.RegionUS, 'f', -1, 64))
 	}
 	if r.USOnly > 0 {

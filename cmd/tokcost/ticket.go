@@ -83,5 +83,5 @@ func ticketRun(ios *IOStreams, cmd *cobra.Command, opts *ticketOptions) error {
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return report.WriteTicket(out, t) }); err != nil {
 		return err
 	}
-	return opts.unpricedExit(r)
+	return opts.unpricedExit(d)
 }

@@ -227,12 +227,15 @@ func valueList(set map[string]bool) string {
 	return strings.Join(vals, ", ")
 }
 
-// unpricedExit applies --fail-on-unpriced after the output is written.
-func (o *policyOptions) unpricedExit(r *report.WhatifReport) error {
-	if o.FailOnUnpriced && len(r.Input.Unpriced) > 0 {
-		return &exitError{code: ExitUnpriced, err: fmt.Errorf("%d models could not be priced and --fail-on-unpriced is set", len(r.Input.Unpriced))}
+// unpricedExit applies --fail-on-unpriced after the output is written,
+// on the same grounds as analyze: unpriced calls or searches, and rates the
+// table does not hold (a service tier at standard or scaled rates, US-only
+// or fast mode without a multiplier).
+func (o *policyOptions) unpricedExit(d *analyze.Dataset) error {
+	if !o.FailOnUnpriced {
+		return nil
 	}
-	return nil
+	return unpricedVerdict(d.Models)
 }
 
 const policyHelp = `Policies, each an exact replay of the recorded tokens against the baseline:
@@ -298,14 +301,14 @@ func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
 	if err != nil {
 		return err
 	}
-	_, r, err := opts.simulate(ios, cfg)
+	d, r, err := opts.simulate(ios, cfg)
 	if err != nil {
 		return err
 	}
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return w.Write(out, r) }); err != nil {
 		return err
 	}
-	return opts.unpricedExit(r)
+	return opts.unpricedExit(d)
 }
 
 // Bounds on the what-if projection flags: far above any fleet, low enough

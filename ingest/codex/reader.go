@@ -278,6 +278,10 @@ type decoder struct {
 	p        fastjson.Parser // the line; its values live until the next line
 	args     fastjson.Parser // tool arguments, parsed while the line's values are in use
 	content  bool            // a line other than session_meta since the last session_meta
+	// searches counts the web_search_call items (not failed) since the last
+	// call record: the Responses API hosted tool, billed per call, made by
+	// the response whose token_count follows them.
+	searches int64
 }
 
 // Decode implements ingest.Format. Every line ends up as one record or one
@@ -412,6 +416,8 @@ func (d *decoder) line(b []byte, n int64) {
 			r.Tool = "web_search" // a hosted tool: no name, no call_id
 			if it.Status == "failed" {
 				r.Status = ingest.StatusError
+			} else {
+				d.searches++
 			}
 		}
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
@@ -501,9 +507,13 @@ func (d *decoder) tokenCount(it *item, n, ts int64) {
 		OutputTokens:    u.OutputTokens,
 		CacheReadTokens: u.CachedInputTokens,
 		ReasoningTokens: u.ReasoningOutputTokens,
-		File:            d.file,
-		Line:            n,
+		// The response's hosted web searches, priced per call where the
+		// table has a fee, else reported as unpriced (docs/pricing.md).
+		WebSearchRequests: d.searches,
+		File:              d.file,
+		Line:              n,
 	}
+	d.searches = 0
 	if total != nil {
 		// The running total identifies the call, also across a copy of the
 		// same rollout (sessions/ and archived_sessions/).

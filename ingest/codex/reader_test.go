@@ -329,3 +329,46 @@ func TestForkMetasInARow(t *testing.T) {
 	}
 	checkAccounting(t, c, 3)
 }
+
+// TestWebSearchCalls: each web_search_call item is a hosted-tool call of the
+// response whose token_count follows it. In the sample (numbered lines of
+// `jq -r '[.type,.payload.type//""]|join("/")' F | cat -n`) the three
+// web_search_call items are lines 197, 228 and 239 (all "completed"), and
+// the next token_count lines are 204, 231 and 242.
+func TestWebSearchCalls(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]int64{}
+	for _, r := range decode(t, sample, data).Recs {
+		if r.WebSearchRequests != 0 {
+			if r.Kind != ingest.KindLLM {
+				t.Errorf("line %d: %d web searches on a %v record", r.Line, r.WebSearchRequests, r.Kind)
+			}
+			got[r.Line] = r.WebSearchRequests
+		}
+	}
+	want := map[int64]int64{204: 1, 231: 1, 242: 1}
+	if len(got) != len(want) || got[204] != 1 || got[231] != 1 || got[242] != 1 {
+		t.Errorf("web searches by call line = %v, want %v", got, want)
+	}
+
+	// A failed search is not counted; two before one token_count are one call's.
+	rollout := `{"timestamp":"2026-05-11T11:27:00Z","type":"turn_context","payload":{"model":"gpt-5.5"}}
+{"timestamp":"2026-05-11T11:27:01Z","type":"response_item","payload":{"type":"web_search_call","status":"completed"}}
+{"timestamp":"2026-05-11T11:27:02Z","type":"response_item","payload":{"type":"web_search_call","status":"failed"}}
+{"timestamp":"2026-05-11T11:27:03Z","type":"response_item","payload":{"type":"web_search_call","status":"completed"}}
+{"timestamp":"2026-05-11T11:27:04Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":10,"output_tokens":2,"total_tokens":12}}}}
+{"timestamp":"2026-05-11T11:27:05Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":20,"output_tokens":2,"total_tokens":22}}}}
+`
+	var calls []int64
+	for _, r := range decode(t, "r.jsonl", []byte(rollout)).Recs {
+		if r.Kind == ingest.KindLLM {
+			calls = append(calls, r.WebSearchRequests)
+		}
+	}
+	if len(calls) != 2 || calls[0] != 2 || calls[1] != 0 {
+		t.Errorf("web searches per call = %v, want [2 0]", calls)
+	}
+}

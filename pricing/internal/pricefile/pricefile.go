@@ -93,7 +93,17 @@ type Model struct {
 type Segment struct {
 	From  string `json:"from,omitempty"`
 	Rates Price  `json:"rates"`
+	// DateSource says where From comes from: "" is the price-history
+	// mirror's first-seen date (or no date), DateGenAIPrices a dated price
+	// in pydantic's genai-prices, DateSnapshot the LiteLLM snapshot's date.
+	DateSource string `json:"date_source,omitempty"`
 }
+
+// Date sources of a Segment (see Segment.DateSource).
+const (
+	DateGenAIPrices = "genai-prices"
+	DateSnapshot    = "litellm-snapshot"
+)
 
 // Overrides is overrides.yaml: corrections the generator applies on top of
 // LiteLLM's data. Every entry carries a why citing its source.

@@ -12,6 +12,8 @@
 //   - a key only in the snapshot has one segment that covers all time.
 //
 // overrides.yaml then drops bad CSV rows, sets fields and adds aliases.
+// Dated prices in pydantic's genai-prices (-genai-prices) then replace the
+// mirror's date of the same change (genai.go).
 // Last, periods with input and output both $0 are dropped (a key left with
 // none is dropped), unless overrides.yaml lists the key under free: LiteLLM
 // writes 0/0 where it has no price, and a lookup must then say "unpriced",
@@ -28,6 +30,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -49,6 +52,7 @@ func run(args []string, warn io.Writer) error {
 	changesPath := fs.String("changes", "", "litellm_price_changes.csv")
 	overridesPath := fs.String("overrides", "overrides.yaml", "overrides file")
 	snapshot := fs.String("snapshot", "", "date of the LiteLLM snapshot, YYYY-MM-DD")
+	genaiDir := fs.String("genai-prices", "", "directory of genai-prices provider files (*.yml) whose start_date constraints date the history")
 	outPath := fs.String("o", "table_gen.json", "output file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,12 +84,34 @@ func run(args []string, warn io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *changesPath, err)
 	}
-	art, err := build(current, events, ov, *snapshot, warn)
+	var gpPaths []string
+	var gpFiles [][]byte
+	if *genaiDir != "" {
+		if gpPaths, err = filepath.Glob(filepath.Join(*genaiDir, "*.yml")); err != nil || len(gpPaths) == 0 {
+			return fmt.Errorf("-genai-prices %s: no *.yml files", *genaiDir)
+		}
+		sort.Strings(gpPaths)
+		for _, p := range gpPaths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			gpFiles = append(gpFiles, b)
+		}
+	}
+	gps, err := readGenAIPrices(gpPaths, gpFiles, warn)
+	if err != nil {
+		return err
+	}
+	art, err := build(current, events, ov, gps, *snapshot, warn)
 	if err != nil {
 		return err
 	}
 	art.Inputs = fmt.Sprintf("litellm_model_prices.json sha256:%x; litellm_price_changes.csv sha256:%x; overrides.yaml sha256:%x",
 		sha256.Sum256(litellmData), sha256.Sum256(changesData), sha256.Sum256(overridesData))
+	for i, p := range gpPaths {
+		art.Inputs += fmt.Sprintf("; genai-prices/%s sha256:%x", filepath.Base(p), sha256.Sum256(gpFiles[i]))
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf) // map keys come out sorted: the file is deterministic
 	enc.SetEscapeHTML(false)
@@ -199,7 +225,7 @@ func sameCSVFields(a, b pricefile.Price) bool {
 		(!aTier || eq(a.InputAbove, b.InputAbove) && eq(a.OutputAbove, b.OutputAbove))
 }
 
-func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event, ov *pricefile.Overrides, snapshot string, warn io.Writer) (*pricefile.Artefact, error) {
+func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event, ov *pricefile.Overrides, gps []gpModel, snapshot string, warn io.Writer) (*pricefile.Artefact, error) {
 	art := &pricefile.Artefact{
 		Version: fmt.Sprintf("litellm-%s+overrides-%d", snapshot, ov.Revision),
 		Aliases: map[string]string{},
@@ -231,7 +257,7 @@ func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event,
 			hist[len(hist)-1].Rates = cur.Price
 		} else {
 			fmt.Fprintf(warn, "pricegen: %s: snapshot %+v differs from last change %+v; adding a segment at %s\n", key, cur.Price, last, snapshot)
-			hist = append(hist, pricefile.Segment{From: snapshot, Rates: cur.Price})
+			hist = append(hist, pricefile.Segment{From: snapshot, Rates: cur.Price, DateSource: pricefile.DateSnapshot})
 		}
 		art.Models[key] = pricefile.Model{Provider: cur.Provider, History: hist}
 	}
@@ -246,6 +272,9 @@ func build(current map[string]pricefile.LiteLLMEntry, events map[string][]event,
 			}
 		}
 	}
+	// After the fixes, so both sources are compared on corrected rates;
+	// before $0/$0 periods go and equal neighbours collapse.
+	applyGenAIDates(art.Models, gps, snapshot, warn)
 	free := map[string]bool{}
 	for i, f := range ov.Free {
 		if _, ok := art.Models[f.Key]; !ok {

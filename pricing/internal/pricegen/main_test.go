@@ -25,7 +25,7 @@ func TestBuildDropsZeroPrices(t *testing.T) {
 		"paid": {{"2025-01-01", price(0, 0)}, {"2025-02-01", price(1, 2)}, {"2025-03-01", price(0, 0)}, {"2025-04-01", price(1, 2)}},
 	}
 	ov := &pricefile.Overrides{Free: []pricefile.Free{{Key: "free-by-source", Why: "test"}}}
-	art, err := build(current, events, ov, "2025-05-01", io.Discard)
+	art, err := build(current, events, ov, nil, "2025-05-01", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func TestBuildDropsZeroPrices(t *testing.T) {
 
 	// A free: entry must name a key that has a $0/$0 period.
 	ov = &pricefile.Overrides{Free: []pricefile.Free{{Key: "zero-input", Why: "test"}}}
-	if _, err := build(current, events, ov, "2025-05-01", io.Discard); err == nil {
+	if _, err := build(current, events, ov, nil, "2025-05-01", io.Discard); err == nil {
 		t.Error("free: on a key with no $0/$0 period: no error")
 	}
 	ov = &pricefile.Overrides{Free: []pricefile.Free{{Key: "nope", Why: "test"}}}
-	if _, err := build(current, events, ov, "2025-05-01", io.Discard); err == nil {
+	if _, err := build(current, events, ov, nil, "2025-05-01", io.Discard); err == nil {
 		t.Error("free: on a missing key: no error")
 	}
 }
