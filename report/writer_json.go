@@ -84,7 +84,7 @@ func writeJSONChunked(w io.Writer, a *Analysis, chunk int) error {
 	if err := writeObject(bw, reflect.ValueOf(a).Elem(), 0, field); err != nil {
 		return err
 	}
-	bw.WriteByte('\n') // json.Encoder ends each value with a newline
+	_ = bw.WriteByte('\n') // json.Encoder ends each value with a newline; Flush reports any error
 	return bw.Flush()
 }
 
@@ -143,6 +143,8 @@ func isEmptyJSON(v reflect.Value) bool {
 
 // writeObject writes struct v (addressable, chunkable) as an object whose
 // braces are at depth indents, calling value for each field's value.
+// Errors of w's small writes are left to the final Flush: a bufio.Writer
+// keeps its first error and returns it from every later call.
 func writeObject(w *bufio.Writer, v reflect.Value, depth int, value func(f reflect.Value, depth int) error) error {
 	fields, _ := jsonFields(v.Type())
 	n := 0
@@ -152,13 +154,13 @@ func writeObject(w *bufio.Writer, v reflect.Value, depth int, value func(f refle
 			continue
 		}
 		if n == 0 {
-			w.WriteByte('{')
+			_ = w.WriteByte('{')
 		} else {
-			w.WriteByte(',')
+			_ = w.WriteByte(',')
 		}
 		n++
 		newline(w, depth+1)
-		w.WriteString(`"` + f.name + `": `)
+		_, _ = w.WriteString(`"` + f.name + `": `)
 		if err := value(fv, depth+1); err != nil {
 			return err
 		}
@@ -173,9 +175,9 @@ func writeObject(w *bufio.Writer, v reflect.Value, depth int, value func(f refle
 
 // newline starts a line at depth indents.
 func newline(w *bufio.Writer, depth int) {
-	w.WriteByte('\n')
+	_ = w.WriteByte('\n')
 	for range depth {
-		w.WriteString("  ")
+		_, _ = w.WriteString("  ")
 	}
 }
 
