@@ -379,8 +379,9 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 // runawayOf adds up the loops found in sessions (found[i] is the loop of
 // the session costing costs[i], nil for none), in session order.
 func runawayOf(costs []float64, found []*RunawaySession, cfg LoopConfig) Runaway {
-	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats, Sessions: []RunawaySession{}}
+	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats}
 	flagged := make([]bool, len(costs))
+	var loops []*RunawaySession
 	for i, c := range costs {
 		r.TotalCostUSD += c
 		rs := found[i]
@@ -394,19 +395,29 @@ func runawayOf(costs []float64, found []*RunawaySession, cfg LoopConfig) Runaway
 		}
 		r.WastedTokens += rs.WastedTokens
 		r.WastedCostUSD += rs.WastedCostUSD
-		r.Sessions = append(r.Sessions, *rs)
+		loops = append(loops, rs)
 	}
 	if r.TotalCostUSD > 0 {
 		r.WastedShare = r.WastedCostUSD / r.TotalCostUSD
 	}
 	r.Top5pctSessions, r.Top5pctLoops = topLoops(costs, flagged)
-	sort.Slice(r.Sessions, func(i, j int) bool {
-		a, b := &r.Sessions[i], &r.Sessions[j]
-		if a.WastedCostUSD != b.WastedCostUSD {
-			return a.WastedCostUSD > b.WastedCostUSD
+	// Sorted as pointers and copied once into an array of the exact size:
+	// a fleet has tens of thousands of 288-byte sessions, which growing a
+	// slice by append and swapping in place moved many times over. Session
+	// ids are unique, so the order is total and any sort gives it.
+	slices.SortFunc(loops, func(a, b *RunawaySession) int {
+		switch {
+		case a.WastedCostUSD > b.WastedCostUSD:
+			return -1
+		case a.WastedCostUSD < b.WastedCostUSD:
+			return 1
 		}
-		return a.SessionID < b.SessionID
+		return strings.Compare(a.SessionID, b.SessionID)
 	})
+	r.Sessions = make([]RunawaySession, len(loops))
+	for i, rs := range loops {
+		r.Sessions[i] = *rs
+	}
 	return r
 }
 

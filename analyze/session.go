@@ -493,11 +493,6 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 		found[i], costs[i] = s.Loop, s.CostUSD
 	}
 	out.Runaway = runawayOf(costs, found, lc)
-	// The encoded records just became garbage, and what the caller does
-	// next (the report) allocates: collect now so that it reuses the space.
-	if !c.small() {
-		runtime.GC()
-	}
 	return out
 }
 
@@ -581,10 +576,15 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		// them (loop evidence has copied its examples): a large fleet has
 		// hundreds of thousands.
 		out.strings = slices.Clone(out.strings[:sealed.Names]) // a new array: the old one holds them all
-	} else if !c.small() {
-		// The encoded records just became garbage, and what the caller
-		// does next (the report) allocates: collect now so that it
-		// reuses the space.
+	}
+	// The encoded records just became garbage, and what comes next
+	// (FinishSummaries' runaway list, the report) allocates: collect now
+	// so that it reuses the space. Collecting after FinishSummaries had
+	// built its lists instead put them in new pages, on top of the dead
+	// records: +40 MiB of peak RSS on the benchmark fleet
+	// (docs/performance.md). The small collector (one session on a Beam
+	// worker) skips it: a forced collection per session would dominate.
+	if !c.small() {
 		runtime.GC()
 	}
 	return out

@@ -2,171 +2,134 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tokcost/tokcost/analyze"
 )
 
 type jsonWriter struct{}
 
-// Write emits the contract as indented JSON with a trailing newline, the
-// bytes json.Encoder with SetIndent("", "  ") writes, but streamed: the
-// report object and its runaway section are written field by field and the
-// runaway sessions one at a time, so the writer holds one session's JSON,
-// not the whole report twice (json.Encoder builds the compact document
-// and then its indented copy: 0.5 GiB each for the 318 MB report of a
-// 1.75 M-session fleet, docs/performance.md). Encoding the runaway
-// sessions on every core and splicing them in by byte search was measured
-// and dropped: it saved a few per cent of `analyze -f json` on the
-// 200,000-session fleet (docs/performance.md, "JSON decoding: fast paths
-// and why") for code that broke on any change to the report's layout.
+// parallelJSONAfter is how many runaway sessions make it worth encoding
+// them on every core: a large fleet has tens of thousands, nearly all of
+// the report's bytes.
+const parallelJSONAfter = 2000
+
+// jsonChunk is how many runaway sessions one goroutine encodes at a time
+// (about 1 KB each).
+const jsonChunk = 256
+
+// Write emits the contract as indented JSON with a trailing newline: the
+// bytes of json.Encoder with SetIndent("", "  "), whichever way they are
+// made. Past parallelJSONAfter runaway sessions it writes the document
+// field by field (writeObject) and encodes the sessions in chunks on every
+// core, written in order as they are done. On the 200,000-session fleet
+// (32,000 runaway sessions, 36 MB of JSON) the write took 0.53-0.60 CPU
+// seconds against 1.32-1.41 with one encoder (two ABAB pairs, 2 cores,
+// load ~55, 2026-12-04; docs/performance.md): besides using both cores
+// it never holds the whole document, which one encoder builds twice
+// (compact, then indented) in buffers grown by doubling.
+// BenchmarkJSONWriter pairs the two on a 20,000-session fleet.
 func (jsonWriter) Write(w io.Writer, a *Analysis) error {
-	if !streamable() {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(a)
+	if len(a.Runaway.Sessions) < parallelJSONAfter {
+		return writeJSONPlain(w, a)
+	}
+	return writeJSONChunked(w, a, jsonChunk)
+}
+
+// writeJSONPlain is the one-encoder form, the reference the chunked one
+// must equal byte for byte.
+func writeJSONPlain(w io.Writer, a *Analysis) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(a)
+}
+
+var (
+	runawayType         = reflect.TypeFor[analyze.Runaway]()
+	runawaySessionsType = reflect.TypeFor[[]analyze.RunawaySession]()
+	// chunkable is whether writeObject can write Analysis and Runaway
+	// field by field; when a change to either gives them a field it does
+	// not handle, Write falls back to one encoder (TestJSONChunkable fails).
+	chunkable = sync.OnceValue(func() bool {
+		_, ok1 := jsonFields(reflect.TypeFor[Analysis]())
+		_, ok2 := jsonFields(runawayType)
+		return ok1 && ok2
+	})
+)
+
+// writeJSONChunked writes a as writeJSONPlain does, the runaway sessions
+// encoded chunk sessions at a time on every core.
+func writeJSONChunked(w io.Writer, a *Analysis, chunk int) error {
+	if !chunkable() {
+		return writeJSONPlain(w, a)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := writeJSONValue(bw, reflect.ValueOf(a).Elem(), ""); err != nil {
+	var field func(f reflect.Value, depth int) error
+	field = func(f reflect.Value, depth int) error {
+		switch f.Type() {
+		case runawayType:
+			return writeObject(bw, f, depth, field)
+		case runawaySessionsType:
+			return writeSessionsJSON(bw, f.Interface().([]analyze.RunawaySession), depth, chunk)
+		}
+		return writeValueJSON(bw, f, depth)
+	}
+	if err := writeObject(bw, reflect.ValueOf(a).Elem(), 0, field); err != nil {
 		return err
 	}
-	if err := bw.WriteByte('\n'); err != nil {
-		return err
-	}
+	_ = bw.WriteByte('\n') // json.Encoder ends each value with a newline; Flush reports any error
 	return bw.Flush()
 }
 
-// The types written field by field or element by element; every other
-// value is json.MarshalIndent's, indented to its depth.
-var (
-	analysisType = reflect.TypeFor[Analysis]()
-	runawayType  = reflect.TypeFor[analyze.Runaway]()
-	runawaysType = reflect.TypeFor[[]analyze.RunawaySession]()
-)
-
-// streamable reports whether the structs written field by field use only
-// what writeJSONStruct implements: exported or skipped fields, no embedded
-// ones, tags with a name and at most omitempty. Anything else (a field
-// added later with ",string", an embedded struct) makes Write fall back to
-// json.Encoder: the same bytes, unstreamed.
-var streamable = sync.OnceValue(func() bool {
-	for _, t := range []reflect.Type{analysisType, runawayType} {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			if f.Anonymous {
-				return false
-			}
-			tag := f.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			if _, opts, _ := strings.Cut(tag, ","); opts != "" && opts != "omitempty" {
-				return false
-			}
-		}
-	}
-	return true
-})
-
-// writeJSONValue writes v (addressable) at the indentation prefix, as
-// the indented encoding of the enclosing document would have it. Write
-// errors stick in w and come out of its Flush.
-func writeJSONValue(w *bufio.Writer, v reflect.Value, prefix string) error {
-	switch v.Type() {
-	case analysisType, runawayType:
-		return writeJSONStruct(w, v, prefix)
-	case runawaysType:
-		if v.IsNil() {
-			_, err := w.WriteString("null")
-			return err
-		}
-		if v.Len() == 0 {
-			_, err := w.WriteString("[]")
-			return err
-		}
-		inner := prefix + "  "
-		_ = w.WriteByte('[')
-		for i := range v.Len() {
-			if i > 0 {
-				_ = w.WriteByte(',')
-			}
-			_, _ = w.WriteString("\n" + inner)
-			if err := writeMarshalled(w, v.Index(i), inner); err != nil {
-				return err
-			}
-		}
-		_, err := w.WriteString("\n" + prefix + "]")
-		return err
-	}
-	return writeMarshalled(w, v, prefix)
+// jsonField is a struct field as encoding/json writes it.
+type jsonField struct {
+	index     int
+	name      string
+	omitEmpty bool
 }
 
-// writeMarshalled writes json.MarshalIndent of v's address, so that
-// methods on pointer receivers apply as they do when the whole report is
-// encoded through a pointer.
-func writeMarshalled(w *bufio.Writer, v reflect.Value, prefix string) error {
-	b, err := json.MarshalIndent(v.Addr().Interface(), prefix, "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
-
-// writeJSONStruct writes a struct field by field, in declaration order,
-// with encoding/json's rules for the tags streamable allows.
-func writeJSONStruct(w *bufio.Writer, v reflect.Value, prefix string) error {
-	t := v.Type()
-	inner := prefix + "  "
-	n := 0
+// jsonFields lists the fields encoding/json writes of struct type t, in
+// order; ok is false when t has one this writer does not handle the way
+// encoding/json does (embedded structs, tag options other than
+// omitempty, names that need escaping, names used twice).
+func jsonFields(t reflect.Type) (fields []jsonField, ok bool) {
+	seen := map[string]bool{}
 	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if !f.IsExported() || tag == "-" {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			return nil, false
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if name == "" {
-			name = f.Name
+			name = sf.Name
 		}
-		fv := v.Field(i)
-		if opts == "omitempty" && emptyJSON(fv) {
-			continue
+		if opts != "" && opts != "omitempty" || seen[name] || strings.ContainsFunc(name, func(r rune) bool {
+			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			return nil, false
 		}
-		if n == 0 {
-			_ = w.WriteByte('{')
-		} else {
-			_ = w.WriteByte(',')
-		}
-		n++
-		key, err := json.Marshal(name)
-		if err != nil {
-			return err
-		}
-		_, _ = w.WriteString("\n" + inner)
-		_, _ = w.Write(key)
-		_, _ = w.WriteString(": ")
-		if err := writeJSONValue(w, fv, inner); err != nil {
-			return err
-		}
+		seen[name] = true
+		fields = append(fields, jsonField{i, name, opts == "omitempty"})
 	}
-	if n == 0 {
-		_, err := w.WriteString("{}")
-		return err
-	}
-	_, err := w.WriteString("\n" + prefix + "}")
-	return err
+	return fields, true
 }
 
-// emptyJSON is encoding/json's omitempty test.
-func emptyJSON(v reflect.Value) bool {
+// isEmptyJSON is encoding/json's test for omitempty.
+func isEmptyJSON(v reflect.Value) bool {
 	switch v.Kind() {
 	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
 		return v.Len() == 0
@@ -176,4 +139,123 @@ func emptyJSON(v reflect.Value) bool {
 		return v.IsZero()
 	}
 	return false
+}
+
+// writeObject writes struct v (addressable, chunkable) as an object whose
+// braces are at depth indents, calling value for each field's value.
+// Errors of w's small writes are left to the final Flush: a bufio.Writer
+// keeps its first error and returns it from every later call.
+func writeObject(w *bufio.Writer, v reflect.Value, depth int, value func(f reflect.Value, depth int) error) error {
+	fields, _ := jsonFields(v.Type())
+	n := 0
+	for _, f := range fields {
+		fv := v.Field(f.index)
+		if f.omitEmpty && isEmptyJSON(fv) {
+			continue
+		}
+		if n == 0 {
+			_ = w.WriteByte('{')
+		} else {
+			_ = w.WriteByte(',')
+		}
+		n++
+		newline(w, depth+1)
+		_, _ = w.WriteString(`"` + f.name + `": `)
+		if err := value(fv, depth+1); err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		_, err := w.WriteString("{}")
+		return err
+	}
+	newline(w, depth)
+	return w.WriteByte('}')
+}
+
+// newline starts a line at depth indents.
+func newline(w *bufio.Writer, depth int) {
+	_ = w.WriteByte('\n')
+	for range depth {
+		_, _ = w.WriteString("  ")
+	}
+}
+
+// writeValueJSON writes v, whose first line is at depth indents, as it
+// reads inside the whole document: indenting is by nesting only, so a
+// value indented on its own with depth indents as prefix is the same
+// bytes. v is addressable and passed by address, as encoding/json does,
+// so that methods on pointers apply as they would.
+func writeValueJSON(w *bufio.Writer, v reflect.Value, depth int) error {
+	var buf bytes.Buffer
+	if err := appendValueJSON(&buf, v.Addr().Interface(), depth); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func appendValueJSON(buf *bytes.Buffer, v any, depth int) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Indent(buf, b, strings.Repeat("  ", depth), "  ")
+}
+
+// writeSessionsJSON writes the runaway sessions as an array whose brackets
+// are at depth indents, chunk sessions per goroutine, at most two chunks
+// per core encoded ahead of the writer.
+func writeSessionsJSON(w *bufio.Writer, rs []analyze.RunawaySession, depth, chunk int) error {
+	if rs == nil {
+		_, err := w.WriteString("null")
+		return err
+	}
+	if len(rs) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	prefix := "\n" + strings.Repeat("  ", depth+1)
+	type part struct {
+		buf  bytes.Buffer
+		err  error
+		done chan struct{}
+	}
+	queue := make(chan *part, 2*runtime.GOMAXPROCS(0))
+	var stop atomic.Bool
+	go func() {
+		defer close(queue)
+		for lo := 0; lo < len(rs) && !stop.Load(); lo += chunk {
+			p := &part{done: make(chan struct{})}
+			queue <- p // waits while enough chunks are ahead of the writer
+			go func(lo, hi int) {
+				defer close(p.done)
+				for i := lo; i < hi && p.err == nil; i++ {
+					if i > 0 {
+						p.buf.WriteByte(',')
+					}
+					p.buf.WriteString(prefix)
+					p.err = appendValueJSON(&p.buf, &rs[i], depth+1)
+				}
+			}(lo, min(lo+chunk, len(rs)))
+		}
+	}()
+	err := w.WriteByte('[')
+	for p := range queue { // in order
+		<-p.done
+		if err == nil {
+			err = p.err
+		}
+		if err == nil {
+			_, err = w.Write(p.buf.Bytes())
+		}
+		if err != nil {
+			stop.Store(true) // encode nothing more; the queue still drains
+		}
+	}
+	if err != nil {
+		return err
+	}
+	newline(w, depth)
+	return w.WriteByte(']')
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"testing"
 
@@ -25,18 +26,29 @@ var benchAnalysis = sync.OnceValue(func() *Analysis {
 })
 
 // BenchmarkJSONWriter encodes the report of a 20,000-session generated
-// fleet (about 3,200 runaway sessions), the figure the dropped parallel
-// splice was measured against (docs/performance.md).
+// fleet (about 3,200 runaway sessions) with one encoder (plain) and with
+// the chunked writer Write uses past parallelJSONAfter runaway sessions
+// (chunked), for a paired comparison in one run (docs/performance.md).
 func BenchmarkJSONWriter(b *testing.B) {
 	a := benchAnalysis()
-	var out bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		out.Reset()
-		if err := (jsonWriter{}).Write(&out, a); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name  string
+		write func(io.Writer, *Analysis) error
+	}{
+		{"plain", writeJSONPlain},
+		{"chunked", func(w io.Writer, a *Analysis) error { return writeJSONChunked(w, a, jsonChunk) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var out bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				out.Reset()
+				if err := bc.write(&out, a); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(out.Len()))
+			b.ReportMetric(float64(len(a.Runaway.Sessions)), "runaway")
+		})
 	}
-	b.SetBytes(int64(out.Len()))
-	b.ReportMetric(float64(len(a.Runaway.Sessions)), "runaway")
 }

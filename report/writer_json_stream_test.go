@@ -12,7 +12,7 @@ import (
 	"github.com/tokcost/tokcost/pricing"
 )
 
-// encoderJSON is the reference the streaming writer is held to: the whole
+// encoderJSON is the reference the JSON writer is held to: the whole
 // report through json.Encoder with SetIndent("", "  "), as the writer was
 // before it streamed.
 func encoderJSON(a *Analysis) ([]byte, error) {
@@ -29,8 +29,8 @@ func encoderJSON(a *Analysis) ([]byte, error) {
 // its recommendation, groups, an empty report (runaway sessions nil: null),
 // and text that encoding/json escapes (<, >, & and a line separator).
 func TestJSONWriterSameBytesAsEncoder(t *testing.T) {
-	if !streamable() {
-		t.Fatal("the report's structs are not streamable: Write falls back to json.Encoder and this test compares it with itself")
+	if !chunkable() {
+		t.Fatal("the report's structs cannot be written field by field: the chunked writer falls back to json.Encoder and this test compares it with itself")
 	}
 	var fleet bytes.Buffer
 	if _, err := gen.Generate(&fleet, nil, gen.Options{Sessions: 1500, Seed: 5, LoopShapes: true}); err != nil {
@@ -60,12 +60,20 @@ func TestJSONWriterSameBytesAsEncoder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got bytes.Buffer
+		// Write (below its parallel threshold: one encoder) and the
+		// field-by-field chunked form, 3 sessions a chunk.
+		var got, chunked bytes.Buffer
 		if err := (jsonWriter{}).Write(&got, a); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
+		if err := writeJSONChunked(&chunked, a, 3); err != nil {
+			t.Fatalf("%s chunked: %v", name, err)
+		}
 		if !bytes.Equal(got.Bytes(), want) {
-			t.Errorf("%s: streamed JSON differs from json.Encoder's:\n%s", name, firstDiff(string(want), got.String()))
+			t.Errorf("%s: JSON differs from json.Encoder's:\n%s", name, firstDiff(string(want), got.String()))
+		}
+		if !bytes.Equal(chunked.Bytes(), want) {
+			t.Errorf("%s: chunked JSON differs from json.Encoder's:\n%s", name, firstDiff(string(want), chunked.String()))
 		}
 	}
 	// A value JSON cannot hold fails both, not silently.
@@ -76,6 +84,9 @@ func TestJSONWriterSameBytesAsEncoder(t *testing.T) {
 		t.Fatal("json.Encoder took a NaN")
 	}
 	if err := (jsonWriter{}).Write(&bytes.Buffer{}, &bad); err == nil {
-		t.Error("the streamed writer took a NaN")
+		t.Error("the writer took a NaN")
+	}
+	if err := writeJSONChunked(&bytes.Buffer{}, &bad, 1); err == nil {
+		t.Error("the chunked writer took a NaN")
 	}
 }

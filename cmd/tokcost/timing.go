@@ -9,12 +9,16 @@ import (
 
 // phaseTimer prints how long each phase of a run took on stderr when
 // TOKCOST_TIMING is set: where the wall time of a large run goes
-// (docs/performance.md), without a profiler.
+// (docs/performance.md), without a profiler. Where the OS tells
+// (resourceUsage), each line also gives the phase's CPU time, which a
+// loaded machine does not stretch as it does wall time, and the peak RSS
+// so far, which says in which phase the peak was reached.
 // It writes to the IOStreams' ErrOut (SystemIO makes it; streams without
 // one, as in tests, time nothing).
 type phaseTimer struct {
-	out  io.Writer
-	last time.Time
+	out     io.Writer
+	last    time.Time
+	lastCPU time.Duration
 }
 
 // processStart is when the process began: the first phase counts from it.
@@ -35,6 +39,11 @@ func (t *phaseTimer) done(phase string) {
 		return
 	}
 	now := time.Now()
-	fmt.Fprintf(t.out, "tokcost: timing: %-8s %6.3f s\n", phase, now.Sub(t.last).Seconds())
+	line := fmt.Sprintf("tokcost: timing: %-8s %6.3f s", phase, now.Sub(t.last).Seconds())
+	if cpu, peak, ok := resourceUsage(); ok {
+		line += fmt.Sprintf("  cpu %6.3f s  peak RSS %4d MiB", (cpu - t.lastCPU).Seconds(), peak>>20)
+		t.lastCPU = cpu
+	}
+	fmt.Fprintln(t.out, line)
 	t.last = now
 }
