@@ -247,7 +247,7 @@ func (p *routePolicy) finish(out *Sim) []string {
 		r := &p.res[i]
 		r.CostSavedUSD = r.CostBeforeUSD - r.CostAfterUSD
 		if n := r.PartialCalls; n > 0 {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("route %s → %s: %d calls have a service tier, web searches or US-only inference the target has no price for: "+
+			out.Warnings = append(out.Warnings, fmt.Sprintf("route %s → %s: %d calls have a service tier, web searches, US-only or fast-mode inference, or audio or image tokens the target has no price for: "+
 				"priced without it, so the cost after is low and the saving high", r.Match, r.Model, n))
 		}
 		names = append(names, "route "+r.Match+" → "+r.Model)

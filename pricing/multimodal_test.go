@@ -33,10 +33,11 @@ func TestMultimodalCost(t *testing.T) {
 		{
 			// 700 cache reads at input (no cache price) 0.00175; uncached 300,
 			// all of it taken as audio (the media is assumed uncached first):
-			// 300 × 4e-5 = 0.012; the other 300 audio are in the cache reads.
+			// 300 × 4e-5 = 0.012; the other 300 audio are in the cache reads,
+			// at the text cache rate: an assumed rate the report names.
 			name: "audio beside cache reads",
 			r:    audio, u: Usage{Input: 1000, CacheRead: 700, AudioIn: 600},
-			want: Parts{CacheRead: 0.00175, Multimodal: 0.012},
+			want: Parts{CacheRead: 0.00175, Multimodal: 0.012}, atTextRate: true,
 		},
 		{
 			// No image rate: 1,000 × 2.5e-6 = 0.0025 in the multimodal class.

@@ -177,12 +177,16 @@ func (r Rates) CostParts(u Usage) Parts {
 	return p
 }
 
-// MediaAtTextRate reports whether u has audio or image tokens of a
-// modality the rates give no price for: CostParts bills them at the text
-// rate, an assumption the report must name.
+// MediaAtTextRate reports whether CostParts bills some of u's audio or
+// image tokens at a text rate, an assumption the report must name: a
+// modality the rates give no price for, or media input beyond the
+// uncached input, which stays in the cache classes (no producer says how
+// much media was cached, and the table has no cached-media rates).
 func (r Rates) MediaAtTextRate(u Usage) bool {
+	uncached := max(u.Input-u.CacheRead-u.CacheWrite, 0)
 	return u.AudioIn > 0 && r.AudioInput <= 0 || u.ImageIn > 0 && r.ImageInput <= 0 ||
-		u.AudioOut > 0 && r.AudioOutput <= 0 || u.ImageOut > 0 && r.ImageOutput <= 0
+		u.AudioOut > 0 && r.AudioOutput <= 0 || u.ImageOut > 0 && r.ImageOutput <= 0 ||
+		u.AudioIn+u.ImageIn > uncached
 }
 
 // classRates are the per-token rates one request is billed at.

@@ -196,7 +196,7 @@ func mediaTextRateText(a *Analysis, name func(string) string) string {
 	if parts == nil {
 		return ""
 	}
-	return "audio or image tokens of models without a rate for that modality in the table, billed at the text rate: " + strings.Join(parts, ", ")
+	return "audio or image tokens billed at a text rate (no rate for the modality in the table, or more media than uncached input, so in the cache classes): " + strings.Join(parts, ", ")
 }
 
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}

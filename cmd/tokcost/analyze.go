@@ -366,7 +366,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		}
 	}
 	if len(mediaText) > 0 && !o.Quiet {
-		fmt.Fprintf(ios.ErrOut, "tokcost: warning: audio or image tokens of models without a rate for that modality in the table, billed at the text rate: %s\n", report.SafeText(strings.Join(mediaText, ", ")))
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: audio or image tokens billed at a text rate (no rate for the modality in the table, or more media than uncached input, so in the cache classes): %s\n", report.SafeText(strings.Join(mediaText, ", ")))
 	}
 	if len(noRegion) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: --openai-residency %s: OpenAI models without that region's multiplier in the table, billed at base rates: %s\n", o.OpenAIResidency, report.SafeText(strings.Join(noRegion, ", ")))
@@ -645,7 +645,7 @@ func unpricedVerdict(models []analyze.ModelUsage) error {
 	case noFast > 0:
 		why = fmt.Sprintf("%d fast-mode calls were billed without a fast multiplier", noFast)
 	case mediaText > 0:
-		why = fmt.Sprintf("%d calls with audio or image tokens were billed at the text rate (no rate for the modality)", mediaText)
+		why = fmt.Sprintf("%d calls with audio or image tokens were billed at a text rate (no rate for the modality, or more media than uncached input)", mediaText)
 	case noRegion > 0:
 		why = fmt.Sprintf("%d OpenAI calls were billed without the --openai-residency multiplier", noRegion)
 	default:
