@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -32,8 +33,12 @@ type Incremental struct {
 	// FileResult.Name).
 	Read map[string]Stamp
 	// AfterManifest, when set, reads only the files listed by manifests
-	// whose id (the key's stem) sorts after it.
+	// whose id (the key's stem) sorts after it, in every project folder.
 	AfterManifest string
+	// ByProject is, when AfterManifest is "", the id after which each
+	// project folder's manifests are read (a state's Manifests); a folder
+	// not in it has all its manifests read.
+	ByProject map[string]string
 
 	// AlreadyRead counts the inputs left out: in Read with the same stamp.
 	AlreadyRead int64
@@ -48,6 +53,14 @@ type Incremental struct {
 	// being written: a manifest is its run's commit point).
 	Manifests     []string
 	NotInManifest int64
+	// Last is, per project folder, the id of the newest manifest read up
+	// to which every manifest's files were all there: what the next state
+	// records. A manifest listing a file that is not there holds its
+	// folder back, so the file is looked for again next time.
+	Last map[string]string
+	// Missing counts the files listed by the manifests read that match
+	// no input (deleted, or not copied).
+	Missing int64
 }
 
 // stampOf is a local file's stamp.
@@ -59,7 +72,7 @@ func stampOf(st fs.FileInfo) Stamp {
 // stamps of the rest. Stdin and inputs Run lists without reading are kept
 // as they are.
 func (x *expansion) incremental(inc *Incremental) error {
-	if inc.AfterManifest != "" {
+	if inc.AfterManifest != "" || len(inc.ByProject) > 0 {
 		if err := x.byManifests(inc); err != nil {
 			return err
 		}
@@ -120,33 +133,66 @@ func ReadState(file string) (*State, error) {
 	return &s, nil
 }
 
-// StateVersion is the state file's layout version.
-const StateVersion = 1
+// StateVersion is the state file's layout version. Version 2 added the
+// reading options and the last manifest per project folder; a version 1
+// state is refused (it could not tell projects apart).
+const StateVersion = 2
 
 // State is what a state file holds (docs/storage.md): every input read by
-// the runs that used it, and the last Langfuse manifest read.
+// the runs that used it, the options they read with, and the last Langfuse
+// manifest read in each project folder.
 type State struct {
 	Version int `json:"version"`
 	// Read is every input read, by name, with its stamp when read.
 	Read map[string]Stamp `json:"read"`
-	// AfterManifest is the id of the newest manifest read, the next
-	// run's --after-manifest.
-	AfterManifest string    `json:"after_manifest,omitempty"`
-	Updated       time.Time `json:"updated"`
+	// Options are the reading options that change what is taken from a
+	// file (--input-format, --map, --max-line-bytes), by flag name: a run
+	// with others would leave out files it would read differently.
+	Options map[string]string `json:"options,omitempty"`
+	// Manifests is the id of the newest manifest read in each project
+	// folder (its key's folder above manifests/): that folder's next
+	// --after-manifest. Langfuse exports each project on its own schedule.
+	Manifests map[string]string `json:"manifests,omitempty"`
+	Updated   time.Time         `json:"updated"`
 }
 
 // Add records a successful run's inputs: the stamps of those read without
-// error, and the newest manifest.
+// error, and the newest manifest of each project folder.
 func (s *State) Add(inc *Incremental, files []FileResult, now time.Time) {
 	for _, f := range files {
 		if st, ok := inc.Stamps[f.Name]; ok && f.Error == "" && f.Skipped == "" {
 			s.Read[f.Name] = st
 		}
 	}
-	if n := len(inc.Manifests); n > 0 && inc.Manifests[n-1] > s.AfterManifest {
-		s.AfterManifest = inc.Manifests[n-1]
+	if s.Manifests == nil && len(inc.Last) > 0 {
+		s.Manifests = map[string]string{}
+	}
+	for dir, id := range inc.Last {
+		if id > s.Manifests[dir] {
+			s.Manifests[dir] = id
+		}
 	}
 	s.Updated = now.UTC()
+}
+
+// SameOptions is nil when the state was written with the reading options
+// opts (or is new: it takes them), else names the option that differs.
+func (s *State) SameOptions(opts map[string]string) error {
+	if len(s.Read) == 0 && len(s.Manifests) == 0 && s.Options == nil {
+		s.Options = opts
+		return nil
+	}
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if s.Options[k] != opts[k] {
+			return fmt.Errorf("written by runs with --%s %q, this run has %q: the files it left out would be read differently now (use the same options, or a new state file)", k, s.Options[k], opts[k])
+		}
+	}
+	return nil
 }
 
 // Marshal is the state file's bytes: indented JSON, keys sorted.
@@ -182,24 +228,45 @@ type langfuseManifest struct {
 // written (files without a manifest yet) is left for the next time.
 func (x *expansion) byManifests(inc *Incremental) error {
 	type man struct {
-		id  string
-		in  input
-		dir string // the project folder the manifest's keys are under
+		id    string
+		in    input
+		dir   string // the project folder the manifest's keys are under
+		state string // that folder as the state names it (input name)
 	}
 	var mans []man
 	for _, in := range x.inputs {
 		if id := manifestID(in.key()); id != "" {
-			mans = append(mans, man{id: id, in: in, dir: path.Dir(path.Dir(in.key()))})
+			mans = append(mans, man{id: id, in: in, dir: path.Dir(path.Dir(in.key())), state: projectName(in.path)})
 		}
 	}
 	if len(mans) == 0 {
+		if inc.AfterManifest == "" {
+			return nil // a state's manifests, and none under these inputs
+		}
 		return fmt.Errorf("--after-manifest: no manifests (PROJECT/manifests/ID.json) under the inputs")
+	}
+	// By folder, then id: a folder's manifests in the order they were written.
+	sort.SliceStable(mans, func(i, j int) bool {
+		if mans[i].state != mans[j].state {
+			return mans[i].state < mans[j].state
+		}
+		return mans[i].id < mans[j].id
+	})
+	present := map[string]bool{}
+	for _, in := range x.inputs {
+		present[in.key()] = true
 	}
 	listed := map[string]bool{} // keys the newer manifests list
 	dirs := map[string]bool{}   // project folders with manifests
+	held := map[string]bool{}   // folders held back by a manifest with missing files
+	inc.Last = map[string]string{}
 	for _, m := range mans {
 		dirs[m.dir] = true
-		if m.id <= inc.AfterManifest {
+		after := inc.AfterManifest
+		if after == "" {
+			after = inc.ByProject[m.state]
+		}
+		if m.id <= after {
 			continue
 		}
 		b, err := x.readAll(m.in)
@@ -213,14 +280,26 @@ func (x *expansion) byManifests(inc *Incremental) error {
 		// A file's key is PROJECT_DIR/TABLE/ID.EXT, in the manifest's own
 		// project folder: matched by that tail, so a local copy of the
 		// export (other folders above it) is read like the bucket.
+		missing := false
 		for _, f := range lm.Files {
 			parts := strings.Split(f.Key, "/")
 			if len(parts) < 2 {
 				continue
 			}
-			listed[path.Join(m.dir, parts[len(parts)-2], parts[len(parts)-1])] = true
+			k := path.Join(m.dir, parts[len(parts)-2], parts[len(parts)-1])
+			listed[k] = true
+			if !present[k] {
+				inc.Missing++
+				missing = true
+			}
 		}
 		inc.Manifests = append(inc.Manifests, m.id)
+		if missing {
+			held[m.state] = true
+		}
+		if !held[m.state] {
+			inc.Last[m.state] = m.id
+		}
 	}
 	kept := x.inputs[:0]
 	for _, in := range x.inputs {
@@ -241,6 +320,33 @@ func (x *expansion) byManifests(inc *Incremental) error {
 	}
 	x.inputs = kept
 	return nil
+}
+
+// projectName is the project folder of a manifest input's name (path or
+// URL, as the state records inputs): two folders up.
+func projectName(name string) string {
+	name = filepath.ToSlash(name)
+	for range 2 {
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			name = name[:i]
+		}
+	}
+	return name
+}
+
+// ManifestID validates a Langfuse export run's id as given on the command
+// line (YYYY-MM-DDTHH-MM-SS, docs/formats/langfuse.md): ids compare as
+// text, so any other shape would compare wrongly. ":" is taken for "-"
+// (an RFC 3339 time to the second); "0" is before every id.
+func ManifestID(s string) (string, error) {
+	if s == "0" {
+		return s, nil
+	}
+	id := strings.ReplaceAll(s, ":", "-")
+	if _, err := time.Parse("2006-01-02T15-04-05", id); err != nil || len(id) != len("2006-01-02T15-04-05") {
+		return "", fmt.Errorf("%q is not a Langfuse manifest id: want YYYY-MM-DDTHH-MM-SS (e.g. 2026-12-03T00-00-00; ':' is taken for '-'), or 0 for every manifest", s)
+	}
+	return id, nil
 }
 
 // key is an input's object key, or its path with slashes for a file: what

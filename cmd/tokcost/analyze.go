@@ -271,7 +271,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	var ignored int64
 	var objects ingest.RemoteStats
 	runOpt.Context, runOpt.Ignored, runOpt.Remote = ctx, &ignored, &objects
-	state, inc, err := o.incremental()
+	state, inc, err := o.incremental(runOpt)
 	if err != nil {
 		return nil, err
 	}
@@ -324,6 +324,9 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField]); err != nil {
 		return nil, err
+	}
+	if o.Strict && inc != nil && inc.Missing > 0 {
+		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d files listed by Langfuse manifests are not among the inputs and --strict is set", inc.Missing)}
 	}
 	if o.Strict && counts.TSUnreadable > 0 {
 		// Kept without a time, such records have no place in their
@@ -573,7 +576,13 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 			return err
 		}
 	}
-	if stateOut != nil {
+	// The state is written only by a run that exits 0: a run that fails
+	// (here --fail-on-unpriced) is to be run again on the same inputs.
+	var verdict error
+	if opts.FailOnUnpriced {
+		verdict = unpricedError(a)
+	}
+	if stateOut != nil && verdict == nil {
 		l.state.Add(l.inc, l.files, time.Now())
 		b, err := l.state.Marshal()
 		if err != nil {
@@ -588,12 +597,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		return err
 	}
 	ios.timing.done("write")
-	if opts.FailOnUnpriced {
-		if err := unpricedError(a); err != nil {
-			return err
-		}
-	}
-	return nil
+	return verdict
 }
 
 // unpricedError is --fail-on-unpriced's verdict: exit 5 when some dollars

@@ -200,14 +200,14 @@ func TestStateLangfuseExportS3(t *testing.T) {
 		t.Fatalf("run 1: %+v %+v; want 3 records, 2 objects listed, 1 read", r.Input, r.Input.Objects)
 	}
 	var st struct {
-		AfterManifest string `json:"after_manifest"`
-		Read          map[string]struct{ Size int64 }
+		Manifests map[string]string
+		Read      map[string]struct{ Size int64 }
 	}
 	b, _ := os.ReadFile(state)
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.AfterManifest != run1 || st.Read["s3://lf/"+obs(run1)].Size != int64(len(observations("r1", 3))) {
+	if st.Manifests["s3://lf/exports/proj1"] != run1 || st.Read["s3://lf/"+obs(run1)].Size != int64(len(observations("r1", 3))) {
 		t.Fatalf("state after run 1: %s", b)
 	}
 
@@ -271,5 +271,200 @@ func TestStateLangfuseExportS3(t *testing.T) {
 	}
 	if r := readInput(t, rep); r.Input.Records != 3 {
 		t.Errorf("plain 3: %d records, want a's 3", r.Input.Records)
+	}
+}
+
+// lfManifest is a Langfuse run manifest (version 1) listing keys.
+func lfManifest(project string, keys ...string) []byte {
+	var files []string
+	for _, k := range keys {
+		files = append(files, fmt.Sprintf(`{"key":%q,"table":"observations"}`, k))
+	}
+	return fmt.Appendf(nil, `{"version":1,"projectId":%q,"files":[%s]}`, project, strings.Join(files, ","))
+}
+
+// writeTree writes files (slash paths below dir).
+func writeTree(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStateRefusesWindow: a --since/--until run reads part of each file;
+// with --state it would mark the files read whole and the records outside
+// the window would never be read: refused before anything is read.
+func TestStateRefusesWindow(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string][]byte{"in/a.jsonl": observations("a", 2)})
+	state := filepath.Join(dir, "state.json")
+	for _, flag := range []string{"--since", "--until"} {
+		code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--state", state, flag, "2026-12-02", filepath.Join(dir, "in"))
+		if code != ExitUsage || !strings.Contains(errOut, "--state cannot be used with --since/--until") {
+			t.Errorf("%s: exit %d, stderr %q; want %d", flag, code, errOut, ExitUsage)
+		}
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("a refused run wrote the state: %v", err)
+	}
+}
+
+// TestStateReadingOptions: the state remembers the options that change
+// what is taken from a file; a run with other ones is refused, naming it,
+// and the state stays.
+func TestStateReadingOptions(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string][]byte{"in/a.jsonl": observations("a", 2)})
+	state := filepath.Join(dir, "state.json")
+	in := filepath.Join(dir, "in")
+	if code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--state", state, in); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errOut)
+	}
+	before, _ := os.ReadFile(state)
+	for _, c := range []struct{ flag, value, name string }{
+		{"--max-line-bytes", "1KiB", "--max-line-bytes"},
+		{"--input-format", "langfuse", "--input-format"},
+		{"--map", "session_id=session_id", "--input-format"}, // --map implies the mapped format: the first option compared that differs
+	} {
+		code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--state", state, c.flag, c.value, in)
+		if code != ExitUsage || !strings.Contains(errOut, "written by runs with "+c.name) {
+			t.Errorf("%s %s: exit %d, stderr %q; want %d naming %s", c.flag, c.value, code, errOut, ExitUsage, c.name)
+		}
+	}
+	// The same options, spelt another way (64MiB is the default): accepted.
+	if code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--state", state, "--max-line-bytes", "67108864", in); code != ExitNoRecords {
+		t.Errorf("same options: exit %d, stderr %q; want %d (nothing new)", code, errOut, ExitNoRecords)
+	}
+	if after, _ := os.ReadFile(state); !bytes.Equal(before, after) {
+		t.Errorf("a refused run changed the state")
+	}
+}
+
+// TestStateFailOnUnpriced: a run that exits 5 (--fail-on-unpriced) writes
+// its report but not the state: the next run reads the same files again.
+func TestStateFailOnUnpriced(t *testing.T) {
+	dir := t.TempDir()
+	// One call of a model no price table holds: unpriced.
+	writeTree(t, dir, map[string][]byte{"in/a.jsonl": []byte(strings.ReplaceAll(string(observations("a", 1)), "gpt-4o", "no-such-model-x1"))})
+	state := filepath.Join(dir, "state.json")
+	in := filepath.Join(dir, "in")
+	code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--fail-on-unpriced", "--state", state, in)
+	if code != ExitUnpriced {
+		t.Fatalf("exit %d, stderr %q; want %d", code, errOut, ExitUnpriced)
+	}
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("a run exiting 5 wrote the state: %v", err)
+	}
+}
+
+// TestStateManifestsPerProject: Langfuse exports each project on its own
+// schedule; each project folder goes on from its own last manifest, so a
+// project whose run is written after another project's newer run is still
+// read. A local copy of the export, one record a line.
+func TestStateManifestsPerProject(t *testing.T) {
+	dir := t.TempDir()
+	ex := filepath.Join(dir, "ex")
+	state := filepath.Join(dir, "state.json")
+	rep := filepath.Join(dir, "r.json")
+	put := func(project, ts string, n int) {
+		key := "exports/" + project + "/observations/" + ts + ".jsonl"
+		writeTree(t, ex, map[string][]byte{
+			project + "/observations/" + ts + ".jsonl": observations(project+ts, n),
+			project + "/manifests/" + ts + ".json":     lfManifest(project, key),
+		})
+	}
+	analyze := func(extra ...string) int64 {
+		t.Helper()
+		args := append([]string{"analyze", "-f", "json", "-o", rep, "--state", state}, extra...)
+		code, _, errOut := run(t, append(args, ex)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return readInput(t, rep).Input.Records
+	}
+	put("projA", "2026-12-03T00-00-00", 1)
+	put("projB", "2026-12-04T00-00-00", 2)
+	if n := analyze("--after-manifest", "0"); n != 3 {
+		t.Fatalf("run 1: %d records, want 3 (projA 1 + projB 2)", n)
+	}
+	// projA's next run is later than its last but earlier than projB's
+	// last: with one id for all it would be skipped. It is read: 4.
+	put("projA", "2026-12-03T12-00-00", 4)
+	if n := analyze(); n != 4 {
+		t.Errorf("run 2: %d records, want projA's late run's 4", n)
+	}
+	b, _ := os.ReadFile(state)
+	var st struct{ Manifests map[string]string }
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Manifests[filepath.ToSlash(filepath.Join(ex, "projA"))] != "2026-12-03T12-00-00" || st.Manifests[filepath.ToSlash(filepath.Join(ex, "projB"))] != "2026-12-04T00-00-00" {
+		t.Errorf("state manifests: %v", st.Manifests)
+	}
+}
+
+// TestStateManifestMissingFile: a manifest listing a file that is not
+// there warns, fails --strict (exit 3), and does not advance its project,
+// so the file is read once it appears.
+func TestStateManifestMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	ex := filepath.Join(dir, "ex")
+	state := filepath.Join(dir, "state.json")
+	rep := filepath.Join(dir, "r.json")
+	const ts = "2026-12-03T00-00-00"
+	// The manifest lists two files; only the first was copied.
+	writeTree(t, ex, map[string][]byte{
+		"p/observations/a.jsonl":      observations("a", 2),
+		"p/manifests/" + ts + ".json": lfManifest("p", "exports/p/observations/a.jsonl", "exports/p/observations/b.jsonl"),
+	})
+	code, _, errOut := run(t, "analyze", "--strict", "-f", "json", "-o", rep, "--state", state, "--after-manifest", "0", ex)
+	if code != ExitInvalid || !strings.Contains(errOut, "1 files listed by Langfuse manifests are not among the inputs") {
+		t.Errorf("strict: exit %d, stderr %q; want %d", code, errOut, ExitInvalid)
+	}
+	code, _, errOut = run(t, "analyze", "-f", "json", "-o", rep, "--state", state, "--after-manifest", "0", ex)
+	if code != 0 || !strings.Contains(errOut, "1 files listed by the manifests read are not among the inputs") {
+		t.Fatalf("run 1: exit %d, stderr %q", code, errOut)
+	}
+	if n := readInput(t, rep).Input.Records; n != 2 {
+		t.Errorf("run 1: %d records, want a's 2", n)
+	}
+	// b arrives: the state did not move past the manifest, so b is read
+	// (its 3 records) and a, already read, is left out.
+	writeTree(t, ex, map[string][]byte{"p/observations/b.jsonl": observations("b", 3)})
+	code, _, errOut = run(t, "analyze", "-f", "json", "-o", rep, "--state", state, ex)
+	if code != 0 {
+		t.Fatalf("run 2: exit %d, stderr %q", code, errOut)
+	}
+	if r := readInput(t, rep); r.Input.Records != 3 || r.Input.AlreadyRead != 1 {
+		t.Errorf("run 2: %d records, %d already read; want b's 3, a 1", r.Input.Records, r.Input.AlreadyRead)
+	}
+}
+
+// TestStateAfterManifestID: --after-manifest takes a Langfuse manifest id
+// (YYYY-MM-DDTHH-MM-SS), ":" for "-", or 0; anything else would compare
+// as text wrongly ("2026-12-04T00:00:00" sorts after "2026-12-04T00-30-00"
+// because ':' > '-').
+func TestStateAfterManifestID(t *testing.T) {
+	dir := t.TempDir()
+	ex := filepath.Join(dir, "ex")
+	writeTree(t, ex, map[string][]byte{
+		"p/observations/a.jsonl":               observations("a", 2),
+		"p/manifests/2026-12-04T00-30-00.json": lfManifest("p", "exports/p/observations/a.jsonl"),
+	})
+	for _, bad := range []string{"garbage", "2026-12-04", "2026-12-04T00-00-00Z", "2026-13-04T00-00-00"} {
+		if code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--after-manifest", bad, ex); code != ExitUsage || !strings.Contains(errOut, "not a Langfuse manifest id") {
+			t.Errorf("%q: exit %d, stderr %q; want %d", bad, code, errOut, ExitUsage)
+		}
+	}
+	// 00:00:00 is before the manifest's 00-30-00: its 2 records are read.
+	rep := filepath.Join(dir, "r.json")
+	if code, _, errOut := run(t, "analyze", "-f", "json", "-o", rep, "--after-manifest", "2026-12-04T00:00:00", ex); code != 0 || readInput(t, rep).Input.Records != 2 {
+		t.Errorf("colons: exit %d, stderr %q; want the manifest's 2 records", code, errOut)
 	}
 }
