@@ -58,6 +58,9 @@ type Incremental struct {
 	// records. A manifest listing a file that is not there holds its
 	// folder back, so the file is looked for again next time.
 	Last map[string]string
+	// sameAs is, for an input not read because it is a second name of
+	// another, that other's name.
+	sameAs map[string]string
 	// Missing counts the files listed by the manifests read that match
 	// no input (deleted, or not copied).
 	Missing int64
@@ -78,8 +81,16 @@ func (x *expansion) incremental(inc *Incremental) error {
 		}
 	}
 	inc.Stamps = map[string]Stamp{}
+	inc.sameAs = map[string]string{}
 	kept := x.inputs[:0]
 	for _, in := range x.inputs {
+		// A second name of a file (a symbolic link to it) is recorded
+		// with the file: once the link points elsewhere, the file is
+		// still known as read under its own name.
+		if first, ok := strings.CutPrefix(in.skip, sameFilePrefix); ok && in.stamp != nil {
+			inc.sameAs[in.path] = first
+			inc.Stamps[in.path] = *in.stamp
+		}
 		if in.path == "-" || in.skip != "" || in.fail != "" || in.stamp == nil {
 			kept = append(kept, in)
 			continue
@@ -162,6 +173,11 @@ func (s *State) Add(inc *Incremental, files []FileResult, now time.Time) {
 	for _, f := range files {
 		if st, ok := inc.Stamps[f.Name]; ok && f.Error == "" && f.Skipped == "" {
 			s.Read[f.Name] = st
+		}
+	}
+	for name, first := range inc.sameAs {
+		if st, ok := s.Read[first]; ok && sameStamp(st, inc.Stamps[name]) {
+			s.Read[name] = inc.Stamps[name]
 		}
 	}
 	if s.Manifests == nil && len(inc.Last) > 0 {

@@ -89,6 +89,9 @@ func expand(args []string) (*expansion, error) {
 	return (&expansion{ctx: context.Background()}).expand(args)
 }
 
+// sameFilePrefix starts the skip reason of a second name of a file.
+const sameFilePrefix = "same file as "
+
 // expand is expand with x's context and window for object storage.
 func (x *expansion) expand(args []string) (*expansion, error) {
 	seen := map[fileKey]string{} // file → the path it was first listed under
@@ -99,7 +102,7 @@ func (x *expansion) expand(args []string) (*expansion, error) {
 			in.stamp = &stamp
 			if k, ok := keyOf(in.path, st); ok {
 				if first, dup := seen[k]; dup {
-					in.skip = "same file as " + first
+					in.skip = sameFilePrefix + first
 				} else {
 					seen[k] = in.path
 				}

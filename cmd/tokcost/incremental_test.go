@@ -468,3 +468,42 @@ func TestStateAfterManifestID(t *testing.T) {
 		t.Errorf("colons: exit %d, stderr %q; want the manifest's 2 records", code, errOut)
 	}
 }
+
+// TestStateSymlinkRotation: a link to the current log (listed before the
+// file it points to) is read under its name and the file is skipped as
+// the same file; once the link is re-pointed to the next log, the old log
+// must not be read a second time under its own name. One record a line.
+func TestStateSymlinkRotation(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeTree(t, in, map[string][]byte{"a.jsonl": observations("a", 3)})
+	link := filepath.Join(in, "0-current.jsonl")
+	if err := os.Symlink("a.jsonl", link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	state := filepath.Join(dir, "state.json")
+	rep := filepath.Join(dir, "r.json")
+	analyze := func() reportInput {
+		t.Helper()
+		code, _, errOut := run(t, "analyze", "-f", "json", "-o", rep, "--state", state, in)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return readInput(t, rep)
+	}
+	if r := analyze(); r.Input.Records != 3 {
+		t.Fatalf("night 1: %d records, want a's 3 (once)", r.Input.Records)
+	}
+	// Rotation: b is the new log, the link points to it.
+	writeTree(t, in, map[string][]byte{"b.jsonl": observations("b", 2)})
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("b.jsonl", link); err != nil {
+		t.Fatal(err)
+	}
+	// b's 2 records (through the link); a is already read.
+	if r := analyze(); r.Input.Records != 2 || r.Input.AlreadyRead != 1 {
+		t.Errorf("night 2: %d records, %d already read; want b's 2, 1 (a)", r.Input.Records, r.Input.AlreadyRead)
+	}
+}
