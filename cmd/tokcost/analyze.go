@@ -162,8 +162,8 @@ zstd inputs are recognised by their magic bytes.
 	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly as in the traces, for machine consumers (default: a cell starting with = + - @ gets a leading ' so spreadsheets do not run it, and control characters are escaped)")
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file, reading the traces once: FORMAT=FILE, e.g. --also html=report.html (repeatable)")
-	f.StringVar(&opts.State, "state", "", "state file (JSON): leave out the files and objects earlier runs with this file read unchanged, and record this run's once its reports are written, so a nightly job reads only what is new (docs/storage.md)")
-	f.StringVar(&opts.AfterManifest, "after-manifest", "", "Langfuse blob export: read only the files listed by run manifests (PROJECT/manifests/ID.json) with an ID after this one; with --state, the newest manifest read is remembered (docs/formats/langfuse.md)")
+	f.StringVar(&opts.State, "state", "", "state file (JSON): leave out the files and objects earlier runs with this file read unchanged, and record this run's when it exits 0, so a nightly job reads only what is new; not with --since/--until; the reading options must stay the same (docs/storage.md)")
+	f.StringVar(&opts.AfterManifest, "after-manifest", "", "Langfuse blob export: read only the files listed by run manifests (PROJECT/manifests/ID.json) with an ID (YYYY-MM-DDTHH-MM-SS, or 0 for all) after this one, in every project folder; with --state, the newest manifest read in each project folder is remembered (docs/formats/langfuse.md)")
 	return cmd
 }
 
