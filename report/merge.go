@@ -23,6 +23,10 @@ type Merged struct {
 	// order come from the tables as they are (the first table's loop and
 	// model, call costs in table order): the report is not exact.
 	DuplicateIDs []string
+	// Window spans the tables' windows (--since/--until of the runs that
+	// wrote them): from the earliest since to the latest until, a side
+	// open when one table's is; zero when no table was windowed.
+	Window ingest.Window
 }
 
 // MergeSessionTables adds up session tables of runs over disjoint inputs
@@ -44,7 +48,8 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 	var sessions []*analyze.Summary
 	byID := map[string]*analyze.Summary{}
 	dup := map[string]bool{}
-	for _, t := range tables {
+	windowed := false
+	for i, t := range tables {
 		me := t.Meta
 		if me.Pricing.Info != first.Pricing.Info || me.Pricing.CostSource != first.Pricing.CostSource {
 			return nil, fmt.Errorf("%s: priced with %s (%s, cost source %s), %s with %s (%s, cost source %s): not comparable",
@@ -57,6 +62,9 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 		if me.LoopTimeoutS != first.LoopTimeoutS || me.LoopMinRepeats != first.LoopMinRepeats {
 			return nil, fmt.Errorf("%s: loops found with timeout %gs and %d repeats, %s with %gs and %d: not comparable",
 				t.Name, me.LoopTimeoutS, me.LoopMinRepeats, tables[0].Name, first.LoopTimeoutS, first.LoopMinRepeats)
+		}
+		if i == 0 || windowed {
+			windowed = spanWindow(&m.Window, me.Window, i == 0)
 		}
 		m.Files = append(m.Files, me.Files...)
 		m.IgnoredFiles += me.IgnoredFiles
@@ -81,6 +89,27 @@ func MergeSessionTables(tables []*SessionTable) (*Merged, error) {
 	loops.Timeout = secondsDuration(first.LoopTimeoutS)
 	m.Data = analyze.NewSummaries(sessions, counts, analyze.MergeModels(states), analyze.Config{}, loops)
 	return m, nil
+}
+
+// spanWindow widens w to take in a table's window t (nil: unbounded),
+// first for the first table; false once w is unbounded on both sides.
+func spanWindow(w *ingest.Window, t *Window, first bool) bool {
+	var since, until time.Time
+	if t != nil {
+		since, _ = time.Parse(time.RFC3339Nano, t.Since) // "" is zero: open
+		until, _ = time.Parse(time.RFC3339Nano, t.Until)
+	}
+	if first {
+		w.Since, w.Until = since, until
+	} else {
+		if since.IsZero() || since.Before(w.Since) {
+			w.Since = since
+		}
+		if until.IsZero() || (!w.Until.IsZero() && until.After(w.Until)) {
+			w.Until = until
+		}
+	}
+	return !w.Since.IsZero() || !w.Until.IsZero()
 }
 
 // combine adds s, the same session's part from another table, to dst:

@@ -50,6 +50,9 @@ type SessionTableMeta struct {
 	// CallCosts: every row has its call costs (cap sweeps can be redone).
 	CallCosts bool `json:"call_costs"`
 	Sessions  int  `json:"sessions"`
+	// Window is the run's --since/--until, nil when it had none: the
+	// figures merged from the table are windowed too.
+	Window *Window `json:"window,omitempty"`
 }
 
 // Columns the session table adds after the per-session export's
@@ -92,7 +95,7 @@ func WriteSessionsParquet(w io.Writer, a *Analysis, meta RunMeta) error {
 		loops[a.Runaway.Sessions[i].SessionID] = &a.Runaway.Sessions[i]
 	}
 	m := SessionTableMeta{Tool: a.Tool, Pricing: a.Pricing, Files: a.Input.Files, IgnoredFiles: a.Input.IgnoredFiles,
-		Counts: a.Input.InputCounts, LoopTimeoutS: a.Runaway.TimeoutS, LoopMinRepeats: a.Runaway.MinRepeats}
+		Counts: a.Input.InputCounts, LoopTimeoutS: a.Runaway.TimeoutS, LoopMinRepeats: a.Runaway.MinRepeats, Window: a.Input.Window}
 	for i := range a.Models {
 		m.Models = append(m.Models, a.Models[i].State())
 	}

@@ -274,6 +274,7 @@ func checkTables(ios *IOStreams, opts *checkOptions) (*report.Analysis, *analyze
 		Tool:         m.Tool,
 		Files:        m.Files,
 		IgnoredFiles: m.IgnoredFiles,
+		Window:       m.Window, // the tables' runs' --since/--until
 		CostSource:   m.Pricing.CostSource,
 	})
 	a.Pricing.Info, a.Pricing.CostSource = m.Pricing.Info, m.Pricing.CostSource

@@ -199,6 +199,7 @@ func mergeRun(ios *IOStreams, opts *mergeOptions) error {
 		Tool:         m.Tool,
 		Files:        m.Files,
 		IgnoredFiles: m.IgnoredFiles,
+		Window:       m.Window, // the tables' runs' --since/--until
 		CostSource:   m.Pricing.CostSource,
 		TopN:         opts.Top,
 		Caps:         caps,
