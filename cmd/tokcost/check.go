@@ -253,7 +253,7 @@ func historyRule(ios *IOStreams, res *report.CheckResult, a *report.Analysis, b 
 
 // tableIgnoredFlags are the reading, pricing and loop flags a run over
 // session tables cannot apply: the tables were read, priced and analysed.
-var tableIgnoredFlags = []string{"input-format", "map", "since", "until", "local", "pricing", "cost-source",
+var tableIgnoredFlags = []string{"input-format", "map", "since", "until", "local", "pricing", "cost-source", "openai-residency",
 	"timeout", "loop-min-repeats", "max-input-bytes", "max-line-bytes", "memory-limit", "temp-dir"}
 
 // checkTables merges session tables as tokcost merge does and builds the
