@@ -226,6 +226,10 @@ type ModelUsage struct {
 	// at the base rates, reported).
 	ResidencyCalls    int64 `json:"openai_residency_calls,omitempty"`
 	ResidencyNoUplift int64 `json:"openai_residency_no_uplift_calls,omitempty"`
+	// ResidencyOtherProvider are calls of an OpenAI key under
+	// --openai-residency whose record names another provider (openrouter,
+	// azure, bedrock, …): that provider bills them, not uplifted.
+	ResidencyOtherProvider int64 `json:"openai_residency_other_provider_calls,omitempty"`
 	CostByPart        Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
@@ -611,6 +615,7 @@ func (mu *ModelUsage) merge(o *ModelUsage) {
 	mu.FastNoMultiplier += o.FastNoMultiplier
 	mu.ResidencyCalls += o.ResidencyCalls
 	mu.ResidencyNoUplift += o.ResidencyNoUplift
+	mu.ResidencyOtherProvider += o.ResidencyOtherProvider
 	for t := range mu.tiers {
 		mu.tiers[t].merge(o.tiers[t])
 	}
@@ -920,7 +925,35 @@ type pricedAs struct {
 	rates    pricing.Rates
 	ok       bool
 	override bool // the rates come from a --pricing file
-	openai   bool // the key is OpenAI's own (provider label "openai"): data residency applies
+	resid    residency // whether --openai-residency applies to the call
+}
+
+// residency is how --openai-residency treats a call.
+type residency uint8
+
+const (
+	residNone  residency = iota // not an OpenAI call, or no --openai-residency
+	residApply                  // OpenAI direct: × the region's multiplier
+	residOther                  // an OpenAI key billed by another provider: not uplifted, counted
+)
+
+// residencyOf decides --openai-residency for a call: it applies when the
+// record names OpenAI (even for a key only a --pricing file holds, whose
+// provider label may be empty), or names no provider and the key is
+// OpenAI's own (taken as OpenAI direct: the model id is OpenAI's). A record
+// naming another provider is that provider's bill: not uplifted, counted.
+func residencyOf(recordProvider, keyProvider string) residency {
+	rp := strings.ToLower(strings.TrimSpace(recordProvider))
+	switch {
+	case rp == "openai":
+		return residApply
+	case keyProvider != "openai":
+		return residNone
+	case rp == "":
+		return residApply
+	default:
+		return residOther
+	}
 }
 
 func newPricer(cfg Config, strs []string) *pricer {
@@ -948,7 +981,9 @@ func (p *pricer) lookup(e *Event) pricedAs {
 		}
 		m, ok := p.cfg.Prices.Lookup(p.strs[e.Model], p.strs[e.Provider], at)
 		r = pricedAs{key: m.Key, rates: m.Rates, ok: ok, override: m.File != ""}
-		r.openai = ok && p.cfg.OpenAIResidency != "" && p.cfg.Prices.Provider(m.Key) == "openai"
+		if ok && p.cfg.OpenAIResidency != "" {
+			r.resid = residencyOf(p.strs[e.Provider], p.cfg.Prices.Provider(m.Key))
+		}
 	}
 	p.cache[k] = r
 	p.lastKey, p.last, p.hasLast = k, r, true
@@ -1009,7 +1044,10 @@ func (p *pricer) priceSession(s *Session, models map[uint32]*ModelUsage) {
 						mu.USOnlyNoUplift++
 					}
 				}
-				if r.openai {
+				if r.resid == residOther {
+					mu.ResidencyOtherProvider += n
+				}
+				if r.resid == residApply {
 					// OpenAI data residency: every token class × the region's
 					// uplift; tool fees unchanged (docs/pricing.md).
 					mu.ResidencyCalls++

@@ -93,6 +93,7 @@ func pricingNotes(a *Analysis, name func(string) string) []pricingNote {
 		{false, noFastText(a, name)},
 		{true, mediaTextRateText(a, name)},
 		{false, noResidencyText(a, name)},
+		{false, otherProviderText(a, name)},
 	} {
 		if n.Text != "" {
 			out = append(out, n)
@@ -167,6 +168,21 @@ func noResidencyText(a *Analysis, name func(string) string) string {
 		return ""
 	}
 	return "OpenAI calls under --openai-residency " + a.Pricing.OpenAIResidency + " of models without that region's multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
+}
+
+// otherProviderText names calls of OpenAI models under --openai-residency
+// whose records name another provider ("" if none): not uplifted.
+func otherProviderText(a *Analysis, name func(string) string) string {
+	var parts []string
+	for _, m := range a.Models {
+		if m.ResidencyOtherProvider > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.ResidencyOtherProvider)))
+		}
+	}
+	if parts == nil {
+		return ""
+	}
+	return "calls of OpenAI models under --openai-residency " + a.Pricing.OpenAIResidency + " whose records name another provider, billed by that provider without the uplift: " + strings.Join(parts, ", ")
 }
 
 // noFastText names fast-mode calls of models without a fast multiplier

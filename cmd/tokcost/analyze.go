@@ -350,8 +350,11 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d calls could not be priced and are excluded from costs: %s; add prices with --pricing\n",
 			unpricedCalls, strings.Join(unpriced, ", "))
 	}
-	var noFee, noUplift, noFast, mediaText, noRegion []string
+	var noFee, noUplift, noFast, mediaText, noRegion, otherProv []string
 	for _, m := range models {
+		if m.ResidencyOtherProvider > 0 {
+			otherProv = append(otherProv, fmt.Sprintf("%s (%d calls)", m.Model, m.ResidencyOtherProvider))
+		}
 		if m.ResidencyNoUplift > 0 {
 			noRegion = append(noRegion, fmt.Sprintf("%s (%d calls)", m.Model, m.ResidencyNoUplift))
 		}
@@ -370,6 +373,9 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	if len(mediaText) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: audio or image tokens billed at a text rate (no rate for the modality in the table, or more media than uncached input, so in the cache classes): %s\n", report.SafeText(strings.Join(mediaText, ", ")))
+	}
+	if len(otherProv) > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: note: --openai-residency %s: calls of OpenAI models whose records name another provider are billed by that provider and not uplifted: %s\n", o.OpenAIResidency, report.SafeText(strings.Join(otherProv, ", ")))
 	}
 	if len(noRegion) > 0 && !o.Quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: --openai-residency %s: OpenAI models without that region's multiplier in the table, billed at base rates: %s\n", o.OpenAIResidency, report.SafeText(strings.Join(noRegion, ", ")))
