@@ -230,7 +230,7 @@ type ModelUsage struct {
 	// --openai-residency whose record names another provider (openrouter,
 	// azure, bedrock, …): that provider bills them, not uplifted.
 	ResidencyOtherProvider int64 `json:"openai_residency_other_provider_calls,omitempty"`
-	CostByPart        Parts `json:"cost_by_class"`
+	CostByPart             Parts `json:"cost_by_class"`
 	// ByTier splits the calls by vendor service tier; absent when every
 	// call was standard.
 	ByTier TierSplit `json:"by_tier,omitzero"`
@@ -924,7 +924,7 @@ type pricedAs struct {
 	key      string
 	rates    pricing.Rates
 	ok       bool
-	override bool // the rates come from a --pricing file
+	override bool      // the rates come from a --pricing file
 	resid    residency // whether --openai-residency applies to the call
 }
 
