@@ -282,6 +282,8 @@ type decoder struct {
 	// call record: the Responses API hosted tool, billed per call, made by
 	// the response whose token_count follows them.
 	searches int64
+	// searchLine is the line of the latest search counted in searches.
+	searchLine int64
 }
 
 // Decode implements ingest.Format. Every line ends up as one record or one
@@ -292,6 +294,7 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		d.line(b, n)
 		return nil
 	}, func(n int64) { d.note(ingest.NoteInvalid, n, ingest.ReasonLineTooLong, "") })
+	d.trailingSearches()
 	d.flush()
 	d.sink.Lines(n)
 	if err != nil {
@@ -360,6 +363,7 @@ func (d *decoder) line(b []byte, n int64) {
 		case d.content:
 			// A session_meta after other lines starts another rollout
 			// (rollouts concatenated on stdin): the session so far ends.
+			d.trailingSearches()
 			d.flush()
 			d.meta, d.model, d.prev, d.havePrev = &m, "", usage{}, false
 		}
@@ -418,6 +422,7 @@ func (d *decoder) line(b []byte, n int64) {
 				r.Status = ingest.StatusError
 			} else {
 				d.searches++
+				d.searchLine = n
 			}
 		}
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(l.Timestamp)
@@ -523,6 +528,19 @@ func (d *decoder) tokenCount(it *item, n, ts int64) {
 			total.OutputTokens, total.ReasoningOutputTokens, total.TotalTokens)
 	}
 	d.recs = append(d.recs, r)
+}
+
+// trailingSearches accounts for web searches after a rollout's last
+// token_count: no call record carries them, so they cannot be priced. They
+// are noted (an invalid record of a line already counted), never dropped
+// silently, and not charged to the next rollout's first call.
+func (d *decoder) trailingSearches() {
+	if d.searches > 0 {
+		d.sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: d.file, Line: d.searchLine, SameUnit: true,
+			Reason: "web search after the last token_count",
+			Detail: strconv.FormatInt(d.searches, 10) + " searches without a following token_count: not priced"})
+	}
+	d.searches = 0
 }
 
 // flush completes the buffered records with session-wide fields and their

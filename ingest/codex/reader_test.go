@@ -268,8 +268,14 @@ func FuzzCodex(f *testing.F) {
 		for _, r := range c.Recs {
 			withRecs[r.Line] = true
 		}
-		if int64(len(withRecs)+len(c.Notes)) != c.Units {
-			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), len(c.Notes), c.Units)
+		notes := 0
+		for _, n := range c.Notes {
+			if !n.SameUnit { // about a record of a line already counted
+				notes++
+			}
+		}
+		if int64(len(withRecs)+notes) != c.Units {
+			t.Fatalf("accounting: %d lines with records + %d notes != %d lines", len(withRecs), notes, c.Units)
 		}
 	})
 }
@@ -370,5 +376,45 @@ func TestWebSearchCalls(t *testing.T) {
 	}
 	if len(calls) != 2 || calls[0] != 2 || calls[1] != 0 {
 		t.Errorf("web searches per call = %v, want [2 0]", calls)
+	}
+}
+
+// TestSearchesAcrossRollouts: a search after a rollout's last token_count
+// is not charged to the next rollout's first call (rollouts concatenated on
+// stdin), and is noted as an unpriced invalid record of its line, not
+// dropped. By hand: rollout A's search is line 4 (after A's only
+// token_count, line 3); rollout B's first call (line 7) has no search
+// before it, so 0; B's trailing search (line 8) is the second note.
+func TestSearchesAcrossRollouts(t *testing.T) {
+	in := `{"timestamp":"2026-05-11T11:27:00Z","type":"session_meta","payload":{"id":"aaaaaaaa-0000-0000-0000-000000000001"}}
+{"timestamp":"2026-05-11T11:27:00Z","type":"turn_context","payload":{"model":"gpt-5.5"}}
+{"timestamp":"2026-05-11T11:27:04Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":10,"output_tokens":2,"total_tokens":12}}}}
+{"timestamp":"2026-05-11T11:27:05Z","type":"response_item","payload":{"type":"web_search_call","status":"completed"}}
+{"timestamp":"2026-05-11T11:28:00Z","type":"session_meta","payload":{"id":"bbbbbbbb-0000-0000-0000-000000000002"}}
+{"timestamp":"2026-05-11T11:28:00Z","type":"turn_context","payload":{"model":"gpt-5.5"}}
+{"timestamp":"2026-05-11T11:28:04Z","type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":20,"output_tokens":2,"total_tokens":22}}}}
+{"timestamp":"2026-05-11T11:28:05Z","type":"response_item","payload":{"type":"web_search_call","status":"completed"}}
+`
+	s := decode(t, "-", []byte(in))
+	var calls []int64
+	for _, r := range s.Recs {
+		if r.Kind == ingest.KindLLM {
+			calls = append(calls, r.WebSearchRequests)
+		}
+	}
+	if len(calls) != 2 || calls[0] != 0 || calls[1] != 0 {
+		t.Errorf("web searches per call = %v, want [0 0]", calls)
+	}
+	var lines []int64
+	for _, n := range s.Notes {
+		if n.Reason == "web search after the last token_count" {
+			if n.Kind != ingest.NoteInvalid || !n.SameUnit {
+				t.Errorf("line %d: note %+v, want an invalid same-unit note", n.Line, n)
+			}
+			lines = append(lines, n.Line)
+		}
+	}
+	if len(lines) != 2 || lines[0] != 4 || lines[1] != 8 {
+		t.Errorf("trailing-search notes on lines %v, want [4 8]", lines)
 	}
 }
