@@ -23,6 +23,11 @@ func TestGenAIPricesDates(t *testing.T) {
 		// is dated 2025-06-10 by openai.yml lines 1345-1351
 		// ("start_date: 2025-06-10", input_mtok 2, output_mtok 8).
 		{"o3", []want{{"2025-04-16", DateMirror, 10, 40}, {"2025-06-10", DateGenAIPrices, 2, 8}}},
+		// o3-2025-04-16: genai-prices names it (openai.yml line 1338,
+		// "equals: o3-2025-04-16" under o3), but LiteLLM has one undated
+		// period at the cut rates ($2/$8). Split at 2025-06-10: before it,
+		// openai.yml lines 1341-1344 (input_mtok 10, output_mtok 40).
+		{"o3-2025-04-16", []want{{"", "", 10, 40}, {"2025-06-10", DateGenAIPrices, 2, 8}}},
 		// claude-opus-4-6: the >200k surcharge the mirror saw removed on
 		// 2026-03-27 was removed on 2026-03-13 (anthropic.yml lines 363-371,
 		// "Long context (>200k) surcharge removed", input 5, output 25).

@@ -310,6 +310,9 @@ func applyGenAIDates(models map[string]pricefile.Model, gps []gpModel, snapshot 
 			}
 			models[key] = m
 		}
+		if matched {
+			unnamedRoutes(models, gm, warn)
+		}
 		if !matched {
 			fmt.Fprintf(warn, "pricegen: genai-prices %s: no table key is %s; its dates are not used\n", gm.where, strings.Join(gm.ids, ", "))
 		}
@@ -344,6 +347,17 @@ func dateChange(key string, h []pricefile.Segment, gm gpModel, j int, snapshot s
 		fmt.Fprintf(warn, "pricegen: %s: added the change on %s, after the snapshot (%s)\n", key, cur.start, src)
 		return append(h, pricefile.Segment{From: cur.start, Rates: cur.price.after(last.Rates), DateSource: pricefile.DateGenAIPrices})
 	}
+	if len(h) == 1 && len(cur.price.disagreements(last.Rates)) == 0 && len(prev.price.disagreements(last.Rates)) > 0 &&
+		(last.From == "" || cur.start > last.From) {
+		// One undated (or earlier-dated) LiteLLM period that has the new
+		// rates: a dated id LiteLLM priced only after the change. Before
+		// genai-prices' date the previous rates were in force.
+		fmt.Fprintf(warn, "pricegen: %s: split its only period at %s, the earlier rates from %s line %d (%s)\n", key, cur.start, src[:strings.LastIndex(src, " line ")], prev.line, src)
+		return []pricefile.Segment{
+			{From: last.From, Rates: prev.price.after(last.Rates), DateSource: last.DateSource},
+			{From: cur.start, Rates: last.Rates, DateSource: pricefile.DateGenAIPrices},
+		}
+	}
 	d := "no LiteLLM period has its rates"
 	if x := cur.price.disagreements(last.Rates); len(x) == 0 {
 		d = "the key has the new rates but no dated change to them"
@@ -352,4 +366,33 @@ func dateChange(key string, h []pricefile.Segment, gm gpModel, j int, snapshot s
 	}
 	fmt.Fprintf(warn, "pricegen: %s: %s dates a change on %s that the LiteLLM history does not show (%s); not applied\n", key, src, cur.start, d)
 	return h
+}
+
+// unnamedRoutes prints the table keys that look like another route's id
+// of a dated genai-prices model (anthropic.…, us.…, vertex_ai/…, azure_ai/…)
+// but that genai-prices does not name: their LiteLLM history is kept, since
+// other providers' list prices and change dates may differ. For the
+// maintainer's eye only; never used to price.
+func unnamedRoutes(models map[string]pricefile.Model, gm gpModel, warn io.Writer) {
+	var keys []string
+	for k := range models {
+		lk := strings.ToLower(k)
+		for _, id := range gm.ids {
+			if lk == id || !strings.Contains(lk, id) {
+				continue
+			}
+			i := strings.Index(lk, id)
+			before, after := lk[:i], lk[i+len(id):]
+			if (before == "" || strings.HasSuffix(before, "/") || strings.HasSuffix(before, ".")) &&
+				(after == "" || after[0] == ':' || after[0] == '@' || strings.HasPrefix(after, "-v")) {
+				keys = append(keys, k)
+				break
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.Sort(keys)
+	fmt.Fprintf(warn, "pricegen: genai-prices %s: dates not applied to keys it does not name (other routes keep their LiteLLM history): %s\n", gm.where, strings.Join(keys, ", "))
 }
