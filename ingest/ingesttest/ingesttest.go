@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"maps"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -80,5 +82,39 @@ func CheckAccounting(t testing.TB, s *Sink, want int64) {
 	}
 	if got := int64(len(withRecs) + len(s.Notes)); got != want {
 		t.Errorf("units with records %d + notes %d = %d, want %d", len(withRecs), len(s.Notes), got, want)
+	}
+}
+
+// nopSink drops everything: what a decoding benchmark measures is the
+// decoder alone.
+type nopSink struct{}
+
+func (nopSink) Record(*ingest.Record) {}
+func (nopSink) Note(ingest.Note)      {}
+func (nopSink) Lines(int64)           {}
+
+// BenchmarkDecode decodes every file matching glob with f, all of them per
+// iteration, reporting bytes per second and allocations.
+func BenchmarkDecode(b *testing.B, f ingest.Format, glob string) {
+	files, _ := filepath.Glob(glob)
+	var data [][]byte
+	size := 0
+	for _, name := range files {
+		d, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = append(data, d)
+		size += len(d)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, d := range data {
+			src := &ingest.Source{Name: files[i], R: bufio.NewReader(bytes.NewReader(d))}
+			if err := f.Decode(src, func() ingest.Sink { return nopSink{} }); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
