@@ -140,79 +140,54 @@ func unpricedToolsText(a *Analysis, name func(string) string) string {
 	return "web searches without a price in the table, not in the cost: " + strings.Join(parts, ", ")
 }
 
-// noUpliftText names US-only calls of models without a US uplift in the
-// table ("" if none): billed at base rates, below the invoice.
-func noUpliftText(a *Analysis, name func(string) string) string {
+// modelCallsText names the models with calls counted by calls, "model
+// (N calls)" after lead ("" if none): the assumed-rate lines below.
+func modelCallsText(a *Analysis, name func(string) string, lead string, calls func(*analyze.ModelUsage) int64) string {
 	var parts []string
-	for _, m := range a.Models {
-		if m.USOnlyNoUplift > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.USOnlyNoUplift)))
+	for i := range a.Models {
+		if n := calls(&a.Models[i]); n > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(a.Models[i].Model)), count(n)))
 		}
 	}
 	if parts == nil {
 		return ""
 	}
-	return "US-only calls of models without a US uplift in the table, billed at base rates: " + strings.Join(parts, ", ")
+	return lead + strings.Join(parts, ", ")
+}
+
+// noUpliftText names US-only calls of models without a US uplift in the
+// table ("" if none): billed at base rates, below the invoice.
+func noUpliftText(a *Analysis, name func(string) string) string {
+	return modelCallsText(a, name, "US-only calls of models without a US uplift in the table, billed at base rates: ",
+		func(m *analyze.ModelUsage) int64 { return m.USOnlyNoUplift })
 }
 
 // noResidencyText names OpenAI calls under --openai-residency of models
 // without that region's multiplier ("" if none): billed at base rates.
 func noResidencyText(a *Analysis, name func(string) string) string {
-	var parts []string
-	for _, m := range a.Models {
-		if m.ResidencyNoUplift > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.ResidencyNoUplift)))
-		}
-	}
-	if parts == nil {
-		return ""
-	}
-	return "OpenAI calls under --openai-residency " + a.Pricing.OpenAIResidency + " of models without that region's multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
+	return modelCallsText(a, name, "OpenAI calls under --openai-residency "+a.Pricing.OpenAIResidency+" of models without that region's multiplier in the table, billed at base rates: ",
+		func(m *analyze.ModelUsage) int64 { return m.ResidencyNoUplift })
 }
 
 // otherProviderText names calls of OpenAI models under --openai-residency
 // whose records name another provider ("" if none): not uplifted.
 func otherProviderText(a *Analysis, name func(string) string) string {
-	var parts []string
-	for _, m := range a.Models {
-		if m.ResidencyOtherProvider > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.ResidencyOtherProvider)))
-		}
-	}
-	if parts == nil {
-		return ""
-	}
-	return "calls of OpenAI models under --openai-residency " + a.Pricing.OpenAIResidency + " whose records name another provider, billed by that provider without the uplift: " + strings.Join(parts, ", ")
+	return modelCallsText(a, name, "calls of OpenAI models under --openai-residency "+a.Pricing.OpenAIResidency+" whose records name another provider, billed by that provider without the uplift: ",
+		func(m *analyze.ModelUsage) int64 { return m.ResidencyOtherProvider })
 }
 
 // noFastText names fast-mode calls of models without a fast multiplier
 // in the table ("" if none): billed at base rates, below the invoice.
 func noFastText(a *Analysis, name func(string) string) string {
-	var parts []string
-	for _, m := range a.Models {
-		if m.FastNoMultiplier > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.FastNoMultiplier)))
-		}
-	}
-	if parts == nil {
-		return ""
-	}
-	return "fast-mode calls of models without a fast multiplier in the table, billed at base rates: " + strings.Join(parts, ", ")
+	return modelCallsText(a, name, "fast-mode calls of models without a fast multiplier in the table, billed at base rates: ",
+		func(m *analyze.ModelUsage) int64 { return m.FastNoMultiplier })
 }
 
-// mediaTextRateText names the calls with audio or image tokens of a
-// modality the table has no rate for ("" if none): billed at the text rate.
+// mediaTextRateText names the calls with audio or image tokens billed at a
+// text rate ("" if none).
 func mediaTextRateText(a *Analysis, name func(string) string) string {
-	var parts []string
-	for _, m := range a.Models {
-		if m.MediaTextRateCalls > 0 {
-			parts = append(parts, fmt.Sprintf("%s (%s calls)", name(orNone(m.Model)), count(m.MediaTextRateCalls)))
-		}
-	}
-	if parts == nil {
-		return ""
-	}
-	return "audio or image tokens billed at a text rate (no rate for the modality in the table, or more media than uncached input, so in the cache classes): " + strings.Join(parts, ", ")
+	return modelCallsText(a, name, "audio or image tokens billed at a text rate (no rate for the modality in the table, or more media than uncached input, so in the cache classes): ",
+		func(m *analyze.ModelUsage) int64 { return m.MediaTextRateCalls })
 }
 
 var invoiceHeader = []string{"line", "cost (USD)", "calls", "tokens"}
