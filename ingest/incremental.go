@@ -386,15 +386,27 @@ func underAny(key string, dirs map[string]bool) bool {
 	}
 }
 
-// readAll reads one small input (a manifest) whole.
+// maxManifestBytes bounds a manifest read whole: a Langfuse manifest
+// lists one run's files, a few KB.
+const maxManifestBytes = 64 << 20
+
+// readAll reads one small input (a manifest) whole, local or remote, and
+// refuses one past maxManifestBytes rather than hold it or cut it.
 func (x *expansion) readAll(in input) ([]byte, error) {
+	var rc io.ReadCloser
+	var err error
 	if in.remote == nil {
-		return os.ReadFile(in.path)
+		rc, err = os.Open(in.path)
+	} else {
+		rc, err = in.remote.r.Open(x.ctx, in.remote.obj)
 	}
-	rc, err := in.remote.r.Open(x.ctx, in.remote.obj)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = rc.Close() }() // read-only
-	return io.ReadAll(io.LimitReader(rc, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(rc, maxManifestBytes+1))
+	if err == nil && len(b) > maxManifestBytes {
+		return nil, fmt.Errorf("larger than %d MiB, not a manifest", maxManifestBytes>>20)
+	}
+	return b, err
 }

@@ -507,3 +507,21 @@ func TestStateSymlinkRotation(t *testing.T) {
 		t.Errorf("night 2: %d records, %d already read; want b's 2, 1 (a)", r.Input.Records, r.Input.AlreadyRead)
 	}
 }
+
+// TestStateManifestTooLarge: a manifest is read whole, so one past 64 MiB
+// (here a valid manifest padded with whitespace to 64 MiB + 1 byte) is
+// refused with an error naming it, not held in memory.
+func TestStateManifestTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	ex := filepath.Join(dir, "ex")
+	m := lfManifest("p", "exports/p/observations/a.jsonl")
+	big := append(bytes.Repeat([]byte(" "), 64<<20+1-len(m)), m...)
+	writeTree(t, ex, map[string][]byte{
+		"p/observations/a.jsonl":               observations("a", 2),
+		"p/manifests/2026-12-04T00-30-00.json": big,
+	})
+	code, _, errOut := run(t, "analyze", "-o", os.DevNull, "--after-manifest", "0", ex)
+	if code == 0 || !strings.Contains(errOut, "2026-12-04T00-30-00.json: larger than 64 MiB, not a manifest") {
+		t.Errorf("exit %d, stderr %q; want the manifest refused as too large", code, errOut)
+	}
+}
