@@ -162,6 +162,10 @@ type Input struct {
 	// NotInManifest counts files and objects of a Langfuse export left
 	// out because no manifest after --after-manifest lists them.
 	NotInManifest int64 `json:"not_in_manifest,omitempty"`
+	// ManifestMissing counts files that a Langfuse manifest read lists but
+	// that are not among the inputs (deleted, or not copied yet): data the
+	// report does not stand on, so the input is not clean (--strict exits 3).
+	ManifestMissing int64 `json:"manifest_missing,omitempty"`
 	analyze.InputCounts
 	Unpriced []Unpriced `json:"unpriced"`
 	// FirstTS and LastTS bound the time the sessions cover (earliest
@@ -290,6 +294,9 @@ func filesText(in Input) string {
 	if in.NotInManifest > 0 {
 		s += fmt.Sprintf(", %s in no newer manifest", count(in.NotInManifest))
 	}
+	if in.ManifestMissing > 0 {
+		s += fmt.Sprintf(", %s listed by a manifest but missing", count(in.ManifestMissing))
+	}
 	if w := in.Window; w != nil {
 		s += fmt.Sprintf(", window %s → %s", orOpen(w.Since), orOpen(w.Until))
 	}
@@ -326,10 +333,10 @@ type BuildOptions struct {
 	// Window and Objects: see Input.Window and Input.Objects.
 	Window  ingest.Window
 	Objects *ingest.RemoteStats
-	// AlreadyRead and NotInManifest: see Input.
-	AlreadyRead, NotInManifest int64
-	CostSource                 string
-	TopN                       int
+	// AlreadyRead, NotInManifest and ManifestMissing: see Input.
+	AlreadyRead, NotInManifest, ManifestMissing int64
+	CostSource                                  string
+	TopN                                        int
 	// Caps, when set, sweeps these iteration caps (what-if simulation) into
 	// CapCurve; caps below 1 are ignored.
 	Caps []int
@@ -341,7 +348,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	a := &Analysis{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, AlreadyRead: opt.AlreadyRead, NotInManifest: opt.NotInManifest, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, IgnoredFiles: opt.IgnoredFiles, Window: windowOf(opt.Window), Objects: opt.Objects, AlreadyRead: opt.AlreadyRead, NotInManifest: opt.NotInManifest, ManifestMissing: opt.ManifestMissing, InputCounts: d.Counts, Unpriced: []Unpriced{}},
 		Models:        d.Models,
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,

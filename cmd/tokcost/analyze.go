@@ -548,21 +548,22 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if html { // the HTML report charts the cap sweep
 		caps = report.DefaultCaps(l.data)
 	}
-	var alreadyRead, notInManifest int64
+	var alreadyRead, notInManifest, manifestMissing int64
 	if l.inc != nil {
-		alreadyRead, notInManifest = l.inc.AlreadyRead, l.inc.NotInManifest
+		alreadyRead, notInManifest, manifestMissing = l.inc.AlreadyRead, l.inc.NotInManifest, l.inc.Missing
 	}
 	a := report.Build(l.data, report.BuildOptions{
-		Tool:          report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
-		Files:         l.files,
-		IgnoredFiles:  l.ignored,
-		Window:        l.window,
-		Objects:       l.objects,
-		AlreadyRead:   alreadyRead,
-		NotInManifest: notInManifest,
-		CostSource:    opts.CostSource,
-		TopN:          opts.Top,
-		Caps:          caps,
+		Tool:            report.ToolInfo{Name: "tokcost", Version: v, Commit: c},
+		Files:           l.files,
+		IgnoredFiles:    l.ignored,
+		Window:          l.window,
+		Objects:         l.objects,
+		AlreadyRead:     alreadyRead,
+		NotInManifest:   notInManifest,
+		ManifestMissing: manifestMissing,
+		CostSource:      opts.CostSource,
+		TopN:            opts.Top,
+		Caps:            caps,
 	})
 	if opts.GroupBy != "" {
 		if err := a.AddGroups(l.data, opts.GroupBy); err != nil {
