@@ -64,6 +64,15 @@ type Incremental struct {
 	// Missing counts the files listed by the manifests read that match
 	// no input (deleted, or not copied).
 	Missing int64
+	// Forgotten counts the state's entries State.Add dropped: inputs
+	// below a directory or prefix this run listed that are gone.
+	Forgotten int64
+	// listed is every input this run listed (read or not), roots the
+	// directories and prefixes it listed, failed the unreadable entries
+	// below them: State.Add forgets only what is provably gone.
+	listed map[string]bool
+	roots  []string
+	failed []string
 }
 
 // stampOf is a local file's stamp.
@@ -75,6 +84,16 @@ func stampOf(st fs.FileInfo) Stamp {
 // stamps of the rest. Stdin and inputs Run lists without reading are kept
 // as they are.
 func (x *expansion) incremental(inc *Incremental) error {
+	// Everything listed, before the manifests leave some out: a file a
+	// manifest does not (yet) list is still there.
+	inc.roots = x.roots
+	inc.listed = make(map[string]bool, len(x.inputs))
+	for _, in := range x.inputs {
+		inc.listed[in.path] = true
+		if in.fail != "" {
+			inc.failed = append(inc.failed, in.path)
+		}
+	}
 	if inc.AfterManifest != "" || len(inc.ByProject) > 0 {
 		if err := x.byManifests(inc); err != nil {
 			return err
@@ -180,6 +199,18 @@ func (s *State) Add(inc *Incremental, files []FileResult, now time.Time) {
 			s.Read[name] = inc.Stamps[name]
 		}
 	}
+	// Forget the inputs that are gone, so the state holds what is there
+	// now rather than every input ever read (rotated logs, expired
+	// partitions). Only below a directory or prefix this run listed, and
+	// only when the entry is provably gone: a broken link or an unreadable
+	// directory on the way keeps it, since forgetting a file that comes
+	// back would read it a second time.
+	for name := range s.Read {
+		if !inc.listed[name] && belowRoot(name, inc.roots) && !belowRoot(name, inc.failed) && gone(name) {
+			delete(s.Read, name)
+			inc.Forgotten++
+		}
+	}
 	if s.Manifests == nil && len(inc.Last) > 0 {
 		s.Manifests = map[string]string{}
 	}
@@ -189,6 +220,56 @@ func (s *State) Add(inc *Incremental, files []FileResult, now time.Time) {
 		}
 	}
 	s.Updated = now.UTC()
+}
+
+// belowRoot reports whether name is strictly below one of roots (paths
+// or URLs, as input names are written).
+func belowRoot(name string, roots []string) bool {
+	for _, r := range roots {
+		if strings.Contains(r, "://") {
+			if strings.HasPrefix(name, r+"/") {
+				return true
+			}
+			continue
+		}
+		if strings.Contains(name, "://") {
+			continue
+		}
+		if rel, err := filepath.Rel(r, name); err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// gone reports whether an input that was not listed is provably deleted.
+// An object below a listed prefix is (a listing is complete). A file is
+// when the first missing element of its path does not exist at all in
+// a directory that does: a link whose target is missing (an unmounted
+// disk) is not proof, nor is an error other than "does not exist".
+func gone(name string) bool {
+	if strings.Contains(name, "://") {
+		return true
+	}
+	p := filepath.Clean(name)
+	for {
+		if _, err := os.Lstat(p); err == nil {
+			// p exists as an entry: the file is below it, so an element
+			// on the way is a link that does not resolve or a directory
+			// that cannot be read (or the file is back): not proof.
+			return false
+		} else if !os.IsNotExist(err) {
+			return false
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return false // nothing on the path exists: a vanished root
+		}
+		if _, err := os.Stat(parent); err == nil {
+			return true // p is missing from a directory that is there
+		}
+		p = parent
+	}
 }
 
 // SameOptions is nil when the state was written with the reading options

@@ -58,6 +58,10 @@ type expansion struct {
 	window   Window      // prunes object-storage partitions
 	noRemote bool        // leave URLs unlisted (OutputClash: no output is remote)
 	remote   RemoteStats // what object-storage listings found
+	// roots are the directories and object-storage prefixes given, as the
+	// names of the inputs below them start (cleaned path; URL without its
+	// query): what a state file may forget entries under (State.Add).
+	roots []string
 }
 
 // ExpandInputs turns the command-line inputs into the list of inputs Run
@@ -129,6 +133,7 @@ func (x *expansion) expand(args []string) (*expansion, error) {
 			add(input{path: a}, st)
 			continue
 		}
+		x.roots = append(x.roots, filepath.Clean(a))
 		var found []input
 		var stats []fs.FileInfo
 		if err := x.walk(a, st, true, dirs, &found, &stats); err != nil {

@@ -161,6 +161,10 @@ func (x *expansion) addRemote(r Remote, url string) error {
 	if err != nil {
 		return redactQuery(url, fmt.Errorf("input %s: %w", url, err))
 	}
+	if !l.Single {
+		root, _, _ := strings.Cut(url, "?")
+		x.roots = append(x.roots, strings.TrimSuffix(root, "/"))
+	}
 	x.remote.Listed += l.Listed
 	x.remote.Pruned += l.Pruned
 	x.ignored += l.Ignored

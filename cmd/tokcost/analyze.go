@@ -598,6 +598,9 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		if err := outs.write(ios, stateOut, func(out io.Writer) error { _, err := out.Write(b); return err }); err != nil {
 			return err
 		}
+		if n := l.inc.Forgotten; n > 0 {
+			fmt.Fprintf(ios.ErrOut, "tokcost: note: the state file forgot %d inputs that are gone from the directories and prefixes read\n", n)
+		}
 	}
 	// Every output is replaced only once all are written.
 	if err := outs.commit(); err != nil {

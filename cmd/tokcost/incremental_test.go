@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -272,6 +273,105 @@ func TestStateLangfuseExportS3(t *testing.T) {
 	}
 	if r := readInput(t, rep); r.Input.Records != 3 {
 		t.Errorf("plain 3: %d records, want a's 3", r.Input.Records)
+	}
+	// An object deleted from the listed prefix (a lifecycle rule expiring
+	// old partitions) is forgotten by the state: b goes, a and c stay.
+	srv.Delete(t, "lf", "plain/b.jsonl")
+	srv.Put(t, "lf", map[string][]byte{"plain/d.jsonl": observations("pd", 1)})
+	code, _, errOut = run(t, "analyze", "-f", "json", "-o", rep, "--state", state2, plain)
+	if code != 0 || !strings.Contains(errOut, "forgot 1 inputs") {
+		t.Fatalf("plain 4: exit %d: %s", code, errOut)
+	}
+	if got := stateNames(t, state2); strings.Join(got, " ") != "s3://lf/plain/a.jsonl s3://lf/plain/c.jsonl s3://lf/plain/d.jsonl" {
+		t.Errorf("plain 4: state holds %v; want a, c, d", got)
+	}
+}
+
+// stateNames is the sorted input names a state file holds.
+func stateNames(t *testing.T, state string) []string {
+	t.Helper()
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Read map[string]json.RawMessage }
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for n := range st.Read {
+		names = append(names, filepath.ToSlash(n))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestStateForgetsGone: the state holds the inputs that are there, not
+// every input ever read: a file deleted from an input directory is
+// forgotten; a file behind a link whose target is gone (an unmounted
+// disk) is not, since it would be read a second time when the disk is
+// back; entries below inputs this run did not list stay. Record counts
+// are by construction (one record a line).
+func TestStateForgetsGone(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	other := filepath.Join(dir, "other")
+	disk := filepath.Join(dir, "disk")
+	state := filepath.Join(dir, "state.json")
+	rep := filepath.Join(dir, "r.json")
+	writeTree(t, in, map[string][]byte{"a.jsonl": observations("a", 3), "b.jsonl": observations("b", 2), "old/x.jsonl": observations("x", 1)})
+	writeTree(t, other, map[string][]byte{"o.jsonl": observations("o", 1)})
+	writeTree(t, disk, map[string][]byte{"e.jsonl": observations("e", 4)})
+	if err := os.Symlink(disk, filepath.Join(in, "mnt")); err != nil {
+		t.Fatal(err)
+	}
+	analyze := func(inputs ...string) string {
+		t.Helper()
+		args := append([]string{"analyze", "-f", "json", "-o", rep, "--state", state}, inputs...)
+		code, _, errOut := run(t, args...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		return errOut
+	}
+	analyze(in, other)
+	rel := func(names []string) string {
+		var out []string
+		for _, n := range names {
+			r, _ := filepath.Rel(filepath.ToSlash(dir), n)
+			out = append(out, filepath.ToSlash(r))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := rel(stateNames(t, state)); got != "in/a.jsonl in/b.jsonl in/mnt/e.jsonl in/old/x.jsonl other/o.jsonl" {
+		t.Fatalf("night 1: state holds %s", got)
+	}
+	// a.jsonl and the whole old/ folder are deleted, the disk behind mnt
+	// is gone (the link dangles), c.jsonl is new; other/ is not an input
+	// tonight.
+	for _, p := range []string{filepath.Join(in, "a.jsonl"), filepath.Join(in, "old")} {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Rename(disk, disk+".off"); err != nil { // unmounted
+		t.Fatal(err)
+	}
+	writeTree(t, in, map[string][]byte{"c.jsonl": observations("c", 5)})
+	errOut := analyze(in)
+	if !strings.Contains(errOut, "forgot 2 inputs") {
+		t.Errorf("night 2: stderr %q; want 2 forgotten (a, old/x)", errOut)
+	}
+	if got := rel(stateNames(t, state)); got != "in/b.jsonl in/c.jsonl in/mnt/e.jsonl other/o.jsonl" {
+		t.Errorf("night 2: state holds %s; want b, c, mnt/e (link dangling), other/o (not listed)", got)
+	}
+	// The disk is back, e.jsonl unchanged: already read, not counted
+	// twice; nothing else is new (exit 6).
+	if err := os.Rename(disk+".off", disk); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "analyze", "-f", "json", "-o", rep, "--state", state, in); code != ExitNoRecords || !strings.Contains(errOut, "nothing new to read: 3 files") {
+		t.Errorf("night 3: exit %d, stderr %q; want %d, b, c and mnt/e already read", code, errOut, ExitNoRecords)
 	}
 }
 

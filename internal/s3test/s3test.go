@@ -79,3 +79,19 @@ func (s *Server) Put(t testing.TB, bucket string, objs map[string][]byte) {
 		}
 	}
 }
+
+// Delete removes objects through the s3blob driver.
+func (s *Server) Delete(t testing.TB, bucket string, keys ...string) {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blob.OpenBucket(ctx, "s3://"+bucket+"?"+s.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = b.Close() }()
+	for _, k := range keys {
+		if err := b.Delete(ctx, k); err != nil {
+			t.Fatalf("delete %s: %v", k, err)
+		}
+	}
+}
