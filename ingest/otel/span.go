@@ -59,7 +59,9 @@ var tokenAttrs = map[string]slot{
 	"gen_ai.usage.input_tokens.cached":             {tokCacheRead, 1},
 	"ai.usage.cachedInputTokens":                   {tokCacheRead, 1},
 	"gen_ai.usage.cache_creation.input_tokens":     {tokCacheWrite, 4},
+	"gen_ai.usage.cache_write.input_tokens":        {tokCacheWrite, 4}, // semantic-conventions main's name for cache_creation
 	"gen_ai.usage.cache_creation_input_tokens":     {tokCacheWrite, 3},
+	"gen_ai.usage.cache_write_input_tokens":        {tokCacheWrite, 3}, // Strands Agents (Coralogix llm-tracekit)
 	"llm.token_count.prompt_details.cache_write":   {tokCacheWrite, 2},
 	"gen_ai.usage.reasoning.output_tokens":         {tokReasoning, 4},
 	"gen_ai.usage.reasoning_tokens":                {tokReasoning, 3},
