@@ -209,6 +209,9 @@ type CheckResult struct {
 	// Notes say what a rule asked for could not check (max-p95-rise
 	// without an earlier report), so the output never reads as gated.
 	Notes []string `json:"notes,omitempty"`
+	// Window is the run's --since/--until (or the session tables'), when
+	// set: the rules measured only the records inside it.
+	Window *Window `json:"window,omitempty"`
 }
 
 // Check evaluates the budgets on a; groups are the sessions grouped by
@@ -216,7 +219,10 @@ type CheckResult struct {
 // report, needed only when MaxRegression is set. Rules come in CheckKeys
 // order, the First ones first.
 func Check(a *Analysis, groups []GroupStats, b Budgets, base *Analysis) CheckResult {
-	res := CheckResult{Rules: []RuleResult{}}
+	res := CheckResult{Rules: []RuleResult{}, Window: a.Input.Window}
+	if w := a.Input.Window; w != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("window %s → %s: only the records inside it were checked (--since/--until)", orOpen(w.Since), orOpen(w.Until)))
+	}
 	in := &checkInput{a: a, base: base,
 		scopes: []checkScope{{"all", a.Sessions.CostUSD.P95, a.Sessions.CostUSD.P99, a.Sessions.TotalTokens.P95}}}
 	if b.GroupBy != "" && len(groups) > 0 {
