@@ -156,3 +156,25 @@ func TestParseDepth(t *testing.T) {
 		t.Errorf("depth %d: ok %v detail %q, want rejected for its depth", fastjson.MaxDepth+1, ok, detail)
 	}
 }
+
+// TestLast: of repeated keys the last counts at every level, as
+// encoding/json reads them into a map.
+func TestLast(t *testing.T) {
+	doc := `{"a":{"b":1},"a":{"b":2,"b":3,"c":4},"s":"x"}`
+	var p fastjson.Parser
+	v, _, ok := Parse(&p, []byte(doc))
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	var m map[string]map[string]any
+	_ = json.Unmarshal([]byte(`{"a":{"b":1},"a":{"b":2,"b":3,"c":4}}`), &m)
+	if got := Last(v, "a", "b"); got == nil || got.GetInt() != 3 || m["a"]["b"].(float64) != 3 {
+		t.Errorf("a.b = %v (encoding/json %v), want 3", got, m["a"]["b"])
+	}
+	if Last(v, "s", "b") != nil || Last(v, "x") != nil {
+		t.Error("a missing or non-object level must give nil")
+	}
+	if k := LastKeys(v)("a"); strings.Join(k, ",") != "b,b,c" {
+		t.Errorf("keys of a = %v, want b,b,c (the last a)", k)
+	}
+}

@@ -17,16 +17,18 @@ import (
 func TestOddUsage(t *testing.T) {
 	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
 	for _, tc := range []struct{ name, usage, want string }{
-		// A repeated key: the shared rules read the first one.
-		{"duplicate keys", `{"prompt_tokens":5,"prompt_tokens":7,"completion_tokens":1}`, "5 1 0"},
+		// A repeated key: the last one counts, as Python's json (LiteLLM)
+		// reads it. Changed: earlier builds' shared rules read the first (5).
+		{"duplicate keys", `{"prompt_tokens":5,"prompt_tokens":7,"completion_tokens":1}`, "7 1 0"},
 		// A type error in any copy of a repeated key is an error.
 		{"duplicate key, first of the wrong type", `{"prompt_tokens":"x","prompt_tokens":5}`, "usage.prompt_tokens: not a token count (string)"},
-		// The shared rules match keys exactly, the type check does not: a
-		// mis-cased count is not read, but makes the object usage, and its
-		// type is checked.
+		// Keys match exactly: a mis-cased key is another key, not read.
+		// Changed: earlier builds matched it case-insensitively for the type
+		// check and for "is there usage" (but not for the counts), so
+		// {"Prompt_Tokens":5} was a call of 0 tokens and "x" a wrong type.
 		{"mis-cased key beside counts", `{"Prompt_Tokens":5,"completion_tokens":1}`, "0 1 0"},
-		{"mis-cased key alone", `{"Prompt_Tokens":5}`, "0 0 0"},
-		{"mis-cased key of the wrong type", `{"PROMPT_TOKENS":"x","completion_tokens":1}`, "usage.prompt_tokens: not a token count (string)"},
+		{"mis-cased key alone", `{"Prompt_Tokens":5}`, "no usage"},
+		{"mis-cased key of the wrong type", `{"PROMPT_TOKENS":"x","completion_tokens":1}`, "0 1 0"},
 		// A count is an integer that fits in int64 and below 2^32; anything
 		// else names the field and the value as encoding/json does.
 		{"count as string", `{"prompt_tokens":"5"}`, "usage.prompt_tokens: not a token count (string)"},
@@ -58,6 +60,11 @@ func TestOddUsage(t *testing.T) {
 		{"leading zero", `{"prompt_tokens":01}`, "invalid character '1' after object key:value pair"},
 		// Nesting deeper than 300 levels is an error (the decoder's limit).
 		{"deep nesting", `{"prompt_tokens":5,"x":` + deep + `}`, "too big depth"},
+		// Changed: earlier builds checked the depth last, so an object
+		// without counts was ErrNoUsage and one with contradicting counts
+		// was returned without error.
+		{"deep nesting without counts", `{"x":` + deep + `}`, "too big depth"},
+		{"deep nesting, cache above prompt", `{"prompt_tokens":5,"cache_read_input_tokens":9,"x":` + deep + `}`, "too big depth"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r ingest.Record
