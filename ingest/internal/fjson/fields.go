@@ -3,6 +3,7 @@ package fjson
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -23,7 +24,11 @@ func Parse(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok b
 		return nil, detail, false
 	}
 	v, err := p.ParseBytes(b)
-	if err != nil { // not expected after json.Valid
+	if err != nil { // after json.Valid, only nesting past fastjson.MaxDepth
+		if strings.Contains(err.Error(), "too big depth") {
+			// fastjson's message repeats a phrase per level: kilobytes.
+			return nil, "too big depth: nested more than " + strconv.Itoa(fastjson.MaxDepth) + " levels", false
+		}
 		return nil, err.Error(), false
 	}
 	return v, "", true

@@ -142,7 +142,8 @@ func FuzzFields(f *testing.F) {
 
 // TestParseDepth: fastjson parses at most 300 levels of nesting
 // (fastjson.MaxDepth); deeper valid JSON, which encoding/json reads up to
-// 10,000 levels, is rejected with fastjson's message, never half read.
+// 10,000 levels, is rejected with a short message (fastjson's own repeats
+// a phrase per level), never half read.
 func TestParseDepth(t *testing.T) {
 	nest := func(n int) []byte {
 		return []byte(`{"a":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
@@ -152,7 +153,7 @@ func TestParseDepth(t *testing.T) {
 		t.Errorf("depth %d rejected", fastjson.MaxDepth)
 	}
 	_, detail, ok := Parse(&p, nest(fastjson.MaxDepth+1))
-	if ok || !strings.Contains(detail, "too big depth") {
+	if ok || detail != "too big depth: nested more than 300 levels" {
 		t.Errorf("depth %d: ok %v detail %q, want rejected for its depth", fastjson.MaxDepth+1, ok, detail)
 	}
 }
