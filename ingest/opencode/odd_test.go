@@ -30,19 +30,23 @@ func TestOddInputs(t *testing.T) {
 		{"plain", msg("," + tok), nil, "llm 17 2 m ses_1"},
 		// A repeated key: the last one counts.
 		{"duplicate keys", msg(`,"modelID":"b",` + tok), nil, "llm 17 2 b ses_1"},
-		// A repeated object is merged into the first, key by key.
-		{"duplicate tokens object", msg(`,"tokens":{"input":1,"output":2},"tokens":{"input":5}`), nil, "llm 5 2 m ses_1"},
-		// Keys match case-insensitively.
-		{"mis-cased key", `{"id":"msg_1","SessionID":"ses_x","role":"assistant",` + tok + `}`, nil, "llm 17 2  ses_x"},
-		{"mis-cased count", msg(`,"tokens":{"Input":10,"output":2}`), nil, "llm 10 2 m ses_1"},
+		// A repeated object too, whole, as JSON.parse reads it. Changed:
+		// earlier builds merged it into the first key by key (in 5, out 2).
+		{"duplicate tokens object", msg(`,"tokens":{"input":1,"output":2},"tokens":{"input":5}`), nil, "note invalid tokens without input or output | "},
+		// Keys match exactly. Changed: earlier builds matched them
+		// case-insensitively (session ses_x; in 10, out 2).
+		{"mis-cased key", `{"id":"msg_1","SessionID":"ses_x","role":"assistant",` + tok + `}`, nil, "note invalid missing id or sessionID | "},
+		{"mis-cased count", msg(`,"tokens":{"Input":10,"output":2}`), nil, "note invalid tokens without input or output | "},
 		// A value of another type: not a message (or, for the id, malformed),
-		// with encoding/json's message.
-		{"count as string", msg(`,"tokens":{"input":"10","output":2}`), nil, "note invalid not an OpenCode message | json: cannot unmarshal string into Go struct field tokens.tokens.input of type int64"},
-		{"count 1.5", msg(`,"tokens":{"input":1.5,"output":2}`), nil, "note invalid not an OpenCode message | json: cannot unmarshal number 1.5 into Go struct field tokens.tokens.input of type int64"},
-		{"time 1e400", `{"id":"msg_1","sessionID":"ses_1","role":"assistant","time":{"created":1e400},` + tok + `}`, nil, "note invalid not an OpenCode message | json: cannot unmarshal number 1e400 into Go struct field .time.created of type float64"},
-		{"id as number", `{"id":5,"sessionID":"ses_1"}`, nil, "note invalid malformed json | json: cannot unmarshal number into Go struct field .id of type string"},
-		{"error as string", msg(`,"error":"x",` + tok), nil, "note invalid not an OpenCode message | json: cannot unmarshal string into Go struct field message.error of type struct { Name string \"json:\\\"name\\\"\"; Data struct { Message string \"json:\\\"message\\\"\" } \"json:\\\"data\\\"\" }"},
-		{"not an object", `[]`, nil, "note invalid malformed json | json: cannot unmarshal array into Go value of type struct { ID string \"json:\\\"id\\\"\" }"},
+		// naming the field and the value. Changed: earlier builds gave
+		// encoding/json's message, which names Go types ("json: cannot
+		// unmarshal string into Go struct field tokens.tokens.input of type int64").
+		{"count as string", msg(`,"tokens":{"input":"10","output":2}`), nil, "note invalid not an OpenCode message | tokens.input: string"},
+		{"count 1.5", msg(`,"tokens":{"input":1.5,"output":2}`), nil, "note invalid not an OpenCode message | tokens.input: number 1.5"},
+		{"time 1e400", `{"id":"msg_1","sessionID":"ses_1","role":"assistant","time":{"created":1e400},` + tok + `}`, nil, "note invalid not an OpenCode message | time.created: number 1e400"},
+		{"id as number", `{"id":5,"sessionID":"ses_1"}`, nil, "note invalid malformed json | id: number"},
+		{"error as string", msg(`,"error":"x",` + tok), nil, "note invalid not an OpenCode message | error: string"},
+		{"not an object", `[]`, nil, "note invalid malformed json | not a json object"},
 		// A field no rule reads may hold anything.
 		{"unread field of any type", msg(`,"cost":"x",` + tok), nil, "llm 17 2 m ses_1"},
 		// null is missing.
@@ -51,16 +55,21 @@ func TestOddInputs(t *testing.T) {
 		{"null time", `{"id":"msg_1","sessionID":"ses_1","role":"assistant","time":null,` + tok + `}`, nil, "llm 17 2  ses_1"},
 		// Not RFC 8259: malformed, with the standard library's message.
 		{"trailing comma", msg("," + tok + ","), nil, "note invalid malformed json | invalid character '}' looking for beginning of object key string"},
-		// Deep nesting in a field no rule reads.
-		{"deep nesting", msg(`,"x":` + deep + `,` + tok), nil, "llm 17 2 m ses_1"},
-		// Invalid UTF-8 is kept, each bad byte as U+FFFD; a lone surrogate escape too.
+		// Nesting deeper than 300 levels is malformed, even in a field no
+		// rule reads. Changed: earlier builds read it.
+		{"deep nesting", msg(`,"x":` + deep + `,` + tok), nil, "note invalid malformed json | too big depth: nested more than 300 levels"},
+		// Invalid UTF-8 is kept, each bad byte as U+FFFD; a lone surrogate
+		// escape stays as its six characters. Changed: earlier builds made it U+FFFD.
 		{"invalid utf-8", msg(",\"modelID\":\"a\xffb\"," + tok), nil, "llm 17 2 a\uFFFDb ses_1"},
-		{"lone surrogate", msg(`,"modelID":"a\ud800b",` + tok), nil, "llm 17 2 a\uFFFDb ses_1"},
+		{"lone surrogate", msg(`,"modelID":"a\ud800b",` + tok), nil, "llm 17 2 a\\ud800b ses_1"},
 		// Parts: a step-finish part is a call; a part with a wrong type is unreadable.
 		{"step part", msg(`,` + tok), []string{`{"id":"prt_1","type":"step-finish","tokens":{"input":1,"output":1}}`}, "llm 1 1 m ses_1"},
 		{"part of the wrong type", msg(`,` + tok), []string{`{"id":"prt_1","type":5}`}, "note invalid unreadable part | prt_1.json"},
-		{"mis-cased part key", msg(`,` + tok), []string{`{"id":"prt_1","Type":"step-finish","tokens":{"input":1,"output":1}}`}, "llm 1 1 m ses_1"},
-		{"deep part", msg(`,` + tok), []string{`{"id":"prt_1","type":"step-finish","x":` + deep + `,"tokens":{"input":1,"output":1}}`}, "llm 1 1 m ses_1"},
+		// Changed: earlier builds read "Type" as type and the deep part
+		// as a step (in 1, out 1); now the first is no step (the message's
+		// own tokens are the call) and the second is unreadable.
+		{"mis-cased part key", msg(`,` + tok), []string{`{"id":"prt_1","Type":"step-finish","tokens":{"input":1,"output":1}}`}, "llm 17 2 m ses_1"},
+		{"deep part", msg(`,` + tok), []string{`{"id":"prt_1","type":"step-finish","x":` + deep + `,"tokens":{"input":1,"output":1}}`}, "note invalid unreadable part | prt_1.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
