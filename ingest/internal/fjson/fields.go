@@ -148,6 +148,19 @@ func (f *Fields) Object(path string, v *fastjson.Value) *fastjson.Object {
 	return o
 }
 
+// Array reads an array field; ok is false when it is missing or null.
+func (f *Fields) Array(path string, v *fastjson.Value) (a []*fastjson.Value, ok bool) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil, false
+	}
+	a, err := v.Array()
+	if err != nil {
+		f.fail(path, v, false)
+		return nil, false
+	}
+	return a, true
+}
+
 // Float64 reads a number field; one beyond float64's range is a wrong type.
 func (f *Fields) Float64(path string, v *fastjson.Value) float64 {
 	if v == nil || v.Type() == fastjson.TypeNull {
