@@ -206,9 +206,13 @@ type obs struct {
 
 func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
-	c := &collector{sink: sink, byTrace: map[string][]int32{}, seen: map[string]struct{}{}}
+	c := &collector{sink: sink, byTrace: map[string][]int32{}, seen: map[string]struct{}{},
+		dp: parsers.Get(), mp: parsers.Get()}
+	// Nothing parsed outlives the values' reading: the parsers (and the
+	// memory of their last value trees) serve the next source.
+	defer func() { parsers.Put(c.dp); parsers.Put(c.mp) }()
 	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
-		v, detail, ok := fjson.Parse(&c.dp, val)
+		v, detail, ok := fjson.Parse(c.dp, val)
 		var list []*fastjson.Value
 		var trace traceObj
 		if ok {
@@ -238,14 +242,16 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	return err
 }
 
+var parsers fastjson.ParserPool
+
 type collector struct {
 	sink    ingest.Sink
 	obs     []obs
 	byTrace map[string][]int32
 	seen    map[string]struct{}
-	p       fastjson.Parser // tool values held as JSON text
-	dp      fastjson.Parser // documents
-	mp      fastjson.Parser // metadata held as JSON text
+	p       fastjson.Parser  // tool values held as JSON text
+	dp      *fastjson.Parser // documents
+	mp      *fastjson.Parser // metadata held as JSON text
 }
 
 func (c *collector) note(kind ingest.NoteKind, file string, line int64, reason, detail string) {
@@ -455,7 +461,7 @@ func (c *collector) pick(a attrs, keys ...string) (string, int8) {
 // returns is valid until its next call (a string's JSON is parsed with c.mp).
 func (c *collector) metaAttrs(v *fastjson.Value) attrs {
 	if v != nil && v.Type() == fastjson.TypeString {
-		pv, _, ok := fjson.Parse(&c.mp, []byte(fjson.Text(v.GetStringBytes())))
+		pv, _, ok := fjson.Parse(c.mp, []byte(fjson.Text(v.GetStringBytes())))
 		if !ok {
 			return attrs{}
 		}

@@ -51,6 +51,8 @@ type completionDetails struct {
 	ReasoningTokens *int64 `json:"reasoning_tokens"`
 }
 
+var parsers fastjson.ParserPool
+
 // ErrNoUsage says the object has neither prompt_tokens nor completion_tokens.
 var ErrNoUsage = errors.New("usage without prompt_tokens or completion_tokens")
 
@@ -63,8 +65,9 @@ func Parse(raw []byte, r *ingest.Record) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ErrNoUsage
 	}
-	var p fastjson.Parser
-	v, detail, ok := fjson.Parse(&p, raw)
+	p := parsers.Get()
+	defer parsers.Put(p) // v is read only before Parse returns
+	v, detail, ok := fjson.Parse(p, raw)
 	if !ok {
 		return errors.New(detail)
 	}
