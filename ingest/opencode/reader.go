@@ -255,6 +255,10 @@ func decodePart(o *fastjson.Object) (p part, ok bool) {
 	return p, f.Err == ""
 }
 
+// parsers serve message and part files: a parser per file would re-grow
+// its value tree each time.
+var parsers fastjson.ParserPool
+
 // maxErrorText bounds Record.Error.
 const maxErrorText = 2 << 10
 
@@ -276,8 +280,9 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		note(ingest.NoteInvalid, "file too large", "")
 		return nil
 	}
-	var parser fastjson.Parser
-	v, detail, ok := fjson.Parse(&parser, data)
+	parser := parsers.Get()
+	defer parsers.Put(parser) // what is read from v is copied out
+	v, detail, ok := fjson.Parse(parser, data)
 	if !ok {
 		note(ingest.NoteInvalid, "malformed json", detail)
 		return nil
@@ -456,9 +461,10 @@ func readParts(name, msgID string) (parts []part, bad string, err error) {
 		}
 	}
 	sort.Strings(names)
-	var parser fastjson.Parser
+	parser := parsers.Get()
+	defer parsers.Put(parser)
 	for _, n := range names {
-		p, ok := readPart(filepath.Join(pdir, n), &parser)
+		p, ok := readPart(filepath.Join(pdir, n), parser)
 		if !ok {
 			return nil, filepath.Join(pdir, n), nil
 		}
