@@ -276,7 +276,7 @@ func (c *collector) add(raw *fastjson.Value, file string, line int64, sub int32,
 		parentID:     first(o.ParentID, o.ParentID2),
 		typ:          strings.ToUpper(o.Type),
 		name:         o.Name,
-		end:          parseTime(first(rawText(o.End), rawText(o.End2))).nanos,
+		end:          parseTime(first(fjson.RawText(o.End), fjson.RawText(o.End2))).nanos,
 		errored:      strings.EqualFold(o.Level, "ERROR"),
 		statusMsg:    first(o.StatusMessage, o.StatusMsg2),
 		model:        first(o.Model, o.Model2),
@@ -285,7 +285,7 @@ func (c *collector) add(raw *fastjson.Value, file string, line int64, sub int32,
 		line:         line,
 		sub:          sub,
 	}
-	start := parseTime(first(rawText(o.Start), rawText(o.Start2)))
+	start := parseTime(first(fjson.RawText(o.Start), fjson.RawText(o.Start2)))
 	s.start, s.tsAssumedUTC, s.tsUnreadable = start.nanos, start.assumedUTC, start.unreadable
 	if s.id == "" || s.traceID == "" {
 		c.note(ingest.NoteInvalid, file, line, "missing id", o.Name)
@@ -339,25 +339,6 @@ func (c *collector) toolValue(v *fastjson.Value) (hash uint64, label string, siz
 	return r.ToolArgsHash, r.ToolArgsLabel, r.ToolResultBytes
 }
 
-// rawText is a scalar's text: a string's content (invalid UTF-8 as
-// U+FFFD), a number as written, true or false; "" for anything else.
-func rawText(v *fastjson.Value) string {
-	if v == nil {
-		return ""
-	}
-	switch v.Type() {
-	case fastjson.TypeString:
-		return fjson.Text(v.GetStringBytes())
-	case fastjson.TypeNumber:
-		return string(v.MarshalTo(nil))
-	case fastjson.TypeTrue:
-		return "true"
-	case fastjson.TypeFalse:
-		return "false"
-	}
-	return ""
-}
-
 // texts maps each key of o to its value's rawText, the last of repeated
 // keys counting.
 func texts(o *fastjson.Object) map[string]string {
@@ -365,7 +346,7 @@ func texts(o *fastjson.Object) map[string]string {
 		return nil
 	}
 	m := make(map[string]string, o.Len())
-	o.Visit(func(k []byte, v *fastjson.Value) { m[string(k)] = rawText(v) })
+	o.Visit(func(k []byte, v *fastjson.Value) { m[string(k)] = fjson.RawText(v) })
 	return m
 }
 
@@ -378,13 +359,13 @@ func cost(o observation) (float64, bool) {
 	}
 	if details != nil {
 		if raw := lastKey(details, "total"); raw != nil {
-			if v, err := strconv.ParseFloat(rawText(raw), 64); err == nil && v >= 0 {
+			if v, err := strconv.ParseFloat(fjson.RawText(raw), 64); err == nil && v >= 0 {
 				return v, true
 			}
 		}
 	}
 	for _, raw := range [...]*fastjson.Value{o.TotalCost, o.TotalCost2, o.CalcCost} {
-		if v, err := strconv.ParseFloat(rawText(raw), 64); err == nil && v > 0 {
+		if v, err := strconv.ParseFloat(fjson.RawText(raw), 64); err == nil && v > 0 {
 			return v, true
 		}
 	}
@@ -449,7 +430,7 @@ func (a attrs) get(k string) *fastjson.Value {
 // pick returns the first present key's value and its rank (higher = earlier key).
 func (c *collector) pick(a attrs, keys ...string) (string, int8) {
 	for i, k := range keys {
-		if v := rawText(a.get(k)); v != "" {
+		if v := fjson.RawText(a.get(k)); v != "" {
 			return v, int8(len(keys) - i)
 		}
 	}

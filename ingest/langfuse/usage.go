@@ -68,7 +68,7 @@ var usageKeys = map[string]int{
 // A total above both readings, with no reasoning key, counts tokens no key
 // names: hidden reasoning (Gemini thinking), billed as output and
 // returned as fromTotal. unknown names the keys no rule reads. details
-// maps each key to its value's text (rawText).
+// maps each key to its value's text (fjson.RawText).
 func convertUsage(details map[string]string) (u [nTok]int64, ok bool, fromTotal int64, unknown []string) {
 	var extraIn, extraOut, others, total int64
 	var hasTotal, hasReasoning bool

@@ -36,3 +36,23 @@ func LastKeys(u *fastjson.Value) func(path ...string) []string {
 		return keys
 	}
 }
+
+// RawText is a scalar's text, as a reader takes a value that may be
+// written either way: a string's content (invalid UTF-8 as U+FFFD), a
+// number as written, true or false; "" for null, objects and arrays.
+func RawText(v *fastjson.Value) string {
+	if v == nil {
+		return ""
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return Text(v.GetStringBytes())
+	case fastjson.TypeNumber:
+		return string(v.MarshalTo(nil))
+	case fastjson.TypeTrue:
+		return "true"
+	case fastjson.TypeFalse:
+		return "false"
+	}
+	return ""
+}
