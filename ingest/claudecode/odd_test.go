@@ -162,3 +162,41 @@ func FuzzDecode(f *testing.F) {
 		ingesttest.CheckAccounting(t, c, c.Units)
 	})
 }
+
+// TestUnknownUsageKeys: a key inside usage that the reader does not read
+// but that names tokens, or is a known key in other case, is named in
+// Record.UnknownUsage (sorted, each once) so the report counts it; other
+// keys are not (docs/formats/claude-code.md, "Odd JSON"). Each want is
+// the rule applied by hand to the usage written beside it.
+func TestUnknownUsageKeys(t *testing.T) {
+	const line = `{"type":"assistant","sessionId":"a","requestId":"%s","message":{"id":"%s","model":"claude-x","usage":%s}}`
+	for _, tc := range []struct{ name, usage, want string }{
+		{"known keys only", `{"input_tokens":1,"cache_creation_input_tokens":2,"cache_read_input_tokens":3,"output_tokens":4,"cache_creation":{"ephemeral_5m_input_tokens":2,"ephemeral_1h_input_tokens":0},"service_tier":"standard","server_tool_use":{"web_search_requests":0,"web_fetch_requests":0}}`, ""},
+		{"not a count: ignored", `{"output_tokens":1,"iterations":[]}`, ""},
+		{"mis-cased count", `{"Input_Tokens":9,"output_tokens":1}`, "Input_Tokens"},
+		{"unknown count", `{"output_tokens":1,"cache_creation_tokens":3}`, "cache_creation_tokens"},
+		{"camel case count", `{"output_tokens":1,"inputTokens":3}`, "inputTokens"},
+		{"mis-cased setting", `{"output_tokens":1,"Speed":"fast"}`, "Speed"},
+		{"nested unknown count", `{"output_tokens":1,"cache_creation":{"ephemeral_2h_input_tokens":2}}`, "cache_creation.ephemeral_2h_input_tokens"},
+		{"nested mis-cased key", `{"output_tokens":1,"server_tool_use":{"Web_Search_Requests":2}}`, "server_tool_use.Web_Search_Requests"},
+		{"sorted, each once", `{"output_tokens":1,"z_tokens":1,"Output_Tokens":1,"z_tokens":2}`, "Output_Tokens,z_tokens"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := decode(t, "x.jsonl", []byte(fmt.Sprintf(line, "r", "m", tc.usage)))
+			if len(c.Recs) != 1 {
+				t.Fatalf("records = %d, notes %+v", len(c.Recs), c.Notes)
+			}
+			if got := c.Recs[0].UnknownUsage; got != tc.want {
+				t.Errorf("UnknownUsage = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// Two streamed copies of one response (same message.id and requestId):
+	// one record, which names the unknown keys of both copies.
+	data := fmt.Sprintf(line, "r", "m", `{"output_tokens":1,"Input_Tokens":5}`) + "\n" +
+		fmt.Sprintf(line, "r", "m", `{"output_tokens":9,"cache_creation_tokens":5}`)
+	c := decode(t, "x.jsonl", []byte(data))
+	if len(c.Recs) != 1 || c.Recs[0].UnknownUsage != "Input_Tokens,cache_creation_tokens" {
+		t.Errorf("copies: %d records, UnknownUsage %q; want 1 and Input_Tokens,cache_creation_tokens", len(c.Recs), c.Recs[0].UnknownUsage)
+	}
+}

@@ -3,6 +3,7 @@ package claudecode
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -172,15 +173,53 @@ type usage struct {
 	CacheCreationInputTokens int64
 	CacheReadInputTokens     int64
 	OutputTokens             int64
-	Ephemeral1h              int64  // cache_creation.ephemeral_1h_input_tokens
-	ServiceTier              string // standard, priority, batch
-	InferenceGeo             string // "us": US-only inference (uplift)
-	Speed                    string // "fast": fast mode (multiplier)
-	WebSearchRequests        int64  // server_tool_use.web_search_requests
+	Ephemeral1h              int64    // cache_creation.ephemeral_1h_input_tokens
+	ServiceTier              string   // standard, priority, batch
+	InferenceGeo             string   // "us": US-only inference (uplift)
+	Speed                    string   // "fast": fast mode (multiplier)
+	WebSearchRequests        int64    // server_tool_use.web_search_requests
+	Unknown                  []string // keys the reader does not know (unknownKey)
+}
+
+// knownUsage lists, per object inside usage ("" is usage itself), the keys
+// the reader reads or knows to carry nothing billable.
+var knownUsage = map[string]map[string]bool{
+	"": {"input_tokens": true, "cache_creation_input_tokens": true, "cache_read_input_tokens": true,
+		"output_tokens": true, "cache_creation": true, "service_tier": true, "inference_geo": true,
+		"speed": true, "server_tool_use": true},
+	"cache_creation":  {"ephemeral_5m_input_tokens": true, "ephemeral_1h_input_tokens": true},
+	"server_tool_use": {"web_search_requests": true, "web_fetch_requests": true},
+}
+
+// unknownKey names a key of the usage object at path that looks like a
+// token count or like a known key in other case ("Input_Tokens",
+// "cache_creation_tokens"), "" for any other key: since keys match
+// exactly, such a key would otherwise be ignored without a word
+// (docs/formats/claude-code.md, "Odd JSON").
+func unknownKey(path string, k []byte) string {
+	known := knownUsage[path]
+	key := string(k)
+	if known[key] {
+		return ""
+	}
+	odd := strings.Contains(strings.ToLower(key), "token")
+	for kk := range known {
+		odd = odd || strings.EqualFold(kk, key)
+	}
+	if !odd {
+		return ""
+	}
+	if path != "" {
+		key = path + "." + key
+	}
+	return key
 }
 
 func decodeUsage(o *fastjson.Object, u *usage, f *fjson.Fields) {
 	o.Visit(func(k []byte, v *fastjson.Value) {
+		if name := unknownKey("", k); name != "" {
+			u.Unknown = append(u.Unknown, name)
+		}
 		switch string(k) {
 		case "input_tokens":
 			u.InputTokens = f.Int64("usage.input_tokens", v)
@@ -194,6 +233,9 @@ func decodeUsage(o *fastjson.Object, u *usage, f *fjson.Fields) {
 			u.Ephemeral1h = 0
 			if cc := f.Object("usage.cache_creation", v); cc != nil {
 				cc.Visit(func(k []byte, v *fastjson.Value) {
+					if name := unknownKey("cache_creation", k); name != "" {
+						u.Unknown = append(u.Unknown, name)
+					}
 					if string(k) == "ephemeral_1h_input_tokens" {
 						u.Ephemeral1h = f.Int64("usage.cache_creation.ephemeral_1h_input_tokens", v)
 					}
@@ -209,6 +251,9 @@ func decodeUsage(o *fastjson.Object, u *usage, f *fjson.Fields) {
 			u.WebSearchRequests = 0
 			if st := f.Object("usage.server_tool_use", v); st != nil {
 				st.Visit(func(k []byte, v *fastjson.Value) {
+					if name := unknownKey("server_tool_use", k); name != "" {
+						u.Unknown = append(u.Unknown, name)
+					}
 					if string(k) == "web_search_requests" {
 						u.WebSearchRequests = f.Int64("usage.server_tool_use.web_search_requests", v)
 					}
@@ -433,6 +478,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	if u.WebSearchRequests > 0 {
 		r.WebSearchRequests = u.WebSearchRequests
 	}
+	r.UnknownUsage = unknownList(u.Unknown)
 	size := r.InputTokens + r.OutputTokens
 
 	if m.ID == "" { // without an id nothing can be matched: never deduplicated
@@ -463,6 +509,7 @@ func (d *decoder) assistant(l *line, n int64) {
 	// Keep the non-sidechain line, else the one with the larger usage. The
 	// record keeps the first line's position and time: that is when the
 	// response started and where it sits in the file.
+	unknown := d.recs[g.rec].UnknownUsage
 	if (g.keptSide && !l.IsSidechain) || (g.keptSide == l.IsSidechain && size > g.keptSize) {
 		first := d.recs[g.rec]
 		r.Line, r.TSNano = first.Line, first.TSNano
@@ -470,6 +517,12 @@ func (d *decoder) assistant(l *line, n int64) {
 		g.keptSide, g.keptSize = l.IsSidechain, size
 	}
 	d.recs[g.rec].OutputTokens = g.maxOut
+	// An unknown key in any copy of the response stays counted.
+	if unknown != "" && r.UnknownUsage != "" {
+		d.recs[g.rec].UnknownUsage = unknownList(append(strings.Split(unknown, ","), strings.Split(r.UnknownUsage, ",")...))
+	} else if unknown != "" || r.UnknownUsage != "" {
+		d.recs[g.rec].UnknownUsage = unknown + r.UnknownUsage
+	}
 	d.note(ingest.NoteDuplicate, n, "duplicate api response", r.ID)
 }
 
@@ -637,4 +690,14 @@ func resultText(v *fastjson.Value) string {
 		}
 	}
 	return b.String()
+}
+
+// unknownList is names sorted, each once, comma-separated as
+// Record.UnknownUsage holds them.
+func unknownList(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return strings.Join(slices.Compact(names), ",")
 }

@@ -133,3 +133,30 @@ func TestOddMeta(t *testing.T) {
 		t.Errorf("line 4 note %+v, want wrong field type exit_code: number 1.0", n)
 	}
 }
+
+// TestUnknownUsageKeys: a key of total_token_usage or last_token_usage
+// that names tokens but is not one the reader reads is named in
+// Record.UnknownUsage (sorted, each once) so the report counts it
+// (docs/formats/codex.md, "Odd JSON"). Each want is that rule applied by
+// hand to the info written beside it.
+func TestUnknownUsageKeys(t *testing.T) {
+	const meta = `{"timestamp":"2026-01-01T00:00:00Z","type":"session_meta","payload":{"id":"s1","model_provider":"openai"}}` + "\n"
+	for _, c := range []struct{ name, info, want string }{
+		{"known keys only", `{"last_token_usage":{"input_tokens":10,"cached_input_tokens":2,"output_tokens":3,"reasoning_output_tokens":1,"total_tokens":13},"model_context_window":1000}`, ""},
+		{"mis-cased count", `{"last_token_usage":{"Input_Tokens":10,"output_tokens":2}}`, "Input_Tokens"},
+		{"unknown count", `{"last_token_usage":{"input_tokens":10,"cache_creation_tokens":4}}`, "cache_creation_tokens"},
+		{"not a count: ignored", `{"last_token_usage":{"input_tokens":10,"model":"x"}}`, ""},
+		{"in either object, each once", `{"total_token_usage":{"input_tokens":10,"x_tokens":1,"Output_Tokens":1},"last_token_usage":{"input_tokens":10,"x_tokens":1}}`, "Output_Tokens,x_tokens"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			line := `{"timestamp":"2026-01-01T00:00:01Z","type":"event_msg","payload":{"type":"token_count","info":` + c.info + `}}`
+			s := decode(t, "f.jsonl", []byte(meta+line))
+			if len(s.Recs) != 1 {
+				t.Fatalf("records = %d, notes %+v", len(s.Recs), s.Notes)
+			}
+			if got := s.Recs[0].UnknownUsage; got != c.want {
+				t.Errorf("UnknownUsage = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

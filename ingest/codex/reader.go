@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -117,14 +118,33 @@ type usage struct {
 	TotalTokens           int64
 }
 
+// knownUsage is the keys of a token usage object the reader reads.
+var knownUsage = map[string]bool{"input_tokens": true, "cached_input_tokens": true,
+	"output_tokens": true, "reasoning_output_tokens": true, "total_tokens": true}
+
+// unknownKey is k when it looks like a token count but is not one the
+// reader reads ("Input_Tokens", "cache_creation_tokens"), else "": keys
+// match exactly, and such a key would otherwise be ignored without a word
+// (docs/formats/codex.md, "Odd JSON").
+func unknownKey(k []byte) string {
+	if key := string(k); !knownUsage[key] && strings.Contains(strings.ToLower(key), "token") {
+		return key
+	}
+	return ""
+}
+
 // decodeUsage reads a usage object at path; nil when missing or null.
-func decodeUsage(path string, v *fastjson.Value, f *fjson.Fields) *usage {
+// The names of keys it does not know are added to unknown.
+func decodeUsage(path string, v *fastjson.Value, f *fjson.Fields, unknown *[]string) *usage {
 	o := f.Object(path, v)
 	if o == nil {
 		return nil
 	}
 	u := &usage{}
 	o.Visit(func(k []byte, v *fastjson.Value) {
+		if name := unknownKey(k); name != "" {
+			*unknown = append(*unknown, name)
+		}
 		switch string(k) {
 		case "input_tokens":
 			u.InputTokens = f.Int64(path+".input_tokens", v)
@@ -156,8 +176,9 @@ type item struct {
 	Type  string
 	Model string // turn_context
 	Info  *struct {
-		Total *usage // total_token_usage
-		Last  *usage // last_token_usage
+		Total   *usage   // total_token_usage
+		Last    *usage   // last_token_usage
+		Unknown []string // keys of either that the reader does not know
 	} // token_count
 	Name     string          // function_call, custom_tool_call
 	Args     string          // arguments; function_call: the arguments' JSON text
@@ -182,13 +203,16 @@ func decodeItem(o *fastjson.Object, it *item, f *fjson.Fields) {
 		case "info":
 			it.Info = nil
 			if io := f.Object("info", v); io != nil {
-				it.Info = &struct{ Total, Last *usage }{}
+				it.Info = &struct {
+					Total, Last *usage
+					Unknown     []string
+				}{}
 				io.Visit(func(k []byte, v *fastjson.Value) {
 					switch string(k) {
 					case "total_token_usage":
-						it.Info.Total = decodeUsage("info.total_token_usage", v, f)
+						it.Info.Total = decodeUsage("info.total_token_usage", v, f, &it.Info.Unknown)
 					case "last_token_usage":
-						it.Info.Last = decodeUsage("info.last_token_usage", v, f)
+						it.Info.Last = decodeUsage("info.last_token_usage", v, f, &it.Info.Unknown)
 					}
 				})
 			}
@@ -519,6 +543,10 @@ func (d *decoder) tokenCount(it *item, n, ts int64) {
 		Line:              n,
 	}
 	d.searches = 0
+	if len(it.Info.Unknown) > 0 {
+		slices.Sort(it.Info.Unknown)
+		r.UnknownUsage = strings.Join(slices.Compact(it.Info.Unknown), ",")
+	}
 	if total != nil {
 		// The running total identifies the call, also across a copy of the
 		// same rollout (sessions/ and archived_sessions/).

@@ -6,12 +6,12 @@ import (
 	"github.com/valyala/fastjson"
 
 	"bytes"
-	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/spantree"
 )
 
@@ -37,50 +37,141 @@ func (format) Sniff(_ string, head []byte) bool {
 	return has(`"trace_id"`) && (has(`"parent_observation_id"`) || has(`"usage_details"`)) && has(`"type"`)
 }
 
-// document is any of the shapes: trace download, API page or one observation.
-type document struct {
-	Trace        *traceObj         `json:"trace"`
-	Observations []json.RawMessage `json:"observations"`
-	Data         []json.RawMessage `json:"data"`
-}
-
 type traceObj struct {
-	ID           string            `json:"id"`
-	SessionID    string            `json:"sessionId"`
-	Metadata     json.RawMessage   `json:"metadata"`
-	Observations []json.RawMessage `json:"observations"`
+	ID, SessionID string
+	Metadata      *fastjson.Value
 }
 
 // observation lists the camelCase (UI, API) and snake_case (blob export)
-// spellings side by side; numbers stay raw so strings decode too.
+// spellings side by side; numbers stay values so strings read too.
 type observation struct {
-	ID            string                     `json:"id"`
-	TraceID       string                     `json:"traceId"`
-	TraceID2      string                     `json:"trace_id"`
-	ParentID      string                     `json:"parentObservationId"`
-	ParentID2     string                     `json:"parent_observation_id"`
-	Type          string                     `json:"type"`
-	Name          string                     `json:"name"`
-	Start         json.RawMessage            `json:"startTime"`
-	Start2        json.RawMessage            `json:"start_time"`
-	End           json.RawMessage            `json:"endTime"`
-	End2          json.RawMessage            `json:"end_time"`
-	Level         string                     `json:"level"`
-	StatusMessage string                     `json:"statusMessage"`
-	StatusMsg2    string                     `json:"status_message"`
-	Model         string                     `json:"model"`
-	Model2        string                     `json:"provided_model_name"`
-	Usage         map[string]json.RawMessage `json:"usageDetails"`
-	Usage2        map[string]json.RawMessage `json:"usage_details"`
-	Cost          map[string]json.RawMessage `json:"costDetails"`
-	Cost2         map[string]json.RawMessage `json:"cost_details"`
-	TotalCost     json.RawMessage            `json:"totalCost"`
-	TotalCost2    json.RawMessage            `json:"total_cost"`
-	CalcCost      json.RawMessage            `json:"calculatedTotalCost"`
-	SessionID     string                     `json:"session_id"` // observations_v2 export
-	Metadata      json.RawMessage            `json:"metadata"`
-	Output        json.RawMessage            `json:"output"`
-	Input         json.RawMessage            `json:"input"`
+	ID, TraceID, TraceID2, ParentID, ParentID2   string
+	Type, Name, Level, StatusMessage, StatusMsg2 string
+	Model, Model2                                string // model, provided_model_name
+	SessionID                                    string // session_id: observations_v2 export
+	Start, Start2, End, End2                     *fastjson.Value
+	Usage, Usage2, Cost, Cost2                   *fastjson.Object // nil when missing or null
+	TotalCost, TotalCost2, CalcCost              *fastjson.Value
+	Metadata, Output, Input                      *fastjson.Value
+}
+
+// decodeObservation reads o by encoding/json's struct rules
+// (fjson.Fields): keys match exactly, the last of repeated keys counts,
+// null is missing, a wrong type is an error naming the field.
+func decodeObservation(o *fastjson.Object) (ob observation, err string) {
+	var f fjson.Fields
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		key := string(k)
+		switch key {
+		case "id":
+			ob.ID = f.String(key, v)
+		case "traceId":
+			ob.TraceID = f.String(key, v)
+		case "trace_id":
+			ob.TraceID2 = f.String(key, v)
+		case "parentObservationId":
+			ob.ParentID = f.String(key, v)
+		case "parent_observation_id":
+			ob.ParentID2 = f.String(key, v)
+		case "type":
+			ob.Type = f.String(key, v)
+		case "name":
+			ob.Name = f.String(key, v)
+		case "level":
+			ob.Level = f.String(key, v)
+		case "statusMessage":
+			ob.StatusMessage = f.String(key, v)
+		case "status_message":
+			ob.StatusMsg2 = f.String(key, v)
+		case "model":
+			ob.Model = f.String(key, v)
+		case "provided_model_name":
+			ob.Model2 = f.String(key, v)
+		case "session_id":
+			ob.SessionID = f.String(key, v)
+		case "startTime":
+			ob.Start = v
+		case "start_time":
+			ob.Start2 = v
+		case "endTime":
+			ob.End = v
+		case "end_time":
+			ob.End2 = v
+		case "usageDetails":
+			ob.Usage = f.Object(key, v)
+		case "usage_details":
+			ob.Usage2 = f.Object(key, v)
+		case "costDetails":
+			ob.Cost = f.Object(key, v)
+		case "cost_details":
+			ob.Cost2 = f.Object(key, v)
+		case "totalCost":
+			ob.TotalCost = v
+		case "total_cost":
+			ob.TotalCost2 = v
+		case "calculatedTotalCost":
+			ob.CalcCost = v
+		case "metadata":
+			ob.Metadata = v
+		case "output":
+			ob.Output = v
+		case "input":
+			ob.Input = v
+		}
+	})
+	return ob, f.Err
+}
+
+// decodeDocument reads any of the shapes: trace download, API page or one
+// observation, and returns its observations.
+func decodeDocument(v *fastjson.Value) (list []*fastjson.Value, trace traceObj, err string) {
+	o, oerr := v.Object()
+	if oerr != nil {
+		return nil, trace, "not a json object"
+	}
+	var f fjson.Fields
+	var hasTrace, hasObs, hasData bool
+	var obsList, traceObs, data []*fastjson.Value
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "trace":
+			trace, traceObs, hasTrace = traceObj{}, nil, false
+			to := f.Object("trace", v)
+			if to == nil {
+				return
+			}
+			hasTrace = true
+			to.Visit(func(k []byte, v *fastjson.Value) {
+				switch string(k) {
+				case "id":
+					trace.ID = f.String("trace.id", v)
+				case "sessionId":
+					trace.SessionID = f.String("trace.sessionId", v)
+				case "metadata":
+					trace.Metadata = v
+				case "observations":
+					traceObs, _ = f.Array("trace.observations", v)
+				}
+			})
+		case "observations":
+			obsList, hasObs = f.Array("observations", v)
+		case "data":
+			data, hasData = f.Array("data", v)
+		}
+	})
+	if f.Err != "" {
+		return nil, trace, f.Err
+	}
+	switch {
+	case hasTrace:
+		if !hasObs {
+			return traceObs, trace, "" // older downloads nest them only here
+		}
+		return obsList, trace, ""
+	case hasData:
+		return data, trace, ""
+	}
+	return []*fastjson.Value{v}, trace, ""
 }
 
 // obs is the compact summary kept until the source is read.
@@ -115,31 +206,26 @@ type obs struct {
 
 func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
-	c := &collector{sink: sink, byTrace: map[string][]int32{}, seen: map[string]struct{}{}}
+	c := &collector{sink: sink, byTrace: map[string][]int32{}, seen: map[string]struct{}{},
+		dp: parsers.Get(), mp: parsers.Get()}
+	// Nothing parsed outlives the values' reading: the parsers (and the
+	// memory of their last value trees) serve the next source.
+	defer func() { parsers.Put(c.dp); parsers.Put(c.mp) }()
 	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
-		var doc document
-		if err := json.Unmarshal(val, &doc); err != nil {
-			sink.Lines(1)
-			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: "malformed langfuse", Detail: err.Error()})
-			return
-		}
-		var list []json.RawMessage
+		v, detail, ok := fjson.Parse(c.dp, val)
+		var list []*fastjson.Value
 		var trace traceObj
-		switch {
-		case doc.Trace != nil:
-			trace = *doc.Trace
-			list = doc.Observations
-			if list == nil {
-				list = trace.Observations // older downloads nest them only here
-			}
-		case doc.Data != nil:
-			list = doc.Data
-		default:
-			list = []json.RawMessage{val}
+		if ok {
+			list, trace, detail = decodeDocument(v)
+		}
+		if detail != "" {
+			sink.Lines(1)
+			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: "malformed langfuse", Detail: detail})
+			return
 		}
 		traceSession := trace.SessionID
 		if traceSession == "" {
-			traceSession, _ = metaSession(trace.Metadata)
+			traceSession, _ = c.pick(c.metaAttrs(trace.Metadata), sessionKeys...)
 		}
 		var sub int32
 		for _, raw := range list {
@@ -156,12 +242,16 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	return err
 }
 
+var parsers fastjson.ParserPool
+
 type collector struct {
 	sink    ingest.Sink
 	obs     []obs
 	byTrace map[string][]int32
 	seen    map[string]struct{}
-	p       fastjson.Parser
+	p       fastjson.Parser  // tool values held as JSON text
+	dp      *fastjson.Parser // documents
+	mp      *fastjson.Parser // metadata held as JSON text
 }
 
 func (c *collector) note(kind ingest.NoteKind, file string, line int64, reason, detail string) {
@@ -169,10 +259,15 @@ func (c *collector) note(kind ingest.NoteKind, file string, line int64, reason, 
 }
 
 // add decodes one observation; the caller has counted it as a unit.
-func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32, traceID, traceSession string) {
-	var o observation
-	if err := json.Unmarshal(raw, &o); err != nil {
-		c.note(ingest.NoteInvalid, file, line, "malformed observation", err.Error())
+func (c *collector) add(raw *fastjson.Value, file string, line int64, sub int32, traceID, traceSession string) {
+	ro, err := raw.Object()
+	if err != nil {
+		c.note(ingest.NoteInvalid, file, line, "malformed observation", "not a json object")
+		return
+	}
+	o, ferr := decodeObservation(ro)
+	if ferr != "" {
+		c.note(ingest.NoteInvalid, file, line, "malformed observation", ferr)
 		return
 	}
 	s := obs{
@@ -181,7 +276,7 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 		parentID:     first(o.ParentID, o.ParentID2),
 		typ:          strings.ToUpper(o.Type),
 		name:         o.Name,
-		end:          parseTime(first(jsonutil.RawText(o.End), jsonutil.RawText(o.End2))).nanos,
+		end:          parseTime(first(fjson.RawText(o.End), fjson.RawText(o.End2))).nanos,
 		errored:      strings.EqualFold(o.Level, "ERROR"),
 		statusMsg:    first(o.StatusMessage, o.StatusMsg2),
 		model:        first(o.Model, o.Model2),
@@ -190,24 +285,24 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 		line:         line,
 		sub:          sub,
 	}
-	start := parseTime(first(jsonutil.RawText(o.Start), jsonutil.RawText(o.Start2)))
+	start := parseTime(first(fjson.RawText(o.Start), fjson.RawText(o.Start2)))
 	s.start, s.tsAssumedUTC, s.tsUnreadable = start.nanos, start.assumedUTC, start.unreadable
 	if s.id == "" || s.traceID == "" {
 		c.note(ingest.NoteInvalid, file, line, "missing id", o.Name)
 		return
 	}
-	attrs := metaAttrs(o.Metadata)
-	s.session, s.sessionPrio = pick(attrs, "langfuse.session.id", "session.id", "gen_ai.conversation.id")
-	s.provider, _ = pick(attrs, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
+	attrs := c.metaAttrs(o.Metadata)
+	s.session, s.sessionPrio = c.pick(attrs, sessionKeys...)
+	s.provider, _ = c.pick(attrs, "gen_ai.provider.name", "gen_ai.system", "llm.provider")
 	if s.model == "" {
-		s.model, _ = pick(attrs, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
+		s.model, _ = c.pick(attrs, "gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
 	}
 	usage := o.Usage
 	if usage == nil {
 		usage = o.Usage2
 	}
 	var unknown []string
-	s.usage, s.hasUsage, s.fromTotal, unknown = convertUsage(usage)
+	s.usage, s.hasUsage, s.fromTotal, unknown = convertUsage(texts(usage))
 	s.unknownUsage = strings.Join(unknown, ",")
 	s.cost, s.hasCost = cost(o)
 	s.hasOutput = hasOutput(o.Output)
@@ -231,12 +326,8 @@ func (c *collector) add(raw json.RawMessage, file string, line int64, sub int32,
 // arguments either as JSON or as a string holding JSON text
 // ("{\"city\":\"Tokyo\"}"); both compare as the same canonical JSON,
 // and any other string as its text (toolhash.ValueText). Empty is none.
-func (c *collector) toolValue(raw json.RawMessage) (hash uint64, label string, size int64) {
-	if !hasOutput(raw) {
-		return 0, "", 0
-	}
-	v, err := c.p.ParseBytes(raw)
-	if err != nil {
+func (c *collector) toolValue(v *fastjson.Value) (hash uint64, label string, size int64) {
+	if !hasOutput(v) {
 		return 0, "", 0
 	}
 	if v.Type() == fastjson.TypeString {
@@ -248,6 +339,17 @@ func (c *collector) toolValue(raw json.RawMessage) (hash uint64, label string, s
 	return r.ToolArgsHash, r.ToolArgsLabel, r.ToolResultBytes
 }
 
+// texts maps each key of o to its value's rawText, the last of repeated
+// keys counting.
+func texts(o *fastjson.Object) map[string]string {
+	if o == nil {
+		return nil
+	}
+	m := make(map[string]string, o.Len())
+	o.Visit(func(k []byte, v *fastjson.Value) { m[string(k)] = fjson.RawText(v) })
+	return m
+}
+
 // cost is the producer's total: costDetails.total, else a positive
 // totalCost. A zero totalCost means "no price known", not "free".
 func cost(o observation) (float64, bool) {
@@ -255,26 +357,49 @@ func cost(o observation) (float64, bool) {
 	if details == nil {
 		details = o.Cost2
 	}
-	if raw, ok := details["total"]; ok {
-		if v, err := strconv.ParseFloat(jsonutil.RawText(raw), 64); err == nil && v >= 0 {
-			return v, true
+	if details != nil {
+		if raw := lastKey(details, "total"); raw != nil {
+			if v, err := strconv.ParseFloat(fjson.RawText(raw), 64); err == nil && v >= 0 {
+				return v, true
+			}
 		}
 	}
-	for _, raw := range [...]json.RawMessage{o.TotalCost, o.TotalCost2, o.CalcCost} {
-		if v, err := strconv.ParseFloat(jsonutil.RawText(raw), 64); err == nil && v > 0 {
+	for _, raw := range [...]*fastjson.Value{o.TotalCost, o.TotalCost2, o.CalcCost} {
+		if v, err := strconv.ParseFloat(fjson.RawText(raw), 64); err == nil && v > 0 {
 			return v, true
 		}
 	}
 	return 0, false
 }
 
+// lastKey is the value of the last key k of o, nil when there is none.
+func lastKey(o *fastjson.Object, k string) *fastjson.Value {
+	var last *fastjson.Value
+	o.Visit(func(key []byte, v *fastjson.Value) {
+		if string(key) == k {
+			last = v
+		}
+	})
+	return last
+}
+
 // hasOutput reports whether an observation's output holds anything: not
 // absent, null, "" or an empty object or array.
-func hasOutput(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	switch string(raw) {
-	case "", "null", `""`, "{}", "[]":
+func hasOutput(v *fastjson.Value) bool {
+	if v == nil {
 		return false
+	}
+	switch v.Type() {
+	case fastjson.TypeNull:
+		return false
+	case fastjson.TypeString:
+		return len(v.GetStringBytes()) > 0
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		return o.Len() > 0
+	case fastjson.TypeArray:
+		a, _ := v.Array()
+		return len(a) > 0
 	}
 	return true
 }
@@ -288,10 +413,24 @@ func first(vals ...string) string {
 	return ""
 }
 
+// sessionKeys name a session in metadata attributes, best first.
+var sessionKeys = []string{"langfuse.session.id", "session.id", "gen_ai.conversation.id"}
+
+// attrs are metadata attributes: keys of own, else of res (OTel resource
+// attributes); either may be nil.
+type attrs struct{ own, res *fastjson.Value }
+
+func (a attrs) get(k string) *fastjson.Value {
+	if v := fjson.Last(a.own, k); v != nil {
+		return v
+	}
+	return fjson.Last(a.res, k)
+}
+
 // pick returns the first present key's value and its rank (higher = earlier key).
-func pick(attrs map[string]json.RawMessage, keys ...string) (string, int8) {
+func (c *collector) pick(a attrs, keys ...string) (string, int8) {
 	for i, k := range keys {
-		if v := jsonutil.RawText(attrs[k]); v != "" {
+		if v := fjson.RawText(a.get(k)); v != "" {
 			return v, int8(len(keys) - i)
 		}
 	}
@@ -299,33 +438,36 @@ func pick(attrs map[string]json.RawMessage, keys ...string) (string, int8) {
 }
 
 // metaAttrs reads observation metadata: a JSON string (or object) that
-// holds the original OTel "attributes", or flat SDK metadata.
-func metaAttrs(raw json.RawMessage) map[string]json.RawMessage {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '"' {
-		raw = json.RawMessage(jsonutil.RawText(raw))
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	var inner map[string]json.RawMessage
-	if a, ok := m["attributes"]; ok && json.Unmarshal(a, &inner) == nil {
-		var res map[string]json.RawMessage
-		if json.Unmarshal(m["resourceAttributes"], &res) == nil {
-			for k, v := range res {
-				if _, taken := inner[k]; !taken {
-					inner[k] = v
-				}
-			}
+// holds the original OTel "attributes", or flat SDK metadata. What it
+// returns is valid until its next call (a string's JSON is parsed with c.mp).
+func (c *collector) metaAttrs(v *fastjson.Value) attrs {
+	if v != nil && v.Type() == fastjson.TypeString {
+		pv, _, ok := fjson.Parse(c.mp, []byte(fjson.Text(v.GetStringBytes())))
+		if !ok {
+			return attrs{}
 		}
-		return inner
+		v = pv
 	}
-	return m
-}
-
-func metaSession(raw json.RawMessage) (string, int8) {
-	return pick(metaAttrs(raw), "langfuse.session.id", "session.id", "gen_ai.conversation.id")
+	if v == nil || v.Type() != fastjson.TypeObject {
+		return attrs{}
+	}
+	a := fjson.Last(v, "attributes")
+	if a == nil {
+		return attrs{own: v}
+	}
+	var res *fastjson.Value
+	if r := fjson.Last(v, "resourceAttributes"); r != nil && r.Type() == fastjson.TypeObject {
+		res = r
+	}
+	switch a.Type() {
+	case fastjson.TypeObject:
+		return attrs{own: a, res: res}
+	case fastjson.TypeNull:
+		// null attributes are none; the resource's still count (earlier
+		// builds panicked here).
+		return attrs{res: res}
+	}
+	return attrs{own: v}
 }
 
 // when is a parsed time: Unix nanoseconds (0 when unknown), whether the

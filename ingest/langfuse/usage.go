@@ -3,7 +3,6 @@ package langfuse
 import (
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 
-	"encoding/json"
 	"sort"
 	"strings"
 )
@@ -68,12 +67,13 @@ var usageKeys = map[string]int{
 //
 // A total above both readings, with no reasoning key, counts tokens no key
 // names: hidden reasoning (Gemini thinking), billed as output and
-// returned as fromTotal. unknown names the keys no rule reads.
-func convertUsage(details map[string]json.RawMessage) (u [nTok]int64, ok bool, fromTotal int64, unknown []string) {
+// returned as fromTotal. unknown names the keys no rule reads. details
+// maps each key to its value's text (fjson.RawText).
+func convertUsage(details map[string]string) (u [nTok]int64, ok bool, fromTotal int64, unknown []string) {
 	var extraIn, extraOut, others, total int64
 	var hasTotal, hasReasoning bool
-	for k, raw := range details {
-		n, valid := jsonutil.ParseCount(jsonutil.RawText(raw))
+	for k, text := range details {
+		n, valid := jsonutil.ParseCount(text)
 		if !valid {
 			continue
 		}

@@ -12,7 +12,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
@@ -73,51 +76,188 @@ func (Format) Sniff(_ string, head []byte) bool {
 }
 
 type tokens struct {
-	Input     *int64 `json:"input"`
-	Output    *int64 `json:"output"`
-	Reasoning int64  `json:"reasoning"`
-	Cache     struct {
-		Read  int64 `json:"read"`
-		Write int64 `json:"write"`
-	} `json:"cache"`
+	Input, Output *int64
+	Reasoning     int64
+	Cache         struct{ Read, Write int64 }
 }
 
 type message struct {
-	ID         string `json:"id"`
-	SessionID  string `json:"sessionID"`
-	Role       string `json:"role"`
-	ModelID    string `json:"modelID"`
-	ProviderID string `json:"providerID"`
-	Agent      string `json:"agent"`
-	Mode       string `json:"mode"`
-	Time       struct {
-		Created   *float64 `json:"created"`
-		Completed *float64 `json:"completed"`
-	} `json:"time"`
-	Error *struct {
-		Name string `json:"name"`
-		Data struct {
-			Message string `json:"message"`
-		} `json:"data"`
-	} `json:"error"`
-	Tokens *tokens `json:"tokens"`
+	ID, SessionID, Role, ModelID, ProviderID, Agent, Mode string
+	Time                                                  struct{ Created, Completed *float64 }
+	Error                                                 *struct{ Name, Message string } // message: data.message
+	Tokens                                                *tokens
 }
 
 type part struct {
-	ID     string  `json:"id"`
-	Type   string  `json:"type"`
-	Tokens *tokens `json:"tokens"`
-	Tool   string  `json:"tool"`
-	CallID string  `json:"callID"`
-	State  struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Time   struct {
-			Start *float64 `json:"start"`
-			End   *float64 `json:"end"`
-		} `json:"time"`
-	} `json:"state"`
+	ID, Type string
+	Tokens   *tokens
+	Tool     string
+	CallID   string
+	State    struct {
+		Status, Error string
+		Time          struct{ Start, End *float64 }
+	}
 }
+
+// The decoders below read fields by encoding/json's struct rules
+// (fjson.Fields: null is missing, a wrong type is an error naming the
+// field) with keys matched exactly; a repeated key counts once, the last
+// one, as JSON.parse reads what OpenCode wrote (docs/formats/opencode.md,
+// "Odd JSON").
+
+func optInt(f *fjson.Fields, path string, v *fastjson.Value) *int64 {
+	if v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	n := f.Int64(path, v)
+	return &n
+}
+
+func optFloat(f *fjson.Fields, path string, v *fastjson.Value) *float64 {
+	if v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	x := f.Float64(path, v)
+	return &x
+}
+
+func decodeTokens(f *fjson.Fields, path string, v *fastjson.Value) *tokens {
+	o := f.Object(path, v)
+	if o == nil {
+		return nil
+	}
+	t := &tokens{}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "input":
+			t.Input = optInt(f, path+".input", v)
+		case "output":
+			t.Output = optInt(f, path+".output", v)
+		case "reasoning":
+			t.Reasoning = f.Int64(path+".reasoning", v)
+		case "cache":
+			t.Cache.Read, t.Cache.Write = 0, 0
+			if c := f.Object(path+".cache", v); c != nil {
+				c.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "read":
+						t.Cache.Read = f.Int64(path+".cache.read", v)
+					case "write":
+						t.Cache.Write = f.Int64(path+".cache.write", v)
+					}
+				})
+			}
+		}
+	})
+	return t
+}
+
+func decodeMessage(o *fastjson.Object) (m message, err string) {
+	var f fjson.Fields
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			m.ID = f.String("id", v)
+		case "sessionID":
+			m.SessionID = f.String("sessionID", v)
+		case "role":
+			m.Role = f.String("role", v)
+		case "modelID":
+			m.ModelID = f.String("modelID", v)
+		case "providerID":
+			m.ProviderID = f.String("providerID", v)
+		case "agent":
+			m.Agent = f.String("agent", v)
+		case "mode":
+			m.Mode = f.String("mode", v)
+		case "time":
+			m.Time.Created, m.Time.Completed = nil, nil
+			if t := f.Object("time", v); t != nil {
+				t.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "created":
+						m.Time.Created = optFloat(&f, "time.created", v)
+					case "completed":
+						m.Time.Completed = optFloat(&f, "time.completed", v)
+					}
+				})
+			}
+		case "error":
+			m.Error = nil
+			if e := f.Object("error", v); e != nil {
+				m.Error = &struct{ Name, Message string }{}
+				e.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "name":
+						m.Error.Name = f.String("error.name", v)
+					case "data":
+						m.Error.Message = ""
+						if d := f.Object("error.data", v); d != nil {
+							d.Visit(func(k []byte, v *fastjson.Value) {
+								if string(k) == "message" {
+									m.Error.Message = f.String("error.data.message", v)
+								}
+							})
+						}
+					}
+				})
+			}
+		case "tokens":
+			m.Tokens = decodeTokens(&f, "tokens", v)
+		}
+	})
+	return m, f.Err
+}
+
+func decodePart(o *fastjson.Object) (p part, ok bool) {
+	var f fjson.Fields
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			p.ID = f.String("id", v)
+		case "type":
+			p.Type = f.String("type", v)
+		case "tokens":
+			p.Tokens = decodeTokens(&f, "tokens", v)
+		case "tool":
+			p.Tool = f.String("tool", v)
+		case "callID":
+			p.CallID = f.String("callID", v)
+		case "state":
+			p.State.Status, p.State.Error = "", ""
+			p.State.Time.Start, p.State.Time.End = nil, nil
+			st := f.Object("state", v)
+			if st == nil {
+				return
+			}
+			st.Visit(func(k []byte, v *fastjson.Value) {
+				switch string(k) {
+				case "status":
+					p.State.Status = f.String("state.status", v)
+				case "error":
+					p.State.Error = f.String("state.error", v)
+				case "time":
+					p.State.Time.Start, p.State.Time.End = nil, nil
+					if t := f.Object("state.time", v); t != nil {
+						t.Visit(func(k []byte, v *fastjson.Value) {
+							switch string(k) {
+							case "start":
+								p.State.Time.Start = optFloat(&f, "state.time.start", v)
+							case "end":
+								p.State.Time.End = optFloat(&f, "state.time.end", v)
+							}
+						})
+					}
+				}
+			})
+		}
+	})
+	return p, f.Err == ""
+}
+
+// parsers serve message and part files: a parser per file would re-grow
+// its value tree each time.
+var parsers fastjson.ParserPool
 
 // maxErrorText bounds Record.Error.
 const maxErrorText = 2 << 10
@@ -140,20 +280,31 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		note(ingest.NoteInvalid, "file too large", "")
 		return nil
 	}
-	var probe struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		note(ingest.NoteInvalid, "malformed json", err.Error())
+	parser := parsers.Get()
+	defer parsers.Put(parser) // what is read from v is copied out
+	v, detail, ok := fjson.Parse(parser, data)
+	if !ok {
+		note(ingest.NoteInvalid, "malformed json", detail)
 		return nil
 	}
-	if strings.HasPrefix(probe.ID, "prt_") {
+	o, err := v.Object()
+	if err != nil {
+		note(ingest.NoteInvalid, "malformed json", "not a json object")
+		return nil
+	}
+	var idf fjson.Fields
+	id := idf.String("id", fjson.Last(v, "id"))
+	if idf.Err != "" {
+		note(ingest.NoteInvalid, "malformed json", idf.Err)
+		return nil
+	}
+	if strings.HasPrefix(id, "prt_") {
 		note(ingest.NoteSkipped, "part (read with its message)", "")
 		return nil
 	}
-	var m message
-	if err := json.Unmarshal(data, &m); err != nil {
-		note(ingest.NoteInvalid, "not an OpenCode message", err.Error())
+	m, ferr := decodeMessage(o)
+	if ferr != "" {
+		note(ingest.NoteInvalid, "not an OpenCode message", ferr)
 		return nil
 	}
 	switch {
@@ -231,7 +382,7 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		for i := len(recs) - 1; i >= 0; i-- {
 			if recs[i].Kind == ingest.KindLLM {
 				recs[i].Status = ingest.StatusError
-				recs[i].Error = ingest.TruncateUTF8(or(m.Error.Data.Message, m.Error.Name, "error"), maxErrorText)
+				recs[i].Error = ingest.TruncateUTF8(or(m.Error.Message, m.Error.Name, "error"), maxErrorText)
 				break
 			}
 		}
@@ -310,8 +461,10 @@ func readParts(name, msgID string) (parts []part, bad string, err error) {
 		}
 	}
 	sort.Strings(names)
+	parser := parsers.Get()
+	defer parsers.Put(parser)
 	for _, n := range names {
-		p, ok := readPart(filepath.Join(pdir, n))
+		p, ok := readPart(filepath.Join(pdir, n), parser)
 		if !ok {
 			return nil, filepath.Join(pdir, n), nil
 		}
@@ -322,18 +475,25 @@ func readParts(name, msgID string) (parts []part, bad string, err error) {
 	return parts, "", nil
 }
 
-func readPart(path string) (part, bool) {
-	var p part
+func readPart(path string, parser *fastjson.Parser) (part, bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		return p, false
+		return part{}, false
 	}
 	defer func() { _ = f.Close() }() // read-only: nothing to lose
 	data, err := io.ReadAll(io.LimitReader(f, maxPart+1))
-	if err != nil || len(data) > maxPart || json.Unmarshal(data, &p) != nil {
-		return p, false
+	if err != nil || len(data) > maxPart {
+		return part{}, false
 	}
-	return p, true
+	v, _, ok := fjson.Parse(parser, data)
+	if !ok {
+		return part{}, false
+	}
+	o, err := v.Object()
+	if err != nil {
+		return part{}, false
+	}
+	return decodePart(o)
 }
 
 // millis converts OpenCode's Date.now() milliseconds to Unix nanoseconds.

@@ -3,6 +3,7 @@ package fjson
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -23,7 +24,11 @@ func Parse(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok b
 		return nil, detail, false
 	}
 	v, err := p.ParseBytes(b)
-	if err != nil { // not expected after json.Valid
+	if err != nil { // after json.Valid, only nesting past fastjson.MaxDepth
+		if strings.Contains(err.Error(), "too big depth") {
+			// fastjson's message repeats a phrase per level: kilobytes.
+			return nil, "too big depth: nested more than " + strconv.Itoa(fastjson.MaxDepth) + " levels", false
+		}
 		return nil, err.Error(), false
 	}
 	return v, "", true
@@ -141,6 +146,19 @@ func (f *Fields) Object(path string, v *fastjson.Value) *fastjson.Object {
 		return nil
 	}
 	return o
+}
+
+// Array reads an array field; ok is false when it is missing or null.
+func (f *Fields) Array(path string, v *fastjson.Value) (a []*fastjson.Value, ok bool) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil, false
+	}
+	a, err := v.Array()
+	if err != nil {
+		f.fail(path, v, false)
+		return nil, false
+	}
+	return a, true
 }
 
 // Float64 reads a number field; one beyond float64's range is a wrong type.

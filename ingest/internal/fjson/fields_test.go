@@ -142,7 +142,8 @@ func FuzzFields(f *testing.F) {
 
 // TestParseDepth: fastjson parses at most 300 levels of nesting
 // (fastjson.MaxDepth); deeper valid JSON, which encoding/json reads up to
-// 10,000 levels, is rejected with fastjson's message, never half read.
+// 10,000 levels, is rejected with a short message (fastjson's own repeats
+// a phrase per level), never half read.
 func TestParseDepth(t *testing.T) {
 	nest := func(n int) []byte {
 		return []byte(`{"a":` + strings.Repeat("[", n-1) + strings.Repeat("]", n-1) + `}`)
@@ -152,7 +153,29 @@ func TestParseDepth(t *testing.T) {
 		t.Errorf("depth %d rejected", fastjson.MaxDepth)
 	}
 	_, detail, ok := Parse(&p, nest(fastjson.MaxDepth+1))
-	if ok || !strings.Contains(detail, "too big depth") {
+	if ok || detail != "too big depth: nested more than 300 levels" {
 		t.Errorf("depth %d: ok %v detail %q, want rejected for its depth", fastjson.MaxDepth+1, ok, detail)
+	}
+}
+
+// TestLast: of repeated keys the last counts at every level, as
+// encoding/json reads them into a map.
+func TestLast(t *testing.T) {
+	doc := `{"a":{"b":1},"a":{"b":2,"b":3,"c":4},"s":"x"}`
+	var p fastjson.Parser
+	v, _, ok := Parse(&p, []byte(doc))
+	if !ok {
+		t.Fatal("not parsed")
+	}
+	var m map[string]map[string]any
+	_ = json.Unmarshal([]byte(`{"a":{"b":1},"a":{"b":2,"b":3,"c":4}}`), &m)
+	if got := Last(v, "a", "b"); got == nil || got.GetInt() != 3 || m["a"]["b"].(float64) != 3 {
+		t.Errorf("a.b = %v (encoding/json %v), want 3", got, m["a"]["b"])
+	}
+	if Last(v, "s", "b") != nil || Last(v, "x") != nil {
+		t.Error("a missing or non-object level must give nil")
+	}
+	if k := LastKeys(v)("a"); strings.Join(k, ",") != "b,b,c" {
+		t.Errorf("keys of a = %v, want b,b,c (the last a)", k)
 	}
 }

@@ -14,7 +14,6 @@ package litellm
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -28,41 +27,52 @@ import (
 
 // Usage is the part of a LiteLLM usage object tokcost reads.
 type Usage struct {
-	PromptTokens     *int64 `json:"prompt_tokens"`
-	CompletionTokens *int64 `json:"completion_tokens"`
-	CacheWrite       *int64 `json:"cache_creation_input_tokens"`
-	CacheRead        *int64 `json:"cache_read_input_tokens"`
-	PromptDetails    *struct {
-		CachedTokens        *int64 `json:"cached_tokens"`
-		CacheCreationTokens *int64 `json:"cache_creation_tokens"`
-		// The write split by lifetime (Anthropic): an hour-long write
-		// costs more than a 5-minute one.
-		CacheCreationDetails *struct {
-			Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
-		} `json:"cache_creation_token_details"`
-	} `json:"prompt_tokens_details"`
-	CompletionDetails *struct {
-		ReasoningTokens *int64 `json:"reasoning_tokens"`
-	} `json:"completion_tokens_details"`
+	PromptTokens      *int64             `json:"prompt_tokens"`
+	CompletionTokens  *int64             `json:"completion_tokens"`
+	CacheWrite        *int64             `json:"cache_creation_input_tokens"`
+	CacheRead         *int64             `json:"cache_read_input_tokens"`
+	PromptDetails     *promptDetails     `json:"prompt_tokens_details"`
+	CompletionDetails *completionDetails `json:"completion_tokens_details"`
 }
+
+type promptDetails struct {
+	CachedTokens        *int64 `json:"cached_tokens"`
+	CacheCreationTokens *int64 `json:"cache_creation_tokens"`
+	// The write split by lifetime (Anthropic): an hour-long write
+	// costs more than a 5-minute one.
+	CacheCreationDetails *cacheCreationDetails `json:"cache_creation_token_details"`
+}
+
+type cacheCreationDetails struct {
+	Ephemeral1h *int64 `json:"ephemeral_1h_input_tokens"`
+}
+
+type completionDetails struct {
+	ReasoningTokens *int64 `json:"reasoning_tokens"`
+}
+
+var parsers fastjson.ParserPool
 
 // ErrNoUsage says the object has neither prompt_tokens nor completion_tokens.
 var ErrNoUsage = errors.New("usage without prompt_tokens or completion_tokens")
 
 // Parse decodes raw (a JSON object) and fills r's token fields. A
 // missing or null object is ErrNoUsage; a count of the wrong type or a
-// negative one is an error that names the field.
-func Parse(raw json.RawMessage, r *ingest.Record) error {
+// negative one is an error that names the field. Keys match exactly and of
+// repeated keys the last counts (docs/usage.md, "Odd JSON").
+func Parse(raw []byte, r *ingest.Record) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return ErrNoUsage
 	}
-	var u Usage
-	if err := json.Unmarshal(raw, &u); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("usage.%s: not a token count (%s)", te.Field, te.Value)
-		}
+	p := parsers.Get()
+	defer parsers.Put(p) // v is read only before Parse returns
+	v, detail, ok := fjson.Parse(p, raw)
+	if !ok {
+		return errors.New(detail)
+	}
+	u, err := decode(v)
+	if err != nil {
 		return err
 	}
 	if err := u.Fill(r); err != nil {
@@ -75,12 +85,8 @@ func Parse(raw json.RawMessage, r *ingest.Record) error {
 	// LiteLLM's fields and add what Fill does not: hidden reasoning in
 	// total_tokens, agreement between fields naming one count, and the
 	// names of token fields no rule knows.
-	v, err := fastjson.ParseBytes(raw)
-	if err != nil {
-		return err
-	}
 	if ferr := ingest.FillUsageObject(r, func(path ...string) (int64, bool, *ingest.FieldError) {
-		x := v.Get(path...)
+		x := fjson.Last(v, path...)
 		if x == nil || x.Type() == fastjson.TypeNull {
 			return 0, false, nil
 		}
@@ -93,10 +99,82 @@ func Parse(raw json.RawMessage, r *ingest.Record) error {
 			return 0, false, &ingest.FieldError{Reason: "bad token count", Field: field}
 		}
 		return int64(f), true, nil
-	}, fjson.ObjectKeys(v)); ferr != nil {
+	}, fjson.LastKeys(v)); ferr != nil {
 		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
 	}
 	return nil
+}
+
+// decode reads the fields of Usage from v by encoding/json's struct rules
+// (fjson.Fields), keys matched exactly; a wrong type is named as before:
+// "usage.prompt_tokens: not a token count (number 1.5)".
+func decode(v *fastjson.Value) (Usage, error) {
+	var u Usage
+	var f fjson.Fields
+	count := func(path string, v *fastjson.Value) *int64 {
+		if v.Type() == fastjson.TypeNull {
+			return nil
+		}
+		n := f.Int64(path, v)
+		return &n
+	}
+	if o := f.Object("", v); o != nil {
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			switch string(k) {
+			case "prompt_tokens":
+				u.PromptTokens = count("prompt_tokens", v)
+			case "completion_tokens":
+				u.CompletionTokens = count("completion_tokens", v)
+			case "cache_creation_input_tokens":
+				u.CacheWrite = count("cache_creation_input_tokens", v)
+			case "cache_read_input_tokens":
+				u.CacheRead = count("cache_read_input_tokens", v)
+			case "prompt_tokens_details":
+				u.PromptDetails = nil
+				if d := f.Object("prompt_tokens_details", v); d != nil {
+					u.PromptDetails = &promptDetails{}
+					decodePromptDetails(d, u.PromptDetails, &f, count)
+				}
+			case "completion_tokens_details":
+				u.CompletionDetails = nil
+				if d := f.Object("completion_tokens_details", v); d != nil {
+					u.CompletionDetails = &completionDetails{}
+					d.Visit(func(k []byte, v *fastjson.Value) {
+						if string(k) == "reasoning_tokens" {
+							u.CompletionDetails.ReasoningTokens = count("completion_tokens_details.reasoning_tokens", v)
+						}
+					})
+				}
+			}
+		})
+	}
+	if f.Err != "" {
+		path, what, _ := strings.Cut(f.Err, ": ")
+		return u, fmt.Errorf("usage.%s: not a token count (%s)", path, what)
+	}
+	return u, nil
+}
+
+func decodePromptDetails(o *fastjson.Object, d *promptDetails, f *fjson.Fields, count func(string, *fastjson.Value) *int64) {
+	const p = "prompt_tokens_details."
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "cached_tokens":
+			d.CachedTokens = count(p+"cached_tokens", v)
+		case "cache_creation_tokens":
+			d.CacheCreationTokens = count(p+"cache_creation_tokens", v)
+		case "cache_creation_token_details":
+			d.CacheCreationDetails = nil
+			if c := f.Object(p+"cache_creation_token_details", v); c != nil {
+				d.CacheCreationDetails = &cacheCreationDetails{}
+				c.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "ephemeral_1h_input_tokens" {
+						d.CacheCreationDetails.Ephemeral1h = count(p+"cache_creation_token_details.ephemeral_1h_input_tokens", v)
+					}
+				})
+			}
+		}
+	})
 }
 
 // Fill copies u into r's token fields (canonical: input includes the
