@@ -157,9 +157,12 @@ var knownUsage = map[string]map[string]bool{
 	"cache_creation":        {"ephemeral_5m_input_tokens": true, "ephemeral_1h_input_tokens": true},
 }
 
-// unknownUsageFields names the *_tokens fields of a usage object (at the
-// top level and in the objects knownUsage describes) that no rule knows,
-// sorted and comma-separated; "" when there are none.
+// unknownUsageFields names the fields of a usage object (at the top level
+// and in the objects knownUsage describes) that name tokens in any case or
+// spelling (Prompt_Tokens, promptTokens, cached_token_count) and that no
+// rule knows, sorted and comma-separated; "" when there are none. Keys
+// match exactly, so a mis-cased known key is unknown: its tokens are not
+// read, and the report says so.
 func unknownUsageFields(keys UsageKeys) string {
 	var unknown []string
 	for path, known := range knownUsage {
@@ -168,7 +171,10 @@ func unknownUsageFields(keys UsageKeys) string {
 			p = []string{path}
 		}
 		for _, k := range keys(p...) {
-			if strings.HasSuffix(k, "_tokens") && !known[k] {
+			if _, details := knownUsage[k]; path == "" && details {
+				continue // an object of parts, read by its own path
+			}
+			if strings.Contains(strings.ToLower(k), "token") && !known[k] {
 				if path != "" {
 					k = path + "." + k
 				}
