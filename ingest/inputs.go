@@ -115,7 +115,7 @@ func (x *expansion) expand(args []string) (*expansion, error) {
 	dirs := map[fileKey]string{} // directory → the path it was walked under
 	add := func(in input, st fs.FileInfo) {
 		if st != nil {
-			stamp := stampOf(st)
+			stamp := stampWithWAL(in.path, stampOf(st))
 			in.stamp = &stamp
 			if k, ok := keyOf(in.path, st); ok {
 				if first, dup := seen[k]; dup {
