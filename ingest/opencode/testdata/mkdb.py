@@ -21,7 +21,8 @@ Contents:
   part of a message that does not exist (msg_gone), and msg_d1, an
   assistant message with tokens but no parts.
 - The WAL then holds the spilled frames of a transaction that was never
-  committed (msg_x1, ses_X): a reader must not see it.
+  committed (every message and step set to 999999 input tokens, and new
+  messages msg_x*, ses_X): a reader must not see it.
 """
 import glob
 import json
@@ -186,8 +187,13 @@ def main():
         "mode": "build", "agent": "build", "cost": 0, "tokens": tokens(300, 40, 0, 0, 0)})
     con.execute("COMMIT")
 
-    # Never committed: spilled into the WAL by a small page cache.
+    # Never committed: spilled into the WAL by a small page cache. The
+    # committed rows are changed first, so that their pages are among the
+    # spilled frames: a reader that took frames past the last commit would
+    # see msg_c1 with 999999 input tokens.
     con.execute("BEGIN")
+    con.execute("UPDATE message SET data = json_set(data, '$.tokens.input', 999999)")
+    con.execute("UPDATE part SET data = json_set(data, '$.tokens.input', 999999) WHERE json_extract(data, '$.type') = 'step-finish'")
     session(con, "ses_X", 1772500000000)
     for i in range(40):
         message(con, "msg_x%02d" % i, "ses_X", {

@@ -124,10 +124,14 @@ def main(out):
         con.execute("DELETE FROM message WHERE rowid % 13 = ?", (i,))
         con.execute("INSERT INTO t (a) VALUES (?)", (text(rng, 5000),))
         con.execute("COMMIT")
+    # Rows already committed are changed first, then enough is inserted
+    # for the small cache to spill those changed pages into the WAL too:
+    # a reader that took frames past the last commit would see them.
     con.execute("BEGIN")
+    con.execute("UPDATE t SET a = 'uncommitted' WHERE id < 50")
+    con.execute("UPDATE message SET data = 'uncommitted'")
     for i in range(3000):
         con.execute("INSERT INTO t (a) VALUES (?)", ("uncommitted %d " % i + text(rng, 100),))
-    con.execute("UPDATE t SET a = 'uncommitted' WHERE id < 50")
     shutil.copy(work, p)
     shutil.copy(work + "-wal", p + "-wal")
     con.execute("ROLLBACK")
