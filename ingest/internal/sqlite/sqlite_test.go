@@ -55,8 +55,6 @@ func dbDir(t *testing.T) string {
 	return dir
 }
 
-type dumped map[string][][2]json.RawMessage
-
 // dumpGo renders every table as mkdb.py's dump does.
 func dumpGo(t *testing.T, db *DB) map[string][][2]any {
 	t.Helper()
