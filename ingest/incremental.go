@@ -80,6 +80,23 @@ func stampOf(st fs.FileInfo) Stamp {
 	return Stamp{Size: st.Size(), ModTime: st.ModTime().UTC()}
 }
 
+// stampWithWAL folds the write-ahead log beside a SQLite database
+// (path+"-wal", OpenCode's opencode.db-wal) into its stamp: new
+// transactions go to the log and leave the database file's size and time
+// as they were, so --state would otherwise skip a database with new rows
+// as read unchanged.
+func stampWithWAL(path string, s Stamp) Stamp {
+	w, err := os.Stat(path + "-wal")
+	if err != nil || !w.Mode().IsRegular() {
+		return s
+	}
+	s.Size += w.Size()
+	if t := w.ModTime().UTC(); t.After(s.ModTime) {
+		s.ModTime = t
+	}
+	return s
+}
+
 // incremental leaves out x's inputs an earlier run read, and records the
 // stamps of the rest. Stdin and inputs Run lists without reading are kept
 // as they are.

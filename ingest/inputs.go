@@ -29,8 +29,21 @@ func IsTraceName(name string) bool {
 			return true
 		}
 	}
+	for _, match := range traceNames {
+		if match(name) {
+			return true
+		}
+	}
 	return false
 }
+
+// traceNames are the formats' own file names a walk reads besides the
+// endings above (OpenCode's opencode.db: not every .db is a trace).
+var traceNames []func(name string) bool
+
+// AddTraceName makes a directory walk read the files whose name match
+// accepts. Formats call it from init.
+func AddTraceName(match func(name string) bool) { traceNames = append(traceNames, match) }
 
 // input is one entry of the expanded input list: a file to read, or one
 // that is listed but not read (skip or fail set).
@@ -102,7 +115,7 @@ func (x *expansion) expand(args []string) (*expansion, error) {
 	dirs := map[fileKey]string{} // directory → the path it was walked under
 	add := func(in input, st fs.FileInfo) {
 		if st != nil {
-			stamp := stampOf(st)
+			stamp := stampWithWAL(in.path, stampOf(st))
 			in.stamp = &stamp
 			if k, ok := keyOf(in.path, st); ok {
 				if first, dup := seen[k]; dup {

@@ -80,3 +80,30 @@ func TestRunCancelled(t *testing.T) {
 		t.Fatalf("err %v, %d records; want context.Canceled and none", err, len(c.recs))
 	}
 }
+
+// A database's new rows go to its WAL, leaving the file's size and time
+// as they were: its stamp must change with the WAL, or --state would skip
+// it as read unchanged.
+func TestStampFollowsWAL(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "opencode.db")
+	if err := os.WriteFile(db, []byte("SQLite format 3\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stamp := func() Stamp {
+		st, err := os.Stat(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stampWithWAL(db, stampOf(st))
+	}
+	before := stamp()
+	if err := os.WriteFile(db+"-wal", make([]byte, 4152), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := stamp()
+	// 16 bytes of file + 4152 of WAL.
+	if after == before || after.Size != 16+4152 {
+		t.Errorf("stamp before the WAL %+v, after %+v", before, after)
+	}
+}

@@ -49,6 +49,9 @@ var sampleFormat = map[string]string{
 	"ingest/langfuse/testdata/openai-agents-2025-09-30.trace.json":                                 "langfuse",
 	"ingest/litellmlogs/testdata/spendlogs.jsonl":                                                  "litellm-spend-logs",
 	"ingest/miniswe/testdata/astropy__astropy-12907.traj.json":                                     "mini-swe-agent",
+	"ingest/opencode/testdata/db/opencode.db":                                                      "opencode",
+	"ingest/internal/sqlite/testdata/seeds/seed.db":                                                "!opencode", // SQLite, not named as OpenCode names its database
+	"ingest/internal/sqlite/testdata/seeds/seedwal.db":                                             "!opencode",
 	"ingest/opencode/testdata/storage/message/ses_A/msg_a1.json":                                   "opencode",
 	"ingest/opencode/testdata/storage/message/ses_A/msg_a2.json":                                   "opencode",
 	"ingest/opencode/testdata/storage/message/ses_B/msg_b1.json":                                   "opencode",
@@ -145,7 +148,7 @@ func TestEverySnifferOnEverySample(t *testing.T) {
 }
 
 func isTrace(name string) bool {
-	for _, ext := range []string{".json", ".jsonl", ".traj", ".csv", ".parquet"} {
+	for _, ext := range []string{".json", ".jsonl", ".traj", ".csv", ".parquet", ".db"} {
 		if strings.HasSuffix(name, ext) {
 			return true
 		}

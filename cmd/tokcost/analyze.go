@@ -12,6 +12,7 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/cline"
 	"github.com/tokcost/tokcost/ingest/mapped"
+	"github.com/tokcost/tokcost/ingest/opencode"
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"
 )
@@ -61,7 +62,7 @@ func (o *inputOptions) registerReading(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.InputFormat, "input-format", "", "force an input format (see 'tokcost formats'); default: detect per file")
 	f.StringArrayVar(&o.Map, "map", nil, "read JSONL of any shape: CANONICAL=json.path, e.g. session_id=attributes.thread (repeatable; implies --input-format mapped); with --input-format csv, CANONICAL=Column")
-	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, a timestamp that cannot be read, or a Cline/Roo Code call whose input tokens had to be assumed, as fatal (exit 3)")
+	f.BoolVar(&o.Strict, "strict", false, "treat any invalid input line, a file in a directory that cannot be read, a timestamp that cannot be read, a Cline/Roo Code call whose input tokens had to be assumed, or an OpenCode call that is a message's tokens without its steps, as fatal (exit 3)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	f.StringVar(&o.Since, "since", "", "keep only records at or after this time: RFC 3339 (2026-12-03T07:00:00Z) or a UTC date (2026-12-03); records without a timestamp are skipped; prunes year=/month=/day=/hour= and dt= partitions of object-storage inputs")
 	f.StringVar(&o.Until, "until", "", "keep only records before this time (exclusive): RFC 3339 or a UTC date")
@@ -322,7 +323,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if o.Strict && unread > 0 {
 		return nil, &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
-	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField]); err != nil {
+	if err := assumedInput(ios, o, counts.UnknownUsageFields[cline.AssumedField], counts.UnknownUsageFields[opencode.AssumedField]); err != nil {
 		return nil, err
 	}
 	if o.Strict && inc != nil && inc.Missing > 0 {
@@ -408,16 +409,28 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 
 // assumedInput reports n Cline/Roo Code calls whose tokensIn may or may
 // not include the cache (their totals stand on an assumption,
-// docs/formats/cline.md): a warning, or exit 3 under --strict.
-func assumedInput(ios *IOStreams, o *inputOptions, n int64) error {
-	if n == 0 {
+// docs/formats/cline.md) and oc OpenCode calls whose tokens are their
+// message's, the last step's only (docs/formats/opencode.md): a warning,
+// or exit 3 under --strict.
+func assumedInput(ios *IOStreams, o *inputOptions, n, oc int64) error {
+	if n == 0 && oc == 0 {
 		return nil
 	}
 	if o.Strict {
-		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d Cline/Roo Code calls do not record whether tokensIn includes the cache (input tokens assumed) and --strict is set", n)}
+		var what []string
+		if n > 0 {
+			what = append(what, fmt.Sprintf("%d Cline/Roo Code calls do not record whether tokensIn includes the cache (input tokens assumed)", n))
+		}
+		if oc > 0 {
+			what = append(what, fmt.Sprintf("%d OpenCode calls are a message's own tokens without its steps (the last step's only; earlier steps may be missing)", oc))
+		}
+		return &exitError{code: ExitInvalid, err: fmt.Errorf("%s and --strict is set", strings.Join(what, "; "))}
 	}
-	if !o.Quiet {
+	if !o.Quiet && n > 0 {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d Cline/Roo Code calls do not record whether tokensIn includes the cache; their input tokens are assumed (docs/formats/cline.md), counted as unknown usage field %s\n", n, cline.AssumedField)
+	}
+	if !o.Quiet && oc > 0 {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d OpenCode calls are their message's own tokens, which are only its last step's: the message's step-finish parts are missing, so earlier steps may be uncounted (docs/formats/opencode.md); counted as unknown usage field %s\n", oc, opencode.AssumedField)
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func TestAgentDirs(t *testing.T) {
 	for _, w := range [][2]string{
 		{"Claude Code", "/h/.claude/projects"}, {"Claude Code", "/h/.config/claude/projects"},
 		{"Codex", "/h/.codex/sessions"}, {"Gemini CLI", "/h/.gemini/tmp"},
-		{"OpenCode", "/h/.local/share/opencode/storage/message"},
+		{"OpenCode", "/h/.local/share/opencode/storage/message"}, {"OpenCode", "/h/.local/share/opencode/opencode.db"},
 		{"Cline", "/h/.config/Code/User/globalStorage/saoudrizwan.claude-dev/tasks"},
 		{"Roo Code", "/h/.config/Cursor/User/globalStorage/rooveterinaryinc.roo-cline/tasks"},
 		{"Kilo Code", "/h/.config/VSCodium/User/globalStorage/kilocode.kilo-code/tasks"},
@@ -115,7 +115,7 @@ func TestAgentDirs(t *testing.T) {
 		"XDG_CONFIG_HOME", "/xc", "CLINE_DIR", "/cl")})
 	for _, w := range [][2]string{
 		{"Claude Code", "/c1/projects"}, {"Claude Code", "/c2/projects"}, {"Codex", "/cx/sessions"},
-		{"OpenCode", "/oc/storage/message"}, {"Cline", "/xc/Code/User/globalStorage/saoudrizwan.claude-dev/tasks"},
+		{"OpenCode", "/oc/storage/message"}, {"OpenCode", "/oc/opencode.db"}, {"Cline", "/xc/Code/User/globalStorage/saoudrizwan.claude-dev/tasks"},
 		{"Cline", "/cl/data/tasks"},
 	} {
 		if !has(over, w[0], w[1]) {

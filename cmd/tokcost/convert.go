@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/cline"
+	"github.com/tokcost/tokcost/ingest/opencode"
 	"github.com/tokcost/tokcost/ingest/parquet"
 	"github.com/tokcost/tokcost/report"
 )
@@ -199,13 +200,16 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
 	// The canonical output has no field for an assumption: say it here.
-	var assumed int64
+	var assumed, ocAssumed int64
 	for i := range c.recs {
-		if c.recs[i].rec.UnknownUsage == cline.AssumedField {
+		switch c.recs[i].rec.UnknownUsage {
+		case cline.AssumedField:
 			assumed++
+		case opencode.AssumedField:
+			ocAssumed++
 		}
 	}
-	if err := assumedInput(ios, &o.inputOptions, assumed); err != nil {
+	if err := assumedInput(ios, &o.inputOptions, assumed, ocAssumed); err != nil {
 		return err
 	}
 	sort.Slice(c.recs, func(i, j int) bool {

@@ -834,6 +834,7 @@ var explained = map[string]string{
 	"ingest/csvfmt/testdata/warehouse.csv":         "a CSV with a spreadsheet's column names, read only with --map (ingest/csvfmt TestMapped checks it by hand)",
 	"ingest/parquet/testdata/duckdb-fleet.parquet": "testdata/fleet.jsonl (compared here) written as Parquet by DuckDB; ingest/parquet TestDuckDBWrittenParquet wants every record and the whole report identical to the JSONL's",
 	"testdata/fleet.truth.jsonl":                   "truth labels for the generator's fleet (one line per session, not steps): not a trace",
+	"ingest/opencode/testdata/mkdb.py":             "the python3 script that writes testdata/db/opencode.db, not a trace; the database is checked by hand in ingest/opencode TestDBFromWAL and script opencode_db.txtar",
 	"testdata/service_tiers.jsonl":                 "service tiers and a nested Anthropic usage object, which the oracle prices at standard rates and does not read; checked by hand in analyze TestServiceTierPricing and script service_tiers.txtar",
 }
 

@@ -70,11 +70,15 @@ func agentDirs(e localEnv) []agentDir {
 	add("Gemini CLI", home, ".gemini", "tmp")
 	// OpenCode: OPENCODE_DATA_DIR, else $XDG_DATA_HOME/opencode. Messages
 	// only: storage/ also holds session and project files no reader claims.
-	if d := env("OPENCODE_DATA_DIR"); d != "" {
-		add("OpenCode", d, "storage", "message")
-	} else {
-		add("OpenCode", xdg(e, "XDG_DATA_HOME", filepath.Join(".local", "share")), "opencode", "storage", "message")
+	// OpenCode 1.2 and later keep them in opencode.db (a file), and leave
+	// the old storage/ beside it: the calls in both are read once (the
+	// analysis drops the second copy of each, docs/formats/opencode.md).
+	ocDir := env("OPENCODE_DATA_DIR")
+	if ocDir == "" {
+		ocDir = filepath.Join(xdg(e, "XDG_DATA_HOME", filepath.Join(".local", "share")), "opencode")
 	}
+	add("OpenCode", ocDir, "opencode.db")
+	add("OpenCode", ocDir, "storage", "message")
 	// Cline, Roo Code, Kilo Code in VS Code and its forks.
 	for _, ed := range vscodeEditors {
 		for _, x := range vscodeExtensions {
@@ -137,7 +141,19 @@ func localInputs(ios *IOStreams, quiet bool, e localEnv) ([]string, error) {
 		if !filepath.IsAbs(d.Path) {
 			continue
 		}
-		if st, err := os.Stat(d.Path); err != nil || !st.IsDir() {
+		st, err := os.Stat(d.Path)
+		if err != nil {
+			continue
+		}
+		if st.Mode().IsRegular() && ingest.IsTraceName(d.Path) {
+			// A database file (OpenCode's opencode.db).
+			found = append(found, d.Path)
+			if !quiet {
+				fmt.Fprintf(ios.ErrOut, "tokcost: --local: %s: %s\n", d.Agent, report.SafeText(d.Path))
+			}
+			continue
+		}
+		if !st.IsDir() {
 			continue
 		}
 		if !holdsTraces(d.Path) {

@@ -17,7 +17,15 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/sqlite"
 )
+
+// AssumedField is the unknown-usage field under which a call is counted
+// whose tokens are its message's own: only the last step's, so exact for
+// a one-step message and an undercount for more, without a way to tell
+// (the message's step-finish parts are missing). The report lists it;
+// analyze warns, and --strict fails on it (exit 3).
+const AssumedField = "opencode.tokens(last-step-only)"
 
 func init() { ingest.Register(Format{}, 10) }
 
@@ -29,19 +37,24 @@ func (Format) Name() string { return "opencode" }
 
 // Describe implements ingest.Format.
 func (Format) Describe() string {
-	return "OpenCode JSON storage (storage/message/<session>/<msg>.json, with the step-finish and tool parts under storage/part/<msg>/): one call per step; input made inclusive of the cache"
+	return "OpenCode storage: the SQLite database opencode.db (OpenCode 1.2 and later: message and part tables, WAL applied) or the JSON files before it (storage/message/<session>/<msg>.json, parts under storage/part/<msg>/): one call per step; input made inclusive of the cache"
 }
 
 // maxPart bounds one part file read while joining a message to its steps:
 // tool outputs can be large, and a part that does not fit is reported.
 const maxPart = 64 << 20
 
-// Sniff implements ingest.Format: OpenCode writes each record as one
+// Sniff implements ingest.Format: a SQLite database is OpenCode's when
+// it is named as OpenCode names it (IsDBName). In the JSON storage
+// OpenCode writes each record as one
 // object whose first key is its id, prefixed by its kind: msg_ for a
 // message (then sessionID and role), prt_ for a part (then sessionID,
 // messageID and type). Only the leading keys are read, so a part holding
 // a large tool output is recognised from a partial head.
-func (Format) Sniff(_ string, head []byte) bool {
+func (Format) Sniff(name string, head []byte) bool {
+	if bytes.HasPrefix(head, []byte(sqlite.Magic)) {
+		return IsDBName(name)
+	}
 	if jsonutil.FirstKey(head) != "id" {
 		return false
 	}
@@ -89,6 +102,7 @@ type message struct {
 }
 
 type part struct {
+	line     int64 // the database row's unit number, for a part without its message
 	ID, Type string
 	Tokens   *tokens
 	Tool     string
@@ -267,6 +281,9 @@ const maxErrorText = 2 << 10
 // when its parts are not on disk) and its tool steps; a part file is
 // skipped, since its message reads it.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
+	if bytes.HasPrefix(src.Head(), []byte(sqlite.Magic)) {
+		return decodeDB(src, newSink())
+	}
 	sink := newSink()
 	sink.Lines(1)
 	note := func(kind ingest.NoteKind, reason, detail string) {
@@ -307,31 +324,47 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		note(ingest.NoteInvalid, "not an OpenCode message", ferr)
 		return nil
 	}
+	if m.Role == "assistant" && m.SessionID != "" && m.ID != "" {
+		parts, bad, perr := readParts(src.Name, m.ID)
+		if perr != nil {
+			return perr
+		}
+		messageRecords(&m, parts, bad, sink, src.Name, 1)
+		return nil
+	}
+	messageRecords(&m, nil, "", sink, src.Name, 1)
+	return nil
+}
+
+// messageRecords makes the records of one message from its step-finish
+// and tool parts, in id order (bad, when set, names a part that could not
+// be read): the one code path for the JSON files and the database. It
+// accounts for the message as unit line of file.
+func messageRecords(m *message, parts []part, bad string, sink ingest.Sink, file string, line int64) {
+	note := func(kind ingest.NoteKind, reason, detail string) {
+		sink.Note(ingest.Note{Kind: kind, File: file, Line: line, Reason: reason, Detail: detail})
+	}
 	switch {
 	case m.Role == "user":
 		note(ingest.NoteSkipped, "user message", "")
-		return nil
+		return
 	case m.Role != "assistant":
 		note(ingest.NoteInvalid, "not an OpenCode message", "role "+m.Role)
-		return nil
+		return
 	case m.SessionID == "" || m.ID == "":
 		note(ingest.NoteInvalid, "missing id or sessionID", "")
-		return nil
+		return
 	}
 	base := ingest.Record{
 		SessionID: m.SessionID, Model: m.ModelID, Provider: m.ProviderID,
-		Role: or(m.Agent, m.Mode, "main"), File: src.Name, Line: 1,
+		Role: or(m.Agent, m.Mode, "main"), File: file, Line: line,
 		TSNano: millis(m.Time.Created),
-	}
-	parts, bad, perr := readParts(src.Name, m.ID)
-	if perr != nil {
-		return perr
 	}
 	if bad != "" {
 		// A step that cannot be read cannot be counted: the message is
 		// invalid rather than undercounted.
 		note(ingest.NoteInvalid, "unreadable part", bad)
-		return nil
+		return
 	}
 	var recs []ingest.Record
 	for _, p := range parts {
@@ -341,7 +374,7 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 			r.Kind, r.ID = ingest.KindLLM, m.ID+"/"+p.ID
 			if reason := setTokens(&r, p.Tokens, m.ProviderID); reason != "" {
 				note(ingest.NoteInvalid, reason, "step-finish "+p.ID)
-				return nil
+				return
 			}
 			recs = append(recs, r)
 		case p.Type == "tool" && p.Tool != "":
@@ -363,17 +396,24 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		}
 	}
 	if !hasLLM(recs) {
-		// No step-finish part on disk: the message's tokens, which are
-		// its last step's (docs/formats/opencode.md).
+		// No step-finish part: the message's tokens, which are its last
+		// step's only (docs/formats/opencode.md). Exact for a one-step
+		// message, an undercount for more, and nothing tells which: the
+		// call is marked as standing on an assumption (AssumedField),
+		// unless it has no tokens at all (no step finished, so none was
+		// lost).
 		if m.Tokens == nil {
 			note(ingest.NoteInvalid, "assistant message without tokens", "")
-			return nil
+			return
 		}
 		r := base
 		r.Kind, r.ID = ingest.KindLLM, m.ID
 		if reason := setTokens(&r, m.Tokens, m.ProviderID); reason != "" {
 			note(ingest.NoteInvalid, reason, "")
-			return nil
+			return
+		}
+		if r.InputTokens != 0 || r.OutputTokens != 0 || r.ReasoningTokens != 0 {
+			r.UnknownUsage = AssumedField
 		}
 		recs = append([]ingest.Record{r}, recs...)
 	}
@@ -391,7 +431,6 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		recs[i].Sub, recs[i].SameUnit = int32(i), i > 0
 		sink.Record(&recs[i])
 	}
-	return nil
 }
 
 func hasLLM(recs []ingest.Record) bool {
