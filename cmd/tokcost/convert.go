@@ -35,8 +35,15 @@ func newConvertCmd(ios *IOStreams, runF func(*convertOptions) error) *cobra.Comm
 		Long: `Read traces in any format tokcost reads and write them as one canonical
 Parquet file (zstd, dictionary-encoded strings; docs/formats/parquet.md),
 in input order, for DuckDB, Spark or a faster re-analysis. Analysing the
-Parquet file gives the same results as analysing the inputs. The records
-are held in memory until the file is written.
+Parquet file gives the same results as analysing the inputs.
+
+Memory does not grow with the input: records are kept encoded, at most
+64 MiB of them (a quarter of --memory-limit when that is smaller; "off"
+keeps them all), and past that written as sorted runs to one temp file in
+--temp-dir (unlinked at once, gone on every exit path), then merged in input
+order as the Parquet file is written, one row group of 131,072 rows at a
+time (docs/scale.md). The temp file takes about 150 bytes a record of a
+typical fleet.
 
 ` + exitCodesHelp,
 		Example: `  tokcost convert -o fleet.parquet fleet.jsonl

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -409,5 +410,25 @@ func TestRecordSorterMemoryBounded(t *testing.T) {
 	t.Logf("heap grew by %.1f MiB for %d MiB of records", float64(grew)/(1<<20), n*size>>20)
 	if grew > 16<<20 {
 		t.Errorf("heap grew by %d bytes sorting %d bytes of records: not bounded by the runs", grew, n*size)
+	}
+}
+
+// TestConvertTempDirUnwritable: runs that cannot be written stop convert
+// with an error naming the directory (exit 1) and no output, rather than
+// keep every record in memory. The bundled fleet's 7,128 records encode to
+// about 0.9 MB (about 130 bytes each), past the 256 KiB run buffer
+// --memory-limit 1MiB gives.
+func TestConvertTempDirUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.parquet")
+	code, _, errOut := run(t, "convert", "--memory-limit", "1MiB", "--temp-dir", filepath.Join(dir, "missing"), "-o", out, "../../testdata/fleet.jsonl")
+	if code != ExitError || !strings.Contains(errOut, "temp file in "+filepath.Join(dir, "missing")) {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming the temp directory", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s written", out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".tokcost-*")); len(left) > 0 {
+		t.Errorf("temp files left: %v", left)
 	}
 }

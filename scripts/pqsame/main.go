@@ -96,7 +96,7 @@ func describe(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }() // read only
 	md := r.MetaData()
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "rows %d version %v created %q\n%s\n", md.NumRows, md.Version(), md.GetCreatedBy(), md.Schema.String())
