@@ -53,7 +53,7 @@ for in in "${inputs[@]}"; do
 	run "$n.check.json" check -f json --max-p95-cost 1 --group-by workflow "$in"
 	run "$n.ticket" ticket --tasks-per-month 10000 "$in"
 	run "$n.convert" convert -o "$OUT/$n.convert.parquet" "$in"
-	run "$n.convert.buckets" convert --partition-by session --buckets 7 -o "$OUT/$n.convert.buckets" "$in"
+	run "$n.convert.buckets.out" convert --partition-by session --buckets 7 -o "$OUT/$n.convert.buckets" "$in"
 	# The same, spilling sorted runs to disk (--memory-limit 1MiB: 256 KiB runs).
 	run "$n.convert.spill" convert --memory-limit 1MiB -o "$OUT/$n.convert.spill.parquet" "$in"
 done
