@@ -11,6 +11,14 @@
 # bench/fleet-200000.jsonl, made by `make bench` or `tokcost gen --sessions
 # 200000 --seed 1`) may be set to another input; FLEET=none skips it.
 # EXTRA names more inputs, e.g. a Parquet file converted once beforehand.
+#
+# `convert` writes Parquet (one file, and --partition-by session buckets).
+# Its bytes are the same run to run but for one thing: arrow-go writes a
+# column chunk's page encoding stats in Go map order, which shows when a
+# column's dictionary falls back to PLAIN (the bench fleet's error column).
+# When `diff -r` names convert Parquet files, compare those pairs with
+#   go run ./scripts/pqsame OLD.parquet NEW.parquet
+# which accepts that order and nothing else.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "$1")
@@ -44,5 +52,9 @@ for in in "${inputs[@]}"; do
 	run "$n.check" check --max-p95-cost 1 --max-runaway 0 --max-wasted-share 5% "$in"
 	run "$n.check.json" check -f json --max-p95-cost 1 --group-by workflow "$in"
 	run "$n.ticket" ticket --tasks-per-month 10000 "$in"
+	run "$n.convert" convert -o "$OUT/$n.convert.parquet" "$in"
+	run "$n.convert.buckets.out" convert --partition-by session --buckets 7 -o "$OUT/$n.convert.buckets" "$in"
+	# The same, spilling sorted runs to disk (--memory-limit 1MiB: 256 KiB runs).
+	run "$n.convert.spill" convert --memory-limit 1MiB -o "$OUT/$n.convert.spill.parquet" "$in"
 done
 echo "wrote $(ls "$OUT" | wc -l) files to $OUT"

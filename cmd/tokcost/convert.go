@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -35,8 +36,15 @@ func newConvertCmd(ios *IOStreams, runF func(*convertOptions) error) *cobra.Comm
 		Long: `Read traces in any format tokcost reads and write them as one canonical
 Parquet file (zstd, dictionary-encoded strings; docs/formats/parquet.md),
 in input order, for DuckDB, Spark or a faster re-analysis. Analysing the
-Parquet file gives the same results as analysing the inputs. The records
-are held in memory until the file is written.
+Parquet file gives the same results as analysing the inputs.
+
+Memory does not grow with the input: records are kept encoded, at most
+64 MiB of them (a quarter of --memory-limit when that is smaller; "off"
+keeps them all), and past that written as sorted runs to one temp file in
+--temp-dir (unlinked at once, gone on every exit path), then merged in input
+order as the Parquet file is written, one row group of 131,072 rows at a
+time (docs/scale.md). The temp file takes about 150 bytes a record of a
+typical fleet.
 
 ` + exitCodesHelp,
 		Example: `  tokcost convert -o fleet.parquet fleet.jsonl
@@ -57,13 +65,21 @@ are held in memory until the file is written.
 	return cmd
 }
 
-// recordCollector keeps every record with its input position, so the
-// output can be written in input order whatever order decoders finish in.
+// recordCollector keeps every record, encoded, with its input position,
+// so the output can be written in input order whatever order decoders
+// finish in; past the run buffer they go to a temp file (convert_sort.go).
 type recordCollector struct {
 	mu      sync.Mutex
-	recs    []positioned
-	invalid int64
-	first   []positionedNote // the first invalid lines in input order, at most maxFirst
+	sorter  *recordSorter         // nil: one bucket, never spilled (tests)
+	err     error                 // the first error spilling
+	stop    func()                // cancels the reading
+	attrs   []map[string]struct{} // each bucket's attribute keys, a column each
+	count   []int64               // each bucket's records
+	assumed int64                 // records whose input tokens were assumed (Cline)
+	// ocAssumed: OpenCode calls with only their message's last-step tokens.
+	ocAssumed int64
+	invalid   int64
+	first     []positionedNote // the first invalid lines in input order, at most maxFirst
 }
 
 // positionedNote is an invalid line, with its input's index and, for
@@ -88,29 +104,49 @@ func (a positionedNote) before(b positionedNote) bool {
 // maxFirst is how many invalid lines convert shows.
 const maxFirst = 10
 
-type positioned struct {
-	file int
-	rec  ingest.Record
-}
-
 type collectSink struct {
-	c     *recordCollector
-	file  int
-	notes int // invalid notes seen, to order notes of one line
+	c       *recordCollector
+	file    int
+	notes   int    // invalid notes seen, to order notes of one line
+	scratch []byte // the record being encoded
 }
 
 func (s *collectSink) Record(r *ingest.Record) {
-	cp := *r
-	cp.Attrs = nil
-	if len(r.Attrs) > 0 {
-		cp.Attrs = make(map[string]string, len(r.Attrs))
-		for k, v := range r.Attrs {
-			cp.Attrs[k] = v
-		}
+	s.scratch = appendRecord(s.scratch[:0], r)
+	c := s.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sorter == nil {
+		c.sorter = &recordSorter{buckets: 1}
 	}
-	s.c.mu.Lock()
-	s.c.recs = append(s.c.recs, positioned{s.file, cp})
-	s.c.mu.Unlock()
+	b := 0
+	if c.sorter.buckets > 1 {
+		b = sessionBucket(r.SessionID, c.sorter.buckets)
+	}
+	if c.count == nil {
+		c.count = make([]int64, c.sorter.buckets)
+		c.attrs = make([]map[string]struct{}, c.sorter.buckets)
+	}
+	c.count[b]++
+	switch r.UnknownUsage {
+	case cline.AssumedField:
+		c.assumed++
+	case opencode.AssumedField:
+		c.ocAssumed++
+	}
+	for k := range r.Attrs {
+		if c.attrs[b] == nil {
+			c.attrs[b] = map[string]struct{}{}
+		}
+		c.attrs[b][k] = struct{}{}
+	}
+	if c.err != nil {
+		return
+	}
+	k := recKey{line: r.Line, file: int32(s.file), sub: r.Sub}
+	if c.err = c.sorter.add(k, b, s.scratch); c.err != nil && c.stop != nil {
+		c.stop() // the run cannot finish: stop reading
+	}
 }
 
 func (s *collectSink) Note(n ingest.Note) {
@@ -175,12 +211,32 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	} else if st, err := os.Stat(o.Output); err == nil && !st.IsDir() {
 		return usageErr("--partition-by writes a directory: %s is a file", o.Output)
 	}
-	c := &recordCollector{}
-	runOpt.Context = ios.context()
+	buckets := 1
+	if o.PartitionBy != "" {
+		buckets = o.Buckets
+	}
+	sorter := &recordSorter{buckets: buckets}
+	if spill, ok, err := o.Limits.spillOptions(); err != nil {
+		return err
+	} else if ok {
+		// A quarter of --memory-limit, at most defaultRunBytes: the rest
+		// is for the decoders, the Parquet row group being built and the
+		// collector's headroom (docs/scale.md).
+		sorter.runBytes = min(spill.Limit/2, defaultRunBytes)
+		sorter.dir, sorter.create, sorter.forget = spill.Dir, spill.Create, spill.Forget
+	}
+	defer sorter.release()
+	ctx, stop := context.WithCancel(ios.context())
+	defer stop()
+	c := &recordCollector{sorter: sorter, stop: stop}
+	runOpt.Context = ctx
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(_ ingest.FileResult, index int) ingest.SinkFactory {
 			return func() ingest.Sink { return &collectSink{c: c, file: index} }
 		})
+	if c.err != nil {
+		return c.err
+	}
 	if err != nil {
 		return err
 	}
@@ -200,40 +256,46 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d input files could not be read and --strict is set", unread)}
 	}
 	// The canonical output has no field for an assumption: say it here.
-	var assumed, ocAssumed int64
-	for i := range c.recs {
-		switch c.recs[i].rec.UnknownUsage {
-		case cline.AssumedField:
-			assumed++
-		case opencode.AssumedField:
-			ocAssumed++
-		}
-	}
-	if err := assumedInput(ios, &o.inputOptions, assumed, ocAssumed); err != nil {
+	if err := assumedInput(ios, &o.inputOptions, c.assumed, c.ocAssumed); err != nil {
 		return err
 	}
-	sort.Slice(c.recs, func(i, j int) bool {
-		a, b := &c.recs[i], &c.recs[j]
-		if a.file != b.file {
-			return a.file < b.file
-		}
-		if a.rec.Line != b.rec.Line {
-			return a.rec.Line < b.rec.Line
-		}
-		return a.rec.Sub < b.rec.Sub
-	})
-	recs := make([]ingest.Record, len(c.recs))
-	for i := range c.recs {
-		recs[i] = c.recs[i].rec
-	}
-	c.recs = nil
+	sorter.finish()
 	if o.PartitionBy != "" {
-		return writeBuckets(ios, o, outs, recs)
+		return writeBuckets(ios, o, outs, c)
 	}
-	if err := outs.write(ios, out, func(w io.Writer) error { return parquet.WriteCanonical(w, recs) }); err != nil {
+	if err := outs.write(ios, out, func(w io.Writer) error { return c.writeBucket(w, 0) }); err != nil {
 		return err
 	}
 	return outs.commit()
+}
+
+// writeBucket writes bucket b's records as one canonical Parquet file, in
+// input order, with a column for every attribute they carry: what
+// parquet.WriteCanonical writes given them all.
+func (c *recordCollector) writeBucket(w io.Writer, b int) error {
+	var attrs []string
+	if c.attrs != nil {
+		for k := range c.attrs[b] {
+			attrs = append(attrs, k)
+		}
+	}
+	pw, err := parquet.NewWriter(w, attrs)
+	if err != nil {
+		return err
+	}
+	var rec ingest.Record
+	err = c.sorter.mergeBucket(b, true, func(k recKey, p []byte) error {
+		if err := decodeRecord(p, &rec); err != nil {
+			return err
+		}
+		rec.Line, rec.Sub = k.line, k.sub
+		return pw.Write(&rec)
+	})
+	if err != nil {
+		_ = pw.Close() // the merge's error is the one to report
+		return err
+	}
+	return pw.Close()
 }
 
 // sessionBucket is the bucket of a session id: FNV-1a 64 of its bytes
@@ -244,21 +306,17 @@ func sessionBucket(id string, n int) int {
 	return int(h.Sum64() % uint64(n))
 }
 
-// writeBuckets writes recs, in input order, to DIR/bucket=NNN/part-00000.parquet
-// by their session's bucket; buckets without records get no file.
-func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, recs []ingest.Record) error {
-	byBucket := make([][]ingest.Record, o.Buckets)
-	for i := range recs {
-		b := sessionBucket(recs[i].SessionID, o.Buckets)
-		byBucket[b] = append(byBucket[b], recs[i])
-	}
+// writeBuckets writes the records, in input order, to
+// DIR/bucket=NNN/part-00000.parquet by their session's bucket; buckets
+// without records get no file.
+func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, c *recordCollector) error {
 	type part struct {
-		out  *output
-		recs []ingest.Record
+		out    *output
+		bucket int
 	}
 	var parts []part
-	for b, rs := range byBucket {
-		if len(rs) == 0 {
+	for b := range o.Buckets {
+		if c.count == nil || c.count[b] == 0 {
 			continue
 		}
 		dir := filepath.Join(o.Output, fmt.Sprintf("bucket=%03d", b))
@@ -273,10 +331,10 @@ func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, recs []inges
 		if err != nil {
 			return err
 		}
-		parts = append(parts, part{out, rs})
+		parts = append(parts, part{out, b})
 	}
 	for _, p := range parts {
-		if err := outs.write(ios, p.out, func(w io.Writer) error { return parquet.WriteCanonical(w, p.recs) }); err != nil {
+		if err := outs.write(ios, p.out, func(w io.Writer) error { return c.writeBucket(w, p.bucket) }); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,434 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/parquet"
+)
+
+// TestConvertCodecRoundTrip fills every field of ingest.Record with a value
+// of its own (by reflection, so a field added to Record later is filled
+// too) and checks the codec gives it back: a field the codec forgets fails
+// here. File, Line and Sub are the exception: the sort key carries the
+// input's index, the line and the record in line, and the Parquet writer
+// never writes File.
+func TestConvertCodecRoundTrip(t *testing.T) {
+	var r ingest.Record
+	v := reflect.ValueOf(&r).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch name := v.Type().Field(i).Name; name {
+		case "File", "Line", "Sub":
+			continue
+		default:
+			n := i + 1 // distinct per field, so two fields swapped are caught
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(fmt.Sprintf("%s-%d", name, n))
+			case reflect.Bool:
+				f.SetBool(true)
+			case reflect.Int64, reflect.Int32:
+				f.SetInt(-int64(n) * 1e12)
+			case reflect.Uint8:
+				f.SetUint(uint64(n))
+			case reflect.Uint64:
+				f.SetUint(1<<63 + uint64(n))
+			case reflect.Float64:
+				f.SetFloat(float64(n) + 0.1)
+			case reflect.Map:
+				f.Set(reflect.ValueOf(map[string]string{"b": "2", "a": "", "": "empty key"}))
+			default:
+				t.Fatalf("field %s of kind %s: teach this test and the codec", name, f.Kind())
+			}
+		}
+	}
+	// Each bool alone too: the flags are bits of one number.
+	for i := range v.NumField() {
+		if v.Field(i).Kind() != reflect.Bool {
+			continue
+		}
+		var one ingest.Record
+		reflect.ValueOf(&one).Elem().Field(i).SetBool(true)
+		var got ingest.Record
+		if err := decodeRecord(appendRecord(nil, &one), &got); err != nil || !reflect.DeepEqual(got, one) {
+			t.Errorf("%s alone: got %+v, %v", v.Type().Field(i).Name, got, err)
+		}
+	}
+	var got ingest.Record
+	p := appendRecord(nil, &r)
+	if err := decodeRecord(p, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, r)
+	}
+	// A cut record is an error, never a record with zeros.
+	for n := range len(p) {
+		if err := decodeRecord(p[:n], &got); err == nil {
+			t.Fatalf("%d of %d bytes decoded without error", n, len(p))
+		}
+	}
+}
+
+// TestRecordSorterOrder feeds records in a random order to the sorter
+// with tiny runs (hundreds of runs, so runs are merged into one several
+// times: maxFanIn) and with no spill at all, and checks every bucket comes
+// out in position order: the expected order is sort.Slice over the same
+// keys, a second method.
+func TestRecordSorterOrder(t *testing.T) {
+	type item struct {
+		k      recKey
+		bucket int
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var items []item
+	for file := range 3 {
+		for line := int64(1); line <= 4000; line++ {
+			for sub := range int32(1 + line%3) {
+				items = append(items, item{recKey{line: line * 7, file: int32(file), sub: sub}, rng.IntN(5)})
+			}
+		}
+	}
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	want := make([][]recKey, 5)
+	for _, it := range items {
+		want[it.bucket] = append(want[it.bucket], it.k)
+	}
+	for _, w := range want {
+		sort.Slice(w, func(i, j int) bool {
+			a, b := w[i], w[j]
+			if a.file != b.file {
+				return a.file < b.file
+			}
+			if a.line != b.line {
+				return a.line < b.line
+			}
+			return a.sub < b.sub
+		})
+	}
+	for _, runBytes := range []int64{0, 2 << 10} {
+		dir := t.TempDir()
+		s := &recordSorter{buckets: 5, runBytes: runBytes, dir: dir,
+			create: func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-*") },
+			forget: func(string) {}}
+		for _, it := range items {
+			// The payload names its key, so a payload that travels with
+			// the wrong key is caught.
+			r := ingest.Record{SessionID: fmt.Sprint(it.k), Line: it.k.line}
+			if err := s.add(it.k, it.bucket, appendRecord(nil, &r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if runBytes > 0 && s.pos == 0 {
+			t.Fatalf("runBytes %d: nothing spilled", runBytes)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
+			t.Errorf("the temp file has a name while in use (not unlinked): %v", left)
+		}
+		s.finish()
+		for b := range 5 {
+			var got []recKey
+			err := s.mergeBucket(b, true, func(k recKey, p []byte) error {
+				var r ingest.Record
+				if err := decodeRecord(p, &r); err != nil {
+					return err
+				}
+				if r.SessionID != fmt.Sprint(k) {
+					return fmt.Errorf("key %v carries the payload of %s", k, r.SessionID)
+				}
+				got = append(got, k)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want[b]) {
+				t.Fatalf("runBytes %d bucket %d: %d records out of order (want %d)", runBytes, b, len(got), len(want[b]))
+			}
+		}
+		s.release()
+	}
+}
+
+// inMemoryConvert is convert as it was before records were spilled: every
+// record copied into memory, sorted by (input, line, record in line), each
+// bucket written by parquet.WriteCanonical. The reference the streaming
+// convert must equal byte for byte.
+func inMemoryConvert(t testing.TB, inputs []string, buckets int) [][]byte {
+	type pos struct {
+		file int
+		rec  ingest.Record
+	}
+	var mu sync.Mutex
+	var recs []pos
+	_, err := ingest.Run(inputs, ingest.Options{}, func(_ ingest.FileResult, index int) ingest.SinkFactory {
+		return func() ingest.Sink {
+			return sinkFunc(func(r *ingest.Record) {
+				cp := *r
+				cp.Attrs = nil
+				if len(r.Attrs) > 0 {
+					cp.Attrs = map[string]string{}
+					for k, v := range r.Attrs {
+						cp.Attrs[k] = v
+					}
+				}
+				mu.Lock()
+				recs = append(recs, pos{index, cp})
+				mu.Unlock()
+			})
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		a, b := &recs[i], &recs[j]
+		if a.file != b.file {
+			return a.file < b.file
+		}
+		if a.rec.Line != b.rec.Line {
+			return a.rec.Line < b.rec.Line
+		}
+		return a.rec.Sub < b.rec.Sub
+	})
+	by := make([][]ingest.Record, buckets)
+	for i := range recs {
+		b := 0
+		if buckets > 1 {
+			b = sessionBucket(recs[i].rec.SessionID, buckets)
+		}
+		by[b] = append(by[b], recs[i].rec)
+	}
+	recs = nil
+	out := make([][]byte, buckets)
+	for b, rs := range by {
+		if len(rs) == 0 {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := parquet.WriteCanonical(&buf, rs); err != nil {
+			t.Fatal(err)
+		}
+		out[b] = buf.Bytes()
+	}
+	return out
+}
+
+type sinkFunc func(*ingest.Record)
+
+func (f sinkFunc) Record(r *ingest.Record) { f(r) }
+func (sinkFunc) Note(ingest.Note)          {}
+func (sinkFunc) Lines(int64)               {}
+
+// TestConvertStreamSameAsInMemory: convert of a generated fleet plus the
+// committed samples with attributes, kept in memory (--memory-limit off)
+// and spilled in 256 KiB runs (--memory-limit 1MiB), as one file and in 5
+// buckets, gives the bytes the in-memory convert gives. 1,500 sessions
+// (about 35,000 rows) keep every dictionary under its 1 MiB page limit,
+// so the writer's own output is the same run to run (docs/scale.md).
+func TestConvertStreamSameAsInMemory(t *testing.T) {
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.jsonl")
+	if code, _, errOut := run(t, "gen", "--sessions", "1500", "--seed", "11", "-o", fleet); code != 0 {
+		t.Fatalf("gen: exit %d: %s", code, errOut)
+	}
+	inputs := []string{fleet, "../../testdata/fleet.jsonl", "../../ingest/otel/testdata"}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, buckets := range []int{1, 5} {
+		want := inMemoryConvert(t, inputs, buckets)
+		for _, limit := range []string{"off", "1MiB"} {
+			out := filepath.Join(dir, fmt.Sprintf("out-%d-%s", buckets, limit))
+			args := []string{"convert", "-q", "--memory-limit", limit, "--temp-dir", tmp, "-o", out}
+			if buckets > 1 {
+				args = append(args, "--partition-by", "session", "--buckets", fmt.Sprint(buckets))
+			}
+			if code, _, errOut := run(t, append(args, inputs...)...); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errOut)
+			}
+			for b, w := range want {
+				path := out
+				if buckets > 1 {
+					path = filepath.Join(out, fmt.Sprintf("bucket=%03d", b), "part-00000.parquet")
+				}
+				got, err := os.ReadFile(path)
+				if w == nil {
+					if err == nil {
+						t.Errorf("%s: written for an empty bucket", path)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, w) {
+					t.Errorf("--memory-limit %s, %d buckets: bucket %d differs from the in-memory convert (%d bytes, want %d)", limit, buckets, b, len(got), len(w))
+				}
+			}
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+		t.Errorf("temp files left behind: %v", left)
+	}
+}
+
+// peakHeap runs f and returns how far the heap (live and not yet swept
+// objects, runtime/metrics) rose above where it was before, sampled every
+// millisecond while f ran.
+func peakHeap(f func()) int64 {
+	// Twice: objects freed by finalizers of the first go with the second.
+	runtime.GC()
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := sample[0].Value.Uint64()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		s := []metrics.Sample{{Name: sample[0].Name}}
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	})
+	f()
+	close(done)
+	wg.Wait()
+	metrics.Read(sample)
+	return int64(max(peak.Load(), sample[0].Value.Uint64())) - int64(base)
+}
+
+// TestConvertMemoryBounded measures how far the heap rises while convert
+// streams a generated fleet of 6,000 sessions (about 35 MB, 142,000
+// records: past one row group of 131,072 rows) and one twice as large,
+// with the CLI's collector setting (GOGC 30, gc.go), against the
+// in-memory convert of the smaller one. Kept in memory, every record costs
+// about 1.8 KB decoded (docs/scale.md): about 250 MiB for 142,000, and
+// twice that for twice the records. Streaming with --memory-limit 4MiB
+// keeps 1 MiB of encoded records, one Parquet row group being built
+// (about 40 MiB of column builders for 131,072 rows, from a heap profile)
+// and the decoders, whatever the input's size: the larger fleet may not
+// raise the peak by more than 16 MiB (its records are 250 MiB more), and
+// the streaming peak stays under the in-memory one. Heap bytes, not a
+// timing.
+func TestConvertMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and converts 105 MB of fleets")
+	}
+	dir := t.TempDir()
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	stream := map[int]int64{}
+	var inMem int64
+	for _, n := range []int{6000, 12000} {
+		fleet := filepath.Join(dir, fmt.Sprintf("fleet%d.jsonl", n))
+		if code, _, errOut := run(t, "gen", "--sessions", fmt.Sprint(n), "--seed", "5", "-o", fleet); code != 0 {
+			t.Fatalf("gen: exit %d: %s", code, errOut)
+		}
+		if n == 6000 {
+			inMem = peakHeap(func() { inMemoryConvert(t, []string{fleet}, 1) })
+		}
+		out := filepath.Join(dir, "out.parquet")
+		stream[n] = peakHeap(func() {
+			if code, _, errOut := run(t, "convert", "--memory-limit", "4MiB", "--temp-dir", dir, "-o", out, fleet); code != 0 {
+				t.Fatalf("convert: exit %d: %s", code, errOut)
+			}
+		})
+		if err := os.Remove(fleet); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("heap rise: in memory (6,000 sessions) %.1f MiB; streaming %.1f MiB (6,000), %.1f MiB (12,000)",
+		float64(inMem)/(1<<20), float64(stream[6000])/(1<<20), float64(stream[12000])/(1<<20))
+	if stream[12000] > stream[6000]+16<<20 {
+		t.Errorf("streaming convert's peak grew with the input: %d bytes for 6,000 sessions, %d for 12,000", stream[6000], stream[12000])
+	}
+	if stream[6000] >= inMem {
+		t.Errorf("streaming convert peaked at %d bytes, the in-memory one at %d", stream[6000], inMem)
+	}
+}
+
+// TestRecordSorterMemoryBounded puts 96 MiB of encoded records (300,000 of
+// 320 bytes) through the sorter with 1 MiB runs, and reads them all back
+// merged: the heap may hold the run buffer (1 MiB of records and their
+// entries, in 1 MiB chunks), the temp file's 1 MiB write buffer and the
+// merge's 64 KiB per run (at most maxFanIn runs: 4 MiB), never the
+// records. The bound checked is 16 MiB over the heap before: about twice
+// that sum, for the collector's headroom (GOGC 30) and the test's own.
+func TestRecordSorterMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 96 MiB to a temp file, twice")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	const n, size = 300_000, 320
+	payload := bytes.Repeat([]byte{'x'}, size)
+	var emitted int
+	peak := peakHeap(func() {
+		s := &recordSorter{buckets: 1, runBytes: 1 << 20, dir: t.TempDir(),
+			create: func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-*") },
+			forget: func(string) {}}
+		defer s.release()
+		rng := rand.New(rand.NewPCG(1, 1))
+		for range n {
+			if err := s.add(recKey{line: int64(rng.IntN(1 << 40))}, 0, payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.finish()
+		if err := s.mergeBucket(0, true, func(recKey, []byte) error { emitted++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if emitted != n {
+		t.Fatalf("%d records back, want %d", emitted, n)
+	}
+	grew := peak
+	t.Logf("heap grew by %.1f MiB for %d MiB of records", float64(grew)/(1<<20), n*size>>20)
+	if grew > 16<<20 {
+		t.Errorf("heap grew by %d bytes sorting %d bytes of records: not bounded by the runs", grew, n*size)
+	}
+}
+
+// TestConvertTempDirUnwritable: runs that cannot be written stop convert
+// with an error naming the directory (exit 1) and no output, rather than
+// keep every record in memory. The bundled fleet's 7,128 records encode to
+// about 0.9 MB (about 130 bytes each), past the 256 KiB run buffer
+// --memory-limit 1MiB gives.
+func TestConvertTempDirUnwritable(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.parquet")
+	code, _, errOut := run(t, "convert", "--memory-limit", "1MiB", "--temp-dir", filepath.Join(dir, "missing"), "-o", out, "../../testdata/fleet.jsonl")
+	if code != ExitError || !strings.Contains(errOut, "temp file in "+filepath.Join(dir, "missing")) {
+		t.Errorf("exit %d, stderr %q; want exit 1 naming the temp directory", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s written", out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".tokcost-*")); len(left) > 0 {
+		t.Errorf("temp files left: %v", left)
+	}
+}
