@@ -29,6 +29,10 @@ type InputCounts = store.InputCounts
 // input is read.
 type Collector struct {
 	st store.Store
+	// sumSpill, when set, lets FinishSummaries write the session
+	// summaries to disk too (sumspill.go); sumErr is why it could not.
+	sumSpill *SpillOptions
+	sumErr   error
 }
 
 // NewCollector returns an empty collector, keeping records in memory.
@@ -54,8 +58,12 @@ type SpillOptions = store.SpillOptions
 // temporary file past o.Limit bytes in memory; its results are the same
 // as NewCollector's.
 func NewSpillingCollector(o SpillOptions) *Collector {
-	return &Collector{st: store.NewSpilling(o)}
+	return &Collector{st: store.NewSpilling(o), sumSpill: &o}
 }
+
+// SummarySpillErr is the error that kept the session summaries in memory
+// when they were to spill (the results are the same), if any.
+func (c *Collector) SummarySpillErr() error { return c.sumErr }
 
 // Release drops the records and removes any spill file; Finish does it
 // too, so it is only needed on paths that do not finish.

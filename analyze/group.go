@@ -163,3 +163,71 @@ func groupFields[S any](sessions []S, sum func(S) *Summary) []string {
 	sort.Strings(attrs)
 	return append([]string{"workflow", "model"}, attrs...)
 }
+
+// GroupStat is one group's session distributions.
+type GroupStat struct {
+	Key   string
+	Stats SessionStats
+}
+
+// SummaryGroupStats is GroupSummaries then Stats of each group, in one
+// pass over d's sessions in id order (the order each group's slice has),
+// so that it works on summaries spilled to disk and gives the same
+// numbers. each, when set, is shown every session with its group's key.
+func SummaryGroupStats(d *Summaries, field string, each func(key string, s *Summary)) ([]GroupStat, error) {
+	if field == "" {
+		return nil, errors.New("empty group-by field")
+	}
+	by := map[string]*StatsAcc{}
+	attrs := map[string]bool{}
+	for s := range d.All() {
+		var k string
+		switch field {
+		case "workflow":
+			k = s.Workflow
+		case "model":
+			k = s.Model
+		default:
+			k = s.Attrs[field]
+		}
+		if k == "" {
+			k = NoGroup
+		}
+		acc := by[k]
+		if acc == nil {
+			acc = NewStatsAcc(0)
+			by[k] = acc
+		}
+		acc.Add(s)
+		for a := range s.Attrs {
+			attrs[a] = true
+		}
+		if each != nil {
+			each(k, s)
+		}
+	}
+	if _, none := by[NoGroup]; none && len(by) == 1 && field != "workflow" && field != "model" && d.Len() > 0 {
+		names := make([]string, 0, len(attrs))
+		for a := range attrs {
+			names = append(names, a)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("no session has a field %q (fields: %s)", field, strings.Join(append([]string{"workflow", "model"}, names...), ", "))
+	}
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if (a == NoGroup) != (b == NoGroup) {
+			return b == NoGroup
+		}
+		return a < b
+	})
+	out := make([]GroupStat, len(keys))
+	for i, k := range keys {
+		out[i] = GroupStat{Key: k, Stats: by[k].Result()}
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package analyze
 import (
 	"cmp"
 	"encoding/json"
+	"iter"
 	"math"
 	"runtime"
 	"slices"
@@ -437,6 +438,52 @@ type Summaries struct {
 	Loops   LoopConfig
 
 	capCosts bool // every session has its capCosts
+
+	// file holds the sessions when they were spilled (Sessions is then
+	// nil; All reads them back), n how many there are.
+	file *sumFile
+	n    int
+}
+
+// Len is the number of sessions.
+func (d *Summaries) Len() int {
+	if d.file != nil {
+		return d.n
+	}
+	return len(d.Sessions)
+}
+
+// All yields every session in id order: Sessions, or when the summaries
+// were spilled to disk, each read back from there. A summary read back is
+// valid only until the next is yielded (copy it to keep it; its Attrs,
+// Loop and CallInputs are its own). Each call reads the file anew.
+func (d *Summaries) All() iter.Seq[*Summary] {
+	if d.file != nil {
+		return d.file.all()
+	}
+	return slices.Values(d.Sessions)
+}
+
+// Spilled reports whether the summaries were spilled to disk: Sessions
+// is nil, All reads them back.
+func (d *Summaries) Spilled() bool { return d.file != nil }
+
+// SpilledSummaries is how many bytes of session summaries went to disk
+// (0: they stayed in memory).
+func (d *Summaries) SpilledSummaries() int64 {
+	if d.file == nil {
+		return 0
+	}
+	return d.file.written()
+}
+
+// Release removes the summaries' spill file, if any; d cannot be read
+// after. Without it, the file goes with the process (it is unlinked at
+// creation where the OS allows).
+func (d *Summaries) Release() {
+	if d.file != nil {
+		d.file.release()
+	}
 }
 
 // Summaries is d's sessions as summaries, with the loops found with
@@ -490,6 +537,17 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 	r := c.finish(cfg, &lc, true)
 	out := &Summaries{Sessions: make([]*Summary, len(r.sessions)), Counts: r.counts, Examples: r.examples, Models: r.models,
 		Config: cfg, Loops: lc, capCosts: cfg.KeepCapCosts}
+	if r.file != nil {
+		// Spilled: the runaway totals are added up in id order, as below.
+		out.Sessions, out.file, out.n = nil, r.file, r.n
+		found := make([]*RunawaySession, 0, r.n)
+		costs := make([]float64, 0, r.n)
+		for s := range out.All() {
+			found, costs = append(found, s.Loop), append(costs, s.CostUSD) // Loop is each summary's own
+		}
+		out.Runaway = runawayOf(costs, found, lc)
+		return out
+	}
 	found := make([]*RunawaySession, len(r.sessions))
 	costs := make([]float64, len(r.sessions))
 	for i, s := range r.sessions {
@@ -507,6 +565,19 @@ type finished struct {
 	counts   InputCounts
 	examples []ingest.Note
 	models   []ModelUsage
+	// file holds the summaries when they were spilled (sessions is then
+	// empty), n how many.
+	file *sumFile
+	n    int
+}
+
+// spillSummaries reports whether finish is to write the summaries to disk:
+// summaries only (not kept for CapSweep, whose call costs are not
+// written), a limit set, and sessions whose summaries would take more than
+// a quarter of the limit.
+func (c *Collector) spillSummaries(cfg Config, summariesOnly bool, sessions int) bool {
+	return c.sumSpill != nil && summariesOnly && !cfg.KeepCapCosts &&
+		int64(sessions)*summaryBytes > c.sumSpill.Limit/2
 }
 
 // finish finishes every session a partition at a time, on every core: a
@@ -525,21 +596,36 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 	if c.small() {
 		workers = 1 // a few records: goroutines would cost more
 	}
+	if c.spillSummaries(cfg, summariesOnly, sealed.SessionsSeen) {
+		// If the file cannot be made, the summaries stay in memory: the
+		// results are the same, only the limit is not kept.
+		out.file, c.sumErr = openSumFile(*c.sumSpill, nparts)
+	}
 	for range workers {
 		wg.Go(func() {
 			w := newFinisher(cfg, out.strings, loops, summariesOnly)
 			sc := &store.Scratch{KeepEvents: !summariesOnly}
+			var buf []byte
 			for {
 				p := int(next.Add(1) - 1)
 				if p >= nparts {
 					return
 				}
 				parts[p] = w.partition(c.st.Partition(p, sc))
+				if out.file != nil {
+					buf = spillSummaries(out.file, p, &parts[p], buf)
+				}
 			}
 		})
 	}
 	wg.Wait()
 	c.st.Release()
+	if out.file != nil {
+		c.sumErr = out.file.err // the partitions after it stayed in memory
+		for _, p := range out.file.parts {
+			out.n += p.count
+		}
+	}
 
 	// Partials are added in partition order, so totals do not depend on
 	// the number of cores (float addition is not associative).

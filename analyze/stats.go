@@ -3,6 +3,7 @@ package analyze
 import (
 	"math"
 	"slices"
+	"sort"
 	"sync"
 )
 
@@ -102,47 +103,65 @@ func (s *Summary) summary() *Summary { return s }
 
 // Stats computes the distributions over sessions.
 func Stats[S Summarized](sessions []S) SessionStats {
-	n := len(sessions)
-	cost := make([]float64, n)
-	total := make([]float64, n)
-	in := make([]float64, n)
-	out := make([]float64, n)
-	calls := make([]float64, n)
-	amp := make([]float64, 0, n)
-	partial, totalsOnly, totalsCost := 0, 0, 0.0
-	for i, x := range sessions {
-		s := x.summary()
-		cost[i] = s.CostUSD
-		total[i] = float64(s.Tokens.Total())
-		in[i] = float64(s.Tokens.Input)
-		out[i] = float64(s.Tokens.Output)
-		calls[i] = float64(s.LLMCalls)
-		if s.MaxCallInput > 0 {
-			amp = append(amp, s.Amplification())
-		}
-		if s.UnpricedCalls > 0 {
-			partial++
-		}
-		if s.TotalsOnly {
-			totalsOnly++
-			totalsCost += s.CostUSD
-		}
+	acc := NewStatsAcc(len(sessions))
+	for _, x := range sessions {
+		acc.Add(x.summary())
 	}
-	st := SessionStats{Count: n, PartialCost: partial, TotalsOnly: totalsOnly}
+	return acc.Result()
+}
+
+// StatsAcc gathers the per-session numbers Stats sorts, in the order the
+// sessions are given (a few numbers a session, whatever holds the rest),
+// for a caller that reads the sessions once (Summaries.All).
+type StatsAcc struct {
+	cost, total, in, out, calls, amp []float64
+	partial, totalsOnly              int
+	totalsCost                       float64
+}
+
+// NewStatsAcc returns an empty StatsAcc with room for n sessions.
+func NewStatsAcc(n int) *StatsAcc {
+	return &StatsAcc{cost: make([]float64, 0, n), total: make([]float64, 0, n), in: make([]float64, 0, n),
+		out: make([]float64, 0, n), calls: make([]float64, 0, n), amp: make([]float64, 0, n)}
+}
+
+// Add adds one session's numbers.
+func (a *StatsAcc) Add(s *Summary) {
+	a.cost = append(a.cost, s.CostUSD)
+	a.total = append(a.total, float64(s.Tokens.Total()))
+	a.in = append(a.in, float64(s.Tokens.Input))
+	a.out = append(a.out, float64(s.Tokens.Output))
+	a.calls = append(a.calls, float64(s.LLMCalls))
+	if s.MaxCallInput > 0 {
+		a.amp = append(a.amp, s.Amplification())
+	}
+	if s.UnpricedCalls > 0 {
+		a.partial++
+	}
+	if s.TotalsOnly {
+		a.totalsOnly++
+		a.totalsCost += s.CostUSD
+	}
+}
+
+// Result is Stats of the sessions added. It sorts the numbers in place:
+// a is spent.
+func (a *StatsAcc) Result() SessionStats {
+	st := SessionStats{Count: len(a.cost), PartialCost: a.partial, TotalsOnly: a.totalsOnly}
 	// Six sorts of one float per session: run them on every core.
 	var wg sync.WaitGroup
 	for _, job := range []struct {
 		dst    *Distribution
 		values []float64
 	}{
-		{&st.CostUSD, cost}, {&st.TotalTokens, total}, {&st.InputTokens, in},
-		{&st.OutputTokens, out}, {&st.LLMCalls, calls}, {&st.Amplification, amp},
+		{&st.CostUSD, a.cost}, {&st.TotalTokens, a.total}, {&st.InputTokens, a.in},
+		{&st.OutputTokens, a.out}, {&st.LLMCalls, a.calls}, {&st.Amplification, a.amp},
 	} {
 		wg.Go(func() { *job.dst = distributeInPlace(job.values) })
 	}
 	wg.Wait()
-	if totalsOnly > 0 && st.CostUSD.Total > 0 {
-		st.TotalsOnlyCostShare = totalsCost / st.CostUSD.Total
+	if a.totalsOnly > 0 && st.CostUSD.Total > 0 {
+		st.TotalsOnlyCostShare = a.totalsCost / st.CostUSD.Total
 	}
 	return st
 }
@@ -220,3 +239,45 @@ func topIndices(count, n int, before func(i, j int) bool) []int {
 	}
 	return h
 }
+
+// TopCost is TopByCost for a caller that reads the sessions once
+// (Summaries.All): it keeps copies of the n costliest seen.
+type TopCost struct {
+	n   int
+	top []Summary // sorted, costliest first
+}
+
+// NewTopCost keeps the n costliest of total sessions (all of them when n
+// is negative or more than total).
+func NewTopCost(n, total int) *TopCost {
+	if n < 0 || n > total {
+		n = total
+	}
+	return &TopCost{n: n, top: make([]Summary, 0, n)}
+}
+
+// before is TopByCost's order: costliest first, then by id (ids are
+// unique, so the order is total and any selection gives it).
+func (t *TopCost) before(a, b *Summary) bool {
+	if a.CostUSD != b.CostUSD {
+		return a.CostUSD > b.CostUSD
+	}
+	return a.ID < b.ID
+}
+
+// Add considers s, copying it if it is among the n costliest so far.
+func (t *TopCost) Add(s *Summary) {
+	n := t.n
+	if n == 0 || len(t.top) == n && !t.before(s, &t.top[n-1]) {
+		return
+	}
+	i := sort.Search(len(t.top), func(i int) bool { return t.before(s, &t.top[i]) })
+	if len(t.top) < n {
+		t.top = append(t.top, Summary{})
+	}
+	copy(t.top[i+1:], t.top[i:len(t.top)-1])
+	t.top[i] = *s
+}
+
+// Result is the n costliest, costliest first.
+func (t *TopCost) Result() []Summary { return t.top }

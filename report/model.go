@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -67,6 +68,22 @@ type Analysis struct {
 	// sessions is the dataset's sessions when the Analysis was built from
 	// one (not when read back from JSON): the per-session writers need them.
 	sessions []*analyze.Summary
+	// spilled is where the sessions are when their summaries were spilled
+	// to disk (sessions is then nil): read back by allSessions.
+	spilled *analyze.Summaries
+}
+
+// allSessions yields the sessions in id order, from memory or read back
+// from disk (each valid until the next); ok is false when a has none (it
+// was read back from JSON).
+func (a *Analysis) allSessions() (all func(yield func(*analyze.Summary) bool), ok bool) {
+	switch {
+	case a.sessions != nil:
+		return slices.Values(a.sessions), true
+	case a.spilled != nil:
+		return a.spilled.All(), true
+	}
+	return nil, false
 }
 
 // MaxGrowthSessions is how many runaway sessions RunawayGrowth keeps.
@@ -353,14 +370,32 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		TopSessions:   []TopSession{},
 		sessions:      d.Sessions,
 	}
+	if d.Spilled() {
+		a.spilled = d
+	}
 	// Three independent passes over every session (each sorts per-session
 	// numbers): on a large fleet they take a tenth of a second each.
 	var wg sync.WaitGroup
-	wg.Go(func() { a.Sessions = analyze.Stats(d.Sessions) })
 	wg.Go(func() { a.Workflows = workflowStats(d) })
 	a.Runaway = d.Runaway
+	// One pass over every session for the rest (on disk when the
+	// summaries were spilled, so each pass is a read of the file).
+	stats := analyze.NewStatsAcc(d.Len())
+	top := analyze.NewTopCost(opt.TopN, d.Len())
+	growth := newGrowth(a.Runaway.Sessions)
+	var tr timeSpan
+	costs := make([]float64, 0, d.Len())
+	for s := range d.All() {
+		stats.Add(s)
+		top.Add(s)
+		growth.add(s)
+		a.UnpricedTokens += s.UnpricedTokens
+		tr.add(s)
+		costs = append(costs, s.CostUSD)
+	}
+	a.Sessions = stats.Result()
 	wg.Wait()
-	a.RunawayGrowth = runawayGrowth(d.Sessions, a.Runaway.Sessions)
+	a.RunawayGrowth = growth.result()
 	if caps := validCaps(opt.Caps); len(caps) > 0 {
 		// CapSweep fails only on caps below 1, excluded, or when the
 		// call costs were not kept (a caller's mistake: no curve).
@@ -373,15 +408,8 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 			}
 		}
 	}
-	for _, s := range d.Sessions {
-		a.UnpricedTokens += s.UnpricedTokens
-	}
-	a.Input.FirstTS, a.Input.LastTS = timeRange(d.Sessions)
-	if len(d.Sessions) > 0 {
-		costs := make([]float64, len(d.Sessions))
-		for i, s := range d.Sessions {
-			costs[i] = s.CostUSD
-		}
+	a.Input.FirstTS, a.Input.LastTS = tr.rfc3339()
+	if len(costs) > 0 {
 		sort.Float64s(costs)
 		a.CostCI = &CostCI{P50: analyze.QuantileCI(costs, 0.50, 0.95), P95: analyze.QuantileCI(costs, 0.95, 0.95), P99: analyze.QuantileCI(costs, 0.99, 0.95)}
 	}
@@ -480,7 +508,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		}
 		return a.Input.Unpriced[i].Model < a.Input.Unpriced[j].Model
 	})
-	for _, s := range analyze.TopByCost(d.Sessions, opt.TopN) {
+	for _, s := range top.Result() {
 		a.TopSessions = append(a.TopSessions, TopSession{
 			SessionID: s.ID, Workflow: s.Workflow, CostUSD: s.CostUSD, LLMCalls: s.LLMCalls,
 			ToolCalls: s.ToolCalls, ToolErrors: s.ToolErrors, TotalTokens: s.Tokens.Total(),
@@ -490,44 +518,72 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	return a
 }
 
-// timeRange is the earliest session start and the latest session end,
-// RFC 3339 in UTC; empty when no session has timestamps.
-func timeRange(sessions []*analyze.Summary) (first, last string) {
-	var lo, hi int64
-	for _, s := range sessions {
-		if s.StartNano == 0 {
-			continue
-		}
-		if lo == 0 || s.StartNano < lo {
-			lo = s.StartNano
-		}
-		hi = max(hi, s.EndNano, s.StartNano)
+// timeSpan is the earliest session start and the latest session end.
+type timeSpan struct{ lo, hi int64 }
+
+func (t *timeSpan) add(s *analyze.Summary) {
+	if s.StartNano == 0 {
+		return
 	}
-	if lo == 0 {
-		return "", ""
+	if t.lo == 0 || s.StartNano < t.lo {
+		t.lo = s.StartNano
 	}
-	return time.Unix(0, lo).UTC().Format(time.RFC3339Nano), time.Unix(0, hi).UTC().Format(time.RFC3339Nano)
+	t.hi = max(t.hi, s.EndNano, s.StartNano)
 }
 
-// runawayGrowth collects the per-call input tokens of the top runaway
-// sessions (rs is sorted by wasted dollars; sessions by id).
-func runawayGrowth(sessions []*analyze.Summary, rs []analyze.RunawaySession) []SessionGrowth {
-	out := []SessionGrowth{}
-	for _, r := range rs {
-		if len(out) == MaxGrowthSessions {
-			break
-		}
-		i := sort.Search(len(sessions), func(i int) bool { return sessions[i].ID >= r.SessionID })
-		if i == len(sessions) || sessions[i].ID != r.SessionID {
-			continue
-		}
-		g := SessionGrowth{SessionID: r.SessionID, LoopStartCall: r.LoopStartCall, WastedCostUSD: r.WastedCostUSD, InputTokens: sessions[i].LLMInputs()}
-		if g.InputTokens == nil {
-			g.InputTokens = []int64{}
-		}
-		out = append(out, g)
+// rfc3339 is the span in UTC; empty when no session has timestamps.
+func (t *timeSpan) rfc3339() (first, last string) {
+	if t.lo == 0 {
+		return "", ""
 	}
-	return out
+	return time.Unix(0, t.lo).UTC().Format(time.RFC3339Nano), time.Unix(0, t.hi).UTC().Format(time.RFC3339Nano)
+}
+
+// growth collects the per-call input tokens of the top runaway sessions
+// (rs is sorted by wasted dollars) as the sessions are read. Every
+// runaway session is one of the sessions read (its loops were found in
+// them), so the first MaxGrowthSessions of rs are the ones.
+type growth struct {
+	rs    []analyze.RunawaySession
+	want  map[string]int
+	found []bool
+	out   []SessionGrowth
+}
+
+func newGrowth(rs []analyze.RunawaySession) *growth {
+	rs = rs[:min(len(rs), MaxGrowthSessions)]
+	g := &growth{rs: rs, want: make(map[string]int, len(rs)), found: make([]bool, len(rs)), out: make([]SessionGrowth, len(rs))}
+	for i, r := range rs {
+		g.want[r.SessionID] = i
+	}
+	return g
+}
+
+func (g *growth) add(s *analyze.Summary) {
+	if len(g.rs) == 0 {
+		return
+	}
+	i, ok := g.want[s.ID]
+	if !ok {
+		return
+	}
+	r := &g.rs[i]
+	g.found[i] = true
+	g.out[i] = SessionGrowth{SessionID: r.SessionID, LoopStartCall: r.LoopStartCall, WastedCostUSD: r.WastedCostUSD, InputTokens: s.LLMInputs()}
+	if g.out[i].InputTokens == nil {
+		g.out[i].InputTokens = []int64{}
+	}
+}
+
+// result is the sessions found, in rs's order.
+func (g *growth) result() []SessionGrowth {
+	kept := []SessionGrowth{}
+	for i := range g.out {
+		if g.found[i] {
+			kept = append(kept, g.out[i])
+		}
+	}
+	return kept
 }
 
 // workflowStats is GroupStatsOf by workflow, costliest first; nothing
@@ -535,8 +591,11 @@ func runawayGrowth(sessions []*analyze.Summary, rs []analyze.RunawaySession) []S
 func workflowStats(d *analyze.Summaries) []WorkflowStats {
 	out := []WorkflowStats{}
 	named := false
-	for _, s := range d.Sessions {
-		named = named || s.Workflow != ""
+	for s := range d.All() {
+		if s.Workflow != "" {
+			named = true
+			break
+		}
 	}
 	if !named {
 		return out
@@ -556,13 +615,13 @@ func workflowStats(d *analyze.Summaries) []WorkflowStats {
 // GroupStatsOf splits the sessions by field (see analyze.GroupSessions:
 // workflow, model or any attribute) in key order.
 func GroupStatsOf(d *analyze.Summaries, field string) ([]GroupStats, error) {
-	groups, err := analyze.GroupSummaries(d, field)
+	groups, err := analyze.SummaryGroupStats(d, field, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]GroupStats, 0, len(groups))
 	for _, g := range groups {
-		st := analyze.Stats(g.Sessions)
+		st := g.Stats
 		out = append(out, GroupStats{Group: g.Key, Sessions: st.Count, CostUSD: st.CostUSD, TotalTokens: st.TotalTokens})
 	}
 	return out, nil
@@ -583,7 +642,7 @@ func validCaps(caps []int) []int {
 // largest session's LLM calls.
 func DefaultCaps(d *analyze.Summaries) []int {
 	most := 0
-	for _, s := range d.Sessions {
+	for s := range d.All() {
 		most = max(most, s.LLMCalls)
 	}
 	step := max(1, most/30)
@@ -606,23 +665,36 @@ type GroupReport struct {
 // session attribute; see analyze.GroupSessions), with each group's share of
 // the runaway loops a already holds.
 func (a *Analysis) AddGroups(d *analyze.Summaries, field string) error {
-	groups, err := analyze.GroupSummaries(d, field)
-	if err != nil {
-		return err
-	}
 	wasted := make(map[string]float64, len(a.Runaway.Sessions))
 	for _, r := range a.Runaway.Sessions {
 		wasted[r.SessionID] = r.WastedCostUSD
 	}
+	// Each group's waste is added up in id order, as its sessions come.
+	type waste struct {
+		n   int
+		usd float64
+	}
+	byKey := map[string]*waste{}
+	groups, err := analyze.SummaryGroupStats(d, field, func(key string, s *analyze.Summary) {
+		if w, ok := wasted[s.ID]; ok {
+			g := byKey[key]
+			if g == nil {
+				g = &waste{}
+				byKey[key] = g
+			}
+			g.n++
+			g.usd += w
+		}
+	})
+	if err != nil {
+		return err
+	}
 	a.GroupBy = field
 	a.Groups = make([]GroupReport, 0, len(groups))
 	for _, g := range groups {
-		gr := GroupReport{Group: g.Key, Sessions: analyze.Stats(g.Sessions)}
-		for _, s := range g.Sessions {
-			if w, ok := wasted[s.ID]; ok {
-				gr.RunawaySessions++
-				gr.WastedCostUSD += w
-			}
+		gr := GroupReport{Group: g.Key, Sessions: g.Stats}
+		if w := byKey[g.Key]; w != nil {
+			gr.RunawaySessions, gr.WastedCostUSD = w.n, w.usd
 		}
 		a.Groups = append(a.Groups, gr)
 	}

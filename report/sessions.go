@@ -80,16 +80,34 @@ var ErrNoSessions = errors.New("per-session output needs the traces, not a JSON 
 
 // SessionRows returns one row per session, sorted by id.
 func (a *Analysis) SessionRows() ([]SessionRow, error) {
-	if a.sessions == nil {
-		return nil, ErrNoSessions
+	var rows []SessionRow
+	err := a.eachSessionRow(func(r *SessionRow) error {
+		rows = append(rows, *r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []SessionRow{}
+	}
+	return rows, nil
+}
+
+// eachSessionRow shows fn each session's row, sorted by id, one at a
+// time: the sessions may be read back from disk.
+func (a *Analysis) eachSessionRow(fn func(*SessionRow) error) error {
+	all, ok := a.allSessions()
+	if !ok {
+		return ErrNoSessions
 	}
 	loops := make(map[string]int, len(a.Runaway.Sessions))
 	for i, r := range a.Runaway.Sessions {
 		loops[r.SessionID] = i
 	}
-	rows := make([]SessionRow, len(a.sessions))
-	for i, s := range a.sessions {
-		r := &rows[i]
+	var row SessionRow
+	for s := range all {
+		r := &row
 		*r = SessionRow{
 			SessionID: s.ID, Workflow: s.Workflow,
 			LLMCalls: int64(s.LLMCalls), ToolCalls: int64(s.ToolCalls), ToolErrors: int64(s.ToolErrors),
@@ -105,6 +123,9 @@ func (a *Analysis) SessionRows() ([]SessionRow, error) {
 			r.Runaway, r.LoopSignal, r.LoopTool, r.LoopRepeats, r.LoopEnded = true, l.Signal, l.Tool, int64(l.Repeats), l.Ended
 			r.WastedTokens, r.WastedCostUSD = l.WastedTokens, l.WastedCostUSD
 		}
+		if err := fn(r); err != nil {
+			return err
+		}
 	}
-	return rows, nil
+	return nil
 }

@@ -19,9 +19,8 @@ func CSVWriter(raw bool) Writer { return csvWriter{raw: raw} }
 // is for spreadsheets and ad-hoc joins. Floats are written in full
 // (shortest round-trip form) so sums over the file match the report.
 func (cw0 csvWriter) Write(w io.Writer, a *Analysis) error {
-	rows, err := a.SessionRows()
-	if err != nil {
-		return err
+	if _, ok := a.allSessions(); !ok {
+		return ErrNoSessions
 	}
 	cw := csv.NewWriter(w)
 	rec := make([]string, len(sessionColumns))
@@ -31,16 +30,18 @@ func (cw0 csvWriter) Write(w io.Writer, a *Analysis) error {
 	if err := cw.Write(rec); err != nil {
 		return err
 	}
-	for i := range rows {
+	// Row by row: the sessions may be read back from disk.
+	err := a.eachSessionRow(func(row *SessionRow) error {
 		for j, c := range sessionColumns {
-			rec[j] = formatCell(c.kind, c.value(&rows[i]))
+			rec[j] = formatCell(c.kind, c.value(row))
 			if c.kind == kString && !cw0.raw {
 				rec[j] = csvSafe(rec[j])
 			}
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -77,9 +77,12 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 		}
 		return nil
 	}
-	costs := make([]float64, len(a.sessions))
-	for i, ss := range a.sessions {
-		costs[i] = ss.CostUSD
+	var costs []float64
+	if all, ok := a.allSessions(); ok {
+		costs = make([]float64, 0, a.Sessions.Count)
+		for ss := range all {
+			costs = append(costs, ss.CostUSD)
+		}
 	}
 	svg, err := costCDFChart(costs, s.CostUSD, a.CostCI)
 	cdfCaption := "Each step is one session; dashed lines mark P50, P95 and P99 (type 7)."

@@ -207,7 +207,7 @@ func summariesOnly(loops analyze.LoopConfig, capCosts bool) finisher[*analyze.Su
 	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
 		cfg.Loops, cfg.KeepCapCosts = &loops, capCosts
 		d := col.FinishSummaries(cfg)
-		return d, d.Counts, d.Examples, d.Models, len(d.Sessions)
+		return d, d.Counts, d.Examples, d.Models, d.Len()
 	}
 }
 
@@ -291,7 +291,15 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src, OpenAIResidency: residency})
 	ios.timing.done("finish")
+	// Summaries spilled to disk (analyze.Summaries) have a file to remove.
+	spilledSums, _ := any(data).(interface {
+		SpilledSummaries() int64
+		Release()
+	})
 	if err := ctx.Err(); err != nil {
+		if spilledSums != nil {
+			spilledSums.Release()
+		}
 		return nil, err // interrupted while sessions were finished
 	}
 	if n, err := col.Spilled(); !o.Quiet {
@@ -301,6 +309,13 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		}
 		if err != nil {
 			fmt.Fprintf(ios.ErrOut, "tokcost: warning: stopped spilling to disk (%v); the rest of the records stayed in memory\n", err)
+		}
+		if spilledSums != nil && spilledSums.SpilledSummaries() > 0 {
+			fmt.Fprintf(ios.ErrOut, "tokcost: spilled %.1f MiB of session summaries to disk (--memory-limit %s); the results are the same as in memory\n",
+				float64(spilledSums.SpilledSummaries())/(1<<20), memoryLimitText(o.Limits.MemoryLimit))
+		}
+		if err := col.SummarySpillErr(); err != nil {
+			fmt.Fprintf(ios.ErrOut, "tokcost: warning: could not spill session summaries to disk (%v); they stayed in memory\n", err)
 		}
 	}
 	unread := reportUnread(ios, o.Quiet, files)
@@ -550,6 +565,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer l.data.Release() // the summaries' spill file, if any
 	if err := nothingNew(l); err != nil {
 		return err
 	}

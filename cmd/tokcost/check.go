@@ -157,7 +157,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		if a, data, err = checkTables(ios, opts); err != nil {
 			return err
 		}
-		if len(data.Sessions) == 0 {
+		if data.Len() == 0 {
 			empty = &exitError{code: ExitNoRecords, err: fmt.Errorf("no sessions in the session tables; nothing to check")}
 		}
 	} else {
@@ -165,6 +165,7 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 		if err != nil {
 			return err
 		}
+		defer l.data.Release() // the summaries' spill file, if any
 		v, c := buildInfo()
 		data, empty = l.data, noRecords(l)
 		a = report.Build(l.data, report.BuildOptions{

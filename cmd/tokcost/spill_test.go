@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,81 @@ func TestMemoryLimitFlag(t *testing.T) {
 		code, _, errOut := run(t, "analyze", "--memory-limit", v, "../../testdata/react10.jsonl")
 		if code != ExitUsage || !strings.Contains(errOut, "--memory-limit") {
 			t.Errorf("--memory-limit %s: exit %d, stderr %q; want a usage error", v, code, errOut)
+		}
+	}
+}
+
+// TestSummarySpillSameAsMemory is the differential test of spilling the
+// session summaries: at --memory-limit 1MiB the 4,000 generated sessions'
+// summaries (about 512 bytes each by the estimate, 2 MB) pass their share
+// (a quarter of the limit, 256 KiB), so Finish writes them to disk and
+// every pass of the report reads them back merged by id. Every output
+// format, --group-by and check must give the very bytes the in-memory run
+// gives. HTML keeps each call's cost for its cap sweep, which does not
+// spill: it is compared too, and must say nothing about summaries.
+func TestSummarySpillSameAsMemory(t *testing.T) {
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.jsonl")
+	if code, _, errOut := run(t, "gen", "--sessions", "4000", "--seed", "11", "-o", fleet); code != 0 {
+		t.Fatalf("gen: exit %d: %s", code, errOut)
+	}
+	spillDir := filepath.Join(dir, "spill")
+	if err := os.Mkdir(spillDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		code        int
+		out, stderr string
+		file        []byte
+	}
+	runWith := func(limit string, args ...string) result {
+		out := filepath.Join(dir, "out")
+		_ = os.Remove(out)
+		full := append(append([]string{}, args...), "-o", out, "--memory-limit", limit, "--temp-dir", spillDir, fleet)
+		if args[0] == "check" {
+			full = append(append([]string{}, args...), "--memory-limit", limit, "--temp-dir", spillDir, fleet)
+		}
+		code, stdout, errOut := run(t, full...)
+		b, _ := os.ReadFile(out)
+		return result{code, stdout, errOut, b}
+	}
+	cases := [][]string{
+		{"analyze", "--format", "json"},
+		{"analyze", "--format", "table"},
+		{"analyze", "--format", "markdown"},
+		{"analyze", "--format", "csv"},
+		{"analyze", "--format", "csv", "--csv-raw"},
+		{"analyze", "--format", "html"},
+		{"analyze", "--format", "json", "--group-by", "model", "--top", "25"},
+		{"analyze", "--format", "table", "--group-by", "workflow", "--top", "5000"},
+		{"analyze", "--format", "json", "--group-by", "no_such_field"}, // the usage error lists the fields
+		{"check", "--max-p95-cost", "0.5", "--max-runaway", "0", "--group-by", "workflow"},
+		{"check", "--format", "json", "--max-p95-tokens", "100000"},
+	}
+	for _, args := range cases {
+		name := strings.Join(args, " ")
+		mem, sp := runWith("off", args...), runWith("1MiB", args...)
+		if mem.code != sp.code || mem.out != sp.out || !bytes.Equal(mem.file, sp.file) {
+			t.Errorf("%s: the spilled run differs from the in-memory run (exit %d against %d)", name, sp.code, mem.code)
+		}
+		if strings.Contains(mem.stderr, "spilled") {
+			t.Errorf("%s: the in-memory run spilled: %s", name, mem.stderr)
+		}
+		spilledSums := strings.Contains(sp.stderr, " MiB of session summaries to disk (--memory-limit 1MiB)")
+		if html := slices.Contains(args, "html"); spilledSums == html {
+			t.Errorf("%s: summaries spilled: %v, want %v: %s", name, spilledSums, !html, sp.stderr)
+		}
+		var rest []string // stderr less the spill notes, which only the spilled run has
+		for l := range strings.Lines(sp.stderr) {
+			if !strings.HasPrefix(l, "tokcost: spilled ") {
+				rest = append(rest, l)
+			}
+		}
+		if got := strings.Join(rest, ""); got != mem.stderr {
+			t.Errorf("%s: stderr differs:\nspilled: %s\nmemory:  %s", name, got, mem.stderr)
+		}
+		if left, _ := filepath.Glob(filepath.Join(spillDir, "*")); len(left) > 0 {
+			t.Errorf("%s: spill files left behind: %v", name, left)
 		}
 	}
 }

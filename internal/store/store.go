@@ -45,6 +45,9 @@ type Sealed struct {
 	// Examples are the first invalid lines in input order, at most
 	// maxExamples.
 	Examples []ingest.Note
+	// SessionsSeen is the sessions each sink saw, added up: at least the
+	// number of sessions (more when several sinks saw one).
+	SessionsSeen int
 }
 
 // SessionEvents is one session of a partition, joined from every sink that
@@ -149,6 +152,7 @@ func (m *Memory) Seal() Sealed {
 	var examples []example
 	for _, sh := range m.shards {
 		out.Counts.add(sh.counts)
+		out.SessionsSeen += len(sh.accs)
 		for i, n := range sh.examples {
 			examples = append(examples, example{sh.fileIndex, i, n})
 		}
