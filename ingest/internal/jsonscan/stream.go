@@ -500,3 +500,32 @@ func (s *Stream) explain(stop error) error {
 type failing struct{ err error }
 
 func (f *failing) Read([]byte) (int, error) { return 0, f.err }
+
+// Broken reports whether err says the document itself breaks off or is
+// not JSON (a syntax error, the end of input inside it, a value past the
+// bound) rather than that reading failed: the readers count a break as
+// one invalid unit and keep what came before it.
+func Broken(err error) bool {
+	var syn *SyntaxError
+	var long *TooLongError
+	return err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.As(err, &long)
+}
+
+// Reason is the Note reason of a break: "line too long" for a value past
+// the bound (as the line readers say), else "malformed json".
+func Reason(err error) string {
+	var long *TooLongError
+	if errors.As(err, &long) {
+		return "line too long"
+	}
+	return "malformed json"
+}
+
+// Limit is the value bound a reader passes to NewStream: the source's
+// --max-line-bytes, or def when unset.
+func Limit(maxLine, def int) int {
+	if maxLine > 0 {
+		return maxLine
+	}
+	return def
+}

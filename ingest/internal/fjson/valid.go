@@ -1,0 +1,29 @@
+package fjson
+
+import "github.com/valyala/fastjson"
+
+// ParseValid parses a value the standard library's validator has already
+// accepted (jsonscan.Stream checks every value it returns with
+// json.Valid), so a document reader does not validate each element twice.
+// Only nesting deeper than fastjson.MaxDepth (300) fails here; detail is
+// then fastjson's message.
+func ParseValid(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok bool) {
+	v, err := p.ParseBytes(b)
+	if err != nil {
+		return nil, err.Error(), false
+	}
+	return v, "", true
+}
+
+// Array reads an array field; nil when missing or null.
+func (f *Fields) Array(path string, v *fastjson.Value) []*fastjson.Value {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	a, err := v.Array()
+	if err != nil {
+		f.fail(path, v, false)
+		return nil
+	}
+	return a
+}
