@@ -7,35 +7,15 @@ import (
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/ingesttest"
 )
 
 // units renders what the reader made of each unit: its records (kind,
 // model, input/output tokens, status, error) or its one note.
 func units(c *collect) []string {
-	out := map[int64][]string{}
-	var max int64
-	for _, r := range c.Recs {
-		out[r.Line] = append(out[r.Line], fmt.Sprintf("%s %q in=%d out=%d st=%d err=%q sess=%s", r.Kind, r.Model+r.Tool, r.InputTokens, r.OutputTokens, r.Status, r.Error, r.SessionID))
-		max = maxOf(max, r.Line)
-	}
-	for _, n := range c.Notes {
-		out[n.Line] = append(out[n.Line], fmt.Sprintf("%s %s: %s", noteKinds[n.Kind], n.Reason, n.Detail))
-		max = maxOf(max, n.Line)
-	}
-	var s []string
-	for i := int64(1); i <= max; i++ {
-		s = append(s, strings.Join(out[i], " | "))
-	}
-	return s
-}
-
-var noteKinds = map[ingest.NoteKind]string{ingest.NoteInvalid: "invalid", ingest.NoteSkipped: "skipped", ingest.NoteBlank: "blank", ingest.NoteDuplicate: "duplicate"}
-
-func maxOf(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
+	return ingesttest.Units(c, func(r *ingest.Record) string {
+		return fmt.Sprintf("%s %q in=%d out=%d st=%d err=%q sess=%s", r.Kind, r.Model+r.Tool, r.InputTokens, r.OutputTokens, r.Status, r.Error, r.SessionID)
+	})
 }
 
 // TestOddJSON pins how odd JSON in a message is read. Written against the
