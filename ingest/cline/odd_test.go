@@ -1,7 +1,9 @@
 package cline
 
 import (
+	"bufio"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -71,11 +73,14 @@ func TestOddJSON(t *testing.T) {
 // TestOddJSONChanged pins the rows the move to fastjson changes on purpose.
 func TestOddJSONChanged(t *testing.T) {
 	tests := []struct{ name, msg, want string }{
-		// encoding/json matched keys case-insensitively: "Type" was "type".
-		{"mis-cased key", `{"ts":1000,"Type":"say","say":"api_req_started","text":"{\"tokensIn\":10,\"tokensOut\":2}"}`, `llm "" in=10 out=2 id=api_req_started:1000 tsbad=false`},
-		{"mis-cased info key", `{"ts":1000,"type":"say","say":"api_req_started","text":"{\"TokensIn\":10,\"tokensOut\":2}"}`, `llm "" in=10 out=2 id=api_req_started:1000 tsbad=false`},
-		// encoding/json decoded a repeated object into the one it had.
-		{"repeated object", `{"ts":1000,"type":"say","say":"api_req_started","text":"{\"tokensIn\":10,\"tokensOut\":2}","modelInfo":{"modelId":"m"},"modelInfo":{"mode":"plan"}}`, `llm "m" in=10 out=2 id=api_req_started:1000 tsbad=false`},
+		// encoding/json matched keys case-insensitively: "Type" was "type" (an
+		// llm record, in=10); now the type is missing.
+		{"mis-cased key", `{"ts":1000,"Type":"say","say":"api_req_started","text":"{\"tokensIn\":10,\"tokensOut\":2}"}`, `invalid not a Cline message: type ""`},
+		// Likewise in the request info: "TokensIn" was tokensIn (in=10); now absent.
+		{"mis-cased info key", `{"ts":1000,"type":"say","say":"api_req_started","text":"{\"TokensIn\":10,\"tokensOut\":2}"}`, `llm "" in=0 out=2 id=api_req_started:1000 tsbad=false`},
+		// encoding/json decoded a repeated object into the one it had (model
+		// "m" stayed); now the last object is the value, and it has no modelId.
+		{"repeated object", `{"ts":1000,"type":"say","say":"api_req_started","text":"{\"tokensIn\":10,\"tokensOut\":2}","modelInfo":{"modelId":"m"},"modelInfo":{"mode":"plan"}}`, `llm "" in=10 out=2 id=api_req_started:1000 tsbad=false`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,6 +109,17 @@ func TestOddDocument(t *testing.T) {
 		{"BOM", "\ufeff[" + msg + `]`, []string{`invalid malformed json: invalid character 'ï' looking for beginning of value`}},
 		{"trailing garbage", `[` + msg + `] x`, []string{rec}},
 		{"garbage", `x`, []string{`invalid malformed json: invalid character 'x' looking for beginning of value`}},
+	}
+	// A message longer than --max-line-bytes (here 1 KiB, the least) ends
+	// the array as one invalid unit; the message before it is kept.
+	long := `[` + msg + `,{"type":"say","say":"text","text":"` + strings.Repeat("x", 2000) + `"}]`
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.json", R: bufio.NewReader(strings.NewReader(long)), MaxLineBytes: 1 << 10}
+	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oddUnits(s), []string{rec, `invalid line too long: a JSON value longer than 1024 bytes (--max-line-bytes)`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("too long: got %q, want %q", got, want)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
