@@ -1,7 +1,9 @@
 package sweagent
 
 import (
+	"bufio"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -71,16 +73,35 @@ func TestOddJSON(t *testing.T) {
 // TestOddJSONChanged pins the rows the move to fastjson changes on purpose.
 func TestOddJSONChanged(t *testing.T) {
 	tests := []struct{ name, doc, want string }{
-		// encoding/json matched keys case-insensitively: "Exit_Status" was exit_status.
-		{"mis-cased key", `{"info":{"Exit_Status":"a","model_stats":{"tokens_sent":10,"tokens_received":2,"api_calls":1}}}`, `llm "" in=10 out=2 calls=1 cost=0 exit="a" version="" instance="x"`},
-		// encoding/json decoded a repeated object into the one it had.
-		{"repeated object", `{"info":{"model_stats":{"tokens_sent":10,"tokens_received":2,"api_calls":1}},"replay_config":{"agent":{"model":{"name":"m"}},"agent":{}}}`, `llm "m" in=10 out=2 calls=1 cost=0 exit="" version="" instance="x"`},
+		// encoding/json matched keys case-insensitively: "Exit_Status" was
+		// exit_status (exit "a"); now it is another key.
+		{"mis-cased key", `{"info":{"Exit_Status":"a","model_stats":{"tokens_sent":10,"tokens_received":2,"api_calls":1}}}`, `llm "" in=10 out=2 calls=1 cost=0 exit="" version="" instance="x"`},
+		// encoding/json decoded a repeated object into the one it had (model
+		// "m" stayed); now the last "agent" is the value, without a model.
+		{"repeated object", `{"info":{"model_stats":{"tokens_sent":10,"tokens_received":2,"api_calls":1}},"replay_config":{"agent":{"model":{"name":"m"}},"agent":{}}}`, `llm "" in=10 out=2 calls=1 cost=0 exit="" version="" instance="x"`},
+		// encoding/json read 10,000 levels of nesting; fastjson stops at 300.
+		{"deep info", `{"info":{"x":` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `}}`, `invalid malformed json: cannot parse JSON: cannot parse object: cannot parse object value: cannot parse array`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := oddUnits(ingesttest.Decode(t, Format{}, "x.traj", []byte(tt.doc))); len(got) != 1 || got[0] != tt.want {
+			if got := oddUnits(ingesttest.Decode(t, Format{}, "x.traj", []byte(tt.doc))); len(got) != 1 || got[0] != tt.want && !(tt.name == "deep info" && strings.HasPrefix(got[0], tt.want) && strings.Contains(got[0], "exceeds 300")) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTooLong: a top-level value longer than --max-line-bytes (here 1
+// KiB, the least) makes the document invalid "line too long", where
+// encoding/json held any size; memory stays within the bound.
+func TestTooLong(t *testing.T) {
+	doc := `{"trajectory":"` + strings.Repeat("x", 2000) + `","info":{"model_stats":{"tokens_sent":10,"tokens_received":2,"api_calls":1}}}`
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.traj", R: bufio.NewReader(strings.NewReader(doc)), MaxLineBytes: 1 << 10}
+	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oddUnits(s), []string{`invalid line too long: a JSON value longer than 1024 bytes (--max-line-bytes)`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
