@@ -1,7 +1,9 @@
 package miniswe
 
 import (
+	"bufio"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -105,8 +107,10 @@ func TestOddDocument(t *testing.T) {
 		{"truncated", `{"messages":[` + msg + `,{"role"`, []string{rec("", "", ""), `invalid malformed json: unexpected EOF`}},
 		{"unclosed", `{"messages":[` + msg, []string{rec("", "", ""), `invalid malformed json: EOF`}},
 		{"BOM", "\ufeff{}", []string{`invalid malformed json: invalid character 'ï' looking for beginning of value`}},
-		// encoding/json's Token fails on a number beyond float64.
-		{"messages huge", `{"messages":1e999}`, []string{`invalid malformed json: json: cannot unmarshal number 1e999 into Go value of type float64`}},
+		// Changed: encoding/json's Token failed on a number beyond float64
+		// (malformed json, "cannot unmarshal number 1e999 into Go value of
+		// type float64"); now it is a number, not a messages array.
+		{"messages huge", `{"messages":1e999}`, []string{`invalid not a trajectory object: expected a JSON object with a messages array`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,5 +119,38 @@ func TestOddDocument(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOddJSONChanged pins the rows the move to fastjson changes on purpose.
+func TestOddJSONChanged(t *testing.T) {
+	usage := `"usage":{"prompt_tokens":10,"completion_tokens":2}`
+	tests := []struct{ name, msg, want string }{
+		// encoding/json matched keys case-insensitively: "Role" was role (a
+		// skipped "user" message); now the role is missing.
+		{"mis-cased key", `{"Role":"user"}`, `skipped unknown role: `},
+		// Likewise "Extra" was extra (a call); now there is no extra.
+		{"mis-cased extra", `{"role":"assistant","Extra":{"response":{"id":"r",` + usage + `}}}`, `skipped assistant: `},
+		// encoding/json turned a lone surrogate into U+FFFD; now it stays text.
+		{"lone surrogate", `{"role":"assistant","extra":{"response":{"id":"r","model":"\ud800",` + usage + `}}}`, `llm "\\ud800" id=r in=10 out=2 cost=0 st=0 err="" exit="" inst=""`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := oddUnits(ingesttest.Decode(t, Format{}, "x.traj.json", []byte(`{"messages":[`+tt.msg+`]}`)))
+			if len(got) != 1 || got[0] != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// A message longer than --max-line-bytes (here 1 KiB, the least) ends
+	// the document as one invalid unit; encoding/json held any size.
+	doc := `{"messages":[{"role":"user"},{"role":"user","content":"` + strings.Repeat("x", 2000) + `"}]}`
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.traj.json", R: bufio.NewReader(strings.NewReader(doc)), MaxLineBytes: 1 << 10}
+	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oddUnits(s), []string{"skipped user: ", `invalid line too long: a JSON value longer than 1024 bytes (--max-line-bytes)`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("too long: got %q, want %q", got, want)
 	}
 }
