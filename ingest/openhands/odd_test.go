@@ -1,7 +1,9 @@
 package openhands
 
 import (
+	"bufio"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -123,5 +125,35 @@ func TestOddDocument(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOddJSONChanged pins the rows the move to fastjson changes on purpose.
+func TestOddJSONChanged(t *testing.T) {
+	tests := []struct{ name, ev, want string }{
+		// encoding/json matched keys case-insensitively: "Action" was action
+		// (skipped action/message); now the event has neither.
+		{"mis-cased key", `{"Action":"message"}`, `invalid neither action nor observation: `},
+		// encoding/json decoded a repeated object into the one it had: the
+		// function name stayed (a tool record); now the last object is the value.
+		{"repeated object", `{"action":"run","tool_call_metadata":{"function_name":"f"},"tool_call_metadata":{"tool_call_id":"c"}}`, `skipped action/run: `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := oddUnits(decode(t, "x.json", `[`+tt.ev+`]`)); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// An event longer than --max-line-bytes (here 1 KiB, the least) ends the
+	// array as one invalid unit; encoding/json held any size.
+	doc := `[{"action":"message"},{"action":"message","content":"` + strings.Repeat("x", 2000) + `"}]`
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.json", R: bufio.NewReader(strings.NewReader(doc)), MaxLineBytes: 1 << 10}
+	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oddUnits(s), []string{"skipped action/message: ", `invalid line too long: a JSON value longer than 1024 bytes (--max-line-bytes)`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("too long: got %q, want %q", got, want)
 	}
 }
