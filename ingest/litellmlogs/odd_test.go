@@ -1,7 +1,9 @@
 package litellmlogs
 
 import (
+	"bufio"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -54,5 +56,21 @@ func TestOddDocument(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTooLong: a row longer than --max-line-bytes (here 1 KiB, the least)
+// in the array form ends the document as one invalid unit, as a line that
+// long is one in JSON Lines; json.Decoder held any size.
+func TestTooLong(t *testing.T) {
+	row := `{"request_id":"a","model":"m","prompt_tokens":10,"completion_tokens":2}`
+	doc := `[` + row + `,{"request_id":"` + strings.Repeat("x", 2000) + `"}]`
+	s := &ingesttest.Sink{}
+	src := &ingest.Source{Name: "x.json", R: bufio.NewReader(strings.NewReader(doc)), MaxLineBytes: 1 << 10}
+	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := oddUnits(s), []string{`llm "m" id=a in=10 out=2`, `invalid line too long: a JSON value longer than 1024 bytes (--max-line-bytes)`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
