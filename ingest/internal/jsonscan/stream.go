@@ -64,7 +64,7 @@ func (e *TooLongError) Error() string {
 
 // NewStream reads r; limit bounds one value (at least 1 KiB is used).
 func NewStream(r io.Reader, limit int) *Stream {
-	return &Stream{r: r, max: max(limit, 1<<10), buf: make([]byte, 0, 32<<10)}
+	return &Stream{r: r, max: max(limit, 1<<10), buf: make([]byte, 0, 8<<10)}
 }
 
 // Kind is a token's type: '{', '}', '[', ']', '"' (a string), '0' (a
@@ -96,7 +96,7 @@ func (s *Stream) fill(keep int) bool {
 	if s.rerr != nil {
 		return false
 	}
-	if cap(s.buf)-len(s.buf) < 4<<10 {
+	if cap(s.buf)-len(s.buf) < 2<<10 {
 		// Grow by doubling, to at most one value's bound and a read.
 		nb := make([]byte, len(s.buf), min(2*cap(s.buf), s.max+64<<10))
 		copy(nb, s.buf)
