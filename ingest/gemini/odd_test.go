@@ -51,6 +51,8 @@ func TestOddJSON(t *testing.T) {
 			`tool "t" in=0 out=0 st=1 err="disp" sess=s`},
 		{"result error number", `{` + g + `"toolCalls":[{"name":"t","status":"error","result":[{"functionResponse":{"response":{"error":5,"output":"boom"}}}]}]}`,
 			`tool "t" in=0 out=0 st=1 err="boom" sess=s`},
+		// Found by FuzzGemini: a failed call with neither result nor display.
+		{"no result", `{` + g + `"toolCalls":[{"name":"t","status":"error"}]}`, `tool "t" in=0 out=0 st=1 err="" sess=s`},
 		{"display number", `{` + g + `"toolCalls":[{"name":"t","status":"error","resultDisplay":5}]}`, `tool "t" in=0 out=0 st=1 err="" sess=s`},
 		// An escaped key is its unescaped text.
 		{"escaped key", `{"typ\u0065":"gemini","tokens":{"input":2}}`, `llm "" in=2 out=0 st=0 err="" sess=s`},

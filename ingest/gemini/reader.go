@@ -383,13 +383,13 @@ func (d *decoder) message(raw []byte, n int64) {
 func errorText(tc toolCall) string {
 	for _, resp := range responses(tc.Result) {
 		for _, k := range [...]string{"error", "output"} {
-			if s, ok := fjson.String(resp.Get(k)); ok && s != "" {
-				return fjson.Text([]byte(s))
+			if v := resp.Get(k); v != nil && v.Type() == fastjson.TypeString && len(v.GetStringBytes()) > 0 {
+				return fjson.Text(v.GetStringBytes())
 			}
 		}
 	}
-	if s, ok := fjson.String(tc.ResultDisplay); ok {
-		return fjson.Text([]byte(s))
+	if v := tc.ResultDisplay; v != nil && v.Type() == fastjson.TypeString {
+		return fjson.Text(v.GetStringBytes())
 	}
 	return ""
 }
