@@ -453,7 +453,7 @@ func readModelUsage(path string) []modelUse {
 			if string(k) != "model_usage" {
 				return
 			}
-			arr := fl.Array("model_usage", v)
+			arr, _ := fl.Array("model_usage", v)
 			usage = make([]modelUse, len(arr))
 			for i, e := range arr {
 				if eo := fl.Object("model_usage", e); eo != nil {

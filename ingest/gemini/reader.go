@@ -110,7 +110,7 @@ func decodeMessage(o *fastjson.Object, m *message, f *fjson.Fields) {
 			}
 		case "toolCalls":
 			m.ToolCalls = nil
-			arr := f.Array("toolCalls", v)
+			arr, _ := f.Array("toolCalls", v)
 			if arr == nil {
 				return
 			}

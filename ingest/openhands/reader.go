@@ -196,7 +196,7 @@ func decodeEvent(o *fastjson.Object, e *event, f *fjson.Fields) {
 				if k != "token_usages" {
 					return
 				}
-				arr := f.Array("llm_metrics.token_usages", v)
+				arr, _ := f.Array("llm_metrics.token_usages", v)
 				m.TokenUsages = make([]tokenUsage, len(arr))
 				for i, x := range arr {
 					u := &m.TokenUsages[i]
@@ -239,7 +239,7 @@ func decodeResponse(k string, v *fastjson.Value, mr *modelResponse, f *fjson.Fie
 	case "usage":
 		mr.Usage = v
 	case "choices":
-		arr := f.Array(p+"choices", v)
+		arr, _ := f.Array(p+"choices", v)
 		mr.Choices = make([]choice, len(arr))
 		for i, c := range arr {
 			ch := &mr.Choices[i]
@@ -251,7 +251,7 @@ func decodeResponse(k string, v *fastjson.Value, mr *modelResponse, f *fjson.Fie
 					if k != "tool_calls" {
 						return
 					}
-					tcs := f.Array(p+"choices.message.tool_calls", v)
+					tcs, _ := f.Array(p+"choices.message.tool_calls", v)
 					ch.ToolCalls = make([]toolCall, len(tcs))
 					for j, tc := range tcs {
 						t := &ch.ToolCalls[j]

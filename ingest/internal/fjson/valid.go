@@ -17,15 +17,3 @@ func ParseValid(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string,
 	return v, "", true
 }
 
-// Array reads an array field; nil when missing or null.
-func (f *Fields) Array(path string, v *fastjson.Value) []*fastjson.Value {
-	if v == nil || v.Type() == fastjson.TypeNull {
-		return nil
-	}
-	a, err := v.Array()
-	if err != nil {
-		f.fail(path, v, false)
-		return nil
-	}
-	return a
-}
