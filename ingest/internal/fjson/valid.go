@@ -16,4 +16,3 @@ func ParseValid(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string,
 	}
 	return v, "", true
 }
-
