@@ -3,7 +3,6 @@ package cline
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,8 +11,11 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
-	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -71,40 +73,132 @@ func (Format) Sniff(name string, head []byte) bool {
 	return err == nil && (tok == "say" || tok == "ask")
 }
 
+// message is the subset of a ui_messages.json message the reader uses;
+// its fields are read as encoding/json would fill a struct (fjson.Fields),
+// keys matched exactly. Pointers: absent (or null) is not zero.
 type message struct {
-	TS        *float64 `json:"ts"`
-	Type      string   `json:"type"`
-	Say       string   `json:"say"`
-	Ask       string   `json:"ask"`
-	Text      *string  `json:"text"`
-	Partial   bool     `json:"partial"`
-	ModelInfo *struct {
-		ModelID    string `json:"modelId"`
-		ProviderID string `json:"providerId"`
-		Mode       string `json:"mode"`
-	} `json:"modelInfo"`
+	TS        *float64
+	Type      string
+	Say       string
+	Ask       string
+	Text      *string
+	Partial   bool
+	ModelInfo *modelInfo
+}
+
+type modelInfo struct {
+	ModelID    string
+	ProviderID string
+	Mode       string
+}
+
+func decodeMessage(o *fastjson.Object, m *message, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "ts":
+			m.TS = optFloat(f, "ts", v)
+		case "type":
+			m.Type = f.String("type", v)
+		case "say":
+			m.Say = f.String("say", v)
+		case "ask":
+			m.Ask = f.String("ask", v)
+		case "text":
+			m.Text = nil
+			if v.Type() != fastjson.TypeNull {
+				if s := f.String("text", v); v.Type() == fastjson.TypeString {
+					m.Text = &s
+				}
+			}
+		case "partial":
+			m.Partial = f.Bool("partial", v)
+		case "modelInfo":
+			m.ModelInfo = nil
+			if mo := f.Object("modelInfo", v); mo != nil {
+				mi := &modelInfo{}
+				mo.Visit(func(k []byte, v *fastjson.Value) {
+					switch string(k) {
+					case "modelId":
+						mi.ModelID = f.String("modelInfo.modelId", v)
+					case "providerId":
+						mi.ProviderID = f.String("modelInfo.providerId", v)
+					case "mode":
+						mi.Mode = f.String("modelInfo.mode", v)
+					}
+				})
+				m.ModelInfo = mi
+			}
+		}
+	})
+}
+
+// optFloat reads a *float64 field: nil when missing or null.
+func optFloat(f *fjson.Fields, path string, v *fastjson.Value) *float64 {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	x := f.Float64(path, v)
+	if v.Type() != fastjson.TypeNumber {
+		return nil
+	}
+	return &x
 }
 
 // reqInfo is the JSON text of an api_req_started (Cline's ClineApiReqInfo,
 // Roo Code's with apiProtocol). Counts are pointers: absent is not zero.
 type reqInfo struct {
-	TokensIn               *float64 `json:"tokensIn"`
-	TokensOut              *float64 `json:"tokensOut"`
-	CacheWrites            *float64 `json:"cacheWrites"`
-	CacheReads             *float64 `json:"cacheReads"`
-	Cost                   *float64 `json:"cost"`
-	CancelReason           string   `json:"cancelReason"`
-	StreamingFailedMessage string   `json:"streamingFailedMessage"`
-	APIProtocol            string   `json:"apiProtocol"`
+	TokensIn               *float64
+	TokensOut              *float64
+	CacheWrites            *float64
+	CacheReads             *float64
+	Cost                   *float64
+	CancelReason           string
+	StreamingFailedMessage string
+	APIProtocol            string
+}
+
+// decodeInfo reads the request info from a message's text; false when it
+// is not JSON or a field has another type (null is an empty info).
+func decodeInfo(p *fastjson.Parser, text string, info *reqInfo) bool {
+	v, _, ok := fjson.Parse(p, []byte(text))
+	if !ok {
+		return false
+	}
+	var f fjson.Fields
+	o := f.Object("", v)
+	if o == nil {
+		return f.Err == ""
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "tokensIn":
+			info.TokensIn = optFloat(&f, "tokensIn", v)
+		case "tokensOut":
+			info.TokensOut = optFloat(&f, "tokensOut", v)
+		case "cacheWrites":
+			info.CacheWrites = optFloat(&f, "cacheWrites", v)
+		case "cacheReads":
+			info.CacheReads = optFloat(&f, "cacheReads", v)
+		case "cost":
+			info.Cost = optFloat(&f, "cost", v)
+		case "cancelReason":
+			info.CancelReason = f.String("cancelReason", v)
+		case "streamingFailedMessage":
+			info.StreamingFailedMessage = f.String("streamingFailedMessage", v)
+		case "apiProtocol":
+			info.APIProtocol = f.String("apiProtocol", v)
+		}
+	})
+	return f.Err == ""
 }
 
 // modelUse is one task_metadata.json model_usage entry: the model in use
 // from ts on.
 type modelUse struct {
-	TS       float64 `json:"ts"`
-	Model    string  `json:"model_id"`
-	Provider string  `json:"model_provider_id"`
-	Mode     string  `json:"mode"`
+	TS       float64 // ts
+	Model    string  // model_id
+	Provider string  // model_provider_id
+	Mode     string  // mode
 }
 
 // maxErrorText bounds Record.Error.
@@ -127,30 +221,36 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		d.session = src.Name
 	}
 	d.models = readModelUsage(filepath.Join(filepath.Dir(src.Name), "task_metadata.json"))
-	dec := json.NewDecoder(src.R)
-	tok, err := dec.Token()
+	st := jsonscan.NewStream(src.R, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes))
+	tok, err := st.Token()
 	switch {
 	case err == io.EOF:
 		return nil // empty: nothing to account for
-	case err == nil && tok != json.Delim('['):
+	case err == nil && !tok.Delim('['):
 		d.units++
 		d.note(ingest.NoteInvalid, "not a message array", "")
 		sink.Lines(d.units)
 		return nil
 	case err == nil:
-		err = jsonutil.EachElement(dec, func(raw json.RawMessage) {
+		for st.More() {
+			var raw []byte
+			if raw, err = st.Value(); err != nil {
+				break
+			}
 			d.units++
 			d.message(raw)
-		})
+		}
+		if err == nil {
+			_, err = st.Token() // the closing bracket: a truncated task fails here
+		}
 	}
-	var syn *json.SyntaxError
 	switch {
 	case err == nil:
-	case errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF || errors.As(err, &syn):
+	case jsonscan.Broken(err):
 		// The array breaks off (a task being written): one invalid unit;
 		// the messages before it are kept.
 		d.units++
-		d.note(ingest.NoteInvalid, "malformed json", err.Error())
+		d.note(ingest.NoteInvalid, jsonscan.Reason(err), err.Error())
 	default:
 		sink.Lines(d.units)
 		return fmt.Errorf("read %s: %w", src.Name, err)
@@ -160,6 +260,8 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 }
 
 type decoder struct {
+	p             fastjson.Parser // one message's values live until the next
+	ip            fastjson.Parser // its request info's, parsed from its text
 	file, session string
 	sink          ingest.Sink
 	units         int64
@@ -173,15 +275,21 @@ func (d *decoder) note(kind ingest.NoteKind, reason, detail string) {
 	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: d.units, Reason: reason, Detail: detail})
 }
 
-func (d *decoder) message(raw json.RawMessage) {
+func (d *decoder) message(raw []byte) {
+	v, detail, ok := fjson.ParseValid(&d.p, raw)
+	if !ok {
+		d.note(ingest.NoteInvalid, "malformed json", detail)
+		return
+	}
 	var m message
-	if err := json.Unmarshal(raw, &m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			d.note(ingest.NoteInvalid, "wrong field type", te.Field+": "+te.Value)
-		} else {
-			d.note(ingest.NoteInvalid, "malformed json", err.Error())
-		}
+	var f fjson.Fields
+	// A message that is not an object is a wrong type named by its type
+	// alone (": number"), as encoding/json names it; null is empty.
+	if o := f.Object("", v); o != nil {
+		decodeMessage(o, &m, &f)
+	}
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, "wrong field type", f.Err)
 		return
 	}
 	kind := m.Say
@@ -202,7 +310,7 @@ func (d *decoder) message(raw json.RawMessage) {
 	}
 	started := m.Say == "api_req_started"
 	var info reqInfo
-	if m.Text == nil || json.Unmarshal([]byte(*m.Text), &info) != nil {
+	if m.Text == nil || !decodeInfo(&d.ip, *m.Text, &info) {
 		if started {
 			d.lastStartedUsage = false
 		}
@@ -331,14 +439,45 @@ func readModelUsage(path string) []modelUse {
 	if err != nil || len(data) > maxMetadata {
 		return nil
 	}
-	var meta struct {
-		ModelUsage []modelUse `json:"model_usage"`
-	}
-	if json.Unmarshal(data, &meta) != nil {
+	var p fastjson.Parser
+	v, _, ok := fjson.Parse(&p, data)
+	if !ok {
 		return nil
 	}
-	out := meta.ModelUsage[:0]
-	for _, mu := range meta.ModelUsage {
+	// Read as encoding/json filled {model_usage []modelUse}: any wrong
+	// type makes the file unreadable.
+	var fl fjson.Fields
+	var usage []modelUse
+	if o := fl.Object("", v); o != nil {
+		o.Visit(func(k []byte, v *fastjson.Value) {
+			if string(k) != "model_usage" {
+				return
+			}
+			arr, _ := fl.Array("model_usage", v)
+			usage = make([]modelUse, len(arr))
+			for i, e := range arr {
+				if eo := fl.Object("model_usage", e); eo != nil {
+					eo.Visit(func(k []byte, v *fastjson.Value) {
+						switch string(k) {
+						case "ts":
+							usage[i].TS = fl.Float64("model_usage.ts", v)
+						case "model_id":
+							usage[i].Model = fl.String("model_usage.model_id", v)
+						case "model_provider_id":
+							usage[i].Provider = fl.String("model_usage.model_provider_id", v)
+						case "mode":
+							usage[i].Mode = fl.String("model_usage.mode", v)
+						}
+					})
+				}
+			}
+		})
+	}
+	if fl.Err != "" {
+		return nil
+	}
+	out := usage[:0]
+	for _, mu := range usage {
 		if mu.Model != "" {
 			out = append(out, mu)
 		}

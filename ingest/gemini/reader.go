@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
-	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -57,33 +60,108 @@ func (Format) Sniff(name string, head []byte) bool {
 	return false
 }
 
+// message is the subset of a message the reader uses; its fields are
+// read as encoding/json would fill a struct (fjson.Fields), keys matched
+// exactly.
 type message struct {
-	ID        string     `json:"id"`
-	Timestamp string     `json:"timestamp"`
-	Type      string     `json:"type"`
-	Model     string     `json:"model"`
-	Tokens    *tokens    `json:"tokens"`
-	ToolCalls []toolCall `json:"toolCalls"`
+	ID        string
+	Timestamp string
+	Type      string
+	Model     string
+	Tokens    *tokens
+	ToolCalls []toolCall
 }
 
 // tokens is Gemini's usageMetadata as the CLI stores it:
 // total = input + output + thoughts + tool; cached ⊂ input; thoughts ⊄ output.
 type tokens struct {
-	Input    int64 `json:"input"`
-	Output   int64 `json:"output"`
-	Cached   int64 `json:"cached"`
-	Thoughts int64 `json:"thoughts"`
-	Tool     int64 `json:"tool"`
-	Total    int64 `json:"total"`
+	Input    int64
+	Output   int64
+	Cached   int64
+	Thoughts int64
+	Tool     int64
+	Total    int64
 }
 
 type toolCall struct {
-	ID            string          `json:"id"`
-	Name          string          `json:"name"`
-	Status        string          `json:"status"`
-	Timestamp     string          `json:"timestamp"`
-	Result        json.RawMessage `json:"result"`
-	ResultDisplay json.RawMessage `json:"resultDisplay"`
+	ID            string
+	Name          string
+	Status        string
+	Timestamp     string
+	Result        *fastjson.Value
+	ResultDisplay *fastjson.Value
+}
+
+func decodeMessage(o *fastjson.Object, m *message, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			m.ID = f.String("id", v)
+		case "timestamp":
+			m.Timestamp = f.String("timestamp", v)
+		case "type":
+			m.Type = f.String("type", v)
+		case "model":
+			m.Model = f.String("model", v)
+		case "tokens":
+			m.Tokens = nil
+			if to := f.Object("tokens", v); to != nil {
+				m.Tokens = decodeTokens(to, f)
+			}
+		case "toolCalls":
+			m.ToolCalls = nil
+			arr, _ := f.Array("toolCalls", v)
+			if arr == nil {
+				return
+			}
+			m.ToolCalls = make([]toolCall, len(arr))
+			for i, e := range arr {
+				if eo := f.Object("toolCalls", e); eo != nil {
+					decodeToolCall(eo, &m.ToolCalls[i], f)
+				}
+			}
+		}
+	})
+}
+
+func decodeTokens(o *fastjson.Object, f *fjson.Fields) *tokens {
+	t := &tokens{}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "input":
+			t.Input = f.Int64("tokens.input", v)
+		case "output":
+			t.Output = f.Int64("tokens.output", v)
+		case "cached":
+			t.Cached = f.Int64("tokens.cached", v)
+		case "thoughts":
+			t.Thoughts = f.Int64("tokens.thoughts", v)
+		case "tool":
+			t.Tool = f.Int64("tokens.tool", v)
+		case "total":
+			t.Total = f.Int64("tokens.total", v)
+		}
+	})
+	return t
+}
+
+func decodeToolCall(o *fastjson.Object, tc *toolCall, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			tc.ID = f.String("toolCalls.id", v)
+		case "name":
+			tc.Name = f.String("toolCalls.name", v)
+		case "status":
+			tc.Status = f.String("toolCalls.status", v)
+		case "timestamp":
+			tc.Timestamp = f.String("toolCalls.timestamp", v)
+		case "result":
+			tc.Result = v
+		case "resultDisplay":
+			tc.ResultDisplay = v
+		}
+	})
 }
 
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
@@ -93,6 +171,7 @@ const maxErrorText = 2 << 10
 // records are buffered until the end because sessionId may follow the
 // messages in a hand-edited file.
 type decoder struct {
+	p       fastjson.Parser // one message's values live until the next
 	file    string
 	sink    ingest.Sink
 	recs    []ingest.Record
@@ -106,22 +185,21 @@ type decoder struct {
 // blank + skipped. Messages before a break are kept.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink()}
-	dec := json.NewDecoder(src.R)
+	st := jsonscan.NewStream(src.R, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes))
 	var err error
 	// Each document is a session: session files concatenated on stdin
 	// are as many sessions, not the first one alone.
-	for doc := 1; doc == 1 || dec.More(); doc++ {
-		err = d.document(dec)
+	for doc := 1; doc == 1 || st.More(); doc++ {
+		err = d.document(st)
 		if d.session == "" && doc > 1 {
 			d.session = fmt.Sprintf("%s#%d", d.file, doc) // the file name names the first
 		}
-		var syn *json.SyntaxError
 		switch {
 		case err == nil:
-		case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syn) || errors.Is(err, errNotSession):
+		case jsonscan.Broken(err) || errors.Is(err, errNotSession):
 			// The document breaks off or is not a session: one invalid unit.
 			d.units++
-			reason := "malformed json"
+			reason := jsonscan.Reason(err)
 			if errors.Is(err, errNotSession) {
 				reason = "not a session object"
 			}
@@ -147,75 +225,89 @@ var errNotSession = errors.New("expected a JSON object with a messages array")
 
 // document walks the top-level object, decoding each message on its own so
 // one bad message cannot hide the others.
-func (d *decoder) document(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *decoder) document(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err == io.EOF {
 		return nil // an empty file: nothing to account for
 	}
 	if err != nil {
 		return err
 	}
-	if tok != json.Delim('{') {
+	if !tok.Delim('{') {
 		return errNotSession
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	for st.More() {
+		tok, err := st.Token()
 		if err != nil {
 			return err
 		}
-		key, _ := tok.(string)
-		switch key {
+		switch tok.Str {
 		case "sessionId":
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			raw, err := st.Value()
+			if err != nil {
 				return err
 			}
-			_ = json.Unmarshal(raw, &d.session) // a wrong type falls back to the file name
+			// A wrong type falls back to the file name; null keeps the
+			// id so far, as encoding/json did.
+			if v, _, ok := fjson.ParseValid(&d.p, raw); ok && v.Type() == fastjson.TypeString {
+				d.session = fjson.Text(v.GetStringBytes())
+			}
 		case "messages":
-			if err := d.messages(dec); err != nil {
+			if err := d.messages(st); err != nil {
 				return err
 			}
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if _, err := st.Value(); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = dec.Token() // the closing brace: a truncated file fails here
+	_, err = st.Token() // the closing brace: a truncated file fails here
 	return err
 }
 
-func (d *decoder) messages(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *decoder) messages(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err != nil {
 		return err
 	}
-	if tok == nil {
+	if tok.Kind == 'n' {
 		return nil // "messages": null
 	}
-	if tok != json.Delim('[') {
+	if !tok.Delim('[') {
 		return errNotSession
 	}
-	return jsonutil.EachElement(dec, func(raw json.RawMessage) {
+	for st.More() {
+		raw, err := st.Value()
+		if err != nil {
+			return err
+		}
 		d.units++
 		d.message(raw, d.units)
-	})
+	}
+	_, err = st.Token() // the closing bracket
+	return err
 }
 
 func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
 	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
 }
 
-func (d *decoder) message(raw json.RawMessage, n int64) {
+func (d *decoder) message(raw []byte, n int64) {
+	v, detail, ok := fjson.ParseValid(&d.p, raw)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "malformed json", detail)
+		return
+	}
 	var m message
-	if err := json.Unmarshal(raw, &m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
-		} else {
-			d.note(ingest.NoteInvalid, n, "malformed json", err.Error())
-		}
+	var f fjson.Fields
+	// A message that is not an object is a wrong type named by its type
+	// alone (": number"), as encoding/json names it; null is empty.
+	if o := f.Object("", v); o != nil {
+		decodeMessage(o, &m, &f)
+	}
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return
 	}
 	if m.Type != "gemini" {
@@ -286,31 +378,55 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 }
 
 // errorText finds a failed call's message: the functionResponse error or
-// output, else the display text.
+// output, else the display text. As with encoding/json, a result of any
+// other shape than [{functionResponse: {response: {…}}}] is not read.
 func errorText(tc toolCall) string {
-	var parts []struct {
-		FunctionResponse struct {
-			Response struct {
-				Error  json.RawMessage `json:"error"`
-				Output json.RawMessage `json:"output"`
-			} `json:"response"`
-		} `json:"functionResponse"`
-	}
-	if json.Unmarshal(tc.Result, &parts) == nil {
-		for _, p := range parts {
-			for _, raw := range []json.RawMessage{p.FunctionResponse.Response.Error, p.FunctionResponse.Response.Output} {
-				var s string
-				if json.Unmarshal(raw, &s) == nil && s != "" {
-					return s
-				}
+	for _, resp := range responses(tc.Result) {
+		for _, k := range [...]string{"error", "output"} {
+			if v := resp.Get(k); v != nil && v.Type() == fastjson.TypeString && len(v.GetStringBytes()) > 0 {
+				return fjson.Text(v.GetStringBytes())
 			}
 		}
 	}
-	var s string
-	if json.Unmarshal(tc.ResultDisplay, &s) == nil {
-		return s
+	if v := tc.ResultDisplay; v != nil && v.Type() == fastjson.TypeString {
+		return fjson.Text(v.GetStringBytes())
 	}
 	return ""
+}
+
+// responses returns the functionResponse.response objects of a result,
+// none when any part has another shape (null parts and fields are empty).
+func responses(result *fastjson.Value) []*fastjson.Object {
+	if result == nil || result.Type() != fastjson.TypeArray {
+		return nil
+	}
+	var out []*fastjson.Object
+	for _, part := range result.GetArray() {
+		var f fjson.Fields
+		var resp *fastjson.Object
+		if po := f.Object("", part); po != nil {
+			po.Visit(func(k []byte, v *fastjson.Value) {
+				if string(k) != "functionResponse" {
+					return
+				}
+				resp = nil
+				if fo := f.Object("", v); fo != nil {
+					fo.Visit(func(k []byte, v *fastjson.Value) {
+						if string(k) == "response" {
+							resp = f.Object("", v)
+						}
+					})
+				}
+			})
+		}
+		if f.Err != "" {
+			return nil
+		}
+		if resp != nil {
+			out = append(out, resp)
+		}
+	}
+	return out
 }
 
 // flush fills the session id and emits the records in document order.

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
@@ -141,12 +142,12 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	t := bytes.TrimLeft(src.Head(), " \t\r\n\ufeff")
 	if len(t) > 0 && (t[0] == '[' || isPaged(t)) {
 		rd := &readErr{r: src.R}
-		err := d.document(json.NewDecoder(rd))
+		err := d.document(jsonscan.NewStream(rd, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes)))
 		switch {
 		case err == nil:
 		case rd.err == nil:
 			d.units++
-			d.note(ingest.NoteInvalid, d.units, "malformed json", err.Error())
+			d.note(ingest.NoteInvalid, d.units, jsonscan.Reason(err), err.Error())
 			err = nil
 		default:
 			err = fmt.Errorf("read %s: %w", src.Name, err)
@@ -180,62 +181,63 @@ func isPaged(t []byte) bool {
 	return err == nil && tok == "data"
 }
 
-func (d *decoder) document(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *decoder) document(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err != nil {
 		return err
 	}
-	if tok == json.Delim('{') {
+	if tok.Delim('{') {
 		// {"data": [rows], "total": …}: the rows, then the rest skipped.
-		for dec.More() {
-			k, err := dec.Token()
+		for st.More() {
+			k, err := st.Token()
 			if err != nil {
 				return err
 			}
-			if k != "data" {
-				var skip json.RawMessage
-				if err := dec.Decode(&skip); err != nil {
+			if k.Str != "data" {
+				if _, err := st.Value(); err != nil {
 					return err
 				}
 				continue
 			}
-			if tok, err = dec.Token(); err != nil {
+			if tok, err = st.Token(); err != nil {
 				return err
 			}
-			if tok != json.Delim('[') {
+			if !tok.Delim('[') {
 				return errors.New("data is not an array")
 			}
-			if err := d.rows(dec); err != nil {
+			if err := d.rows(st); err != nil {
 				return err
 			}
 		}
-		_, err = dec.Token()
-		return trailing(dec, err)
+		_, err = st.Token()
+		return trailing(st, err)
 	}
-	if err := d.rows(dec); err != nil {
+	if err := d.rows(st); err != nil {
 		return err
 	}
-	return trailing(dec, nil)
+	return trailing(st, nil)
 }
 
-func (d *decoder) rows(dec *json.Decoder) error {
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+// rows reads the elements of an array whose '[' st has just returned,
+// each row on its own (one row, one unit), then the closing ']'.
+func (d *decoder) rows(st *jsonscan.Stream) error {
+	for st.More() {
+		raw, err := st.Value()
+		if err != nil {
 			return err
 		}
 		d.units++
-		d.row(bytes.TrimSpace(raw), d.units)
+		d.row(raw, d.units)
 	}
-	_, err := dec.Token()
+	_, err := st.Token()
 	return err
 }
 
-func trailing(dec *json.Decoder, err error) error {
+func trailing(st *jsonscan.Stream, err error) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := st.Token(); err != io.EOF {
 		return errors.New("data after the document")
 	}
 	return nil

@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
-	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
@@ -52,47 +55,47 @@ func (Format) Sniff(name string, head []byte) bool {
 	return strings.HasSuffix(strings.ToLower(name), ".traj.json")
 }
 
+// info is the part of the top-level info the reader keeps.
 type info struct {
-	ExitStatus  string `json:"exit_status"`
-	MiniVersion string `json:"mini_version"`
-	Config      struct {
-		Model struct {
-			ModelName string `json:"model_name"`
-		} `json:"model"`
-	} `json:"config"`
+	ExitStatus  string // exit_status
+	MiniVersion string // mini_version
+	ModelName   string // config.model.model_name
 }
 
+// message is a message's fields, read as encoding/json filled its struct
+// (gofields), keys matched exactly.
 type message struct {
-	Role       string          `json:"role"`
-	ToolCallID string          `json:"tool_call_id"`
-	Extra      json.RawMessage `json:"extra"`
+	Role       string
+	ToolCallID string
+	Extra      *fastjson.Value // any shape until read
 }
 
 type extra struct {
-	Response   json.RawMessage `json:"response"`
-	Cost       *float64        `json:"cost"`
-	Timestamp  *float64        `json:"timestamp"`
-	Actions    []action        `json:"actions"`
-	ReturnCode *int64          `json:"returncode"`
-	Exception  string          `json:"exception_info"`
-	RawOutput  *string         `json:"raw_output"`
+	Response   *fastjson.Value
+	Cost       *float64
+	Timestamp  *float64
+	Actions    []action
+	ReturnCode *int64
+	Exception  string
+	RawOutput  *string
 }
 
 type action struct {
-	Command    string `json:"command"`
-	ToolCallID string `json:"tool_call_id"`
+	Command    string
+	ToolCallID string
 }
 
 type response struct {
-	ID    string          `json:"id"`
-	Model string          `json:"model"`
-	Usage json.RawMessage `json:"usage"`
+	ID    string
+	Model string
+	Usage *fastjson.Value
 }
 
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
 const maxErrorText = 2 << 10
 
 type decoder struct {
+	p        fastjson.Parser // one message's values live until the next
 	file     string
 	sink     ingest.Sink
 	recs     []ingest.Record
@@ -110,14 +113,14 @@ type decoder struct {
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink(), seen: map[string]bool{}, tools: map[string]int{}}
 	rd := &readErr{r: src.R}
-	err := d.document(json.NewDecoder(rd))
+	err := d.document(jsonscan.NewStream(rd, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes)))
 	switch {
 	case err == nil:
 	case rd.err == nil:
 		// Not a read failure: the JSON itself is bad (syntax, truncation,
-		// shape, a number out of range). One invalid unit.
+		// shape, a value past the bound). One invalid unit.
 		d.units++
-		reason := "malformed json"
+		reason := jsonscan.Reason(err)
 		if errors.Is(err, errNotTraj) {
 			reason = "not a trajectory object"
 		}
@@ -133,90 +136,136 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 
 var errNotTraj = errors.New("expected a JSON object with a messages array")
 
-func (d *decoder) document(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *decoder) document(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err == io.EOF {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if tok != json.Delim('{') {
+	if !tok.Delim('{') {
 		return errNotTraj
 	}
-	for dec.More() {
-		tok, err := dec.Token()
+	for st.More() {
+		tok, err := st.Token()
 		if err != nil {
 			return err
 		}
-		key, _ := tok.(string)
-		switch key {
-		case "info":
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+		switch tok.Str {
+		case "info", "instance_id":
+			raw, err := st.Value()
+			if err != nil {
 				return err
 			}
-			_ = json.Unmarshal(raw, &d.info) // odd metadata costs the attributes, not the calls
-		case "instance_id":
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return err
+			v, detail, ok := fjson.ParseValid(&d.p, raw)
+			if !ok {
+				return errors.New(detail) // nesting past 300 levels
 			}
-			_ = json.Unmarshal(raw, &d.instance)
+			// Odd metadata costs the attributes, not the calls.
+			if tok.Str == "info" {
+				d.readInfo(v)
+			} else if v.Type() == fastjson.TypeString {
+				d.instance = fjson.Text(v.GetStringBytes())
+			}
 		case "messages":
-			if err := d.messages(dec); err != nil {
+			if err := d.messages(st); err != nil {
 				return err
 			}
 		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
+			if _, err := st.Value(); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := st.Token(); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := st.Token(); err != io.EOF {
 		return errNotTraj
 	}
 	return nil
 }
 
-func (d *decoder) messages(dec *json.Decoder) error {
-	tok, err := dec.Token()
+// readInfo reads info as encoding/json filled d.info: into what it holds
+// (a repeated info adds to the first), each string field only when it
+// is a string (null and other types leave it).
+func (d *decoder) readInfo(v *fastjson.Value) {
+	set := func(dst *string, v *fastjson.Value) {
+		if v.Type() == fastjson.TypeString {
+			*dst = fjson.Text(v.GetStringBytes())
+		}
+	}
+	visit := func(v *fastjson.Value, fn func(k string, v *fastjson.Value)) {
+		if v.Type() == fastjson.TypeObject {
+			v.GetObject().Visit(func(k []byte, v *fastjson.Value) { fn(string(k), v) })
+		}
+	}
+	visit(v, func(k string, v *fastjson.Value) {
+		switch k {
+		case "exit_status":
+			set(&d.info.ExitStatus, v)
+		case "mini_version":
+			set(&d.info.MiniVersion, v)
+		case "config":
+			visit(v, func(k string, v *fastjson.Value) {
+				if k == "model" {
+					visit(v, func(k string, v *fastjson.Value) {
+						if k == "model_name" {
+							set(&d.info.ModelName, v)
+						}
+					})
+				}
+			})
+		}
+	})
+}
+
+func (d *decoder) messages(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err != nil {
 		return err
 	}
-	if tok == nil {
+	if tok.Kind == 'n' {
 		return nil
 	}
-	if tok != json.Delim('[') {
+	if !tok.Delim('[') {
 		return errNotTraj
 	}
-	return jsonutil.EachElement(dec, func(raw json.RawMessage) {
+	for st.More() {
+		raw, err := st.Value()
+		if err != nil {
+			return err
+		}
 		d.units++
 		d.message(raw, d.units)
-	})
+	}
+	_, err = st.Token() // the closing bracket
+	return err
 }
 
 func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
 	d.sink.Note(ingest.Note{Kind: kind, File: d.file, Line: n, Reason: reason, Detail: detail})
 }
 
-func (d *decoder) message(raw json.RawMessage, n int64) {
-	var m message
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+func (d *decoder) message(raw []byte, n int64) {
+	if raw[0] != '{' {
 		d.note(ingest.NoteInvalid, n, "not a message object", "")
 		return
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
+	v, detail, ok := fjson.ParseValid(&d.p, raw)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "malformed json", detail)
+		return
+	}
+	m, err := decodeMessage(v.GetObject())
+	if err != nil {
 		d.note(ingest.NoteInvalid, n, "wrong field type", err.Error())
 		return
 	}
 	var x extra
-	if len(m.Extra) > 0 && string(m.Extra) != "null" {
-		if err := json.Unmarshal(m.Extra, &x); err != nil {
+	if m.Extra != nil && m.Extra.Type() != fastjson.TypeNull {
+		if x, err = decodeExtra(m.Extra); err != nil {
 			d.note(ingest.NoteInvalid, n, "bad extra", err.Error())
 			return
 		}
@@ -227,9 +276,9 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 	}
 	var recs []ingest.Record
 	repeated := false
-	if r := bytes.TrimSpace(x.Response); len(r) > 0 && r[0] == '{' {
-		var resp response
-		if err := json.Unmarshal(r, &resp); err != nil {
+	if r := x.Response; r != nil && r.Type() == fastjson.TypeObject {
+		resp, err := decodeResponse(r.GetObject())
+		if err != nil {
 			d.note(ingest.NoteInvalid, n, "bad extra.response", err.Error())
 			return
 		}
@@ -237,7 +286,11 @@ func (d *decoder) message(raw json.RawMessage, n int64) {
 			repeated = true
 		} else {
 			rec := ingest.Record{Kind: ingest.KindLLM, ID: resp.ID, Model: resp.Model, TSNano: ts, Role: "main", File: d.file, Line: n}
-			if err := litellm.Parse(resp.Usage, &rec); err != nil {
+			var usage []byte // LiteLLM's reader takes the object's JSON
+			if resp.Usage != nil {
+				usage = resp.Usage.MarshalTo(nil)
+			}
+			if err := litellm.Parse(usage, &rec); err != nil {
 				d.note(ingest.NoteInvalid, n, "bad extra.response.usage", err.Error())
 				return
 			}
@@ -357,7 +410,7 @@ func (d *decoder) flush() {
 		r := &d.recs[i]
 		r.SessionID = session
 		if r.Kind == ingest.KindLLM && r.Model == "" {
-			r.Model = d.info.Config.Model.ModelName
+			r.Model = d.info.ModelName
 		}
 		r.Attrs = make(map[string]string, len(attrs))
 		for k, v := range attrs {

@@ -12,7 +12,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
-	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
@@ -71,51 +72,52 @@ func (Format) Sniff(name string, head []byte) bool {
 	return false
 }
 
+// event is the subset of an event the reader uses; its fields are read
+// as encoding/json would fill a struct (fjson.Fields), keys matched
+// exactly. Pointers: absent or null is nil.
 type event struct {
-	ID          *int64          `json:"id"`
-	Timestamp   string          `json:"timestamp"`
-	Action      string          `json:"action"`
-	Observation string          `json:"observation"`
-	Meta        *toolMeta       `json:"tool_call_metadata"`
-	Metrics     *metrics        `json:"llm_metrics"`
-	Extras      json.RawMessage `json:"extras"`
-	Content     json.RawMessage `json:"content"`
+	ID          *int64
+	Timestamp   string
+	Action      string
+	Observation string
+	Meta        *toolMeta
+	Metrics     *metrics
+	Extras      *fastjson.Value // any shape
+	Content     *fastjson.Value // any shape
 }
 
 type toolMeta struct {
-	FunctionName  string         `json:"function_name"`
-	ToolCallID    string         `json:"tool_call_id"`
-	ModelResponse *modelResponse `json:"model_response"`
+	FunctionName  string
+	ToolCallID    string
+	ModelResponse *modelResponse
 }
 
 // modelResponse is the LiteLLM ModelResponse of the call that issued the
 // action.
 type modelResponse struct {
-	ID      string          `json:"id"`
-	Model   string          `json:"model"`
-	Usage   json.RawMessage `json:"usage"`
-	Choices []struct {
-		Message struct {
-			ToolCalls []toolCall `json:"tool_calls"`
-		} `json:"message"`
-	} `json:"choices"`
+	ID      string
+	Model   string
+	Usage   *fastjson.Value
+	Choices []choice
+}
+
+type choice struct {
+	ToolCalls []toolCall // message.tool_calls
 }
 
 // toolCall is one tool call of the response: its arguments are what the
 // model asked for, as JSON text.
 type toolCall struct {
-	ID       string `json:"id"`
-	Function struct {
-		Arguments *string `json:"arguments"`
-	} `json:"function"`
+	ID        string
+	Arguments *string // function.arguments
 }
 
 // args returns the arguments text of the response's tool call id.
 func (mr *modelResponse) args(id string) (string, bool) {
 	for _, c := range mr.Choices {
-		for _, tc := range c.Message.ToolCalls {
-			if tc.ID == id && tc.Function.Arguments != nil {
-				return *tc.Function.Arguments, true
+		for _, tc := range c.ToolCalls {
+			if tc.ID == id && tc.Arguments != nil {
+				return *tc.Arguments, true
 			}
 		}
 	}
@@ -126,19 +128,155 @@ func (mr *modelResponse) args(id string) (string, bool) {
 // conversation at the time of the event, with one token_usages entry per
 // call so far.
 type metrics struct {
-	TokenUsages []tokenUsage `json:"token_usages"`
+	TokenUsages []tokenUsage
 }
 
 // tokenUsage is OpenHands' TokenUsage: prompt_tokens is LiteLLM's
 // (inclusive of the cache), cache_read_tokens its cached_tokens,
 // cache_write_tokens its cache_creation_input_tokens.
 type tokenUsage struct {
-	Model            string `json:"model"`
-	PromptTokens     int64  `json:"prompt_tokens"`
-	CompletionTokens int64  `json:"completion_tokens"`
-	CacheReadTokens  int64  `json:"cache_read_tokens"`
-	CacheWriteTokens int64  `json:"cache_write_tokens"`
-	ResponseID       string `json:"response_id"`
+	Model            string
+	PromptTokens     int64
+	CompletionTokens int64
+	CacheReadTokens  int64
+	CacheWriteTokens int64
+	ResponseID       string
+}
+
+// visit calls fn with each key of the object v (nil: missing or null),
+// naming a value of another type at path in f.
+func visit(f *fjson.Fields, path string, v *fastjson.Value, fn func(k string, v *fastjson.Value)) bool {
+	o := f.Object(path, v)
+	if o == nil {
+		return false
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) { fn(string(k), v) })
+	return true
+}
+
+func decodeEvent(o *fastjson.Object, e *event, f *fjson.Fields) {
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "id":
+			e.ID = nil
+			if v.Type() != fastjson.TypeNull {
+				if n := f.Int64("id", v); f.Err == "" {
+					e.ID = &n
+				}
+			}
+		case "timestamp":
+			e.Timestamp = f.String("timestamp", v)
+		case "action":
+			e.Action = f.String("action", v)
+		case "observation":
+			e.Observation = f.String("observation", v)
+		case "tool_call_metadata":
+			e.Meta = nil
+			m := &toolMeta{}
+			if visit(f, "tool_call_metadata", v, func(k string, v *fastjson.Value) {
+				switch k {
+				case "function_name":
+					m.FunctionName = f.String("tool_call_metadata.function_name", v)
+				case "tool_call_id":
+					m.ToolCallID = f.String("tool_call_metadata.tool_call_id", v)
+				case "model_response":
+					m.ModelResponse = nil
+					mr := &modelResponse{}
+					if visit(f, "tool_call_metadata.model_response", v, func(k string, v *fastjson.Value) { decodeResponse(k, v, mr, f) }) {
+						m.ModelResponse = mr
+					}
+				}
+			}) {
+				e.Meta = m
+			}
+		case "llm_metrics":
+			e.Metrics = nil
+			m := &metrics{}
+			if visit(f, "llm_metrics", v, func(k string, v *fastjson.Value) {
+				if k != "token_usages" {
+					return
+				}
+				arr, _ := f.Array("llm_metrics.token_usages", v)
+				m.TokenUsages = make([]tokenUsage, len(arr))
+				for i, x := range arr {
+					u := &m.TokenUsages[i]
+					visit(f, "llm_metrics.token_usages", x, func(k string, v *fastjson.Value) {
+						const p = "llm_metrics.token_usages."
+						switch k {
+						case "model":
+							u.Model = f.String(p+"model", v)
+						case "prompt_tokens":
+							u.PromptTokens = f.Int64(p+"prompt_tokens", v)
+						case "completion_tokens":
+							u.CompletionTokens = f.Int64(p+"completion_tokens", v)
+						case "cache_read_tokens":
+							u.CacheReadTokens = f.Int64(p+"cache_read_tokens", v)
+						case "cache_write_tokens":
+							u.CacheWriteTokens = f.Int64(p+"cache_write_tokens", v)
+						case "response_id":
+							u.ResponseID = f.String(p+"response_id", v)
+						}
+					})
+				}
+			}) {
+				e.Metrics = m
+			}
+		case "extras":
+			e.Extras = v
+		case "content":
+			e.Content = v
+		}
+	})
+}
+
+func decodeResponse(k string, v *fastjson.Value, mr *modelResponse, f *fjson.Fields) {
+	const p = "tool_call_metadata.model_response."
+	switch k {
+	case "id":
+		mr.ID = f.String(p+"id", v)
+	case "model":
+		mr.Model = f.String(p+"model", v)
+	case "usage":
+		mr.Usage = v
+	case "choices":
+		arr, _ := f.Array(p+"choices", v)
+		mr.Choices = make([]choice, len(arr))
+		for i, c := range arr {
+			ch := &mr.Choices[i]
+			visit(f, p+"choices", c, func(k string, v *fastjson.Value) {
+				if k != "message" {
+					return
+				}
+				visit(f, p+"choices.message", v, func(k string, v *fastjson.Value) {
+					if k != "tool_calls" {
+						return
+					}
+					tcs, _ := f.Array(p+"choices.message.tool_calls", v)
+					ch.ToolCalls = make([]toolCall, len(tcs))
+					for j, tc := range tcs {
+						t := &ch.ToolCalls[j]
+						visit(f, p+"choices.message.tool_calls", tc, func(k string, v *fastjson.Value) {
+							switch k {
+							case "id":
+								t.ID = f.String(p+"choices.message.tool_calls.id", v)
+							case "function":
+								visit(f, p+"choices.message.tool_calls.function", v, func(k string, v *fastjson.Value) {
+									if k == "arguments" {
+										t.Arguments = nil
+										if v.Type() != fastjson.TypeNull {
+											if s := f.String(p+"choices.message.tool_calls.function.arguments", v); v.Type() == fastjson.TypeString {
+												t.Arguments = &s
+											}
+										}
+									}
+								})
+							}
+						})
+					}
+				})
+			})
+		}
+	}
 }
 
 // maxErrorText bounds Record.Error: enough to classify and show a failure.
@@ -158,6 +296,7 @@ type decoder struct {
 	seen  map[string]bool    // response ids (and unnamed token_usages positions) already emitted
 	tools map[string]pending // tool_call_id → its action's record
 	p     fastjson.Parser
+	ep    fastjson.Parser // one event's values live until the next
 }
 
 // Decode implements ingest.Format. The units are events: every event
@@ -166,14 +305,14 @@ type decoder struct {
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	d := &decoder{file: src.Name, sink: newSink(), seen: map[string]bool{}, tools: map[string]pending{}}
 	rd := &readErr{r: src.R}
-	err := d.document(json.NewDecoder(rd))
+	err := d.document(jsonscan.NewStream(rd, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes)))
 	switch {
 	case err == nil:
 	case rd.err == nil:
 		// Not a read failure: the JSON itself is bad (syntax, truncation,
-		// shape, a number out of range). One invalid unit.
+		// shape, a value past the bound). One invalid unit.
 		d.units++
-		reason := "malformed json"
+		reason := jsonscan.Reason(err)
 		switch {
 		case errors.Is(err, errNotArray):
 			reason = "not an event array"
@@ -195,27 +334,32 @@ var (
 	errTrailing = errors.New("data after the event array")
 )
 
-func (d *decoder) document(dec *json.Decoder) error {
-	tok, err := dec.Token()
+func (d *decoder) document(st *jsonscan.Stream) error {
+	tok, err := st.Token()
 	if err == io.EOF {
 		return nil // an empty file: nothing to account for
 	}
 	if err != nil {
 		return err
 	}
-	if tok != json.Delim('[') {
+	if !tok.Delim('[') {
 		return errNotArray
 	}
-	err = jsonutil.EachElement(dec, func(raw json.RawMessage) {
+	for st.More() {
+		raw, err := st.Value()
+		if err != nil {
+			return err
+		}
 		d.units++
 		d.event(raw, d.units)
-	})
-	if err == nil {
-		if _, err2 := dec.Token(); err2 != io.EOF {
-			return errTrailing
-		}
 	}
-	return err
+	if _, err := st.Token(); err != nil { // the closing bracket
+		return err
+	}
+	if _, err := st.Token(); err != io.EOF {
+		return errTrailing
+	}
+	return nil
 }
 
 func (d *decoder) note(kind ingest.NoteKind, n int64, reason, detail string) {
@@ -237,19 +381,21 @@ func parseTime(s string) (int64, bool) {
 	return t.UnixNano(), true
 }
 
-func (d *decoder) event(raw json.RawMessage, n int64) {
+func (d *decoder) event(raw []byte, n int64) {
 	var e event
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+	if raw[0] != '{' {
 		d.note(ingest.NoteInvalid, n, "not an event object", "")
 		return
 	}
-	if err := json.Unmarshal(raw, &e); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
-		} else {
-			d.note(ingest.NoteInvalid, n, "not an event object", err.Error())
-		}
+	v, detail, ok := fjson.ParseValid(&d.ep, raw)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "not an event object", detail) // nesting past 300 levels
+		return
+	}
+	var f fjson.Fields
+	decodeEvent(v.GetObject(), &e, &f)
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return
 	}
 	if e.Action == "" && e.Observation == "" {
@@ -281,7 +427,11 @@ func (d *decoder) event(raw json.RawMessage, n int64) {
 		default:
 			r := base
 			r.Kind, r.ID, r.Model = ingest.KindLLM, mr.ID, mr.Model
-			if err := litellm.Parse(mr.Usage, &r); err != nil {
+			var usage []byte // LiteLLM's reader takes the object's JSON
+			if mr.Usage != nil {
+				usage = mr.Usage.MarshalTo(nil)
+			}
+			if err := litellm.Parse(usage, &r); err != nil {
 				d.note(ingest.NoteInvalid, n, "bad model_response.usage", err.Error())
 				return
 			}
@@ -393,18 +543,31 @@ func (d *decoder) outcome(r *ingest.Record, e *event, ts int64, tsOK bool) {
 	}
 	// The observation's text is the result the agent reads next.
 	var content string
-	if len(e.Content) > 0 && e.Content[0] == '"' && json.Unmarshal(e.Content, &content) == nil {
+	if e.Content != nil && e.Content.Type() == fastjson.TypeString {
+		content = fjson.Text(e.Content.GetStringBytes())
 		r.SetToolResultText(content)
 	}
 	failed := e.Observation == "error"
 	if !failed && e.Observation == "run" {
-		var x struct {
-			Metadata struct {
-				ExitCode *int64 `json:"exit_code"`
-			} `json:"metadata"`
-		}
-		// -1 means no exit code was captured, not a failure.
-		failed = json.Unmarshal(e.Extras, &x) == nil && x.Metadata.ExitCode != nil && *x.Metadata.ExitCode > 0
+		// -1 means no exit code was captured, not a failure. As with
+		// encoding/json, extras of any other shape than
+		// {metadata: {exit_code: integer}} give no exit code.
+		var f fjson.Fields
+		var code *int64
+		visit(&f, "", e.Extras, func(k string, v *fastjson.Value) {
+			if k == "metadata" {
+				visit(&f, "", v, func(k string, v *fastjson.Value) {
+					if k == "exit_code" {
+						code = nil
+						if v.Type() != fastjson.TypeNull {
+							c := f.Int64("", v)
+							code = &c
+						}
+					}
+				})
+			}
+		})
+		failed = f.Err == "" && code != nil && *code > 0
 	}
 	if failed {
 		r.Status = ingest.StatusError

@@ -10,7 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 )
 
 func init() { ingest.Register(Format{}, 10) }
@@ -48,29 +52,23 @@ func (Format) Sniff(name string, head []byte) bool {
 // stats is info.model_stats. Numbers are read as float64 so that a
 // fractional or huge count is caught, not truncated.
 type stats struct {
-	TokensSent     *float64 `json:"tokens_sent"`
-	TokensReceived *float64 `json:"tokens_received"`
-	APICalls       *float64 `json:"api_calls"`
-	InstanceCost   *float64 `json:"instance_cost"`
+	TokensSent     *float64
+	TokensReceived *float64
+	APICalls       *float64
+	InstanceCost   *float64
 }
 
 type info struct {
-	ExitStatus string          `json:"exit_status"`
-	Version    string          `json:"swe_agent_version"`
-	ModelStats json.RawMessage `json:"model_stats"`
+	ExitStatus string
+	Version    string
+	ModelStats *fastjson.Value // any shape; record decides
 }
 
 // replayConfig is the part of SWE-agent 1.x's replay_config (a JSON
 // document kept as a string) that names the model and the instance.
 type replayConfig struct {
-	Agent struct {
-		Model struct {
-			Name string `json:"name"`
-		} `json:"model"`
-	} `json:"agent"`
-	Problem struct {
-		ID string `json:"id"`
-	} `json:"problem_statement"`
+	Model    string // agent.model.name
+	Instance string // problem_statement.id
 }
 
 var errNotTraj = errors.New("expected a JSON object")
@@ -80,7 +78,8 @@ var errNotTraj = errors.New("expected a JSON object")
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	sink := newSink()
 	rd := &readErr{r: src.R}
-	inf, rc, empty, err := document(json.NewDecoder(rd))
+	var p fastjson.Parser // info's values live until the record is made
+	inf, rc, empty, err := document(jsonscan.NewStream(rd, jsonscan.Limit(src.MaxLineBytes, ingest.DefaultMaxLineBytes)), &p)
 	if rd.err != nil {
 		return fmt.Errorf("read %s: %w", src.Name, rd.err)
 	}
@@ -93,7 +92,7 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 		sink.Note(ingest.Note{Kind: kind, File: src.Name, Line: 1, Reason: reason, Detail: detail})
 	}
 	if err != nil {
-		reason := "malformed json"
+		reason := jsonscan.Reason(err)
 		if errors.Is(err, errNotTraj) {
 			reason = "not a trajectory object"
 		}
@@ -113,50 +112,145 @@ func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 }
 
 // document reads the top-level object, keeping info and replay_config and
-// skipping the rest (trajectory and history hold the whole conversation).
-func document(dec *json.Decoder) (inf *info, rc replayConfig, empty bool, err error) {
-	tok, err := dec.Token()
+// skipping the rest (trajectory and history hold the whole conversation;
+// each value is held once, within --max-line-bytes).
+func document(st *jsonscan.Stream, p *fastjson.Parser) (inf *info, rc replayConfig, empty bool, err error) {
+	tok, err := st.Token()
 	if err == io.EOF {
 		return nil, rc, true, nil
 	}
 	if err != nil {
 		return nil, rc, false, err
 	}
-	if tok != json.Delim('{') {
+	if !tok.Delim('{') {
 		return nil, rc, false, errNotTraj
 	}
-	for dec.More() {
-		if tok, err = dec.Token(); err != nil {
+	var rp fastjson.Parser // replay_config's values, read at once
+	for st.More() {
+		if tok, err = st.Token(); err != nil {
 			return nil, rc, false, err
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		raw, err := st.Value()
+		if err != nil {
 			return nil, rc, false, err
 		}
-		switch tok {
+		switch tok.Str {
 		case "info":
-			var i info
-			if err := json.Unmarshal(raw, &i); err != nil {
+			v, detail, ok := fjson.ParseValid(p, raw)
+			if !ok {
+				return nil, rc, false, errors.New(detail) // nesting past 300 levels
+			}
+			i, err := decodeInfo(v)
+			if err != nil {
 				return nil, rc, false, fmt.Errorf("info: %w", err)
 			}
 			inf = &i
 		case "replay_config":
-			// A string holding JSON, or (in some versions) the object
-			// itself; an unreadable one costs the model name only.
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				raw = []byte(s)
-			}
-			_ = json.Unmarshal(raw, &rc)
+			rc = decodeReplay(&rp, raw)
 		}
 	}
-	if _, err := dec.Token(); err != nil {
+	if _, err := st.Token(); err != nil {
 		return nil, rc, false, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := st.Token(); err != io.EOF {
 		return nil, rc, false, errNotTraj
 	}
 	return inf, rc, false, nil
+}
+
+// decodeInfo reads info as encoding/json filled the info struct, with
+// its error texts: a string field of another type, or info not an object,
+// makes the document malformed.
+func decodeInfo(v *fastjson.Value) (info, error) {
+	var i info
+	if v.Type() == fastjson.TypeNull {
+		return i, nil
+	}
+	o, err := v.Object()
+	if err != nil {
+		return i, fmt.Errorf("json: cannot unmarshal %s into Go value of type sweagent.info", jsonKind(v))
+	}
+	var first error
+	str := func(field string, v *fastjson.Value) string {
+		if s, ok := fjson.String(v); ok {
+			return fjson.Text([]byte(s))
+		}
+		if v.Type() != fastjson.TypeNull && first == nil {
+			first = fmt.Errorf("json: cannot unmarshal %s into Go struct field info.%s of type string", jsonKind(v), field)
+		}
+		return ""
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "exit_status":
+			i.ExitStatus = str("exit_status", v)
+		case "swe_agent_version":
+			i.Version = str("swe_agent_version", v)
+		case "model_stats":
+			i.ModelStats = v
+		}
+	})
+	return i, first
+}
+
+// jsonKind names a value's type as encoding/json's errors do.
+func jsonKind(v *fastjson.Value) string {
+	switch v.Type() {
+	case fastjson.TypeString:
+		return "string"
+	case fastjson.TypeNumber:
+		return "number"
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return "bool"
+	case fastjson.TypeArray:
+		return "array"
+	case fastjson.TypeObject:
+		return "object"
+	}
+	return "null"
+}
+
+// decodeReplay reads replay_config: a string holding JSON, or (in some
+// versions) the object itself. As encoding/json filled it, a field of
+// another type is left out and the others are read; an unreadable one
+// costs the model name only.
+func decodeReplay(p *fastjson.Parser, raw []byte) replayConfig {
+	var rc replayConfig
+	v, _, ok := fjson.ParseValid(p, raw)
+	if !ok {
+		return rc
+	}
+	if s, ok := fjson.String(v); ok {
+		if v, _, ok = fjson.Parse(p, []byte(s)); !ok {
+			return rc
+		}
+	}
+	if x := at(v, "agent", "model", "name"); x != nil && x.Type() == fastjson.TypeString {
+		rc.Model = fjson.Text(x.GetStringBytes())
+	}
+	if x := at(v, "problem_statement", "id"); x != nil && x.Type() == fastjson.TypeString {
+		rc.Instance = fjson.Text(x.GetStringBytes())
+	}
+	return rc
+}
+
+// at walks objects by key, the last of repeated keys as encoding/json
+// reads them (fastjson's Get finds the first); nil when a step is missing
+// or not an object.
+func at(v *fastjson.Value, path ...string) *fastjson.Value {
+	for _, k := range path {
+		if v == nil || v.Type() != fastjson.TypeObject {
+			return nil
+		}
+		var last *fastjson.Value
+		v.GetObject().Visit(func(key []byte, x *fastjson.Value) {
+			if string(key) == k {
+				last = x
+			}
+		})
+		v = last
+	}
+	return v
 }
 
 // record turns info.model_stats into the session's totals-only record, or
@@ -165,12 +259,24 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 	if inf == nil {
 		return nil, "no info"
 	}
-	raw := bytes.TrimSpace(inf.ModelStats)
-	if len(raw) == 0 || raw[0] != '{' {
+	if inf.ModelStats == nil || inf.ModelStats.Type() != fastjson.TypeObject {
 		return nil, "no info.model_stats"
 	}
 	var st stats
-	if err := json.Unmarshal(raw, &st); err != nil {
+	var f fjson.Fields
+	inf.ModelStats.GetObject().Visit(func(k []byte, v *fastjson.Value) {
+		switch string(k) {
+		case "tokens_sent":
+			st.TokensSent = optFloat(&f, v)
+		case "tokens_received":
+			st.TokensReceived = optFloat(&f, v)
+		case "api_calls":
+			st.APICalls = optFloat(&f, v)
+		case "instance_cost":
+			st.InstanceCost = optFloat(&f, v)
+		}
+	})
+	if f.Err != "" {
 		return nil, "bad info.model_stats"
 	}
 	if st.TokensSent == nil || st.TokensReceived == nil || st.APICalls == nil {
@@ -195,7 +301,7 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 		return nil, "no model calls"
 	}
 	r := &ingest.Record{
-		SessionID: file, Kind: ingest.KindLLM, Model: rc.Agent.Model.Name, Role: "main",
+		SessionID: file, Kind: ingest.KindLLM, Model: rc.Model, Role: "main",
 		InputTokens: in, OutputTokens: out, Calls: int64(calls), File: file, Line: 1,
 	}
 	if c := st.InstanceCost; c != nil {
@@ -213,7 +319,7 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 	if inf.Version != "" {
 		attrs["version"] = inf.Version
 	}
-	instance := rc.Problem.ID
+	instance := rc.Instance
 	if instance == "" {
 		// SWE-agent names the file after its instance: <instance>.traj.
 		instance = strings.TrimSuffix(filepath.Base(file), ".traj")
@@ -231,6 +337,15 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 		return nil, err.Error()
 	}
 	return r, ""
+}
+
+// optFloat reads a *float64 field: nil when missing or null.
+func optFloat(f *fjson.Fields, v *fastjson.Value) *float64 {
+	if v.Type() == fastjson.TypeNull {
+		return nil
+	}
+	x := f.Float64("", v)
+	return &x
 }
 
 // runName is the directory that holds a benchmark run: the file's

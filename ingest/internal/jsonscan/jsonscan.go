@@ -3,7 +3,10 @@
 // OTLP/JSON span decoder (ingest/otel/jsonscan.go). It finds the ends of
 // strings and numbers in strict JSON (RFC 8259) and unescapes the escapes
 // it accepted, so both decoders agree on what a value is and there is one
-// unescape to get right.
+// unescape to get right. Stream walks a JSON document from a reader as
+// json.Decoder's Token/More/Decode do, a value at a time, for the
+// document readers (Gemini CLI, Cline, mini-SWE-agent, OpenHands,
+// SWE-agent, LiteLLM logs).
 //
 // The scanners are conservative: they decline (return -1) what they do not
 // handle — \u escapes, control characters, invalid escapes — and the

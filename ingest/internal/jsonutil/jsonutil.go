@@ -1,7 +1,8 @@
-// Package jsonutil holds the JSON helpers readers share (the span-based
-// otel and langfuse, and the JSON-document readers): numbers that arrive
-// as strings or numbers, documents that are one pretty-printed object or a
-// stream of them, arrays read one element at a time, first-key sniffing.
+// Package jsonutil holds the JSON helpers the span-based readers (otel,
+// langfuse) share: numbers that arrive as strings or numbers, documents
+// that are one pretty-printed object or a stream of them, first-key
+// sniffing. The JSON-document readers walk their documents with
+// jsonscan.Stream.
 package jsonutil
 
 import (
@@ -187,21 +188,4 @@ func DecodeStream(data []byte, name string, sink ingest.Sink, fn func(val []byte
 		}
 		fn(raw, lineAt(start))
 	}
-}
-
-// EachElement reads the rest of a JSON array whose '[' dec has just
-// returned: each element is decoded on its own and handed to fn, so one bad
-// element cannot hide the others, then the closing ']' is read (a truncated
-// document fails there). The JSON-document readers (Gemini CLI, OpenHands,
-// mini-swe-agent) share it.
-func EachElement(dec *json.Decoder, fn func(raw json.RawMessage)) error {
-	for dec.More() {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		fn(raw)
-	}
-	_, err := dec.Token()
-	return err
 }
