@@ -386,6 +386,21 @@ func (s checkedSink) recordValidated(r *Record) {
 	s.Sink.Record(r)
 }
 
+// RecordBatch takes rows a reader validated as it decoded them (every
+// row of a Batch is valid): to a sink that takes batches at once when no
+// window is set, else a record at a time, each placed in the window.
+func (s checkedSink) RecordBatch(b *Batch) {
+	if s.win.Since.IsZero() && s.win.Until.IsZero() {
+		RecordRows(s.Sink, b, &Record{})
+		return
+	}
+	var r Record
+	for k := 0; k < b.N; k++ {
+		b.Record(k, &r)
+		s.recordValidated(&r)
+	}
+}
+
 func (s checkedSink) Record(r *Record) {
 	if ferr := Validate(r); ferr != nil {
 		detail := ferr.Field

@@ -406,6 +406,7 @@ type decoder struct {
 	us   *structNode
 	jp   fastjson.Parser
 	flat []flatCol // the flat path's columns; nil on the Arrow path
+	rows *rowBatch // the flat path's batch of valid rows (columns.go)
 }
 
 func (d *decoder) batch(rec arrow.RecordBatch, firstRow int64) {
