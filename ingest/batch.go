@@ -175,3 +175,14 @@ func (b *Batch) Finish(k int, statusExplicit bool) bool {
 	}
 	return true
 }
+
+// Excludes reports whether every timestamp from lo to hi (Unix ns) falls
+// outside w, each being a timestamp a record keeps (above 0 and before
+// 2200, as Validate wants): the rows can be skipped unread. False when
+// no window is set.
+func (w Window) Excludes(lo, hi int64) bool {
+	if (w.Since.IsZero() && w.Until.IsZero()) || lo <= 0 || hi < lo || hi >= maxTSNano {
+		return false
+	}
+	return (!w.Since.IsZero() && hi < w.Since.UnixNano()) || (!w.Until.IsZero() && lo >= w.Until.UnixNano())
+}

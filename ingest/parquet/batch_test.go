@@ -123,3 +123,108 @@ func TestBatchPathSameAnalysis(t *testing.T) {
 		compareBatch(t, filepath.Base(src), toParquet(t, src))
 	}
 }
+
+// TestRowGroupPruning: with --since/--until, a row group whose timestamp
+// statistics place every row outside the window is not read; its rows are
+// skipped as ingest.SkippedUnread. Against the same file read whole
+// (noPrune), the analysis is the same but for that reason's share of the
+// skipped rows, and for one row: an invalid row (cache reads above
+// input) in a pruned group is counted invalid when read and skipped when
+// not, which is why the reason says the rows were not read. A group with
+// a row without a timestamp is read (the row is skipped for another
+// reason), and so is one that reaches into the window.
+func TestRowGroupPruning(t *testing.T) {
+	recs, notes, _ := decodeAll(t, ingest.Options{Format: "jsonl"}, "../../testdata/fleet.jsonl")
+	if len(notes) != 0 || len(recs) != 7128 {
+		t.Fatalf("%d records, notes %v", len(recs), notes)
+	}
+	const group = 500
+	bad, noTS := 3, 600 // rows (0-based) in the first and second groups
+	recs[bad].CacheReadTokens = recs[bad].InputTokens + 1
+	recs[noTS].TSNano = 0
+	defer func(n int) { rowGroupRows = n }(rowGroupRows)
+	rowGroupRows = group
+	path := filepath.Join(t.TempDir(), "fleet.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCanonical(f, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The rows a reader may leave unread, from the records themselves: the
+	// groups of 500 consecutive rows whose every timestamp is set and
+	// before --since (the window has no end).
+	win := ingest.Window{Since: benchWindow.Since}
+	var unread int64
+	badUnread := false
+	for lo := 0; lo < len(recs); lo += group {
+		hi, all := min(lo+group, len(recs)), true
+		for _, r := range recs[lo:hi] {
+			all = all && r.TSNano > 0 && r.TSNano < win.Since.UnixNano()
+		}
+		if all {
+			unread += int64(hi - lo)
+			badUnread = badUnread || (lo <= bad && bad < hi)
+		}
+	}
+	if unread < 2*group || !badUnread {
+		t.Fatalf("the fixture prunes %d rows (bad row pruned: %v): too few to test", unread, badUnread)
+	}
+	type input struct {
+		Lines           int64            `json:"lines"`
+		Understood      int64            `json:"lines_understood"` // lines less invalid ones
+		Records         int64            `json:"records"`
+		Invalid         int64            `json:"invalid"`
+		Skipped         int64            `json:"skipped"`
+		InvalidByReason map[string]int64 `json:"invalid_by_reason"`
+		SkippedByReason map[string]int64 `json:"skipped_by_reason"`
+	}
+	read := func(prune bool) (map[string]any, input) {
+		defer func() { noPrune = false }()
+		noPrune = !prune
+		out := analysisWith(t, ingest.Options{Format: "parquet", Window: win}, path)
+		var all map[string]any
+		var in struct {
+			Input input `json:"input"`
+		}
+		if err := json.Unmarshal(out, &all); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(out, &in); err != nil {
+			t.Fatal(err)
+		}
+		return all, in.Input
+	}
+	whole, w := read(false)
+	pruned, p := read(true)
+	if got := p.SkippedByReason[ingest.SkippedUnread]; got != unread {
+		t.Errorf("%d rows skipped unread, want %d", got, unread)
+	}
+	if w.SkippedByReason[ingest.SkippedUnread] != 0 || w.Invalid != 1 || p.Invalid != 0 {
+		t.Errorf("read whole: %d unread, %d invalid; pruned: %d invalid (want 0, 1, 0)",
+			w.SkippedByReason[ingest.SkippedUnread], w.Invalid, p.Invalid)
+	}
+	// The skipped rows: the same in all, and outside the window by one
+	// reason or the other; the invalid row read whole is one of the unread.
+	if p.Lines != w.Lines || p.Records != w.Records || p.Skipped != w.Skipped+1 || p.Understood != w.Understood+1 ||
+		p.SkippedByReason[ingest.SkippedOutsideWindow]+unread != w.SkippedByReason[ingest.SkippedOutsideWindow]+1 ||
+		p.SkippedByReason[ingest.SkippedNoTimestamp] != 1 || w.SkippedByReason[ingest.SkippedNoTimestamp] != 1 {
+		t.Errorf("accounting: pruned %+v, read whole %+v", p, w)
+	}
+	// Everything else is the same.
+	for _, m := range []map[string]any{whole, pruned} {
+		in := m["input"].(map[string]any)
+		for _, k := range []string{"skipped", "skipped_by_reason", "invalid", "invalid_by_reason", "lines_understood"} {
+			delete(in, k)
+		}
+	}
+	a, _ := json.MarshalIndent(whole, "", " ")
+	b, _ := json.MarshalIndent(pruned, "", " ")
+	if !bytes.Equal(a, b) {
+		t.Errorf("pruned analysis differs from the whole file's\n%s", firstDiff(a, b))
+	}
+}

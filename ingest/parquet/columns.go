@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -39,6 +40,10 @@ var arrowOnly = false
 // noBatch makes the flat path send every row as a Record, as it did
 // before batches; tests compare the two.
 var noBatch = false
+
+// noPrune makes the flat path read every row group, whatever the window;
+// tests compare the two.
+var noPrune = false
 
 // flatBatch is how many rows the flat path converts per column at a time.
 const flatBatch = 1024
@@ -437,6 +442,14 @@ func (c *flatCol) setPrev(row int, p uintptr, e internedString) {
 // readFlatGroup decodes row group g (first row row) with the flat path.
 func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
 	rg := pf.RowGroup(g)
+	if d.outsideWindow(rg) {
+		n := rg.NumRows()
+		for i := range n {
+			d.sink.Note(ingest.Note{Kind: ingest.NoteSkipped, File: d.file, Line: row + i, Reason: ingest.SkippedUnread})
+		}
+		d.sink.Lines(n)
+		return nil
+	}
 	readers := make([]file.ColumnChunkReader, len(d.flat))
 	for ci := range d.flat {
 		cr, err := rg.Column(d.flat[ci].leaf)
@@ -752,4 +765,48 @@ func (d *decoder) rowFast(rb *rowBatch, i int, line int64) bool {
 	}
 	b.N++
 	return true
+}
+
+// outsideWindow reports whether the statistics of rg's timestamp column
+// place every row outside --since/--until, so the group need not be
+// read: the file has one timestamp column, the group's chunk of it
+// has no null (every row has a timestamp; a null one is skipped for
+// another reason) and a minimum and maximum, each a timestamp a record
+// keeps (ingest.Window.Excludes). The rows are skipped as
+// ingest.SkippedUnread: each would be skipped as outside the window if
+// it is a valid record, but none is read to tell.
+func (d *decoder) outsideWindow(rg *file.RowGroupReader) bool {
+	if noPrune || (d.win.Since.IsZero() && d.win.Until.IsZero()) {
+		return false
+	}
+	ts := -1
+	for ci := range d.flat {
+		if d.plan.cols[ci].code == fTS {
+			if ts >= 0 {
+				return false // two timestamp columns: the later one wins, row by row
+			}
+			ts = ci
+		}
+	}
+	if ts < 0 || d.flat[ts].kind != fkTime {
+		return false
+	}
+	fc := &d.flat[ts]
+	cc, err := rg.MetaData().ColumnChunk(fc.leaf)
+	if err != nil || cc.NumValues() != rg.NumRows() {
+		return false
+	}
+	st, err := cc.Statistics()
+	if err != nil || st == nil {
+		return false
+	}
+	s, ok := st.(*metadata.Int64Statistics)
+	if !ok || !s.HasMinMax() || !s.HasNullCount() || s.NullCount() != 0 {
+		return false
+	}
+	lo, hi := s.Min(), s.Max()
+	if lo <= 0 || hi > math.MaxInt64/fc.mult {
+		return false
+	}
+	return d.win.Excludes(lo*fc.mult, hi*fc.mult)
 }
