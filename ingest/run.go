@@ -295,6 +295,7 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 	// Records reach the sinks as they are decoded: an error from here on
 	// stops the run even for a file in a directory, since what was read
 	// of it is already counted.
+	src.Window = opt.Window
 	if err := f.Decode(src, validating(src.Name, opt.Window, newSink(res, i))); err != nil {
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}
@@ -343,6 +344,12 @@ type checkedSink struct {
 const (
 	SkippedOutsideWindow = "outside --since/--until"
 	SkippedNoTimestamp   = "no timestamp: cannot place in --since/--until"
+	// SkippedUnread is the reason of rows a reader left unread because
+	// its file's own statistics place every one outside the window
+	// (Parquet row groups, by their timestamp column's minimum and
+	// maximum): outside it like SkippedOutsideWindow, but not checked
+	// otherwise, so an invalid row among them is counted here too.
+	SkippedUnread = "outside --since/--until (not read: the file's statistics place the rows outside)"
 )
 
 // outside reports why r falls outside s's window ("" when it is inside or
@@ -384,6 +391,21 @@ func (s checkedSink) recordValidated(r *Record) {
 		return
 	}
 	s.Sink.Record(r)
+}
+
+// RecordBatch takes rows a reader validated as it decoded them (every
+// row of a Batch is valid): to a sink that takes batches at once when no
+// window is set, else a record at a time, each placed in the window.
+func (s checkedSink) RecordBatch(b *Batch) {
+	if s.win.Since.IsZero() && s.win.Until.IsZero() {
+		RecordRows(s.Sink, b, &Record{})
+		return
+	}
+	var r Record
+	for k := 0; k < b.N; k++ {
+		b.Record(k, &r)
+		s.recordValidated(&r)
+	}
 }
 
 func (s checkedSink) Record(r *Record) {

@@ -26,6 +26,10 @@ type Source struct {
 	// MaxLineBytes is the longest line a line reader takes (0: the
 	// default, DefaultMaxLineBytes); a longer one is an invalid line.
 	MaxLineBytes int
+	// Window is the run's --since/--until: a reader may leave unread rows
+	// its file's statistics place outside it (SkippedUnread); the sink
+	// skips the rest.
+	Window Window
 
 	file    *os.File
 	closers []io.Closer

@@ -87,6 +87,7 @@ type countingSink struct {
 	ingest.Sink
 	n     *atomic.Int64
 	local int64
+	rec   ingest.Record // RecordBatch's, for a sink that takes no batches
 }
 
 // BorrowsIDs passes on the wrapped sink's declaration: counting keeps
@@ -96,6 +97,15 @@ func (s *countingSink) BorrowsIDs() bool { return ingest.BorrowsIDs(s.Sink) }
 func (s *countingSink) Record(r *ingest.Record) {
 	s.Sink.Record(r)
 	if s.local++; s.local == 4096 {
+		s.n.Add(s.local)
+		s.local = 0
+	}
+}
+
+// RecordBatch passes a batch on whole (ingest.RecordRows), counted at once.
+func (s *countingSink) RecordBatch(b *ingest.Batch) {
+	ingest.RecordRows(s.Sink, b, &s.rec)
+	if s.local += int64(b.N); s.local >= 4096 {
 		s.n.Add(s.local)
 		s.local = 0
 	}

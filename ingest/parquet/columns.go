@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -35,6 +36,14 @@ const (
 
 // arrowOnly turns the flat path off; tests compare the two paths.
 var arrowOnly = false
+
+// noBatch makes the flat path send every row as a Record, as it did
+// before batches; tests compare the two.
+var noBatch = false
+
+// noPrune makes the flat path read every row group, whatever the window;
+// tests compare the two.
+var noPrune = false
 
 // flatBatch is how many rows the flat path converts per column at a time.
 const flatBatch = 1024
@@ -433,6 +442,14 @@ func (c *flatCol) setPrev(row int, p uintptr, e internedString) {
 // readFlatGroup decodes row group g (first row row) with the flat path.
 func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
 	rg := pf.RowGroup(g)
+	if d.outsideWindow(rg) {
+		n := rg.NumRows()
+		for i := range n {
+			d.sink.Note(ingest.Note{Kind: ingest.NoteSkipped, File: d.file, Line: row + i, Reason: ingest.SkippedUnread})
+		}
+		d.sink.Lines(n)
+		return nil
+	}
 	readers := make([]file.ColumnChunkReader, len(d.flat))
 	for ci := range d.flat {
 		cr, err := rg.Column(d.flat[ci].leaf)
@@ -449,8 +466,12 @@ func (d *decoder) readFlatGroup(pf *file.Reader, g int, row int64) error {
 				return err
 			}
 		}
-		for i := 0; i < n; i++ {
-			d.rowFlat(i, row+int64(i))
+		if noBatch {
+			for i := 0; i < n; i++ {
+				d.rowFlat(i, row+int64(i))
+			}
+		} else {
+			d.rowsFlat(n, row)
 		}
 		d.sink.Lines(int64(n))
 		row += int64(n)
@@ -572,4 +593,220 @@ func (d *decoder) rowFlat(i int, line int64) {
 		return
 	}
 	d.sink.Record(r)
+}
+
+// rowBatch is a flat-path worker's batch of valid rows (ingest.Batch).
+type rowBatch struct {
+	b        ingest.Batch
+	keys     []string // the attribute columns' names
+	attrSlot []int    // by plan column: its index in b.Attrs, or -1
+}
+
+// rowsFlat is rowFlat for the n rows of the current batch, the first of
+// them line first: rows rowFast can tell are valid records go to the
+// sink a batch at a time (ingest.RecordRows), any other through rowFlat,
+// in input order.
+func (d *decoder) rowsFlat(n int, first int64) {
+	rb := d.rows
+	if rb == nil {
+		rb = &rowBatch{attrSlot: make([]int, len(d.plan.cols))}
+		for ci := range d.plan.cols {
+			rb.attrSlot[ci] = -1
+			if d.plan.cols[ci].code == fAttr {
+				rb.attrSlot[ci] = len(rb.keys)
+				rb.keys = append(rb.keys, d.plan.cols[ci].name)
+			}
+		}
+		rb.b.File = d.file
+		d.rows = rb
+	}
+	rb.b.Grow(flatBatch, rb.keys)
+	for i := 0; i < n; i++ {
+		if d.rowFast(rb, i, first+int64(i)) {
+			continue
+		}
+		d.flushRows()
+		d.rowFlat(i, first+int64(i))
+	}
+	d.flushRows()
+}
+
+func (d *decoder) flushRows() {
+	if b := &d.rows.b; b.N > 0 {
+		ingest.RecordRows(d.sink, b, &d.rec)
+		b.Clear()
+	}
+}
+
+// rowFast puts row i in the batch when every cell is one the batch holds
+// in its canonical form and the row is valid (ingest.Batch.Finish); false
+// leaves the batch as it was, for rowFlat to decode the row.
+func (d *decoder) rowFast(rb *rowBatch, i int, line int64) bool {
+	b := &rb.b
+	k := b.N
+	for j := range b.Attrs {
+		b.Attrs[j].Has[k] = false
+	}
+	var (
+		sess, id, model, provider, tool, role, workflow, errText string
+		kind                                                     ingest.Kind
+		status                                                   ingest.Status
+		statusExplicit, hasSeq, hasCost                          bool
+		seq, ts                                                  int64
+		dur, cost                                                float64
+		tok                                                      [6]int64
+	)
+	for ci := range d.flat {
+		fc := &d.flat[ci]
+		if fc.null[i] {
+			continue // null means absent
+		}
+		c := &d.plan.cols[ci]
+		switch fc.kind {
+		case fkString:
+			if fc.bad[i] {
+				return false
+			}
+			s := fc.strs[i]
+			switch c.code {
+			case fAttr:
+				a := &b.Attrs[rb.attrSlot[ci]]
+				a.Has[k], a.Val[k] = true, s
+			case fID:
+				id = s
+			case fSessionID:
+				sess = s
+			case fModel:
+				model = s
+			case fProvider:
+				provider = s
+			case fTool:
+				tool = s
+			case fRole:
+				role = s
+			case fWorkflow:
+				workflow = s
+			case fError:
+				errText = s
+			case fKind:
+				switch s {
+				case "llm":
+					kind = ingest.KindLLM
+				case "tool":
+					kind = ingest.KindTool
+				default:
+					return false
+				}
+			case fStatus:
+				switch s {
+				case "ok":
+					status, statusExplicit = ingest.StatusOK, true
+				case "error":
+					status, statusExplicit = ingest.StatusError, true
+				default:
+					return false
+				}
+			case fErrorClass:
+				if s != "" {
+					return false
+				}
+			default:
+				return false
+			}
+		case fkInt32, fkInt64:
+			n := fc.ints[i]
+			switch c.code {
+			case fInputTokens:
+				tok[0] = n
+			case fOutputTokens:
+				tok[1] = n
+			case fCacheReadTokens:
+				tok[2] = n
+			case fCacheWriteTokens:
+				tok[3] = n
+			case fCacheWrite1hTokens:
+				tok[4] = n
+			case fReasoningTokens:
+				tok[5] = n
+			case fSeq:
+				seq, hasSeq = n, true
+			default:
+				return false
+			}
+		case fkFloat64:
+			switch c.code {
+			case fDurationMS:
+				dur = fc.fs[i]
+			case fCostUSD:
+				cost, hasCost = fc.fs[i], true
+			default:
+				return false
+			}
+		case fkTime:
+			n := fc.ints[i]
+			if c.code != fTS || n < 0 || n > math.MaxInt64/fc.mult {
+				return false
+			}
+			ts = n * fc.mult
+		default:
+			return false
+		}
+	}
+	b.Line[k], b.SessionID[k], b.ID[k] = line, sess, id
+	b.HasSeq[k], b.Seq[k], b.TSNano[k], b.DurationMS[k] = hasSeq, seq, ts, dur
+	b.HasCost[k], b.CostUSD[k] = hasCost, cost
+	b.Kind[k], b.Status[k], b.ErrorClass[k] = kind, status, ingest.ErrorPlain
+	b.Model[k], b.Provider[k], b.Tool[k], b.Role[k], b.Workflow[k], b.Error[k] = model, provider, tool, role, workflow, errText
+	for t := range tok {
+		b.Tokens[t][k] = tok[t]
+	}
+	if !b.Finish(k, statusExplicit) {
+		return false
+	}
+	b.N++
+	return true
+}
+
+// outsideWindow reports whether the statistics of rg's timestamp column
+// place every row outside --since/--until, so the group need not be
+// read: the file has one timestamp column, the group's chunk of it
+// has no null (every row has a timestamp; a null one is skipped for
+// another reason) and a minimum and maximum, each a timestamp a record
+// keeps (ingest.Window.Excludes). The rows are skipped as
+// ingest.SkippedUnread: each would be skipped as outside the window if
+// it is a valid record, but none is read to tell.
+func (d *decoder) outsideWindow(rg *file.RowGroupReader) bool {
+	if noPrune || (d.win.Since.IsZero() && d.win.Until.IsZero()) {
+		return false
+	}
+	ts := -1
+	for ci := range d.flat {
+		if d.plan.cols[ci].code == fTS {
+			if ts >= 0 {
+				return false // two timestamp columns: the later one wins, row by row
+			}
+			ts = ci
+		}
+	}
+	if ts < 0 || d.flat[ts].kind != fkTime {
+		return false
+	}
+	fc := &d.flat[ts]
+	cc, err := rg.MetaData().ColumnChunk(fc.leaf)
+	if err != nil || cc.NumValues() != rg.NumRows() {
+		return false
+	}
+	st, err := cc.Statistics()
+	if err != nil || st == nil {
+		return false
+	}
+	s, ok := st.(*metadata.Int64Statistics)
+	if !ok || !s.HasMinMax() || !s.HasNullCount() || s.NullCount() != 0 {
+		return false
+	}
+	lo, hi := s.Min(), s.Max()
+	if lo <= 0 || hi > math.MaxInt64/fc.mult {
+		return false
+	}
+	return d.win.Excludes(lo*fc.mult, hi*fc.mult)
 }

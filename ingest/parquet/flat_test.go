@@ -55,6 +55,8 @@ func TestFlatMatchesArrow(t *testing.T) {
 			{"session_id":"a","kind":"LLM","status":"OK","model":"m","provider":"p","role":"r","workflow":"w","event_id":"e1","team":"x","count":3,"score":0.5},
 			{"session_id":"a","kind":"tool","tool":"bash","error":"boom","team":"x","bytes":"/w==","count":-3},
 			{"session_id":"a","kind":"tool","tool":"bash","error":"Sibling tool call errored","status":"timeout"},
+			{"session_id":"a","kind":"tool","tool":"bash","error":"Sibling tool call errored","event_id":"e2"},
+			{"session_id":"a","tool":"bash","error":"User rejected tool use","status":"ok"},
 			{"session_id":"a","kind":"nope"},
 			{"session_id":"a","status":"maybe"},
 			{"session_id":"a","error_class":"odd"},
@@ -119,6 +121,7 @@ func compareFlat(t *testing.T, name, path string) {
 	if len(fr)+len(fn) == 0 {
 		t.Errorf("%s: nothing decoded", name)
 	}
+	compareBatch(t, name, path)
 }
 
 // TestSparseDistinctColumnStopsInterning: interning is judged on values,

@@ -91,7 +91,7 @@ func (format) Decode(src *ingest.Source, newSink ingest.SinkFactory) (err error)
 		flat = flatPlan(fr.Manifest, pf, p)
 	}
 	return eachRowGroup(noClose{f}, pf, p.leaves, p.dictLeaves, newSink, func(sink ingest.Sink, wpf *file.Reader, wfr *pqarrow.FileReader) groupFunc {
-		d := &decoder{plan: p, file: src.Name, sink: sink, rec: ingest.Record{Attrs: map[string]string{}}}
+		d := &decoder{plan: p, file: src.Name, sink: sink, rec: ingest.Record{Attrs: map[string]string{}}, win: src.Window}
 		if flat != nil {
 			d.flat = append([]flatCol(nil), flat...)
 			return func(g int, row int64) error { return d.readFlatGroup(wpf, g, row) }
@@ -406,6 +406,11 @@ type decoder struct {
 	us   *structNode
 	jp   fastjson.Parser
 	flat []flatCol // the flat path's columns; nil on the Arrow path
+
+	// The flat path's batch of valid rows, and the window row groups are
+	// left unread outside of (columns.go).
+	rows *rowBatch
+	win  ingest.Window
 }
 
 func (d *decoder) batch(rec arrow.RecordBatch, firstRow int64) {

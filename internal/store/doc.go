@@ -5,8 +5,10 @@
 // # Interface
 //
 // A Store takes records through ingest sinks (Sink, one per decoding
-// goroutine), is sealed once reading is over (Seal: the joint string
-// table, input counts, the first invalid lines), and then hands back
+// goroutine; a columnar reader may hand a sink whole batches of rows,
+// ingest.BatchSink, stored as the same bytes as record by record), is
+// sealed once reading is over (Seal: the joint string table, input
+// counts, the first invalid lines), and then hands back
 // each of its Partitions once (Partition): the sessions hashed to it, in
 // id order, each with its events decoded, the input position and id hash
 // of each, and the attributes and workflow named first in input order.

@@ -163,6 +163,10 @@ type shard struct {
 	// longer be told from a first copy arriving late: repeat is off.
 	unordered bool
 
+	// bids and bidsOld are the repeat set of rows that come in batches
+	// (RecordBatch, batchRepeatGeneration).
+	bids, bidsOld IDSet
+
 	// spill, when set, takes full blocks to disk (spill.go); mu guards
 	// bufs' growth and each partBuf's blocks against it.
 	spill *spiller
