@@ -61,12 +61,19 @@ func decodeProbe(o *fastjson.Object) (p probe, ok bool) {
 	return p, f.Err == ""
 }
 
+// probeParsers recycles Sniff's parsers: Sniff runs on every input that
+// no format ahead of it claimed (canonical JSONL among them), and a new
+// parser allocated its value cache each time, 3.5 KB a file (5,000 small
+// files: 16 MB more to collect; docs/performance.md, session 7).
+var probeParsers fastjson.ParserPool
+
 // Sniff implements ingest.Format. The first line may be of any type (a
 // snapshot, a summary, a queue operation, …), so it decides on the first
 // line that decodes as a JSON object; the name is not needed because
 // transcripts are always JSONL and content is unambiguous.
 func (Format) Sniff(name string, head []byte) bool {
-	var parser fastjson.Parser
+	parser := probeParsers.Get()
+	defer probeParsers.Put(parser)
 	for len(head) > 0 {
 		var ln []byte
 		ln, head, _ = bytes.Cut(head, []byte{'\n'})
@@ -74,7 +81,7 @@ func (Format) Sniff(name string, head []byte) bool {
 		if len(ln) == 0 || ln[0] != '{' {
 			continue
 		}
-		v, _, ok := fjson.Parse(&parser, ln)
+		v, _, ok := fjson.Parse(parser, ln)
 		if !ok {
 			continue // a torn last line of the head, or garbage: look further
 		}
