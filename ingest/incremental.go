@@ -262,8 +262,9 @@ func belowRoot(name string, roots []string) bool {
 // gone reports whether an input that was not listed is provably deleted.
 // An object below a listed prefix is (a listing is complete). A file is
 // when the first missing element of its path does not exist at all in
-// a directory that does: a link whose target is missing (an unmounted
-// disk) is not proof, nor is an error other than "does not exist".
+// a directory that does: a link whose target is missing is not proof,
+// nor is an error other than "does not exist". An empty mount point whose
+// disk is away cannot be told from deleted files (docs/storage.md).
 func gone(name string) bool {
 	if strings.Contains(name, "://") {
 		return true

@@ -15,13 +15,14 @@ import (
 // allows everything below it. Directories not listed (ingest/<producer>)
 // follow the reader rule.
 var importRules = map[string][]string{
-	"ingest":          {"ingest/internal/"},
-	"ingest/objstore": {"ingest"},
-	"internal/store":  {"ingest"},
-	"pricing":         {"pricing/internal/"},
-	"analyze":         {"ingest", "internal/store", "pricing"},
-	"report":          {"analyze", "ingest", "pricing"},
-	"gen":             {},
+	"ingest":           {"ingest/internal/"},
+	"ingest/objstore":  {"ingest"},
+	"internal/store":   {"ingest"},
+	"internal/runsort": {"ingest"},
+	"pricing":          {"pricing/internal/"},
+	"analyze":          {"ingest", "internal/store", "pricing"},
+	"report":           {"analyze", "ingest", "pricing"},
+	"gen":              {},
 }
 
 // readerRule applies to every other directory under ingest/.

@@ -16,6 +16,7 @@ import (
 	"github.com/tokcost/tokcost/ingest/cline"
 	"github.com/tokcost/tokcost/ingest/opencode"
 	"github.com/tokcost/tokcost/ingest/parquet"
+	"github.com/tokcost/tokcost/internal/runsort"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -67,10 +68,10 @@ typical fleet.
 
 // recordCollector keeps every record, encoded, with its input position,
 // so the output can be written in input order whatever order decoders
-// finish in; past the run buffer they go to a temp file (convert_sort.go).
+// finish in; past the run buffer they go to a temp file (internal/runsort).
 type recordCollector struct {
 	mu      sync.Mutex
-	sorter  *recordSorter         // nil: one bucket, never spilled (tests)
+	sorter  *runsort.Sorter       // nil: one bucket, never spilled (tests)
 	err     error                 // the first error spilling
 	stop    func()                // cancels the reading
 	attrs   []map[string]struct{} // each bucket's attribute keys, a column each
@@ -112,20 +113,20 @@ type collectSink struct {
 }
 
 func (s *collectSink) Record(r *ingest.Record) {
-	s.scratch = appendRecord(s.scratch[:0], r)
+	s.scratch = runsort.AppendRecord(s.scratch[:0], r)
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sorter == nil {
-		c.sorter = &recordSorter{buckets: 1}
+		c.sorter = &runsort.Sorter{Buckets: 1}
 	}
 	b := 0
-	if c.sorter.buckets > 1 {
-		b = sessionBucket(r.SessionID, c.sorter.buckets)
+	if c.sorter.Buckets > 1 {
+		b = sessionBucket(r.SessionID, c.sorter.Buckets)
 	}
 	if c.count == nil {
-		c.count = make([]int64, c.sorter.buckets)
-		c.attrs = make([]map[string]struct{}, c.sorter.buckets)
+		c.count = make([]int64, c.sorter.Buckets)
+		c.attrs = make([]map[string]struct{}, c.sorter.Buckets)
 	}
 	c.count[b]++
 	switch r.UnknownUsage {
@@ -143,8 +144,8 @@ func (s *collectSink) Record(r *ingest.Record) {
 	if c.err != nil {
 		return
 	}
-	k := recKey{line: r.Line, file: int32(s.file), sub: r.Sub}
-	if c.err = c.sorter.add(k, b, s.scratch); c.err != nil && c.stop != nil {
+	k := runsort.Key{Line: r.Line, File: int32(s.file), Sub: r.Sub}
+	if c.err = c.sorter.Add(k, b, s.scratch); c.err != nil && c.stop != nil {
 		c.stop() // the run cannot finish: stop reading
 	}
 }
@@ -215,17 +216,17 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if o.PartitionBy != "" {
 		buckets = o.Buckets
 	}
-	sorter := &recordSorter{buckets: buckets}
+	sorter := &runsort.Sorter{Buckets: buckets}
 	if spill, ok, err := o.Limits.spillOptions(); err != nil {
 		return err
 	} else if ok {
-		// A quarter of --memory-limit, at most defaultRunBytes: the rest
+		// A quarter of --memory-limit, at most runsort.DefaultRunBytes: the rest
 		// is for the decoders, the Parquet row group being built and the
 		// collector's headroom (docs/scale.md).
-		sorter.runBytes = min(spill.Limit/2, defaultRunBytes)
-		sorter.dir, sorter.create, sorter.forget = spill.Dir, spill.Create, spill.Forget
+		sorter.RunBytes = min(spill.Limit/2, runsort.DefaultRunBytes)
+		sorter.Dir, sorter.Create, sorter.Forget = spill.Dir, spill.Create, spill.Forget
 	}
-	defer sorter.release()
+	defer sorter.Release()
 	ctx, stop := context.WithCancel(ios.context())
 	defer stop()
 	c := &recordCollector{sorter: sorter, stop: stop}
@@ -259,7 +260,7 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	if err := assumedInput(ios, &o.inputOptions, c.assumed, c.ocAssumed); err != nil {
 		return err
 	}
-	sorter.finish()
+	sorter.Finish()
 	if o.PartitionBy != "" {
 		return writeBuckets(ios, o, outs, c)
 	}
@@ -284,11 +285,11 @@ func (c *recordCollector) writeBucket(w io.Writer, b int) error {
 		return err
 	}
 	var rec ingest.Record
-	err = c.sorter.mergeBucket(b, true, func(k recKey, p []byte) error {
-		if err := decodeRecord(p, &rec); err != nil {
+	err = c.sorter.MergeBucket(b, func(k runsort.Key, p []byte) error {
+		if err := runsort.DecodeRecord(p, &rec); err != nil {
 			return err
 		}
-		rec.Line, rec.Sub = k.line, k.sub
+		rec.Line, rec.Sub = k.Line, k.Sub
 		return pw.Write(&rec)
 	})
 	if err != nil {

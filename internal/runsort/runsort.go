@@ -1,4 +1,4 @@
-package main
+package runsort
 
 import (
 	"bufio"
@@ -14,10 +14,10 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 )
 
-// convert's external sort (docs/scale.md, "convert"). Records arrive from
+// The external sort (docs/scale.md, "convert"). Records arrive from
 // the decoders in any order; the output is every record in input order
-// (input, line, record in line). They are kept encoded (recordCodec) in a
-// run buffer of at most runBytes; a full buffer is sorted by (bucket,
+// (input, line, record in line). They are kept encoded (AppendRecord) in a
+// run buffer of at most RunBytes; a full buffer is sorted by (bucket,
 // position) and appended to one temp file as a run, one segment per
 // bucket. At the end each bucket's segments, and the buffer's last
 // records, are merged by position, so a bucket's records come out in
@@ -26,38 +26,39 @@ import (
 // so memory does not grow with the input.
 
 const (
-	// defaultRunBytes is the run buffer when --memory-limit allows more.
-	defaultRunBytes = 64 << 20
+	// DefaultRunBytes is the run buffer when --memory-limit allows more.
+	DefaultRunBytes = 64 << 20
 	// maxFanIn is how many runs are merged at once, each through a
 	// mergeReadBuf buffer.
 	maxFanIn     = 64
 	mergeReadBuf = 64 << 10
 	// arenaChunk is the size the run buffer's bytes are allocated in.
 	arenaChunk = 1 << 20
-	// entBytes is what one sorted entry costs, counted against runBytes.
+	// entBytes is what one sorted entry costs, counted against RunBytes.
 	entBytes = 32
 )
 
-// recKey is a record's input position: the order of the output.
-type recKey struct {
-	line int64
-	file int32
-	sub  int32
+// Key is a record's input position: the order of the output.
+type Key struct {
+	Line int64
+	File int32
+	Sub  int32
 }
 
-func (a recKey) compare(b recKey) int {
-	if c := cmp.Compare(a.file, b.file); c != 0 {
+// Compare orders keys by input, then line, then record in line.
+func (a Key) Compare(b Key) int {
+	if c := cmp.Compare(a.File, b.File); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(a.line, b.line); c != 0 {
+	if c := cmp.Compare(a.Line, b.Line); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.sub, b.sub)
+	return cmp.Compare(a.Sub, b.Sub)
 }
 
 // sortEnt is one record in the run buffer.
 type sortEnt struct {
-	key    recKey
+	key    Key
 	chunk  uint32
 	off    uint32
 	n      uint32
@@ -70,13 +71,15 @@ type segment struct{ off, n int64 }
 // sortedRun is one sorted run: segs[b] holds bucket b's records.
 type sortedRun struct{ segs []segment }
 
-// recordSorter holds the run buffer and the temp file.
-type recordSorter struct {
-	buckets  int
-	runBytes int64 // 0: never spill
-	dir      string
-	create   func(dir string) (*os.File, error)
-	forget   func(name string)
+// Sorter holds the run buffer and the temp file. Set Buckets (at least 1,
+// at most 65536) and, to spill, RunBytes, Create and Forget; Add the
+// records, Finish, MergeBucket each bucket, and Release on every exit path.
+type Sorter struct {
+	Buckets  int
+	RunBytes int64  // 0: never spill
+	Dir      string // where the temp file goes; "": the OS's temp directory
+	Create   func(dir string) (*os.File, error)
+	Forget   func(name string) // the temp file is gone (a signal handler need not remove it)
 
 	chunks [][]byte
 	ents   []sortEnt
@@ -89,8 +92,8 @@ type recordSorter struct {
 	runs []sortedRun
 }
 
-// add appends one encoded record (payload is copied).
-func (s *recordSorter) add(k recKey, bucket int, payload []byte) error {
+// Add appends one encoded record (payload is copied) to bucket.
+func (s *Sorter) Add(k Key, bucket int, payload []byte) error {
 	n := len(payload)
 	last := len(s.chunks) - 1
 	if last < 0 || len(s.chunks[last])+n > cap(s.chunks[last]) {
@@ -101,40 +104,40 @@ func (s *recordSorter) add(k recKey, bucket int, payload []byte) error {
 	s.ents = append(s.ents, sortEnt{key: k, chunk: uint32(last), off: uint32(len(c)), n: uint32(n), bucket: uint16(bucket)})
 	s.chunks[last] = append(c, payload...)
 	s.used += int64(n) + entBytes
-	if s.runBytes > 0 && s.used >= s.runBytes {
+	if s.RunBytes > 0 && s.used >= s.RunBytes {
 		return s.spill()
 	}
 	return nil
 }
 
-func (s *recordSorter) payload(e *sortEnt) []byte {
+func (s *Sorter) payload(e *sortEnt) []byte {
 	return s.chunks[e.chunk][e.off : e.off+e.n]
 }
 
 // sortBuffer orders the buffer by bucket, then position.
-func (s *recordSorter) sortBuffer() {
+func (s *Sorter) sortBuffer() {
 	slices.SortFunc(s.ents, func(a, b sortEnt) int {
 		if c := cmp.Compare(a.bucket, b.bucket); c != 0 {
 			return c
 		}
-		return a.key.compare(b.key)
+		return a.key.Compare(b.key)
 	})
 }
 
 // open creates the temp file, unlinked at once where the OS allows (POSIX),
 // as internal/store's spill file: it then goes away with the process on
 // every exit path; elsewhere release, or the signal handler, removes it.
-func (s *recordSorter) open() error {
+func (s *Sorter) open() error {
 	if s.f != nil {
 		return nil
 	}
-	f, err := s.create(s.dir)
+	f, err := s.Create(s.Dir)
 	if err != nil {
 		return err
 	}
 	s.f, s.name = f, f.Name()
 	if os.Remove(s.name) == nil {
-		s.forget(s.name)
+		s.Forget(s.name)
 		s.name = ""
 	}
 	s.w = bufio.NewWriterSize(f, 1<<20)
@@ -142,15 +145,15 @@ func (s *recordSorter) open() error {
 }
 
 // spill writes the buffer as one sorted run and empties it.
-func (s *recordSorter) spill() error {
+func (s *Sorter) spill() error {
 	if len(s.ents) == 0 {
 		return nil
 	}
 	if err := s.open(); err != nil {
-		return fmt.Errorf("convert: temp file in %s: %w", tempDirName(s.dir), err)
+		return fmt.Errorf("convert: temp file in %s: %w", tempDirName(s.Dir), err)
 	}
 	s.sortBuffer()
-	r := sortedRun{segs: make([]segment, s.buckets)}
+	r := sortedRun{segs: make([]segment, s.Buckets)}
 	var hdr []byte
 	for i := range s.ents {
 		e := &s.ents[i]
@@ -183,8 +186,8 @@ func (s *recordSorter) spill() error {
 	return nil
 }
 
-func (s *recordSorter) writeErr(err error) error {
-	return fmt.Errorf("convert: writing the temp file in %s: %w", tempDirName(s.dir), err)
+func (s *Sorter) writeErr(err error) error {
+	return fmt.Errorf("convert: writing the temp file in %s: %w", tempDirName(s.Dir), err)
 }
 
 func tempDirName(dir string) string {
@@ -195,11 +198,11 @@ func tempDirName(dir string) string {
 }
 
 // compact merges every run into one, bucket by bucket, appended to the file.
-func (s *recordSorter) compact() error {
-	r := sortedRun{segs: make([]segment, s.buckets)}
-	for b := range s.buckets {
+func (s *Sorter) compact() error {
+	r := sortedRun{segs: make([]segment, s.Buckets)}
+	for b := range s.Buckets {
 		start := s.pos
-		err := s.mergeBucket(b, false, func(k recKey, p []byte) error {
+		err := s.mergeBucket(b, false, func(k Key, p []byte) error {
 			hdr := appendKeyHeader(nil, k, len(p))
 			if _, err := s.w.Write(hdr); err != nil {
 				return s.writeErr(err)
@@ -223,21 +226,21 @@ func (s *recordSorter) compact() error {
 }
 
 // appendKeyHeader writes a record's position and payload length.
-func appendKeyHeader(b []byte, k recKey, n int) []byte {
-	b = binary.AppendUvarint(b, uint64(k.file))
-	b = binary.AppendVarint(b, k.line)
-	b = binary.AppendVarint(b, int64(k.sub))
+func appendKeyHeader(b []byte, k Key, n int) []byte {
+	b = binary.AppendUvarint(b, uint64(k.File))
+	b = binary.AppendVarint(b, k.Line)
+	b = binary.AppendVarint(b, int64(k.Sub))
 	return binary.AppendUvarint(b, uint64(n))
 }
 
-// finish sorts the buffer's last records for the merges.
-func (s *recordSorter) finish() {
+// Finish sorts the buffer's last records for the merges.
+func (s *Sorter) Finish() {
 	s.sortBuffer()
 }
 
 // cursor reads one sorted sequence of records.
 type cursor interface {
-	next() (recKey, []byte, bool, error) // the payload is valid until the next call
+	next() (Key, []byte, bool, error) // the payload is valid until the next call
 }
 
 // segCursor reads one segment of the temp file.
@@ -246,36 +249,36 @@ type segCursor struct {
 	buf []byte
 }
 
-func (c *segCursor) next() (recKey, []byte, bool, error) {
+func (c *segCursor) next() (Key, []byte, bool, error) {
 	file, err := binary.ReadUvarint(c.r)
 	if err == io.EOF {
-		return recKey{}, nil, false, nil
+		return Key{}, nil, false, nil
 	}
 	line, err2 := binary.ReadVarint(c.r)
 	sub, err3 := binary.ReadVarint(c.r)
 	n, err4 := binary.ReadUvarint(c.r)
 	if err = errors.Join(err, err2, err3, err4); err != nil || n > math.MaxInt32 || file > math.MaxInt32 {
-		return recKey{}, nil, false, fmt.Errorf("convert: reading the temp file back: corrupt record header (%v)", err)
+		return Key{}, nil, false, fmt.Errorf("convert: reading the temp file back: corrupt record header (%v)", err)
 	}
 	if cap(c.buf) < int(n) {
 		c.buf = make([]byte, n)
 	}
 	c.buf = c.buf[:n]
 	if _, err := io.ReadFull(c.r, c.buf); err != nil {
-		return recKey{}, nil, false, fmt.Errorf("convert: reading the temp file back: %w", err)
+		return Key{}, nil, false, fmt.Errorf("convert: reading the temp file back: %w", err)
 	}
-	return recKey{line: line, file: int32(file), sub: int32(sub)}, c.buf, true, nil
+	return Key{Line: line, File: int32(file), Sub: int32(sub)}, c.buf, true, nil
 }
 
 // memCursor reads one bucket's entries of the sorted buffer.
 type memCursor struct {
-	s    *recordSorter
+	s    *Sorter
 	ents []sortEnt
 }
 
-func (c *memCursor) next() (recKey, []byte, bool, error) {
+func (c *memCursor) next() (Key, []byte, bool, error) {
 	if len(c.ents) == 0 {
-		return recKey{}, nil, false, nil
+		return Key{}, nil, false, nil
 	}
 	e := &c.ents[0]
 	c.ents = c.ents[1:]
@@ -283,15 +286,21 @@ func (c *memCursor) next() (recKey, []byte, bool, error) {
 }
 
 // bucketEnts is bucket b's part of the sorted buffer.
-func (s *recordSorter) bucketEnts(b int) []sortEnt {
+func (s *Sorter) bucketEnts(b int) []sortEnt {
 	lo, _ := slices.BinarySearchFunc(s.ents, b, func(e sortEnt, b int) int { return cmp.Compare(int(e.bucket), b) })
 	hi, _ := slices.BinarySearchFunc(s.ents, b+1, func(e sortEnt, b int) int { return cmp.Compare(int(e.bucket), b) })
 	return s.ents[lo:hi]
 }
 
+// MergeBucket calls emit with bucket b's records in position order, after
+// Finish. The payload is valid until emit returns.
+func (s *Sorter) MergeBucket(b int, emit func(Key, []byte) error) error {
+	return s.mergeBucket(b, true, emit)
+}
+
 // mergeBucket calls emit with bucket b's records in position order: the
 // spilled runs' segments, and with mem the buffer's records too.
-func (s *recordSorter) mergeBucket(b int, mem bool, emit func(recKey, []byte) error) error {
+func (s *Sorter) mergeBucket(b int, mem bool, emit func(Key, []byte) error) error {
 	var cs []cursor
 	for _, r := range s.runs {
 		if seg := r.segs[b]; seg.n > 0 {
@@ -306,13 +315,13 @@ func (s *recordSorter) mergeBucket(b int, mem bool, emit func(recKey, []byte) er
 	// A small heap by hand: the head of each cursor, smallest first; on
 	// equal positions (never seen from a reader) the earlier run wins.
 	type head struct {
-		key recKey
+		key Key
 		p   []byte
 		i   int
 	}
 	var h []head
 	less := func(a, b head) bool {
-		if c := a.key.compare(b.key); c != 0 {
+		if c := a.key.Compare(b.key); c != 0 {
 			return c < 0
 		}
 		return a.i < b.i
@@ -373,25 +382,25 @@ func (s *recordSorter) mergeBucket(b int, mem bool, emit func(recKey, []byte) er
 	return nil
 }
 
-// release closes and removes the temp file.
-func (s *recordSorter) release() {
+// Release closes and removes the temp file.
+func (s *Sorter) Release() {
 	if s.f != nil {
 		_ = s.f.Close() // read back already, or abandoned: nothing to report
 		s.f = nil
 	}
 	if s.name != "" {
 		_ = os.Remove(s.name) // unlinked at creation where the OS allows; best effort elsewhere
-		s.forget(s.name)
+		s.Forget(s.name)
 		s.name = ""
 	}
 	s.chunks, s.ents, s.runs = nil, nil, nil
 }
 
-// recordCodec: every field of ingest.Record but File (the run's key says
-// which input) and Line and Sub (the key itself), in a fixed order.
-// TestConvertCodecRoundTrip fails when a field is added to Record and not
-// here.
-func appendRecord(b []byte, r *ingest.Record) []byte {
+// AppendRecord appends r's encoding: every field of ingest.Record but File
+// (the run's key says which input) and Line and Sub (the key itself), in a
+// fixed order. TestCodecRoundTrip fails when a field is added to Record
+// and not here.
+func AppendRecord(b []byte, r *ingest.Record) []byte {
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -452,9 +461,9 @@ func appendRecord(b []byte, r *ingest.Record) []byte {
 
 var errCorrupt = errors.New("convert: reading the temp file back: corrupt record")
 
-// decodeRecord fills r from p (appendRecord's bytes). Its strings share one
+// DecodeRecord fills r from p (AppendRecord's bytes). Its strings share one
 // copy of p.
-func decodeRecord(p []byte, r *ingest.Record) error {
+func DecodeRecord(p []byte, r *ingest.Record) error {
 	all := string(p)
 	pos := 0
 	bad := false

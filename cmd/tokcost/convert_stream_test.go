@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -20,150 +18,6 @@ import (
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/parquet"
 )
-
-// TestConvertCodecRoundTrip fills every field of ingest.Record with a value
-// of its own (by reflection, so a field added to Record later is filled
-// too) and checks the codec gives it back: a field the codec forgets fails
-// here. File, Line and Sub are the exception: the sort key carries the
-// input's index, the line and the record in line, and the Parquet writer
-// never writes File.
-func TestConvertCodecRoundTrip(t *testing.T) {
-	var r ingest.Record
-	v := reflect.ValueOf(&r).Elem()
-	for i := range v.NumField() {
-		f := v.Field(i)
-		switch name := v.Type().Field(i).Name; name {
-		case "File", "Line", "Sub":
-			continue
-		default:
-			n := i + 1 // distinct per field, so two fields swapped are caught
-			switch f.Kind() {
-			case reflect.String:
-				f.SetString(fmt.Sprintf("%s-%d", name, n))
-			case reflect.Bool:
-				f.SetBool(true)
-			case reflect.Int64, reflect.Int32:
-				f.SetInt(-int64(n) * 1e12)
-			case reflect.Uint8:
-				f.SetUint(uint64(n))
-			case reflect.Uint64:
-				f.SetUint(1<<63 + uint64(n))
-			case reflect.Float64:
-				f.SetFloat(float64(n) + 0.1)
-			case reflect.Map:
-				f.Set(reflect.ValueOf(map[string]string{"b": "2", "a": "", "": "empty key"}))
-			default:
-				t.Fatalf("field %s of kind %s: teach this test and the codec", name, f.Kind())
-			}
-		}
-	}
-	// Each bool alone too: the flags are bits of one number.
-	for i := range v.NumField() {
-		if v.Field(i).Kind() != reflect.Bool {
-			continue
-		}
-		var one ingest.Record
-		reflect.ValueOf(&one).Elem().Field(i).SetBool(true)
-		var got ingest.Record
-		if err := decodeRecord(appendRecord(nil, &one), &got); err != nil || !reflect.DeepEqual(got, one) {
-			t.Errorf("%s alone: got %+v, %v", v.Type().Field(i).Name, got, err)
-		}
-	}
-	var got ingest.Record
-	p := appendRecord(nil, &r)
-	if err := decodeRecord(p, &got); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, r) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", got, r)
-	}
-	// A cut record is an error, never a record with zeros.
-	for n := range len(p) {
-		if err := decodeRecord(p[:n], &got); err == nil {
-			t.Fatalf("%d of %d bytes decoded without error", n, len(p))
-		}
-	}
-}
-
-// TestRecordSorterOrder feeds records in a random order to the sorter
-// with tiny runs (hundreds of runs, so runs are merged into one several
-// times: maxFanIn) and with no spill at all, and checks every bucket comes
-// out in position order: the expected order is sort.Slice over the same
-// keys, a second method.
-func TestRecordSorterOrder(t *testing.T) {
-	type item struct {
-		k      recKey
-		bucket int
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	var items []item
-	for file := range 3 {
-		for line := int64(1); line <= 4000; line++ {
-			for sub := range int32(1 + line%3) {
-				items = append(items, item{recKey{line: line * 7, file: int32(file), sub: sub}, rng.IntN(5)})
-			}
-		}
-	}
-	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-	want := make([][]recKey, 5)
-	for _, it := range items {
-		want[it.bucket] = append(want[it.bucket], it.k)
-	}
-	for _, w := range want {
-		sort.Slice(w, func(i, j int) bool {
-			a, b := w[i], w[j]
-			if a.file != b.file {
-				return a.file < b.file
-			}
-			if a.line != b.line {
-				return a.line < b.line
-			}
-			return a.sub < b.sub
-		})
-	}
-	for _, runBytes := range []int64{0, 2 << 10} {
-		dir := t.TempDir()
-		s := &recordSorter{buckets: 5, runBytes: runBytes, dir: dir,
-			create: func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-*") },
-			forget: func(string) {}}
-		for _, it := range items {
-			// The payload names its key, so a payload that travels with
-			// the wrong key is caught.
-			r := ingest.Record{SessionID: fmt.Sprint(it.k), Line: it.k.line}
-			if err := s.add(it.k, it.bucket, appendRecord(nil, &r)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if runBytes > 0 && s.pos == 0 {
-			t.Fatalf("runBytes %d: nothing spilled", runBytes)
-		}
-		if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
-			t.Errorf("the temp file has a name while in use (not unlinked): %v", left)
-		}
-		s.finish()
-		for b := range 5 {
-			var got []recKey
-			err := s.mergeBucket(b, true, func(k recKey, p []byte) error {
-				var r ingest.Record
-				if err := decodeRecord(p, &r); err != nil {
-					return err
-				}
-				if r.SessionID != fmt.Sprint(k) {
-					return fmt.Errorf("key %v carries the payload of %s", k, r.SessionID)
-				}
-				got = append(got, k)
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want[b]) {
-				t.Fatalf("runBytes %d bucket %d: %d records out of order (want %d)", runBytes, b, len(got), len(want[b]))
-			}
-		}
-		s.release()
-	}
-}
 
 // inMemoryConvert is convert as it was before records were spilled: every
 // record copied into memory, sorted by (input, line, record in line), each
@@ -369,47 +223,6 @@ func TestConvertMemoryBounded(t *testing.T) {
 	}
 	if stream[6000] >= inMem {
 		t.Errorf("streaming convert peaked at %d bytes, the in-memory one at %d", stream[6000], inMem)
-	}
-}
-
-// TestRecordSorterMemoryBounded puts 96 MiB of encoded records (300,000 of
-// 320 bytes) through the sorter with 1 MiB runs, and reads them all back
-// merged: the heap may hold the run buffer (1 MiB of records and their
-// entries, in 1 MiB chunks), the temp file's 1 MiB write buffer and the
-// merge's 64 KiB per run (at most maxFanIn runs: 4 MiB), never the
-// records. The bound checked is 16 MiB over the heap before: about twice
-// that sum, for the collector's headroom (GOGC 30) and the test's own.
-func TestRecordSorterMemoryBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 96 MiB to a temp file, twice")
-	}
-	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
-	const n, size = 300_000, 320
-	payload := bytes.Repeat([]byte{'x'}, size)
-	var emitted int
-	peak := peakHeap(func() {
-		s := &recordSorter{buckets: 1, runBytes: 1 << 20, dir: t.TempDir(),
-			create: func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-*") },
-			forget: func(string) {}}
-		defer s.release()
-		rng := rand.New(rand.NewPCG(1, 1))
-		for range n {
-			if err := s.add(recKey{line: int64(rng.IntN(1 << 40))}, 0, payload); err != nil {
-				t.Fatal(err)
-			}
-		}
-		s.finish()
-		if err := s.mergeBucket(0, true, func(recKey, []byte) error { emitted++; return nil }); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if emitted != n {
-		t.Fatalf("%d records back, want %d", emitted, n)
-	}
-	grew := peak
-	t.Logf("heap grew by %.1f MiB for %d MiB of records", float64(grew)/(1<<20), n*size>>20)
-	if grew > 16<<20 {
-		t.Errorf("heap grew by %d bytes sorting %d bytes of records: not bounded by the runs", grew, n*size)
 	}
 }
 
