@@ -263,8 +263,10 @@ func belowRoot(name string, roots []string) bool {
 // An object below a listed prefix is (a listing is complete). A file is
 // when the first missing element of its path does not exist at all in
 // a directory that does: a link whose target is missing is not proof,
-// nor is an error other than "does not exist". An empty mount point whose
-// disk is away cannot be told from deleted files (docs/storage.md).
+// nor is an error other than "does not exist". Nor is a directory that is
+// there but empty: that is what a mount point looks like while its disk is
+// away, and rotation or expiry removes files beside others or the whole
+// directory (docs/storage.md).
 func gone(name string) bool {
 	if strings.Contains(name, "://") {
 		return true
@@ -284,10 +286,23 @@ func gone(name string) bool {
 			return false // nothing on the path exists: a vanished root
 		}
 		if _, err := os.Stat(parent); err == nil {
-			return true // p is missing from a directory that is there
+			// p is missing from a directory that is there: proof unless
+			// that directory is empty (or cannot be read).
+			return !emptyDir(parent)
 		}
 		p = parent
 	}
+}
+
+// emptyDir reports whether dir has no entries, or cannot be read.
+func emptyDir(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return true
+	}
+	defer func() { _ = f.Close() }() // read-only
+	names, _ := f.Readdirnames(1)
+	return len(names) == 0
 }
 
 // SameOptions is nil when the state was written with the reading options

@@ -309,8 +309,9 @@ func stateNames(t *testing.T, state string) []string {
 // TestStateForgetsGone: the state holds the inputs that are there, not
 // every input ever read: a file deleted from an input directory is
 // forgotten; a file behind a link whose target is gone (an unmounted
-// disk) is not, since it would be read a second time when the disk is
-// back; entries below inputs this run did not list stay. Record counts
+// disk), or in a directory left empty (a mount point whose disk is away),
+// is not, since it would be read a second time when the disk is back;
+// entries below inputs this run did not list stay. Record counts
 // are by construction (one record a line).
 func TestStateForgetsGone(t *testing.T) {
 	dir := t.TempDir()
@@ -319,7 +320,8 @@ func TestStateForgetsGone(t *testing.T) {
 	disk := filepath.Join(dir, "disk")
 	state := filepath.Join(dir, "state.json")
 	rep := filepath.Join(dir, "r.json")
-	writeTree(t, in, map[string][]byte{"a.jsonl": observations("a", 3), "b.jsonl": observations("b", 2), "old/x.jsonl": observations("x", 1)})
+	writeTree(t, in, map[string][]byte{"a.jsonl": observations("a", 3), "b.jsonl": observations("b", 2), "old/x.jsonl": observations("x", 1),
+		"mp/f.jsonl": observations("f", 2)})
 	writeTree(t, other, map[string][]byte{"o.jsonl": observations("o", 1)})
 	writeTree(t, disk, map[string][]byte{"e.jsonl": observations("e", 4)})
 	if err := os.Symlink(disk, filepath.Join(in, "mnt")); err != nil {
@@ -343,7 +345,7 @@ func TestStateForgetsGone(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	if got := rel(stateNames(t, state)); got != "in/a.jsonl in/b.jsonl in/mnt/e.jsonl in/old/x.jsonl other/o.jsonl" {
+	if got := rel(stateNames(t, state)); got != "in/a.jsonl in/b.jsonl in/mnt/e.jsonl in/mp/f.jsonl in/old/x.jsonl other/o.jsonl" {
 		t.Fatalf("night 1: state holds %s", got)
 	}
 	// a.jsonl and the whole old/ folder are deleted, the disk behind mnt
@@ -357,21 +359,29 @@ func TestStateForgetsGone(t *testing.T) {
 	if err := os.Rename(disk, disk+".off"); err != nil { // unmounted
 		t.Fatal(err)
 	}
+	// mp is a mount point whose disk is away: the directory is there,
+	// empty (its file moved out, keeping its time).
+	if err := os.Rename(filepath.Join(in, "mp", "f.jsonl"), filepath.Join(dir, "f.off")); err != nil {
+		t.Fatal(err)
+	}
 	writeTree(t, in, map[string][]byte{"c.jsonl": observations("c", 5)})
 	errOut := analyze(in)
 	if !strings.Contains(errOut, "forgot 2 inputs") {
 		t.Errorf("night 2: stderr %q; want 2 forgotten (a, old/x)", errOut)
 	}
-	if got := rel(stateNames(t, state)); got != "in/b.jsonl in/c.jsonl in/mnt/e.jsonl other/o.jsonl" {
-		t.Errorf("night 2: state holds %s; want b, c, mnt/e (link dangling), other/o (not listed)", got)
+	if got := rel(stateNames(t, state)); got != "in/b.jsonl in/c.jsonl in/mnt/e.jsonl in/mp/f.jsonl other/o.jsonl" {
+		t.Errorf("night 2: state holds %s; want b, c, mnt/e (link dangling), mp/f (empty mount point), other/o (not listed)", got)
 	}
 	// The disk is back, e.jsonl unchanged: already read, not counted
 	// twice; nothing else is new (exit 6).
 	if err := os.Rename(disk+".off", disk); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := run(t, "analyze", "-f", "json", "-o", rep, "--state", state, in); code != ExitNoRecords || !strings.Contains(errOut, "nothing new to read: 3 files") {
-		t.Errorf("night 3: exit %d, stderr %q; want %d, b, c and mnt/e already read", code, errOut, ExitNoRecords)
+	if err := os.Rename(filepath.Join(dir, "f.off"), filepath.Join(in, "mp", "f.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "analyze", "-f", "json", "-o", rep, "--state", state, in); code != ExitNoRecords || !strings.Contains(errOut, "nothing new to read: 4 files") {
+		t.Errorf("night 3: exit %d, stderr %q; want %d, b, c, mnt/e and mp/f already read", code, errOut, ExitNoRecords)
 	}
 }
 
