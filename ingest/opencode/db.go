@@ -39,6 +39,10 @@ func IsDBName(name string) bool { return dbName.MatchString(filepath.Base(name))
 
 func init() { ingest.AddTraceName(IsDBName) }
 
+// maxRow bounds a row's payload, as maxPart bounds a file (a variable so a
+// test can lower it).
+var maxRow int64 = maxPart
+
 // decodeDB reads opencode.db: the part table first (each message's
 // step-finish and tool parts, kept small), then the message table, each
 // message made into records by decodeMessage as a message file is. Every
@@ -50,7 +54,7 @@ func decodeDB(src *ingest.Source, sink ingest.Sink) error {
 	if f == nil {
 		return fmt.Errorf("an SQLite database is read from a regular file, not compressed or piped: decompress %s first", src.Name)
 	}
-	db, err := sqlite.Open(f, src.Name, sqlite.Options{MaxRecord: maxPart})
+	db, err := sqlite.Open(f, src.Name, sqlite.Options{MaxRecord: maxRow})
 	if err != nil {
 		return err
 	}
@@ -88,9 +92,16 @@ func decodeDB(src *ingest.Source, sink ingest.Sink) error {
 		line++
 		sink.Lines(1)
 		if r.Err != nil {
-			// Its message is unknown (the row was not read), so no
-			// message can be marked: the row itself is invalid.
-			note(ingest.NoteInvalid, "unreadable part", fmt.Sprintf("part row %d: %v", r.Rowid, r.Err))
+			// The row is invalid, and so is its message when its id
+			// could be read (a row too large keeps its leading
+			// columns): a step may be in the row.
+			detail := fmt.Sprintf("part row %d: %v", r.Rowid, r.Err)
+			if msg := r.Value(pc[1]).String(); msg != "" {
+				if _, seen := bad[msg]; !seen {
+					bad[msg] = detail
+				}
+			}
+			note(ingest.NoteInvalid, "unreadable part", detail)
 			return nil
 		}
 		id, msg := r.Value(pc[0]).String(), r.Value(pc[1]).String()

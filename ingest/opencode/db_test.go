@@ -2,6 +2,7 @@ package opencode
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -200,5 +201,59 @@ func TestDBCompressedRefused(t *testing.T) {
 	s := &ingesttest.Sink{}
 	if err := (Format{}).Decode(src, func() ingest.Sink { return s }); err == nil {
 		t.Error("a database without a file to read at random accepted")
+	}
+}
+
+// TestDBPartTooLarge: a part row past the row bound (maxRow, lowered here
+// to 4 KiB) may hold a step, so its message is invalid ("unreadable
+// part"), as a part file that cannot be read makes its message invalid
+// (docs/formats/opencode.md, "The database"). Before, the message was
+// priced with its other step alone: an undercount beside one invalid row.
+// The database is written by python3's sqlite3 with the columns the
+// reader uses.
+func TestDBPartTooLarge(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("TOKCOST_REQUIRE_PYTHON") != "" {
+			t.Fatal("python3 required")
+		}
+		t.Skip("python3 not found")
+	}
+	path := filepath.Join(t.TempDir(), "opencode.db")
+	script := `
+import sqlite3, sys, json
+c = sqlite3.connect(sys.argv[1])
+c.execute("create table message (id text primary key, session_id text not null, data text not null)")
+c.execute("create table part (id text primary key, message_id text not null, session_id text not null, data text not null)")
+c.execute("insert into message values ('msg_1','ses_1',?)", (json.dumps({"role":"assistant","modelID":"m","providerID":"p","tokens":{"input":1,"output":1,"reasoning":0,"cache":{"read":0,"write":0}}}),))
+step = {"type":"step-finish","tokens":{"input":10,"output":5,"reasoning":0,"cache":{"read":0,"write":0}}}
+c.execute("insert into part values ('prt_1','msg_1','ses_1',?)", (json.dumps(step),))
+big = dict(step, pad="x"*10000)
+c.execute("insert into part values ('prt_2','msg_1','ses_1',?)", (json.dumps(big),))
+c.commit()
+`
+	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("python3: %v\n%s", err, out)
+	}
+	defer func(old int64) { maxRow = old }(maxRow)
+	maxRow = 4 << 10 // prt_2's data alone is over 10,000 bytes
+	// Three units (two part rows, one message row): prt_2 invalid,
+	// msg_1 invalid for it, prt_1 a skipped step of an invalid message.
+	s := decodeDBPath(t, path, 3)
+	if len(s.Recs) != 0 {
+		t.Errorf("records %+v, want none: a step of msg_1 was not read", s.Recs)
+	}
+	var got []string
+	for _, n := range s.Notes {
+		kind := "skipped"
+		if n.Kind == ingest.NoteInvalid {
+			kind = "invalid"
+		}
+		got = append(got, kind+" "+n.Reason)
+	}
+	sort.Strings(got)
+	want := []string{"invalid unreadable part", "invalid unreadable part", "skipped part (read with its message)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notes %q, want %q", got, want)
 	}
 }

@@ -23,15 +23,17 @@ func Parse(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok b
 		}
 		return nil, detail, false
 	}
-	v, err := p.ParseBytes(b)
-	if err != nil { // after json.Valid, only nesting past fastjson.MaxDepth
-		if strings.Contains(err.Error(), "too big depth") {
-			// fastjson's message repeats a phrase per level: kilobytes.
-			return nil, "too big depth: nested more than " + strconv.Itoa(fastjson.MaxDepth) + " levels", false
-		}
-		return nil, err.Error(), false
+	return ParseValid(p, b)
+}
+
+// parseError words an error of fastjson on JSON that json.Valid accepted:
+// only nesting past fastjson.MaxDepth, whose message repeats a phrase per
+// level (kilobytes), so it is shortened.
+func parseError(err error) string {
+	if strings.Contains(err.Error(), "too big depth") {
+		return "too big depth: nested more than " + strconv.Itoa(fastjson.MaxDepth) + " levels"
 	}
-	return v, "", true
+	return err.Error()
 }
 
 // Fields reads typed fields the way encoding/json fills a struct, so a

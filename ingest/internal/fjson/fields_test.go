@@ -156,6 +156,11 @@ func TestParseDepth(t *testing.T) {
 	if ok || detail != "too big depth: nested more than 300 levels" {
 		t.Errorf("depth %d: ok %v detail %q, want rejected for its depth", fastjson.MaxDepth+1, ok, detail)
 	}
+	// ParseValid (the document readers' path) words it the same: its
+	// detail is a Note's, and fastjson's own text was 14 KB at 400 levels.
+	if _, detail, ok := ParseValid(&p, nest(400)); ok || detail != "too big depth: nested more than 300 levels" {
+		t.Errorf("ParseValid depth 400: ok %v detail of %d bytes %.80q, want rejected for its depth", ok, len(detail), detail)
+	}
 }
 
 // TestLast: of repeated keys the last counts at every level, as

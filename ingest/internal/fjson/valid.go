@@ -8,11 +8,11 @@ import "github.com/valyala/fastjson"
 // that took mini-SWE-agent's BenchmarkDecode from 140–170 to 100–110
 // CPU-ms per 20 decodes (docs/performance.md, "JSON decoding"). Only
 // nesting deeper than fastjson.MaxDepth (300) fails here; detail is then
-// fastjson's message.
+// worded as Parse words it.
 func ParseValid(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok bool) {
 	v, err := p.ParseBytes(b)
 	if err != nil {
-		return nil, err.Error(), false
+		return nil, parseError(err), false
 	}
 	return v, "", true
 }

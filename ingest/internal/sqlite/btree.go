@@ -14,9 +14,10 @@ const maxDepth = 40
 var ErrNoTable = errors.New("no such table")
 
 // Row is one row of a scan. Values (and their Bytes) are valid only
-// during the callback. Err is set, and Values empty, for a row that
-// cannot be read on its own (ErrRecordTooLarge, a malformed record): the
-// scan goes on after it.
+// during the callback. Err is set for a row that cannot be read on its
+// own (ErrRecordTooLarge, a malformed record), and Values then holds only
+// the leading columns that could be read (of a row too large, those in
+// its page), so a caller can tell whose row it was: the scan goes on.
 type Row struct {
 	Rowid  int64
 	Page   uint32 // the leaf page holding the row
@@ -156,6 +157,9 @@ func (db *DB) scan(root uint32, alias int, real []bool, fn func(*Row) error) err
 			if size > uint64(db.maxRecord) {
 				// The row fails alone; its overflow pages are not read.
 				row.Err = fmt.Errorf("%w: %d bytes, limit %d", ErrRecordTooLarge, size, db.maxRecord)
+				if local < int(size) && p+local <= db.usable {
+					row.Values, _ = db.decodeRecord(lv.buf[p:p+local], row.Values)
+				}
 				if err := fn(&row); err != nil {
 					return err
 				}
@@ -202,8 +206,7 @@ func (db *DB) scan(root uint32, alias int, real []bool, fn func(*Row) error) err
 			vals, err := db.decodeRecord(payload, row.Values)
 			row.Values = vals
 			if err != nil {
-				row.Values = row.Values[:0]
-				row.Err = err
+				row.Err = err // Values: the columns before the fault
 			} else {
 				if alias >= 0 && alias < len(vals) && vals[alias].Type == Null {
 					vals[alias] = Value{Type: Integer, Int: row.Rowid}

@@ -50,7 +50,7 @@ var ErrMalformedRecord = errors.New("malformed record")
 const maxColumns = 32767
 
 // decodeRecord decodes a record (header of serial types, then the values)
-// into vals, appending.
+// into vals, appending; on an error vals holds the values before the fault.
 func (db *DB) decodeRecord(p []byte, vals []Value) ([]Value, error) {
 	hsize, k := varint(p)
 	if k == 0 || hsize < uint64(k) || hsize > uint64(len(p)) {
