@@ -20,28 +20,11 @@ func (g *gofields) fail(v *fastjson.Value, literal bool, field, typ string) {
 	if g.err != nil {
 		return
 	}
-	what := kind(v)
+	what := fjson.Kind(v)
 	if literal {
 		what += " " + string(v.MarshalTo(nil))
 	}
 	g.err = fmt.Errorf("json: cannot unmarshal %s into Go struct field %s of type %s", what, field, typ)
-}
-
-// kind names a JSON value's type as encoding/json's errors do.
-func kind(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return "string"
-	case fastjson.TypeNumber:
-		return "number"
-	case fastjson.TypeTrue, fastjson.TypeFalse:
-		return "bool"
-	case fastjson.TypeArray:
-		return "array"
-	case fastjson.TypeObject:
-		return "object"
-	}
-	return "null"
 }
 
 func (g *gofields) str(v *fastjson.Value, field string) *string {
@@ -113,7 +96,7 @@ func decodeMessage(o *fastjson.Object) (m message, err error) {
 func decodeExtra(v *fastjson.Value) (x extra, err error) {
 	o, oerr := v.Object()
 	if oerr != nil {
-		return x, fmt.Errorf("json: cannot unmarshal %s into Go value of type miniswe.extra", kind(v))
+		return x, fmt.Errorf("json: cannot unmarshal %s into Go value of type miniswe.extra", fjson.Kind(v))
 	}
 	var g gofields
 	o.Visit(func(k []byte, v *fastjson.Value) {

@@ -168,7 +168,7 @@ func decodeInfo(v *fastjson.Value) (info, error) {
 	}
 	o, err := v.Object()
 	if err != nil {
-		return i, fmt.Errorf("json: cannot unmarshal %s into Go value of type sweagent.info", jsonKind(v))
+		return i, fmt.Errorf("json: cannot unmarshal %s into Go value of type sweagent.info", fjson.Kind(v))
 	}
 	var first error
 	str := func(field string, v *fastjson.Value) string {
@@ -176,7 +176,7 @@ func decodeInfo(v *fastjson.Value) (info, error) {
 			return fjson.Text([]byte(s))
 		}
 		if v.Type() != fastjson.TypeNull && first == nil {
-			first = fmt.Errorf("json: cannot unmarshal %s into Go struct field info.%s of type string", jsonKind(v), field)
+			first = fmt.Errorf("json: cannot unmarshal %s into Go struct field info.%s of type string", fjson.Kind(v), field)
 		}
 		return ""
 	}
@@ -191,23 +191,6 @@ func decodeInfo(v *fastjson.Value) (info, error) {
 		}
 	})
 	return i, first
-}
-
-// jsonKind names a value's type as encoding/json's errors do.
-func jsonKind(v *fastjson.Value) string {
-	switch v.Type() {
-	case fastjson.TypeString:
-		return "string"
-	case fastjson.TypeNumber:
-		return "number"
-	case fastjson.TypeTrue, fastjson.TypeFalse:
-		return "bool"
-	case fastjson.TypeArray:
-		return "array"
-	case fastjson.TypeObject:
-		return "object"
-	}
-	return "null"
 }
 
 // decodeReplay reads replay_config: a string holding JSON, or (in some

@@ -49,15 +49,16 @@ func (f *Fields) fail(path string, v *fastjson.Value, literal bool) {
 	if f.Err != "" {
 		return
 	}
-	what := kind(v)
+	what := Kind(v)
 	if literal {
 		what += " " + string(v.MarshalTo(nil))
 	}
 	f.Err = path + ": " + what
 }
 
-// kind names a JSON value's type as encoding/json's UnmarshalTypeError does.
-func kind(v *fastjson.Value) string {
+// Kind names a JSON value's type as encoding/json's UnmarshalTypeError
+// does ("string", "number", "bool", "array", "object", "null").
+func Kind(v *fastjson.Value) string {
 	switch v.Type() {
 	case fastjson.TypeString:
 		return "string"
