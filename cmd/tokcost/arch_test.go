@@ -19,6 +19,7 @@ var importRules = map[string][]string{
 	"ingest/objstore":  {"ingest"},
 	"internal/store":   {"ingest"},
 	"internal/runsort": {"ingest"},
+	"internal/memtest": {},
 	"pricing":          {"pricing/internal/"},
 	"analyze":          {"ingest", "internal/store", "pricing"},
 	"report":           {"analyze", "ingest", "pricing"},

@@ -5,18 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/parquet"
+	"github.com/tokcost/tokcost/internal/memtest"
 )
 
 // inMemoryConvert is convert as it was before records were spilled: every
@@ -143,40 +140,6 @@ func TestConvertStreamSameAsInMemory(t *testing.T) {
 	}
 }
 
-// peakHeap runs f and returns how far the heap (live and not yet swept
-// objects, runtime/metrics) rose above where it was before, sampled every
-// millisecond while f ran.
-func peakHeap(f func()) int64 {
-	// Twice: objects freed by finalizers of the first go with the second.
-	runtime.GC()
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: sample[0].Name}}
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	metrics.Read(sample)
-	return int64(max(peak.Load(), sample[0].Value.Uint64())) - int64(base)
-}
-
 // TestConvertMemoryBounded measures how far the heap rises while convert
 // streams a generated fleet of 6,000 sessions (about 35 MB, 142,000
 // records: past one row group of 131,072 rows) and one twice as large,
@@ -204,10 +167,10 @@ func TestConvertMemoryBounded(t *testing.T) {
 			t.Fatalf("gen: exit %d: %s", code, errOut)
 		}
 		if n == 6000 {
-			inMem = peakHeap(func() { inMemoryConvert(t, []string{fleet}, 1) })
+			inMem = memtest.PeakHeap(func() { inMemoryConvert(t, []string{fleet}, 1) })
 		}
 		out := filepath.Join(dir, "out.parquet")
-		stream[n] = peakHeap(func() {
+		stream[n] = memtest.PeakHeap(func() {
 			if code, _, errOut := run(t, "convert", "--memory-limit", "4MiB", "--temp-dir", dir, "-o", out, fleet); code != 0 {
 				t.Fatalf("convert: exit %d: %s", code, errOut)
 			}

@@ -7,16 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/internal/memtest"
 )
 
 // gcPercent is the CLI's collector setting (cmd/tokcost/gc.go), under
@@ -167,41 +163,6 @@ func TestRecordSorterOrder(t *testing.T) {
 	}
 }
 
-// peakHeap runs f and returns how far the heap (live and not yet swept
-// objects, runtime/metrics) rose above where it was before, sampled every
-// millisecond while f ran. (A copy of cmd/tokcost's, which measures
-// the whole convert.)
-func peakHeap(f func()) int64 {
-	// Twice: objects freed by finalizers of the first go with the second.
-	runtime.GC()
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	base := sample[0].Value.Uint64()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		s := []metrics.Sample{{Name: sample[0].Name}}
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	metrics.Read(sample)
-	return int64(max(peak.Load(), sample[0].Value.Uint64())) - int64(base)
-}
-
 // TestRecordSorterMemoryBounded puts 96 MiB of encoded records (300,000 of
 // 320 bytes) through the sorter with 1 MiB runs, and reads them all back
 // merged: the heap may hold the run buffer (1 MiB of records and their
@@ -217,7 +178,7 @@ func TestRecordSorterMemoryBounded(t *testing.T) {
 	const n, size = 300_000, 320
 	payload := bytes.Repeat([]byte{'x'}, size)
 	var emitted int
-	peak := peakHeap(func() {
+	peak := memtest.PeakHeap(func() {
 		s := &Sorter{Buckets: 1, RunBytes: 1 << 20, Dir: t.TempDir(),
 			Create: func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-*") },
 			Forget: func(string) {}}
