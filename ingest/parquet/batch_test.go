@@ -228,3 +228,42 @@ func TestRowGroupPruning(t *testing.T) {
 		t.Errorf("pruned analysis differs from the whole file's\n%s", firstDiff(a, b))
 	}
 }
+
+// TestBatchRepeatThenRecord: a row the batch path stores and, next, a
+// copy of it (same session, id and output) that must go through Record
+// because its timestamp is past 2200 (unreadable). Finish keeps the first
+// and drops the copy; read a record at a time, the shard drops the copy
+// on arrival, so its unreadable timestamp is never counted: ts_unreadable
+// is 0 (the one kept row has a 2026 time) and duplicates 1. The batch
+// path must count the same, so its rows' repeat set is consulted for a
+// record too.
+func TestBatchRepeatThenRecord(t *testing.T) {
+	ts := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).UnixNano()
+	first := ingest.Record{SessionID: "s", ID: "call-1", Model: "gpt-4o", Kind: ingest.KindLLM, InputTokens: 10, OutputTokens: 5, TSNano: ts}
+	copyLate := first
+	copyLate.TSNano = time.Date(2250, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	path := filepath.Join(t.TempDir(), "r.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCanonical(f, []ingest.Record{first, copyLate}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Input struct {
+			Duplicates   int64 `json:"duplicates"`
+			TSUnreadable int64 `json:"ts_unreadable"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal(analysisWith(t, ingest.Options{Format: "parquet"}, path), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Input.Duplicates != 1 || a.Input.TSUnreadable != 0 {
+		t.Errorf("duplicates %d, ts_unreadable %d; want 1, 0", a.Input.Duplicates, a.Input.TSUnreadable)
+	}
+	compareBatch(t, "repeat then record", path)
+}

@@ -862,7 +862,15 @@ func (s *shard) repeat(r *ingest.Record, si uint32) bool {
 		return false
 	}
 	h := maphash.String(idSeed, r.ID) ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
-	return s.seenID(h | 1)
+	h |= 1
+	// A record after batch rows (RecordBatch) looks in their set too (the
+	// same hash): a copy dropped here is never counted, one let through
+	// is counted on arrival (ts_unreadable, ...) and only then dropped by
+	// Finish, so missing it would make the counts depend on the path.
+	if s.bids.has(h) || s.bidsOld.has(h) {
+		return true
+	}
+	return s.seenID(h)
 }
 
 // Add adds o's counts to c: the input accounting of two runs over
