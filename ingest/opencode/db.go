@@ -124,6 +124,9 @@ func decodeDB(src *ingest.Source, sink ingest.Sink) error {
 		}
 		if p.Type == "step-finish" || p.Type == "tool" {
 			p.ID, p.line = id, line // the data column leaves the id out
+			// Held until the message table is read: keep no more of a
+			// tool's error than the record will (a row may be 64 MiB).
+			p.State.Error = strings.Clone(ingest.TruncateUTF8(p.State.Error, maxErrorText))
 			parts[msg] = append(parts[msg], p)
 		}
 		if p.Type != "step-finish" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokcost/tokcost/ingest"
 	"github.com/tokcost/tokcost/ingest/ingesttest"
+	"github.com/tokcost/tokcost/internal/memtest"
 )
 
 const fixtureDB = "testdata/db/opencode.db"
@@ -255,5 +256,51 @@ c.commit()
 	want := []string{"invalid unreadable part", "invalid unreadable part", "skipped part (read with its message)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("notes %q, want %q", got, want)
+	}
+}
+
+// TestDBPartErrorsBounded: the parts of a database are held until its
+// message table is read, so a tool part's error text is cut to what the
+// record keeps (maxErrorText, 2 KiB) as the part is read. 40 tool parts
+// with 1 MiB errors each: held whole they are 40 MiB; cut, 80 KiB. The
+// heap may not rise by 20 MiB (bytes, not a timing; internal/memtest).
+func TestDBPartErrorsBounded(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("TOKCOST_REQUIRE_PYTHON") != "" {
+			t.Fatal("python3 required")
+		}
+		t.Skip("python3 not found")
+	}
+	path := filepath.Join(t.TempDir(), "opencode.db")
+	script := `
+import sqlite3, sys, json
+c = sqlite3.connect(sys.argv[1])
+c.execute("create table message (id text primary key, session_id text not null, data text not null)")
+c.execute("create table part (id text primary key, message_id text not null, session_id text not null, data text not null)")
+c.execute("insert into message values ('msg_1','ses_1',?)", (json.dumps({"role":"assistant","modelID":"m","providerID":"p","tokens":{"input":1,"output":1,"reasoning":0,"cache":{"read":0,"write":0}}}),))
+for i in range(40):
+    tool = {"type":"tool","tool":"bash","callID":"call_%d" % i,"state":{"status":"error","error":"e" * (1 << 20)}}
+    c.execute("insert into part values (?,'msg_1','ses_1',?)", ("prt_%02d" % i, json.dumps(tool)))
+c.commit()
+`
+	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("python3: %v\n%s", err, out)
+	}
+	var s *ingesttest.Sink
+	rise := memtest.PeakHeap(func() {
+		s = decodeDBPath(t, path, 41)
+	})
+	// 1 call (the message's own tokens) + 40 tool calls.
+	if len(s.Recs) != 41 {
+		t.Fatalf("%d records, want 41", len(s.Recs))
+	}
+	for _, r := range s.Recs {
+		if len(r.Error) > maxErrorText {
+			t.Fatalf("error of %d bytes kept", len(r.Error))
+		}
+	}
+	if rise > 20<<20 {
+		t.Errorf("heap rose %d MiB reading 40 parts with 1 MiB errors; want their errors cut as read", rise>>20)
 	}
 }
