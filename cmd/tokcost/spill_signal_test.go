@@ -25,16 +25,30 @@ func TestSignalMidSpill(t *testing.T) {
 	if os.Getenv("TOKCOST_SPILL_CHILD") == "1" {
 		os.Exit(runProcess(flag.Args()))
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	fifo := filepath.Join(dir, "in.jsonl")
+	// 200,000 records over 2,000 sessions: at least 4 bytes each encoded
+	// (the four leading bytes), 800 KB, past the 512 KiB --memory-limit
+	// 1MiB lets records keep.
+	interruptMidSpill(t, "TestSignalMidSpill", "TOKCOST_SPILL_CHILD", tmp, fifo,
+		[]string{"analyze", "--format", "json", "--memory-limit", "1MiB", "--temp-dir", tmp, fifo})
+}
+
+// interruptMidSpill makes fifo a FIFO fed 200,000 canonical records over
+// 2,000 sessions, runs the test binary as tokcost with args (test is the
+// running test, whose child branch runs when env is "1"), sends SIGINT
+// once the child holds a temp file in tmp, and checks it exits 130 and
+// leaves tmp empty. It returns the child's stderr.
+func interruptMidSpill(t *testing.T, test, env, tmp, fifo string, args []string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -43,9 +57,6 @@ func TestSignalMidSpill(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	// 200,000 records over 2,000 sessions: at least 4 bytes each encoded
-	// (the four leading bytes), 800 KB, past the 512 KiB --memory-limit
-	// 1MiB lets records keep.
 	go func() {
 		var b bytes.Buffer
 		for i := range 200_000 {
@@ -60,9 +71,8 @@ func TestSignalMidSpill(t *testing.T) {
 		w.Write(b.Bytes())
 	}()
 
-	args := []string{"analyze", "--format", "json", "--memory-limit", "1MiB", "--temp-dir", tmp, fifo}
-	cmd := exec.Command(exe, append([]string{"-test.run=^TestSignalMidSpill$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), "TOKCOST_SPILL_CHILD=1")
+	cmd := exec.Command(exe, append([]string{"-test.run=^" + test + "$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), env+"=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -76,7 +86,7 @@ func TestSignalMidSpill(t *testing.T) {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			<-done
-			t.Fatalf("the child never spilled into %s; stderr:\n%s", tmp, stderr.String())
+			t.Fatalf("%v: the child never spilled into %s; stderr:\n%s", args, tmp, stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -88,14 +98,15 @@ func TestSignalMidSpill(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("still running 30 s after SIGINT; stderr:\n%s", stderr.String())
+		t.Fatalf("%v: still running 30 s after SIGINT; stderr:\n%s", args, stderr.String())
 	}
 	if got := cmd.ProcessState.ExitCode(); got != 130 {
-		t.Errorf("exit code %d, want 130; stderr:\n%s", got, stderr.String())
+		t.Errorf("%v: exit code %d, want 130; stderr:\n%s", args, got, stderr.String())
 	}
 	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
-		t.Errorf("files left in the temp directory: %v", left)
+		t.Errorf("%v: files left in the temp directory: %v", args, left)
 	}
+	return stderr.String()
 }
 
 // holdsSpill reports whether process pid has a file of dir open.
