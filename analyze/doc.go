@@ -2,7 +2,8 @@
 // tokcost reports: per-session totals, cost distributions, model
 // breakdowns, runaway loops and what-if simulations.
 //
-// It does no I/O. A Collector is the ingest.Sink factory: decoders on
+// It does no I/O but one: under a memory limit, session summaries past
+// their share spill to a temporary file (sumspill.go). A Collector is the ingest.Sink factory: decoders on
 // several cores feed a store (internal/store, which owns the compact
 // record encoding and the partitions by session id). Finish takes the
 // store's partitions on every core and turns each session's events into

@@ -136,7 +136,16 @@ func diffRows(d DiffResult) (header []string, rows [][]string) {
 		if r.Unit == UnitShare { // a change of shares is in percentage points
 			abs = strconv.FormatFloat(math.Abs(r.Abs)*100, 'f', 1, 64) + " pp"
 		}
-		rows[i] = []string{r.Metric, diffValue(r.Unit, r.Old), diffValue(r.Unit, r.New), signed(abs, r.Abs), rel}
+		oldV, newV, absV := r.Old, r.New, r.Abs
+		if r.Unit == UnitTokens {
+			// Whole tokens, as the analyze views print them (a P95 between
+			// two sessions is fractional; JSON keeps it); the change is that
+			// of the two printed values, so the row adds up.
+			oldV, newV = math.Round(oldV), math.Round(newV)
+			absV = newV - oldV
+			abs = num(math.Abs(absV))
+		}
+		rows[i] = []string{r.Metric, diffValue(r.Unit, oldV), diffValue(r.Unit, newV), signed(abs, absV), rel}
 	}
 	return []string{"metric", "old", "new", "change", "relative"}, rows
 }

@@ -81,3 +81,25 @@ func TestReadAnalysisRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffWholeTokens: a token row prints whole tokens and the change of
+// the two printed values. The bench fleet against testdata/fleet.jsonl has
+// P95 total tokens 661,398.6 → 644,891.4 (their analyze JSON reports); by
+// hand 661,399 → 644,891 and 644,891 − 661,399 = −16,508 (the exact change
+// −16,507.2 would print −16,507, one off the printed values). The relative
+// change stays exact: −16,507.2 / 661,398.6 = −2.496% → −2.5%. Dollars are
+// untouched.
+func TestDiffWholeTokens(t *testing.T) {
+	rel := -16507.2 / 661398.6
+	d := DiffResult{Rows: []DiffRow{
+		{Metric: "P95 tokens / session", Unit: UnitTokens, Old: 661398.6, New: 644891.4, Abs: 644891.4 - 661398.6, Rel: &rel},
+		{Metric: "P95 cost / session", Unit: UnitUSD, Old: 0.5, New: 0.25, Abs: -0.25},
+	}}
+	_, rows := diffRows(d)
+	if got, want := strings.Join(rows[0], " | "), "P95 tokens / session | 661,399 | 644,891 | −16,508 | −2.5%"; got != want {
+		t.Errorf("tokens row %q, want %q", got, want)
+	}
+	if got, want := strings.Join(rows[1][1:4], " | "), "$0.5000 | $0.2500 | −$0.2500"; got != want {
+		t.Errorf("cost row %q, want %q", got, want)
+	}
+}

@@ -16,9 +16,12 @@ var distHeader = []string{"per session", "P50", "P95", "P99", "max", "mean", "to
 func distributionRows(s analyze.SessionStats) [][]string {
 	rows := [][]string{
 		distRow("cost (USD)", s.CostUSD, usd),
-		distRow("total tokens", s.TotalTokens, num),
-		distRow("input tokens", s.InputTokens, num),
-		distRow("output tokens", s.OutputTokens, num),
+		// Tokens are counted whole: a type-7 percentile between two
+		// sessions is fractional, and a tenth of a token is noise (JSON
+		// keeps the exact value).
+		distRow("total tokens", s.TotalTokens, wholeNum),
+		distRow("input tokens", s.InputTokens, wholeNum),
+		distRow("output tokens", s.OutputTokens, wholeNum),
 		distRow("LLM calls", s.LLMCalls, num),
 		distRow("context amplification", s.Amplification, ratio),
 	}

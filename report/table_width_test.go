@@ -177,6 +177,24 @@ func TestTableWholeTokens(t *testing.T) {
 	if !strings.Contains(string(render(t, "json", a)), "123193.5") {
 		t.Error("JSON lost the exact percentile")
 	}
+	// Markdown and HTML share the rows (rows.go) and print the same whole
+	// tokens; they printed 123,193.5 and 12,191.7 until the rounding moved
+	// from the table writer into distributionRows.
+	md := string(render(t, "markdown", a))
+	for _, want := range []string{"| input tokens | 123,194 |", "| 4,181 | 12,192 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q", want)
+		}
+	}
+	html := string(render(t, "html", a))
+	for name, out := range map[string]string{"markdown": md, "html": html} {
+		if strings.Contains(out, "123,193.5") || strings.Contains(out, "12,191.7") {
+			t.Errorf("fractional token percentile in the %s view", name)
+		}
+	}
+	if !strings.Contains(html, "123,194") {
+		t.Error("HTML lacks the whole input P50 123,194")
+	}
 	// Half away from zero, by hand: 2.5 → 3 (not the even 2), −2.5 → −3.
 	for v, want := range map[float64]string{2.5: "3", -2.5: "-3", 0.49: "0", 1234567.5: "1,234,568"} {
 		if got := wholeNum(v); got != want {

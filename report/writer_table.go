@@ -35,12 +35,6 @@ func (tw tableWriter) Write(w io.Writer, a *Analysis) error {
 	}
 	s := a.Sessions
 	rows := distributionRows(s)
-	// The table view counts tokens whole: a type-7 percentile between two
-	// sessions is fractional, and a tenth of a token is noise (JSON keeps
-	// the exact value).
-	for i := 1; i <= 3; i++ { // total, input, output tokens
-		rows[i] = distRow(rows[i][0], []analyze.Distribution{s.TotalTokens, s.InputTokens, s.OutputTokens}[i-1], wholeNum)
-	}
 	// Too wide: mean goes first (total ÷ sessions, both shown), then max,
 	// then total; the percentiles are what this table is for.
 	if err := p.table(distHeader, rows, 1, 5, 4, 6); err != nil {
@@ -356,7 +350,7 @@ func num(v float64) string {
 }
 
 // wholeNum is num rounded half away from zero to a whole number, for token
-// counts in the table view.
+// counts (distributionRows).
 func wholeNum(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return num(v)

@@ -53,8 +53,12 @@ func registerCompletions(root *cobra.Command) {
 			"group-by":     {"workflow", "model"},
 		}
 		switch c.Name() {
-		case "analyze":
+		case "analyze", "merge":
 			flags["format"] = report.AnalyzeWriters.Names()
+		case "whatif":
+			flags["format"] = report.WhatifWriters.Names()
+		case "prices":
+			flags["format"] = pricesFormats
 		case "check":
 			flags["format"] = report.CheckWriters.Names()
 		case "diff":

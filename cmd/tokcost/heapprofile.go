@@ -2,21 +2,19 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
 )
 
 // heapProfile writes the live heap after a phase to PREFIX-PHASE.pprof
-// when TOKCOST_HEAPPROFILE=PREFIX is set: where the bytes kept per
-// session and per record go (docs/performance.md), for `go tool pprof`.
-// It collects first, so the profile is what is live, and costs a
-// collection per phase only when asked for.
-func heapProfile(phase string) {
-	prefix := os.Getenv("TOKCOST_HEAPPROFILE")
-	if prefix == "" {
-		return
-	}
+// when TOKCOST_HEAPPROFILE=PREFIX is set (phaseTimer calls it): where the
+// bytes kept per session and per record go (docs/performance.md), for
+// `go tool pprof`. It collects first, so the profile is what is live, and
+// costs a collection per phase only when asked for. A failure is told on
+// errOut and the run goes on.
+func heapProfile(errOut io.Writer, prefix, phase string) {
 	runtime.GC()
 	f, err := os.Create(prefix + "-" + phase + ".pprof")
 	if err == nil {
@@ -26,6 +24,6 @@ func heapProfile(phase string) {
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "tokcost: TOKCOST_HEAPPROFILE:", err)
+		fmt.Fprintln(errOut, "tokcost: TOKCOST_HEAPPROFILE:", err)
 	}
 }

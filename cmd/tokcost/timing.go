@@ -16,26 +16,36 @@ import (
 // It writes to the IOStreams' ErrOut (SystemIO makes it; streams without
 // one, as in tests, time nothing).
 type phaseTimer struct {
-	out     io.Writer
-	last    time.Time
-	lastCPU time.Duration
+	out        io.Writer
+	timing     bool   // TOKCOST_TIMING: print each phase's times
+	heapPrefix string // TOKCOST_HEAPPROFILE: write each phase's heap profile
+	last       time.Time
+	lastCPU    time.Duration
 }
 
 // processStart is when the process began: the first phase counts from it.
 var processStart = time.Now()
 
-// newPhaseTimer returns a timer writing to out when TOKCOST_TIMING is set,
-// else nil.
+// newPhaseTimer returns a timer writing to out when TOKCOST_TIMING or
+// TOKCOST_HEAPPROFILE is set, else nil. The heap profiles' errors go to
+// out too, so nothing past the IOStreams writes to os.Stderr.
 func newPhaseTimer(out io.Writer) *phaseTimer {
-	if os.Getenv("TOKCOST_TIMING") == "" {
+	t := &phaseTimer{out: out, timing: os.Getenv("TOKCOST_TIMING") != "",
+		heapPrefix: os.Getenv("TOKCOST_HEAPPROFILE"), last: processStart}
+	if !t.timing && t.heapPrefix == "" {
 		return nil
 	}
-	return &phaseTimer{out: out, last: processStart}
+	return t
 }
 
 func (t *phaseTimer) done(phase string) {
-	heapProfile(phase) // heapprofile.go
 	if t == nil {
+		return
+	}
+	if t.heapPrefix != "" {
+		heapProfile(t.out, t.heapPrefix, phase) // heapprofile.go
+	}
+	if !t.timing {
 		return
 	}
 	now := time.Now()

@@ -3,7 +3,6 @@ package fjson
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -26,14 +25,38 @@ func Parse(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok b
 	return ParseValid(p, b)
 }
 
-// parseError words an error of fastjson on JSON that json.Valid accepted:
-// only nesting past fastjson.MaxDepth, whose message repeats a phrase per
-// level (kilobytes), so it is shortened.
-func parseError(err error) string {
-	if strings.Contains(err.Error(), "too big depth") {
+// parseError words an error of fastjson on b, JSON that json.Valid
+// accepted: that is only nesting past fastjson.MaxDepth, whose message
+// repeats a phrase per level (kilobytes), so it is shortened. The depth is
+// measured on b, not recognised in the message's text.
+func parseError(b []byte, err error) string {
+	if nesting(b, fastjson.MaxDepth) >= fastjson.MaxDepth {
 		return "too big depth: nested more than " + strconv.Itoa(fastjson.MaxDepth) + " levels"
 	}
 	return err.Error()
+}
+
+// nesting returns how many arrays and objects of b are open at once at
+// most, counting up to limit. fastjson counts each value one level below
+// its container, so valid JSON fails it only from limit open containers
+// on (the innermost holding a value).
+func nesting(b []byte, limit int) int {
+	open, most, inString := 0, 0, false
+	for i := 0; i < len(b) && most < limit; i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++ // the escaped byte cannot end the string
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			open++
+			most = max(most, open)
+		case c == ']' || c == '}':
+			open--
+		}
+	}
+	return most
 }
 
 // Fields reads typed fields the way encoding/json fills a struct, so a

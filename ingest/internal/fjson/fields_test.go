@@ -184,3 +184,31 @@ func TestLast(t *testing.T) {
 		t.Errorf("keys of a = %v, want b,b,c (the last a)", k)
 	}
 }
+
+// TestParseDepthMeasured: the depth message comes from b's nesting, not
+// from fastjson's wording (issue 12.9). Counted by hand from fastjson's
+// rule (parseValue adds a level per value, the top value is level 1, more
+// than MaxDepth = 300 fails): 300 open arrays around 1 put the 1 at level
+// 301 and fail; 300 empty arrays are 300 levels and parse; brackets inside
+// a string, escaped quotes included, open nothing.
+func TestParseDepthMeasured(t *testing.T) {
+	var p fastjson.Parser
+	at300 := []byte(strings.Repeat("[", 300) + "1" + strings.Repeat("]", 300))
+	if _, detail, ok := Parse(&p, at300); ok || detail != "too big depth: nested more than 300 levels" {
+		t.Errorf("300 arrays around a value: ok %v detail %.80q", ok, detail)
+	}
+	empty300 := []byte(strings.Repeat("[", 300) + strings.Repeat("]", 300))
+	if _, _, ok := Parse(&p, empty300); !ok {
+		t.Error("300 empty arrays rejected")
+	}
+	inString := []byte(`["\"` + strings.Repeat("[", 400) + `"]`)
+	if got := nesting(inString, 1000); got != 1 {
+		t.Errorf("nesting of brackets in a string %d, want 1", got)
+	}
+	if got := nesting(at300, 1000); got != 300 {
+		t.Errorf("nesting %d, want 300", got)
+	}
+	if got := parseError(inString, errors.New("other")); got != "other" {
+		t.Errorf("parseError of a shallow text %q, want fastjson's message", got)
+	}
+}

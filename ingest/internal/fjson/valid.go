@@ -12,7 +12,7 @@ import "github.com/valyala/fastjson"
 func ParseValid(p *fastjson.Parser, b []byte) (v *fastjson.Value, detail string, ok bool) {
 	v, err := p.ParseBytes(b)
 	if err != nil {
-		return nil, parseError(err), false
+		return nil, parseError(b, err), false
 	}
 	return v, "", true
 }

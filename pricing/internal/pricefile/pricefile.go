@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -614,11 +615,17 @@ func str(f map[string]json.RawMessage, name string, dst *string) error {
 	return nil
 }
 
+// truncate shortens a value quoted in an error to 40 bytes, never cutting a
+// UTF-8 character in two.
 func truncate(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "…"
+	if len(b) <= 40 {
+		return string(b)
 	}
-	return string(b)
+	n := 40
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return string(b[:n]) + "…"
 }
 
 // MaxHigherTiers is how many long-context tiers beyond the first a price
