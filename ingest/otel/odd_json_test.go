@@ -178,8 +178,8 @@ func TestDumpOddJSON(t *testing.T) {
 		// Values: numbers as strings and 2.0 are counts; beyond int64 is not.
 		{"go numbers as strings", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":4}},{"Key":"gen_ai.usage.input_tokens","Value":{"Value":"5"}},{"Key":"gen_ai.usage.output_tokens","Value":{"Value":2.0}}]`), "llm 5 2 4 svc"},
 		{"go huge count", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.input_tokens","Value":{"Value":1e400}}]`), "bad token count | gen_ai.usage.input_tokens"},
-		{"go deep nesting", "stdouttrace", stub(`,"Links":`+deep+`,"Attributes":[`+goAttrs+`]`), "llm 5 2 gpt-4o svc"},
-		{"go invalid utf-8 and lone surrogate", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":"g`+"\xff"+`\ud800"}},`+strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`)+`]`), "llm 5 2 g\uFFFD\uFFFD svc"},
+		{"go deep nesting", "stdouttrace", stub(`,"Links":` + deep + `,"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc"},
+		{"go invalid utf-8 and lone surrogate", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":"g` + "\xff" + `\ud800"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), "llm 5 2 g\uFFFD\uFFFD svc"},
 		// null is missing (a note's detail is the span's name).
 		{"go null objects", "stdouttrace", `{"Name":null,` + goIDs + `,"Resource":null,"Status":null,"InstrumentationScope":null,"Attributes":[null,` + goAttrs + `,{"Key":"x","Value":null}]}`, "llm 5 2 gpt-4o "},
 		{"go null context", "stdouttrace", `{"Name":"x","SpanContext":null}`, "missing trace id | x"},
@@ -198,8 +198,8 @@ func TestDumpOddJSON(t *testing.T) {
 		{"py mis-cased usage attribute", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.Output_Tokens":9,"LLM.USAGE.TOTAL_TOKENS":9}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Output_Tokens"},
 		{"py numbers as strings", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":4,"gen_ai.usage.input_tokens":"5","gen_ai.usage.output_tokens":2.0}`), "llm 5 2 4 svc"},
 		{"py huge count", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.usage.input_tokens":99999999999999999999,"gen_ai.usage.output_tokens":2}`), "bad token count | gen_ai.usage.input_tokens"},
-		{"py deep nesting", "otel-console", py(`,"events":`+deep+`,`+pyAttrs), "llm 5 2 gpt-4o svc"},
-		{"py invalid utf-8 and lone surrogate", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"g`+"\xff"+`\ud800","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.`+"\xff"+`_tokens":1}`), "llm 5 2 g\uFFFD\uFFFD svc unknown=gen_ai.usage.\uFFFD_tokens"},
+		{"py deep nesting", "otel-console", py(`,"events":` + deep + `,` + pyAttrs), "llm 5 2 gpt-4o svc"},
+		{"py invalid utf-8 and lone surrogate", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"g` + "\xff" + `\ud800","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.` + "\xff" + `_tokens":1}`), "llm 5 2 g\uFFFD\uFFFD svc unknown=gen_ai.usage.\uFFFD_tokens"},
 		{"py escapes", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.\u006dodel":"gpt\n","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}`), "llm 5 2 gpt\n svc"},
 		{"py null objects", "otel-console", `{"name":null,` + pyIDs + `,"resource":null,"status":null,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":null,"gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, "llm 5 2  "},
 		{"py null attributes", "otel-console", py(`,"attributes":null`), "skipped no usage | chat"},
