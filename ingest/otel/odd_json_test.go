@@ -65,41 +65,47 @@ func TestOTLPOddJSON(t *testing.T) {
 	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain", doc("," + attrs), "llm 5 2 gpt-4o svc"},
-		// A repeated key: encoding/json decodes each into the same field,
-		// so the last array counts, and a repeated object is merged
-		// member by member (the message of the first status survives).
+		// A repeated key counts once, the last one, whole. Changed:
+		// encoding/json merged a repeated object member by member (the
+		// message of the first status survived: err=boom).
 		{"duplicate attributes", doc(`,"attributes":[` + model + `],` + attrs), "llm 5 2 gpt-4o svc"},
-		{"duplicate status merged", doc(`,"status":{"message":"boom"},"status":{"code":2},` + attrs), "llm 5 2 gpt-4o svc err=boom"},
+		{"duplicate status", doc(`,"status":{"message":"boom"},"status":{"code":2},` + attrs), "llm 5 2 gpt-4o svc err=error"},
 		{"duplicate value member", withAttrs(op + `,` + model + `,{"key":"gen_ai.usage.input_tokens","value":{"intValue":"1","intValue":"5"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":2}}`), "llm 5 2 gpt-4o svc"},
-		// Keys: encoding/json matches them case-insensitively.
-		{"mis-cased attributes key", doc(`,"Attributes":[` + op + `,` + model + `,` + counts + `]`), "llm 5 2 gpt-4o svc"},
-		{"mis-cased key and stringValue", withAttrs(op + `,{"Key":"gen_ai.request.model","value":{"StringValue":"gpt-4o"}},` + counts), "llm 5 2 gpt-4o svc"},
-		// Usage attribute names are data: under a usage namespace, one no
-		// rule reads that names tokens is an unknown usage field; a
-		// namespace spelled in other case is not one.
-		{"mis-cased usage attribute", withAttrs(op + `,` + model + `,` + counts + `,{"key":"gen_ai.usage.Input_Tokens","value":{"intValue":9}},{"key":"GEN_AI.USAGE.INPUT_TOKENS","value":{"intValue":9}}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Input_Tokens"},
+		// Keys match exactly, and a known key in other case makes the
+		// line malformed, naming it. Changed: encoding/json matched keys
+		// case-insensitively (both read as a call, llm 5 2 gpt-4o svc).
+		{"mis-cased attributes key", doc(`,"Attributes":[` + op + `,` + model + `,` + counts + `]`), `malformed otlp | resourceSpans.scopeSpans.spans: key "Attributes" is not "attributes"`},
+		{"mis-cased key and stringValue", withAttrs(op + `,{"Key":"gen_ai.request.model","value":{"StringValue":"gpt-4o"}},` + counts), `malformed otlp | resourceSpans.scopeSpans.spans.attributes: key "Key" is not "key"`},
+		// Usage attribute names are data: under a usage namespace (in
+		// any case), one no rule reads that names tokens is an unknown
+		// usage field. Changed: a namespace in other case was not one.
+		{"mis-cased usage attribute", withAttrs(op + `,` + model + `,` + counts + `,{"key":"gen_ai.usage.Input_Tokens","value":{"intValue":9}},{"key":"GEN_AI.USAGE.INPUT_TOKENS","value":{"intValue":9}}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Input_Tokens,GEN_AI.USAGE.INPUT_TOKENS"},
 		// Numbers and strings stand for each other in values and times.
 		{"numbers as strings", doc(`,"startTimeUnixNano":"1777555053809433900","endTimeUnixNano":1777555055625694500,"attributes":[` + op + `,{"key":"gen_ai.request.model","value":{"stringValue":5}},{"key":"gen_ai.usage.input_tokens","value":{"doubleValue":"5"}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":2.0}}]`), "llm 5 2 5 svc ts=1777555053809433900"},
 		// A count beyond int64 (or float64) is not a count: invalid.
 		{"huge count", withAttrs(op + `,` + model + `,{"key":"gen_ai.usage.input_tokens","value":{"intValue":99999999999999999999}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"1e400"}}`), "bad token count | gen_ai.usage.input_tokens"},
-		// Nesting past 300 levels where nothing is read.
-		{"deep nesting", doc(`,"x":` + deep + `,` + attrs), "llm 5 2 gpt-4o svc"},
+		// Nesting past 300 levels is malformed, even where nothing is
+		// read. Changed: it was read (to 10,000 levels).
+		{"deep nesting", doc(`,"x":` + deep + `,` + attrs), "malformed otlp | too big depth: nested more than 300 levels"},
 		// Invalid UTF-8 becomes U+FFFD per bad byte; escapes are read; a
-		// lone surrogate escape becomes U+FFFD.
+		// lone surrogate escape stays as its six characters. Changed: it
+		// became U+FFFD.
 		{"invalid utf-8", withAttrs(op + `,{"key":"gen_ai.request.model","value":{"stringValue":"gpt` + "\xff" + `4o"}},` + counts), "llm 5 2 gpt\uFFFD4o svc"},
 		{"escapes", withAttrs(op + `,{"key":"gen_ai.request.\u006dodel","value":{"stringValue":"gpt-4o\"\\\/"}},` + counts), `llm 5 2 gpt-4o"\/ svc`},
-		{"lone surrogate", withAttrs(op + `,{"key":"gen_ai.request.model","value":{"stringValue":"a\ud800b"}},` + counts), "llm 5 2 a\uFFFDb svc"},
+		{"lone surrogate", withAttrs(op + `,{"key":"gen_ai.request.model","value":{"stringValue":"a\ud800b"}},` + counts), `llm 5 2 a\ud800b svc`},
 		// null is missing: a null span is a span with no fields, a null
 		// attribute one with no key.
 		{"null objects", `{"resourceSpans":[null,{"resource":null,"scopeSpans":[null,{"scope":null,"spans":[{` + ids + `,"status":null,"attributes":[null,` + op + `,` + model + `,` + counts + `,{"key":"x","value":null}]}]}]}]}`, "llm 5 2 gpt-4o "},
 		{"null span", `{"resourceSpans":[{"scopeSpans":[{"spans":[null]}]}]}`, "missing trace id | "},
 		{"null document", `null`, "skipped no spans | "},
 		{"null lists", `{"resourceSpans":null,"batches":null}`, "skipped no spans | "},
-		// A field of the wrong type makes the line malformed, in
-		// encoding/json's words.
-		{"name as number", doc(`,"name":5,` + attrs), "malformed otlp | json: cannot unmarshal number into Go struct field otlpSpan.resourceSpans.scopeSpans.spans.name of type string"},
-		{"spans as object", `{"resourceSpans":[{"scopeSpans":[{"spans":{}}]}]}`, "malformed otlp | json: cannot unmarshal object into Go struct field scopeSpans.resourceSpans.scopeSpans.spans of type []otel.otlpSpan"},
-		{"not an object", `[1]`, "malformed otlp | json: cannot unmarshal array into Go value of type otel.tracesData"},
+		// A field of the wrong type makes the line malformed, naming the
+		// field and the type. Changed: encoding/json's message named Go
+		// types ("json: cannot unmarshal number into Go struct field
+		// otlpSpan.resourceSpans.scopeSpans.spans.name of type string").
+		{"name as number", doc(`,"name":5,` + attrs), "malformed otlp | resourceSpans.scopeSpans.spans.name: number"},
+		{"spans as object", `{"resourceSpans":[{"scopeSpans":[{"spans":{}}]}]}`, "malformed otlp | resourceSpans.scopeSpans.spans: object"},
+		{"not an object", `[1]`, "malformed otlp | not a json object"},
 		// {"trace":…} wraps a document; the outer lists are then not read.
 		{"trace wrapper", `{"trace":` + doc(","+attrs) + `,"resourceSpans":[{"scopeSpans":[{"spans":[null]}]}]}`, "llm 5 2 gpt-4o svc"},
 	} {
@@ -174,7 +180,9 @@ func TestDumpOddJSON(t *testing.T) {
 		{"go duplicate status merged", "stdouttrace", stub(`,"Status":{"Description":"boom"},"Status":{"Code":"Error"},"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc err=boom"},
 		// Keys match case-insensitively.
 		{"go mis-cased keys", "stdouttrace", stub(`,"attributes":[{"key":"gen_ai.operation.name","value":{"type":"STRING","value":"chat"}},{"KEY":"gen_ai.request.model","VALUE":{"VALUE":"gpt-4o"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), "llm 5 2 gpt-4o svc"},
-		{"go mis-cased usage attribute", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.INPUT_TOKENS","Value":{"Value":9}},{"Key":"Gen_AI.Usage.Input_Tokens","Value":{"Value":9}}]`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.INPUT_TOKENS"},
+		// A usage namespace in any case: a name no rule reads is an
+		// unknown usage field. Changed: in other case it was dropped.
+		{"go mis-cased usage attribute", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.INPUT_TOKENS","Value":{"Value":9}},{"Key":"Gen_AI.Usage.Input_Tokens","Value":{"Value":9}}]`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.INPUT_TOKENS,Gen_AI.Usage.Input_Tokens"},
 		// Values: numbers as strings and 2.0 are counts; beyond int64 is not.
 		{"go numbers as strings", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":4}},{"Key":"gen_ai.usage.input_tokens","Value":{"Value":"5"}},{"Key":"gen_ai.usage.output_tokens","Value":{"Value":2.0}}]`), "llm 5 2 4 svc"},
 		{"go huge count", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.input_tokens","Value":{"Value":1e400}}]`), "bad token count | gen_ai.usage.input_tokens"},
@@ -195,7 +203,8 @@ func TestDumpOddJSON(t *testing.T) {
 		{"py duplicate attributes", "otel-console", py(`,"attributes":{},` + pyAttrs), "llm 5 2 gpt-4o svc"},
 		{"py duplicate status merged", "otel-console", py(`,"status":{"description":"boom"},"status":{"status_code":"ERROR"},` + pyAttrs), "llm 5 2 gpt-4o svc err=boom"},
 		{"py mis-cased keys", "otel-console", `{"NAME":"chat","Context":{"Trace_Id":"0x0af7651916cd43dd8448eb211c80319c","span_id":"0xb7ad6b7169203331"},"parent_id":null,` + pyRes + `,"Attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, "llm 5 2 gpt-4o svc"},
-		{"py mis-cased usage attribute", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.Output_Tokens":9,"LLM.USAGE.TOTAL_TOKENS":9}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Output_Tokens"},
+		// (Changed as in Go's: LLM.USAGE.TOTAL_TOKENS was dropped.)
+		{"py mis-cased usage attribute", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.Output_Tokens":9,"LLM.USAGE.TOTAL_TOKENS":9}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Output_Tokens,LLM.USAGE.TOTAL_TOKENS"},
 		{"py numbers as strings", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":4,"gen_ai.usage.input_tokens":"5","gen_ai.usage.output_tokens":2.0}`), "llm 5 2 4 svc"},
 		{"py huge count", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.usage.input_tokens":99999999999999999999,"gen_ai.usage.output_tokens":2}`), "bad token count | gen_ai.usage.input_tokens"},
 		{"py deep nesting", "otel-console", py(`,"events":` + deep + `,` + pyAttrs), "llm 5 2 gpt-4o svc"},
