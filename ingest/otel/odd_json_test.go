@@ -174,25 +174,34 @@ func TestDumpOddJSON(t *testing.T) {
 	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
 	for _, tc := range []struct{ name, format, in, want string }{
 		{"go plain", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc"},
-		// Repeated keys: the last array counts; a repeated object is
-		// merged member by member.
+		// A repeated key counts once, the last one, whole. Changed:
+		// encoding/json merged a repeated object (err=boom).
 		{"go duplicate attributes", "stdouttrace", stub(`,"Attributes":[],"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc"},
-		{"go duplicate status merged", "stdouttrace", stub(`,"Status":{"Description":"boom"},"Status":{"Code":"Error"},"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc err=boom"},
-		// Keys match case-insensitively.
-		{"go mis-cased keys", "stdouttrace", stub(`,"attributes":[{"key":"gen_ai.operation.name","value":{"type":"STRING","value":"chat"}},{"KEY":"gen_ai.request.model","VALUE":{"VALUE":"gpt-4o"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), "llm 5 2 gpt-4o svc"},
+		{"go duplicate status", "stdouttrace", stub(`,"Status":{"Description":"boom"},"Status":{"Code":"Error"},"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc err=error"},
+		// Keys match exactly; a known key in other case is malformed.
+		// Changed: keys matched case-insensitively (a call, llm 5 2
+		// gpt-4o svc).
+		{"go mis-cased keys", "stdouttrace", stub(`,"attributes":[{"key":"gen_ai.operation.name","value":{"type":"STRING","value":"chat"}},{"KEY":"gen_ai.request.model","VALUE":{"VALUE":"gpt-4o"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), `malformed stdouttrace | key "attributes" is not "Attributes"`},
 		// A usage namespace in any case: a name no rule reads is an
 		// unknown usage field. Changed: in other case it was dropped.
 		{"go mis-cased usage attribute", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.INPUT_TOKENS","Value":{"Value":9}},{"Key":"Gen_AI.Usage.Input_Tokens","Value":{"Value":9}}]`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.INPUT_TOKENS,Gen_AI.Usage.Input_Tokens"},
 		// Values: numbers as strings and 2.0 are counts; beyond int64 is not.
 		{"go numbers as strings", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":4}},{"Key":"gen_ai.usage.input_tokens","Value":{"Value":"5"}},{"Key":"gen_ai.usage.output_tokens","Value":{"Value":2.0}}]`), "llm 5 2 4 svc"},
 		{"go huge count", "stdouttrace", stub(`,"Attributes":[` + goAttrs + `,{"Key":"gen_ai.usage.input_tokens","Value":{"Value":1e400}}]`), "bad token count | gen_ai.usage.input_tokens"},
-		{"go deep nesting", "stdouttrace", stub(`,"Links":` + deep + `,"Attributes":[` + goAttrs + `]`), "llm 5 2 gpt-4o svc"},
-		{"go invalid utf-8 and lone surrogate", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":"g` + "\xff" + `\ud800"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), "llm 5 2 g\uFFFD\uFFFD svc"},
+		// Nesting past 300 levels is malformed, even where nothing is
+		// read. Changed: it was read.
+		{"go deep nesting", "stdouttrace", stub(`,"Links":` + deep + `,"Attributes":[` + goAttrs + `]`), "malformed stdouttrace | too big depth: nested more than 300 levels"},
+		// Invalid UTF-8 is U+FFFD per bad byte; a lone surrogate escape
+		// stays text. Changed: it was U+FFFD.
+		{"go invalid utf-8 and lone surrogate", "stdouttrace", stub(`,"Attributes":[{"Key":"gen_ai.operation.name","Value":{"Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Value":"g` + "\xff" + `\ud800"}},` + strings.TrimPrefix(goAttrs, `{"Key":"gen_ai.operation.name","Value":{"Type":"STRING","Value":"chat"}},{"Key":"gen_ai.request.model","Value":{"Type":"STRING","Value":"gpt-4o"}},`) + `]`), `llm 5 2 g` + "\uFFFD" + `\ud800 svc`},
 		// null is missing (a note's detail is the span's name).
 		{"go null objects", "stdouttrace", `{"Name":null,` + goIDs + `,"Resource":null,"Status":null,"InstrumentationScope":null,"Attributes":[null,` + goAttrs + `,{"Key":"x","Value":null}]}`, "llm 5 2 gpt-4o "},
 		{"go null context", "stdouttrace", `{"Name":"x","SpanContext":null}`, "missing trace id | x"},
-		// A field of the wrong type: malformed, in encoding/json's words.
-		{"go name as number", "stdouttrace", stub(`,"Name":5,"Attributes":[` + goAttrs + `]`), "malformed stdouttrace | json: cannot unmarshal number into Go struct field goStub.Name of type string"},
+		// A field of the wrong type is malformed, naming the field and
+		// the type. Changed: encoding/json's message named Go types ("json:
+		// cannot unmarshal number into Go struct field goStub.Name of type
+		// string").
+		{"go name as number", "stdouttrace", stub(`,"Name":5,"Attributes":[` + goAttrs + `]`), "malformed stdouttrace | Name: number"},
 		{"go not an object", "stdouttrace", `null`, "malformed stdouttrace | not a JSON object"},
 
 		{"py plain", "otel-console", py("," + pyAttrs), "llm 5 2 gpt-4o svc"},
@@ -201,18 +210,21 @@ func TestDumpOddJSON(t *testing.T) {
 		// alias of equal priority does.
 		{"py repeated attribute", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.input_tokens":7,"gen_ai.usage.output_tokens":2}`), "llm 5 2 gpt-4o svc"},
 		{"py duplicate attributes", "otel-console", py(`,"attributes":{},` + pyAttrs), "llm 5 2 gpt-4o svc"},
-		{"py duplicate status merged", "otel-console", py(`,"status":{"description":"boom"},"status":{"status_code":"ERROR"},` + pyAttrs), "llm 5 2 gpt-4o svc err=boom"},
-		{"py mis-cased keys", "otel-console", `{"NAME":"chat","Context":{"Trace_Id":"0x0af7651916cd43dd8448eb211c80319c","span_id":"0xb7ad6b7169203331"},"parent_id":null,` + pyRes + `,"Attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, "llm 5 2 gpt-4o svc"},
+		// (Changed as in Go's: the status was merged, err=boom.)
+		{"py duplicate status", "otel-console", py(`,"status":{"description":"boom"},"status":{"status_code":"ERROR"},` + pyAttrs), "llm 5 2 gpt-4o svc err=error"},
+		// (Changed as in Go's: keys matched case-insensitively.)
+		{"py mis-cased keys", "otel-console", `{"NAME":"chat","Context":{"Trace_Id":"0x0af7651916cd43dd8448eb211c80319c","span_id":"0xb7ad6b7169203331"},"parent_id":null,` + pyRes + `,"Attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, `malformed console span | key "NAME" is not "name"`},
 		// (Changed as in Go's: LLM.USAGE.TOTAL_TOKENS was dropped.)
 		{"py mis-cased usage attribute", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"gpt-4o","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.Output_Tokens":9,"LLM.USAGE.TOTAL_TOKENS":9}`), "llm 5 2 gpt-4o svc unknown=gen_ai.usage.Output_Tokens,LLM.USAGE.TOTAL_TOKENS"},
 		{"py numbers as strings", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":4,"gen_ai.usage.input_tokens":"5","gen_ai.usage.output_tokens":2.0}`), "llm 5 2 4 svc"},
 		{"py huge count", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.usage.input_tokens":99999999999999999999,"gen_ai.usage.output_tokens":2}`), "bad token count | gen_ai.usage.input_tokens"},
-		{"py deep nesting", "otel-console", py(`,"events":` + deep + `,` + pyAttrs), "llm 5 2 gpt-4o svc"},
-		{"py invalid utf-8 and lone surrogate", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"g` + "\xff" + `\ud800","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.` + "\xff" + `_tokens":1}`), "llm 5 2 g\uFFFD\uFFFD svc unknown=gen_ai.usage.\uFFFD_tokens"},
+		// (Changed as in Go's: deep nesting and lone surrogates were read.)
+		{"py deep nesting", "otel-console", py(`,"events":` + deep + `,` + pyAttrs), "malformed console span | too big depth: nested more than 300 levels"},
+		{"py invalid utf-8 and lone surrogate", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":"g` + "\xff" + `\ud800","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2,"gen_ai.usage.` + "\xff" + `_tokens":1}`), `llm 5 2 g` + "\uFFFD" + `\ud800 svc unknown=gen_ai.usage.` + "\uFFFD" + `_tokens`},
 		{"py escapes", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.\u006dodel":"gpt\n","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}`), "llm 5 2 gpt\n svc"},
 		{"py null objects", "otel-console", `{"name":null,` + pyIDs + `,"resource":null,"status":null,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":null,"gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, "llm 5 2  "},
 		{"py null attributes", "otel-console", py(`,"attributes":null`), "skipped no usage | chat"},
-		{"py parent as number", "otel-console", `{"name":"chat","context":{"trace_id":"0x01","span_id":"0x02"},"parent_id":5}`, "malformed console span | json: cannot unmarshal number into Go struct field pySpan.parent_id of type string"},
+		{"py parent as number", "otel-console", `{"name":"chat","context":{"trace_id":"0x01","span_id":"0x02"},"parent_id":5}`, "malformed console span | parent_id: number"},
 		{"py attributes as array", "otel-console", py(`,"attributes":[1]`), "malformed console span | attributes: not a JSON object"},
 		{"py resource attributes as string", "otel-console", `{"name":"chat",` + pyIDs + `,"resource":{"attributes":"x"},` + pyAttrs + `}`, "malformed console span | attributes: not a JSON object"},
 		{"py not an object", "otel-console", `[{"name":"chat"}]`, "malformed console span | not a JSON object"},

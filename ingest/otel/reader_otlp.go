@@ -142,7 +142,10 @@ func (f *otlpFields) object(path string, v *fastjson.Value, known []string, fn f
 		}
 		for _, name := range known {
 			if f.Err == "" && strings.EqualFold(string(k), name) {
-				f.Err = fmt.Sprintf("%s: key %q is not %q", path, fjson.Text(k), name)
+				f.Err = fmt.Sprintf("key %q is not %q", fjson.Text(k), name)
+				if path != "" {
+					f.Err = path + ": " + f.Err
+				}
 			}
 		}
 	})
