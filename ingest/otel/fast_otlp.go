@@ -7,8 +7,6 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
@@ -26,11 +24,14 @@ import (
 // encoding/json general decoder of the time).
 type fastDecoder struct {
 	p      scanner
-	gp     fastjson.Parser // the general decoder's
+	num    []byte // the general decoder's number text, read at once
 	intern map[string]string
+	paths  map[[2]string]string // the general decoder's field paths
 }
 
-func newFastDecoder() *fastDecoder { return &fastDecoder{intern: make(map[string]string, 1024)} }
+func newFastDecoder() *fastDecoder {
+	return &fastDecoder{intern: make(map[string]string, 1024), paths: map[[2]string]string{}}
+}
 
 // str returns b as a string, shared with earlier equal strings: span
 // summaries repeat names, scopes, models and session ids many times.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 
@@ -96,13 +98,35 @@ type keyValue struct {
 	val [8]*fastjson.Value // valueKeys
 }
 
-// text renders the value: the first of valueKeys present (null too, as
-// ""); arrays, maps and bytes are not mapped.
-func (kv *keyValue) text() string {
+// text renders the value as fjson.RawText does: the first of valueKeys
+// present (null too, as ""); arrays, maps and bytes are not mapped. As
+// the fast path's valueText, token counts are read from the parser's
+// bytes without a copy (they are parsed at once, never kept), response
+// ids are copied, and other text is interned.
+func (d *fastDecoder) text(kv *keyValue) string {
 	for _, v := range kv.val {
-		if v != nil {
+		if v == nil {
+			continue
+		}
+		var b []byte
+		switch v.Type() {
+		case fastjson.TypeString:
+			if b = v.GetStringBytes(); !utf8.Valid(b) {
+				return fjson.Text(b)
+			}
+		case fastjson.TypeNumber:
+			d.num = v.MarshalTo(d.num[:0])
+			b = d.num
+		default:
 			return fjson.RawText(v)
 		}
+		if _, ok := tokenAttrs[kv.key]; ok {
+			return unsafe.String(unsafe.SliceData(b), len(b))
+		}
+		if kv.key == "gen_ai.response.id" {
+			return string(b)
+		}
+		return d.str(b)
 	}
 	return ""
 }
@@ -126,7 +150,22 @@ func statusError(t string) bool {
 // key that is a known key in other case is an error too, so a mis-cased
 // "Attributes" or "Key" is loud instead of silently dropping the usage
 // under it (docs/formats/otel.md, "Odd JSON").
-type otlpFields struct{ fjson.Fields }
+type otlpFields struct {
+	fjson.Fields
+	d *fastDecoder // interns the strings it reads; nil: copies them
+}
+
+// str reads a string field as Fields.String does.
+func (f *otlpFields) str(path string, v *fastjson.Value) string {
+	if f.d == nil || v == nil || v.Type() != fastjson.TypeString {
+		return f.String(path, v)
+	}
+	b := v.GetStringBytes()
+	if !utf8.Valid(b) {
+		return fjson.Text(b)
+	}
+	return f.d.str(b)
+}
 
 // object visits the members of v (an object, or null: none) at path,
 // calling fn with the index of each known key.
@@ -159,16 +198,26 @@ func (f *otlpFields) array(path string, v *fastjson.Value, fn func(v *fastjson.V
 	}
 }
 
-func join(path, key string) string {
+// join names the field key of the object at path. Paths are built once a
+// decoder: naming each field of each span allocated.
+func (f *otlpFields) join(path, key string) string {
 	if path == "" {
 		return key
 	}
-	return path + "." + key
+	if f.d == nil {
+		return path + "." + key
+	}
+	if p, ok := f.d.paths[[2]string{path, key}]; ok {
+		return p
+	}
+	p := path + "." + key
+	f.d.paths[[2]string{path, key}] = p
+	return p
 }
 
 func (f *otlpFields) traces(path string, v *fastjson.Value, td *tracesData) {
 	f.object(path, v, tracesKeys, func(i int, v *fastjson.Value) {
-		p := join(path, tracesKeys[i])
+		p := f.join(path, tracesKeys[i])
 		if i == 3 {
 			td.trace = nil
 			if v.Type() != fastjson.TypeNull {
@@ -188,11 +237,11 @@ func (f *otlpFields) traces(path string, v *fastjson.Value, td *tracesData) {
 
 func (f *otlpFields) resourceSpans(path string, v *fastjson.Value, rs *resourceSpans) {
 	f.object(path, v, rsKeys, func(i int, v *fastjson.Value) {
-		p := join(path, rsKeys[i])
+		p := f.join(path, rsKeys[i])
 		if i == 0 {
 			rs.attrs = nil
 			f.object(p, v, resourceKeys, func(_ int, v *fastjson.Value) {
-				rs.attrs = f.keyValues(p+".attributes", v)
+				rs.attrs = f.keyValues(f.join(p, "attributes"), v)
 			})
 			return
 		}
@@ -209,11 +258,11 @@ var nameKeys = []string{"name"}
 
 func (f *otlpFields) scopeSpans(path string, v *fastjson.Value, ss *scopeSpans) {
 	f.object(path, v, ssKeys, func(i int, v *fastjson.Value) {
-		p := join(path, ssKeys[i])
+		p := f.join(path, ssKeys[i])
 		switch i {
 		case 0, 1:
 			name := ""
-			f.object(p, v, nameKeys, func(_ int, v *fastjson.Value) { name = f.String(p+".name", v) })
+			f.object(p, v, nameKeys, func(_ int, v *fastjson.Value) { name = f.str(f.join(p, "name"), v) })
 			if i == 0 {
 				ss.scope = name
 			} else {
@@ -225,10 +274,10 @@ func (f *otlpFields) scopeSpans(path string, v *fastjson.Value, ss *scopeSpans) 
 		f.array(p, v, func(x *fastjson.Value) {
 			var s otlpSpan
 			f.object(p, x, spanKeys, func(i int, v *fastjson.Value) {
-				sp := p + "." + spanKeys[i]
+				sp := f.join(p, spanKeys[i])
 				switch {
 				case i <= 6:
-					s.strs[i] = f.String(sp, v)
+					s.strs[i] = f.str(sp, v)
 				case i <= 10:
 					s.times[i-7] = v
 				case i == 11:
@@ -239,7 +288,7 @@ func (f *otlpFields) scopeSpans(path string, v *fastjson.Value, ss *scopeSpans) 
 						if j == 0 {
 							s.code = v
 						} else {
-							s.message = f.String(sp+".message", v)
+							s.message = f.str(f.join(sp, "message"), v)
 						}
 					})
 				}
@@ -255,11 +304,11 @@ func (f *otlpFields) keyValues(path string, v *fastjson.Value) []keyValue {
 		var kv keyValue
 		f.object(path, x, kvKeys, func(i int, v *fastjson.Value) {
 			if i == 0 {
-				kv.key = f.String(path+".key", v)
+				kv.key = f.str(f.join(path, "key"), v)
 				return
 			}
 			kv.val = [8]*fastjson.Value{}
-			f.object(path+".value", v, valueKeys, func(j int, v *fastjson.Value) { kv.val[j] = v })
+			f.object(f.join(path, "value"), v, valueKeys, func(j int, v *fastjson.Value) { kv.val[j] = v })
 		})
 		kvs = append(kvs, kv)
 	})
@@ -320,13 +369,19 @@ func (d *fastDecoder) value(val []byte, file string, line int64, out []span) ([]
 	return out, nil
 }
 
+// otlpParsers are the general decoder's: a parser per decoder re-grew its
+// value tree for every source.
+var otlpParsers fastjson.ParserPool
+
 // general is the general decoder: it reads val (valid JSON) by
 // otlpFields' rules. A value of the wrong shape is one invalid unit.
 func (d *fastDecoder) general(val []byte, file string, line int64, out []span) ([]span, *ingest.Note) {
 	malformed := func(detail string) *ingest.Note {
 		return &ingest.Note{Kind: ingest.NoteInvalid, File: file, Line: line, Reason: "malformed otlp", Detail: detail}
 	}
-	v, detail, ok := fjson.ParseValid(&d.gp, val)
+	p := otlpParsers.Get()
+	defer otlpParsers.Put(p)
+	v, detail, ok := fjson.ParseValid(p, val)
 	if !ok {
 		return out, malformed(detail)
 	}
@@ -338,7 +393,7 @@ func (d *fastDecoder) general(val []byte, file string, line int64, out []span) (
 	default:
 		return out, malformed("not a json object")
 	}
-	var f otlpFields
+	f := otlpFields{d: d}
 	f.traces("", v, &td)
 	if f.Err != "" {
 		return out, malformed(f.Err)
@@ -349,7 +404,7 @@ func (d *fastDecoder) general(val []byte, file string, line int64, out []span) (
 	var sub int32
 	for _, list := range td.lists {
 		for i := range list {
-			out, sub = appendResourceSpans(out, &list[i], file, line, sub)
+			out, sub = d.appendResourceSpans(out, &list[i], file, line, sub)
 		}
 	}
 	return out, nil
@@ -357,10 +412,10 @@ func (d *fastDecoder) general(val []byte, file string, line int64, out []span) (
 
 // appendResourceSpans appends the spans of one resource and returns the
 // next span index within the line.
-func appendResourceSpans(out []span, rs *resourceSpans, file string, line int64, sub int32) ([]span, int32) {
+func (d *fastDecoder) appendResourceSpans(out []span, rs *resourceSpans, file string, line int64, sub int32) ([]span, int32) {
 	var res span
 	for i := range rs.attrs {
-		res.setResourceAttr(rs.attrs[i].key, rs.attrs[i].text())
+		res.setResourceAttr(rs.attrs[i].key, d.text(&rs.attrs[i]))
 	}
 	for _, list := range rs.lists {
 		for _, ss := range list {
@@ -382,7 +437,7 @@ func appendResourceSpans(out []span, rs *resourceSpans, file string, line int64,
 				s.start, _ = jsonutil.ParseInt(fjson.RawText(or(os.times[0], os.times[1])))
 				s.end, _ = jsonutil.ParseInt(fjson.RawText(or(os.times[2], os.times[3])))
 				for k := range os.attrs {
-					s.setAttr(os.attrs[k].key, os.attrs[k].text())
+					s.setAttr(os.attrs[k].key, d.text(&os.attrs[k]))
 				}
 				if statusError(fjson.RawText(os.code)) {
 					s.statusErr = true
