@@ -224,6 +224,7 @@ func TestDumpOddJSON(t *testing.T) {
 		{"py escapes", "otel-console", py(`,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.\u006dodel":"gpt\n","gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}`), "llm 5 2 gpt\n svc"},
 		{"py null objects", "otel-console", `{"name":null,` + pyIDs + `,"resource":null,"status":null,"attributes":{"gen_ai.operation.name":"chat","gen_ai.request.model":null,"gen_ai.usage.input_tokens":5,"gen_ai.usage.output_tokens":2}}`, "llm 5 2  "},
 		{"py null attributes", "otel-console", py(`,"attributes":null`), "skipped no usage | chat"},
+		// (Changed as in Go's: the message named Go types.)
 		{"py parent as number", "otel-console", `{"name":"chat","context":{"trace_id":"0x01","span_id":"0x02"},"parent_id":5}`, "malformed console span | parent_id: number"},
 		{"py attributes as array", "otel-console", py(`,"attributes":[1]`), "malformed console span | attributes: not a JSON object"},
 		{"py resource attributes as string", "otel-console", `{"name":"chat",` + pyIDs + `,"resource":{"attributes":"x"},` + pyAttrs + `}`, "malformed console span | attributes: not a JSON object"},
