@@ -114,3 +114,47 @@ func BenchmarkScanner(b *testing.B) {
 		}
 	}
 }
+
+// benchFiles decodes the named testdata files with format once per op.
+func benchFiles(b *testing.B, format string, paths ...string) {
+	f := mustLookup(b, format)
+	var data [][]byte
+	var n int64
+	for _, p := range paths {
+		d, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = append(data, d)
+		n += int64(len(d))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range data {
+			src := &ingest.Source{Name: "bench", R: bufio.NewReaderSize(bytes.NewReader(d), 1<<16)}
+			sink := &countSink{}
+			if err := f.Decode(src, func() ingest.Sink { return sink }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkOTLPGeneralTestdata decodes the bundled OTLP/JSON and Tempo
+// files with the fast decoder off: the general decoder's cost on real
+// shapes (docs/performance.md, "JSON decoding").
+func BenchmarkOTLPGeneralTestdata(b *testing.B) {
+	benchNoFast = true
+	defer func() { benchNoFast = false }()
+	benchFiles(b, "otlp", "testdata/hand.jsonl", "testdata/tempo_export_with_batches.json")
+}
+
+// BenchmarkDumpDecode decodes the bundled SDK dumps: the Go exporter's
+// pretty and line forms and the Python exporter's.
+func BenchmarkDumpDecode(b *testing.B) {
+	b.Run("stdouttrace", func(b *testing.B) {
+		benchFiles(b, "stdouttrace", "testdata/stdouttrace_pretty.json", "testdata/stdouttrace_lines.jsonl")
+	})
+	b.Run("console", func(b *testing.B) { benchFiles(b, "otel-console", "testdata/console_py.json") })
+}

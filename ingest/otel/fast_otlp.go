@@ -11,22 +11,27 @@ import (
 )
 
 // fastDecoder turns one OTLP/JSON value into span summaries with a strict
-// scanner (jsonscan.go),
-// without the reflection and intermediate structs of encoding/json. It
-// declines (ok=false) every input where the two could differ: non-ASCII or
-// \u escapes (encoding/json repairs invalid UTF-8 and lone surrogates),
-// keys that only match a field case-insensitively, repeated fields, and
-// values of the wrong type (encoding/json reports those). The caller then
-// decodes the value with encoding/json, which stays the reference. It
-// earns its keep: BenchmarkOTLP runs 4.0x faster than BenchmarkOTLPGeneral
-// (median of five paired rounds) with 8x fewer allocations
-// (docs/performance.md).
+// scanner (jsonscan.go), without building fastjson values or the
+// intermediate structs of the general decoder (reader_otlp.go). It
+// declines (ok=false) every input where the two could differ: non-ASCII
+// or \u escapes (the general decoder repairs invalid UTF-8), keys that
+// are a known key in other case and repeated fields (both of which the
+// general decoder rules on), and values of the wrong type (it reports
+// those). The caller then decodes the value with the general decoder. It
+// earns its keep: BenchmarkOTLP runs 1.44-1.60x faster than
+// BenchmarkOTLPGeneral, the fastjson general decoder (three paired rounds,
+// median 1.57x), with 2.1x fewer allocations (docs/performance.md, "JSON
+// decoding"; 4.0x against the encoding/json decoder it replaced).
 type fastDecoder struct {
 	p      scanner
+	num    []byte // the general decoder's number text, read at once
 	intern map[string]string
+	paths  map[[2]string]string // the general decoder's field paths
 }
 
-func newFastDecoder() *fastDecoder { return &fastDecoder{intern: make(map[string]string, 1024)} }
+func newFastDecoder() *fastDecoder {
+	return &fastDecoder{intern: make(map[string]string, 1024), paths: map[[2]string]string{}}
+}
 
 // str returns b as a string, shared with earlier equal strings: span
 // summaries repeat names, scopes, models and session ids many times.
@@ -46,8 +51,8 @@ func (d *fastDecoder) str(b []byte) string {
 }
 
 // plainJSON reports whether val is printable ASCII (no byte < 0x20 or
-// ≥ 0x80) without a \u escape: the text where fastjson and encoding/json
-// agree on validity and on every string's value.
+// ≥ 0x80) without a \u escape: the text where the fast scanner and the
+// general decoder agree on every string's value.
 func plainJSON(val []byte) bool {
 	const lo, hi = 0x2020202020202020, 0x8080808080808080
 	i := 0
@@ -89,11 +94,11 @@ func (d *fastDecoder) decode(val []byte, file string, line int64, out []span) (_
 		return out, false
 	}
 	if trace != nil {
-		// encoding/json decodes both, then uses the inner document.
+		// The general decoder reads both, then uses the inner document.
 		if lists, _, ok = d.tracesLists(trace, false); !ok {
 			return out, false
 		}
-		// Type errors in the outer lists still fail encoding/json.
+		// Type errors in the outer lists still fail the general decoder.
 		var scratch []span
 		outer, _, _ := d.tracesLists(v, true)
 		for _, l := range outer {
@@ -269,16 +274,7 @@ func (d *fastDecoder) scopeName(v *jnode, dst *[]byte) bool {
 	if v.kind == jNull {
 		return true
 	}
-	kids := d.p.kids[v.first:v.end]
-	n := 0
-	for m := 0; m < len(kids); m += 2 {
-		if strings.EqualFold(string(d.p.text(d.node(kids[m]))), "name") {
-			if n++; n > 1 || !d.strField(d.node(kids[m+1]), dst) {
-				return false
-			}
-		}
-	}
-	return true
+	return d.fields(v, nameKeys, func(_ int, fv *jnode) bool { return d.strField(fv, dst) })
 }
 
 func (d *fastDecoder) scopeSpans(ss *jnode, res *span, file string, line int64, sub *int32, out []span) ([]span, bool) {

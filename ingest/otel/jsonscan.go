@@ -1,11 +1,16 @@
 package otel
 
-import "github.com/tokcost/tokcost/ingest/internal/jsonscan"
+import (
+	"github.com/valyala/fastjson"
+
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
+)
 
 // A strict JSON parser for the lines plainJSON admits (printable ASCII,
-// no \u escapes). It accepts exactly what encoding/json's Valid accepts
-// on such text, so a line it parses needs no second validating pass, and
-// it builds a flat tree the fast decoder walks. Strings, numbers and
+// no \u escapes). It accepts exactly what the general decoder's
+// fjson.Parse accepts on such text (json.Valid, nested at most
+// fastjson.MaxDepth levels; FuzzScanner), so a line it parses needs no
+// second validating pass, and it builds a flat tree the fast decoder walks. Strings, numbers and
 // unescaping are the scanner core it shares with the canonical JSONL
 // decoder (ingest/internal/jsonscan).
 
@@ -31,9 +36,10 @@ type jnode struct {
 	first, end int32
 }
 
-// maxScanDepth stays far below encoding/json's 10000; deeper input is
-// left to encoding/json.
-const maxScanDepth = 512
+// maxScanDepth is fastjson's bound, counted as fastjson counts it (every
+// value, scalars too, is one level below its container), so the fast path
+// and the general decoder agree on the deep input both refuse.
+const maxScanDepth = fastjson.MaxDepth
 
 type scanner struct {
 	nodes []jnode
@@ -68,7 +74,7 @@ func (p *scanner) add(n jnode) int32 {
 }
 
 func (p *scanner) value() (int32, bool) {
-	if p.pos >= len(p.s) {
+	if p.pos >= len(p.s) || p.depth >= maxScanDepth {
 		return 0, false
 	}
 	switch c := p.s[p.pos]; {

@@ -149,6 +149,6 @@ func (b *lineBatch) decode(d *fastDecoder, file string) {
 	}
 }
 
-// benchNoFast sends every line to encoding/json, so BenchmarkOTLPGeneral
+// benchNoFast sends every line to the general decoder, so BenchmarkOTLPGeneral
 // can measure what the fast decoder earns. Only benchmarks set it.
 var benchNoFast bool

@@ -2,12 +2,12 @@ package otel
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"strings"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
@@ -49,40 +49,6 @@ func (consoleFormat) Sniff(_ string, head []byte) bool {
 		bytes.Contains(head, []byte(`"trace_id"`)) && bytes.Contains(head, []byte(`"parent_id"`))
 }
 
-type goSpanContext struct {
-	TraceID string `json:"TraceID"`
-	SpanID  string `json:"SpanID"`
-}
-
-type goKeyValue struct {
-	Key   string `json:"Key"`
-	Value struct {
-		Type  string          `json:"Type"`
-		Value json.RawMessage `json:"Value"`
-	} `json:"Value"`
-}
-
-type goScope struct {
-	Name string `json:"Name"`
-}
-
-// goStub is the part of tracetest.SpanStub that is mapped.
-type goStub struct {
-	Name        string        `json:"Name"`
-	SpanContext goSpanContext `json:"SpanContext"`
-	Parent      goSpanContext `json:"Parent"`
-	StartTime   string        `json:"StartTime"`
-	EndTime     string        `json:"EndTime"`
-	Attributes  []goKeyValue  `json:"Attributes"`
-	Status      struct {
-		Code        string `json:"Code"`
-		Description string `json:"Description"`
-	} `json:"Status"`
-	Resource               []goKeyValue `json:"Resource"`
-	InstrumentationScope   goScope      `json:"InstrumentationScope"`
-	InstrumentationLibrary goScope      `json:"InstrumentationLibrary"`
-}
-
 func (stdoutFormat) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
 	return decodeDump(src, newSink, "malformed stdouttrace", stubSpan)
 }
@@ -91,17 +57,26 @@ func (consoleFormat) Decode(src *ingest.Source, newSink ingest.SinkFactory) erro
 	return decodeDump(src, newSink, "malformed console span", consoleSpan)
 }
 
+var dumpParsers fastjson.ParserPool
+
 // decodeDump feeds every JSON value of src, one span each, to the
 // collector. A value that is not a span of the expected shape is one
-// invalid unit.
-func decodeDump(src *ingest.Source, newSink ingest.SinkFactory, reason string, conv func(val []byte, s *span) error) error {
+// invalid unit, detail saying why.
+func decodeDump(src *ingest.Source, newSink ingest.SinkFactory, reason string, conv func(v *fastjson.Value, s *span) string) error {
 	sink := newSink()
 	c := newCollector(src.Name, sink)
+	p := dumpParsers.Get()
+	defer dumpParsers.Put(p)
 	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
 		s := span{file: src.Name, line: line}
 		sink.Lines(1)
-		if err := conv(val, &s); err != nil {
-			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: reason, Detail: err.Error()})
+		// EachValue hands on only what json.Valid accepts.
+		v, detail, ok := fjson.ParseValid(p, val)
+		if ok {
+			detail = conv(v, &s)
+		}
+		if detail != "" {
+			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: reason, Detail: detail})
 			return
 		}
 		c.add(&s)
@@ -110,115 +85,198 @@ func decodeDump(src *ingest.Source, newSink ingest.SinkFactory, reason string, c
 	return err
 }
 
-var errNotObject = errors.New("not a JSON object")
+// The span readers below read by the rules of the OTLP reader's
+// otlpFields: encoding/json's struct rules (null is missing, a field of
+// the wrong type is an error naming it), keys matched exactly, a known key
+// in other case an error, the last of repeated keys counting whole
+// (docs/formats/otel-sdk-dumps.md, "Odd JSON").
 
-func stubSpan(val []byte, s *span) error {
-	if v := bytes.TrimSpace(val); len(v) == 0 || v[0] != '{' {
+const errNotObject = "not a JSON object"
+
+var (
+	stubKeys  = []string{"Name", "SpanContext", "Parent", "StartTime", "EndTime", "Attributes", "Status", "Resource", "InstrumentationScope", "InstrumentationLibrary"}
+	goIDKeys  = []string{"TraceID", "SpanID"}
+	goKVKeys  = []string{"Key", "Value"}
+	goValKeys = []string{"Type", "Value"}
+	goStKeys  = []string{"Code", "Description"}
+	goScKeys  = []string{"Name"}
+)
+
+// stubSpan reads the part of a tracetest.SpanStub that is mapped.
+func stubSpan(v *fastjson.Value, s *span) string {
+	if v.Type() != fastjson.TypeObject {
 		return errNotObject
 	}
-	var st goStub
-	if err := json.Unmarshal(val, &st); err != nil {
-		return err
+	var f otlpFields
+	var ctx, parent [2]string
+	var scope, library, start, end, code, desc string
+	var attrs, res []goKeyValue
+	ids := func(path string, v *fastjson.Value, dst *[2]string) {
+		*dst = [2]string{}
+		f.object(path, v, goIDKeys, func(i int, v *fastjson.Value) { dst[i] = f.String(path+"."+goIDKeys[i], v) })
 	}
-	s.traceID, s.spanID = dumpID(st.SpanContext.TraceID), dumpID(st.SpanContext.SpanID)
-	s.parentID = dumpID(st.Parent.SpanID)
-	s.name = st.Name
-	s.scope = or(st.InstrumentationScope.Name, st.InstrumentationLibrary.Name)
-	s.start, s.end = dumpTime(st.StartTime), dumpTime(st.EndTime)
-	for _, kv := range st.Resource {
-		s.setResourceAttr(kv.Key, jsonutil.RawText(kv.Value.Value))
+	scopeName := func(path string, v *fastjson.Value) (name string) {
+		f.object(path, v, goScKeys, func(_ int, v *fastjson.Value) { name = f.String(path+".Name", v) })
+		return name
 	}
-	for _, kv := range st.Attributes {
-		s.setAttr(kv.Key, jsonutil.RawText(kv.Value.Value))
+	f.object("", v, stubKeys, func(i int, v *fastjson.Value) {
+		path := stubKeys[i]
+		switch i {
+		case 0:
+			s.name = f.String(path, v)
+		case 1:
+			ids(path, v, &ctx)
+		case 2:
+			ids(path, v, &parent)
+		case 3:
+			start = f.String(path, v)
+		case 4:
+			end = f.String(path, v)
+		case 5:
+			attrs = goKeyValues(&f, path, v)
+		case 6:
+			code, desc = "", ""
+			f.object(path, v, goStKeys, func(j int, v *fastjson.Value) {
+				if j == 0 {
+					code = f.String(path+".Code", v)
+				} else {
+					desc = f.String(path+".Description", v)
+				}
+			})
+		case 7:
+			res = goKeyValues(&f, path, v)
+		case 8:
+			scope = scopeName(path, v)
+		case 9:
+			library = scopeName(path, v)
+		}
+	})
+	if f.Err != "" {
+		return f.Err
+	}
+	s.traceID, s.spanID = dumpID(ctx[0]), dumpID(ctx[1])
+	s.parentID = dumpID(parent[1])
+	s.scope = or(scope, library)
+	s.start, s.end = dumpTime(start), dumpTime(end)
+	for _, kv := range res {
+		s.setResourceAttr(kv.key, fjson.RawText(kv.val))
+	}
+	for _, kv := range attrs {
+		s.setAttr(kv.key, fjson.RawText(kv.val))
 	}
 	// codes.Code marshals as "Unset", "Error" or "Ok".
-	if strings.EqualFold(st.Status.Code, "Error") {
+	if strings.EqualFold(code, "Error") {
 		s.statusErr = true
-		s.statusMsg = st.Status.Description
+		s.statusMsg = desc
 	}
-	return nil
+	return ""
 }
 
-// pySpan is the part of ReadableSpan.to_json() that is mapped. Attribute
-// maps stay raw so their keys are read in file order.
-type pySpan struct {
-	Name    string `json:"name"`
-	Context struct {
-		TraceID string `json:"trace_id"`
-		SpanID  string `json:"span_id"`
-	} `json:"context"`
-	ParentID  *string `json:"parent_id"`
-	StartTime string  `json:"start_time"`
-	EndTime   string  `json:"end_time"`
-	Status    struct {
-		StatusCode    string `json:"status_code"`
-		CanonicalCode string `json:"canonical_code"` // SDKs before 0.16
-		Description   string `json:"description"`
-	} `json:"status"`
-	Attributes json.RawMessage `json:"attributes"`
-	Resource   struct {
-		Attributes json.RawMessage `json:"attributes"`
-	} `json:"resource"`
+// goKeyValue is an attribute.KeyValue as the Go SDK marshals it:
+// {"Key","Value":{"Type","Value"}}; val is the inner Value, raw.
+type goKeyValue struct {
+	key string
+	val *fastjson.Value
 }
 
-func consoleSpan(val []byte, s *span) error {
-	if v := bytes.TrimSpace(val); len(v) == 0 || v[0] != '{' {
+func goKeyValues(f *otlpFields, path string, v *fastjson.Value) []goKeyValue {
+	var kvs []goKeyValue
+	f.array(path, v, func(x *fastjson.Value) {
+		var kv goKeyValue
+		f.object(path, x, goKVKeys, func(i int, v *fastjson.Value) {
+			if i == 0 {
+				kv.key = f.String(path+".Key", v)
+				return
+			}
+			kv.val = nil
+			f.object(path+".Value", v, goValKeys, func(j int, v *fastjson.Value) {
+				if j == 0 {
+					f.String(path+".Value.Type", v) // read only to check its type, as before
+				} else {
+					kv.val = v
+				}
+			})
+		})
+		kvs = append(kvs, kv)
+	})
+	return kvs
+}
+
+var (
+	pyKeys    = []string{"name", "context", "parent_id", "start_time", "end_time", "status", "attributes", "resource"}
+	pyCtxKeys = []string{"trace_id", "span_id"}
+	pyStKeys  = []string{"status_code", "canonical_code", "description"} // canonical_code: SDKs before 0.16
+	pyResKeys = []string{"attributes"}
+)
+
+// consoleSpan reads the part of ReadableSpan.to_json() that is mapped.
+// Attribute maps are walked in file order, a repeated member too (so
+// aliases of equal priority resolve the same way on every run).
+func consoleSpan(v *fastjson.Value, s *span) string {
+	if v.Type() != fastjson.TypeObject {
 		return errNotObject
 	}
-	var ps pySpan
-	if err := json.Unmarshal(val, &ps); err != nil {
-		return err
+	var f otlpFields
+	var ctx [2]string
+	var parent, start, end string
+	var status [3]string
+	var attrs, resAttrs *fastjson.Value
+	f.object("", v, pyKeys, func(i int, v *fastjson.Value) {
+		path := pyKeys[i]
+		switch i {
+		case 0:
+			s.name = f.String(path, v)
+		case 1:
+			ctx = [2]string{}
+			f.object(path, v, pyCtxKeys, func(j int, v *fastjson.Value) { ctx[j] = f.String(path+"."+pyCtxKeys[j], v) })
+		case 2:
+			parent = f.String(path, v)
+		case 3:
+			start = f.String(path, v)
+		case 4:
+			end = f.String(path, v)
+		case 5:
+			status = [3]string{}
+			f.object(path, v, pyStKeys, func(j int, v *fastjson.Value) { status[j] = f.String(path+"."+pyStKeys[j], v) })
+		case 6:
+			attrs = v
+		case 7:
+			resAttrs = nil
+			f.object(path, v, pyResKeys, func(_ int, v *fastjson.Value) { resAttrs = v })
+		}
+	})
+	if f.Err != "" {
+		return f.Err
 	}
-	s.traceID, s.spanID = dumpID(ps.Context.TraceID), dumpID(ps.Context.SpanID)
-	if ps.ParentID != nil {
-		s.parentID = dumpID(*ps.ParentID)
+	s.traceID, s.spanID = dumpID(ctx[0]), dumpID(ctx[1])
+	s.parentID = dumpID(parent)
+	s.start, s.end = dumpTime(start), dumpTime(end)
+	if !eachMember(resAttrs, s.setResourceAttr) || !eachMember(attrs, s.setAttr) {
+		return "attributes: not a JSON object"
 	}
-	s.name = ps.Name
-	s.start, s.end = dumpTime(ps.StartTime), dumpTime(ps.EndTime)
-	if err := eachMember(ps.Resource.Attributes, s.setResourceAttr); err != nil {
-		return err
-	}
-	if err := eachMember(ps.Attributes, s.setAttr); err != nil {
-		return err
-	}
-	switch code := strings.ToUpper(or(ps.Status.StatusCode, ps.Status.CanonicalCode)); code {
+	switch code := strings.ToUpper(or(status[0], status[1])); code {
 	case "", "UNSET", "OK":
 	default:
 		// ERROR, or one of the gRPC-style canonical codes of old SDKs.
 		s.statusErr = true
-		s.statusMsg = ps.Status.Description
+		s.statusMsg = status[2]
 	}
-	return nil
+	return ""
 }
 
-// eachMember calls fn with every member of a JSON object, in file order
-// (so aliases of equal priority resolve the same way on every run), the
-// value as text. null or absent is no members.
-func eachMember(raw json.RawMessage, fn func(key, val string)) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
+// eachMember calls fn with every member of a JSON object, in file order,
+// the value as text; false when v is not an object. null or absent is no
+// members.
+func eachMember(v *fastjson.Value, fn func(key, val string)) bool {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return true
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return errors.New("attributes: not a JSON object")
+	o, err := v.Object()
+	if err != nil {
+		return false
 	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return err
-		}
-		fn(key, jsonutil.RawText(v))
-	}
-	if _, err := dec.Token(); err != nil && err != io.EOF {
-		return err
-	}
-	return nil
+	o.Visit(func(k []byte, v *fastjson.Value) { fn(fjson.Text(k), fjson.RawText(v)) })
+	return true
 }
 
 // dumpID normalises a span or trace id: Python writes "0x…" hex, and the

@@ -9,47 +9,33 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/jsonutil"
 )
 
-// decodeOTLPReference is the sequential encoding/json decoder the fast
-// parallel path replaced, kept to check that both yield the same records
-// and notes.
+// decodeOTLPReference is the sequential general decoder alone (fastjson,
+// read by otlpFields), without the fast scanner or the parallel line
+// workers, kept to check that the fast parallel path yields the same
+// records and notes.
 func decodeOTLPReference(src *ingest.Source, sink ingest.Sink) error {
 	c := newCollector(src.Name, sink)
+	d := newFastDecoder()
 	err := jsonutil.EachValue(src, sink, func(val []byte, line int64) {
-		var td tracesData
-		if err := json.Unmarshal(val, &td); err != nil {
-			sink.Lines(1)
-			sink.Note(ingest.Note{Kind: ingest.NoteInvalid, File: src.Name, Line: line, Reason: "malformed otlp", Detail: err.Error()})
-			return
+		spans, note := d.general(val, src.Name, line, nil)
+		if note == nil && len(spans) == 0 {
+			note = &ingest.Note{Kind: ingest.NoteSkipped, File: src.Name, Line: line, Reason: "no spans"}
 		}
-		if td.Trace != nil {
-			td = *td.Trace
-		}
-		var sub int32
-		for _, list := range [][]resourceSpans{td.ResourceSpans, td.ResourceSpans2, td.Batches} {
-			for i := range list {
-				var spans []span
-				spans, sub = appendResourceSpans(nil, &list[i], src.Name, line, sub)
-				for j := range spans {
-					c.sink.Lines(1)
-					c.add(&spans[j])
-				}
-			}
-		}
-		if sub == 0 {
-			sink.Lines(1)
-			sink.Note(ingest.Note{Kind: ingest.NoteSkipped, File: src.Name, Line: line, Reason: "no spans"})
-		}
+		c.addLine(spans, note)
 	})
 	c.flush()
 	return err
 }
 
-// edgeLines are shapes where a hand-written decoder could drift from
-// encoding/json: case-folded and repeated keys, nulls, wrong types,
+// edgeLines are shapes where the fast decoder could drift from the
+// general one: case-folded and repeated keys, nulls, wrong types,
 // non-ASCII and \u escapes, the {"trace":…} wrapper, snake_case names.
 var edgeLines = []string{
 	`{"resourceSpans":[{"scopeSpans":[{"spans":[{"TraceId":"aa","spanId":"01","attributes":[{"key":"gen_ai.usage.input_tokens","value":{"intValue":5}},{"key":"gen_ai.usage.output_tokens","value":{"intValue":"1"}}],"name":"chat"}]}]}]}`,
@@ -140,7 +126,7 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 // FuzzOTLPReference checks the fast parallel decoder against the
-// encoding/json reference on arbitrary input.
+// sequential general decoder on arbitrary input.
 func FuzzOTLPReference(f *testing.F) {
 	f.Add(readFileF(f, "testdata/hand.jsonl"))
 	f.Add([]byte(strings.Join(edgeLines, "\n")))
@@ -151,27 +137,75 @@ func FuzzOTLPReference(f *testing.F) {
 	})
 }
 
-// FuzzScanner checks that, on the lines the fast path sees (plainJSON),
-// the scanner accepts exactly what json.Valid accepts (up to its depth).
+// FuzzScanner holds the fast path's scanner to the general decoder,
+// fastjson behind fjson.Parse (json.Valid judges validity, fastjson bounds
+// nesting), on the lines the fast path sees (plainJSON): it must accept
+// exactly what fjson.Parse accepts, and build the same tree (kinds,
+// strings unescaped, numbers as written, members in order).
 func FuzzScanner(f *testing.F) {
 	for _, l := range edgeLines {
 		f.Add([]byte(l))
 	}
 	f.Add([]byte(`{"a":[1,-0.5e+3,true,false,null,"\"\\\/\b\f\n\r\t"],"b":{}} `))
+	f.Add([]byte(`{"a":` + strings.Repeat("[", 298) + `1` + strings.Repeat("]", 298) + `}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !plainJSON(data) {
 			return // parse's precondition
 		}
-		var p scanner
-		_, ok := p.parse(data)
-		valid := json.Valid(data)
-		if ok && !valid {
-			t.Fatalf("scanner accepts invalid JSON %q", data)
+		var sc scanner
+		root, ok := sc.parse(data)
+		var fp fastjson.Parser
+		v, detail, want := fjson.Parse(&fp, data)
+		if ok != want {
+			t.Fatalf("scanner accepts %v, fjson.Parse %v (%s): %q", ok, want, detail, data)
 		}
-		if !ok && valid && bytes.Count(data, []byte("["))+bytes.Count(data, []byte("{")) < maxScanDepth {
-			t.Fatalf("scanner rejects valid JSON %q", data)
+		if ok {
+			sameTree(t, &sc, root, v)
 		}
 	})
+}
+
+// sameTree compares the scanner's tree at n with fastjson's value.
+func sameTree(t *testing.T, sc *scanner, n int32, v *fastjson.Value) {
+	t.Helper()
+	node := &sc.nodes[n]
+	kinds := map[jkind]fastjson.Type{jNull: fastjson.TypeNull, jTrue: fastjson.TypeTrue, jFalse: fastjson.TypeFalse,
+		jNum: fastjson.TypeNumber, jStr: fastjson.TypeString, jObj: fastjson.TypeObject, jArr: fastjson.TypeArray}
+	if kinds[node.kind] != v.Type() {
+		t.Fatalf("kind %d, fastjson %s", node.kind, v.Type())
+	}
+	kids := sc.kids[node.first:node.end]
+	switch node.kind {
+	case jStr:
+		if got := string(sc.text(node)); got != string(v.GetStringBytes()) {
+			t.Fatalf("string %q, fastjson %q", got, v.GetStringBytes())
+		}
+	case jNum:
+		if string(node.raw) != string(v.MarshalTo(nil)) {
+			t.Fatalf("number %s, fastjson %s", node.raw, v.MarshalTo(nil))
+		}
+	case jArr:
+		a := v.GetArray()
+		if len(a) != len(kids) {
+			t.Fatalf("array of %d, fastjson %d", len(kids), len(a))
+		}
+		for i := range a {
+			sameTree(t, sc, kids[i], a[i])
+		}
+	case jObj:
+		o := v.GetObject()
+		if o.Len() != len(kids)/2 {
+			t.Fatalf("object of %d, fastjson %d", len(kids)/2, o.Len())
+		}
+		i := 0
+		o.Visit(func(k []byte, x *fastjson.Value) {
+			if got := string(sc.text(&sc.nodes[kids[i]])); got != string(k) {
+				t.Fatalf("key %q, fastjson %q", got, k)
+			}
+			sameTree(t, sc, kids[i+1], x)
+			i += 2
+		})
+	}
 }
 
 func readFileF(f *testing.F, path string) []byte {

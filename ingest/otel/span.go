@@ -257,7 +257,10 @@ func unknownUsageAttr(key string) bool {
 		return false
 	}
 	for _, p := range [...]string{"gen_ai.usage.", "llm.usage.", "llm.token_count.", "ai.usage."} {
-		if strings.HasPrefix(key, p) {
+		// The namespace in any case: GEN_AI.USAGE.INPUT_TOKENS is a
+		// mis-cased known name, which the report names, as the canonical
+		// reader names a mis-cased usage key (ingest/usage.go).
+		if len(key) >= len(p) && strings.EqualFold(key[:len(p)], p) {
 			return strings.Contains(strings.ToLower(key[len(p):]), "token")
 		}
 	}

@@ -2,7 +2,7 @@
 // langfuse) share: numbers that arrive as strings or numbers, documents
 // that are one pretty-printed object or a stream of them, first-key
 // sniffing. The JSON-document readers walk their documents with
-// jsonscan.Stream.
+// jsonscan.Stream, as EachValue walks a stream of pretty-printed values.
 package jsonutil
 
 import (
@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 )
 
 // RawText renders a JSON scalar as text: a string unquoted, a number or
@@ -149,12 +150,15 @@ func PrettyDocument(head []byte) bool {
 	return false
 }
 
-// DecodeStream feeds fn the concatenated JSON values of data. It returns
-// false when the first value does not parse, so the caller can fall back to
-// lines; a later error is one invalid unit and ends the input, since a
-// stream cannot be resynchronised.
+// DecodeStream feeds fn the concatenated JSON values of data, each valid
+// JSON (a slice fn must not keep). It returns false when the first value
+// does not parse, so the caller can fall back to lines; a later error is
+// one invalid unit and ends the input, since a stream cannot be
+// resynchronised. jsonscan.Stream splits the values as json.Decoder did,
+// with the Decoder's error texts (FuzzStream), without copying each value;
+// data is in memory already, so its bound is data's length.
 func DecodeStream(data []byte, name string, sink ingest.Sink, fn func(val []byte, line int64)) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := jsonscan.NewStream(bytes.NewReader(data), len(data)+1)
 	var lastOff int
 	var lastLine int64 = 1
 	lineAt := func(off int) int64 {
@@ -173,8 +177,7 @@ func DecodeStream(data []byte, name string, sink ingest.Sink, fn func(val []byte
 		for start < len(data) && (data[start] == ' ' || data[start] == '\t' || data[start] == '\r' || data[start] == '\n') {
 			start++
 		}
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		raw, err := dec.Value()
 		if err == io.EOF {
 			return true
 		}
