@@ -640,6 +640,7 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		out.counts.Records -= p.dups
 		out.counts.LinesWithRecords -= p.dupUnits
 		out.counts.Duplicates += p.dupUnits
+		out.counts.TSUnreadable += p.tsUnreadable
 		for id, mu := range p.models {
 			dst := all[id]
 			if dst == nil {
@@ -725,6 +726,10 @@ type partResult struct {
 	models   map[uint32]*ModelUsage
 	dups     int64 // events dropped
 	dupUnits int64 // of which first records of their input unit
+	// tsUnreadable counts the kept events whose timestamp could not be
+	// read (store.Key.TSUnreadable): counted after de-duplication, so a
+	// dropped repeat never counts, however far from its first copy.
+	tsUnreadable int64
 }
 
 // SessionEvents is one session's events as the store hands them back,
@@ -785,17 +790,19 @@ func (w *finisher) partition(raw []SessionEvents) partResult {
 	for i := range raw {
 		s := &block[i]
 		res.sessions[i] = s
-		dropped, units := w.session(s, &raw[i], res.models)
+		dropped, units, unreadable := w.session(s, &raw[i], res.models)
 		res.dups += int64(dropped)
 		res.dupUnits += int64(units)
+		res.tsUnreadable += int64(unreadable)
 	}
 	return res
 }
 
 // session finishes one session into s, adding its calls to models; it
 // returns how many events it dropped as repeats and how many of them were
-// the first record of their input unit.
-func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*ModelUsage) (dropped, units int) {
+// the first record of their input unit, and how many it kept have an
+// unreadable timestamp.
+func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*ModelUsage) (dropped, units, unreadable int) {
 	*s = Session{Summary: Summary{ID: raw.ID, Workflow: w.strs[raw.Workflow]}, Events: raw.Events}
 	if len(raw.Attrs) > 0 {
 		s.Attrs = make(map[string]string, len(raw.Attrs))
@@ -803,7 +810,7 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 			s.Attrs[a.Key] = a.Val
 		}
 	}
-	dropped, units = dedupe(s, raw.Keys, &w.seen)
+	dropped, units, unreadable = dedupe(s, raw.Keys, &w.seen)
 	s.Duplicates += raw.Repeats
 	s.repeats = raw.Repeats
 	order(s.Events)
@@ -823,7 +830,7 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 		}
 		s.Events = nil
 	}
-	return dropped, units
+	return dropped, units, unreadable
 }
 
 // callInputs is the input tokens of each of s's model calls.
@@ -839,9 +846,10 @@ func callInputs(s *Session) []uint32 {
 
 // dedupe puts a session's events in input order and drops repeats of an
 // event id, keeping the first. keys holds each event's position and id
-// hash. It returns how many events it dropped and how many of them were the
-// first record of their input unit.
-func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units int) {
+// hash. It returns how many events it dropped, how many of them were the
+// first record of their input unit, and how many it kept have an
+// unreadable timestamp.
+func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units, unreadable int) {
 	ev := s.Events
 	// Slabs are moved out in nearly input order: check before sorting.
 	for i := 1; i < len(keys); i++ {
@@ -864,22 +872,26 @@ func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units int
 			}
 			continue
 		}
+		if keys[i].TSUnreadable {
+			unreadable++
+		}
 		out = append(out, ev[i])
 	}
 	dropped = len(ev) - len(out)
 	s.Events = out
 	s.Duplicates = dropped
-	return dropped, units
+	return dropped, units, unreadable
 }
 
 // dedupeReplicas is dedupe for the rare session holding replicas: of the
 // records sharing an id, a non-replica wins over replicas (the first in
 // input order otherwise), and the kept record takes the largest output of
 // the copies, since streamed copies can carry partial output (docs/formats/claude-code.md).
-func dedupeReplicas(s *Session, keys []store.Key) (dropped, units int) {
+func dedupeReplicas(s *Session, keys []store.Key) (dropped, units, unreadable int) {
 	ev := s.Events
 	at := make(map[uint64]int, len(ev)) // id hash → index in out
 	out := ev[:0]
+	unread := make([]bool, 0, len(ev)) // keys[…].TSUnreadable of out's records
 	for i := range ev {
 		e := ev[i]
 		h := keys[i].IDHash
@@ -889,22 +901,29 @@ func dedupeReplicas(s *Session, keys []store.Key) (dropped, units int) {
 				at[h] = len(out)
 			}
 			out = append(out, e)
+			unread = append(unread, keys[i].TSUnreadable)
 			continue
 		}
 		kept := &out[j]
 		loser := e
 		if kept.Flags&flagReplica != 0 && e.Flags&flagReplica == 0 {
 			loser, *kept = *kept, e
+			unread[j] = keys[i].TSUnreadable
 		}
 		kept.Output = max(kept.Output, loser.Output)
 		if loser.Flags&flagSameUnit == 0 {
 			units++
 		}
 	}
+	for _, u := range unread {
+		if u {
+			unreadable++
+		}
+	}
 	dropped = len(ev) - len(out)
 	s.Events = out
 	s.Duplicates = dropped
-	return dropped, units
+	return dropped, units, unreadable
 }
 
 // inputOrder sorts events and their keys together by input position.

@@ -58,28 +58,53 @@ func ParseServiceTier(s string) ServiceTier {
 	return TierOther
 }
 
-// usageStringGetter reads one string at a path inside a provider's usage
-// object; present is false when the path is absent, null or not a string.
-type usageStringGetter func(path ...string) (s string, present bool)
+// UsageStringGetter reads one string at a path inside a provider's usage
+// object: present is false when the path is absent or null, ok is false
+// when it holds something other than a string.
+type UsageStringGetter func(path ...string) (s string, present, ok bool)
 
-// fillUsageBilling reads the billing fields of a provider usage object that
-// are not token counts: Anthropic's usage.service_tier and
+// FillUsageBilling reads the billing fields of a provider usage object
+// that are not token counts, whatever container it was read from (a JSON
+// object, a Parquet struct): Anthropic's usage.service_tier and
 // usage.server_tool_use.web_search_requests, usage.inference_geo "us"
-// (US-only inference; "global", "not_available" and "" are not), and
-// usage.speed "fast" (fast mode). (OpenAI carries service_tier
-// beside usage, which the readers map as the canonical service_tier field.)
-// It never overrides a tier already set.
-func fillUsageBilling(r *Record, get usageStringGetter, count UsageGetter) *FieldError {
+// (US-only inference) and usage.speed "fast" (fast mode). (OpenAI carries
+// service_tier beside usage, which the readers map as the canonical
+// service_tier field.) It never overrides a tier already set.
+//
+// A value it does not know is never read as the default silently: a
+// service tier is TierOther (priced as standard, reported), and a speed
+// other than "standard", "fast" or "", or an inference_geo other than "us",
+// "global", "not_available" or "", is named in Record.UnknownUsage ("speed",
+// "inference_geo"), as is either field holding something other than a
+// string. A web search count that is not a count is a FieldError.
+func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *FieldError {
 	if r.ServiceTier == TierStandard {
-		if s, ok := get("service_tier"); ok {
-			r.ServiceTier = ParseServiceTier(s)
+		if s, present, ok := get("service_tier"); present {
+			r.ServiceTier = TierOther
+			if ok {
+				r.ServiceTier = ParseServiceTier(s)
+			}
 		}
 	}
-	if g, ok := get("inference_geo"); ok && strings.EqualFold(strings.TrimSpace(g), "us") {
-		r.USOnly = true
+	if g, present, ok := get("inference_geo"); present {
+		switch g = strings.ToLower(strings.TrimSpace(g)); {
+		case !ok:
+			r.addUnknownUsage("inference_geo")
+		case g == "us":
+			r.USOnly = true
+		case g != "global" && g != "not_available" && g != "":
+			r.addUnknownUsage("inference_geo")
+		}
 	}
-	if sp, ok := get("speed"); ok && strings.EqualFold(strings.TrimSpace(sp), "fast") {
-		r.Fast = true // Anthropic fast mode; "standard" is the default speed
+	if sp, present, ok := get("speed"); present {
+		switch sp = strings.ToLower(strings.TrimSpace(sp)); {
+		case !ok:
+			r.addUnknownUsage("speed")
+		case sp == "fast":
+			r.Fast = true // Anthropic fast mode
+		case sp != "standard" && sp != "": // standard is the default speed
+			r.addUnknownUsage("speed")
+		}
 	}
 	n, ok, err := count("server_tool_use", "web_search_requests")
 	if err != nil {
@@ -89,4 +114,12 @@ func fillUsageBilling(r *Record, get usageStringGetter, count UsageGetter) *Fiel
 		r.WebSearchRequests = n
 	}
 	return nil
+}
+
+// addUnknownUsage adds name to the comma-separated UnknownUsage.
+func (r *Record) addUnknownUsage(name string) {
+	if r.UnknownUsage != "" {
+		r.UnknownUsage += ","
+	}
+	r.UnknownUsage += name
 }

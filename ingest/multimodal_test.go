@@ -77,3 +77,32 @@ func TestFastAndUSOnlyFields(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageBillingValuesNotKnown: a usage speed or inference_geo whose
+// value tokcost does not know (or that is not a string) is not read as
+// the default silently: the field is named in UnknownUsage (counted in
+// input.unknown_usage_fields); a service tier that is not a string is
+// TierOther, reported like an unknown tier name. Known values, by hand:
+// "standard", "" and absent speed are standard; "global",
+// "not_available" and "" are not US-only.
+func TestUsageBillingValuesNotKnown(t *testing.T) {
+	c := decodeString(t, `{"session_id":"s","usage":{"input_tokens":1,"speed":"standard","inference_geo":"global"}}
+{"session_id":"s","usage":{"input_tokens":1,"speed":"","inference_geo":"not_available"}}
+{"session_id":"s","usage":{"input_tokens":1,"speed":"turbo","inference_geo":"eu"}}
+{"session_id":"s","usage":{"input_tokens":1,"speed":true,"inference_geo":1,"service_tier":2}}
+{"session_id":"s","usage":{"input_tokens":1,"speed":null,"inference_geo":null,"service_tier":null}}
+`)
+	if len(c.recs) != 5 {
+		t.Fatalf("got %d records, notes %+v", len(c.recs), c.notes)
+	}
+	want := []struct {
+		unknown string
+		tier    ServiceTier
+	}{{"", TierStandard}, {"", TierStandard}, {"inference_geo,speed", TierStandard}, {"inference_geo,speed", TierOther}, {"", TierStandard}}
+	for i, w := range want {
+		r := c.recs[i]
+		if r.UnknownUsage != w.unknown || r.ServiceTier != w.tier || r.Fast || r.USOnly {
+			t.Errorf("line %d: unknown %q tier %v fast %v us %v; want %q %v false false", i+1, r.UnknownUsage, r.ServiceTier, r.Fast, r.USOnly, w.unknown, w.tier)
+		}
+	}
+}

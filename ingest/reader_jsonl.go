@@ -511,12 +511,15 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 		*TokenField(r, m.name) = m.n
 	}
 	if usage != nil {
-		if ferr := fillUsageBilling(r, func(path ...string) (string, bool) {
+		if ferr := FillUsageBilling(r, func(path ...string) (string, bool, bool) {
 			v := usage.Get(path...)
-			if v == nil || v.Type() != fastjson.TypeString {
-				return "", false
+			if v == nil || v.Type() == fastjson.TypeNull {
+				return "", false, false
 			}
-			return string(v.GetStringBytes()), true
+			if v.Type() != fastjson.TypeString {
+				return "", true, false
+			}
+			return string(v.GetStringBytes()), true, true
 		}, func(path ...string) (int64, bool, *FieldError) {
 			v := usage.Get(path...)
 			if v == nil || v.Type() == fastjson.TypeNull {

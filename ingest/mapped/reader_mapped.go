@@ -157,6 +157,11 @@ func (d *decoder) fill(r *ingest.Record, root *fastjson.Value) *ingest.FieldErro
 			*ingest.TokenField(r, m.name) = m.n
 		}
 	}
+	if st.usage != nil {
+		if ferr := fillUsageBilling(r, st.usage); ferr != nil {
+			return ferr
+		}
+	}
 	return ingest.Finish(r, st.statusExplicit)
 }
 
@@ -317,6 +322,29 @@ func fillUsage(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
 	}, fjson.ObjectKeys(u))
+}
+
+// fillUsageBilling reads a provider usage object's billing fields (service
+// tier, speed, inference geography, web searches) as the canonical JSONL
+// reader does, beside top-level tokens too (ingest.FillUsageBilling).
+func fillUsageBilling(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
+	return ingest.FillUsageBilling(r, func(path ...string) (string, bool, bool) {
+		v := u.Get(path...)
+		if v == nil || v.Type() == fastjson.TypeNull {
+			return "", false, false
+		}
+		if v.Type() != fastjson.TypeString {
+			return "", true, false
+		}
+		return string(v.GetStringBytes()), true, true
+	}, func(path ...string) (int64, bool, *ingest.FieldError) {
+		v := u.Get(path...)
+		if v == nil || v.Type() == fastjson.TypeNull {
+			return 0, false, nil
+		}
+		t, err := tokens(v, "usage."+strings.Join(path, "."))
+		return t, err == nil, err
+	})
 }
 
 // number reads a JSON number, or a decimal string: many exporters (proto3

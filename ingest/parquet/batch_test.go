@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -266,4 +267,102 @@ func TestBatchRepeatThenRecord(t *testing.T) {
 		t.Errorf("duplicates %d, ts_unreadable %d; want 1, 0", a.Input.Duplicates, a.Input.TSUnreadable)
 	}
 	compareBatch(t, "repeat then record", path)
+}
+
+// TestTSUnreadableRepeatFarApart (issue 20): a row and its copy (same
+// session, id and output) with 9,000 other rows between them, one of the
+// two with a timestamp past 2200 (unreadable). 9,000 is past the batch
+// rows' repeat set (two generations of 4,096: at most 8,192 ids) and
+// inside the record path's (2^19), so the record path and the JSONL
+// reader drop the copy on arrival and the batch path leaves it to
+// Finish. Whatever the path, the analysis keeps the first copy and drops
+// the second, so by hand:
+//
+//   - records 9,001 (1 + 9,000 distinct fillers), duplicates 1;
+//   - ts_unreadable is the kept (first) copy's: 0 when the late copy has
+//     the bad time, 1 when the first has it.
+//
+// Counted on arrival, the batch path reported ts_unreadable 1 in the
+// first case (--strict would exit 3 on a clean reading).
+func TestTSUnreadableRepeatFarApart(t *testing.T) {
+	const fillers = 9000
+	good := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	bad := time.Date(2250, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name             string
+		firstTS, copyTS  time.Time
+		wantTSUnreadable int64
+	}{
+		{"late copy unreadable", good, bad, 0},
+		{"first copy unreadable", bad, good, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rec := func(id string, ts time.Time) ingest.Record {
+				return ingest.Record{SessionID: "s", ID: id, Model: "gpt-4o", Kind: ingest.KindLLM, InputTokens: 10, OutputTokens: 5, TSNano: ts.UnixNano()}
+			}
+			line := func(id string, ts time.Time) string {
+				return `{"session_id":"s","id":"` + id + `","model":"gpt-4o","kind":"llm","input_tokens":10,"output_tokens":5,"ts":"` + ts.Format(time.RFC3339Nano) + `"}` + "\n"
+			}
+			recs := []ingest.Record{rec("call-0", tc.firstTS)}
+			var jsonl bytes.Buffer
+			jsonl.WriteString(line("call-0", tc.firstTS))
+			for i := 1; i <= fillers; i++ {
+				at := good.Add(time.Duration(i) * time.Second)
+				recs = append(recs, rec("call-"+strconv.Itoa(i), at))
+				jsonl.WriteString(line("call-"+strconv.Itoa(i), at))
+			}
+			recs = append(recs, rec("call-0", tc.copyTS))
+			jsonl.WriteString(line("call-0", tc.copyTS))
+
+			pq := filepath.Join(dir, "r.parquet")
+			f, err := os.Create(pq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteCanonical(f, recs); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			jl := filepath.Join(dir, "r.jsonl")
+			if err := os.WriteFile(jl, jsonl.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			type input struct {
+				Records      int64 `json:"records"`
+				Duplicates   int64 `json:"duplicates"`
+				TSUnreadable int64 `json:"ts_unreadable"`
+			}
+			counts := func(analysis []byte) input {
+				var a struct {
+					Input input `json:"input"`
+				}
+				if err := json.Unmarshal(analysis, &a); err != nil {
+					t.Fatal(err)
+				}
+				return a.Input
+			}
+			want := input{Records: 1 + fillers, Duplicates: 1, TSUnreadable: tc.wantTSUnreadable}
+			defer func() { noBatch = false }()
+			batch := analysisWith(t, ingest.Options{Format: "parquet"}, pq)
+			noBatch = true
+			perRecord := analysisWith(t, ingest.Options{Format: "parquet"}, pq)
+			noBatch = false
+			fromJSONL := analysisWith(t, ingest.Options{Format: "jsonl"}, jl)
+			for name, a := range map[string][]byte{"batch": batch, "per-record": perRecord, "jsonl": fromJSONL} {
+				if got := counts(a); got != want {
+					t.Errorf("%s path: %+v, want %+v", name, got, want)
+				}
+			}
+			if !bytes.Equal(batch, perRecord) {
+				t.Errorf("batch and per-record analyses differ\n%s", firstDiff(perRecord, batch))
+			}
+			if !bytes.Equal(batch, fromJSONL) {
+				t.Errorf("Parquet and JSONL analyses differ\n%s", firstDiff(fromJSONL, batch))
+			}
+		})
+	}
 }

@@ -492,23 +492,32 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 			return
 		}
 	}
-	if hasUsage && !st.topTokens {
+	if hasUsage {
+		var get func(path ...string) val
 		if d.us != nil {
-			ferr = fillUsage(r, func(path ...string) val { return d.us.lookup(i, path...) })
+			get = func(path ...string) val { return d.us.lookup(i, path...) }
 		} else if v := d.get[d.plan.usage](i); v.cl == clString {
 			o, err := d.jp.Parse(v.s)
 			if err != nil || o.Type() != fastjson.TypeObject {
 				ferr = &ingest.FieldError{Reason: "wrong type", Field: "usage"}
 			} else {
-				ferr = fillUsage(r, jsonLookup(o))
+				get = jsonLookup(o)
 			}
+		}
+		if get != nil && !st.topTokens {
+			ferr = fillUsage(r, get)
+			for _, m := range st.media {
+				*ingest.TokenField(r, m.canon) = m.n
+			}
+		}
+		// The billing fields are read beside top-level tokens too, as
+		// the JSONL reader reads them.
+		if get != nil && ferr == nil {
+			ferr = fillUsageBilling(r, get)
 		}
 		if ferr != nil {
 			d.invalid(line, ferr)
 			return
-		}
-		for _, m := range st.media {
-			*ingest.TokenField(r, m.canon) = m.n
 		}
 	}
 	if ferr = ingest.Finish(r, st.statusExplicit); ferr != nil {

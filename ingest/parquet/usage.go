@@ -74,7 +74,7 @@ func jsonLookup(o *fastjson.Value) func(path ...string) val {
 			}
 			return val{cl: clFloat, f: f}
 		case fastjson.TypeString:
-			return val{cl: clString}
+			return val{cl: clString, s: string(v.GetStringBytes())}
 		}
 		return val{cl: clOther}
 	}
@@ -101,6 +101,29 @@ func tokenVal(field string, v val) (int64, *ingest.FieldError) {
 // rules (ingest.FillUsage).
 func fillUsage(r *ingest.Record, get func(path ...string) val) *ingest.FieldError {
 	return ingest.FillUsage(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+		v := get(path...)
+		if v.cl == clNull {
+			return 0, false, nil
+		}
+		t, err := tokenVal("usage."+strings.Join(path, "."), v)
+		return t, err == nil, err
+	})
+}
+
+// fillUsageBilling reads the usage object's billing fields (service tier,
+// speed, inference geography, web searches) with the JSONL reader's rules
+// (ingest.FillUsageBilling).
+func fillUsageBilling(r *ingest.Record, get func(path ...string) val) *ingest.FieldError {
+	return ingest.FillUsageBilling(r, func(path ...string) (string, bool, bool) {
+		switch v := get(path...); {
+		case v.cl == clNull:
+			return "", false, false
+		case v.cl != clString || v.badUTF8:
+			return "", true, false
+		default:
+			return v.s, true, true
+		}
+	}, func(path ...string) (int64, bool, *ingest.FieldError) {
 		v := get(path...)
 		if v.cl == clNull {
 			return 0, false, nil

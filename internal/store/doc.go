@@ -34,7 +34,8 @@
 //	        tool, role, error); strsClass (bit 5), strsTSms (bit 6),
 //	        strsDurMS (bit 7)
 //	byte    kind: Kind in bits 0-1, Status in bits 4-5; kindNextSeq
-//	        (bit 2), kindBilling (bit 3), kindToolIO (bit 7)
+//	        (bit 2), kindBilling (bit 3), kindTSUnreadable (bit 6: the
+//	        timestamp could not be read), kindToolIO (bit 7)
 //	uvarint sink-local session index             unless hdrSameSess
 //	varint  line less the buffer's previous one  unless hdrNextLine (then +1, sub 0)
 //	uvarint sub-position within the line         numsSub
@@ -71,6 +72,13 @@
 // the 136 of an Event (120 before the audio and image counts). Error texts are cut to 512 bytes. Repeats of an
 // event id in one session (the same output) are dropped on arrival while
 // records come in input order, and counted.
+//
+// What a record is counted for must not depend on whether its repeat was
+// dropped on arrival or by the analysis's de-duplication (repeats far
+// apart, batch rows' small repeat set): an unreadable timestamp is
+// therefore not counted on arrival but stored (kindTSUnreadable) and
+// handed back in Key.TSUnreadable, and the analysis counts it for the
+// copies it keeps.
 //
 // Strings (session ids, names, error texts) are interned per sink in
 // pointer-free tables (intern.go), so the garbage collector marks blocks,

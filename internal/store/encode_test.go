@@ -97,6 +97,8 @@ func TestEncodingRoundTrip(t *testing.T) {
 		r.Error = pick("", "boom", strings.Repeat("é", 400)) // 800 bytes: cut at maxErrorKept
 		r.ErrorClass = ingest.ErrorClass(rng.IntN(3))
 		r.Replica, r.SameUnit = rng.IntN(7) == 0, rng.IntN(5) == 0
+		// Kept per record (kindTSUnreadable), with or without a time.
+		r.TSUnreadable = rng.IntN(6) == 0
 		if rng.IntN(3) == 0 { // the tool-io block: each part on its own, edge values included
 			hashes := []uint64{0, 1, math.MaxUint64, rng.Uint64()}
 			r.ToolArgsHash, r.ToolResultHash = hashes[rng.IntN(4)], hashes[rng.IntN(4)]
@@ -301,7 +303,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 	if r.SameUnit {
 		e.Flags |= SameUnit
 	}
-	k := Key{Order: PosOf(sh.fileIndex, r.Line, r.Sub)}
+	k := Key{Order: PosOf(sh.fileIndex, r.Line, r.Sub), TSUnreadable: r.TSUnreadable}
 	if r.ID != "" {
 		k.IDHash = maphash.String(idSeed, r.ID) | 1
 	}

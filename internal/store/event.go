@@ -97,6 +97,10 @@ func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
 type Key struct {
 	Order  Pos
 	IDHash uint64 // 0 when the record had no id
+	// TSUnreadable: the record's timestamp could not be read. The analysis
+	// counts it (InputCounts.TSUnreadable) for the copies it keeps, so a
+	// repeat counts the same however far from its first copy it came.
+	TSUnreadable bool
 }
 
 // Pos is where a record was read: which input, which line and which

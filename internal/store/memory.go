@@ -252,6 +252,11 @@ const (
 	kindShift   = 4
 	kindMask    = 1<<2 - 1 // Kind and Status take two bits each
 
+	// The record's timestamp could not be read (Record.TSUnreadable): the
+	// analysis counts it for the copy it keeps (Key.TSUnreadable), not the
+	// shard on arrival, where a copy Finish drops would count too.
+	kindTSUnreadable = 1 << 6
+
 	// The tool-io block's first byte.
 	ioArgs   = 1 << 0
 	ioResult = 1 << 1
@@ -272,6 +277,9 @@ const (
 // The header's record flags are Flags' own bits, so that decoding copies
 // them: these fail to compile if the two drift apart.
 var _ = [1]struct{}{}[hdrRecordFlags&(hdrSameSess|hdrNextLine|hdrHasID)]
+
+// No bit of the kind byte stands for two things.
+var _ = [1]struct{}{}[kindTSUnreadable&(kindMask|kindMask<<kindShift|kindNextSeq|kindBilling|kindToolIO)]
 
 // BorrowsIDs declares that Record keeps only a hash of r.ID
 // (ingest.BorrowsIDs): decoders need not copy ids for the analysis.
@@ -363,6 +371,9 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	kind := uint8(r.Kind) | uint8(r.Status)<<kindShift
+	if r.TSUnreadable {
+		kind |= kindTSUnreadable
+	}
 	webSearches := sat32(max(r.WebSearchRequests, 0))
 	calls := min(max(r.Calls, 0), ingest.MaxTotalsCalls) // readers keep to the bound
 	media := [4]uint32{sat32(r.AudioInputTokens), sat32(r.ImageInputTokens), sat32(r.AudioOutputTokens), sat32(r.ImageOutputTokens)}
@@ -485,9 +496,6 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.TSAssumedUTC {
 		s.counts.TSAssumedUTC++
 	}
-	if r.TSUnreadable {
-		s.counts.TSUnreadable++
-	}
 	if r.ZeroOutputText {
 		s.counts.ZeroOutputCalls++
 	}
@@ -546,7 +554,7 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 			if nums&numsSub != 0 {
 				sub, i = uvarintAt(b, i)
 			}
-			k = Key{Order: PosOf(s.fileIndex, line, int32(sub))}
+			k = Key{Order: PosOf(s.fileIndex, line, int32(sub)), TSUnreadable: kind&kindTSUnreadable != 0}
 			if flags&hdrHasID != 0 {
 				k.IDHash = binary.LittleEndian.Uint64(b[i:])
 				i += 8

@@ -33,6 +33,13 @@ type Usage struct {
 	CacheRead         *int64             `json:"cache_read_input_tokens"`
 	PromptDetails     *promptDetails     `json:"prompt_tokens_details"`
 	CompletionDetails *completionDetails `json:"completion_tokens_details"`
+	// Server-side tools (LiteLLM's ServerToolUse, Anthropic's
+	// usage.server_tool_use): web searches are billed per search.
+	ServerToolUse *serverToolUse `json:"server_tool_use"`
+}
+
+type serverToolUse struct {
+	WebSearchRequests *int64 `json:"web_search_requests"`
 }
 
 type promptDetails struct {
@@ -135,6 +142,16 @@ func decode(v *fastjson.Value) (Usage, error) {
 					u.PromptDetails = &promptDetails{}
 					decodePromptDetails(d, u.PromptDetails, &f, count)
 				}
+			case "server_tool_use":
+				u.ServerToolUse = nil
+				if d := f.Object("server_tool_use", v); d != nil {
+					u.ServerToolUse = &serverToolUse{}
+					d.Visit(func(k []byte, v *fastjson.Value) {
+						if string(k) == "web_search_requests" {
+							u.ServerToolUse.WebSearchRequests = count("server_tool_use.web_search_requests", v)
+						}
+					})
+				}
 			case "completion_tokens_details":
 				u.CompletionDetails = nil
 				if d := f.Object("completion_tokens_details", v); d != nil {
@@ -211,6 +228,12 @@ func (u *Usage) Fill(r *ingest.Record) error {
 	}
 	r.InputTokens, r.OutputTokens, r.CacheWriteTokens, r.CacheReadTokens, r.ReasoningTokens = n[0], n[1], n[2], n[3], n[4]
 	r.CacheWrite1hTokens = n[5]
+	if u.ServerToolUse != nil {
+		// As the canonical usage object's (ingest.FillUsageBilling).
+		if r.WebSearchRequests, err = get(u.ServerToolUse.WebSearchRequests, "server_tool_use.web_search_requests"); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
