@@ -62,6 +62,52 @@ func BuffersInput(format string) bool {
 	return ok && b.BuffersInput()
 }
 
+// FieldMapUse is how a format uses a --map field mapping (Options.Map),
+// declared with a method FieldMap() FieldMapUse; formats without one
+// ignore a mapping and cannot be combined with it.
+type FieldMapUse uint8
+
+const (
+	FieldMapNone    FieldMapUse = iota
+	FieldMapRead                // reads the mapping when given
+	FieldMapDefault             // reads it, and is read when --map names no format
+)
+
+func fieldMapUse(f Format) FieldMapUse {
+	if d, ok := f.(interface{ FieldMap() FieldMapUse }); ok {
+		return d.FieldMap()
+	}
+	return FieldMapNone
+}
+
+// FieldMapFormat is the format a run with a field mapping reads: named,
+// when that format reads a mapping, or the format declared as the
+// mapping's default when named is "". The caller need not know formats.
+func FieldMapFormat(named string) (string, error) {
+	var readers []string
+	def := ""
+	for _, n := range formatOrder {
+		switch fieldMapUse(formats[n]) {
+		case FieldMapDefault:
+			def = n
+			readers = append(readers, n+" (the default)")
+		case FieldMapRead:
+			readers = append(readers, n)
+		}
+	}
+	sort.Strings(readers) // not registration order, which follows imports
+	if named == "" && def != "" {
+		return def, nil
+	}
+	if f, ok := formats[named]; ok && fieldMapUse(f) != FieldMapNone {
+		return named, nil
+	}
+	if _, err := Lookup(named); err != nil {
+		return "", err
+	}
+	return "", fmt.Errorf("--map is read by the formats %s; it cannot be combined with --input-format %s", strings.Join(readers, ", "), named)
+}
+
 // SinkFactory hands out sinks. Decoders call it once per worker goroutine.
 type SinkFactory func() Sink
 

@@ -77,12 +77,8 @@ func (o *inputOptions) inputSelection(ios *IOStreams) (map[string]string, error)
 		return nil, err
 	}
 	if fieldMap != nil {
-		switch o.InputFormat {
-		case "":
-			o.InputFormat = "mapped"
-		case "mapped", "csv":
-		default:
-			return nil, usageErr("--map reads JSONL of any shape (format mapped) or CSV (--input-format csv); it cannot be combined with --input-format %s", o.InputFormat)
+		if o.InputFormat, err = ingest.FieldMapFormat(o.InputFormat); err != nil {
+			return nil, usageErr("%s", err)
 		}
 	}
 	if o.InputFormat != "" {

@@ -24,6 +24,9 @@ type Format struct{}
 // Name implements ingest.Format.
 func (Format) Name() string { return "csv" }
 
+// FieldMap: --map names the canonical field of CSV columns.
+func (Format) FieldMap() ingest.FieldMapUse { return ingest.FieldMapRead }
+
 // Describe implements ingest.Format.
 func (Format) Describe() string {
 	return "CSV with a header row: canonical column names and aliases, or any columns with --input-format csv --map canonical=Column; one step per row"

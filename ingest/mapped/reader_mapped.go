@@ -19,6 +19,9 @@ type format struct{}
 
 func (format) Name() string { return "mapped" }
 
+// FieldMap: --map without --input-format reads JSONL of any shape with it.
+func (format) FieldMap() ingest.FieldMapUse { return ingest.FieldMapDefault }
+
 func (format) Describe() string {
 	return "any JSONL with --map canonical=json.path (e.g. session_id=attributes.thread); unmapped fields read by their canonical names"
 }
