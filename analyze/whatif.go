@@ -227,23 +227,22 @@ type Whatif struct {
 const WindowCaveat = "truncating the context changes the prompt prefix, which can break prompt caching: savings assume the remaining input is billed at the uncached rate as recorded"
 
 // Simulate replays every session of d under the policies in cfg, exactly,
-// from the recorded tokens.
+// from the recorded tokens: each session on its own (on every core), then
+// the sessions' results added up in id order (Policy).
 func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
-	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
-		return nil, err
-	}
-	caps, err := sortedCaps(cfg.Caps)
+	cfg, err := checkWhatif(d.Config.Prices, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Window < 0 {
-		return nil, fmt.Errorf("window %d: must be at least 1", cfg.Window)
-	}
-	cfg.Caps = caps
 	rw := DetectLoops(d, cfg.Loops)
-	sim := &simulator{d: d, cfg: cfg, runaway: runawayIDs(rw), p: newPricer(d.Config, d.Strings),
-		targets: map[[2]int64]pricing.Match{}}
-	w := &Whatif{Sim: sim.run(d.Sessions), Runaway: rw}
+	recs := replayAll(d.Config, d.Strings, cfg, d.Sessions)
+	sums := make([]*Summary, len(d.Sessions))
+	idx := make(map[*Session]int, len(d.Sessions))
+	for i, s := range d.Sessions {
+		sums[i], idx[s] = &s.Summary, i
+	}
+	sm := &simulator{cfg: cfg, runaway: runawayIDs(rw), prices: d.Config.Prices}
+	w := &Whatif{Sim: sm.run(sums, recs), Runaway: rw}
 	if cfg.GroupBy != "" {
 		groups, err := GroupSessions(d, cfg.GroupBy)
 		if err != nil {
@@ -251,21 +250,57 @@ func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
 		}
 		w.GroupBy = cfg.GroupBy
 		for _, g := range groups {
-			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sim.run(g.Sessions)})
+			gs, gr := make([]*Summary, len(g.Sessions)), make([]*simRecord, len(g.Sessions))
+			for i, s := range g.Sessions {
+				gs[i], gr[i] = &s.Summary, recs[idx[s]]
+			}
+			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sm.run(gs, gr)})
 		}
 	}
 	return w, nil
 }
 
-type simulator struct {
-	d       *Dataset
-	cfg     WhatifConfig
-	runaway map[string]bool
-	p       *pricer
-	targets map[[2]int64]pricing.Match // route index, day → target rates
+// checkWhatif validates cfg against the price table and sorts its caps.
+func checkWhatif(prices *pricing.Table, cfg WhatifConfig) (WhatifConfig, error) {
+	if err := ValidateRoutes(prices, cfg.Routes); err != nil {
+		return cfg, err
+	}
+	caps, err := sortedCaps(cfg.Caps)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Window < 0 {
+		return cfg, fmt.Errorf("window %d: must be at least 1", cfg.Window)
+	}
+	cfg.Caps = caps
+	return cfg, nil
 }
 
-func (sm *simulator) run(sessions []*Session) Sim {
+// replayAll replays every session (Policy), on every core.
+func replayAll(c Config, strs []string, cfg WhatifConfig, sessions []*Session) []*simRecord {
+	recs := make([]*simRecord, len(sessions))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(sessions)/64)) {
+		wg.Go(func() {
+			rp, ps := newReplayer(c, strs, cfg), cfg.policies()
+			for i := int(next.Add(1) - 1); i < len(sessions); i = int(next.Add(1) - 1) {
+				recs[i] = rp.replay(sessions[i], ps)
+			}
+		})
+	}
+	wg.Wait()
+	return recs
+}
+
+type simulator struct {
+	cfg     WhatifConfig
+	runaway map[string]bool
+	prices  *pricing.Table
+}
+
+// run adds up one set of sessions, sorted by id, with each one's replay.
+func (sm *simulator) run(sessions []*Summary, recs []*simRecord) Sim {
 	cfg := sm.cfg
 	var out Sim
 	out.Warnings = []string{}
@@ -311,12 +346,19 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	}
 	out.Econ = Economics(base, cfg.Econ)
 
-	r := &simRun{sm: sm, sessions: sessions, base: base, baseTotal: Distribute(base).Total, healthyCalls: healthyCalls}
+	r := &simRun{sm: sm, baseTotal: Distribute(base).Total, healthyCalls: healthyCalls}
 	ps := cfg.policies()
 	for _, p := range ps {
 		p.start(r)
 	}
-	combined := r.replay(ps)
+	combined := make([]float64, len(sessions))
+	for i, s := range sessions {
+		rec := recs[i]
+		for j, p := range ps {
+			p.add(s, rec, rec.kept[j])
+		}
+		combined[i] = rec.combined(s, r.combinedCap)
+	}
 	var policies []string
 	for _, p := range ps {
 		policies = append(policies, p.finish(&out)...)
