@@ -56,6 +56,11 @@ type simRecord struct {
 	cc *capCosts
 	// kept is each policy's endSession, in WhatifConfig.policies order.
 	kept []any
+	// For the ticket (WhatifSpec): the session's cost with every call
+	// routed to each of the spec's flagship candidates, and each model
+	// call's role.
+	flagship []float64
+	roles    []uint32
 }
 
 // combined is the session's cost in the combined replay under cap c (0:

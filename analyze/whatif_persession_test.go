@@ -98,3 +98,94 @@ func TestSimulatePerSessionSameAsOld(t *testing.T) {
 	}
 	t.Logf("%v", seen)
 }
+
+// TestSimulateSummariesSameAsDataset: replaying each session while
+// FinishSummaries has its events (Config.Whatif), in memory and with the
+// records spilled at a small limit, gives Simulate's result over the
+// kept events bit for bit, and the ticket's figures (spend by role, the
+// flagship chosen and its P95 and total) equal those computed from the
+// events as report.BuildTicket did (roleCosts there is the old loop; here
+// the same loop is written out again, and the flagship is re-simulated).
+func TestSimulateSummariesSameAsDataset(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := gen.Generate(&b, nil, gen.Options{Sessions: 1500, Seed: 7, LoopShapes: true}); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	read := func(col *Collector) {
+		t.Helper()
+		if _, err := ingest.Run([]string{"-"}, ingest.Options{Stdin: bytes.NewReader(data)},
+			func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lc := DefaultLoopConfig()
+	col := NewCollector()
+	read(col)
+	d := col.Finish(Config{Prices: pricing.Embedded(), Loops: &lc})
+	routes := []Route{{Role: "executor", Model: "gpt-4o-mini"}, {Tool: "read*", Model: "claude-3-haiku-20240307"}}
+	cfgs := []WhatifConfig{
+		{Caps: DefaultCaps, MaxCollateral: DefaultMaxCollateral, Window: 3, Routes: routes, GroupBy: "workflow"},
+		{Caps: []int{6}, MaxCollateral: 0.02, GroupBy: "model"},
+	}
+	for ci, cfg := range cfgs {
+		cfg.Loops = lc
+		want, err := Simulate(d, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The ticket's figures from the events.
+		var wantRoles []RoleCost
+		idx := map[string]int{}
+		for _, s := range d.Sessions {
+			for i := range s.Events {
+				if e := &s.Events[i]; e.Kind == ingest.KindLLM {
+					k, ok := idx[d.Str(e.Role)]
+					if !ok {
+						k = len(wantRoles)
+						idx[d.Str(e.Role)] = k
+						wantRoles = append(wantRoles, RoleCost{Role: d.Str(e.Role)})
+					}
+					wantRoles[k].Calls++
+					wantRoles[k].CostUSD += e.Cost
+				}
+			}
+		}
+		flag := FlagshipModel(d)
+		fw, err := Simulate(d, WhatifConfig{Routes: []Route{{All: true, Model: flag}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int64{0, 64 << 10} {
+			col := NewCollector()
+			if limit > 0 {
+				col = NewSpillingCollector(SpillOptions{Limit: limit, Dir: t.TempDir()})
+			}
+			read(col)
+			sp := &WhatifSpec{Config: cfg, AutoFlagship: true, Roles: true}
+			sums := col.FinishSummaries(Config{Prices: pricing.Embedded(), Loops: &lc, Whatif: sp})
+			got, err := SimulateSummaries(sums, sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("cfg %d limit %d: SimulateSummaries differs from Simulate:\nwant %+v\ngot  %+v", ci, limit, want.Sim, got.Sim)
+			}
+			tf, err := sp.Ticket(sums)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tf.Flagship != flag || tf.FlagshipP95 != fw.Combined.P95CostUSD || tf.FlagshipTotal != fw.Combined.TotalCostUSD {
+				t.Errorf("cfg %d limit %d: flagship %s %v %v, want %s %v %v", ci, limit, tf.Flagship, tf.FlagshipP95, tf.FlagshipTotal,
+					flag, fw.Combined.P95CostUSD, fw.Combined.TotalCostUSD)
+			}
+			if !reflect.DeepEqual(tf.Roles, wantRoles) || len(wantRoles) < 2 {
+				t.Errorf("cfg %d limit %d: roles %+v, want %+v", ci, limit, tf.Roles, wantRoles)
+			}
+			roles, tools := sp.RolesAndTools()
+			if !roles["executor"] || !tools["read_file"] {
+				t.Errorf("roles %v tools %v: want executor and read_file among them", roles, tools)
+			}
+		}
+	}
+}
