@@ -10,39 +10,97 @@ import (
 )
 
 // Policy is one what-if policy (docs/architecture.md, "How to add a
-// what-if policy"). Simulate replays every session once: for each event
-// every policy, in WhatifConfig.policies order (cap → window → route),
-// first measures the event on its own (its result alone, reported in
-// Sim) and then rewrites it in the combined replay (step: dropped, input
-// tokens cut, re-priced). A policy is made fresh for each run (the whole
-// input, then each group).
+// what-if policy"). The simulation has two phases, so that no session's
+// events have to outlive the session (docs/scale.md):
+//
+//   - Replay, per session, while its events exist (on any core): for each
+//     event every policy, in WhatifConfig.policies order (cap → window →
+//     route), first measures the event on its own (its result alone,
+//     reported in Sim) and then rewrites it in the combined replay (step:
+//     input tokens cut, re-priced). endSession returns what the policy
+//     keeps of the session: the few figures its result is added up from.
+//   - Run, per set of sessions (the whole input, then each group), in
+//     session-id order: start, then add with what each session kept, then
+//     finish. Sums across sessions are added here, value by value in the
+//     order the events came, so the results do not depend on the cores.
+//
+// A policy value does one phase: each replaying core makes its own from
+// WhatifConfig.policies, and so does each run.
 type Policy interface {
+	// session begins replaying a session, before its events.
+	session(s *Session, rp *replayer)
+	// step sees one event of the session being replayed.
+	step(st *step)
+	// endSession ends the replayed session and returns what the policy
+	// keeps of it (nil: nothing), handed back to add.
+	endSession() any
 	// start begins a run, after the baseline is measured.
 	start(r *simRun)
-	// session begins a session, before its events.
-	session(s *Session)
-	// step sees one event.
-	step(st *step)
-	// endSession ends a session.
-	endSession()
+	// add adds one session of the run, in id order: its summary, its
+	// replay and what this policy kept of it.
+	add(s *Summary, rec *simRecord, kept any)
 	// finish writes the policy's result alone into out and returns what
 	// it adds to Combined.Policies (none when it changed nothing).
 	finish(out *Sim) []string
 }
 
+// simRecord is what the simulation keeps of one replayed session: no
+// events, a few numbers per model call at most.
+type simRecord struct {
+	// prefix[k] is the combined replay's cost of the events up to the
+	// (k+1)-th model call (before it): the session capped at k calls,
+	// k = 0…calls; the last is the uncapped session. A cap known only
+	// once every session is seen (the recommended cap) cuts it here.
+	prefix []float64
+	// cc gives the cost dropped at any cap, added as droppedCost adds it.
+	cc *capCosts
+	// kept is each policy's endSession, in WhatifConfig.policies order.
+	kept []any
+	// For the ticket (WhatifSpec): the session's cost with every call
+	// routed to each of the spec's flagship candidates, and each model
+	// call's role.
+	flagship []float64
+	roles    []uint32
+}
+
+// combined is the session's cost in the combined replay under cap c (0:
+// uncapped).
+func (rec *simRecord) combined(s *Summary, c int) float64 {
+	if s.TotalsOnly || len(rec.prefix) == 0 {
+		return s.CostUSD
+	}
+	calls := len(rec.prefix) - 1
+	if c <= 0 || c > calls {
+		c = calls
+	}
+	return rec.prefix[c]
+}
+
 // simRun is one run of the simulation: the sessions and their baseline.
 type simRun struct {
 	sm           *simulator
-	sessions     []*Session
-	base         []float64 // recorded cost per session
-	baseTotal    float64   // Distribute(base).Total
-	healthyCalls []int     // model calls of each session not a runaway loop
+	baseTotal    float64 // Distribute(base).Total
+	healthyCalls []int   // model calls of each session not a runaway loop
 	// combinedCap is the cap of the combined replay; 0 for none.
 	combinedCap int
 }
 
+// replayer replays sessions one at a time; one per core.
+type replayer struct {
+	cfg     WhatifConfig
+	prices  *pricing.Table
+	strs    []string
+	p       *pricer
+	targets map[[2]int64]pricing.Match // route index, day → target rates
+}
+
+func newReplayer(c Config, strs []string, cfg WhatifConfig) *replayer {
+	return &replayer{cfg: cfg, prices: c.Prices, strs: strs, p: newPricer(c, strs), targets: map[[2]int64]pricing.Match{}}
+}
+
 // step is one event of a session in the combined replay.
 type step struct {
+	rp     *replayer
 	events []Event
 	i      int // index of the event in events
 	e      *Event
@@ -50,7 +108,6 @@ type step struct {
 	call int
 	llm  bool
 	u    pricing.Usage // a model call's usage as recorded
-	drop bool          // not in the combined replay (past the cap)
 	cut  int64         // input tokens the window took out
 	// cost is the event's cost in the combined replay.
 	cost float64
@@ -71,19 +128,67 @@ func (cfg WhatifConfig) policies() []Policy {
 // capPolicy keeps a session's first N model calls and the tool calls
 // between them. Alone it is a sweep over every cap asked for, plus the
 // recommended cap; combined it applies one cap: the only one asked for,
-// or the recommended one.
+// or the recommended one. It keeps nothing of its own per session: the
+// record's capCosts and prefix costs answer any cap.
 type capPolicy struct {
 	caps          []int
 	maxCollateral float64
 	r             *simRun
 	rc            int // the recommended cap; 0 for none
 	c             int // the cap of the combined replay; 0 for none
+	sweep         []capAcc
+	rec           *capAcc
 }
+
+// capAcc adds up one cap's result session by session, as capResult does.
+type capAcc struct {
+	res     CapResult
+	after   []float64
+	healthy int
+}
+
+func (a *capAcc) add(sm *simulator, s *Summary, rec *simRecord) {
+	a.after = append(a.after, s.CostUSD)
+	c := a.res.Cap
+	if !sm.runaway[s.ID] && !s.TotalsOnly {
+		a.healthy++
+	}
+	if s.LLMCalls <= c || s.TotalsOnly { // no call's cost is known to cut
+		return
+	}
+	saved := rec.cc.dropped(c)
+	a.after[len(a.after)-1] -= saved
+	a.res.CostSavedUSD += saved
+	a.res.SessionsCut++
+	if sm.runaway[s.ID] {
+		a.res.RunawaySessionsCut++
+	} else {
+		a.res.HealthySessionsCut++
+	}
+}
+
+func (a *capAcc) result(baseTotal float64) CapResult {
+	r := a.res
+	if a.healthy > 0 {
+		r.HealthySessionsCutShare = float64(r.HealthySessionsCut) / float64(a.healthy)
+	}
+	as := summarize(a.after)
+	r.TotalCostUSDAfter, r.P95CostUSDAfter, r.P99CostUSDAfter = as.TotalCostUSD, as.P95CostUSD, as.P99CostUSD
+	if baseTotal > 0 {
+		r.SavedShare = r.CostSavedUSD / baseTotal
+	}
+	return r
+}
+
+func (p *capPolicy) session(*Session, *replayer) {}
+func (p *capPolicy) step(*step)                  {}
+func (p *capPolicy) endSession() any             { return nil }
 
 func (p *capPolicy) start(r *simRun) {
 	p.r = r
 	if rc, ok := recommendCap(r.healthyCalls, p.maxCollateral); ok {
 		p.rc = rc
+		p.rec = &capAcc{res: CapResult{Cap: rc}}
 	}
 	switch {
 	case len(p.caps) == 1:
@@ -92,30 +197,27 @@ func (p *capPolicy) start(r *simRun) {
 		p.c = p.rc
 	}
 	r.combinedCap = p.c
-}
-
-func (p *capPolicy) session(*Session) {}
-
-func (p *capPolicy) step(st *step) {
-	if p.c > 0 && st.call > p.c {
-		st.drop = true
+	p.sweep = make([]capAcc, len(p.caps))
+	for i, c := range p.caps {
+		p.sweep[i].res.Cap = c
 	}
 }
 
-func (p *capPolicy) endSession() {}
+func (p *capPolicy) add(s *Summary, rec *simRecord, _ any) {
+	for i := range p.sweep {
+		p.sweep[i].add(p.r.sm, s, rec)
+	}
+	if p.rec != nil {
+		p.rec.add(p.r.sm, s, rec)
+	}
+}
 
 func (p *capPolicy) finish(out *Sim) []string {
-	r := p.r
-	sums := make([]*Summary, len(r.sessions))
-	for i, s := range r.sessions {
-		sums[i] = &s.Summary
+	for i := range p.sweep {
+		out.Caps = append(out.Caps, p.sweep[i].result(p.r.baseTotal))
 	}
-	evOf := func(i int) []Event { return r.sessions[i].Events }
-	for _, c := range p.caps {
-		out.Caps = append(out.Caps, r.sm.capResult(sums, evOf, r.base, r.baseTotal, c))
-	}
-	if p.rc > 0 {
-		out.RecommendedCap = &RecommendedCap{CapResult: r.sm.capResult(sums, evOf, r.base, r.baseTotal, p.rc), MaxCollateral: p.maxCollateral}
+	if p.rec != nil {
+		out.RecommendedCap = &RecommendedCap{CapResult: p.rec.result(p.r.baseTotal), MaxCollateral: p.maxCollateral}
 	}
 	if p.c > 0 {
 		return []string{"cap " + strconv.Itoa(p.c)}
@@ -126,22 +228,27 @@ func (p *capPolicy) finish(out *Sim) []string {
 // windowPolicy keeps each call's first input plus what the last K turns
 // added (windowInputs); the tokens cut are priced at the call's rates.
 type windowPolicy struct {
-	k     int
-	r     *simRun
+	k int
+	// Replay: the session's model-call inputs as recorded and windowed,
+	// and what is kept of it.
+	inputs, windowed []int64
+	cur              windowKept
+	// Run.
 	res   WindowResult
 	costs []float64 // per session, the window alone
-	// Per session: model-call inputs as recorded and windowed, and the
-	// cost under the window alone.
-	inputs, windowed []int64
-	cur              float64
 }
 
-func (p *windowPolicy) start(r *simRun) {
-	p.r, p.res = r, WindowResult{K: p.k}
-	p.costs = make([]float64, 0, len(r.sessions))
+// windowKept is a session under the window alone: its cost, what was
+// cut, and each priced call's saving in order (their sum across sessions
+// is added call by call).
+type windowKept struct {
+	cost                          float64
+	truncated                     int
+	tokensSaved, unpricedTokSaved int64
+	saved                         []float64
 }
 
-func (p *windowPolicy) session(s *Session) {
+func (p *windowPolicy) session(s *Session, _ *replayer) {
 	p.inputs = p.inputs[:0]
 	for i := range s.Events {
 		if s.Events[i].Kind == ingest.KindLLM {
@@ -149,7 +256,7 @@ func (p *windowPolicy) session(s *Session) {
 		}
 	}
 	p.windowed = windowInputs(p.inputs, p.k)
-	p.cur = s.CostUSD
+	p.cur = windowKept{cost: s.CostUSD}
 }
 
 func (p *windowPolicy) step(st *step) {
@@ -162,22 +269,38 @@ func (p *windowPolicy) step(st *step) {
 	if cut <= 0 {
 		return
 	}
-	p.res.CallsTruncated++
-	p.res.TokensSaved += cut
+	p.cur.truncated++
+	p.cur.tokensSaved += cut
 	// Only a table-priced call can be re-priced at table rates; a
 	// recorded cost_usd minus a table-rate saving could go negative.
-	if orig := p.r.sm.p.lookup(e); orig.ok && !e.Unpriced() && !e.CostFromRecord() {
+	if orig := st.rp.p.lookup(e); orig.ok && !e.Unpriced() && !e.CostFromRecord() {
 		rates, _ := orig.rates.ForServiceTier(e.Tier.String()) // as Finish billed it
 		saved := (rates.Cost(u) - rates.Cost(shrink(u, cut))) * usUplift(e, rates)
-		p.res.CostSavedUSD += saved
-		p.cur -= saved
+		p.cur.saved = append(p.cur.saved, saved)
+		p.cur.cost -= saved
 		st.cost = e.Cost - saved
 	} else {
-		p.res.UnpricedTokensSaved += cut
+		p.cur.unpricedTokSaved += cut
 	}
 }
 
-func (p *windowPolicy) endSession() { p.costs = append(p.costs, p.cur) }
+func (p *windowPolicy) endSession() any {
+	k := p.cur
+	return &k
+}
+
+func (p *windowPolicy) start(*simRun) { p.res = WindowResult{K: p.k} }
+
+func (p *windowPolicy) add(_ *Summary, _ *simRecord, kept any) {
+	k := kept.(*windowKept)
+	p.res.CallsTruncated += k.truncated
+	p.res.TokensSaved += k.tokensSaved
+	p.res.UnpricedTokensSaved += k.unpricedTokSaved
+	for _, v := range k.saved {
+		p.res.CostSavedUSD += v
+	}
+	p.costs = append(p.costs, k.cost)
+}
 
 func (p *windowPolicy) finish(out *Sim) []string {
 	ws := summarize(p.costs)
@@ -194,52 +317,92 @@ func (p *windowPolicy) finish(out *Sim) []string {
 // target.
 type routePolicy struct {
 	routes []Route
-	r      *simRun
+	cur    *routeKept // replay: the session's
 	res    []RouteResult
 }
 
-func (p *routePolicy) start(r *simRun) {
-	p.r = r
-	p.res = make([]RouteResult, len(p.routes))
-	for i, rt := range p.routes {
-		m, _ := r.sm.d.Config.Prices.Lookup(rt.Model, "", 0)
-		p.res[i] = RouteResult{Match: rt.Match(), Model: rt.Model, PricedAs: m.Key}
-	}
+// routeKept is what a session's calls add to each route: its counts, and
+// each rerouted call's cost before and after in order (their sums across
+// sessions are added call by call).
+type routeKept struct {
+	counts []routeCounts // per route
+	calls  []routedCall
 }
 
-func (p *routePolicy) session(*Session) {}
+type routeCounts struct{ rerouted, unpriced, partial int }
+
+type routedCall struct {
+	route         int
+	before, after float64
+}
+
+func (p *routePolicy) session(*Session, *replayer) { p.cur = nil }
 
 func (p *routePolicy) step(st *step) {
 	if !st.llm {
 		return
 	}
 	e, u := st.e, st.u
-	ri := p.r.sm.routeOf(st.events, st.i)
+	ri := st.rp.routeOf(st.events, st.i)
 	if ri < 0 {
 		return
 	}
-	res := &p.res[ri]
+	if p.cur == nil {
+		p.cur = &routeKept{counts: make([]routeCounts, len(p.routes))}
+	}
+	n := &p.cur.counts[ri]
 	if e.Unpriced() {
-		res.UnpricedCalls++
+		n.unpriced++
 		return
 	}
-	tgt := p.r.sm.target(ri, e)
+	tgt := st.rp.target(ri, e)
 	// The routed call keeps its service tier and its web searches.
 	var tierOK, feeOK bool
 	tgt.Rates, tierOK = tgt.Rates.ForServiceTier(e.Tier.String())
 	fee, feeOK := tgt.Rates.ServerToolCost(int64(e.WebSearches))
 	if !tierOK || !feeOK || e.USOnly && tgt.Rates.GeoUS <= 0 || e.IsFast() && tgt.Rates.Fast <= 0 ||
 		e.HasMedia() && tgt.Rates.MediaAtTextRate(u) { // audio or image at the target's text rate
-		res.PartialCalls++
+		n.partial++
 	}
-	res.CallsRerouted++
-	res.CostBeforeUSD += e.Cost
-	res.CostAfterUSD += tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee
+	n.rerouted++
+	p.cur.calls = append(p.cur.calls, routedCall{route: ri, before: e.Cost,
+		after: tgt.Rates.Cost(u)*usUplift(e, tgt.Rates) + fee})
 	// Combined: the windowed tokens at the target's rates.
 	st.cost = tgt.Rates.Cost(shrink(u, st.cut))*usUplift(e, tgt.Rates) + fee
 }
 
-func (p *routePolicy) endSession() {}
+func (p *routePolicy) endSession() any {
+	if p.cur == nil {
+		return nil // no call matched: nothing to add
+	}
+	return p.cur
+}
+
+func (p *routePolicy) start(r *simRun) {
+	p.res = make([]RouteResult, len(p.routes))
+	for i, rt := range p.routes {
+		m, _ := r.sm.prices.Lookup(rt.Model, "", 0)
+		p.res[i] = RouteResult{Match: rt.Match(), Model: rt.Model, PricedAs: m.Key}
+	}
+}
+
+func (p *routePolicy) add(_ *Summary, _ *simRecord, kept any) {
+	k, _ := kept.(*routeKept)
+	if k == nil {
+		return
+	}
+	for i, n := range k.counts {
+		r := &p.res[i]
+		r.CallsRerouted += n.rerouted
+		r.UnpricedCalls += n.unpriced
+		r.PartialCalls += n.partial
+	}
+	for _, c := range k.calls {
+		r := &p.res[c.route]
+		r.CostBeforeUSD += c.before
+		r.CostAfterUSD += c.after
+	}
+}
 
 func (p *routePolicy) finish(out *Sim) []string {
 	var names []string
@@ -257,34 +420,34 @@ func (p *routePolicy) finish(out *Sim) []string {
 }
 
 // target returns route i's rates on the event's day.
-func (sm *simulator) target(i int, e *Event) pricing.Match {
+func (rp *replayer) target(i int, e *Event) pricing.Match {
 	day := int64(-1)
 	if e.HasTS() {
 		day = e.TSNano / nanosPerDay
 	}
 	k := [2]int64{int64(i), day}
-	if m, ok := sm.targets[k]; ok {
+	if m, ok := rp.targets[k]; ok {
 		return m
 	}
 	at := int64(0)
 	if day >= 0 {
 		at = day * nanosPerDay
 	}
-	m, _ := sm.d.Config.Prices.Lookup(sm.cfg.Routes[i].Model, "", at)
-	sm.targets[k] = m
+	m, _ := rp.prices.Lookup(rp.cfg.Routes[i].Model, "", at)
+	rp.targets[k] = m
 	return m
 }
 
 // routeOf returns the index of the first route matching the call at
 // events[i], or −1.
-func (sm *simulator) routeOf(events []Event, i int) int {
+func (rp *replayer) routeOf(events []Event, i int) int {
 	e := &events[i]
-	for ri, r := range sm.cfg.Routes {
+	for ri, r := range rp.cfg.Routes {
 		if r.All {
 			return ri
 		}
 		if r.Role != "" {
-			if sm.d.Str(e.Role) == r.Role {
+			if rp.strs[e.Role] == r.Role {
 				return ri
 			}
 			continue
@@ -293,7 +456,7 @@ func (sm *simulator) routeOf(events []Event, i int) int {
 			if events[j].Kind != ingest.KindTool {
 				continue
 			}
-			if ok, _ := path.Match(r.Tool, sm.d.Str(events[j].Tool)); ok {
+			if ok, _ := path.Match(r.Tool, rp.strs[events[j].Tool]); ok {
 				return ri
 			}
 		}
@@ -301,38 +464,39 @@ func (sm *simulator) routeOf(events []Event, i int) int {
 	return -1
 }
 
-// replay runs every session through the policies, in order, and returns
-// each session's cost under all of them at once.
-func (r *simRun) replay(ps []Policy) []float64 {
-	combined := make([]float64, len(r.sessions))
-	for si, s := range r.sessions {
-		for _, p := range ps {
-			p.session(s)
-		}
-		total := 0.0
-		st := step{events: s.Events}
-		if s.TotalsOnly { // no calls to replay: the session stays as recorded
-			total = s.CostUSD
-			st.events = nil
-		}
-		for i := range st.events {
-			e := &s.Events[i]
-			st.i, st.e, st.llm, st.drop, st.cut, st.cost = i, e, e.Kind == ingest.KindLLM, false, 0, e.Cost
-			if st.llm {
-				st.call++
-				st.u = usageOf(e)
-			}
-			for _, p := range ps {
-				p.step(&st)
-			}
-			if !st.drop {
-				total += st.cost
-			}
-		}
-		for _, p := range ps {
-			p.endSession()
-		}
-		combined[si] = total
+// replay runs one session through the policies, in order: what each
+// keeps of it, its cap costs and its combined replay's cost at every
+// cap.
+func (rp *replayer) replay(s *Session, ps []Policy) *simRecord {
+	rec := &simRecord{cc: newCapCosts(s.Events), kept: make([]any, len(ps))}
+	for _, p := range ps {
+		p.session(s, rp)
 	}
-	return combined
+	st := step{rp: rp, events: s.Events}
+	if s.TotalsOnly { // no calls to replay: the session stays as recorded
+		st.events = nil
+	} else {
+		rec.prefix = make([]float64, 0, len(rec.cc.calls)+1)
+	}
+	total := 0.0
+	for i := range st.events {
+		e := &s.Events[i]
+		st.i, st.e, st.llm, st.cut, st.cost = i, e, e.Kind == ingest.KindLLM, 0, e.Cost
+		if st.llm {
+			rec.prefix = append(rec.prefix, total) // capped at st.call calls
+			st.call++
+			st.u = usageOf(e)
+		}
+		for _, p := range ps {
+			p.step(&st)
+		}
+		total += st.cost
+	}
+	if !s.TotalsOnly {
+		rec.prefix = append(rec.prefix, total)
+	}
+	for i, p := range ps {
+		rec.kept[i] = p.endSession()
+	}
+	return rec
 }

@@ -42,6 +42,9 @@ type Config struct {
 	// KeepCapCosts makes FinishSummaries keep each session's model-call
 	// costs (8 bytes a call) so that CapSweep works on the summaries.
 	KeepCapCosts bool
+	// Whatif makes FinishSummaries replay each session under its what-if
+	// policies while the session's events exist (SimulateSummaries).
+	Whatif *WhatifSpec
 	// OpenAIResidency is the data-residency region the user says their
 	// OpenAI project runs in ("eu", "us"; "" none): OpenAI-keyed calls are
 	// billed × the key's regional multiplier (docs/pricing.md). No trace
@@ -91,7 +94,8 @@ type Summary struct {
 	// runaway loop only.
 	CallInputs []uint32
 
-	capCosts *capCosts // for CapSweep (Config.KeepCapCosts)
+	capCosts *capCosts  // for CapSweep (Config.KeepCapCosts)
+	sim      *simRecord // its what-if replay (Config.Whatif)
 }
 
 // Session is one agent session: its events in order and what they add up
@@ -576,7 +580,7 @@ type finished struct {
 // written), a limit set, and sessions whose summaries would take more than
 // a quarter of the limit.
 func (c *Collector) spillSummaries(cfg Config, summariesOnly bool, sessions int) bool {
-	return c.sumSpill != nil && summariesOnly && !cfg.KeepCapCosts &&
+	return c.sumSpill != nil && summariesOnly && !cfg.KeepCapCosts && cfg.Whatif == nil &&
 		int64(sessions)*summaryBytes > c.sumSpill.Limit/2
 }
 
@@ -600,6 +604,9 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		// If the file cannot be made, the summaries stay in memory: the
 		// results are the same, only the limit is not kept.
 		out.file, c.sumErr = openSumFile(*c.sumSpill, nparts)
+	}
+	if cfg.Whatif != nil && summariesOnly {
+		cfg.Whatif.prepare(cfg, slices.Clone(sealed.Strings[:sealed.Names]))
 	}
 	for range workers {
 		wg.Go(func() {
@@ -769,12 +776,16 @@ type finisher struct {
 	p             *pricer
 	dt            *detector // nil when loops are not detected here
 	seen          store.IDSet
+	sim           *specReplayer // nil when no what-if is replayed here
 }
 
 func newFinisher(cfg Config, strs []string, loops *LoopConfig, summariesOnly bool) *finisher {
 	w := &finisher{strs: strs, cfg: cfg, summariesOnly: summariesOnly, p: newPricer(cfg, strs)}
 	if loops != nil {
 		w.dt = newDetector(strs, *loops)
+	}
+	if cfg.Whatif != nil && summariesOnly {
+		w.sim = cfg.Whatif.replayer(cfg, strs)
 	}
 	return w
 }
@@ -794,6 +805,9 @@ func (w *finisher) partition(raw []SessionEvents) partResult {
 		res.dups += int64(dropped)
 		res.dupUnits += int64(units)
 		res.tsUnreadable += int64(unreadable)
+	}
+	if w.sim != nil {
+		w.sim.flush()
 	}
 	return res
 }
@@ -827,6 +841,9 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 		}
 		if w.cfg.KeepCapCosts {
 			s.capCosts = newCapCosts(s.Events)
+		}
+		if w.sim != nil {
+			s.sim = w.sim.replay(s)
 		}
 		s.Events = nil
 	}

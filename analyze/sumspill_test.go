@@ -53,11 +53,12 @@ func fill(t *testing.T, v reflect.Value, seed int, skip map[string]bool) {
 
 // TestSummaryRoundTrip: every field of a summary and of its loop (set by
 // reflection, so new fields are included) survives the spill encoding,
-// except capCosts, which summaries that spill never have (KeepCapCosts
-// keeps them in memory). nil and empty lists and maps stay apart.
+// except capCosts and sim, which summaries that spill never have
+// (KeepCapCosts and Config.Whatif keep them in memory). nil and empty
+// lists and maps stay apart.
 func TestSummaryRoundTrip(t *testing.T) {
 	var full Summary
-	fill(t, reflect.ValueOf(&full).Elem(), 3, map[string]bool{"capCosts": true})
+	fill(t, reflect.ValueOf(&full).Elem(), 3, map[string]bool{"capCosts": true, "sim": true})
 	if full.Loop == nil || full.repeats == 0 || full.Tokens.ImageOutput == 0 {
 		t.Fatalf("fill left fields zero: %+v", full)
 	}

@@ -227,23 +227,22 @@ type Whatif struct {
 const WindowCaveat = "truncating the context changes the prompt prefix, which can break prompt caching: savings assume the remaining input is billed at the uncached rate as recorded"
 
 // Simulate replays every session of d under the policies in cfg, exactly,
-// from the recorded tokens.
+// from the recorded tokens: each session on its own (on every core), then
+// the sessions' results added up in id order (Policy).
 func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
-	if err := ValidateRoutes(d.Config.Prices, cfg.Routes); err != nil {
-		return nil, err
-	}
-	caps, err := sortedCaps(cfg.Caps)
+	cfg, err := checkWhatif(d.Config.Prices, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Window < 0 {
-		return nil, fmt.Errorf("window %d: must be at least 1", cfg.Window)
-	}
-	cfg.Caps = caps
 	rw := DetectLoops(d, cfg.Loops)
-	sim := &simulator{d: d, cfg: cfg, runaway: runawayIDs(rw), p: newPricer(d.Config, d.Strings),
-		targets: map[[2]int64]pricing.Match{}}
-	w := &Whatif{Sim: sim.run(d.Sessions), Runaway: rw}
+	recs := replayAll(d.Config, d.Strings, cfg, d.Sessions)
+	sums := make([]*Summary, len(d.Sessions))
+	idx := make(map[*Session]int, len(d.Sessions))
+	for i, s := range d.Sessions {
+		sums[i], idx[s] = &s.Summary, i
+	}
+	sm := &simulator{cfg: cfg, runaway: runawayIDs(rw), prices: d.Config.Prices}
+	w := &Whatif{Sim: sm.run(sums, recs), Runaway: rw}
 	if cfg.GroupBy != "" {
 		groups, err := GroupSessions(d, cfg.GroupBy)
 		if err != nil {
@@ -251,21 +250,57 @@ func Simulate(d *Dataset, cfg WhatifConfig) (*Whatif, error) {
 		}
 		w.GroupBy = cfg.GroupBy
 		for _, g := range groups {
-			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sim.run(g.Sessions)})
+			gs, gr := make([]*Summary, len(g.Sessions)), make([]*simRecord, len(g.Sessions))
+			for i, s := range g.Sessions {
+				gs[i], gr[i] = &s.Summary, recs[idx[s]]
+			}
+			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sm.run(gs, gr)})
 		}
 	}
 	return w, nil
 }
 
-type simulator struct {
-	d       *Dataset
-	cfg     WhatifConfig
-	runaway map[string]bool
-	p       *pricer
-	targets map[[2]int64]pricing.Match // route index, day → target rates
+// checkWhatif validates cfg against the price table and sorts its caps.
+func checkWhatif(prices *pricing.Table, cfg WhatifConfig) (WhatifConfig, error) {
+	if err := ValidateRoutes(prices, cfg.Routes); err != nil {
+		return cfg, err
+	}
+	caps, err := sortedCaps(cfg.Caps)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Window < 0 {
+		return cfg, fmt.Errorf("window %d: must be at least 1", cfg.Window)
+	}
+	cfg.Caps = caps
+	return cfg, nil
 }
 
-func (sm *simulator) run(sessions []*Session) Sim {
+// replayAll replays every session (Policy), on every core.
+func replayAll(c Config, strs []string, cfg WhatifConfig, sessions []*Session) []*simRecord {
+	recs := make([]*simRecord, len(sessions))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(sessions)/64)) {
+		wg.Go(func() {
+			rp, ps := newReplayer(c, strs, cfg), cfg.policies()
+			for i := int(next.Add(1) - 1); i < len(sessions); i = int(next.Add(1) - 1) {
+				recs[i] = rp.replay(sessions[i], ps)
+			}
+		})
+	}
+	wg.Wait()
+	return recs
+}
+
+type simulator struct {
+	cfg     WhatifConfig
+	runaway map[string]bool
+	prices  *pricing.Table
+}
+
+// run adds up one set of sessions, sorted by id, with each one's replay.
+func (sm *simulator) run(sessions []*Summary, recs []*simRecord) Sim {
 	cfg := sm.cfg
 	var out Sim
 	out.Warnings = []string{}
@@ -311,12 +346,19 @@ func (sm *simulator) run(sessions []*Session) Sim {
 	}
 	out.Econ = Economics(base, cfg.Econ)
 
-	r := &simRun{sm: sm, sessions: sessions, base: base, baseTotal: Distribute(base).Total, healthyCalls: healthyCalls}
+	r := &simRun{sm: sm, baseTotal: Distribute(base).Total, healthyCalls: healthyCalls}
 	ps := cfg.policies()
 	for _, p := range ps {
 		p.start(r)
 	}
-	combined := r.replay(ps)
+	combined := make([]float64, len(sessions))
+	for i, s := range sessions {
+		rec := recs[i]
+		for j, p := range ps {
+			p.add(s, rec, rec.kept[j])
+		}
+		combined[i] = rec.combined(s, r.combinedCap)
+	}
 	var policies []string
 	for _, p := range ps {
 		policies = append(policies, p.finish(&out)...)
@@ -566,15 +608,20 @@ func usageOf(e *Event) pricing.Usage {
 // price table knows, the one with the highest output rate (ties: input
 // rate, then table key). "" when no model is priced.
 func FlagshipModel(d *Dataset) string {
-	if d.Config.Prices == nil {
+	return flagshipOf(d.Config.Prices, d.Models)
+}
+
+// flagshipOf is FlagshipModel of the models used.
+func flagshipOf(prices *pricing.Table, models []ModelUsage) string {
+	if prices == nil {
 		return ""
 	}
 	var best pricing.Match
-	for _, m := range d.Models {
+	for _, m := range models {
 		if m.Model == "" {
 			continue
 		}
-		r, ok := d.Config.Prices.Lookup(m.Model, "", 0)
+		r, ok := prices.Lookup(m.Model, "", 0)
 		if !ok {
 			continue
 		}
@@ -612,4 +659,219 @@ func usUplift(e *Event, r pricing.Rates) float64 {
 		f *= r.Fast
 	}
 	return f
+}
+
+// WhatifSpec asks FinishSummaries (Config.Whatif) to replay each session
+// under Config's policies while its events exist, keeping only what
+// SimulateSummaries adds up: a few numbers per model call, never the
+// events (docs/scale.md). It also collects what `tokcost ticket` needs
+// of the events and the route checks (RolesAndTools).
+type WhatifSpec struct {
+	Config WhatifConfig
+	// Flagship is the model of the ticket's "one model for everything"
+	// figure: each session is also priced with every model call routed to
+	// it. AutoFlagship instead prices each session for every model of the
+	// price table the traces name (the flagship, FlagshipModel, is known
+	// only once every session is finished).
+	Flagship     string
+	AutoFlagship bool
+	// Roles keeps each model call's role for RoleSpend (the ticket).
+	Roles bool
+
+	names      []string // the string table's names (roles), from Finish
+	flagships  []string // the route targets priced for the flagship figure
+	mu         sync.Mutex
+	rolesSeen  map[uint32]bool
+	toolsSeen  map[uint32]bool
+	prepareErr error
+}
+
+// prepare is called by Finish once the string table is known: names are
+// its first entries (models, tools, roles…).
+func (sp *WhatifSpec) prepare(c Config, names []string) {
+	sp.names = names
+	sp.rolesSeen, sp.toolsSeen = map[uint32]bool{}, map[uint32]bool{}
+	sp.flagships = nil
+	switch {
+	case sp.Flagship != "":
+		sp.flagships = []string{sp.Flagship}
+	case sp.AutoFlagship && c.Prices != nil:
+		keys := map[string]bool{}
+		for _, n := range names {
+			if n == "" {
+				continue
+			}
+			if r, ok := c.Prices.Lookup(n, "", 0); ok && !keys[r.Key] {
+				keys[r.Key] = true
+				sp.flagships = append(sp.flagships, r.Key)
+			}
+		}
+		slices.Sort(sp.flagships)
+	}
+}
+
+// specReplayer is one core's replay for a WhatifSpec.
+type specReplayer struct {
+	sp    *WhatifSpec
+	rp    *replayer
+	ps    []Policy
+	flags []*replayer // one per sp.flagships, routing every call there
+	fps   [][]Policy
+	roles map[uint32]bool
+	tools map[uint32]bool
+}
+
+func (sp *WhatifSpec) replayer(c Config, strs []string) *specReplayer {
+	sr := &specReplayer{sp: sp, rp: newReplayer(c, strs, sp.Config), ps: sp.Config.policies(),
+		roles: map[uint32]bool{}, tools: map[uint32]bool{}}
+	for _, f := range sp.flagships {
+		fc := WhatifConfig{Routes: []Route{{All: true, Model: f}}}
+		sr.flags = append(sr.flags, newReplayer(c, strs, fc))
+		sr.fps = append(sr.fps, fc.policies())
+	}
+	return sr
+}
+
+// replay replays one session for the spec.
+func (sr *specReplayer) replay(s *Session) *simRecord {
+	rec := sr.rp.replay(s, sr.ps)
+	for i, f := range sr.flags {
+		rec.flagship = append(rec.flagship, f.replay(s, sr.fps[i]).combined(&s.Summary, 0))
+	}
+	if sr.sp.Roles || len(sr.sp.Config.Routes) > 0 {
+		for i := range s.Events {
+			e := &s.Events[i]
+			switch e.Kind {
+			case ingest.KindLLM:
+				sr.roles[e.Role] = true
+				if sr.sp.Roles {
+					rec.roles = append(rec.roles, e.Role)
+				}
+			case ingest.KindTool:
+				sr.tools[e.Tool] = true
+			}
+		}
+	}
+	return rec
+}
+
+// flush hands the names this core saw to the spec.
+func (sr *specReplayer) flush() {
+	sr.sp.mu.Lock()
+	defer sr.sp.mu.Unlock()
+	for id := range sr.roles {
+		sr.sp.rolesSeen[id] = true
+	}
+	for id := range sr.tools {
+		sr.sp.toolsSeen[id] = true
+	}
+	clear(sr.roles)
+	clear(sr.tools)
+}
+
+// RolesAndTools are the roles of the model calls and the tools of the
+// tool calls FinishSummaries replayed (with routes or Roles set): what a
+// route that matched nothing is checked against.
+func (sp *WhatifSpec) RolesAndTools() (roles, tools map[string]bool) {
+	roles, tools = map[string]bool{}, map[string]bool{}
+	for id := range sp.rolesSeen {
+		roles[sp.names[id]] = true
+	}
+	for id := range sp.toolsSeen {
+		tools[sp.names[id]] = true
+	}
+	return roles, tools
+}
+
+// RoleCost is what the model calls of one role cost.
+type RoleCost struct {
+	Role    string
+	Calls   int
+	CostUSD float64
+}
+
+// TicketFigures are what a ticket needs besides the simulation: spend by
+// role (first seen first: sessions by id, calls in order) and the
+// flagship-for-everything figure (Flagship "" when no model is priced).
+type TicketFigures struct {
+	Roles                      []RoleCost
+	Flagship                   string
+	FlagshipP95, FlagshipTotal float64
+}
+
+// SimulateSummaries is Simulate for summaries finished with
+// Config.Whatif = sp (each session replayed while Finish had its events):
+// the same result, to the last bit.
+func SimulateSummaries(d *Summaries, sp *WhatifSpec) (*Whatif, error) {
+	cfg, err := checkWhatif(d.Config.Prices, sp.Config)
+	if err != nil {
+		return nil, err
+	}
+	if d.Spilled() {
+		return nil, errors.New("analyze: summaries replayed for a simulation are not spilled")
+	}
+	recs := make([]*simRecord, len(d.Sessions))
+	for i, s := range d.Sessions {
+		if s.sim == nil {
+			return nil, fmt.Errorf("analyze: session %q was not replayed (Config.Whatif)", s.ID)
+		}
+		recs[i] = s.sim
+	}
+	sm := &simulator{cfg: cfg, runaway: runawayIDs(d.Runaway), prices: d.Config.Prices}
+	w := &Whatif{Sim: sm.run(d.Sessions, recs), Runaway: d.Runaway}
+	if cfg.GroupBy != "" {
+		groups, err := GroupSummaries(d, cfg.GroupBy)
+		if err != nil {
+			return nil, err
+		}
+		w.GroupBy = cfg.GroupBy
+		for _, g := range groups {
+			gr := make([]*simRecord, len(g.Sessions))
+			for i, s := range g.Sessions {
+				gr[i] = s.sim
+			}
+			w.Groups = append(w.Groups, WhatifGroup{Key: g.Key, Sim: sm.run(g.Sessions, gr)})
+		}
+	}
+	return w, nil
+}
+
+// Ticket is the ticket's figures of summaries finished with
+// Config.Whatif = sp (with Roles, and Flagship or AutoFlagship).
+func (sp *WhatifSpec) Ticket(d *Summaries) (TicketFigures, error) {
+	var t TicketFigures
+	if sp.Roles {
+		idx := map[uint32]int{}
+		for _, s := range d.Sessions {
+			rec := s.sim
+			for j, id := range rec.roles {
+				k, ok := idx[id]
+				if !ok {
+					k = len(t.Roles)
+					idx[id] = k
+					t.Roles = append(t.Roles, RoleCost{Role: sp.names[id]})
+				}
+				t.Roles[k].Calls++
+				t.Roles[k].CostUSD += rec.cc.calls[j]
+			}
+		}
+	}
+	t.Flagship = sp.Flagship
+	if t.Flagship == "" && sp.AutoFlagship {
+		t.Flagship = flagshipOf(d.Config.Prices, d.Models)
+	}
+	if t.Flagship == "" {
+		return t, nil
+	}
+	k := slices.Index(sp.flagships, t.Flagship)
+	if k < 0 {
+		return t, fmt.Errorf("analyze: the flagship model %s was not priced while the sessions were finished", t.Flagship)
+	}
+	costs := make([]float64, len(d.Sessions))
+	for i, s := range d.Sessions {
+		costs[i] = s.sim.flagship[k]
+	}
+	cs := summarize(costs)
+	t.FlagshipP95, t.FlagshipTotal = cs.P95CostUSD, cs.TotalCostUSD
+	return t, nil
 }

@@ -65,7 +65,26 @@ type Ticket struct {
 // BuildTicket adds the flagship counterfactual to a whatif report. It
 // re-simulates d with every call routed to the flagship model.
 func BuildTicket(d *analyze.Dataset, r *WhatifReport, opt TicketOptions) (*Ticket, error) {
-	t := &Ticket{WhatifReport: r, Flagship: opt.Flagship, Evidence: opt.Evidence, MinCapSaving: DefaultMinCapSaving}
+	f := analyze.TicketFigures{Flagship: opt.Flagship}
+	if f.Flagship == "" {
+		f.Flagship = analyze.FlagshipModel(d)
+	}
+	if f.Flagship != "" {
+		w, err := analyze.Simulate(d, analyze.WhatifConfig{Routes: []analyze.Route{{All: true, Model: f.Flagship}}})
+		if err != nil {
+			return nil, err
+		}
+		f.FlagshipP95, f.FlagshipTotal = w.Combined.P95CostUSD, w.Combined.TotalCostUSD
+	}
+	f.Roles = roleCosts(d)
+	return BuildTicketFrom(d.Models, f, r, opt), nil
+}
+
+// BuildTicketFrom is BuildTicket from the figures it needs of the
+// sessions (analyze.WhatifSpec.Ticket): the usage by model, the spend by
+// role and the flagship figure (opt.Flagship is f's).
+func BuildTicketFrom(models []analyze.ModelUsage, f analyze.TicketFigures, r *WhatifReport, opt TicketOptions) *Ticket {
+	t := &Ticket{WhatifReport: r, Flagship: f.Flagship, Evidence: opt.Evidence, MinCapSaving: DefaultMinCapSaving}
 	if t.Evidence <= 0 {
 		t.Evidence = 5
 	}
@@ -76,22 +95,15 @@ func BuildTicket(d *analyze.Dataset, r *WhatifReport, opt TicketOptions) (*Ticke
 	t.CapIsLever = rc != nil && rc.SavedShare >= t.MinCapSaving && rc.CostSavedUSD > 0
 	if !t.CapIsLever {
 		t.LoopCauses = loopCauses(r.Runaway.Sessions)
-		t.RoleSpend = roleSpend(d)
-		for _, m := range d.Models {
+		t.RoleSpend = roleSpend(f.Roles)
+		for _, m := range models {
 			t.InputCostUSD += m.CostByPart.Input + m.CostByPart.CacheRead + m.CostByPart.CacheWrite
 		}
 	}
-	if t.Flagship == "" {
-		t.Flagship = analyze.FlagshipModel(d)
-	}
 	if t.Flagship != "" {
-		w, err := analyze.Simulate(d, analyze.WhatifConfig{Routes: []analyze.Route{{All: true, Model: t.Flagship}}})
-		if err != nil {
-			return nil, err
-		}
-		t.FlagshipP95, t.FlagshipTotal = w.Combined.P95CostUSD, w.Combined.TotalCostUSD
+		t.FlagshipP95, t.FlagshipTotal = f.FlagshipP95, f.FlagshipTotal
 	}
-	return t, nil
+	return t
 }
 
 // loopCauses groups runaway loops by tool and masked error, most wasted
@@ -114,11 +126,11 @@ func loopCauses(rs []analyze.RunawaySession) []LoopCause {
 	return out
 }
 
-// roleSpend is the cost of the model calls of each role, dearest first
-// ("" for calls without a role).
-func roleSpend(d *analyze.Dataset) []RoleSpend {
+// roleCosts is the cost of the model calls of each role, first seen
+// first ("" for calls without a role).
+func roleCosts(d *analyze.Dataset) []analyze.RoleCost {
 	idx := map[string]int{}
-	var out []RoleSpend
+	var out []analyze.RoleCost
 	for _, s := range d.Sessions {
 		for i := range s.Events {
 			e := &s.Events[i]
@@ -130,11 +142,23 @@ func roleSpend(d *analyze.Dataset) []RoleSpend {
 			if !ok {
 				j = len(out)
 				idx[role] = j
-				out = append(out, RoleSpend{Role: role})
+				out = append(out, analyze.RoleCost{Role: role})
 			}
 			out[j].Calls++
 			out[j].CostUSD += e.Cost
 		}
+	}
+	return out
+}
+
+// roleSpend is the spend by role, dearest first.
+func roleSpend(roles []analyze.RoleCost) []RoleSpend {
+	if len(roles) == 0 {
+		return nil
+	}
+	out := make([]RoleSpend, len(roles))
+	for i, r := range roles {
+		out[i] = RoleSpend{Role: r.Role, Calls: r.Calls, CostUSD: r.CostUSD}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].CostUSD != out[j].CostUSD {

@@ -30,10 +30,21 @@ type WhatifOptions struct {
 
 // BuildWhatif wraps a simulation result with the report's provenance.
 func BuildWhatif(d *analyze.Dataset, w *analyze.Whatif, opt WhatifOptions) *WhatifReport {
+	return BuildWhatifFrom(d.Counts, d.Config, d.Models, w, opt)
+}
+
+// BuildWhatifFrom is BuildWhatif from what it reads of the sessions: the
+// input counts, the finishing config and the usage by model (a Dataset's
+// or a Summaries').
+func BuildWhatifFrom(counts analyze.InputCounts, cfg analyze.Config, models []analyze.ModelUsage, w *analyze.Whatif, opt WhatifOptions) *WhatifReport {
+	d := struct {
+		Config analyze.Config
+		Models []analyze.ModelUsage
+	}{cfg, models}
 	r := &WhatifReport{
 		SchemaVersion: SchemaVersion,
 		Tool:          opt.Tool,
-		Input:         Input{Files: opt.Files, InputCounts: d.Counts, Unpriced: []Unpriced{}},
+		Input:         Input{Files: opt.Files, InputCounts: counts, Unpriced: []Unpriced{}},
 		Whatif:        w,
 	}
 	if r.Input.Files == nil {

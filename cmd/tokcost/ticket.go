@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -72,14 +73,18 @@ func ticketRun(ios *IOStreams, cmd *cobra.Command, opts *ticketOptions) error {
 			return err
 		}
 	}
-	d, r, err := opts.simulate(ios, cfg)
+	// The ticket also needs the spend by role and every session's cost
+	// with every call on the flagship model, replayed with the rest.
+	sp := &analyze.WhatifSpec{Config: cfg, Flagship: opts.Flagship, AutoFlagship: opts.Flagship == "", Roles: true}
+	d, r, err := opts.simulate(ios, sp)
 	if err != nil {
 		return err
 	}
-	t, err := report.BuildTicket(d, r, report.TicketOptions{Flagship: opts.Flagship, Evidence: opts.Evidence, MinCapSaving: &opts.MinCapSaving})
+	f, err := sp.Ticket(d)
 	if err != nil {
 		return err
 	}
+	t := report.BuildTicketFrom(d.Models, f, r, report.TicketOptions{Flagship: opts.Flagship, Evidence: opts.Evidence, MinCapSaving: &opts.MinCapSaving})
 	if err := writeOutput(ios, opts.Output, func(out io.Writer) error { return report.WriteTicket(out, t) }); err != nil {
 		return err
 	}

@@ -137,12 +137,15 @@ func validateModel(o *inputOptions, model string) error {
 	return nil
 }
 
-// simulate loads the inputs and runs the policies.
-func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*analyze.Dataset, *report.WhatifReport, error) {
+// simulate loads the inputs and runs the policies: each session is
+// replayed while it is finished, and only what the results are added up
+// from is kept (analyze.WhatifSpec), never every event.
+func (o *policyOptions) simulate(ios *IOStreams, sp *analyze.WhatifSpec) (*analyze.Summaries, *report.WhatifReport, error) {
 	if err := guardOutputs(o.Inputs, o.Output); err != nil {
 		return nil, nil, err
 	}
-	l, err := load(ios, &o.inputOptions, withEvents(cfg.Loops))
+	cfg := sp.Config
+	l, err := load(ios, &o.inputOptions, replayed(cfg.Loops, sp))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,44 +154,44 @@ func (o *policyOptions) simulate(ios *IOStreams, cfg analyze.WhatifConfig) (*ana
 	}
 	if cfg.GroupBy != "" {
 		// A field no session has is a usage error listing the fields.
-		if _, err := analyze.GroupSessions(l.data, cfg.GroupBy); err != nil {
+		if _, err := analyze.GroupSummaries(l.data, cfg.GroupBy); err != nil {
 			return nil, nil, usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
-	w, err := analyze.Simulate(l.data, cfg)
+	w, err := analyze.SimulateSummaries(l.data, sp)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := unmatchedRoutes(l.data, cfg.Routes, w.Route); err != nil {
+	if err := unmatchedRoutes(sp, cfg.Routes, w.Route); err != nil {
 		return nil, nil, err
 	}
 	v, c := buildInfo()
-	r := report.BuildWhatif(l.data, w, report.WhatifOptions{
+	r := report.BuildWhatifFrom(l.data.Counts, l.data.Config, l.data.Models, w, report.WhatifOptions{
 		Tool: report.ToolInfo{Name: "tokcost", Version: v, Commit: c}, Files: l.files, CostSource: o.CostSource,
 	})
 	return l.data, r, nil
 }
 
+// replayed keeps the session summaries (analyze.FinishSummaries), each
+// session replayed under sp's policies while its events exist; runaway
+// loops are detected with loops.
+func replayed(loops analyze.LoopConfig, sp *analyze.WhatifSpec) finisher[*analyze.Summaries] {
+	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+		cfg.Loops, cfg.Whatif = &loops, sp
+		d := col.FinishSummaries(cfg)
+		return d, d.Counts, d.Examples, d.Models, d.Len()
+	}
+}
+
 // unmatchedRoutes is a usage error for the first route that matched no
 // call: a typo in a role or glob would otherwise reroute nothing and say
 // nothing. It lists the roles or tools the traces do have.
-func unmatchedRoutes(d *analyze.Dataset, routes []analyze.Route, res []analyze.RouteResult) error {
+func unmatchedRoutes(sp *analyze.WhatifSpec, routes []analyze.Route, res []analyze.RouteResult) error {
 	for i, r := range routes {
 		if r.All || i >= len(res) || res[i].CallsRerouted+res[i].UnpricedCalls > 0 {
 			continue
 		}
-		roles, tools := map[string]bool{}, map[string]bool{}
-		for _, s := range d.Sessions {
-			for j := range s.Events {
-				e := &s.Events[j]
-				switch e.Kind {
-				case ingest.KindLLM:
-					roles[d.Str(e.Role)] = true
-				case ingest.KindTool:
-					tools[d.Str(e.Tool)] = true
-				}
-			}
-		}
+		roles, tools := sp.RolesAndTools()
 		if r.Role != "" {
 			if roles[r.Role] {
 				return usageErr("--route %s=%s matches no call: every call with role %q is taken by an earlier route (the first match wins)", r.Role, r.Model, r.Role)
@@ -231,7 +234,7 @@ func valueList(set map[string]bool) string {
 // on the same grounds as analyze: unpriced calls or searches, and rates the
 // table does not hold (a service tier at standard or scaled rates, US-only
 // or fast mode without a multiplier).
-func (o *policyOptions) unpricedExit(d *analyze.Dataset) error {
+func (o *policyOptions) unpricedExit(d *analyze.Summaries) error {
 	if !o.FailOnUnpriced {
 		return nil
 	}
@@ -301,7 +304,7 @@ func whatifRun(ios *IOStreams, cmd *cobra.Command, opts *whatifOptions) error {
 	if err != nil {
 		return err
 	}
-	d, r, err := opts.simulate(ios, cfg)
+	d, r, err := opts.simulate(ios, &analyze.WhatifSpec{Config: cfg})
 	if err != nil {
 		return err
 	}
