@@ -118,7 +118,6 @@ type sumStream struct {
 	r    *bufio.Reader // nil: in memory
 	mem  []*Summary
 	left int
-	buf  []byte
 	cur  Summary
 	head *Summary
 	at   sumAt // where head is
@@ -148,14 +147,22 @@ func (st *sumStream) next() bool {
 		frame := int64(uvarintLen(n)) + int64(n)
 		st.at = sumAt{off: st.pos, n: frame}
 		st.pos += frame
-		if cap(st.buf) < int(n) {
-			st.buf = make([]byte, n)
+		// Decoded from the reader's buffer when it fits (decode copies
+		// what it keeps), so no stream holds a buffer as large as its
+		// largest summary; a larger one is read into its own.
+		var b []byte
+		if n <= uint64(st.r.Size()) {
+			b, err = st.r.Peek(int(n))
+			if err == nil {
+				err = st.dec.decode(b, &st.cur)
+				_, _ = st.r.Discard(int(n)) // peeked: cannot fail
+			}
+		} else {
+			b = make([]byte, n)
+			if _, err = io.ReadFull(st.r, b); err == nil {
+				err = st.dec.decode(b, &st.cur)
+			}
 		}
-		st.buf = st.buf[:n]
-		_, err = io.ReadFull(st.r, st.buf)
-	}
-	if err == nil {
-		err = st.dec.decode(st.buf, &st.cur)
 	}
 	if err != nil {
 		// Without this session every figure would be wrong.
@@ -164,6 +171,10 @@ func (st *sumStream) next() bool {
 	st.head = &st.cur
 	return true
 }
+
+// readerPool keeps the passes' 16 KiB read buffers (one a partition,
+// 4 MiB for 256) from one pass to the next, rather than make them anew.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
 
 // uvarintLen is how many bytes binary.AppendUvarint writes for v.
 func uvarintLen(v uint64) int {
@@ -198,7 +209,9 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 			}
 			st := &sumStream{mem: p.mem, left: p.count, dec: dec, pos: p.off}
 			if p.mem == nil {
-				st.r = bufio.NewReaderSize(io.NewSectionReader(sf.f, p.off, p.n), 16<<10)
+				st.r = readerPool.Get().(*bufio.Reader)
+				st.r.Reset(io.NewSectionReader(sf.f, p.off, p.n))
+				defer readerPool.Put(st.r)
 			}
 			if st.next() {
 				heap = append(heap, st)
@@ -366,7 +379,8 @@ func appendSummary(b []byte, s *Summary) []byte {
 }
 
 // sumDecoder decodes summaries; names keeps one copy of each workflow,
-// model and attribute key, which repeat from session to session.
+// model, attribute key and loop label, which repeat from session to
+// session.
 type sumDecoder struct {
 	names map[string]string
 	b     []byte
@@ -442,7 +456,7 @@ func (d *sumDecoder) name() string {
 		return s
 	}
 	s := string(r)
-	if len(d.names) < 1<<16 { // a bound: attribute values may be distinct
+	if len(d.names) < 1<<10 { // a bound: tool names may be many (each pass has its own decoder)
 		d.names[s] = s
 	}
 	return s
@@ -458,7 +472,7 @@ func (d *sumDecoder) decode(b []byte, s *Summary) error {
 		s.Attrs = make(map[string]string, min(n, len(d.b)))
 		for range n {
 			k := d.name()
-			s.Attrs[k] = d.name()
+			s.Attrs[k] = d.str() // values are often each session's own: not kept in names
 		}
 	}
 	s.LLMCalls, s.ToolCalls, s.ToolErrors = int(d.varint()), int(d.varint()), int(d.varint())

@@ -147,7 +147,7 @@ func writeSessionTable(w io.Writer, n int, all iter.Seq[*analyze.Summary], callC
 	fields = append(fields, tableExtra...)
 	schema := arrow.NewSchema(fields, nil)
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(true),
-		parquet.WithMaxRowGroupLength(parquetRowGroup), parquet.WithCreatedBy("tokcost "+m.Tool.Version))
+		parquet.WithMaxRowGroupLength(int64(parquetRowGroup)), parquet.WithCreatedBy("tokcost "+m.Tool.Version))
 	// pqarrow closes a writer that is an io.Closer; the caller owns w.
 	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
