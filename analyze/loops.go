@@ -89,11 +89,10 @@ type Runaway struct {
 	Top5pctLoops    int              `json:"top5pct_loops"`
 	TimeoutS        float64          `json:"timeout_s"`
 	MinRepeats      int              `json:"min_repeats"`
-	// Sessions is every runaway session, most wasted dollars first (then
-	// by id); nil when the list stayed on disk with the summaries (All
-	// and Head read it; Len counts it).
-	Sessions []RunawaySession `json:"sessions"`
+	Sessions        []RunawaySession `json:"sessions"`
 
+	// onDisk is the list when it stayed on disk with the spilled
+	// summaries: Sessions is then nil, and All, Head and Len give it.
 	onDisk *runawayList
 }
 
