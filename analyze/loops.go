@@ -90,6 +90,10 @@ type Runaway struct {
 	TimeoutS        float64          `json:"timeout_s"`
 	MinRepeats      int              `json:"min_repeats"`
 	Sessions        []RunawaySession `json:"sessions"`
+
+	// onDisk is the list when it stayed on disk with the spilled
+	// summaries: Sessions is then nil, and All, Head and Len give it.
+	onDisk *runawayList
 }
 
 // RunawaySession is the evidence for one session. Wasted figures add up
@@ -379,28 +383,15 @@ func DetectLoops(d *Dataset, cfg LoopConfig) Runaway {
 // runawayOf adds up the loops found in sessions (found[i] is the loop of
 // the session costing costs[i], nil for none), in session order.
 func runawayOf(costs []float64, found []*RunawaySession, cfg LoopConfig) Runaway {
-	r := Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats}
-	flagged := make([]bool, len(costs))
+	acc := newRunawayAcc(cfg, len(costs))
+	acc.costs, acc.given = costs, true
 	var loops []*RunawaySession
 	for i, c := range costs {
-		r.TotalCostUSD += c
-		rs := found[i]
-		if rs == nil {
-			continue
+		if acc.add(c, found[i]) {
+			loops = append(loops, found[i])
 		}
-		flagged[i] = true
-		r.Count++
-		if rs.UnderTimeout {
-			r.UnderTimeout++
-		}
-		r.WastedTokens += rs.WastedTokens
-		r.WastedCostUSD += rs.WastedCostUSD
-		loops = append(loops, rs)
 	}
-	if r.TotalCostUSD > 0 {
-		r.WastedShare = r.WastedCostUSD / r.TotalCostUSD
-	}
-	r.Top5pctSessions, r.Top5pctLoops = topLoops(costs, flagged)
+	r := acc.result()
 	// Sorted as pointers and copied once into an array of the exact size:
 	// a fleet has tens of thousands of 288-byte sessions, which growing a
 	// slice by append and swapping in place moved many times over. Session
@@ -418,6 +409,51 @@ func runawayOf(costs []float64, found []*RunawaySession, cfg LoopConfig) Runaway
 	for i, rs := range loops {
 		r.Sessions[i] = *rs
 	}
+	return r
+}
+
+// runawayAcc adds up Runaway's totals a session at a time, in id order:
+// one arithmetic for runawayOf and for summaries read back from disk.
+type runawayAcc struct {
+	r       Runaway
+	costs   []float64 // every session's, for topLoops
+	given   bool      // costs were given whole: add does not append
+	flagged []bool
+}
+
+// newRunawayAcc expects n sessions.
+func newRunawayAcc(cfg LoopConfig, n int) *runawayAcc {
+	return &runawayAcc{r: Runaway{TimeoutS: cfg.Timeout.Seconds(), MinRepeats: cfg.MinRepeats}, flagged: make([]bool, 0, n)}
+}
+
+// add counts one session of cost c and its loop rs (nil: none); it
+// reports whether the session loops.
+func (a *runawayAcc) add(c float64, rs *RunawaySession) bool {
+	r := &a.r
+	r.TotalCostUSD += c
+	if !a.given {
+		a.costs = append(a.costs, c)
+	}
+	a.flagged = append(a.flagged, rs != nil)
+	if rs == nil {
+		return false
+	}
+	r.Count++
+	if rs.UnderTimeout {
+		r.UnderTimeout++
+	}
+	r.WastedTokens += rs.WastedTokens
+	r.WastedCostUSD += rs.WastedCostUSD
+	return true
+}
+
+// result is the totals, without the list of sessions.
+func (a *runawayAcc) result() Runaway {
+	r := a.r
+	if r.TotalCostUSD > 0 {
+		r.WastedShare = r.WastedCostUSD / r.TotalCostUSD
+	}
+	r.Top5pctSessions, r.Top5pctLoops = topLoops(a.costs, a.flagged)
 	return r
 }
 

@@ -542,14 +542,10 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 	out := &Summaries{Sessions: make([]*Summary, len(r.sessions)), Counts: r.counts, Examples: r.examples, Models: r.models,
 		Config: cfg, Loops: lc, capCosts: cfg.KeepCapCosts}
 	if r.file != nil {
-		// Spilled: the runaway totals are added up in id order, as below.
+		// Spilled: the runaway totals are added up in id order, as below;
+		// the list stays on disk with the summaries.
 		out.Sessions, out.file, out.n = nil, r.file, r.n
-		found := make([]*RunawaySession, 0, r.n)
-		costs := make([]float64, 0, r.n)
-		for s := range out.All() {
-			found, costs = append(found, s.Loop), append(costs, s.CostUSD) // Loop is each summary's own
-		}
-		out.Runaway = runawayOf(costs, found, lc)
+		out.Runaway = runawaySpilled(r.file, r.n, lc)
 		return out
 	}
 	found := make([]*RunawaySession, len(r.sessions))
@@ -576,11 +572,11 @@ type finished struct {
 }
 
 // spillSummaries reports whether finish is to write the summaries to disk:
-// summaries only (not kept for CapSweep, whose call costs are not
-// written), a limit set, and sessions whose summaries would take more than
-// a quarter of the limit.
+// summaries only, a limit set, no what-if replay records (Config.Whatif:
+// the summaries' file has no place for them), and sessions whose
+// summaries would take more than a quarter of the limit.
 func (c *Collector) spillSummaries(cfg Config, summariesOnly bool, sessions int) bool {
-	return c.sumSpill != nil && summariesOnly && !cfg.KeepCapCosts && cfg.Whatif == nil &&
+	return c.sumSpill != nil && summariesOnly && cfg.Whatif == nil &&
 		int64(sessions)*summaryBytes > c.sumSpill.Limit/2
 }
 

@@ -118,10 +118,18 @@ type sumStream struct {
 	r    *bufio.Reader // nil: in memory
 	mem  []*Summary
 	left int
-	buf  []byte
 	cur  Summary
 	head *Summary
+	at   sumAt // where head is
+	pos  int64 // the file offset r reads next
 	dec  *sumDecoder
+}
+
+// sumAt is where one summary is: its frame in the file (off, n bytes,
+// length included), or in memory (the file could not be written).
+type sumAt struct {
+	off, n int64
+	mem    *Summary
 }
 
 func (st *sumStream) next() bool {
@@ -131,18 +139,30 @@ func (st *sumStream) next() bool {
 	st.left--
 	if st.r == nil {
 		st.head, st.mem = st.mem[0], st.mem[1:]
+		st.at = sumAt{mem: st.head}
 		return true
 	}
 	n, err := binary.ReadUvarint(st.r)
 	if err == nil {
-		if cap(st.buf) < int(n) {
-			st.buf = make([]byte, n)
+		frame := int64(uvarintLen(n)) + int64(n)
+		st.at = sumAt{off: st.pos, n: frame}
+		st.pos += frame
+		// Decoded from the reader's buffer when it fits (decode copies
+		// what it keeps), so no stream holds a buffer as large as its
+		// largest summary; a larger one is read into its own.
+		var b []byte
+		if n <= uint64(st.r.Size()) {
+			b, err = st.r.Peek(int(n))
+			if err == nil {
+				err = st.dec.decode(b, &st.cur)
+				_, _ = st.r.Discard(int(n)) // peeked: cannot fail
+			}
+		} else {
+			b = make([]byte, n)
+			if _, err = io.ReadFull(st.r, b); err == nil {
+				err = st.dec.decode(b, &st.cur)
+			}
 		}
-		st.buf = st.buf[:n]
-		_, err = io.ReadFull(st.r, st.buf)
-	}
-	if err == nil {
-		err = st.dec.decode(st.buf, &st.cur)
 	}
 	if err != nil {
 		// Without this session every figure would be wrong.
@@ -152,20 +172,46 @@ func (st *sumStream) next() bool {
 	return true
 }
 
+// readerPool keeps the passes' 16 KiB read buffers (one a partition,
+// 4 MiB for 256) from one pass to the next, rather than make them anew.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
+// uvarintLen is how many bytes binary.AppendUvarint writes for v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
 // all yields every summary in id order, merging the partitions. A
 // summary read from disk is valid until the next one is yielded (copy it
-// to keep it); its Attrs, Loop and CallInputs are its own.
+// to keep it); its Attrs, Loop, CallInputs and call costs are its own.
 func (sf *sumFile) all() iter.Seq[*Summary] {
 	return func(yield func(*Summary) bool) {
+		for s := range sf.allAt() {
+			if !yield(s) {
+				return
+			}
+		}
+	}
+}
+
+// allAt is all, with where each summary is (for reading it again).
+func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
+	return func(yield func(*Summary, sumAt) bool) {
 		dec := &sumDecoder{names: map[string]string{}}
 		var heap []*sumStream
 		for _, p := range sf.parts {
 			if p.count == 0 {
 				continue
 			}
-			st := &sumStream{mem: p.mem, left: p.count, dec: dec}
+			st := &sumStream{mem: p.mem, left: p.count, dec: dec, pos: p.off}
 			if p.mem == nil {
-				st.r = bufio.NewReaderSize(io.NewSectionReader(sf.f, p.off, p.n), 16<<10)
+				st.r = readerPool.Get().(*bufio.Reader)
+				st.r.Reset(io.NewSectionReader(sf.f, p.off, p.n))
+				defer readerPool.Put(st.r)
 			}
 			if st.next() {
 				heap = append(heap, st)
@@ -191,7 +237,7 @@ func (sf *sumFile) all() iter.Seq[*Summary] {
 			down(k)
 		}
 		for len(heap) > 0 {
-			if !yield(heap[0].head) {
+			if !yield(heap[0].head, heap[0].at) {
 				return
 			}
 			if !heap[0].next() {
@@ -218,8 +264,9 @@ func spillSummaries(sf *sumFile, p int, res *partResult, buf []byte) []byte {
 // The encoding: each summary is its length (uvarint) and its fields in
 // the order of the struct; integers are varints, floats their 8 bits
 // (exact), strings and lists a length and their bytes, a pointer, map or
-// list a presence byte first (nil and empty differ). capCosts are not
-// written: summaries kept for CapSweep do not spill (Collector.finish).
+// list a presence byte first (nil and empty differ). The call costs kept
+// for CapSweep (Config.KeepCapCosts) are written last, as their float64
+// bits: exact, 8 bytes a model call.
 
 func appendSummaryFrame(b []byte, s *Summary) []byte {
 	at := len(b)
@@ -314,11 +361,26 @@ func appendSummary(b []byte, s *Summary) []byte {
 			b = binary.AppendUvarint(b, uint64(v))
 		}
 	}
+	if cc := s.capCosts; cc == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(len(cc.calls)))
+		for _, c := range cc.calls {
+			b = appendF64(b, c)
+		}
+		b = binary.AppendUvarint(b, uint64(len(cc.other)))
+		for _, o := range cc.other {
+			b = binary.AppendUvarint(b, uint64(o.afterCall))
+			b = appendF64(b, o.cost)
+		}
+	}
 	return b
 }
 
 // sumDecoder decodes summaries; names keeps one copy of each workflow,
-// model and attribute key, which repeat from session to session.
+// model, attribute key and loop label, which repeat from session to
+// session.
 type sumDecoder struct {
 	names map[string]string
 	b     []byte
@@ -394,7 +456,7 @@ func (d *sumDecoder) name() string {
 		return s
 	}
 	s := string(r)
-	if len(d.names) < 1<<16 { // a bound: attribute values may be distinct
+	if len(d.names) < 1<<10 { // a bound: tool names may be many (each pass has its own decoder)
 		d.names[s] = s
 	}
 	return s
@@ -410,7 +472,7 @@ func (d *sumDecoder) decode(b []byte, s *Summary) error {
 		s.Attrs = make(map[string]string, min(n, len(d.b)))
 		for range n {
 			k := d.name()
-			s.Attrs[k] = d.name()
+			s.Attrs[k] = d.str() // values are often each session's own: not kept in names
 		}
 	}
 	s.LLMCalls, s.ToolCalls, s.ToolErrors = int(d.varint()), int(d.varint()), int(d.varint())
@@ -448,8 +510,233 @@ func (d *sumDecoder) decode(b []byte, s *Summary) error {
 			s.CallInputs = append(s.CallInputs, uint32(d.uvarint()))
 		}
 	}
+	if d.byte1() == 1 {
+		cc := &capCosts{}
+		n := int(d.uvarint())
+		cc.calls = make([]float64, 0, min(n, len(d.b)/8))
+		for range n {
+			cc.calls = append(cc.calls, d.f64())
+		}
+		if n := int(d.uvarint()); n > 0 {
+			cc.other = make([]otherCost, 0, min(n, len(d.b)/9))
+			for range n {
+				cc.other = append(cc.other, otherCost{afterCall: int(d.uvarint()), cost: d.f64()})
+			}
+		}
+		s.capCosts = cc
+	}
 	if d.err == nil && len(d.b) != 0 {
 		d.err = fmt.Errorf("%d bytes left after a summary", len(d.b))
 	}
 	return d.err
 }
+
+// runawayList is the list of runaway sessions when the summaries were
+// spilled: the sort keys alone stay in memory (40 bytes a runaway
+// session), and each session's evidence is read back from its summary in
+// the file, in the list's order, when the report is written.
+type runawayList struct {
+	file *sumFile
+	keys []runawayKey
+}
+
+// runawayKey is one runaway session's place in the list: its wasted
+// dollars, its rank in id order (ids are unique, so ties on the dollars
+// are broken as by id), and where its summary is.
+type runawayKey struct {
+	wasted float64
+	rank   int
+	at     sumAt
+}
+
+// runawaySpilled is runawayOf for summaries on disk: the totals added up
+// in id order as the summaries are read back (runawayAcc, as runawayOf),
+// the list kept as sort keys.
+func runawaySpilled(sf *sumFile, n int, cfg LoopConfig) Runaway {
+	acc := newRunawayAcc(cfg, n)
+	acc.costs = make([]float64, 0, n)
+	var keys []runawayKey
+	rank := 0
+	for s, at := range sf.allAt() {
+		if acc.add(s.CostUSD, s.Loop) {
+			keys = append(keys, runawayKey{wasted: s.Loop.WastedCostUSD, rank: rank, at: at})
+		}
+		rank++
+	}
+	r := acc.result()
+	slices.SortFunc(keys, func(a, b runawayKey) int {
+		switch {
+		case a.wasted > b.wasted:
+			return -1
+		case a.wasted < b.wasted:
+			return 1
+		}
+		return a.rank - b.rank
+	})
+	r.onDisk = &runawayList{file: sf, keys: slices.Clip(keys)}
+	return r
+}
+
+// Len is how many runaway sessions r lists (Count, for lists Finish made).
+func (r *Runaway) Len() int {
+	if r.onDisk != nil {
+		return len(r.onDisk.keys)
+	}
+	return len(r.Sessions)
+}
+
+// OnDisk reports whether the list stayed on disk with the spilled
+// summaries: Sessions is nil, and All, Head and Len give the list.
+func (r *Runaway) OnDisk() bool { return r.onDisk != nil }
+
+// All yields the runaway sessions in the list's order: Sessions, or each
+// read back from the summaries' file (valid until the next is yielded).
+// The file must not have been released (Summaries.Release).
+func (r *Runaway) All() iter.Seq[*RunawaySession] {
+	if r.onDisk == nil {
+		return func(yield func(*RunawaySession) bool) {
+			for i := range r.Sessions {
+				if !yield(&r.Sessions[i]) {
+					return
+				}
+			}
+		}
+	}
+	l := r.onDisk
+	return func(yield func(*RunawaySession) bool) {
+		dec := &sumDecoder{names: map[string]string{}}
+		var buf []byte
+		var s Summary
+		for _, k := range l.keys {
+			if k.at.mem != nil {
+				if !yield(k.at.mem.Loop) {
+					return
+				}
+				continue
+			}
+			if int64(cap(buf)) < k.at.n {
+				buf = make([]byte, k.at.n)
+			}
+			buf = buf[:k.at.n]
+			_, err := l.file.f.ReadAt(buf, k.at.off)
+			if err == nil {
+				_, h := binary.Uvarint(buf)
+				if h <= 0 {
+					err = errShortSummary
+				} else {
+					err = dec.decode(buf[h:], &s)
+				}
+			}
+			if err == nil && s.Loop == nil {
+				err = fmt.Errorf("session %q has no loop", s.ID)
+			}
+			if err != nil {
+				// Without this session the list would be wrong.
+				panic(fmt.Sprintf("tokcost: reading a spilled runaway session back: %v", err))
+			}
+			if !yield(s.Loop) {
+				return
+			}
+		}
+	}
+}
+
+// Head is a copy of the first n runaway sessions (all when there are
+// fewer).
+func (r *Runaway) Head(n int) []RunawaySession {
+	out := make([]RunawaySession, 0, max(0, min(n, r.Len())))
+	if n <= 0 {
+		return out
+	}
+	for rs := range r.All() {
+		out = append(out, *rs)
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// capsPerPass is how many caps one read of spilled summaries sweeps: each
+// keeps every session's cost after the cap (8 bytes a session) while the
+// pass lasts, so a pass of four keeps 32 bytes a session, besides the 8
+// of the costs before.
+const capsPerPass = 4
+
+// capSweepSpilled is CapSweep over summaries on disk: the same
+// arithmetic as capResult, in the same order (sessions in id order, the
+// costs after sorted by distributeInPlace as summarize sorts its copy),
+// capsPerPass caps per read of the file. A session loops when its
+// summary has a Loop: the list Runaway was made from (FinishSummaries).
+func capSweepSpilled(d *Summaries, caps []int) []CapResult {
+	base := make([]float64, 0, d.n)
+	for s := range d.All() {
+		base = append(base, s.CostUSD)
+	}
+	total := Distribute(base).Total
+	out := make([]CapResult, len(caps))
+	after := make([][]float64, min(capsPerPass, len(caps)))
+	for g := range after {
+		after[g] = make([]float64, len(base))
+	}
+	for lo := 0; lo < len(caps); lo += capsPerPass {
+		group := caps[lo:min(lo+capsPerPass, len(caps))]
+		res := out[lo : lo+len(group)]
+		for g, c := range group {
+			res[g] = CapResult{Cap: c}
+		}
+		healthy, i := 0, 0
+		for s := range d.All() {
+			runaway := s.Loop != nil
+			if !runaway && !s.TotalsOnly {
+				healthy++
+			}
+			for g, c := range group {
+				after[g][i] = base[i]
+				if s.LLMCalls <= c || s.TotalsOnly { // no call's cost is known to cut
+					continue
+				}
+				saved := droppedCost(s, nil, c)
+				r := &res[g]
+				after[g][i] -= saved
+				r.CostSavedUSD += saved
+				r.SessionsCut++
+				if runaway {
+					r.RunawaySessionsCut++
+				} else {
+					r.HealthySessionsCut++
+				}
+			}
+			i++
+		}
+		for g := range group {
+			r := &res[g]
+			if healthy > 0 {
+				r.HealthySessionsCutShare = float64(r.HealthySessionsCut) / float64(healthy)
+			}
+			as := distributeInPlace(after[g][:i])
+			r.TotalCostUSDAfter, r.P95CostUSDAfter, r.P99CostUSDAfter = as.Total, as.P95, as.P99
+			if total > 0 {
+				r.SavedShare = r.CostSavedUSD / total
+			}
+		}
+	}
+	return out
+}
+
+// recommendCapSpilled is RecommendCap over summaries on disk, with the
+// sessions' own loops (FinishSummaries made d.Runaway from them).
+func recommendCapSpilled(d *Summaries, share float64) (int, bool) {
+	healthy := []int{}
+	for s := range d.All() {
+		if s.Loop == nil && !s.TotalsOnly {
+			healthy = append(healthy, s.LLMCalls)
+		}
+	}
+	return recommendCap(healthy, share)
+}
+
+// KeptCallCosts reports whether every session kept its model calls'
+// costs (Config.KeepCapCosts, or NewSummaries of sessions that all have
+// them): what CapSweep needs.
+func (d *Summaries) KeptCallCosts() bool { return d.capCosts }

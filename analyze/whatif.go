@@ -537,6 +537,9 @@ func CapSweep(d *Summaries, caps []int) ([]CapResult, error) {
 	if !d.capCosts {
 		return nil, errors.New("analyze: cannot sweep caps: the summaries kept no call costs (Config.KeepCapCosts)")
 	}
+	if d.file != nil {
+		return capSweepSpilled(d, caps), nil
+	}
 	sm := &simulator{runaway: runawayIDs(d.Runaway)}
 	base := make([]float64, len(d.Sessions))
 	for i, s := range d.Sessions {
@@ -637,6 +640,9 @@ func flagshipOf(prices *pricing.Table, models []ModelUsage) string {
 // sweep caps (the HTML report's cap chart): the smallest N that cuts at
 // most share of the sessions rw does not list as runaway.
 func RecommendCap(d *Summaries, rw Runaway, share float64) (int, bool) {
+	if d.file != nil && rw.onDisk != nil && rw.onDisk.file == d.file {
+		return recommendCapSpilled(d, share)
+	}
 	ids := runawayIDs(rw)
 	healthy := []int{}
 	for _, s := range d.Sessions {

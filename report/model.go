@@ -86,6 +86,21 @@ func (a *Analysis) allSessions() (all func(yield func(*analyze.Summary) bool), o
 	return nil, false
 }
 
+// loopOf returns a session's entry in a's runaway list (nil: none). When
+// the list stayed on disk with the summaries, each summary read back has
+// its own loop, the entry the list was made from; else the list is
+// indexed by session id.
+func (a *Analysis) loopOf() func(*analyze.Summary) *analyze.RunawaySession {
+	if a.Runaway.OnDisk() {
+		return func(s *analyze.Summary) *analyze.RunawaySession { return s.Loop }
+	}
+	loops := make(map[string]*analyze.RunawaySession, len(a.Runaway.Sessions))
+	for i := range a.Runaway.Sessions {
+		loops[a.Runaway.Sessions[i].SessionID] = &a.Runaway.Sessions[i]
+	}
+	return func(s *analyze.Summary) *analyze.RunawaySession { return loops[s.ID] }
+}
+
 // MaxGrowthSessions is how many runaway sessions RunawayGrowth keeps.
 const MaxGrowthSessions = 5
 
@@ -382,7 +397,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 	// summaries were spilled, so each pass is a read of the file).
 	stats := analyze.NewStatsAcc(d.Len())
 	top := analyze.NewTopCost(opt.TopN, d.Len())
-	growth := newGrowth(a.Runaway.Sessions)
+	growth := newGrowth(a.Runaway.Head(MaxGrowthSessions))
 	var tr timeSpan
 	costs := make([]float64, 0, d.Len())
 	for s := range d.All() {
@@ -413,7 +428,7 @@ func Build(d *analyze.Summaries, opt BuildOptions) *Analysis {
 		sort.Float64s(costs)
 		a.CostCI = &CostCI{P50: analyze.QuantileCI(costs, 0.50, 0.95), P95: analyze.QuantileCI(costs, 0.95, 0.95), P99: analyze.QuantileCI(costs, 0.99, 0.95)}
 	}
-	if a.Runaway.Sessions == nil {
+	if a.Runaway.Sessions == nil && !a.Runaway.OnDisk() {
 		a.Runaway.Sessions = []analyze.RunawaySession{}
 	}
 	if a.Input.Files == nil {
@@ -665,10 +680,7 @@ type GroupReport struct {
 // session attribute; see analyze.GroupSessions), with each group's share of
 // the runaway loops a already holds.
 func (a *Analysis) AddGroups(d *analyze.Summaries, field string) error {
-	wasted := make(map[string]float64, len(a.Runaway.Sessions))
-	for _, r := range a.Runaway.Sessions {
-		wasted[r.SessionID] = r.WastedCostUSD
-	}
+	loopOf := a.loopOf()
 	// Each group's waste is added up in id order, as its sessions come.
 	type waste struct {
 		n   int
@@ -676,14 +688,14 @@ func (a *Analysis) AddGroups(d *analyze.Summaries, field string) error {
 	}
 	byKey := map[string]*waste{}
 	groups, err := analyze.SummaryGroupStats(d, field, func(key string, s *analyze.Summary) {
-		if w, ok := wasted[s.ID]; ok {
+		if l := loopOf(s); l != nil {
 			g := byKey[key]
 			if g == nil {
 				g = &waste{}
 				byKey[key] = g
 			}
 			g.n++
-			g.usd += w
+			g.usd += l.WastedCostUSD
 		}
 	})
 	if err != nil {

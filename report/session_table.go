@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -87,36 +89,48 @@ var tableExtra = []arrow.Field{
 // tokcost.pricing_sha256, tokcost.cost_source, tokcost.sessions.contract
 // and tokcost.sessions.meta.
 func WriteSessionsParquet(w io.Writer, a *Analysis, meta RunMeta) error {
-	if a.sessions == nil {
+	all, ok := a.allSessions()
+	if !ok {
 		return ErrNoSessions
-	}
-	loops := make(map[string]*analyze.RunawaySession, len(a.Runaway.Sessions))
-	for i := range a.Runaway.Sessions {
-		loops[a.Runaway.Sessions[i].SessionID] = &a.Runaway.Sessions[i]
 	}
 	m := SessionTableMeta{Tool: a.Tool, Pricing: a.Pricing, Files: a.Input.Files, IgnoredFiles: a.Input.IgnoredFiles,
 		Counts: a.Input.InputCounts, LoopTimeoutS: a.Runaway.TimeoutS, LoopMinRepeats: a.Runaway.MinRepeats, Window: a.Input.Window}
 	for i := range a.Models {
 		m.Models = append(m.Models, a.Models[i].State())
 	}
-	return writeSessionTable(w, a.sessions, func(s *analyze.Summary) *analyze.RunawaySession { return loops[s.ID] }, m, meta)
+	n, costs := len(a.sessions), allCallCosts(a.sessions)
+	if a.spilled != nil {
+		// Read back from disk: the summaries keep their call costs when
+		// the run kept them for every session (Config.KeepCapCosts).
+		n, costs = a.spilled.Len(), a.spilled.KeptCallCosts()
+	}
+	return writeSessionTable(w, n, all, costs, a.loopOf(), m, meta)
+}
+
+// allCallCosts reports whether every session kept its call costs.
+func allCallCosts(sessions []*analyze.Summary) bool {
+	for _, s := range sessions {
+		if _, _, _, ok := s.CallCosts(); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteSessionTable writes sessions (sorted by id, each with its Loop) and
 // m as a session table: what tokcost merge reads back. Pipelines that
 // summarise sessions themselves (Beam) write their tables with it.
 func WriteSessionTable(w io.Writer, sessions []*analyze.Summary, m SessionTableMeta, run RunMeta) error {
-	return writeSessionTable(w, sessions, func(s *analyze.Summary) *analyze.RunawaySession { return s.Loop }, m, run)
+	return writeSessionTable(w, len(sessions), slices.Values(sessions), allCallCosts(sessions),
+		func(s *analyze.Summary) *analyze.RunawaySession { return s.Loop }, m, run)
 }
 
-func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*analyze.Summary) *analyze.RunawaySession, m SessionTableMeta, run RunMeta) error {
-	m.Contract, m.Sessions, m.CallCosts = SessionTableContract, len(sessions), true
-	for _, s := range sessions {
-		if _, _, _, ok := s.CallCosts(); !ok {
-			m.CallCosts = false
-			break
-		}
-	}
+// writeSessionTable writes the n sessions all yields (in id order, each
+// valid until the next); callCosts is whether every one kept its call
+// costs.
+func writeSessionTable(w io.Writer, n int, all iter.Seq[*analyze.Summary], callCosts bool, loopOf func(*analyze.Summary) *analyze.RunawaySession,
+	m SessionTableMeta, run RunMeta) error {
+	m.Contract, m.Sessions, m.CallCosts = SessionTableContract, n, callCosts
 	metaJSON, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -133,7 +147,7 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 	fields = append(fields, tableExtra...)
 	schema := arrow.NewSchema(fields, nil)
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd), parquet.WithDictionaryDefault(true),
-		parquet.WithMaxRowGroupLength(parquetRowGroup), parquet.WithCreatedBy("tokcost "+m.Tool.Version))
+		parquet.WithMaxRowGroupLength(int64(parquetRowGroup)), parquet.WithCreatedBy("tokcost "+m.Tool.Version))
 	// pqarrow closes a writer that is an io.Closer; the caller owns w.
 	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
@@ -156,32 +170,10 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 	day := arrow.Date32FromTime(run.RunDate.UTC())
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
-	for start := 0; start < len(sessions) || start == 0; start += parquetRowGroup {
-		end := min(start+parquetRowGroup, len(sessions))
-		for i := start; i < end; i++ {
-			s := sessions[i]
-			row := sessionRow(s, loopOf(s))
-			for j, c := range sessionColumns {
-				switch v := c.value(&row).(type) {
-				case string:
-					b.Field(j).(*array.StringBuilder).Append(v)
-				case int64:
-					b.Field(j).(*array.Int64Builder).Append(v)
-				case float64:
-					b.Field(j).(*array.Float64Builder).Append(v)
-				case bool:
-					b.Field(j).(*array.BooleanBuilder).Append(v)
-				}
-			}
-			n := len(sessionColumns)
-			b.Field(n).(*array.Date32Builder).Append(day)
-			b.Field(n + 1).(*array.StringBuilder).Append(m.Tool.Version)
-			b.Field(n + 2).(*array.StringBuilder).Append(run.Host)
-			if err := appendExtra(b, n+3, s, loopOf(s)); err != nil {
-				_ = fw.Close() // the first error is the one reported
-				return err
-			}
-		}
+	// A row group of parquetRowGroup rows at a time; one empty group
+	// when there are no sessions.
+	rows, written := 0, 0
+	flush := func() error {
 		rec := b.NewRecordBatch()
 		err := fw.Write(rec)
 		rec.Release()
@@ -189,9 +181,45 @@ func writeSessionTable(w io.Writer, sessions []*analyze.Summary, loopOf func(*an
 			_ = fw.Close() // the first error is the one reported
 			return fmt.Errorf("parquet: %w", err)
 		}
-		if end >= len(sessions) {
-			break
+		written, rows = written+rows, 0
+		return nil
+	}
+	for s := range all {
+		row := sessionRow(s, loopOf(s))
+		for j, c := range sessionColumns {
+			switch v := c.value(&row).(type) {
+			case string:
+				b.Field(j).(*array.StringBuilder).Append(v)
+			case int64:
+				b.Field(j).(*array.Int64Builder).Append(v)
+			case float64:
+				b.Field(j).(*array.Float64Builder).Append(v)
+			case bool:
+				b.Field(j).(*array.BooleanBuilder).Append(v)
+			}
 		}
+		k := len(sessionColumns)
+		b.Field(k).(*array.Date32Builder).Append(day)
+		b.Field(k + 1).(*array.StringBuilder).Append(m.Tool.Version)
+		b.Field(k + 2).(*array.StringBuilder).Append(run.Host)
+		if err := appendExtra(b, k+3, s, loopOf(s)); err != nil {
+			_ = fw.Close() // the first error is the one reported
+			return err
+		}
+		if rows++; rows == parquetRowGroup {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if rows > 0 || written == 0 {
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if written != n {
+		_ = fw.Close() // the first error is the one reported
+		return fmt.Errorf("session table: %d sessions written, %d expected", written, n)
 	}
 	return fw.Close()
 }

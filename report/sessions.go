@@ -101,10 +101,7 @@ func (a *Analysis) eachSessionRow(fn func(*SessionRow) error) error {
 	if !ok {
 		return ErrNoSessions
 	}
-	loops := make(map[string]int, len(a.Runaway.Sessions))
-	for i, r := range a.Runaway.Sessions {
-		loops[r.SessionID] = i
-	}
+	loopOf := a.loopOf()
 	var row SessionRow
 	for s := range all {
 		r := &row
@@ -118,8 +115,7 @@ func (a *Analysis) eachSessionRow(fn func(*SessionRow) error) error {
 		if s.StartNano != 0 {
 			r.StartTS = time.Unix(0, s.StartNano).UTC().Format(time.RFC3339Nano)
 		}
-		if j, ok := loops[s.ID]; ok {
-			l := &a.Runaway.Sessions[j]
+		if l := loopOf(s); l != nil {
 			r.Runaway, r.LoopSignal, r.LoopTool, r.LoopRepeats, r.LoopEnded = true, l.Signal, l.Tool, int64(l.Repeats), l.Ended
 			r.WastedTokens, r.WastedCostUSD = l.WastedTokens, l.WastedCostUSD
 		}

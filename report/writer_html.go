@@ -108,10 +108,10 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 
 	pg.Tables = append(pg.Tables, htmlTable{Title: "Per session", Header: append([]string{""}, distHeader[1:]...), Left: 1, Rows: distributionRows(s)})
 
-	if len(r.Sessions) > 0 {
-		n := min(len(r.Sessions), 10)
+	if r.Len() > 0 {
+		n := min(r.Len(), 10)
 		rows := make([][]string, 0, n)
-		for _, rs := range r.Sessions[:n] {
+		for _, rs := range r.Head(n) {
 			tool := rs.Tool
 			if tool == "" {
 				tool = "(" + rs.Signal + ")"
@@ -120,8 +120,8 @@ func (htmlWriter) Write(w io.Writer, a *Analysis) error {
 				count(rs.ContextTokensStart) + " → " + count(rs.ContextTokensEnd), usd(rs.WastedCostUSD), pct(rs.WastedShareOfSession)})
 		}
 		t := htmlTable{Title: "Runaway loops", Header: []string{"session", "tool", "ended", "from call", "repeats", "context tokens", "wasted", "of session"}, Left: 3, Rows: rows}
-		if len(r.Sessions) > n {
-			t.Note = fmt.Sprintf("… and %d more (all listed in --format json).", len(r.Sessions)-n)
+		if r.Len() > n {
+			t.Note = fmt.Sprintf("… and %d more (all listed in --format json).", r.Len()-n)
 		}
 		pg.Tables = append(pg.Tables, t)
 	}

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"iter"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,8 +38,10 @@ const jsonChunk = 256
 // it never holds the whole document, which one encoder builds twice
 // (compact, then indented) in buffers grown by doubling.
 // BenchmarkJSONWriter pairs the two on a 20,000-session fleet.
+// A list that stayed on disk with the spilled summaries is always written
+// this way, read back a chunk at a time.
 func (jsonWriter) Write(w io.Writer, a *Analysis) error {
-	if len(a.Runaway.Sessions) < parallelJSONAfter {
+	if !a.Runaway.OnDisk() && len(a.Runaway.Sessions) < parallelJSONAfter {
 		return writeJSONPlain(w, a)
 	}
 	return writeJSONChunked(w, a, jsonChunk)
@@ -68,6 +72,11 @@ var (
 // encoded chunk sessions at a time on every core.
 func writeJSONChunked(w io.Writer, a *Analysis, chunk int) error {
 	if !chunkable() {
+		if a.Runaway.OnDisk() { // one encoder needs the list in memory
+			c := *a
+			c.Runaway.Sessions = c.Runaway.Head(c.Runaway.Len())
+			a = &c
+		}
 		return writeJSONPlain(w, a)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -77,7 +86,15 @@ func writeJSONChunked(w io.Writer, a *Analysis, chunk int) error {
 		case runawayType:
 			return writeObject(bw, f, depth, field)
 		case runawaySessionsType:
-			return writeSessionsJSON(bw, f.Interface().([]analyze.RunawaySession), depth, chunk)
+			if a.Runaway.OnDisk() { // the only list of runaway sessions in a
+				return writeSessionsJSON(bw, a.Runaway.Len(), a.Runaway.All(), depth, chunk)
+			}
+			rs := f.Interface().([]analyze.RunawaySession)
+			if rs == nil {
+				_, err := bw.WriteString("null")
+				return err
+			}
+			return writeSessionsJSON(bw, len(rs), slices.Values(ptrs(rs)), depth, chunk)
 		}
 		return writeValueJSON(bw, f, depth)
 	}
@@ -203,15 +220,21 @@ func appendValueJSON(buf *bytes.Buffer, v any, depth int) error {
 	return json.Indent(buf, b, strings.Repeat("  ", depth), "  ")
 }
 
-// writeSessionsJSON writes the runaway sessions as an array whose brackets
-// are at depth indents, chunk sessions per goroutine, at most two chunks
-// per core encoded ahead of the writer.
-func writeSessionsJSON(w *bufio.Writer, rs []analyze.RunawaySession, depth, chunk int) error {
-	if rs == nil {
-		_, err := w.WriteString("null")
-		return err
+// ptrs is a pointer to each of rs.
+func ptrs(rs []analyze.RunawaySession) []*analyze.RunawaySession {
+	out := make([]*analyze.RunawaySession, len(rs))
+	for i := range rs {
+		out[i] = &rs[i]
 	}
-	if len(rs) == 0 {
+	return out
+}
+
+// writeSessionsJSON writes the n runaway sessions all yields (each valid
+// until the next) as an array whose brackets are at depth indents, chunk
+// sessions per goroutine, at most two chunks per core encoded ahead of
+// the writer.
+func writeSessionsJSON(w *bufio.Writer, n int, all iter.Seq[*analyze.RunawaySession], depth, chunk int) error {
+	if n == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
@@ -225,19 +248,37 @@ func writeSessionsJSON(w *bufio.Writer, rs []analyze.RunawaySession, depth, chun
 	var stop atomic.Bool
 	go func() {
 		defer close(queue)
-		for lo := 0; lo < len(rs) && !stop.Load(); lo += chunk {
+		lo := 0 // the index of batch[0]
+		batch := make([]analyze.RunawaySession, 0, chunk)
+		send := func() {
 			p := &part{done: make(chan struct{})}
 			queue <- p // waits while enough chunks are ahead of the writer
-			go func(lo, hi int) {
+			go func(lo int, rs []analyze.RunawaySession) {
 				defer close(p.done)
-				for i := lo; i < hi && p.err == nil; i++ {
-					if i > 0 {
+				for i := range rs {
+					if p.err != nil {
+						break
+					}
+					if lo+i > 0 {
 						p.buf.WriteByte(',')
 					}
 					p.buf.WriteString(prefix)
 					p.err = appendValueJSON(&p.buf, &rs[i], depth+1)
 				}
-			}(lo, min(lo+chunk, len(rs)))
+			}(lo, batch)
+			lo += len(batch)
+			batch = make([]analyze.RunawaySession, 0, chunk)
+		}
+		for rs := range all {
+			if stop.Load() {
+				return
+			}
+			if batch = append(batch, *rs); len(batch) == chunk {
+				send()
+			}
+		}
+		if len(batch) > 0 && !stop.Load() {
+			send()
 		}
 	}()
 	err := w.WriteByte('[')

@@ -55,9 +55,9 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 	} else {
 		p.f("%s sessions (%s under the %s timeout) wasting %s, %s of all spend; %d of the top-5%% (%d) most expensive sessions loop.\n\n",
 			count(int64(r.Count)), count(int64(r.UnderTimeout)), duration(r.TimeoutS), usd(r.WastedCostUSD), pct(r.WastedShare), r.Top5pctLoops, r.Top5pctSessions)
-		n := min(len(r.Sessions), MaxGrowthSessions)
+		n := min(r.Len(), MaxGrowthSessions)
 		rows = rows[:0]
-		for _, rs := range r.Sessions[:n] {
+		for _, rs := range r.Head(n) {
 			tool := code(rs.Tool)
 			if rs.Tool == "" {
 				tool = "(" + rs.Signal + ")"
@@ -66,8 +66,8 @@ func (markdownWriter) Write(w io.Writer, a *Analysis) error {
 				count(rs.ContextTokensStart) + " → " + count(rs.ContextTokensEnd), usd(rs.WastedCostUSD), pct(rs.WastedShareOfSession)})
 		}
 		mdTable(p, []string{"session", "tool", "ended", "from call", "repeats", "context tokens", "wasted", "of session"}, rows, 3)
-		if len(r.Sessions) > n {
-			p.f("\n… and %d more (all listed in `--format json`).\n", len(r.Sessions)-n)
+		if r.Len() > n {
+			p.f("\n… and %d more (all listed in `--format json`).\n", r.Len()-n)
 		}
 	}
 

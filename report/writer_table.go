@@ -424,11 +424,12 @@ func writeRunawayTable(p *printer, a *Analysis) error {
 	p.f("%s sessions, %s under the timeout, wasting %s (%s of all spend); %d of the top-5%% (%d) most expensive sessions loop\n",
 		count(int64(r.Count)), count(int64(r.UnderTimeout)), usd(r.WastedCostUSD), pct(r.WastedShare), r.Top5pctLoops, r.Top5pctSessions)
 	n := len(a.TopSessions)
-	if n == 0 || n > len(r.Sessions) {
-		n = len(r.Sessions)
+	if n == 0 || n > r.Len() {
+		n = r.Len()
 	}
+	head := r.Head(n)
 	rows := make([][]string, 0, n)
-	for _, s := range r.Sessions[:n] {
+	for _, s := range head {
 		under := "no"
 		if s.UnderTimeout {
 			under = "yes"
@@ -448,13 +449,13 @@ func writeRunawayTable(p *printer, a *Analysis) error {
 	if err := p.table([]string{"session", "tool", "from call", "repeats", "context tokens", "wasted", "of session", "duration", "under timeout", "ended"}, rows, 2, 9, 8, 7, 2, 4, 6); err != nil {
 		return err
 	}
-	if len(r.Sessions) > n {
-		p.f("… and %d more (all listed in --format json)\n", len(r.Sessions)-n)
+	if r.Len() > n {
+		p.f("… and %d more (all listed in --format json)\n", r.Len()-n)
 	}
-	if ex := r.Sessions[0]; ex.Evidence != "" {
+	if ex := head[0]; ex.Evidence != "" {
 		p.f("costliest loop (%s): %s\n", ex.Shape, oneLine(ex.Evidence))
 	}
-	if ex := r.Sessions[0]; ex.ErrorSignature != "" {
+	if ex := head[0]; ex.ErrorSignature != "" {
 		p.f("costliest loop's error: %s\n  e.g. %s\n", ex.ErrorSignature, ex.ErrorExample)
 	}
 	return p.err

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"testing"
+
+	"github.com/tokcost/tokcost/analyze"
+	"github.com/tokcost/tokcost/gen"
+	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/internal/memtest"
+	"github.com/tokcost/tokcost/pricing"
+)
+
+// spilledSummaries reads a generated fleet of n sessions with the
+// summaries spilled (a 1 MiB limit), keeping the call costs the HTML cap
+// sweep and the session table need.
+func spilledSummaries(t *testing.T, dir string, n int, seed uint64) *analyze.Summaries {
+	t.Helper()
+	fleet := filepath.Join(dir, fmt.Sprintf("fleet%d.jsonl", n))
+	f, err := os.Create(fleet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gen.Generate(f, nil, gen.Options{Sessions: n, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	col := analyze.NewSpillingCollector(analyze.SpillOptions{Limit: 1 << 20, Dir: dir})
+	if _, err := ingest.Run([]string{fleet}, ingest.Options{},
+		func(_ ingest.FileResult, i int) ingest.SinkFactory { return col.Factory(i) }); err != nil {
+		t.Fatal(err)
+	}
+	loops := analyze.DefaultLoopConfig()
+	d := col.FinishSummaries(analyze.Config{Prices: pricing.Embedded(), Loops: &loops, KeepCapCosts: true})
+	if err := os.Remove(fleet); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Spilled() || !d.Runaway.OnDisk() || d.Runaway.Len() == 0 {
+		t.Fatalf("%d sessions: summaries spilled %v, runaway list on disk %v (%d)", n, d.Spilled(), d.Runaway.OnDisk(), d.Runaway.Len())
+	}
+	return d
+}
+
+// TestSpilledReportMemory measures how far the heap rises while the
+// report stage of `analyze -f html` (the cap sweep, Build, the HTML page,
+// and the JSON report with its whole runaway list read back from disk)
+// runs on spilled summaries of 2,000 and of 8,000 generated sessions. The
+// session table is left out: arrow-go's writer holds a row group's
+// builders and each group's footer entry, its own memory.
+//
+// The bound. The summaries, their call costs and the runaway list are
+// on disk; what the passes keep is a few numbers a session. Build's pass
+// keeps six distributions and the costs (56 bytes a session, sized
+// ahead) while the workflow pass beside it keeps a group's six (48 bytes
+// a session in slices grown by append: up to twice their length, with the
+// old array alive while it is copied, at most 3 × 48 = 144): 200 bytes a
+// session at most while both run. The cap sweep keeps less (the costs
+// before, a sorted copy and four caps' costs after: 48, with Build's
+// costs 56). At GOGC 2 garbage adds about 2%: 6,000 more sessions may
+// raise the peak by 6,000 × 205 ≈ 1.2 MB, plus 2 MiB for what does not
+// grow with them but varies from run to run (which passes' 4 MiB of read
+// buffers are in flight when the peak is sampled, the decoders' interned
+// names). Summaries kept in memory instead are about 500 bytes a session
+// and their call costs about 100 more on a generated fleet (8 bytes a
+// call): 6,000 × 600 ≈ 3.4 MiB, past the bound. (The runaway list read
+// back whole, about 80 bytes a session averaged, would not be caught by
+// this bound: TestRunawayAndCapsFromDisk and the list's 40-byte keys are
+// what check it.)
+// gcPercent is GOGC for TestSpilledReportMemory: low, so that the peak is
+// mostly live bytes, not garbage waiting for the collector.
+const gcPercent = 2
+
+func TestSpilledReportMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates and analyses 59 MB of fleets")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	defer func(n int) { parquetRowGroup = n }(parquetRowGroup)
+	parquetRowGroup = 2000 // one row group's builders for 2,000 sessions, four for 8,000
+	dir := t.TempDir()
+	rise := map[int]int64{}
+	for _, n := range []int{2000, 8000} {
+		d := spilledSummaries(t, dir, n, 5)
+		// The highest of three: the heap is sampled every millisecond,
+		// and a sample can miss the peak, never exceed it.
+		for range 3 {
+			rise[n] = max(rise[n], memtest.PeakHeap(func() {
+				a := Build(d, BuildOptions{TopN: 10, Caps: DefaultCaps(d)})
+				if a.CapRecommended == nil || len(a.CapCurve) == 0 {
+					t.Errorf("%d sessions: no cap sweep", n)
+				}
+				for _, w := range []func() error{
+					func() error { return htmlWriter{}.Write(io.Discard, a) },
+					func() error { return writeJSONChunked(io.Discard, a, 8) }, // 8 a chunk: the queue is full for both
+				} {
+					if err := w(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}))
+		}
+		d.Release()
+	}
+	t.Logf("heap rise of the report stage: %.2f MiB (2,000 sessions), %.2f MiB (8,000)", float64(rise[2000])/(1<<20), float64(rise[8000])/(1<<20))
+	const perSession, slack = 205, 2 << 20
+	if limit := rise[2000] + 6000*perSession + slack; rise[8000] > limit {
+		t.Errorf("the report stage's peak grew with the sessions: %d bytes for 2,000, %d for 8,000 (at most %d)", rise[2000], rise[8000], limit)
+	}
+}
