@@ -76,14 +76,14 @@ type segment struct {
 // under the shard's lock, and never touches them otherwise until Seal;
 // the spiller takes them under the same lock and writes them outside it.
 type spiller struct {
-	opt     SpillOptions
-	m       *Memory
-	state   int64 // the shards' budget of reading state, between them
+	opt   SpillOptions
+	m     *Memory
+	state int64 // the shards' budget of reading state, between them
 	// generations is how many generations shards retired.
 	generations atomic.Int64
-	inMem   atomic.Int64 // bytes of blocks allocated and not spilled
-	off     atomic.Bool  // set once spilling failed
-	written atomic.Int64
+	inMem       atomic.Int64 // bytes of blocks allocated and not spilled
+	off         atomic.Bool  // set once spilling failed
+	written     atomic.Int64
 
 	mu   sync.Mutex // one spill at a time; guards the fields below
 	f    *os.File
