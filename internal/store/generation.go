@@ -74,9 +74,10 @@ func livePiece(sh *shard, pb *partBuf) piece {
 }
 
 // shardBudget is a new shard's budget of reading state: the store's share
-// divided among the decoding goroutines, at least 64 KiB.
+// divided among the decoding goroutines, at least 64 KiB (a generation
+// costs up to 256 metadata segments) unless the share is smaller.
 func (sp *spiller) shardBudget() int64 {
-	return max(sp.state/int64(runtime.GOMAXPROCS(0)), 64<<10)
+	return max(sp.state/int64(runtime.GOMAXPROCS(0)), min(sp.state, 64<<10))
 }
 
 // Generations is how many generations shards retired (tests).
