@@ -77,6 +77,9 @@ const sessionStateBytes = 120
 // attrStateBytes is what an attribute costs besides its key and value.
 const attrStateBytes = 64
 
+// errBlock caps a partition buffer's blocks of error texts (interner).
+const errBlock = 4 << 10
+
 // errStateBytes is what an error text costs besides its bytes.
 const errStateBytes = 32
 
@@ -225,7 +228,9 @@ func (s *shard) session(id string) uint32 {
 			if s.spill != nil {
 				s.mu.Lock()
 			}
-			s.bufs = append(s.bufs, &partBuf{errs: newInterner()})
+			errs := newInterner()
+			errs.maxBlock = errBlock
+			s.bufs = append(s.bufs, &partBuf{errs: errs})
 			if s.spill != nil {
 				s.mu.Unlock()
 			}
