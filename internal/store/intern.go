@@ -22,8 +22,8 @@ type interner struct {
 	keepEmpty bool
 	// maxBlock caps the blocks (0: maxStrBlock): a table per partition
 	// buffer (error texts) leaves its last block part empty 512 times
-	// over, up to 64 KiB each (+23 MiB of peak RSS on the benchmark
-	// fleet, docs/performance.md).
+	// over, up to 64 KiB each (+20-23 MiB of peak RSS on the benchmark
+	// fleet, 3.7 MiB with the cap: docs/performance.md).
 	maxBlock int
 }
 
