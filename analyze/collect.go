@@ -78,6 +78,15 @@ func (c *Collector) Spilled() (int64, error) {
 	return 0, nil
 }
 
+// Generations is how many generations of per-session reading state the
+// sinks retired to the spill file (store.Memory.Generations).
+func (c *Collector) Generations() int64 {
+	if m, ok := c.st.(*store.Memory); ok {
+		return m.Generations()
+	}
+	return 0
+}
+
 // Factory hands out one sink per decoding goroutine for the input with
 // the given index; records remember their input for ordering.
 func (c *Collector) Factory(fileIndex int) ingest.SinkFactory {

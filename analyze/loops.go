@@ -484,6 +484,19 @@ func newDetector(strs []string, cfg LoopConfig) *detector {
 	}
 }
 
+// useStrings makes strs the table the next events are read with: the
+// same names, other error texts (store.Scratch.Strings), so what was
+// learnt of error ids is forgotten.
+func (dt *detector) useStrings(strs []string) {
+	dt.strs = strs
+	if n := len(strs); n > len(dt.kindOf) {
+		dt.maskOf = append(dt.maskOf, make([]uint32, n-len(dt.maskOf))...)
+		dt.kindOf = append(dt.kindOf, make([]uint8, n-len(dt.kindOf))...)
+		dt.toolKind = append(dt.toolKind, make([]uint8, n-len(dt.toolKind))...)
+	}
+	clear(dt.kindOf)
+}
+
 // scan walks one session and remembers its costliest loop; it reports
 // whether any loop reached cfg.MinRepeats.
 func (dt *detector) scan(s *Session) bool {

@@ -614,7 +614,12 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 				if p >= nparts {
 					return
 				}
-				parts[p] = w.partition(c.st.Partition(p, sc))
+				raw := c.st.Partition(p, sc)
+				w.useStrings(sc.Strings)
+				parts[p] = w.partition(raw)
+				if !summariesOnly {
+					parts[p].strs = sc.Strings // a new table each partition (KeepEvents)
+				}
 				if out.file != nil {
 					buf = spillSummaries(out.file, p, &parts[p], buf)
 				}
@@ -630,6 +635,9 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		}
 	}
 
+	if !summariesOnly {
+		out.strings = joinPartStrings(out.strings, parts)
+	}
 	// Partials are added in partition order, so totals do not depend on
 	// the number of cores (float addition is not associative).
 	all := map[uint32]*ModelUsage{}
@@ -723,8 +731,48 @@ func sortByID(ss []*Session) []*Session {
 	return ss
 }
 
+// joinPartStrings makes one table of the names and every partition's
+// error texts (store.Scratch.Strings), in partition order, and moves the
+// kept events' error ids into it: the events outlive their partition.
+func joinPartStrings(names []string, parts []partResult) []string {
+	strs := names
+	for i := range parts {
+		p := &parts[i]
+		if len(p.strs) <= len(names) {
+			continue
+		}
+		shift := uint32(len(strs) - len(names))
+		strs = append(strs, p.strs[len(names):]...)
+		if shift != 0 {
+			for _, s := range p.sessions {
+				for j := range s.Events {
+					if e := &s.Events[j]; e.Err != 0 {
+						e.Err += shift
+					}
+					if e := &s.Events[j]; e.ArgsLabel != 0 {
+						e.ArgsLabel += shift
+					}
+				}
+			}
+		}
+		p.strs = nil
+	}
+	return strs
+}
+
+// useStrings makes strs (names, then one partition's error texts) the
+// table the next partition's events are read with.
+func (w *finisher) useStrings(strs []string) {
+	w.strs = strs
+	w.p.strs = strs
+	if w.dt != nil {
+		w.dt.useStrings(strs)
+	}
+}
+
 // partResult is what one partition adds to the dataset.
 type partResult struct {
+	strs     []string // the partition's string table, when its events are kept
 	sessions []*Session
 	models   map[uint32]*ModelUsage
 	dups     int64 // events dropped

@@ -80,15 +80,19 @@ func TestFinishSessionOneSession(t *testing.T) {
 		func(_ ingest.FileResult, i int) ingest.SinkFactory { return func() ingest.Sink { return st.Sink(i) } }); err != nil {
 		t.Fatal(err)
 	}
-	sealed := st.Seal()
+	st.Seal()
 	var raw []SessionEvents
+	var strs []string // the table of the partition the session is in
 	for p := range st.Partitions() {
-		raw = append(raw, st.Partition(p, &store.Scratch{KeepEvents: true})...)
+		sc := &store.Scratch{KeepEvents: true}
+		if got := st.Partition(p, sc); len(got) > 0 {
+			raw, strs = append(raw, got...), sc.Strings
+		}
 	}
 	if len(raw) != 1 {
 		t.Fatalf("%d sessions in the store, want 1", len(raw))
 	}
-	one, models := FinishSession(cfg, sealed.Strings, &raw[0])
+	one, models := FinishSession(cfg, strs, &raw[0])
 	if !near(one.CostUSD, 0.0105) || one.LLMCalls != 2 || one.Duplicates != 1 || one.Model != "gpt-4o" {
 		t.Fatalf("FinishSession: $%v, %d calls, %d duplicates, model %q; want $0.0105, 2, 1, gpt-4o", one.CostUSD, one.LLMCalls, one.Duplicates, one.Model)
 	}

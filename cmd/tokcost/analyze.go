@@ -282,6 +282,7 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	gc.done()
 	prog.finish()
 	ios.timing.done("read")
+	ios.timing.generations(col.Generations())
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func (l *limitFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&l.MaxLineBytes, "max-line-bytes", "64MiB", "longest input line read; a longer one is skipped as an invalid line (\"line too long\")")
 	f.StringVar(&l.MaxInputBytes, "max-input-bytes", "0", "stop with an error (exit 1) once the inputs, decompressed, exceed this many bytes in total; 0: no limit")
-	f.StringVar(&l.MemoryLimit, "memory-limit", "", "memory to stay within: past half of it, records spill to a temp file (default: $GOMEMLIMIT, else half of the machine's memory; \"off\": never spill)")
+	f.StringVar(&l.MemoryLimit, "memory-limit", "", "memory to stay within: past three eighths of it, records spill to a temp file, and so do the reading state past an eighth and session summaries past a quarter (default: $GOMEMLIMIT, else half of the machine's memory; \"off\": never spill)")
 	f.StringVar(&l.TempDir, "temp-dir", "", "directory for spill files (default: the OS's temp directory)")
 }
 
@@ -56,9 +56,9 @@ func (l *limitFlags) spillOptions() (o analyze.SpillOptions, ok bool, err error)
 	if limit <= 0 || limit == math.MaxInt64 {
 		return o, false, nil
 	}
-	// The records may take half; the rest is for the sessions' state, the
-	// partitions being finished and the collector's headroom
-	// (docs/scale.md).
+	// The store gets half: three eighths for the records, an eighth for the
+	// reading state (internal/store); the rest is for summaries, the
+	// partitions being finished and the collector's headroom (docs/scale.md).
 	return analyze.SpillOptions{Limit: limit / 2, Dir: l.TempDir, Create: createSpillTemp, Forget: forgetTemp}, true, nil
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,7 +19,18 @@ import (
 // memory (--memory-limit off) gives. The second input repeats the
 // committed fleet, so sessions are joined from several sinks, some of
 // their records on disk and some in memory.
+//
+// At 1 MiB the sinks' per-session reading state (ids, counters,
+// attributes, error texts) may take a quarter of the 512 KiB, 64 KiB a
+// sink at most (store.SpillOptions.SessionState), and each of the 4,000
+// sessions costs at least 120 bytes of it besides its id (internal/store,
+// sessionStateBytes): 480,000 bytes, past 64 KiB seven times over, so
+// unless the input is spread over more than seven sinks, sinks retire
+// generations of that state to disk, and a session seen again after one
+// is joined from several generations. TOKCOST_TIMING reports how many;
+// whatif and ticket, which keep every event, are compared too.
 func TestSpillSameAsMemory(t *testing.T) {
+	t.Setenv("TOKCOST_TIMING", "1")
 	dir := t.TempDir()
 	fleet := filepath.Join(dir, "fleet.jsonl")
 	if code, _, errOut := run(t, "gen", "--sessions", "4000", "--seed", "7", "-o", fleet); code != 0 {
@@ -30,7 +43,11 @@ func TestSpillSameAsMemory(t *testing.T) {
 	outputs := func(name string, limit ...string) (report, sessions []byte, stderr string) {
 		rep, ses := filepath.Join(dir, name+".json"), filepath.Join(dir, name+".parquet")
 		args := append([]string{"analyze", "--format", "json", "-o", rep, "--sessions-out", ses, "--temp-dir", spillDir}, limit...)
-		code, _, errOut := run(t, append(args, fleet, "../../testdata/fleet.jsonl")...)
+		// With a phase timer, as TOKCOST_TIMING gives the command.
+		var errBuf bytes.Buffer
+		code := Main(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &errBuf, timing: newPhaseTimer(&errBuf)},
+			append(args, fleet, "../../testdata/fleet.jsonl"))
+		errOut := errBuf.String()
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", name, code, errOut)
 		}
@@ -61,9 +78,48 @@ func TestSpillSameAsMemory(t *testing.T) {
 	if !bytes.Equal(memSes, spSes) {
 		t.Errorf("session tables differ between the in-memory and the spilled run")
 	}
+	if g := generations(t, spErr); g < 1 {
+		t.Errorf("%d generations of session state retired at --memory-limit 1MiB, want some", g)
+	}
+	if g := generations(t, memErr); g != 0 {
+		t.Errorf("%d generations retired at --memory-limit off, want 0", g)
+	}
+	for _, args := range [][]string{
+		{"whatif", "--format", "json", "--caps", "3,10", "--window", "4", "--route", "executor=gpt-4o-mini"},
+		{"ticket"},
+	} {
+		var outs [2]string
+		for i, limit := range []string{"off", "1MiB"} {
+			code, stdout, errOut := run(t, append(append(args, "--memory-limit", limit, "--temp-dir", spillDir), fleet, "../../testdata/fleet.jsonl")...)
+			if code != 0 {
+				t.Fatalf("%v at %s: exit %d: %s", args, limit, code, errOut)
+			}
+			outs[i] = stdout
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("%v: the spilled run's output differs from the in-memory run's", args)
+		}
+	}
 	if left, _ := filepath.Glob(filepath.Join(spillDir, "*")); len(left) > 0 {
 		t.Errorf("spill files left behind: %v", left)
 	}
+}
+
+// generations is the count of retired generations TOKCOST_TIMING reports
+// on stderr.
+func generations(t *testing.T, stderr string) int {
+	t.Helper()
+	for l := range strings.Lines(stderr) {
+		if rest, ok := strings.CutPrefix(l, "tokcost: timing: "); ok && strings.Contains(rest, " generations of session state") {
+			n, err := strconv.Atoi(strings.Fields(rest)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no generations reported on stderr: %q", stderr)
+	return 0
 }
 
 // TestMemoryLimitFlag checks the flag's refusals: a limit too small to

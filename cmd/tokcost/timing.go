@@ -57,3 +57,11 @@ func (t *phaseTimer) done(phase string) {
 	fmt.Fprintln(t.out, line)
 	t.last = now
 }
+
+// generations notes how many generations of reading state the store
+// retired to disk (internal/store, generation.go), when timing.
+func (t *phaseTimer) generations(n int64) {
+	if t != nil {
+		fmt.Fprintf(t.out, "tokcost: timing: %d generations of session state retired to disk\n", n)
+	}
+}

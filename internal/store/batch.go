@@ -24,6 +24,10 @@ func (s *shard) RecordBatch(b *ingest.Batch) {
 		if s.counts.Records == recentAfter {
 			s.sessIDs.recent, s.strs.recent = new(recentCache), new(recentCache)
 		}
+		if s.budget > 0 && s.state > s.budget {
+			s.retire()
+			havePrev = false // its index is the old generation's
+		}
 		sid := b.SessionID[k]
 		if !havePrev || sid != prevSess {
 			prevSess, prevSI, havePrev = sid, s.session(sid), true
@@ -33,7 +37,7 @@ func (s *shard) RecordBatch(b *ingest.Batch) {
 		var idHash uint64
 		if id := b.ID[k]; id != "" {
 			idHash = maphash.String(idSeed, id) | 1 // never 0, which means "no id"
-			if s.repeatRow(idHash, b.Line[k], si, b.Tokens[1][k]) {
+			if s.repeatRow(idHash, b.Line[k], acc.idh, b.Tokens[1][k]) {
 				acc.dups++
 				s.counts.Duplicates++
 				continue
@@ -71,7 +75,7 @@ var batchRepeatGeneration = 1 << 12
 
 // repeatRow is repeat for a batch row (sub-position 0, never a replica)
 // whose id hashes to idHash, with the batch rows' own repeat set.
-func (s *shard) repeatRow(idHash uint64, line int64, si uint32, output int64) bool {
+func (s *shard) repeatRow(idHash uint64, line int64, sessHash uint64, output int64) bool {
 	if s.unordered {
 		return false
 	}
@@ -81,7 +85,7 @@ func (s *shard) repeatRow(idHash uint64, line int64, si uint32, output int64) bo
 		return false
 	}
 	s.lastPos = pos
-	h := idHash ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(output))*0xc2b2ae3d27d4eb4f
+	h := idHash ^ sessHash*0x9e3779b97f4a7c15 ^ uint64(sat32(output))*0xc2b2ae3d27d4eb4f
 	h |= 1
 	if s.bidsOld.has(h) || !s.bids.grow(h) {
 		return true
@@ -119,10 +123,10 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 	if idHash != 0 {
 		flags |= hdrHasID
 	}
-	if si == pb.lastSess {
+	if acc.local == pb.lastSess {
 		flags |= hdrSameSess
 	}
-	pb.lastSess = si
+	pb.lastSess = acc.local
 	tokens := [6]uint32{sat32(b.Tokens[0][k]), sat32(b.Tokens[1][k]), sat32(b.Tokens[2][k]),
 		sat32(b.Tokens[3][k]), sat32(b.Tokens[4][k]), sat32(b.Tokens[5][k])}
 	for i, t := range tokens {
@@ -143,7 +147,7 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 		errText = errText[:maxErrorKept]
 	}
 	ids := [5]uint32{names[0].lookup(s.strs, b.Model[k]), names[1].lookup(s.strs, b.Provider[k]), names[2].lookup(s.strs, b.Tool[k]),
-		names[3].lookup(s.strs, b.Role[k]), s.errs.id(errText)}
+		names[3].lookup(s.strs, b.Role[k]), s.errID(pb, errText)}
 	for i, id := range ids {
 		if id != 0 {
 			strs |= 1 << i
@@ -176,7 +180,7 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 	}
 	buf = append(buf, flags, nums, strs, kind)
 	if flags&hdrSameSess == 0 {
-		buf = binary.AppendUvarint(buf, uint64(si))
+		buf = binary.AppendUvarint(buf, uint64(acc.local))
 	}
 	if flags&hdrNextLine == 0 {
 		buf = binary.AppendVarint(buf, line-pb.lastLine)
@@ -220,10 +224,7 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 	}
 	for j := range b.Attrs {
 		if a := &b.Attrs[j]; a.Has[k] {
-			if s.attrs == nil {
-				s.attrs = map[uint32][]Attr{}
-			}
-			s.attrs[si] = setAttr(s.attrs[si], a.Key, a.Val[k], PosOf(s.fileIndex, line, 0))
+			s.setAttr(si, a.Key, a.Val[k], PosOf(s.fileIndex, line, 0))
 		}
 	}
 	s.counts.Records++

@@ -7,7 +7,7 @@
 // A Store takes records through ingest sinks (Sink, one per decoding
 // goroutine; a columnar reader may hand a sink whole batches of rows,
 // ingest.BatchSink, stored as the same bytes as record by record), is
-// sealed once reading is over (Seal: the joint string table, input
+// sealed once reading is over (Seal: the joint table of names, input
 // counts, the first invalid lines), and then hands back
 // each of its Partitions once (Partition): the sessions hashed to it, in
 // id order, each with its events decoded, the input position and id hash
@@ -36,7 +36,7 @@
 //	byte    kind: Kind in bits 0-1, Status in bits 4-5; kindNextSeq
 //	        (bit 2), kindBilling (bit 3), kindTSUnreadable (bit 6: the
 //	        timestamp could not be read), kindToolIO (bit 7)
-//	uvarint sink-local session index             unless hdrSameSess
+//	uvarint session index in the partition buffer unless hdrSameSess
 //	varint  line less the buffer's previous one  unless hdrNextLine (then +1, sub 0)
 //	uvarint sub-position within the line         numsSub
 //	8 bytes id hash (maphash, never 0)           hdrHasID
@@ -47,7 +47,7 @@
 //	uvarint each token count present, in the order above
 //	8 bytes cost_usd, IEEE 754                   HasCost
 //	uvarint each string id present; names index the sink's name table,
-//	        errors its error-text table
+//	        errors the partition buffer's error-text table
 //	byte    error class                          strsClass
 //	tool-io block                                kindToolIO:
 //	  byte    ioArgs, ioResult, ioLabel, ioBytes: which follow
@@ -80,8 +80,22 @@
 // handed back in Key.TSUnreadable, and the analysis counts it for the
 // copies it keeps.
 //
-// Strings (session ids, names, error texts) are interned per sink in
-// pointer-free tables (intern.go), so the garbage collector marks blocks,
-// not hundreds of thousands of strings. Seal joins the sinks' name tables
-// into one and appends their error texts after the names.
+// Strings (session ids, names, error texts) are interned in pointer-free
+// tables (intern.go), so the garbage collector marks blocks, not hundreds
+// of thousands of strings: session ids and names per sink, error texts
+// and argument excerpts per partition buffer, so that a partition's
+// records can be decoded with its buffer alone. Seal joins the sinks'
+// name tables into one; Partition puts the partition's error texts after
+// the names (Scratch.Strings).
+//
+// # Generations
+//
+// A spilling store (NewSpilling) bounds the per-session reading state too:
+// each sink's session ids, counters, workflows, attributes and error
+// texts. Past its share of SpillOptions.SessionState a sink retires its
+// generation: every partition buffer's records, then its metadata (its
+// sessions and its error texts), go to the spill file, and the sink starts
+// again with empty tables. A session seen again gets a new index in the
+// new generation, and Partition joins the generations' pieces of a session
+// as it joins those of several sinks (generation.go).
 package store

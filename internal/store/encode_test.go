@@ -144,13 +144,11 @@ func roundTrip(t *testing.T, recs []ingest.Record) {
 	for i := range recs {
 		sh.Record(&recs[i])
 	}
-	// Finish's setup: identity string remap, timestamp state per session.
+	// Finish's setup: identity string remap.
 	sh.strRemap = make([]uint32, sh.strs.len())
 	for i := range sh.strRemap {
 		sh.strRemap[i] = uint32(i)
 	}
-	sh.decTS = make([]int64, len(sh.accs))
-	sh.errBase = 1 // error text n decodes as n
 
 	// Records come back per partition, each partition in input order.
 	byPart := map[uint16][]int{}
@@ -160,12 +158,15 @@ func roundTrip(t *testing.T, recs []ingest.Record) {
 	}
 	for p, idx := range byPart {
 		n := 0
-		sh.decodePart(sh.part(int(p)), nil, func(e *Event, k Key, si uint32) {
+		pb := sh.part(int(p))
+		pc := livePiece(sh, pb)
+		pc.errBase = 1 // the partition's error text n decodes as n
+		pc.decode(nil, func(e *Event, k Key, si uint32) {
 			r := &recs[idx[n]]
 			n++
-			wantE, wantK := expectEvent(sh, r)
-			if *e != wantE || k != wantK || sh.sessionID(si) != r.SessionID {
-				t.Fatalf("record %d: got %+v %+v session %q\nwant %+v %+v session %q", idx[n-1], *e, k, sh.sessionID(si), wantE, wantK, r.SessionID)
+			wantE, wantK := expectEvent(sh, pb, r)
+			if *e != wantE || k != wantK || pc.ids[si] != r.SessionID {
+				t.Fatalf("record %d: got %+v %+v session %q\nwant %+v %+v session %q", idx[n-1], *e, k, pc.ids[si], wantE, wantK, r.SessionID)
 			}
 		})
 		if n != len(idx) {
@@ -252,7 +253,7 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 }
 
 // expectEvent is what a record becomes, field by field.
-func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
+func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 	sat := func(v int64) uint32 { return uint32(min(v, math.MaxUint32)) }
 	str := func(s string) uint32 {
 		if s == "" {
@@ -268,7 +269,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 		Seq: r.Seq, TSNano: r.TSNano, DurNano: int64(math.Round(r.DurationMS * 1e6)),
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
-		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: sh.errs.id(errText),
+		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: pb.errs.id(errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
 		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
 		Calls:   uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
@@ -297,7 +298,7 @@ func expectEvent(sh *shard, r *ingest.Record) (Event, Key) {
 	// error texts, a size clamped to 0..MaxUint32.
 	e.ArgsHash, e.ResultHash = r.ToolArgsHash, r.ToolResultHash
 	if r.ToolArgsLabel != "" {
-		e.ArgsLabel = sh.errs.id(r.ToolArgsLabel)
+		e.ArgsLabel = pb.errs.id(r.ToolArgsLabel)
 	}
 	e.ResultBytes = sat(max(r.ToolResultBytes, 0))
 	if r.SameUnit {

@@ -58,11 +58,30 @@ const maxErrorKept = 512
 type sessionAcc struct {
 	n          int    // events of this session in the shard
 	buf        uint16 // the shard's partition buffer for it: index into shard.bufs
+	local      uint32 // its index in that buffer's sess: what its records store
 	workflow   uint32 // the shard's names id
 	workflowAt Pos    // the record that named the workflow
 	lastTS     int64  // the timestamp last encoded, which the next one is stored against
 	dups       int    // repeats of an event id the shard dropped (shard.repeat)
+	// idh is a hash of the session's id: the repeat set keys sessions by
+	// it, not by index, so that a repeat is caught the same way whichever
+	// generation (retire) the session's first copy is in.
+	idh uint64
 }
+
+// sessionStateBytes is what a session costs a shard's generation besides
+// its id's bytes: its acc (64), the interner's entry and slots (16 to
+// 24), its index in the partition buffer (4), and the slices' growth.
+const sessionStateBytes = 120
+
+// attrStateBytes is what an attribute costs besides its key and value.
+const attrStateBytes = 64
+
+// errBlock caps a partition buffer's blocks of error texts (interner).
+const errBlock = 4 << 10
+
+// errStateBytes is what an error text costs besides its bytes.
+const errStateBytes = 32
 
 // setAttr keeps the value first in input order.
 func setAttr(attrs []Attr, key, val string, at Pos) []Attr {
@@ -103,9 +122,13 @@ type partBuf struct {
 	cur      []byte
 	lastLine int64
 	lastSeq  int64
-	lastSess uint32    // the session of the last record; hdrSameSess repeats it
-	sess     []uint32  // the shard's sessions hashed here
+	lastSess uint32    // the session (index into sess) of the last record; hdrSameSess repeats it
+	sess     []uint32  // the shard's sessions hashed here; records store an index into it
 	spilled  []segment // blocks written to the spill file, before blocks
+	// errs are the error texts and argument excerpts of these records:
+	// per partition, so that a partition's records are decoded with its
+	// own texts, whether they are in memory or in the spill file.
+	errs *interner
 }
 
 // Encoded records are appended to blocks that double from firstBlock to
@@ -150,7 +173,6 @@ type shard struct {
 	bufs     []*partBuf
 	bufIdx   [partitions]uint16
 	strs     *interner // model, provider, tool and role names
-	errs     *interner // error texts: many, mostly distinct, compared only by mask
 	counts   InputCounts
 	examples []ingest.Note
 
@@ -172,18 +194,28 @@ type shard struct {
 	spill *spiller
 	mu    sync.Mutex
 
-	// Set by Finish: the joint string id of each of the shard's, and the
-	// partition-local session index of each of its sessions.
+	// Set by Seal: the joint string id of each of the shard's names.
 	strRemap []uint32
-	errBase  uint32 // the joint id of the shard's error text 1
-	toMerged []int32
-	decTS    []int64
+
+	// state is the bytes of per-session reading state the current
+	// generation holds (ids, accs, attributes, error texts); past budget
+	// (0: never) the shard retires the generation to the spill file
+	// (generation.go). retired are the generations retired, by
+	// partition (nil until the first).
+	state, budget int64
+	retired       *[partitions][]retiredPart
+	retiredSess   int // sessions of the retired generations
 }
 
 func newShard(fileIndex int) *shard {
-	sessIDs := newInterner()
-	sessIDs.keepEmpty = true // ids are accs' indexes + 1, "" included
-	return &shard{fileIndex: fileIndex, sessIDs: sessIDs, strs: newInterner(), errs: newInterner()}
+	return &shard{fileIndex: fileIndex, sessIDs: newSessIDs(), strs: newInterner()}
+}
+
+// newSessIDs is an empty session-id table.
+func newSessIDs() *interner {
+	in := newInterner()
+	in.keepEmpty = true // ids are accs' indexes + 1, "" included
+	return in
 }
 
 // session returns the index of the session with that id, adding it.
@@ -196,17 +228,43 @@ func (s *shard) session(id string) uint32 {
 			if s.spill != nil {
 				s.mu.Lock()
 			}
-			s.bufs = append(s.bufs, &partBuf{})
+			errs := newInterner()
+			errs.maxBlock = errBlock
+			s.bufs = append(s.bufs, &partBuf{errs: errs})
 			if s.spill != nil {
 				s.mu.Unlock()
 			}
 			s.bufIdx[p] = uint16(len(s.bufs))
 		}
 		b := s.bufIdx[p] - 1
-		s.accs = append(s.accs, sessionAcc{buf: b})
-		s.bufs[b].sess = append(s.bufs[b].sess, idx)
+		pb := s.bufs[b]
+		s.accs = append(s.accs, sessionAcc{buf: b, local: uint32(len(pb.sess)), idh: maphash.String(idSeed, id)})
+		pb.sess = append(pb.sess, idx)
+		s.state += int64(len(id)) + sessionStateBytes
 	}
 	return idx
+}
+
+// errID interns an error text or excerpt in pb's table.
+func (s *shard) errID(pb *partBuf, text string) uint32 {
+	id, added := pb.errs.add(text)
+	if added {
+		s.state += int64(len(text)) + errStateBytes
+	}
+	return id
+}
+
+// setAttr sets session si's attribute key as setAttr does, counting what
+// a new one costs.
+func (s *shard) setAttr(si uint32, key, val string, at Pos) {
+	if s.attrs == nil {
+		s.attrs = map[uint32][]Attr{}
+	}
+	n := len(s.attrs[si])
+	s.attrs[si] = setAttr(s.attrs[si], key, val, at)
+	if len(s.attrs[si]) > n {
+		s.state += int64(len(key)+len(val)) + attrStateBytes
+	}
 }
 
 // part returns the shard's buffer of partition p, nil when it has none.
@@ -292,9 +350,12 @@ func (s *shard) Record(r *ingest.Record) {
 	if s.counts.Records == recentAfter {
 		s.sessIDs.recent, s.strs.recent = new(recentCache), new(recentCache)
 	}
+	if s.budget > 0 && s.state > s.budget {
+		s.retire()
+	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
-	if s.repeat(r, si) {
+	if s.repeat(r, acc.idh) {
 		acc.dups++
 		if !r.SameUnit {
 			s.counts.Duplicates++
@@ -325,10 +386,10 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.ID != "" {
 		flags |= hdrHasID
 	}
-	if si == pb.lastSess { // the decoder also starts from session 0
+	if acc.local == pb.lastSess { // the decoder also starts from session 0
 		flags |= hdrSameSess
 	}
-	pb.lastSess = si
+	pb.lastSess = acc.local
 	tokens := [6]uint32{sat32(r.InputTokens), sat32(r.OutputTokens), sat32(r.CacheReadTokens),
 		sat32(r.CacheWriteTokens), sat32(r.CacheWrite1hTokens), sat32(r.ReasoningTokens)}
 	for i, t := range tokens {
@@ -351,7 +412,7 @@ func (s *shard) Record(r *ingest.Record) {
 	if len(errText) > maxErrorKept {
 		errText = errText[:maxErrorKept]
 	}
-	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.errs.id(errText)}
+	ids := [5]uint32{s.strs.id(r.Model), s.strs.id(r.Provider), s.strs.id(r.Tool), s.strs.id(r.Role), s.errID(pb, errText)}
 	for i, id := range ids {
 		if id != 0 {
 			strs |= 1 << i
@@ -395,7 +456,7 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	b = append(b, flags, nums, strs, kind)
 	if flags&hdrSameSess == 0 {
-		b = binary.AppendUvarint(b, uint64(si))
+		b = binary.AppendUvarint(b, uint64(acc.local))
 	}
 	if flags&hdrNextLine == 0 {
 		b = binary.AppendVarint(b, r.Line-pb.lastLine)
@@ -433,7 +494,7 @@ func (s *shard) Record(r *ingest.Record) {
 		b = append(b, uint8(r.ErrorClass))
 	}
 	if kind&kindToolIO != 0 {
-		b = s.appendToolIO(b, r)
+		b = s.appendToolIO(b, r, pb)
 	}
 	if kind&kindBilling != 0 {
 		bill := uint8(r.ServiceTier)
@@ -485,11 +546,8 @@ func (s *shard) Record(r *ingest.Record) {
 		}
 	}
 	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
-		if s.attrs == nil {
-			s.attrs = map[uint32][]Attr{}
-		}
 		for key, v := range r.Attrs {
-			s.attrs[si] = setAttr(s.attrs[si], key, v, PosOf(s.fileIndex, r.Line, r.Sub))
+			s.setAttr(si, key, v, PosOf(s.fileIndex, r.Line, r.Sub))
 		}
 	}
 	s.counts.Records++
@@ -518,23 +576,29 @@ func (c *InputCounts) addUnknownUsage(names string) {
 	}
 }
 
-// decodePart calls f with each record of the shard's partition p, in the
-// order they were encoded: the event (string ids still the shard's), its
-// key, and its shard-local session.
+// decode calls f with each record of piece pc, in the order they were
+// encoded: the event (names as joint ids, error texts as pc.errBase
+// onwards), its key, and its session (index into pc.accs).
 //
 // spilled, when not empty, holds the records read back from the spill
-// file, which come before those in memory.
-func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, si uint32)) {
+// file, which come before those in memory (pc.pb's, when it is live).
+func (pc *piece) decode(spilled []byte, f func(e *Event, k Key, si uint32)) {
+	s := pc.sh
+	var blocks [][]byte
+	var cur []byte
+	if pc.pb != nil {
+		blocks, cur = pc.pb.blocks, pc.pb.cur
+	}
 	var line, seq int64
 	var si uint64
 	var e Event
 	var k Key
-	for bi := -1; bi <= len(pb.blocks); bi++ {
-		b := pb.cur
+	for bi := -1; bi <= len(blocks); bi++ {
+		b := cur
 		if bi < 0 {
 			b = spilled
-		} else if bi < len(pb.blocks) {
-			b = pb.blocks[bi]
+		} else if bi < len(blocks) {
+			b = blocks[bi]
 		}
 		for i := 0; i < len(b); {
 			flags, nums, strs, kind := b[i], b[i+1], b[i+2], b[i+3]
@@ -572,8 +636,8 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 				if strs&strsTSms != 0 {
 					d *= nsPerMS
 				}
-				e.TSNano = s.decTS[si] + d
-				s.decTS[si] = e.TSNano
+				e.TSNano = pc.accs[si].lastTS + d
+				pc.accs[si].lastTS = e.TSNano
 			}
 			if nums&numsDur != 0 {
 				e.DurNano, i = varintAt(b, i)
@@ -607,7 +671,7 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 				if strs&(1<<4) != 0 {
 					var v uint64
 					v, i = uvarintAt(b, i)
-					e.Err = s.errBase + uint32(v) - 1
+					e.Err = pc.errID(v)
 				}
 			}
 			if strs&strsClass != 0 {
@@ -615,7 +679,7 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 				i++
 			}
 			if kind&kindToolIO != 0 {
-				i = s.decodeToolIO(b, i, &e)
+				i = pc.decodeToolIO(b, i, &e)
 			}
 			if kind&kindBilling != 0 {
 				bill := b[i]
@@ -653,8 +717,8 @@ func (s *shard) decodePart(pb *partBuf, spilled []byte, f func(e *Event, k Key, 
 }
 
 // appendToolIO appends the tool-io block of r.
-func (s *shard) appendToolIO(b []byte, r *ingest.Record) []byte {
-	label := s.errs.id(r.ToolArgsLabel) // bounded by the reader (ingest.MaxArgsLabel)
+func (s *shard) appendToolIO(b []byte, r *ingest.Record, pb *partBuf) []byte {
+	label := s.errID(pb, r.ToolArgsLabel) // bounded by the reader (ingest.MaxArgsLabel)
 	var has uint8
 	if r.ToolArgsHash != 0 {
 		has |= ioArgs
@@ -685,7 +749,7 @@ func (s *shard) appendToolIO(b []byte, r *ingest.Record) []byte {
 }
 
 // decodeToolIO reads the block appendToolIO wrote at b[i:] into e.
-func (s *shard) decodeToolIO(b []byte, i int, e *Event) int {
+func (pc *piece) decodeToolIO(b []byte, i int, e *Event) int {
 	has := b[i]
 	i++
 	if has&ioArgs != 0 {
@@ -699,7 +763,7 @@ func (s *shard) decodeToolIO(b []byte, i int, e *Event) int {
 	var v uint64
 	if has&ioLabel != 0 {
 		v, i = uvarintAt(b, i)
-		e.ArgsLabel = s.errBase + uint32(v) - 1
+		e.ArgsLabel = pc.errID(v)
 	}
 	if has&ioBytes != 0 {
 		v, i = uvarintAt(b, i)
@@ -856,7 +920,7 @@ func (c *InputCounts) add(o InputCounts) {
 // Finish's replica rule takes the largest output of the copies; replicas
 // themselves are left to Finish, where a non-replica beats them. The set
 // remembers the last million ids at most (repeats.go).
-func (s *shard) repeat(r *ingest.Record, si uint32) bool {
+func (s *shard) repeat(r *ingest.Record, idh uint64) bool {
 	if r.ID == "" || s.unordered {
 		return false
 	}
@@ -869,7 +933,7 @@ func (s *shard) repeat(r *ingest.Record, si uint32) bool {
 	if r.Replica {
 		return false
 	}
-	h := maphash.String(idSeed, r.ID) ^ (uint64(si)+1)*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
+	h := maphash.String(idSeed, r.ID) ^ idh*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
 	h |= 1
 	// A record after batch rows (RecordBatch) looks in their set too (the
 	// same hash): a copy dropped here is never counted, one let through

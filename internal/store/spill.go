@@ -12,9 +12,16 @@ import (
 // SpillOptions make a Memory store write its encoded records to a
 // temporary file once they take more than Limit bytes in memory.
 type SpillOptions struct {
-	// Limit is the bytes of encoded records kept in memory; past it, every
-	// full block is appended to the spill file and freed.
+	// Limit is the bytes of encoded records and per-session reading
+	// state kept in memory. The state may take SessionState of it, the
+	// records the rest; past it, every full block is appended to the
+	// spill file and freed.
 	Limit int64
+	// SessionState is the bytes of per-session reading state (session
+	// ids, counters, attributes, error texts) the shards may keep between
+	// them before each retires its generation to the spill file
+	// (generation.go); 0: a quarter of Limit.
+	SessionState int64
 	// Dir is where the file is created ("": the OS's temp directory).
 	Dir string
 	// Create makes the file (nil: os.CreateTemp); Forget is told its name
@@ -29,7 +36,12 @@ type SpillOptions struct {
 // the order they were encoded, so results are identical to NewMemory's.
 func NewSpilling(o SpillOptions) *Memory {
 	m := &Memory{}
-	m.spill = &spiller{opt: o, m: m}
+	state := o.SessionState
+	if state <= 0 {
+		state = o.Limit / 4
+	}
+	o.Limit -= min(state, o.Limit/2) // the records get the rest
+	m.spill = &spiller{opt: o, m: m, state: state}
 	return m
 }
 
@@ -64,11 +76,14 @@ type segment struct {
 // under the shard's lock, and never touches them otherwise until Seal;
 // the spiller takes them under the same lock and writes them outside it.
 type spiller struct {
-	opt     SpillOptions
-	m       *Memory
-	inMem   atomic.Int64 // bytes of blocks allocated and not spilled
-	off     atomic.Bool  // set once spilling failed
-	written atomic.Int64
+	opt   SpillOptions
+	m     *Memory
+	state int64 // the shards' budget of reading state, between them
+	// generations is how many generations shards retired.
+	generations atomic.Int64
+	inMem       atomic.Int64 // bytes of blocks allocated and not spilled
+	off         atomic.Bool  // set once spilling failed
+	written     atomic.Int64
 
 	mu   sync.Mutex // one spill at a time; guards the fields below
 	f    *os.File
@@ -165,11 +180,10 @@ func (sp *spiller) spillAll() error {
 	return nil
 }
 
-// readBack reads pb's spilled segments into buf, whole records in the
-// order they were encoded.
-func (sp *spiller) readBack(pb *partBuf, buf []byte) []byte {
+// readBack reads segments segs into buf, in order.
+func (sp *spiller) readBack(segs []segment, buf []byte) []byte {
 	n := 0
-	for _, s := range pb.spilled {
+	for _, s := range segs {
 		n += s.n
 	}
 	if cap(buf) < n {
@@ -177,7 +191,7 @@ func (sp *spiller) readBack(pb *partBuf, buf []byte) []byte {
 	}
 	buf = buf[:n]
 	at := 0
-	for _, s := range pb.spilled {
+	for _, s := range segs {
 		if _, err := sp.f.ReadAt(buf[at:at+s.n], s.off); err != nil {
 			// Without these records every figure would be wrong.
 			panic(fmt.Sprintf("tokcost: reading spilled records back: %v", err))

@@ -26,8 +26,8 @@ type Store interface {
 	Partitions() int
 	// Partition decodes partition p: its sessions in id order, each with
 	// its events in the order they were stored (string ids into
-	// Sealed.Strings). The result and the slices it holds are s's
-	// buffers, valid until s is used again, except the events when
+	// s.Strings). The result and the slices it holds are s's buffers,
+	// valid until s is used again, except the events and s.Strings when
 	// s.KeepEvents is set.
 	Partition(p int, s *Scratch) []SessionEvents
 	// Release drops what is left of the records.
@@ -36,9 +36,10 @@ type Store interface {
 
 // Sealed is what a store knows of the whole input once reading is over.
 type Sealed struct {
-	// Strings is the joint string table Event fields index: the names
-	// (models, providers, tools, roles, workflows) first, then every error
-	// text and arguments excerpt; Names is how many names come first.
+	// Strings is the joint table of names (models, providers, tools,
+	// roles, workflows) that Event fields index; Names is its length.
+	// Error texts and arguments excerpts are each partition's own, after
+	// the names (Scratch.Strings).
 	Strings []string
 	Names   int
 	Counts  InputCounts
@@ -75,7 +76,12 @@ type Scratch struct {
 	// KeepEvents makes each partition's events a new array, for a caller
 	// that keeps them; otherwise they are reused by the next call.
 	KeepEvents bool
+	// Strings is, after Partition, the table its events' string ids
+	// index: Sealed.Strings, then the partition's error texts and
+	// arguments excerpts (Event.Err, Event.ArgsLabel).
+	Strings []string
 
+	pieces []piece
 	refs   []sessRef
 	sess   []SessionEvents
 	events []Event
@@ -84,9 +90,9 @@ type Scratch struct {
 	spilled []byte
 }
 
-// sessRef is one shard's session.
+// sessRef is one piece's session.
 type sessRef struct {
-	shard int32
+	piece int32
 	local uint32
 }
 
@@ -97,6 +103,7 @@ type Memory struct {
 	shards []*shard
 	spill  *spiller // nil: never spills
 	small  bool     // NewSmall: Seal starts no collection
+	names  []string // Sealed.Strings
 }
 
 // NewMemory returns an empty in-memory store.
@@ -114,6 +121,9 @@ func (m *Memory) Small() bool { return m.small }
 func (m *Memory) Sink(fileIndex int) ingest.Sink {
 	s := newShard(fileIndex)
 	s.spill = m.spill
+	if m.spill != nil {
+		s.budget = m.spill.shardBudget()
+	}
 	m.mu.Lock()
 	m.shards = append(m.shards, s)
 	m.mu.Unlock()
@@ -142,6 +152,7 @@ func (m *Memory) Seal() Sealed {
 	}
 	var out Sealed
 	out.Strings, out.Names = m.joinStrings()
+	m.names = out.Strings
 	// The first invalid lines in input order: by input, line, and the
 	// order one shard saw them in (notes of one line come from one
 	// shard), whichever shard or input finished first.
@@ -152,12 +163,10 @@ func (m *Memory) Seal() Sealed {
 	var examples []example
 	for _, sh := range m.shards {
 		out.Counts.add(sh.counts)
-		out.SessionsSeen += len(sh.accs)
+		out.SessionsSeen += len(sh.accs) + sh.retiredSess
 		for i, n := range sh.examples {
 			examples = append(examples, example{sh.fileIndex, i, n})
 		}
-		sh.toMerged = make([]int32, len(sh.accs))
-		sh.decTS = make([]int64, len(sh.accs))
 	}
 	slices.SortFunc(examples, func(a, b example) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.note.Line, b.note.Line), cmp.Compare(a.seq, b.seq))
@@ -168,13 +177,11 @@ func (m *Memory) Seal() Sealed {
 	return out
 }
 
-// joinStrings makes one string table of the shards' and sets each shard's
+// joinStrings makes one table of the shards' names and sets each shard's
 // remap into it. Names (models, tools…) are joined into one id each: the
 // biggest table becomes the joint one, so its names keep their ids and
-// only the others are added. Error texts are only ever compared by their
-// mask, so each shard's are appended as they are, after the names,
-// without hashing hundreds of thousands of them again; names is how many
-// names come first.
+// only the others are added. Error texts are each partition buffer's
+// (Partition puts them after the names); names is the table's length.
 func (m *Memory) joinStrings() (strs []string, names int) {
 	if len(m.shards) == 0 {
 		return []string{""}, 1
@@ -197,21 +204,13 @@ func (m *Memory) joinStrings() (strs []string, names int) {
 		}
 		s.strRemap = remap
 	}
-	errs := 0
-	for _, s := range m.shards {
-		errs += s.errs.len() - 1
-	}
 	names = global.len()
-	strs = make([]string, names, names+errs)
+	strs = make([]string, names)
 	for i := range strs {
 		strs[i] = global.str(uint32(i))
 	}
 	for _, s := range m.shards {
-		s.errBase = uint32(len(strs))
-		for i := 1; i < s.errs.len(); i++ { // 0 is ""
-			strs = append(strs, s.errs.str(uint32(i)))
-		}
-		s.strs, s.errs = nil, nil
+		s.strs = nil
 	}
 	return strs, names
 }
@@ -219,58 +218,83 @@ func (m *Memory) joinStrings() (strs []string, names int) {
 // Partition implements Store. Its encoded records are dropped as they are
 // decoded, so that their memory can go to the sessions.
 func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
-	// Every shard's sessions of this partition, sorted by id, so that a
-	// session seen by several shards is joined from consecutive entries,
+	// The pieces of partition p: each shard's retired generations' (read
+	// back from the spill file) and its live one's.
+	pieces := sc.pieces[:0]
+	for _, sh := range m.shards {
+		if sh.retired != nil {
+			for i := range sh.retired[p] {
+				pieces = append(pieces, m.spill.readPiece(sh, &sh.retired[p][i]))
+			}
+		}
+		if pb := sh.part(p); pb != nil {
+			pieces = append(pieces, livePiece(sh, pb))
+		}
+	}
+	defer func() {
+		clear(pieces) // what they hold is garbage after this partition
+		sc.pieces = pieces[:0]
+	}()
+	// Every piece's sessions, sorted by id, so that a session seen by
+	// several shards (or generations) is joined from consecutive entries,
 	// and sessions come in id order: which shard saw a session first
 	// depends on how the input was split between cores, and the sums the
 	// caller makes must not.
 	sc.refs = sc.refs[:0]
 	total := 0
-	for si, sh := range m.shards {
-		pb := sh.part(p)
-		if pb == nil {
-			continue
-		}
-		for _, li := range pb.sess {
-			sc.refs = append(sc.refs, sessRef{shard: int32(si), local: li})
-			total += sh.accs[li].n
+	for pi := range pieces {
+		for li := range pieces[pi].ids {
+			sc.refs = append(sc.refs, sessRef{piece: int32(pi), local: uint32(li)})
+			total += pieces[pi].accs[li].n
 		}
 	}
+	// The partition's string table: the names, then each piece's texts.
+	strs := sc.Strings[:0]
+	if sc.KeepEvents {
+		strs = nil // the caller keeps it with the events
+	}
+	strs = append(strs, m.names...)
+	for pi := range pieces {
+		pc := &pieces[pi]
+		pc.errBase = uint32(len(strs))
+		strs = append(strs, pc.errs...)
+	}
+	sc.Strings = strs
 	if len(sc.refs) == 0 {
 		return nil
 	}
-	shards := m.shards
-	idOf := func(r sessRef) string { return shards[r.shard].sessionID(r.local) }
+	idOf := func(r sessRef) string { return pieces[r.piece].ids[r.local] }
 	slices.SortFunc(sc.refs, func(a, b sessRef) int {
 		if c := strings.Compare(idOf(a), idOf(b)); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.shard, b.shard)
+		return cmp.Compare(a.piece, b.piece)
 	})
 	sc.sess = sc.sess[:0]
 	for i, r := range sc.refs {
-		sh := shards[r.shard]
-		acc := &sh.accs[r.local]
-		wf := sh.strRemap[acc.workflow]
+		pc := &pieces[r.piece]
+		acc := &pc.accs[r.local]
+		wf := pc.sh.strRemap[acc.workflow]
 		if id := idOf(r); i == 0 || id != idOf(sc.refs[i-1]) {
-			// A copy: the interner's blocks hold every id of the shard, and
-			// this one would keep its whole block alive.
+			// A copy: the interner's blocks (or the spilled metadata)
+			// hold many ids, and this one would keep them alive.
 			sc.sess = append(sc.sess, SessionEvents{ID: strings.Clone(id), n: acc.n, Workflow: wf, workflowAt: acc.workflowAt,
-				Attrs: sh.attrs[r.local], Repeats: acc.dups})
+				Attrs: acc.attrs, Repeats: acc.dups})
 		} else {
 			dst := &sc.sess[len(sc.sess)-1]
 			dst.n += acc.n
 			dst.Repeats += acc.dups
 			// The workflow named first in input order wins, whichever
-			// goroutine decoded it; likewise each attribute.
+			// goroutine (or generation) decoded it; likewise each
+			// attribute.
 			if wf != 0 && (dst.Workflow == 0 || acc.workflowAt.Before(dst.workflowAt)) {
 				dst.Workflow, dst.workflowAt = wf, acc.workflowAt
 			}
-			for _, a := range sh.attrs[r.local] {
+			for _, a := range acc.attrs {
 				dst.Attrs = setAttr(dst.Attrs, a.Key, a.Val, a.at)
 			}
 		}
-		sh.toMerged[r.local] = int32(len(sc.sess) - 1)
+		acc.merged = int32(len(sc.sess) - 1)
 	}
 	off := 0
 	for i := range sc.sess {
@@ -289,23 +313,28 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 		sc.keys = make([]Key, total)
 	}
 	keys := sc.keys[:total]
-	for _, sh := range m.shards {
-		pb := sh.part(p)
-		if pb == nil {
-			continue
-		}
+	for pi := range pieces {
+		pc := &pieces[pi]
 		var spilled []byte
-		if len(pb.spilled) > 0 {
-			sc.spilled = m.spill.readBack(pb, sc.spilled)
+		if len(pc.segs) > 0 {
+			sc.spilled = m.spill.readBack(pc.segs, sc.spilled)
 			spilled = sc.spilled
 		}
-		sh.decodePart(pb, spilled, func(e *Event, k Key, si uint32) {
-			pd := &sc.sess[sh.toMerged[si]]
+		pc.decode(spilled, func(e *Event, k Key, si uint32) {
+			pd := &sc.sess[pc.accs[si].merged]
 			j := pd.off + pd.fill
 			pd.fill++
 			events[j], keys[j] = *e, k
 		})
-		sh.bufs[sh.bufIdx[p]-1] = nil // its memory can go to the sessions now
+	}
+	// Their memory can go to the sessions now.
+	for _, sh := range m.shards {
+		if sh.retired != nil {
+			sh.retired[p] = nil
+		}
+		if i := sh.bufIdx[p]; i != 0 {
+			sh.bufs[i-1] = nil
+		}
 	}
 	for i := range sc.sess {
 		pd := &sc.sess[i]
