@@ -180,3 +180,56 @@ func TestOddRow(t *testing.T) {
 		{"not an object", `[1]`, `invalid not a row object: `},
 	})
 }
+
+// TestOddRowChanged pins the rows the move from encoding/json to fastjson
+// changed on purpose (docs/formats/litellm-spend-logs.md, "Odd JSON"); the
+// comment above each says what encoding/json made of it.
+func TestOddRowChanged(t *testing.T) {
+	const b = `"request_id":"r","model":"m",`
+	const tok = `"prompt_tokens":10,"completion_tokens":2`
+	rec := func(sess string, in, out, cr int64, unk string) string {
+		return fmt.Sprintf(`llm "m" id=r sess=%s in=%d out=%d cr=%d cw=0 cost=0/false ts=0 st=0 err="" attrs=map[] unk=%q`, sess, in, out, cr, unk)
+	}
+	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
+	checkOddRows(t, []oddRow{
+		// Keys match exactly. Was: matched case-insensitively, a record of
+		// id r, 10 in, 2 out.
+		{"mis-cased request_id", `{"Request_Id":"r","MODEL":"m","Prompt_Tokens":10,"completion_tokens":2}`, `invalid missing request_id: `},
+		// Was: 10 in. Now its count is not read, and the key is named as a
+		// usage key not read: 0 in (prompt_tokens missing), 2 out.
+		{"mis-cased count", `{` + b + `"Prompt_Tokens":10,"completion_tokens":2}`, rec("r", 0, 2, 0, "Prompt_Tokens")},
+		// Was: invalid wrong field type: model: number. Now another key, not read.
+		{"mis-cased key of the wrong type", `{"request_id":"r","MODEL":5,` + tok + `}`,
+			`llm "" id=r sess=r in=10 out=2 cr=0 cw=0 cost=0/false ts=0 st=0 err="" attrs=map[] unk=""`},
+		// Was: session t9 (Trace_ID read as trace_id); now the request id.
+		{"mis-cased metadata key", `{` + b + tok + `,"metadata":{"Trace_ID":"t9"}}`, rec("r", 10, 2, 0, "")},
+		// Was: 8 cache reads. Now not read, and named.
+		{"mis-cased additional_usage_values key", `{` + b + tok + `,"metadata":{"additional_usage_values":{"Cache_Read_Input_Tokens":8}}}`,
+			rec("r", 10, 2, 0, "Cache_Read_Input_Tokens")},
+		// A wrong type in the metadata is named by its path. Was: the
+		// standard library's sentence ("json: cannot unmarshal number into
+		// Go struct field metadata.trace_id of type string").
+		{"metadata wrong type", `{` + b + tok + `,"metadata":{"trace_id":5}}`, `invalid bad metadata: metadata.trace_id: number`},
+		{"spend_logs_metadata not object", `{` + b + tok + `,"metadata":{"spend_logs_metadata":5}}`, `invalid bad metadata: metadata.spend_logs_metadata: number`},
+		{"error_message number", `{` + b + tok + `,"metadata":{"error_information":{"error_message":5}}}`, `invalid bad metadata: metadata.error_information.error_message: number`},
+		// Was: "additional_usage_values: json: cannot unmarshal string into
+		// Go struct field Usage.cache_read_input_tokens of type int64".
+		{"additional_usage_values wrong type", `{` + b + tok + `,"metadata":{"additional_usage_values":{"cache_read_input_tokens":"8"}}}`,
+			`invalid bad usage: additional_usage_values: usage.cache_read_input_tokens: not a token count (string)`},
+		{"additional_usage_values 8.0", `{` + b + tok + `,"metadata":{"additional_usage_values":{"prompt_tokens_details":{"cached_tokens":8.0}}}}`,
+			`invalid bad usage: additional_usage_values: usage.prompt_tokens_details.cached_tokens: not a token count (number 8.0)`},
+		// Was: U+FFFD. A lone surrogate escape now stays its six
+		// characters, as in the canonical reader.
+		{"lone surrogate", `{"request_id":"r","model":"\ud800",` + tok + `}`,
+			`llm "\\ud800" id=r sess=r in=10 out=2 cr=0 cw=0 cost=0/false ts=0 st=0 err="" attrs=map[] unk=""`},
+		// An escaped value is its text everywhere. Was: cache_hit compared
+		// as written, so "Tr\u0075e" was not a cache hit.
+		{"escaped cache hit", `{` + b + tok + `,"cache_hit":"Tr\u0075e"}`, `skipped proxy cache hit: `},
+		// Nesting deeper than 300 levels, even in a column not read. Was: read
+		// (encoding/json's limit is 10,000).
+		{"deep nesting", `{` + b + tok + `,"request_tags":` + deep + `}`, `invalid malformed json: too big depth: nested more than 300 levels`},
+		// A repeated object replaces the first. Was: merged into it, so the
+		// session of the first copy's spend_logs_metadata was kept (s1).
+		{"repeated object", `{` + b + tok + `,"metadata":{"spend_logs_metadata":{"session_id":"s1"},"spend_logs_metadata":{"x":1}}}`, rec("r", 10, 2, 0, "")},
+	})
+}
