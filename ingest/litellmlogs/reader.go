@@ -107,6 +107,11 @@ type row struct {
 	AgentID          string
 	CacheHit         *fastjson.Value // "True"/"False" in the table; a bool in some exports
 	Unknown          []string        // token keys not read (rowTokenKeys)
+
+	// What Spend, PromptTokens and CompletionTokens point to: the row is
+	// the decoder's, so the pointers cost no allocation per row.
+	prompt, completion int64
+	spendF             float64
 }
 
 // rowTokenKeys are the row's token columns: prompt_tokens and
@@ -128,13 +133,13 @@ func decodeRow(o *fastjson.Object, r *row, f *fjson.Fields) {
 		case "spend":
 			r.Spend = nil
 			if v != nil {
-				x := f.Float64(key, v)
-				r.Spend = &x
+				r.spendF = f.Float64(key, v)
+				r.Spend = &r.spendF
 			}
 		case "prompt_tokens":
-			r.PromptTokens = count(f, key, v)
+			r.PromptTokens = count(f, key, v, &r.prompt)
 		case "completion_tokens":
-			r.CompletionTokens = count(f, key, v)
+			r.CompletionTokens = count(f, key, v, &r.completion)
 		case "startTime":
 			r.StartTime = v
 		case "endTime":
@@ -171,13 +176,13 @@ func decodeRow(o *fastjson.Object, r *row, f *fjson.Fields) {
 	})
 }
 
-// count reads a token column: nil when missing or null.
-func count(f *fjson.Fields, key string, v *fastjson.Value) *int64 {
+// count reads a token column into n: nil when missing or null.
+func count(f *fjson.Fields, key string, v *fastjson.Value, n *int64) *int64 {
 	if v == nil {
 		return nil
 	}
-	n := f.Int64(key, v)
-	return &n
+	*n = f.Int64(key, v)
+	return n
 }
 
 // metadata is the part of the metadata column tokcost reads. The column is
@@ -240,23 +245,31 @@ func decodeMetadata(o *fastjson.Object, m *metadata, f *fjson.Fields) {
 	})
 }
 
+// parsers are reused across inputs: a parser keeps its buffers, and an
+// export is often many small files.
+var parsers fastjson.ParserPool
+
 // maxErrorText bounds Record.Error.
 const maxErrorText = 2 << 10
 
 type decoder struct {
-	p     fastjson.Parser // the row
-	pm    fastjson.Parser // the metadata column written as a JSON string
+	p     *fastjson.Parser // the row
+	pm    *fastjson.Parser // the metadata column written as a JSON string
 	file  string
 	sink  ingest.Sink
 	units int64
 	rec   ingest.Record
+	cur   row      // the row being read
+	meta  metadata // its metadata
 }
 
 // Decode implements ingest.Format. Every row yields one record or one
 // Note; in the array forms a document that breaks off adds one invalid
 // unit, in JSON Lines every line is a unit.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
-	d := &decoder{file: src.Name, sink: newSink()}
+	d := &decoder{file: src.Name, sink: newSink(), p: parsers.Get(), pm: parsers.Get()}
+	// Records keep copies of what they take from the parsers' values.
+	defer func() { parsers.Put(d.p); parsers.Put(d.pm) }()
 	t := bytes.TrimLeft(src.Head(), " \t\r\n\ufeff")
 	if len(t) > 0 && (t[0] == '[' || isPaged(t)) {
 		rd := &readErr{r: src.R}
@@ -370,15 +383,16 @@ func (d *decoder) row(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, "not a row object", "")
 		return
 	}
-	v, detail, ok := fjson.Parse(&d.p, b)
+	v, detail, ok := fjson.Parse(d.p, b)
 	if !ok {
 		d.note(ingest.NoteInvalid, n, "malformed json", detail)
 		return
 	}
-	var r row
+	r := &d.cur
+	*r = row{Unknown: r.Unknown[:0]}
 	var f fjson.Fields
 	if o := f.Object("", v); o != nil {
-		decodeRow(o, &r, &f)
+		decodeRow(o, r, &f)
 	}
 	if f.Err != "" {
 		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
@@ -394,7 +408,8 @@ func (d *decoder) row(b []byte, n int64) {
 		d.note(ingest.NoteSkipped, n, "proxy cache hit", "")
 		return
 	}
-	var m metadata
+	m := &d.meta
+	*m = metadata{}
 	mv := r.Metadata
 	switch {
 	case mv == nil:
@@ -402,7 +417,7 @@ func (d *decoder) row(b []byte, n int64) {
 		// The column as a JSON string: its text, when it is an object.
 		mv = nil
 		if s := bytes.TrimSpace(r.Metadata.GetStringBytes()); len(s) > 0 && s[0] == '{' {
-			if mv, detail, ok = fjson.Parse(&d.pm, s); !ok {
+			if mv, detail, ok = fjson.Parse(d.pm, s); !ok {
 				d.note(ingest.NoteInvalid, n, "bad metadata", detail)
 				return
 			}
@@ -412,7 +427,7 @@ func (d *decoder) row(b []byte, n int64) {
 	}
 	if mv != nil {
 		o, _ := mv.Object()
-		decodeMetadata(o, &m, &f)
+		decodeMetadata(o, m, &f)
 		if f.Err != "" {
 			d.note(ingest.NoteInvalid, n, "bad metadata", f.Err)
 			return
@@ -441,7 +456,7 @@ func (d *decoder) row(b []byte, n int64) {
 	} else {
 		rec.Kind = ingest.KindLLM
 		rec.Model, rec.Provider = r.Model, r.Provider
-		if err := usage(&r, &m, rec); err != nil {
+		if err := usage(r, m, rec); err != nil {
 			d.note(ingest.NoteInvalid, n, "bad usage", err.Error())
 			return
 		}
@@ -513,7 +528,9 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 		if lu, err = litellm.Decode(a); err != nil {
 			return fmt.Errorf("additional_usage_values: %v", err)
 		}
-		unknown = ingest.UnknownUsageFields(fjson.LastKeys(a))
+		if mayBeUnknown(a) {
+			unknown = ingest.UnknownUsageFields(fjson.LastKeys(a))
+		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens
 	if lu.PromptTokens == nil && r.Status == "failure" || lu.PromptTokens == nil && m.Status == "failure" {
@@ -523,8 +540,43 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 	if err := lu.Fill(rec); err != nil {
 		return err
 	}
-	rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, unknown)...)
+	if len(r.Unknown) > 0 || unknown != "" {
+		rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, unknown)...)
+	}
 	return nil
+}
+
+// readUsage lists, per object of additional_usage_values, the token keys
+// litellm.Decode reads; the shared rules know each of them, so an object
+// whose token keys are all here has none unknown, and the shared rules'
+// walk (which allocates) is skipped for the common row.
+var readUsage = map[string]map[string]bool{
+	"": {"prompt_tokens": true, "completion_tokens": true, "cache_creation_input_tokens": true,
+		"cache_read_input_tokens": true, "prompt_tokens_details": true, "completion_tokens_details": true},
+	"prompt_tokens_details":     {"cached_tokens": true, "cache_creation_tokens": true},
+	"completion_tokens_details": {"reasoning_tokens": true},
+}
+
+// mayBeUnknown reports whether a usage object has a key naming tokens
+// outside readUsage, at the top or in its details objects, or an object
+// outside them.
+func mayBeUnknown(a *fastjson.Value) bool {
+	o, _ := a.Object()
+	odd := false
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if !readUsage[""][string(k)] {
+			// An object may be one the shared rules look into (cache_creation).
+			odd = odd || v.Type() == fastjson.TypeObject || bytes.Contains(bytes.ToLower(k), []byte("token"))
+			return
+		}
+		if in := readUsage[string(k)]; in != nil && v.Type() == fastjson.TypeObject {
+			d, _ := v.Object()
+			d.Visit(func(k []byte, _ *fastjson.Value) {
+				odd = odd || !in[string(k)] && bytes.Contains(bytes.ToLower(k), []byte("token"))
+			})
+		}
+	})
+	return odd
 }
 
 // timeOf reads startTime/endTime: an ISO 8601 string (with or without a
