@@ -81,7 +81,15 @@ type tokens struct {
 	Thoughts int64
 	Tool     int64
 	Total    int64
+	Unknown  []string // keys not read (knownTokens)
 }
+
+// knownTokens are the keys of the tokens object the reader reads (total
+// is the sum of the other four counts). Every key of that object is a
+// token count, so any other key is one not read and is named in
+// Record.UnknownUsage, whether or not it contains "token"
+// (docs/formats/gemini-cli.md, "Odd JSON").
+var knownTokens = map[string]bool{"input": true, "output": true, "cached": true, "thoughts": true, "tool": true, "total": true}
 
 type toolCall struct {
 	ID            string
@@ -140,6 +148,8 @@ func decodeTokens(o *fastjson.Object, f *fjson.Fields) *tokens {
 			t.Tool = f.Int64("tokens.tool", v)
 		case "total":
 			t.Total = f.Int64("tokens.total", v)
+		default:
+			t.Unknown = append(t.Unknown, "tokens."+string(k))
 		}
 	})
 	return t
@@ -344,6 +354,7 @@ func (d *decoder) message(raw []byte, n int64) {
 		})
 		r := &d.recs[len(d.recs)-1]
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(m.Timestamp)
+		r.UnknownUsage = ingest.UnknownUsageList(t.Unknown...)
 	}
 	for i, tc := range m.ToolCalls {
 		r := ingest.Record{
