@@ -76,8 +76,8 @@ func TestJaegerOddInputs(t *testing.T) {
 // "gen_ai.usage.Input_Tokens" (mis-cased), "gen_ai.usage.cached_token_count"
 // (no such key), "GEN_AI.USAGE.output_tokens" (mis-cased namespace) and
 // "llm.token_count.Prompt" (every key there is a count) are named, in the
-// order the tags come; "llm.token_count.total" (the sum) and
-// "gen_ai.usage.cost" (not tokens) are not.
+// order the tags come; "llm.token_count.total" (read: 7 = 5 + 2, so no
+// hidden reasoning) and "gen_ai.usage.cost" (not tokens) are not.
 func TestJaegerUnknownTokenKeys(t *testing.T) {
 	tags := `{"key":"gen_ai.request.model","value":"gpt-4o"},{"key":"gen_ai.usage.input_tokens","value":5},{"key":"gen_ai.usage.output_tokens","value":2},` +
 		`{"key":"gen_ai.usage.Input_Tokens","value":5},{"key":"gen_ai.usage.cached_token_count","value":3},{"key":"GEN_AI.USAGE.output_tokens","value":2},` +
