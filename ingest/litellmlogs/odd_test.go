@@ -233,3 +233,29 @@ func TestOddRowChanged(t *testing.T) {
 		{"repeated object", `{` + b + tok + `,"metadata":{"spend_logs_metadata":{"session_id":"s1"},"spend_logs_metadata":{"x":1}}}`, rec("r", 10, 2, 0, "")},
 	})
 }
+
+// TestUnknownTokenKeys: token keys of a row, of its additional_usage_values
+// and of its usage_object that are not read are named in
+// Record.UnknownUsage, and their counts are not read. By hand:
+//
+//	a: prompt 10, completion 2; "Completion_Tokens" (mis-cased) on the row,
+//	   "reasoningTokens" (no such key) in additional_usage_values, whose
+//	   cache_read_input_tokens 4 is read; total_tokens is the row's sum, left.
+//	b: usage_object 20 in, 3 out; "Prompt_Tokens" in it (shared rules) and
+//	   "audio_token_count" on the row.
+//
+// Sorted as bytes: upper case before lower.
+func TestUnknownTokenKeys(t *testing.T) {
+	rows := `{"request_id":"a","model":"m","prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"Completion_Tokens":3,` +
+		`"metadata":{"additional_usage_values":{"cache_read_input_tokens":4,"reasoningTokens":1}}}` + "\n" +
+		`{"request_id":"b","model":"m","audio_token_count":5,"metadata":{"usage_object":{"prompt_tokens":20,"completion_tokens":3,"Prompt_Tokens":20}}}` + "\n"
+	s := ingesttest.Decode(t, Format{}, "x.jsonl", []byte(rows))
+	want := []string{"a in=10 out=2 cr=4 unk=Completion_Tokens,reasoningTokens", "b in=20 out=3 cr=0 unk=Prompt_Tokens,audio_token_count"}
+	var got []string
+	for _, r := range s.Recs {
+		got = append(got, fmt.Sprintf("%s in=%d out=%d cr=%d unk=%s", r.ID, r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.UnknownUsage))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
