@@ -81,15 +81,13 @@ type tokens struct {
 	Thoughts int64
 	Tool     int64
 	Total    int64
-	Unknown  []string // keys not read (knownTokens)
+	// Unknown names the keys decodeTokens does not read. Every key of the
+	// tokens object is a token count, so any other key (a mis-cased
+	// "Input" too) is one not read and is named in Record.UnknownUsage,
+	// whether or not it contains "token" (docs/formats/gemini-cli.md,
+	// "Odd JSON").
+	Unknown []string
 }
-
-// knownTokens are the keys of the tokens object the reader reads (total
-// is the sum of the other four counts). Every key of that object is a
-// token count, so any other key is one not read and is named in
-// Record.UnknownUsage, whether or not it contains "token"
-// (docs/formats/gemini-cli.md, "Odd JSON").
-var knownTokens = map[string]bool{"input": true, "output": true, "cached": true, "thoughts": true, "tool": true, "total": true}
 
 type toolCall struct {
 	ID            string

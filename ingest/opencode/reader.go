@@ -103,8 +103,6 @@ type tokens struct {
 // (docs/formats/opencode.md, "Odd JSON").
 var tokenKeys = map[string]bool{"input": true, "output": true, "reasoning": true, "cache": true, "total": true}
 
-var cacheKeys = map[string]bool{"read": true, "write": true}
-
 type message struct {
 	ID, SessionID, Role, ModelID, ProviderID, Agent, Mode string
 	Time                                                  struct{ Created, Completed *float64 }
