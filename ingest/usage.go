@@ -185,3 +185,51 @@ func unknownUsageFields(keys UsageKeys) string {
 	sort.Strings(unknown)
 	return strings.Join(unknown, ",")
 }
+
+// UnknownUsageKey reports whether key, a key of a usage object of which a
+// reader reads (or knowingly leaves) the keys in known, names tokens the
+// reader does not read: it contains "token" in any case, as for
+// FillUsageObject, or it is a known key in other case ("Input" beside
+// Gemini's "input"). Keys match exactly, so without this such a key would
+// be dropped without a word.
+func UnknownUsageKey(known map[string]bool, key string) bool {
+	if known[key] {
+		return false
+	}
+	if strings.Contains(strings.ToLower(key), "token") {
+		return true
+	}
+	for k := range known {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnknownUsageList joins names (and the comma-separated lists in them) as
+// Record.UnknownUsage holds them: sorted, each once; "" for none.
+func UnknownUsageList(names ...string) string {
+	var all []string
+	for _, n := range names {
+		if n != "" {
+			all = append(all, strings.Split(n, ",")...)
+		}
+	}
+	if len(all) == 0 {
+		return ""
+	}
+	sort.Strings(all)
+	out := all[:1]
+	for _, n := range all[1:] {
+		if n != out[len(out)-1] {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// UnknownUsageFields names, as FillUsageObject does, the token fields of a
+// usage object no shared rule knows, for a reader that applies its own
+// rules to a part of such an object.
+func UnknownUsageFields(keys UsageKeys) string { return unknownUsageFields(keys) }

@@ -130,3 +130,30 @@ func TestOddDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownTokenKeys: keys of the request info that name tokens but are
+// not read are named in Record.UnknownUsage, and their counts are not
+// read. By hand: tokensIn 10 with no cache fields is 10 in whatever the
+// provider; tokensOut 3; "TokensOut" (tokensOut in other case) and
+// "cacheReadTokens" (contains "token", no such key) are named, sorted as
+// bytes ('T' before 'c'); "cost" and "apiProtocol" are read, and
+// "cancelReason"-like keys without "token" are not usage.
+func TestUnknownTokenKeys(t *testing.T) {
+	const st = `"type":"say","say":"api_req_started",`
+	s := decodeMsgs(t, "x.json", `[`+
+		`{"ts":1000,`+st+`"text":"{\"tokensIn\":10,\"TokensOut\":2,\"cacheReadTokens\":4,\"tokensOut\":3,\"retryStatus\":\"x\"}"},`+
+		// Only a mis-cased count: a call of 0 tokens that names it. It was
+		// skipped as a request without usage, so the key went unseen.
+		`{"ts":2000,`+st+`"text":"{\"TokensIn\":10}"}]`)
+	if len(s.Recs) != 2 {
+		t.Fatalf("%d records, notes %+v", len(s.Recs), s.Notes)
+	}
+	for i, w := range []struct {
+		in, out int64
+		unknown string
+	}{{10, 3, "TokensOut,cacheReadTokens"}, {0, 0, "TokensIn"}} {
+		if r := s.Recs[i]; r.InputTokens != w.in || r.OutputTokens != w.out || r.UnknownUsage != w.unknown {
+			t.Errorf("record %d: in %d out %d unknown %q, want %+v", i, r.InputTokens, r.OutputTokens, r.UnknownUsage, w)
+		}
+	}
+}

@@ -155,7 +155,14 @@ type reqInfo struct {
 	CancelReason           string
 	StreamingFailedMessage string
 	APIProtocol            string
+	Unknown                []string // token keys not read (usageKeys)
 }
+
+// usageKeys are the token counts of a request info the reader reads. A key
+// containing "token" in any case, or one of these in other case
+// ("TokensIn", "cachereads"), is named in Record.UnknownUsage: keys match
+// exactly, so its count is not read (docs/formats/cline.md).
+var usageKeys = map[string]bool{"tokensIn": true, "tokensOut": true, "cacheWrites": true, "cacheReads": true}
 
 // decodeInfo reads the request info from a message's text; false when it
 // is not JSON or a field has another type (null is an empty info).
@@ -187,6 +194,10 @@ func decodeInfo(p *fastjson.Parser, text string, info *reqInfo) bool {
 			info.StreamingFailedMessage = f.String("streamingFailedMessage", v)
 		case "apiProtocol":
 			info.APIProtocol = f.String("apiProtocol", v)
+		default:
+			if ingest.UnknownUsageKey(usageKeys, string(k)) {
+				info.Unknown = append(info.Unknown, string(k))
+			}
 		}
 	})
 	return f.Err == ""
@@ -317,7 +328,9 @@ func (d *decoder) message(raw []byte) {
 		d.note(ingest.NoteInvalid, "unreadable request info", m.Say)
 		return
 	}
-	if info.TokensIn == nil && info.TokensOut == nil && info.CacheReads == nil && info.CacheWrites == nil && info.Cost == nil {
+	// Token keys only in other case ("TokensIn") still make a call: its
+	// record names them, rather than the row being skipped as if empty.
+	if info.TokensIn == nil && info.TokensOut == nil && info.CacheReads == nil && info.CacheWrites == nil && info.Cost == nil && len(info.Unknown) == 0 {
 		if started {
 			d.lastStartedUsage = false
 		}
@@ -327,7 +340,7 @@ func (d *decoder) message(raw []byte) {
 		return
 	}
 	aggregate := m.Say == "deleted_api_reqs" || m.Say == "subagent_usage"
-	if aggregate && zero(info.TokensIn, info.TokensOut, info.CacheReads, info.CacheWrites, info.Cost) {
+	if aggregate && zero(info.TokensIn, info.TokensOut, info.CacheReads, info.CacheWrites, info.Cost) && len(info.Unknown) == 0 {
 		// Cline writes an aggregate of zeros when the deleted messages
 		// held no usage: no call to count.
 		d.note(ingest.NoteSkipped, m.Say+" of zero", "")
@@ -389,6 +402,9 @@ func (d *decoder) message(raw []byte) {
 	apply(&r, u, shape)
 	if assumed {
 		r.UnknownUsage = AssumedField
+	}
+	if len(info.Unknown) > 0 {
+		r.UnknownUsage = ingest.UnknownUsageList(append(info.Unknown, r.UnknownUsage)...)
 	}
 	if info.Cost != nil && *info.Cost > 0 {
 		// The producer's figure: the gateway's charge for Cline's own

@@ -136,3 +136,23 @@ func TestOddDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownTokenKeys: keys of the tokens object the reader does not read
+// are named in Record.UnknownUsage and their counts are not read. By hand:
+// input 10 + tool 0 = 10 in; output 2 + thoughts 0 = 2 out; "Input" (a
+// mis-cased input) and "cachedTokens" (no such key) are named, sorted as
+// bytes ('I' before 'c'); a repeated "Input" is named once.
+func TestUnknownTokenKeys(t *testing.T) {
+	msg := `{"type":"gemini","tokens":{"input":10,"Input":5,"output":2,"cachedTokens":4,"Input":5}}`
+	c := decode(t, "x.json", []byte(`{"sessionId":"s","messages":[`+msg+`,{"type":"gemini","tokens":{"input":1}}]}`))
+	if len(c.Recs) != 2 {
+		t.Fatalf("%d records", len(c.Recs))
+	}
+	if r := c.Recs[0]; r.InputTokens != 10 || r.OutputTokens != 2 || r.UnknownUsage != "tokens.Input,tokens.cachedTokens" {
+		t.Errorf("in %d out %d unknown %q", r.InputTokens, r.OutputTokens, r.UnknownUsage)
+	}
+	// A message with only known keys names none.
+	if r := c.Recs[1]; r.UnknownUsage != "" {
+		t.Errorf("unknown %q", r.UnknownUsage)
+	}
+}

@@ -81,6 +81,12 @@ type tokens struct {
 	Thoughts int64
 	Tool     int64
 	Total    int64
+	// Unknown names the keys decodeTokens does not read. Every key of the
+	// tokens object is a token count, so any other key (a mis-cased
+	// "Input" too) is one not read and is named in Record.UnknownUsage,
+	// whether or not it contains "token" (docs/formats/gemini-cli.md,
+	// "Odd JSON").
+	Unknown []string
 }
 
 type toolCall struct {
@@ -140,6 +146,8 @@ func decodeTokens(o *fastjson.Object, f *fjson.Fields) *tokens {
 			t.Tool = f.Int64("tokens.tool", v)
 		case "total":
 			t.Total = f.Int64("tokens.total", v)
+		default:
+			t.Unknown = append(t.Unknown, "tokens."+string(k))
 		}
 	})
 	return t
@@ -344,6 +352,7 @@ func (d *decoder) message(raw []byte, n int64) {
 		})
 		r := &d.recs[len(d.recs)-1]
 		r.TSAssumedUTC, r.TSUnreadable = ingest.TimeFlags(m.Timestamp)
+		r.UnknownUsage = ingest.UnknownUsageList(t.Unknown...)
 	}
 	for i, tc := range m.ToolCalls {
 		r := ingest.Record{

@@ -27,6 +27,10 @@ func TestOddInputs(t *testing.T) {
 		{"duplicate keys", obs(`,"provided_model_name":"b","usage_details":{"input":5,"input":7,"output":2}`), "llm g 7 2 b t"},
 		// Usage keys match exactly: "Input" is an unknown key, counted as such.
 		{"mis-cased usage key", obs(`,"usage_details":{"Input":5,"output":2}`), "llm g 0 2 m t unknown=Input"},
+		// Beside the key it mis-cases, and with a token key Langfuse does not
+		// write: in 5 (no total, so the disjoint form: nothing to add), out 2;
+		// both named, sorted as bytes ('I' before 'c').
+		{"mis-cased and unknown usage keys", obs(`,"usage_details":{"Input":5,"input":5,"output":2,"cachedTokens":3}`), "llm g 5 2 m t unknown=Input,cachedTokens"},
 		// Observation keys match exactly too. Changed: earlier builds
 		// matched them case-insensitively (a call g of model x; a trace).
 		{"mis-cased key", `{"ID":"g","trace_id":"t","type":"GENERATION","Provided_Model_Name":"x","Usage_Details":{"input":1,"output":1}}`, "invalid missing id | "},

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/jsonscan"
 	"github.com/tokcost/tokcost/ingest/internal/litellm"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
@@ -81,64 +83,193 @@ func (Format) Sniff(name string, head []byte) bool {
 	return seen["request_id"] && seen["call_type"] && !seen["input_tokens"] && !seen["output_tokens"] && !seen["kind"]
 }
 
-// row is one LiteLLM_SpendLogs row (litellm/proxy/schema.prisma).
+// row is one LiteLLM_SpendLogs row (litellm/proxy/schema.prisma): the
+// columns tokcost reads, by encoding/json's struct rules with keys matched
+// exactly (fjson.Fields; docs/formats/litellm-spend-logs.md, "Odd JSON").
 type row struct {
-	RequestID        string          `json:"request_id"`
-	CallType         string          `json:"call_type"`
-	Spend            *float64        `json:"spend"`
-	PromptTokens     *int64          `json:"prompt_tokens"`
-	CompletionTokens *int64          `json:"completion_tokens"`
-	StartTime        json.RawMessage `json:"startTime"`
-	EndTime          json.RawMessage `json:"endTime"`
-	Model            string          `json:"model"`
-	ModelGroup       string          `json:"model_group"`
-	Provider         string          `json:"custom_llm_provider"`
-	User             string          `json:"user"`
-	EndUser          string          `json:"end_user"`
-	TeamID           string          `json:"team_id"`
-	Metadata         json.RawMessage `json:"metadata"`
-	SessionID        string          `json:"session_id"`
-	Status           string          `json:"status"`
-	MCPTool          string          `json:"mcp_namespaced_tool_name"`
-	AgentID          string          `json:"agent_id"`
-	CacheHit         json.RawMessage `json:"cache_hit"` // "True"/"False" in the table; a bool in some exports
+	RequestID        string
+	CallType         string
+	Spend            *float64
+	PromptTokens     *int64
+	CompletionTokens *int64
+	StartTime        *fastjson.Value
+	EndTime          *fastjson.Value
+	Model            string
+	ModelGroup       string
+	Provider         string
+	User             string
+	EndUser          string
+	TeamID           string
+	Metadata         *fastjson.Value
+	SessionID        string
+	Status           string
+	MCPTool          string
+	AgentID          string
+	CacheHit         *fastjson.Value // "True"/"False" in the table; a bool in some exports
+	Unknown          []string        // token keys not read (rowTokenKeys)
+
+	// What Spend, PromptTokens and CompletionTokens point to: the row is
+	// the decoder's, so the pointers cost no allocation per row.
+	prompt, completion int64
+	spendF             float64
+}
+
+// rowTokenKeys are the row's token columns: prompt_tokens and
+// completion_tokens are read, total_tokens is their sum. Any other key
+// that names tokens is counted as not read (ingest.UnknownUsageKey).
+var rowTokenKeys = map[string]bool{"prompt_tokens": true, "completion_tokens": true, "total_tokens": true}
+
+func decodeRow(o *fastjson.Object, r *row, f *fjson.Fields) {
+	str := func(dst *string, k string, v *fastjson.Value) { *dst = f.String(k, v) }
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if v.Type() == fastjson.TypeNull {
+			v = nil // null is a missing value, of any column
+		}
+		switch key := string(k); key {
+		case "request_id":
+			str(&r.RequestID, key, v)
+		case "call_type":
+			str(&r.CallType, key, v)
+		case "spend":
+			r.Spend = nil
+			if v != nil {
+				r.spendF = f.Float64(key, v)
+				r.Spend = &r.spendF
+			}
+		case "prompt_tokens":
+			r.PromptTokens = count(f, key, v, &r.prompt)
+		case "completion_tokens":
+			r.CompletionTokens = count(f, key, v, &r.completion)
+		case "startTime":
+			r.StartTime = v
+		case "endTime":
+			r.EndTime = v
+		case "model":
+			str(&r.Model, key, v)
+		case "model_group":
+			str(&r.ModelGroup, key, v)
+		case "custom_llm_provider":
+			str(&r.Provider, key, v)
+		case "user":
+			str(&r.User, key, v)
+		case "end_user":
+			str(&r.EndUser, key, v)
+		case "team_id":
+			str(&r.TeamID, key, v)
+		case "metadata":
+			r.Metadata = v
+		case "session_id":
+			str(&r.SessionID, key, v)
+		case "status":
+			str(&r.Status, key, v)
+		case "mcp_namespaced_tool_name":
+			str(&r.MCPTool, key, v)
+		case "agent_id":
+			str(&r.AgentID, key, v)
+		case "cache_hit":
+			r.CacheHit = v
+		default:
+			if ingest.UnknownUsageKey(rowTokenKeys, key) {
+				r.Unknown = append(r.Unknown, key)
+			}
+		}
+	})
+}
+
+// count reads a token column into n: nil when missing or null.
+func count(f *fjson.Fields, key string, v *fastjson.Value, n *int64) *int64 {
+	if v == nil {
+		return nil
+	}
+	*n = f.Int64(key, v)
+	return n
 }
 
 // metadata is the part of the metadata column tokcost reads. The column is
 // JSON, written as an object by the API and as a string by some exports.
 type metadata struct {
-	UsageObject     json.RawMessage `json:"usage_object"`
-	AdditionalUsage json.RawMessage `json:"additional_usage_values"`
-	Status          string          `json:"status"`
-	KeyAlias        string          `json:"user_api_key_alias"`
-	TraceID         string          `json:"trace_id"`
-	SessionID       string          `json:"session_id"`
-	SpendLogsMeta   map[string]any  `json:"spend_logs_metadata"`
-	ErrorInfo       *struct {
-		Error string `json:"error_message"`
-	} `json:"error_information"`
+	UsageObject     *fastjson.Value
+	AdditionalUsage *fastjson.Value
+	Status          string
+	KeyAlias        string
+	TraceID         string
+	SessionID       string
+	SpendSessionID  string // spend_logs_metadata.session_id, when a string
+	Error           string // error_information.error_message
 	// MCPCall is LiteLLM's StandardLoggingMCPToolCall on an MCP tool row:
-	// name, arguments and (when LiteLLM recorded it) result. Kept raw so
-	// an unexpected shape costs the loop evidence, not the row.
-	MCPCall json.RawMessage `json:"mcp_tool_call_metadata"`
+	// name, arguments and (when LiteLLM recorded it) result. Any shape is
+	// taken, so an unexpected one costs the loop evidence, not the row.
+	MCPCall *fastjson.Value
 }
+
+func decodeMetadata(o *fastjson.Object, m *metadata, f *fjson.Fields) {
+	const p = "metadata."
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		switch key := string(k); key {
+		case "usage_object":
+			m.UsageObject = v
+		case "additional_usage_values":
+			m.AdditionalUsage = v
+		case "status":
+			m.Status = f.String(p+key, v)
+		case "user_api_key_alias":
+			m.KeyAlias = f.String(p+key, v)
+		case "trace_id":
+			m.TraceID = f.String(p+key, v)
+		case "session_id":
+			m.SessionID = f.String(p+key, v)
+		case "spend_logs_metadata":
+			m.SpendSessionID = ""
+			if sm := f.Object(p+key, v); sm != nil {
+				sm.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "session_id" {
+						m.SpendSessionID = "" // any other type is no session
+						if v.Type() == fastjson.TypeString {
+							m.SpendSessionID = fjson.Text(v.GetStringBytes())
+						}
+					}
+				})
+			}
+		case "error_information":
+			m.Error = ""
+			if ei := f.Object(p+key, v); ei != nil {
+				ei.Visit(func(k []byte, v *fastjson.Value) {
+					if string(k) == "error_message" {
+						m.Error = f.String(p+"error_information.error_message", v)
+					}
+				})
+			}
+		case "mcp_tool_call_metadata":
+			m.MCPCall = v
+		}
+	})
+}
+
+// parsers are reused across inputs: a parser keeps its buffers, and an
+// export is often many small files.
+var parsers fastjson.ParserPool
 
 // maxErrorText bounds Record.Error.
 const maxErrorText = 2 << 10
 
 type decoder struct {
-	p     fastjson.Parser
+	p     *fastjson.Parser // the row
+	pm    *fastjson.Parser // the metadata column written as a JSON string
 	file  string
 	sink  ingest.Sink
 	units int64
 	rec   ingest.Record
+	cur   row      // the row being read
+	meta  metadata // its metadata
 }
 
 // Decode implements ingest.Format. Every row yields one record or one
 // Note; in the array forms a document that breaks off adds one invalid
 // unit, in JSON Lines every line is a unit.
 func (Format) Decode(src *ingest.Source, newSink ingest.SinkFactory) error {
-	d := &decoder{file: src.Name, sink: newSink()}
+	d := &decoder{file: src.Name, sink: newSink(), p: parsers.Get(), pm: parsers.Get()}
+	// Records keep copies of what they take from the parsers' values.
+	defer func() { parsers.Put(d.p); parsers.Put(d.pm) }()
 	t := bytes.TrimLeft(src.Head(), " \t\r\n\ufeff")
 	if len(t) > 0 && (t[0] == '[' || isPaged(t)) {
 		rd := &readErr{r: src.R}
@@ -252,14 +383,19 @@ func (d *decoder) row(b []byte, n int64) {
 		d.note(ingest.NoteInvalid, n, "not a row object", "")
 		return
 	}
-	var r row
-	if err := json.Unmarshal(b, &r); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			d.note(ingest.NoteInvalid, n, "wrong field type", te.Field+": "+te.Value)
-		} else {
-			d.note(ingest.NoteInvalid, n, "malformed json", err.Error())
-		}
+	v, detail, ok := fjson.Parse(d.p, b)
+	if !ok {
+		d.note(ingest.NoteInvalid, n, "malformed json", detail)
+		return
+	}
+	r := &d.cur
+	*r = row{Unknown: r.Unknown[:0]}
+	var f fjson.Fields
+	if o := f.Object("", v); o != nil {
+		decodeRow(o, r, &f)
+	}
+	if f.Err != "" {
+		d.note(ingest.NoteInvalid, n, "wrong field type", f.Err)
 		return
 	}
 	if r.RequestID == "" {
@@ -268,29 +404,39 @@ func (d *decoder) row(b []byte, n int64) {
 	}
 	// Served from the proxy's response cache: no provider call, and
 	// LiteLLM sets its cost to 0. Its tokens are not billed by anyone.
-	if h := strings.Trim(string(bytes.TrimSpace(r.CacheHit)), `"`); strings.EqualFold(h, "true") {
+	if strings.EqualFold(fjson.RawText(r.CacheHit), "true") {
 		d.note(ingest.NoteSkipped, n, "proxy cache hit", "")
 		return
 	}
-	var m metadata
-	if raw := bytes.TrimSpace(r.Metadata); len(raw) > 0 && string(raw) != "null" {
-		if raw[0] == '"' { // the column as a JSON string
-			var s string
-			if json.Unmarshal(raw, &s) == nil {
-				raw = []byte(s)
-			}
-		}
-		if s := bytes.TrimSpace(raw); len(s) > 0 && s[0] == '{' {
-			if err := json.Unmarshal(s, &m); err != nil {
-				d.note(ingest.NoteInvalid, n, "bad metadata", err.Error())
+	m := &d.meta
+	*m = metadata{}
+	mv := r.Metadata
+	switch {
+	case mv == nil:
+	case mv.Type() == fastjson.TypeString:
+		// The column as a JSON string: its text, when it is an object.
+		mv = nil
+		if s := bytes.TrimSpace(r.Metadata.GetStringBytes()); len(s) > 0 && s[0] == '{' {
+			if mv, detail, ok = fjson.Parse(d.pm, s); !ok {
+				d.note(ingest.NoteInvalid, n, "bad metadata", detail)
 				return
 			}
+		}
+	case mv.Type() != fastjson.TypeObject:
+		mv = nil // a number, an array: no metadata
+	}
+	if mv != nil {
+		o, _ := mv.Object()
+		decodeMetadata(o, m, &f)
+		if f.Err != "" {
+			d.note(ingest.NoteInvalid, n, "bad metadata", f.Err)
+			return
 		}
 	}
 	rec := &d.rec
 	rec.Reset()
 	rec.ID, rec.File, rec.Line, rec.Role = r.RequestID, d.file, n, "main"
-	rec.SessionID = firstNonEmpty(r.SessionID, m.SessionID, m.TraceID, metaString(m.SpendLogsMeta, "session_id"), r.RequestID)
+	rec.SessionID = firstNonEmpty(r.SessionID, m.SessionID, m.TraceID, m.SpendSessionID, r.RequestID)
 	rec.TSNano = timeOf(r.StartTime)
 	if end := timeOf(r.EndTime); end > 0 && rec.TSNano > 0 && end >= rec.TSNano {
 		rec.DurationMS = float64(end-rec.TSNano) / 1e6
@@ -298,9 +444,7 @@ func (d *decoder) row(b []byte, n int64) {
 	status := firstNonEmpty(r.Status, m.Status)
 	if status == "failure" {
 		rec.Status = ingest.StatusError
-		if m.ErrorInfo != nil {
-			rec.Error = ingest.TruncateUTF8(m.ErrorInfo.Error, maxErrorText)
-		}
+		rec.Error = ingest.TruncateUTF8(m.Error, maxErrorText)
 		if rec.Error == "" {
 			rec.Error = "failure"
 		}
@@ -312,7 +456,7 @@ func (d *decoder) row(b []byte, n int64) {
 	} else {
 		rec.Kind = ingest.KindLLM
 		rec.Model, rec.Provider = r.Model, r.Provider
-		if err := usage(&r, &m, rec); err != nil {
+		if err := usage(r, m, rec); err != nil {
 			d.note(ingest.NoteInvalid, n, "bad usage", err.Error())
 			return
 		}
@@ -350,33 +494,42 @@ func (d *decoder) row(b []byte, n int64) {
 // usage fills the token counts: the metadata's usage_object (the whole
 // LiteLLM usage) when present, else the row's prompt_tokens and
 // completion_tokens with the cache parts from additional_usage_values
-// (the rest of the same usage object).
+// (the rest of the same usage object). Token keys of the row and of
+// additional_usage_values that are not read are named in
+// rec.UnknownUsage, by the shared rules (ingest.UnknownUsageFields).
 func usage(r *row, m *metadata, rec *ingest.Record) error {
-	obj := func(raw json.RawMessage, name string) (json.RawMessage, error) {
-		raw = bytes.TrimSpace(raw)
-		if len(raw) == 0 || string(raw) == "null" {
+	obj := func(v *fastjson.Value, name string) (*fastjson.Value, error) {
+		if v == nil || v.Type() == fastjson.TypeNull {
 			return nil, nil
 		}
-		if raw[0] != '{' {
+		if v.Type() != fastjson.TypeObject {
 			return nil, fmt.Errorf("%s is not an object", name)
 		}
-		return raw, nil
+		return v, nil
 	}
 	u, err := obj(m.UsageObject, "usage_object")
 	if err != nil {
 		return err
 	}
 	if u != nil {
-		return litellm.Parse(u, rec)
+		if err := litellm.ParseValue(u, rec); err != nil {
+			return err
+		}
+		rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, rec.UnknownUsage)...)
+		return nil
 	}
 	var lu litellm.Usage
 	a, err := obj(m.AdditionalUsage, "additional_usage_values")
 	if err != nil {
 		return err
 	}
+	var unknown string
 	if a != nil {
-		if err := json.Unmarshal(a, &lu); err != nil {
+		if lu, err = litellm.Decode(a); err != nil {
 			return fmt.Errorf("additional_usage_values: %v", err)
+		}
+		if mayBeUnknown(a) {
+			unknown = ingest.UnknownUsageFields(fjson.LastKeys(a))
 		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens
@@ -384,25 +537,62 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 		zero := int64(0)
 		lu.PromptTokens = &zero // a failed call logs none
 	}
-	return lu.Fill(rec)
+	if err := lu.Fill(rec); err != nil {
+		return err
+	}
+	if len(r.Unknown) > 0 || unknown != "" {
+		rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, unknown)...)
+	}
+	return nil
+}
+
+// readUsage lists, per object of additional_usage_values, the token keys
+// litellm.Decode reads; the shared rules know each of them, so an object
+// whose token keys are all here has none unknown, and the shared rules'
+// walk (which allocates) is skipped for the common row.
+var readUsage = map[string]map[string]bool{
+	"": {"prompt_tokens": true, "completion_tokens": true, "cache_creation_input_tokens": true,
+		"cache_read_input_tokens": true, "prompt_tokens_details": true, "completion_tokens_details": true},
+	"prompt_tokens_details":     {"cached_tokens": true, "cache_creation_tokens": true},
+	"completion_tokens_details": {"reasoning_tokens": true},
+}
+
+// mayBeUnknown reports whether a usage object has a key naming tokens
+// outside readUsage, at the top or in its details objects, or an object
+// outside them.
+func mayBeUnknown(a *fastjson.Value) bool {
+	o, _ := a.Object()
+	odd := false
+	o.Visit(func(k []byte, v *fastjson.Value) {
+		if !readUsage[""][string(k)] {
+			// An object may be one the shared rules look into (cache_creation).
+			odd = odd || v.Type() == fastjson.TypeObject || bytes.Contains(bytes.ToLower(k), []byte("token"))
+			return
+		}
+		if in := readUsage[string(k)]; in != nil && v.Type() == fastjson.TypeObject {
+			d, _ := v.Object()
+			d.Visit(func(k []byte, _ *fastjson.Value) {
+				odd = odd || !in[string(k)] && bytes.Contains(bytes.ToLower(k), []byte("token"))
+			})
+		}
+	})
+	return odd
 }
 
 // timeOf reads startTime/endTime: an ISO 8601 string (with or without a
 // zone; the proxy writes UTC) or Unix seconds.
-func timeOf(raw json.RawMessage) int64 {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
+func timeOf(v *fastjson.Value) int64 {
+	if v == nil {
 		return 0
 	}
-	if raw[0] != '"' {
-		var f float64
-		if json.Unmarshal(raw, &f) != nil || f <= 0 || f > 9e9 {
+	if v.Type() != fastjson.TypeString {
+		f, err := strconv.ParseFloat(fjson.RawText(v), 64) // "" for a bool, an object
+		if err != nil || f <= 0 || f > 9e9 {
 			return 0
 		}
 		return int64(math.Round(f*1e6)) * 1e3
 	}
-	var s string
-	_ = json.Unmarshal(raw, &s)
+	s := fjson.Text(v.GetStringBytes())
 	if ns := ingest.ParseTimeOrZero(s); ns != 0 {
 		return ns
 	}
@@ -419,13 +609,6 @@ func firstNonEmpty(ss ...string) string {
 		if s != "" {
 			return s
 		}
-	}
-	return ""
-}
-
-func metaString(m map[string]any, key string) string {
-	if s, ok := m[key].(string); ok {
-		return s
 	}
 	return ""
 }
@@ -447,12 +630,8 @@ func (e *readErr) Read(p []byte) (int, error) {
 
 // toolIO fills an MCP tool row's arguments and result from its
 // mcp_tool_call_metadata object, when it has them.
-func (d *decoder) toolIO(rec *ingest.Record, raw json.RawMessage) {
-	if len(raw) == 0 {
-		return
-	}
-	v, err := d.p.ParseBytes(raw)
-	if err != nil || v.Type() != fastjson.TypeObject {
+func (d *decoder) toolIO(rec *ingest.Record, v *fastjson.Value) {
+	if v == nil || v.Type() != fastjson.TypeObject {
 		return
 	}
 	if a := v.Get("arguments"); a != nil && a.Type() != fastjson.TypeNull {

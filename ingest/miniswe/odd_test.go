@@ -154,3 +154,20 @@ func TestOddJSONChanged(t *testing.T) {
 		t.Errorf("too long: got %q, want %q", got, want)
 	}
 }
+
+// TestUnknownTokenKeys: extra.response.usage is LiteLLM's, read by the
+// shared rules (docs/usage.md), which name the token keys they do not read.
+// By hand: 10 in, 2 out; "Prompt_Tokens" (mis-cased) and
+// "prompt_tokens_details.cachedTokens" (no such key) are named, sorted as
+// bytes ('P' before 'p').
+func TestUnknownTokenKeys(t *testing.T) {
+	doc := `{"messages":[{"role":"assistant","extra":{"response":{"id":"r","usage":` +
+		`{"prompt_tokens":10,"completion_tokens":2,"Prompt_Tokens":10,"prompt_tokens_details":{"cachedTokens":4}}}}}]}`
+	s := ingesttest.Decode(t, Format{}, "x.traj.json", []byte(doc))
+	if len(s.Recs) != 1 {
+		t.Fatalf("notes %+v", s.Notes)
+	}
+	if r := s.Recs[0]; r.InputTokens != 10 || r.OutputTokens != 2 || r.UnknownUsage != "Prompt_Tokens,prompt_tokens_details.cachedTokens" {
+		t.Errorf("in %d out %d unknown %q", r.InputTokens, r.OutputTokens, r.UnknownUsage)
+	}
+}

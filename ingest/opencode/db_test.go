@@ -304,3 +304,48 @@ c.commit()
 		t.Errorf("heap rose %d MiB reading 40 parts with 1 MiB errors; want their errors cut as read", rise>>20)
 	}
 }
+
+// TestUnknownTokenKeys: keys of a tokens object (and of its cache object)
+// the reader does not read are named in Record.UnknownUsage, in message
+// files and in the database alike, and their counts are not read.
+func TestUnknownTokenKeys(t *testing.T) {
+	// A message file without step parts, so its own tokens are the call
+	// (assumed: AssumedField). By hand: in = 10 + 3 read + 4 written = 17;
+	// out = 2 (reasoning 0); "Output", "audio" and "cache.Read" named, and
+	// total (the sum) left. Sorted as bytes: "opencode…" < "tokens.O…" <
+	// "tokens.a…" < "tokens.c…".
+	s := ingesttest.Decode(t, Format{}, "x.json", []byte(`{"id":"msg_1","sessionID":"ses_1","role":"assistant","providerID":"anthropic",`+
+		`"tokens":{"input":10,"output":2,"Output":3,"reasoning":0,"cache":{"read":3,"write":4,"Read":1},"total":19,"audio":5}}`))
+	want := AssumedField + ",tokens.Output,tokens.audio,tokens.cache.Read"
+	if len(s.Recs) != 1 || s.Recs[0].InputTokens != 17 || s.Recs[0].OutputTokens != 2 || s.Recs[0].UnknownUsage != want {
+		t.Errorf("message file: %+v\nwant in 17, out 2, unknown %q", s.Recs, want)
+	}
+
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("TOKCOST_REQUIRE_PYTHON") != "" {
+			t.Fatal("python3 required")
+		}
+		t.Skip("python3 not found")
+	}
+	path := filepath.Join(t.TempDir(), "opencode.db")
+	script := `
+import sqlite3, sys, json
+c = sqlite3.connect(sys.argv[1])
+c.execute("create table message (id text primary key, session_id text not null, data text not null)")
+c.execute("create table part (id text primary key, message_id text not null, session_id text not null, data text not null)")
+c.execute("insert into message values ('msg_1','ses_1',?)", (json.dumps({"role":"assistant","modelID":"m","providerID":"p","tokens":{"input":10,"output":5,"reasoning":0,"cache":{"read":0,"write":0}}}),))
+step = {"type":"step-finish","tokens":{"input":10,"output":5,"reasoning":0,"cache":{"read":0,"write":0},"cacheRead":2}}
+c.execute("insert into part values ('prt_1','msg_1','ses_1',?)", (json.dumps(step),))
+c.commit()
+`
+	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("python3: %v\n%s", err, out)
+	}
+	// Two units (a part row, a message row); one call, the step: in 10
+	// (no cache), out 5, "cacheRead" named (the step's, not assumed).
+	s = decodeDBPath(t, path, 2)
+	if len(s.Recs) != 1 || s.Recs[0].InputTokens != 10 || s.Recs[0].OutputTokens != 5 || s.Recs[0].UnknownUsage != "tokens.cacheRead" {
+		t.Errorf("database: %+v", s.Recs)
+	}
+}

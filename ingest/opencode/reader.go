@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -92,7 +93,15 @@ type tokens struct {
 	Input, Output *int64
 	Reasoning     int64
 	Cache         struct{ Read, Write int64 }
+	Unknown       []string // keys not read ("tokens.X", "tokens.cache.X")
 }
+
+// tokenKeys are the keys of a tokens object and of its cache object the
+// reader reads, with total (the sum of the others, in later versions),
+// which it leaves. Every key there is a token count, so any other key,
+// whether or not it contains "token", is named in Record.UnknownUsage
+// (docs/formats/opencode.md, "Odd JSON").
+var tokenKeys = map[string]bool{"input": true, "output": true, "reasoning": true, "cache": true, "total": true}
 
 type message struct {
 	ID, SessionID, Role, ModelID, ProviderID, Agent, Mode string
@@ -151,6 +160,7 @@ func decodeTokens(f *fjson.Fields, path string, v *fastjson.Value) *tokens {
 			t.Reasoning = f.Int64(path+".reasoning", v)
 		case "cache":
 			t.Cache.Read, t.Cache.Write = 0, 0
+			t.Unknown = slices.DeleteFunc(t.Unknown, func(k string) bool { return strings.HasPrefix(k, "tokens.cache.") })
 			if c := f.Object(path+".cache", v); c != nil {
 				c.Visit(func(k []byte, v *fastjson.Value) {
 					switch string(k) {
@@ -158,8 +168,14 @@ func decodeTokens(f *fjson.Fields, path string, v *fastjson.Value) *tokens {
 						t.Cache.Read = f.Int64(path+".cache.read", v)
 					case "write":
 						t.Cache.Write = f.Int64(path+".cache.write", v)
+					default:
+						t.Unknown = append(t.Unknown, "tokens.cache."+string(k))
 					}
 				})
+			}
+		default:
+			if !tokenKeys[string(k)] {
+				t.Unknown = append(t.Unknown, "tokens."+string(k))
 			}
 		}
 	})
@@ -413,7 +429,7 @@ func messageRecords(m *message, parts []part, bad string, sink ingest.Sink, file
 			return
 		}
 		if r.InputTokens != 0 || r.OutputTokens != 0 || r.ReasoningTokens != 0 {
-			r.UnknownUsage = AssumedField
+			r.UnknownUsage = ingest.UnknownUsageList(AssumedField, r.UnknownUsage)
 		}
 		recs = append([]ingest.Record{r}, recs...)
 	}
@@ -458,6 +474,7 @@ func setTokens(r *ingest.Record, t *tokens, provider string) string {
 	}
 	r.InputTokens = in + t.Cache.Read + t.Cache.Write
 	r.CacheReadTokens, r.CacheWriteTokens = t.Cache.Read, t.Cache.Write
+	r.UnknownUsage = ingest.UnknownUsageList(t.Unknown...)
 	r.ReasoningTokens = t.Reasoning
 	r.OutputTokens = out
 	if reasoningOutside(provider) || t.Reasoning > out {

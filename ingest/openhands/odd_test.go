@@ -157,3 +157,29 @@ func TestOddJSONChanged(t *testing.T) {
 		t.Errorf("too long: got %q, want %q", got, want)
 	}
 }
+
+// TestUnknownTokenKeys: usage keys that name tokens but are not read are
+// named in Record.UnknownUsage, and their counts are not read. By hand:
+// r1's model_response.usage is LiteLLM's (shared rules): 10 in, 2 out,
+// "Completion_Tokens" (mis-cased) and "promptTokensCached" named. r2's
+// token_usages entry: 7 in, 1 out, no cache read (only "Cache_Read_Tokens",
+// mis-cased), "reasoning_tokens" named; per_turn_token (7 + 1) and
+// context_window are left. r1's own entry repeats the model_response call.
+func TestUnknownTokenKeys(t *testing.T) {
+	doc := `[{"action":"message","tool_call_metadata":{"model_response":{"id":"r1","usage":{"prompt_tokens":10,"completion_tokens":2,"Completion_Tokens":3,"promptTokensCached":4}}}},
+{"action":"message","llm_metrics":{"token_usages":[{"response_id":"r1","prompt_tokens":10,"completion_tokens":2},
+{"response_id":"r2","prompt_tokens":7,"completion_tokens":1,"Cache_Read_Tokens":5,"reasoning_tokens":6,"per_turn_token":8,"context_window":100}]}}]`
+	s := decode(t, "u.json", doc)
+	want := map[string]string{
+		"r1": "in=10 out=2 read=0 unknown=Completion_Tokens,promptTokensCached",
+		"r2": "in=7 out=1 read=0 unknown=Cache_Read_Tokens,reasoning_tokens",
+	}
+	if len(s.Recs) != len(want) {
+		t.Fatalf("%d records, notes %+v", len(s.Recs), s.Notes)
+	}
+	for _, r := range s.Recs {
+		if got := fmt.Sprintf("in=%d out=%d read=%d unknown=%s", r.InputTokens, r.OutputTokens, r.CacheReadTokens, r.UnknownUsage); got != want[r.ID] {
+			t.Errorf("%s: got %s, want %s", r.ID, got, want[r.ID])
+		}
+	}
+}

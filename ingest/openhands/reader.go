@@ -141,7 +141,16 @@ type tokenUsage struct {
 	CacheReadTokens  int64
 	CacheWriteTokens int64
 	ResponseID       string
+	Unknown          []string // token keys not read (usageKeys)
 }
+
+// usageKeys are the token keys of a token_usages entry the reader reads,
+// and per_turn_token, the call's prompt + completion, which it leaves.
+// Another key containing "token" in any case ("Prompt_Tokens",
+// "reasoning_tokens") is named in Record.UnknownUsage
+// (docs/formats/openhands.md).
+var usageKeys = map[string]bool{"prompt_tokens": true, "completion_tokens": true,
+	"cache_read_tokens": true, "cache_write_tokens": true, "per_turn_token": true}
 
 // visit calls fn with each key of the object v (nil: missing or null),
 // naming a value of another type at path in f.
@@ -215,6 +224,10 @@ func decodeEvent(o *fastjson.Object, e *event, f *fjson.Fields) {
 							u.CacheWriteTokens = f.Int64(p+"cache_write_tokens", v)
 						case "response_id":
 							u.ResponseID = f.String(p+"response_id", v)
+						default:
+							if ingest.UnknownUsageKey(usageKeys, k) {
+								u.Unknown = append(u.Unknown, k)
+							}
 						}
 					})
 				}
@@ -457,6 +470,7 @@ func (d *decoder) event(raw []byte, n int64) {
 			r.Kind, r.ID, r.Model = ingest.KindLLM, key, u.Model
 			r.InputTokens, r.OutputTokens = u.PromptTokens, u.CompletionTokens
 			r.CacheReadTokens, r.CacheWriteTokens = u.CacheReadTokens, u.CacheWriteTokens
+			r.UnknownUsage = ingest.UnknownUsageList(u.Unknown...)
 			if ferr := validTokens(&r); ferr != "" {
 				d.note(ingest.NoteInvalid, n, ferr, "token_usages entry "+key)
 				return

@@ -70,3 +70,23 @@ func TestJaegerOddInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestJaegerUnknownTokenKeys: usage tags that name tokens but are not read
+// are named in Record.UnknownUsage. By hand: input 5, output 2 read;
+// "gen_ai.usage.Input_Tokens" (mis-cased), "gen_ai.usage.cached_token_count"
+// (no such key), "GEN_AI.USAGE.output_tokens" (mis-cased namespace) and
+// "llm.token_count.Prompt" (every key there is a count) are named, in the
+// order the tags come; "llm.token_count.total" (read: 7 = 5 + 2, so no
+// hidden reasoning) and "gen_ai.usage.cost" (not tokens) are not.
+func TestJaegerUnknownTokenKeys(t *testing.T) {
+	tags := `{"key":"gen_ai.request.model","value":"gpt-4o"},{"key":"gen_ai.usage.input_tokens","value":5},{"key":"gen_ai.usage.output_tokens","value":2},` +
+		`{"key":"gen_ai.usage.Input_Tokens","value":5},{"key":"gen_ai.usage.cached_token_count","value":3},{"key":"GEN_AI.USAGE.output_tokens","value":2},` +
+		`{"key":"llm.token_count.Prompt","value":5},{"key":"llm.token_count.total","value":7},{"key":"gen_ai.usage.cost","value":0.1}`
+	in := `{"data":[{"traceID":"t1","spans":[{"traceID":"t1","spanID":"s1","operationName":"chat","startTime":1700000000000000,"duration":1000,"processID":"p1","tags":[` +
+		tags + `]}],"processes":{"p1":{"serviceName":"svc","tags":[]}}}]}`
+	s := decodeSource(t, mustLookup(t, "jaeger"), &ingest.Source{Name: "f.json", R: bufio.NewReader(bytes.NewBufferString(in))})
+	want := "gen_ai.usage.Input_Tokens,gen_ai.usage.cached_token_count,GEN_AI.USAGE.output_tokens,llm.token_count.Prompt"
+	if len(s.recs) != 1 || s.recs[0].InputTokens != 5 || s.recs[0].OutputTokens != 2 || s.recs[0].UnknownUsage != want {
+		t.Fatalf("records %+v, notes %+v\nwant in 5, out 2, unknown %s", s.recs, s.notes, want)
+	}
+}

@@ -106,3 +106,19 @@ func TestTooLong(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestUnknownTokenKeys: model_stats keys that name tokens but are not read
+// are named in Record.UnknownUsage. By hand: tokens_sent 10, tokens_received
+// 2 are read; "Tokens_Received" (mis-cased) and "cache_read_tokens" (no
+// such key) are named, sorted as bytes ('T' before 'c'); total_cost and
+// instance_cost are not tokens.
+func TestUnknownTokenKeys(t *testing.T) {
+	doc := `{"info":{"model_stats":{"tokens_sent":10,"tokens_received":2,"Tokens_Received":3,"cache_read_tokens":4,"api_calls":1,"total_cost":0.1,"instance_cost":0.1}}}`
+	s := ingesttest.Decode(t, Format{}, "x.traj", []byte(doc))
+	if len(s.Recs) != 1 {
+		t.Fatalf("notes %+v", s.Notes)
+	}
+	if r := s.Recs[0]; r.InputTokens != 10 || r.OutputTokens != 2 || r.UnknownUsage != "Tokens_Received,cache_read_tokens" {
+		t.Errorf("in %d out %d unknown %q", r.InputTokens, r.OutputTokens, r.UnknownUsage)
+	}
+}

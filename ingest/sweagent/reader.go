@@ -56,7 +56,13 @@ type stats struct {
 	TokensReceived *float64
 	APICalls       *float64
 	InstanceCost   *float64
+	Unknown        []string // token keys not read (usageKeys)
 }
+
+// usageKeys are the token keys of model_stats the reader reads. Another key
+// containing "token" in any case ("Tokens_Sent", "cache_read_tokens") is
+// named in Record.UnknownUsage (docs/formats/swe-agent.md).
+var usageKeys = map[string]bool{"tokens_sent": true, "tokens_received": true}
 
 type info struct {
 	ExitStatus string
@@ -257,6 +263,10 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 			st.APICalls = optFloat(&f, v)
 		case "instance_cost":
 			st.InstanceCost = optFloat(&f, v)
+		default:
+			if ingest.UnknownUsageKey(usageKeys, string(k)) {
+				st.Unknown = append(st.Unknown, string(k))
+			}
 		}
 	})
 	if f.Err != "" {
@@ -286,6 +296,7 @@ func record(file string, inf *info, rc replayConfig) (*ingest.Record, string) {
 	r := &ingest.Record{
 		SessionID: file, Kind: ingest.KindLLM, Model: rc.Model, Role: "main",
 		InputTokens: in, OutputTokens: out, Calls: int64(calls), File: file, Line: 1,
+		UnknownUsage: ingest.UnknownUsageList(st.Unknown...),
 	}
 	if c := st.InstanceCost; c != nil {
 		if *c < 0 || math.IsNaN(*c) || math.IsInf(*c, 0) {

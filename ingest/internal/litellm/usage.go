@@ -78,6 +78,15 @@ func Parse(raw []byte, r *ingest.Record) error {
 	if !ok {
 		return errors.New(detail)
 	}
+	return ParseValue(v, r)
+}
+
+// ParseValue is Parse of a value already parsed, for a reader that holds
+// the usage object inside a document it has parsed (a null is ErrNoUsage).
+func ParseValue(v *fastjson.Value, r *ingest.Record) error {
+	if v.Type() == fastjson.TypeNull {
+		return ErrNoUsage
+	}
 	u, err := decode(v)
 	if err != nil {
 		return err
@@ -111,6 +120,11 @@ func Parse(raw []byte, r *ingest.Record) error {
 	}
 	return nil
 }
+
+// Decode reads the fields of Usage from v as Parse does, without the
+// shared rules' checks: for a part of a usage object held apart (the
+// spend logs' additional_usage_values).
+func Decode(v *fastjson.Value) (Usage, error) { return decode(v) }
 
 // decode reads the fields of Usage from v by encoding/json's struct rules
 // (fjson.Fields), keys matched exactly; a wrong type is named as before:
