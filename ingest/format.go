@@ -52,16 +52,6 @@ func BorrowsIDs(sink Sink) bool {
 	return ok && b.BorrowsIDs()
 }
 
-// BuffersInput reports whether the format named format declares, with a
-// method BuffersInput() bool, that it keeps every unit of an input until
-// the input ends (the span formats rebuild trees), so each garbage
-// collection while it reads marks all of them again. The caller may tune
-// its collector for that (docs/performance.md); it need not know formats.
-func BuffersInput(format string) bool {
-	b, ok := formats[format].(interface{ BuffersInput() bool })
-	return ok && b.BuffersInput()
-}
-
 // FieldMapUse is how a format uses a --map field mapping (Options.Map),
 // declared with a method FieldMap() FieldMapUse; formats without one
 // ignore a mapping and cannot be combined with it.

@@ -273,13 +273,10 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 		return nil, err
 	}
 	runOpt.Incremental = inc
-	var gc readGC // gc.go
 	files, err := ingest.Run(o.Inputs, runOpt,
 		func(res ingest.FileResult, index int) ingest.SinkFactory {
-			gc.file(res.Format)
 			return prog.wrap(index, col.Factory(index))
 		})
-	gc.done()
 	prog.finish()
 	ios.timing.done("read")
 	ios.timing.generations(col.Generations())

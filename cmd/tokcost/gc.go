@@ -3,45 +3,24 @@ package main
 import (
 	"os"
 	"runtime/debug"
-	"sync/atomic"
-
-	"github.com/tokcost/tokcost/ingest"
 )
 
 // Garbage-collector policy, when GOGC is not set in the environment (it
 // wins if it is).
 //
 // The analysis keeps pointer-free blocks and integer tables, so collecting
-// often costs little and keeps peak memory low: gcPercent. Formats that
-// buffer every unit until their input ends (ingest.BuffersInput: the span
-// formats keep spans full of strings) make each collection mark them all
-// again, and collecting less often is 15% faster for 5% more memory:
-// bufferingGCPercent while they are read (docs/performance.md).
-const (
-	gcPercent          = 30
-	bufferingGCPercent = 100
-)
-
-var gcTuned = os.Getenv("GOGC") == ""
+// often costs little and keeps peak memory low: gcPercent, for every
+// format. Until session 8 the span formats (OTLP, Tempo, Jaeger) were read
+// at 100, switched from a sink callback on a worker goroutine; once their
+// general decoder moved to fjson, 30 measured as fast and lighter on the
+// 0.3 GB OTLP/JSON bench input (three pairs at load 2: CPU 5.1-5.8 s
+// against 5.1-5.2 s, peak RSS 572-621 MiB against 437-442 MiB;
+// docs/performance.md), so the switch went.
+const gcPercent = 30
 
 // setGC sets the collector's target, unless the environment set GOGC.
 func setGC(percent int) {
-	if gcTuned {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(percent)
 	}
 }
-
-// readGC is the collector policy of one ingest.Run: Run calls its sink
-// callback on worker goroutines, so the callback only records, once, that a
-// buffering format is being read; the setting changes there at most once.
-type readGC struct{ buffering atomic.Bool }
-
-// file is called for every input file as its reading starts.
-func (g *readGC) file(format string) {
-	if ingest.BuffersInput(format) && !g.buffering.Swap(true) {
-		setGC(bufferingGCPercent) // until the reading ends
-	}
-}
-
-// done restores the analysis' setting once every input is read.
-func (g *readGC) done() { setGC(gcPercent) }
