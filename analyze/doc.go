@@ -2,8 +2,11 @@
 // tokcost reports: per-session totals, cost distributions, model
 // breakdowns, runaway loops and what-if simulations.
 //
-// It does no I/O but one: under a memory limit, session summaries past
-// their share spill to a temporary file (sumspill.go). A Collector is the ingest.Sink factory: decoders on
+// It does no I/O. Under a memory limit, session summaries past their
+// share are encoded here (sumspill.go: a summary's frame and the merge of
+// partitions by id) and written to and read back from a temporary file
+// that internal/store owns (store.TempFile, which also holds the
+// records). A Collector is the ingest.Sink factory: decoders on
 // several cores feed a store (internal/store, which owns the compact
 // record encoding and the partitions by session id). Finish takes the
 // store's partitions on every core and turns each session's events into

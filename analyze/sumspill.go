@@ -7,10 +7,11 @@ import (
 	"io"
 	"iter"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/tokcost/tokcost/internal/store"
 )
 
 // Summaries past their share of --memory-limit go to disk (docs/scale.md,
@@ -28,13 +29,10 @@ const summaryBytes = 512
 // sumFile is the file the summaries were spilled to, and where each
 // partition's are: on disk (a segment), or in memory when writing failed.
 type sumFile struct {
-	f      *os.File
-	name   string // non-empty while the file has a name to remove
-	forget func(string)
+	f *store.TempFile
 
-	mu    sync.Mutex // guards pos, err and parts' writes
-	pos   int64
-	err   error // the write that failed; later partitions stay in memory
+	mu    sync.Mutex // guards err and parts' writes
+	err   error      // the write that failed; later partitions stay in memory
 	parts []sumPart
 }
 
@@ -46,24 +44,13 @@ type sumPart struct {
 }
 
 // openSumFile creates the summaries' file as the records' spill file is
-// created, and unlinks it at once where the OS allows.
+// created, and unlinked at once where the OS allows (store.TempFile).
 func openSumFile(o SpillOptions, nparts int) (*sumFile, error) {
-	create := o.Create
-	if create == nil {
-		create = func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-spill-*") }
-	}
-	f, err := create(o.Dir)
+	f, err := store.CreateTemp(o)
 	if err != nil {
 		return nil, err
 	}
-	sf := &sumFile{f: f, name: f.Name(), forget: o.Forget, parts: make([]sumPart, nparts)}
-	if os.Remove(sf.name) == nil {
-		if sf.forget != nil {
-			sf.forget(sf.name)
-		}
-		sf.name = ""
-	}
-	return sf, nil
+	return &sumFile{f: f, parts: make([]sumPart, nparts)}, nil
 }
 
 // put writes partition p's summaries (sorted by id), encoded into buf;
@@ -77,11 +64,10 @@ func (sf *sumFile) put(p int, sessions []*Summary, buf []byte) []byte {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	if sf.err == nil {
-		if _, err := sf.f.WriteAt(buf, sf.pos); err != nil {
+		if off, err := sf.f.Append(buf); err != nil {
 			sf.err = err
 		} else {
-			sf.parts[p] = sumPart{off: sf.pos, n: int64(len(buf)), count: len(sessions)}
-			sf.pos += int64(len(buf))
+			sf.parts[p] = sumPart{off: off, n: int64(len(buf)), count: len(sessions)}
 			return buf
 		}
 	}
@@ -90,28 +76,10 @@ func (sf *sumFile) put(p int, sessions []*Summary, buf []byte) []byte {
 }
 
 // written is the bytes of summaries on disk.
-func (sf *sumFile) written() int64 {
-	sf.mu.Lock()
-	defer sf.mu.Unlock()
-	return sf.pos
-}
+func (sf *sumFile) written() int64 { return sf.f.Size() }
 
 // release closes and removes the file.
-func (sf *sumFile) release() {
-	sf.mu.Lock()
-	defer sf.mu.Unlock()
-	if sf.f != nil {
-		_ = sf.f.Close() // read back already, or abandoned: nothing to report
-		sf.f = nil
-	}
-	if sf.name != "" {
-		_ = os.Remove(sf.name) // unlinked at creation where the OS allows; best effort elsewhere
-		if sf.forget != nil {
-			sf.forget(sf.name)
-		}
-		sf.name = ""
-	}
-}
+func (sf *sumFile) release() { sf.f.Release() }
 
 // sumStream is one partition's summaries being read back.
 type sumStream struct {
@@ -210,7 +178,7 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 			st := &sumStream{mem: p.mem, left: p.count, dec: dec, pos: p.off}
 			if p.mem == nil {
 				st.r = readerPool.Get().(*bufio.Reader)
-				st.r.Reset(io.NewSectionReader(sf.f, p.off, p.n))
+				st.r.Reset(sf.f.Section(p.off, p.n))
 				defer readerPool.Put(st.r)
 			}
 			if st.next() {

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"github.com/tokcost/tokcost/internal/store"
 	"math"
 	"os"
 	"path/filepath"
@@ -139,7 +140,7 @@ func TestSumFileMerges(t *testing.T) {
 	if err := os.WriteFile(ro, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rf, err := os.Open(ro)
+	rf, err := store.CreateTemp(SpillOptions{Create: func(string) (*os.File, error) { return os.Open(ro) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestSumFileMerges(t *testing.T) {
 	res := partResult{sessions: []*Session{{Summary: Summary{ID: "b1", CostUSD: 2}}}}
 	spillSummaries(sf, 1, &res, buf)
 	sf.f = orig
-	_ = rf.Close()
+	rf.Release()
 	want = append(want, "b1")
 	slices.Sort(want) // a0 a3 b1 c0 d3 e0 f3 g3, by hand
 	if sf.err == nil || sf.parts[1].mem == nil {
@@ -221,7 +222,7 @@ func TestRunawayAndCapsFromDisk(t *testing.T) {
 			if err := os.WriteFile(ro, nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			rf, err := os.Open(ro)
+			rf, err := store.CreateTemp(SpillOptions{Create: func(string) (*os.File, error) { return os.Open(ro) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +230,7 @@ func TestRunawayAndCapsFromDisk(t *testing.T) {
 			sf.f = rf
 			buf = spillSummaries(sf, p, &res, buf)
 			sf.f = orig
-			_ = rf.Close()
+			rf.Release()
 			sf.err = nil // later partitions are written again, for the test
 			continue
 		}

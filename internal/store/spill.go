@@ -85,12 +85,11 @@ type spiller struct {
 	off         atomic.Bool  // set once spilling failed
 	written     atomic.Int64
 
-	mu   sync.Mutex // one spill at a time; guards the fields below
-	f    *os.File
-	name string // non-empty while the file has a name to remove
-	pos  int64
-	w    *bufio.Writer
-	err  error
+	mu  sync.Mutex // one spill at a time; guards the fields below
+	f   *TempFile
+	pos int64
+	w   *bufio.Writer
+	err error
 }
 
 // grew accounts for a new block of n bytes and spills if the limit is
@@ -110,25 +109,12 @@ func (sp *spiller) open() error {
 	if sp.f != nil {
 		return nil
 	}
-	create := sp.opt.Create
-	if create == nil {
-		create = func(dir string) (*os.File, error) { return os.CreateTemp(dir, ".tokcost-spill-*") }
-	}
-	f, err := create(sp.opt.Dir)
+	f, err := CreateTemp(sp.opt) // unlinked at once where the OS allows
 	if err != nil {
 		return err
 	}
-	sp.f, sp.name = f, f.Name()
-	// Unlinked at once where the OS allows (POSIX): the file then goes
-	// away with the process on every exit path, even SIGKILL. Elsewhere
-	// Release, or the command's signal handler, removes it.
-	if os.Remove(sp.name) == nil {
-		if sp.opt.Forget != nil {
-			sp.opt.Forget(sp.name)
-		}
-		sp.name = ""
-	}
-	sp.w = bufio.NewWriterSize(f, 1<<20)
+	sp.f = f
+	sp.w = bufio.NewWriterSize(f.f, 1<<20)
 	return nil
 }
 
@@ -208,14 +194,7 @@ func (sp *spiller) release() {
 	sp.off.Store(true)
 	sp.opt.Limit = math.MaxInt64
 	if sp.f != nil {
-		_ = sp.f.Close() // read back already, or abandoned: nothing to report
+		sp.f.Release()
 		sp.f = nil
-	}
-	if sp.name != "" {
-		_ = os.Remove(sp.name) // unlinked at creation where the OS allows; best effort elsewhere
-		if sp.opt.Forget != nil {
-			sp.opt.Forget(sp.name)
-		}
-		sp.name = ""
 	}
 }
