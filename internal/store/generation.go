@@ -147,8 +147,11 @@ func (s *shard) retire() {
 		parts[p] = retiredPart{recs: pb.spilled, meta: seg}
 	}
 	if err := sp.w.Flush(); err != nil {
-		// As in spillAll: what was written may be incomplete.
-		panic(fmt.Sprintf("tokcost: flushing the spill file: %v", err))
+		// The records are on disk already (writeBlocks flushed them);
+		// the metadata is not, so the generation stays live.
+		sp.fail(fmt.Errorf("writing to the spill file: %w", err))
+		s.budget = 0
+		return
 	}
 	if s.retired == nil {
 		s.retired = new([partitions][]retiredPart)
@@ -184,6 +187,12 @@ func (sp *spiller) writeBlocks(pb *partBuf, blocks [][]byte) error {
 			return fmt.Errorf("writing to the spill file: %w", err)
 		}
 		seg.n += len(b)
+	}
+	// Flushed before the segment is recorded: a write that fails in the
+	// buffered writer's flush would otherwise lose records a segment
+	// already points to (retire keeps the blocks in memory instead).
+	if err := sp.w.Flush(); err != nil {
+		return fmt.Errorf("writing to the spill file: %w", err)
 	}
 	freed := int64(0)
 	for _, b := range blocks {
