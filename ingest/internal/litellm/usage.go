@@ -60,6 +60,10 @@ type completionDetails struct {
 
 var parsers fastjson.ParserPool
 
+// maxCount bounds every count of one call, as the canonical reader's
+// "token count too large" (docs/format.md): 2^32 and up is refused.
+const maxCount = 1 << 32
+
 // ErrNoUsage says the object has neither prompt_tokens nor completion_tokens.
 var ErrNoUsage = errors.New("usage without prompt_tokens or completion_tokens")
 
@@ -220,6 +224,11 @@ func (u *Usage) Fill(r *ingest.Record) error {
 		}
 		if *p < 0 {
 			return 0, fmt.Errorf("usage.%s: negative", name)
+		}
+		if *p >= maxCount {
+			// The store holds a call's counts in 32 bits and saturates
+			// past them; a reader must refuse, not clamp silently.
+			return 0, fmt.Errorf("usage.%s: too large", name)
 		}
 		return *p, nil
 	}
