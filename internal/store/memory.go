@@ -231,6 +231,10 @@ func (s *shard) session(id string) uint32 {
 			if s.spill != nil {
 				s.mu.Lock()
 			}
+			if s.bufs == nil {
+				// A small file's few sessions: one allocation, not four.
+				s.bufs = make([]*partBuf, 0, 8)
+			}
 			s.bufs = append(s.bufs, &partBuf{})
 			if s.spill != nil {
 				s.mu.Unlock()
@@ -239,6 +243,9 @@ func (s *shard) session(id string) uint32 {
 		}
 		b := s.bufIdx[p] - 1
 		pb := s.bufs[b]
+		if s.accs == nil {
+			s.accs = make([]sessionAcc, 0, 8)
+		}
 		s.accs = append(s.accs, sessionAcc{buf: b, local: uint32(len(pb.sess)), idh: maphash.String(idSeed, id)})
 		pb.sess = append(pb.sess, idx)
 		s.state += int64(len(id)) + sessionStateBytes
