@@ -252,6 +252,15 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 	})
 }
 
+// errIDOf is text's id in pb's error table, which is nil until a text
+// arrives: "" is 0 either way.
+func errIDOf(pb *partBuf, text string) uint32 {
+	if text == "" {
+		return 0
+	}
+	return pb.errs.id(text)
+}
+
 // expectEvent is what a record becomes, field by field.
 func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 	sat := func(v int64) uint32 { return uint32(min(v, math.MaxUint32)) }
@@ -269,7 +278,7 @@ func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 		Seq: r.Seq, TSNano: r.TSNano, DurNano: int64(math.Round(r.DurationMS * 1e6)),
 		Input: sat(r.InputTokens), Output: sat(r.OutputTokens), CacheRead: sat(r.CacheReadTokens),
 		CacheWrite: sat(r.CacheWriteTokens), CacheWrite1h: sat(r.CacheWrite1hTokens), Reasoning: sat(r.ReasoningTokens),
-		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: pb.errs.id(errText),
+		Model: str(r.Model), Provider: str(r.Provider), Tool: str(r.Tool), Role: str(r.Role), Err: errIDOf(pb, errText),
 		Kind: r.Kind, Status: r.Status, Class: r.ErrorClass, Tier: r.ServiceTier,
 		WebSearches: sat(max(r.WebSearchRequests, 0)), USOnly: r.USOnly,
 		Calls:   uint16(min(max(r.Calls, 0), ingest.MaxTotalsCalls)),
@@ -298,7 +307,7 @@ func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 	// error texts, a size clamped to 0..MaxUint32.
 	e.ArgsHash, e.ResultHash = r.ToolArgsHash, r.ToolResultHash
 	if r.ToolArgsLabel != "" {
-		e.ArgsLabel = pb.errs.id(r.ToolArgsLabel)
+		e.ArgsLabel = errIDOf(pb, r.ToolArgsLabel)
 	}
 	e.ResultBytes = sat(max(r.ToolResultBytes, 0))
 	if r.SameUnit {
@@ -309,4 +318,40 @@ func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 		k.IDHash = maphash.String(idSeed, r.ID) | 1
 	}
 	return e, k
+}
+
+// TestErrTableLazy: a partition buffer makes its error-text table at its
+// first text, so the many buffers of many small files with no error text
+// cost none; the records round-trip either way.
+func TestErrTableLazy(t *testing.T) {
+	// Sessions "a" to "h": eight, so several partitions; only "c" has an
+	// error text, and "e" a tool-argument excerpt.
+	var recs []ingest.Record
+	for i, id := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		r := ingest.Record{SessionID: id, Seq: 1, HasSeq: true, Kind: ingest.KindLLM, Model: "gpt-5", Line: int64(i + 1)}
+		switch id {
+		case "c":
+			r.Error = "rate limited"
+		case "e":
+			r.Kind, r.Model, r.Tool, r.ToolArgsLabel = ingest.KindTool, "", "grep", "pattern=foo"
+		}
+		recs = append(recs, r)
+	}
+	sh := newShard(3)
+	for i := range recs {
+		sh.Record(&recs[i])
+	}
+	withText := map[uint16]bool{partitionOf("c"): true, partitionOf("e"): true}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		p := partitionOf(id)
+		pb := sh.part(int(p))
+		if got := pb.errs != nil; got != withText[p] {
+			t.Errorf("session %q (partition %d): error table made %v, want %v", id, p, got, withText[p])
+		}
+	}
+	// "c"'s table holds "" and its one text: len 2.
+	if n := sh.part(int(partitionOf("c"))).errs.len(); partitionOf("c") != partitionOf("e") && n != 2 {
+		t.Errorf("session c's error table: %d ids, want 2", n)
+	}
+	roundTrip(t, recs)
 }

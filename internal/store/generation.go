@@ -246,7 +246,10 @@ func (s *shard) appendMeta(b []byte, pb *partBuf) []byte {
 			b = pos(b, at.at)
 		}
 	}
-	n := pb.errs.len() - 1
+	n := 0
+	if pb.errs != nil {
+		n = pb.errs.len() - 1
+	}
 	b = binary.AppendUvarint(b, uint64(n))
 	for i := 1; i <= n; i++ {
 		b = str(b, pb.errs.str(uint32(i)))
