@@ -7,6 +7,7 @@ import (
 
 	"github.com/tokcost/tokcost/gen"
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/internal/store"
 	"github.com/tokcost/tokcost/pricing"
 )
 
@@ -31,6 +32,24 @@ func TestFlagshipPricerSameAsRouteReplay(t *testing.T) {
 	ds := []*Dataset{col.Finish(Config{Prices: pricing.Embedded(), Loops: &lc})}
 	for _, f := range []string{"fleet.jsonl", "hostile.jsonl", "planner_executor.jsonl", "service_tiers.jsonl"} {
 		ds = append(ds, load(t, embedded(), "../testdata/"+f))
+	}
+	// The generated fleet's calls get US-only inference, fast mode, web
+	// searches and tiers in turn, so each of the replay's terms is used.
+	n := 0
+	for _, s := range ds[0].Sessions {
+		for i := range s.Events {
+			e := &s.Events[i]
+			if e.Kind != ingest.KindLLM {
+				continue
+			}
+			n++
+			e.USOnly = n%3 == 0
+			if n%5 == 0 {
+				e.Flags |= store.FastMode
+			}
+			e.WebSearches = uint32(n % 4)
+			e.Tier = ingest.ServiceTier(n % 5)
+		}
 	}
 	compared := 0
 	for di, d := range ds {
