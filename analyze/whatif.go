@@ -721,8 +721,7 @@ type specReplayer struct {
 	sp    *WhatifSpec
 	rp    *replayer
 	ps    []Policy
-	flags []*replayer // one per sp.flagships, routing every call there
-	fps   [][]Policy
+	flag  *flagshipPricer // nil without flagship candidates
 	roles map[uint32]bool
 	tools map[uint32]bool
 }
@@ -730,19 +729,96 @@ type specReplayer struct {
 func (sp *WhatifSpec) replayer(c Config, strs []string) *specReplayer {
 	sr := &specReplayer{sp: sp, rp: newReplayer(c, strs, sp.Config), ps: sp.Config.policies(),
 		roles: map[uint32]bool{}, tools: map[uint32]bool{}}
-	for _, f := range sp.flagships {
-		fc := WhatifConfig{Routes: []Route{{All: true, Model: f}}}
-		sr.flags = append(sr.flags, newReplayer(c, strs, fc))
-		sr.fps = append(sr.fps, fc.policies())
+	if len(sp.flagships) > 0 {
+		sr.flag = &flagshipPricer{prices: c.Prices, models: sp.flagships, rates: map[flagshipKey][]pricing.Rates{}}
 	}
 	return sr
+}
+
+// flagshipPricer prices a session with every model call at each flagship
+// candidate's rates. The figure is what a replay with the one route "all
+// → candidate" combines to, uncapped and unwindowed (routePolicy.step);
+// it is priced here in one pass over the events for every candidate,
+// since the flagship is known only after Finish and a full replay per
+// candidate cost the ticket a fifth more CPU (docs/performance.md,
+// session 8). Each candidate's total adds the same values in the same
+// order as that replay, so the figures are the same to the last bit.
+type flagshipPricer struct {
+	prices *pricing.Table
+	models []string
+	// rates are each candidate's rates on a day at a service tier, found
+	// as replayer.target and routePolicy.step find them; cur: last used.
+	rates  map[flagshipKey][]pricing.Rates
+	curKey flagshipKey
+	cur    []pricing.Rates
+}
+
+type flagshipKey struct {
+	day  int64 // −1: no timestamp
+	tier ingest.ServiceTier
+}
+
+// ratesFor returns every candidate's rates for the model call e.
+func (fp *flagshipPricer) ratesFor(e *Event) []pricing.Rates {
+	k := flagshipKey{day: -1, tier: e.Tier}
+	if e.HasTS() {
+		k.day = e.TSNano / nanosPerDay
+	}
+	if fp.cur != nil && k == fp.curKey {
+		return fp.cur
+	}
+	rs, ok := fp.rates[k]
+	if !ok {
+		at := int64(0)
+		if k.day >= 0 {
+			at = k.day * nanosPerDay
+		}
+		rs = make([]pricing.Rates, len(fp.models))
+		for i, m := range fp.models {
+			tgt, _ := fp.prices.Lookup(m, "", at)
+			rs[i], _ = tgt.Rates.ForServiceTier(e.Tier.String())
+		}
+		fp.rates[k] = rs
+	}
+	fp.curKey, fp.cur = k, rs
+	return rs
+}
+
+// price returns the session's cost with every priced model call at each
+// candidate's rates (unpriced calls and tool calls as recorded).
+func (fp *flagshipPricer) price(s *Session) []float64 {
+	totals := make([]float64, len(fp.models))
+	if s.TotalsOnly { // no calls to replay: the session stays as recorded
+		for i := range totals {
+			totals[i] = s.CostUSD
+		}
+		return totals
+	}
+	for i := range s.Events {
+		e := &s.Events[i]
+		if e.Kind != ingest.KindLLM || e.Unpriced() {
+			for k := range totals {
+				totals[k] += e.Cost
+			}
+			continue
+		}
+		u := shrink(usageOf(e), 0) // as the combined replay prices a call no window cut
+		rs := fp.ratesFor(e)
+		for k := range rs {
+			r := &rs[k]
+			fee, _ := r.ServerToolCost(int64(e.WebSearches))
+			c := r.Cost(u)*usUplift(e, *r) + fee
+			totals[k] += c
+		}
+	}
+	return totals
 }
 
 // replay replays one session for the spec.
 func (sr *specReplayer) replay(s *Session) *simRecord {
 	rec := sr.rp.replay(s, sr.ps)
-	for i, f := range sr.flags {
-		rec.flagship = append(rec.flagship, f.replay(s, sr.fps[i]).combined(&s.Summary, 0))
+	if sr.flag != nil {
+		rec.flagship = sr.flag.price(s)
 	}
 	if sr.sp.Roles || len(sr.sp.Config.Routes) > 0 {
 		for i := range s.Events {
