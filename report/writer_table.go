@@ -227,32 +227,51 @@ func (p *printer) table(header []string, rows [][]string, left int, drop ...int)
 	if p.flush() != nil {
 		return p.err
 	}
-	keep := make([]bool, len(header))
-	for i := range keep {
-		keep[i] = true
-	}
-	var dropped []string
-	out, err := renderTable(header, rows, left, keep)
+	out, dropped, err := fitColumns(header, p.width, drop, func(keep []bool) (string, error) {
+		return renderTable(header, rows, left, keep)
+	})
 	if err != nil {
 		return err
-	}
-	for _, c := range drop {
-		if p.width <= 0 || maxWidth(out) <= p.width {
-			break
-		}
-		keep[c] = false
-		dropped = append(dropped, header[c])
-		if out, err = renderTable(header, rows, left, keep); err != nil {
-			return err
-		}
 	}
 	if _, p.err = io.WriteString(p.w, out); p.err != nil {
 		return p.err
 	}
 	if len(dropped) > 0 {
-		p.f("(not shown, to fit %d columns: %s; --wide shows every column)\n", p.width, strings.Join(dropped, ", "))
+		p.f("%s\n", droppedLine(p.width, dropped))
 	}
 	return p.err
+}
+
+// fitColumns renders a table with every column, then without the columns
+// in drop, one more at a time, until it is no wider than width (0: never
+// drop). It returns the rendering and the names of the dropped columns.
+// Every table of every command fits through it, so they all give way alike.
+func fitColumns(header []string, width int, drop []int, render func(keep []bool) (string, error)) (string, []string, error) {
+	keep := make([]bool, len(header))
+	for i := range keep {
+		keep[i] = true
+	}
+	var dropped []string
+	out, err := render(keep)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, c := range drop {
+		if width <= 0 || maxWidth(out) <= width {
+			break
+		}
+		keep[c] = false
+		dropped = append(dropped, header[c])
+		if out, err = render(keep); err != nil {
+			return "", nil, err
+		}
+	}
+	return out, dropped, nil
+}
+
+// droppedLine is the footer that names the columns a table dropped.
+func droppedLine(width int, dropped []string) string {
+	return fmt.Sprintf("(not shown, to fit %d columns: %s; --wide shows every column)", width, strings.Join(dropped, ", "))
 }
 
 // renderTable renders the columns marked in keep.

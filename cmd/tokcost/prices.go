@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/pricing"
+	"github.com/tokcost/tokcost/report"
 )
 
 type pricesOptions struct {
@@ -23,6 +24,7 @@ type pricesOptions struct {
 	Format       string
 	History      bool
 	List         bool
+	Wide         bool
 }
 
 var pricesFormats = []string{"table", "json"}
@@ -72,6 +74,7 @@ priced keys. docs/pricing.md describes the rules.
 	f.StringVarP(&opts.Format, "format", "f", "table", "output format: "+strings.Join(pricesFormats, ", "))
 	f.BoolVar(&opts.History, "history", false, "also list every dated rate of the resolved key, with where its date comes from (genai-prices, litellm-mirror, …)")
 	f.BoolVar(&opts.List, "list", false, "list the table's keys (optionally those matching PATTERN: a glob with * and ?, or text the key contains) with their rates")
+	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
 	cmd.AddCommand(newPricesImportCmd(ios))
 	return cmd
 }
@@ -115,7 +118,7 @@ func pricesRun(ios *IOStreams, opts *pricesOptions) error {
 		if len(opts.Models) > 0 {
 			pattern = opts.Models[0]
 		}
-		return listPrices(ios.Out, table, res, pattern, atNano, opts.Format)
+		return listPrices(ios.Out, table, res, pattern, atNano, opts.Format, ios.tableWidth(opts.Wide, true))
 	}
 	for _, m := range opts.Models {
 		res.Models = append(res.Models, explainModel(table, m, opts.Provider, atNano, opts.History))
@@ -125,7 +128,7 @@ func pricesRun(ios *IOStreams, opts *pricesOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	return writePricesTable(ios.Out, res)
+	return writePricesTable(ios.Out, res, ios.tableWidth(opts.Wide, true))
 }
 
 type pricesResult struct {
@@ -337,8 +340,16 @@ func roundMTok(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 
 func money(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
 
-func writePricesTable(w io.Writer, res pricesResult) error {
-	var b strings.Builder
+// writePricesTable writes the resolution of each model. Its text lines wrap
+// at width and its history table drops columns to fit it (report's fitting,
+// shared with every other table); width 0 (--wide) is the full layout.
+func writePricesTable(w io.Writer, res pricesResult, width int) error {
+	var out, b strings.Builder
+	// flushText moves the text written so far to out, wrapped.
+	flushText := func() {
+		out.WriteString(report.WrapText(b.String(), width))
+		b.Reset()
+	}
 	for i, mp := range res.Models {
 		if i > 0 {
 			b.WriteString("\n")
@@ -373,8 +384,8 @@ func writePricesTable(w io.Writer, res pricesResult) error {
 		}
 		if len(mp.History) > 0 {
 			b.WriteString("  history:\n")
-			tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "    from\tinput\toutput\tcache read\twrite 5m\twrite 1h\treasoning\ttier\tdate from")
+			flushText()
+			var rows [][]string
 			for _, h := range mp.History {
 				from := h.From
 				if from == "" {
@@ -385,15 +396,21 @@ func writePricesTable(w io.Writer, res pricesResult) error {
 				if src == "" {
 					src = "-"
 				}
-				fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", from, money(r.Input), money(r.Output),
-					money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier), src)
+				rows = append(rows, []string{from, money(r.Input), money(r.Output), money(r.CacheRead),
+					money(r.CacheWrite), money(r.CacheWrite1h), money(r.Reasoning), tierText(r.Tier), src})
 			}
-			if err := tw.Flush(); err != nil {
+			// Too wide: the long-context tier goes first (the rates above
+			// show the one in force, and --wide or JSON every period's), then
+			// where the date comes from, then the rarer cache and reasoning
+			// rates; from, input and output always stay.
+			header := []string{"from", "input", "output", "cache read", "write 5m", "write 1h", "reasoning", "tier", "date from"}
+			if err := report.WritePlainTable(&out, width, "    ", header, rows, 7, 8, 5, 6, 4, 3); err != nil {
 				return err
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	flushText()
+	_, err := io.WriteString(w, out.String())
 	return err
 }
 

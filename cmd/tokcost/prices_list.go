@@ -8,11 +8,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/pricing"
+	"github.com/tokcost/tokcost/report"
 )
 
 // globRegexp compiles a --list pattern: a glob (* any run of characters,
@@ -59,7 +59,7 @@ type listResult struct {
 
 // listPrices writes the keys matching pattern with the rates in force at
 // atNano (0: latest).
-func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string, atNano int64, format string) error {
+func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string, atNano int64, format string, width int) error {
 	re := globRegexp(pattern)
 	out := listResult{PriceTable: res.PriceTable, At: res.At, Pattern: pattern, Keys: []listedKey{}}
 	for _, key := range t.Keys() {
@@ -86,8 +86,7 @@ func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string,
 		fmt.Fprintf(&b, " matching %q", pattern)
 	}
 	fmt.Fprintf(&b, " · prices %s · rates at %s, $ per million tokens\n", res.PriceTable.Version, res.At)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "key\tprovider\tfrom\tinput\toutput\tcache read\twrite 5m\twrite 1h\tlong context\tservice tiers")
+	var rows [][]string
 	for _, k := range out.Keys {
 		r := k.Rates
 		from := k.From
@@ -109,14 +108,18 @@ func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string,
 		if svc == nil {
 			svc = []string{"-"}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Key, k.Provider, from, money(r.Input), money(r.Output),
-			money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), tiers, strings.Join(svc, " "))
+		rows = append(rows, []string{k.Key, k.Provider, from, money(r.Input), money(r.Output),
+			money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), tiers, strings.Join(svc, " ")})
 	}
-	if err := tw.Flush(); err != nil {
+	// Too wide: the 1-hour cache write goes first (Anthropic's only), then
+	// which service tiers and long-context thresholds exist (prices MODEL
+	// shows their rates), then the date, the 5-minute cache write and the
+	// provider; key, input, output and cache read always stay.
+	header := []string{"key", "provider", "from", "input", "output", "cache read", "write 5m", "write 1h", "long context", "service tiers"}
+	if _, err := io.WriteString(w, report.WrapText(b.String(), width)); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return report.WritePlainTable(w, width, "", header, rows, 7, 9, 8, 2, 6, 1)
 }
 
 func newPricesImportCmd(ios *IOStreams) *cobra.Command {
