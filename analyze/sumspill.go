@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -31,6 +32,9 @@ type sumFile struct {
 	f      *os.File
 	name   string // non-empty while the file has a name to remove
 	forget func(string)
+	// ctx, when set, ends every read-back pass early once done (the
+	// caller then discards what the pass returned).
+	ctx context.Context
 
 	mu    sync.Mutex // guards pos, err and parts' writes
 	pos   int64
@@ -236,7 +240,10 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 		for k := len(heap)/2 - 1; k >= 0; k-- {
 			down(k)
 		}
-		for len(heap) > 0 {
+		for i := 0; len(heap) > 0; i++ {
+			if i%1024 == 1023 && sf.ctx != nil && sf.ctx.Err() != nil {
+				return
+			}
 			if !yield(heap[0].head, heap[0].at) {
 				return
 			}
