@@ -19,8 +19,8 @@ func (s signalled) Error() string { return "interrupted by " + s.sig.String() }
 // hardStopAfter is how long a cancelled run may take to wind down before
 // the signal handler removes the temp files and exits itself. Reading,
 // finishing (analyze.FinishContext, within a partition's work) and
-// writing all watch the context, so this is for what cannot: a read
-// blocked on a terminal, a stalled remote object.
+// writing all watch the context, so this is for what cannot, such as a
+// read blocked on a terminal.
 const hardStopAfter = 5 * time.Second
 
 // signalContext returns a context cancelled, with a signalled cause, by
