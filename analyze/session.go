@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"iter"
 	"math"
@@ -518,14 +519,25 @@ func (d *Dataset) Summaries(loops LoopConfig, capCosts bool) *Summaries {
 // runaway loops when cfg.Loops is set, keeping every event. The collector
 // is empty afterwards.
 func (c *Collector) Finish(cfg Config) *Dataset {
+	d, _ := c.FinishContext(context.Background(), cfg) // never cancelled
+	return d
+}
+
+// FinishContext is Finish under ctx: once ctx is done, every worker stops
+// within its partition (a few sessions), the collector's records and any
+// spill file are released, and it returns ctx's error and no dataset.
+func (c *Collector) FinishContext(ctx context.Context, cfg Config) (*Dataset, error) {
 	d := &Dataset{Config: cfg}
 	if cfg.Loops != nil {
 		lc := cfg.Loops.normal()
 		d.loopsBy = &lc
 	}
-	r := c.finish(cfg, d.loopsBy, false)
+	r, err := c.finish(ctx, cfg, d.loopsBy, false)
+	if err != nil {
+		return nil, err
+	}
 	d.Sessions, d.Strings, d.Counts, d.Examples, d.Models = r.sessions, r.strings, r.counts, r.examples, r.models
-	return d
+	return d, nil
 }
 
 // FinishSummaries is Finish keeping only each session's Summary: loops
@@ -533,12 +545,24 @@ func (c *Collector) Finish(cfg Config) *Dataset {
 // dropped as soon as it is summarised, so that memory holds the compact
 // encoding and the summaries, never every event.
 func (c *Collector) FinishSummaries(cfg Config) *Summaries {
+	d, _ := c.FinishSummariesContext(context.Background(), cfg) // never cancelled
+	return d
+}
+
+// FinishSummariesContext is FinishSummaries under ctx, as FinishContext.
+// Spilled summaries keep ctx: their read-back passes (the runaway list
+// here, the report's later) stop early once it is done, so a caller that
+// goes on after cancellation must not use what they return.
+func (c *Collector) FinishSummariesContext(ctx context.Context, cfg Config) (*Summaries, error) {
 	lc := DefaultLoopConfig()
 	if cfg.Loops != nil {
 		lc = *cfg.Loops
 	}
 	lc = lc.normal()
-	r := c.finish(cfg, &lc, true)
+	r, err := c.finish(ctx, cfg, &lc, true)
+	if err != nil {
+		return nil, err
+	}
 	out := &Summaries{Sessions: make([]*Summary, len(r.sessions)), Counts: r.counts, Examples: r.examples, Models: r.models,
 		Config: cfg, Loops: lc, capCosts: cfg.KeepCapCosts}
 	if r.file != nil {
@@ -546,7 +570,11 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 		// the list stays on disk with the summaries.
 		out.Sessions, out.file, out.n = nil, r.file, r.n
 		out.Runaway = runawaySpilled(r.file, r.n, lc)
-		return out
+		if err := ctx.Err(); err != nil {
+			out.Release() // the read-back stopped early: the list is partial
+			return nil, err
+		}
+		return out, nil
 	}
 	found := make([]*RunawaySession, len(r.sessions))
 	costs := make([]float64, len(r.sessions))
@@ -555,7 +583,7 @@ func (c *Collector) FinishSummaries(cfg Config) *Summaries {
 		found[i], costs[i] = s.Loop, s.CostUSD
 	}
 	out.Runaway = runawayOf(costs, found, lc)
-	return out
+	return out, nil
 }
 
 // finished is what finish hands Finish and FinishSummaries.
@@ -584,7 +612,7 @@ func (c *Collector) spillSummaries(cfg Config, summariesOnly bool, sessions int)
 // partition's records are decoded into events, and each session is
 // deduplicated, ordered, priced, summarised and checked for loops (when
 // loops is set); with summariesOnly its events are dropped at once.
-func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) finished {
+func (c *Collector) finish(ctx context.Context, cfg Config, loops *LoopConfig, summariesOnly bool) (finished, error) {
 	sealed := c.st.Seal()
 	out := finished{strings: sealed.Strings, counts: sealed.Counts, examples: sealed.Examples}
 
@@ -600,6 +628,9 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 		// If the file cannot be made, the summaries stay in memory: the
 		// results are the same, only the limit is not kept.
 		out.file, c.sumErr = openSumFile(*c.sumSpill, nparts)
+		if out.file != nil {
+			out.file.ctx = ctx
+		}
 	}
 	if cfg.Whatif != nil && summariesOnly {
 		cfg.Whatif.prepare(cfg, slices.Clone(sealed.Strings[:sealed.Names]))
@@ -607,16 +638,20 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 	for range workers {
 		wg.Go(func() {
 			w := newFinisher(cfg, out.strings, loops, summariesOnly)
+			w.ctx = ctx
 			sc := &store.Scratch{KeepEvents: !summariesOnly}
 			var buf []byte
 			for {
 				p := int(next.Add(1) - 1)
-				if p >= nparts {
+				if p >= nparts || ctx.Err() != nil {
 					return
 				}
 				raw := c.st.Partition(p, sc)
 				w.useStrings(sc.Strings)
 				parts[p] = w.partition(raw)
+				if ctx.Err() != nil {
+					return // parts[p] may be cut short: finish discards it
+				}
 				if !summariesOnly {
 					parts[p].strs = sc.Strings // a new table each partition (KeepEvents)
 				}
@@ -628,6 +663,14 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 	}
 	wg.Wait()
 	c.st.Release()
+	if err := ctx.Err(); err != nil {
+		// Some partitions were cut short or never read: nothing here may
+		// be used.
+		if out.file != nil {
+			out.file.release()
+		}
+		return finished{}, err
+	}
 	if out.file != nil {
 		c.sumErr = out.file.err // the partitions after it stayed in memory
 		for _, p := range out.file.parts {
@@ -689,7 +732,7 @@ func (c *Collector) finish(cfg Config, loops *LoopConfig, summariesOnly bool) fi
 	if !c.small() {
 		runtime.GC()
 	}
-	return out
+	return out, nil
 }
 
 // merge adds o's calls, tokens and dollars.
@@ -820,7 +863,8 @@ type finisher struct {
 	p             *pricer
 	dt            *detector // nil when loops are not detected here
 	seen          store.IDSet
-	sim           *specReplayer // nil when no what-if is replayed here
+	sim           *specReplayer   // nil when no what-if is replayed here
+	ctx           context.Context // nil: never cancelled (FinishSession)
 }
 
 func newFinisher(cfg Config, strs []string, loops *LoopConfig, summariesOnly bool) *finisher {
@@ -843,6 +887,12 @@ func (w *finisher) partition(raw []SessionEvents) partResult {
 	res.sessions = make([]*Session, len(raw))
 	block := make([]Session, len(raw))
 	for i := range raw {
+		// A partition can hold many thousand sessions, each replayed
+		// under the what-ifs: stop within it once cancelled (finish then
+		// discards every partition).
+		if i%64 == 63 && w.ctx != nil && w.ctx.Err() != nil {
+			return res
+		}
 		s := &block[i]
 		res.sessions[i] = s
 		dropped, units, unreadable := w.session(s, &raw[i], res.models)

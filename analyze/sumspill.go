@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ const summaryBytes = 512
 // partition's are: on disk (a segment), or in memory when writing failed.
 type sumFile struct {
 	f *store.TempFile
+	// ctx, when set, ends every read-back pass early once done (the
+	// caller then discards what the pass returned).
+	ctx context.Context
 
 	mu    sync.Mutex // guards err and parts' writes
 	err   error      // the write that failed; later partitions stay in memory
@@ -204,7 +208,10 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 		for k := len(heap)/2 - 1; k >= 0; k-- {
 			down(k)
 		}
-		for len(heap) > 0 {
+		for i := 0; len(heap) > 0; i++ {
+			if i%1024 == 1023 && sf.ctx != nil && sf.ctx.Err() != nil {
+				return
+			}
 			if !yield(heap[0].head, heap[0].at) {
 				return
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -184,15 +185,19 @@ type loaded[D any] struct {
 
 // finisher finishes the collector into D with cfg (prices and cost
 // source set), and returns what load reports on.
-type finisher[D any] func(col *analyze.Collector, cfg analyze.Config) (D, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int)
+// It stops, returning ctx's error, once ctx is done.
+type finisher[D any] func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (D, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error)
 
 // withEvents keeps every event, for commands that simulate; runaway
 // loops are detected with loops while sessions are finished.
 func withEvents(loops analyze.LoopConfig) finisher[*analyze.Dataset] {
-	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Dataset, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+	return func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (*analyze.Dataset, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error) {
 		cfg.Loops = &loops
-		d := col.Finish(cfg)
-		return d, d.Counts, d.Examples, d.Models, len(d.Sessions)
+		d, err := col.FinishContext(ctx, cfg)
+		if err != nil {
+			return nil, analyze.InputCounts{}, nil, nil, 0, err
+		}
+		return d, d.Counts, d.Examples, d.Models, len(d.Sessions), nil
 	}
 }
 
@@ -200,10 +205,13 @@ func withEvents(loops analyze.LoopConfig) finisher[*analyze.Dataset] {
 // for commands that simulate nothing, and with capCosts what a cap sweep
 // needs besides; runaway loops are detected with loops.
 func summariesOnly(loops analyze.LoopConfig, capCosts bool) finisher[*analyze.Summaries] {
-	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+	return func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error) {
 		cfg.Loops, cfg.KeepCapCosts = &loops, capCosts
-		d := col.FinishSummaries(cfg)
-		return d, d.Counts, d.Examples, d.Models, d.Len()
+		d, err := col.FinishSummariesContext(ctx, cfg)
+		if err != nil {
+			return nil, analyze.InputCounts{}, nil, nil, 0, err
+		}
+		return d, d.Counts, d.Examples, d.Models, d.Len(), nil
 	}
 }
 
@@ -219,6 +227,10 @@ func parseCostSource(s string) (analyze.CostSource, error) {
 	}
 	return 0, usageErr("invalid --cost-source %q (valid: auto, computed, record)", s)
 }
+
+// beforeFinish, when set (by a test), runs just before sessions are
+// finished.
+var beforeFinish func(ctx context.Context)
 
 // load reads, prices and accounts for every input, printing warnings about
 // invalid lines and unpriced models on stderr; finish says what is kept
@@ -283,7 +295,13 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	if err != nil {
 		return nil, err
 	}
-	data, counts, examples, models, n := finish(col, analyze.Config{Prices: prices, CostSource: src, OpenAIResidency: residency})
+	if beforeFinish != nil {
+		beforeFinish(ctx)
+	}
+	data, counts, examples, models, n, err := finish(ctx, col, analyze.Config{Prices: prices, CostSource: src, OpenAIResidency: residency})
+	if err != nil {
+		return nil, err // interrupted: finish released what it held
+	}
 	ios.timing.done("finish")
 	// Summaries spilled to disk (analyze.Summaries) have a file to remove.
 	spilledSums, _ := any(data).(interface {

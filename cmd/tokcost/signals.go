@@ -17,14 +17,15 @@ type signalled struct{ sig os.Signal }
 func (s signalled) Error() string { return "interrupted by " + s.sig.String() }
 
 // hardStopAfter is how long a cancelled run may take to wind down before
-// the signal handler removes the temp files and exits itself (a read
-// blocked on a terminal or a long analysis step does not watch the
-// context).
+// the signal handler removes the temp files and exits itself. Reading,
+// finishing (analyze.FinishContext, within a partition's work) and
+// writing all watch the context, so this is for what cannot, such as a
+// read blocked on a terminal.
 const hardStopAfter = 5 * time.Second
 
 // signalContext returns a context cancelled, with a signalled cause, by
-// the first SIGINT or SIGTERM; the run then stops at its next read or
-// write and cleans up (MainContext). A second signal, or a run still
+// the first SIGINT or SIGTERM; the run then stops at its next read,
+// finishing check or write and cleans up (MainContext). A second signal, or a run still
 // going hardStopAfter later, removes every temp file and exits at once
 // with 128 + the signal number. This is restic's createGlobalContext,
 // with the fallback exit added. stop releases the signals.

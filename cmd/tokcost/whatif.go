@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -176,10 +177,13 @@ func (o *policyOptions) simulate(ios *IOStreams, sp *analyze.WhatifSpec) (*analy
 // session replayed under sp's policies while its events exist; runaway
 // loops are detected with loops.
 func replayed(loops analyze.LoopConfig, sp *analyze.WhatifSpec) finisher[*analyze.Summaries] {
-	return func(col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int) {
+	return func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (*analyze.Summaries, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error) {
 		cfg.Loops, cfg.Whatif = &loops, sp
-		d := col.FinishSummaries(cfg)
-		return d, d.Counts, d.Examples, d.Models, d.Len()
+		d, err := col.FinishSummariesContext(ctx, cfg)
+		if err != nil {
+			return nil, analyze.InputCounts{}, nil, nil, 0, err
+		}
+		return d, d.Counts, d.Examples, d.Models, d.Len(), nil
 	}
 }
 
