@@ -105,7 +105,7 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 	// LiteLLM's fields and add what Fill does not: hidden reasoning in
 	// total_tokens, agreement between fields naming one count, and the
 	// names of token fields no rule knows.
-	if ferr := ingest.FillUsageObject(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+	count := func(path ...string) (int64, bool, *ingest.FieldError) {
 		x := fjson.Last(v, path...)
 		if x == nil || x.Type() == fastjson.TypeNull {
 			return 0, false, nil
@@ -119,7 +119,24 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 			return 0, false, &ingest.FieldError{Reason: "bad token count", Field: field}
 		}
 		return int64(f), true, nil
-	}, fjson.LastKeys(v)); ferr != nil {
+	}
+	if ferr := ingest.FillUsageObject(r, count, fjson.LastKeys(v)); ferr != nil {
+		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
+	}
+	// The billing fields that are not counts, as the canonical reader
+	// reads them from the same provider object (Anthropic's speed,
+	// inference_geo and service_tier pass through LiteLLM's usage): priced
+	// at standard rates before, with exit 0.
+	if ferr := ingest.FillUsageBilling(r, func(path ...string) (string, bool, bool) {
+		x := fjson.Last(v, path...)
+		if x == nil || x.Type() == fastjson.TypeNull {
+			return "", false, false
+		}
+		if x.Type() != fastjson.TypeString {
+			return "", true, false
+		}
+		return string(x.GetStringBytes()), true, true
+	}, count); ferr != nil {
 		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
 	}
 	return nil
