@@ -684,12 +684,11 @@ type WhatifSpec struct {
 	// Roles keeps each model call's role for RoleSpend (the ticket).
 	Roles bool
 
-	names      []string // the string table's names (roles), from Finish
-	flagships  []string // the route targets priced for the flagship figure
-	mu         sync.Mutex
-	rolesSeen  map[uint32]bool
-	toolsSeen  map[uint32]bool
-	prepareErr error
+	names     []string // the string table's names (roles), from Finish
+	flagships []string // the route targets priced for the flagship figure
+	mu        sync.Mutex
+	rolesSeen map[uint32]bool
+	toolsSeen map[uint32]bool
 }
 
 // prepare is called by Finish once the string table is known: names are

@@ -129,7 +129,9 @@ func renderPlain(indent string, header []string, rows [][]string, keep []bool, s
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, cells := range append([][]string{header}, rows...) {
-		fmt.Fprintf(tw, "%s%s\n", indent, strings.Join(pick(cells), "\t"))
+		if _, err := fmt.Fprintf(tw, "%s%s\n", indent, strings.Join(pick(cells), "\t")); err != nil {
+			return "", err
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return "", err

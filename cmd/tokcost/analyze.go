@@ -188,19 +188,6 @@ type loaded[D any] struct {
 // It stops, returning ctx's error, once ctx is done.
 type finisher[D any] func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (D, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error)
 
-// withEvents keeps every event, for commands that simulate; runaway
-// loops are detected with loops while sessions are finished.
-func withEvents(loops analyze.LoopConfig) finisher[*analyze.Dataset] {
-	return func(ctx context.Context, col *analyze.Collector, cfg analyze.Config) (*analyze.Dataset, analyze.InputCounts, []ingest.Note, []analyze.ModelUsage, int, error) {
-		cfg.Loops = &loops
-		d, err := col.FinishContext(ctx, cfg)
-		if err != nil {
-			return nil, analyze.InputCounts{}, nil, nil, 0, err
-		}
-		return d, d.Counts, d.Examples, d.Models, len(d.Sessions), nil
-	}
-}
-
 // summariesOnly keeps the session summaries (analyze.FinishSummaries),
 // for commands that simulate nothing, and with capCosts what a cap sweep
 // needs besides; runaway loops are detected with loops.
@@ -234,7 +221,7 @@ var beforeFinish func(ctx context.Context)
 
 // load reads, prices and accounts for every input, printing warnings about
 // invalid lines and unpriced models on stderr; finish says what is kept
-// (withEvents, summariesOnly).
+// (summariesOnly).
 func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D], error) {
 	src, err := parseCostSource(o.CostSource)
 	if err != nil {
