@@ -56,7 +56,9 @@ func (t *TempFile) Append(b []byte) (int64, error) {
 	return off, nil
 }
 
-// Size is the bytes appended.
+// Size is the bytes appended with Append. The records' spiller writes its
+// blocks in order through a buffered writer of its own and keeps its own
+// offsets (spill.go), so for its file Size stays 0.
 func (t *TempFile) Size() int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
