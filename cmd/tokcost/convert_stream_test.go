@@ -140,19 +140,18 @@ func TestConvertStreamSameAsInMemory(t *testing.T) {
 	}
 }
 
-// TestConvertMemoryBounded measures how far the heap rises while convert
-// streams a generated fleet of 6,000 sessions (about 35 MB, 142,000
-// records: past one row group of 131,072 rows) and one twice as large,
-// with the CLI's collector setting (GOGC 30, gc.go), against the
+// TestConvertMemoryBounded measures how far the live heap rises while
+// convert streams a generated fleet of 6,000 sessions (about 35 MB,
+// 142,000 records: past one row group of 131,072 rows) and one twice as
+// large, with the CLI's collector setting (GOGC 30, gc.go), against the
 // in-memory convert of the smaller one. Kept in memory, every record costs
-// about 1.8 KB decoded (docs/scale.md): about 250 MiB for 142,000, and
+// over 1 KB decoded (docs/scale.md): about 175 MiB live for 142,000, and
 // twice that for twice the records. Streaming with --memory-limit 4MiB
 // keeps 1 MiB of encoded records, one Parquet row group being built
 // (about 40 MiB of column builders for 131,072 rows, from a heap profile)
-// and the decoders, whatever the input's size: the larger fleet may not
-// raise the peak by more than 16 MiB (its records are 250 MiB more), and
-// the streaming peak stays under the in-memory one. Heap bytes, not a
-// timing.
+// and the decoders, whatever the input's size. Live heap (memtest.PeakLive),
+// not a timing: the heap with garbage swung by 30 MiB between identical
+// runs.
 func TestConvertMemoryBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and converts 105 MB of fleets")
@@ -167,10 +166,10 @@ func TestConvertMemoryBounded(t *testing.T) {
 			t.Fatalf("gen: exit %d: %s", code, errOut)
 		}
 		if n == 6000 {
-			inMem = memtest.PeakHeap(func() { inMemoryConvert(t, []string{fleet}, 1) })
+			inMem = memtest.PeakLive(func() { inMemoryConvert(t, []string{fleet}, 1) })
 		}
 		out := filepath.Join(dir, "out.parquet")
-		stream[n] = memtest.PeakHeap(func() {
+		stream[n] = memtest.PeakLive(func() {
 			if code, _, errOut := run(t, "convert", "--memory-limit", "4MiB", "--temp-dir", dir, "-o", out, fleet); code != 0 {
 				t.Fatalf("convert: exit %d: %s", code, errOut)
 			}
@@ -181,7 +180,14 @@ func TestConvertMemoryBounded(t *testing.T) {
 	}
 	t.Logf("heap rise: in memory (6,000 sessions) %.1f MiB; streaming %.1f MiB (6,000), %.1f MiB (12,000)",
 		float64(inMem)/(1<<20), float64(stream[6000])/(1<<20), float64(stream[12000])/(1<<20))
-	if stream[12000] > stream[6000]+16<<20 {
+	// Doubling the records would raise an in-memory convert's peak by its
+	// whole rise (inMem: the records are most of it). The streaming peak
+	// may move by a quarter of that: identical streaming runs differ by up
+	// to 19 MiB of live heap (72 against 89 MiB for 6,000 sessions in
+	// eight local runs), depending on whether a collection lands while a
+	// row group's builders are full, so a tighter bound failed in CI with
+	// nothing wrong.
+	if stream[12000] > stream[6000]+inMem/4 {
 		t.Errorf("streaming convert's peak grew with the input: %d bytes for 6,000 sessions, %d for 12,000", stream[6000], stream[12000])
 	}
 	if stream[6000] >= inMem {

@@ -17,6 +17,9 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errWriteFailed }
 func TestFormatsFailedWriteIsAnError(t *testing.T) {
 	cmd := newFormatsCmd(&IOStreams{Out: failingWriter{}, ErrOut: failingWriter{}})
 	cmd.SetArgs(nil)
+	// Run alone (not under root), cobra would print the error and usage
+	// to the process's stderr, cluttering the test log.
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	if err := cmd.Execute(); !errors.Is(err, errWriteFailed) {
 		t.Fatalf("formats to a failing stdout: err = %v, want %v", err, errWriteFailed)
 	}
