@@ -1,6 +1,10 @@
 package ingest
 
-import "strings"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // ServiceTier is the vendor's service tier a call was billed in: the
 // canonical service_tier field, Anthropic's usage.service_tier, OpenAI's
@@ -77,7 +81,16 @@ type UsageStringGetter func(path ...string) (s string, present, ok bool)
 // "global", "not_available" or "", is named in Record.UnknownUsage ("speed",
 // "inference_geo"), as is either field holding something other than a
 // string. A web search count that is not a count is a FieldError.
-func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *FieldError {
+//
+// keys (nil when the container has no key names to list) lets it name the
+// keys of usage.server_tool_use other than the ones it knows (Anthropic's
+// web_search_requests, billed per search, and web_fetch_requests, free
+// beyond its tokens), as "server_tool_use.<key>", and a key of the usage
+// object that is one of the billing fields above in other case
+// ("Server_Tool_Use", "Speed"). Keys match exactly, as in FillUsageObject:
+// without this a mis-cased "Web_Search_Requests" or a tool kind tokcost
+// does not know would bill $0 for the searches without a word.
+func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter, keys UsageKeys) *FieldError {
 	if r.ServiceTier == TierStandard {
 		if s, present, ok := get("service_tier"); present {
 			r.ServiceTier = TierOther
@@ -113,7 +126,55 @@ func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter) *Fiel
 	if ok {
 		r.WebSearchRequests = n
 	}
+	if keys != nil {
+		for _, name := range unknownBillingKeys(keys) {
+			r.addUnknownUsage(name)
+		}
+	}
 	return nil
+}
+
+// billingKeys are the keys of a usage object FillUsageBilling reads.
+var billingKeys = []string{"service_tier", "inference_geo", "speed", "server_tool_use"}
+
+// serverTools are the keys of usage.server_tool_use tokcost knows. Every
+// key of that object counts calls of a server-side tool, which vendors
+// bill per call, so any other key is named, whatever its spelling.
+var serverTools = map[string]bool{"web_search_requests": true, "web_fetch_requests": true}
+
+// KnownServerTool reports whether key, a key of usage.server_tool_use, is
+// one tokcost reads (web_search_requests) or knows to be free
+// (web_fetch_requests), for readers that walk that object themselves.
+func KnownServerTool(key string) bool { return serverTools[key] }
+
+// unknownBillingKeys names, sorted and each once, the keys of
+// usage.server_tool_use that KnownServerTool does not know
+// ("server_tool_use.<key>") and the keys of the usage object that are a
+// billing key in other case.
+func unknownBillingKeys(keys UsageKeys) []string {
+	var names []string
+	for _, k := range keys() {
+		for _, b := range billingKeys {
+			if k != b && strings.EqualFold(k, b) {
+				names = append(names, k)
+			}
+		}
+	}
+	for _, k := range keys("server_tool_use") {
+		if !serverTools[k] {
+			names = append(names, "server_tool_use."+k)
+		}
+	}
+	sort.Strings(names)
+	return slices.Compact(names)
+}
+
+// UnknownServerTools is what FillUsageBilling adds to Record.UnknownUsage
+// for the keys of a usage object, comma-separated ("" for none), for a
+// reader that reads server_tool_use by its own code (LiteLLM's
+// additional_usage_values).
+func UnknownServerTools(keys UsageKeys) string {
+	return strings.Join(unknownBillingKeys(keys), ",")
 }
 
 // addUnknownUsage adds name to the comma-separated UnknownUsage.

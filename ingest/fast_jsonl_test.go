@@ -204,6 +204,9 @@ func TestFastMatchesGeneralHandPicked(t *testing.T) {
 		{`{"session_id":"s","cache_read_tokens":5,"input_tokens":4}`, false},
 		{`{"session_id":"s","input_tokens":10,"audio_input_tokens":4}`, false}, // rare: general decoder
 		{`{"session_id":"s","fast_mode":true,"us_only":false}`, false},
+		// server_tool_use keys not known are named by the general decoder.
+		{`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"Web_Search_Requests":2}}}`, false},
+		{`{"session_id":"s","input_tokens":1,"usage":{"server_tool_use":{"web_search_requests":1,"code_execution_requests":2}}}`, false},
 	}
 	for _, tt := range tests {
 		if got := differential(t, []byte(tt.line)); got != tt.fast {

@@ -106,3 +106,46 @@ func TestUsageBillingValuesNotKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestServerToolUseKeysNotKnown: web searches are billed from
+// usage.server_tool_use.web_search_requests, and keys match exactly, so a
+// mis-cased key or a tool kind tokcost does not know bought searches for
+// $0 with exit 0. They are named in UnknownUsage, as a mis-cased top-level
+// token key is (docs/usage.md); so is a mis-cased billing key of the usage
+// object itself. Known keys (web_search_requests, web_fetch_requests,
+// free beyond its tokens) are not named, with or without top-level tokens
+// beside the usage object (which then supply the counts). By hand from
+// each line: the searches read are the exact key's value, or 0.
+func TestServerToolUseKeysNotKnown(t *testing.T) {
+	lines := []string{
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"web_search_requests":3,"web_fetch_requests":2}}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"Web_Search_Requests":3}}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"web_search_requests":1,"code_execution_requests":4,"WEB_FETCH_REQUESTS":0}}}`,
+		`{"session_id":"s","input_tokens":1,"usage":{"server_tool_use":{"webSearchRequests":5}}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"Server_Tool_Use":{"web_search_requests":6},"Speed":"fast"}}`,
+	}
+	want := []struct {
+		unknown  string
+		searches int64
+	}{
+		{"", 3},
+		{"server_tool_use.Web_Search_Requests", 0},
+		{"server_tool_use.WEB_FETCH_REQUESTS,server_tool_use.code_execution_requests", 1},
+		{"server_tool_use.webSearchRequests", 0},
+		{"Server_Tool_Use,Speed", 0},
+	}
+	for i, line := range lines {
+		// Nested objects: the fast path declines, the general decoder
+		// reads them; the two must agree (differential).
+		if differential(t, []byte(line)) {
+			t.Errorf("line %d: the fast path took a line with a usage object", i+1)
+		}
+		c := decodeString(t, line+"\n")
+		if len(c.recs) != 1 {
+			t.Fatalf("line %d: %d records, notes %+v", i+1, len(c.recs), c.notes)
+		}
+		if r := c.recs[0]; r.UnknownUsage != want[i].unknown || r.WebSearchRequests != want[i].searches {
+			t.Errorf("line %d: unknown %q searches %d; want %q %d", i+1, r.UnknownUsage, r.WebSearchRequests, want[i].unknown, want[i].searches)
+		}
+	}
+}

@@ -527,7 +527,7 @@ func fillRecord(r *Record, o *fastjson.Object, keys *[][]byte) *FieldError {
 			}
 			t, err := tokens(v, "usage."+strings.Join(path, "."))
 			return t, err == nil, err
-		}); ferr != nil {
+		}, fjson.ObjectKeys(usage)); ferr != nil {
 			return ferr
 		}
 	}

@@ -186,6 +186,16 @@ func unknownUsageFields(keys UsageKeys) string {
 	return strings.Join(unknown, ",")
 }
 
+// AssumedUsage lists the Record.UnknownUsage names that stand for an
+// assumption a reader made rather than a key it did not know
+// (cline.AssumedField, opencode.AssumedField): the CLI warns about them and
+// --strict fails on them, so the input counts, which name a bounded number
+// of unknown usage names, always keep these (internal/store).
+var AssumedUsage = map[string]bool{
+	"cline.tokensIn(cache-included-unknown)": true,
+	"opencode.tokens(last-step-only)":        true,
+}
+
 // UnknownUsageKey reports whether key, a key of a usage object of which a
 // reader reads (or knowingly leaves) the keys in known, names tokens the
 // reader does not read: it contains "token" in any case, as for

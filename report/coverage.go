@@ -52,6 +52,15 @@ func coverageLines(in Input) [2]string {
 		}
 		unknown = strings.Join(names, ", ")
 	}
+	if o := in.UnknownUsageOther; o != nil {
+		// Past the cap (internal/store.UnknownUsageCap): how many more names, exactly
+		// when they were all kept, and how often they were named.
+		n := count(int64(len(o.Names)))
+		if o.MoreNames {
+			n = "more than " + n
+		}
+		unknown += fmt.Sprintf(", and %s other names (%s)", n, count(o.Occurrences))
+	}
 	second := fmt.Sprintf("assumed: %s timestamps without a zone read as UTC, %s unreadable (kept, unordered) · "+
 		"%s output tokens recovered from usage totals (%s calls) · %s calls returned text with 0 output tokens · "+
 		"unknown usage fields: %s",

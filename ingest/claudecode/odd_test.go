@@ -179,6 +179,9 @@ func TestUnknownUsageKeys(t *testing.T) {
 		{"mis-cased setting", `{"output_tokens":1,"Speed":"fast"}`, "Speed"},
 		{"nested unknown count", `{"output_tokens":1,"cache_creation":{"ephemeral_2h_input_tokens":2}}`, "cache_creation.ephemeral_2h_input_tokens"},
 		{"nested mis-cased key", `{"output_tokens":1,"server_tool_use":{"Web_Search_Requests":2}}`, "server_tool_use.Web_Search_Requests"},
+		// Every server_tool_use key counts billable tool calls: one the
+		// reader does not know is named even without "token" in it.
+		{"unknown server tool", `{"output_tokens":1,"server_tool_use":{"web_search_requests":1,"code_execution_requests":2}}`, "server_tool_use.code_execution_requests"},
 		{"sorted, each once", `{"output_tokens":1,"z_tokens":1,"Output_Tokens":1,"z_tokens":2}`, "Output_Tokens,z_tokens"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -200,16 +200,18 @@ var knownUsage = map[string]map[string]bool{
 
 // unknownKey names a key of the usage object at path that looks like a
 // token count or like a known key in other case ("Input_Tokens",
-// "cache_creation_tokens"), "" for any other key: since keys match
-// exactly, such a key would otherwise be ignored without a word
-// (docs/formats/claude-code.md, "Odd JSON").
+// "cache_creation_tokens"), or any key of server_tool_use it does not know
+// (each counts billable server-side tool calls, as ingest.FillUsageBilling
+// says), "" for any other key: since keys match exactly, such a key would
+// otherwise be ignored without a word (docs/formats/claude-code.md, "Odd
+// JSON").
 func unknownKey(path string, k []byte) string {
 	known := knownUsage[path]
 	key := string(k)
 	if known[key] {
 		return ""
 	}
-	odd := strings.Contains(strings.ToLower(key), "token")
+	odd := path == "server_tool_use" || strings.Contains(strings.ToLower(key), "token")
 	for kk := range known {
 		odd = odd || strings.EqualFold(kk, key)
 	}

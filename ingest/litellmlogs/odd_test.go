@@ -259,3 +259,28 @@ func TestUnknownTokenKeys(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestServerToolUseKeysNotKnown: a key of server_tool_use other than
+// web_search_requests and web_fetch_requests, in usage_object or in
+// additional_usage_values, is named in Record.UnknownUsage as the canonical
+// reader names it; before, such searches were billed $0 with exit 0. By
+// hand: only the exact web_search_requests is read.
+//
+//	a: usage_object, "Web_Search_Requests" 3: 0 searches, named.
+//	b: additional_usage_values, web_search_requests 2 and
+//	   "code_execution_requests" 1: 2 searches, the other named.
+//	c: additional_usage_values, web_fetch_requests only: 0 searches, none named.
+func TestServerToolUseKeysNotKnown(t *testing.T) {
+	rows := `{"request_id":"a","model":"m","metadata":{"usage_object":{"prompt_tokens":20,"completion_tokens":3,"server_tool_use":{"Web_Search_Requests":3}}}}` + "\n" +
+		`{"request_id":"b","model":"m","prompt_tokens":10,"completion_tokens":2,"metadata":{"additional_usage_values":{"server_tool_use":{"web_search_requests":2,"code_execution_requests":1}}}}` + "\n" +
+		`{"request_id":"c","model":"m","prompt_tokens":10,"completion_tokens":2,"metadata":{"additional_usage_values":{"server_tool_use":{"web_fetch_requests":1}}}}` + "\n"
+	s := ingesttest.Decode(t, Format{}, "x.jsonl", []byte(rows))
+	want := []string{"a searches=0 unk=server_tool_use.Web_Search_Requests", "b searches=2 unk=server_tool_use.code_execution_requests", "c searches=0 unk="}
+	var got []string
+	for _, r := range s.Recs {
+		got = append(got, fmt.Sprintf("%s searches=%d unk=%s", r.ID, r.WebSearchRequests, r.UnknownUsage))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -529,7 +529,10 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 			return fmt.Errorf("additional_usage_values: %v", err)
 		}
 		if mayBeUnknown(a) {
-			unknown = ingest.UnknownUsageFields(fjson.LastKeys(a))
+			// lu.Fill reads server_tool_use too: its keys are named as
+			// the canonical reader names them (ingest.FillUsageBilling).
+			keys := fjson.LastKeys(a)
+			unknown = ingest.UnknownUsageList(ingest.UnknownUsageFields(keys), ingest.UnknownServerTools(keys))
 		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens

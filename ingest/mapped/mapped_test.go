@@ -125,6 +125,29 @@ func TestMappedUsage(t *testing.T) {
 	}
 }
 
+// TestMappedServerToolUseKeys: a mapped usage object's server_tool_use keys
+// other than web_search_requests and web_fetch_requests are named in
+// UnknownUsage, as in canonical JSONL, also beside top-level tokens (the
+// billing fields are read then too); before, their searches cost $0 with
+// exit 0. By hand: only the exact web_search_requests (2) is read.
+func TestMappedServerToolUseKeys(t *testing.T) {
+	m := map[string]string{"session_id": "s", "input_tokens": "in", "usage": "u"}
+	text := `{"s":"a","u":{"input_tokens":1,"server_tool_use":{"Web_Search_Requests":3}}}` + "\n" +
+		`{"s":"a","in":5,"u":{"server_tool_use":{"web_search_requests":2,"code_execution_requests":1}}}` + "\n"
+	c := run(t, m, text)
+	if len(c.recs) != 2 || len(c.notes) != 0 {
+		t.Fatalf("records %d notes %+v", len(c.recs), c.notes)
+	}
+	for i, want := range []struct {
+		unknown  string
+		searches int64
+	}{{"server_tool_use.Web_Search_Requests", 0}, {"server_tool_use.code_execution_requests", 2}} {
+		if r := c.recs[i]; r.UnknownUsage != want.unknown || r.WebSearchRequests != want.searches {
+			t.Errorf("line %d: unknown %q searches %d; want %q %d", i+1, r.UnknownUsage, r.WebSearchRequests, want.unknown, want.searches)
+		}
+	}
+}
+
 func TestInvalidLines(t *testing.T) {
 	m := map[string]string{"session_id": "s", "input_tokens": "u.in"}
 	text := strings.Join([]string{

@@ -347,7 +347,7 @@ func fillUsageBilling(r *ingest.Record, u *fastjson.Value) *ingest.FieldError {
 		}
 		t, err := tokens(v, "usage."+strings.Join(path, "."))
 		return t, err == nil, err
-	})
+	}, fjson.ObjectKeys(u))
 }
 
 // number reads a JSON number, or a decimal string: many exporters (proto3

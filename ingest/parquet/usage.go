@@ -130,5 +130,5 @@ func fillUsageBilling(r *ingest.Record, get func(path ...string) val) *ingest.Fi
 		}
 		t, err := tokenVal("usage."+strings.Join(path, "."), v)
 		return t, err == nil, err
-	})
+	}, nil) // no key names, as fillUsage reads Parquet usage structs
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
-	"strings"
 	"sync"
 	"unsafe"
 
@@ -581,16 +580,6 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 }
 
-// addUnknownUsage counts each name of a comma-separated list.
-func (c *InputCounts) addUnknownUsage(names string) {
-	if c.UnknownUsageFields == nil {
-		c.UnknownUsageFields = map[string]int64{}
-	}
-	for name := range strings.SplitSeq(names, ",") {
-		c.UnknownUsageFields[name]++
-	}
-}
-
 // decode calls f with each record of piece pc, in the order they were
 // encoded: the event (names as joint ids, error texts as pc.errBase
 // onwards), its key, and its session (index into pc.accs).
@@ -887,6 +876,9 @@ type InputCounts struct {
 	CallsFromTotals    int64            `json:"calls_tokens_from_totals"`
 	TokensFromTotals   int64            `json:"tokens_from_totals"`
 	UnknownUsageFields map[string]int64 `json:"unknown_usage_fields,omitempty"`
+	// Names beyond the first UnknownUsageCap (unknown.go): memory stays
+	// bounded whatever keys an input holds.
+	UnknownUsageOther *UnknownUsageOther `json:"unknown_usage_fields_other,omitempty"`
 }
 
 func (c *InputCounts) add(o InputCounts) {
@@ -909,11 +901,8 @@ func (c *InputCounts) add(o InputCounts) {
 	c.ZeroOutputCalls += o.ZeroOutputCalls
 	c.CallsFromTotals += o.CallsFromTotals
 	c.TokensFromTotals += o.TokensFromTotals
-	for k, v := range o.UnknownUsageFields {
-		if c.UnknownUsageFields == nil {
-			c.UnknownUsageFields = map[string]int64{}
-		}
-		c.UnknownUsageFields[k] += v
+	if len(o.UnknownUsageFields) > 0 || o.UnknownUsageOther != nil {
+		c.mergeUnknown(o.UnknownUsageFields, o.UnknownUsageOther)
 	}
 	for k, v := range o.SkippedByReason {
 		if c.SkippedByReason == nil {

@@ -136,7 +136,7 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 			return "", true, false
 		}
 		return string(x.GetStringBytes()), true, true
-	}, count); ferr != nil {
+	}, count, fjson.LastKeys(v)); ferr != nil {
 		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
 	}
 	return nil
