@@ -109,6 +109,9 @@ var (
 	DiffWriters Registry[DiffResult]
 	// TrendWriters are the formats of `tokcost trend`.
 	TrendWriters Registry[*Trend]
+	// PricesWriters are the formats of `tokcost prices` (MODEL... and
+	// --list).
+	PricesWriters Registry[PricesResult]
 )
 
 func init() {
@@ -133,6 +136,9 @@ func init() {
 	registerPlain(&TrendWriters, "markdown", FormatWriter[*Trend](writerFunc[*Trend](writeTrendMarkdown)))
 	registerPlain(&TrendWriters, "html", FormatWriter[*Trend](writerFunc[*Trend](writeTrendHTML)))
 	registerPlain(&TrendWriters, "json", FormatWriter[*Trend](jsonOf[*Trend]{}))
+
+	PricesWriters.Register("table", func(o WriterOptions) FormatWriter[PricesResult] { return pricesTable{width: o.Width} })
+	registerPlain(&PricesWriters, "json", FormatWriter[PricesResult](jsonOf[PricesResult]{}))
 }
 
 // jsonOf writes any result as indented JSON with a trailing newline (the

@@ -18,6 +18,7 @@ func TestRegistries(t *testing.T) {
 		{"check", CheckWriters.Names(), "json markdown table"},
 		{"diff", DiffWriters.Names(), "json markdown table"},
 		{"trend", TrendWriters.Names(), "html json markdown table"},
+		{"prices", PricesWriters.Names(), "json table"},
 	} {
 		if got := strings.Join(c.got, " "); got != c.want {
 			t.Errorf("%s formats %q, want %q", c.name, got, c.want)

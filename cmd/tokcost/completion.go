@@ -58,7 +58,7 @@ func registerCompletions(root *cobra.Command) {
 		case "whatif":
 			flags["format"] = report.WhatifWriters.Names()
 		case "prices":
-			flags["format"] = pricesFormats
+			flags["format"] = report.PricesWriters.Names()
 		case "check":
 			flags["format"] = report.CheckWriters.Names()
 		case "diff":

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
@@ -42,26 +41,11 @@ func globRegexp(pattern string) *regexp.Regexp {
 	return regexp.MustCompile(b.String())
 }
 
-type listedKey struct {
-	Key      string    `json:"key"`
-	Provider string    `json:"provider,omitempty"`
-	From     string    `json:"from,omitempty"` // first day of the rates shown; "" = all dates
-	Periods  int       `json:"periods"`        // dated rates in the key's history
-	Rates    mtokRates `json:"rates"`
-}
-
-type listResult struct {
-	PriceTable pricing.Info `json:"price_table"`
-	At         string       `json:"at"`
-	Pattern    string       `json:"pattern,omitempty"`
-	Keys       []listedKey  `json:"keys"`
-}
-
-// listPrices writes the keys matching pattern with the rates in force at
+// listPrices lists the keys matching pattern with the rates in force at
 // atNano (0: latest).
-func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string, atNano int64, format string, width int) error {
+func listPrices(t *pricing.Table, res report.PriceModels, pattern string, atNano int64) *report.PriceList {
 	re := globRegexp(pattern)
-	out := listResult{PriceTable: res.PriceTable, At: res.At, Pattern: pattern, Keys: []listedKey{}}
+	out := &report.PriceList{PriceTable: res.PriceTable, At: res.At, Pattern: pattern, Keys: []report.ListedKey{}}
 	for _, key := range t.Keys() {
 		if re != nil && !re.MatchString(key) {
 			continue
@@ -73,53 +57,9 @@ func listPrices(w io.Writer, t *pricing.Table, res pricesResult, pattern string,
 				p = pricing.Period{From: m.From, Rates: m.Rates}
 			}
 		}
-		out.Keys = append(out.Keys, listedKey{Key: key, Provider: t.Provider(key), From: p.From, Periods: len(periods), Rates: billed(p.Rates)})
+		out.Keys = append(out.Keys, report.ListedKey{Key: key, Provider: t.Provider(key), From: p.From, Periods: len(periods), Rates: billed(p.Rates)})
 	}
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d keys", len(out.Keys))
-	if pattern != "" {
-		fmt.Fprintf(&b, " matching %q", pattern)
-	}
-	fmt.Fprintf(&b, " · prices %s · rates at %s, $ per million tokens\n", res.PriceTable.Version, res.At)
-	var rows [][]string
-	for _, k := range out.Keys {
-		r := k.Rates
-		from := k.From
-		if from == "" {
-			from = "-"
-		}
-		tiers := "-"
-		if r.Tier != nil {
-			var th []string
-			for _, t := range append([]mtokTier{*r.Tier}, r.HigherTiers...) {
-				th = append(th, fmt.Sprintf(">%d", t.Above))
-			}
-			tiers = strings.Join(th, " ")
-		}
-		var svc []string
-		for _, s := range r.ServiceTiers {
-			svc = append(svc, s.Tier)
-		}
-		if svc == nil {
-			svc = []string{"-"}
-		}
-		rows = append(rows, []string{k.Key, k.Provider, from, money(r.Input), money(r.Output),
-			money(r.CacheRead), money(r.CacheWrite), money(r.CacheWrite1h), tiers, strings.Join(svc, " ")})
-	}
-	// Too wide: the 1-hour cache write goes first (Anthropic's only), then
-	// which service tiers and long-context thresholds exist (prices MODEL
-	// shows their rates), then the date, the 5-minute cache write and the
-	// provider; key, input, output and cache read always stay.
-	header := []string{"key", "provider", "from", "input", "output", "cache read", "write 5m", "write 1h", "long context", "service tiers"}
-	if _, err := io.WriteString(w, report.WrapText(b.String(), width)); err != nil {
-		return err
-	}
-	return report.WritePlainTable(w, width, "", header, rows, 7, 9, 8, 2, 6, 1)
+	return out
 }
 
 func newPricesImportCmd(ios *IOStreams) *cobra.Command {
