@@ -142,6 +142,34 @@ const (
 	maxEncoded = 208      // more than the longest encoding of one record
 )
 
+// growInPlace is the block size below which put grows a partition
+// buffer's block by copying it (as append does) rather than start a new
+// one: a directory of thousands of small files makes tens of thousands of
+// buffers of two or three records (about 23 bytes each), and a first block
+// of firstBlock bytes left most of each empty (17 of 70 MiB of live heap
+// on 5,000 files of 20 lines, a heap profile).
+const growInPlace = 1 << 10
+
+// put appends rec, one encoded record, to pb: into its block while there
+// is room; by growing a block smaller than growInPlace; else into a new
+// block, as room starts one.
+func (s *shard) put(pb *partBuf, rec []byte) {
+	switch {
+	case cap(pb.cur)-len(pb.cur) >= len(rec):
+		pb.cur = append(pb.cur, rec...)
+	case cap(pb.cur) < growInPlace:
+		// Only the owner touches cur (the spiller takes full blocks), so
+		// the block may move.
+		was := cap(pb.cur)
+		pb.cur = append(pb.cur, rec...)
+		if s.spill != nil {
+			s.spill.grew(cap(pb.cur) - was)
+		}
+	default:
+		pb.cur = append(s.room(pb), rec...)
+	}
+}
+
 func (s *shard) room(pb *partBuf) []byte {
 	if cap(pb.cur)-len(pb.cur) < maxEncoded {
 		size := firstBlock
@@ -196,6 +224,10 @@ type shard struct {
 	// bufs' growth and each partBuf's blocks against it.
 	spill *spiller
 	mu    sync.Mutex
+
+	// enc is where Record encodes a record that its block has no room
+	// for (put).
+	enc [maxEncoded]byte
 
 	// Set by Seal: the joint string id of each of the shard's names.
 	strRemap []uint32
@@ -378,7 +410,13 @@ func (s *shard) Record(r *ingest.Record) {
 		return
 	}
 	pb := s.bufs[acc.buf]
-	b := s.room(pb)
+	// Encoded in place when the block has room for the longest record;
+	// otherwise into the shard's scratch and then added by put, which
+	// sizes a small buffer to its records.
+	b, direct := pb.cur, cap(pb.cur)-len(pb.cur) >= maxEncoded
+	if !direct {
+		b = s.enc[:0]
+	}
 
 	var flags, nums, strs uint8
 	if r.HasSeq {
@@ -550,7 +588,11 @@ func (s *shard) Record(r *ingest.Record) {
 			}
 		}
 	}
-	pb.cur = b
+	if direct {
+		pb.cur = b
+	} else {
+		s.put(pb, b)
+	}
 
 	acc.n++
 	// The workflow named first in input order wins, whatever order the
