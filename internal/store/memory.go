@@ -196,7 +196,10 @@ func (s *shard) room(pb *partBuf) []byte {
 			if s.spill != nil {
 				s.mu.Unlock()
 			}
-			size = min(2*cap(pb.cur), maxBlock)
+			// At least firstBlock: a block put grew to 32 bytes must not
+			// be followed by one too small for the longest record
+			// (encodeRow would outgrow it, uncounted).
+			size = min(max(2*cap(pb.cur), firstBlock), maxBlock)
 		}
 		pb.cur = make([]byte, 0, size)
 		if s.spill != nil {
