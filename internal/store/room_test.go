@@ -1,6 +1,10 @@
 package store
 
 import (
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -67,5 +71,91 @@ func TestRoomAfterSmallBlock(t *testing.T) {
 	got := m.Partition(int(partitionOf("s")), &sc)
 	if len(got) != 1 || len(got[0].Events) != 2 || got[0].Events[0].Input != 1 || got[0].Events[1].Output != big {
 		t.Fatalf("decoded %+v", got)
+	}
+}
+
+// TestSpillWhilePut is a differential test of put and room against the
+// spiller on other goroutines: four sinks fed at once, each a mix of
+// Record and RecordBatch over 300 sessions (hundreds of partition
+// buffers of a few records, grown in place by put, then chained by room),
+// into a spilling store whose record limit (4 KiB) makes every few blocks
+// spill, and into an in-memory store fed one sink after the other. Every
+// partition must decode the same (the second method: no spilling, no
+// concurrency), and once reading is over the spiller's count must equal
+// the capacity the buffers still hold.
+func TestSpillWhilePut(t *testing.T) {
+	const sinks, n = 4, 6000
+	batches := make([]ingest.Batch, sinks)
+	for f := range batches {
+		b := &batches[f]
+		b.Grow(n, nil)
+		b.File = "f" + strconv.Itoa(f)
+		rng := rand.New(rand.NewPCG(uint64(f), 9))
+		for k := range n {
+			b.Line[k] = int64(k + 1)
+			b.SessionID[k] = "s" + strconv.Itoa(rng.IntN(300))
+			b.ID[k] = "e" + strconv.Itoa(k)
+			b.HasSeq[k], b.Seq[k] = true, int64(k)
+			b.TSNano[k] = 1_700_000_000_000_000_000 + int64(k)*1_000_003
+			b.Kind[k] = ingest.KindLLM
+			b.Model[k] = "m" + strconv.Itoa(rng.IntN(3))
+			if rng.IntN(9) == 0 {
+				b.Error[k] = "boom " + strconv.Itoa(rng.IntN(40))
+			}
+			for i := range b.Tokens {
+				b.Tokens[i][k] = int64(rng.IntN(1 << (4 * i)))
+			}
+		}
+		b.N = n
+	}
+	feed := func(sk ingest.Sink, b *ingest.Batch) {
+		var r ingest.Record
+		for lo := 0; lo < n; lo += 50 {
+			if lo/50%2 == 0 {
+				for k := lo; k < lo+50; k++ {
+					b.Record(k, &r)
+					sk.Record(&r)
+				}
+			} else {
+				part := sliceBatch(b, lo, lo+50)
+				sk.(ingest.BatchSink).RecordBatch(&part)
+			}
+		}
+		sk.Lines(n)
+	}
+	mem := NewMemory()
+	for f := range batches {
+		feed(mem.Sink(f), &batches[f])
+	}
+	sp := NewSpilling(SpillOptions{Limit: 8 << 10, SessionState: 1 << 40, Dir: t.TempDir()})
+	sks := make([]ingest.Sink, sinks)
+	for f := range sks {
+		sks[f] = sp.Sink(f)
+	}
+	var wg sync.WaitGroup
+	for f := range sks {
+		wg.Go(func() { feed(sks[f], &batches[f]) })
+	}
+	wg.Wait()
+	if sp.Spilled() == 0 {
+		t.Fatal("nothing spilled: the test needs the spiller")
+	}
+	var held int64
+	for _, sh := range sp.shards {
+		held += heldBytes(sh)
+	}
+	if got := sp.spill.inMem.Load(); got != held {
+		t.Errorf("spiller counts %d bytes of blocks in memory, the buffers hold %d", got, held)
+	}
+	want, got := mem.Seal(), sp.Seal()
+	if !reflect.DeepEqual(want.Counts, got.Counts) {
+		t.Fatalf("sealed differently:\nmemory %+v\nspill  %+v", want.Counts, got.Counts)
+	}
+	var sw, sg Scratch
+	sw.KeepEvents, sg.KeepEvents = true, true
+	for p := range mem.Partitions() {
+		if pw, pg := mem.Partition(p, &sw), sp.Partition(p, &sg); !reflect.DeepEqual(pw, pg) {
+			t.Fatalf("partition %d differs", p)
+		}
 	}
 }
