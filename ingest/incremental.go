@@ -111,6 +111,12 @@ func (x *expansion) incremental(inc *Incremental) error {
 			inc.failed = append(inc.failed, in.path)
 		}
 	}
+	for i := range x.inputs {
+		if in := &x.inputs[i]; in.remote == nil && in.stamp != nil {
+			s := stampWithWAL(in.path, *in.stamp)
+			in.stamp = &s
+		}
+	}
 	if inc.AfterManifest != "" || len(inc.ByProject) > 0 {
 		if err := x.byManifests(inc); err != nil {
 			return err

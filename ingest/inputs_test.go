@@ -107,3 +107,35 @@ func TestStampFollowsWAL(t *testing.T) {
 		t.Errorf("stamp before the WAL %+v, after %+v", before, after)
 	}
 }
+
+// The same through a listing: expansion leaves the WAL to incremental,
+// which must still fold it in. A state that read the database before its
+// WAL held rows (16 bytes, no WAL) finds it changed and reads it again;
+// the stamp recorded for next time is the file's 16 bytes plus the WAL's
+// 4152.
+func TestIncrementalFoldsWAL(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "opencode.db")
+	if err := os.WriteFile(db, []byte("SQLite format 3\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db+"-wal", make([]byte, 4152), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := expand([]string{db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := &Incremental{Read: map[string]Stamp{db: stampOf(st)}}
+	if err := x.incremental(inc); err != nil {
+		t.Fatal(err)
+	}
+	if inc.Changed != 1 || inc.AlreadyRead != 0 || len(x.inputs) != 1 || inc.Stamps[db].Size != 16+4152 {
+		t.Errorf("changed %d, already read %d, %d inputs kept, stamp %+v; want 1, 0, 1, size 4168",
+			inc.Changed, inc.AlreadyRead, len(x.inputs), inc.Stamps[db])
+	}
+}

@@ -142,11 +142,7 @@ func (s *Source) RandomAccess() (r io.ReaderAt, size int64, ok bool) {
 	if f == nil {
 		return nil, 0, false
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, 0, false
-	}
-	return f, st.Size(), true
+	return f, s.size, true
 }
 
 // addRemote lists a URL's objects into the inputs, in the listing's

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -224,7 +223,7 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 		return runOutcome{ran: true, err: fmt.Errorf("read %s: %w", p, err)}
 	}
 	if sc != nil {
-		if in.remote == nil && !isRegularPath(p) {
+		if in.remote == nil && !in.regular {
 			for j := range i {
 				<-sc.done[j]
 			}
@@ -302,29 +301,15 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 	return runOutcome{ran: true, res: res}
 }
 
-// isRegularPath reports whether p names a regular file (not stdin, a pipe
-// or a device).
-func isRegularPath(p string) bool {
-	if p == "-" {
-		return false
-	}
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
-
 // smallFile reports whether src is an uncompressed regular file of fewer
-// than wideInput bytes (one stat; Source.File and a size check made two).
+// than wideInput bytes, by the stat openSource made.
 func smallFile(src *Source) bool {
 	if src.remote != nil {
 		// An object streams over the network: latency, not cores, is
 		// what reading many small ones side by side saves.
 		return src.Compression == "" && src.size < wideInput
 	}
-	if src.Compression != "" || src.file == nil {
-		return false
-	}
-	st, err := src.file.Stat()
-	return err == nil && st.Mode().IsRegular() && st.Size() < wideInput
+	return src.Compression == "" && src.regular && src.size < wideInput
 }
 
 // validating wraps a sink factory so every record any reader emits meets

@@ -34,7 +34,12 @@ type Source struct {
 	file    *os.File
 	closers []io.Closer
 	remote  *remoteInput // an object read from object storage (remote.go)
-	size    int64        // the remote object's size
+	// size is the remote object's size, or the local file's when it was
+	// opened; regular says it is a regular file. One stat at open serves
+	// every later question (a directory of thousands of small files made
+	// four of each).
+	size    int64
+	regular bool
 }
 
 // headSize is how much of an input sniffing may look at.
@@ -52,10 +57,7 @@ func (s *Source) Head() []byte {
 // File returns the underlying file when the input is an uncompressed regular
 // file, for formats that need random access (Parquet); nil otherwise.
 func (s *Source) File() *os.File {
-	if s.Compression != "" || s.file == nil {
-		return nil
-	}
-	if st, err := s.file.Stat(); err != nil || !st.Mode().IsRegular() {
+	if s.Compression != "" || s.file == nil || !s.regular {
 		return nil
 	}
 	return s.file
@@ -102,13 +104,16 @@ func openSource(ctx context.Context, path string, index int, stdin io.Reader) (*
 		s.file = f
 		s.closers = append(s.closers, f)
 		raw = f
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			s.regular, s.size = true, st.Size()
+		}
 	}
 	if ctx.Done() != nil && s.file != nil {
 		f := s.file
 		stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Now()) })
 		s.closers = append(s.closers, closerFunc(func() error { stop(); return nil }))
 	}
-	return finishSource(ctx, s, raw, readBufSize(s.file))
+	return finishSource(ctx, s, raw, readBufSize(s))
 }
 
 // finishSource makes raw, the input's bytes as stored, into s's reader:
@@ -165,16 +170,12 @@ var utf8BOM = []byte{0xef, 0xbb, 0xbf}
 // it whole, so sniffing still sees all of it. A directory of thousands of
 // small files otherwise allocated a megabyte each, and the collector spent
 // more time than the decoders.
-func readBufSize(f *os.File) int {
+func readBufSize(s *Source) int {
 	const most = 1 << 20
-	if f == nil {
+	if !s.regular || s.size >= most {
 		return most
 	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() >= most {
-		return most
-	}
-	return max(int(st.Size())+16, 4096)
+	return max(int(s.size)+16, 4096)
 }
 
 // ctxReader fails every read once its context is done.

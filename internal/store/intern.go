@@ -36,7 +36,7 @@ type strEnt struct {
 // Blocks double from firstStrBlock to maxStrBlock bytes; a longer string
 // gets a block of its own.
 const (
-	firstStrBlock = 512
+	firstStrBlock = 128 // a small file's shard has a few ids and names, a partition buffer a text or two
 	maxStrBlock   = 64 << 10
 )
 

@@ -82,10 +82,13 @@ type Scratch struct {
 	Strings []string
 
 	pieces []piece
-	refs   []sessRef
-	sess   []SessionEvents
-	events []Event
-	keys   []Key
+	// The live pieces' ids and sessions (livePiece).
+	pieceIDs  []string
+	pieceAccs []pieceAcc
+	refs      []sessRef
+	sess      []SessionEvents
+	events    []Event
+	keys      []Key
 	// spilled is the buffer records are read back from the spill file into.
 	spilled []byte
 }
@@ -221,6 +224,7 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 	// The pieces of partition p: each shard's retired generations' (read
 	// back from the spill file) and its live one's.
 	pieces := sc.pieces[:0]
+	sc.pieceIDs, sc.pieceAccs = sc.pieceIDs[:0], sc.pieceAccs[:0]
 	for _, sh := range m.shards {
 		if sh.retired != nil {
 			for i := range sh.retired[p] {
@@ -228,11 +232,14 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 			}
 		}
 		if pb := sh.part(p); pb != nil {
-			pieces = append(pieces, livePiece(sh, pb))
+			pieces = append(pieces, livePiece(sh, pb, sc))
 		}
 	}
 	defer func() {
-		clear(pieces) // what they hold is garbage after this partition
+		// What they hold is garbage after this partition.
+		clear(pieces)
+		clear(sc.pieceIDs)
+		clear(sc.pieceAccs)
 		sc.pieces = pieces[:0]
 	}()
 	// Every piece's sessions, sorted by id, so that a session seen by
@@ -369,7 +376,7 @@ func (t *IDSet) Reset(n int) {
 func (t *IDSet) grow(h uint64) bool {
 	if 2*(t.n+1) > len(t.slots) {
 		old := t.slots
-		t.slots = make([]uint64, max(64, 2*len(old)))
+		t.slots = make([]uint64, max(16, 2*len(old)))
 		for _, x := range old {
 			if x != 0 {
 				t.Add(x)
