@@ -565,6 +565,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		return err
 	}
 	defer l.data.Release() // the summaries' spill file, if any
+	outs.failed = l.data.Err
 	if err := nothingNew(l); err != nil {
 		return err
 	}
@@ -599,6 +600,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		}
 	}
 	ios.timing.done("report")
+	// Summaries spilled to disk that could not be read back leave the
+	// figures incomplete: an error, before anything is written.
+	if err := l.data.Err(); err != nil {
+		return err
+	}
 	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}
