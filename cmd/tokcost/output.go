@@ -259,8 +259,9 @@ func createTemp(dir string) (*os.File, error) {
 }
 
 // createSpillTemp makes a spill file in dir ("" : the OS's temp
-// directory), registered for the signal handler.
-func createSpillTemp(dir string) (*os.File, error) {
+// directory), registered for the signal handler. A variable, so that
+// tests can hand out files whose reads fail.
+var createSpillTemp = func(dir string) (*os.File, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
