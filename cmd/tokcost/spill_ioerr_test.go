@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +125,61 @@ func TestSpillReadBackFailsExit1(t *testing.T) {
 		}
 		if left, _ := os.ReadDir(spillDir); len(left) > 0 {
 			t.Errorf("%s: left in the temp dir: %v", c.name, left)
+		}
+	}
+}
+
+// TestOutputsStopOnFailed: once outputs.failed reports an error (spilled
+// summaries not read back), a writer's next write fails with it, on
+// stdout and into a file, and commit replaces nothing, not even a file
+// written in full before it: a writer that
+// streams summaries and meets the failure mid-way stops there. Before
+// the failure writes go through (the control).
+func TestOutputsStopOnFailed(t *testing.T) {
+	var out, errOut strings.Builder
+	ios := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	path := filepath.Join(t.TempDir(), "report")
+	outs := newOutputs(ios)
+	defer outs.discard()
+	o, err := outs.open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path2 := filepath.Join(filepath.Dir(path), "also")
+	o2, err := outs.open(path2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed error
+	outs.failed = func() error { return failed }
+	// Written in full before the failure: commit must still not replace it.
+	if err := outs.write(ios, o2, func(w io.Writer) error { _, err := io.WriteString(w, "whole\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	why := os.ErrClosed
+	for _, dst := range []*output{nil, o} {
+		failed = nil
+		err := outs.write(ios, dst, func(w io.Writer) error {
+			if _, err := io.WriteString(w, "before\n"); err != nil {
+				return err
+			}
+			failed = why
+			_, err := io.WriteString(w, "after\n")
+			return err
+		})
+		if !errors.Is(err, why) {
+			t.Errorf("output %v: error %v, want %v", dst, err, why)
+		}
+	}
+	if out.String() != "before\n" {
+		t.Errorf("stdout %q, want only what was written before the failure", out.String())
+	}
+	if err := outs.commit(); !errors.Is(err, why) {
+		t.Errorf("commit: %v, want %v", err, why)
+	}
+	for _, p := range []string{path, path2} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s was written despite the failure (stat: %v)", p, err)
 		}
 	}
 }
