@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"math"
 	"runtime"
@@ -469,6 +470,17 @@ func (d *Summaries) All() iter.Seq[*Summary] {
 	return slices.Values(d.Sessions)
 }
 
+// Err is the first failure to read spilled summaries back (a pass of All,
+// or of Runaway.All), if any: the pass it cut short yielded only some of
+// the sessions and every pass after it yields none, so nothing computed
+// from d may be used once it is set. Check it after the last pass.
+func (d *Summaries) Err() error {
+	if d.file == nil {
+		return nil
+	}
+	return d.file.readErr()
+}
+
 // Spilled reports whether the summaries were spilled to disk: Sessions
 // is nil, All reads them back.
 func (d *Summaries) Spilled() bool { return d.file != nil }
@@ -518,14 +530,23 @@ func (d *Dataset) Summaries(loops LoopConfig, capCosts bool) *Summaries {
 // Finish deduplicates, orders and prices every session, and detects
 // runaway loops when cfg.Loops is set, keeping every event. The collector
 // is empty afterwards.
+//
+// Finish is for a collector that does not spill: reading a spill file
+// back can fail, and Finish would have no way to say so but a panic. Use
+// FinishContext with NewSpillingCollector.
 func (c *Collector) Finish(cfg Config) *Dataset {
-	d, _ := c.FinishContext(context.Background(), cfg) // never cancelled
+	d, err := c.FinishContext(context.Background(), cfg) // never cancelled
+	if err != nil {
+		panic(fmt.Sprintf("analyze: Finish: %v (use FinishContext with a spilling collector)", err))
+	}
 	return d
 }
 
 // FinishContext is Finish under ctx: once ctx is done, every worker stops
 // within its partition (a few sessions), the collector's records and any
-// spill file are released, and it returns ctx's error and no dataset.
+// spill file are released, and it returns ctx's error and no dataset. A
+// partition whose spilled records cannot be read back (the temp file's
+// disk failed) stops the workers the same way, and its error is returned.
 func (c *Collector) FinishContext(ctx context.Context, cfg Config) (*Dataset, error) {
 	d := &Dataset{Config: cfg}
 	if cfg.Loops != nil {
@@ -544,8 +565,14 @@ func (c *Collector) FinishContext(ctx context.Context, cfg Config) (*Dataset, er
 // are detected (cfg.Loops, or DefaultLoopConfig) and each session's events
 // dropped as soon as it is summarised, so that memory holds the compact
 // encoding and the summaries, never every event.
+//
+// As Finish, it is for a collector that does not spill: use
+// FinishSummariesContext with NewSpillingCollector.
 func (c *Collector) FinishSummaries(cfg Config) *Summaries {
-	d, _ := c.FinishSummariesContext(context.Background(), cfg) // never cancelled
+	d, err := c.FinishSummariesContext(context.Background(), cfg) // never cancelled
+	if err != nil {
+		panic(fmt.Sprintf("analyze: FinishSummaries: %v (use FinishSummariesContext with a spilling collector)", err))
+	}
 	return d
 }
 
@@ -572,6 +599,10 @@ func (c *Collector) FinishSummariesContext(ctx context.Context, cfg Config) (*Su
 		out.Runaway = runawaySpilled(r.file, r.n, lc)
 		if err := ctx.Err(); err != nil {
 			out.Release() // the read-back stopped early: the list is partial
+			return nil, err
+		}
+		if err := out.Err(); err != nil {
+			out.Release() // a summary could not be read back: the totals are partial
 			return nil, err
 		}
 		return out, nil
@@ -632,6 +663,16 @@ func (c *Collector) finish(ctx context.Context, cfg Config, loops *LoopConfig, s
 			out.file.ctx = ctx
 		}
 	}
+	// A partition that cannot be read back (spilled records lost to the
+	// disk) stops every worker between partitions, and finish returns why,
+	// as for cancellation; nothing computed may be used.
+	var failed atomic.Bool
+	var failOnce sync.Once
+	var readErr error
+	fail := func(err error) {
+		failOnce.Do(func() { readErr = err })
+		failed.Store(true)
+	}
 	if cfg.Whatif != nil && summariesOnly {
 		cfg.Whatif.prepare(cfg, slices.Clone(sealed.Strings[:sealed.Names]))
 	}
@@ -643,10 +684,14 @@ func (c *Collector) finish(ctx context.Context, cfg Config, loops *LoopConfig, s
 			var buf []byte
 			for {
 				p := int(next.Add(1) - 1)
-				if p >= nparts || ctx.Err() != nil {
+				if p >= nparts || ctx.Err() != nil || failed.Load() {
 					return
 				}
-				raw := c.st.Partition(p, sc)
+				raw, err := c.st.Partition(p, sc)
+				if err != nil {
+					fail(err)
+					return
+				}
 				w.useStrings(sc.Strings)
 				parts[p] = w.partition(raw)
 				if ctx.Err() != nil {
@@ -663,7 +708,11 @@ func (c *Collector) finish(ctx context.Context, cfg Config, loops *LoopConfig, s
 	}
 	wg.Wait()
 	c.st.Release()
-	if err := ctx.Err(); err != nil {
+	err := ctx.Err()
+	if err == nil && failed.Load() {
+		err = readErr
+	}
+	if err != nil {
 		// Some partitions were cut short or never read: nothing here may
 		// be used.
 		if out.file != nil {

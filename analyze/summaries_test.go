@@ -85,7 +85,11 @@ func TestFinishSessionOneSession(t *testing.T) {
 	var strs []string // the table of the partition the session is in
 	for p := range st.Partitions() {
 		sc := &store.Scratch{KeepEvents: true}
-		if got := st.Partition(p, sc); len(got) > 0 {
+		got, err := st.Partition(p, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > 0 {
 			raw, strs = append(raw, got...), sc.Strings
 		}
 	}

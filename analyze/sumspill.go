@@ -35,9 +35,29 @@ type sumFile struct {
 	// caller then discards what the pass returned).
 	ctx context.Context
 
-	mu    sync.Mutex // guards err and parts' writes
+	mu    sync.Mutex // guards err, rerr and parts' writes
 	err   error      // the write that failed; later partitions stay in memory
 	parts []sumPart
+	// rerr is the first summary that could not be read back: every pass
+	// after it yields nothing, and what the pass it cut short returned
+	// must not be used (Summaries.Err).
+	rerr error
+}
+
+// failRead records a read-back failure (the first one is kept).
+func (sf *sumFile) failRead(err error) {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if sf.rerr == nil {
+		sf.rerr = fmt.Errorf("reading spilled session summaries back from %s: %w", sf.f.Where(), err)
+	}
+}
+
+// readErr is the first read-back failure, if any.
+func (sf *sumFile) readErr() error {
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	return sf.rerr
 }
 
 // sumPart is one partition's summaries, sorted by id.
@@ -95,6 +115,9 @@ type sumStream struct {
 	at   sumAt // where head is
 	pos  int64 // the file offset r reads next
 	dec  *sumDecoder
+	sf   *sumFile
+	// failed: a summary could not be read back (sf.rerr): the pass stops.
+	failed bool
 }
 
 // sumAt is where one summary is: its frame in the file (off, n bytes,
@@ -137,8 +160,11 @@ func (st *sumStream) next() bool {
 		}
 	}
 	if err != nil {
-		// Without this session every figure would be wrong.
-		panic(fmt.Sprintf("tokcost: reading spilled session summaries back: %v", err))
+		// Without this session every figure would be wrong: the pass
+		// stops, and its caller checks Summaries.Err.
+		st.sf.failRead(err)
+		st.failed = true
+		return false
 	}
 	st.head = &st.cur
 	return true
@@ -173,13 +199,16 @@ func (sf *sumFile) all() iter.Seq[*Summary] {
 // allAt is all, with where each summary is (for reading it again).
 func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 	return func(yield func(*Summary, sumAt) bool) {
+		if sf.readErr() != nil {
+			return // an earlier pass failed: nothing read now may be used
+		}
 		dec := &sumDecoder{names: map[string]string{}}
 		var heap []*sumStream
 		for _, p := range sf.parts {
 			if p.count == 0 {
 				continue
 			}
-			st := &sumStream{mem: p.mem, left: p.count, dec: dec, pos: p.off}
+			st := &sumStream{mem: p.mem, left: p.count, dec: dec, pos: p.off, sf: sf}
 			if p.mem == nil {
 				st.r = readerPool.Get().(*bufio.Reader)
 				st.r.Reset(sf.f.Section(p.off, p.n))
@@ -187,6 +216,8 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 			}
 			if st.next() {
 				heap = append(heap, st)
+			} else if st.failed {
+				return
 			}
 		}
 		less := func(i, j int) bool { return heap[i].head.ID < heap[j].head.ID }
@@ -216,6 +247,9 @@ func (sf *sumFile) allAt() iter.Seq2[*Summary, sumAt] {
 				return
 			}
 			if !heap[0].next() {
+				if heap[0].failed {
+					return
+				}
 				heap[0] = heap[len(heap)-1]
 				heap = heap[:len(heap)-1]
 			}
@@ -579,6 +613,9 @@ func (r *Runaway) All() iter.Seq[*RunawaySession] {
 	}
 	l := r.onDisk
 	return func(yield func(*RunawaySession) bool) {
+		if l.file.readErr() != nil {
+			return // a pass failed: nothing read now may be used
+		}
 		dec := &sumDecoder{names: map[string]string{}}
 		var buf []byte
 		var s Summary
@@ -606,8 +643,10 @@ func (r *Runaway) All() iter.Seq[*RunawaySession] {
 				err = fmt.Errorf("session %q has no loop", s.ID)
 			}
 			if err != nil {
-				// Without this session the list would be wrong.
-				panic(fmt.Sprintf("tokcost: reading a spilled runaway session back: %v", err))
+				// Without this session the list would be wrong: it
+				// stops here, and the caller checks Summaries.Err.
+				l.file.failRead(fmt.Errorf("runaway session at %d: %w", k.at.off, err))
+				return
 			}
 			if !yield(s.Loop) {
 				return

@@ -216,8 +216,8 @@ func parseCostSource(s string) (analyze.CostSource, error) {
 }
 
 // beforeFinish, when set (by a test), runs just before sessions are
-// finished.
-var beforeFinish func(ctx context.Context)
+// finished; afterFinish just after.
+var beforeFinish, afterFinish func(ctx context.Context)
 
 // load reads, prices and accounts for every input, printing warnings about
 // invalid lines and unpriced models on stderr; finish says what is kept
@@ -287,7 +287,10 @@ func load[D any](ios *IOStreams, o *inputOptions, finish finisher[D]) (*loaded[D
 	}
 	data, counts, examples, models, n, err := finish(ctx, col, analyze.Config{Prices: prices, CostSource: src, OpenAIResidency: residency})
 	if err != nil {
-		return nil, err // interrupted: finish released what it held
+		return nil, err // interrupted, or a spill file not read back: finish released what it held
+	}
+	if afterFinish != nil {
+		afterFinish(ctx)
 	}
 	ios.timing.done("finish")
 	// Summaries spilled to disk (analyze.Summaries) have a file to remove.
@@ -565,6 +568,7 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		return err
 	}
 	defer l.data.Release() // the summaries' spill file, if any
+	outs.failed = l.data.Err
 	if err := nothingNew(l); err != nil {
 		return err
 	}
@@ -599,6 +603,11 @@ func analyzeRun(ios *IOStreams, opts *analyzeOptions) error {
 		}
 	}
 	ios.timing.done("report")
+	// Summaries spilled to disk that could not be read back leave the
+	// figures incomplete: an error, before anything is written.
+	if err := l.data.Err(); err != nil {
+		return err
+	}
 	if err := outs.write(ios, mainOut, func(out io.Writer) error { return w.Write(out, a) }); err != nil {
 		return err
 	}

@@ -183,6 +183,9 @@ func checkRun(ios *IOStreams, opts *checkOptions) error {
 			return usageErr("--group-by: %s", report.SafeText(err.Error())) // lists the traces' field names
 		}
 	}
+	if err := data.Err(); err != nil {
+		return err // spilled summaries not read back: the figures are incomplete
+	}
 	res := report.Check(a, groups, b, base)
 	if b.History != "" {
 		if err := historyRule(ios, &res, a, b); err != nil {

@@ -39,6 +39,11 @@ type output struct {
 type outputs struct {
 	ctx  context.Context
 	list []*output
+	// failed, when set, is the error that makes what the writers read
+	// incomplete (summaries spilled to disk that could not be read back,
+	// analyze.Summaries.Err): writes fail once it is, as once ctx is done,
+	// so no output is finished from a pass it cut short.
+	failed func() error
 }
 
 func newOutputs(ios *IOStreams) *outputs { return &outputs{ctx: ios.context()} }
@@ -119,14 +124,14 @@ func viaProc(path string) bool {
 // cancelled.
 func (s *outputs) write(ios *IOStreams, o *output, fn func(io.Writer) error) error {
 	if o == nil {
-		return fn(ctxWriter{s.ctx, ios.Out})
+		return fn(ctxWriter{s.ctx, ios.Out, s.failed})
 	}
 	if o.direct {
 		f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", o.path, err)
 		}
-		err = fn(ctxWriter{s.ctx, f})
+		err = fn(ctxWriter{s.ctx, f, s.failed})
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
@@ -135,7 +140,7 @@ func (s *outputs) write(ios *IOStreams, o *output, fn func(io.Writer) error) err
 		}
 		return nil
 	}
-	if err := fn(ctxWriter{s.ctx, o.tmp}); err != nil {
+	if err := fn(ctxWriter{s.ctx, o.tmp, s.failed}); err != nil {
 		return fmt.Errorf("write %s: %w", o.path, err)
 	}
 	if err := o.tmp.Close(); err != nil {
@@ -154,6 +159,11 @@ func (s *outputs) commit() error {
 		}
 		if err := s.ctx.Err(); err != nil {
 			return err
+		}
+		if s.failed != nil {
+			if err := s.failed(); err != nil {
+				return err
+			}
 		}
 		if err := os.Rename(o.tmp.Name(), o.target); err != nil {
 			return fmt.Errorf("write %s: %w", o.path, err)
@@ -218,15 +228,21 @@ func remoteOutput(path string) error {
 }
 
 // ctxWriter fails every write once its context is done, so a writer
-// stops at its next write after Ctrl-C.
+// stops at its next write after Ctrl-C, and once failed reports an error.
 type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
+	ctx    context.Context
+	w      io.Writer
+	failed func() error // nil: never
 }
 
 func (c ctxWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
+	}
+	if c.failed != nil {
+		if err := c.failed(); err != nil {
+			return 0, err
+		}
 	}
 	return c.w.Write(p)
 }
@@ -243,8 +259,9 @@ func createTemp(dir string) (*os.File, error) {
 }
 
 // createSpillTemp makes a spill file in dir ("" : the OS's temp
-// directory), registered for the signal handler.
-func createSpillTemp(dir string) (*os.File, error) {
+// directory), registered for the signal handler. A variable, so that
+// tests can hand out files whose reads fail.
+var createSpillTemp = func(dir string) (*os.File, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}

@@ -114,7 +114,7 @@ func TestRecordBatchMatchesRecord(t *testing.T) {
 		var sw, sg Scratch
 		sw.KeepEvents, sg.KeepEvents = true, true
 		for p := 0; p < byRecord.Partitions(); p++ {
-			pw, pg := byRecord.Partition(p, &sw), byBatch.Partition(p, &sg)
+			pw, pg := mustPartition(t, byRecord, p, &sw), mustPartition(t, byBatch, p, &sg)
 			for _, ss := range [][]SessionEvents{pw, pg} {
 				for i := range ss {
 					// Record sets a row's attributes in map order.

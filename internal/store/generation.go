@@ -267,18 +267,39 @@ func (s *shard) appendMeta(b []byte, pb *partBuf) []byte {
 // readPiece reads back a retired generation's buffer of sh (its records
 // are read when decoded). Error texts alias a buffer of their own, which
 // the events that use them keep; ids are copied by Partition, attributes
-// here.
-func (sp *spiller) readPiece(sh *shard, rp *retiredPart) piece {
-	b := sp.readBack([]segment{rp.meta}, nil)
+// here. Metadata that cannot be read back, or does not decode to its
+// length, is an error: the partition's sessions would be wrong.
+func (sp *spiller) readPiece(sh *shard, rp *retiredPart) (piece, error) {
+	b, err := sp.readBack([]segment{rp.meta}, nil)
+	if err != nil {
+		return piece{}, err
+	}
 	pc := piece{sh: sh, segs: rp.recs}
 	i := 0
+	bad := false // past the end: every read after gives zeros
 	uv := func() uint64 {
-		var v uint64
-		v, i = uvarintAt(b, i)
+		if bad {
+			return 0
+		}
+		v, n := binary.Uvarint(b[i:])
+		if n <= 0 {
+			bad = true
+			return 0
+		}
+		i += n
 		return v
 	}
+	// count is uv for a number of entries, each at least one byte.
+	count := func() int {
+		n := uv()
+		if n > uint64(len(b)-i) {
+			bad = true
+			return 0
+		}
+		return int(n)
+	}
 	str := func() string {
-		n := int(uv())
+		n := count()
 		if n == 0 {
 			return ""
 		}
@@ -290,14 +311,14 @@ func (sp *spiller) readPiece(sh *shard, rp *retiredPart) piece {
 		f, l, s := uv(), uv(), uv()
 		return Pos{file: uint32(f), line: l, sub: uint32(s)}
 	}
-	ns := int(uv())
+	ns := count()
 	pc.ids, pc.accs = make([]string, ns), make([]pieceAcc, ns)
 	for li := range ns {
 		pc.ids[li] = str()
 		a := &pc.accs[li]
 		a.n, a.dups, a.workflow = int(uv()), int(uv()), uint32(uv())
 		a.workflowAt = pos()
-		if na := int(uv()); na > 0 {
+		if na := count(); na > 0 {
 			a.attrs = make([]Attr, na)
 			for j := range a.attrs {
 				// Copies: a session's summary keeps its attributes.
@@ -306,12 +327,12 @@ func (sp *spiller) readPiece(sh *shard, rp *retiredPart) piece {
 			}
 		}
 	}
-	pc.errs = make([]string, uv())
+	pc.errs = make([]string, count())
 	for j := range pc.errs {
 		pc.errs[j] = str()
 	}
-	if i != len(b) {
-		panic(fmt.Sprintf("tokcost: spilled session metadata of %d bytes read as %d", len(b), i))
+	if bad || i != len(b) {
+		return piece{}, fmt.Errorf("reading spilled records back from %s: session metadata of %d bytes does not decode to its length", sp.opt.where(), len(b))
 	}
-	return pc
+	return pc, nil
 }

@@ -143,8 +143,8 @@ func TestGenerationsSameAsMemory(t *testing.T) {
 		var sw, sg Scratch
 		total := 0
 		for p := range partitions {
-			pw := resolve(mem.Partition(p, &sw), sw.Strings)
-			pg := resolve(sp.Partition(p, &sg), sg.Strings)
+			pw := resolve(mustPartition(t, mem, p, &sw), sw.Strings)
+			pg := resolve(mustPartition(t, sp, p, &sg), sg.Strings)
 			if !reflect.DeepEqual(pw, pg) {
 				t.Fatalf("batch %v: partition %d differs", batch, p)
 			}
@@ -205,7 +205,7 @@ func TestSessionStateBounded(t *testing.T) {
 			m.Seal()
 			var sc Scratch
 			for p := range partitions {
-				m.Partition(p, &sc)
+				mustPartition(t, m, p, &sc)
 			}
 			m.Release()
 		})

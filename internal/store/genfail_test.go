@@ -57,8 +57,8 @@ func TestGenerationSpillWriteFails(t *testing.T) {
 	var sw, sg Scratch
 	total := 0
 	for p := range partitions {
-		pw := resolve(mem.Partition(p, &sw), sw.Strings)
-		pg := resolve(sp.Partition(p, &sg), sg.Strings)
+		pw := resolve(mustPartition(t, mem, p, &sw), sw.Strings)
+		pg := resolve(mustPartition(t, sp, p, &sg), sg.Strings)
 		if !reflect.DeepEqual(pw, pg) {
 			t.Fatalf("partition %d differs", p)
 		}

@@ -53,7 +53,7 @@ func TestRepeatSetBounded(t *testing.T) {
 	distinct := map[string]int{}
 	sc := &Scratch{}
 	for p := range m.Partitions() {
-		for _, s := range m.Partition(p, sc) {
+		for _, s := range mustPartition(t, m, p, sc) {
 			seen := map[uint64]bool{}
 			for _, k := range s.Keys {
 				seen[k.IDHash] = true

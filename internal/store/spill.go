@@ -29,6 +29,10 @@ type SpillOptions struct {
 	// command registers the file with its signal handler through them.
 	Create func(dir string) (*os.File, error)
 	Forget func(name string)
+	// Wrap, when set, is what the store reads and writes through instead
+	// of the file: tests make writes or reads fail past a number of
+	// bytes, as a full or failing disk would.
+	Wrap func(File) File
 }
 
 // NewSpilling returns an empty store that spills past o.Limit bytes.
@@ -118,7 +122,11 @@ func (sp *spiller) open() error {
 	return nil
 }
 
-// spillAll writes every shard's full blocks and frees them.
+// spillAll writes every shard's full blocks and frees them. A partition
+// buffer's blocks become a segment of it only once they are flushed to
+// the file; if a write or the flush fails, every buffer whose blocks were
+// not flushed gets them back in front of its own, so nothing is lost and
+// the results stay exact (the caller stops spilling: SpillErr).
 func (sp *spiller) spillAll() error {
 	if err := sp.open(); err != nil {
 		return fmt.Errorf("creating a spill file: %w", err)
@@ -126,6 +134,42 @@ func (sp *spiller) spillAll() error {
 	sp.m.mu.Lock()
 	shards := append([]*shard(nil), sp.m.shards...)
 	sp.m.mu.Unlock()
+	// pending is what was written since the last flush: not on disk yet.
+	type written struct {
+		sh   *shard
+		pb   *partBuf
+		take [][]byte
+		seg  segment
+	}
+	var pending []written
+	var pendingBytes int
+	pos := sp.pos
+	putBack := func() {
+		for _, p := range pending {
+			p.sh.mu.Lock()
+			p.pb.blocks = append(p.take, p.pb.blocks...)
+			p.sh.mu.Unlock()
+		}
+	}
+	flush := func() error {
+		if err := sp.w.Flush(); err != nil {
+			putBack()
+			return fmt.Errorf("writing to the spill file: %w", err)
+		}
+		for _, p := range pending {
+			var freed int64
+			for _, b := range p.take {
+				freed += int64(cap(b))
+			}
+			sp.written.Add(int64(p.seg.n))
+			p.pb.spilled = append(p.pb.spilled, p.seg)
+			sp.inMem.Add(-freed)
+		}
+		sp.pos = pos
+		clear(pending) // the blocks are garbage once written
+		pending, pendingBytes = pending[:0], 0
+		return nil
+	}
 	for _, sh := range shards {
 		sh.mu.Lock()
 		bufs := sh.bufs // the owner only appends: these stay valid
@@ -138,36 +182,32 @@ func (sp *spiller) spillAll() error {
 			if len(take) == 0 {
 				continue
 			}
-			seg := segment{off: sp.pos}
-			var freed int64
+			seg := segment{off: pos}
 			for _, b := range take {
 				if _, err := sp.w.Write(b); err != nil {
-					// Put them back in front: nothing is lost, it stays
-					// in memory.
-					sh.mu.Lock()
-					pb.blocks = append(take, pb.blocks...)
-					sh.mu.Unlock()
+					// Put them back in front, with those not flushed
+					// yet: nothing is lost, it stays in memory.
+					pending = append(pending, written{sh, pb, take, seg})
+					putBack()
 					return fmt.Errorf("writing to the spill file: %w", err)
 				}
 				seg.n += len(b)
-				freed += int64(cap(b))
 			}
-			sp.pos += int64(seg.n)
-			sp.written.Add(int64(seg.n))
-			pb.spilled = append(pb.spilled, seg)
-			sp.inMem.Add(-freed)
+			pos += int64(seg.n)
+			pending = append(pending, written{sh, pb, take, seg})
+			if pendingBytes += seg.n; pendingBytes >= sp.w.Size() {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	if err := sp.w.Flush(); err != nil {
-		// What was written may be incomplete: reading it back would give
-		// wrong numbers, so stop loudly instead.
-		panic(fmt.Sprintf("tokcost: flushing the spill file: %v", err))
-	}
-	return nil
+	return flush()
 }
 
-// readBack reads segments segs into buf, in order.
-func (sp *spiller) readBack(segs []segment, buf []byte) []byte {
+// readBack reads segments segs into buf, in order. An error means records
+// are missing: the caller must not compute anything from the partition.
+func (sp *spiller) readBack(segs []segment, buf []byte) ([]byte, error) {
 	n := 0
 	for _, s := range segs {
 		n += s.n
@@ -179,12 +219,20 @@ func (sp *spiller) readBack(segs []segment, buf []byte) []byte {
 	at := 0
 	for _, s := range segs {
 		if _, err := sp.f.ReadAt(buf[at:at+s.n], s.off); err != nil {
-			// Without these records every figure would be wrong.
-			panic(fmt.Sprintf("tokcost: reading spilled records back: %v", err))
+			return buf, fmt.Errorf("reading spilled records back from %s: %w", sp.opt.where(), err)
 		}
 		at += s.n
 	}
-	return buf
+	return buf, nil
+}
+
+// where names the directory of the spill file for error messages.
+func (o SpillOptions) where() string {
+	dir := o.Dir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return "a temp file in " + dir
 }
 
 // release closes and removes the file.

@@ -28,8 +28,10 @@ type Store interface {
 	// its events in the order they were stored (string ids into
 	// s.Strings). The result and the slices it holds are s's buffers,
 	// valid until s is used again, except the events and s.Strings when
-	// s.KeepEvents is set.
-	Partition(p int, s *Scratch) []SessionEvents
+	// s.KeepEvents is set. An error (records spilled to disk that
+	// could not be read back) means the partition is incomplete: nothing
+	// may be computed from it.
+	Partition(p int, s *Scratch) ([]SessionEvents, error)
 	// Release drops what is left of the records.
 	Release()
 }
@@ -220,7 +222,7 @@ func (m *Memory) joinStrings() (strs []string, names int) {
 
 // Partition implements Store. Its encoded records are dropped as they are
 // decoded, so that their memory can go to the sessions.
-func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
+func (m *Memory) Partition(p int, sc *Scratch) ([]SessionEvents, error) {
 	// The pieces of partition p: each shard's retired generations' (read
 	// back from the spill file) and its live one's.
 	pieces := sc.pieces[:0]
@@ -228,7 +230,13 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 	for _, sh := range m.shards {
 		if sh.retired != nil {
 			for i := range sh.retired[p] {
-				pieces = append(pieces, m.spill.readPiece(sh, &sh.retired[p][i]))
+				pc, err := m.spill.readPiece(sh, &sh.retired[p][i])
+				if err != nil {
+					clear(pieces)
+					sc.pieces = pieces[:0]
+					return nil, err
+				}
+				pieces = append(pieces, pc)
 			}
 		}
 		if pb := sh.part(p); pb != nil {
@@ -268,7 +276,7 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 	}
 	sc.Strings = strs
 	if len(sc.refs) == 0 {
-		return nil
+		return nil, nil
 	}
 	idOf := func(r sessRef) string { return pieces[r.piece].ids[r.local] }
 	slices.SortFunc(sc.refs, func(a, b sessRef) int {
@@ -324,7 +332,10 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 		pc := &pieces[pi]
 		var spilled []byte
 		if len(pc.segs) > 0 {
-			sc.spilled = m.spill.readBack(pc.segs, sc.spilled)
+			var err error
+			if sc.spilled, err = m.spill.readBack(pc.segs, sc.spilled); err != nil {
+				return nil, err
+			}
 			spilled = sc.spilled
 		}
 		pc.decode(spilled, func(e *Event, k Key, si uint32) {
@@ -348,7 +359,7 @@ func (m *Memory) Partition(p int, sc *Scratch) []SessionEvents {
 		pd.Events = events[pd.off : pd.off+pd.n : pd.off+pd.n]
 		pd.Keys = keys[pd.off : pd.off+pd.n]
 	}
-	return sc.sess
+	return sc.sess, nil
 }
 
 // IDSet is a reusable open-addressing set of event-id hashes (never 0).

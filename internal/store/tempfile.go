@@ -14,12 +14,21 @@ import (
 // path, even SIGKILL; elsewhere Release, or the command's signal handler
 // (told through Create and Forget), removes it.
 type TempFile struct {
-	f      *os.File
+	f      File
 	name   string // non-empty while the file has a name to remove
 	forget func(string)
+	where  string // "a temp file in DIR", for errors
 
 	mu  sync.Mutex // guards pos and Append's writes
 	pos int64
+}
+
+// File is what a TempFile uses of its *os.File (SpillOptions.Wrap).
+type File interface {
+	io.ReaderAt
+	io.WriterAt
+	io.Writer
+	Close() error
 }
 
 // CreateTemp creates and unlinks a spill file as o says.
@@ -32,7 +41,10 @@ func CreateTemp(o SpillOptions) (*TempFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &TempFile{f: f, name: f.Name(), forget: o.Forget}
+	t := &TempFile{f: f, name: f.Name(), forget: o.Forget, where: o.where()}
+	if o.Wrap != nil {
+		t.f = o.Wrap(f)
+	}
 	if os.Remove(t.name) == nil {
 		if t.forget != nil {
 			t.forget(t.name)
@@ -64,6 +76,10 @@ func (t *TempFile) Size() int64 {
 	defer t.mu.Unlock()
 	return t.pos
 }
+
+// Where names the file's directory for error messages: "a temp file in
+// DIR" (the file itself may have no name left).
+func (t *TempFile) Where() string { return t.where }
 
 // Section reads the n bytes appended at off.
 func (t *TempFile) Section(off, n int64) *io.SectionReader {
