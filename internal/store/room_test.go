@@ -68,7 +68,7 @@ func TestRoomAfterSmallBlock(t *testing.T) {
 	sink.Lines(2)
 	m.Seal()
 	var sc Scratch
-	got := m.Partition(int(partitionOf("s")), &sc)
+	got := mustPartition(t, m, int(partitionOf("s")), &sc)
 	if len(got) != 1 || len(got[0].Events) != 2 || got[0].Events[0].Input != 1 || got[0].Events[1].Output != big {
 		t.Fatalf("decoded %+v", got)
 	}
@@ -154,7 +154,7 @@ func TestSpillWhilePut(t *testing.T) {
 	var sw, sg Scratch
 	sw.KeepEvents, sg.KeepEvents = true, true
 	for p := range mem.Partitions() {
-		if pw, pg := mem.Partition(p, &sw), sp.Partition(p, &sg); !reflect.DeepEqual(pw, pg) {
+		if pw, pg := mustPartition(t, mem, p, &sw), mustPartition(t, sp, p, &sg); !reflect.DeepEqual(pw, pg) {
 			t.Fatalf("partition %d differs", p)
 		}
 	}
