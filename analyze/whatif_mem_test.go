@@ -36,7 +36,7 @@ func whatifHeapRise(t *testing.T, n int, perSession bool) (rise int64, events in
 	}
 	// Reading is the same either way (the store spills past its limit;
 	// the reading state is docs/scale.md's): measured from here.
-	rise = memtest.PeakHeap(func() {
+	rise = memtest.PeakLive(func() {
 		pc := Config{Prices: pricing.Embedded(), Loops: &lc}
 		if perSession {
 			sp := &WhatifSpec{Config: cfg}
@@ -60,8 +60,10 @@ func whatifHeapRise(t *testing.T, n int, perSession bool) (rise int64, events in
 
 // TestWhatifHeapPerSession: with the records spilled, what finishing and
 // simulating adds to the heap per session is the session's summary and
-// its replay's record, no longer its events. Not timed: heap bytes
-// (memtest.PeakHeap), N → 4N sessions, the rise's difference over 3N.
+// its replay's record, no longer its events. Not timed: live heap bytes
+// (memtest.PeakLive: the heap with garbage moved the figure by 500 bytes
+// a session between identical runs), N → 4N sessions, the rise's
+// difference over 3N.
 //
 // The bound, per added session of this generator (23 events, about 10
 // model calls a session): the finished Session struct kept as the
@@ -71,10 +73,13 @@ func whatifHeapRise(t *testing.T, n int, perSession bool) (rise int64, events in
 // at each cap and the call's cost for the cap sweep: 160 bytes), the
 // window's savings and the route's before and after per call (at most
 // 24 bytes a call: 240), and the slices' and boxes' headers (~150): about
-// 850 bytes; the bound is 1,500. The old way keeps every event, 88 bytes
-// each (2,000 bytes a session) on top of the same Session struct: it
-// must measure above the bound, or the bound does not tell the two
-// apart (checked, so the test can fail). Summaries and records are not
+// 850 bytes. The old way keeps every event, 88 bytes each (2,000 bytes a
+// session) on top of the same Session struct: about 2,850. The bound,
+// 2,000, is between the two (over twice the 850, 850 short of the old
+// way's): identical runs measured 940 to 1,230 bytes a session, and the
+// old way 4,000 to 4,200, so neither comes near it. The old way must
+// measure above the bound, or the bound does not tell the two apart
+// (checked, so the test can fail). Summaries and records are not
 // spilled (docs/scale.md, "What is not done"): the rise still grows with
 // the sessions, by this much.
 func TestWhatifHeapPerSession(t *testing.T) {
@@ -82,7 +87,7 @@ func TestWhatifHeapPerSession(t *testing.T) {
 		t.Skip("generates and reads 12,500 sessions twice")
 	}
 	const n = 2500
-	const bound = 1500 // bytes per added session (derived above)
+	const bound = 2000 // bytes per added session (derived above)
 	small, _ := whatifHeapRise(t, n, true)
 	large, _ := whatifHeapRise(t, 4*n, true)
 	perSession := float64(large-small) / (3 * n)
