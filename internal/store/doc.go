@@ -21,8 +21,10 @@
 //
 // # Encoding
 //
-// Each sink keeps, per partition it has records of, a buffer of blocks
-// (256 bytes doubling to 16 KiB). A record is appended as:
+// Each sink keeps, per partition it has records of, a buffer of blocks:
+// the first grows by copying from 32 to 256 bytes (a small file's buffer
+// holds two or three records), then blocks are chained, doubling to
+// 16 KiB. A record is appended as:
 //
 //	byte    header: bits 0-4 the record's Flags as they are (HasSeq,
 //	        HasTS, HasCost, Replica, SameUnit); hdrSameSess (bit 5),
