@@ -73,11 +73,10 @@ func (n *structNode) keys(i int, path ...string) []string {
 	}
 	st := n.arr.DataType().(*arrow.StructType)
 	var out []string
-	for j, kid := range n.kids {
-		if kid != nil && kid.arr.IsNull(i) || kid == nil && n.get[j](i).cl == clNull {
-			continue
+	for j := range n.arr.NumField() {
+		if !n.arr.Field(j).IsNull(i) { // any type: a list is a key too
+			out = append(out, st.Field(j).Name)
 		}
-		out = append(out, st.Field(j).Name)
 	}
 	return out
 }
