@@ -48,7 +48,8 @@ func coverageLines(in Input) [2]string {
 		}
 		sort.Strings(names)
 		for i, k := range names {
-			names[i] = fmt.Sprintf("%s (%s)", k, count(in.UnknownUsageFields[k]))
+			// JSON keys of the traces: escaped, as all trace text.
+			names[i] = fmt.Sprintf("%s (%s)", SafeText(k), count(in.UnknownUsageFields[k]))
 		}
 		unknown = strings.Join(names, ", ")
 	}

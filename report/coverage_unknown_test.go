@@ -24,3 +24,16 @@ func TestCoverageUnknownUsageOther(t *testing.T) {
 		t.Errorf("got  %q\nwant suffix %q", got, want)
 	}
 }
+
+// TestCoverageUnknownNamesSafe: unknown usage names are JSON keys of the
+// traces, so the footer line (table, markdown) shows their control
+// characters escaped, as every other trace text (SafeText): a key holding
+// ESC [31m or a newline otherwise reached the terminal raw, colouring it
+// or starting a forged line of its own. By hand: ESC is \x1b, newline \n.
+func TestCoverageUnknownNamesSafe(t *testing.T) {
+	in := Input{InputCounts: analyze.InputCounts{UnknownUsageFields: map[string]int64{"x\x1b[31m_tokens\nforged": 1}}}
+	got := coverageLines(in)[1]
+	if want := `unknown usage fields: x\x1b[31m_tokens\nforged (1)`; !strings.HasSuffix(got, want) {
+		t.Errorf("got  %q\nwant suffix %q", got, want)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/cline"
+	"github.com/tokcost/tokcost/ingest/opencode"
 	"github.com/tokcost/tokcost/report"
 )
 
@@ -63,7 +65,7 @@ run whatif on the traces.
 	f.StringVar(&opts.GroupBy, "group-by", "", "repeat the distributions per group: workflow, model (dominant by cost) or any record attribute")
 	f.StringArrayVar(&opts.Also, "also", nil, "also write the report in another format to a file: FORMAT=FILE (repeatable)")
 	f.BoolVar(&opts.CSVRaw, "csv-raw", false, "CSV: write text cells exactly, without the spreadsheet guard")
-	f.BoolVar(&opts.Strict, "strict", false, "exit 3 when a session id is in more than one table, or the runs had invalid lines or unreadable files")
+	f.BoolVar(&opts.Strict, "strict", false, "exit 3 when a session id is in more than one table, or the runs had invalid lines, unreadable files or timestamps, or assumed Cline/OpenCode input tokens")
 	f.BoolVar(&opts.FailOnUnpriced, "fail-on-unpriced", false, "exit 5 when some calls could not be priced, or were billed on a rate the price table does not hold (as analyze)")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no warnings on stderr (errors still print)")
 	f.BoolVar(&opts.Wide, "wide", false, wideHelp)
@@ -272,6 +274,12 @@ func tableWarnings(ios *IOStreams, m *report.Merged, strict, quiet bool) error {
 	}
 	if strict && d.Counts.TSUnreadable > 0 {
 		return &exitError{code: ExitInvalid, err: fmt.Errorf("%d records have a timestamp that cannot be read (kept without a time, unordered) and --strict is set", d.Counts.TSUnreadable)}
+	}
+	// Input tokens the runs assumed (Cline, OpenCode): analyze --strict
+	// fails on them, so --strict over their tables must too; the runs
+	// printed the warning.
+	if c := d.Counts.UnknownUsageFields; strict && c[cline.AssumedField]+c[opencode.AssumedField] > 0 {
+		return assumedInput(ios, &inputOptions{Strict: true}, c[cline.AssumedField], c[opencode.AssumedField])
 	}
 	if d.Counts.Invalid > 0 && !quiet {
 		fmt.Fprintf(ios.ErrOut, "tokcost: warning: the runs read %d invalid lines (counted by reason in the report's input section; their runs printed them)\n", d.Counts.Invalid)

@@ -20,6 +20,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/internal/fjson"
 	"github.com/tokcost/tokcost/ingest/internal/toolhash"
 )
 
@@ -494,14 +495,16 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 	}
 	if hasUsage {
 		var get func(path ...string) val
+		var keys ingest.UsageKeys
 		if d.us != nil {
 			get = func(path ...string) val { return d.us.lookup(i, path...) }
+			keys = func(path ...string) []string { return d.us.keys(i, path...) }
 		} else if v := d.get[d.plan.usage](i); v.cl == clString {
 			o, err := d.jp.Parse(v.s)
 			if err != nil || o.Type() != fastjson.TypeObject {
 				ferr = &ingest.FieldError{Reason: "wrong type", Field: "usage"}
 			} else {
-				get = jsonLookup(o)
+				get, keys = jsonLookup(o), fjson.ObjectKeys(o)
 			}
 		}
 		if get != nil && !st.topTokens {
@@ -513,7 +516,7 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 		// The billing fields are read beside top-level tokens too, as
 		// the JSONL reader reads them.
 		if get != nil && ferr == nil {
-			ferr = fillUsageBilling(r, get)
+			ferr = fillUsageBilling(r, get, keys)
 		}
 		if ferr != nil {
 			d.invalid(line, ferr)

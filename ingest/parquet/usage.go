@@ -57,6 +57,30 @@ func (n *structNode) lookup(i int, path ...string) val {
 	}
 }
 
+// keys lists the fields of the struct at path (none: n itself) that are
+// not null in row i, as ingest.UsageKeys lists an object's keys: a null
+// cell is an absent key. nil when the path is not a struct or is null.
+func (n *structNode) keys(i int, path ...string) []string {
+	for _, p := range path {
+		j, ok := n.idx[p]
+		if n.arr.IsNull(i) || !ok || n.kids[j] == nil {
+			return nil
+		}
+		n = n.kids[j]
+	}
+	if n.arr.IsNull(i) {
+		return nil
+	}
+	st := n.arr.DataType().(*arrow.StructType)
+	var out []string
+	for j := range n.arr.NumField() {
+		if !n.arr.Field(j).IsNull(i) { // any type: a list is a key too
+			out = append(out, st.Field(j).Name)
+		}
+	}
+	return out
+}
+
 // jsonLookup adapts a usage object stored as JSON text.
 func jsonLookup(o *fastjson.Value) func(path ...string) val {
 	return func(path ...string) val {
@@ -112,8 +136,9 @@ func fillUsage(r *ingest.Record, get func(path ...string) val) *ingest.FieldErro
 
 // fillUsageBilling reads the usage object's billing fields (service tier,
 // speed, inference geography, web searches) with the JSONL reader's rules
-// (ingest.FillUsageBilling).
-func fillUsageBilling(r *ingest.Record, get func(path ...string) val) *ingest.FieldError {
+// (ingest.FillUsageBilling); keys lists the usage object's keys, so that
+// those it does not read are named as the JSONL reader names them.
+func fillUsageBilling(r *ingest.Record, get func(path ...string) val, keys ingest.UsageKeys) *ingest.FieldError {
 	return ingest.FillUsageBilling(r, func(path ...string) (string, bool, bool) {
 		switch v := get(path...); {
 		case v.cl == clNull:
@@ -130,5 +155,5 @@ func fillUsageBilling(r *ingest.Record, get func(path ...string) val) *ingest.Fi
 		}
 		t, err := tokenVal("usage."+strings.Join(path, "."), v)
 		return t, err == nil, err
-	}, nil) // no key names, as fillUsage reads Parquet usage structs
+	}, keys)
 }

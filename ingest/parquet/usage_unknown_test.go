@@ -1,0 +1,89 @@
+package parquet
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+)
+
+// TestUsageServerToolKeysNamed: keys of usage.server_tool_use other than
+// web_search_requests and web_fetch_requests, and a billing key in other
+// case, are named in input.unknown_usage_fields by the Parquet reader as
+// by the JSONL reader (docs/formats/parquet.md: "Semantics are exactly the
+// canonical JSONL reader's"; docs/format.md, docs/usage.md), whether the
+// usage is a struct column or JSON text. Before, the Parquet reader passed
+// no key names to ingest.FillUsageBilling: a mis-cased
+// Web_Search_Requests billed $0 for its searches with nothing said.
+//
+// Expected by hand from the three objects: row 1 names
+// server_tool_use.Web_Search_Requests, row 2
+// server_tool_use.code_execution_requests, row 3 Speed (a "speed" key in
+// other case); web_fetch_requests (row 2) is known and not named; each
+// once. The struct fixture has the same fields, null where an object lacks
+// them (a null is an absent key, so only the non-null ones are named).
+func TestUsageServerToolKeysNamed(t *testing.T) {
+	objs := []string{
+		`{"input_tokens":1000,"output_tokens":100,"server_tool_use":{"Web_Search_Requests":3}}`,
+		`{"input_tokens":1000,"output_tokens":100,"server_tool_use":{"code_execution_requests":2,"web_fetch_requests":1}}`,
+		`{"input_tokens":1000,"output_tokens":100,"Speed":"fast"}`,
+	}
+	want := map[string]int64{
+		"server_tool_use.Web_Search_Requests":     1,
+		"server_tool_use.code_execution_requests": 1,
+		"Speed": 1,
+	}
+	var rows, textRows, jsonl bytes.Buffer
+	rows.WriteString("[")
+	textRows.WriteString("[")
+	for i, o := range objs {
+		line := `{"session_id":"s","id":"c` + string(rune('1'+i)) + `","kind":"llm","model":"claude-opus-4-6","ts":"2026-04-01T00:0` + string(rune('0'+i)) + `:00Z","usage":` + o + `}`
+		if i > 0 {
+			rows.WriteString(",")
+			textRows.WriteString(",")
+		}
+		rows.WriteString(line)
+		quoted, _ := json.Marshal(o)
+		textRows.WriteString(strings.Replace(line, `"usage":`+o, `"usage":`+string(quoted), 1))
+		jsonl.WriteString(line + "\n")
+	}
+	rows.WriteString("]")
+	textRows.WriteString("]")
+	jl := filepath.Join(t.TempDir(), "tools.jsonl")
+	if err := os.WriteFile(jl, jsonl.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	usage := arrow.StructOf(
+		fld("input_tokens", i64), fld("output_tokens", i64), fld("Speed", str),
+		fld("server_tool_use", arrow.StructOf(fld("Web_Search_Requests", i64), fld("code_execution_requests", i64), fld("web_fetch_requests", i64))),
+	)
+	schema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", usage))
+	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
+	for _, c := range []struct {
+		name string
+		path string
+	}{
+		{"jsonl", jl},
+		{"parquet struct", saveFixture(t, "tools.parquet", writeFixture(t, schema, rows.String(), compress.Codecs.Snappy, 100))},
+		{"parquet text", saveFixture(t, "tools-text.parquet", writeFixture(t, textSchema, textRows.String(), compress.Codecs.Snappy, 100))},
+	} {
+		var a struct {
+			Input struct {
+				Invalid       int64            `json:"invalid"`
+				UnknownFields map[string]int64 `json:"unknown_usage_fields"`
+			} `json:"input"`
+		}
+		if err := json.Unmarshal(analysisJSON(t, c.path), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Input.Invalid != 0 || !reflect.DeepEqual(a.Input.UnknownFields, want) {
+			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, a.Input.Invalid, a.Input.UnknownFields, want)
+		}
+	}
+}
