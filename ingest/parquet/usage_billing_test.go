@@ -47,30 +47,15 @@ func TestUsageBillingFields(t *testing.T) {
 		`{"input_tokens":1000,"output_tokens":100,"speed":"turbo"}`,
 	}
 	models := []string{"claude-opus-4-6", "claude-opus-4-6", "claude-opus-4-6", "gpt-4o", "claude-opus-4-6"}
-	var rows, textRows, jsonl bytes.Buffer
-	rows.WriteString("[")
-	textRows.WriteString("[")
-	for i, o := range objs {
-		line := `{"session_id":"s","id":"c` + string(rune('1'+i)) + `","kind":"llm","model":"` + models[i] + `","ts":"2026-04-01T00:0` + string(rune('0'+i)) + `:00Z","usage":` + o + `}`
-		if i > 0 {
-			rows.WriteString(",")
-			textRows.WriteString(",")
-		}
-		rows.WriteString(line)
-		quoted, _ := json.Marshal(o)
-		textRows.WriteString(strings.Replace(line, `"usage":`+o, `"usage":`+string(quoted), 1))
-		jsonl.WriteString(line + "\n")
-	}
-	rows.WriteString("]")
-	textRows.WriteString("]")
-	pq := saveFixture(t, "billing.parquet", writeFixture(t, schema, rows.String(), compress.Codecs.Snappy, 100))
+	rows, textRows, jsonl := usageRows(objs, models)
+	pq := saveFixture(t, "billing.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))
 	jl := filepath.Join(t.TempDir(), "billing.jsonl")
-	if err := os.WriteFile(jl, jsonl.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// The usage object as JSON text in a string column, read the same.
 	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
-	pqText := saveFixture(t, "billing-text.parquet", writeFixture(t, textSchema, textRows.String(), compress.Codecs.Snappy, 100))
+	pqText := saveFixture(t, "billing-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))
 	fromParquet, fromJSONL := analysisJSON(t, pq), analysisJSON(t, jl)
 	if !bytes.Equal(fromParquet, fromJSONL) {
 		t.Errorf("Parquet and JSONL analyses differ\n%s", firstDiff(fromJSONL, fromParquet))
@@ -109,4 +94,28 @@ func TestUsageBillingFields(t *testing.T) {
 			t.Errorf("claude-opus-4-6: %d web searches, %d US-only, %d fast calls; want 3, 1, 1", m.WebSearch, m.USOnly, m.FastCalls)
 		}
 	}
+}
+
+// usageRows makes one llm call of session "s" per usage object objs[i]
+// (model models[i]), at minute i: the rows as JSON for writeFixture with
+// usage as a struct (rows) and as JSON text (textRows), and as canonical
+// JSONL lines, so one test can read the same calls three ways.
+func usageRows(objs, models []string) (rows, textRows, jsonl string) {
+	var r, tr, jl strings.Builder
+	r.WriteString("[")
+	tr.WriteString("[")
+	for i, o := range objs {
+		line := `{"session_id":"s","id":"c` + string(rune('1'+i)) + `","kind":"llm","model":"` + models[i] + `","ts":"2026-04-01T00:0` + string(rune('0'+i)) + `:00Z","usage":` + o + `}`
+		if i > 0 {
+			r.WriteString(",")
+			tr.WriteString(",")
+		}
+		r.WriteString(line)
+		quoted, _ := json.Marshal(o)
+		tr.WriteString(strings.Replace(line, `"usage":`+o, `"usage":`+string(quoted), 1))
+		jl.WriteString(line + "\n")
+	}
+	r.WriteString("]")
+	tr.WriteString("]")
+	return r.String(), tr.String(), jl.String()
 }

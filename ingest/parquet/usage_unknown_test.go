@@ -1,12 +1,10 @@
 package parquet
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -39,24 +37,13 @@ func TestUsageServerToolKeysNamed(t *testing.T) {
 		"server_tool_use.code_execution_requests": 1,
 		"Speed": 1,
 	}
-	var rows, textRows, jsonl bytes.Buffer
-	rows.WriteString("[")
-	textRows.WriteString("[")
-	for i, o := range objs {
-		line := `{"session_id":"s","id":"c` + string(rune('1'+i)) + `","kind":"llm","model":"claude-opus-4-6","ts":"2026-04-01T00:0` + string(rune('0'+i)) + `:00Z","usage":` + o + `}`
-		if i > 0 {
-			rows.WriteString(",")
-			textRows.WriteString(",")
-		}
-		rows.WriteString(line)
-		quoted, _ := json.Marshal(o)
-		textRows.WriteString(strings.Replace(line, `"usage":`+o, `"usage":`+string(quoted), 1))
-		jsonl.WriteString(line + "\n")
+	models := make([]string, len(objs))
+	for i := range models {
+		models[i] = "claude-opus-4-6"
 	}
-	rows.WriteString("]")
-	textRows.WriteString("]")
+	rows, textRows, jsonl := usageRows(objs, models)
 	jl := filepath.Join(t.TempDir(), "tools.jsonl")
-	if err := os.WriteFile(jl, jsonl.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	usage := arrow.StructOf(
@@ -70,8 +57,8 @@ func TestUsageServerToolKeysNamed(t *testing.T) {
 		path string
 	}{
 		{"jsonl", jl},
-		{"parquet struct", saveFixture(t, "tools.parquet", writeFixture(t, schema, rows.String(), compress.Codecs.Snappy, 100))},
-		{"parquet text", saveFixture(t, "tools-text.parquet", writeFixture(t, textSchema, textRows.String(), compress.Codecs.Snappy, 100))},
+		{"parquet struct", saveFixture(t, "tools.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
+		{"parquet text", saveFixture(t, "tools-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
 	} {
 		var a struct {
 			Input struct {
