@@ -372,6 +372,9 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
+// parquetMagic opens and ends every Parquet file.
+const parquetMagic = "PAR1"
+
 // tokcostOutput recognises what tokcost itself writes, so a report or
 // sessions table saved beside the traces is not read as traces next time
 // (analyze --sessions-out night/s.parquet, then analyze night, doubled
@@ -383,10 +386,10 @@ func tokcostOutput(src *Source) string {
 	// A Parquet file opens with the magic it ends with: only then is the
 	// footer worth a read (a stat and a read for each of thousands of
 	// small JSONL files otherwise).
-	if f, size, ok := src.RandomAccess(); ok && bytes.HasPrefix(src.Head(), []byte("PAR1")) {
+	if f, size, ok := src.RandomAccess(); ok && bytes.HasPrefix(src.Head(), []byte(parquetMagic)) {
 		if size >= 12 {
 			var tail [8]byte
-			if _, err := f.ReadAt(tail[:], size-8); err == nil && string(tail[4:]) == "PAR1" {
+			if _, err := f.ReadAt(tail[:], size-8); err == nil && string(tail[4:]) == parquetMagic {
 				n := int64(binary.LittleEndian.Uint32(tail[:4]))
 				if n > 0 && n <= 64<<20 && n <= size-12 {
 					footer := make([]byte, n)

@@ -304,12 +304,9 @@ func runOne(in input, i int, opt Options, forced Format, newSink func(FileResult
 // smallFile reports whether src is an uncompressed regular file of fewer
 // than wideInput bytes, by the stat openSource made.
 func smallFile(src *Source) bool {
-	if src.remote != nil {
-		// An object streams over the network: latency, not cores, is
-		// what reading many small ones side by side saves.
-		return src.Compression == "" && src.size < wideInput
-	}
-	return src.Compression == "" && src.regular && src.size < wideInput
+	// An object streams over the network: latency, not cores, is what
+	// reading many small ones side by side saves.
+	return src.Compression == "" && (src.regular || src.remote != nil) && src.size < wideInput
 }
 
 // validating wraps a sink factory so every record any reader emits meets

@@ -227,13 +227,19 @@ func (m *Memory) Partition(p int, sc *Scratch) ([]SessionEvents, error) {
 	// back from the spill file) and its live one's.
 	pieces := sc.pieces[:0]
 	sc.pieceIDs, sc.pieceAccs = sc.pieceIDs[:0], sc.pieceAccs[:0]
+	defer func() {
+		// What they hold is garbage after this partition, or after an
+		// error.
+		clear(pieces)
+		clear(sc.pieceIDs)
+		clear(sc.pieceAccs)
+		sc.pieces = pieces[:0]
+	}()
 	for _, sh := range m.shards {
 		if sh.retired != nil {
 			for i := range sh.retired[p] {
 				pc, err := m.spill.readPiece(sh, &sh.retired[p][i])
 				if err != nil {
-					clear(pieces)
-					sc.pieces = pieces[:0]
 					return nil, err
 				}
 				pieces = append(pieces, pc)
@@ -243,13 +249,6 @@ func (m *Memory) Partition(p int, sc *Scratch) ([]SessionEvents, error) {
 			pieces = append(pieces, livePiece(sh, pb, sc))
 		}
 	}
-	defer func() {
-		// What they hold is garbage after this partition.
-		clear(pieces)
-		clear(sc.pieceIDs)
-		clear(sc.pieceAccs)
-		sc.pieces = pieces[:0]
-	}()
 	// Every piece's sessions, sorted by id, so that a session seen by
 	// several shards (or generations) is joined from consecutive entries,
 	// and sessions come in id order: which shard saw a session first
