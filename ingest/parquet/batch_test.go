@@ -12,6 +12,7 @@ import (
 	"github.com/tokcost/tokcost/analyze"
 	"github.com/tokcost/tokcost/gen"
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/internal/store"
 	"github.com/tokcost/tokcost/pricing"
 	"github.com/tokcost/tokcost/report"
 )
@@ -72,11 +73,12 @@ func inputDuplicates(t *testing.T, analysis []byte) int64 {
 // writes) of a generated fleet, the same with 2,000 of its rows copied to
 // its end, and testdata's canonical files, analysed through the batch
 // path and a record at a time, give the same report. The copies sit
-// ~40,000 rows after their originals: past the batch rows' small repeat
-// set (store.batchRepeatGeneration, at most 8,192 ids), inside the record
-// path's (2^19), so the record path drops them on arrival and the batch
+// ~40,000 rows after their originals: past the batch rows' repeat set
+// (two generations of 4,096 ids, at most 8,192), inside the record path's,
+// made 2^19 here, so the record path drops them on arrival and the batch
 // path leaves them to Finish, which must drop and count them the same.
 func TestBatchPathSameAnalysis(t *testing.T) {
+	defer store.SetRepeatGenerations(1<<19, 1<<12)()
 	dir := t.TempDir()
 	genFile := filepath.Join(dir, "gen.jsonl")
 	var traces bytes.Buffer
@@ -273,7 +275,7 @@ func TestBatchRepeatThenRecord(t *testing.T) {
 // session, id and output) with 9,000 other rows between them, one of the
 // two with a timestamp past 2200 (unreadable). 9,000 is past the batch
 // rows' repeat set (two generations of 4,096: at most 8,192 ids) and
-// inside the record path's (2^19), so the record path and the JSONL
+// inside the record path's, made 2^19 here, so the record path and the JSONL
 // reader drop the copy on arrival and the batch path leaves it to
 // Finish. Whatever the path, the analysis keeps the first copy and drops
 // the second, so by hand:
@@ -285,6 +287,7 @@ func TestBatchRepeatThenRecord(t *testing.T) {
 // Counted on arrival, the batch path reported ts_unreadable 1 in the
 // first case (--strict would exit 3 on a clean reading).
 func TestTSUnreadableRepeatFarApart(t *testing.T) {
+	defer store.SetRepeatGenerations(1<<19, 1<<12)()
 	const fillers = 9000
 	good := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	bad := time.Date(2250, 1, 1, 0, 0, 0, 0, time.UTC)

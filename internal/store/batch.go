@@ -64,13 +64,10 @@ func (c *nameCache) lookup(strs *interner, s string) uint32 {
 }
 
 // batchRepeatGeneration is repeatGeneration for rows that come in
-// batches: 4,096 id hashes, 32 KiB a generation at most, which stay in
-// the processor's cache. Against 2^19 it catches fewer of the repeats
-// that are far apart, which only costs store space: Finish drops and
-// counts every repeat the shard let through (repeats.go). It still
-// catches a repeated row's copies, the decompression bomb the set is
-// for. Keeping the large set cost a fifth of a Parquet analysis's CPU (a
-// cache miss or two per row); a variable so tests can change it.
+// batches, the same 4,096 id hashes (64 KiB a generation), kept apart so
+// tests can change one path's size. Batch rows took the small set first:
+// the 2^19 one cost a fifth of a Parquet analysis's CPU (a cache miss or
+// two per row).
 var batchRepeatGeneration = 1 << 12
 
 // repeatRow is repeat for a batch row (sub-position 0, never a replica)

@@ -181,9 +181,9 @@ func TestSessionStateBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 900,000 records")
 	}
-	// The repeat set is bounded on its own (up to 16 MiB a sink at
-	// 2^19 ids a generation, reached only past 2^19 records): kept small
-	// here so that both runs have it full.
+	// The repeat set is bounded on its own (two generations of 4,096
+	// ids, 128 KiB a sink): pinned at that size, whatever the default,
+	// so that both runs have it full.
 	defer func(g int) { repeatGeneration = g }(repeatGeneration)
 	repeatGeneration = 1 << 12
 	errText := string(make([]byte, 190))

@@ -983,7 +983,7 @@ func (c *InputCounts) add(o InputCounts) {
 // session, id and output tokens: a copy with other output is kept, since
 // Finish's replica rule takes the largest output of the copies; replicas
 // themselves are left to Finish, where a non-replica beats them. The set
-// remembers the last million ids at most (repeats.go).
+// remembers the last 8,192 ids at most (repeats.go).
 func (s *shard) repeat(r *ingest.Record, idh uint64) bool {
 	if r.ID == "" || s.unordered {
 		return false

@@ -2,15 +2,18 @@ package store
 
 // repeatGeneration is how many id hashes a shard's repeat set holds before
 // it starts a new generation. Dropping repeats on arrival only saves store
-// space (Finish drops whatever the shard let through, and counts it the
-// same way), so the set need not remember every id: kept whole, it cost
-// 16 to 32 bytes a record that never spilled (1.5 GiB of a 10 GB input's
-// run under --memory-limit 512MiB, docs/performance.md). Two generations
-// of 2^19 hashes cost at most 16 MiB a shard and still catch a repeat
-// within the last half-million records, which is where a decompression
-// bomb's or a retrying writer's copies are. A variable so tests can make
-// it small.
-var repeatGeneration = 1 << 19
+// space (Finish drops whatever the shard let through, and what a record is
+// counted for does not depend on which of the two dropped it: doc.go), so
+// the set need not remember many ids. Two generations of 4,096 hashes are
+// two tables of 8,192 slots, 128 KiB a shard, which stay in the
+// processor's cache and still catch a repeat within the last 4,096
+// records: a decompression bomb's copies of one line, or a retrying
+// writer's. Generations of 2^19 (16 MiB a shard) caught repeats further
+// apart but cost a cache miss or two per record: 12-20% of a JSONL
+// analysis's CPU (docs/performance.md, "Session 10"). Batch rows use the
+// same size (batchRepeatGeneration). A variable so tests can make it
+// small.
+var repeatGeneration = 1 << 12
 
 // seenID adds h to the shard's repeat set and reports whether it was
 // already there, in this generation or the one before.
@@ -23,8 +26,7 @@ func (s *shard) seenID(h uint64) bool {
 	}
 	if s.ids.n >= repeatGeneration {
 		// The next generation takes the dropped one's table, already at
-		// full size: growing a new one again by doubling allocated 16 MiB
-		// and rehashed half a million ids each generation.
+		// full size, rather than growing a new one again by doubling.
 		s.idsOld, s.ids = s.ids, s.idsOld
 		s.ids.empty()
 	}
