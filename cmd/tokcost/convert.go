@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -309,12 +311,23 @@ func sessionBucket(id string, n int) int {
 
 // writeBuckets writes the records, in input order, to
 // DIR/bucket=NNN/part-00000.parquet by their session's bucket; buckets
-// without records get no file.
-func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, c *recordCollector) error {
+// without records get no file. On failure the directories it made are
+// removed again (the files' temp copies already are: outputs), so a
+// failed run leaves no empty bucket=NNN behind to be read as a bucket.
+func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, c *recordCollector) (err error) {
 	type part struct {
 		out    *output
 		bucket int
 	}
+	var made []string // directories this run created, parents first
+	defer func() {
+		if err != nil {
+			outs.discard() // the parts' temp files first, so the directories are empty
+			for i := len(made) - 1; i >= 0; i-- {
+				_ = os.Remove(made[i]) // only if empty: a file renamed into it stays
+			}
+		}
+	}()
 	var parts []part
 	for b := range o.Buckets {
 		if c.count == nil || c.count[b] == 0 {
@@ -325,7 +338,7 @@ func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, c *recordCol
 		if err := guardOutputs(o.Inputs, path); err != nil {
 			return err
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := mkdirAllNoting(dir, &made); err != nil {
 			return err
 		}
 		out, err := outs.open(path)
@@ -340,4 +353,29 @@ func writeBuckets(ios *IOStreams, o *convertOptions, outs *outputs, c *recordCol
 		}
 	}
 	return outs.commit()
+}
+
+// mkdirAllNoting is os.MkdirAll(dir, 0o755) that appends to made each
+// directory it creates, parents first.
+func mkdirAllNoting(dir string, made *[]string) error {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o755); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				continue // made meanwhile by someone else: not ours to remove
+			}
+			return err
+		}
+		*made = append(*made, missing[i])
+	}
+	return nil
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
@@ -63,5 +67,52 @@ func TestConvertOrdersNotesOfOneLine(t *testing.T) {
 	}
 	if got != "abc" {
 		t.Fatalf("notes of one line in order %q, want abc", got)
+	}
+}
+
+// TestConvertBucketsFailureLeavesNoDirs: a --partition-by run that fails
+// while making its buckets removes the bucket directories it made. Nine
+// sessions s0..s8 into 3 buckets (FNV-1a of the id modulo 3, computed by
+// sessionBucket) fill every bucket; bucket=002 already exists as a regular
+// file, so its part cannot be opened and the run fails after bucket=000
+// and bucket=001 were made. Before the fix both stayed behind, empty,
+// where `tokcost merge` or a glob would take them for buckets.
+func TestConvertBucketsFailureLeavesNoDirs(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	var b strings.Builder
+	seen := map[int]bool{}
+	for i := range 9 {
+		id := fmt.Sprintf("s%d", i)
+		seen[sessionBucket(id, 3)] = true
+		fmt.Fprintf(&b, `{"session_id":%q,"id":"e%d","model":"gpt-4o","input_tokens":10,"output_tokens":1}`+"\n", id, i)
+	}
+	if len(seen) != 3 {
+		t.Fatalf("the sessions fill %d of 3 buckets; pick other ids", len(seen))
+	}
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "bucket=002"), []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "convert", "-q", "--partition-by", "session", "--buckets", "3", "-o", out, in)
+	if code == 0 {
+		t.Fatalf("convert succeeded with bucket=002 a file: %s", errOut)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 1 || names[0] != "bucket=002" {
+		t.Errorf("after the failure %s holds %v, want only the file bucket=002", out, names)
 	}
 }
