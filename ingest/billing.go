@@ -82,8 +82,9 @@ type UsageStringGetter func(path ...string) (s string, present, ok bool)
 // "inference_geo"), as is either field holding something other than a
 // string. A web search count that is not a count is a FieldError.
 //
-// keys (nil when the container has no key names to list) lets it name the
-// keys of usage.server_tool_use other than the ones it knows (Anthropic's
+// keys (nil when the container has no key names to list) lets it name a
+// server_tool_use that is not an object, the keys of
+// usage.server_tool_use other than the ones it knows (Anthropic's
 // web_search_requests, billed per search, and web_fetch_requests, free
 // beyond its tokens), as "server_tool_use.<key>", and a key of the usage
 // object that is one of the billing fields above in other case
@@ -129,6 +130,12 @@ func FillUsageBilling(r *Record, get UsageStringGetter, count UsageGetter, keys 
 	if keys != nil {
 		for _, name := range unknownBillingKeys(keys) {
 			r.addUnknownUsage(name)
+		}
+		// server_tool_use that is not an object (an array, a number, a
+		// string) holds no count this reads: named, not read as no
+		// searches. An empty object is no searches.
+		if _, present, _ := get("server_tool_use"); present && keys("server_tool_use") == nil {
+			r.addUnknownUsage("server_tool_use")
 		}
 	}
 	return nil

@@ -114,8 +114,11 @@ func TestUsageBillingValuesNotKnown(t *testing.T) {
 // token key is (docs/usage.md); so is a mis-cased billing key of the usage
 // object itself. Known keys (web_search_requests, web_fetch_requests,
 // free beyond its tokens) are not named, with or without top-level tokens
-// beside the usage object (which then supply the counts). By hand from
-// each line: the searches read are the exact key's value, or 0.
+// beside the usage object (which then supply the counts). A server_tool_use
+// that is not an object (an array of the object, a count as text) holds
+// nothing this reads and is named "server_tool_use"; an empty object and
+// null are no searches and name nothing. By hand from each line: the
+// searches read are the exact key's value, or 0.
 func TestServerToolUseKeysNotKnown(t *testing.T) {
 	lines := []string{
 		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"web_search_requests":3,"web_fetch_requests":2}}}`,
@@ -123,6 +126,11 @@ func TestServerToolUseKeysNotKnown(t *testing.T) {
 		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{"web_search_requests":1,"code_execution_requests":4,"WEB_FETCH_REQUESTS":0}}}`,
 		`{"session_id":"s","input_tokens":1,"usage":{"server_tool_use":{"webSearchRequests":5}}}`,
 		`{"session_id":"s","usage":{"input_tokens":1,"Server_Tool_Use":{"web_search_requests":6},"Speed":"fast"}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":[{"web_search_requests":2}]}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":"2"}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":7}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":{}}}`,
+		`{"session_id":"s","usage":{"input_tokens":1,"server_tool_use":null}}`,
 	}
 	want := []struct {
 		unknown  string
@@ -133,6 +141,11 @@ func TestServerToolUseKeysNotKnown(t *testing.T) {
 		{"server_tool_use.WEB_FETCH_REQUESTS,server_tool_use.code_execution_requests", 1},
 		{"server_tool_use.webSearchRequests", 0},
 		{"Server_Tool_Use,Speed", 0},
+		{"server_tool_use", 0},
+		{"server_tool_use", 0},
+		{"server_tool_use", 0},
+		{"", 0},
+		{"", 0},
 	}
 	for i, line := range lines {
 		// Nested objects: the fast path declines, the general decoder

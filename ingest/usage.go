@@ -10,8 +10,10 @@ import (
 // object. present is false when the path is absent or null.
 type UsageGetter func(path ...string) (n int64, present bool, err *FieldError)
 
-// UsageKeys lists the keys of the object at a path inside a usage object
-// (nil when there is none), so fields no rule knows can be counted.
+// UsageKeys lists the keys of the object at a path inside a usage object,
+// so fields no rule knows can be counted: nil when the path holds no
+// object (absent, null, or a value of another type), an empty list that
+// is not nil for an object without keys.
 type UsageKeys func(path ...string) []string
 
 // FillUsage applies the canonical rules for a nested provider usage object

@@ -46,6 +46,9 @@ func (n *structNode) lookup(i int, path ...string) val {
 		}
 		if len(path) == 1 {
 			if n.get[j] == nil {
+				if n.kids[j].arr.IsNull(i) {
+					return val{} // a null struct is an absent key
+				}
 				return val{cl: clStruct} // a struct where a number belongs
 			}
 			return n.get[j](i)
@@ -59,7 +62,8 @@ func (n *structNode) lookup(i int, path ...string) val {
 
 // keys lists the fields of the struct at path (none: n itself) that are
 // not null in row i, as ingest.UsageKeys lists an object's keys: a null
-// cell is an absent key. nil when the path is not a struct or is null.
+// cell is an absent key. nil when the path is not a struct or is null,
+// empty but not nil for a struct whose fields are all null.
 func (n *structNode) keys(i int, path ...string) []string {
 	for _, p := range path {
 		j, ok := n.idx[p]
@@ -72,7 +76,7 @@ func (n *structNode) keys(i int, path ...string) []string {
 		return nil
 	}
 	st := n.arr.DataType().(*arrow.StructType)
-	var out []string
+	out := []string{} // not nil: a struct, if all null (ingest.UsageKeys)
 	for j := range n.arr.NumField() {
 		if !n.arr.Field(j).IsNull(i) { // any type: a list is a key too
 			out = append(out, st.Field(j).Name)

@@ -74,3 +74,51 @@ func TestUsageServerToolKeysNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageServerToolNotObjectNamed: a server_tool_use that is not an
+// object holds no count tokcost reads, so it is named, not read as no
+// searches: here a string column "3" (row 1). A null struct and a struct
+// whose fields are all null are no searches and name nothing, as null and
+// {} in JSON: rows 2 and 3 of the struct fixture, whose server_tool_use
+// is a struct column. By hand: unknown_usage_fields {server_tool_use: 1}
+// for the string column, text and JSONL (row 1 only), none for the struct.
+func TestUsageServerToolNotObjectNamed(t *testing.T) {
+	models := []string{"claude-opus-4-6"}
+	rows, textRows, jsonl := usageRows([]string{`{"input_tokens":1000,"output_tokens":100,"server_tool_use":"3"}`}, models)
+	jl := filepath.Join(t.TempDir(), "stu.jsonl")
+	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	strUsage := arrow.StructOf(fld("input_tokens", i64), fld("output_tokens", i64), fld("server_tool_use", str))
+	schema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", strUsage))
+	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
+	structRows, _, _ := usageRows([]string{
+		`{"input_tokens":1000,"output_tokens":100}`,
+		`{"input_tokens":1000,"output_tokens":100,"server_tool_use":{}}`,
+	}, []string{"claude-opus-4-6", "claude-opus-4-6"})
+	structUsage := arrow.StructOf(fld("input_tokens", i64), fld("output_tokens", i64), fld("server_tool_use", arrow.StructOf(fld("web_search_requests", i64))))
+	structSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", structUsage))
+	for _, c := range []struct {
+		name string
+		path string
+		want map[string]int64
+	}{
+		{"jsonl", jl, map[string]int64{"server_tool_use": 1}},
+		{"parquet string column", saveFixture(t, "stu.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100)), map[string]int64{"server_tool_use": 1}},
+		{"parquet text", saveFixture(t, "stu-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100)), map[string]int64{"server_tool_use": 1}},
+		{"parquet null and empty struct", saveFixture(t, "stu-struct.parquet", writeFixture(t, structSchema, structRows, compress.Codecs.Snappy, 100)), nil},
+	} {
+		var a struct {
+			Input struct {
+				Invalid       int64            `json:"invalid"`
+				UnknownFields map[string]int64 `json:"unknown_usage_fields"`
+			} `json:"input"`
+		}
+		if err := json.Unmarshal(analysisJSON(t, c.path), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Input.Invalid != 0 || !reflect.DeepEqual(a.Input.UnknownFields, c.want) {
+			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, a.Input.Invalid, a.Input.UnknownFields, c.want)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func ObjectKeys(u *fastjson.Value) func(path ...string) []string {
 		if err != nil {
 			return nil
 		}
-		var keys []string
+		keys := []string{} // not nil: an object, if empty (ingest.UsageKeys)
 		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
 		return keys
 	}

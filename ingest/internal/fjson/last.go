@@ -31,7 +31,7 @@ func LastKeys(u *fastjson.Value) func(path ...string) []string {
 			return nil
 		}
 		o, _ := v.Object()
-		var keys []string
+		keys := []string{} // not nil: an object, if empty (ingest.UsageKeys)
 		o.Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, string(k)) })
 		return keys
 	}
