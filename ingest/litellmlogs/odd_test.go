@@ -284,3 +284,52 @@ func TestServerToolUseKeysNotKnown(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestAdditionalUsageBilling: the billing fields of a usage object that
+// are not counts (speed, inference_geo, service_tier) are read from
+// additional_usage_values as from usage_object and the canonical usage
+// object (ingest.FillUsageBilling). Before, a fast, US-only or priority
+// call logged there was priced at standard rates with exit 0. By hand,
+// row by row:
+//
+//	a: speed "fast":              fast, nothing named.
+//	b: inference_geo "us":        US-only, nothing named.
+//	c: service_tier "priority":   tier priority, nothing named.
+//	d: "Speed" "fast" (mis-cased): not read (standard), "Speed" named.
+//	e: speed "turbo":             not known, standard, "speed" named.
+//	f: server_tool_use "2":       not an object: the row is invalid, as
+//	                              LiteLLM's decoding of that part says.
+//	g: cache read 8 only:         nothing of the above.
+func TestAdditionalUsageBilling(t *testing.T) {
+	var rows strings.Builder
+	for _, c := range []struct{ id, extra string }{
+		{"a", `"speed":"fast"`},
+		{"b", `"inference_geo":"us"`},
+		{"c", `"service_tier":"priority"`},
+		{"d", `"Speed":"fast"`},
+		{"e", `"speed":"turbo"`},
+		{"f", `"server_tool_use":"2"`},
+		{"g", `"cache_read_input_tokens":8`},
+	} {
+		fmt.Fprintf(&rows, `{"request_id":%q,"model":"m","prompt_tokens":10,"completion_tokens":2,"metadata":{"additional_usage_values":{%s}}}`+"\n", c.id, c.extra)
+	}
+	s := ingesttest.Decode(t, Format{}, "x.jsonl", []byte(rows.String()))
+	want := []string{
+		"a fast=true us=false tier=standard searches=0 unk=",
+		"b fast=false us=true tier=standard searches=0 unk=",
+		"c fast=false us=false tier=priority searches=0 unk=",
+		"d fast=false us=false tier=standard searches=0 unk=Speed",
+		"e fast=false us=false tier=standard searches=0 unk=speed",
+		"g fast=false us=false tier=standard searches=0 unk=",
+	}
+	var got []string
+	for _, r := range s.Recs {
+		got = append(got, fmt.Sprintf("%s fast=%v us=%v tier=%s searches=%d unk=%s", r.ID, r.Fast, r.USOnly, r.ServiceTier, r.WebSearchRequests, r.UnknownUsage))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(s.Notes) != 1 || s.Notes[0].Kind != ingest.NoteInvalid || s.Notes[0].Line != 6 {
+		t.Errorf("notes %+v, want row f (line 6) invalid", s.Notes)
+	}
+}

@@ -529,10 +529,7 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 			return fmt.Errorf("additional_usage_values: %v", err)
 		}
 		if mayBeUnknown(a) {
-			// lu.Fill reads server_tool_use too: its keys are named as
-			// the canonical reader names them (ingest.FillUsageBilling).
-			keys := fjson.LastKeys(a)
-			unknown = ingest.UnknownUsageList(ingest.UnknownUsageFields(keys), ingest.UnknownServerTools(keys))
+			unknown = ingest.UnknownUsageFields(fjson.LastKeys(a))
 		}
 	}
 	lu.PromptTokens, lu.CompletionTokens = r.PromptTokens, r.CompletionTokens
@@ -543,10 +540,29 @@ func usage(r *row, m *metadata, rec *ingest.Record) error {
 	if err := lu.Fill(rec); err != nil {
 		return err
 	}
-	if len(r.Unknown) > 0 || unknown != "" {
-		rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, unknown)...)
+	if a != nil && hasOtherKeys(a) {
+		// The billing fields beside the counts (speed, inference_geo,
+		// service_tier, server_tool_use and their mis-cased keys), as
+		// usage_object's are read; it names what it does not know in
+		// rec.UnknownUsage.
+		if err := litellm.FillBilling(a, rec); err != nil {
+			return fmt.Errorf("additional_usage_values: %v", err)
+		}
+	}
+	if len(r.Unknown) > 0 || unknown != "" || rec.UnknownUsage != "" {
+		rec.UnknownUsage = ingest.UnknownUsageList(append(r.Unknown, unknown, rec.UnknownUsage)...)
 	}
 	return nil
+}
+
+// hasOtherKeys reports whether usage object a has a key other than the
+// counts litellm.Decode reads (readUsage), which a billing field is: the
+// shared rules' walk allocates, and the common row has none.
+func hasOtherKeys(a *fastjson.Value) bool {
+	o, _ := a.Object()
+	other := false
+	o.Visit(func(k []byte, _ *fastjson.Value) { other = other || !readUsage[""][string(k)] })
+	return other
 }
 
 // readUsage lists, per object of additional_usage_values, the token keys

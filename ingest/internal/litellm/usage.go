@@ -105,7 +105,16 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 	// LiteLLM's fields and add what Fill does not: hidden reasoning in
 	// total_tokens, agreement between fields naming one count, and the
 	// names of token fields no rule knows.
-	count := func(path ...string) (int64, bool, *ingest.FieldError) {
+	if ferr := ingest.FillUsageObject(r, counter(v), fjson.LastKeys(v)); ferr != nil {
+		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
+	}
+	return FillBilling(v, r)
+}
+
+// counter reads the count at a path of v by the shared rules' getter
+// contract, of repeated keys the last.
+func counter(v *fastjson.Value) ingest.UsageGetter {
+	return func(path ...string) (int64, bool, *ingest.FieldError) {
 		x := fjson.Last(v, path...)
 		if x == nil || x.Type() == fastjson.TypeNull {
 			return 0, false, nil
@@ -120,13 +129,16 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 		}
 		return int64(f), true, nil
 	}
-	if ferr := ingest.FillUsageObject(r, count, fjson.LastKeys(v)); ferr != nil {
-		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
-	}
-	// The billing fields that are not counts, as the canonical reader
-	// reads them from the same provider object (Anthropic's speed,
-	// inference_geo and service_tier pass through LiteLLM's usage): priced
-	// at standard rates before, with exit 0.
+}
+
+// FillBilling reads the billing fields of usage object v that are not
+// token counts as the canonical reader reads them from the same provider
+// object (ingest.FillUsageBilling): Anthropic's speed, inference_geo,
+// service_tier and server_tool_use pass through LiteLLM's usage, and were
+// priced at standard rates before, with exit 0. Unknown values and keys
+// are added to r.UnknownUsage. For a whole usage object (ParseValue) and
+// for the part of one a spend log holds apart (additional_usage_values).
+func FillBilling(v *fastjson.Value, r *ingest.Record) error {
 	if ferr := ingest.FillUsageBilling(r, func(path ...string) (string, bool, bool) {
 		x := fjson.Last(v, path...)
 		if x == nil || x.Type() == fastjson.TypeNull {
@@ -136,7 +148,7 @@ func ParseValue(v *fastjson.Value, r *ingest.Record) error {
 			return "", true, false
 		}
 		return string(x.GetStringBytes()), true, true
-	}, count, fjson.LastKeys(v)); ferr != nil {
+	}, counter(v), fjson.LastKeys(v)); ferr != nil {
 		return fmt.Errorf("%s: %s", ferr.Field, ferr.Reason)
 	}
 	return nil
