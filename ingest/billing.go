@@ -176,14 +176,6 @@ func unknownBillingKeys(keys UsageKeys) []string {
 	return slices.Compact(names)
 }
 
-// UnknownServerTools is what FillUsageBilling adds to Record.UnknownUsage
-// for the keys of a usage object, comma-separated ("" for none), for a
-// reader that reads server_tool_use by its own code (LiteLLM's
-// additional_usage_values).
-func UnknownServerTools(keys UsageKeys) string {
-	return strings.Join(unknownBillingKeys(keys), ",")
-}
-
 // addUnknownUsage adds name to the comma-separated UnknownUsage.
 func (r *Record) addUnknownUsage(name string) {
 	if r.UnknownUsage != "" {
