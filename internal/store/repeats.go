@@ -26,7 +26,7 @@ var repeatGeneration = 1 << 12
 // of two generations of bigRepeatGeneration hashes, made when the first
 // such session comes: up to 16 MiB a shard, as the one set was until
 // session 10, and only for inputs with sessions that long (none in the
-// bench fleet, whose longest session has a few hundred events). Variables
+// bench fleet, whose longest session has 272 events). Variables
 // so tests can change them.
 var (
 	bigSession          = 4096
