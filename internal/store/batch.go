@@ -37,7 +37,7 @@ func (s *shard) RecordBatch(b *ingest.Batch) {
 		var idHash uint64
 		if id := b.ID[k]; id != "" {
 			idHash = maphash.String(idSeed, id) | 1 // never 0, which means "no id"
-			if s.repeatRow(idHash, b.Line[k], acc.idh, b.Tokens[1][k]) {
+			if s.repeatRow(idHash, b.Line[k], acc, b.Tokens[1][k]) {
 				acc.dups++
 				s.counts.Duplicates++
 				continue
@@ -72,17 +72,17 @@ var batchRepeatGeneration = 1 << 12
 
 // repeatRow is repeat for a batch row (sub-position 0, never a replica)
 // whose id hashes to idHash, with the batch rows' own repeat set.
-func (s *shard) repeatRow(idHash uint64, line int64, sessHash uint64, output int64) bool {
+func (s *shard) repeatRow(idHash uint64, line int64, acc *sessionAcc, output int64) bool {
 	if s.unordered {
 		return false
 	}
 	pos := PosOf(s.fileIndex, line, 0)
 	if pos.Before(s.lastPos) {
-		s.unordered, s.ids, s.idsOld, s.bids, s.bidsOld = true, IDSet{}, IDSet{}, IDSet{}, IDSet{}
+		s.unordered, s.ids, s.idsOld, s.bids, s.bidsOld, s.big, s.bigOld = true, IDSet{}, IDSet{}, IDSet{}, IDSet{}, IDSet{}, IDSet{}
 		return false
 	}
 	s.lastPos = pos
-	h := idHash ^ sessHash*0x9e3779b97f4a7c15 ^ uint64(sat32(output))*0xc2b2ae3d27d4eb4f
+	h := idHash ^ acc.idh*0x9e3779b97f4a7c15 ^ uint64(sat32(output))*0xc2b2ae3d27d4eb4f
 	h |= 1
 	if s.bidsOld.has(h) || !s.bids.grow(h) {
 		return true
@@ -95,7 +95,7 @@ func (s *shard) repeatRow(idHash uint64, line int64, sessHash uint64, output int
 		s.bids.Reset(batchRepeatGeneration)
 		s.bids.n = 0
 	}
-	return false
+	return acc.n >= bigSession && s.seenBig(h)
 }
 
 // encodeRow appends row k of b as Record appends a record with the same

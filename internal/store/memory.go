@@ -236,6 +236,9 @@ type shard struct {
 	// bids and bidsOld are the repeat set of rows that come in batches
 	// (RecordBatch, batchRepeatGeneration).
 	bids, bidsOld IDSet
+	// big and bigOld are the large sessions' repeat set (repeats.go), of
+	// records and batch rows alike: empty until a session is that large.
+	big, bigOld IDSet
 
 	// spill, when set, takes full blocks to disk (spill.go); mu guards
 	// bufs' growth and each partBuf's blocks against it.
@@ -419,7 +422,7 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 	si := s.session(r.SessionID)
 	acc := &s.accs[si]
-	if s.repeat(r, acc.idh) {
+	if s.repeat(r, acc) {
 		acc.dups++
 		if !r.SameUnit {
 			s.counts.Duplicates++
@@ -984,20 +987,20 @@ func (c *InputCounts) add(o InputCounts) {
 // Finish's replica rule takes the largest output of the copies; replicas
 // themselves are left to Finish, where a non-replica beats them. The set
 // remembers the last 8,192 ids at most (repeats.go).
-func (s *shard) repeat(r *ingest.Record, idh uint64) bool {
+func (s *shard) repeat(r *ingest.Record, acc *sessionAcc) bool {
 	if r.ID == "" || s.unordered {
 		return false
 	}
 	pos := PosOf(s.fileIndex, r.Line, r.Sub)
 	if pos.Before(s.lastPos) {
-		s.unordered, s.ids, s.idsOld = true, IDSet{}, IDSet{}
+		s.unordered, s.ids, s.idsOld, s.big, s.bigOld = true, IDSet{}, IDSet{}, IDSet{}, IDSet{}
 		return false
 	}
 	s.lastPos = pos
 	if r.Replica {
 		return false
 	}
-	h := maphash.String(idSeed, r.ID) ^ idh*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
+	h := maphash.String(idSeed, r.ID) ^ acc.idh*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
 	h |= 1
 	// A record after batch rows (RecordBatch) looks in their set too (the
 	// same hash): a copy dropped here is never counted, one let through
@@ -1006,7 +1009,7 @@ func (s *shard) repeat(r *ingest.Record, idh uint64) bool {
 	if s.bids.has(h) || s.bidsOld.has(h) {
 		return true
 	}
-	return s.seenID(h)
+	return s.seenID(h, acc.n >= bigSession)
 }
 
 // Add adds o's counts to c: the input accounting of two runs over

@@ -15,20 +15,53 @@ package store
 // small.
 var repeatGeneration = 1 << 12
 
-// seenID adds h to the shard's repeat set and reports whether it was
-// already there, in this generation or the one before.
-func (s *shard) seenID(h uint64) bool {
+// Repeats far apart in one session are what the small set cannot drop
+// and what costs memory that no --memory-limit bounds: the analysis
+// decodes a session's stored events at once before it drops repeats. A
+// block of 20,000 distinct events of one session repeated 500 times is a
+// 102 KB `zstd -19` file (its 8 MiB window spans the block) that peaked at
+// 2.0 GB of RSS under --memory-limit 64MiB with only the small set
+// (TestRepeatedBlockBounded). So the events of a session that already
+// holds bigSession of the shard's events also go through a second set
+// of two generations of bigRepeatGeneration hashes, made when the first
+// such session comes: up to 16 MiB a shard, as the one set was until
+// session 10, and only for inputs with sessions that long (none in the
+// bench fleet, whose longest session has 272 events). Variables
+// so tests can change them.
+var (
+	bigSession          = 4096
+	bigRepeatGeneration = 1 << 19
+)
+
+// seenID adds h to the shard's repeat set, and to the large sessions' set
+// when big, and reports whether it was already in either, in this
+// generation or the one before.
+func (s *shard) seenID(h uint64, big bool) bool {
 	if s.idsOld.has(h) {
 		return true
 	}
-	if !s.ids.grow(h) {
-		return true
-	}
-	if s.ids.n >= repeatGeneration {
+	seen := !s.ids.grow(h)
+	if !seen && s.ids.n >= repeatGeneration {
 		// The next generation takes the dropped one's table, already at
 		// full size, rather than growing a new one again by doubling.
 		s.idsOld, s.ids = s.ids, s.idsOld
 		s.ids.empty()
+	}
+	if seen || !big {
+		return seen
+	}
+	return s.seenBig(h)
+}
+
+// seenBig adds h to the large sessions' repeat set and reports whether it
+// was already there, in this generation or the one before.
+func (s *shard) seenBig(h uint64) bool {
+	if s.bigOld.has(h) || !s.big.grow(h) {
+		return true
+	}
+	if s.big.n >= bigRepeatGeneration {
+		s.bigOld, s.big = s.big, s.bigOld
+		s.big.empty()
 	}
 	return false
 }

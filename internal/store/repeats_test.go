@@ -87,7 +87,7 @@ func TestRepeatSetReusesTable(t *testing.T) {
 	generation := func() {
 		for range 64 {
 			h++
-			if s.seenID(h * 0x9E3779B97F4A7C15) { // odd: distinct, never 0
+			if s.seenID(h*0x9E3779B97F4A7C15, false) { // odd: distinct, never 0
 				t.Fatal("a distinct id was taken for a repeat")
 			}
 		}
@@ -107,7 +107,7 @@ func BenchmarkRepeatSet(b *testing.B) {
 	for b.Loop() {
 		s := &shard{}
 		for i := uint64(1); i <= 4<<19; i++ {
-			if s.seenID(i * 0x9E3779B97F4A7C15) { // odd: distinct, never 0
+			if s.seenID(i*0x9E3779B97F4A7C15, false) { // odd: distinct, never 0
 				b.Fatal("a distinct id was taken for a repeat")
 			}
 		}
