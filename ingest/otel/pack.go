@@ -68,6 +68,8 @@ type aref struct{ chunk, off, n uint32 }
 // byte chunks: no pointer per string, and no allocation per string.
 type arena struct{ chunks [][]byte }
 
+// Chunks double from 4 KiB to arenaChunk: a small file's collector needs
+// little.
 const arenaChunk = 256 << 10
 
 func (a *arena) add(s string) aref {
@@ -76,7 +78,11 @@ func (a *arena) add(s string) aref {
 	}
 	last := len(a.chunks) - 1
 	if last < 0 || cap(a.chunks[last])-len(a.chunks[last]) < len(s) {
-		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, len(s))))
+		size := 4 << 10
+		if last >= 0 {
+			size = min(2*cap(a.chunks[last]), arenaChunk)
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(size, len(s))))
 		last++
 	}
 	c := a.chunks[last]

@@ -15,8 +15,11 @@ import (
 // scan for pointers (scan-B/span: runtime/metrics /gc/scan/heap:bytes),
 // and the runtime's estimate of the collection's CPU time (gc-ns/span).
 //
-// With span summaries kept as decoded (two dozen strings each, a map
-// keyed by pairs of id strings): FIXME. Kept packed (pack.go): FIXME.
+// Kept as decoded (span: two dozen strings each, a map keyed by pairs of
+// id strings), 705 bytes, 1.77 heap objects and 673 scannable bytes per
+// span, and 214-502 ns of collector CPU per span and collection; kept
+// packed (pack.go), 352 bytes, 0.035 objects (the distinct session ids),
+// 1.8 scannable bytes and 2.7-3.4 ns (three runs each, load 5).
 func BenchmarkBufferedSpansGC(b *testing.B) {
 	const n = 200_000
 	data := genOTLP(n)

@@ -20,7 +20,7 @@ const maxDepth = 1000
 type collector struct {
 	file   string
 	sink   ingest.Sink
-	chunks [][]packed // fixed-size chunks: growing never copies a span
+	chunks [][]packed // chunks of 1<<chunkBits spans: growing never copies a span past the first chunk
 	n      int32      // spans buffered
 	strs   strTable   // the spans' repeated text
 	ids    arena      // span, parent and response ids, and trace ids
@@ -139,10 +139,18 @@ func (c *collector) add(s *span) {
 		c.byTrace[th] = t
 	}
 	if int(c.n>>chunkBits) == len(c.chunks) {
-		c.chunks = append(c.chunks, make([]packed, 1<<chunkBits))
+		size := 1 << chunkBits
+		if len(c.chunks) == 0 {
+			size = 64 // the first chunk grows from 64 spans, for small files
+		}
+		c.chunks = append(c.chunks, make([]packed, 0, size))
 	}
+	ch := &c.chunks[len(c.chunks)-1]
+	if len(*ch) == cap(*ch) {
+		*ch = append(make([]packed, 0, min(2*cap(*ch), 1<<chunkBits)), *ch...)
+	}
+	*ch = append(*ch, c.pack(s, t))
 	p := c.span(c.n)
-	*p = c.pack(s, t)
 	if strings.IndexByte(s.traceID, '/') < 0 && strings.IndexByte(s.spanID, '/') < 0 {
 		h := c.idHash(t, s.spanID)
 		if prev, ok := c.byID[h]; ok {
