@@ -32,10 +32,11 @@ type collector struct {
 	// chained (traceEntry.hashNext, packed.idNext) and told apart by
 	// their text.
 	byTrace map[uint64]int32
-	// The spans already buffered, by trace and span id. A span id
-	// holding "/" is kept apart, by "traceID/spanID" as ever: a pair
-	// without "/" cannot collide with a joined key (those hold two or
-	// more slashes), but joined keys can collide with each other.
+	// The spans already buffered, by trace and span id. A span whose
+	// trace or span id holds "/" is kept apart, in seen, by
+	// "traceID/spanID" as ever: a pair without "/" cannot collide with
+	// a joined key (those hold two or more slashes), but joined keys can
+	// collide with each other ("a/b"+"/"+"c" is "a"+"/"+"b/c").
 	byID map[uint64]int32
 	seen map[string]struct{}
 }
