@@ -135,8 +135,7 @@ type span struct {
 
 	str     [nStr]string
 	strPrio [nStr]int8
-	tok     [nTok]int64
-	tokPrio [nTok]int8
+	counts
 
 	resSession     string // session from resource attributes
 	resSessionPrio int8
@@ -284,15 +283,22 @@ func (s *span) setResourceAttr(key, val string) {
 	}
 }
 
+// counts are a span's token counts, each with the priority of the
+// attribute it was read from (0: absent).
+type counts struct {
+	tok     [nTok]int64
+	tokPrio [nTok]int8
+}
+
 // hasUsage reports whether the span carries input or output token counts.
-func (s *span) hasUsage() bool { return s.tokPrio[tokIn] > 0 || s.tokPrio[tokOut] > 0 }
+func (s *counts) hasUsage() bool { return s.tokPrio[tokIn] > 0 || s.tokPrio[tokOut] > 0 }
 
 // usage returns the canonical token counts. Anthropic's input excludes
 // cache reads and writes; some emitters pass it through unchanged, so an
 // input smaller than its cache counts is made inclusive. A total above
 // input + output with no reasoning attribute counts hidden reasoning
 // (Gemini thinking), billed as output: u[tokTotal] is then that part.
-func (s *span) usage() [nTok]int64 {
+func (s *counts) usage() [nTok]int64 {
 	u := s.tok
 	if c := u[tokCacheRead] + u[tokCacheWrite]; c > 0 && u[tokIn] < c {
 		u[tokIn] += c
