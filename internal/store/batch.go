@@ -40,6 +40,7 @@ func (s *shard) RecordBatch(b *ingest.Batch) {
 			if s.repeatRow(idHash, b.Line[k], acc, b.Tokens[1][k]) {
 				acc.dups++
 				s.counts.Duplicates++
+				s.nameSessionRow(b, k, si, acc) // as Record does
 				continue
 			}
 		}
@@ -214,6 +215,13 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 	pb.cur = buf
 
 	acc.n++
+	s.nameSessionRow(b, k, si, acc)
+	s.counts.Records++
+}
+
+// nameSessionRow is nameSession for row k of b.
+func (s *shard) nameSessionRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc) {
+	line := b.Line[k]
 	if wf := b.Workflow[k]; wf != "" {
 		if at := PosOf(s.fileIndex, line, 0); acc.workflow == 0 || at.Before(acc.workflowAt) {
 			acc.workflow, acc.workflowAt = s.strs.id(wf), at
@@ -224,5 +232,4 @@ func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, id
 			s.setAttr(si, a.Key, a.Val[k], PosOf(s.fileIndex, line, 0))
 		}
 	}
-	s.counts.Records++
 }

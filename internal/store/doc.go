@@ -80,7 +80,9 @@
 // apart, batch rows' small repeat set): an unreadable timestamp is
 // therefore not counted on arrival but stored (kindTSUnreadable) and
 // handed back in Key.TSUnreadable, and the analysis counts it for the
-// copies it keeps.
+// copies it keeps. The other way round, a session's workflow and
+// attributes are taken from every copy, the dropped ones too, since the
+// store keeps them per session, not per record.
 //
 // Strings (session ids, names, error texts) are interned in pointer-free
 // tables (intern.go), so the garbage collector marks blocks, not hundreds

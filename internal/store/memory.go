@@ -427,6 +427,11 @@ func (s *shard) Record(r *ingest.Record) {
 		if !r.SameUnit {
 			s.counts.Duplicates++
 		}
+		// A copy stored for Finish to drop names the session too (a far
+		// one, one another goroutine decoded): so must a copy dropped here.
+		if r.Workflow != "" || len(r.Attrs) > 0 {
+			s.nameSession(si, acc, r)
+		}
 		return
 	}
 	pb := s.bufs[acc.buf]
@@ -615,17 +620,8 @@ func (s *shard) Record(r *ingest.Record) {
 	}
 
 	acc.n++
-	// The workflow named first in input order wins, whatever order the
-	// reader emits records in (span readers emit a trace at a time).
-	if r.Workflow != "" {
-		if at := PosOf(s.fileIndex, r.Line, r.Sub); acc.workflow == 0 || at.Before(acc.workflowAt) {
-			acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), at
-		}
-	}
-	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
-		for key, v := range r.Attrs {
-			s.setAttr(si, key, v, PosOf(s.fileIndex, r.Line, r.Sub))
-		}
+	if r.Workflow != "" || len(r.Attrs) > 0 { // a call less for most records
+		s.nameSession(si, acc, r)
 	}
 	s.counts.Records++
 	if r.TSAssumedUTC {
@@ -972,6 +968,22 @@ func (c *InputCounts) add(o InputCounts) {
 			c.SkippedByReason = map[string]int64{}
 		}
 		c.SkippedByReason[k] += v
+	}
+}
+
+// nameSession takes r's workflow and attributes for session si, each
+// where none was named earlier in input order, whatever order the reader
+// emits records in (span readers emit a trace at a time).
+func (s *shard) nameSession(si uint32, acc *sessionAcc, r *ingest.Record) {
+	if r.Workflow != "" {
+		if at := PosOf(s.fileIndex, r.Line, r.Sub); acc.workflow == 0 || at.Before(acc.workflowAt) {
+			acc.workflow, acc.workflowAt = s.strs.id(r.Workflow), at
+		}
+	}
+	if len(r.Attrs) > 0 { // ranging over an empty map still costs an iterator
+		for key, v := range r.Attrs {
+			s.setAttr(si, key, v, PosOf(s.fileIndex, r.Line, r.Sub))
+		}
 	}
 }
 
