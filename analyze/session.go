@@ -743,7 +743,10 @@ func (c *Collector) finish(ctx context.Context, cfg Config, loops *LoopConfig, s
 		out.counts.Records -= p.dups
 		out.counts.LinesWithRecords -= p.dupUnits
 		out.counts.Duplicates += p.dupUnits
-		out.counts.TSUnreadable += p.tsUnreadable
+		// What the kept records were read with, in partition order: the
+		// capped table of unknown usage names is the same whatever the
+		// order (store's mergeUnknown), the sums are integers.
+		out.counts.Add(p.noted)
 		for id, mu := range p.models {
 			dst := all[id]
 			if dst == nil {
@@ -869,10 +872,12 @@ type partResult struct {
 	models   map[uint32]*ModelUsage
 	dups     int64 // events dropped
 	dupUnits int64 // of which first records of their input unit
-	// tsUnreadable counts the kept events whose timestamp could not be
-	// read (store.Key.TSUnreadable): counted after de-duplication, so a
-	// dropped repeat never counts, however far from its first copy.
-	tsUnreadable int64
+	// noted counts what the kept events were read with (store.Key's
+	// notes: unreadable timestamps, timestamps read as UTC, output from
+	// totals, unknown usage names, …): counted after de-duplication, so a
+	// dropped repeat never counts, however far from its first copy. Only
+	// those fields are set.
+	noted InputCounts
 }
 
 // SessionEvents is one session's events as the store hands them back,
@@ -944,10 +949,9 @@ func (w *finisher) partition(raw []SessionEvents) partResult {
 		}
 		s := &block[i]
 		res.sessions[i] = s
-		dropped, units, unreadable := w.session(s, &raw[i], res.models)
+		dropped, units := w.session(s, &raw[i], res.models, &res.noted)
 		res.dups += int64(dropped)
 		res.dupUnits += int64(units)
-		res.tsUnreadable += int64(unreadable)
 	}
 	if w.sim != nil {
 		w.sim.flush()
@@ -955,11 +959,11 @@ func (w *finisher) partition(raw []SessionEvents) partResult {
 	return res
 }
 
-// session finishes one session into s, adding its calls to models; it
-// returns how many events it dropped as repeats and how many of them were
-// the first record of their input unit, and how many it kept have an
-// unreadable timestamp.
-func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*ModelUsage) (dropped, units, unreadable int) {
+// session finishes one session into s, adding its calls to models and
+// what its kept events were read with to noted; it returns how many events
+// it dropped as repeats and how many of them were the first record of
+// their input unit.
+func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*ModelUsage, noted *InputCounts) (dropped, units int) {
 	*s = Session{Summary: Summary{ID: raw.ID, Workflow: w.strs[raw.Workflow]}, Events: raw.Events}
 	if len(raw.Attrs) > 0 {
 		s.Attrs = make(map[string]string, len(raw.Attrs))
@@ -967,7 +971,7 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 			s.Attrs[a.Key] = a.Val
 		}
 	}
-	dropped, units, unreadable = dedupe(s, raw.Keys, &w.seen)
+	dropped, units = dedupe(s, raw.Keys, &w.seen, noted, w.strs)
 	s.Duplicates += raw.Repeats
 	s.repeats = raw.Repeats
 	order(s.Events)
@@ -990,7 +994,7 @@ func (w *finisher) session(s *Session, raw *SessionEvents, models map[uint32]*Mo
 		}
 		s.Events = nil
 	}
-	return dropped, units, unreadable
+	return dropped, units
 }
 
 // callInputs is the input tokens of each of s's model calls.
@@ -1006,10 +1010,11 @@ func callInputs(s *Session) []uint32 {
 
 // dedupe puts a session's events in input order and drops repeats of an
 // event id, keeping the first. keys holds each event's position and id
-// hash. It returns how many events it dropped, how many of them were the
-// first record of their input unit, and how many it kept have an
-// unreadable timestamp.
-func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units, unreadable int) {
+// hash, and what the reader noted of it, which is counted into noted for
+// the events kept (strs is the table the keys' string ids index). It
+// returns how many events it dropped and how many of them were the first
+// record of their input unit.
+func dedupe(s *Session, keys []store.Key, seen *store.IDSet, noted *InputCounts, strs []string) (dropped, units int) {
 	ev := s.Events
 	// Slabs are moved out in nearly input order: check before sorting.
 	for i := 1; i < len(keys); i++ {
@@ -1020,7 +1025,7 @@ func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units, un
 	}
 	for i := range ev {
 		if ev[i].Flags&flagReplica != 0 {
-			return dedupeReplicas(s, keys)
+			return dedupeReplicas(s, keys, noted, strs)
 		}
 	}
 	seen.Reset(len(ev))
@@ -1032,26 +1037,24 @@ func dedupe(s *Session, keys []store.Key, seen *store.IDSet) (dropped, units, un
 			}
 			continue
 		}
-		if keys[i].TSUnreadable {
-			unreadable++
-		}
+		noted.CountKept(&keys[i], strs)
 		out = append(out, ev[i])
 	}
 	dropped = len(ev) - len(out)
 	s.Events = out
 	s.Duplicates = dropped
-	return dropped, units, unreadable
+	return dropped, units
 }
 
 // dedupeReplicas is dedupe for the rare session holding replicas: of the
 // records sharing an id, a non-replica wins over replicas (the first in
 // input order otherwise), and the kept record takes the largest output of
 // the copies, since streamed copies can carry partial output (docs/formats/claude-code.md).
-func dedupeReplicas(s *Session, keys []store.Key) (dropped, units, unreadable int) {
+func dedupeReplicas(s *Session, keys []store.Key, noted *InputCounts, strs []string) (dropped, units int) {
 	ev := s.Events
 	at := make(map[uint64]int, len(ev)) // id hash → index in out
 	out := ev[:0]
-	unread := make([]bool, 0, len(ev)) // keys[…].TSUnreadable of out's records
+	from := make([]int, 0, len(ev)) // the index in keys of each of out's records
 	for i := range ev {
 		e := ev[i]
 		h := keys[i].IDHash
@@ -1061,29 +1064,27 @@ func dedupeReplicas(s *Session, keys []store.Key) (dropped, units, unreadable in
 				at[h] = len(out)
 			}
 			out = append(out, e)
-			unread = append(unread, keys[i].TSUnreadable)
+			from = append(from, i)
 			continue
 		}
 		kept := &out[j]
 		loser := e
 		if kept.Flags&flagReplica != 0 && e.Flags&flagReplica == 0 {
 			loser, *kept = *kept, e
-			unread[j] = keys[i].TSUnreadable
+			from[j] = i
 		}
 		kept.Output = max(kept.Output, loser.Output)
 		if loser.Flags&flagSameUnit == 0 {
 			units++
 		}
 	}
-	for _, u := range unread {
-		if u {
-			unreadable++
-		}
+	for _, i := range from {
+		noted.CountKept(&keys[i], strs)
 	}
 	dropped = len(ev) - len(out)
 	s.Events = out
 	s.Duplicates = dropped
-	return dropped, units, unreadable
+	return dropped, units
 }
 
 // inputOrder sorts events and their keys together by input position.

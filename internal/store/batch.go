@@ -100,8 +100,9 @@ func (s *shard) repeatRow(idHash uint64, line int64, acc *sessionAcc, output int
 }
 
 // encodeRow appends row k of b as Record appends a record with the same
-// fields (doc.go): a batch row has no sub-position, tool-io or billing
-// block, and is never a replica or a unit's later record.
+// fields (doc.go): a batch row has no sub-position, extras or billing
+// block (readers send the rows they noted something of to Record), and is
+// never a replica or a unit's later record.
 func (s *shard) encodeRow(b *ingest.Batch, k int, si uint32, acc *sessionAcc, idHash uint64, names *[4]nameCache) {
 	pb := s.bufs[acc.buf]
 	buf := s.room(pb)

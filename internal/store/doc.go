@@ -37,7 +37,7 @@
 //	        strsDurMS (bit 7)
 //	byte    kind: Kind in bits 0-1, Status in bits 4-5; kindNextSeq
 //	        (bit 2), kindBilling (bit 3), kindTSUnreadable (bit 6: the
-//	        timestamp could not be read), kindToolIO (bit 7)
+//	        timestamp could not be read), kindExtra (bit 7)
 //	uvarint session index in the partition buffer unless hdrSameSess
 //	varint  line less the buffer's previous one  unless hdrNextLine (then +1, sub 0)
 //	uvarint sub-position within the line         numsSub
@@ -51,10 +51,16 @@
 //	uvarint each string id present; names index the sink's name table,
 //	        errors the partition buffer's error-text table
 //	byte    error class                          strsClass
-//	tool-io block                                kindToolIO:
-//	  byte    ioArgs, ioResult, ioLabel, ioBytes: which follow
+//	extras block                                 kindExtra:
+//	  byte    extraArgs, extraResult, extraLabel, extraBytes (bits 0-3):
+//	          which tool-io fields follow; the reader's notes (bits 4-7):
+//	          extraAssumedUTC (a time without a zone, read as UTC),
+//	          extraZeroOutput (text returned, no output tokens),
+//	          extraFromTotal, extraUnknown: which follow
 //	  8 bytes arguments hash; 8 bytes result hash
 //	  uvarint arguments excerpt (error-text id); uvarint result size
+//	  uvarint output tokens recovered from a usage total  extraFromTotal
+//	  uvarint unknown usage names, comma-separated (error-text id)  extraUnknown
 //	billing block                                kindBilling:
 //	  byte    service tier (bits 0-2), billMedia (bit 3),
 //	          billWebSearch (bit 4), billUSOnly (bit 5), billCalls
@@ -67,7 +73,10 @@
 //
 // A text-only record has no media bit set and no media byte, so the
 // audio and image counts cost it nothing; a call with them costs one byte
-// plus a uvarint per count (and the billing byte, if it had none).
+// plus a uvarint per count (and the billing byte, if it had none). Likewise
+// a record the reader noted nothing of costs nothing for the notes; one
+// with a note costs the extras byte (if it had no tool-io fields) and the
+// note's uvarint, if it has one.
 // Each byte's bits have names of their own (memory.go); none stands for
 // two things, and the header's record flags are checked at compile time
 // against Flags. A record is about 23 bytes on a generated fleet, against
@@ -77,20 +86,23 @@
 //
 // What a record is counted for must not depend on whether its repeat was
 // dropped on arrival or by the analysis's de-duplication (repeats far
-// apart, batch rows' small repeat set): an unreadable timestamp is
-// therefore not counted on arrival but stored (kindTSUnreadable) and
-// handed back in Key.TSUnreadable, and the analysis counts it for the
-// copies it keeps. The other way round, a session's workflow and
+// apart, in other files or read by other goroutines, batch rows' small
+// repeat set): what the reader noted of a record (an unreadable timestamp,
+// one read as UTC, text with no output tokens, output from a total,
+// unknown usage names) is therefore not counted on arrival but stored
+// (kindTSUnreadable, the extras block) and handed back in the record's
+// Key, and the analysis counts it for the copies it keeps
+// (InputCounts.CountKept). The other way round, a session's workflow and
 // attributes are taken from every copy, the dropped ones too, since the
 // store keeps them per session, not per record.
 //
 // Strings (session ids, names, error texts) are interned in pointer-free
 // tables (intern.go), so the garbage collector marks blocks, not hundreds
-// of thousands of strings: session ids and names per sink, error texts
-// and argument excerpts per partition buffer, so that a partition's
-// records can be decoded with its buffer alone. Seal joins the sinks'
-// name tables into one; Partition puts the partition's error texts after
-// the names (Scratch.Strings).
+// of thousands of strings: session ids and names per sink, error texts,
+// argument excerpts and unknown usage names per partition buffer, so
+// that a partition's records can be decoded with its buffer alone. Seal
+// joins the sinks' name tables into one; Partition puts the partition's
+// texts after the names (Scratch.Strings).
 //
 // # Generations
 //

@@ -100,6 +100,16 @@ func TestEncodingRoundTrip(t *testing.T) {
 		r.Replica, r.SameUnit = rng.IntN(7) == 0, rng.IntN(5) == 0
 		// Kept per record (kindTSUnreadable), with or without a time.
 		r.TSUnreadable = rng.IntN(6) == 0
+		// The other notes (the extras block), each on its own, with or
+		// without tool-io fields beside them.
+		r.TSAssumedUTC, r.ZeroOutputText = rng.IntN(6) == 0, rng.IntN(6) == 0
+		if rng.IntN(6) == 0 {
+			totals := []int64{-1, 1, 127, 128, math.MaxUint32 + 1, math.MaxInt64}
+			r.TokensFromTotal = totals[rng.IntN(len(totals))]
+		}
+		if rng.IntN(6) == 0 {
+			r.UnknownUsage = pick("foo_tokens", "a_tokens,b_tokens", "src/app.py") // may share a text with an excerpt
+		}
 		if rng.IntN(3) == 0 { // the tool-io block: each part on its own, edge values included
 			hashes := []uint64{0, 1, math.MaxUint64, rng.Uint64()}
 			r.ToolArgsHash, r.ToolResultHash = hashes[rng.IntN(4)], hashes[rng.IntN(4)]
@@ -243,6 +253,14 @@ func FuzzEncodingRoundTrip(f *testing.F) {
 			if bits>>30&1 == 1 {
 				r.ToolResultBytes = int64(next())
 			}
+			// The reader's notes, each by a bit of its own (42-46).
+			r.TSUnreadable, r.TSAssumedUTC, r.ZeroOutputText = bits>>42&1 == 1, bits>>43&1 == 1, bits>>44&1 == 1
+			if bits>>45&1 == 1 {
+				r.TokensFromTotal = int64(next())
+			}
+			if bits>>46&1 == 1 {
+				r.UnknownUsage = texts[bits>>47&3]
+			}
 			// NaN != NaN, so a NaN cannot compare equal; Validate rejects both.
 			if math.IsNaN(r.DurationMS) {
 				r.DurationMS = 0
@@ -317,7 +335,11 @@ func expectEvent(sh *shard, pb *partBuf, r *ingest.Record) (Event, Key) {
 	if r.SameUnit {
 		e.Flags |= SameUnit
 	}
-	k := Key{Order: PosOf(sh.fileIndex, r.Line, r.Sub), TSUnreadable: r.TSUnreadable}
+	k := Key{Order: PosOf(sh.fileIndex, r.Line, r.Sub), TSUnreadable: r.TSUnreadable, TSAssumedUTC: r.TSAssumedUTC,
+		ZeroOutputText: r.ZeroOutputText, UnknownUsage: errIDOf(pb, r.UnknownUsage)}
+	if r.TokensFromTotal > 0 { // readers set it only when they recovered tokens
+		k.TokensFromTotal = r.TokensFromTotal
+	}
 	if r.ID != "" {
 		k.IDHash = maphash.String(idSeed, r.ID) | 1
 	}

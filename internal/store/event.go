@@ -97,10 +97,37 @@ func (e *Event) EndNano() int64 { return e.TSNano + e.DurNano }
 type Key struct {
 	Order  Pos
 	IDHash uint64 // 0 when the record had no id
-	// TSUnreadable: the record's timestamp could not be read. The analysis
-	// counts it (InputCounts.TSUnreadable) for the copies it keeps, so a
-	// repeat counts the same however far from its first copy it came.
-	TSUnreadable bool
+	// What the reader noted of the record (ingest.Record's fields of the
+	// same names). The analysis counts them (InputCounts.TSUnreadable,
+	// TSAssumedUTC, ZeroOutputCalls, CallsFromTotals and TokensFromTotals,
+	// UnknownUsageFields: CountKept) for the copies it keeps, so a repeat
+	// counts the same however far from its first copy it came.
+	TSUnreadable, TSAssumedUTC, ZeroOutputText bool
+	// UnknownUsage is the string id (Scratch.Strings) of the record's
+	// unknown usage names, comma-separated; 0 for none.
+	UnknownUsage    uint32
+	TokensFromTotal int64
+}
+
+// CountKept counts what the reader noted of a record the analysis keeps
+// (k's notes) into c; strs is the table k.UnknownUsage indexes.
+func (c *InputCounts) CountKept(k *Key, strs []string) {
+	if k.TSUnreadable {
+		c.TSUnreadable++
+	}
+	if k.TSAssumedUTC {
+		c.TSAssumedUTC++
+	}
+	if k.ZeroOutputText {
+		c.ZeroOutputCalls++
+	}
+	if k.TokensFromTotal > 0 {
+		c.CallsFromTotals++
+		c.TokensFromTotals += k.TokensFromTotal
+	}
+	if k.UnknownUsage != 0 {
+		c.addUnknownUsage(strs[k.UnknownUsage])
+	}
 }
 
 // Pos is where a record was read: which input, which line and which

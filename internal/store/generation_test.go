@@ -20,6 +20,7 @@ type resolvedEvent struct {
 	E                                      Event
 	K                                      Key
 	Model, Provider, Tool, Role, Err, Args string
+	Unknown                                string // K.UnknownUsage's text
 }
 
 type resolvedSession struct {
@@ -36,8 +37,9 @@ func resolve(ss []SessionEvents, strs []string) []resolvedSession {
 		slices.SortFunc(r.Attrs, func(x, y Attr) int { return cmp.Compare(x.Key, y.Key) }) // Record sets them in map order
 		for i, e := range s.Events {
 			re := resolvedEvent{E: e, K: s.Keys[i], Model: strs[e.Model], Provider: strs[e.Provider], Tool: strs[e.Tool],
-				Role: strs[e.Role], Err: strs[e.Err], Args: strs[e.ArgsLabel]}
+				Role: strs[e.Role], Err: strs[e.Err], Args: strs[e.ArgsLabel], Unknown: strs[s.Keys[i].UnknownUsage]}
 			re.E.Model, re.E.Provider, re.E.Tool, re.E.Role, re.E.Err, re.E.ArgsLabel = 0, 0, 0, 0, 0, 0
+			re.K.UnknownUsage = 0
 			r.Events = append(r.Events, re)
 		}
 		slices.SortFunc(r.Events, func(a, b resolvedEvent) int {
@@ -57,7 +59,8 @@ func resolve(ss []SessionEvents, strs []string) []resolvedSession {
 // TestGenerationsSameAsMemory is the differential test of retiring
 // generations: the same records, with repeats (in and across sessions),
 // attributes and workflows set by several records (the first in input
-// order must win), error texts and argument excerpts, read by two sinks
+// order must win), error texts, argument excerpts and the reader's notes
+// (unknown usage names share the texts' table), read by two sinks
 // of two inputs, go into an in-memory store and into spilling stores whose
 // session state budget is 2 KiB (a dozen sessions: hundreds of
 // generations), by Record and by RecordBatch. Every partition must decode
@@ -117,6 +120,18 @@ func TestGenerationsSameAsMemory(t *testing.T) {
 					if k%7 == 0 {
 						r.ToolArgsLabel = "args " + strconv.Itoa(k%50)
 					}
+					// The reader's notes, with the excerpts' and error
+					// texts' table (the names also as an excerpt).
+					r.TSAssumedUTC, r.ZeroOutputText = k%5 == 0, k%11 == 0
+					if k%13 == 0 {
+						r.TokensFromTotal = int64(k)
+					}
+					if k%9 == 0 {
+						r.UnknownUsage = "x_tokens,args " + strconv.Itoa(k%40)
+					}
+					if k%17 == 0 {
+						r.UnknownUsage = "args " + strconv.Itoa(k%50)
+					}
 					sk.Record(&r)
 				}
 			}
@@ -141,7 +156,7 @@ func TestGenerationsSameAsMemory(t *testing.T) {
 			t.Fatalf("batch %v: no repeats dropped on arrival", batch)
 		}
 		var sw, sg Scratch
-		total := 0
+		total, named := 0, 0
 		for p := range partitions {
 			pw := resolve(mustPartition(t, mem, p, &sw), sw.Strings)
 			pg := resolve(mustPartition(t, sp, p, &sg), sg.Strings)
@@ -149,6 +164,16 @@ func TestGenerationsSameAsMemory(t *testing.T) {
 				t.Fatalf("batch %v: partition %d differs", batch, p)
 			}
 			total += len(pw)
+			for _, s := range pg {
+				for _, e := range s.Events {
+					if e.Unknown != "" {
+						named++
+					}
+				}
+			}
+		}
+		if !batch && named == 0 {
+			t.Errorf("no unknown usage names came back from the spilled store")
 		}
 		if total != 600 {
 			t.Errorf("batch %v: %d sessions, want 600 (s0…s599, each in both inputs)", batch, total)

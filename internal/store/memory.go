@@ -124,7 +124,8 @@ type partBuf struct {
 	lastSess uint32    // the session (index into sess) of the last record; hdrSameSess repeats it
 	sess     []uint32  // the shard's sessions hashed here; records store an index into it
 	spilled  []segment // blocks written to the spill file, before blocks
-	// errs are the error texts and argument excerpts of these records:
+	// errs are the error texts, argument excerpts and unknown usage
+	// names of these records:
 	// per partition, so that a partition's records are decoded with its
 	// own texts, whether they are in memory or in the spill file. Nil
 	// until the first text: a directory of thousands of small files makes
@@ -372,8 +373,8 @@ const (
 
 	// The kind byte: Kind in bits 0-1, Status in bits 4-5.
 	kindNextSeq = 1 << 2 // seq is the last record's seq in the buffer plus one: no seq follows
-	kindBilling = 1 << 3 // the billing block follows (after the tool-io block)
-	kindToolIO  = 1 << 7 // the tool-io block follows
+	kindBilling = 1 << 3 // the billing block follows (after the extras block)
+	kindExtra   = 1 << 7 // the extras block follows
 	kindShift   = 4
 	kindMask    = 1<<2 - 1 // Kind and Status take two bits each
 
@@ -382,11 +383,19 @@ const (
 	// shard on arrival, where a copy Finish drops would count too.
 	kindTSUnreadable = 1 << 6
 
-	// The tool-io block's first byte.
-	ioArgs   = 1 << 0
-	ioResult = 1 << 1
-	ioLabel  = 1 << 2
-	ioBytes  = 1 << 3
+	// The extras block's first byte: what follows of a tool call's
+	// arguments and result (bits 0-3), and what the reader noted of the
+	// record (bits 4-7). The analysis counts the notes for the copies it
+	// keeps (Key), as kindTSUnreadable: counted on arrival, a copy that
+	// Finish drops would count too.
+	extraArgs       = 1 << 0 // the arguments hash follows
+	extraResult     = 1 << 1 // the result hash follows
+	extraLabel      = 1 << 2 // the arguments excerpt's text id follows
+	extraBytes      = 1 << 3 // the result size follows
+	extraAssumedUTC = 1 << 4 // Record.TSAssumedUTC
+	extraZeroOutput = 1 << 5 // Record.ZeroOutputText
+	extraFromTotal  = 1 << 6 // Record.TokensFromTotal follows
+	extraUnknown    = 1 << 7 // Record.UnknownUsage's text id follows
 
 	// The billing block's first byte; bits 0-2 are the service tier.
 	billTierMask  = 1<<3 - 1
@@ -404,7 +413,7 @@ const (
 var _ = [1]struct{}{}[hdrRecordFlags&(hdrSameSess|hdrNextLine|hdrHasID)]
 
 // No bit of the kind byte stands for two things.
-var _ = [1]struct{}{}[kindTSUnreadable&(kindMask|kindMask<<kindShift|kindNextSeq|kindBilling|kindToolIO)]
+var _ = [1]struct{}{}[kindTSUnreadable&(kindMask|kindMask<<kindShift|kindNextSeq|kindBilling|kindExtra)]
 
 // BorrowsIDs declares that Record keeps only a hash of r.ID
 // (ingest.BorrowsIDs): decoders need not copy ids for the analysis.
@@ -529,8 +538,9 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.Line == pb.lastLine+1 && r.Sub == 0 {
 		flags |= hdrNextLine
 	}
-	if r.ToolArgsHash != 0 || r.ToolResultHash != 0 || r.ToolArgsLabel != "" || r.ToolResultBytes != 0 {
-		kind |= kindToolIO
+	if r.ToolArgsHash != 0 || r.ToolResultHash != 0 || r.ToolArgsLabel != "" || r.ToolResultBytes != 0 ||
+		r.TSAssumedUTC || r.ZeroOutputText || r.TokensFromTotal > 0 || r.UnknownUsage != "" {
+		kind |= kindExtra
 	}
 	b = append(b, flags, nums, strs, kind)
 	if flags&hdrSameSess == 0 {
@@ -571,8 +581,8 @@ func (s *shard) Record(r *ingest.Record) {
 	if r.ErrorClass != 0 {
 		b = append(b, uint8(r.ErrorClass))
 	}
-	if kind&kindToolIO != 0 {
-		b = s.appendToolIO(b, r, pb)
+	if kind&kindExtra != 0 {
+		b = s.appendExtra(b, r, pb)
 	}
 	if kind&kindBilling != 0 {
 		bill := uint8(r.ServiceTier)
@@ -624,19 +634,6 @@ func (s *shard) Record(r *ingest.Record) {
 		s.nameSession(si, acc, r)
 	}
 	s.counts.Records++
-	if r.TSAssumedUTC {
-		s.counts.TSAssumedUTC++
-	}
-	if r.ZeroOutputText {
-		s.counts.ZeroOutputCalls++
-	}
-	if r.TokensFromTotal > 0 {
-		s.counts.CallsFromTotals++
-		s.counts.TokensFromTotals += r.TokensFromTotal
-	}
-	if r.UnknownUsage != "" {
-		s.counts.addUnknownUsage(r.UnknownUsage)
-	}
 }
 
 // decode calls f with each record of piece pc, in the order they were
@@ -741,8 +738,8 @@ func (pc *piece) decode(spilled []byte, f func(e *Event, k Key, si uint32)) {
 				e.Class = ingest.ErrorClass(b[i])
 				i++
 			}
-			if kind&kindToolIO != 0 {
-				i = pc.decodeToolIO(b, i, &e)
+			if kind&kindExtra != 0 {
+				i = pc.decodeExtra(b, i, &e, &k)
 			}
 			if kind&kindBilling != 0 {
 				bill := b[i]
@@ -779,58 +776,91 @@ func (pc *piece) decode(spilled []byte, f func(e *Event, k Key, si uint32)) {
 	}
 }
 
-// appendToolIO appends the tool-io block of r.
-func (s *shard) appendToolIO(b []byte, r *ingest.Record, pb *partBuf) []byte {
+// appendExtra appends the extras block of r: its tool-io fields and
+// the reader's notes.
+func (s *shard) appendExtra(b []byte, r *ingest.Record, pb *partBuf) []byte {
 	label := s.errID(pb, r.ToolArgsLabel) // bounded by the reader (ingest.MaxArgsLabel)
 	var has uint8
 	if r.ToolArgsHash != 0 {
-		has |= ioArgs
+		has |= extraArgs
 	}
 	if r.ToolResultHash != 0 {
-		has |= ioResult
+		has |= extraResult
 	}
 	if label != 0 {
-		has |= ioLabel
+		has |= extraLabel
 	}
 	if r.ToolResultBytes > 0 {
-		has |= ioBytes
+		has |= extraBytes
+	}
+	if r.TSAssumedUTC {
+		has |= extraAssumedUTC
+	}
+	if r.ZeroOutputText {
+		has |= extraZeroOutput
+	}
+	if r.TokensFromTotal > 0 {
+		has |= extraFromTotal
+	}
+	// The names as the reader joined them: the analysis splits them when
+	// it counts the copy it keeps. Interned with the error texts, so that
+	// the partition's records decode with its own table, spilled or not.
+	unknown := s.errID(pb, r.UnknownUsage)
+	if unknown != 0 {
+		has |= extraUnknown
 	}
 	b = append(b, has)
-	if has&ioArgs != 0 {
+	if has&extraArgs != 0 {
 		b = binary.LittleEndian.AppendUint64(b, r.ToolArgsHash)
 	}
-	if has&ioResult != 0 {
+	if has&extraResult != 0 {
 		b = binary.LittleEndian.AppendUint64(b, r.ToolResultHash)
 	}
-	if has&ioLabel != 0 {
+	if has&extraLabel != 0 {
 		b = binary.AppendUvarint(b, uint64(label))
 	}
-	if has&ioBytes != 0 {
+	if has&extraBytes != 0 {
 		b = binary.AppendUvarint(b, uint64(sat32(r.ToolResultBytes)))
+	}
+	if has&extraFromTotal != 0 {
+		b = binary.AppendUvarint(b, uint64(r.TokensFromTotal))
+	}
+	if has&extraUnknown != 0 {
+		b = binary.AppendUvarint(b, uint64(unknown))
 	}
 	return b
 }
 
-// decodeToolIO reads the block appendToolIO wrote at b[i:] into e.
-func (pc *piece) decodeToolIO(b []byte, i int, e *Event) int {
+// decodeExtra reads the block appendExtra wrote at b[i:] into e and k.
+func (pc *piece) decodeExtra(b []byte, i int, e *Event, k *Key) int {
 	has := b[i]
 	i++
-	if has&ioArgs != 0 {
+	if has&extraArgs != 0 {
 		e.ArgsHash = binary.LittleEndian.Uint64(b[i:])
 		i += 8
 	}
-	if has&ioResult != 0 {
+	if has&extraResult != 0 {
 		e.ResultHash = binary.LittleEndian.Uint64(b[i:])
 		i += 8
 	}
 	var v uint64
-	if has&ioLabel != 0 {
+	if has&extraLabel != 0 {
 		v, i = uvarintAt(b, i)
 		e.ArgsLabel = pc.errID(v)
 	}
-	if has&ioBytes != 0 {
+	if has&extraBytes != 0 {
 		v, i = uvarintAt(b, i)
 		e.ResultBytes = uint32(v)
+	}
+	k.TSAssumedUTC = has&extraAssumedUTC != 0
+	k.ZeroOutputText = has&extraZeroOutput != 0
+	if has&extraFromTotal != 0 {
+		v, i = uvarintAt(b, i)
+		k.TokensFromTotal = int64(v)
+	}
+	if has&extraUnknown != 0 {
+		v, i = uvarintAt(b, i)
+		k.UnknownUsage = pc.errID(v)
 	}
 	return i
 }
@@ -1015,9 +1045,10 @@ func (s *shard) repeat(r *ingest.Record, acc *sessionAcc) bool {
 	h := maphash.String(idSeed, r.ID) ^ acc.idh*0x9e3779b97f4a7c15 ^ uint64(sat32(r.OutputTokens))*0xc2b2ae3d27d4eb4f
 	h |= 1
 	// A record after batch rows (RecordBatch) looks in their set too (the
-	// same hash): a copy dropped here is never counted, one let through
-	// is counted on arrival (ts_unreadable, ...) and only then dropped by
-	// Finish, so missing it would make the counts depend on the path.
+	// same hash), so that a row's repeat read as a record is dropped here
+	// rather than stored until Finish. Either way it counts the same:
+	// what a record is counted for is counted by Finish for the copy it
+	// keeps (doc.go).
 	if s.bids.has(h) || s.bidsOld.has(h) {
 		return true
 	}

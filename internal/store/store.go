@@ -79,8 +79,9 @@ type Scratch struct {
 	// that keeps them; otherwise they are reused by the next call.
 	KeepEvents bool
 	// Strings is, after Partition, the table its events' string ids
-	// index: Sealed.Strings, then the partition's error texts and
-	// arguments excerpts (Event.Err, Event.ArgsLabel).
+	// index: Sealed.Strings, then the partition's error texts,
+	// arguments excerpts and unknown usage names (Event.Err,
+	// Event.ArgsLabel, Key.UnknownUsage).
 	Strings []string
 
 	pieces []piece
