@@ -60,17 +60,9 @@ func TestUsageServerToolKeysNamed(t *testing.T) {
 		{"parquet struct", saveFixture(t, "tools.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
 		{"parquet text", saveFixture(t, "tools-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
 	} {
-		var a struct {
-			Input struct {
-				Invalid       int64            `json:"invalid"`
-				UnknownFields map[string]int64 `json:"unknown_usage_fields"`
-			} `json:"input"`
-		}
-		if err := json.Unmarshal(analysisJSON(t, c.path), &a); err != nil {
-			t.Fatal(err)
-		}
-		if a.Input.Invalid != 0 || !reflect.DeepEqual(a.Input.UnknownFields, want) {
-			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, a.Input.Invalid, a.Input.UnknownFields, want)
+		invalid, unknown := unknownUsageOf(t, c.path)
+		if invalid != 0 || !reflect.DeepEqual(unknown, want) {
+			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, invalid, unknown, want)
 		}
 	}
 }
@@ -108,17 +100,25 @@ func TestUsageServerToolNotObjectNamed(t *testing.T) {
 		{"parquet text", saveFixture(t, "stu-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100)), map[string]int64{"server_tool_use": 1}},
 		{"parquet null and empty struct", saveFixture(t, "stu-struct.parquet", writeFixture(t, structSchema, structRows, compress.Codecs.Snappy, 100)), nil},
 	} {
-		var a struct {
-			Input struct {
-				Invalid       int64            `json:"invalid"`
-				UnknownFields map[string]int64 `json:"unknown_usage_fields"`
-			} `json:"input"`
-		}
-		if err := json.Unmarshal(analysisJSON(t, c.path), &a); err != nil {
-			t.Fatal(err)
-		}
-		if a.Input.Invalid != 0 || !reflect.DeepEqual(a.Input.UnknownFields, c.want) {
-			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, a.Input.Invalid, a.Input.UnknownFields, c.want)
+		invalid, unknown := unknownUsageOf(t, c.path)
+		if invalid != 0 || !reflect.DeepEqual(unknown, c.want) {
+			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, invalid, unknown, c.want)
 		}
 	}
+}
+
+// unknownUsageOf analyses path and returns its report's invalid line count
+// and unknown_usage_fields.
+func unknownUsageOf(t *testing.T, path string) (int64, map[string]int64) {
+	t.Helper()
+	var a struct {
+		Input struct {
+			Invalid       int64            `json:"invalid"`
+			UnknownFields map[string]int64 `json:"unknown_usage_fields"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal(analysisJSON(t, path), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a.Input.Invalid, a.Input.UnknownFields
 }
