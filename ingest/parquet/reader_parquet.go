@@ -508,7 +508,7 @@ func (d *decoder) row(i int, line int64, usageArr arrow.Array) {
 			}
 		}
 		if get != nil && !st.topTokens {
-			ferr = fillUsage(r, get)
+			ferr = fillUsage(r, get, keys)
 			for _, m := range st.media {
 				*ingest.TokenField(r, m.canon) = m.n
 			}

@@ -126,16 +126,18 @@ func tokenVal(field string, v val) (int64, *ingest.FieldError) {
 }
 
 // fillUsage reads a nested provider usage object with the JSONL reader's
-// rules (ingest.FillUsage).
-func fillUsage(r *ingest.Record, get func(path ...string) val) *ingest.FieldError {
-	return ingest.FillUsage(r, func(path ...string) (int64, bool, *ingest.FieldError) {
+// rules (ingest.FillUsageObject), naming as it does the token fields no
+// rule reads (a foo_tokens, a mis-cased Prompt_Tokens): before, their
+// counts were left out without a word.
+func fillUsage(r *ingest.Record, get func(path ...string) val, keys ingest.UsageKeys) *ingest.FieldError {
+	return ingest.FillUsageObject(r, func(path ...string) (int64, bool, *ingest.FieldError) {
 		v := get(path...)
 		if v.cl == clNull {
 			return 0, false, nil
 		}
 		t, err := tokenVal("usage."+strings.Join(path, "."), v)
 		return t, err == nil, err
-	})
+	}, keys)
 }
 
 // fillUsageBilling reads the usage object's billing fields (service tier,

@@ -122,3 +122,42 @@ func unknownUsageOf(t *testing.T, path string) (int64, map[string]int64) {
 	}
 	return a.Input.Invalid, a.Input.UnknownFields
 }
+
+// TestUsageUnknownTokenKeysNamed: token keys of a usage struct (or usage
+// JSON text) that no rule reads are named in unknown_usage_fields, as the
+// JSONL reader names them (docs/usage.md), and their counts are not read.
+// Before, the Parquet reader passed no key names for the token fields:
+// a mis-cased Prompt_Tokens left the call's input at 0 with nothing said.
+// By hand: row 1 names foo_tokens, row 2 Prompt_Tokens, row 3 nothing
+// (every key read); each name once. The struct has every column, null
+// where a row lacks it (a null is an absent key).
+func TestUsageUnknownTokenKeysNamed(t *testing.T) {
+	objs := []string{
+		`{"input_tokens":1000,"output_tokens":100,"foo_tokens":3}`,
+		`{"Prompt_Tokens":500,"output_tokens":100}`,
+		`{"prompt_tokens":700,"completion_tokens":100}`,
+	}
+	want := map[string]int64{"foo_tokens": 1, "Prompt_Tokens": 1}
+	rows, textRows, jsonl := usageRows(objs, []string{"gpt-4o", "gpt-4o", "gpt-4o"})
+	jl := filepath.Join(t.TempDir(), "unk.jsonl")
+	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	usage := arrow.StructOf(fld("input_tokens", i64), fld("output_tokens", i64), fld("foo_tokens", i64),
+		fld("Prompt_Tokens", i64), fld("prompt_tokens", i64), fld("completion_tokens", i64))
+	schema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", usage))
+	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
+	for _, c := range []struct {
+		name string
+		path string
+	}{
+		{"jsonl", jl},
+		{"parquet struct", saveFixture(t, "unk.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
+		{"parquet text", saveFixture(t, "unk-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
+	} {
+		invalid, unknown := unknownUsageOf(t, c.path)
+		if invalid != 0 || !reflect.DeepEqual(unknown, want) {
+			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, invalid, unknown, want)
+		}
+	}
+}
