@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -39,7 +41,9 @@ func newConvertCmd(ios *IOStreams, runF func(*convertOptions) error) *cobra.Comm
 		Long: `Read traces in any format tokcost reads and write them as one canonical
 Parquet file (zstd, dictionary-encoded strings; docs/formats/parquet.md),
 in input order, for DuckDB, Spark or a faster re-analysis. Analysing the
-Parquet file gives the same results as analysing the inputs.
+Parquet file gives the same results as analysing the inputs, except the
+names of usage fields no rule reads (input.unknown_usage_fields), which
+the file has no column for: convert warns with their count instead.
 
 Memory does not grow with the input: records are kept encoded, at most
 64 MiB of them (a quarter of --memory-limit when that is smaller; "off"
@@ -81,8 +85,13 @@ type recordCollector struct {
 	assumed int64                 // records whose input tokens were assumed (Cline)
 	// ocAssumed: OpenCode calls with only their message's last-step tokens.
 	ocAssumed int64
-	invalid   int64
-	first     []positionedNote // the first invalid lines in input order, at most maxFirst
+	// unknown counts records with other unknown usage fields, the first
+	// maxUnknownNames of whose names in byte order are in unknownNames:
+	// the Parquet file has no column for them.
+	unknown      int64
+	unknownNames []string
+	invalid      int64
+	first        []positionedNote // the first invalid lines in input order, at most maxFirst
 }
 
 // positionedNote is an invalid line, with its input's index and, for
@@ -102,6 +111,31 @@ func (a positionedNote) before(b positionedNote) bool {
 		return a.note.Line < b.note.Line
 	}
 	return a.seq < b.seq
+}
+
+// maxUnknownNames is how many unknown usage field names convert shows.
+const maxUnknownNames = 8
+
+// noteUnknown counts a record whose UnknownUsage (comma-separated names)
+// is not only an assumption assumedInput reports (c.mu held).
+func (c *recordCollector) noteUnknown(names string) {
+	seen := false
+	for name := range strings.SplitSeq(names, ",") {
+		if name == cline.AssumedField || name == opencode.AssumedField {
+			continue
+		}
+		seen = true
+		// The first names in byte order, so that the list does not
+		// depend on which decoder finishes first.
+		if !slices.Contains(c.unknownNames, name) {
+			c.unknownNames = append(c.unknownNames, name)
+			slices.Sort(c.unknownNames)
+			c.unknownNames = c.unknownNames[:min(len(c.unknownNames), maxUnknownNames)]
+		}
+	}
+	if seen {
+		c.unknown++
+	}
 }
 
 // maxFirst is how many invalid lines convert shows.
@@ -136,6 +170,9 @@ func (s *collectSink) Record(r *ingest.Record) {
 		c.assumed++
 	case opencode.AssumedField:
 		c.ocAssumed++
+	case "":
+	default:
+		c.noteUnknown(r.UnknownUsage)
 	}
 	for k := range r.Attrs {
 		if c.attrs[b] == nil {
@@ -261,6 +298,12 @@ func convertRun(ios *IOStreams, o *convertOptions) error {
 	// The canonical output has no field for an assumption: say it here.
 	if err := assumedInput(ios, &o.inputOptions, c.assumed, c.ocAssumed); err != nil {
 		return err
+	}
+	// Nor for a usage field no rule reads, which analysing the inputs
+	// names and analysing the Parquet file cannot.
+	if c.unknown > 0 && !o.Quiet {
+		fmt.Fprintf(ios.ErrOut, "tokcost: warning: %d records have usage fields no rule reads (%s); the Parquet file has no column for them, so analysing it does not name them (analyse the inputs: input.unknown_usage_fields, docs/usage.md)\n",
+			c.unknown, report.SafeText(strings.Join(c.unknownNames, ", ")))
 	}
 	sorter.Finish()
 	if o.PartitionBy != "" {
