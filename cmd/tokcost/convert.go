@@ -116,12 +116,19 @@ func (a positionedNote) before(b positionedNote) bool {
 // maxUnknownNames is how many unknown usage field names convert shows.
 const maxUnknownNames = 8
 
-// noteUnknown counts a record whose UnknownUsage (comma-separated names)
-// is not only an assumption assumedInput reports (c.mu held).
+// noteUnknown counts a record's UnknownUsage (comma-separated names; c.mu
+// held): the assumptions assumedInput reports (an assumed Cline or OpenCode
+// call, whatever other names it carries: beside another name it was not
+// counted at all, so --strict passed it), and the other names.
 func (c *recordCollector) noteUnknown(names string) {
 	seen := false
 	for name := range strings.SplitSeq(names, ",") {
-		if name == cline.AssumedField || name == opencode.AssumedField {
+		switch name {
+		case cline.AssumedField:
+			c.assumed++
+			continue
+		case opencode.AssumedField:
+			c.ocAssumed++
 			continue
 		}
 		seen = true
@@ -165,13 +172,7 @@ func (s *collectSink) Record(r *ingest.Record) {
 		c.attrs = make([]map[string]struct{}, c.sorter.Buckets)
 	}
 	c.count[b]++
-	switch r.UnknownUsage {
-	case cline.AssumedField:
-		c.assumed++
-	case opencode.AssumedField:
-		c.ocAssumed++
-	case "":
-	default:
+	if r.UnknownUsage != "" {
 		c.noteUnknown(r.UnknownUsage)
 	}
 	for k := range r.Attrs {

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/tokcost/tokcost/ingest"
+	"github.com/tokcost/tokcost/ingest/cline"
+	"github.com/tokcost/tokcost/ingest/opencode"
 )
 
 // TestConvertKeepsFirstInvalidInInputOrder: inputs are read side by side,
@@ -114,5 +116,26 @@ func TestConvertBucketsFailureLeavesNoDirs(t *testing.T) {
 	}
 	if len(names) != 1 || names[0] != "bucket=002" {
 		t.Errorf("after the failure %s holds %v, want only the file bucket=002", out, names)
+	}
+}
+
+// TestConvertCountsAssumedBesideOtherNames: a record's UnknownUsage is a
+// list; an OpenCode or Cline assumption in it is counted for assumedInput
+// (and --strict) whatever other names it carries, and the other names are
+// noted once per record. By hand, four records: OpenCode alone (oc 1),
+// OpenCode with tokens.foo (oc 2, unknown 1), Cline with foo_tokens
+// (assumed 1, unknown 2), bar_tokens alone (unknown 3); names sorted.
+func TestConvertCountsAssumedBesideOtherNames(t *testing.T) {
+	var c recordCollector
+	for _, names := range []string{
+		opencode.AssumedField,
+		opencode.AssumedField + ",tokens.foo",
+		cline.AssumedField + ",foo_tokens",
+		"bar_tokens",
+	} {
+		c.noteUnknown(names)
+	}
+	if c.ocAssumed != 2 || c.assumed != 1 || c.unknown != 3 || strings.Join(c.unknownNames, ",") != "bar_tokens,foo_tokens,tokens.foo" {
+		t.Errorf("opencode %d, cline %d, unknown %d %v; want 2, 1, 3 [bar_tokens foo_tokens tokens.foo]", c.ocAssumed, c.assumed, c.unknown, c.unknownNames)
 	}
 }
