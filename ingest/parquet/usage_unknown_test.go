@@ -41,30 +41,11 @@ func TestUsageServerToolKeysNamed(t *testing.T) {
 	for i := range models {
 		models[i] = "claude-opus-4-6"
 	}
-	rows, textRows, jsonl := usageRows(objs, models)
-	jl := filepath.Join(t.TempDir(), "tools.jsonl")
-	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	usage := arrow.StructOf(
 		fld("input_tokens", i64), fld("output_tokens", i64), fld("Speed", str),
 		fld("server_tool_use", arrow.StructOf(fld("Web_Search_Requests", i64), fld("code_execution_requests", i64), fld("web_fetch_requests", i64))),
 	)
-	schema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", usage))
-	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
-	for _, c := range []struct {
-		name string
-		path string
-	}{
-		{"jsonl", jl},
-		{"parquet struct", saveFixture(t, "tools.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
-		{"parquet text", saveFixture(t, "tools-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
-	} {
-		invalid, unknown := unknownUsageOf(t, c.path)
-		if invalid != 0 || !reflect.DeepEqual(unknown, want) {
-			t.Errorf("%s: invalid %d, unknown usage fields %v; want 0, %v", c.name, invalid, unknown, want)
-		}
-	}
+	checkUnknownUsage(t, "tools", objs, models, usage, want)
 }
 
 // TestUsageServerToolNotObjectNamed: a server_tool_use that is not an
@@ -138,13 +119,22 @@ func TestUsageUnknownTokenKeysNamed(t *testing.T) {
 		`{"prompt_tokens":700,"completion_tokens":100}`,
 	}
 	want := map[string]int64{"foo_tokens": 1, "Prompt_Tokens": 1}
-	rows, textRows, jsonl := usageRows(objs, []string{"gpt-4o", "gpt-4o", "gpt-4o"})
-	jl := filepath.Join(t.TempDir(), "unk.jsonl")
+	usage := arrow.StructOf(fld("input_tokens", i64), fld("output_tokens", i64), fld("foo_tokens", i64),
+		fld("Prompt_Tokens", i64), fld("prompt_tokens", i64), fld("completion_tokens", i64))
+	checkUnknownUsage(t, "unk", objs, []string{"gpt-4o", "gpt-4o", "gpt-4o"}, usage, want)
+}
+
+// checkUnknownUsage analyses the usage objects objs (one call each, of
+// models) as JSONL, as a Parquet usage struct of type usage and as usage
+// JSON text, and checks that each names want in unknown_usage_fields with
+// no invalid line.
+func checkUnknownUsage(t *testing.T, name string, objs, models []string, usage arrow.DataType, want map[string]int64) {
+	t.Helper()
+	rows, textRows, jsonl := usageRows(objs, models)
+	jl := filepath.Join(t.TempDir(), name+".jsonl")
 	if err := os.WriteFile(jl, []byte(jsonl), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	usage := arrow.StructOf(fld("input_tokens", i64), fld("output_tokens", i64), fld("foo_tokens", i64),
-		fld("Prompt_Tokens", i64), fld("prompt_tokens", i64), fld("completion_tokens", i64))
 	schema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", usage))
 	textSchema := fields(fld("session_id", str), fld("id", str), fld("kind", str), fld("model", str), fld("ts", str), fld("usage", str))
 	for _, c := range []struct {
@@ -152,8 +142,8 @@ func TestUsageUnknownTokenKeysNamed(t *testing.T) {
 		path string
 	}{
 		{"jsonl", jl},
-		{"parquet struct", saveFixture(t, "unk.parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
-		{"parquet text", saveFixture(t, "unk-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
+		{"parquet struct", saveFixture(t, name+".parquet", writeFixture(t, schema, rows, compress.Codecs.Snappy, 100))},
+		{"parquet text", saveFixture(t, name+"-text.parquet", writeFixture(t, textSchema, textRows, compress.Codecs.Snappy, 100))},
 	} {
 		invalid, unknown := unknownUsageOf(t, c.path)
 		if invalid != 0 || !reflect.DeepEqual(unknown, want) {
