@@ -79,24 +79,16 @@ func (s *shard) repeatRow(idHash uint64, line int64, acc *sessionAcc, output int
 	}
 	pos := PosOf(s.fileIndex, line, 0)
 	if pos.Before(s.lastPos) {
-		s.unordered, s.ids, s.idsOld, s.bids, s.bidsOld, s.big, s.bigOld = true, IDSet{}, IDSet{}, IDSet{}, IDSet{}, IDSet{}, IDSet{}
+		s.unordered, s.ids, s.bids, s.big = true, genSet{}, genSet{}, genSet{}
 		return false
 	}
 	s.lastPos = pos
 	h := idHash ^ acc.idh*0x9e3779b97f4a7c15 ^ uint64(sat32(output))*0xc2b2ae3d27d4eb4f
 	h |= 1
-	if s.bidsOld.has(h) || !s.bids.grow(h) {
+	if s.bids.seen(h, batchRepeatGeneration) {
 		return true
 	}
-	if s.bids.n >= batchRepeatGeneration {
-		// The old generation's table is reused, cleared at its full size:
-		// growing a new one from empty each time allocated 150 MB over
-		// the bench Parquet's read.
-		s.bidsOld, s.bids = s.bids, s.bidsOld
-		s.bids.Reset(batchRepeatGeneration)
-		s.bids.n = 0
-	}
-	return acc.n >= bigSession && s.seenBig(h)
+	return acc.n >= bigSession && s.big.seen(h, bigRepeatGeneration)
 }
 
 // encodeRow appends row k of b as Record appends a record with the same

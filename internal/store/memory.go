@@ -226,20 +226,19 @@ type shard struct {
 	examples []ingest.Note
 
 	// ids and lastPos drop repeated events as they arrive (repeat).
-	ids     IDSet
-	idsOld  IDSet // the generation before ids (repeats.go)
+	ids     genSet
 	lastPos Pos
 	// unordered: a record arrived before one already taken in input
 	// order (span readers emit a trace at a time), so a repeat can no
 	// longer be told from a first copy arriving late: repeat is off.
 	unordered bool
 
-	// bids and bidsOld are the repeat set of rows that come in batches
-	// (RecordBatch, batchRepeatGeneration).
-	bids, bidsOld IDSet
-	// big and bigOld are the large sessions' repeat set (repeats.go), of
-	// records and batch rows alike: empty until a session is that large.
-	big, bigOld IDSet
+	// bids is the repeat set of rows that come in batches (RecordBatch,
+	// batchRepeatGeneration).
+	bids genSet
+	// big is the large sessions' repeat set (repeats.go), of records and
+	// batch rows alike: empty until a session is that large.
+	big genSet
 
 	// spill, when set, takes full blocks to disk (spill.go); mu guards
 	// bufs' growth and each partBuf's blocks against it.
@@ -1035,7 +1034,7 @@ func (s *shard) repeat(r *ingest.Record, acc *sessionAcc) bool {
 	}
 	pos := PosOf(s.fileIndex, r.Line, r.Sub)
 	if pos.Before(s.lastPos) {
-		s.unordered, s.ids, s.idsOld, s.big, s.bigOld = true, IDSet{}, IDSet{}, IDSet{}, IDSet{}
+		s.unordered, s.ids, s.big = true, genSet{}, genSet{}
 		return false
 	}
 	s.lastPos = pos
@@ -1049,7 +1048,7 @@ func (s *shard) repeat(r *ingest.Record, acc *sessionAcc) bool {
 	// rather than stored until Finish. Either way it counts the same:
 	// what a record is counted for is counted by Finish for the copy it
 	// keeps (doc.go).
-	if s.bids.has(h) || s.bidsOld.has(h) {
+	if s.bids.has(h) {
 		return true
 	}
 	return s.seenID(h, acc.n >= bigSession)

@@ -85,7 +85,7 @@ func TestLargeSessionSetUnused(t *testing.T) {
 		}
 	}
 	sh := sink.(*shard)
-	if sh.big.slots != nil || sh.bigOld.slots != nil {
-		t.Errorf("the large sessions' set was made (%d, %d slots) for sessions of 10 events", len(sh.big.slots), len(sh.bigOld.slots))
+	if sh.big.cur.slots != nil || sh.big.old.slots != nil {
+		t.Errorf("the large sessions' set was made (%d, %d slots) for sessions of 10 events", len(sh.big.cur.slots), len(sh.big.old.slots))
 	}
 }

@@ -33,37 +33,35 @@ var (
 	bigRepeatGeneration = 1 << 19
 )
 
-// seenID adds h to the shard's repeat set, and to the large sessions' set
-// when big, and reports whether it was already in either, in this
-// generation or the one before.
-func (s *shard) seenID(h uint64, big bool) bool {
-	if s.idsOld.has(h) {
-		return true
-	}
-	seen := !s.ids.grow(h)
-	if !seen && s.ids.n >= repeatGeneration {
-		// The next generation takes the dropped one's table, already at
-		// full size, rather than growing a new one again by doubling.
-		s.idsOld, s.ids = s.ids, s.idsOld
-		s.ids.empty()
-	}
-	if seen || !big {
-		return seen
-	}
-	return s.seenBig(h)
-}
+// genSet is a repeat set of two generations: past gen hashes the newer
+// becomes the older and the older's table, already at full size, is
+// emptied for the next (growing a new one again by doubling cost a table
+// of allocations a generation). The shard's three sets are each one.
+type genSet struct{ cur, old IDSet }
 
-// seenBig adds h to the large sessions' repeat set and reports whether it
-// was already there, in this generation or the one before.
-func (s *shard) seenBig(h uint64) bool {
-	if s.bigOld.has(h) || !s.big.grow(h) {
+// seen adds h to the set and reports whether it was already there, in
+// this generation or the one before.
+func (g *genSet) seen(h uint64, gen int) bool {
+	if g.old.has(h) || !g.cur.grow(h) {
 		return true
 	}
-	if s.big.n >= bigRepeatGeneration {
-		s.bigOld, s.big = s.big, s.bigOld
-		s.big.empty()
+	if g.cur.n >= gen {
+		g.old, g.cur = g.cur, g.old
+		g.cur.empty()
 	}
 	return false
+}
+
+// has reports whether h is in either generation, without adding it.
+func (g *genSet) has(h uint64) bool { return g.cur.has(h) || g.old.has(h) }
+
+// seenID adds h to the shard's repeat set, and to the large sessions' set
+// when big, and reports whether it was already in either.
+func (s *shard) seenID(h uint64, big bool) bool {
+	if s.ids.seen(h, repeatGeneration) {
+		return true
+	}
+	return big && s.big.seen(h, bigRepeatGeneration)
 }
 
 // empty removes every hash and keeps the table.

@@ -42,7 +42,7 @@ func TestRepeatSetBounded(t *testing.T) {
 		}
 	}
 	sh := m.shards[0]
-	if n := len(sh.ids.slots) + len(sh.idsOld.slots); n > 4*64 {
+	if n := len(sh.ids.cur.slots) + len(sh.ids.old.slots); n > 4*64 {
 		t.Errorf("repeat set holds %d slots, want at most 256 (two generations of 64 ids, half full at most)", n)
 	}
 	sealed := m.Seal()
